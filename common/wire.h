@@ -1,0 +1,91 @@
+/*
+ * wire.h - the codec: the only module that calls protobuf-c.
+ *
+ * Owns packing and unpacking of every dtx.v1 message (proto/dtx.proto) and
+ * the validation protobuf-c does not do (PLATFORM.md: it accepts invalid
+ * UTF-8, out-of-range enums and duplicate fields). A message that leaves a
+ * wire_*_decode function with DTX_OK is well-formed: version known, required
+ * fields present, names in charset and within limits, enums in range.
+ * Other modules read the generated structs (dtx.pb-c.h) but never call
+ * protobuf_c_* themselves.
+ *
+ * Never does I/O. Thread-safe (no shared state).
+ */
+#ifndef DTX_COMMON_WIRE_H
+#define DTX_COMMON_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dtx.pb-c.h"
+
+/* Limits applied while validating. */
+typedef struct wire_limits {
+	uint32_t max_steps; /* steps in one saga (>= 1) */
+	size_t max_payload; /* bytes of one step payload / result */
+} wire_limits;
+
+#define WIRE_MAX_STEPS_DEFAULT   64
+#define WIRE_MAX_PAYLOAD_DEFAULT (256u * 1024u)
+#define WIRE_MESSAGE_MAX         1024 /* bytes of a reply message / last_error */
+
+/* wire_name_is_valid returns true if s is 1..max bytes of [A-Za-z0-9._:-].
+ * Used for gids and handler names. s may be NULL (false). */
+bool wire_name_is_valid(const char *s, size_t max);
+
+/* wire_utf8_is_valid returns true if the len bytes at s are valid UTF-8. */
+bool wire_utf8_is_valid(const char *s, size_t len);
+
+/* wire_packed_size / wire_pack: size of msg on the wire, and pack it into
+ * buf (borrowed, at least wire_packed_size bytes). Never fail. */
+size_t wire_packed_size(const ProtobufCMessage *msg);
+void wire_pack(const ProtobufCMessage *msg, uint8_t *buf);
+
+/* wire_pack_alloc packs msg into a new malloc'd buffer (transferred to the
+ * caller in *ret_buf). Errors: DTX_ENOMEM. */
+int wire_pack_alloc(const ProtobufCMessage *msg, uint8_t **ret_buf,
+                    size_t *ret_len);
+
+/*
+ * Decoders. Each unpacks buf (borrowed, len bytes) and validates. On DTX_OK
+ * *ret_msg is a new message the caller frees with the matching wire_*_free.
+ * On error, *ret_msg is untouched and, if errbuf is not NULL, a one-line
+ * reason is written there (truncated to errlen). Errors: DTX_EPROTO (not a
+ * valid message of that type / bad enum / bad UTF-8 / missing field),
+ * DTX_EVERSION (unknown version), DTX_EINVAL (invalid gid or handler name, no
+ * steps, empty URL), DTX_ETOOBIG (too many steps, payload too big), DTX_ENOMEM.
+ */
+int wire_client_request_decode(const void *buf, size_t len,
+                               const wire_limits *lim,
+                               Dtx__V1__ClientRequest **ret_msg, char *errbuf,
+                               size_t errlen);
+void wire_client_request_free(Dtx__V1__ClientRequest *msg);
+
+int wire_client_reply_decode(const void *buf, size_t len,
+                             Dtx__V1__ClientReply **ret_msg, char *errbuf,
+                             size_t errlen);
+void wire_client_reply_free(Dtx__V1__ClientReply *msg);
+
+int wire_branch_call_decode(const void *buf, size_t len, const wire_limits *lim,
+                            Dtx__V1__BranchCall **ret_msg, char *errbuf,
+                            size_t errlen);
+void wire_branch_call_free(Dtx__V1__BranchCall *msg);
+
+int wire_branch_reply_decode(const void *buf, size_t len,
+                             Dtx__V1__BranchReply **ret_msg, char *errbuf,
+                             size_t errlen);
+void wire_branch_reply_free(Dtx__V1__BranchReply *msg);
+
+/* Log records: same contract; they are checked for enum ranges and UTF-8
+ * only (they were validated before they were written). */
+int wire_log_tx_decode(const void *buf, size_t len, Dtx__V1__LogTx **ret_msg);
+void wire_log_tx_free(Dtx__V1__LogTx *msg);
+int wire_log_step_decode(const void *buf, size_t len,
+                         Dtx__V1__LogStep **ret_msg);
+void wire_log_step_free(Dtx__V1__LogStep *msg);
+int wire_log_event_decode(const void *buf, size_t len,
+                          Dtx__V1__LogEvent **ret_msg);
+void wire_log_event_free(Dtx__V1__LogEvent *msg);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * tx.h - the shape of a global transaction inside the coordinator.
+ *
+ * dc_tx is the durable part of a transaction: exactly what the log stores
+ * (coordinator/log.c) and what the state machine (coordinator/saga.c) reads
+ * and changes. Runtime-only bookkeeping (in-flight calls, waiters, timers)
+ * lives in the engine's wrapper, never here.
+ *
+ * Enum values equal the dtx.v1 wire/log enums and the public dtx_* enums.
+ */
+#ifndef DTX_COORDINATOR_TX_H
+#define DTX_COORDINATOR_TX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dtx/dtx.h>
+
+typedef enum dc_mode {
+	DC_MODE_SAGA = 1,
+	DC_MODE_TCC = 2,
+} dc_mode;
+
+typedef enum dc_tx_state {
+	DC_TX_RUNNING = DTX_TX_RUNNING,
+	DC_TX_COMPENSATING = DTX_TX_COMPENSATING,
+	DC_TX_COMMITTED = DTX_TX_COMMITTED,
+	DC_TX_COMPENSATED = DTX_TX_COMPENSATED,
+	DC_TX_STATE_COUNT
+} dc_tx_state;
+
+typedef enum dc_step_state {
+	DC_STEP_PENDING = DTX_STEP_PENDING,
+	DC_STEP_ACTING = DTX_STEP_ACTING,
+	DC_STEP_DONE = DTX_STEP_DONE,
+	DC_STEP_FAILED = DTX_STEP_FAILED,
+	DC_STEP_COMPENSATING = DTX_STEP_COMPENSATING,
+	DC_STEP_COMPENSATED = DTX_STEP_COMPENSATED,
+	DC_STEP_STATE_COUNT
+} dc_step_state;
+
+/* One saga step. Strings and buffers are owned by the step (malloc'd);
+ * dc_tx_destroy frees them. */
+typedef struct dc_step {
+	char *url;
+	char *action;
+	char *compensate;
+	uint8_t *payload;
+	size_t payload_len;
+	uint32_t timeout_ms; /* 0 = the coordinator's default */
+
+	dc_step_state state;
+	uint32_t attempts; /* calls made of the current op (action or
+	                      compensate) */
+	char *last_error; /* NULL or the last non-OK answer / transport error */
+	uint8_t *result;  /* result bytes of the last OK answer, or NULL */
+	size_t result_len;
+} dc_step;
+
+typedef struct dc_tx {
+	char gid[DTX_GID_MAX + 1];
+	dc_mode mode;
+	dc_tx_state state;
+	int32_t failed_step; /* -1 = none */
+	char *reason;        /* NULL or why the transaction rolled back */
+	int64_t created_unix_ms;
+	int64_t updated_unix_ms;
+	uint32_t next_event_seq; /* next history key (log.c appends there) */
+	uint32_t nsteps;
+	dc_step *steps; /* nsteps entries, owned */
+} dc_tx;
+
+/* dc_tx_create allocates a transaction with nsteps zeroed steps (state
+ * PENDING, failed_step -1). gid is copied. Errors: DTX_EINVAL (bad gid or
+ * nsteps 0), DTX_ENOMEM. */
+int dc_tx_create(const char *gid, dc_mode mode, uint32_t nsteps,
+                 dc_tx **ret_tx);
+
+/* dc_tx_destroy frees tx and everything it owns. Accepts NULL. */
+void dc_tx_destroy(dc_tx *tx);
+
+/* dc_tx_set_str replaces *slot (owned) with a copy of s (NULL clears).
+ * Errors: DTX_ENOMEM (slot unchanged). */
+int dc_tx_set_str(char **slot, const char *s);
+
+/* dc_tx_is_final: COMMITTED or COMPENSATED. */
+bool dc_tx_is_final(const dc_tx *tx);
+
+#endif

@@ -1,0 +1,311 @@
+/*
+ * dtx.h - the public API of libdtx, the dtx participant and client SDK.
+ *
+ * libdtx lets a service take part in dtx global transactions:
+ *
+ *   - a *participant* serves named branch handlers (a saga step's action and
+ *     compensation, e.g. "inventory.deduct" / "inventory.restock") on an nng
+ *     URL; the coordinator calls them;
+ *   - an *initiator* (client) submits a saga to the coordinator and waits for
+ *     its outcome, or polls it.
+ *
+ * Conventions for every function in this header:
+ *
+ *   - Functions that can fail return an int: DTX_OK (0) or a dtx_err code.
+ *     Out-parameters come last, are named ret_*, and are written only on
+ *     success.
+ *   - Pointer parameters are *borrowed* (valid only during the call) unless
+ *     the function's paragraph says *retained* (must outlive the object) or
+ *     *transferred* (the callee owns it on success).
+ *   - Destructors accept NULL.
+ *   - The library never prints. Diagnostics go to the callback installed with
+ *     dtx_set_log_cb(); by default they are dropped.
+ *   - Asynchronous calls: if the call returns an error, its callback never
+ *     runs; if it returns DTX_OK, the callback runs exactly once, also on
+ *     cancellation or shutdown.
+ */
+#ifndef DTX_DTX_H
+#define DTX_DTX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define DTX_API __attribute__((visibility("default")))
+#else
+#define DTX_API
+#endif
+
+#define DTX_VERSION_MAJOR 0
+#define DTX_VERSION_MINOR 1
+#define DTX_VERSION_PATCH 0
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* dtx_err - the one error enum of the project. Values are permanent (they
+ * travel on the wire as dtx.v1.Code). */
+typedef enum dtx_err {
+	DTX_OK = 0,        /* success */
+	DTX_EINVAL = 1,    /* invalid argument or malformed request */
+	DTX_ENOMEM = 2,    /* out of memory */
+	DTX_ENOENT = 3,    /* no such transaction, handler or record */
+	DTX_ETIMEDOUT = 4, /* the deadline passed before an answer came */
+	DTX_ECLOSED = 5,   /* the object or connection is closed */
+	DTX_EPROTO = 6,    /* the peer sent something that is not dtx v1 */
+	DTX_ETOOBIG = 7,   /* a message, name or payload exceeds its limit */
+	DTX_ELIMIT = 8,    /* a configured resource limit was reached */
+	DTX_EIO = 9,       /* an I/O error on durable storage */
+	DTX_ENOSPC = 10,   /* no space left on durable storage */
+	DTX_ECORRUPT = 11, /* a stored record failed its checks */
+	DTX_EUNREACHABLE = 12, /* the peer cannot be reached */
+	DTX_EBUSY = 13,        /* overloaded: try again later */
+	DTX_EVERSION = 14,     /* unsupported protocol or format version */
+	DTX_EINTERNAL = 15,    /* a bug: an invariant did not hold */
+	DTX_ERR_COUNT
+} dtx_err;
+
+/* dtx_strerror returns a static, human-readable description of err. Unknown
+ * values give "unknown error". Thread-safe. */
+DTX_API const char *dtx_strerror(int err);
+
+/* ---- limits (defaults; the coordinator's are configurable) ------------- */
+
+#define DTX_GID_MAX         128 /* bytes; [A-Za-z0-9._:-] only */
+#define DTX_HANDLER_MAX     128 /* bytes of a handler name; same charset */
+#define DTX_URL_MAX         256 /* bytes of a participant URL */
+#define DTX_MSG_MAX_DEFAULT (1u << 20) /* largest message a socket accepts */
+
+/* ---- logging ----------------------------------------------------------- */
+
+typedef enum dtx_log_level {
+	DTX_LOG_ERROR = 0,
+	DTX_LOG_WARN = 1,
+	DTX_LOG_INFO = 2,
+	DTX_LOG_DEBUG = 3,
+} dtx_log_level;
+
+/* dtx_log_cb receives one diagnostic line (no trailing newline). msg is
+ * borrowed. It may run on any libdtx thread, concurrently. */
+typedef void (*dtx_log_cb)(void *arg, dtx_log_level level, const char *msg);
+
+/* dtx_set_log_cb installs the process-wide diagnostic callback (NULL drops
+ * diagnostics, the default). arg is retained. Call it before creating
+ * objects; it is not synchronised against running threads. */
+DTX_API void dtx_set_log_cb(dtx_log_cb cb, void *arg);
+
+/* ---- shared enums ------------------------------------------------------ */
+
+/* Operations a participant serves (values equal dtx.v1.Op). */
+typedef enum dtx_op {
+	DTX_OP_ACTION = 1,
+	DTX_OP_COMPENSATE = 2,
+	DTX_OP_TRY = 3,
+	DTX_OP_CONFIRM = 4,
+	DTX_OP_CANCEL = 5,
+} dtx_op;
+
+/* A handler's answer (values equal dtx.v1.BranchStatus). */
+typedef enum dtx_status {
+	DTX_STATUS_OK = 1,   /* done; a repeat of the call must answer OK too */
+	DTX_STATUS_FAIL = 2, /* business refusal, no effect (action/try only) */
+	DTX_STATUS_RETRY = 3, /* transient: the coordinator calls again later */
+} dtx_status;
+
+/* Global transaction states (values equal dtx.v1.TxState). */
+typedef enum dtx_tx_state {
+	DTX_TX_RUNNING = 1,
+	DTX_TX_COMPENSATING = 2,
+	DTX_TX_COMMITTED = 3,   /* final */
+	DTX_TX_COMPENSATED = 4, /* final: rolled back */
+} dtx_tx_state;
+
+/* Step states (values equal dtx.v1.StepState). */
+typedef enum dtx_step_state {
+	DTX_STEP_PENDING = 1,
+	DTX_STEP_ACTING = 2,
+	DTX_STEP_DONE = 3,
+	DTX_STEP_FAILED = 4,
+	DTX_STEP_COMPENSATING = 5,
+	DTX_STEP_COMPENSATED = 6,
+} dtx_step_state;
+
+/* dtx_tx_state_name / dtx_step_state_name / dtx_op_name return a static
+ * lowercase name ("committed", "compensating", "action", ...) or "unknown". */
+DTX_API const char *dtx_tx_state_name(int state);
+DTX_API const char *dtx_step_state_name(int state);
+DTX_API const char *dtx_op_name(int op);
+
+/* dtx_tx_state_is_final returns true for COMMITTED and COMPENSATED. */
+DTX_API bool dtx_tx_state_is_final(int state);
+
+/* ---- participant ------------------------------------------------------- */
+
+/* dtx_call - one incoming branch call, valid only inside the handler it is
+ * passed to. All getters return borrowed pointers valid for that time. */
+typedef struct dtx_call dtx_call;
+
+DTX_API const char *dtx_call_gid(const dtx_call *call);
+DTX_API uint32_t dtx_call_branch(const dtx_call *call);
+DTX_API dtx_op dtx_call_op(const dtx_call *call);
+DTX_API const char *dtx_call_handler(const dtx_call *call);
+/* dtx_call_attempt returns 1 for the first call, and counts resends. */
+DTX_API uint32_t dtx_call_attempt(const dtx_call *call);
+/* dtx_call_payload returns the payload (may be NULL when its length is 0) and
+ * stores its length in *ret_len. */
+DTX_API const void *dtx_call_payload(const dtx_call *call, size_t *ret_len);
+
+/* dtx_call_set_message sets the reply's message (copied; e.g. "out of
+ * stock"). Returns DTX_EINVAL on NULL, DTX_ETOOBIG past 1024 bytes,
+ * DTX_ENOMEM. */
+DTX_API int dtx_call_set_message(dtx_call *call, const char *msg);
+
+/* dtx_call_set_result sets the reply's result bytes (copied). Returns
+ * DTX_ETOOBIG past the participant's message limit, DTX_ENOMEM. */
+DTX_API int dtx_call_set_result(dtx_call *call, const void *data, size_t len);
+
+/* dtx_handler_fn serves one call. It runs on one of the participant's worker
+ * threads, may block (e.g. on a database), and must be safe to run
+ * concurrently with other calls. arg is the pointer given at registration.
+ * The coordinator delivers a call at least once: the handler must make a
+ * repeat harmless (the same gid/branch/op answered the same). */
+typedef dtx_status (*dtx_handler_fn)(void *arg, dtx_call *call);
+
+typedef struct dtx_participant dtx_participant;
+
+typedef struct dtx_participant_opts {
+	const char *url;      /* where to listen, e.g. "tcp://127.0.0.1:7001" */
+	unsigned workers;     /* handler threads; default 4 */
+	unsigned contexts;    /* calls received concurrently; default 64 */
+	size_t max_msg_bytes; /* receive limit; default DTX_MSG_MAX_DEFAULT */
+} dtx_participant_opts;
+
+/* dtx_participant_opts_init fills opts with defaults (url NULL). */
+DTX_API void dtx_participant_opts_init(dtx_participant_opts *opts);
+
+/* dtx_participant_create makes a participant that will serve on opts->url
+ * (copied). Nothing listens until dtx_participant_start. Errors: DTX_EINVAL
+ * (NULL or bad option), DTX_ENOMEM. */
+DTX_API int dtx_participant_create(const dtx_participant_opts *opts,
+                                   dtx_participant **ret_part);
+
+/* dtx_participant_register binds handler name (copied) to fn; arg is
+ * retained. Only before start. Errors: DTX_EINVAL (bad name, NULL fn, already
+ * started), DTX_ETOOBIG (name too long), DTX_ELIMIT (duplicate name),
+ * DTX_ENOMEM. */
+DTX_API int dtx_participant_register(dtx_participant *part, const char *name,
+                                     dtx_handler_fn fn, void *arg);
+
+/* dtx_participant_start listens on the URL and starts the workers. Calls for
+ * unknown handlers are answered FAIL with "unknown handler"; malformed or
+ * oversized messages are dropped and logged. Errors: DTX_EINVAL (already
+ * started or bad URL), DTX_EUNREACHABLE (cannot listen), DTX_ENOMEM. */
+DTX_API int dtx_participant_start(dtx_participant *part);
+
+/* dtx_participant_destroy stops listening, waits for running handlers to
+ * return, and frees the participant. Accepts NULL. */
+DTX_API void dtx_participant_destroy(dtx_participant *part);
+
+/* ---- initiator (client) ------------------------------------------------ */
+
+typedef struct dtx_client dtx_client;
+
+typedef struct dtx_client_opts {
+	unsigned timeout_ms; /* per-request transport deadline; default 30000 */
+	size_t max_msg_bytes; /* receive limit; default DTX_MSG_MAX_DEFAULT */
+} dtx_client_opts;
+
+DTX_API void dtx_client_opts_init(dtx_client_opts *opts);
+
+/* dtx_client_open connects (lazily, with reconnect) to the coordinator at
+ * url (copied). opts may be NULL for defaults. A client may be used by many
+ * threads at once. Errors: DTX_EINVAL, DTX_ENOMEM, DTX_EUNREACHABLE (bad
+ * URL scheme). */
+DTX_API int dtx_client_open(const char *url, const dtx_client_opts *opts,
+                            dtx_client **ret_client);
+
+/* dtx_client_close aborts outstanding requests (their callbacks run with
+ * DTX_ECLOSED) and frees the client. Accepts NULL. */
+DTX_API void dtx_client_close(dtx_client *client);
+
+/* dtx_saga - a saga under construction (not thread-safe). */
+typedef struct dtx_saga dtx_saga;
+
+/* dtx_saga_create starts a saga. gid (copied) may be NULL: the coordinator
+ * then makes a time-ordered id. Errors: DTX_EINVAL (empty or bad charset),
+ * DTX_ETOOBIG (longer than DTX_GID_MAX), DTX_ENOMEM. */
+DTX_API int dtx_saga_create(const char *gid, dtx_saga **ret_saga);
+
+/* dtx_saga_add_step appends a step: action and compensate are handler names
+ * served at url; payload (len bytes, may be NULL if len is 0) is copied.
+ * timeout_ms 0 takes the coordinator's default. Errors: DTX_EINVAL,
+ * DTX_ETOOBIG, DTX_ENOMEM. */
+DTX_API int dtx_saga_add_step(dtx_saga *saga, const char *url,
+                              const char *action, const char *compensate,
+                              const void *payload, size_t len,
+                              unsigned timeout_ms);
+
+DTX_API void dtx_saga_destroy(dtx_saga *saga);
+
+/* dtx_step_info / dtx_tx_info - a snapshot of a transaction. */
+typedef struct dtx_step_info {
+	dtx_step_state state;
+	uint32_t attempts;
+	char last_error[256];
+} dtx_step_info;
+
+#define DTX_INFO_MAX_STEPS 64
+
+typedef struct dtx_tx_info {
+	char gid[DTX_GID_MAX + 1];
+	dtx_tx_state state;
+	bool created;        /* submit only: false if the gid already existed */
+	int32_t failed_step; /* -1 = none */
+	char reason[256];    /* why it rolled back, if it did */
+	int64_t created_unix_ms;
+	int64_t updated_unix_ms;
+	uint32_t nsteps;                         /* steps in the transaction */
+	dtx_step_info steps[DTX_INFO_MAX_STEPS]; /* the first nsteps (capped) */
+} dtx_tx_info;
+
+/* dtx_done_fn completes an asynchronous request. err is DTX_OK when info is
+ * valid; info is borrowed for the call. It runs on an SDK thread; it may call
+ * the client again. */
+typedef void (*dtx_done_fn)(void *arg, int err, const dtx_tx_info *info);
+
+/* dtx_client_submit_async submits saga (borrowed: it may be destroyed once
+ * this returns). With wait_ms 0 the answer comes once the transaction is
+ * durably logged; otherwise when it is final or wait_ms passed (state then
+ * RUNNING/COMPENSATING). Re-submitting a gid returns the existing
+ * transaction with created=false. Callback errors: DTX_ETIMEDOUT,
+ * DTX_EUNREACHABLE, DTX_ECLOSED, DTX_EPROTO, and any code the coordinator
+ * answered (DTX_EINVAL, DTX_ETOOBIG, DTX_ELIMIT, DTX_EBUSY...). Call errors:
+ * DTX_EINVAL (no steps), DTX_ENOMEM, DTX_ELIMIT. */
+DTX_API int dtx_client_submit_async(dtx_client *client, const dtx_saga *saga,
+                                    unsigned wait_ms, dtx_done_fn done,
+                                    void *arg);
+
+/* dtx_client_submit is the blocking form: it fills *ret_info on success. */
+DTX_API int dtx_client_submit(dtx_client *client, const dtx_saga *saga,
+                              unsigned wait_ms, dtx_tx_info *ret_info);
+
+/* dtx_client_query_async asks for transaction gid; with wait_ms > 0 the
+ * coordinator answers when it is final or wait_ms passed. DTX_ENOENT if no
+ * such gid. Same callback contract as dtx_client_submit_async. */
+DTX_API int dtx_client_query_async(dtx_client *client, const char *gid,
+                                   unsigned wait_ms, dtx_done_fn done,
+                                   void *arg);
+
+/* dtx_client_query is the blocking form of dtx_client_query_async. */
+DTX_API int dtx_client_query(dtx_client *client, const char *gid,
+                             unsigned wait_ms, dtx_tx_info *ret_info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DTX_DTX_H */
