@@ -1,0 +1,265 @@
+/*
+ * config.c - dtxd's flags (see config.h). getopt_long; every number is
+ * range-checked; nothing is started here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dtx/dtx.h>
+
+#include "wire.h"
+
+void dc_config_defaults(dc_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = DTX_LOG_INFO;
+	cfg->call_timeout_ms = 5000;
+	cfg->retry_base_ms = 100;
+	cfg->retry_multiplier = 2;
+	cfg->retry_max_ms = 30000;
+	cfg->action_max_attempts = 10;
+	cfg->max_steps = WIRE_MAX_STEPS_DEFAULT;
+	cfg->max_payload = WIRE_MAX_PAYLOAD_DEFAULT;
+	cfg->max_msg_bytes = DTX_MSG_MAX_DEFAULT;
+	cfg->max_active = 1000000;
+	cfg->max_clients = 8192;
+	cfg->max_calls = 65536;
+	cfg->max_peers = 1024;
+	cfg->map_size = 256u << 20;
+	cfg->map_size_max = (size_t)64 << 30;
+	cfg->max_wait_ms = 600000;
+}
+
+static const char usage[] =
+        "usage: dtxd --log-dir DIR [options]\n"
+        "\n"
+        "dtx coordinator: logs global transactions durably (LMDB) and drives\n"
+        "their branches on participants.\n"
+        "\n"
+        "  --log-dir DIR            the durable log (created if missing)\n"
+        "  --listen URL             client API endpoint, repeatable\n"
+        "                           (default tcp://127.0.0.1:7400)\n"
+        "  --shard N                shard number in made ids (0..1023)\n"
+        "  --ready-file PATH        written (pid) once recovered and "
+        "listening\n"
+        "  --call-timeout-ms MS     default branch call deadline (5000)\n"
+        "  --retry-base-ms MS       backoff: first ceiling (100)\n"
+        "  --retry-multiplier N     backoff: growth per attempt (2)\n"
+        "  --retry-max-ms MS        backoff: cap (30000)\n"
+        "  --action-max-attempts N  then an action counts as failed and\n"
+        "                           the saga compensates; 0 = never (10)\n"
+        "  --max-steps N            steps in one saga (64)\n"
+        "  --max-payload BYTES      one step's payload (262144)\n"
+        "  --max-msg-bytes BYTES    any received message (1048576)\n"
+        "  --max-active N           non-final transactions held (1000000)\n"
+        "  --max-clients N          client requests held at once (8192)\n"
+        "  --max-calls N            branch calls outstanding (65536)\n"
+        "  --max-peers N            distinct participant URLs (1024)\n"
+        "  --map-size-mb N          initial log map size (256)\n"
+        "  --log-level LEVEL        error|warn|info|debug (info)\n"
+        "  --help, --version\n";
+
+enum {
+	OPT_LOG_DIR = 256,
+	OPT_LISTEN,
+	OPT_SHARD,
+	OPT_READY,
+	OPT_CALL_TIMEOUT,
+	OPT_RETRY_BASE,
+	OPT_RETRY_MULT,
+	OPT_RETRY_MAX,
+	OPT_ACTION_MAX,
+	OPT_MAX_STEPS,
+	OPT_MAX_PAYLOAD,
+	OPT_MAX_MSG,
+	OPT_MAX_ACTIVE,
+	OPT_MAX_CLIENTS,
+	OPT_MAX_CALLS,
+	OPT_MAX_PEERS,
+	OPT_MAP_SIZE,
+	OPT_LOG_LEVEL,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option options[] = {
+        {"log-dir", required_argument, NULL, OPT_LOG_DIR},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"shard", required_argument, NULL, OPT_SHARD},
+        {"ready-file", required_argument, NULL, OPT_READY},
+        {"call-timeout-ms", required_argument, NULL, OPT_CALL_TIMEOUT},
+        {"retry-base-ms", required_argument, NULL, OPT_RETRY_BASE},
+        {"retry-multiplier", required_argument, NULL, OPT_RETRY_MULT},
+        {"retry-max-ms", required_argument, NULL, OPT_RETRY_MAX},
+        {"action-max-attempts", required_argument, NULL, OPT_ACTION_MAX},
+        {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
+        {"max-payload", required_argument, NULL, OPT_MAX_PAYLOAD},
+        {"max-msg-bytes", required_argument, NULL, OPT_MAX_MSG},
+        {"max-active", required_argument, NULL, OPT_MAX_ACTIVE},
+        {"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+        {"max-calls", required_argument, NULL, OPT_MAX_CALLS},
+        {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
+        {"map-size-mb", required_argument, NULL, OPT_MAP_SIZE},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0},
+};
+
+/* parse_u64 accepts a decimal in [lo, hi]; anything else is a usage error. */
+static int parse_u64(const char *name, const char *s, uint64_t lo,
+                     uint64_t hi, uint64_t *ret, FILE *err)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < lo ||
+	    v > hi) {
+		fprintf(err,
+		        "dtxd: --%s: expected a number in %" PRIu64 "..%" PRIu64
+		        ", got '%s'\n",
+		        name, lo, hi, s);
+		return DC_CONFIG_USAGE;
+	}
+	*ret = v;
+	return DC_CONFIG_OK;
+}
+
+static int parse_level(const char *s, int *ret, FILE *err)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*ret = i;
+			return DC_CONFIG_OK;
+		}
+	fprintf(err, "dtxd: --log-level: expected error|warn|info|debug\n");
+	return DC_CONFIG_USAGE;
+}
+
+typedef struct num_opt {
+	int id;
+	const char *name;
+	uint64_t lo, hi;
+} num_opt;
+
+static const num_opt num_opts[] = {
+        {OPT_SHARD, "shard", 0, 1023},
+        {OPT_CALL_TIMEOUT, "call-timeout-ms", 1, 3600000},
+        {OPT_RETRY_BASE, "retry-base-ms", 1, 3600000},
+        {OPT_RETRY_MULT, "retry-multiplier", 1, 16},
+        {OPT_RETRY_MAX, "retry-max-ms", 1, 86400000},
+        {OPT_ACTION_MAX, "action-max-attempts", 0, 1000000},
+        {OPT_MAX_STEPS, "max-steps", 1, 4096},
+        {OPT_MAX_PAYLOAD, "max-payload", 0, 64u << 20},
+        {OPT_MAX_MSG, "max-msg-bytes", 1024, 256u << 20},
+        {OPT_MAX_ACTIVE, "max-active", 1, 100000000},
+        {OPT_MAX_CLIENTS, "max-clients", 1, 1000000},
+        {OPT_MAX_CALLS, "max-calls", 1, 10000000},
+        {OPT_MAX_PEERS, "max-peers", 1, 100000},
+        {OPT_MAP_SIZE, "map-size-mb", 1, 1u << 20},
+};
+
+static void store_num(dc_config *cfg, int id, uint64_t v)
+{
+	switch (id) {
+	case OPT_SHARD: cfg->shard = (uint32_t)v; break;
+	case OPT_CALL_TIMEOUT: cfg->call_timeout_ms = (uint32_t)v; break;
+	case OPT_RETRY_BASE: cfg->retry_base_ms = (uint32_t)v; break;
+	case OPT_RETRY_MULT: cfg->retry_multiplier = (uint32_t)v; break;
+	case OPT_RETRY_MAX: cfg->retry_max_ms = (uint32_t)v; break;
+	case OPT_ACTION_MAX: cfg->action_max_attempts = (uint32_t)v; break;
+	case OPT_MAX_STEPS: cfg->max_steps = (uint32_t)v; break;
+	case OPT_MAX_PAYLOAD: cfg->max_payload = (size_t)v; break;
+	case OPT_MAX_MSG: cfg->max_msg_bytes = (size_t)v; break;
+	case OPT_MAX_ACTIVE: cfg->max_active = (uint32_t)v; break;
+	case OPT_MAX_CLIENTS: cfg->max_clients = (uint32_t)v; break;
+	case OPT_MAX_CALLS: cfg->max_calls = (uint32_t)v; break;
+	case OPT_MAX_PEERS: cfg->max_peers = (uint32_t)v; break;
+	case OPT_MAP_SIZE: cfg->map_size = (size_t)v << 20; break;
+	default: break;
+	}
+}
+
+static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
+                     FILE *err)
+{
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++) {
+		const num_opt *n = &num_opts[i];
+		if (n->id != id)
+			continue;
+		if (parse_u64(n->name, arg, n->lo, n->hi, &v, err) != 0)
+			return DC_CONFIG_USAGE;
+		store_num(cfg, id, v);
+		return DC_CONFIG_OK;
+	}
+	switch (id) {
+	case OPT_LOG_DIR: cfg->log_dir = arg; return DC_CONFIG_OK;
+	case OPT_READY: cfg->ready_file = arg; return DC_CONFIG_OK;
+	case OPT_LOG_LEVEL: return parse_level(arg, &cfg->log_level, err);
+	case OPT_LISTEN:
+		if (cfg->nlisten == DC_MAX_LISTEN) {
+			fprintf(err, "dtxd: at most %d --listen\n", DC_MAX_LISTEN);
+			return DC_CONFIG_USAGE;
+		}
+		cfg->listen[cfg->nlisten++] = arg;
+		return DC_CONFIG_OK;
+	case OPT_HELP: fputs(usage, out); return DC_CONFIG_EXIT;
+	case OPT_VERSION:
+		fprintf(out, "dtxd %d.%d.%d\n", DTX_VERSION_MAJOR,
+		        DTX_VERSION_MINOR, DTX_VERSION_PATCH);
+		return DC_CONFIG_EXIT;
+	default: fputs(usage, err); return DC_CONFIG_USAGE;
+	}
+}
+
+static int check(dc_config *cfg, FILE *err)
+{
+	if (cfg->log_dir == NULL || cfg->log_dir[0] == '\0') {
+		fprintf(err, "dtxd: --log-dir is required (see --help)\n");
+		return DC_CONFIG_USAGE;
+	}
+	if (cfg->retry_max_ms < cfg->retry_base_ms) {
+		fprintf(err, "dtxd: --retry-max-ms must be >= --retry-base-ms\n");
+		return DC_CONFIG_USAGE;
+	}
+	if (cfg->nlisten == 0)
+		cfg->listen[cfg->nlisten++] = "tcp://127.0.0.1:7400";
+	if (cfg->map_size_max < cfg->map_size)
+		cfg->map_size_max = cfg->map_size;
+	return DC_CONFIG_OK;
+}
+
+int dc_config_parse(dc_config *cfg, int argc, char **argv, FILE *out,
+                    FILE *err)
+{
+	int c, rv;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (c == '?') {
+			fprintf(err, "dtxd: unknown or incomplete option '%s'\n",
+			        argv[optind - 1]);
+			return DC_CONFIG_USAGE;
+		}
+		rv = parse_one(cfg, c, optarg, out, err);
+		if (rv != DC_CONFIG_OK)
+			return rv;
+	}
+	if (optind < argc) {
+		fprintf(err, "dtxd: unexpected argument '%s'\n", argv[optind]);
+		return DC_CONFIG_USAGE;
+	}
+	return check(cfg, err);
+}

@@ -1,0 +1,56 @@
+/*
+ * config.h - dtxd's configuration: defaults, command-line flags, limits.
+ *
+ * Every queue, table and buffer the coordinator keeps has its limit here.
+ * Parsing never exits the process: it returns a code and main decides.
+ */
+#ifndef DTX_COORDINATOR_CONFIG_H
+#define DTX_COORDINATOR_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define DC_MAX_LISTEN 8
+
+typedef struct dc_config {
+	const char *listen[DC_MAX_LISTEN]; /* borrowed from argv */
+	size_t nlisten;
+	const char *log_dir;
+	const char *ready_file;
+	uint32_t shard;
+	int log_level; /* dtx_log_level */
+
+	uint32_t call_timeout_ms;     /* default per-call deadline */
+	uint32_t retry_base_ms;       /* backoff: first ceiling */
+	uint32_t retry_multiplier;    /* backoff: growth */
+	uint32_t retry_max_ms;        /* backoff: cap */
+	uint32_t action_max_attempts; /* then the action counts as failed */
+
+	uint32_t max_steps;     /* steps in one saga */
+	size_t max_payload;     /* bytes of one step payload */
+	size_t max_msg_bytes;   /* any message received */
+	uint32_t max_active;    /* non-final transactions held */
+	uint32_t max_clients;   /* client requests held at once */
+	uint32_t max_calls;     /* branch calls outstanding at once */
+	uint32_t max_peers;     /* distinct participant URLs */
+	size_t map_size;        /* initial LMDB map size */
+	size_t map_size_max;    /* LMDB map size ceiling */
+	uint32_t max_wait_ms;   /* longest a client may ask to wait */
+} dc_config;
+
+/* dc_config_defaults fills cfg with the defaults (no log dir). */
+void dc_config_defaults(dc_config *cfg);
+
+enum {
+	DC_CONFIG_OK = 0,
+	DC_CONFIG_EXIT = 1,  /* --help or --version was printed: exit 0 */
+	DC_CONFIG_USAGE = 2, /* a bad flag was reported on err: exit 64 */
+};
+
+/* dc_config_parse reads argv into cfg (strings borrowed from argv), printing
+ * help/version to out and problems to err. Returns DC_CONFIG_*. */
+int dc_config_parse(dc_config *cfg, int argc, char **argv, FILE *out,
+                    FILE *err);
+
+#endif

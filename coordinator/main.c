@@ -1,0 +1,123 @@
+/*
+ * main.c - dtxd, the dtx coordinator daemon: flags, signals, the loop.
+ *
+ * Everything else lives in the coordinator library (engine.c and friends),
+ * so tests link the same code. Exit codes follow <sysexits.h>: 0 after
+ * SIGTERM/SIGINT, 64 bad usage, 65 a log that is corrupt or of a newer
+ * format, 69 cannot listen, 74 I/O error on the log (also mid-run: a failed
+ * commit stops the process, crash-only), 70 anything else.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "diag.h"
+#include "engine.h"
+
+typedef struct daemon_state {
+	dc_engine *engine;
+	uv_signal_t sigterm;
+	uv_signal_t sigint;
+} daemon_state;
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	daemon_state *d = h->data;
+
+	dc_diag(DTX_LOG_INFO, "signal %d: stopping", signum);
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+	dc_engine_stop(d->engine);
+}
+
+static int exit_code(int err)
+{
+	switch (err) {
+	case DTX_ECORRUPT:
+	case DTX_EVERSION:
+		return EX_DATAERR;
+	case DTX_EIO:
+	case DTX_ENOSPC:
+		return EX_IOERR;
+	case DTX_EUNREACHABLE:
+	case DTX_EINVAL:
+		return EX_UNAVAILABLE;
+	default:
+		return EX_SOFTWARE;
+	}
+}
+
+/* write_ready_file tells scripts we are up: pid, written atomically. */
+static int write_ready_file(const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return -1;
+	fprintf(f, "%d\n", (int)getpid());
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		return -1;
+	return 0;
+}
+
+static void announce(const dc_config *cfg, dc_engine *e)
+{
+	const dc_recovery *r = dc_engine_recovery(e);
+
+	dc_diag(DTX_LOG_INFO,
+	        "recovered %llu non-final transactions (running %llu, "
+	        "compensating %llu) from %s in %.1f ms",
+	        (unsigned long long)(r->running + r->compensating),
+	        (unsigned long long)r->running,
+	        (unsigned long long)r->compensating, cfg->log_dir, r->millis);
+	for (size_t i = 0; i < cfg->nlisten; i++)
+		dc_diag(DTX_LOG_INFO, "listening on %s", cfg->listen[i]);
+}
+
+int main(int argc, char **argv)
+{
+	daemon_state d = {0};
+	dc_config cfg;
+	char err[512] = "";
+	int rv;
+
+	dc_config_defaults(&cfg);
+	rv = dc_config_parse(&cfg, argc, argv, stdout, stderr);
+	if (rv == DC_CONFIG_EXIT)
+		return 0;
+	if (rv != DC_CONFIG_OK)
+		return EX_USAGE;
+	dc_diag_set_level(cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+
+	rv = dc_engine_create(uv_default_loop(), &cfg, &d.engine, err,
+	                      sizeof(err));
+	if (rv != DTX_OK) {
+		dc_diag(DTX_LOG_ERROR, "cannot start: %s (%s)",
+		        err[0] ? err : dtx_strerror(rv), dtx_strerror(rv));
+		return exit_code(rv);
+	}
+	announce(&cfg, d.engine);
+	uv_signal_init(uv_default_loop(), &d.sigterm);
+	uv_signal_init(uv_default_loop(), &d.sigint);
+	d.sigterm.data = d.sigint.data = &d;
+	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	if (cfg.ready_file && write_ready_file(cfg.ready_file) != 0)
+		dc_diag(DTX_LOG_WARN, "cannot write ready file %s",
+		        cfg.ready_file);
+
+	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+	dc_engine_destroy(d.engine);
+	uv_loop_close(uv_default_loop());
+	dc_diag(DTX_LOG_INFO, "stopped");
+	return 0;
+}
