@@ -1,0 +1,708 @@
+/*
+ * wire.c - the codec: packs and unpacks every dtx.v1 message, and validates
+ * what protobuf-c 1.4.1 lets through (invalid UTF-8, out-of-range enums).
+ *
+ * The only file in the tree that calls protobuf-c. Never does I/O, never
+ * keeps state between calls (thread-safe), never crashes on any input: every
+ * decoder is a fuzz target.
+ *
+ * A decoded message is handed out only after its checks pass. The kind of
+ * fault picks the error code, whichever message it is found in:
+ *
+ *   bytes that do not unpack, a missing required field, an enum value
+ *   outside its declared range, invalid UTF-8, no oneof body  -> DTX_EPROTO
+ *   version absent or not VERSION_1                            -> DTX_EVERSION
+ *   a gid or handler name that is absent/empty/out of charset,
+ *   a saga with no steps, a missing/empty/control-char URL     -> DTX_EINVAL
+ *   a handler name, URL, payload, message or step count
+ *   past its limit (a gid past DTX_GID_MAX is DTX_EINVAL)      -> DTX_ETOOBIG
+ *
+ * Enums of messages must be a declared value other than UNSPECIFIED (Code
+ * may be CODE_OK = 0); log records accept any declared value, including 0.
+ * Steps are named by their 0-based index in error messages, as on the wire.
+ *
+ * Strings: protobuf-c NUL-terminates each string it unpacks; a string with
+ * an embedded NUL is seen (and validated) up to that NUL.
+ */
+#include "wire.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dtx/dtx.h"
+
+/* ---- validation context ------------------------------------------------ */
+
+/* vctx - where a check writes its one-line reason (errbuf may be NULL). */
+struct vctx {
+	char *errbuf;
+	size_t errlen;
+};
+
+typedef int (*check_fn)(struct vctx *v, const void *msg,
+                        const wire_limits *lim);
+
+static const wire_limits default_limits = {
+        .max_steps = WIRE_MAX_STEPS_DEFAULT,
+        .max_payload = WIRE_MAX_PAYLOAD_DEFAULT,
+};
+
+static int fail(struct vctx *v, int code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* fail writes the formatted reason into v's buffer and returns code. */
+static int fail(struct vctx *v, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->errbuf != NULL && v->errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(v->errbuf, v->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+/* ---- character checks -------------------------------------------------- */
+
+/* utf8_lead classifies a non-ASCII lead byte: the sequence length and the
+ * range its second byte must fall in (which excludes overlong forms,
+ * surrogates and code points past U+10FFFF, as RFC 3629 asks). */
+static bool utf8_lead(unsigned char b, size_t *n, unsigned char *lo,
+                      unsigned char *hi)
+{
+	*lo = 0x80;
+	*hi = 0xbf;
+	if (b >= 0xc2 && b <= 0xdf) {
+		*n = 2;
+	} else if (b >= 0xe0 && b <= 0xef) {
+		*n = 3;
+		*lo = b == 0xe0 ? 0xa0 : 0x80;
+		*hi = b == 0xed ? 0x9f : 0xbf;
+	} else if (b >= 0xf0 && b <= 0xf4) {
+		*n = 4;
+		*lo = b == 0xf0 ? 0x90 : 0x80;
+		*hi = b == 0xf4 ? 0x8f : 0xbf;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* utf8_char_len returns the length of the valid character at p (left > 0
+ * bytes available), or 0 if there is none. */
+static size_t utf8_char_len(const unsigned char *p, size_t left)
+{
+	size_t n;
+	unsigned char lo, hi;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (!utf8_lead(p[0], &n, &lo, &hi) || left < n)
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	}
+	return n;
+}
+
+bool wire_utf8_is_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (s == NULL)
+		return len == 0;
+	while (len > 0) {
+		size_t n = utf8_char_len(p, len);
+
+		if (n == 0)
+			return false;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* has_control_char is true if the UTF-8 string s holds a C0 control, DEL,
+ * or a C1 control (U+0080..U+009F, encoded 0xC2 0x80..0x9F). */
+static bool has_control_char(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return true;
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			return true;
+	}
+	return false;
+}
+
+static bool is_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+	       c == '-';
+}
+
+enum name_fault {
+	NAME_OK,
+	NAME_MISSING,
+	NAME_EMPTY,
+	NAME_TOO_LONG,
+	NAME_BAD_CHAR,
+};
+
+/* name_fault says what, if anything, is wrong with s as a name of at most
+ * max bytes. It reads at most max + 1 bytes of s. */
+static enum name_fault name_fault(const char *s, size_t max)
+{
+	size_t i;
+
+	if (s == NULL)
+		return NAME_MISSING;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= max)
+			return NAME_TOO_LONG;
+		if (!is_name_char(s[i]))
+			return NAME_BAD_CHAR;
+	}
+	return i == 0 ? NAME_EMPTY : NAME_OK;
+}
+
+bool wire_name_is_valid(const char *s, size_t max)
+{
+	return name_fault(s, max) == NAME_OK;
+}
+
+/* ---- field checks ------------------------------------------------------ */
+
+static int check_version(struct vctx *v, bool has, uint32_t version)
+{
+	if (!has)
+		return fail(v, DTX_EVERSION, "version is missing");
+	if (version != DTX__V1__VERSION__VERSION_1)
+		return fail(v, DTX_EVERSION, "unsupported version %u",
+		            (unsigned)version);
+	return DTX_OK;
+}
+
+static int need(struct vctx *v, bool has, const char *what)
+{
+	return has ? DTX_OK : fail(v, DTX_EPROTO, "%s is missing", what);
+}
+
+/* check_enum refuses a present value outside lo..hi. */
+static int check_enum(struct vctx *v, const char *what, bool has, int value,
+                      int lo, int hi)
+{
+	if (has && (value < lo || value > hi))
+		return fail(v, DTX_EPROTO, "%s %d is out of range", what,
+		            value);
+	return DTX_OK;
+}
+
+/* check_text accepts an absent string, or valid UTF-8 of at most max bytes
+ * (max 0: no limit). */
+static int check_text(struct vctx *v, const char *what, const char *s,
+                      size_t max)
+{
+	size_t len;
+
+	if (s == NULL)
+		return DTX_OK;
+	len = strlen(s);
+	if (max > 0 && len > max)
+		return fail(v, DTX_ETOOBIG,
+		            "%s is too long (%zu bytes, max %zu)", what, len,
+		            max);
+	if (!wire_utf8_is_valid(s, len))
+		return fail(v, DTX_EPROTO, "%s is not valid UTF-8", what);
+	return DTX_OK;
+}
+
+/* check_name checks a gid or handler name; where prefixes the message
+ * ("step 2: "), too_long is the code for a name past max. */
+static int check_name(struct vctx *v, const char *where, const char *what,
+                      const char *s, size_t max, int too_long)
+{
+	switch (name_fault(s, max)) {
+	case NAME_OK:
+		return DTX_OK;
+	case NAME_MISSING:
+		return fail(v, DTX_EINVAL, "%s%s is missing", where, what);
+	case NAME_EMPTY:
+		return fail(v, DTX_EINVAL, "%s%s is empty", where, what);
+	case NAME_TOO_LONG:
+		return fail(v, too_long, "%s%s is too long (max %zu bytes)",
+		            where, what, max);
+	case NAME_BAD_CHAR:
+		break;
+	}
+	return fail(v, DTX_EINVAL, "%s%s has invalid characters", where, what);
+}
+
+static int check_handler(struct vctx *v, const char *where, const char *what,
+                         const char *s)
+{
+	return check_name(v, where, what, s, DTX_HANDLER_MAX, DTX_ETOOBIG);
+}
+
+static int check_gid(struct vctx *v, const char *gid)
+{
+	return check_name(v, "", "gid", gid, DTX_GID_MAX, DTX_EINVAL);
+}
+
+static int check_url(struct vctx *v, const char *where, const char *url)
+{
+	size_t len;
+
+	if (url == NULL)
+		return fail(v, DTX_EINVAL, "%sparticipant URL is missing",
+		            where);
+	len = strlen(url);
+	if (len == 0)
+		return fail(v, DTX_EINVAL, "%sparticipant URL is empty", where);
+	if (len > DTX_URL_MAX)
+		return fail(v, DTX_ETOOBIG,
+		            "%sparticipant URL is too long (max %d bytes)",
+		            where, DTX_URL_MAX);
+	if (!wire_utf8_is_valid(url, len))
+		return fail(v, DTX_EPROTO,
+		            "%sparticipant URL is not valid UTF-8", where);
+	if (has_control_char(url))
+		return fail(v, DTX_EINVAL,
+		            "%sparticipant URL has control characters", where);
+	return DTX_OK;
+}
+
+static int check_payload(struct vctx *v, const char *where, bool has,
+                         const ProtobufCBinaryData *p, size_t max)
+{
+	if (has && p->len > max)
+		return fail(v, DTX_ETOOBIG,
+		            "%spayload is too big (%zu bytes, max %zu)", where,
+		            p->len, max);
+	return DTX_OK;
+}
+
+/* ---- ClientRequest ----------------------------------------------------- */
+
+static int check_saga_step(struct vctx *v, const Dtx__V1__SagaStep *st,
+                           size_t i, const wire_limits *lim)
+{
+	char where[32];
+	int rv;
+
+	snprintf(where, sizeof(where), "step %zu: ", i);
+	rv = check_url(v, where, st->participant_url);
+	if (rv == DTX_OK)
+		rv = check_handler(v, where, "action handler name", st->action);
+	if (rv == DTX_OK)
+		rv = check_handler(v, where, "compensate handler name",
+		                   st->compensate);
+	if (rv == DTX_OK)
+		rv = check_payload(v, where, st->has_payload, &st->payload,
+		                   lim->max_payload);
+	return rv;
+}
+
+static int check_submit(struct vctx *v, const Dtx__V1__SubmitSaga *s,
+                        const wire_limits *lim)
+{
+	int rv;
+
+	if (s->gid != NULL && (rv = check_gid(v, s->gid)) != DTX_OK)
+		return rv;
+	if (s->n_steps == 0)
+		return fail(v, DTX_EINVAL, "saga has no steps");
+	if (s->n_steps > lim->max_steps)
+		return fail(v, DTX_ETOOBIG, "saga has %zu steps (max %u)",
+		            s->n_steps, (unsigned)lim->max_steps);
+	for (size_t i = 0; i < s->n_steps; i++) {
+		if ((rv = check_saga_step(v, s->steps[i], i, lim)) != DTX_OK)
+			return rv;
+	}
+	return DTX_OK;
+}
+
+static int check_client_request(struct vctx *v, const void *msg,
+                                const wire_limits *lim)
+{
+	const Dtx__V1__ClientRequest *m = msg;
+	int rv;
+
+	if ((rv = check_version(v, m->has_version, m->version)) != DTX_OK)
+		return rv;
+	switch (m->body_case) {
+	case DTX__V1__CLIENT_REQUEST__BODY_SUBMIT:
+		if (m->submit != NULL)
+			return check_submit(v, m->submit, lim);
+		break;
+	case DTX__V1__CLIENT_REQUEST__BODY_QUERY:
+		if (m->query != NULL)
+			return check_gid(v, m->query->gid);
+		break;
+	default:
+		break;
+	}
+	return fail(v, DTX_EPROTO, "request has no body");
+}
+
+/* ---- ClientReply ------------------------------------------------------- */
+
+static int check_step_info(struct vctx *v, const Dtx__V1__StepInfo *st)
+{
+	int rv = check_enum(v, "step state", st->has_state, (int)st->state,
+	                    DTX__V1__STEP_STATE__STEP_PENDING,
+	                    DTX__V1__STEP_STATE__STEP_COMPENSATED);
+
+	if (rv == DTX_OK)
+		rv = check_text(v, "step last_error", st->last_error, 0);
+	if (rv == DTX_OK)
+		rv = check_text(v, "step action", st->action, 0);
+	if (rv == DTX_OK)
+		rv = check_text(v, "step compensate", st->compensate, 0);
+	if (rv == DTX_OK)
+		rv = check_text(v, "step participant_url", st->participant_url,
+		                0);
+	return rv;
+}
+
+static int check_tx_info(struct vctx *v, const Dtx__V1__TxInfo *tx)
+{
+	int rv;
+
+	if (tx->gid != NULL && (rv = check_gid(v, tx->gid)) != DTX_OK)
+		return rv;
+	if ((rv = check_enum(v, "tx mode", tx->has_mode, (int)tx->mode,
+	                     DTX__V1__MODE__MODE_SAGA,
+	                     DTX__V1__MODE__MODE_TCC)) != DTX_OK)
+		return rv;
+	if ((rv = check_enum(v, "tx state", tx->has_state, (int)tx->state,
+	                     DTX__V1__TX_STATE__TX_RUNNING,
+	                     DTX__V1__TX_STATE__TX_COMPENSATED)) != DTX_OK)
+		return rv;
+	if ((rv = check_text(v, "tx reason", tx->reason, 0)) != DTX_OK)
+		return rv;
+	for (size_t i = 0; i < tx->n_steps; i++) {
+		if ((rv = check_step_info(v, tx->steps[i])) != DTX_OK)
+			return rv;
+	}
+	return DTX_OK;
+}
+
+static int check_client_reply(struct vctx *v, const void *msg,
+                              const wire_limits *lim)
+{
+	const Dtx__V1__ClientReply *m = msg;
+	int rv;
+
+	(void)lim;
+	if ((rv = check_version(v, m->has_version, m->version)) != DTX_OK)
+		return rv;
+	if ((rv = need(v, m->has_code, "reply code")) != DTX_OK)
+		return rv;
+	if ((rv = check_enum(v, "reply code", true, (int)m->code, DTX_OK,
+	                     DTX_ERR_COUNT - 1)) != DTX_OK)
+		return rv;
+	if ((rv = check_text(v, "reply message", m->message, 0)) != DTX_OK)
+		return rv;
+	return m->tx != NULL ? check_tx_info(v, m->tx) : DTX_OK;
+}
+
+/* ---- BranchCall / BranchReply ----------------------------------------- */
+
+static int check_branch_call(struct vctx *v, const void *msg,
+                             const wire_limits *lim)
+{
+	const Dtx__V1__BranchCall *m = msg;
+	int rv;
+
+	if ((rv = check_version(v, m->has_version, m->version)) != DTX_OK)
+		return rv;
+	if ((rv = check_gid(v, m->gid)) != DTX_OK)
+		return rv;
+	if ((rv = need(v, m->has_branch, "branch")) != DTX_OK ||
+	    (rv = need(v, m->has_op, "op")) != DTX_OK ||
+	    (rv = check_enum(v, "op", true, (int)m->op, DTX__V1__OP__OP_ACTION,
+	                     DTX__V1__OP__OP_CANCEL)) != DTX_OK)
+		return rv;
+	if ((rv = check_handler(v, "", "handler name", m->handler)) != DTX_OK)
+		return rv;
+	if ((rv = check_payload(v, "", m->has_payload, &m->payload,
+	                        lim->max_payload)) != DTX_OK)
+		return rv;
+	if ((rv = need(v, m->has_attempt, "attempt")) != DTX_OK)
+		return rv;
+	if (m->attempt < 1)
+		return fail(v, DTX_EPROTO, "attempt must be at least 1");
+	return DTX_OK;
+}
+
+static int check_branch_reply(struct vctx *v, const void *msg,
+                              const wire_limits *lim)
+{
+	const Dtx__V1__BranchReply *m = msg;
+	int rv;
+
+	(void)lim;
+	if ((rv = check_version(v, m->has_version, m->version)) != DTX_OK)
+		return rv;
+	if ((rv = need(v, m->has_status, "status")) != DTX_OK)
+		return rv;
+	if ((rv = check_enum(v, "status", true, (int)m->status,
+	                     DTX__V1__BRANCH_STATUS__BRANCH_OK,
+	                     DTX__V1__BRANCH_STATUS__BRANCH_RETRY)) != DTX_OK)
+		return rv;
+	return check_text(v, "message", m->message, WIRE_MESSAGE_MAX);
+}
+
+/* ---- log records ------------------------------------------------------- */
+
+static int check_log_tx(struct vctx *v, const void *msg, const wire_limits *lim)
+{
+	const Dtx__V1__LogTx *m = msg;
+	int rv;
+
+	(void)lim;
+	if ((rv = check_enum(v, "mode", m->has_mode, (int)m->mode, 0,
+	                     DTX__V1__MODE__MODE_TCC)) != DTX_OK)
+		return rv;
+	if ((rv = check_enum(v, "state", m->has_state, (int)m->state, 0,
+	                     DTX__V1__TX_STATE__TX_COMPENSATED)) != DTX_OK)
+		return rv;
+	if ((rv = check_text(v, "gid", m->gid, 0)) != DTX_OK)
+		return rv;
+	return check_text(v, "reason", m->reason, 0);
+}
+
+static int check_log_step(struct vctx *v, const void *msg,
+                          const wire_limits *lim)
+{
+	const Dtx__V1__LogStep *m = msg;
+	int rv = check_enum(v, "state", m->has_state, (int)m->state, 0,
+	                    DTX__V1__STEP_STATE__STEP_COMPENSATED);
+
+	(void)lim;
+	if (rv == DTX_OK)
+		rv = check_text(v, "participant_url", m->participant_url, 0);
+	if (rv == DTX_OK)
+		rv = check_text(v, "action", m->action, 0);
+	if (rv == DTX_OK)
+		rv = check_text(v, "compensate", m->compensate, 0);
+	if (rv == DTX_OK)
+		rv = check_text(v, "last_error", m->last_error, 0);
+	return rv;
+}
+
+static int check_log_event(struct vctx *v, const void *msg,
+                           const wire_limits *lim)
+{
+	const Dtx__V1__LogEvent *m = msg;
+	int rv;
+
+	(void)lim;
+	if ((rv = check_enum(v, "tx_state", m->has_tx_state, (int)m->tx_state,
+	                     0, DTX__V1__TX_STATE__TX_COMPENSATED)) != DTX_OK)
+		return rv;
+	if ((rv = check_enum(v, "step_state", m->has_step_state,
+	                     (int)m->step_state, 0,
+	                     DTX__V1__STEP_STATE__STEP_COMPENSATED)) != DTX_OK)
+		return rv;
+	return check_text(v, "detail", m->detail, 0);
+}
+
+/* ---- packing and the generic decoder ----------------------------------- */
+
+size_t wire_packed_size(const ProtobufCMessage *msg)
+{
+	return protobuf_c_message_get_packed_size(msg);
+}
+
+void wire_pack(const ProtobufCMessage *msg, uint8_t *buf)
+{
+	protobuf_c_message_pack(msg, buf);
+}
+
+int wire_pack_alloc(const ProtobufCMessage *msg, uint8_t **ret_buf,
+                    size_t *ret_len)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	uint8_t *buf = malloc(len > 0 ? len : 1); /* malloc(0) may be NULL */
+
+	if (buf == NULL)
+		return DTX_ENOMEM;
+	protobuf_c_message_pack(msg, buf);
+	*ret_buf = buf;
+	*ret_len = len;
+	return DTX_OK;
+}
+
+/* decode unpacks len bytes at buf as a desc message and runs check on it;
+ * the message is freed unless it passes. protobuf-c cannot tell a malformed
+ * message from an allocation failure, so both read as DTX_EPROTO. */
+static int decode(const ProtobufCMessageDescriptor *desc, check_fn check,
+                  const void *buf, size_t len, const wire_limits *lim,
+                  struct vctx *v, ProtobufCMessage **ret_msg)
+{
+	ProtobufCMessage *m = NULL;
+	int rv;
+
+	if (buf == NULL && len > 0)
+		return fail(v, DTX_EINVAL, "no buffer");
+	m = protobuf_c_message_unpack(desc, NULL, len, buf);
+	if (m == NULL)
+		return fail(v, DTX_EPROTO, "not a valid %s message",
+		            desc->name);
+	rv = check(v, m, lim != NULL ? lim : &default_limits);
+	if (rv != DTX_OK) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		return rv;
+	}
+	*ret_msg = m;
+	return DTX_OK;
+}
+
+static void free_msg(ProtobufCMessage *m)
+{
+	if (m != NULL)
+		protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/* ---- public decoders --------------------------------------------------- */
+
+int wire_client_request_decode(const void *buf, size_t len,
+                               const wire_limits *lim,
+                               Dtx__V1__ClientRequest **ret_msg, char *errbuf,
+                               size_t errlen)
+{
+	struct vctx v = {errbuf, errlen};
+	ProtobufCMessage *m = NULL;
+	int rv = decode(&dtx__v1__client_request__descriptor,
+	                check_client_request, buf, len, lim, &v, &m);
+
+	if (rv == DTX_OK)
+		*ret_msg = (Dtx__V1__ClientRequest *)m;
+	return rv;
+}
+
+void wire_client_request_free(Dtx__V1__ClientRequest *msg)
+{
+	free_msg(msg != NULL ? &msg->base : NULL);
+}
+
+int wire_client_reply_decode(const void *buf, size_t len,
+                             Dtx__V1__ClientReply **ret_msg, char *errbuf,
+                             size_t errlen)
+{
+	struct vctx v = {errbuf, errlen};
+	ProtobufCMessage *m = NULL;
+	int rv = decode(&dtx__v1__client_reply__descriptor, check_client_reply,
+	                buf, len, NULL, &v, &m);
+
+	if (rv == DTX_OK)
+		*ret_msg = (Dtx__V1__ClientReply *)m;
+	return rv;
+}
+
+void wire_client_reply_free(Dtx__V1__ClientReply *msg)
+{
+	free_msg(msg != NULL ? &msg->base : NULL);
+}
+
+int wire_branch_call_decode(const void *buf, size_t len, const wire_limits *lim,
+                            Dtx__V1__BranchCall **ret_msg, char *errbuf,
+                            size_t errlen)
+{
+	struct vctx v = {errbuf, errlen};
+	ProtobufCMessage *m = NULL;
+	int rv = decode(&dtx__v1__branch_call__descriptor, check_branch_call,
+	                buf, len, lim, &v, &m);
+
+	if (rv == DTX_OK)
+		*ret_msg = (Dtx__V1__BranchCall *)m;
+	return rv;
+}
+
+void wire_branch_call_free(Dtx__V1__BranchCall *msg)
+{
+	free_msg(msg != NULL ? &msg->base : NULL);
+}
+
+int wire_branch_reply_decode(const void *buf, size_t len,
+                             Dtx__V1__BranchReply **ret_msg, char *errbuf,
+                             size_t errlen)
+{
+	struct vctx v = {errbuf, errlen};
+	ProtobufCMessage *m = NULL;
+	int rv = decode(&dtx__v1__branch_reply__descriptor, check_branch_reply,
+	                buf, len, NULL, &v, &m);
+
+	if (rv == DTX_OK)
+		*ret_msg = (Dtx__V1__BranchReply *)m;
+	return rv;
+}
+
+void wire_branch_reply_free(Dtx__V1__BranchReply *msg)
+{
+	free_msg(msg != NULL ? &msg->base : NULL);
+}
+
+int wire_log_tx_decode(const void *buf, size_t len, Dtx__V1__LogTx **ret_msg)
+{
+	struct vctx v = {NULL, 0};
+	ProtobufCMessage *m = NULL;
+	int rv = decode(&dtx__v1__log_tx__descriptor, check_log_tx, buf, len,
+	                NULL, &v, &m);
+
+	if (rv == DTX_OK)
+		*ret_msg = (Dtx__V1__LogTx *)m;
+	return rv;
+}
+
+void wire_log_tx_free(Dtx__V1__LogTx *msg)
+{
+	free_msg(msg != NULL ? &msg->base : NULL);
+}
+
+int wire_log_step_decode(const void *buf, size_t len,
+                         Dtx__V1__LogStep **ret_msg)
+{
+	struct vctx v = {NULL, 0};
+	ProtobufCMessage *m = NULL;
+	int rv = decode(&dtx__v1__log_step__descriptor, check_log_step, buf,
+	                len, NULL, &v, &m);
+
+	if (rv == DTX_OK)
+		*ret_msg = (Dtx__V1__LogStep *)m;
+	return rv;
+}
+
+void wire_log_step_free(Dtx__V1__LogStep *msg)
+{
+	free_msg(msg != NULL ? &msg->base : NULL);
+}
+
+int wire_log_event_decode(const void *buf, size_t len,
+                          Dtx__V1__LogEvent **ret_msg)
+{
+	struct vctx v = {NULL, 0};
+	ProtobufCMessage *m = NULL;
+	int rv = decode(&dtx__v1__log_event__descriptor, check_log_event, buf,
+	                len, NULL, &v, &m);
+
+	if (rv == DTX_OK)
+		*ret_msg = (Dtx__V1__LogEvent *)m;
+	return rv;
+}
+
+void wire_log_event_free(Dtx__V1__LogEvent *msg)
+{
+	free_msg(msg != NULL ? &msg->base : NULL);
+}
