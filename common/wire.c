@@ -14,8 +14,8 @@
  *   version absent or not VERSION_1                            -> DTX_EVERSION
  *   a gid or handler name that is absent/empty/out of charset,
  *   a saga with no steps, a missing/empty/control-char URL     -> DTX_EINVAL
- *   a handler name, URL, payload, message or step count
- *   past its limit (a gid past DTX_GID_MAX is DTX_EINVAL)      -> DTX_ETOOBIG
+ *   a gid, handler name, URL, payload, message or step count
+ *   past its limit                                          -> DTX_ETOOBIG
  *
  * Enums of messages must be a declared value other than UNSPECIFIED (Code
  * may be CODE_OK = 0); log records accept any declared value, including 0.
@@ -255,7 +255,7 @@ static int check_handler(struct vctx *v, const char *where, const char *what,
 
 static int check_gid(struct vctx *v, const char *gid)
 {
-	return check_name(v, "", "gid", gid, DTX_GID_MAX, DTX_EINVAL);
+	return check_name(v, "", "gid", gid, DTX_GID_MAX, DTX_ETOOBIG);
 }
 
 static int check_url(struct vctx *v, const char *where, const char *url)

@@ -70,6 +70,13 @@ void dc_log_close(dc_log *log);
 /* dc_log_path returns the data file's path (borrowed, lives with log). */
 const char *dc_log_path(const dc_log *log);
 
+/* dc_log_last_error returns a one-line reason for the last error a call on
+ * log returned, naming the file and, for a bad record, the table and key
+ * (borrowed, lives with log, overwritten by the next failing call; "" if
+ * none). Shared by all threads: read it where no other call on log can fail
+ * concurrently. */
+const char *dc_log_last_error(const dc_log *log);
+
 /* ---- batches (group commit) ---- */
 
 /* dc_log_batch_create / _destroy / _reset: a reusable list of writes. */

@@ -531,7 +531,7 @@ Test(wire, refuses_empty_or_too_long_gid)
 	cr_assert_eq(request_code(&f.req, NULL), DTX_OK);
 	long_gid[DTX_GID_MAX] = 'g';
 	long_gid[DTX_GID_MAX + 1] = '\0';
-	cr_assert_eq(request_code(&f.req, NULL), DTX_EINVAL);
+	cr_assert_eq(request_code(&f.req, NULL), DTX_ETOOBIG);
 }
 
 Test(wire, refuses_query_without_gid)

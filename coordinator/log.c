@@ -1,0 +1,1383 @@
+/*
+ * log.c - the coordinator's durable log on LMDB.
+ *
+ * Owns: the LMDB environment of one coordinator (the only file that includes
+ * <lmdb.h>), the translation of LMDB and errno codes into dtx_err (log_xlate,
+ * nothing else compares against MDB_*), the on-disk record framing, the key
+ * layout of the five tables listed in log.h, and the conversion between
+ * dc_tx and the LogTx / LogStep / LogEvent records.
+ *
+ * Never: decides what to do about an error (it returns it and remembers a
+ * one-line reason for dc_log_last_error), repairs or reformats a file that
+ * fails its checks, holds a transaction open across calls, or gives
+ * durability away unless a unit test asked for no_sync.
+ *
+ * Record registry (these numbers are on disk: never change or reuse one):
+ *
+ *   type 1  LogTx     in txs
+ *   type 2  LogStep   in steps
+ *   type 3  LogEvent  in events
+ *
+ * Frame of every value in txs, steps and events:
+ *
+ *   [0xD7][format version][record type][0][crc32c LE][protobuf payload]
+ *
+ * where the CRC covers the four header bytes followed by the payload. The
+ * values in meta are fixed-width little-endian integers ("format" u32,
+ * "gid_floor" u64), kept unframed so that any future build can read the
+ * format number; values in active are empty.
+ *
+ * Crash windows. A batch becomes durable in one LMDB write transaction.
+ * If we crash while dc_log_commit runs, LMDB's copy-on-write means the new
+ * pages are written beside the old ones and only the final meta-page write
+ * (after fdatasync of the data pages) makes them reachable: recovery sees
+ * either the whole batch or none of it, never a mix. If we crash after the
+ * commit returned, the batch is on disk (default sync flags). If the meta
+ * page write itself fails, LMDB panics the environment and every later call
+ * returns DTX_EIO: the process must exit and reopen (crash-only). A record
+ * that is torn or flipped anyway (a bad disk) is caught by its CRC on read
+ * and reported as DTX_ECORRUPT, never skipped.
+ *
+ * Threads: a batch belongs to the thread building it. dc_log_commit runs on
+ * one writer thread at a time; reads open their own read-only transaction
+ * and may run on any thread (MDB_NOTLS). dc_log_last_error's text is shared
+ * by all threads of one log: read it only where no other call on the log
+ * can fail concurrently.
+ */
+#include "log.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "crc32c.h"
+#include "wire.h"
+
+#define LOG_MAGIC            0xD7u
+#define LOG_FRAME_HDR        8u
+#define LOG_KEY_MAX          (DTX_GID_MAX + 5)
+#define LOG_MAP_SIZE_DEFAULT ((size_t)256 << 20)
+#define LOG_MAP_SIZE_MAX     ((size_t)64 << 30)
+#define LOG_ERR_MAX          512
+#define KEY_FORMAT           "format"
+#define KEY_GID_FLOOR        "gid_floor"
+
+enum log_table {
+	LOG_META,
+	LOG_TXS,
+	LOG_STEPS,
+	LOG_EVENTS,
+	LOG_ACTIVE,
+	LOG_TABLE_COUNT
+};
+
+enum log_rec {
+	LOG_REC_TX = 1,
+	LOG_REC_STEP = 2,
+	LOG_REC_EVENT = 3,
+};
+
+static const char *const table_names[LOG_TABLE_COUNT] = {
+        "meta", "txs", "steps", "events", "active",
+};
+
+struct dc_log {
+	MDB_env *env;
+	MDB_dbi dbi[LOG_TABLE_COUNT];
+	size_t map_size;
+	size_t map_size_max;
+	bool read_only;
+	char *dir;
+	char *path; /* dir/data.mdb */
+	char err[LOG_ERR_MAX];
+};
+
+/* One write of a batch; key and value live in the batch's byte arena. */
+typedef struct log_write {
+	enum log_table table;
+	bool del;
+	size_t key_off;
+	size_t key_len;
+	size_t val_off;
+	size_t val_len;
+} log_write;
+
+struct dc_log_batch {
+	log_write *writes;
+	size_t len;
+	size_t cap;
+	uint8_t *buf;
+	size_t buf_len;
+	size_t buf_cap;
+};
+
+/* A read transaction with a reusable cursor on steps (for scans). */
+typedef struct log_reader {
+	dc_log *log;
+	MDB_txn *txn;
+	MDB_cursor *steps;
+} log_reader;
+
+/* ---- errors ---- */
+
+/* log_xlate maps an LMDB or errno code to dtx_err: the one place that does. */
+static int log_xlate(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return DTX_OK;
+	case MDB_NOTFOUND:
+	case ENOENT:
+		return DTX_ENOENT;
+	case MDB_MAP_FULL:
+		return DTX_ELIMIT;
+	case MDB_INVALID:
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INCOMPATIBLE:
+		return DTX_ECORRUPT;
+	case MDB_VERSION_MISMATCH:
+		return DTX_EVERSION;
+	case MDB_TXN_FULL:
+	case MDB_BAD_VALSIZE:
+		return DTX_ETOOBIG;
+	case MDB_READERS_FULL:
+		return DTX_EBUSY;
+	case ENOMEM:
+		return DTX_ENOMEM;
+	case ENOSPC:
+		return DTX_ENOSPC;
+	case EINVAL:
+		return DTX_EINVAL;
+	default: /* EIO, MDB_PANIC, EACCES, EROFS, ... */
+		return DTX_EIO;
+	}
+}
+
+__attribute__((format(printf, 3, 4))) static int log_fail(dc_log *log, int err,
+                                                          const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(log->err, sizeof(log->err), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* log_fail_mdb records "<path>: <what>: <lmdb text>" and translates rc. */
+static int log_fail_mdb(dc_log *log, int rc, const char *what)
+{
+	return log_fail(log, log_xlate(rc), "%s: %s: %s", log->path, what,
+	                mdb_strerror(rc));
+}
+
+/* ---- keys and integers ---- */
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_le(uint8_t *p, uint64_t v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+/* key_str makes a key of a constant string (without its NUL). */
+static MDB_val key_str(const char *s)
+{
+	return (MDB_val){strlen(s), (void *)s};
+}
+
+/* gid_len returns strlen(gid) if it fits a key, else 0. */
+static size_t gid_len(const char *gid)
+{
+	size_t n = gid != NULL ? strnlen(gid, DTX_GID_MAX + 1) : 0;
+
+	return n <= DTX_GID_MAX ? n : 0;
+}
+
+/* key_seq writes gid \0 u32be(n) into buf (LOG_KEY_MAX bytes). */
+static size_t key_seq(uint8_t *buf, const char *gid, size_t glen, uint32_t n)
+{
+	memcpy(buf, gid, glen);
+	buf[glen] = 0;
+	put_be32(buf + glen + 1, n);
+	return glen + 5;
+}
+
+/* key_describe renders a key for a message: "gid" or "gid"#n. */
+static void key_describe(enum log_table t, const MDB_val *k, char *out,
+                         size_t outlen)
+{
+	const uint8_t *p = k->mv_data;
+	size_t glen = k->mv_size;
+	char gid[DTX_GID_MAX + 1];
+	size_t n = 0;
+
+	if ((t == LOG_STEPS || t == LOG_EVENTS) && glen >= 5)
+		glen -= 5;
+	for (size_t i = 0; i < glen && n < DTX_GID_MAX; i++)
+		gid[n++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
+	gid[n] = 0;
+	if (glen != k->mv_size)
+		snprintf(out, outlen, "\"%s\"#%u", gid, get_be32(p + glen + 1));
+	else
+		snprintf(out, outlen, "\"%s\"", gid);
+}
+
+/* log_fail_rec records a problem with one record: file, table and key. */
+static int log_fail_rec(dc_log *log, int err, enum log_table t,
+                        const MDB_val *k, const char *why)
+{
+	char key[DTX_GID_MAX + 32];
+
+	key_describe(t, k, key, sizeof(key));
+	return log_fail(log, err, "%s: table %s, key %s: %s", log->path,
+	                table_names[t], key, why);
+}
+
+/* ---- framing ---- */
+
+static uint32_t frame_crc(const uint8_t *v, size_t payload_len)
+{
+	uint32_t crc = crc32c_extend(0, v, 4);
+
+	return crc32c_extend(crc, v + LOG_FRAME_HDR, payload_len);
+}
+
+/* frame_seal fills the header of v, whose payload is already packed. */
+static void frame_seal(uint8_t *v, enum log_rec type, size_t payload_len)
+{
+	v[0] = LOG_MAGIC;
+	v[1] = DC_LOG_FORMAT_VERSION;
+	v[2] = (uint8_t)type;
+	v[3] = 0;
+	put_le(v + 4, frame_crc(v, payload_len), 4);
+}
+
+/* frame_open checks v's frame and returns its payload, or an error and a
+ * static reason in *ret_why. */
+static int frame_open(const MDB_val *v, enum log_rec type,
+                      const uint8_t **ret_p, size_t *ret_n,
+                      const char **ret_why)
+{
+	const uint8_t *p = v->mv_data;
+	size_t n = v->mv_size - LOG_FRAME_HDR;
+
+	*ret_why = NULL;
+	if (v->mv_size < LOG_FRAME_HDR)
+		*ret_why = "record shorter than its frame";
+	else if (p[0] != LOG_MAGIC)
+		*ret_why = "bad magic byte";
+	else if (p[1] > DC_LOG_FORMAT_VERSION) {
+		*ret_why = "record format newer than this build";
+		return DTX_EVERSION;
+	} else if (p[1] != DC_LOG_FORMAT_VERSION)
+		*ret_why = "unknown record format version";
+	else if (p[2] != type || p[3] != 0)
+		*ret_why = "wrong record type";
+	else if (get_le(p + 4, 4) != frame_crc(p, n))
+		*ret_why = "CRC mismatch";
+	if (*ret_why != NULL)
+		return DTX_ECORRUPT;
+	*ret_p = p + LOG_FRAME_HDR;
+	*ret_n = n;
+	return DTX_OK;
+}
+
+/* decode_err maps a codec error to the log's: only ENOMEM is not corrupt. */
+static int decode_err(int rc)
+{
+	return rc == DTX_ENOMEM ? DTX_ENOMEM : DTX_ECORRUPT;
+}
+
+/* payload_decode unpacks a record payload of type into *ret_msg. */
+static int payload_decode(enum log_rec type, const uint8_t *p, size_t n,
+                          void **ret_msg)
+{
+	Dtx__V1__LogTx *tx = NULL;
+	Dtx__V1__LogStep *step = NULL;
+	Dtx__V1__LogEvent *ev = NULL;
+	int rc;
+
+	if (type == LOG_REC_TX)
+		rc = wire_log_tx_decode(p, n, &tx);
+	else if (type == LOG_REC_STEP)
+		rc = wire_log_step_decode(p, n, &step);
+	else
+		rc = wire_log_event_decode(p, n, &ev);
+	if (rc == DTX_OK)
+		*ret_msg = tx ? (void *)tx : step ? (void *)step : (void *)ev;
+	return rc;
+}
+
+/* rec_decode checks the frame of v and decodes it into *ret_msg. */
+static int rec_decode(dc_log *log, enum log_table t, const MDB_val *k,
+                      const MDB_val *v, enum log_rec type, void **ret_msg)
+{
+	const uint8_t *p;
+	const char *why;
+	size_t n;
+	int rc = frame_open(v, type, &p, &n, &why);
+
+	if (rc != DTX_OK)
+		return log_fail_rec(log, rc, t, k, why);
+	rc = payload_decode(type, p, n, ret_msg);
+	if (rc != DTX_OK)
+		return log_fail_rec(log, decode_err(rc), t, k,
+		                    "payload does not decode");
+	return DTX_OK;
+}
+
+static void rec_free(enum log_rec type, void *msg)
+{
+	if (type == LOG_REC_TX)
+		wire_log_tx_free(msg);
+	else if (type == LOG_REC_STEP)
+		wire_log_step_free(msg);
+	else
+		wire_log_event_free(msg);
+}
+
+/* ---- transactions ---- */
+
+/* read_begin opens a read-only transaction; a map grown by another process
+ * is adopted once. That can only happen in a read-only process (the writer
+ * is the one that grows the map), which reads from one thread. */
+static int read_begin(dc_log *log, MDB_txn **ret_txn)
+{
+	int rc = mdb_txn_begin(log->env, NULL, MDB_RDONLY, ret_txn);
+
+	if (rc == MDB_MAP_RESIZED) {
+		mdb_env_set_mapsize(log->env, 0);
+		rc = mdb_txn_begin(log->env, NULL, MDB_RDONLY, ret_txn);
+	}
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "begin read transaction");
+	return DTX_OK;
+}
+
+static int reader_begin(dc_log *log, log_reader *r)
+{
+	int rc;
+
+	r->log = log;
+	r->steps = NULL;
+	rc = read_begin(log, &r->txn);
+	if (rc != DTX_OK)
+		return rc;
+	rc = mdb_cursor_open(r->txn, log->dbi[LOG_STEPS], &r->steps);
+	if (rc != MDB_SUCCESS) {
+		mdb_txn_abort(r->txn);
+		return log_fail_mdb(log, rc, "open cursor on steps");
+	}
+	return DTX_OK;
+}
+
+static void reader_end(log_reader *r)
+{
+	mdb_cursor_close(r->steps);
+	mdb_txn_abort(r->txn);
+}
+
+/* ---- open ---- */
+
+/* meta_format reads meta "format" in txn into *ret_version. */
+static int meta_format(dc_log *log, MDB_txn *txn, uint32_t *ret_version)
+{
+	MDB_val k = key_str(KEY_FORMAT), v;
+	int rc = mdb_get(txn, log->dbi[LOG_META], &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return log_fail(
+		        log, DTX_ECORRUPT,
+		        "%s: table meta has no format key: not a dtx log",
+		        log->path);
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "read meta format");
+	if (v.mv_size != 4)
+		return log_fail(log, DTX_ECORRUPT,
+		                "%s: meta format has %zu bytes, expected 4",
+		                log->path, v.mv_size);
+	*ret_version = (uint32_t)get_le(v.mv_data, 4);
+	return DTX_OK;
+}
+
+static int check_format(dc_log *log, MDB_txn *txn)
+{
+	uint32_t version = 0;
+	int rc = meta_format(log, txn, &version);
+
+	if (rc != DTX_OK)
+		return rc;
+	if (version > DC_LOG_FORMAT_VERSION)
+		return log_fail(
+		        log, DTX_EVERSION,
+		        "%s: log format %u is newer than this build's %u",
+		        log->path, version, DC_LOG_FORMAT_VERSION);
+	if (version == 0)
+		return log_fail(log, DTX_ECORRUPT, "%s: log format 0",
+		                log->path);
+	return DTX_OK;
+}
+
+/* open_table opens table t in txn; a missing one means not a dtx log. */
+static int open_table(dc_log *log, MDB_txn *txn, int t, unsigned flags)
+{
+	int rc = mdb_dbi_open(txn, table_names[t], flags, &log->dbi[t]);
+
+	if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
+		return log_fail(log, DTX_ECORRUPT,
+		                "%s: no table %s: not a dtx log", log->path,
+		                table_names[t]);
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "open table");
+	return DTX_OK;
+}
+
+/* open_tables opens meta, checks the format (unless creating), then opens
+ * the other tables, so a newer format is reported as such even if it has
+ * different tables. */
+static int open_tables(dc_log *log, MDB_txn *txn, unsigned flags)
+{
+	int rc = open_table(log, txn, LOG_META, flags);
+
+	if (rc == DTX_OK && !(flags & MDB_CREATE))
+		rc = check_format(log, txn);
+	for (int t = LOG_META + 1; rc == DTX_OK && t < LOG_TABLE_COUNT; t++)
+		rc = open_table(log, txn, t, flags);
+	return rc;
+}
+
+/* env_is_empty: the main database holds nothing (a file we just made). */
+static int env_is_empty(dc_log *log, MDB_txn *txn, bool *ret_empty)
+{
+	MDB_stat st;
+	MDB_dbi main_dbi;
+	int rc = mdb_dbi_open(txn, NULL, 0, &main_dbi);
+
+	if (rc == MDB_SUCCESS)
+		rc = mdb_stat(txn, main_dbi, &st);
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "stat main database");
+	*ret_empty = st.ms_entries == 0;
+	return DTX_OK;
+}
+
+/* init_tables, in one write transaction: a new file gets its tables and
+ * its format number; an existing one must be a dtx log we can read. */
+static int init_tables(dc_log *log, MDB_txn *txn)
+{
+	uint8_t buf[4];
+	MDB_val k = key_str(KEY_FORMAT), v = {4, buf};
+	bool empty = false;
+	int rc = env_is_empty(log, txn, &empty);
+
+	if (rc != DTX_OK || !empty)
+		return rc != DTX_OK ? rc : open_tables(log, txn, 0);
+	rc = open_tables(log, txn, MDB_CREATE);
+	if (rc != DTX_OK)
+		return rc;
+	put_le(buf, DC_LOG_FORMAT_VERSION, 4);
+	rc = mdb_put(txn, log->dbi[LOG_META], &k, &v, 0);
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "write meta format");
+	return DTX_OK;
+}
+
+/* load_tables runs init_tables (writer) or open_tables (reader) and
+ * commits, which keeps the table handles for the env. */
+static int load_tables(dc_log *log)
+{
+	MDB_txn *txn;
+	unsigned flags = log->read_only ? MDB_RDONLY : 0;
+	int rc = mdb_txn_begin(log->env, NULL, flags, &txn);
+
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "begin open transaction");
+	if (log->read_only)
+		rc = open_tables(log, txn, 0);
+	else
+		rc = init_tables(log, txn);
+	if (rc != DTX_OK) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "commit open transaction");
+	return DTX_OK;
+}
+
+/* env_open creates and opens the LMDB environment. */
+static int env_open(dc_log *log, bool no_sync)
+{
+	unsigned flags = MDB_NOTLS;
+	int rc = mdb_env_create(&log->env);
+
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "create environment");
+	rc = mdb_env_set_maxdbs(log->env, 8);
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "set max tables");
+	flags |= log->read_only ? MDB_RDONLY : 0;
+	flags |= no_sync ? MDB_NOSYNC : 0;
+	rc = mdb_env_open(log->env, log->dir, flags, 0644);
+	if (rc == MDB_INVALID)
+		return log_fail(log, DTX_ECORRUPT,
+		                "%s: not an LMDB file or unreadable",
+		                log->path);
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "open");
+	return DTX_OK;
+}
+
+/* size_map applies the configured map size without shrinking a map that
+ * an earlier run grew (LMDB keeps the size in the file), then records the
+ * size in use. Runs before any transaction exists. */
+static int size_map(dc_log *log, size_t want)
+{
+	MDB_envinfo info;
+	int rc = mdb_env_info(log->env, &info);
+
+	if (rc == MDB_SUCCESS && !log->read_only) {
+		/* A fresh file has only its two meta pages. */
+		if (want > info.me_mapsize || info.me_last_pgno <= 1)
+			rc = mdb_env_set_mapsize(log->env, want);
+		if (rc == MDB_SUCCESS)
+			rc = mdb_env_info(log->env, &info);
+	}
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "set map size");
+	log->map_size = info.me_mapsize;
+	return DTX_OK;
+}
+
+static int make_dir(dc_log *log)
+{
+	if (mkdir(log->dir, 0755) == 0 || errno == EEXIST)
+		return DTX_OK;
+	return log_fail(log, log_xlate(errno), "%s: mkdir: %s", log->dir,
+	                strerror(errno));
+}
+
+static int log_alloc(const dc_log_opts *opts, dc_log **ret_log)
+{
+	dc_log *log = calloc(1, sizeof(*log));
+	size_t n = strlen(opts->dir);
+
+	if (log == NULL)
+		return DTX_ENOMEM;
+	log->dir = strdup(opts->dir);
+	log->path = malloc(n + sizeof("/data.mdb"));
+	if (log->dir == NULL || log->path == NULL) {
+		dc_log_close(log);
+		return DTX_ENOMEM;
+	}
+	memcpy(log->path, opts->dir, n);
+	memcpy(log->path + n, "/data.mdb", sizeof("/data.mdb"));
+	log->read_only = opts->read_only;
+	log->map_size_max =
+	        opts->map_size_max ? opts->map_size_max : LOG_MAP_SIZE_MAX;
+	*ret_log = log;
+	return DTX_OK;
+}
+
+/* log_start: directory, environment, stale reader slots (a killed dtxctl),
+ * map size, tables - in that order, each step only if the last worked. */
+static int log_start(dc_log *log, const dc_log_opts *opts)
+{
+	size_t want = opts->map_size ? opts->map_size : LOG_MAP_SIZE_DEFAULT;
+	int dead, rc = log->read_only ? DTX_OK : make_dir(log);
+
+	if (rc == DTX_OK)
+		rc = env_open(log, opts->no_sync);
+	if (rc == DTX_OK) {
+		rc = mdb_reader_check(log->env, &dead);
+		if (rc != MDB_SUCCESS)
+			rc = log_fail_mdb(log, rc, "reader check");
+	}
+	if (rc == DTX_OK)
+		rc = size_map(log, want);
+	if (rc == DTX_OK)
+		rc = load_tables(log);
+	return rc;
+}
+
+static void copy_err(char *errbuf, size_t errlen, const char *msg)
+{
+	if (errbuf != NULL && errlen > 0)
+		snprintf(errbuf, errlen, "%s", msg);
+}
+
+int dc_log_open(const dc_log_opts *opts, dc_log **ret_log, char *errbuf,
+                size_t errlen)
+{
+	dc_log *log;
+	int rc;
+
+	if (opts == NULL || opts->dir == NULL || opts->dir[0] == 0) {
+		copy_err(errbuf, errlen, "log: no directory given");
+		return DTX_EINVAL;
+	}
+	if (log_alloc(opts, &log) != DTX_OK) {
+		copy_err(errbuf, errlen, "log: out of memory");
+		return DTX_ENOMEM;
+	}
+	rc = log_start(log, opts);
+	if (rc != DTX_OK) {
+		copy_err(errbuf, errlen, log->err);
+		dc_log_close(log);
+		return rc;
+	}
+	*ret_log = log;
+	return DTX_OK;
+}
+
+void dc_log_close(dc_log *log)
+{
+	if (log == NULL)
+		return;
+	if (log->env != NULL)
+		mdb_env_close(log->env);
+	free(log->dir);
+	free(log->path);
+	free(log);
+}
+
+const char *dc_log_path(const dc_log *log)
+{
+	return log->path;
+}
+
+const char *dc_log_last_error(const dc_log *log)
+{
+	return log->err;
+}
+
+/* ---- batches ---- */
+
+int dc_log_batch_create(dc_log_batch **ret_batch)
+{
+	dc_log_batch *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return DTX_ENOMEM;
+	*ret_batch = b;
+	return DTX_OK;
+}
+
+void dc_log_batch_destroy(dc_log_batch *batch)
+{
+	if (batch == NULL)
+		return;
+	free(batch->writes);
+	free(batch->buf);
+	free(batch);
+}
+
+void dc_log_batch_reset(dc_log_batch *batch)
+{
+	batch->len = 0;
+	batch->buf_len = 0;
+}
+
+size_t dc_log_batch_len(const dc_log_batch *batch)
+{
+	return batch->len;
+}
+
+/* grow returns p resized (doubling from min) to hold need elements of size
+ * sz, or NULL (p unchanged) if memory ran out. */
+static void *grow(void *p, size_t *cap, size_t need, size_t sz, size_t min)
+{
+	size_t n = *cap ? *cap : min;
+	void *q;
+
+	if (need <= *cap)
+		return p;
+	while (n < need)
+		n *= 2;
+	q = realloc(p, n * sz);
+	if (q != NULL)
+		*cap = n;
+	return q;
+}
+
+/* batch_add appends a write of key and a val_len-byte value; *ret_val
+ * points at the value's space (valid until the next batch_add). */
+static int batch_add(dc_log_batch *b, enum log_table t, const void *key,
+                     size_t key_len, size_t val_len, uint8_t **ret_val)
+{
+	size_t need = b->buf_len + key_len + val_len;
+	log_write *w = grow(b->writes, &b->cap, b->len + 1, sizeof(*w), 16);
+	uint8_t *buf;
+
+	if (w == NULL)
+		return DTX_ENOMEM;
+	b->writes = w;
+	buf = grow(b->buf, &b->buf_cap, need, 1, 4096);
+	if (buf == NULL)
+		return DTX_ENOMEM;
+	b->buf = buf;
+	w = &b->writes[b->len++];
+	*w = (log_write){.table = t, .key_off = b->buf_len, .key_len = key_len};
+	memcpy(b->buf + b->buf_len, key, key_len);
+	w->val_off = b->buf_len + key_len;
+	w->val_len = val_len;
+	b->buf_len = need;
+	if (ret_val != NULL)
+		*ret_val = b->buf + w->val_off;
+	return DTX_OK;
+}
+
+static int batch_del(dc_log_batch *b, enum log_table t, const void *key,
+                     size_t key_len)
+{
+	int rc = batch_add(b, t, key, key_len, 0, NULL);
+
+	if (rc == DTX_OK)
+		b->writes[b->len - 1].del = true;
+	return rc;
+}
+
+/* batch_add_rec packs msg, framed as a record of type, as key's value. */
+static int batch_add_rec(dc_log_batch *b, enum log_table t, const void *key,
+                         size_t key_len, enum log_rec type,
+                         const ProtobufCMessage *msg)
+{
+	size_t n = wire_packed_size(msg);
+	uint8_t *v;
+	int rc = batch_add(b, t, key, key_len, LOG_FRAME_HDR + n, &v);
+
+	if (rc != DTX_OK)
+		return rc;
+	wire_pack(msg, v + LOG_FRAME_HDR);
+	frame_seal(v, type, n);
+	return DTX_OK;
+}
+
+static void tx_to_rec(const dc_tx *tx, Dtx__V1__LogTx *m)
+{
+	dtx__v1__log_tx__init(m);
+	m->gid = (char *)tx->gid;
+	m->has_mode = m->has_state = m->has_nsteps = true;
+	m->mode = (Dtx__V1__Mode)tx->mode;
+	m->state = (Dtx__V1__TxState)tx->state;
+	m->nsteps = tx->nsteps;
+	m->has_failed_step = true;
+	m->failed_step = tx->failed_step;
+	m->reason = tx->reason;
+	m->has_created_unix_ms = m->has_updated_unix_ms = true;
+	m->created_unix_ms = tx->created_unix_ms;
+	m->updated_unix_ms = tx->updated_unix_ms;
+	m->has_next_event_seq = true;
+	m->next_event_seq = tx->next_event_seq;
+}
+
+static void step_to_rec(const dc_step *s, Dtx__V1__LogStep *m)
+{
+	dtx__v1__log_step__init(m);
+	m->participant_url = s->url;
+	m->action = s->action;
+	m->compensate = s->compensate;
+	m->has_payload = s->payload != NULL;
+	m->payload.data = s->payload;
+	m->payload.len = s->payload_len;
+	m->has_timeout_ms = m->has_state = m->has_attempts = true;
+	m->timeout_ms = s->timeout_ms;
+	m->state = (Dtx__V1__StepState)s->state;
+	m->attempts = s->attempts;
+	m->last_error = s->last_error;
+	m->has_result = s->result != NULL;
+	m->result.data = s->result;
+	m->result.len = s->result_len;
+}
+
+static bool step_is_dirty(uint64_t dirty, uint32_t i)
+{
+	return (dirty >> (i < 63 ? i : 63)) & 1;
+}
+
+static int put_tx_records(dc_log_batch *b, const dc_tx *tx, size_t glen,
+                          uint64_t dirty)
+{
+	uint8_t key[LOG_KEY_MAX];
+	Dtx__V1__LogTx mt;
+	Dtx__V1__LogStep ms;
+	int rc;
+
+	tx_to_rec(tx, &mt);
+	rc = batch_add_rec(b, LOG_TXS, tx->gid, glen, LOG_REC_TX, &mt.base);
+	for (uint32_t i = 0; rc == DTX_OK && i < tx->nsteps; i++) {
+		if (!step_is_dirty(dirty, i))
+			continue;
+		step_to_rec(&tx->steps[i], &ms);
+		rc = batch_add_rec(b, LOG_STEPS, key,
+		                   key_seq(key, tx->gid, glen, i), LOG_REC_STEP,
+		                   &ms.base);
+	}
+	if (rc == DTX_OK && dc_tx_is_final(tx))
+		rc = batch_del(b, LOG_ACTIVE, tx->gid, glen);
+	else if (rc == DTX_OK)
+		rc = batch_add(b, LOG_ACTIVE, tx->gid, glen, 0, NULL);
+	return rc;
+}
+
+int dc_log_batch_put_tx(dc_log_batch *batch, const dc_tx *tx,
+                        uint64_t dirty_steps)
+{
+	size_t len = batch->len, buf_len = batch->buf_len;
+	size_t glen = gid_len(tx->gid);
+	int rc;
+
+	if (glen == 0)
+		return DTX_EINVAL;
+	rc = put_tx_records(batch, tx, glen, dirty_steps);
+	if (rc != DTX_OK) {
+		/* All of tx or none of it. */
+		batch->len = len;
+		batch->buf_len = buf_len;
+	}
+	return rc;
+}
+
+int dc_log_batch_add_event(dc_log_batch *batch, const char *gid, uint32_t seq,
+                           const dc_log_event *ev)
+{
+	uint8_t key[LOG_KEY_MAX];
+	size_t glen = gid_len(gid);
+	Dtx__V1__LogEvent m;
+
+	if (glen == 0 || ev == NULL)
+		return DTX_EINVAL;
+	dtx__v1__log_event__init(&m);
+	m.has_unix_ms = m.has_tx_state = m.has_step = true;
+	m.unix_ms = ev->unix_ms;
+	m.tx_state = (Dtx__V1__TxState)ev->tx_state;
+	m.step = ev->step;
+	m.has_step_state = ev->step >= 0;
+	m.step_state = (Dtx__V1__StepState)ev->step_state;
+	m.detail = (char *)ev->detail;
+	return batch_add_rec(batch, LOG_EVENTS, key,
+	                     key_seq(key, gid, glen, seq), LOG_REC_EVENT,
+	                     &m.base);
+}
+
+int dc_log_batch_set_gid_floor(dc_log_batch *batch, uint64_t id)
+{
+	uint8_t *v;
+	int rc = batch_add(batch, LOG_META, KEY_GID_FLOOR,
+	                   strlen(KEY_GID_FLOOR), 8, &v);
+
+	if (rc == DTX_OK)
+		put_le(v, id, 8);
+	return rc;
+}
+
+/* ---- commit ---- */
+
+static int apply_write(dc_log *log, MDB_txn *txn, const dc_log_batch *b,
+                       const log_write *w)
+{
+	MDB_val k = {w->key_len, b->buf + w->key_off};
+	MDB_val v = {w->val_len, b->buf + w->val_off};
+	int rc;
+
+	if (w->del) {
+		rc = mdb_del(txn, log->dbi[w->table], &k, NULL);
+		if (rc == MDB_NOTFOUND)
+			rc = MDB_SUCCESS;
+	} else
+		rc = mdb_put(txn, log->dbi[w->table], &k, &v, 0);
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, w->del ? "delete" : "put");
+	return DTX_OK;
+}
+
+/*
+ * dc_log_commit, in order:
+ *   1. begin one write transaction;
+ *   2. apply every write of the batch; any failure (MDB_MAP_FULL poisons
+ *      the transaction) aborts it, so none of the batch reaches the file;
+ *   3. commit: LMDB writes the new pages, fdatasyncs, then writes the meta
+ *      page. If we crash before the meta page is written, recovery sees the
+ *      log as it was before this batch; after it, the whole batch.
+ */
+int dc_log_commit(dc_log *log, const dc_log_batch *batch)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (log->read_only)
+		return log_fail(log, DTX_EINVAL, "%s: opened read-only",
+		                log->path);
+	if (batch->len == 0)
+		return DTX_OK;
+	rc = mdb_txn_begin(log->env, NULL, 0, &txn); /* 1 */
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "begin write transaction");
+	for (size_t i = 0; i < batch->len; i++) { /* 2 */
+		rc = apply_write(log, txn, batch, &batch->writes[i]);
+		if (rc != DTX_OK) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+	}
+	rc = mdb_txn_commit(txn); /* 3: frees txn even on failure */
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "commit");
+	return DTX_OK;
+}
+
+int dc_log_grow(dc_log *log)
+{
+	size_t want = log->map_size * 2;
+	int rc;
+
+	if (log->map_size >= log->map_size_max)
+		return log_fail(log, DTX_ELIMIT,
+		                "%s: map size %zu is at its maximum", log->path,
+		                log->map_size);
+	if (want > log->map_size_max || want < log->map_size)
+		want = log->map_size_max;
+	rc = mdb_env_set_mapsize(log->env, want);
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "grow map");
+	log->map_size = want;
+	return DTX_OK;
+}
+
+/* ---- reads ---- */
+
+static int copy_bytes(uint8_t **slot, size_t *len, bool has,
+                      const ProtobufCBinaryData *d)
+{
+	if (!has)
+		return DTX_OK;
+	*slot = malloc(d->len ? d->len : 1);
+	if (*slot == NULL)
+		return DTX_ENOMEM;
+	if (d->len > 0)
+		memcpy(*slot, d->data, d->len);
+	*len = d->len;
+	return DTX_OK;
+}
+
+/* step_from_rec fills s (zeroed by dc_tx_create) from m. */
+static int step_from_rec(dc_step *s, const Dtx__V1__LogStep *m)
+{
+	s->state = (dc_step_state)m->state;
+	s->timeout_ms = m->timeout_ms;
+	s->attempts = m->attempts;
+	if (dc_tx_set_str(&s->url, m->participant_url) ||
+	    dc_tx_set_str(&s->action, m->action) ||
+	    dc_tx_set_str(&s->compensate, m->compensate) ||
+	    dc_tx_set_str(&s->last_error, m->last_error) ||
+	    copy_bytes(&s->payload, &s->payload_len, m->has_payload,
+	               &m->payload) ||
+	    copy_bytes(&s->result, &s->result_len, m->has_result, &m->result))
+		return DTX_ENOMEM;
+	return DTX_OK;
+}
+
+/* load_step decodes the step record at the cursor, which must be step i of
+ * gid, into tx->steps[i]. */
+static int load_step(log_reader *r, const MDB_val *k, const MDB_val *v,
+                     dc_tx *tx, uint32_t i)
+{
+	Dtx__V1__LogStep *m;
+	void *msg;
+	int rc = rec_decode(r->log, LOG_STEPS, k, v, LOG_REC_STEP, &msg);
+
+	if (rc != DTX_OK)
+		return rc;
+	m = msg;
+	if (!m->has_state)
+		rc = log_fail_rec(r->log, DTX_ECORRUPT, LOG_STEPS, k,
+		                  "step record without a state");
+	else if (step_from_rec(&tx->steps[i], m) != DTX_OK)
+		rc = DTX_ENOMEM;
+	wire_log_step_free(m);
+	return rc;
+}
+
+static bool key_equal(const MDB_val *a, const MDB_val *b)
+{
+	return a->mv_size == b->mv_size &&
+	       memcmp(a->mv_data, b->mv_data, a->mv_size) == 0;
+}
+
+/* load_steps reads steps 0..nsteps-1 of tx, which must be consecutive. */
+static int load_steps(log_reader *r, dc_tx *tx)
+{
+	uint8_t want[LOG_KEY_MAX];
+	size_t glen = strlen(tx->gid);
+	MDB_val k, v;
+	MDB_cursor_op op = MDB_SET_RANGE;
+	int rc = DTX_OK;
+
+	for (uint32_t i = 0; rc == DTX_OK && i < tx->nsteps; i++) {
+		MDB_val w = {key_seq(want, tx->gid, glen, i), want};
+
+		k = w;
+		rc = mdb_cursor_get(r->steps, &k, &v, op);
+		op = MDB_NEXT;
+		if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+			return log_fail_mdb(r->log, rc, "read steps");
+		if (rc == MDB_NOTFOUND || !key_equal(&k, &w))
+			return log_fail_rec(r->log, DTX_ECORRUPT, LOG_STEPS, &w,
+			                    "step record missing");
+		rc = load_step(r, &k, &v, tx, i);
+	}
+	return rc;
+}
+
+/* tx_rec_is_sane: m names the gid it is stored under and has the fields a
+ * dc_tx cannot do without. */
+static bool tx_rec_is_sane(const MDB_val *k, const Dtx__V1__LogTx *m)
+{
+	return m->gid != NULL && strlen(m->gid) == k->mv_size &&
+	       memcmp(m->gid, k->mv_data, k->mv_size) == 0 && m->has_mode &&
+	       m->has_state && m->has_nsteps;
+}
+
+/* tx_from_rec makes a dc_tx from the record m stored under key k. */
+static int tx_from_rec(log_reader *r, const MDB_val *k, const Dtx__V1__LogTx *m,
+                       dc_tx **ret_tx)
+{
+	dc_tx *tx;
+	int rc;
+
+	if (!tx_rec_is_sane(k, m))
+		return log_fail_rec(
+		        r->log, DTX_ECORRUPT, LOG_TXS, k,
+		        "tx record lacks fields or names another gid");
+	rc = dc_tx_create(m->gid, (dc_mode)m->mode, m->nsteps, &tx);
+	if (rc == DTX_EINVAL)
+		return log_fail_rec(r->log, DTX_ECORRUPT, LOG_TXS, k,
+		                    "tx record has an invalid gid or no steps");
+	if (rc != DTX_OK)
+		return rc;
+	tx->state = (dc_tx_state)m->state;
+	tx->failed_step = m->has_failed_step ? m->failed_step : -1;
+	tx->created_unix_ms = m->created_unix_ms;
+	tx->updated_unix_ms = m->updated_unix_ms;
+	tx->next_event_seq = m->next_event_seq;
+	rc = dc_tx_set_str(&tx->reason, m->reason);
+	if (rc == DTX_OK)
+		rc = load_steps(r, tx);
+	if (rc != DTX_OK)
+		dc_tx_destroy(tx);
+	else
+		*ret_tx = tx;
+	return rc;
+}
+
+/* load_in reads the transaction stored under key k (gid bytes) in r. */
+static int load_in(log_reader *r, const MDB_val *k, dc_tx **ret_tx)
+{
+	Dtx__V1__LogTx *m;
+	MDB_val key = *k, v;
+	void *msg;
+	int rc = mdb_get(r->txn, r->log->dbi[LOG_TXS], &key, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return log_fail_rec(r->log, DTX_ENOENT, LOG_TXS, k,
+		                    "no such transaction");
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(r->log, rc, "read txs");
+	rc = rec_decode(r->log, LOG_TXS, k, &v, LOG_REC_TX, &msg);
+	if (rc != DTX_OK)
+		return rc;
+	m = msg;
+	rc = tx_from_rec(r, k, m, ret_tx);
+	wire_log_tx_free(m);
+	return rc;
+}
+
+int dc_log_load_tx(dc_log *log, const char *gid, dc_tx **ret_tx)
+{
+	size_t glen = gid_len(gid);
+	MDB_val k = {glen, (void *)gid};
+	log_reader r;
+	int rc;
+
+	if (glen == 0)
+		return log_fail(log, DTX_EINVAL, "log: invalid gid");
+	rc = reader_begin(log, &r);
+	if (rc != DTX_OK)
+		return rc;
+	rc = load_in(&r, &k, ret_tx);
+	reader_end(&r);
+	return rc;
+}
+
+/* scan_cursor loads the gid under each key of cur and hands it to fn. */
+static int scan_cursor(log_reader *r, MDB_cursor *cur, dc_log_tx_fn fn,
+                       void *arg)
+{
+	MDB_val k, v;
+	dc_tx *tx;
+	int rc = DTX_OK, mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+
+	while (rc == DTX_OK && mrc == MDB_SUCCESS) {
+		rc = load_in(r, &k, &tx);
+		if (rc == DTX_OK)
+			rc = fn(arg, tx);
+		if (rc == DTX_OK)
+			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc == DTX_OK && mrc != MDB_NOTFOUND)
+		rc = log_fail_mdb(r->log, mrc, "scan");
+	return rc;
+}
+
+/* scan walks table t's keys in one read transaction, loading each as a
+ * gid and handing it to fn. */
+static int scan(dc_log *log, enum log_table t, dc_log_tx_fn fn, void *arg)
+{
+	MDB_cursor *cur;
+	log_reader r;
+	int rc = reader_begin(log, &r);
+
+	if (rc != DTX_OK)
+		return rc;
+	rc = mdb_cursor_open(r.txn, log->dbi[t], &cur);
+	if (rc != MDB_SUCCESS) {
+		reader_end(&r);
+		return log_fail_mdb(log, rc, "open scan cursor");
+	}
+	rc = scan_cursor(&r, cur, fn, arg);
+	mdb_cursor_close(cur);
+	reader_end(&r);
+	return rc;
+}
+
+int dc_log_scan_active(dc_log *log, dc_log_tx_fn fn, void *arg)
+{
+	return scan(log, LOG_ACTIVE, fn, arg);
+}
+
+int dc_log_scan_all(dc_log *log, dc_log_tx_fn fn, void *arg)
+{
+	return scan(log, LOG_TXS, fn, arg);
+}
+
+static void event_from_rec(const Dtx__V1__LogEvent *m, dc_log_event *ev)
+{
+	ev->unix_ms = m->unix_ms;
+	ev->tx_state = (dc_tx_state)m->tx_state;
+	ev->step = m->has_step ? m->step : -1;
+	ev->step_state = (dc_step_state)m->step_state;
+	ev->detail = m->detail;
+}
+
+/* emit_event decodes the event at k/v and hands it to fn. */
+static int emit_event(dc_log *log, const MDB_val *k, const MDB_val *v,
+                      dc_log_event_fn fn, void *arg)
+{
+	const uint8_t *p = k->mv_data;
+	Dtx__V1__LogEvent *m;
+	dc_log_event ev;
+	void *msg;
+	int rc = rec_decode(log, LOG_EVENTS, k, v, LOG_REC_EVENT, &msg);
+
+	if (rc != DTX_OK)
+		return rc;
+	m = msg;
+	event_from_rec(m, &ev);
+	rc = fn(arg, get_be32(p + k->mv_size - 4), &ev);
+	wire_log_event_free(m);
+	return rc;
+}
+
+static int read_events_in(dc_log *log, MDB_cursor *cur, const char *gid,
+                          size_t glen, dc_log_event_fn fn, void *arg)
+{
+	uint8_t start[LOG_KEY_MAX];
+	MDB_val k = {key_seq(start, gid, glen, 0), start}, v;
+	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+	while (rc == MDB_SUCCESS) {
+		if (k.mv_size != glen + 5 || memcmp(k.mv_data, start, glen + 1))
+			return DTX_OK;
+		rc = emit_event(log, &k, &v, fn, arg);
+		if (rc != DTX_OK)
+			return rc;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc != MDB_NOTFOUND)
+		return log_fail_mdb(log, rc, "read events");
+	return DTX_OK;
+}
+
+int dc_log_read_events(dc_log *log, const char *gid, dc_log_event_fn fn,
+                       void *arg)
+{
+	size_t glen = gid_len(gid);
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	int rc;
+
+	if (glen == 0)
+		return log_fail(log, DTX_EINVAL, "log: invalid gid");
+	rc = read_begin(log, &txn);
+	if (rc != DTX_OK)
+		return rc;
+	rc = mdb_cursor_open(txn, log->dbi[LOG_EVENTS], &cur);
+	if (rc != MDB_SUCCESS) {
+		mdb_txn_abort(txn);
+		return log_fail_mdb(log, rc, "open cursor on events");
+	}
+	rc = read_events_in(log, cur, gid, glen, fn, arg);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int dc_log_gid_floor(dc_log *log, uint64_t *ret_id)
+{
+	MDB_val k = key_str(KEY_GID_FLOOR), v;
+	MDB_txn *txn;
+	int mrc, rc = read_begin(log, &txn);
+
+	if (rc != DTX_OK)
+		return rc;
+	mrc = mdb_get(txn, log->dbi[LOG_META], &k, &v);
+	if (mrc == MDB_NOTFOUND)
+		*ret_id = 0;
+	else if (mrc != MDB_SUCCESS)
+		rc = log_fail_mdb(log, mrc, "read gid floor");
+	else if (v.mv_size != 8)
+		rc = log_fail_rec(log, DTX_ECORRUPT, LOG_META, &k,
+		                  "gid floor is not 8 bytes");
+	else
+		*ret_id = get_le(v.mv_data, 8);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* ---- check ---- */
+
+/* check_meta verifies the width of the fixed-size meta values. */
+static int check_meta(dc_log *log, const MDB_val *k, const MDB_val *v)
+{
+	MDB_val fmt = key_str(KEY_FORMAT), floor = key_str(KEY_GID_FLOOR);
+
+	if ((key_equal(k, &fmt) && v->mv_size != 4) ||
+	    (key_equal(k, &floor) && v->mv_size != 8))
+		return log_fail_rec(log, DTX_ECORRUPT, LOG_META, k,
+		                    "meta value has the wrong size");
+	return DTX_OK;
+}
+
+/* check_one verifies one value of table t; returns DTX_OK, a reason for a
+ * bad record in log->err (DTX_ECORRUPT / DTX_EVERSION), or DTX_ENOMEM. */
+static int check_one(dc_log *log, enum log_table t, const MDB_val *k,
+                     const MDB_val *v)
+{
+	static const enum log_rec types[LOG_TABLE_COUNT] = {
+	        [LOG_TXS] = LOG_REC_TX,
+	        [LOG_STEPS] = LOG_REC_STEP,
+	        [LOG_EVENTS] = LOG_REC_EVENT,
+	};
+	void *msg;
+	int rc;
+
+	if (t == LOG_ACTIVE &&
+	    (v->mv_size != 0 || k->mv_size == 0 || k->mv_size > DTX_GID_MAX))
+		return log_fail_rec(log, DTX_ECORRUPT, t, k,
+		                    "bad active entry");
+	if (t == LOG_META)
+		return check_meta(log, k, v);
+	if (t == LOG_ACTIVE)
+		return DTX_OK;
+	if (t == LOG_STEPS || t == LOG_EVENTS) {
+		if (k->mv_size < 6 || ((uint8_t *)k->mv_data)[k->mv_size - 5])
+			return log_fail_rec(log, DTX_ECORRUPT, t, k, "bad key");
+	}
+	rc = rec_decode(log, t, k, v, types[t], &msg);
+	if (rc == DTX_OK)
+		rec_free(types[t], msg);
+	return rc;
+}
+
+typedef struct check_count {
+	uint64_t records;
+	uint64_t bad;
+	char *errbuf;
+	size_t errlen;
+} check_count;
+
+static int check_table(dc_log *log, MDB_txn *txn, enum log_table t,
+                       check_count *c)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, log->dbi[t], &cur);
+
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "open check cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		int bad = check_one(log, t, &k, &v);
+
+		c->records++;
+		if (bad == DTX_ENOMEM) {
+			mdb_cursor_close(cur);
+			return DTX_ENOMEM;
+		}
+		if (bad != DTX_OK && c->bad++ == 0)
+			copy_err(c->errbuf, c->errlen, log->err);
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return log_fail_mdb(log, rc, "check");
+	return DTX_OK;
+}
+
+int dc_log_check(dc_log *log, uint64_t *ret_records, uint64_t *ret_bad,
+                 char *errbuf, size_t errlen)
+{
+	check_count c = {0, 0, errbuf, errlen};
+	MDB_txn *txn;
+	int rc = read_begin(log, &txn);
+
+	if (rc != DTX_OK)
+		return rc;
+	copy_err(errbuf, errlen, "");
+	for (int t = 0; rc == DTX_OK && t < LOG_TABLE_COUNT; t++)
+		rc = check_table(log, txn, (enum log_table)t, &c);
+	mdb_txn_abort(txn);
+	if (rc != DTX_OK)
+		return rc;
+	*ret_records = c.records;
+	*ret_bad = c.bad;
+	return DTX_OK;
+}
