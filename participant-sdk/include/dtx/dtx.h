@@ -160,12 +160,14 @@ DTX_API uint32_t dtx_call_attempt(const dtx_call *call);
 DTX_API const void *dtx_call_payload(const dtx_call *call, size_t *ret_len);
 
 /* dtx_call_set_message sets the reply's message (copied; e.g. "out of
- * stock"). Returns DTX_EINVAL on NULL, DTX_ETOOBIG past 1024 bytes,
- * DTX_ENOMEM. */
+ * stock"). Returns DTX_EINVAL on NULL or invalid UTF-8, DTX_ETOOBIG past
+ * 1024 bytes, DTX_ENOMEM. */
 DTX_API int dtx_call_set_message(dtx_call *call, const char *msg);
 
 /* dtx_call_set_result sets the reply's result bytes (copied). Returns
- * DTX_ETOOBIG past the participant's message limit, DTX_ENOMEM. */
+ * DTX_EINVAL (NULL data with len > 0), DTX_ETOOBIG past the participant's
+ * message limit (max_msg_bytes less 1088 bytes for the rest of the reply),
+ * DTX_ENOMEM. */
 DTX_API int dtx_call_set_result(dtx_call *call, const void *data, size_t len);
 
 /* dtx_handler_fn serves one call. It runs on one of the participant's worker
@@ -284,7 +286,8 @@ typedef void (*dtx_done_fn)(void *arg, int err, const dtx_tx_info *info);
  * transaction with created=false. Callback errors: DTX_ETIMEDOUT,
  * DTX_EUNREACHABLE, DTX_ECLOSED, DTX_EPROTO, and any code the coordinator
  * answered (DTX_EINVAL, DTX_ETOOBIG, DTX_ELIMIT, DTX_EBUSY...). Call errors:
- * DTX_EINVAL (no steps), DTX_ENOMEM, DTX_ELIMIT. */
+ * DTX_EINVAL (no steps), DTX_ETOOBIG (the request is larger than the
+ * client's max_msg_bytes), DTX_ENOMEM, DTX_ELIMIT, DTX_ECLOSED. */
 DTX_API int dtx_client_submit_async(dtx_client *client, const dtx_saga *saga,
                                     unsigned wait_ms, dtx_done_fn done,
                                     void *arg);
@@ -295,7 +298,9 @@ DTX_API int dtx_client_submit(dtx_client *client, const dtx_saga *saga,
 
 /* dtx_client_query_async asks for transaction gid; with wait_ms > 0 the
  * coordinator answers when it is final or wait_ms passed. DTX_ENOENT if no
- * such gid. Same callback contract as dtx_client_submit_async. */
+ * such gid. Same callback contract as dtx_client_submit_async. Call errors:
+ * DTX_EINVAL (bad gid charset), DTX_ETOOBIG (gid too long), DTX_ENOMEM,
+ * DTX_ELIMIT, DTX_ECLOSED. */
 DTX_API int dtx_client_query_async(dtx_client *client, const char *gid,
                                    unsigned wait_ms, dtx_done_fn done,
                                    void *arg);

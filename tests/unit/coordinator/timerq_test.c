@@ -4,6 +4,8 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
+#include <dtx/dtx.h>
+
 #include "timerq.h"
 
 Test(timerq, pops_in_deadline_order_then_fifo)

@@ -1,0 +1,191 @@
+/*
+ * call.c - dtx_call: the branch call a handler reads, and the reply message
+ * and result it writes.
+ *
+ * Owns the reply buffers of one worker thread: they are kept between calls
+ * and only grow (message up to WIRE_MESSAGE_MAX bytes, result up to the
+ * participant's result_max), so a steady workload allocates nothing.
+ * Borrows the decoded BranchCall for the duration of one handler run.
+ * Never does I/O and never touches nng.
+ *
+ * Threads: a dtx_call belongs to one worker thread; no locking.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdk.h"
+
+void sdk_call_init(dtx_call *call, size_t result_max)
+{
+	memset(call, 0, sizeof(*call));
+	call->result_max = result_max;
+}
+
+void sdk_call_fini(dtx_call *call)
+{
+	free(call->message);
+	free(call->result);
+	memset(call, 0, sizeof(*call));
+}
+
+void sdk_call_begin(dtx_call *call, const Dtx__V1__BranchCall *msg)
+{
+	call->msg = msg;
+	call->message_len = 0;
+	call->result_len = 0;
+	if (call->message != NULL)
+		call->message[0] = '\0';
+}
+
+void sdk_call_end(dtx_call *call)
+{
+	call->msg = NULL;
+}
+
+/* grow returns buf (owned, *cap bytes) made at least need bytes, keeping
+ * its contents and updating *cap, or NULL when out of memory (buf is then
+ * still valid and owned by the caller). need must be > 0. */
+static void *grow(void *buf, size_t *cap, size_t need)
+{
+	size_t ncap = *cap ? *cap : 64;
+	void *nbuf;
+
+	if (need <= *cap)
+		return buf;
+	while (ncap < need)
+		ncap *= 2;
+	nbuf = realloc(buf, ncap);
+	if (nbuf != NULL)
+		*cap = ncap;
+	return nbuf;
+}
+
+/* message_reserve makes call->message hold need bytes. Errors: DTX_ENOMEM. */
+static int message_reserve(dtx_call *call, size_t need)
+{
+	char *buf = grow(call->message, &call->message_cap, need);
+
+	if (buf == NULL)
+		return DTX_ENOMEM;
+	call->message = buf;
+	return DTX_OK;
+}
+
+int sdk_call_set_text(dtx_call *call, const char *text)
+{
+	int rv = message_reserve(call, WIRE_MESSAGE_MAX + 1);
+
+	if (rv != DTX_OK)
+		return rv;
+	call->message_len =
+	        sdk_text_copy(call->message, WIRE_MESSAGE_MAX + 1, text);
+	return DTX_OK;
+}
+
+void sdk_call_reply(dtx_call *call, dtx_status status,
+                    Dtx__V1__BranchReply *ret_reply)
+{
+	ret_reply->has_version = 1;
+	ret_reply->version = DTX__V1__VERSION__VERSION_1;
+	ret_reply->has_status = 1;
+	ret_reply->status = (Dtx__V1__BranchStatus)status;
+	ret_reply->message = call->message_len ? call->message : NULL;
+	ret_reply->has_result = call->result_len > 0;
+	ret_reply->result.data = call->result;
+	ret_reply->result.len = call->result_len;
+}
+
+/* ---- public getters and setters ---------------------------------------- */
+
+const char *dtx_call_gid(const dtx_call *call)
+{
+	if (call == NULL || call->msg == NULL || call->msg->gid == NULL)
+		return "";
+	return call->msg->gid;
+}
+
+uint32_t dtx_call_branch(const dtx_call *call)
+{
+	if (call == NULL || call->msg == NULL)
+		return 0;
+	return call->msg->branch;
+}
+
+dtx_op dtx_call_op(const dtx_call *call)
+{
+	if (call == NULL || call->msg == NULL)
+		return (dtx_op)0;
+	return (dtx_op)call->msg->op;
+}
+
+const char *dtx_call_handler(const dtx_call *call)
+{
+	if (call == NULL || call->msg == NULL || call->msg->handler == NULL)
+		return "";
+	return call->msg->handler;
+}
+
+uint32_t dtx_call_attempt(const dtx_call *call)
+{
+	if (call == NULL || call->msg == NULL || !call->msg->has_attempt ||
+	    call->msg->attempt == 0)
+		return 1;
+	return call->msg->attempt;
+}
+
+const void *dtx_call_payload(const dtx_call *call, size_t *ret_len)
+{
+	size_t len = 0;
+	const void *data = NULL;
+
+	if (call != NULL && call->msg != NULL && call->msg->has_payload &&
+	    call->msg->payload.len > 0) {
+		data = call->msg->payload.data;
+		len = call->msg->payload.len;
+	}
+	if (ret_len != NULL)
+		*ret_len = len;
+	return data;
+}
+
+/* dtx_call_set_message also refuses text that is not valid UTF-8 with
+ * DTX_EINVAL: the reply carries it in a protobuf `string`, and the
+ * coordinator refuses a reply whose strings are not UTF-8. */
+int dtx_call_set_message(dtx_call *call, const char *msg)
+{
+	size_t len;
+	int rv;
+
+	if (call == NULL || msg == NULL)
+		return DTX_EINVAL;
+	len = strnlen(msg, WIRE_MESSAGE_MAX + 1);
+	if (len > WIRE_MESSAGE_MAX)
+		return DTX_ETOOBIG;
+	if (!wire_utf8_is_valid(msg, len))
+		return DTX_EINVAL;
+	rv = message_reserve(call, len + 1);
+	if (rv != DTX_OK)
+		return rv;
+	memcpy(call->message, msg, len + 1);
+	call->message_len = len;
+	return DTX_OK;
+}
+
+int dtx_call_set_result(dtx_call *call, const void *data, size_t len)
+{
+	uint8_t *buf;
+
+	if (call == NULL || (data == NULL && len > 0))
+		return DTX_EINVAL;
+	if (len > call->result_max)
+		return DTX_ETOOBIG;
+	if (len > 0) {
+		buf = grow(call->result, &call->result_cap, len);
+		if (buf == NULL)
+			return DTX_ENOMEM;
+		call->result = buf;
+		memcpy(call->result, data, len);
+	}
+	call->result_len = len;
+	return DTX_OK;
+}

@@ -1,0 +1,597 @@
+/*
+ * participant.c - the participant server: serves branch calls from the
+ * coordinator on one nng rep0 socket.
+ *
+ * Owns the socket, a fixed pool of work items (one rep0 context + aio each,
+ * as in nng's demo/async/server.c), the worker threads and the hand-off
+ * queue between them. Never allocates per call except the reply nng_msg,
+ * never prints (diagnostics go to sdk_logf), and never runs a handler on
+ * one of nng's threads (handlers may block).
+ *
+ * Life of a work item:
+ *
+ *   RECV --(call received, nng thread)--> RUN --(worker answered)--> SEND
+ *    ^  \                                  |                          |
+ *    |   `-- socket closed: item stops     `-- dropped (not protobuf) |
+ *    |                                         back to RECV           |
+ *    `--------------------(reply sent or failed, nng thread)----------'
+ *
+ *   state  who owns the item               invariant
+ *   RECV   nng (a recv is pending)          item->msg == NULL
+ *   RUN    the queue, then one worker       item->msg is the received call
+ *   SEND   nng (a send is pending)          item->msg == NULL
+ *
+ * How each incoming message is treated:
+ *   - not a BranchCall at all (wire decode gives DTX_EPROTO): logged and
+ *     dropped, no reply; the coordinator's request times out;
+ *   - a BranchCall that fails validation (bad version, name, size...):
+ *     answered FAIL with "invalid call: <reason>";
+ *   - out of memory while decoding: answered RETRY;
+ *   - unknown handler: answered FAIL with "unknown handler: <name>";
+ *   - handler returns OK/FAIL/RETRY: answered with it, its message and
+ *     result; any other value: answered RETRY "handler returned invalid
+ *     status" and logged;
+ *   - larger than max_msg_bytes: nng's transport refuses it and closes
+ *     that connection (nng does not tell us, so it is not logged).
+ *
+ * Threads: work_cb runs on nng's threads and only moves items between the
+ * queue and nng; handlers run on the `workers` threads; the queue's mutex is
+ * the only lock. create/register/start/destroy are called by one thread.
+ */
+#include <assert.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "sdk.h"
+
+#define WORKERS_DEFAULT  4
+#define CONTEXTS_DEFAULT 64
+#define WORKERS_MAX      1024
+#define CONTEXTS_MAX     65536
+#define HANDLERS_MAX     4096
+#define MSG_MIN          4096       /* smallest max_msg_bytes accepted */
+#define MSG_MAX          (1u << 30) /* largest max_msg_bytes accepted */
+#define REPLY_HEADROOM   (WIRE_MESSAGE_MAX + 64) /* reply minus its result */
+
+typedef enum work_state {
+	WORK_RECV,
+	WORK_RUN,
+	WORK_SEND,
+	WORK_STATE_COUNT
+} work_state;
+
+typedef struct work {
+	dtx_participant *part; /* retained: the owner of this item */
+	nng_aio *aio;          /* owned */
+	nng_ctx ctx;           /* owned; closed with the socket */
+	work_state state;
+	nng_msg *msg; /* owned in RUN: the call being served */
+} work;
+
+typedef struct handler {
+	char *name; /* owned */
+	dtx_handler_fn fn;
+	void *arg; /* retained for the application */
+} handler;
+
+struct dtx_participant {
+	char *url; /* owned */
+	unsigned nworkers;
+	unsigned ncontexts;
+	size_t max_msg;
+	wire_limits limits;
+	handler *handlers; /* owned, sorted by name */
+	size_t nhandlers;
+	size_t hcap;
+	bool started;
+
+	nng_socket sock;
+	bool sock_open;
+	work *items; /* owned: ncontexts items, the first nitems built */
+	unsigned nitems;
+	pthread_t *threads; /* owned: the first nthreads are running */
+	unsigned nthreads;
+
+	bool sync_init; /* mu and cv are initialised */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	work **ring; /* owned: ncontexts slots; guarded by mu */
+	unsigned head;
+	unsigned count;
+	bool stopping; /* guarded by mu: workers exit */
+};
+
+static void work_cb(void *arg);
+
+/* msg_free frees msg (owned), accepting NULL. */
+static void msg_free(nng_msg *msg)
+{
+	if (msg != NULL)
+		nng_msg_free(msg);
+}
+
+/* ---- options and creation ---------------------------------------------- */
+
+void dtx_participant_opts_init(dtx_participant_opts *opts)
+{
+	if (opts == NULL)
+		return;
+	memset(opts, 0, sizeof(*opts));
+	opts->workers = WORKERS_DEFAULT;
+	opts->contexts = CONTEXTS_DEFAULT;
+	opts->max_msg_bytes = DTX_MSG_MAX_DEFAULT;
+}
+
+static bool opts_are_valid(const dtx_participant_opts *opts)
+{
+	size_t url_len;
+
+	if (opts == NULL || opts->url == NULL)
+		return false;
+	url_len = strnlen(opts->url, DTX_URL_MAX + 1);
+	return url_len > 0 && url_len <= DTX_URL_MAX && opts->workers > 0 &&
+	       opts->workers <= WORKERS_MAX && opts->contexts > 0 &&
+	       opts->contexts <= CONTEXTS_MAX &&
+	       opts->max_msg_bytes >= MSG_MIN && opts->max_msg_bytes <= MSG_MAX;
+}
+
+/* sync_init initialises part's queue lock and condition. */
+static int sync_init(dtx_participant *part)
+{
+	if (pthread_mutex_init(&part->mu, NULL) != 0)
+		return DTX_ENOMEM;
+	if (pthread_cond_init(&part->cv, NULL) != 0) {
+		pthread_mutex_destroy(&part->mu);
+		return DTX_ENOMEM;
+	}
+	part->sync_init = true;
+	return DTX_OK;
+}
+
+int dtx_participant_create(const dtx_participant_opts *opts,
+                           dtx_participant **ret_part)
+{
+	dtx_participant *part;
+	int rv;
+
+	if (ret_part == NULL || !opts_are_valid(opts))
+		return DTX_EINVAL;
+	part = calloc(1, sizeof(*part));
+	if (part == NULL)
+		return DTX_ENOMEM;
+	part->nworkers = opts->workers;
+	part->ncontexts = opts->contexts;
+	part->max_msg = opts->max_msg_bytes;
+	part->limits.max_steps = WIRE_MAX_STEPS_DEFAULT;
+	part->limits.max_payload = opts->max_msg_bytes;
+	part->url = strdup(opts->url);
+	rv = part->url == NULL ? DTX_ENOMEM : sync_init(part);
+	if (rv != DTX_OK) {
+		dtx_participant_destroy(part);
+		return rv;
+	}
+	*ret_part = part;
+	return DTX_OK;
+}
+
+/* ---- handler table ----------------------------------------------------- */
+
+static int handler_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const handler *)elem)->name);
+}
+
+/* lookup returns the handler named name (borrowed) or NULL. */
+static const handler *lookup(const dtx_participant *part, const char *name)
+{
+	if (name == NULL || part->nhandlers == 0)
+		return NULL;
+	return bsearch(name, part->handlers, part->nhandlers, sizeof(handler),
+	               handler_cmp);
+}
+
+/* insert_pos returns where name belongs in the sorted table, or -1 if it is
+ * already there. */
+static long insert_pos(const dtx_participant *part, const char *name)
+{
+	size_t i;
+	int c;
+
+	for (i = 0; i < part->nhandlers; i++) {
+		c = strcmp(name, part->handlers[i].name);
+		if (c == 0)
+			return -1;
+		if (c < 0)
+			break;
+	}
+	return (long)i;
+}
+
+/* reserve_handler makes room for one more handler. */
+static int reserve_handler(dtx_participant *part)
+{
+	size_t ncap;
+	handler *nh;
+
+	if (part->nhandlers >= HANDLERS_MAX)
+		return DTX_ELIMIT;
+	if (part->nhandlers < part->hcap)
+		return DTX_OK;
+	ncap = part->hcap ? part->hcap * 2 : 8;
+	nh = realloc(part->handlers, ncap * sizeof(*nh));
+	if (nh == NULL)
+		return DTX_ENOMEM;
+	part->handlers = nh;
+	part->hcap = ncap;
+	return DTX_OK;
+}
+
+int dtx_participant_register(dtx_participant *part, const char *name,
+                             dtx_handler_fn fn, void *arg)
+{
+	handler h = {.fn = fn, .arg = arg};
+	long pos;
+	int rv;
+
+	if (part == NULL || name == NULL || fn == NULL || part->started)
+		return DTX_EINVAL;
+	if (strnlen(name, DTX_HANDLER_MAX + 1) > DTX_HANDLER_MAX)
+		return DTX_ETOOBIG;
+	if (!wire_name_is_valid(name, DTX_HANDLER_MAX))
+		return DTX_EINVAL;
+	if ((pos = insert_pos(part, name)) < 0)
+		return DTX_ELIMIT;
+	if ((rv = reserve_handler(part)) != DTX_OK)
+		return rv;
+	if ((h.name = strdup(name)) == NULL)
+		return DTX_ENOMEM;
+	memmove(&part->handlers[pos + 1], &part->handlers[pos],
+	        (part->nhandlers - (size_t)pos) * sizeof(handler));
+	part->handlers[pos] = h;
+	part->nhandlers++;
+	return DTX_OK;
+}
+
+/* ---- the hand-off queue (nng threads -> workers) ----------------------- */
+
+/* queue_push hands w (RUN, owned by the queue from now) to the workers.
+ * Never blocks for long: the ring has a slot for every item. */
+static void queue_push(dtx_participant *part, work *w)
+{
+	pthread_mutex_lock(&part->mu);
+	assert(part->count < part->ncontexts);
+	part->ring[(part->head + part->count) % part->ncontexts] = w;
+	part->count++;
+	pthread_cond_signal(&part->cv);
+	pthread_mutex_unlock(&part->mu);
+}
+
+/* queue_pop waits for an item (transferred to the caller), or returns NULL
+ * once the participant is stopping. */
+static work *queue_pop(dtx_participant *part)
+{
+	work *w = NULL;
+
+	pthread_mutex_lock(&part->mu);
+	while (part->count == 0 && !part->stopping)
+		pthread_cond_wait(&part->cv, &part->mu);
+	if (!part->stopping) {
+		w = part->ring[part->head];
+		part->head = (part->head + 1) % part->ncontexts;
+		part->count--;
+	}
+	pthread_mutex_unlock(&part->mu);
+	return w;
+}
+
+/* ---- serving one call (worker threads) --------------------------------- */
+
+/* run_handler dispatches call (borrowed, decoded) to its handler and
+ * returns the status to answer. */
+static dtx_status run_handler(dtx_participant *part, dtx_call *call)
+{
+	const handler *h = lookup(part, call->msg->handler);
+	char text[DTX_HANDLER_MAX + 32];
+	dtx_status st;
+
+	if (h == NULL) {
+		snprintf(text, sizeof(text), "unknown handler: %s",
+		         call->msg->handler);
+		sdk_logf(DTX_LOG_WARN, "participant %s: %s", part->url, text);
+		sdk_call_set_text(call, text);
+		return DTX_STATUS_FAIL;
+	}
+	st = h->fn(h->arg, call);
+	if (st == DTX_STATUS_OK || st == DTX_STATUS_FAIL ||
+	    st == DTX_STATUS_RETRY)
+		return st;
+	sdk_logf(DTX_LOG_ERROR, "participant %s: handler %s returned %d",
+	         part->url, h->name, (int)st);
+	dtx_call_set_result(call, NULL, 0);
+	sdk_call_set_text(call, "handler returned invalid status");
+	return DTX_STATUS_RETRY;
+}
+
+/* pack_reply builds the BranchReply for call and status into a new nng_msg
+ * transferred to the caller in *ret_msg. Errors: DTX_ENOMEM. */
+static int pack_reply(dtx_call *call, dtx_status status, nng_msg **ret_msg)
+{
+	Dtx__V1__BranchReply reply = DTX__V1__BRANCH_REPLY__INIT;
+	nng_msg *msg;
+	size_t len;
+	int rv;
+
+	sdk_call_reply(call, status, &reply);
+	len = wire_packed_size(&reply.base);
+	if ((rv = nng_msg_alloc(&msg, len)) != 0)
+		return sdk_err_from_nng(rv);
+	wire_pack(&reply.base, nng_msg_body(msg));
+	*ret_msg = msg;
+	return DTX_OK;
+}
+
+/* answer decodes req (borrowed) and builds its reply in *ret_reply
+ * (transferred). Returns an error when the call must be dropped. */
+static int answer(dtx_participant *part, nng_msg *req, dtx_call *call,
+                  nng_msg **ret_reply)
+{
+	Dtx__V1__BranchCall *bc = NULL;
+	char why[256], text[300];
+	dtx_status st;
+	int rv;
+
+	rv = wire_branch_call_decode(nng_msg_body(req), nng_msg_len(req),
+	                             &part->limits, &bc, why, sizeof(why));
+	if (rv == DTX_EPROTO) {
+		sdk_logf(DTX_LOG_WARN, "participant %s: dropped a message: %s",
+		         part->url, why);
+		return rv;
+	}
+	sdk_call_begin(call, bc);
+	if (rv == DTX_OK) {
+		st = run_handler(part, call);
+	} else {
+		snprintf(text, sizeof(text), "invalid call: %s", why);
+		sdk_logf(DTX_LOG_WARN, "participant %s: %s", part->url, text);
+		sdk_call_set_text(call, text);
+		st = rv == DTX_ENOMEM ? DTX_STATUS_RETRY : DTX_STATUS_FAIL;
+	}
+	rv = pack_reply(call, st, ret_reply);
+	sdk_call_end(call);
+	if (bc != NULL)
+		wire_branch_call_free(bc);
+	return rv;
+}
+
+/* serve answers the call held by w (RUN) and hands w back to nng. */
+static void serve(dtx_participant *part, work *w, dtx_call *call)
+{
+	nng_msg *reply = NULL;
+	int rv = answer(part, w->msg, call, &reply);
+
+	nng_msg_free(w->msg);
+	w->msg = NULL;
+	if (rv != DTX_OK) {
+		w->state = WORK_RECV;
+		nng_ctx_recv(w->ctx, w->aio);
+		return;
+	}
+	w->state = WORK_SEND;
+	nng_aio_set_msg(w->aio, reply);
+	nng_ctx_send(w->ctx, w->aio);
+}
+
+static void *worker_main(void *arg)
+{
+	dtx_participant *part = arg;
+	dtx_call call;
+	work *w;
+
+	sdk_call_init(&call, part->max_msg - REPLY_HEADROOM);
+	while ((w = queue_pop(part)) != NULL)
+		serve(part, w, &call);
+	sdk_call_fini(&call);
+	return NULL;
+}
+
+/* ---- nng completions (nng threads) ------------------------------------- */
+
+static void on_received(work *w, int rv)
+{
+	if (rv == DTX_ECLOSED)
+		return; /* socket closed: this item stops */
+	if (rv != DTX_OK) {
+		sdk_logf(DTX_LOG_WARN, "participant %s: receive failed: %s",
+		         w->part->url, dtx_strerror(rv));
+		nng_ctx_recv(w->ctx, w->aio);
+		return;
+	}
+	w->msg = nng_aio_get_msg(w->aio);
+	nng_aio_set_msg(w->aio, NULL);
+	w->state = WORK_RUN;
+	queue_push(w->part, w);
+}
+
+static void on_sent(work *w, int rv)
+{
+	if (rv != DTX_OK) {
+		/* a failed send leaves the message with us */
+		msg_free(nng_aio_get_msg(w->aio));
+		nng_aio_set_msg(w->aio, NULL);
+		if (rv == DTX_ECLOSED)
+			return;
+		sdk_logf(DTX_LOG_WARN, "participant %s: reply lost: %s",
+		         w->part->url, dtx_strerror(rv));
+	}
+	w->state = WORK_RECV;
+	nng_ctx_recv(w->ctx, w->aio);
+}
+
+static void work_cb(void *arg)
+{
+	work *w = arg;
+	int rv = sdk_err_from_nng(nng_aio_result(w->aio));
+
+	switch (w->state) {
+	case WORK_RECV:
+		on_received(w, rv);
+		break;
+	case WORK_SEND:
+		on_sent(w, rv);
+		break;
+	default:
+		assert(!"work_cb: item is not waiting on nng");
+		break;
+	}
+}
+
+/* ---- start and teardown ------------------------------------------------ */
+
+static int open_socket(dtx_participant *part)
+{
+	int rv = nng_rep0_open(&part->sock);
+
+	if (rv != 0)
+		return sdk_err_from_nng(rv);
+	part->sock_open = true;
+	/* nng's default is unlimited (PLATFORM.md): always set it */
+	rv = nng_socket_set_size(part->sock, NNG_OPT_RECVMAXSZ, part->max_msg);
+	return sdk_err_from_nng(rv);
+}
+
+/* build_items allocates the pool: one aio and one rep0 context per item. */
+static int build_items(dtx_participant *part)
+{
+	work *w;
+	int rv;
+
+	part->items = calloc(part->ncontexts, sizeof(*part->items));
+	part->ring = calloc(part->ncontexts, sizeof(*part->ring));
+	if (part->items == NULL || part->ring == NULL)
+		return DTX_ENOMEM;
+	while (part->nitems < part->ncontexts) {
+		w = &part->items[part->nitems];
+		w->part = part;
+		if ((rv = nng_aio_alloc(&w->aio, work_cb, w)) != 0)
+			return sdk_err_from_nng(rv);
+		if ((rv = nng_ctx_open(&w->ctx, part->sock)) != 0) {
+			nng_aio_free(w->aio);
+			return sdk_err_from_nng(rv);
+		}
+		part->nitems++;
+	}
+	return DTX_OK;
+}
+
+static int start_workers(dtx_participant *part)
+{
+	part->threads = calloc(part->nworkers, sizeof(*part->threads));
+	if (part->threads == NULL)
+		return DTX_ENOMEM;
+	while (part->nthreads < part->nworkers) {
+		if (pthread_create(&part->threads[part->nthreads], NULL,
+		                   worker_main, part) != 0)
+			return DTX_ENOMEM;
+		part->nthreads++;
+	}
+	return DTX_OK;
+}
+
+static void stop_workers(dtx_participant *part)
+{
+	unsigned i;
+
+	if (part->nthreads == 0)
+		return;
+	pthread_mutex_lock(&part->mu);
+	part->stopping = true;
+	pthread_cond_broadcast(&part->cv);
+	pthread_mutex_unlock(&part->mu);
+	for (i = 0; i < part->nthreads; i++)
+		pthread_join(part->threads[i], NULL);
+	part->nthreads = 0;
+}
+
+/*
+ * teardown undoes dtx_participant_start, from any point it reached:
+ * 1. close the socket: pending receives end with ECLOSED, new sends fail;
+ * 2. stop the workers: running handlers finish, queued calls stay queued;
+ * 3. stop every aio: waits until no callback of ours is running;
+ * 4. free the calls still queued, then the pool.
+ */
+static void teardown(dtx_participant *part)
+{
+	unsigned i;
+
+	if (part->sock_open)
+		nng_close(part->sock);
+	part->sock_open = false;
+	stop_workers(part);
+	for (i = 0; i < part->nitems; i++)
+		nng_aio_stop(part->items[i].aio);
+	for (i = 0; i < part->nitems; i++) {
+		msg_free(part->items[i].msg);
+		nng_aio_free(part->items[i].aio);
+	}
+	free(part->items);
+	free(part->ring);
+	free(part->threads);
+	part->items = NULL;
+	part->ring = NULL;
+	part->threads = NULL;
+	part->nitems = part->head = part->count = 0;
+	part->stopping = false;
+}
+
+int dtx_participant_start(dtx_participant *part)
+{
+	unsigned i;
+	int rv;
+
+	if (part == NULL || part->started)
+		return DTX_EINVAL;
+	rv = open_socket(part);
+	if (rv == DTX_OK)
+		rv = build_items(part);
+	if (rv == DTX_OK)
+		rv = start_workers(part);
+	if (rv == DTX_OK)
+		rv = sdk_err_from_nng(
+		        nng_listen(part->sock, part->url, NULL, 0));
+	if (rv != DTX_OK) {
+		sdk_logf(DTX_LOG_ERROR, "participant %s: cannot start: %s",
+		         part->url, dtx_strerror(rv));
+		teardown(part);
+		return rv;
+	}
+	part->started = true;
+	for (i = 0; i < part->nitems; i++) {
+		part->items[i].state = WORK_RECV;
+		nng_ctx_recv(part->items[i].ctx, part->items[i].aio);
+	}
+	return DTX_OK;
+}
+
+void dtx_participant_destroy(dtx_participant *part)
+{
+	size_t i;
+
+	if (part == NULL)
+		return;
+	teardown(part);
+	for (i = 0; i < part->nhandlers; i++)
+		free(part->handlers[i].name);
+	free(part->handlers);
+	if (part->sync_init) {
+		pthread_cond_destroy(&part->cv);
+		pthread_mutex_destroy(&part->mu);
+	}
+	free(part->url);
+	free(part);
+}

@@ -1,0 +1,203 @@
+/*
+ * saga_builder.c - dtx_saga: a saga under construction, kept directly in
+ * its wire form (a Dtx__V1__SubmitSaga with owned strings) so that the
+ * client packs it without a copy.
+ *
+ * Owns every string and payload it holds (copied on add). Validates with
+ * the coordinator's own rules (wire_name_is_valid for names, UTF-8 for URLs,
+ * no control characters in URLs, WIRE_MAX_* for sizes) so a saga built here is
+ * never refused for its shape. Never does I/O, never packs (client.c does,
+ * through wire.h).
+ *
+ * Threads: none; a dtx_saga is used by one thread at a time.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdk.h"
+
+struct dtx_saga {
+	char *gid;                 /* owned; NULL = the coordinator makes one */
+	Dtx__V1__SagaStep **steps; /* owned array of owned steps */
+	size_t nsteps;
+	size_t cap;
+};
+
+/* check_name validates a gid or handler name of at most max bytes. */
+static int check_name(const char *name, size_t max)
+{
+	if (name == NULL)
+		return DTX_EINVAL;
+	if (strnlen(name, max + 1) > max)
+		return DTX_ETOOBIG;
+	return wire_name_is_valid(name, max) ? DTX_OK : DTX_EINVAL;
+}
+
+int dtx_saga_create(const char *gid, dtx_saga **ret_saga)
+{
+	dtx_saga *saga;
+	int rv;
+
+	if (ret_saga == NULL)
+		return DTX_EINVAL;
+	if (gid != NULL && (rv = check_name(gid, DTX_GID_MAX)) != DTX_OK)
+		return rv;
+	saga = calloc(1, sizeof(*saga));
+	if (saga == NULL)
+		return DTX_ENOMEM;
+	if (gid != NULL && (saga->gid = strdup(gid)) == NULL) {
+		free(saga);
+		return DTX_ENOMEM;
+	}
+	*ret_saga = saga;
+	return DTX_OK;
+}
+
+/* step_free frees step (owned) and everything it holds. Accepts NULL. */
+static void step_free(Dtx__V1__SagaStep *step)
+{
+	if (step == NULL)
+		return;
+	free(step->participant_url);
+	free(step->action);
+	free(step->compensate);
+	free(step->payload.data);
+	free(step);
+}
+
+void dtx_saga_destroy(dtx_saga *saga)
+{
+	size_t i;
+
+	if (saga == NULL)
+		return;
+	for (i = 0; i < saga->nsteps; i++)
+		step_free(saga->steps[i]);
+	free(saga->steps);
+	free(saga->gid);
+	free(saga);
+}
+
+/* has_control_char returns true if the len bytes at s hold an ASCII
+ * control character (the coordinator refuses such URLs). */
+static bool has_control_char(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* check_step validates add_step's arguments (all borrowed). */
+static int check_step(const char *url, const char *action,
+                      const char *compensate, const void *payload, size_t len)
+{
+	size_t url_len;
+	int rv;
+
+	if (url == NULL || (payload == NULL && len > 0))
+		return DTX_EINVAL;
+	url_len = strnlen(url, DTX_URL_MAX + 1);
+	if (url_len > DTX_URL_MAX)
+		return DTX_ETOOBIG;
+	if (url_len == 0 || !wire_utf8_is_valid(url, url_len) ||
+	    has_control_char(url, url_len))
+		return DTX_EINVAL;
+	if ((rv = check_name(action, DTX_HANDLER_MAX)) != DTX_OK)
+		return rv;
+	if ((rv = check_name(compensate, DTX_HANDLER_MAX)) != DTX_OK)
+		return rv;
+	return len > WIRE_MAX_PAYLOAD_DEFAULT ? DTX_ETOOBIG : DTX_OK;
+}
+
+/* step_new copies a step's fields (all borrowed) into a new SagaStep,
+ * transferred to the caller in *ret_step. Errors: DTX_ENOMEM. */
+static int step_new(const char *url, const char *action, const char *compensate,
+                    const void *payload, size_t len, unsigned timeout_ms,
+                    Dtx__V1__SagaStep **ret_step)
+{
+	static const Dtx__V1__SagaStep init = DTX__V1__SAGA_STEP__INIT;
+	Dtx__V1__SagaStep *step = malloc(sizeof(*step));
+
+	if (step == NULL)
+		return DTX_ENOMEM;
+	*step = init;
+	step->participant_url = strdup(url);
+	step->action = strdup(action);
+	step->compensate = strdup(compensate);
+	step->has_payload = len > 0;
+	step->payload.len = len;
+	step->payload.data = len > 0 ? malloc(len) : NULL;
+	step->has_timeout_ms = timeout_ms > 0;
+	step->timeout_ms = timeout_ms;
+	if (step->participant_url == NULL || step->action == NULL ||
+	    step->compensate == NULL ||
+	    (len > 0 && step->payload.data == NULL)) {
+		step_free(step);
+		return DTX_ENOMEM;
+	}
+	if (len > 0)
+		memcpy(step->payload.data, payload, len);
+	*ret_step = step;
+	return DTX_OK;
+}
+
+/* reserve makes room for one more step in saga. Errors: DTX_ETOOBIG (the
+ * coordinator's default step limit), DTX_ENOMEM. */
+static int reserve(dtx_saga *saga)
+{
+	size_t ncap;
+	Dtx__V1__SagaStep **nsteps;
+
+	if (saga->nsteps >= WIRE_MAX_STEPS_DEFAULT)
+		return DTX_ETOOBIG;
+	if (saga->nsteps < saga->cap)
+		return DTX_OK;
+	ncap = saga->cap ? saga->cap * 2 : 4;
+	nsteps = realloc(saga->steps, ncap * sizeof(*nsteps));
+	if (nsteps == NULL)
+		return DTX_ENOMEM;
+	saga->steps = nsteps;
+	saga->cap = ncap;
+	return DTX_OK;
+}
+
+int dtx_saga_add_step(dtx_saga *saga, const char *url, const char *action,
+                      const char *compensate, const void *payload, size_t len,
+                      unsigned timeout_ms)
+{
+	Dtx__V1__SagaStep *step;
+	int rv;
+
+	if (saga == NULL)
+		return DTX_EINVAL;
+	rv = check_step(url, action, compensate, payload, len);
+	if (rv == DTX_OK)
+		rv = reserve(saga);
+	if (rv == DTX_OK)
+		rv = step_new(url, action, compensate, payload, len, timeout_ms,
+		              &step);
+	if (rv != DTX_OK)
+		return rv;
+	saga->steps[saga->nsteps++] = step;
+	return DTX_OK;
+}
+
+void sdk_saga_view(const dtx_saga *saga, Dtx__V1__SubmitSaga *ret_msg)
+{
+	static const Dtx__V1__SubmitSaga init = DTX__V1__SUBMIT_SAGA__INIT;
+
+	*ret_msg = init;
+	ret_msg->gid = saga->gid;
+	ret_msg->n_steps = saga->nsteps;
+	ret_msg->steps = saga->steps;
+}
+
+size_t sdk_saga_nsteps(const dtx_saga *saga)
+{
+	return saga->nsteps;
+}

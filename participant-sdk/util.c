@@ -1,0 +1,149 @@
+/*
+ * util.c - libdtx's small shared services: the diagnostic callback, the
+ * translation of nng's error codes, and string copies fit for the wire.
+ *
+ * Owns the process-wide log callback (set once, before objects exist; read
+ * without a lock afterwards, as dtx.h documents). It never prints, never
+ * allocates, and is the only file of libdtx that compares NNG_E* values.
+ *
+ * Threads: every function may run on any thread at once.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <nng/nng.h>
+
+#include "sdk.h"
+
+#define LOG_LINE_MAX 512
+
+static dtx_log_cb log_cb;
+static void *log_arg;
+
+void dtx_set_log_cb(dtx_log_cb cb, void *arg)
+{
+	log_cb = cb;
+	log_arg = arg;
+}
+
+void sdk_logf(dtx_log_level level, const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list ap;
+
+	if (log_cb == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_cb(log_arg, level, line);
+}
+
+/*
+ * sdk_err_from_nng - how each nng failure reads to a dtx caller:
+ *
+ *   ETIMEDOUT                          -> DTX_ETIMEDOUT
+ *   ECLOSED, ECANCELED                 -> DTX_ECLOSED (we closed or stopped)
+ *   ENOMEM                             -> DTX_ENOMEM
+ *   EINVAL, EADDRINVAL (malformed URL) -> DTX_EINVAL
+ *   ENOTSUP (unknown URL scheme), ECONNREFUSED, EUNREACHABLE, ECONNSHUT,
+ *   ECONNRESET, ECONNABORTED, EADDRINUSE, EPERM, ENOENT, EPEERAUTH,
+ *   ECRYPTO                            -> DTX_EUNREACHABLE (no usable peer or
+ *                                         address)
+ *   EMSGSIZE                           -> DTX_ETOOBIG
+ *   EPROTO                             -> DTX_EPROTO
+ *   EBUSY, EAGAIN                      -> DTX_EBUSY
+ *   ENOFILES                           -> DTX_ELIMIT (out of descriptors)
+ *   ENOSPC                             -> DTX_ENOSPC
+ *   anything else                      -> DTX_EINTERNAL
+ */
+int sdk_err_from_nng(int nng_rv)
+{
+	switch (nng_rv) {
+	case 0:
+		return DTX_OK;
+	case NNG_ETIMEDOUT:
+		return DTX_ETIMEDOUT;
+	case NNG_ECLOSED:
+	case NNG_ECANCELED:
+		return DTX_ECLOSED;
+	case NNG_ENOMEM:
+		return DTX_ENOMEM;
+	case NNG_EINVAL:
+	case NNG_EADDRINVAL:
+		return DTX_EINVAL;
+	case NNG_ENOTSUP:
+	case NNG_ECONNREFUSED:
+	case NNG_EUNREACHABLE:
+	case NNG_ECONNSHUT:
+	case NNG_ECONNRESET:
+	case NNG_ECONNABORTED:
+	case NNG_EADDRINUSE:
+	case NNG_EPERM:
+	case NNG_ENOENT:
+	case NNG_EPEERAUTH:
+	case NNG_ECRYPTO:
+		return DTX_EUNREACHABLE;
+	default:
+		break;
+	}
+	switch (nng_rv) {
+	case NNG_EMSGSIZE:
+		return DTX_ETOOBIG;
+	case NNG_EPROTO:
+		return DTX_EPROTO;
+	case NNG_EBUSY:
+	case NNG_EAGAIN:
+		return DTX_EBUSY;
+	case NNG_ENOFILES:
+		return DTX_ELIMIT;
+	case NNG_ENOSPC:
+		return DTX_ENOSPC;
+	default:
+		return DTX_EINTERNAL;
+	}
+}
+
+void sdk_strlcpy(char *dst, size_t cap, const char *src)
+{
+	size_t n;
+
+	if (src == NULL)
+		src = "";
+	n = strnlen(src, cap - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* utf8_trim returns the largest length <= n that does not end inside a
+ * multi-byte UTF-8 sequence of s. */
+static size_t utf8_trim(const char *s, size_t n, size_t full)
+{
+	size_t end = n;
+
+	if (n == full)
+		return n;
+	/* s[n] is the first byte cut off: back off its continuation bytes */
+	while (end > 0 && ((unsigned char)s[end] & 0xC0) == 0x80)
+		end--;
+	return end;
+}
+
+size_t sdk_text_copy(char *dst, size_t cap, const char *src)
+{
+	size_t full = strlen(src);
+	size_t n = full < cap - 1 ? full : cap - 1;
+	size_t i;
+
+	n = utf8_trim(src, n, full);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	if (wire_utf8_is_valid(dst, n))
+		return n;
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)dst[i] >= 0x80)
+			dst[i] = '?';
+	}
+	return n;
+}
