@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# setup.sh - install the Debian packages dtx builds with (only if some are
+# missing), then configure and build the tree in ./build.
+#
+# Usage: scripts/setup.sh        (from anywhere; builds <repo>/build)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+packages=(
+	libuv1-dev libnng-dev libprotobuf-c-dev protobuf-c-compiler
+	liblmdb-dev libcriterion-dev meson ninja-build pkg-config
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
+		grep -q 'install ok installed'; then
+		missing+=("$pkg")
+	fi
+done
+
+if ((${#missing[@]} > 0)); then
+	echo "setup: installing ${missing[*]}"
+	sudo=()
+	if ((EUID != 0)); then
+		sudo=(sudo)
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	"${sudo[@]}" apt-get update -qq
+	"${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
+fi
+
+if [[ -f build/build.ninja ]]; then
+	meson setup --reconfigure build >/dev/null
+else
+	meson setup build >/dev/null
+fi
+ninja -C build
