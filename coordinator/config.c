@@ -112,8 +112,8 @@ static const struct option options[] = {
 };
 
 /* parse_u64 accepts a decimal in [lo, hi]; anything else is a usage error. */
-static int parse_u64(const char *name, const char *s, uint64_t lo,
-                     uint64_t hi, uint64_t *ret, FILE *err)
+static int parse_u64(const char *name, const char *s, uint64_t lo, uint64_t hi,
+                     uint64_t *ret, FILE *err)
 {
 	char *end;
 	unsigned long long v;
@@ -171,21 +171,50 @@ static const num_opt num_opts[] = {
 static void store_num(dc_config *cfg, int id, uint64_t v)
 {
 	switch (id) {
-	case OPT_SHARD: cfg->shard = (uint32_t)v; break;
-	case OPT_CALL_TIMEOUT: cfg->call_timeout_ms = (uint32_t)v; break;
-	case OPT_RETRY_BASE: cfg->retry_base_ms = (uint32_t)v; break;
-	case OPT_RETRY_MULT: cfg->retry_multiplier = (uint32_t)v; break;
-	case OPT_RETRY_MAX: cfg->retry_max_ms = (uint32_t)v; break;
-	case OPT_ACTION_MAX: cfg->action_max_attempts = (uint32_t)v; break;
-	case OPT_MAX_STEPS: cfg->max_steps = (uint32_t)v; break;
-	case OPT_MAX_PAYLOAD: cfg->max_payload = (size_t)v; break;
-	case OPT_MAX_MSG: cfg->max_msg_bytes = (size_t)v; break;
-	case OPT_MAX_ACTIVE: cfg->max_active = (uint32_t)v; break;
-	case OPT_MAX_CLIENTS: cfg->max_clients = (uint32_t)v; break;
-	case OPT_MAX_CALLS: cfg->max_calls = (uint32_t)v; break;
-	case OPT_MAX_PEERS: cfg->max_peers = (uint32_t)v; break;
-	case OPT_MAP_SIZE: cfg->map_size = (size_t)v << 20; break;
-	default: break;
+	case OPT_SHARD:
+		cfg->shard = (uint32_t)v;
+		break;
+	case OPT_CALL_TIMEOUT:
+		cfg->call_timeout_ms = (uint32_t)v;
+		break;
+	case OPT_RETRY_BASE:
+		cfg->retry_base_ms = (uint32_t)v;
+		break;
+	case OPT_RETRY_MULT:
+		cfg->retry_multiplier = (uint32_t)v;
+		break;
+	case OPT_RETRY_MAX:
+		cfg->retry_max_ms = (uint32_t)v;
+		break;
+	case OPT_ACTION_MAX:
+		cfg->action_max_attempts = (uint32_t)v;
+		break;
+	case OPT_MAX_STEPS:
+		cfg->max_steps = (uint32_t)v;
+		break;
+	case OPT_MAX_PAYLOAD:
+		cfg->max_payload = (size_t)v;
+		break;
+	case OPT_MAX_MSG:
+		cfg->max_msg_bytes = (size_t)v;
+		break;
+	case OPT_MAX_ACTIVE:
+		cfg->max_active = (uint32_t)v;
+		break;
+	case OPT_MAX_CLIENTS:
+		cfg->max_clients = (uint32_t)v;
+		break;
+	case OPT_MAX_CALLS:
+		cfg->max_calls = (uint32_t)v;
+		break;
+	case OPT_MAX_PEERS:
+		cfg->max_peers = (uint32_t)v;
+		break;
+	case OPT_MAP_SIZE:
+		cfg->map_size = (size_t)v << 20;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -204,22 +233,32 @@ static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
 		return DC_CONFIG_OK;
 	}
 	switch (id) {
-	case OPT_LOG_DIR: cfg->log_dir = arg; return DC_CONFIG_OK;
-	case OPT_READY: cfg->ready_file = arg; return DC_CONFIG_OK;
-	case OPT_LOG_LEVEL: return parse_level(arg, &cfg->log_level, err);
+	case OPT_LOG_DIR:
+		cfg->log_dir = arg;
+		return DC_CONFIG_OK;
+	case OPT_READY:
+		cfg->ready_file = arg;
+		return DC_CONFIG_OK;
+	case OPT_LOG_LEVEL:
+		return parse_level(arg, &cfg->log_level, err);
 	case OPT_LISTEN:
 		if (cfg->nlisten == DC_MAX_LISTEN) {
-			fprintf(err, "dtxd: at most %d --listen\n", DC_MAX_LISTEN);
+			fprintf(err, "dtxd: at most %d --listen\n",
+			        DC_MAX_LISTEN);
 			return DC_CONFIG_USAGE;
 		}
 		cfg->listen[cfg->nlisten++] = arg;
 		return DC_CONFIG_OK;
-	case OPT_HELP: fputs(usage, out); return DC_CONFIG_EXIT;
+	case OPT_HELP:
+		fputs(usage, out);
+		return DC_CONFIG_EXIT;
 	case OPT_VERSION:
 		fprintf(out, "dtxd %d.%d.%d\n", DTX_VERSION_MAJOR,
 		        DTX_VERSION_MINOR, DTX_VERSION_PATCH);
 		return DC_CONFIG_EXIT;
-	default: fputs(usage, err); return DC_CONFIG_USAGE;
+	default:
+		fputs(usage, err);
+		return DC_CONFIG_USAGE;
 	}
 }
 
@@ -230,7 +269,8 @@ static int check(dc_config *cfg, FILE *err)
 		return DC_CONFIG_USAGE;
 	}
 	if (cfg->retry_max_ms < cfg->retry_base_ms) {
-		fprintf(err, "dtxd: --retry-max-ms must be >= --retry-base-ms\n");
+		fprintf(err,
+		        "dtxd: --retry-max-ms must be >= --retry-base-ms\n");
 		return DC_CONFIG_USAGE;
 	}
 	if (cfg->nlisten == 0)
@@ -240,8 +280,7 @@ static int check(dc_config *cfg, FILE *err)
 	return DC_CONFIG_OK;
 }
 
-int dc_config_parse(dc_config *cfg, int argc, char **argv, FILE *out,
-                    FILE *err)
+int dc_config_parse(dc_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
 	int c, rv;
 
@@ -249,7 +288,8 @@ int dc_config_parse(dc_config *cfg, int argc, char **argv, FILE *out,
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		if (c == '?') {
-			fprintf(err, "dtxd: unknown or incomplete option '%s'\n",
+			fprintf(err,
+			        "dtxd: unknown or incomplete option '%s'\n",
 			        argv[optind - 1]);
 			return DC_CONFIG_USAGE;
 		}

@@ -98,19 +98,19 @@ typedef struct flight {
  * final one until its last effects ran. */
 struct live {
 	dc_tx *tx;
-	live *hnext;            /* gid hash chain */
-	live *dnext;            /* dirty list */
-	bool dirty;             /* has changes not yet encoded */
-	uint64_t dirty_steps;   /* which step records changed */
-	uint64_t pending_gen;   /* flight holding its newest change; 0 = none */
-	uint32_t pins;          /* queued effects that point here */
-	uint64_t call_token;    /* outstanding branch call; 0 = none */
-	uint32_t call_step;     /* what that call is */
+	live *hnext;          /* gid hash chain */
+	live *dnext;          /* dirty list */
+	bool dirty;           /* has changes not yet encoded */
+	uint64_t dirty_steps; /* which step records changed */
+	uint64_t pending_gen; /* flight holding its newest change; 0 = none */
+	uint32_t pins;        /* queued effects that point here */
+	uint64_t call_token;  /* outstanding branch call; 0 = none */
+	uint32_t call_step;   /* what that call is */
 	dtx_op call_op;
-	dc_timer retry_timer;   /* backoff (or a wait for an rpc slot) */
+	dc_timer retry_timer; /* backoff (or a wait for an rpc slot) */
 	uint32_t retry_step;
 	dtx_op retry_op;
-	dc_request *waiters;    /* clients waiting for the final state */
+	dc_request *waiters; /* clients waiting for the final state */
 };
 
 struct dc_engine {
@@ -608,7 +608,7 @@ static void record_changes(dc_engine *e, live *lv, const dc_saga_out *out,
 	if (dc_tx_is_final(lv->tx))
 		add_event(e, lv, -1,
 		          lv->tx->state == DC_TX_COMMITTED ? "committed"
-		                                            : "compensated");
+		                                           : "compensated");
 }
 
 /* apply runs the saga machine on ev and turns its output into log writes
@@ -652,8 +652,8 @@ static void send_call(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 {
 	const dc_step *st = &lv->tx->steps[step];
 	Dtx__V1__BranchCall msg = DTX__V1__BRANCH_CALL__INIT;
-	uint32_t timeout = st->timeout_ms ? st->timeout_ms
-	                                  : e->cfg.call_timeout_ms;
+	uint32_t timeout =
+	        st->timeout_ms ? st->timeout_ms : e->cfg.call_timeout_ms;
 	int rv;
 
 	msg.has_version = msg.has_branch = msg.has_op = msg.has_attempt = 1;
@@ -721,7 +721,8 @@ static void run_fx(dc_engine *e, const fx *x)
 			/* It changed again meanwhile: wait for that too, so a
 			 * client never sees a state that is not durable. */
 			fx again = *x;
-			flight_push_fx(flight_of_gen(e, lv->pending_gen), &again);
+			flight_push_fx(flight_of_gen(e, lv->pending_gen),
+			               &again);
 			break;
 		}
 		send_tx_reply(x->req, lv->tx, x->req->created);
@@ -738,7 +739,8 @@ static dc_outcome outcome_of(const dc_call *call)
 	if (call->result == DTX_ETIMEDOUT)
 		return DC_OUT_TIMEOUT;
 	if (call->result == DTX_EPROTO)
-		return DC_OUT_RETRY; /* a bad answer is retried, never trusted */
+		return DC_OUT_RETRY; /* a bad answer is retried, never trusted
+		                      */
 	if (call->result != DTX_OK)
 		return DC_OUT_UNREACHABLE;
 	switch (call->reply->status) {
@@ -751,13 +753,13 @@ static dc_outcome outcome_of(const dc_call *call)
 	}
 }
 
-static void describe(const dc_call *call, dc_outcome out, dtx_op op,
-                     char *buf, size_t len)
+static void describe(const dc_call *call, dc_outcome out, dtx_op op, char *buf,
+                     size_t len)
 {
-	static const char *const words[] = {"", "ok", "fail", "retry",
-	                                    "timeout", "unreachable"};
-	const char *msg = call->result == DTX_OK ? call->reply->message
-	                                         : call->error;
+	static const char *const words[] = {"",      "ok",      "fail",
+	                                    "retry", "timeout", "unreachable"};
+	const char *msg =
+	        call->result == DTX_OK ? call->reply->message : call->error;
 
 	snprintf(buf, len, "%s %s%s%s", op_word(op), words[out],
 	         msg && *msg ? ": " : "", msg ? msg : "");
@@ -858,7 +860,7 @@ static void arm_timer(dc_engine *e)
 		uv_timer_stop(&e->timer);
 		return;
 	}
-	due = a == NULL ? b->due_ms
+	due = a == NULL   ? b->due_ms
 	      : b == NULL ? a->due_ms
 	                  : (a->due_ms < b->due_ms ? a->due_ms : b->due_ms);
 	uv_timer_start(&e->timer, on_timer, due > now ? due - now : 0, 0);
@@ -942,8 +944,7 @@ static void make_gid(dc_engine *e, char gid[GID_TEXT_LEN + 1])
 	}
 }
 
-static void respond(dc_engine *e, dc_request *req, live *lv,
-                    uint32_t wait_ms)
+static void respond(dc_engine *e, dc_request *req, live *lv, uint32_t wait_ms)
 {
 	if (wait_ms > 0)
 		add_waiter(e, req, lv, wait_ms);

@@ -87,9 +87,11 @@ static int peer_open_socket(dc_rpc *rpc, peer *p)
 	if (rv != 0)
 		return dc_err_from_nng(rv);
 	p->sock_open = true;
-	nng_socket_set_size(p->sock, NNG_OPT_RECVMAXSZ, rpc->opts.max_msg_bytes);
+	nng_socket_set_size(p->sock, NNG_OPT_RECVMAXSZ,
+	                    rpc->opts.max_msg_bytes);
 	/* The engine owns resends (attempt numbers, backoff): none from nng. */
-	nng_socket_set_ms(p->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_ms(p->sock, NNG_OPT_REQ_RESENDTIME,
+	                  NNG_DURATION_INFINITE);
 	nng_socket_set_ms(p->sock, NNG_OPT_RECONNMINT, 20);
 	nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, 1000);
 	rv = nng_dial(p->sock, p->url, NULL, NNG_FLAG_NONBLOCK);
@@ -162,9 +164,10 @@ static void slot_cb(void *arg)
 	if (rv != 0) {
 		if (s->phase == PHASE_SEND)
 			nng_msg_free(nng_aio_get_msg(s->aio));
-		slot_complete(s, dc_err_from_nng(rv) == DTX_ETIMEDOUT
-		                         ? DTX_ETIMEDOUT
-		                         : DTX_EUNREACHABLE,
+		slot_complete(s,
+		              dc_err_from_nng(rv) == DTX_ETIMEDOUT
+		                      ? DTX_ETIMEDOUT
+		                      : DTX_EUNREACHABLE,
 		              nng_strerror(rv));
 		return;
 	}

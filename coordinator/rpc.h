@@ -38,10 +38,10 @@ typedef struct dc_call {
 } dc_call;
 
 typedef struct dc_rpc_opts {
-	unsigned max_calls;    /* calls outstanding at once, all peers */
-	unsigned max_peers;    /* distinct participant URLs */
-	size_t max_msg_bytes;  /* NNG_OPT_RECVMAXSZ of each socket */
-	wire_limits limits;    /* for validating replies */
+	unsigned max_calls;   /* calls outstanding at once, all peers */
+	unsigned max_peers;   /* distinct participant URLs */
+	size_t max_msg_bytes; /* NNG_OPT_RECVMAXSZ of each socket */
+	wire_limits limits;   /* for validating replies */
 } dc_rpc_opts;
 
 /* dc_rpc_create makes an empty pool posting to mb (retained). Errors:

@@ -87,8 +87,8 @@ static int slot_init(dc_server *srv, slot *s)
 	return DTX_OK;
 }
 
-static int open_socket(dc_server *srv, const dc_server_opts *opts,
-                       char *errbuf, size_t errlen)
+static int open_socket(dc_server *srv, const dc_server_opts *opts, char *errbuf,
+                       size_t errlen)
 {
 	int rv = nng_rep0_open(&srv->sock);
 

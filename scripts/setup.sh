@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 packages=(
 	libuv1-dev libnng-dev libprotobuf-c-dev protobuf-c-compiler
 	liblmdb-dev libcriterion-dev meson ninja-build pkg-config
+	clang-format git
 )
 
 missing=()
@@ -35,6 +36,6 @@ fi
 if [[ -f build/build.ninja ]]; then
 	meson setup --reconfigure build >/dev/null
 else
-	meson setup build >/dev/null
+	meson setup build -Dwerror=true >/dev/null
 fi
 ninja -C build

@@ -6,8 +6,8 @@
 
 #include "backoff.h"
 
-static const dc_backoff def = {.base_ms = 100, .multiplier = 2,
-                               .max_ms = 30000};
+static const dc_backoff def = {
+        .base_ms = 100, .multiplier = 2, .max_ms = 30000};
 
 Test(backoff, ceiling_doubles_from_the_base)
 {
