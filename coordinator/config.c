@@ -33,6 +33,8 @@ void dc_config_defaults(dc_config *cfg)
 	cfg->map_size = 256u << 20;
 	cfg->map_size_max = (size_t)64 << 30;
 	cfg->max_wait_ms = 600000;
+	cfg->stuck_after_attempts = 10;
+	cfg->stuck_after_ms = 300000;
 }
 
 static const char usage[] =
@@ -61,6 +63,10 @@ static const char usage[] =
         "  --max-calls N            branch calls outstanding (65536)\n"
         "  --max-peers N            distinct participant URLs (1024)\n"
         "  --map-size-mb N          initial log map size (256)\n"
+        "  --stuck-after-attempts N flag a transaction needs-operator when a\n"
+        "                           call was retried more often (10)\n"
+        "  --stuck-after-ms MS      ... or when it is older than this while\n"
+        "                           still retrying (300000)\n"
         "  --log-level LEVEL        error|warn|info|debug (info)\n"
         "  --help, --version\n";
 
@@ -82,6 +88,8 @@ enum {
 	OPT_MAX_CALLS,
 	OPT_MAX_PEERS,
 	OPT_MAP_SIZE,
+	OPT_STUCK_ATTEMPTS,
+	OPT_STUCK_MS,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
@@ -105,6 +113,8 @@ static const struct option options[] = {
         {"max-calls", required_argument, NULL, OPT_MAX_CALLS},
         {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
         {"map-size-mb", required_argument, NULL, OPT_MAP_SIZE},
+        {"stuck-after-attempts", required_argument, NULL, OPT_STUCK_ATTEMPTS},
+        {"stuck-after-ms", required_argument, NULL, OPT_STUCK_MS},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -166,6 +176,8 @@ static const num_opt num_opts[] = {
         {OPT_MAX_CALLS, "max-calls", 1, 10000000},
         {OPT_MAX_PEERS, "max-peers", 1, 100000},
         {OPT_MAP_SIZE, "map-size-mb", 1, 1u << 20},
+        {OPT_STUCK_ATTEMPTS, "stuck-after-attempts", 1, 1000000},
+        {OPT_STUCK_MS, "stuck-after-ms", 1, 86400000u * 30u},
 };
 
 static void store_num(dc_config *cfg, int id, uint64_t v)
@@ -209,6 +221,12 @@ static void store_num(dc_config *cfg, int id, uint64_t v)
 		break;
 	case OPT_MAX_PEERS:
 		cfg->max_peers = (uint32_t)v;
+		break;
+	case OPT_STUCK_ATTEMPTS:
+		cfg->stuck_after_attempts = (uint32_t)v;
+		break;
+	case OPT_STUCK_MS:
+		cfg->stuck_after_ms = (uint32_t)v;
 		break;
 	case OPT_MAP_SIZE:
 		cfg->map_size = (size_t)v << 20;

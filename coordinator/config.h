@@ -27,16 +27,18 @@ typedef struct dc_config {
 	uint32_t retry_max_ms;        /* backoff: cap */
 	uint32_t action_max_attempts; /* then the action counts as failed */
 
-	uint32_t max_steps;   /* steps in one saga */
-	size_t max_payload;   /* bytes of one step payload */
-	size_t max_msg_bytes; /* any message received */
-	uint32_t max_active;  /* non-final transactions held */
-	uint32_t max_clients; /* client requests held at once */
-	uint32_t max_calls;   /* branch calls outstanding at once */
-	uint32_t max_peers;   /* distinct participant URLs */
-	size_t map_size;      /* initial LMDB map size */
-	size_t map_size_max;  /* LMDB map size ceiling */
-	uint32_t max_wait_ms; /* longest a client may ask to wait */
+	uint32_t max_steps;            /* steps in one saga */
+	size_t max_payload;            /* bytes of one step payload */
+	size_t max_msg_bytes;          /* any message received */
+	uint32_t max_active;           /* non-final transactions held */
+	uint32_t max_clients;          /* client requests held at once */
+	uint32_t max_calls;            /* branch calls outstanding at once */
+	uint32_t max_peers;            /* distinct participant URLs */
+	size_t map_size;               /* initial LMDB map size */
+	size_t map_size_max;           /* LMDB map size ceiling */
+	uint32_t max_wait_ms;          /* longest a client may ask to wait */
+	uint32_t stuck_after_attempts; /* flag needs-operator past this */
+	uint32_t stuck_after_ms;       /* ... or when a tx is older */
 } dc_config;
 
 /* dc_config_defaults fills cfg with the defaults (no log dir). */

@@ -104,13 +104,15 @@ struct live {
 	uint64_t dirty_steps; /* which step records changed */
 	uint64_t pending_gen; /* flight holding its newest change; 0 = none */
 	uint32_t pins;        /* queued effects that point here */
-	uint64_t call_token;  /* outstanding branch call; 0 = none */
-	uint32_t call_step;   /* what that call is */
+	uint64_t call_token;  /* the call whose answer counts; 0 = none */
+	uint32_t calls_out;   /* calls sent, not completed yet (owner = us) */
+	uint32_t call_step;   /* what the counted call is */
 	dtx_op call_op;
 	dc_timer retry_timer; /* backoff (or a wait for an rpc slot) */
 	uint32_t retry_step;
 	dtx_op retry_op;
-	dc_request *waiters; /* clients waiting for the final state */
+	dc_timer deadline_timer; /* the saga's own deadline */
+	dc_request *waiters;     /* clients waiting for the final state */
 };
 
 struct dc_engine {
@@ -137,6 +139,7 @@ struct dc_engine {
 
 	dc_timerq retry_q;
 	dc_timerq wait_q;
+	dc_timerq deadline_q;
 
 	gid_gen gids;
 	uint64_t gid_floor_pending;
@@ -153,6 +156,7 @@ struct dc_engine {
 static void flush(dc_engine *e);
 static void run_fx(dc_engine *e, const fx *f);
 static void arm_timer(dc_engine *e);
+static void on_deadline(dc_engine *e, live *lv);
 
 /* ---- small helpers -------------------------------------------------- */
 
@@ -243,6 +247,7 @@ static int live_add(dc_engine *e, dc_tx *tx, live **ret_lv)
 		return DTX_ENOMEM;
 	lv->tx = tx;
 	dc_timer_init(&lv->retry_timer);
+	dc_timer_init(&lv->deadline_timer);
 	h = gid_hash(tx->gid, e->nbuckets);
 	lv->hnext = e->buckets[h];
 	e->buckets[h] = lv;
@@ -265,9 +270,13 @@ static void live_unlink(dc_engine *e, live *lv)
  * later requests for its gid are answered from the log. */
 static void live_maybe_free(dc_engine *e, live *lv)
 {
-	if (!dc_tx_is_final(lv->tx) || lv->pins > 0 || lv->call_token != 0 ||
-	    lv->waiters != NULL || lv->pending_gen != 0 || lv->dirty ||
-	    dc_timer_is_queued(&lv->retry_timer))
+	if (!dc_tx_is_final(lv->tx))
+		return;
+	/* A final transaction has nothing left to retry or time out. */
+	dc_timerq_remove(&e->retry_q, &lv->retry_timer);
+	dc_timerq_remove(&e->deadline_q, &lv->deadline_timer);
+	if (lv->pins > 0 || lv->calls_out > 0 || lv->waiters != NULL ||
+	    lv->pending_gen != 0 || lv->dirty)
 		return;
 	live_unlink(e, lv);
 	dc_tx_destroy(lv->tx);
@@ -518,6 +527,11 @@ static void send_tx_reply(dc_request *req, const dc_tx *tx, bool created)
 	info.updated_unix_ms = tx->updated_unix_ms;
 	info.n_steps = tx->nsteps;
 	info.steps = sp;
+	info.has_needs_operator = 1;
+	info.needs_operator = tx->needs_operator;
+	info.operator_reason = tx->operator_reason;
+	info.has_deadline_unix_ms = tx->deadline_unix_ms != 0;
+	info.deadline_unix_ms = tx->deadline_unix_ms;
 	rep.has_version = rep.has_code = rep.has_created = 1;
 	rep.version = DTX__V1__VERSION__VERSION_1;
 	rep.code = DTX__V1__CODE__CODE_OK;
@@ -670,8 +684,10 @@ static void send_call(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 	lv->call_step = step;
 	lv->call_op = op;
 	rv = dc_rpc_call(e->rpc, st->url, &msg, timeout, lv, lv->call_token);
-	if (rv == DTX_OK)
+	if (rv == DTX_OK) {
+		lv->calls_out++;
 		return;
+	}
 	lv->call_token = 0;
 	if (rv == DTX_ELIMIT || rv == DTX_ENOMEM) {
 		/* No room to send now: not the participant's fault, so no
@@ -698,6 +714,46 @@ static void give_up_call(dc_engine *e, live *lv, const char *why)
 	apply(e, lv, &ev, what);
 }
 
+/* check_stuck flags lv for an operator once a call has been retried past
+ * the configured count or the transaction is older than the configured
+ * age. Retries go on at the capped backoff: if the participant comes back,
+ * the transaction heals by itself and the flag is cleared. */
+static void check_stuck(dc_engine *e, live *lv, uint32_t step, dtx_op op)
+{
+	dc_tx *tx = lv->tx;
+	const dc_step *st = &tx->steps[step];
+	int64_t age = now_unix_ms() - tx->created_unix_ms;
+	char why[600];
+
+	if (tx->needs_operator)
+		return;
+	if (st->attempts <= e->cfg.stuck_after_attempts &&
+	    age <= (int64_t)e->cfg.stuck_after_ms)
+		return;
+	snprintf(why, sizeof(why), "step %u %s %s: %u attempts, %lld s old: %s",
+	         step, op_word(op),
+	         op == DTX_OP_ACTION ? st->action : st->compensate,
+	         st->attempts - 1, (long long)(age / 1000),
+	         st->last_error ? st->last_error : "no answer");
+	tx->needs_operator = true;
+	dc_tx_set_str(&tx->operator_reason, why);
+	mark_dirty(e, lv, 0);
+	add_event(e, lv, -1, why);
+	dc_diag(DTX_LOG_WARN, "%s needs an operator: %s", tx->gid, why);
+}
+
+/* heal clears the operator flag once a call of lv succeeds again. */
+static void heal(dc_engine *e, live *lv)
+{
+	if (!lv->tx->needs_operator)
+		return;
+	lv->tx->needs_operator = false;
+	dc_tx_set_str(&lv->tx->operator_reason, NULL);
+	mark_dirty(e, lv, 0);
+	add_event(e, lv, -1, "healed: a call succeeded again");
+	dc_diag(DTX_LOG_INFO, "%s healed", lv->tx->gid);
+}
+
 static void run_fx(dc_engine *e, const fx *x)
 {
 	live *lv = x->lv;
@@ -708,6 +764,7 @@ static void run_fx(dc_engine *e, const fx *x)
 		break;
 	case FX_RETRY_LATER: {
 		uint32_t failed = lv->tx->steps[x->step].attempts - 1;
+		check_stuck(e, lv, x->step, x->op);
 		schedule_retry(e, lv, x->step, x->op,
 		               dc_backoff_delay_ms(&e->backoff, failed,
 		                                   next_random(e)));
@@ -802,8 +859,12 @@ static void on_call_done(dc_engine *e, dc_call *call)
 	dc_tx_state before;
 	char what[300];
 
+	lv->calls_out--;
 	if (lv->call_token != call->token) {
+		/* An abandoned call (the deadline rolled the saga back while
+		 * it was out): its answer no longer counts. */
 		dc_rpc_release(e->rpc, call);
+		live_maybe_free(e, lv);
 		return;
 	}
 	lv->call_token = 0;
@@ -814,6 +875,8 @@ static void on_call_done(dc_engine *e, dc_call *call)
 	                     .op = lv->call_op,
 	                     .outcome = out};
 	before = lv->tx->state;
+	if (out == DC_OUT_OK)
+		heal(e, lv);
 	record_answer(lv, call, out, what);
 	dc_rpc_release(e->rpc, call);
 	apply(e, lv, &ev, what);
@@ -841,6 +904,8 @@ static void on_timer(uv_timer_t *h)
 		apply(e, lv, &ev, "retry due");
 		live_maybe_free(e, lv);
 	}
+	while ((t = dc_timerq_pop_due(&e->deadline_q, now)) != NULL)
+		on_deadline(e, container_of(t, live, deadline_timer));
 	while ((t = dc_timerq_pop_due(&e->wait_q, now)) != NULL) {
 		dc_request *req = container_of(t, dc_request, wait_timer);
 		live *lv = req->wait_owner;
@@ -852,18 +917,52 @@ static void on_timer(uv_timer_t *h)
 
 static void arm_timer(dc_engine *e)
 {
-	dc_timer *a = dc_timerq_peek(&e->retry_q);
-	dc_timer *b = dc_timerq_peek(&e->wait_q);
-	uint64_t due, now = uv_now(e->loop);
+	const dc_timer *t[3] = {dc_timerq_peek(&e->retry_q),
+	                        dc_timerq_peek(&e->wait_q),
+	                        dc_timerq_peek(&e->deadline_q)};
+	uint64_t due = UINT64_MAX, now = uv_now(e->loop);
 
-	if (a == NULL && b == NULL) {
+	for (int i = 0; i < 3; i++)
+		if (t[i] != NULL && t[i]->due_ms < due)
+			due = t[i]->due_ms;
+	if (due == UINT64_MAX) {
 		uv_timer_stop(&e->timer);
 		return;
 	}
-	due = a == NULL   ? b->due_ms
-	      : b == NULL ? a->due_ms
-	                  : (a->due_ms < b->due_ms ? a->due_ms : b->due_ms);
 	uv_timer_start(&e->timer, on_timer, due > now ? due - now : 0, 0);
+}
+
+/* arm_deadline queues lv's saga deadline on the monotonic clock. The wall
+ * clock is read once, here (at submit or recovery): a later jump of the
+ * wall clock neither fires nor delays it. */
+static void arm_deadline(dc_engine *e, live *lv)
+{
+	int64_t left = lv->tx->deadline_unix_ms - now_unix_ms();
+
+	if (lv->tx->deadline_unix_ms == 0 || dc_tx_is_final(lv->tx))
+		return;
+	if (dc_timerq_add(&e->deadline_q, &lv->deadline_timer,
+	                  uv_now(e->loop) + (uint64_t)(left > 0 ? left : 0)))
+		die_oom("deadline timer");
+	arm_timer(e);
+}
+
+static void on_deadline(dc_engine *e, live *lv)
+{
+	dc_saga_event ev = {.kind = DC_SAGA_EV_DEADLINE};
+	uint32_t step = lv->call_step;
+
+	if (lv->tx->state != DC_TX_RUNNING)
+		return;
+	/* The action in flight is abandoned: its answer will not count. */
+	lv->call_token = 0;
+	dc_timerq_remove(&e->retry_q, &lv->retry_timer);
+	apply(e, lv, &ev, "deadline passed: compensating");
+	if (lv->tx->failed_step >= 0) {
+		step = (uint32_t)lv->tx->failed_step;
+		set_reason(lv, step, "the saga's deadline passed");
+	}
+	live_maybe_free(e, lv);
 }
 
 /* ---- client requests -------------------------------------------------- */
@@ -900,6 +999,8 @@ static int build_tx(const char *gid, const Dtx__V1__SubmitSaga *s,
 			return rv;
 		}
 	tx->created_unix_ms = tx->updated_unix_ms = now_unix_ms();
+	if (s->has_deadline_ms && s->deadline_ms > 0)
+		tx->deadline_unix_ms = tx->created_unix_ms + s->deadline_ms;
 	*ret_tx = tx;
 	return DTX_OK;
 }
@@ -982,6 +1083,7 @@ static void handle_submit(dc_engine *e, dc_request *req,
 	mark_dirty(e, lv, UINT64_MAX);
 	add_event(e, lv, -1, "submitted");
 	apply(e, lv, &ev, "action started");
+	arm_deadline(e, lv);
 	respond(e, req, lv, wait_ms);
 }
 
@@ -1058,6 +1160,7 @@ static int recover_one(void *arg, dc_tx *tx)
 	else
 		e->recovery.compensating++;
 	apply(e, lv, &ev, "recovered: call again");
+	arm_deadline(e, lv);
 	return DTX_OK;
 }
 
@@ -1101,6 +1204,7 @@ static void configure(dc_engine *e, uv_loop_t *loop, const dc_config *cfg)
 	e->next_gen = 1;
 	dc_timerq_init(&e->retry_q, (size_t)cfg->max_active + 16);
 	dc_timerq_init(&e->wait_q, (size_t)cfg->max_clients + 16);
+	dc_timerq_init(&e->deadline_q, (size_t)cfg->max_active + 16);
 }
 
 static int open_log(dc_engine *e, char *errbuf, size_t errlen)
@@ -1230,6 +1334,7 @@ void dc_engine_destroy(dc_engine *e)
 	flight_fini(&e->flights[1]);
 	dc_timerq_fini(&e->retry_q);
 	dc_timerq_fini(&e->wait_q);
+	dc_timerq_fini(&e->deadline_q);
 	dc_log_close(e->log);
 	dc_mailbox_fini(&e->mb);
 	free(e);

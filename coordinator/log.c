@@ -798,6 +798,11 @@ static void tx_to_rec(const dc_tx *tx, Dtx__V1__LogTx *m)
 	m->updated_unix_ms = tx->updated_unix_ms;
 	m->has_next_event_seq = true;
 	m->next_event_seq = tx->next_event_seq;
+	m->has_needs_operator = tx->needs_operator;
+	m->needs_operator = tx->needs_operator;
+	m->operator_reason = tx->operator_reason;
+	m->has_deadline_unix_ms = tx->deadline_unix_ms != 0;
+	m->deadline_unix_ms = tx->deadline_unix_ms;
 }
 
 static void step_to_rec(const dc_step *s, Dtx__V1__LogStep *m)
@@ -1089,7 +1094,12 @@ static int tx_from_rec(log_reader *r, const MDB_val *k, const Dtx__V1__LogTx *m,
 	tx->created_unix_ms = m->created_unix_ms;
 	tx->updated_unix_ms = m->updated_unix_ms;
 	tx->next_event_seq = m->next_event_seq;
+	tx->needs_operator = m->has_needs_operator && m->needs_operator;
+	tx->deadline_unix_ms =
+	        m->has_deadline_unix_ms ? m->deadline_unix_ms : 0;
 	rc = dc_tx_set_str(&tx->reason, m->reason);
+	if (rc == DTX_OK)
+		rc = dc_tx_set_str(&tx->operator_reason, m->operator_reason);
 	if (rc == DTX_OK)
 		rc = load_steps(r, tx);
 	if (rc != DTX_OK)

@@ -71,7 +71,10 @@
  * REPLY(i,ACT,TRANSIENT) a++; RETRY_LATER(i,ACT)        on_action_transient
  *   max == 0 or a < max
  * REPLY(i,ACT,TRANSIENT) failed_step=i; i COMPENSATING  on_action_transient
- *   a >= max (given up)  a=1; tx COMPENSATING;
+ *   a >= max (given up)  a=1; tx COMPENSATING;          + give_up
+ *                        CALL(i,COMP)
+ * DEADLINE               failed_step=i; i COMPENSATING  on_deadline
+ *                        a=1; tx COMPENSATING;          + give_up
  *                        CALL(i,COMP)
  *
  * tx COMPENSATING, step j COMPENSATING:
@@ -84,6 +87,9 @@
  * tx not final, step i in flight for op (see below):
  * RETRY_DUE(i,op)        no change; CALL(i,op)          on_retry_due
  * RECOVER                a++; CALL(i,op)                on_recover
+ *
+ * tx COMPENSATING:
+ * DEADLINE               ignored (already rolling back)  on_deadline
  *
  * anything else: a final tx, a duplicate START, a REPLY or RETRY_DUE for a
  * (step, op) not in flight (stale, duplicate): ignored, no change, no
@@ -339,7 +345,15 @@ static void on_action_fail(dc_tx *tx, dc_saga_out *out, uint32_t i)
 	compensate_next(tx, out, i);
 }
 
-/* An action given up has an unknown effect: it is compensated first. */
+/* give_up rolls back from the action in flight at step i, whose effect is
+ * unknown (it may run or have run): it is compensated first. */
+static void give_up(dc_tx *tx, dc_saga_out *out, uint32_t i)
+{
+	tx->failed_step = (int32_t)i;
+	tx->state = DC_TX_COMPENSATING;
+	call_first(tx, out, i, DC_STEP_COMPENSATING, DTX_OP_COMPENSATE);
+}
+
 static void on_action_transient(dc_tx *tx, const dc_saga_policy *policy,
                                 dc_saga_out *out, uint32_t i)
 {
@@ -349,9 +363,21 @@ static void on_action_transient(dc_tx *tx, const dc_saga_policy *policy,
 		retry_later(tx, out, i, DTX_OP_ACTION);
 		return;
 	}
-	tx->failed_step = (int32_t)i;
-	tx->state = DC_TX_COMPENSATING;
-	call_first(tx, out, i, DC_STEP_COMPENSATING, DTX_OP_COMPENSATE);
+	give_up(tx, out, i);
+}
+
+/* Past the saga's deadline a running saga rolls back from the step in
+ * flight; a compensating one is already rolling back. */
+static void on_deadline(dc_tx *tx, dc_saga_out *out)
+{
+	uint32_t i;
+	dtx_op op;
+
+	if (tx->state != DC_TX_RUNNING || !dc_saga_inflight(tx, &i, &op)) {
+		out->ignored = true;
+		return;
+	}
+	give_up(tx, out, i);
 }
 
 /* Compensations never give up: every outcome but OK retries. */
@@ -445,6 +471,9 @@ void dc_saga_apply(dc_tx *tx, const dc_saga_policy *policy,
 		break;
 	case DC_SAGA_EV_RECOVER:
 		on_recover(tx, out);
+		break;
+	case DC_SAGA_EV_DEADLINE:
+		on_deadline(tx, out);
 		break;
 	default:
 		assert(!"unknown saga event kind");

@@ -18,6 +18,7 @@ typedef enum dc_saga_ev_kind {
 	DC_SAGA_EV_RECOVER =
 	        3, /* after restart: re-issue what may be in flight */
 	DC_SAGA_EV_RETRY_DUE = 4, /* a backoff for (step, op) expired */
+	DC_SAGA_EV_DEADLINE = 5,  /* the saga's own deadline passed */
 	DC_SAGA_EV_KIND_COUNT
 } dc_saga_ev_kind;
 

@@ -91,6 +91,7 @@ void dc_tx_destroy(dc_tx *tx)
 	}
 	free(tx->steps);
 	free(tx->reason);
+	free(tx->operator_reason);
 	free(tx);
 }
 

@@ -67,6 +67,10 @@ typedef struct dc_tx {
 	int64_t created_unix_ms;
 	int64_t updated_unix_ms;
 	uint32_t next_event_seq; /* next history key (log.c appends there) */
+	bool needs_operator;     /* retries passed the threshold */
+	char *operator_reason; /* NULL or why: handler, last error, attempts */
+	int64_t deadline_unix_ms; /* 0 = none; past it a running saga rolls back
+	                           */
 	uint32_t nsteps;
 	dc_step *steps; /* nsteps entries, owned */
 } dc_tx;

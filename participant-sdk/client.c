@@ -221,6 +221,11 @@ static void fill_info(dtx_tx_info *info, const Dtx__V1__ClientReply *rep)
 	sdk_strlcpy(info->reason, sizeof(info->reason), tx->reason);
 	info->created_unix_ms = tx->created_unix_ms;
 	info->updated_unix_ms = tx->updated_unix_ms;
+	info->needs_operator = tx->has_needs_operator && tx->needs_operator;
+	sdk_strlcpy(info->operator_reason, sizeof(info->operator_reason),
+	            tx->operator_reason);
+	info->deadline_unix_ms =
+	        tx->has_deadline_unix_ms ? tx->deadline_unix_ms : 0;
 	info->nsteps = (uint32_t)tx->n_steps;
 	for (i = 0; i < tx->n_steps && i < DTX_INFO_MAX_STEPS; i++)
 		fill_step(&info->steps[i], tx->steps[i]);

@@ -22,6 +22,7 @@ struct dtx_saga {
 	Dtx__V1__SagaStep **steps; /* owned array of owned steps */
 	size_t nsteps;
 	size_t cap;
+	uint32_t deadline_ms; /* 0 = none */
 };
 
 /* check_name validates a gid or handler name of at most max bytes. */
@@ -195,6 +196,16 @@ void sdk_saga_view(const dtx_saga *saga, Dtx__V1__SubmitSaga *ret_msg)
 	ret_msg->gid = saga->gid;
 	ret_msg->n_steps = saga->nsteps;
 	ret_msg->steps = saga->steps;
+	ret_msg->has_deadline_ms = saga->deadline_ms != 0;
+	ret_msg->deadline_ms = saga->deadline_ms;
+}
+
+int dtx_saga_set_deadline(dtx_saga *saga, unsigned deadline_ms)
+{
+	if (saga == NULL)
+		return DTX_EINVAL;
+	saga->deadline_ms = deadline_ms;
+	return DTX_OK;
 }
 
 size_t sdk_saga_nsteps(const dtx_saga *saga)

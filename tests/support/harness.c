@@ -404,20 +404,16 @@ th_proc *th_dtxd_restart(th_env *t)
 	return dtxd_spawn(t);
 }
 
-th_proc *th_participant_start(th_env *t, const char *name, ...)
+/* participant_spawn starts part (its name and url set) with the extra flags
+ * in ap and waits for its ready file. */
+static th_proc *participant_spawn(th_env *t, th_participant *part, va_list ap)
 {
-	th_participant *part;
 	char ready[PATH_MAX], file[TH_NAME_MAX + 8];
 	const char *argv[48];
 	const char *arg;
 	size_t n = 0;
-	va_list ap;
 
-	cr_assert_lt(t->nparts, TH_PARTS_MAX, "too many participants");
-	part = &t->parts[t->nparts];
-	snprintf(part->name, sizeof(part->name), "%s", name);
-	th_url(t, name, part->url, sizeof(part->url));
-	snprintf(file, sizeof(file), "%s.ready", name);
+	snprintf(file, sizeof(file), "%s.ready", part->name);
 	th_path(t, file, ready, sizeof(ready));
 	argv[n++] = th_exe("DTX_SAMPLE_PARTICIPANT");
 	argv[n++] = "--url";
@@ -428,14 +424,48 @@ th_proc *th_participant_start(th_env *t, const char *name, ...)
 	argv[n++] = t->journal;
 	argv[n++] = "--ready-file";
 	argv[n++] = ready;
-	va_start(ap, name);
 	while ((arg = va_arg(ap, const char *)) != NULL && n < 47)
 		argv[n++] = arg;
-	va_end(ap);
 	argv[n] = NULL;
-	part->proc = start_ready(t, name, argv, ready);
-	t->nparts++;
+	part->proc = start_ready(t, part->name, argv, ready);
 	return part->proc;
+}
+
+th_proc *th_participant_start(th_env *t, const char *name, ...)
+{
+	th_participant *part;
+	th_proc *p;
+	va_list ap;
+
+	cr_assert_lt(t->nparts, TH_PARTS_MAX, "too many participants");
+	part = &t->parts[t->nparts];
+	snprintf(part->name, sizeof(part->name), "%s", name);
+	th_url(t, name, part->url, sizeof(part->url));
+	va_start(ap, name);
+	p = participant_spawn(t, part, ap);
+	va_end(ap);
+	t->nparts++;
+	return p;
+}
+
+th_proc *th_participant_restart(th_env *t, const char *name, ...)
+{
+	th_participant *part = NULL;
+	th_proc *p;
+	va_list ap;
+
+	for (size_t i = 0; i < t->nparts; i++)
+		if (strcmp(t->parts[i].name, name) == 0)
+			part = &t->parts[i];
+	cr_assert_not_null(part, "no participant called '%s'", name);
+	if (th_proc_is_alive(part->proc)) {
+		th_proc_kill(part->proc, SIGKILL);
+		th_proc_wait(part->proc, TH_WAIT_READY);
+	}
+	va_start(ap, name);
+	p = participant_spawn(t, part, ap);
+	va_end(ap);
+	return p;
 }
 
 const char *th_participant_url(th_env *t, const char *name)

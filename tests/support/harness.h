@@ -168,6 +168,12 @@ th_proc *th_dtxd_restart(th_env *t);
 th_proc *th_participant_start(th_env *t, const char *name, ...)
         __attribute__((sentinel));
 
+/* th_participant_restart kills the participant called name with SIGKILL if
+ * it still runs and starts it again on the same address, with the extra
+ * flags given (NULL-terminated), and waits for its ready file. */
+th_proc *th_participant_restart(th_env *t, const char *name, ...)
+        __attribute__((sentinel));
+
 /* th_participant_url returns the address of the participant called name
  * (asserts it was started). */
 const char *th_participant_url(th_env *t, const char *name);

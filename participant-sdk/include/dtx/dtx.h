@@ -50,23 +50,23 @@ extern "C" {
 /* dtx_err - the one error enum of the project. Values are permanent (they
  * travel on the wire as dtx.v1.Code). */
 typedef enum dtx_err {
-  DTX_OK = 0,            /* success */
-  DTX_EINVAL = 1,        /* invalid argument or malformed request */
-  DTX_ENOMEM = 2,        /* out of memory */
-  DTX_ENOENT = 3,        /* no such transaction, handler or record */
-  DTX_ETIMEDOUT = 4,     /* the deadline passed before an answer came */
-  DTX_ECLOSED = 5,       /* the object or connection is closed */
-  DTX_EPROTO = 6,        /* the peer sent something that is not dtx v1 */
-  DTX_ETOOBIG = 7,       /* a message, name or payload exceeds its limit */
-  DTX_ELIMIT = 8,        /* a configured resource limit was reached */
-  DTX_EIO = 9,           /* an I/O error on durable storage */
-  DTX_ENOSPC = 10,       /* no space left on durable storage */
-  DTX_ECORRUPT = 11,     /* a stored record failed its checks */
-  DTX_EUNREACHABLE = 12, /* the peer cannot be reached */
-  DTX_EBUSY = 13,        /* overloaded: try again later */
-  DTX_EVERSION = 14,     /* unsupported protocol or format version */
-  DTX_EINTERNAL = 15,    /* a bug: an invariant did not hold */
-  DTX_ERR_COUNT
+	DTX_OK = 0,        /* success */
+	DTX_EINVAL = 1,    /* invalid argument or malformed request */
+	DTX_ENOMEM = 2,    /* out of memory */
+	DTX_ENOENT = 3,    /* no such transaction, handler or record */
+	DTX_ETIMEDOUT = 4, /* the deadline passed before an answer came */
+	DTX_ECLOSED = 5,   /* the object or connection is closed */
+	DTX_EPROTO = 6,    /* the peer sent something that is not dtx v1 */
+	DTX_ETOOBIG = 7,   /* a message, name or payload exceeds its limit */
+	DTX_ELIMIT = 8,    /* a configured resource limit was reached */
+	DTX_EIO = 9,       /* an I/O error on durable storage */
+	DTX_ENOSPC = 10,   /* no space left on durable storage */
+	DTX_ECORRUPT = 11, /* a stored record failed its checks */
+	DTX_EUNREACHABLE = 12, /* the peer cannot be reached */
+	DTX_EBUSY = 13,        /* overloaded: try again later */
+	DTX_EVERSION = 14,     /* unsupported protocol or format version */
+	DTX_EINTERNAL = 15,    /* a bug: an invariant did not hold */
+	DTX_ERR_COUNT
 } dtx_err;
 
 /* dtx_strerror returns a static, human-readable description of err. Unknown
@@ -75,18 +75,18 @@ DTX_API const char *dtx_strerror(int err);
 
 /* ---- limits (defaults; the coordinator's are configurable) ------------- */
 
-#define DTX_GID_MAX 128     /* bytes; [A-Za-z0-9._:-] only */
-#define DTX_HANDLER_MAX 128 /* bytes of a handler name; same charset */
-#define DTX_URL_MAX 256     /* bytes of a participant URL */
+#define DTX_GID_MAX         128 /* bytes; [A-Za-z0-9._:-] only */
+#define DTX_HANDLER_MAX     128 /* bytes of a handler name; same charset */
+#define DTX_URL_MAX         256 /* bytes of a participant URL */
 #define DTX_MSG_MAX_DEFAULT (1u << 20) /* largest message a socket accepts */
 
 /* ---- logging ----------------------------------------------------------- */
 
 typedef enum dtx_log_level {
-  DTX_LOG_ERROR = 0,
-  DTX_LOG_WARN = 1,
-  DTX_LOG_INFO = 2,
-  DTX_LOG_DEBUG = 3,
+	DTX_LOG_ERROR = 0,
+	DTX_LOG_WARN = 1,
+	DTX_LOG_INFO = 2,
+	DTX_LOG_DEBUG = 3,
 } dtx_log_level;
 
 /* dtx_log_cb receives one diagnostic line (no trailing newline). msg is
@@ -102,36 +102,36 @@ DTX_API void dtx_set_log_cb(dtx_log_cb cb, void *arg);
 
 /* Operations a participant serves (values equal dtx.v1.Op). */
 typedef enum dtx_op {
-  DTX_OP_ACTION = 1,
-  DTX_OP_COMPENSATE = 2,
-  DTX_OP_TRY = 3,
-  DTX_OP_CONFIRM = 4,
-  DTX_OP_CANCEL = 5,
+	DTX_OP_ACTION = 1,
+	DTX_OP_COMPENSATE = 2,
+	DTX_OP_TRY = 3,
+	DTX_OP_CONFIRM = 4,
+	DTX_OP_CANCEL = 5,
 } dtx_op;
 
 /* A handler's answer (values equal dtx.v1.BranchStatus). */
 typedef enum dtx_status {
-  DTX_STATUS_OK = 1,    /* done; a repeat of the call must answer OK too */
-  DTX_STATUS_FAIL = 2,  /* business refusal, no effect (action/try only) */
-  DTX_STATUS_RETRY = 3, /* transient: the coordinator calls again later */
+	DTX_STATUS_OK = 1,   /* done; a repeat of the call must answer OK too */
+	DTX_STATUS_FAIL = 2, /* business refusal, no effect (action/try only) */
+	DTX_STATUS_RETRY = 3, /* transient: the coordinator calls again later */
 } dtx_status;
 
 /* Global transaction states (values equal dtx.v1.TxState). */
 typedef enum dtx_tx_state {
-  DTX_TX_RUNNING = 1,
-  DTX_TX_COMPENSATING = 2,
-  DTX_TX_COMMITTED = 3,   /* final */
-  DTX_TX_COMPENSATED = 4, /* final: rolled back */
+	DTX_TX_RUNNING = 1,
+	DTX_TX_COMPENSATING = 2,
+	DTX_TX_COMMITTED = 3,   /* final */
+	DTX_TX_COMPENSATED = 4, /* final: rolled back */
 } dtx_tx_state;
 
 /* Step states (values equal dtx.v1.StepState). */
 typedef enum dtx_step_state {
-  DTX_STEP_PENDING = 1,
-  DTX_STEP_ACTING = 2,
-  DTX_STEP_DONE = 3,
-  DTX_STEP_FAILED = 4,
-  DTX_STEP_COMPENSATING = 5,
-  DTX_STEP_COMPENSATED = 6,
+	DTX_STEP_PENDING = 1,
+	DTX_STEP_ACTING = 2,
+	DTX_STEP_DONE = 3,
+	DTX_STEP_FAILED = 4,
+	DTX_STEP_COMPENSATING = 5,
+	DTX_STEP_COMPENSATED = 6,
 } dtx_step_state;
 
 /* dtx_tx_state_name / dtx_step_state_name / dtx_op_name return a static
@@ -180,10 +180,10 @@ typedef dtx_status (*dtx_handler_fn)(void *arg, dtx_call *call);
 typedef struct dtx_participant dtx_participant;
 
 typedef struct dtx_participant_opts {
-  const char *url;      /* where to listen, e.g. "tcp://127.0.0.1:7001" */
-  unsigned workers;     /* handler threads; default 4 */
-  unsigned contexts;    /* calls received concurrently; default 64 */
-  size_t max_msg_bytes; /* receive limit; default DTX_MSG_MAX_DEFAULT */
+	const char *url;      /* where to listen, e.g. "tcp://127.0.0.1:7001" */
+	unsigned workers;     /* handler threads; default 4 */
+	unsigned contexts;    /* calls received concurrently; default 64 */
+	size_t max_msg_bytes; /* receive limit; default DTX_MSG_MAX_DEFAULT */
 } dtx_participant_opts;
 
 /* dtx_participant_opts_init fills opts with defaults (url NULL). */
@@ -217,8 +217,8 @@ DTX_API void dtx_participant_destroy(dtx_participant *part);
 typedef struct dtx_client dtx_client;
 
 typedef struct dtx_client_opts {
-  unsigned timeout_ms;  /* per-request transport deadline; default 30000 */
-  size_t max_msg_bytes; /* receive limit; default DTX_MSG_MAX_DEFAULT */
+	unsigned timeout_ms; /* per-request transport deadline; default 30000 */
+	size_t max_msg_bytes; /* receive limit; default DTX_MSG_MAX_DEFAULT */
 } dtx_client_opts;
 
 DTX_API void dtx_client_opts_init(dtx_client_opts *opts);
@@ -251,27 +251,39 @@ DTX_API int dtx_saga_add_step(dtx_saga *saga, const char *url,
                               const void *payload, size_t len,
                               unsigned timeout_ms);
 
+/* dtx_saga_set_deadline limits the whole saga to deadline_ms from its
+ * submission (0 = no limit, the default): past it, a saga whose actions are
+ * not all done compensates, starting with the action in flight. The
+ * coordinator times it on its monotonic clock. Errors: DTX_EINVAL. */
+DTX_API int dtx_saga_set_deadline(dtx_saga *saga, unsigned deadline_ms);
+
 DTX_API void dtx_saga_destroy(dtx_saga *saga);
 
 /* dtx_step_info / dtx_tx_info - a snapshot of a transaction. */
 typedef struct dtx_step_info {
-  dtx_step_state state;
-  uint32_t attempts;
-  char last_error[256];
+	dtx_step_state state;
+	uint32_t attempts;
+	char last_error[256];
 } dtx_step_info;
 
 #define DTX_INFO_MAX_STEPS 64
 
 typedef struct dtx_tx_info {
-  char gid[DTX_GID_MAX + 1];
-  dtx_tx_state state;
-  bool created;        /* submit only: false if the gid already existed */
-  int32_t failed_step; /* -1 = none */
-  char reason[256];    /* why it rolled back, if it did */
-  int64_t created_unix_ms;
-  int64_t updated_unix_ms;
-  uint32_t nsteps;                         /* steps in the transaction */
-  dtx_step_info steps[DTX_INFO_MAX_STEPS]; /* the first nsteps (capped) */
+	char gid[DTX_GID_MAX + 1];
+	dtx_tx_state state;
+	bool created;        /* submit only: false if the gid already existed */
+	int32_t failed_step; /* -1 = none */
+	char reason[256];    /* why it rolled back, if it did */
+	int64_t created_unix_ms;
+	int64_t updated_unix_ms;
+	int64_t deadline_unix_ms; /* 0 = none */
+	/* Retries passed the coordinator's threshold (count or age): an
+	 * operator should look. Retries go on; it clears when a call succeeds
+	 * again. */
+	bool needs_operator;
+	char operator_reason[256]; /* handler, last error, attempts */
+	uint32_t nsteps;           /* steps in the transaction */
+	dtx_step_info steps[DTX_INFO_MAX_STEPS]; /* the first nsteps (capped) */
 } dtx_tx_info;
 
 /* dtx_done_fn completes an asynchronous request. err is DTX_OK when info is

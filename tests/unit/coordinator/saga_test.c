@@ -277,6 +277,10 @@ typedef struct row {
 	{                                                                      \
 		DC_SAGA_EV_REPLY, s, o, DC_OUT_##r                             \
 	}
+#define DEADLINE                                                               \
+	{                                                                      \
+		DC_SAGA_EV_DEADLINE, 0, ACT, DC_OUT_OK                         \
+	}
 #define DUE(s, o)                                                              \
 	{                                                                      \
 		DC_SAGA_EV_RETRY_DUE, s, o, DC_OUT_OK                          \
@@ -399,6 +403,17 @@ static row rows[] = {
 	{"recover_does_not_apply_max_attempts",
 	 {RUN,  "A",    "3",    -1}, 3, RECOVER,
 	 {RUN,  "A",    "4",    -1}, DOES(CALL(0, ACT), 0x1)},
+
+	/* the saga's deadline */
+	{"deadline_compensates_the_action_in_flight_first",
+	 {RUN,  "DAP",  "120",  -1}, 3, DEADLINE,
+	 {CING, "DCP",  "110",   1}, DOES(CALL(1, COMP), 0x2)},
+	{"deadline_on_the_first_step_compensates_only_it",
+	 {RUN,  "APP",  "200",  -1}, 3, DEADLINE,
+	 {CING, "CPP",  "100",   0}, DOES(CALL(0, COMP), 0x1)},
+	{"deadline_while_compensating_is_ignored",
+	 {CING, "DCF",  "142",   2}, 3, DEADLINE,
+	 SAME(CING, "DCF",  "142",   2)},
 
 	/* stale and duplicate replies */
 	{"reply_for_a_pending_step_is_ignored",
