@@ -5,7 +5,8 @@
  * Owns the reply buffers of one worker thread: they are kept between calls
  * and only grow (message up to WIRE_MESSAGE_MAX bytes, result up to the
  * participant's result_max), so a steady workload allocates nothing.
- * Borrows the decoded BranchCall for the duration of one handler run.
+ * Borrows the decoded BranchCall, and with a store the call's nested
+ * transaction (set by barrier.c), for the duration of one handler run.
  * Never does I/O and never touches nng.
  *
  * Threads: a dtx_call belongs to one worker thread; no locking.
@@ -31,15 +32,22 @@ void sdk_call_fini(dtx_call *call)
 void sdk_call_begin(dtx_call *call, const Dtx__V1__BranchCall *msg)
 {
 	call->msg = msg;
-	call->message_len = 0;
-	call->result_len = 0;
-	if (call->message != NULL)
-		call->message[0] = '\0';
+	call->txn = NULL;
+	sdk_call_reset(call);
 }
 
 void sdk_call_end(dtx_call *call)
 {
 	call->msg = NULL;
+	call->txn = NULL;
+}
+
+void sdk_call_reset(dtx_call *call)
+{
+	call->message_len = 0;
+	call->result_len = 0;
+	if (call->message != NULL)
+		call->message[0] = '\0';
 }
 
 /* grow returns buf (owned, *cap bytes) made at least need bytes, keeping
@@ -79,6 +87,24 @@ int sdk_call_set_text(dtx_call *call, const char *text)
 		return rv;
 	call->message_len =
 	        sdk_text_copy(call->message, WIRE_MESSAGE_MAX + 1, text);
+	return DTX_OK;
+}
+
+int sdk_call_set_reply(dtx_call *call, const void *msg, size_t mlen,
+                       const void *res, size_t rlen)
+{
+	int rv;
+
+	if (mlen > WIRE_MESSAGE_MAX)
+		return DTX_ETOOBIG;
+	if ((rv = dtx_call_set_result(call, res, rlen)) != DTX_OK)
+		return rv;
+	if ((rv = message_reserve(call, mlen + 1)) != DTX_OK)
+		return rv;
+	if (mlen > 0)
+		memcpy(call->message, msg, mlen);
+	call->message[mlen] = '\0';
+	call->message_len = mlen;
 	return DTX_OK;
 }
 
@@ -146,6 +172,11 @@ const void *dtx_call_payload(const dtx_call *call, size_t *ret_len)
 	if (ret_len != NULL)
 		*ret_len = len;
 	return data;
+}
+
+dtx_txn *dtx_call_txn(dtx_call *call)
+{
+	return call == NULL ? NULL : call->txn;
 }
 
 /* dtx_call_set_message also refuses text that is not valid UTF-8 with

@@ -31,15 +31,20 @@
  *   - handler returns OK/FAIL/RETRY: answered with it, its message and
  *     result; any other value: answered RETRY "handler returned invalid
  *     status" and logged;
+ *   - with a store (dtx_participant_set_store), a known handler's call
+ *     goes through the barrier (barrier.c) instead, which decides whether
+ *     the handler runs and records the answer;
  *   - larger than max_msg_bytes: nng's transport refuses it and closes
  *     that connection (nng does not tell us, so it is not logged).
  *
  * Threads: work_cb runs on nng's threads and only moves items between the
  * queue and nng; handlers run on the `workers` threads; the queue's mutex is
- * the only lock. create/register/start/destroy are called by one thread.
+ * the only lock (the counters are atomics). create/register/set_store/
+ * start/destroy are called by one thread.
  */
 #include <assert.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +85,12 @@ typedef struct handler {
 	void *arg; /* retained for the application */
 } handler;
 
+/* run_ctx - a handler bound to its participant, for the barrier. */
+typedef struct run_ctx {
+	dtx_participant *part; /* borrowed */
+	const handler *h;      /* borrowed */
+} run_ctx;
+
 struct dtx_participant {
 	char *url; /* owned */
 	unsigned nworkers;
@@ -90,6 +101,10 @@ struct dtx_participant {
 	size_t nhandlers;
 	size_t hcap;
 	bool started;
+	dtx_store *store; /* retained; NULL: handlers run without a barrier */
+
+	_Atomic uint64_t calls;                   /* valid calls received */
+	_Atomic uint64_t outcomes[SDK_OUT_COUNT]; /* what became of them */
 
 	nng_socket sock;
 	bool sock_open;
@@ -258,6 +273,43 @@ int dtx_participant_register(dtx_participant *part, const char *name,
 	return DTX_OK;
 }
 
+int dtx_participant_set_store(dtx_participant *part, dtx_store *store)
+{
+	if (part == NULL || store == NULL || part->started ||
+	    sdk_store_is_read_only(store))
+		return DTX_EINVAL;
+	part->store = store;
+	return DTX_OK;
+}
+
+/* ---- statistics -------------------------------------------------------- */
+
+static void count(dtx_participant *part, sdk_outcome out)
+{
+	atomic_fetch_add_explicit(&part->outcomes[out], 1,
+	                          memory_order_relaxed);
+}
+
+static uint64_t counter(const _Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+void dtx_participant_get_stats(const dtx_participant *part,
+                               dtx_participant_stats *ret_stats)
+{
+	if (part == NULL || ret_stats == NULL)
+		return;
+	ret_stats->calls = counter(&part->calls);
+	ret_stats->applied = counter(&part->outcomes[SDK_OUT_APPLIED]);
+	ret_stats->replayed = counter(&part->outcomes[SDK_OUT_REPLAYED]);
+	ret_stats->null_compensations =
+	        counter(&part->outcomes[SDK_OUT_NULL_COMP]);
+	ret_stats->late_refused =
+	        counter(&part->outcomes[SDK_OUT_LATE_REFUSED]);
+	ret_stats->retries = counter(&part->outcomes[SDK_OUT_RETRY]);
+}
+
 /* ---- the hand-off queue (nng threads -> workers) ----------------------- */
 
 /* queue_push hands w (RUN, owned by the queue from now) to the workers.
@@ -292,22 +344,13 @@ static work *queue_pop(dtx_participant *part)
 
 /* ---- serving one call (worker threads) --------------------------------- */
 
-/* run_handler dispatches call (borrowed, decoded) to its handler and
- * returns the status to answer. */
-static dtx_status run_handler(dtx_participant *part, dtx_call *call)
+/* run_handler runs h (borrowed) for call (borrowed, decoded) and returns
+ * the status to answer. */
+static dtx_status run_handler(dtx_participant *part, const handler *h,
+                              dtx_call *call)
 {
-	const handler *h = lookup(part, call->msg->handler);
-	char text[DTX_HANDLER_MAX + 32];
-	dtx_status st;
+	dtx_status st = h->fn(h->arg, call);
 
-	if (h == NULL) {
-		snprintf(text, sizeof(text), "unknown handler: %s",
-		         call->msg->handler);
-		sdk_logf(DTX_LOG_WARN, "participant %s: %s", part->url, text);
-		sdk_call_set_text(call, text);
-		return DTX_STATUS_FAIL;
-	}
-	st = h->fn(h->arg, call);
 	if (st == DTX_STATUS_OK || st == DTX_STATUS_FAIL ||
 	    st == DTX_STATUS_RETRY)
 		return st;
@@ -316,6 +359,42 @@ static dtx_status run_handler(dtx_participant *part, dtx_call *call)
 	dtx_call_set_result(call, NULL, 0);
 	sdk_call_set_text(call, "handler returned invalid status");
 	return DTX_STATUS_RETRY;
+}
+
+/* run_cb is run_handler in the shape the barrier calls (arg: run_ctx). */
+static dtx_status run_cb(void *arg, dtx_call *call)
+{
+	const run_ctx *rc = arg;
+
+	return run_handler(rc->part, rc->h, call);
+}
+
+/* dispatch serves a valid call (borrowed): FAIL for an unknown handler
+ * (not recorded: deploying the handler later must still work), else the
+ * handler, through the barrier when there is a store. */
+static dtx_status dispatch(dtx_participant *part, dtx_call *call)
+{
+	run_ctx rc = {part, lookup(part, call->msg->handler)};
+	char text[DTX_HANDLER_MAX + 32];
+	sdk_outcome out;
+	dtx_status st;
+
+	atomic_fetch_add_explicit(&part->calls, 1, memory_order_relaxed);
+	if (rc.h == NULL) {
+		snprintf(text, sizeof(text), "unknown handler: %s",
+		         call->msg->handler);
+		sdk_logf(DTX_LOG_WARN, "participant %s: %s", part->url, text);
+		sdk_call_set_text(call, text);
+		return DTX_STATUS_FAIL;
+	}
+	if (part->store != NULL) {
+		st = sdk_barrier_serve(part->store, call, run_cb, &rc, &out);
+	} else {
+		st = run_handler(part, rc.h, call);
+		out = st == DTX_STATUS_RETRY ? SDK_OUT_RETRY : SDK_OUT_APPLIED;
+	}
+	count(part, out);
+	return st;
 }
 
 /* pack_reply builds the BranchReply for call and status into a new nng_msg
@@ -355,7 +434,7 @@ static int answer(dtx_participant *part, nng_msg *req, dtx_call *call,
 	}
 	sdk_call_begin(call, bc);
 	if (rv == DTX_OK) {
-		st = run_handler(part, call);
+		st = dispatch(part, call);
 	} else {
 		snprintf(text, sizeof(text), "invalid call: %s", why);
 		sdk_logf(DTX_LOG_WARN, "participant %s: %s", part->url, text);

@@ -10,12 +10,15 @@
  *   util.c         - log callback, nng error translation, string helpers
  *   call.c         - dtx_call: one decoded branch call + its reply buffers
  *   participant.c  - the rep0 server: work-item pool, worker threads
+ *   store.c        - dtx_store / dtx_txn on LMDB (the only <lmdb.h> user)
+ *   barrier.c      - exactly-once branch calls on top of a store
  *   saga_builder.c - dtx_saga: steps kept in their wire (SubmitSaga) form
  *   client.c       - the req0 client: one context + aio per request
  */
 #ifndef DTX_SDK_H
 #define DTX_SDK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +61,7 @@ struct dtx_call {
 	size_t result_len;
 	size_t result_cap;
 	size_t result_max; /* largest result accepted (from max_msg_bytes) */
+	dtx_txn *txn;      /* borrowed while the handler runs; NULL: no store */
 };
 
 /* sdk_call_init prepares call (caller-owned memory) with no buffers;
@@ -71,6 +75,16 @@ void sdk_call_fini(dtx_call *call);
 void sdk_call_begin(dtx_call *call, const Dtx__V1__BranchCall *msg);
 void sdk_call_end(dtx_call *call);
 
+/* sdk_call_reset empties the reply message and result of call. */
+void sdk_call_reset(dtx_call *call);
+
+/* sdk_call_set_reply sets the reply message (msg, mlen bytes, not
+ * NUL-terminated, valid UTF-8) and result (res, rlen bytes) from a stored
+ * record; both are borrowed and copied. Errors: DTX_ETOOBIG (message past
+ * WIRE_MESSAGE_MAX or result past result_max), DTX_ENOMEM. */
+int sdk_call_set_reply(dtx_call *call, const void *msg, size_t mlen,
+                       const void *res, size_t rlen);
+
 /* sdk_call_set_text sets the reply message from SDK-made text (borrowed),
  * made safe with sdk_text_copy and truncated to WIRE_MESSAGE_MAX bytes.
  * Errors: DTX_ENOMEM. */
@@ -81,6 +95,93 @@ int sdk_call_set_text(dtx_call *call, const char *text);
  * buffers and stay valid until the next change to call. */
 void sdk_call_reply(dtx_call *call, dtx_status status,
                     Dtx__V1__BranchReply *ret_reply);
+
+/* ---- store.c ----------------------------------------------------------- */
+
+/* The barrier's table inside every store; the service's tables follow it
+ * (index 1..ntables). Only SDK code may address a table by index. */
+#define SDK_TABLE_BARRIER 0u
+
+/* struct dtx_txn - one LMDB transaction of a store. It lives on the stack
+ * of whoever began it; only store.c looks inside mdb (an MDB_txn *). */
+struct dtx_txn {
+	dtx_store *store; /* borrowed */
+	void *mdb;        /* owned until commit/abort; NULL once ended */
+	bool read_only;
+	bool map_full; /* a write hit the end of the map: abort, grow, rerun */
+};
+
+/* sdk_store_enter takes the store's shared lock (every transaction runs
+ * inside it) and returns the map size, which stays fixed until
+ * sdk_store_leave. Never call it twice on one thread. */
+size_t sdk_store_enter(dtx_store *store);
+void sdk_store_leave(dtx_store *store);
+
+/* sdk_store_grow doubles the map (a read-only store adopts the size the
+ * writer set) unless another thread already changed it from seen (a value
+ * sdk_store_enter returned). Takes the store's exclusive lock: the caller
+ * must not be inside sdk_store_enter. Errors: DTX_ELIMIT (no bigger size),
+ * DTX_ENOMEM, DTX_EIO. */
+int sdk_store_grow(dtx_store *store, size_t seen);
+
+/* sdk_store_dir returns the store's directory (for diagnostics). */
+const char *sdk_store_dir(const dtx_store *store);
+bool sdk_store_is_read_only(const dtx_store *store);
+
+/* sdk_txn_begin begins a transaction of store (inside sdk_store_enter) in
+ * *ret_txn (caller-owned memory): read-only, or a write transaction nested
+ * in parent (borrowed; NULL for a top-level one). While a child is open the
+ * parent may only be ended. Errors: DTX_ELIMIT (the map must be grown
+ * first), DTX_EBUSY (no reader slot), DTX_EINVAL (write on a read-only
+ * store), DTX_EIO, DTX_ENOMEM. */
+int sdk_txn_begin(dtx_store *store, dtx_txn *parent, bool read_only,
+                  dtx_txn *ret_txn);
+
+/* sdk_txn_commit commits txn (a child into its parent, a top-level one
+ * durably); txn is ended even when it fails. Errors: DTX_ELIMIT (grow and
+ * rerun), DTX_EIO, DTX_ENOSPC, DTX_ENOMEM. */
+int sdk_txn_commit(dtx_txn *txn);
+
+/* sdk_txn_abort ends txn, discarding its writes; accepts an ended txn. */
+void sdk_txn_abort(dtx_txn *txn);
+
+/* sdk_txn_get_at, sdk_txn_scan_at: dtx_txn_get and dtx_txn_scan on the
+ * table of index t. */
+int sdk_txn_get_at(dtx_txn *txn, unsigned t, const void *key, size_t klen,
+                   const void **ret_val, size_t *ret_len);
+int sdk_txn_scan_at(dtx_txn *txn, unsigned t, const void *prefix, size_t plen,
+                    dtx_scan_fn fn, void *arg);
+
+/* sdk_txn_reserve_at makes key (borrowed, copied) of table t hold vlen
+ * bytes and stores in *ret_buf where to write them (valid until the next
+ * write of txn). Errors as dtx_txn_put. */
+int sdk_txn_reserve_at(dtx_txn *txn, unsigned t, const void *key, size_t klen,
+                       size_t vlen, void **ret_buf);
+
+/* ---- barrier.c --------------------------------------------------------- */
+
+/* sdk_outcome - what the barrier did with one call (participant stats). */
+typedef enum sdk_outcome {
+	SDK_OUT_APPLIED,      /* handler ran; OK or FAIL recorded */
+	SDK_OUT_REPLAYED,     /* answered from the call's record */
+	SDK_OUT_NULL_COMP,    /* compensate/cancel recorded without a handler */
+	SDK_OUT_LATE_REFUSED, /* action/try after its compensate/cancel */
+	SDK_OUT_RETRY,        /* handler answered RETRY (or FAIL where it
+	                         may not): nothing recorded */
+	SDK_OUT_NOT_READY,    /* confirm before its try was recorded OK */
+	SDK_OUT_STORE_FAILED, /* the store failed: RETRY, nothing recorded */
+	SDK_OUT_COUNT
+} sdk_outcome;
+
+/* sdk_barrier_serve serves call (borrowed, decoded, for a known handler)
+ * through the barrier of store (borrowed, writable): run(arg, call) is the
+ * handler, called at most twice (a full map reruns it), with call->txn set
+ * to the call's nested write transaction. Fills call's reply, stores what
+ * happened in *ret_out and returns the status to answer. Runs on a worker
+ * thread; many run at once (LMDB serialises their write transactions). */
+dtx_status sdk_barrier_serve(dtx_store *store, dtx_call *call,
+                             dtx_handler_fn run, void *arg,
+                             sdk_outcome *ret_out);
 
 /* ---- saga_builder.c ---------------------------------------------------- */
 

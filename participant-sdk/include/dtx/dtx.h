@@ -212,6 +212,165 @@ DTX_API int dtx_participant_start(dtx_participant *part);
  * return, and frees the participant. Accepts NULL. */
 DTX_API void dtx_participant_destroy(dtx_participant *part);
 
+/* ---- store: a participant's local database, and the barrier ----------- */
+
+/*
+ * A dtx_store is a service's own durable key-value database (LMDB on disk,
+ * default sync: a commit is on disk when it returns), organised in named
+ * tables. Bound to a participant with dtx_participant_set_store, it gives
+ * every branch call exactly-once effect - the *barrier*:
+ *
+ *   - the handler's writes (through dtx_call_txn) and a record of the call
+ *     (gid, branch, op -> status, message, result) commit in ONE local
+ *     transaction, only if the handler answers OK or FAIL;
+ *   - a repeated call (retry, duplicate delivery, resend after a crash) is
+ *     answered from the record; the handler does not run again;
+ *   - FAIL discards the handler's writes (a refusal changes nothing) but is
+ *     recorded, so a repeat answers FAIL again;
+ *   - RETRY discards everything and records nothing;
+ *   - a compensate/cancel for a branch whose action/try never ran (or was
+ *     refused) records a null compensation and answers OK without calling
+ *     the handler; an action/try that arrives after it finds that record
+ *     and answers FAIL ("already compensated") without running;
+ *   - a confirm runs only after its try was recorded OK (else RETRY);
+ *   - a FAIL from compensate, cancel or confirm is answered RETRY and
+ *     records nothing: those must succeed eventually;
+ *   - calls for unknown handlers bypass the barrier (FAIL, not recorded).
+ *
+ * Writers are serialised by the store (LMDB has one writer at a time), so
+ * a try and a cancel racing on two threads see each other's records:
+ * exactly one order happens.
+ *
+ * Caveats:
+ *   - open a store once per process: LMDB breaks its locks when one
+ *     process opens the same files twice. A read-only inspector (a checker,
+ *     an operator tool) is another process;
+ *   - inside a handler, or inside a dtx_txn_fn, never call
+ *     dtx_store_update or dtx_store_view on the same store: the thread
+ *     already holds it, and that deadlocks;
+ *   - a handler or a dtx_txn_fn may run more than once for one call (a
+ *     full map is grown and the work run again): effects outside the
+ *     transaction must tolerate that;
+ *   - barrier records are kept for ever (about 20 bytes plus the gid,
+ *     message and result per call); the map grows to hold them.
+ */
+
+typedef struct dtx_store dtx_store;
+typedef struct dtx_txn dtx_txn;
+
+#define DTX_STORE_MAX_TABLES 32
+#define DTX_TABLE_NAME_MAX   64 /* bytes; [A-Za-z0-9._-] */
+
+typedef struct dtx_store_opts {
+	const char *const *tables; /* the service's table names (borrowed) */
+	size_t ntables;            /* at most DTX_STORE_MAX_TABLES */
+	size_t map_size; /* initial map size; default 256 MiB; grows when full
+	                  */
+	bool read_only;  /* inspect a store another process writes */
+} dtx_store_opts;
+
+/* dtx_store_opts_init fills opts with defaults (no tables, writable). */
+DTX_API void dtx_store_opts_init(dtx_store_opts *opts);
+
+/* dtx_store_open opens (creating if missing and writable) the store in dir
+ * (copied; one missing directory level is created) with the given tables
+ * (opts may be NULL: no tables). A writer creates tables the store lacks;
+ * a reader sees them as empty. The map is never shrunk below the size a
+ * previous run grew it to. Errors: DTX_EINVAL (bad or duplicate name, too
+ * many tables, read-only open of a missing store, missing parent
+ * directory), DTX_ECORRUPT (not a dtx store, or not an LMDB file: the
+ * files are left untouched), DTX_EVERSION (a newer store format), DTX_EIO,
+ * DTX_ENOSPC, DTX_ENOMEM. */
+DTX_API int dtx_store_open(const char *dir, const dtx_store_opts *opts,
+                           dtx_store **ret_store);
+
+/* dtx_store_close closes the store. No transaction may be running. Accepts
+ * NULL. */
+DTX_API void dtx_store_close(dtx_store *store);
+
+/* dtx_txn_fn runs inside a transaction; txn is valid only during the call.
+ * Return DTX_OK to commit (update) or any dtx_err to abort. */
+typedef int (*dtx_txn_fn)(void *arg, dtx_txn *txn);
+
+/* dtx_store_update runs fn in one write transaction, committed durably if
+ * fn returns DTX_OK (a full map is grown and fn runs again). Returns fn's
+ * error, or DTX_EIO / DTX_ENOSPC / DTX_EINVAL (read-only store). Safe from
+ * many threads (writers queue). */
+DTX_API int dtx_store_update(dtx_store *store, dtx_txn_fn fn, void *arg);
+
+/* dtx_store_view runs fn on a read-only snapshot and returns fn's value.
+ * Errors: DTX_EINVAL, DTX_EBUSY (no reader slot), DTX_EIO. Thread-safe. */
+DTX_API int dtx_store_view(dtx_store *store, dtx_txn_fn fn, void *arg);
+
+/* dtx_txn_get finds key in table. *ret_val points into the store and is
+ * valid until the transaction ends or next writes. Errors: DTX_ENOENT,
+ * DTX_EINVAL (unknown table, empty or over-long key), DTX_EIO. */
+DTX_API int dtx_txn_get(dtx_txn *txn, const char *table, const void *key,
+                        size_t klen, const void **ret_val, size_t *ret_len);
+
+/* dtx_txn_put writes key = val (both copied). Errors: DTX_EINVAL (unknown
+ * table, read-only, empty key), DTX_ETOOBIG (key over 511 bytes),
+ * DTX_ELIMIT (the map is full: return it from fn and the update grows the
+ * map and runs fn again), DTX_EIO. */
+DTX_API int dtx_txn_put(dtx_txn *txn, const char *table, const void *key,
+                        size_t klen, const void *val, size_t vlen);
+
+/* dtx_txn_del removes key. Errors: DTX_ENOENT, DTX_EINVAL (as get, or a
+ * read-only txn), DTX_ELIMIT (the map is full: a delete writes pages too;
+ * treat it as dtx_txn_put does), DTX_EIO. */
+DTX_API int dtx_txn_del(dtx_txn *txn, const char *table, const void *key,
+                        size_t klen);
+
+/* dtx_scan_fn receives one entry (borrowed); return DTX_OK to go on. */
+typedef int (*dtx_scan_fn)(void *arg, const void *key, size_t klen,
+                           const void *val, size_t vlen);
+
+/* dtx_txn_scan calls fn for each key of table starting with prefix (plen
+ * may be 0: all keys), in key order. Returns fn's first non-OK value, or
+ * DTX_EINVAL (unknown table) / DTX_EIO. */
+DTX_API int dtx_txn_scan(dtx_txn *txn, const char *table, const void *prefix,
+                         size_t plen, dtx_scan_fn fn, void *arg);
+
+/* dtx_barrier_entry - one recorded call, for checkers and operators. */
+typedef struct dtx_barrier_entry {
+	const char *gid; /* borrowed, NUL-terminated */
+	uint32_t branch;
+	dtx_op op;
+	dtx_status status;
+	bool null_compensation; /* recorded without running the handler */
+} dtx_barrier_entry;
+
+typedef int (*dtx_barrier_fn)(void *arg, const dtx_barrier_entry *entry);
+
+/* dtx_txn_barrier_scan calls fn for every barrier record (gid order, then
+ * branch, then op). Returns fn's first non-OK value, or DTX_ECORRUPT (a
+ * record that is not a barrier record) / DTX_EIO. */
+DTX_API int dtx_txn_barrier_scan(dtx_txn *txn, dtx_barrier_fn fn, void *arg);
+
+/* dtx_participant_set_store makes every call of part go through the
+ * barrier of store (retained: it must outlive part). Before start only.
+ * Errors: DTX_EINVAL (NULL, started, read-only store). */
+DTX_API int dtx_participant_set_store(dtx_participant *part, dtx_store *store);
+
+/* dtx_call_txn returns the call's write transaction (valid during the
+ * handler), or NULL when the participant has no store. */
+DTX_API dtx_txn *dtx_call_txn(dtx_call *call);
+
+/* dtx_participant_stats - counters since start (monotonic). */
+typedef struct dtx_participant_stats {
+	uint64_t calls;    /* calls received and decoded */
+	uint64_t applied;  /* handler ran and its answer was recorded */
+	uint64_t replayed; /* answered from a barrier record */
+	uint64_t null_compensations; /* compensate/cancel before its action */
+	uint64_t late_refused; /* action/try after its compensate/cancel */
+	uint64_t retries;      /* handler answered RETRY (or FAIL to a
+	                          compensate, cancel or confirm) */
+} dtx_participant_stats;
+
+/* dtx_participant_get_stats copies the counters. Thread-safe. */
+DTX_API void dtx_participant_get_stats(const dtx_participant *part,
+                                       dtx_participant_stats *ret_stats);
+
 /* ---- initiator (client) ------------------------------------------------ */
 
 typedef struct dtx_client dtx_client;

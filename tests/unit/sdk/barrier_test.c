@@ -1,0 +1,660 @@
+/*
+ * barrier_test.c - exactly-once branch calls: a real SDK participant with
+ * a real store on disk, driven over ipc:// by a fake coordinator that
+ * packs BranchCalls with the generated protobuf-c structs.
+ *
+ * The handlers count their effects in the store's "counter" table
+ * (action/try add 1, compensate/cancel subtract 1) and their runs in
+ * atomics, so each test can tell "applied once" from "answered from the
+ * record".
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "dtx/dtx.h"
+#include "wire.h"
+
+#define OK    DTX__V1__BRANCH_STATUS__BRANCH_OK
+#define FAIL  DTX__V1__BRANCH_STATUS__BRANCH_FAIL
+#define RETRY DTX__V1__BRANCH_STATUS__BRANCH_RETRY
+
+/* ---- fixture ----------------------------------------------------------- */
+
+static char dir[64];
+static char url[128];
+static dtx_participant *part;
+static dtx_store *store;
+static nng_socket sock;
+
+enum { H_ADD, H_SUB, H_REFUSE, H_FLAKY, H_CONFIRM, H_BIG, H_COUNT };
+static atomic_int runs[H_COUNT];
+static atomic_int flaky_retries; /* H_FLAKY answers RETRY this many times */
+
+static void rm_tree(const char *path)
+{
+	char sub[512];
+	struct dirent *e;
+	DIR *d = opendir(path);
+
+	if (d == NULL) {
+		unlink(path);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		rm_tree(sub);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+/* log_to_stderr shows the SDK's diagnostics in a failing test's output. */
+static void log_to_stderr(void *arg, dtx_log_level level, const char *msg)
+{
+	if (level <= DTX_LOG_WARN)
+		fprintf(stderr, "dtx: %s\n", msg);
+}
+
+static void setup(void)
+{
+	dtx_set_log_cb(log_to_stderr, NULL);
+	strcpy(dir, "/tmp/dtx-barrier-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(url, sizeof(url), "ipc://%s/p.ipc", dir);
+	for (int i = 0; i < H_COUNT; i++)
+		atomic_store(&runs[i], 0);
+	atomic_store(&flaky_retries, 0);
+	part = NULL;
+	store = NULL;
+	sock = (nng_socket)NNG_SOCKET_INITIALIZER;
+}
+
+static void teardown(void)
+{
+	nng_close(sock);
+	dtx_participant_destroy(part);
+	dtx_store_close(store);
+	rm_tree(dir);
+}
+
+TestSuite(barrier, .init = setup, .fini = teardown);
+
+/* ---- handlers ---------------------------------------------------------- */
+
+/* bump adds d to "counter"/key in txn. */
+static int bump(dtx_txn *txn, const char *key, int64_t d)
+{
+	int64_t n = 0;
+	const void *v;
+	size_t len;
+	int rv = dtx_txn_get(txn, "counter", key, strlen(key), &v, &len);
+
+	if (rv == DTX_OK && len == sizeof(n))
+		memcpy(&n, v, sizeof(n));
+	else if (rv != DTX_ENOENT)
+		return rv == DTX_OK ? DTX_ECORRUPT : rv;
+	n += d;
+	return dtx_txn_put(txn, "counter", key, strlen(key), &n, sizeof(n));
+}
+
+/* h_add: action/try - counter += 1, answers "added" and "r:<gid>". */
+static dtx_status h_add(void *arg, dtx_call *call)
+{
+	char res[160];
+
+	atomic_fetch_add(&runs[H_ADD], 1);
+	if (bump(dtx_call_txn(call), "n", 1) != DTX_OK)
+		return DTX_STATUS_RETRY;
+	snprintf(res, sizeof(res), "r:%s", dtx_call_gid(call));
+	dtx_call_set_message(call, "added");
+	dtx_call_set_result(call, res, strlen(res));
+	return DTX_STATUS_OK;
+}
+
+/* h_sub: compensate/cancel - counter -= 1. */
+static dtx_status h_sub(void *arg, dtx_call *call)
+{
+	atomic_fetch_add(&runs[H_SUB], 1);
+	if (bump(dtx_call_txn(call), "n", -1) != DTX_OK)
+		return DTX_STATUS_RETRY;
+	return DTX_STATUS_OK;
+}
+
+/* h_refuse: writes, then refuses: the write must vanish. */
+static dtx_status h_refuse(void *arg, dtx_call *call)
+{
+	atomic_fetch_add(&runs[H_REFUSE], 1);
+	cr_assert_eq(bump(dtx_call_txn(call), "n", 100), DTX_OK);
+	dtx_call_set_message(call, "out of stock");
+	return DTX_STATUS_FAIL;
+}
+
+/* h_flaky: writes, then answers RETRY flaky_retries times, then adds. */
+static dtx_status h_flaky(void *arg, dtx_call *call)
+{
+	atomic_fetch_add(&runs[H_FLAKY], 1);
+	if (dtx_call_txn(call) != NULL)
+		cr_assert_eq(bump(dtx_call_txn(call), "n", 1), DTX_OK);
+	if (atomic_fetch_sub(&flaky_retries, 1) > 0)
+		return DTX_STATUS_RETRY;
+	return DTX_STATUS_OK;
+}
+
+/* h_confirm: counts confirmations in "confirmed". */
+static dtx_status h_confirm(void *arg, dtx_call *call)
+{
+	atomic_fetch_add(&runs[H_CONFIRM], 1);
+	if (bump(dtx_call_txn(call), "confirmed", 1) != DTX_OK)
+		return DTX_STATUS_RETRY;
+	return DTX_STATUS_OK;
+}
+
+/* h_big: stores 20 kB under the gid (fills a small map fast). */
+static dtx_status h_big(void *arg, dtx_call *call)
+{
+	static char big[20000];
+	const char *gid = dtx_call_gid(call);
+	int rv;
+
+	atomic_fetch_add(&runs[H_BIG], 1);
+	memset(big, 'b', sizeof(big));
+	rv = dtx_txn_put(dtx_call_txn(call), "counter", gid, strlen(gid), big,
+	                 sizeof(big));
+	return rv == DTX_OK ? DTX_STATUS_OK : DTX_STATUS_RETRY;
+}
+
+static void start_with_map(unsigned workers, size_t map_size)
+{
+	static const char *const tables[] = {"counter"};
+	dtx_participant_opts o;
+	dtx_store_opts so;
+
+	dtx_store_opts_init(&so);
+	so.tables = tables;
+	so.ntables = 1;
+	so.map_size = map_size;
+	cr_assert_eq(dtx_store_open(dir, &so, &store), DTX_OK);
+	dtx_participant_opts_init(&o);
+	o.url = url;
+	o.workers = workers;
+	cr_assert_eq(dtx_participant_create(&o, &part), DTX_OK);
+	cr_assert_eq(dtx_participant_register(part, "c.add", h_add, NULL),
+	             DTX_OK);
+	cr_assert_eq(dtx_participant_register(part, "c.sub", h_sub, NULL),
+	             DTX_OK);
+	cr_assert_eq(dtx_participant_register(part, "c.refuse", h_refuse, NULL),
+	             DTX_OK);
+	cr_assert_eq(dtx_participant_register(part, "c.flaky", h_flaky, NULL),
+	             DTX_OK);
+	cr_assert_eq(
+	        dtx_participant_register(part, "c.confirm", h_confirm, NULL),
+	        DTX_OK);
+	cr_assert_eq(dtx_participant_register(part, "c.big", h_big, NULL),
+	             DTX_OK);
+	cr_assert_eq(dtx_participant_set_store(part, store), DTX_OK);
+	cr_assert_eq(dtx_participant_start(part), DTX_OK);
+	cr_assert_eq(dtx_participant_set_store(part, store), DTX_EINVAL);
+}
+
+static void start(unsigned workers)
+{
+	start_with_map(workers, 0);
+}
+
+/* ---- the store, read back ---------------------------------------------- */
+
+typedef struct count_q {
+	const char *key;
+	int64_t n;
+} count_q;
+
+static int read_count(void *arg, dtx_txn *txn)
+{
+	count_q *q = arg;
+	const void *v;
+	size_t len;
+	int rv = dtx_txn_get(txn, "counter", q->key, strlen(q->key), &v, &len);
+
+	q->n = 0;
+	if (rv == DTX_OK)
+		memcpy(&q->n, v, sizeof(q->n));
+	return rv == DTX_ENOENT ? DTX_OK : rv;
+}
+
+static int64_t counter(const char *key)
+{
+	count_q q = {key, 0};
+
+	cr_assert_eq(dtx_store_view(store, read_count, &q), DTX_OK);
+	return q.n;
+}
+
+/* entry - one barrier record, as dtx_txn_barrier_scan reported it. */
+typedef struct entry {
+	char gid[DTX_GID_MAX + 1];
+	uint32_t branch;
+	dtx_op op;
+	dtx_status status;
+	bool null_comp;
+} entry;
+
+typedef struct entries {
+	const char *gid; /* only this gid; NULL: all */
+	entry e[64];
+	int n;
+} entries;
+
+static int collect(void *arg, const dtx_barrier_entry *be)
+{
+	entries *es = arg;
+	entry *e;
+
+	if (es->gid != NULL && strcmp(es->gid, be->gid) != 0)
+		return DTX_OK;
+	cr_assert_lt(es->n, 64);
+	e = &es->e[es->n++];
+	snprintf(e->gid, sizeof(e->gid), "%s", be->gid);
+	e->branch = be->branch;
+	e->op = be->op;
+	e->status = be->status;
+	e->null_comp = be->null_compensation;
+	return DTX_OK;
+}
+
+static int scan_barrier(void *arg, dtx_txn *txn)
+{
+	return dtx_txn_barrier_scan(txn, collect, arg);
+}
+
+/* record_of returns gid's record of op (must exist). */
+static entry record_of(const char *gid, dtx_op op)
+{
+	entries es = {.gid = gid};
+
+	cr_assert_eq(dtx_store_view(store, scan_barrier, &es), DTX_OK);
+	for (int i = 0; i < es.n; i++)
+		if (es.e[i].op == op)
+			return es.e[i];
+	cr_assert_fail("%s: no record of %s", gid, dtx_op_name(op));
+	return es.e[0];
+}
+
+/* ---- the fake coordinator ---------------------------------------------- */
+
+static nng_socket dial(void)
+{
+	nng_socket s;
+
+	cr_assert_eq(nng_req0_open(&s), 0);
+	cr_assert_eq(nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000), 0);
+	cr_assert_eq(nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 5000), 0);
+	cr_assert_eq(nng_dial(s, url, NULL, 0), 0);
+	return s;
+}
+
+typedef struct reply {
+	int status;
+	char message[1100];
+	char result[256];
+} reply;
+
+/* send_call sends one BranchCall on s and returns its decoded reply. */
+static reply send_call(nng_socket s, const char *gid, dtx_op op,
+                       const char *handler)
+{
+	Dtx__V1__BranchCall c = DTX__V1__BRANCH_CALL__INIT;
+	Dtx__V1__BranchReply *r;
+	reply out = {0};
+	uint8_t *buf;
+	size_t len;
+	nng_msg *m;
+
+	c.has_version = c.has_branch = c.has_op = c.has_attempt = 1;
+	c.attempt = 1;
+	c.version = 1;
+	c.gid = (char *)gid;
+	c.branch = 2;
+	c.op = (Dtx__V1__Op)op;
+	c.handler = (char *)handler;
+	cr_assert_eq(wire_pack_alloc(&c.base, &buf, &len), DTX_OK);
+	cr_assert_eq(nng_send(s, buf, len, 0), 0);
+	free(buf);
+	cr_assert_eq(nng_recvmsg(s, &m, 0), 0, "no reply to %s", handler);
+	cr_assert_eq(wire_branch_reply_decode(nng_msg_body(m), nng_msg_len(m),
+	                                      &r, NULL, 0),
+	             DTX_OK);
+	nng_msg_free(m);
+	out.status = r->status;
+	snprintf(out.message, sizeof(out.message), "%s",
+	         r->message ? r->message : "");
+	if (r->has_result)
+		snprintf(out.result, sizeof(out.result), "%.*s",
+		         (int)r->result.len, (const char *)r->result.data);
+	wire_branch_reply_free(r);
+	return out;
+}
+
+static reply send1(const char *gid, dtx_op op, const char *handler)
+{
+	return send_call(sock, gid, op, handler);
+}
+
+static void expect_stats(uint64_t calls, uint64_t applied, uint64_t replayed,
+                         uint64_t nulls, uint64_t late, uint64_t retries)
+{
+	dtx_participant_stats st;
+
+	dtx_participant_get_stats(part, &st);
+	cr_assert_eq(st.calls, calls);
+	cr_assert_eq(st.applied, applied);
+	cr_assert_eq(st.replayed, replayed);
+	cr_assert_eq(st.null_compensations, nulls);
+	cr_assert_eq(st.late_refused, late);
+	cr_assert_eq(st.retries, retries);
+}
+
+/* ---- saga ops ---------------------------------------------------------- */
+
+Test(barrier, a_repeated_action_applies_once_and_answers_the_same)
+{
+	reply r;
+
+	start(2);
+	sock = dial();
+	for (int i = 0; i < 3; i++) {
+		r = send1("g-a", DTX_OP_ACTION, "c.add");
+		cr_assert_eq(r.status, OK);
+		cr_assert_str_eq(r.message, "added");
+		cr_assert_str_eq(r.result, "r:g-a");
+	}
+	cr_assert_eq(atomic_load(&runs[H_ADD]), 1);
+	cr_assert_eq(counter("n"), 1);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(send1("g-a", DTX_OP_COMPENSATE, "c.sub").status,
+		             OK);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), 1);
+	cr_assert_eq(counter("n"), 0);
+	expect_stats(5, 2, 3, 0, 0, 0);
+	cr_assert_not(record_of("g-a", DTX_OP_COMPENSATE).null_comp);
+}
+
+Test(barrier, a_compensate_before_its_action_is_null_and_the_action_late)
+{
+	reply r;
+
+	start(2);
+	sock = dial();
+	cr_assert_eq(send1("g-b", DTX_OP_COMPENSATE, "c.sub").status, OK);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), 0);
+	for (int i = 0; i < 3; i++) {
+		r = send1("g-b", DTX_OP_ACTION, "c.add");
+		cr_assert_eq(r.status, FAIL);
+		cr_assert_str_eq(r.message, "already compensated");
+	}
+	cr_assert_eq(send1("g-b", DTX_OP_COMPENSATE, "c.sub").status, OK);
+	cr_assert_eq(atomic_load(&runs[H_ADD]), 0);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), 0);
+	cr_assert_eq(counter("n"), 0);
+	cr_assert(record_of("g-b", DTX_OP_COMPENSATE).null_comp);
+	cr_assert_eq(record_of("g-b", DTX_OP_ACTION).status, DTX_STATUS_FAIL);
+	expect_stats(5, 0, 3, 1, 1, 0);
+}
+
+Test(barrier, a_refused_action_writes_nothing_and_its_compensate_is_null)
+{
+	reply r;
+
+	start(2);
+	sock = dial();
+	for (int i = 0; i < 2; i++) {
+		r = send1("g-c", DTX_OP_ACTION, "c.refuse");
+		cr_assert_eq(r.status, FAIL);
+		cr_assert_str_eq(r.message, "out of stock");
+	}
+	cr_assert_eq(atomic_load(&runs[H_REFUSE]), 1);
+	cr_assert_eq(counter("n"), 0);
+	cr_assert_eq(send1("g-c", DTX_OP_COMPENSATE, "c.sub").status, OK);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), 0);
+	cr_assert_eq(counter("n"), 0);
+	cr_assert(record_of("g-c", DTX_OP_COMPENSATE).null_comp);
+	expect_stats(3, 1, 1, 1, 0, 0);
+}
+
+Test(barrier, retry_records_nothing_and_the_next_call_runs_the_handler)
+{
+	start(2);
+	sock = dial();
+	atomic_store(&flaky_retries, 2);
+	cr_assert_eq(send1("g-d", DTX_OP_ACTION, "c.flaky").status, RETRY);
+	cr_assert_eq(send1("g-d", DTX_OP_ACTION, "c.flaky").status, RETRY);
+	cr_assert_eq(counter("n"), 0);
+	cr_assert_eq(send1("g-d", DTX_OP_ACTION, "c.flaky").status, OK);
+	cr_assert_eq(send1("g-d", DTX_OP_ACTION, "c.flaky").status, OK);
+	cr_assert_eq(atomic_load(&runs[H_FLAKY]), 3);
+	cr_assert_eq(counter("n"), 1);
+	expect_stats(4, 1, 1, 0, 0, 2);
+}
+
+Test(barrier, unknown_handlers_are_refused_without_a_record)
+{
+	entries es = {0};
+
+	start(1);
+	sock = dial();
+	cr_assert_eq(send1("g-e", DTX_OP_ACTION, "c.nope").status, FAIL);
+	cr_assert_eq(dtx_store_view(store, scan_barrier, &es), DTX_OK);
+	cr_assert_eq(es.n, 0);
+}
+
+/* ---- TCC ops ----------------------------------------------------------- */
+
+Test(barrier, try_confirm_cancel_follow_the_same_rules)
+{
+	reply r;
+
+	start(2);
+	sock = dial();
+	/* confirm before try: not yet */
+	r = send1("t-1", DTX_OP_CONFIRM, "c.confirm");
+	cr_assert_eq(r.status, RETRY);
+	cr_assert_str_eq(r.message, "try not recorded");
+	cr_assert_eq(atomic_load(&runs[H_CONFIRM]), 0);
+	/* try twice, confirm twice: each applies once */
+	cr_assert_eq(send1("t-1", DTX_OP_TRY, "c.add").status, OK);
+	cr_assert_eq(send1("t-1", DTX_OP_TRY, "c.add").status, OK);
+	cr_assert_eq(send1("t-1", DTX_OP_CONFIRM, "c.confirm").status, OK);
+	cr_assert_eq(send1("t-1", DTX_OP_CONFIRM, "c.confirm").status, OK);
+	cr_assert_eq(atomic_load(&runs[H_ADD]), 1);
+	cr_assert_eq(atomic_load(&runs[H_CONFIRM]), 1);
+	cr_assert_eq(counter("confirmed"), 1);
+	/* cancel before try: null; the late try is refused */
+	cr_assert_eq(send1("t-2", DTX_OP_CANCEL, "c.sub").status, OK);
+	r = send1("t-2", DTX_OP_TRY, "c.add");
+	cr_assert_eq(r.status, FAIL);
+	cr_assert_str_eq(r.message, "already cancelled");
+	cr_assert_eq(send1("t-2", DTX_OP_TRY, "c.add").status, FAIL);
+	/* try then cancel: both apply */
+	cr_assert_eq(send1("t-3", DTX_OP_TRY, "c.add").status, OK);
+	cr_assert_eq(send1("t-3", DTX_OP_CANCEL, "c.sub").status, OK);
+	cr_assert_eq(send1("t-3", DTX_OP_CANCEL, "c.sub").status, OK);
+	cr_assert_eq(counter("n"), 1); /* t-1 reserved, t-3 released */
+	cr_assert_eq(atomic_load(&runs[H_SUB]), 1);
+	expect_stats(11, 4, 4, 1, 1, 0);
+}
+
+/* ---- a try and a cancel racing on two threads --------------------------- */
+
+#define ROUNDS 200
+
+typedef struct racer {
+	nng_socket s;
+	pthread_barrier_t *go;
+	const char *gid;
+	dtx_op op;
+	unsigned delay_us;
+	reply r;
+} racer;
+
+static void *race(void *arg)
+{
+	racer *rc = arg;
+	struct timespec ts = {0, (long)rc->delay_us * 1000};
+
+	pthread_barrier_wait(rc->go);
+	if (rc->delay_us > 0)
+		nanosleep(&ts, NULL);
+	rc->r = send_call(rc->s, rc->gid, rc->op,
+	                  rc->op == DTX_OP_TRY ? "c.add" : "c.sub");
+	return NULL;
+}
+
+/* race_round runs one try and one cancel of gid at once and returns true
+ * if the try won (applied, then the cancel undid it). */
+static bool race_round(racer *rt, racer *rc, const char *gid, int i)
+{
+	pthread_t a, b;
+	entry t, c;
+
+	rt->gid = rc->gid = gid;
+	rt->delay_us = i % 4 == 1 ? 3000 : 0; /* cancel first, mostly */
+	rc->delay_us = i % 4 == 3 ? 3000 : 0; /* try first, mostly */
+	/* both orders of thread creation */
+	pthread_create(&a, NULL, race, i % 2 ? (void *)rt : (void *)rc);
+	pthread_create(&b, NULL, race, i % 2 ? (void *)rc : (void *)rt);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	cr_assert_eq(rc->r.status, OK, "%s: cancel", gid);
+	cr_assert_eq(counter("n"), 0, "%s: counter", gid);
+	t = record_of(gid, DTX_OP_TRY);
+	c = record_of(gid, DTX_OP_CANCEL);
+	if (rt->r.status == OK) {
+		cr_assert_eq(t.status, DTX_STATUS_OK, "%s", gid);
+		cr_assert_not(c.null_comp, "%s: try applied after a null", gid);
+		return true;
+	}
+	cr_assert_eq(rt->r.status, FAIL, "%s: try", gid);
+	cr_assert_str_eq(rt->r.message, "already cancelled");
+	cr_assert(c.null_comp, "%s", gid);
+	cr_assert_eq(t.status, DTX_STATUS_FAIL, "%s", gid);
+	return false;
+}
+
+Test(barrier, a_racing_try_and_cancel_happen_in_exactly_one_order,
+     .timeout = 100)
+{
+	pthread_barrier_t go;
+	racer rt = {.go = &go, .op = DTX_OP_TRY};
+	racer rc = {.go = &go, .op = DTX_OP_CANCEL};
+	int tries_won = 0;
+	char gid[32];
+
+	start(4);
+	rt.s = dial();
+	rc.s = dial();
+	pthread_barrier_init(&go, NULL, 2);
+	for (int i = 0; i < ROUNDS; i++) {
+		snprintf(gid, sizeof(gid), "race-%03d", i);
+		tries_won += race_round(&rt, &rc, gid, i);
+	}
+	pthread_barrier_destroy(&go);
+	nng_close(rt.s);
+	nng_close(rc.s);
+	cr_assert_gt(tries_won, 0);
+	cr_assert_lt(tries_won, ROUNDS);
+	cr_assert_eq(atomic_load(&runs[H_ADD]), tries_won);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), tries_won);
+	expect_stats(2 * ROUNDS, 2 * tries_won, 0, ROUNDS - tries_won,
+	             ROUNDS - tries_won, 0);
+}
+
+/* ---- a full map ------------------------------------------------------- */
+
+Test(barrier, a_full_map_grows_and_the_call_runs_again)
+{
+	char gid[32];
+	int n = 40;
+
+	start_with_map(2, 128 << 10);
+	sock = dial();
+	for (int i = 0; i < n; i++) {
+		snprintf(gid, sizeof(gid), "big-%02d", i);
+		cr_assert_eq(send1(gid, DTX_OP_ACTION, "c.big").status, OK,
+		             "%s", gid);
+	}
+	cr_assert_gt(atomic_load(&runs[H_BIG]), n); /* some ran twice */
+	expect_stats(n, n, 0, 0, 0, 0);
+	for (int i = 0; i < n; i++) {
+		snprintf(gid, sizeof(gid), "big-%02d", i);
+		cr_assert_eq(send1(gid, DTX_OP_ACTION, "c.big").status, OK);
+	}
+	cr_assert_gt(atomic_load(&runs[H_BIG]), n);
+	expect_stats(2 * n, n, n, 0, 0, 0);
+}
+
+/* ---- barrier_scan ------------------------------------------------------ */
+
+Test(barrier, barrier_scan_lists_the_records_in_gid_order)
+{
+	entries es = {0};
+
+	start(2);
+	sock = dial();
+	send1("g-2", DTX_OP_ACTION, "c.add");
+	send1("g-1", DTX_OP_COMPENSATE, "c.sub");
+	send1("g-2", DTX_OP_COMPENSATE, "c.sub");
+	send1("g-3", DTX_OP_ACTION, "c.refuse");
+	send1("g-4", DTX_OP_ACTION, "c.flaky"); /* not flaky now: OK */
+	atomic_store(&flaky_retries, 1);
+	send1("g-5", DTX_OP_ACTION, "c.flaky"); /* RETRY: no record */
+	cr_assert_eq(dtx_store_view(store, scan_barrier, &es), DTX_OK);
+	cr_assert_eq(es.n, 5);
+	cr_assert_str_eq(es.e[0].gid, "g-1");
+	cr_assert_eq(es.e[0].op, DTX_OP_COMPENSATE);
+	cr_assert(es.e[0].null_comp);
+	cr_assert_str_eq(es.e[1].gid, "g-2");
+	cr_assert_eq(es.e[1].op, DTX_OP_ACTION);
+	cr_assert_eq(es.e[1].branch, 2);
+	cr_assert_eq(es.e[1].status, DTX_STATUS_OK);
+	cr_assert_eq(es.e[2].op, DTX_OP_COMPENSATE);
+	cr_assert_not(es.e[2].null_comp);
+	cr_assert_str_eq(es.e[3].gid, "g-3");
+	cr_assert_eq(es.e[3].status, DTX_STATUS_FAIL);
+	cr_assert_str_eq(es.e[4].gid, "g-4");
+}
+
+Test(barrier, a_participant_without_a_store_counts_its_calls)
+{
+	dtx_participant_opts o;
+	dtx_participant_stats st;
+
+	dtx_participant_opts_init(&o);
+	o.url = url;
+	cr_assert_eq(dtx_participant_create(&o, &part), DTX_OK);
+	cr_assert_eq(dtx_participant_register(part, "c.flaky", h_flaky, NULL),
+	             DTX_OK);
+	cr_assert_eq(dtx_participant_start(part), DTX_OK);
+	sock = dial();
+	cr_assert_eq(send_call(sock, "g", DTX_OP_ACTION, "c.nope").status,
+	             FAIL);
+	atomic_store(&flaky_retries, 1);
+	cr_assert_eq(send_call(sock, "g", DTX_OP_ACTION, "c.flaky").status,
+	             RETRY);
+	cr_assert_eq(send_call(sock, "g", DTX_OP_ACTION, "c.flaky").status, OK);
+	dtx_participant_get_stats(part, &st);
+	cr_assert_eq(st.calls, 3);
+	cr_assert_eq(st.applied, 1);
+	cr_assert_eq(st.retries, 1);
+	cr_assert_eq(st.replayed, 0);
+}
