@@ -50,6 +50,7 @@
 
 #include "backoff.h"
 #include "diag.h"
+#include "fault.h"
 #include "gid.h"
 #include "log.h"
 #include "mailbox.h"
@@ -760,6 +761,11 @@ static void run_fx(dc_engine *e, const fx *x)
 
 	switch (x->kind) {
 	case FX_CALL:
+		/* If we crash here, the transition is durable and the call was
+		 * never sent: recovery sends it (attempt + 1). */
+		DTX_FAULT("dtxd.after_commit_before_call");
+		if (x->op == DTX_OP_COMPENSATE)
+			DTX_FAULT("dtxd.mid_compensation");
 		send_call(e, lv, x->step, x->op);
 		break;
 	case FX_RETRY_LATER: {
@@ -868,6 +874,10 @@ static void on_call_done(dc_engine *e, dc_call *call)
 		return;
 	}
 	lv->call_token = 0;
+	/* If we crash here, the participant applied the call but we never
+	 * logged its answer: recovery calls again and the participant's
+	 * barrier answers from its record. */
+	DTX_FAULT("dtxd.after_reply_before_log");
 	out = outcome_of(call);
 	describe(call, out, lv->call_op, what, sizeof(what));
 	ev = (dc_saga_event){.kind = DC_SAGA_EV_REPLY,

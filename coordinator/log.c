@@ -55,6 +55,7 @@
 #include <sys/stat.h>
 
 #include "crc32c.h"
+#include "fault.h"
 #include "wire.h"
 
 #define LOG_MAGIC            0xD7u
@@ -954,9 +955,14 @@ int dc_log_commit(dc_log *log, const dc_log_batch *batch)
 			return rc;
 		}
 	}
+	/* If we crash here, the batch was written into the open write
+	 * transaction but not committed: none of it is on disk. */
+	DTX_FAULT("log.before_commit");
 	rc = mdb_txn_commit(txn); /* 3: frees txn even on failure */
 	if (rc != MDB_SUCCESS)
 		return log_fail_mdb(log, rc, "commit");
+	/* If we crash here, the batch is durable but nothing acted on it. */
+	DTX_FAULT("log.after_commit");
 	return DTX_OK;
 }
 

@@ -36,6 +36,6 @@ fi
 if [[ -f build/build.ninja ]]; then
 	meson setup --reconfigure build >/dev/null
 else
-	meson setup build -Dwerror=true >/dev/null
+	meson setup build -Dwerror=true -Dfault_points=true >/dev/null
 fi
 ninja -C build
