@@ -1,0 +1,620 @@
+/*
+ * checker.c - the shop's invariants (see checker.h).
+ *
+ * It loads every table of the four stores into memory (sorted arrays of
+ * key/value strings, one per table), then runs each invariant as a pure
+ * function of that snapshot and initial.txt. It opens the stores
+ * read-only and never writes anything but its report; it must only run
+ * when no service runs, since the four stores are read one after another
+ * and are consistent with each other only at rest.
+ */
+#include "checker.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seed.h"
+#include "shop_common.h"
+
+#define ROWS_MAX 10000000u /* per table */
+#define WHY_MAX  320
+
+typedef struct row {
+	char *key, *val;
+} row;
+
+typedef struct table {
+	row *rows;
+	size_t n, cap;
+} table;
+
+typedef enum table_id {
+	T_ORDERS,
+	T_STOCK,
+	T_SOLD,
+	T_BALANCES,
+	T_REVENUE,
+	T_CHARGES,
+	T_POOL,
+	T_ISSUED,
+	T_DELIVERIES,
+	T_COUNT
+} table_id;
+
+static const struct {
+	shop_service_id svc;
+	const char *name;
+} layout[T_COUNT] = {
+        [T_ORDERS] = {SHOP_SVC_ORDER, SHOP_T_ORDERS},
+        [T_STOCK] = {SHOP_SVC_INVENTORY, SHOP_T_STOCK},
+        [T_SOLD] = {SHOP_SVC_INVENTORY, SHOP_T_SOLD},
+        [T_BALANCES] = {SHOP_SVC_PAYMENT, SHOP_T_BALANCES},
+        [T_REVENUE] = {SHOP_SVC_PAYMENT, SHOP_T_REVENUE},
+        [T_CHARGES] = {SHOP_SVC_PAYMENT, SHOP_T_CHARGES},
+        [T_POOL] = {SHOP_SVC_DELIVERY, SHOP_T_POOL},
+        [T_ISSUED] = {SHOP_SVC_DELIVERY, SHOP_T_ISSUED},
+        [T_DELIVERIES] = {SHOP_SVC_DELIVERY, SHOP_T_DELIVERIES},
+};
+
+/* snapshot - the whole shop at rest. */
+typedef struct snapshot {
+	seed_initial init;
+	table t[T_COUNT];
+} snapshot;
+
+/* ---- loading ----------------------------------------------------------- */
+
+static char *dup_bytes(const void *p, size_t len)
+{
+	char *s = malloc(len + 1);
+
+	if (s != NULL) {
+		memcpy(s, p, len);
+		s[len] = '\0';
+	}
+	return s;
+}
+
+static int add_row_cb(void *arg, const void *key, size_t klen, const void *val,
+                      size_t vlen)
+{
+	table *t = arg;
+	row *grown;
+
+	if (t->n == t->cap) {
+		if (t->cap >= ROWS_MAX)
+			return DTX_ELIMIT;
+		t->cap = t->cap ? t->cap * 2 : 256;
+		grown = realloc(t->rows, t->cap * sizeof(*t->rows));
+		if (grown == NULL)
+			return DTX_ENOMEM;
+		t->rows = grown;
+	}
+	t->rows[t->n].key = dup_bytes(key, klen);
+	t->rows[t->n].val = dup_bytes(val, vlen);
+	if (t->rows[t->n].key == NULL || t->rows[t->n].val == NULL)
+		return DTX_ENOMEM;
+	t->n++;
+	return DTX_OK;
+}
+
+typedef struct load_ctx {
+	snapshot *snap;
+	shop_service_id svc;
+} load_ctx;
+
+static int load_cb(void *arg, dtx_txn *txn)
+{
+	load_ctx *c = arg;
+	int err = DTX_OK;
+
+	for (int i = 0; err == DTX_OK && i < T_COUNT; i++)
+		if (layout[i].svc == c->svc)
+			err = dtx_txn_scan(txn, layout[i].name, NULL, 0,
+			                   add_row_cb, &c->snap->t[i]);
+	return err;
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	return strcmp(((const row *)a)->key, ((const row *)b)->key);
+}
+
+static int load_service(const char *workdir, shop_service_id id, snapshot *snap)
+{
+	char dir[4096];
+	load_ctx c = {snap, id};
+	dtx_store_opts opts;
+	dtx_store *store;
+	int err;
+
+	if (!seed_store_dir(workdir, id, dir, sizeof(dir)))
+		return DTX_ETOOBIG;
+	dtx_store_opts_init(&opts);
+	opts.ntables = shop_service_tables(id, &opts.tables);
+	opts.read_only = true;
+	err = dtx_store_open(dir, &opts, &store);
+	if (err != DTX_OK)
+		return err;
+	err = dtx_store_view(store, load_cb, &c);
+	dtx_store_close(store);
+	return err;
+}
+
+static int load(const char *workdir, snapshot *snap)
+{
+	int err = DTX_OK;
+
+	for (int id = 0; err == DTX_OK && id < SHOP_SVC_COUNT; id++) {
+		err = load_service(workdir, (shop_service_id)id, snap);
+		if (err != DTX_OK)
+			fprintf(stderr, "dtx-shop: check: store %s: %s\n",
+			        shop_service_name((shop_service_id)id),
+			        dtx_strerror(err));
+	}
+	for (int i = 0; i < T_COUNT; i++)
+		qsort(snap->t[i].rows, snap->t[i].n, sizeof(row), cmp_row);
+	return err;
+}
+
+static void snapshot_fini(snapshot *snap)
+{
+	for (int i = 0; i < T_COUNT; i++) {
+		for (size_t r = 0; r < snap->t[i].n; r++) {
+			free(snap->t[i].rows[r].key);
+			free(snap->t[i].rows[r].val);
+		}
+		free(snap->t[i].rows);
+	}
+}
+
+/* ---- lookups ----------------------------------------------------------- */
+
+/* find returns the value of key in t, or NULL. */
+static const char *find(const table *t, const char *key)
+{
+	row probe = {.key = (char *)key};
+	const row *r = t->n == 0 ? NULL
+	                         : bsearch(&probe, t->rows, t->n, sizeof(row),
+	                                   cmp_row);
+
+	return r != NULL ? r->val : NULL;
+}
+
+static bool num_of(const char *val, int64_t *ret_v)
+{
+	return val != NULL && shop_parse_i64(val, strlen(val), ret_v);
+}
+
+/* sum adds up the decimal values of t; false (with *ret_bad the key) if
+ * one is not a decimal. */
+static bool sum(const table *t, int64_t *ret_sum, const char **ret_bad)
+{
+	int64_t v, total = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (!num_of(t->rows[i].val, &v)) {
+			*ret_bad = t->rows[i].key;
+			return false;
+		}
+		total += v;
+	}
+	*ret_sum = total;
+	return true;
+}
+
+/* order_of parses the order gid; false if it is missing or malformed. */
+static bool order_of(const snapshot *s, const char *gid, shop_purchase *p,
+                     shop_order_state *st)
+{
+	const char *val = find(&s->t[T_ORDERS], gid);
+
+	return val != NULL && shop_order_parse(val, strlen(val), p, st);
+}
+
+static bool is_paid(const snapshot *s, const char *gid)
+{
+	shop_order_state st;
+	shop_purchase p;
+
+	return order_of(s, gid, &p, &st) && st == SHOP_ORDER_PAID;
+}
+
+/* count_codes returns the number of codes in a "code,code" list. */
+static size_t count_codes(const char *list)
+{
+	size_t n = list[0] != '\0';
+
+	for (const char *c = list; *c != '\0'; c++)
+		n += *c == ',';
+	return n;
+}
+
+/* ---- the invariants ---------------------------------------------------- */
+
+typedef bool (*invariant_fn)(const snapshot *s, char *why, size_t len);
+
+/* units_sold sums the sold table; -1 if a value is malformed. */
+static int64_t units_sold(const snapshot *s, const char **bad)
+{
+	int64_t v;
+
+	return sum(&s->t[T_SOLD], &v, bad) ? v : -1;
+}
+
+static bool inv_stock(const snapshot *s, char *why, size_t len)
+{
+	const char *bad = NULL;
+	int64_t sold = units_sold(s, &bad), left = 0;
+	const char *lv = find(&s->t[T_STOCK], s->init.sku);
+
+	if (sold < 0 || (lv != NULL && !num_of(lv, &left))) {
+		snprintf(why, len, "first: %s (malformed)",
+		         bad ? bad : s->init.sku);
+		return false;
+	}
+	snprintf(why, len,
+	         "sold %" PRId64 " + left %" PRId64 " vs initial %" PRIu64,
+	         sold, left, s->init.stock);
+	return left >= 0 && (uint64_t)(sold + left) == s->init.stock;
+}
+
+/* paid_units sums the units of paid orders and counts them. */
+static int64_t paid_units(const snapshot *s, size_t *ret_orders)
+{
+	const table *t = &s->t[T_ORDERS];
+	shop_order_state st;
+	shop_purchase p;
+	int64_t units = 0;
+
+	*ret_orders = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (order_of(s, t->rows[i].key, &p, &st) &&
+		    st == SHOP_ORDER_PAID) {
+			units += p.qty;
+			(*ret_orders)++;
+		}
+	}
+	return units;
+}
+
+static bool inv_counts(const snapshot *s, char *why, size_t len)
+{
+	const char *bad = NULL;
+	int64_t sold = units_sold(s, &bad);
+	size_t orders;
+	int64_t paid = paid_units(s, &orders);
+	int64_t issued = (int64_t)s->t[T_ISSUED].n;
+
+	snprintf(why, len,
+	         "sold %" PRId64 ", codes issued %" PRId64
+	         ", units in paid orders %" PRId64 " (%zu orders)",
+	         sold, issued, paid, orders);
+	return sold == issued && issued == paid;
+}
+
+static bool inv_money(const snapshot *s, char *why, size_t len)
+{
+	const char *bad = NULL;
+	int64_t balances = 0, revenue = 0;
+
+	if (!sum(&s->t[T_BALANCES], &balances, &bad) ||
+	    !sum(&s->t[T_REVENUE], &revenue, &bad)) {
+		snprintf(why, len, "first: %s (malformed)", bad);
+		return false;
+	}
+	snprintf(why, len,
+	         "balances %" PRId64 " + revenue %" PRId64 " = %" PRId64
+	         " vs initial %" PRId64,
+	         balances, revenue, balances + revenue, s->init.money);
+	return balances + revenue == s->init.money;
+}
+
+static bool inv_no_negative(const snapshot *s, char *why, size_t len)
+{
+	static const table_id ids[] = {T_BALANCES, T_REVENUE};
+	int64_t v;
+
+	for (size_t k = 0; k < 2; k++) {
+		const table *t = &s->t[ids[k]];
+
+		for (size_t i = 0; i < t->n; i++) {
+			if (num_of(t->rows[i].val, &v) && v >= 0)
+				continue;
+			snprintf(why, len, "first: %s = %s", t->rows[i].key,
+			         t->rows[i].val);
+			return false;
+		}
+	}
+	snprintf(why, len, "%zu accounts", s->t[T_BALANCES].n);
+	return true;
+}
+
+/* pair - one code of one delivery. */
+typedef struct pair {
+	char *code;
+	const char *gid; /* borrowed from the snapshot */
+} pair;
+
+static int cmp_pair(const void *a, const void *b)
+{
+	return strcmp(((const pair *)a)->code, ((const pair *)b)->code);
+}
+
+static void free_pairs(pair *pairs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(pairs[i].code);
+	free(pairs);
+}
+
+/* collect_pairs lists every (code, gid) of the deliveries table, sorted
+ * by code. */
+static bool collect_pairs(const snapshot *s, pair **ret_pairs, size_t *ret_n)
+{
+	const table *t = &s->t[T_DELIVERIES];
+	size_t total = 0, n = 0;
+	pair *pairs;
+
+	for (size_t i = 0; i < t->n; i++)
+		total += count_codes(t->rows[i].val);
+	pairs = calloc(total + 1, sizeof(*pairs));
+	for (size_t i = 0; pairs != NULL && i < t->n; i++) {
+		const char *c = t->rows[i].val;
+
+		for (size_t k = 0; *c != '\0' && k < total; k++) {
+			size_t clen = strcspn(c, ",");
+
+			pairs[n].code = dup_bytes(c, clen);
+			pairs[n++].gid = t->rows[i].key;
+			c += clen + (c[clen] == ',');
+		}
+	}
+	*ret_pairs = pairs;
+	*ret_n = n;
+	return pairs != NULL;
+}
+
+/* check_pair checks code pairs[i]: delivered once, issued to its order,
+ * not back in the pool. */
+static bool check_pair(const snapshot *s, const pair *pairs, size_t i,
+                       char *why, size_t len)
+{
+	const pair *p = &pairs[i];
+	const char *owner = find(&s->t[T_ISSUED], p->code);
+	char key[SHOP_ID_MAX + SHOP_CODE_MAX + 2];
+	shop_order_state st;
+	shop_purchase o;
+
+	if (i > 0 && strcmp(pairs[i - 1].code, p->code) == 0) {
+		snprintf(why, len, "first: %s (code %s also delivered to %s)",
+		         p->gid, p->code, pairs[i - 1].gid);
+		return false;
+	}
+	if (owner == NULL || strcmp(owner, p->gid) != 0) {
+		snprintf(why, len, "first: %s (code %s issued to %s)", p->gid,
+		         p->code, owner ? owner : "nobody");
+		return false;
+	}
+	snprintf(key, sizeof(key), "%s/%s",
+	         order_of(s, p->gid, &o, &st) ? o.sku : s->init.sku, p->code);
+	if (find(&s->t[T_POOL], key) == NULL)
+		return true;
+	snprintf(why, len, "first: %s (code %s is also in the pool)", p->gid,
+	         p->code);
+	return false;
+}
+
+/* first_undelivered names an issued code no delivery lists. */
+static void first_undelivered(const snapshot *s, const pair *pairs, size_t n,
+                              char *why, size_t len)
+{
+	const table *t = &s->t[T_ISSUED];
+
+	for (size_t i = 0; i < t->n; i++) {
+		pair probe = {.code = t->rows[i].key};
+
+		if (bsearch(&probe, pairs, n, sizeof(pair), cmp_pair) != NULL)
+			continue;
+		snprintf(why, len,
+		         "first: %s (code %s issued but in no delivery)",
+		         t->rows[i].val, t->rows[i].key);
+		return;
+	}
+}
+
+static bool inv_codes_unique(const snapshot *s, char *why, size_t len)
+{
+	pair *pairs;
+	size_t n;
+	bool ok = true;
+
+	if (!collect_pairs(s, &pairs, &n)) {
+		snprintf(why, len, "out of memory");
+		return false;
+	}
+	qsort(pairs, n, sizeof(pair), cmp_pair);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = check_pair(s, pairs, i, why, len);
+	if (ok && n != s->t[T_ISSUED].n) {
+		first_undelivered(s, pairs, n, why, len);
+		ok = false;
+	}
+	if (ok)
+		snprintf(why, len, "%zu codes in %zu deliveries", n,
+		         s->t[T_DELIVERIES].n);
+	free_pairs(pairs, n);
+	return ok;
+}
+
+static bool inv_codes_conserved(const snapshot *s, char *why, size_t len)
+{
+	size_t pool = s->t[T_POOL].n, issued = s->t[T_ISSUED].n;
+
+	snprintf(why, len, "pool %zu + issued %zu vs generated %" PRIu64, pool,
+	         issued, s->init.codes);
+	return (uint64_t)(pool + issued) == s->init.codes;
+}
+
+static bool inv_codes_paid(const snapshot *s, char *why, size_t len)
+{
+	const table *t = &s->t[T_ISSUED];
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (is_paid(s, t->rows[i].val))
+			continue;
+		snprintf(why, len, "first: %s (code %s)", t->rows[i].val,
+		         t->rows[i].key);
+		return false;
+	}
+	snprintf(why, len, "%zu codes", t->n);
+	return true;
+}
+
+static const char *state_of(const snapshot *s, const char *gid)
+{
+	shop_order_state st;
+	shop_purchase p;
+
+	if (find(&s->t[T_ORDERS], gid) == NULL)
+		return "missing";
+	if (!order_of(s, gid, &p, &st))
+		return "malformed";
+	return shop_order_state_name(st);
+}
+
+static bool inv_left_nothing(const snapshot *s, char *why, size_t len)
+{
+	static const table_id ids[] = {T_SOLD, T_CHARGES, T_DELIVERIES};
+
+	for (size_t k = 0; k < 3; k++) {
+		const table *t = &s->t[ids[k]];
+
+		for (size_t i = 0; i < t->n; i++) {
+			if (is_paid(s, t->rows[i].key))
+				continue;
+			snprintf(why, len, "first: %s (%s of an order %s)",
+			         t->rows[i].key, layout[ids[k]].name,
+			         state_of(s, t->rows[i].key));
+			return false;
+		}
+	}
+	snprintf(why, len, "no sold, charge or delivery of an unpaid order");
+	return true;
+}
+
+/* paid_is_complete checks one paid order's sold, charge and delivery. */
+static const char *paid_is_complete(const snapshot *s, const char *gid,
+                                    const shop_purchase *p)
+{
+	const char *list = find(&s->t[T_DELIVERIES], gid);
+	int64_t sold, charged;
+
+	if (!num_of(find(&s->t[T_SOLD], gid), &sold) || sold != p->qty)
+		return "sold";
+	if (!num_of(find(&s->t[T_CHARGES], gid), &charged) ||
+	    charged != shop_purchase_amount(p))
+		return "charge";
+	if (list == NULL || count_codes(list) != p->qty)
+		return "delivery";
+	return NULL;
+}
+
+static bool inv_paid_complete(const snapshot *s, char *why, size_t len)
+{
+	const table *t = &s->t[T_ORDERS];
+	shop_order_state st;
+	shop_purchase p;
+	const char *missing;
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (!order_of(s, t->rows[i].key, &p, &st) ||
+		    st != SHOP_ORDER_PAID)
+			continue;
+		missing = paid_is_complete(s, t->rows[i].key, &p);
+		if (missing == NULL)
+			continue;
+		snprintf(why, len, "first: %s (no matching %s)", t->rows[i].key,
+		         missing);
+		return false;
+	}
+	snprintf(why, len, "every paid order has sold, charge and delivery");
+	return true;
+}
+
+static bool inv_orders_final(const snapshot *s, char *why, size_t len)
+{
+	const table *t = &s->t[T_ORDERS];
+	shop_order_state st;
+	shop_purchase p;
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (order_of(s, t->rows[i].key, &p, &st) &&
+		    st != SHOP_ORDER_PENDING)
+			continue;
+		snprintf(why, len, "first: %s (%s)", t->rows[i].key,
+		         state_of(s, t->rows[i].key));
+		return false;
+	}
+	snprintf(why, len, "%zu orders, none pending", t->n);
+	return true;
+}
+
+/* ---- the report -------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	const char *says;
+	invariant_fn fn;
+} invariants[] = {
+        {"stock-conserved", "units sold + units left = initial stock",
+         inv_stock},
+        {"sold-issued-paid", "units sold = codes issued = orders paid",
+         inv_counts},
+        {"money-conserved", "sum of balances + revenue = initial money",
+         inv_money},
+        {"no-negative-balance", "no balance below zero", inv_no_negative},
+        {"codes-unique",
+         "no code issued twice; each in one delivery, issued to it, not "
+         "in the pool",
+         inv_codes_unique},
+        {"codes-conserved", "codes in pool + codes issued = codes generated",
+         inv_codes_conserved},
+        {"codes-to-paid-orders", "every issued code belongs to a paid order",
+         inv_codes_paid},
+        {"cancelled-left-nothing",
+         "a cancelled order left no sold units, charge or delivery",
+         inv_left_nothing},
+        {"paid-orders-complete",
+         "every paid order has its sold units, charge and delivery",
+         inv_paid_complete},
+        {"orders-final", "no order is left pending", inv_orders_final},
+};
+
+#define NINVARIANTS (sizeof(invariants) / sizeof(invariants[0]))
+
+int checker_run(const char *workdir, FILE *out)
+{
+	snapshot *snap = calloc(1, sizeof(*snap));
+	char why[WHY_MAX];
+	int failed = 0;
+
+	if (snap == NULL || seed_read_initial(workdir, &snap->init) != 0 ||
+	    load(workdir, snap) != DTX_OK) {
+		if (snap != NULL)
+			snapshot_fini(snap);
+		free(snap);
+		return -1;
+	}
+	for (size_t i = 0; i < NINVARIANTS; i++) {
+		bool ok = invariants[i].fn(snap, why, sizeof(why));
+
+		fprintf(out, "  %s  %-23s %s: %s\n", ok ? "PASS" : "FAIL",
+		        invariants[i].name, invariants[i].says, why);
+		failed += !ok;
+	}
+	snapshot_fini(snap);
+	free(snap);
+	return failed;
+}

@@ -1,0 +1,351 @@
+/*
+ * procs.c - starting, measuring and stopping dtxd and the shop services
+ * (see procs.h).
+ *
+ * Every wait here is bounded: ready files get READY_MS, a stop gets
+ * STOP_MS, then the process is killed. This file never talks to a
+ * process other than through signals, files and its exit status.
+ */
+#include "procs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "seed.h"
+
+#define READY_MS   10000
+#define STOP_MS    10000
+#define POLL_MS    10
+#define ARGS_MAX   24
+#define TAIL_BYTES 2048
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* exe_dir writes the directory of the running dtx-shop into out. */
+static bool exe_dir(char *out, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return false;
+	self[n] = '\0';
+	return snprintf(out, len, "%s", dirname(self)) < (int)len;
+}
+
+/* binary_path finds program name: in o->bin_dir if given; else dtxd in
+ * the build tree (../../coordinator from examples/shop) or next to us. */
+static bool binary_path(const procs_opts *o, const char *name, char *out,
+                        size_t len)
+{
+	char dir[PATH_MAX];
+
+	if (o->bin_dir != NULL)
+		return snprintf(out, len, "%s/%s", o->bin_dir, name) < (int)len;
+	if (!exe_dir(dir, sizeof(dir)))
+		return false;
+	if (strcmp(name, "dtxd") == 0 &&
+	    snprintf(out, len, "%s/../../coordinator/dtxd", dir) < (int)len &&
+	    access(out, X_OK) == 0)
+		return true;
+	return snprintf(out, len, "%s/%s", dir, name) < (int)len;
+}
+
+/* child_exec runs in the forked child: only async-signal-safe calls. */
+static void child_exec(pid_t parent, int log_fd, const char *const argv[])
+{
+	sigset_t none;
+	int null_fd;
+
+	setpgid(0, 0);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(127);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	null_fd = open("/dev/null", O_RDONLY);
+	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 ||
+	    dup2(log_fd, 2) < 0)
+		_exit(127);
+	/* execv's argv type predates const; it does not write to it. */
+	execv(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
+/* spawn starts argv with its output appended to WORKDIR/NAME.log. */
+static pid_t spawn(const char *workdir, const char *name,
+                   const char *const argv[])
+{
+	char log[PATH_MAX], file[32];
+	pid_t parent = getpid(), pid;
+	int fd;
+
+	snprintf(file, sizeof(file), "%s.log", name);
+	if (!seed_path(workdir, file, log, sizeof(log)))
+		return -1;
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0)
+		child_exec(parent, fd, argv);
+	close(fd);
+	if (pid > 0)
+		setpgid(pid, pid);
+	return pid;
+}
+
+static bool file_has_line(const char *path)
+{
+	char buf[64];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n > 0 && memchr(buf, '\n', (size_t)n) != NULL;
+}
+
+/* wait_ready waits for the ready file of p; false if p exited first or
+ * READY_MS passed. */
+static bool wait_ready(procs_proc *p, const char *ready)
+{
+	int status;
+
+	for (int i = 0; i < READY_MS / POLL_MS; i++) {
+		if (file_has_line(ready))
+			return true;
+		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+			p->pid = 0;
+			return false;
+		}
+		sleep_ms(POLL_MS);
+	}
+	return false;
+}
+
+static void print_log_tail(const char *workdir, const char *name)
+{
+	char path[PATH_MAX], file[32], buf[TAIL_BYTES + 1];
+	ssize_t n;
+	int fd;
+
+	snprintf(file, sizeof(file), "%s.log", name);
+	if (!seed_path(workdir, file, path, sizeof(path)))
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (lseek(fd, 0, SEEK_END) > TAIL_BYTES)
+		lseek(fd, -TAIL_BYTES, SEEK_END);
+	else
+		lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, TAIL_BYTES);
+	close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		fprintf(stderr, "--- tail of %s ---\n%s", path, buf);
+	}
+}
+
+/* start_one spawns argv as p and waits for its ready file. */
+static int start_one(const procs_opts *o, procs_proc *p,
+                     const char *const argv[], const char *ready)
+{
+	unlink(ready);
+	p->pid = spawn(o->workdir, p->name, argv);
+	if (p->pid < 0) {
+		p->pid = 0;
+		fprintf(stderr, "dtx-shop: cannot start %s: %s\n", argv[0],
+		        strerror(errno));
+		return -1;
+	}
+	if (wait_ready(p, ready))
+		return 0;
+	fprintf(stderr, "dtx-shop: %s did not become ready within %d ms\n",
+	        p->name, READY_MS);
+	print_log_tail(o->workdir, p->name);
+	return -1;
+}
+
+/* name_paths fills p's name and ipc url and writes its ready path. */
+static bool name_paths(const procs_opts *o, procs_proc *p, const char *name,
+                       char *ready, size_t len)
+{
+	char file[32];
+
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(file, sizeof(file), "%s.ready", name);
+	if (!seed_path(o->workdir, file, ready, len))
+		return false;
+	/* sun_path holds 108 bytes: a longer ipc path cannot listen. */
+	return snprintf(p->url, sizeof(p->url), "ipc://%s/%s.ipc", o->workdir,
+	                name) < 100;
+}
+
+static int start_dtxd(const procs_opts *o, procs_proc *p)
+{
+	char exe[PATH_MAX], ready[PATH_MAX], logdir[PATH_MAX], clients[16];
+	const char *argv[ARGS_MAX];
+	size_t n = 0;
+
+	if (!name_paths(o, p, "dtxd", ready, sizeof(ready)) ||
+	    !binary_path(o, "dtxd", exe, sizeof(exe)) ||
+	    !seed_path(o->workdir, "log", logdir, sizeof(logdir))) {
+		fprintf(stderr, "dtx-shop: work directory path too long\n");
+		return -1;
+	}
+	snprintf(clients, sizeof(clients), "%u", o->max_clients);
+	argv[n++] = exe;
+	argv[n++] = "--log-dir";
+	argv[n++] = logdir;
+	argv[n++] = "--listen";
+	argv[n++] = p->url;
+	argv[n++] = "--ready-file";
+	argv[n++] = ready;
+	argv[n++] = "--log-level";
+	argv[n++] = "warn";
+	if (o->max_clients > 0) {
+		argv[n++] = "--max-clients";
+		argv[n++] = clients;
+	}
+	argv[n] = NULL;
+	return start_one(o, p, argv, ready);
+}
+
+static int start_service(const procs_opts *o, shop_service_id id, procs_proc *p)
+{
+	char exe[PATH_MAX], prog[32], ready[PATH_MAX], data[PATH_MAX];
+	char workers[16];
+	const char *argv[ARGS_MAX];
+	size_t n = 0;
+
+	snprintf(prog, sizeof(prog), "dtx-shop-%s", shop_service_name(id));
+	if (!name_paths(o, p, shop_service_name(id), ready, sizeof(ready)) ||
+	    !binary_path(o, prog, exe, sizeof(exe)) ||
+	    !seed_store_dir(o->workdir, id, data, sizeof(data))) {
+		fprintf(stderr, "dtx-shop: work directory path too long\n");
+		return -1;
+	}
+	snprintf(workers, sizeof(workers), "%u", o->workers);
+	argv[n++] = exe;
+	argv[n++] = "--url";
+	argv[n++] = p->url;
+	argv[n++] = "--data";
+	argv[n++] = data;
+	argv[n++] = "--ready-file";
+	argv[n++] = ready;
+	if (o->workers > 0) {
+		argv[n++] = "--workers";
+		argv[n++] = workers;
+	}
+	argv[n] = NULL;
+	return start_one(o, p, argv, ready);
+}
+
+int procs_start(procs *ps, const procs_opts *o)
+{
+	memset(ps, 0, sizeof(*ps));
+	if (start_dtxd(o, &ps->p[PROCS_DTXD]) != 0)
+		goto fail;
+	for (int id = 0; id < SHOP_SVC_COUNT; id++)
+		if (start_service(o, (shop_service_id)id, &ps->p[id]) != 0)
+			goto fail;
+	return 0;
+fail:
+	procs_stop(ps);
+	return -1;
+}
+
+/* cpu_ticks reads utime + stime (fields 14 and 15) of pid. */
+static unsigned long long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the command name may hold spaces */
+	if (p == NULL || sscanf(p + 1,
+	                        " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+	                        "%*u %llu %llu",
+	                        &ut, &st) != 2)
+		return 0;
+	return ut + st;
+}
+
+double procs_cpu_ms(const procs *ps)
+{
+	unsigned long long ticks = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	for (int i = 0; i < PROCS_COUNT; i++)
+		if (ps->p[i].pid > 0)
+			ticks += cpu_ticks(ps->p[i].pid);
+	return hz > 0 ? (double)ticks * 1000.0 / (double)hz : 0.0;
+}
+
+/* reap waits up to STOP_MS for p; then kills it. Returns its exit code,
+ * or -1 if it had to be killed or died of a signal. */
+static int reap(procs_proc *p)
+{
+	int status;
+
+	for (int i = 0; i < STOP_MS / POLL_MS; i++) {
+		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+			p->pid = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		}
+		sleep_ms(POLL_MS);
+	}
+	kill(p->pid, SIGKILL);
+	waitpid(p->pid, &status, 0);
+	p->pid = 0;
+	return -1;
+}
+
+int procs_stop(procs *ps)
+{
+	int bad = 0, code;
+
+	for (int i = 0; i < PROCS_COUNT; i++)
+		if (ps->p[i].pid > 0)
+			kill(ps->p[i].pid, SIGTERM);
+	for (int i = 0; i < PROCS_COUNT; i++) {
+		if (ps->p[i].pid <= 0)
+			continue;
+		code = reap(&ps->p[i]);
+		if (code != 0) {
+			fprintf(stderr, "dtx-shop: %s exited with %d\n",
+			        ps->p[i].name, code);
+			bad++;
+		}
+	}
+	return bad;
+}

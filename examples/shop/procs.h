@@ -1,0 +1,52 @@
+/*
+ * procs.h - the processes of a shop run: dtxd and the four services,
+ * started as children of dtx-shop on ipc:// sockets in the work directory.
+ *
+ * A child gets its own process group (a terminal's Ctrl-C reaches only
+ * the driver) and dies with the driver (PR_SET_PDEATHSIG), so nothing
+ * outlives a crashed run. Its stdout and stderr go to WORKDIR/NAME.log.
+ */
+#ifndef DTX_SHOP_PROCS_H
+#define DTX_SHOP_PROCS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <dtx/dtx.h>
+
+#include "shop_common.h"
+
+#define PROCS_COUNT (SHOP_SVC_COUNT + 1) /* dtxd is the last slot */
+#define PROCS_DTXD  SHOP_SVC_COUNT
+
+typedef struct procs_proc {
+	char name[16];
+	char url[DTX_URL_MAX];
+	pid_t pid; /* 0 when not running */
+} procs_proc;
+
+typedef struct procs {
+	procs_proc p[PROCS_COUNT];
+} procs;
+
+typedef struct procs_opts {
+	const char *workdir;
+	const char *bin_dir;  /* NULL: next to dtx-shop (dtxd: build tree) */
+	unsigned workers;     /* per service; 0 = the SDK default */
+	unsigned max_clients; /* dtxd --max-clients; 0 = dtxd's default */
+} procs_opts;
+
+/* procs_start starts dtxd and the four services and waits (10 s each)
+ * for their ready files. On failure it prints the reason and the tail of
+ * the failed process's log, stops what it started and returns -1. */
+int procs_start(procs *ps, const procs_opts *o);
+
+/* procs_cpu_ms returns the CPU time (user + system) the running processes
+ * used so far, in milliseconds, from /proc/PID/stat. */
+double procs_cpu_ms(const procs *ps);
+
+/* procs_stop sends SIGTERM to every running process and waits up to 10 s
+ * for each (then SIGKILL). Returns how many did not exit 0. */
+int procs_stop(procs *ps);
+
+#endif

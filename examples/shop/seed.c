@@ -1,0 +1,227 @@
+/*
+ * seed.c - writes the shop's starting state (see seed.h): stock, buyer
+ * balances, the pool of card codes, and initial.txt.
+ *
+ * Balances and codes come from a splitmix64 stream seeded by --seed, so a
+ * run is reproducible. About one buyer in five gets less than one unit's
+ * price (unless rich): those purchases must be refused "insufficient
+ * balance". This file never runs while a service holds a store open.
+ */
+#include "seed.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SEED_SKU    "gift-card"
+#define SEED_PRICE  1000u /* cents: 10.00 */
+#define POOR_ONE_IN 5     /* one buyer in POOR_ONE_IN cannot pay */
+#define RICH_UNITS  10u   /* a rich buyer holds 1..RICH_UNITS prices */
+
+typedef struct seed_ctx {
+	const seed_opts *o;
+	seed_initial *init;
+	uint64_t rng;
+} seed_ctx;
+
+static uint64_t next_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+bool seed_path(const char *workdir, const char *name, char *out, size_t len)
+{
+	int n = snprintf(out, len, "%s/%s", workdir, name);
+
+	return n > 0 && (size_t)n < len;
+}
+
+bool seed_store_dir(const char *workdir, shop_service_id id, char *out,
+                    size_t len)
+{
+	int n = snprintf(out, len, "%s/stores/%s", workdir,
+	                 shop_service_name(id));
+
+	return n > 0 && (size_t)n < len;
+}
+
+void seed_buyer_id(unsigned i, char *out, size_t len)
+{
+	snprintf(out, len, "buyer-%06u", i);
+}
+
+static int fill_inventory(void *arg, dtx_txn *txn)
+{
+	seed_ctx *c = arg;
+
+	return shop_txn_put_i64(txn, SHOP_T_STOCK, c->init->sku,
+	                        (int64_t)c->init->stock);
+}
+
+/* balance_of draws buyer i's balance in cents. */
+static int64_t balance_of(seed_ctx *c)
+{
+	uint64_t r = next_random(&c->rng);
+	uint64_t price = c->init->price;
+
+	if (!c->o->rich && r % POOR_ONE_IN == 0)
+		return (int64_t)((r >> 8) % price);
+	return (int64_t)(price + (r >> 8) % (price * (RICH_UNITS - 1) + 1));
+}
+
+static int fill_payment(void *arg, dtx_txn *txn)
+{
+	seed_ctx *c = arg;
+	char id[SHOP_ID_MAX + 1];
+	int64_t total = 0, b;
+	int err = DTX_OK;
+
+	c->rng = c->o->seed;
+	for (unsigned i = 0; err == DTX_OK && i < c->o->buyers; i++) {
+		seed_buyer_id(i, id, sizeof(id));
+		b = balance_of(c);
+		total += b;
+		err = shop_txn_put_i64(txn, SHOP_T_BALANCES, id, b);
+	}
+	if (err == DTX_OK)
+		err = shop_txn_put_i64(txn, SHOP_T_REVENUE, SHOP_MERCHANT, 0);
+	c->init->money = total;
+	return err;
+}
+
+static int fill_delivery(void *arg, dtx_txn *txn)
+{
+	seed_ctx *c = arg;
+	char key[SHOP_ID_MAX + SHOP_CODE_MAX + 2];
+	const char *sku = c->init->sku;
+	int err = DTX_OK;
+
+	c->rng = c->o->seed ^ 0x636f646573ull; /* "codes" */
+	for (uint64_t i = 0; err == DTX_OK && i < c->init->codes; i++) {
+		snprintf(key, sizeof(key),
+		         "%s/CARD-%s-%08" PRIu64 "-%016" PRIx64, sku, sku, i,
+		         next_random(&c->rng));
+		err = dtx_txn_put(txn, SHOP_T_POOL, key, strlen(key), "", 0);
+	}
+	return err;
+}
+
+static int fill_nothing(void *arg, dtx_txn *txn)
+{
+	return DTX_OK;
+}
+
+/* fill_store creates the store of service id and runs fill in one write
+ * transaction. */
+static int fill_store(const char *workdir, shop_service_id id, dtx_txn_fn fill,
+                      seed_ctx *c)
+{
+	char dir[4096];
+	dtx_store_opts opts;
+	dtx_store *store;
+	int err;
+
+	if (!seed_store_dir(workdir, id, dir, sizeof(dir)))
+		return DTX_ETOOBIG;
+	dtx_store_opts_init(&opts);
+	opts.ntables = shop_service_tables(id, &opts.tables);
+	err = dtx_store_open(dir, &opts, &store);
+	if (err != DTX_OK)
+		return err;
+	err = dtx_store_update(store, fill, c);
+	dtx_store_close(store);
+	return err;
+}
+
+static int write_initial(const char *workdir, const seed_initial *in)
+{
+	char path[4096];
+	FILE *f;
+
+	if (!seed_path(workdir, "initial.txt", path, sizeof(path)))
+		return -1;
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -1;
+	fprintf(f,
+	        "sku %s\nprice %" PRIu32 "\nstock %" PRIu64 "\nbuyers %" PRIu64
+	        "\nmoney %" PRId64 "\ncodes %" PRIu64 "\n",
+	        in->sku, in->price, in->stock, in->buyers, in->money,
+	        in->codes);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+static int make_stores_dir(const char *workdir)
+{
+	char dir[4096];
+
+	if (!seed_path(workdir, "stores", dir, sizeof(dir)))
+		return -1;
+	if (mkdir(dir, 0755) == 0)
+		return 0;
+	fprintf(stderr, "dtx-shop: %s: %s\n", dir,
+	        errno == EEXIST ? "already holds a shop" : strerror(errno));
+	return -1;
+}
+
+int seed_stores(const char *workdir, const seed_opts *o, seed_initial *ret_init)
+{
+	static const dtx_txn_fn fills[SHOP_SVC_COUNT] = {
+	        fill_nothing, fill_inventory, fill_payment, fill_delivery};
+	seed_initial init = {.sku = SEED_SKU, .price = SEED_PRICE};
+	seed_ctx c = {.o = o, .init = &init};
+	int err = DTX_OK;
+
+	init.stock = o->stock;
+	init.buyers = o->buyers;
+	init.codes = o->stock; /* one code per unit */
+	if (make_stores_dir(workdir) != 0)
+		return -1;
+	for (int id = 0; err == DTX_OK && id < SHOP_SVC_COUNT; id++)
+		err = fill_store(workdir, (shop_service_id)id, fills[id], &c);
+	if (err != DTX_OK) {
+		fprintf(stderr, "dtx-shop: seeding the stores: %s\n",
+		        dtx_strerror(err));
+		return -1;
+	}
+	if (write_initial(workdir, &init) != 0) {
+		fprintf(stderr, "dtx-shop: writing initial.txt: %s\n",
+		        strerror(errno));
+		return -1;
+	}
+	*ret_init = init;
+	return 0;
+}
+
+int seed_read_initial(const char *workdir, seed_initial *ret_init)
+{
+	char path[4096];
+	seed_initial in = {0};
+	int n = 0;
+	FILE *f;
+
+	if (!seed_path(workdir, "initial.txt", path, sizeof(path)) ||
+	    (f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "dtx-shop: %s/initial.txt: %s\n", workdir,
+		        strerror(errno));
+		return -1;
+	}
+	n = fscanf(f,
+	           "sku %64s price %" SCNu32 " stock %" SCNu64
+	           " buyers %" SCNu64 " money %" SCNd64 " codes %" SCNu64,
+	           in.sku, &in.price, &in.stock, &in.buyers, &in.money,
+	           &in.codes);
+	fclose(f);
+	if (n != 6) {
+		fprintf(stderr, "dtx-shop: %s is malformed\n", path);
+		return -1;
+	}
+	*ret_init = in;
+	return 0;
+}

@@ -1,0 +1,42 @@
+/*
+ * service.h - the runner of the four shop service binaries (order,
+ * inventory, payment, delivery): flags, store, participant, ready file,
+ * signals. A service file only defines its handlers and calls
+ * shop_service_main.
+ *
+ * The runner never touches a table itself: every write happens in a
+ * handler, through dtx_call_txn, inside the barrier's transaction.
+ */
+#ifndef DTX_SHOP_SERVICE_H
+#define DTX_SHOP_SERVICE_H
+
+#include <stddef.h>
+
+#include <dtx/dtx.h>
+
+#include "shop_common.h"
+
+/* shop_handler - one handler a service registers. */
+typedef struct shop_handler {
+	const char *name;
+	dtx_handler_fn fn;
+} shop_handler;
+
+/* shop_service - what a service binary is: its id and handlers. */
+typedef struct shop_service {
+	shop_service_id id;
+	const shop_handler *handlers;
+	size_t nhandlers;
+} shop_service;
+
+/* shop_service_main is the whole life of a service process:
+ *
+ *   dtx-shop-NAME --url URL --data DIR [--workers N] [--ready-file PATH]
+ *
+ * it opens (creating) the store in DIR with the service's tables, binds it
+ * to a participant with the handlers, listens, writes the ready file, and
+ * serves until SIGTERM/SIGINT. Returns the exit status: 0 after a signal,
+ * 1 on a start failure; bad flags exit 64 at once. */
+int shop_service_main(const shop_service *svc, int argc, char **argv);
+
+#endif

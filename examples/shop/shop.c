@@ -1,0 +1,402 @@
+/*
+ * shop.c - dtx-shop, the virtual-goods shop's flash sale driver: main and
+ * the command line. The work is done by the modules:
+ *
+ *   seed.c     the stores' starting state and initial.txt
+ *   procs.c    dtxd and the four services as child processes
+ *   sale.c     the load loop: one purchase saga per buyer
+ *   checker.c  the invariants that prove no oversell
+ *
+ *   dtx-shop [run] [--buyers N] [--stock N] [--concurrency C]
+ *            [--duration-s S] [--seed N] [--workdir DIR] [--keep]
+ *            [--bin-dir DIR] [--rich] [--workers N] [--json FILE]
+ *   dtx-shop check --workdir DIR
+ *
+ * Exit status: 0 every invariant holds (and, for run, every process
+ * started and stopped cleanly), 1 otherwise, 64 usage error. This file
+ * only parses, sequences and prints; it never touches a store itself.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "checker.h"
+#include "procs.h"
+#include "sale.h"
+#include "seed.h"
+#include "shop_common.h"
+
+#define PROG               "dtx-shop"
+#define CONCURRENCY_MAX    60000u
+#define DURATION_MAX_S     86400u
+#define WORKERS_DEFAULT    8u
+#define DTXD_CLIENTS_SLACK 1024u /* dtxd --max-clients beyond concurrency */
+#define DTXD_CLIENTS_DEF   8192u /* dtxd's own default */
+
+static const char usage_text[] =
+        "usage: dtx-shop [run] [--buyers N] [--stock N] [--concurrency C]\n"
+        "                [--duration-s S] [--seed N] [--workdir DIR] "
+        "[--keep]\n"
+        "                [--bin-dir DIR] [--rich] [--workers N] "
+        "[--json FILE]\n"
+        "       dtx-shop check --workdir DIR\n";
+
+typedef struct shop_args {
+	bool check;
+	unsigned buyers, stock, concurrency, duration_s, workers;
+	unsigned long seed;
+	bool keep, rich;
+	const char *workdir, *bin_dir, *json;
+} shop_args;
+
+/* shop_report - what a run measured, for the text and JSON reports. */
+typedef struct shop_report {
+	const shop_args *a;
+	const char *workdir;
+	sale_result sale;
+	double cpu_ms;
+	int failed_invariants; /* -1: the checker could not run */
+	int bad_stops;
+} shop_report;
+
+static unsigned flag_uint(const char *flag, unsigned long max)
+{
+	return (unsigned)shop_parse_uint(PROG, usage_text, flag, optarg, max);
+}
+
+static void parse_flag(int c, shop_args *a)
+{
+	switch (c) {
+	case 'b':
+		a->buyers = flag_uint("--buyers", SEED_BUYERS_MAX);
+		break;
+	case 's':
+		a->stock = flag_uint("--stock", SEED_STOCK_MAX);
+		break;
+	case 'c':
+		a->concurrency = flag_uint("--concurrency", CONCURRENCY_MAX);
+		break;
+	case 'd':
+		a->duration_s = flag_uint("--duration-s", DURATION_MAX_S);
+		break;
+	case 'S':
+		a->seed = shop_parse_uint(PROG, usage_text, "--seed", optarg,
+		                          ~0ul);
+		break;
+	case 'W':
+		a->workers = flag_uint("--workers", 1024);
+		break;
+	}
+}
+
+static void parse_named(int c, shop_args *a, char **argv)
+{
+	if (c == 'w')
+		a->workdir = optarg;
+	else if (c == 'k')
+		a->keep = true;
+	else if (c == 'B')
+		a->bin_dir = optarg;
+	else if (c == 'r')
+		a->rich = true;
+	else if (c == 'j')
+		a->json = optarg;
+	else if (c == ':')
+		shop_usage(PROG, usage_text, "%s needs a value",
+		           argv[optind - 1]);
+	else if (strchr("bscdSW", c) != NULL)
+		parse_flag(c, a);
+	else
+		shop_usage(PROG, usage_text, "unknown option '%s'",
+		           argv[optind - 1]);
+}
+
+/* check_args enforces what getopt cannot: the command's flags only, and
+ * ranges that depend on each other. */
+static void check_args(shop_args *a, int given)
+{
+	if (a->check && (given & ~1) != 0)
+		shop_usage(PROG, usage_text, "check takes only --workdir");
+	if (a->check && a->workdir == NULL)
+		shop_usage(PROG, usage_text, "check needs --workdir");
+	if (a->buyers == 0 || a->duration_s == 0 || a->workers == 0)
+		shop_usage(PROG, usage_text,
+		           "--buyers, --duration-s and --workers must be > 0");
+	if (a->concurrency == 0)
+		a->concurrency = a->buyers < CONCURRENCY_MAX ? a->buyers
+		                                             : CONCURRENCY_MAX;
+}
+
+static void parse_args(int argc, char **argv, shop_args *a)
+{
+	static const struct option longopts[] = {
+	        {"buyers", required_argument, NULL, 'b'},
+	        {"stock", required_argument, NULL, 's'},
+	        {"concurrency", required_argument, NULL, 'c'},
+	        {"duration-s", required_argument, NULL, 'd'},
+	        {"seed", required_argument, NULL, 'S'},
+	        {"workers", required_argument, NULL, 'W'},
+	        {"workdir", required_argument, NULL, 'w'},
+	        {"keep", no_argument, NULL, 'k'},
+	        {"bin-dir", required_argument, NULL, 'B'},
+	        {"rich", no_argument, NULL, 'r'},
+	        {"json", required_argument, NULL, 'j'},
+	        {NULL, 0, NULL, 0},
+	};
+	int c, given = 0;
+
+	if (argc > 1 &&
+	    (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "check") == 0)) {
+		a->check = strcmp(argv[1], "check") == 0;
+		argv++;
+		argc--;
+	}
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		given |= c == 'w' ? 1 : 2;
+		parse_named(c, a, argv);
+	}
+	if (optind < argc)
+		shop_usage(PROG, usage_text, "unexpected argument '%s'",
+		           argv[optind]);
+	check_args(a, given);
+}
+
+/* ---- reports ----------------------------------------------------------- */
+
+static double self_cpu_ms(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0.0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+static double per_second(const sale_result *r)
+{
+	return r->elapsed_s > 0 ? (double)r->attempted / r->elapsed_s : 0.0;
+}
+
+static double cpu_per_purchase(const shop_report *rep)
+{
+	uint64_t n = rep->sale.attempted;
+
+	return n > 0 ? rep->cpu_ms / (double)n : 0.0;
+}
+
+static void print_counts(const shop_report *rep)
+{
+	const sale_result *r = &rep->sale;
+
+	printf("buyers                  %u\n", rep->a->buyers);
+	printf("attempted               %llu\n",
+	       (unsigned long long)r->attempted);
+	printf("committed               %llu\n",
+	       (unsigned long long)r->committed);
+	printf("compensated             %llu\n",
+	       (unsigned long long)sale_compensated(r));
+	printf("  out of stock          %llu\n",
+	       (unsigned long long)r->out_of_stock);
+	printf("  insufficient balance  %llu\n",
+	       (unsigned long long)r->insufficient);
+	printf("  other                 %llu\n",
+	       (unsigned long long)r->other_refusal);
+	printf("non-business failures   %llu\n",
+	       (unsigned long long)sale_non_business(r));
+	printf("  client errors         %llu\n",
+	       (unsigned long long)r->client_errors);
+	printf("  not final in time     %llu (%llu still not after settling)\n",
+	       (unsigned long long)r->undecided,
+	       (unsigned long long)r->unsettled);
+	if (r->first_failure[0] != '\0')
+		printf("  first                 %s\n", r->first_failure);
+}
+
+static void print_figures(const shop_report *rep)
+{
+	const sale_result *r = &rep->sale;
+
+	printf("elapsed                 %.2f s\n", r->elapsed_s);
+	printf("throughput              %.1f purchases/s\n", per_second(r));
+	printf("latency p50             %.2f ms\n", r->p50_ms);
+	printf("latency p99             %.2f ms\n", r->p99_ms);
+	printf("latency p999            %.2f ms\n", r->p999_ms);
+	printf("cpu per purchase        %.3f ms (dtxd + 4 services + "
+	       "driver)\n",
+	       cpu_per_purchase(rep));
+}
+
+static void json_sale(FILE *f, const shop_report *rep)
+{
+	const sale_result *r = &rep->sale;
+
+	fprintf(f, "  \"attempted\": %llu,\n  \"committed\": %llu,\n",
+	        (unsigned long long)r->attempted,
+	        (unsigned long long)r->committed);
+	fprintf(f, "  \"compensated\": %llu,\n  \"out_of_stock\": %llu,\n",
+	        (unsigned long long)sale_compensated(r),
+	        (unsigned long long)r->out_of_stock);
+	fprintf(f, "  \"insufficient_balance\": %llu,\n  \"other\": %llu,\n",
+	        (unsigned long long)r->insufficient,
+	        (unsigned long long)r->other_refusal);
+	fprintf(f, "  \"non_business_failures\": %llu,\n",
+	        (unsigned long long)sale_non_business(r));
+	fprintf(f, "  \"client_errors\": %llu,\n  \"not_final\": %llu,\n",
+	        (unsigned long long)r->client_errors,
+	        (unsigned long long)r->undecided);
+	fprintf(f, "  \"elapsed_s\": %.3f,\n  \"purchases_per_s\": %.1f,\n",
+	        r->elapsed_s, per_second(r));
+	fprintf(f, "  \"p50_ms\": %.3f,\n  \"p99_ms\": %.3f,\n", r->p50_ms,
+	        r->p99_ms);
+	fprintf(f, "  \"p999_ms\": %.3f,\n  \"cpu_ms_per_purchase\": %.4f,\n",
+	        r->p999_ms, cpu_per_purchase(rep));
+}
+
+static int write_json(const shop_report *rep)
+{
+	const shop_args *a = rep->a;
+	FILE *f = fopen(a->json, "w");
+
+	if (f == NULL)
+		return -1;
+	fprintf(f, "{\n  \"buyers\": %u,\n  \"stock\": %u,\n", a->buyers,
+	        a->stock);
+	fprintf(f, "  \"concurrency\": %u,\n  \"duration_s\": %u,\n",
+	        a->concurrency, a->duration_s);
+	fprintf(f, "  \"seed\": %lu,\n  \"rich\": %s,\n", a->seed,
+	        a->rich ? "true" : "false");
+	json_sale(f, rep);
+	fprintf(f, "  \"failed_invariants\": %d,\n  \"invariants_ok\": %s\n}\n",
+	        rep->failed_invariants,
+	        rep->failed_invariants == 0 ? "true" : "false");
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* ---- run and check ----------------------------------------------------- */
+
+static int remove_cb(const char *path, const struct stat *sb, int flag,
+                     struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* make_workdir creates the work directory: the given one (it may exist)
+ * or a fresh one under /tmp. */
+static int make_workdir(const shop_args *a, char *out, size_t len)
+{
+	if (a->workdir == NULL) {
+		snprintf(out, len, "/tmp/dtx-shop-XXXXXX");
+		return mkdtemp(out) != NULL ? 0 : -1;
+	}
+	snprintf(out, len, "%s", a->workdir);
+	return mkdir(out, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* sell runs steps 3-6 of run: processes up, sale, processes down. */
+static int sell(const shop_args *a, const seed_initial *init, shop_report *rep)
+{
+	procs_opts po = {.workdir = rep->workdir,
+	                 .bin_dir = a->bin_dir,
+	                 .workers = a->workers};
+	sale_config sc = {.init = init,
+	                  .buyers = a->buyers,
+	                  .concurrency = a->concurrency,
+	                  .duration_s = a->duration_s};
+	procs ps;
+	double cpu0;
+	int rc;
+
+	if (a->concurrency + DTXD_CLIENTS_SLACK > DTXD_CLIENTS_DEF)
+		po.max_clients = a->concurrency + DTXD_CLIENTS_SLACK;
+	if (procs_start(&ps, &po) != 0)
+		return -1;
+	sc.ps = &ps;
+	cpu0 = procs_cpu_ms(&ps) + self_cpu_ms();
+	rc = sale_run(&sc, &rep->sale);
+	rep->cpu_ms = procs_cpu_ms(&ps) + self_cpu_ms() - cpu0;
+	rep->bad_stops = procs_stop(&ps);
+	return rc;
+}
+
+static void print_header(const shop_args *a, const seed_initial *init,
+                         const char *workdir)
+{
+	printf("dtx-shop: flash sale of %llu x %s at %u.%02u to %u buyers, "
+	       "%u in flight, at most %u s\n",
+	       (unsigned long long)init->stock, init->sku, init->price / 100,
+	       init->price % 100, a->buyers, a->concurrency, a->duration_s);
+	printf("workdir                 %s\n", workdir);
+	fflush(stdout);
+}
+
+static int finish(const shop_report *rep, bool made)
+{
+	bool ok = rep->failed_invariants == 0 && rep->bad_stops == 0;
+
+	if (rep->a->json != NULL && write_json(rep) != 0)
+		fprintf(stderr, PROG ": --json %s: %s\n", rep->a->json,
+		        strerror(errno));
+	if (rep->bad_stops > 0)
+		printf("result: %d process(es) did not stop cleanly\n",
+		       rep->bad_stops);
+	printf("result: %s\n",
+	       ok ? "PASS, no oversell" : "FAIL (work directory kept)");
+	if (made && ok && !rep->a->keep)
+		nftw(rep->workdir, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
+	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static int run(const shop_args *a)
+{
+	char workdir[4096];
+	shop_report rep = {.a = a, .workdir = workdir};
+	seed_opts so = {a->buyers, a->stock, a->seed, a->rich};
+	seed_initial init;
+
+	if (make_workdir(a, workdir, sizeof(workdir)) != 0) {
+		fprintf(stderr, PROG ": work directory %s: %s\n", workdir,
+		        strerror(errno));
+		return EXIT_FAILURE;
+	}
+	if (seed_stores(workdir, &so, &init) != 0)
+		return EXIT_FAILURE;
+	print_header(a, &init, workdir);
+	if (sell(a, &init, &rep) != 0)
+		return EXIT_FAILURE;
+	print_counts(&rep);
+	print_figures(&rep);
+	printf("invariants\n");
+	rep.failed_invariants = checker_run(workdir, stdout);
+	return finish(&rep, a->workdir == NULL);
+}
+
+static int check(const shop_args *a)
+{
+	int failed;
+
+	printf("invariants of %s\n", a->workdir);
+	failed = checker_run(a->workdir, stdout);
+	if (failed < 0)
+		return EXIT_FAILURE;
+	printf("result: %s\n", failed == 0 ? "PASS" : "FAIL");
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+int main(int argc, char **argv)
+{
+	shop_args a = {.buyers = 5000,
+	               .stock = 1000,
+	               .duration_s = 30,
+	               .seed = 1,
+	               .workers = WORKERS_DEFAULT};
+
+	parse_args(argc, argv, &a);
+	return a.check ? check(&a) : run(&a);
+}

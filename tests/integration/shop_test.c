@@ -1,0 +1,329 @@
+/*
+ * shop_test.c - the virtual-goods shop end to end: dtx-shop runs a real
+ * flash sale (dtxd, four service processes, LMDB stores on disk), and its
+ * checker proves no oversell. Then the stores are tampered with, one
+ * invariant family at a time (stock, money, codes, orders), to prove the
+ * checker can fail and names the broken invariant.
+ *
+ * dtx-shop comes from the environment (DTX_SHOP). The test reads and
+ * writes the stores through the public store API only, knowing just the
+ * documented table layout (examples/shop/README.md).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+#define SHOP_WAIT_MS  120000 /* one dtx-shop run */
+#define CHECK_WAIT_MS 30000  /* one dtx-shop check */
+#define OUTPUT_MAX    (1 << 20)
+
+TestSuite(shop, .fini = th_teardown, .timeout = 240);
+
+/* ---- running dtx-shop -------------------------------------------------- */
+
+static char *read_output(const th_proc *p)
+{
+	char *buf = malloc(OUTPUT_MAX);
+	FILE *f = fopen(p->out_path, "r");
+	size_t n;
+
+	cr_assert_not_null(buf, "out of memory");
+	cr_assert_not_null(f, "open %s: %s", p->out_path, strerror(errno));
+	n = fread(buf, 1, OUTPUT_MAX - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* shop_exec runs dtx-shop with args (NULL-terminated) as process name,
+ * waits for it, stores its exit code and returns its output (freed by
+ * the caller). */
+static char *shop_exec(th_env *t, const char *name, const char *const args[],
+                       int timeout_ms, int *ret_code)
+{
+	const char *argv[32];
+	size_t n = 0;
+	th_proc *p;
+
+	argv[n++] = th_exe("DTX_SHOP");
+	for (size_t i = 0; args[i] != NULL && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	p = th_spawn(t, name, argv);
+	cr_assert(th_proc_wait(p, timeout_ms), "%s did not finish in %d ms",
+	          name, timeout_ms);
+	*ret_code = th_proc_exit_code(p);
+	return read_output(p);
+}
+
+/* field returns the number after a line's label ("committed   100"). */
+static long field(const char *out, const char *label)
+{
+	size_t len = strlen(label);
+	const char *at = out;
+	char *end;
+	long v;
+
+	for (int i = 0; i < 1000 && at != NULL; i++) {
+		if (strncmp(at, label, len) == 0 && at[len] == ' ') {
+			v = strtol(at + len, &end, 10);
+			cr_assert_neq(end, at + len, "no number after '%s'",
+			              label);
+			return v;
+		}
+		at = strchr(at, '\n');
+		at = at != NULL ? at + 1 : NULL;
+	}
+	cr_assert_fail("no line '%s' in:\n%s", label, out);
+	return -1;
+}
+
+/* sale runs a flash sale in DIR/shop (kept) and asserts it passed. */
+static void sale(th_env *t, const char *buyers, const char *stock,
+                 const char *concurrency, char *workdir, size_t len)
+{
+	const char *args[] = {"run",       "--buyers",     buyers,
+	                      "--stock",   stock,          "--concurrency",
+	                      concurrency, "--duration-s", "60",
+	                      "--keep",    "--workdir",    workdir,
+	                      NULL};
+	char *out;
+	int code;
+
+	th_path(t, "shop", workdir, len);
+	out = shop_exec(t, "sale", args, SHOP_WAIT_MS, &code);
+	cr_assert_eq(code, 0, "dtx-shop run exited %d:\n%s", code, out);
+	cr_assert_null(strstr(out, "FAIL"), "a check failed:\n%s", out);
+	free(out);
+}
+
+/* expect_check_fails runs dtx-shop check and asserts it exits 1 with
+ * invariant named FAIL. Returns the output (freed by the caller). */
+static char *expect_check_fails(th_env *t, const char *workdir,
+                                const char *invariant)
+{
+	const char *args[] = {"check", "--workdir", workdir, NULL};
+	char want[96];
+	char *out;
+	int code;
+
+	out = shop_exec(t, "check", args, CHECK_WAIT_MS, &code);
+	snprintf(want, sizeof(want), "FAIL  %s ", invariant);
+	cr_assert_eq(code, 1, "dtx-shop check exited %d:\n%s", code, out);
+	cr_assert_not_null(strstr(out, want), "'%s' not reported:\n%s",
+	                   invariant, out);
+	return out;
+}
+
+/* ---- tampering with a store -------------------------------------------- */
+
+static const char *const inventory_tables[] = {"stock", "sold"};
+static const char *const payment_tables[] = {"balances", "revenue", "charges"};
+static const char *const delivery_tables[] = {"pool", "issued", "deliveries"};
+static const char *const order_tables[] = {"orders"};
+
+/* tamper runs fn in one write transaction on DIR/stores/service. */
+static void tamper(const char *workdir, const char *service,
+                   const char *const *tables, size_t ntables, dtx_txn_fn fn)
+{
+	char dir[PATH_MAX];
+	dtx_store_opts opts;
+	dtx_store *store;
+	int err;
+
+	snprintf(dir, sizeof(dir), "%s/stores/%s", workdir, service);
+	dtx_store_opts_init(&opts);
+	opts.tables = tables;
+	opts.ntables = ntables;
+	err = dtx_store_open(dir, &opts, &store);
+	cr_assert_eq(err, DTX_OK, "open %s: %s", dir, dtx_strerror(err));
+	err = dtx_store_update(store, fn, NULL);
+	dtx_store_close(store);
+	cr_assert_eq(err, DTX_OK, "tamper %s: %s", service, dtx_strerror(err));
+}
+
+/* rows - the first rows of a table whose value ends with a suffix. */
+typedef struct rows {
+	const char *suffix; /* "" matches every row */
+	size_t want, n;
+	char key[2][512];
+	char val[2][4096];
+} rows;
+
+static int rows_cb(void *arg, const void *key, size_t klen, const void *val,
+                   size_t vlen)
+{
+	rows *r = arg;
+	size_t slen = strlen(r->suffix);
+
+	cr_assert(klen < sizeof(r->key[0]) && vlen < sizeof(r->val[0]));
+	if (vlen < slen ||
+	    memcmp((const char *)val + vlen - slen, r->suffix, slen) != 0)
+		return DTX_OK;
+	memcpy(r->key[r->n], key, klen);
+	r->key[r->n][klen] = '\0';
+	memcpy(r->val[r->n], val, vlen);
+	r->val[r->n][vlen] = '\0';
+	return ++r->n == r->want ? DTX_ELIMIT : DTX_OK; /* enough: stop */
+}
+
+/* find_rows fills r with the first want rows of table matching suffix. */
+static void find_rows(dtx_txn *txn, const char *table, const char *suffix,
+                      size_t want, rows *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->suffix = suffix;
+	r->want = want;
+	dtx_txn_scan(txn, table, NULL, 0, rows_cb, r);
+	cr_assert_eq(r->n, want, "table %s has %zu rows ending '%s', want %zu",
+	             table, r->n, suffix, want);
+}
+
+static int put_str(dtx_txn *txn, const char *table, const char *key,
+                   const char *val)
+{
+	return dtx_txn_put(txn, table, key, strlen(key), val, strlen(val));
+}
+
+/* add_to adds delta to the decimal value of the first row of table. */
+static int add_to(dtx_txn *txn, const char *table, long delta)
+{
+	char num[32];
+	rows r;
+
+	find_rows(txn, table, "", 1, &r);
+	snprintf(num, sizeof(num), "%ld", strtol(r.val[0], NULL, 10) + delta);
+	return put_str(txn, table, r.key[0], num);
+}
+
+static int add_unit_cb(void *arg, dtx_txn *txn)
+{
+	return add_to(txn, "stock", 1);
+}
+
+static int make_money_cb(void *arg, dtx_txn *txn)
+{
+	return add_to(txn, "revenue", 1000);
+}
+
+/* deliver_twice_cb also lists the first delivery's codes in the second. */
+static int deliver_twice_cb(void *arg, dtx_txn *txn)
+{
+	char both[8192];
+	rows r;
+
+	find_rows(txn, "deliveries", "", 2, &r);
+	snprintf(both, sizeof(both), "%s,%s", r.val[1], r.val[0]);
+	return put_str(txn, "deliveries", r.key[1], both);
+}
+
+/* pay_cancelled_cb marks the first cancelled order paid. */
+static int pay_cancelled_cb(void *arg, dtx_txn *txn)
+{
+	static const char cancelled[] = ";state=cancelled";
+	char *at;
+	rows r;
+
+	find_rows(txn, "orders", cancelled, 1, &r);
+	at = r.val[0] + strlen(r.val[0]) - (sizeof(cancelled) - 1);
+	strcpy(at, ";state=paid");
+	return put_str(txn, "orders", r.key[0], r.val[0]);
+}
+
+#define TAMPER(workdir, service, fn)                                           \
+	tamper(workdir, #service, service##_tables,                            \
+	       sizeof(service##_tables) / sizeof(service##_tables[0]), fn)
+
+/* ---- the tests --------------------------------------------------------- */
+
+Test(shop, flash_sale_never_oversells_and_accounts_for_every_buyer)
+{
+	const char *check_args[4] = {"check", "--workdir", NULL, NULL};
+	th_env *t = th_begin();
+	char workdir[PATH_MAX];
+	const char *args[] = {"run",     "--buyers",     "400",
+	                      "--stock", "100",          "--concurrency",
+	                      "64",      "--duration-s", "60",
+	                      "--keep",  "--workdir",    workdir,
+	                      NULL};
+	long committed, compensated;
+	char *out;
+	int code;
+
+	th_path(t, "shop", workdir, sizeof(workdir));
+	out = shop_exec(t, "sale", args, SHOP_WAIT_MS, &code);
+	cr_assert_eq(code, 0, "dtx-shop run exited %d:\n%s", code, out);
+	committed = field(out, "committed");
+	compensated = field(out, "compensated");
+	cr_assert_leq(committed, 100, "oversold: %ld committed", committed);
+	cr_assert_gt(committed, 0, "nothing sold:\n%s", out);
+	cr_assert_eq(committed + compensated, 400, "%ld + %ld:\n%s", committed,
+	             compensated, out);
+	cr_assert_eq(field(out, "attempted"), 400);
+	cr_assert_eq(field(out, "non-business failures"), 0, "%s", out);
+	cr_assert_null(strstr(out, "FAIL"), "%s", out);
+	free(out);
+
+	check_args[2] = workdir;
+	out = shop_exec(t, "check", check_args, CHECK_WAIT_MS, &code);
+	cr_assert_eq(code, 0, "dtx-shop check exited %d:\n%s", code, out);
+	free(out);
+	th_end(t);
+}
+
+Test(shop, checker_fails_stock_conserved_when_a_unit_appears)
+{
+	th_env *t = th_begin();
+	char workdir[PATH_MAX];
+
+	sale(t, "60", "20", "16", workdir, sizeof(workdir));
+	TAMPER(workdir, inventory, add_unit_cb);
+	free(expect_check_fails(t, workdir, "stock-conserved"));
+	th_end(t);
+}
+
+Test(shop, checker_fails_money_conserved_when_revenue_appears)
+{
+	th_env *t = th_begin();
+	char workdir[PATH_MAX];
+
+	sale(t, "60", "20", "16", workdir, sizeof(workdir));
+	TAMPER(workdir, payment, make_money_cb);
+	free(expect_check_fails(t, workdir, "money-conserved"));
+	th_end(t);
+}
+
+Test(shop, checker_fails_codes_unique_when_a_code_is_delivered_twice)
+{
+	th_env *t = th_begin();
+	char workdir[PATH_MAX];
+	char *out;
+
+	sale(t, "60", "20", "16", workdir, sizeof(workdir));
+	TAMPER(workdir, delivery, deliver_twice_cb);
+	out = expect_check_fails(t, workdir, "codes-unique");
+	cr_assert_not_null(strstr(out, "also delivered to order-"), "%s", out);
+	free(out);
+	th_end(t);
+}
+
+Test(shop, checker_fails_sold_issued_paid_when_a_cancelled_order_is_paid)
+{
+	th_env *t = th_begin();
+	char workdir[PATH_MAX];
+	char *out;
+
+	sale(t, "60", "20", "16", workdir, sizeof(workdir));
+	TAMPER(workdir, order, pay_cancelled_cb);
+	out = expect_check_fails(t, workdir, "sold-issued-paid");
+	cr_assert_not_null(strstr(out, "FAIL  paid-orders-complete"), "%s",
+	                   out);
+	free(out);
+	th_end(t);
+}
