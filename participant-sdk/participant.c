@@ -599,8 +599,11 @@ static void stop_workers(dtx_participant *part)
 
 /*
  * teardown undoes dtx_participant_start, from any point it reached:
- * 1. close the socket: pending receives end with ECLOSED, new sends fail;
- * 2. stop the workers: running handlers finish, queued calls stay queued;
+ * 1. stop the workers: running handlers finish and hand their reply to
+ *    nng; queued calls stay queued. This must come before the socket
+ *    closes: nng 1.5.2 can touch a freed context if nng_ctx_send runs on a
+ *    socket that is being closed (seen as a pthread_mutex_lock panic);
+ * 2. close the socket: pending receives and sends end with ECLOSED;
  * 3. stop every aio: waits until no callback of ours is running;
  * 4. free the calls still queued, then the pool.
  */
@@ -608,10 +611,10 @@ static void teardown(dtx_participant *part)
 {
 	unsigned i;
 
+	stop_workers(part);
 	if (part->sock_open)
 		nng_close(part->sock);
 	part->sock_open = false;
-	stop_workers(part);
 	for (i = 0; i < part->nitems; i++)
 		nng_aio_stop(part->items[i].aio);
 	for (i = 0; i < part->nitems; i++) {
