@@ -20,15 +20,21 @@
  * cancel racing on two threads are serialised by LMDB's writer lock, and
  * each sees whatever the other committed):
  *
- *   op            state of the store              does answer any           a
- * record of (gid, branch, op)   replay it               its status action/try
- * compensate/cancel recorded      record FAIL (late)      FAIL action/try
- * otherwise                       run handler (nested)    OK/FAIL compensate/
- * action/try missing or FAIL      record OK, null flag    OK cancel action/try
- * OK                   run handler (nested)    OK confirm       try missing or
- * not OK           nothing                 RETRY confirm       try OK run
- * handler (nested)    OK
- *
+ */
+/* clang-format off */
+/*
+ *   op                 state of the store              does                 answers
+ *   -----------------  ------------------------------  -------------------  -------
+ *   any                record of (gid, branch, op)     replay it            its status
+ *   action / try       compensate/cancel recorded      record FAIL (late)   FAIL
+ *   action / try       otherwise                       run handler (nested) OK/FAIL
+ *   compensate/cancel  action/try missing or FAIL      record OK, null flag OK
+ *   compensate/cancel  action/try OK                   run handler (nested) OK
+ *   confirm            try missing or not OK           nothing              RETRY
+ *   confirm            try OK                          run handler (nested) OK
+ */
+/* clang-format on */
+/*
  * A handler runs in a transaction nested in the call's, so its writes can
  * be dropped alone: OK keeps them and records OK; FAIL drops them and
  * records FAIL (a refusal changes nothing, and a repeat refuses again);
@@ -50,6 +56,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fault.h"
 #include "sdk.h"
 
 #define REC_FORMAT    1u
@@ -337,8 +344,13 @@ static int serve_once(serve_ctx *s)
 		rv = decide(s); /* 3 */
 	if (rv == DTX_OK && s->txn.map_full)
 		rv = DTX_ELIMIT;
-	if (rv == DTX_OK && s->commit)
+	if (rv == DTX_OK && s->commit) {
 		rv = sdk_txn_commit(&s->txn); /* 4 */
+		/* If we crash here, the effect is durable and the reply never
+		 * left: the coordinator resends and the record answers. */
+		if (rv == DTX_OK)
+			DTX_FAULT("sdk.after_commit_before_reply");
+	}
 	sdk_txn_abort(&s->txn);
 	return rv;
 }

@@ -22,6 +22,17 @@
  * The line is written before the handler returns, hence before the
  * coordinator sees the answer.
  *
+ * With --data DIR the participant keeps a dtx_store in DIR (one table,
+ * "effects") and serves every call through the SDK's barrier: an OK
+ * handler writes "<gid>/<branch>/<op>" -> handler into "effects" in the
+ * call's transaction, and a repeated call is answered from the barrier's
+ * record without running the handler. Handlers journal only when they run,
+ * so the journal then lists each applied effect once. (The line is written
+ * before the local commit: if the process dies between the two, or the
+ * commit fails, the line stays and the call runs again later. The crash
+ * points of the tests sit after the commit.) Without --data every call
+ * runs the handler.
+ *
  * The ready file (--ready-file) holds the pid and a newline; it is written
  * through a rename once the participant listens. SIGTERM/SIGINT stop the
  * participant cleanly (exit 0); usage errors exit 64.
@@ -40,13 +51,15 @@
 
 #include <dtx/dtx.h>
 
-#define EXIT_USAGE 64
+#define EXIT_USAGE    64
+#define EFFECTS_TABLE "effects"
 
 typedef struct sample_opts {
 	const char *url;
 	const char *name;
 	const char *journal;
 	const char *ready_file;
+	const char *data_dir;
 	unsigned workers;
 	unsigned flaky;
 	unsigned delay_ms;
@@ -77,7 +90,8 @@ static const sample_handler handlers[] = {
 /* Shared, read-only once the participant starts. */
 typedef struct sample_ctx {
 	const sample_opts *opts;
-	int journal_fd; /* -1 without --journal */
+	int journal_fd;   /* -1 without --journal */
+	dtx_store *store; /* NULL without --data */
 	char done_result[DTX_HANDLER_MAX + 16];
 	char fail_message[DTX_HANDLER_MAX + 16];
 } sample_ctx;
@@ -100,8 +114,8 @@ static void usage(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nusage: dtx-sample-participant --url URL --name NAME "
-	                "[--journal FILE] [--ready-file PATH] [--workers N] "
-	                "[--flaky N] [--delay-ms N]\n");
+	                "[--journal FILE] [--ready-file PATH] [--data DIR] "
+	                "[--workers N] [--flaky N] [--delay-ms N]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -125,6 +139,7 @@ static void parse_args(int argc, char **argv, sample_opts *o)
 	        {"name", required_argument, NULL, 'n'},
 	        {"journal", required_argument, NULL, 'j'},
 	        {"ready-file", required_argument, NULL, 'r'},
+	        {"data", required_argument, NULL, 'D'},
 	        {"workers", required_argument, NULL, 'w'},
 	        {"flaky", required_argument, NULL, 'f'},
 	        {"delay-ms", required_argument, NULL, 'd'},
@@ -146,6 +161,9 @@ static void parse_args(int argc, char **argv, sample_opts *o)
 			break;
 		case 'r':
 			o->ready_file = optarg;
+			break;
+		case 'D':
+			o->data_dir = optarg;
 			break;
 		case 'w':
 			o->workers = parse_uint("--workers", optarg);
@@ -236,11 +254,35 @@ static dtx_status decide(const sample_binding *b, dtx_call *call)
 	return DTX_STATUS_FAIL;
 }
 
+/* record_effect writes the call's effect into the "effects" table of the
+ * call's transaction (only with --data). A failed write answers RETRY: the
+ * barrier then drops the transaction and the coordinator calls again. */
+static dtx_status record_effect(dtx_call *call)
+{
+	dtx_txn *txn = dtx_call_txn(call);
+	const char *handler = dtx_call_handler(call);
+	char key[DTX_GID_MAX + 32];
+	int n;
+
+	if (txn == NULL)
+		return DTX_STATUS_OK;
+	n = snprintf(key, sizeof(key), "%s/%u/%s", dtx_call_gid(call),
+	             (unsigned)dtx_call_branch(call),
+	             dtx_op_name(dtx_call_op(call)));
+	if (n < 0 || (size_t)n >= sizeof(key) ||
+	    dtx_txn_put(txn, EFFECTS_TABLE, key, (size_t)n, handler,
+	                strlen(handler)) != DTX_OK)
+		return DTX_STATUS_RETRY;
+	return DTX_STATUS_OK;
+}
+
 static dtx_status serve_cb(void *arg, dtx_call *call)
 {
 	const sample_binding *b = arg;
 	dtx_status st = decide(b, call);
 
+	if (st == DTX_STATUS_OK)
+		st = record_effect(call);
 	if (st == DTX_STATUS_OK && b->h->set_result)
 		(void)dtx_call_set_result(call, b->ctx->done_result,
 		                          strlen(b->ctx->done_result));
@@ -304,6 +346,26 @@ static int register_all(dtx_participant *part, sample_ctx *ctx,
 	return DTX_OK;
 }
 
+/* open_store opens the --data store with its one table. Returns 0 or -1
+ * (reported). */
+static int open_store(sample_ctx *ctx)
+{
+	static const char *const tables[] = {EFFECTS_TABLE};
+	dtx_store_opts sopts;
+	int err;
+
+	dtx_store_opts_init(&sopts);
+	sopts.tables = tables;
+	sopts.ntables = 1;
+	err = dtx_store_open(ctx->opts->data_dir, &sopts, &ctx->store);
+	if (err != DTX_OK) {
+		fprintf(stderr, "dtx-sample-participant: store %s: %s\n",
+		        ctx->opts->data_dir, dtx_strerror(err));
+		return -1;
+	}
+	return 0;
+}
+
 /* serve creates, starts and runs the participant until SIGTERM/SIGINT (the
  * signals are blocked in every thread and taken with sigwait). Returns the
  * process exit status. */
@@ -327,6 +389,12 @@ static int serve(sample_ctx *ctx, const sigset_t *stop)
 	}
 	if (register_all(part, ctx, bind) != DTX_OK)
 		goto out;
+	if (ctx->store != NULL &&
+	    (err = dtx_participant_set_store(part, ctx->store)) != DTX_OK) {
+		fprintf(stderr, "dtx-sample-participant: set store: %s\n",
+		        dtx_strerror(err));
+		goto out;
+	}
 	err = dtx_participant_start(part);
 	if (err != DTX_OK) {
 		fprintf(stderr, "dtx-sample-participant: listen on %s: %s\n",
@@ -375,7 +443,10 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	dtx_set_log_cb(log_cb, &o);
 
-	status = serve(&ctx, &stop);
+	status = EXIT_FAILURE;
+	if (o.data_dir == NULL || open_store(&ctx) == 0)
+		status = serve(&ctx, &stop);
+	dtx_store_close(ctx.store); /* after the participant: it retains it */
 	if (ctx.journal_fd >= 0)
 		close(ctx.journal_fd);
 	return status;

@@ -199,9 +199,35 @@ void th_url(th_env *t, const char *name, char *out, size_t outlen)
 
 /* ---- processes --------------------------------------------------------- */
 
+extern char **environ;
+
+/* child_env returns a copy of the test's environment without DTX_FAULT,
+ * plus env_kv if it is not NULL (freed by the caller; the strings are
+ * borrowed). Built before fork: the child may only call async-signal-safe
+ * functions, and setenv is not one. */
+static const char **child_env(const char *env_kv)
+{
+	static const char fault[] = "DTX_FAULT=";
+	const char **envp;
+	size_t n = 0, k = 0;
+
+	while (environ[n] != NULL)
+		n++;
+	envp = calloc(n + 2, sizeof(*envp));
+	cr_assert_not_null(envp, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], fault, sizeof(fault) - 1) != 0)
+			envp[k++] = environ[i];
+	if (env_kv != NULL)
+		envp[k++] = env_kv;
+	envp[k] = NULL;
+	return envp;
+}
+
 /* child_exec runs in the forked child: only async-signal-safe calls until
- * execv. */
-static void child_exec(pid_t parent, int out_fd, const char *const argv[])
+ * execve. */
+static void child_exec(pid_t parent, int out_fd, const char *const argv[],
+                       const char *const envp[])
 {
 	sigset_t none;
 	int null_fd;
@@ -218,18 +244,29 @@ static void child_exec(pid_t parent, int out_fd, const char *const argv[])
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
 	    dup2(out_fd, 2) < 0)
 		_exit(127);
-	/* execv's argv type predates const; it does not write to it. */
-	execv(argv[0], (char *const *)argv);
+	/* execve's argv and envp types predate const; it does not write to
+	 * them. */
+	execve(argv[0], (char *const *)argv, (char *const *)envp);
 	_exit(127);
 }
 
 th_proc *th_spawn(th_env *t, const char *name, const char *const argv[])
 {
+	return th_spawn_env(t, name, argv, NULL);
+}
+
+th_proc *th_spawn_env(th_env *t, const char *name, const char *const argv[],
+                      const char *env_kv)
+{
 	th_proc *p;
 	pid_t parent = getpid();
 	pid_t pid;
 	char out[PATH_MAX];
+	const char **envp;
 	int fd;
+
+	cr_assert(env_kv == NULL || strchr(env_kv, '=') != NULL,
+	          "'%s' is not NAME=VALUE", env_kv);
 
 	cr_assert_lt(t->nprocs, TH_PROCS_MAX, "too many processes");
 	p = &t->procs[t->nprocs];
@@ -239,11 +276,13 @@ th_proc *th_spawn(th_env *t, const char *name, const char *const argv[])
 	th_path(t, out, p->out_path, sizeof(p->out_path));
 	fd = open(p->out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	cr_assert(fd >= 0, "open %s: %s", p->out_path, strerror(errno));
+	envp = child_env(env_kv);
 	pid = fork();
 	cr_assert(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0)
-		child_exec(parent, fd, argv);
+		child_exec(parent, fd, argv, envp);
 	setpgid(pid, pid); /* also here: no race with a kill of the group */
+	free(envp);
 	close(fd);
 	p->pid = pid;
 	t->nprocs++;
@@ -334,12 +373,13 @@ bool th_wait_ready(th_proc *p, const char *path, int timeout_ms)
 /* start_ready spawns argv as name and waits for ready_path (removed first,
  * so a file left by an earlier run does not count). */
 static th_proc *start_ready(th_env *t, const char *name,
-                            const char *const argv[], const char *ready_path)
+                            const char *const argv[], const char *ready_path,
+                            const char *env_kv)
 {
 	th_proc *p;
 
 	unlink(ready_path);
-	p = th_spawn(t, name, argv);
+	p = th_spawn_env(t, name, argv, env_kv);
 	if (!th_wait_ready(p, ready_path, TH_WAIT_READY)) {
 		th_log_tail(t, name, TAIL_LINES);
 		cr_assert_fail("%s did not become ready within %d ms", name,
@@ -350,7 +390,9 @@ static th_proc *start_ready(th_env *t, const char *name,
 
 /* ---- dtxd and participants --------------------------------------------- */
 
-static th_proc *dtxd_spawn(th_env *t)
+/* dtxd_spawn starts dtxd with t's flags, env_kv (may be NULL) added to
+ * its environment, and waits for its ready file. */
+static th_proc *dtxd_spawn(th_env *t, const char *env_kv)
 {
 	char ready[PATH_MAX];
 	const char *argv[TH_DTXD_ARGS + 20];
@@ -373,40 +415,63 @@ static th_proc *dtxd_spawn(th_env *t)
 	for (size_t i = 0; i < t->ndtxd_args; i++)
 		argv[n++] = t->dtxd_args[i];
 	argv[n] = NULL;
-	t->dtxd = start_ready(t, "dtxd", argv, ready);
+	t->dtxd = start_ready(t, "dtxd", argv, ready, env_kv);
 	return t->dtxd;
 }
 
-th_proc *th_dtxd_start(th_env *t, ...)
+/* dtxd_start keeps the flags in ap for restarts and starts dtxd on a fresh
+ * address with env_kv (not kept). */
+static th_proc *dtxd_start(th_env *t, const char *env_kv, va_list ap)
 {
 	const char *arg;
-	va_list ap;
 
 	cr_assert(t->dtxd == NULL || !th_proc_is_alive(t->dtxd),
 	          "dtxd already runs");
-	va_start(ap, t);
 	while ((arg = va_arg(ap, const char *)) != NULL) {
 		cr_assert_lt(t->ndtxd_args, TH_DTXD_ARGS, "too many flags");
 		t->dtxd_args[t->ndtxd_args++] = xstrdup(arg);
 	}
-	va_end(ap);
 	if (mkdir(t->log_dir, 0755) != 0)
 		cr_assert_eq(errno, EEXIST, "mkdir %s: %s", t->log_dir,
 		             strerror(errno));
 	th_url(t, "dtxd", t->dtxd_url, sizeof(t->dtxd_url));
-	return dtxd_spawn(t);
+	return dtxd_spawn(t, env_kv);
+}
+
+th_proc *th_dtxd_start(th_env *t, ...)
+{
+	th_proc *p;
+	va_list ap;
+
+	va_start(ap, t);
+	p = dtxd_start(t, NULL, ap);
+	va_end(ap);
+	return p;
+}
+
+th_proc *th_dtxd_start_env(th_env *t, const char *env_kv, ...)
+{
+	th_proc *p;
+	va_list ap;
+
+	va_start(ap, env_kv);
+	p = dtxd_start(t, env_kv, ap);
+	va_end(ap);
+	return p;
 }
 
 th_proc *th_dtxd_restart(th_env *t)
 {
 	cr_assert_not_null(t->dtxd, "dtxd was never started");
 	th_proc_crash(t->dtxd);
-	return dtxd_spawn(t);
+	return dtxd_spawn(t, NULL);
 }
 
-/* participant_spawn starts part (its name and url set) with the extra flags
- * in ap and waits for its ready file. */
-static th_proc *participant_spawn(th_env *t, th_participant *part, va_list ap)
+/* participant_spawn starts part (its name and url set) with env_kv (may be
+ * NULL) added to its environment and the extra flags in ap, and waits for
+ * its ready file. */
+static th_proc *participant_spawn(th_env *t, th_participant *part,
+                                  const char *env_kv, va_list ap)
 {
 	char ready[PATH_MAX], file[TH_NAME_MAX + 8];
 	const char *argv[48];
@@ -427,24 +492,47 @@ static th_proc *participant_spawn(th_env *t, th_participant *part, va_list ap)
 	while ((arg = va_arg(ap, const char *)) != NULL && n < 47)
 		argv[n++] = arg;
 	argv[n] = NULL;
-	part->proc = start_ready(t, part->name, argv, ready);
+	part->proc = start_ready(t, part->name, argv, ready, env_kv);
 	return part->proc;
 }
 
-th_proc *th_participant_start(th_env *t, const char *name, ...)
+/* participant_start adds the participant called name on a fresh address
+ * and starts it (see participant_spawn). */
+static th_proc *participant_start(th_env *t, const char *name,
+                                  const char *env_kv, va_list ap)
 {
 	th_participant *part;
 	th_proc *p;
-	va_list ap;
 
 	cr_assert_lt(t->nparts, TH_PARTS_MAX, "too many participants");
 	part = &t->parts[t->nparts];
 	snprintf(part->name, sizeof(part->name), "%s", name);
 	th_url(t, name, part->url, sizeof(part->url));
-	va_start(ap, name);
-	p = participant_spawn(t, part, ap);
-	va_end(ap);
+	p = participant_spawn(t, part, env_kv, ap);
 	t->nparts++;
+	return p;
+}
+
+th_proc *th_participant_start(th_env *t, const char *name, ...)
+{
+	th_proc *p;
+	va_list ap;
+
+	va_start(ap, name);
+	p = participant_start(t, name, NULL, ap);
+	va_end(ap);
+	return p;
+}
+
+th_proc *th_participant_start_env(th_env *t, const char *name,
+                                  const char *env_kv, ...)
+{
+	th_proc *p;
+	va_list ap;
+
+	va_start(ap, env_kv);
+	p = participant_start(t, name, env_kv, ap);
+	va_end(ap);
 	return p;
 }
 
@@ -463,7 +551,7 @@ th_proc *th_participant_restart(th_env *t, const char *name, ...)
 		th_proc_wait(part->proc, TH_WAIT_READY);
 	}
 	va_start(ap, name);
-	p = participant_spawn(t, part, ap);
+	p = participant_spawn(t, part, NULL, ap);
 	va_end(ap);
 	return p;
 }
@@ -636,6 +724,26 @@ const char *th_journal_story(th_env *t, const char *gid)
 	}
 	free(lines);
 	return t->story;
+}
+
+bool th_log_contains(const th_env *t, const char *name, const char *text)
+{
+	char path[PATH_MAX], file[TH_NAME_MAX + 8];
+	char *buf = NULL;
+	size_t cap = 0;
+	bool found = false;
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s.out", name);
+	th_path(t, file, path, sizeof(path));
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	while (!found && getline(&buf, &cap, f) > 0)
+		found = strstr(buf, text) != NULL;
+	free(buf);
+	fclose(f);
+	return found;
 }
 
 void th_log_tail(const th_env *t, const char *name, int nlines)

@@ -128,8 +128,16 @@ const char *th_exe(const char *var);
 
 /* th_spawn starts argv[0] with argv (NULL-terminated, borrowed), stdin from
  * /dev/null, stdout and stderr appended to DIR/name.out. The child gets its
- * own process group and dies with the test (PR_SET_PDEATHSIG). */
+ * own process group and dies with the test (PR_SET_PDEATHSIG). It inherits
+ * the test's environment except DTX_FAULT: a crash point is armed only in
+ * the process a test names (th_spawn_env). */
 th_proc *th_spawn(th_env *t, const char *name, const char *const argv[]);
+
+/* th_spawn_env is th_spawn with env_kv ("NAME=VALUE", borrowed; NULL for
+ * none) added to the child's environment, e.g. "DTX_FAULT=log.after_commit".
+ */
+th_proc *th_spawn_env(th_env *t, const char *name, const char *const argv[],
+                      const char *env_kv);
 
 /* th_proc_wait waits up to timeout_ms for p to exit; returns true once it
  * has (p->status then holds the wait status). */
@@ -158,14 +166,28 @@ bool th_wait_ready(th_proc *p, const char *path, int timeout_ms);
  * for its ready file. */
 th_proc *th_dtxd_start(th_env *t, ...) __attribute__((sentinel));
 
+/* th_dtxd_start_env is th_dtxd_start with env_kv ("NAME=VALUE", borrowed;
+ * NULL for none) in dtxd's environment for this start only: restarts do
+ * not get it. For arming a crash point: "DTX_FAULT=log.after_commit:3". */
+th_proc *th_dtxd_start_env(th_env *t, const char *env_kv, ...)
+        __attribute__((sentinel));
+
 /* th_dtxd_restart kills dtxd with SIGKILL if it still runs, then starts it
- * again on the same address, log directory and flags. */
+ * again on the same address, log directory and flags (never with the
+ * environment given to th_dtxd_start_env). */
 th_proc *th_dtxd_restart(th_env *t);
 
 /* th_participant_start starts dtx-sample-participant --name name on a fresh
  * address, journaling to t->journal, with the extra flags given
  * (NULL-terminated), and waits for its ready file. */
 th_proc *th_participant_start(th_env *t, const char *name, ...)
+        __attribute__((sentinel));
+
+/* th_participant_start_env is th_participant_start with env_kv
+ * ("NAME=VALUE", borrowed; NULL for none) in the participant's environment
+ * for this start only: th_participant_restart does not give it again. */
+th_proc *th_participant_start_env(th_env *t, const char *name,
+                                  const char *env_kv, ...)
         __attribute__((sentinel));
 
 /* th_participant_restart kills the participant called name with SIGKILL if
@@ -206,6 +228,10 @@ size_t th_journal_read(th_env *t, th_jline **ret_lines);
  * "HANDLER:STATUS" words separated by spaces ("" if none), e.g.
  * "p1.do:ok p2.fail:fail p1.undo:ok". Valid until the next call or th_end. */
 const char *th_journal_story(th_env *t, const char *gid);
+
+/* th_log_contains returns true if a line of DIR/name.out (the output of
+ * the process called name, all its runs) contains text. */
+bool th_log_contains(const th_env *t, const char *name, const char *text);
 
 /* th_log_tail prints the last lines of DIR/name.out with cr_log_error. */
 void th_log_tail(const th_env *t, const char *name, int lines);
