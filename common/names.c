@@ -32,6 +32,9 @@ static const char *const tx_state_names[] = {
         [DTX_TX_COMPENSATING] = "compensating",
         [DTX_TX_COMMITTED] = "committed",
         [DTX_TX_COMPENSATED] = "compensated",
+        [DTX_TX_CONFIRMING] = "confirming",
+        [DTX_TX_CANCELLING] = "cancelling",
+        [DTX_TX_CANCELLED] = "cancelled",
 };
 
 static const char *const step_state_names[] = {
@@ -41,6 +44,12 @@ static const char *const step_state_names[] = {
         [DTX_STEP_FAILED] = "failed",
         [DTX_STEP_COMPENSATING] = "compensating",
         [DTX_STEP_COMPENSATED] = "compensated",
+        [DTX_STEP_TRYING] = "trying",
+        [DTX_STEP_TRIED] = "tried",
+        [DTX_STEP_CONFIRMING] = "confirming",
+        [DTX_STEP_CONFIRMED] = "confirmed",
+        [DTX_STEP_CANCELLING] = "cancelling",
+        [DTX_STEP_CANCELLED] = "cancelled",
 };
 
 static const char *const op_names[] = {
@@ -85,5 +94,6 @@ const char *dtx_op_name(int op)
 
 bool dtx_tx_state_is_final(int state)
 {
-	return state == DTX_TX_COMMITTED || state == DTX_TX_COMPENSATED;
+	return state == DTX_TX_COMMITTED || state == DTX_TX_COMPENSATED ||
+	       state == DTX_TX_CANCELLED;
 }

@@ -331,6 +331,95 @@ static int check_submit(struct vctx *v, const Dtx__V1__SubmitSaga *s,
 	return DTX_OK;
 }
 
+static int check_tcc_branch(struct vctx *v, const Dtx__V1__TccBranch *b,
+                            size_t i, const wire_limits *lim)
+{
+	char where[32];
+	int rv;
+
+	snprintf(where, sizeof(where), "branch %zu: ", i);
+	if (b == NULL)
+		return fail(v, DTX_EPROTO, "%sbranch is missing", where);
+	rv = check_url(v, where, b->participant_url);
+	if (rv == DTX_OK)
+		rv = check_handler(v, where, "try handler name", b->try_);
+	if (rv == DTX_OK)
+		rv = check_handler(v, where, "confirm handler name",
+		                   b->confirm);
+	if (rv == DTX_OK)
+		rv = check_handler(v, where, "cancel handler name", b->cancel);
+	if (rv == DTX_OK)
+		rv = check_payload(v, where, b->has_payload, &b->payload,
+		                   lim->max_payload);
+	return rv;
+}
+
+static int check_submit_tcc(struct vctx *v, const Dtx__V1__SubmitTcc *s,
+                            const wire_limits *lim)
+{
+	int rv;
+
+	if (s->gid != NULL && (rv = check_gid(v, s->gid)) != DTX_OK)
+		return rv;
+	if (s->n_branches == 0)
+		return fail(v, DTX_EINVAL, "TCC transaction has no branches");
+	if (s->n_branches > lim->max_steps)
+		return fail(v, DTX_ETOOBIG,
+		            "TCC transaction has %zu branches (max %u)",
+		            s->n_branches, (unsigned)lim->max_steps);
+	for (size_t i = 0; i < s->n_branches; i++) {
+		rv = check_tcc_branch(v, s->branches[i], i, lim);
+		if (rv != DTX_OK)
+			return rv;
+	}
+	return DTX_OK;
+}
+
+static int check_register(struct vctx *v, const Dtx__V1__RegisterBranch *r,
+                          const wire_limits *lim)
+{
+	int rv = check_gid(v, r->gid);
+
+	if (rv == DTX_OK)
+		rv = need(v, r->has_branch, "branch");
+	if (rv == DTX_OK && r->branch >= lim->max_steps)
+		rv = fail(v, DTX_ETOOBIG,
+		          "branch %u is past the limit (max %u)",
+		          (unsigned)r->branch, (unsigned)lim->max_steps);
+	if (rv == DTX_OK)
+		rv = check_tcc_branch(v, r->spec, r->branch, lim);
+	return rv;
+}
+
+static int check_finish(struct vctx *v, const Dtx__V1__Finish *f)
+{
+	int rv = check_gid(v, f->gid);
+
+	if (rv == DTX_OK)
+		rv = need(v, f->has_commit, "commit");
+	if (rv == DTX_OK && f->commit)
+		rv = need(v, f->has_branches, "branches");
+	if (rv == DTX_OK)
+		rv = check_text(v, "reason", f->reason, WIRE_MESSAGE_MAX);
+	return rv;
+}
+
+static int check_final_query(struct vctx *v, const Dtx__V1__FinalQuery *q)
+{
+	int rv;
+
+	if (q->n_gids == 0)
+		return fail(v, DTX_EINVAL, "final query has no gids");
+	if (q->n_gids > WIRE_FINAL_QUERY_MAX)
+		return fail(v, DTX_ETOOBIG, "final query has %zu gids (max %d)",
+		            q->n_gids, WIRE_FINAL_QUERY_MAX);
+	for (size_t i = 0; i < q->n_gids; i++) {
+		if ((rv = check_gid(v, q->gids[i])) != DTX_OK)
+			return rv;
+	}
+	return DTX_OK;
+}
+
 static int check_client_request(struct vctx *v, const void *msg,
                                 const wire_limits *lim)
 {
@@ -341,13 +430,21 @@ static int check_client_request(struct vctx *v, const void *msg,
 		return rv;
 	switch (m->body_case) {
 	case DTX__V1__CLIENT_REQUEST__BODY_SUBMIT:
-		if (m->submit != NULL)
-			return check_submit(v, m->submit, lim);
-		break;
+		return check_submit(v, m->submit, lim);
 	case DTX__V1__CLIENT_REQUEST__BODY_QUERY:
-		if (m->query != NULL)
-			return check_gid(v, m->query->gid);
-		break;
+		return check_gid(v, m->query->gid);
+	case DTX__V1__CLIENT_REQUEST__BODY_SUBMIT_TCC:
+		return check_submit_tcc(v, m->submit_tcc, lim);
+	case DTX__V1__CLIENT_REQUEST__BODY_BEGIN_TCC:
+		if (m->begin_tcc->gid == NULL)
+			return DTX_OK;
+		return check_gid(v, m->begin_tcc->gid);
+	case DTX__V1__CLIENT_REQUEST__BODY_REGISTER:
+		return check_register(v, m->register_, lim);
+	case DTX__V1__CLIENT_REQUEST__BODY_FINISH:
+		return check_finish(v, m->finish);
+	case DTX__V1__CLIENT_REQUEST__BODY_FINAL_QUERY:
+		return check_final_query(v, m->final_query);
 	default:
 		break;
 	}
@@ -360,7 +457,7 @@ static int check_step_info(struct vctx *v, const Dtx__V1__StepInfo *st)
 {
 	int rv = check_enum(v, "step state", st->has_state, (int)st->state,
 	                    DTX__V1__STEP_STATE__STEP_PENDING,
-	                    DTX__V1__STEP_STATE__STEP_COMPENSATED);
+	                    DTX__V1__STEP_STATE__STEP_CANCELLED);
 
 	if (rv == DTX_OK)
 		rv = check_text(v, "step last_error", st->last_error, 0);
@@ -368,6 +465,8 @@ static int check_step_info(struct vctx *v, const Dtx__V1__StepInfo *st)
 		rv = check_text(v, "step action", st->action, 0);
 	if (rv == DTX_OK)
 		rv = check_text(v, "step compensate", st->compensate, 0);
+	if (rv == DTX_OK)
+		rv = check_text(v, "step confirm", st->confirm, 0);
 	if (rv == DTX_OK)
 		rv = check_text(v, "step participant_url", st->participant_url,
 		                0);
@@ -386,7 +485,7 @@ static int check_tx_info(struct vctx *v, const Dtx__V1__TxInfo *tx)
 		return rv;
 	if ((rv = check_enum(v, "tx state", tx->has_state, (int)tx->state,
 	                     DTX__V1__TX_STATE__TX_RUNNING,
-	                     DTX__V1__TX_STATE__TX_COMPENSATED)) != DTX_OK)
+	                     DTX__V1__TX_STATE__TX_CANCELLED)) != DTX_OK)
 		return rv;
 	if ((rv = check_text(v, "tx reason", tx->reason, 0)) != DTX_OK)
 		return rv;
@@ -413,6 +512,15 @@ static int check_client_reply(struct vctx *v, const void *msg,
 		return rv;
 	if ((rv = check_text(v, "reply message", m->message, 0)) != DTX_OK)
 		return rv;
+	for (size_t i = 0; i < m->n_finals; i++) {
+		const Dtx__V1__FinalGid *f = m->finals[i];
+		if ((rv = check_gid(v, f->gid)) != DTX_OK ||
+		    (rv = check_enum(
+		             v, "final state", f->has_state, (int)f->state,
+		             DTX__V1__TX_STATE__TX_RUNNING,
+		             DTX__V1__TX_STATE__TX_CANCELLED)) != DTX_OK)
+			return rv;
+	}
 	return m->tx != NULL ? check_tx_info(v, m->tx) : DTX_OK;
 }
 
@@ -475,7 +583,7 @@ static int check_log_tx(struct vctx *v, const void *msg, const wire_limits *lim)
 	                     DTX__V1__MODE__MODE_TCC)) != DTX_OK)
 		return rv;
 	if ((rv = check_enum(v, "state", m->has_state, (int)m->state, 0,
-	                     DTX__V1__TX_STATE__TX_COMPENSATED)) != DTX_OK)
+	                     DTX__V1__TX_STATE__TX_CANCELLED)) != DTX_OK)
 		return rv;
 	if ((rv = check_text(v, "gid", m->gid, 0)) != DTX_OK)
 		return rv;
@@ -487,7 +595,7 @@ static int check_log_step(struct vctx *v, const void *msg,
 {
 	const Dtx__V1__LogStep *m = msg;
 	int rv = check_enum(v, "state", m->has_state, (int)m->state, 0,
-	                    DTX__V1__STEP_STATE__STEP_COMPENSATED);
+	                    DTX__V1__STEP_STATE__STEP_CANCELLED);
 
 	(void)lim;
 	if (rv == DTX_OK)
@@ -496,6 +604,8 @@ static int check_log_step(struct vctx *v, const void *msg,
 		rv = check_text(v, "action", m->action, 0);
 	if (rv == DTX_OK)
 		rv = check_text(v, "compensate", m->compensate, 0);
+	if (rv == DTX_OK)
+		rv = check_text(v, "confirm", m->confirm, 0);
 	if (rv == DTX_OK)
 		rv = check_text(v, "last_error", m->last_error, 0);
 	return rv;
@@ -509,11 +619,11 @@ static int check_log_event(struct vctx *v, const void *msg,
 
 	(void)lim;
 	if ((rv = check_enum(v, "tx_state", m->has_tx_state, (int)m->tx_state,
-	                     0, DTX__V1__TX_STATE__TX_COMPENSATED)) != DTX_OK)
+	                     0, DTX__V1__TX_STATE__TX_CANCELLED)) != DTX_OK)
 		return rv;
 	if ((rv = check_enum(v, "step_state", m->has_step_state,
 	                     (int)m->step_state, 0,
-	                     DTX__V1__STEP_STATE__STEP_COMPENSATED)) != DTX_OK)
+	                     DTX__V1__STEP_STATE__STEP_CANCELLED)) != DTX_OK)
 		return rv;
 	return check_text(v, "detail", m->detail, 0);
 }

@@ -29,6 +29,7 @@ typedef struct wire_limits {
 #define WIRE_MAX_STEPS_DEFAULT   64
 #define WIRE_MAX_PAYLOAD_DEFAULT (256u * 1024u)
 #define WIRE_MESSAGE_MAX         1024 /* bytes of a reply message / last_error */
+#define WIRE_FINAL_QUERY_MAX     256  /* gids in one FinalQuery */
 
 /* wire_name_is_valid returns true if s is 1..max bytes of [A-Za-z0-9._:-].
  * Used for gids and handler names. s may be NULL (false). */

@@ -35,6 +35,7 @@ void dc_config_defaults(dc_config *cfg)
 	cfg->max_wait_ms = 600000;
 	cfg->stuck_after_attempts = 10;
 	cfg->stuck_after_ms = 300000;
+	cfg->tcc_deadline_ms = 60000;
 }
 
 static const char usage[] =
@@ -63,6 +64,10 @@ static const char usage[] =
         "  --max-calls N            branch calls outstanding (65536)\n"
         "  --max-peers N            distinct participant URLs (1024)\n"
         "  --map-size-mb N          initial log map size (256)\n"
+        "  --map-size-max-mb N      the map grows up to this (65536)\n"
+        "  --tcc-deadline-ms MS     a TCC transaction not committed within\n"
+        "                           this is cancelled, unless it asks for\n"
+        "                           its own deadline (60000)\n"
         "  --stuck-after-attempts N flag a transaction needs-operator when a\n"
         "                           call was retried more often (10)\n"
         "  --stuck-after-ms MS      ... or when it is older than this while\n"
@@ -90,6 +95,8 @@ enum {
 	OPT_MAP_SIZE,
 	OPT_STUCK_ATTEMPTS,
 	OPT_STUCK_MS,
+	OPT_MAP_SIZE_MAX,
+	OPT_TCC_DEADLINE,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
@@ -115,6 +122,8 @@ static const struct option options[] = {
         {"map-size-mb", required_argument, NULL, OPT_MAP_SIZE},
         {"stuck-after-attempts", required_argument, NULL, OPT_STUCK_ATTEMPTS},
         {"stuck-after-ms", required_argument, NULL, OPT_STUCK_MS},
+        {"map-size-max-mb", required_argument, NULL, OPT_MAP_SIZE_MAX},
+        {"tcc-deadline-ms", required_argument, NULL, OPT_TCC_DEADLINE},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -178,6 +187,8 @@ static const num_opt num_opts[] = {
         {OPT_MAP_SIZE, "map-size-mb", 1, 1u << 20},
         {OPT_STUCK_ATTEMPTS, "stuck-after-attempts", 1, 1000000},
         {OPT_STUCK_MS, "stuck-after-ms", 1, 86400000u * 30u},
+        {OPT_MAP_SIZE_MAX, "map-size-max-mb", 1, 1u << 24},
+        {OPT_TCC_DEADLINE, "tcc-deadline-ms", 1, 86400000u * 30u},
 };
 
 static void store_num(dc_config *cfg, int id, uint64_t v)
@@ -230,6 +241,12 @@ static void store_num(dc_config *cfg, int id, uint64_t v)
 		break;
 	case OPT_MAP_SIZE:
 		cfg->map_size = (size_t)v << 20;
+		break;
+	case OPT_MAP_SIZE_MAX:
+		cfg->map_size_max = (size_t)v << 20;
+		break;
+	case OPT_TCC_DEADLINE:
+		cfg->tcc_deadline_ms = (uint32_t)v;
 		break;
 	default:
 		break;

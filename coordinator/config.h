@@ -39,6 +39,7 @@ typedef struct dc_config {
 	uint32_t max_wait_ms;          /* longest a client may ask to wait */
 	uint32_t stuck_after_attempts; /* flag needs-operator past this */
 	uint32_t stuck_after_ms;       /* ... or when a tx is older */
+	uint32_t tcc_deadline_ms;      /* TCC deadline unless the tx sets one */
 } dc_config;
 
 /* dc_config_defaults fills cfg with the defaults (no log dir). */

@@ -55,7 +55,7 @@
 #include "log.h"
 #include "mailbox.h"
 #include "rpc.h"
-#include "saga.h"
+#include "machine.h"
 #include "server.h"
 #include "timerq.h"
 #include "tx.h"
@@ -73,6 +73,7 @@ typedef enum fx_kind {
 	FX_RETRY_LATER = 2, /* arm the backoff timer of (step, op) */
 	FX_FINISHED = 3,    /* the final state is durable: answer waiters */
 	FX_REPLY = 4,       /* answer one client request */
+	FX_CALL_ALL = 5,    /* send op to every step in flight for it */
 } fx_kind;
 
 typedef struct fx {
@@ -95,6 +96,18 @@ typedef struct flight {
 	dc_engine *e;
 } flight;
 
+/* The runtime side of one step (saga) or branch (TCC): its call and its
+ * backoff. A saga has one in use at a time, a TCC transaction one per
+ * branch. */
+typedef struct lstep {
+	live *lv;             /* the transaction it belongs to */
+	uint32_t index;       /* step number */
+	uint64_t token;       /* the call whose answer counts; 0 = none */
+	dtx_op call_op;       /* what that call is */
+	dc_timer retry_timer; /* backoff (or a wait for an rpc slot) */
+	dtx_op retry_op;
+} lstep;
+
 /* A transaction the engine holds in memory: every non-final one, and a
  * final one until its last effects ran. */
 struct live {
@@ -105,14 +118,10 @@ struct live {
 	uint64_t dirty_steps; /* which step records changed */
 	uint64_t pending_gen; /* flight holding its newest change; 0 = none */
 	uint32_t pins;        /* queued effects that point here */
-	uint64_t call_token;  /* the call whose answer counts; 0 = none */
 	uint32_t calls_out;   /* calls sent, not completed yet (owner = us) */
-	uint32_t call_step;   /* what the counted call is */
-	dtx_op call_op;
-	dc_timer retry_timer; /* backoff (or a wait for an rpc slot) */
-	uint32_t retry_step;
-	dtx_op retry_op;
-	dc_timer deadline_timer; /* the saga's own deadline */
+	lstep *rt;            /* one per step (rtcap allocated), owned */
+	uint32_t rtcap;
+	dc_timer deadline_timer; /* the transaction's own deadline */
 	dc_request *waiters;     /* clients waiting for the final state */
 };
 
@@ -147,7 +156,7 @@ struct dc_engine {
 	uint64_t next_token;
 	uint64_t rnd;
 
-	dc_saga_policy policy;
+	dc_policy policy;
 	dc_backoff backoff;
 	wire_limits limits;
 	dc_recovery recovery;
@@ -236,6 +245,42 @@ static int table_grow(dc_engine *e)
 	return DTX_OK;
 }
 
+/* rt_reserve makes room for n steps in lv->rt. The array may move, so no
+ * step may have a queued retry timer (asserted): only an initiator-driven
+ * TCC transaction grows, while it is RUNNING and the coordinator calls
+ * none of its branches. */
+static int rt_reserve(live *lv, uint32_t n)
+{
+	uint32_t cap = lv->rtcap ? lv->rtcap : 1;
+	lstep *rt;
+
+	if (n <= lv->rtcap)
+		return DTX_OK;
+	while (cap < n)
+		cap *= 2;
+	for (uint32_t i = 0; i < lv->rtcap; i++)
+		assert(!dc_timer_is_queued(&lv->rt[i].retry_timer));
+	if ((rt = realloc(lv->rt, cap * sizeof(*rt))) == NULL)
+		return DTX_ENOMEM;
+	memset(rt + lv->rtcap, 0, (cap - lv->rtcap) * sizeof(*rt));
+	for (uint32_t i = 0; i < cap; i++) {
+		rt[i].lv = lv;
+		rt[i].index = i;
+		if (i >= lv->rtcap)
+			dc_timer_init(&rt[i].retry_timer);
+	}
+	lv->rt = rt;
+	lv->rtcap = cap;
+	return DTX_OK;
+}
+
+static void live_free(live *lv)
+{
+	dc_tx_destroy(lv->tx);
+	free(lv->rt);
+	free(lv);
+}
+
 /* live_add takes tx (transferred on success). */
 static int live_add(dc_engine *e, dc_tx *tx, live **ret_lv)
 {
@@ -246,8 +291,11 @@ static int live_add(dc_engine *e, dc_tx *tx, live **ret_lv)
 		return DTX_ENOMEM;
 	if ((lv = calloc(1, sizeof(*lv))) == NULL)
 		return DTX_ENOMEM;
+	if (rt_reserve(lv, tx->nsteps) != DTX_OK) {
+		free(lv);
+		return DTX_ENOMEM;
+	}
 	lv->tx = tx;
-	dc_timer_init(&lv->retry_timer);
 	dc_timer_init(&lv->deadline_timer);
 	h = gid_hash(tx->gid, e->nbuckets);
 	lv->hnext = e->buckets[h];
@@ -274,14 +322,14 @@ static void live_maybe_free(dc_engine *e, live *lv)
 	if (!dc_tx_is_final(lv->tx))
 		return;
 	/* A final transaction has nothing left to retry or time out. */
-	dc_timerq_remove(&e->retry_q, &lv->retry_timer);
+	for (uint32_t i = 0; i < lv->rtcap; i++)
+		dc_timerq_remove(&e->retry_q, &lv->rt[i].retry_timer);
 	dc_timerq_remove(&e->deadline_q, &lv->deadline_timer);
 	if (lv->pins > 0 || lv->calls_out > 0 || lv->waiters != NULL ||
 	    lv->pending_gen != 0 || lv->dirty)
 		return;
 	live_unlink(e, lv);
-	dc_tx_destroy(lv->tx);
-	free(lv);
+	live_free(lv);
 }
 
 /* ---- flights: group commit and effects ------------------------------ */
@@ -496,6 +544,7 @@ static void fill_step_info(const dc_step *st, uint32_t i, Dtx__V1__StepInfo *si)
 	si->last_error = st->last_error;
 	si->action = st->action;
 	si->compensate = st->compensate;
+	si->confirm = st->confirm;
 	si->participant_url = st->url;
 	if (st->result != NULL) {
 		si->has_result = 1;
@@ -607,12 +656,7 @@ static void answer_waiters(dc_engine *e, live *lv)
 
 /* ---- driving the state machine -------------------------------------- */
 
-static const char *op_word(dtx_op op)
-{
-	return op == DTX_OP_ACTION ? "action" : "compensate";
-}
-
-static void record_changes(dc_engine *e, live *lv, const dc_saga_out *out,
+static void record_changes(dc_engine *e, live *lv, const dc_out *out,
                            const char *what)
 {
 	for (uint32_t i = 0; i < lv->tx->nsteps; i++) {
@@ -621,51 +665,64 @@ static void record_changes(dc_engine *e, live *lv, const dc_saga_out *out,
 			add_event(e, lv, (int32_t)i, what);
 	}
 	if (dc_tx_is_final(lv->tx))
-		add_event(e, lv, -1,
-		          lv->tx->state == DC_TX_COMMITTED ? "committed"
-		                                           : "compensated");
+		add_event(e, lv, -1, dtx_tx_state_name((int)lv->tx->state));
 }
 
-/* apply runs the saga machine on ev and turns its output into log writes
- * and deferred effects. */
-static void apply(dc_engine *e, live *lv, const dc_saga_event *ev,
-                  const char *what)
+static fx_kind fx_of_act(dc_act_kind kind)
 {
-	dc_saga_out out;
+	switch (kind) {
+	case DC_ACT_CALL:
+		return FX_CALL;
+	case DC_ACT_RETRY_LATER:
+		return FX_RETRY_LATER;
+	case DC_ACT_CALL_ALL:
+		return FX_CALL_ALL;
+	default:
+		return FX_FINISHED;
+	}
+}
 
-	dc_saga_apply(lv->tx, &e->policy, ev, &out);
+/* apply runs the transaction's state machine on ev and turns its output
+ * into log writes and deferred effects. Returns false if ev was ignored. */
+static bool apply(dc_engine *e, live *lv, const dc_event *ev, const char *what)
+{
+	dc_out out;
+
+	dc_machine_apply(lv->tx, &e->policy, ev, &out);
 	if (out.ignored)
-		return;
+		return false;
 	if (out.changed) {
 		mark_dirty(e, lv, out.dirty_steps);
 		record_changes(e, lv, &out, what);
 	}
 	for (uint32_t i = 0; i < out.nacts; i++) {
-		const dc_saga_act *a = &out.acts[i];
-		fx x = {.lv = lv, .step = a->step, .op = a->op};
-		x.kind = a->kind == DC_SAGA_ACT_CALL          ? FX_CALL
-		         : a->kind == DC_SAGA_ACT_RETRY_LATER ? FX_RETRY_LATER
-		                                              : FX_FINISHED;
+		const dc_act *a = &out.acts[i];
+		fx x = {.kind = fx_of_act(a->kind),
+		        .lv = lv,
+		        .step = a->step,
+		        .op = a->op};
 		defer_fx(e, &x);
 	}
+	return true;
 }
 
-static void schedule_retry(dc_engine *e, live *lv, uint32_t step, dtx_op op,
+static void schedule_retry(dc_engine *e, lstep *ls, dtx_op op,
                            uint32_t delay_ms)
 {
-	lv->retry_step = step;
-	lv->retry_op = op;
-	if (dc_timerq_add(&e->retry_q, &lv->retry_timer,
+	ls->retry_op = op;
+	if (dc_timerq_add(&e->retry_q, &ls->retry_timer,
 	                  uv_now(e->loop) + delay_ms) != DTX_OK)
 		die_oom("retry timer");
 	arm_timer(e);
 }
 
-static void give_up_call(dc_engine *e, live *lv, const char *why);
+static void give_up_call(dc_engine *e, live *lv, uint32_t step, dtx_op op,
+                         const char *why);
 
 static void send_call(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 {
 	const dc_step *st = &lv->tx->steps[step];
+	lstep *ls = &lv->rt[step];
 	Dtx__V1__BranchCall msg = DTX__V1__BRANCH_CALL__INIT;
 	uint32_t timeout =
 	        st->timeout_ms ? st->timeout_ms : e->cfg.call_timeout_ms;
@@ -676,42 +733,43 @@ static void send_call(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 	msg.gid = lv->tx->gid;
 	msg.branch = step;
 	msg.op = (Dtx__V1__Op)op;
-	msg.handler = op == DTX_OP_ACTION ? st->action : st->compensate;
+	msg.handler = (char *)dc_step_handler(st, op);
 	msg.has_payload = 1;
 	msg.payload.data = st->payload;
 	msg.payload.len = st->payload_len;
 	msg.attempt = st->attempts ? st->attempts : 1;
-	lv->call_token = ++e->next_token;
-	lv->call_step = step;
-	lv->call_op = op;
-	rv = dc_rpc_call(e->rpc, st->url, &msg, timeout, lv, lv->call_token);
+	/* A newer call of this step replaces any backoff still queued. */
+	dc_timerq_remove(&e->retry_q, &ls->retry_timer);
+	ls->token = ++e->next_token;
+	ls->call_op = op;
+	rv = dc_rpc_call(e->rpc, st->url, &msg, timeout, lv, ls->token);
 	if (rv == DTX_OK) {
 		lv->calls_out++;
 		return;
 	}
-	lv->call_token = 0;
+	ls->token = 0;
 	if (rv == DTX_ELIMIT || rv == DTX_ENOMEM) {
 		/* No room to send now: not the participant's fault, so no
 		 * attempt is counted. Try again shortly. */
-		schedule_retry(e, lv, step, op, CALL_SLOT_WAIT_MS);
+		schedule_retry(e, ls, op, CALL_SLOT_WAIT_MS);
 		return;
 	}
-	give_up_call(e, lv, dtx_strerror(rv));
+	give_up_call(e, lv, step, op, dtx_strerror(rv));
 }
 
 /* give_up_call treats a call that could not even be sent (e.g. a URL nng
  * refuses) as an unreachable participant: it counts as a failed attempt. */
-static void give_up_call(dc_engine *e, live *lv, const char *why)
+static void give_up_call(dc_engine *e, live *lv, uint32_t step, dtx_op op,
+                         const char *why)
 {
-	dc_saga_event ev = {.kind = DC_SAGA_EV_REPLY,
-	                    .step = lv->call_step,
-	                    .op = lv->call_op,
-	                    .outcome = DC_OUT_UNREACHABLE};
+	dc_event ev = {.kind = DC_EV_REPLY,
+	               .step = step,
+	               .op = op,
+	               .outcome = DC_OUT_UNREACHABLE};
 	char what[200];
 
-	dc_tx_set_str(&lv->tx->steps[lv->call_step].last_error, why);
-	snprintf(what, sizeof(what), "%s not sent: %s", op_word(lv->call_op),
-	         why);
+	dc_tx_set_str(&lv->tx->steps[step].last_error, why);
+	snprintf(what, sizeof(what), "%s not sent: %s", dtx_op_name(op), why);
 	apply(e, lv, &ev, what);
 }
 
@@ -732,8 +790,7 @@ static void check_stuck(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 	    age <= (int64_t)e->cfg.stuck_after_ms)
 		return;
 	snprintf(why, sizeof(why), "step %u %s %s: %u attempts, %lld s old: %s",
-	         step, op_word(op),
-	         op == DTX_OP_ACTION ? st->action : st->compensate,
+	         step, dtx_op_name(op), dc_step_handler(st, op),
 	         st->attempts - 1, (long long)(age / 1000),
 	         st->last_error ? st->last_error : "no answer");
 	tx->needs_operator = true;
@@ -755,23 +812,39 @@ static void heal(dc_engine *e, live *lv)
 	dc_diag(DTX_LOG_INFO, "%s healed", lv->tx->gid);
 }
 
+/* call_now sends (step, op) if it is still in flight: between the
+ * transition that asked for the call and its commit, a later one (a
+ * deadline, an abort) may have moved on. */
+static void call_now(dc_engine *e, live *lv, uint32_t step, dtx_op op)
+{
+	if (!dc_machine_op_inflight(lv->tx, step, op))
+		return;
+	/* If we crash here, the transition is durable and the call was
+	 * never sent: recovery sends it (attempt + 1). */
+	DTX_FAULT("dtxd.after_commit_before_call");
+	if (op == DTX_OP_COMPENSATE || op == DTX_OP_CANCEL)
+		DTX_FAULT("dtxd.mid_compensation");
+	send_call(e, lv, step, op);
+}
+
 static void run_fx(dc_engine *e, const fx *x)
 {
 	live *lv = x->lv;
 
 	switch (x->kind) {
 	case FX_CALL:
-		/* If we crash here, the transition is durable and the call was
-		 * never sent: recovery sends it (attempt + 1). */
-		DTX_FAULT("dtxd.after_commit_before_call");
-		if (x->op == DTX_OP_COMPENSATE)
-			DTX_FAULT("dtxd.mid_compensation");
-		send_call(e, lv, x->step, x->op);
+		call_now(e, lv, x->step, x->op);
+		break;
+	case FX_CALL_ALL:
+		for (uint32_t i = 0; i < lv->tx->nsteps; i++)
+			call_now(e, lv, i, x->op);
 		break;
 	case FX_RETRY_LATER: {
 		uint32_t failed = lv->tx->steps[x->step].attempts - 1;
+		if (!dc_machine_op_inflight(lv->tx, x->step, x->op))
+			break;
 		check_stuck(e, lv, x->step, x->op);
-		schedule_retry(e, lv, x->step, x->op,
+		schedule_retry(e, &lv->rt[x->step], x->op,
 		               dc_backoff_delay_ms(&e->backoff, failed,
 		                                   next_random(e)));
 		break;
@@ -824,7 +897,7 @@ static void describe(const dc_call *call, dc_outcome out, dtx_op op, char *buf,
 	const char *msg =
 	        call->result == DTX_OK ? call->reply->message : call->error;
 
-	snprintf(buf, len, "%s %s%s%s", op_word(op), words[out],
+	snprintf(buf, len, "%s %s%s%s", dtx_op_name(op), words[out],
 	         msg && *msg ? ": " : "", msg ? msg : "");
 }
 
@@ -837,11 +910,9 @@ static void set_reason(live *lv, uint32_t step, const char *what)
 	dc_tx_set_str(&lv->tx->reason, reason);
 }
 
-static void record_answer(live *lv, const dc_call *call, dc_outcome out,
+static void record_answer(dc_step *st, const dc_call *call, dc_outcome out,
                           const char *what)
 {
-	dc_step *st = &lv->tx->steps[lv->call_step];
-
 	if (out == DC_OUT_OK) {
 		const ProtobufCBinaryData *r = &call->reply->result;
 		free(st->result);
@@ -857,44 +928,58 @@ static void record_answer(live *lv, const dc_call *call, dc_outcome out,
 	dc_tx_set_str(&st->last_error, what);
 }
 
+/* call_owner finds the step whose counted call this is, or NULL for an
+ * abandoned call (a newer call of the step replaced it). */
+static lstep *call_owner(live *lv, const dc_call *call)
+{
+	for (uint32_t i = 0; i < lv->tx->nsteps && i < lv->rtcap; i++) {
+		if (lv->rt[i].token == call->token)
+			return &lv->rt[i];
+	}
+	return NULL;
+}
+
 static void on_call_done(dc_engine *e, dc_call *call)
 {
 	live *lv = call->owner;
+	lstep *ls = call_owner(lv, call);
 	dc_outcome out;
-	dc_saga_event ev;
+	dc_event ev;
 	dc_tx_state before;
 	char what[300];
 
 	lv->calls_out--;
-	if (lv->call_token != call->token) {
-		/* An abandoned call (the deadline rolled the saga back while
-		 * it was out): its answer no longer counts. */
+	if (ls == NULL ||
+	    !dc_machine_op_inflight(lv->tx, ls->index, ls->call_op)) {
+		/* An abandoned or stale call (the deadline or an abort moved
+		 * the transaction on while it was out): it no longer counts. */
+		if (ls != NULL)
+			ls->token = 0;
 		dc_rpc_release(e->rpc, call);
 		live_maybe_free(e, lv);
 		return;
 	}
-	lv->call_token = 0;
+	ls->token = 0;
 	/* If we crash here, the participant applied the call but we never
 	 * logged its answer: recovery calls again and the participant's
 	 * barrier answers from its record. */
 	DTX_FAULT("dtxd.after_reply_before_log");
 	out = outcome_of(call);
-	describe(call, out, lv->call_op, what, sizeof(what));
-	ev = (dc_saga_event){.kind = DC_SAGA_EV_REPLY,
-	                     .step = lv->call_step,
-	                     .op = lv->call_op,
-	                     .outcome = out};
+	describe(call, out, ls->call_op, what, sizeof(what));
+	ev = (dc_event){.kind = DC_EV_REPLY,
+	                .step = ls->index,
+	                .op = ls->call_op,
+	                .outcome = out};
 	before = lv->tx->state;
 	if (out == DC_OUT_OK)
 		heal(e, lv);
-	record_answer(lv, call, out, what);
+	record_answer(&lv->tx->steps[ls->index], call, out, what);
 	dc_rpc_release(e->rpc, call);
 	apply(e, lv, &ev, what);
 	if (before == DC_TX_RUNNING && lv->tx->state != DC_TX_RUNNING &&
 	    lv->tx->failed_step >= 0)
 		set_reason(lv, (uint32_t)lv->tx->failed_step, what);
-	dc_diag(DTX_LOG_DEBUG, "%s step %u %s", lv->tx->gid, lv->call_step,
-	        what);
+	dc_diag(DTX_LOG_DEBUG, "%s step %u %s", lv->tx->gid, ls->index, what);
 	live_maybe_free(e, lv);
 }
 
@@ -907,10 +992,11 @@ static void on_timer(uv_timer_t *h)
 	dc_timer *t;
 
 	while ((t = dc_timerq_pop_due(&e->retry_q, now)) != NULL) {
-		live *lv = container_of(t, live, retry_timer);
-		dc_saga_event ev = {.kind = DC_SAGA_EV_RETRY_DUE,
-		                    .step = lv->retry_step,
-		                    .op = lv->retry_op};
+		lstep *ls = container_of(t, lstep, retry_timer);
+		live *lv = ls->lv;
+		dc_event ev = {.kind = DC_EV_RETRY_DUE,
+		               .step = ls->index,
+		               .op = ls->retry_op};
 		apply(e, lv, &ev, "retry due");
 		live_maybe_free(e, lv);
 	}
@@ -942,7 +1028,7 @@ static void arm_timer(dc_engine *e)
 	uv_timer_start(&e->timer, on_timer, due > now ? due - now : 0, 0);
 }
 
-/* arm_deadline queues lv's saga deadline on the monotonic clock. The wall
+/* arm_deadline queues lv's deadline on the monotonic clock. The wall
  * clock is read once, here (at submit or recovery): a later jump of the
  * wall clock neither fires nor delays it. */
 static void arm_deadline(dc_engine *e, live *lv)
@@ -957,25 +1043,42 @@ static void arm_deadline(dc_engine *e, live *lv)
 	arm_timer(e);
 }
 
+/* on_deadline rolls back a transaction still running at its deadline: a
+ * saga compensates from the step in flight, a TCC transaction cancels
+ * every branch (an unpaid reservation expires). */
 static void on_deadline(dc_engine *e, live *lv)
 {
-	dc_saga_event ev = {.kind = DC_SAGA_EV_DEADLINE};
-	uint32_t step = lv->call_step;
+	dc_event ev = {.kind = DC_EV_DEADLINE};
+	bool tcc = lv->tx->mode == DC_MODE_TCC;
 
 	if (lv->tx->state != DC_TX_RUNNING)
 		return;
-	/* The action in flight is abandoned: its answer will not count. */
-	lv->call_token = 0;
-	dc_timerq_remove(&e->retry_q, &lv->retry_timer);
-	apply(e, lv, &ev, "deadline passed: compensating");
-	if (lv->tx->failed_step >= 0) {
-		step = (uint32_t)lv->tx->failed_step;
-		set_reason(lv, step, "the saga's deadline passed");
-	}
+	if (!apply(e, lv, &ev,
+	           tcc ? "deadline passed: cancelling"
+	               : "deadline passed: compensating"))
+		return;
+	if (tcc)
+		dc_tx_set_str(&lv->tx->reason,
+		              "the deadline passed before the transaction was "
+		              "committed");
+	else if (lv->tx->failed_step >= 0)
+		set_reason(lv, (uint32_t)lv->tx->failed_step,
+		           "the saga's deadline passed");
 	live_maybe_free(e, lv);
 }
 
 /* ---- client requests -------------------------------------------------- */
+
+static int copy_payload(dc_step *st, bool has, const ProtobufCBinaryData *p)
+{
+	if (!has || p->len == 0)
+		return DTX_OK;
+	if ((st->payload = malloc(p->len)) == NULL)
+		return DTX_ENOMEM;
+	memcpy(st->payload, p->data, p->len);
+	st->payload_len = p->len;
+	return DTX_OK;
+}
 
 static int copy_step(dc_step *st, const Dtx__V1__SagaStep *in)
 {
@@ -985,18 +1088,46 @@ static int copy_step(dc_step *st, const Dtx__V1__SagaStep *in)
 	if (st->url == NULL || st->action == NULL || st->compensate == NULL)
 		return DTX_ENOMEM;
 	st->timeout_ms = in->has_timeout_ms ? in->timeout_ms : 0;
-	if (in->has_payload && in->payload.len > 0) {
-		st->payload = malloc(in->payload.len);
-		if (st->payload == NULL)
-			return DTX_ENOMEM;
-		memcpy(st->payload, in->payload.data, in->payload.len);
-		st->payload_len = in->payload.len;
-	}
-	return DTX_OK;
+	return copy_payload(st, in->has_payload, &in->payload);
 }
 
-static int build_tx(const char *gid, const Dtx__V1__SubmitSaga *s,
-                    dc_tx **ret_tx)
+/* copy_branch fills a TCC branch: Try in action, Cancel in compensate. */
+static int copy_branch(dc_step *st, const Dtx__V1__TccBranch *in)
+{
+	st->url = strdup(in->participant_url);
+	st->action = strdup(in->try_);
+	st->confirm = strdup(in->confirm);
+	st->compensate = strdup(in->cancel);
+	if (st->url == NULL || st->action == NULL || st->confirm == NULL ||
+	    st->compensate == NULL)
+		return DTX_ENOMEM;
+	st->timeout_ms = in->has_timeout_ms ? in->timeout_ms : 0;
+	return copy_payload(st, in->has_payload, &in->payload);
+}
+
+/* same_branch: st was registered from a spec equal to in. */
+static bool same_branch(const dc_step *st, const Dtx__V1__TccBranch *in)
+{
+	size_t plen = in->has_payload ? in->payload.len : 0;
+
+	return strcmp(st->url, in->participant_url) == 0 &&
+	       strcmp(st->action, in->try_) == 0 &&
+	       strcmp(st->confirm, in->confirm) == 0 &&
+	       strcmp(st->compensate, in->cancel) == 0 &&
+	       st->timeout_ms == (in->has_timeout_ms ? in->timeout_ms : 0) &&
+	       st->payload_len == plen &&
+	       (plen == 0 || memcmp(st->payload, in->payload.data, plen) == 0);
+}
+
+static void stamp_new(dc_tx *tx, uint32_t deadline_ms)
+{
+	tx->created_unix_ms = tx->updated_unix_ms = now_unix_ms();
+	if (deadline_ms > 0)
+		tx->deadline_unix_ms = tx->created_unix_ms + deadline_ms;
+}
+
+static int build_saga(const char *gid, const Dtx__V1__SubmitSaga *s,
+                      dc_tx **ret_tx)
 {
 	dc_tx *tx;
 	int rv = dc_tx_create(gid, DC_MODE_SAGA, (uint32_t)s->n_steps, &tx);
@@ -1008,15 +1139,37 @@ static int build_tx(const char *gid, const Dtx__V1__SubmitSaga *s,
 			dc_tx_destroy(tx);
 			return rv;
 		}
-	tx->created_unix_ms = tx->updated_unix_ms = now_unix_ms();
-	if (s->has_deadline_ms && s->deadline_ms > 0)
-		tx->deadline_unix_ms = tx->created_unix_ms + s->deadline_ms;
+	stamp_new(tx, s->has_deadline_ms ? s->deadline_ms : 0);
 	*ret_tx = tx;
 	return DTX_OK;
 }
 
-/* lookup_final answers req from the log for a gid not in memory. Returns
- * false if the log has no such transaction. */
+static uint32_t tcc_deadline(const dc_engine *e, bool has, uint32_t ms)
+{
+	return has && ms > 0 ? ms : e->cfg.tcc_deadline_ms;
+}
+
+static int build_tcc(dc_engine *e, const char *gid, const Dtx__V1__SubmitTcc *s,
+                     dc_tx **ret_tx)
+{
+	dc_tx *tx;
+	int rv = dc_tx_create(gid, DC_MODE_TCC, (uint32_t)s->n_branches, &tx);
+
+	if (rv != DTX_OK)
+		return rv;
+	for (size_t i = 0; i < s->n_branches; i++)
+		if ((rv = copy_branch(&tx->steps[i], s->branches[i])) !=
+		    DTX_OK) {
+			dc_tx_destroy(tx);
+			return rv;
+		}
+	stamp_new(tx, tcc_deadline(e, s->has_deadline_ms, s->deadline_ms));
+	*ret_tx = tx;
+	return DTX_OK;
+}
+
+/* answer_from_log answers req from the log for a gid not in memory.
+ * Returns false if the log has no such transaction. */
 static bool answer_from_log(dc_engine *e, dc_request *req, const char *gid)
 {
 	dc_tx *tx;
@@ -1063,38 +1216,249 @@ static void respond(dc_engine *e, dc_request *req, live *lv, uint32_t wait_ms)
 		reply_when_durable(e, req, lv);
 }
 
+/* admit_new decides what a request that creates a transaction under gid
+ * (NULL: make one into made) gets: false if it was answered already (the
+ * gid exists: idempotent, the same transaction; or the coordinator is
+ * full). */
+static bool admit_new(dc_engine *e, dc_request *req, const char **gid,
+                      char made[GID_TEXT_LEN + 1], uint32_t wait_ms)
+{
+	live *lv;
+
+	req->created = false;
+	if (*gid != NULL && (lv = live_find(e, *gid)) != NULL) {
+		respond(e, req, lv, wait_ms);
+		return false;
+	}
+	if (*gid != NULL && answer_from_log(e, req, *gid))
+		return false;
+	if (e->nlive >= e->cfg.max_active) {
+		send_error(req, DTX_EBUSY, "too many active transactions");
+		return false;
+	}
+	if (*gid == NULL) {
+		make_gid(e, made);
+		*gid = made;
+	}
+	return true;
+}
+
+/* start_new takes tx (transferred), logs it whole and starts it. */
+static void start_new(dc_engine *e, dc_request *req, dc_tx *tx,
+                      uint32_t wait_ms, const char *what)
+{
+	dc_event ev = {.kind = DC_EV_START};
+	live *lv;
+
+	if (live_add(e, tx, &lv) != DTX_OK)
+		die_oom("submit");
+	req->created = true;
+	mark_dirty(e, lv, UINT64_MAX);
+	add_event(e, lv, -1, what);
+	apply(e, lv, &ev,
+	      tx->mode == DC_MODE_SAGA ? "action started" : "try started");
+	arm_deadline(e, lv);
+	respond(e, req, lv, wait_ms);
+}
+
 static void handle_submit(dc_engine *e, dc_request *req,
                           const Dtx__V1__SubmitSaga *s, uint32_t wait_ms)
 {
 	char made[GID_TEXT_LEN + 1];
 	const char *gid = s->gid;
-	dc_saga_event ev = {.kind = DC_SAGA_EV_START};
-	live *lv;
 	dc_tx *tx;
 
-	req->created = false;
-	if (gid != NULL && (lv = live_find(e, gid)) != NULL) {
-		respond(e, req, lv, wait_ms); /* idempotent: the same tx */
+	if (!admit_new(e, req, &gid, made, wait_ms))
 		return;
-	}
-	if (gid != NULL && answer_from_log(e, req, gid))
-		return;
-	if (e->nlive >= e->cfg.max_active) {
-		send_error(req, DTX_EBUSY, "too many active transactions");
-		return;
-	}
-	if (gid == NULL) {
-		make_gid(e, made);
-		gid = made;
-	}
-	if (build_tx(gid, s, &tx) != DTX_OK || live_add(e, tx, &lv) != DTX_OK)
+	if (build_saga(gid, s, &tx) != DTX_OK)
 		die_oom("submit");
-	req->created = true;
-	mark_dirty(e, lv, UINT64_MAX);
-	add_event(e, lv, -1, "submitted");
-	apply(e, lv, &ev, "action started");
-	arm_deadline(e, lv);
+	start_new(e, req, tx, wait_ms, "submitted");
+}
+
+static void handle_submit_tcc(dc_engine *e, dc_request *req,
+                              const Dtx__V1__SubmitTcc *s, uint32_t wait_ms)
+{
+	char made[GID_TEXT_LEN + 1];
+	const char *gid = s->gid;
+	dc_tx *tx;
+
+	if (!admit_new(e, req, &gid, made, wait_ms))
+		return;
+	if (build_tcc(e, gid, s, &tx) != DTX_OK)
+		die_oom("submit");
+	start_new(e, req, tx, wait_ms, "submitted (TCC, coordinator-run)");
+}
+
+static void handle_begin_tcc(dc_engine *e, dc_request *req,
+                             const Dtx__V1__BeginTcc *b)
+{
+	char made[GID_TEXT_LEN + 1];
+	const char *gid = b->gid;
+	dc_tx *tx;
+
+	if (!admit_new(e, req, &gid, made, 0))
+		return;
+	if (dc_tx_create(gid, DC_MODE_TCC, 0, &tx) != DTX_OK)
+		die_oom("begin");
+	tx->initiator_driven = true;
+	stamp_new(tx, tcc_deadline(e, b->has_deadline_ms, b->deadline_ms));
+	start_new(e, req, tx, 0, "begun (TCC, initiator-driven)");
+}
+
+/* find_tcc finds the live initiator-driven TCC transaction gid for a
+ * request about it; otherwise answers req and returns NULL. A final one is
+ * answered from the log with its state. */
+static live *find_tcc(dc_engine *e, dc_request *req, const char *gid)
+{
+	live *lv = live_find(e, gid);
+
+	req->created = false;
+	if (lv == NULL) {
+		if (!answer_from_log(e, req, gid))
+			send_error(req, DTX_ENOENT, "no such transaction");
+		return NULL;
+	}
+	if (lv->tx->mode != DC_MODE_TCC || !lv->tx->initiator_driven) {
+		send_error(req, DTX_EINVAL,
+		           "not an initiator-driven TCC transaction");
+		return NULL;
+	}
+	return lv;
+}
+
+/* handle_register appends the next branch of an initiator-driven TCC
+ * transaction. The reply leaves once the branch is durable: only then may
+ * the initiator call its Try (a crash after the Try can always be
+ * cancelled). A repeat of a registration is answered again. */
+static void handle_register(dc_engine *e, dc_request *req,
+                            const Dtx__V1__RegisterBranch *r)
+{
+	live *lv = find_tcc(e, req, r->gid);
+	dc_event ev = {.kind = DC_EV_REGISTER, .step = r->branch};
+	dc_tx *tx;
+	char msg[160];
+
+	if (lv == NULL)
+		return;
+	tx = lv->tx;
+	if (r->branch < tx->nsteps) {
+		if (same_branch(&tx->steps[r->branch], r->spec))
+			reply_when_durable(e, req, lv);
+		else
+			send_error(req, DTX_EINVAL,
+			           "branch already registered differently");
+		return;
+	}
+	if (tx->state != DC_TX_RUNNING) {
+		snprintf(msg, sizeof(msg), "transaction is %s: no new branch",
+		         dtx_tx_state_name((int)tx->state));
+		send_error(req, DTX_EINVAL, msg);
+		return;
+	}
+	if (r->branch != tx->nsteps) {
+		snprintf(msg, sizeof(msg),
+		         "branch %u out of order (next is %u)",
+		         (unsigned)r->branch, (unsigned)tx->nsteps);
+		send_error(req, DTX_EINVAL, msg);
+		return;
+	}
+	if (rt_reserve(lv, tx->nsteps + 1) != DTX_OK ||
+	    dc_tx_add_step(tx) != DTX_OK ||
+	    copy_branch(&tx->steps[r->branch], r->spec) != DTX_OK)
+		die_oom("register");
+	mark_dirty(e, lv, 0);
+	apply(e, lv, &ev, "branch registered");
+	reply_when_durable(e, req, lv);
+}
+
+/* handle_finish commits or aborts an initiator-driven TCC transaction. A
+ * commit after the deadline (or an abort) decided to cancel changes
+ * nothing: the reply says CANCELLING or CANCELLED. */
+static void handle_finish(dc_engine *e, dc_request *req,
+                          const Dtx__V1__Finish *f, uint32_t wait_ms)
+{
+	live *lv = find_tcc(e, req, f->gid);
+	dc_event ev = {.kind = f->commit ? DC_EV_COMMIT : DC_EV_ABORT};
+	char msg[160];
+
+	if (lv == NULL)
+		return;
+	if (f->commit && lv->tx->state == DC_TX_RUNNING &&
+	    f->branches != lv->tx->nsteps) {
+		snprintf(msg, sizeof(msg),
+		         "the initiator saw %u Tries succeed but %u branches "
+		         "are registered: abort instead",
+		         (unsigned)f->branches, (unsigned)lv->tx->nsteps);
+		send_error(req, DTX_EINVAL, msg);
+		return;
+	}
+	if (apply(e, lv, &ev,
+	          f->commit ? "commit asked by the initiator"
+	                    : "abort asked by the initiator") &&
+	    !f->commit)
+		dc_tx_set_str(&lv->tx->reason,
+		              f->reason != NULL && *f->reason
+		                      ? f->reason
+		                      : "aborted by the initiator");
 	respond(e, req, lv, wait_ms);
+	live_maybe_free(e, lv);
+}
+
+/* final_of reports gid if it is final: from memory, else from the log. */
+static bool final_of(dc_engine *e, const char *gid, dc_tx_state *ret_state,
+                     int64_t *ret_ms)
+{
+	live *lv = live_find(e, gid);
+	dc_tx *tx;
+	bool final;
+
+	if (lv != NULL) {
+		/* final in memory but maybe not durable yet: not final */
+		if (!dc_tx_is_final(lv->tx) || lv->pending_gen != 0 ||
+		    lv->dirty)
+			return false;
+		*ret_state = lv->tx->state;
+		*ret_ms = lv->tx->updated_unix_ms;
+		return true;
+	}
+	if (dc_log_load_tx(e->log, gid, &tx) != DTX_OK)
+		return false; /* unknown (or unreadable): keep its records */
+	final = dc_tx_is_final(tx);
+	*ret_state = tx->state;
+	*ret_ms = tx->updated_unix_ms;
+	dc_tx_destroy(tx);
+	return final;
+}
+
+/* handle_final_query lists which of the asked gids are final, and since
+ * when: a participant removes barrier records only for those. */
+static void handle_final_query(dc_engine *e, dc_request *req,
+                               const Dtx__V1__FinalQuery *q)
+{
+	Dtx__V1__ClientReply rep = DTX__V1__CLIENT_REPLY__INIT;
+	Dtx__V1__FinalGid fg[WIRE_FINAL_QUERY_MAX];
+	Dtx__V1__FinalGid *fp[WIRE_FINAL_QUERY_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < q->n_gids && i < WIRE_FINAL_QUERY_MAX; i++) {
+		dc_tx_state st;
+		int64_t ms;
+		if (!final_of(e, q->gids[i], &st, &ms))
+			continue;
+		dtx__v1__final_gid__init(&fg[n]);
+		fg[n].gid = q->gids[i];
+		fg[n].has_state = fg[n].has_final_unix_ms = 1;
+		fg[n].state = (Dtx__V1__TxState)st;
+		fg[n].final_unix_ms = ms;
+		fp[n] = &fg[n];
+		n++;
+	}
+	rep.has_version = rep.has_code = 1;
+	rep.version = DTX__V1__VERSION__VERSION_1;
+	rep.code = DTX__V1__CODE__CODE_OK;
+	rep.n_finals = n;
+	rep.finals = fp;
+	dc_request_reply(req, &rep);
 }
 
 static void handle_query(dc_engine *e, dc_request *req, const char *gid,
@@ -1109,6 +1473,34 @@ static void handle_query(dc_engine *e, dc_request *req, const char *gid,
 	}
 	if (!answer_from_log(e, req, gid))
 		send_error(req, DTX_ENOENT, "no such transaction");
+}
+
+static void dispatch(dc_engine *e, dc_request *req,
+                     const Dtx__V1__ClientRequest *msg, uint32_t wait_ms)
+{
+	switch (msg->body_case) {
+	case DTX__V1__CLIENT_REQUEST__BODY_SUBMIT:
+		handle_submit(e, req, msg->submit, wait_ms);
+		break;
+	case DTX__V1__CLIENT_REQUEST__BODY_SUBMIT_TCC:
+		handle_submit_tcc(e, req, msg->submit_tcc, wait_ms);
+		break;
+	case DTX__V1__CLIENT_REQUEST__BODY_BEGIN_TCC:
+		handle_begin_tcc(e, req, msg->begin_tcc);
+		break;
+	case DTX__V1__CLIENT_REQUEST__BODY_REGISTER:
+		handle_register(e, req, msg->register_);
+		break;
+	case DTX__V1__CLIENT_REQUEST__BODY_FINISH:
+		handle_finish(e, req, msg->finish, wait_ms);
+		break;
+	case DTX__V1__CLIENT_REQUEST__BODY_FINAL_QUERY:
+		handle_final_query(e, req, msg->final_query);
+		break;
+	default: /* the decoder admits no other body */
+		handle_query(e, req, msg->query->gid, wait_ms);
+		break;
+	}
 }
 
 static void on_request(dc_engine *e, dc_request *req)
@@ -1130,10 +1522,7 @@ static void on_request(dc_engine *e, dc_request *req)
 	wait_ms = msg->has_wait_ms ? msg->wait_ms : 0;
 	if (wait_ms > e->cfg.max_wait_ms)
 		wait_ms = e->cfg.max_wait_ms;
-	if (msg->body_case == DTX__V1__CLIENT_REQUEST__BODY_SUBMIT)
-		handle_submit(e, req, msg->submit, wait_ms);
-	else
-		handle_query(e, req, msg->query->gid, wait_ms);
+	dispatch(e, req, msg, wait_ms);
 	wire_client_request_free(msg);
 }
 
@@ -1154,7 +1543,7 @@ static void on_mail(void *arg, dc_mail *mail)
 static int recover_one(void *arg, dc_tx *tx)
 {
 	dc_engine *e = arg;
-	dc_saga_event ev = {.kind = DC_SAGA_EV_RECOVER};
+	dc_event ev = {.kind = DC_EV_RECOVER};
 	live *lv;
 
 	if (dc_tx_is_final(tx)) { /* active index lagging: harmless */
@@ -1165,10 +1554,19 @@ static int recover_one(void *arg, dc_tx *tx)
 		dc_tx_destroy(tx);
 		return DTX_ENOMEM;
 	}
-	if (tx->state == DC_TX_RUNNING)
+	switch (tx->state) {
+	case DC_TX_RUNNING:
 		e->recovery.running++;
-	else
+		break;
+	case DC_TX_CONFIRMING:
+		e->recovery.confirming++;
+		break;
+	case DC_TX_CANCELLING:
+		e->recovery.cancelling++;
+		break;
+	default:
 		e->recovery.compensating++;
+	}
 	apply(e, lv, &ev, "recovered: call again");
 	arm_deadline(e, lv);
 	return DTX_OK;
@@ -1212,7 +1610,9 @@ static void configure(dc_engine *e, uv_loop_t *loop, const dc_config *cfg)
 	e->limits.max_payload = cfg->max_payload;
 	e->rnd = (uint64_t)now_unix_ms() ^ ((uint64_t)getpid() << 32) ^ 1;
 	e->next_gen = 1;
-	dc_timerq_init(&e->retry_q, (size_t)cfg->max_active + 16);
+	/* a TCC transaction may have a backoff per branch */
+	dc_timerq_init(&e->retry_q,
+	               (size_t)cfg->max_active * cfg->max_steps + 16);
 	dc_timerq_init(&e->wait_q, (size_t)cfg->max_clients + 16);
 	dc_timerq_init(&e->deadline_q, (size_t)cfg->max_active + 16);
 }
@@ -1332,8 +1732,7 @@ void dc_engine_destroy(dc_engine *e)
 		live *lv = e->buckets[i];
 		while (lv != NULL) {
 			live *next = lv->hnext;
-			dc_tx_destroy(lv->tx);
-			free(lv);
+			live_free(lv);
 			lv = next;
 		}
 	}

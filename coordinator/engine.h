@@ -23,8 +23,10 @@ typedef struct dc_engine dc_engine;
 
 /* What recovery found at start. */
 typedef struct dc_recovery {
-	uint64_t running;
+	uint64_t running; /* saga running, TCC trying */
 	uint64_t compensating;
+	uint64_t confirming; /* TCC */
+	uint64_t cancelling; /* TCC */
 	double millis;
 } dc_recovery;
 

@@ -804,6 +804,8 @@ static void tx_to_rec(const dc_tx *tx, Dtx__V1__LogTx *m)
 	m->operator_reason = tx->operator_reason;
 	m->has_deadline_unix_ms = tx->deadline_unix_ms != 0;
 	m->deadline_unix_ms = tx->deadline_unix_ms;
+	m->has_initiator_driven = tx->initiator_driven;
+	m->initiator_driven = tx->initiator_driven;
 }
 
 static void step_to_rec(const dc_step *s, Dtx__V1__LogStep *m)
@@ -812,6 +814,7 @@ static void step_to_rec(const dc_step *s, Dtx__V1__LogStep *m)
 	m->participant_url = s->url;
 	m->action = s->action;
 	m->compensate = s->compensate;
+	m->confirm = s->confirm;
 	m->has_payload = s->payload != NULL;
 	m->payload.data = s->payload;
 	m->payload.len = s->payload_len;
@@ -1009,6 +1012,7 @@ static int step_from_rec(dc_step *s, const Dtx__V1__LogStep *m)
 	if (dc_tx_set_str(&s->url, m->participant_url) ||
 	    dc_tx_set_str(&s->action, m->action) ||
 	    dc_tx_set_str(&s->compensate, m->compensate) ||
+	    dc_tx_set_str(&s->confirm, m->confirm) ||
 	    dc_tx_set_str(&s->last_error, m->last_error) ||
 	    copy_bytes(&s->payload, &s->payload_len, m->has_payload,
 	               &m->payload) ||
@@ -1103,6 +1107,7 @@ static int tx_from_rec(log_reader *r, const MDB_val *k, const Dtx__V1__LogTx *m,
 	tx->needs_operator = m->has_needs_operator && m->needs_operator;
 	tx->deadline_unix_ms =
 	        m->has_deadline_unix_ms ? m->deadline_unix_ms : 0;
+	tx->initiator_driven = m->has_initiator_driven && m->initiator_driven;
 	rc = dc_tx_set_str(&tx->reason, m->reason);
 	if (rc == DTX_OK)
 		rc = dc_tx_set_str(&tx->operator_reason, m->operator_reason);

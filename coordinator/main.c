@@ -74,10 +74,14 @@ static void announce(const dc_config *cfg, dc_engine *e)
 
 	dc_diag(DTX_LOG_INFO,
 	        "recovered %llu non-final transactions (running %llu, "
-	        "compensating %llu) from %s in %.1f ms",
-	        (unsigned long long)(r->running + r->compensating),
+	        "compensating %llu, confirming %llu, cancelling %llu) from %s "
+	        "in %.1f ms",
+	        (unsigned long long)(r->running + r->compensating +
+	                             r->confirming + r->cancelling),
 	        (unsigned long long)r->running,
-	        (unsigned long long)r->compensating, cfg->log_dir, r->millis);
+	        (unsigned long long)r->compensating,
+	        (unsigned long long)r->confirming,
+	        (unsigned long long)r->cancelling, cfg->log_dir, r->millis);
 	for (size_t i = 0; i < cfg->nlisten; i++)
 		dc_diag(DTX_LOG_INFO, "listening on %s", cfg->listen[i]);
 }

@@ -243,10 +243,9 @@ static bool invariants_hold(const dc_tx *tx)
 
 /* ---- output and step helpers ------------------------------------------ */
 
-static void emit(dc_saga_out *out, dc_saga_act_kind kind, uint32_t step,
-                 dtx_op op)
+static void emit(dc_out *out, dc_act_kind kind, uint32_t step, dtx_op op)
 {
-	assert(out->nacts < DC_SAGA_MAX_ACTS);
+	assert(out->nacts < DC_MAX_ACTS);
 	out->acts[out->nacts].kind = kind;
 	out->acts[out->nacts].step = step;
 	out->acts[out->nacts].op = op;
@@ -254,47 +253,46 @@ static void emit(dc_saga_out *out, dc_saga_act_kind kind, uint32_t step,
 }
 
 /* touch records that step i's durable fields changed. */
-static void touch(dc_saga_out *out, uint32_t i)
+static void touch(dc_out *out, uint32_t i)
 {
 	out->changed = true;
 	out->dirty_steps |= UINT64_C(1) << (i < 63 ? i : 63);
 }
 
-static void set_step(dc_tx *tx, dc_saga_out *out, uint32_t i,
-                     dc_step_state state)
+static void set_step(dc_tx *tx, dc_out *out, uint32_t i, dc_step_state state)
 {
 	tx->steps[i].state = state;
 	touch(out, i);
 }
 
 /* call_first puts step i in state and makes the first call of op on it. */
-static void call_first(dc_tx *tx, dc_saga_out *out, uint32_t i,
-                       dc_step_state state, dtx_op op)
+static void call_first(dc_tx *tx, dc_out *out, uint32_t i, dc_step_state state,
+                       dtx_op op)
 {
 	set_step(tx, out, i, state);
 	tx->steps[i].attempts = 1;
-	emit(out, DC_SAGA_ACT_CALL, i, op);
+	emit(out, DC_ACT_CALL, i, op);
 }
 
 /* retry_later counts the next call of (i, op) and asks for a backoff. */
-static void retry_later(dc_tx *tx, dc_saga_out *out, uint32_t i, dtx_op op)
+static void retry_later(dc_tx *tx, dc_out *out, uint32_t i, dtx_op op)
 {
 	tx->steps[i].attempts++;
 	touch(out, i);
-	emit(out, DC_SAGA_ACT_RETRY_LATER, i, op);
+	emit(out, DC_ACT_RETRY_LATER, i, op);
 }
 
 /* FINISHED carries no step; its step and op fields are 0. */
-static void finish(dc_tx *tx, dc_saga_out *out, dc_tx_state state)
+static void finish(dc_tx *tx, dc_out *out, dc_tx_state state)
 {
 	tx->state = state;
 	out->changed = true;
-	emit(out, DC_SAGA_ACT_FINISHED, 0, (dtx_op)0);
+	emit(out, DC_ACT_FINISHED, 0, (dtx_op)0);
 }
 
 /* compensate_next compensates the highest DONE step below `below`, or,
  * with none left, ends the rollback. */
-static void compensate_next(dc_tx *tx, dc_saga_out *out, uint32_t below)
+static void compensate_next(dc_tx *tx, dc_out *out, uint32_t below)
 {
 	for (uint32_t k = below; k-- > 0;) {
 		if (tx->steps[k].state == DC_STEP_DONE) {
@@ -307,8 +305,10 @@ static void compensate_next(dc_tx *tx, dc_saga_out *out, uint32_t below)
 	finish(tx, out, DC_TX_COMPENSATED);
 }
 
-static bool is_inflight(const dc_tx *tx, uint32_t i, dtx_op op)
+bool dc_saga_op_inflight(const dc_tx *tx, uint32_t i, dtx_op op)
 {
+	if (i >= tx->nsteps)
+		return false;
 	if (op == DTX_OP_ACTION)
 		return tx->state == DC_TX_RUNNING &&
 		       tx->steps[i].state == DC_STEP_ACTING;
@@ -318,7 +318,7 @@ static bool is_inflight(const dc_tx *tx, uint32_t i, dtx_op op)
 
 /* ---- one handler per event -------------------------------------------- */
 
-static void on_start(dc_tx *tx, dc_saga_out *out)
+static void on_start(dc_tx *tx, dc_out *out)
 {
 	if (tx->state != DC_TX_RUNNING ||
 	    tx->steps[0].state != DC_STEP_PENDING) {
@@ -328,7 +328,7 @@ static void on_start(dc_tx *tx, dc_saga_out *out)
 	call_first(tx, out, 0, DC_STEP_ACTING, DTX_OP_ACTION);
 }
 
-static void on_action_ok(dc_tx *tx, dc_saga_out *out, uint32_t i)
+static void on_action_ok(dc_tx *tx, dc_out *out, uint32_t i)
 {
 	set_step(tx, out, i, DC_STEP_DONE);
 	if (i + 1 < tx->nsteps)
@@ -338,7 +338,7 @@ static void on_action_ok(dc_tx *tx, dc_saga_out *out, uint32_t i)
 }
 
 /* A refused action had no effect: it is not compensated. */
-static void on_action_fail(dc_tx *tx, dc_saga_out *out, uint32_t i)
+static void on_action_fail(dc_tx *tx, dc_out *out, uint32_t i)
 {
 	set_step(tx, out, i, DC_STEP_FAILED);
 	tx->failed_step = (int32_t)i;
@@ -347,15 +347,15 @@ static void on_action_fail(dc_tx *tx, dc_saga_out *out, uint32_t i)
 
 /* give_up rolls back from the action in flight at step i, whose effect is
  * unknown (it may run or have run): it is compensated first. */
-static void give_up(dc_tx *tx, dc_saga_out *out, uint32_t i)
+static void give_up(dc_tx *tx, dc_out *out, uint32_t i)
 {
 	tx->failed_step = (int32_t)i;
 	tx->state = DC_TX_COMPENSATING;
 	call_first(tx, out, i, DC_STEP_COMPENSATING, DTX_OP_COMPENSATE);
 }
 
-static void on_action_transient(dc_tx *tx, const dc_saga_policy *policy,
-                                dc_saga_out *out, uint32_t i)
+static void on_action_transient(dc_tx *tx, const dc_policy *policy, dc_out *out,
+                                uint32_t i)
 {
 	uint32_t max = policy->action_max_attempts;
 
@@ -368,7 +368,7 @@ static void on_action_transient(dc_tx *tx, const dc_saga_policy *policy,
 
 /* Past the saga's deadline a running saga rolls back from the step in
  * flight; a compensating one is already rolling back. */
-static void on_deadline(dc_tx *tx, dc_saga_out *out)
+static void on_deadline(dc_tx *tx, dc_out *out)
 {
 	uint32_t i;
 	dtx_op op;
@@ -381,7 +381,7 @@ static void on_deadline(dc_tx *tx, dc_saga_out *out)
 }
 
 /* Compensations never give up: every outcome but OK retries. */
-static void on_compensate_reply(dc_tx *tx, dc_saga_out *out, uint32_t j,
+static void on_compensate_reply(dc_tx *tx, dc_out *out, uint32_t j,
                                 dc_outcome outcome)
 {
 	if (outcome != DC_OUT_OK) {
@@ -392,11 +392,11 @@ static void on_compensate_reply(dc_tx *tx, dc_saga_out *out, uint32_t j,
 	compensate_next(tx, out, j);
 }
 
-static void on_reply(dc_tx *tx, const dc_saga_policy *policy,
-                     const dc_saga_event *ev, dc_saga_out *out)
+static void on_reply(dc_tx *tx, const dc_policy *policy, const dc_event *ev,
+                     dc_out *out)
 {
 	assert(ev->outcome >= DC_OUT_OK && ev->outcome < DC_OUT_COUNT);
-	if (!is_inflight(tx, ev->step, ev->op))
+	if (!dc_saga_op_inflight(tx, ev->step, ev->op))
 		out->ignored = true;
 	else if (ev->op == DTX_OP_COMPENSATE)
 		on_compensate_reply(tx, out, ev->step, ev->outcome);
@@ -409,20 +409,19 @@ static void on_reply(dc_tx *tx, const dc_saga_policy *policy,
 }
 
 /* The retried call was counted when RETRY_LATER was emitted. */
-static void on_retry_due(const dc_tx *tx, const dc_saga_event *ev,
-                         dc_saga_out *out)
+static void on_retry_due(const dc_tx *tx, const dc_event *ev, dc_out *out)
 {
-	if (!is_inflight(tx, ev->step, ev->op)) {
+	if (!dc_saga_op_inflight(tx, ev->step, ev->op)) {
 		out->ignored = true;
 		return;
 	}
-	emit(out, DC_SAGA_ACT_CALL, ev->step, ev->op);
+	emit(out, DC_ACT_CALL, ev->step, ev->op);
 }
 
 /* The call in flight before the crash may have been delivered: the re-issue
  * is a new attempt. A non-final tx on disk always has a step in flight
  * (START logs step 0 ACTING atomically with the transaction). */
-static void on_recover(dc_tx *tx, dc_saga_out *out)
+static void on_recover(dc_tx *tx, dc_out *out)
 {
 	uint32_t i;
 	dtx_op op;
@@ -435,10 +434,10 @@ static void on_recover(dc_tx *tx, dc_saga_out *out)
 	}
 	tx->steps[i].attempts++;
 	touch(out, i);
-	emit(out, DC_SAGA_ACT_CALL, i, op);
+	emit(out, DC_ACT_CALL, i, op);
 }
 
-static void check_step_event(const dc_tx *tx, const dc_saga_event *ev)
+static void check_step_event(const dc_tx *tx, const dc_event *ev)
 {
 	assert(ev->step < tx->nsteps);
 	assert(ev->op == DTX_OP_ACTION || ev->op == DTX_OP_COMPENSATE);
@@ -446,34 +445,39 @@ static void check_step_event(const dc_tx *tx, const dc_saga_event *ev)
 	(void)ev;
 }
 
-void dc_saga_apply(dc_tx *tx, const dc_saga_policy *policy,
-                   const dc_saga_event *ev, dc_saga_out *out)
+void dc_saga_apply(dc_tx *tx, const dc_policy *policy, const dc_event *ev,
+                   dc_out *out)
 {
 	assert(tx != NULL && policy != NULL && ev != NULL && out != NULL);
 	assert(tx->nsteps >= 1 && tx->steps != NULL);
 	assert(invariants_hold(tx));
 	memset(out, 0, sizeof(*out));
-	if (ev->kind == DC_SAGA_EV_REPLY || ev->kind == DC_SAGA_EV_RETRY_DUE)
+	if (ev->kind == DC_EV_REPLY || ev->kind == DC_EV_RETRY_DUE)
 		check_step_event(tx, ev);
 	if (dc_tx_is_final(tx)) {
 		out->ignored = true;
 		return;
 	}
 	switch (ev->kind) {
-	case DC_SAGA_EV_START:
+	case DC_EV_START:
 		on_start(tx, out);
 		break;
-	case DC_SAGA_EV_REPLY:
+	case DC_EV_REPLY:
 		on_reply(tx, policy, ev, out);
 		break;
-	case DC_SAGA_EV_RETRY_DUE:
+	case DC_EV_RETRY_DUE:
 		on_retry_due(tx, ev, out);
 		break;
-	case DC_SAGA_EV_RECOVER:
+	case DC_EV_RECOVER:
 		on_recover(tx, out);
 		break;
-	case DC_SAGA_EV_DEADLINE:
+	case DC_EV_DEADLINE:
 		on_deadline(tx, out);
+		break;
+	case DC_EV_REGISTER:
+	case DC_EV_COMMIT:
+	case DC_EV_ABORT:
+		out->ignored = true; /* TCC events: a saga has none */
 		break;
 	default:
 		assert(!"unknown saga event kind");

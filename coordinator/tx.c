@@ -8,8 +8,9 @@
  * DTX_GID_MAX bytes of [A-Za-z0-9._:-]) so that the log and the state
  * machine tests can link this file alone.
  *
- * Invariant of a dc_tx made here: nsteps >= 1, steps has nsteps entries,
- * gid is a valid, NUL-terminated gid.
+ * Invariant of a dc_tx made here: steps has nsteps entries (a saga has at
+ * least one; a TCC transaction may have none yet), gid is a valid,
+ * NUL-terminated gid.
  */
 #include "tx.h"
 
@@ -50,13 +51,14 @@ int dc_tx_create(const char *gid, dc_mode mode, uint32_t nsteps, dc_tx **ret_tx)
 {
 	dc_tx *tx;
 
-	if (!gid_is_valid(gid) || !mode_is_valid(mode) || nsteps == 0)
+	if (!gid_is_valid(gid) || !mode_is_valid(mode) ||
+	    (nsteps == 0 && mode == DC_MODE_SAGA))
 		return DTX_EINVAL;
 	tx = calloc(1, sizeof(*tx));
 	if (tx == NULL)
 		return DTX_ENOMEM;
-	tx->steps = calloc(nsteps, sizeof(*tx->steps));
-	if (tx->steps == NULL) {
+	if (nsteps > 0 &&
+	    (tx->steps = calloc(nsteps, sizeof(*tx->steps))) == NULL) {
 		free(tx);
 		return DTX_ENOMEM;
 	}
@@ -71,11 +73,25 @@ int dc_tx_create(const char *gid, dc_mode mode, uint32_t nsteps, dc_tx **ret_tx)
 	return DTX_OK;
 }
 
+int dc_tx_add_step(dc_tx *tx)
+{
+	dc_step *steps = realloc(tx->steps, (tx->nsteps + 1) * sizeof(*steps));
+
+	if (steps == NULL)
+		return DTX_ENOMEM;
+	memset(&steps[tx->nsteps], 0, sizeof(*steps));
+	steps[tx->nsteps].state = DC_STEP_PENDING;
+	tx->steps = steps;
+	tx->nsteps++;
+	return DTX_OK;
+}
+
 static void step_fini(dc_step *step)
 {
 	free(step->url);
 	free(step->action);
 	free(step->compensate);
+	free(step->confirm);
 	free(step->payload);
 	free(step->last_error);
 	free(step->result);
@@ -111,5 +127,21 @@ int dc_tx_set_str(char **slot, const char *s)
 
 bool dc_tx_is_final(const dc_tx *tx)
 {
-	return tx->state == DC_TX_COMMITTED || tx->state == DC_TX_COMPENSATED;
+	return tx->state == DC_TX_COMMITTED || tx->state == DC_TX_COMPENSATED ||
+	       tx->state == DC_TX_CANCELLED;
+}
+
+const char *dc_step_handler(const dc_step *step, dtx_op op)
+{
+	switch (op) {
+	case DTX_OP_ACTION:
+	case DTX_OP_TRY:
+		return step->action;
+	case DTX_OP_COMPENSATE:
+	case DTX_OP_CANCEL:
+		return step->compensate;
+	case DTX_OP_CONFIRM:
+		return step->confirm;
+	}
+	return NULL;
 }

@@ -27,6 +27,9 @@ typedef enum dc_tx_state {
 	DC_TX_COMPENSATING = DTX_TX_COMPENSATING,
 	DC_TX_COMMITTED = DTX_TX_COMMITTED,
 	DC_TX_COMPENSATED = DTX_TX_COMPENSATED,
+	DC_TX_CONFIRMING = DTX_TX_CONFIRMING, /* TCC */
+	DC_TX_CANCELLING = DTX_TX_CANCELLING, /* TCC */
+	DC_TX_CANCELLED = DTX_TX_CANCELLED,   /* TCC, final */
 	DC_TX_STATE_COUNT
 } dc_tx_state;
 
@@ -37,22 +40,29 @@ typedef enum dc_step_state {
 	DC_STEP_FAILED = DTX_STEP_FAILED,
 	DC_STEP_COMPENSATING = DTX_STEP_COMPENSATING,
 	DC_STEP_COMPENSATED = DTX_STEP_COMPENSATED,
+	DC_STEP_TRYING = DTX_STEP_TRYING, /* TCC branches from here on */
+	DC_STEP_TRIED = DTX_STEP_TRIED,
+	DC_STEP_CONFIRMING = DTX_STEP_CONFIRMING,
+	DC_STEP_CONFIRMED = DTX_STEP_CONFIRMED,
+	DC_STEP_CANCELLING = DTX_STEP_CANCELLING,
+	DC_STEP_CANCELLED = DTX_STEP_CANCELLED,
 	DC_STEP_STATE_COUNT
 } dc_step_state;
 
-/* One saga step. Strings and buffers are owned by the step (malloc'd);
- * dc_tx_destroy frees them. */
+/* One saga step or TCC branch. Strings and buffers are owned by the step
+ * (malloc'd); dc_tx_destroy frees them. A TCC branch keeps its Try in
+ * action, its Cancel in compensate and its Confirm in confirm. */
 typedef struct dc_step {
 	char *url;
 	char *action;
 	char *compensate;
+	char *confirm; /* TCC only; NULL for a saga step */
 	uint8_t *payload;
 	size_t payload_len;
 	uint32_t timeout_ms; /* 0 = the coordinator's default */
 
 	dc_step_state state;
-	uint32_t attempts; /* calls made of the current op (action or
-	                      compensate) */
+	uint32_t attempts; /* calls made of the current op */
 	char *last_error; /* NULL or the last non-OK answer / transport error */
 	uint8_t *result;  /* result bytes of the last OK answer, or NULL */
 	size_t result_len;
@@ -69,17 +79,26 @@ typedef struct dc_tx {
 	uint32_t next_event_seq; /* next history key (log.c appends there) */
 	bool needs_operator;     /* retries passed the threshold */
 	char *operator_reason; /* NULL or why: handler, last error, attempts */
-	int64_t deadline_unix_ms; /* 0 = none; past it a running saga rolls back
+	int64_t deadline_unix_ms; /* 0 = none; past it a running tx rolls back
 	                           */
+	bool initiator_driven;    /* TCC: the initiator registers branches and
+	                             calls the Tries itself */
 	uint32_t nsteps;
-	dc_step *steps; /* nsteps entries, owned */
+	dc_step *steps; /* nsteps entries, owned (NULL if nsteps is 0) */
 } dc_tx;
 
 /* dc_tx_create allocates a transaction with nsteps zeroed steps (state
- * PENDING, failed_step -1). gid is copied. Errors: DTX_EINVAL (bad gid or
- * nsteps 0), DTX_ENOMEM. */
+ * PENDING, failed_step -1). gid is copied. A saga needs at least one step;
+ * a TCC transaction may start with none (the initiator registers them).
+ * Errors: DTX_EINVAL (bad gid, bad mode, a saga with no steps),
+ * DTX_ENOMEM. */
 int dc_tx_create(const char *gid, dc_mode mode, uint32_t nsteps,
                  dc_tx **ret_tx);
+
+/* dc_tx_add_step appends one zeroed PENDING step to tx (the steps array
+ * may move: pointers into it become invalid). Errors: DTX_ENOMEM (tx
+ * unchanged). */
+int dc_tx_add_step(dc_tx *tx);
 
 /* dc_tx_destroy frees tx and everything it owns. Accepts NULL. */
 void dc_tx_destroy(dc_tx *tx);
@@ -88,7 +107,11 @@ void dc_tx_destroy(dc_tx *tx);
  * Errors: DTX_ENOMEM (slot unchanged). */
 int dc_tx_set_str(char **slot, const char *s);
 
-/* dc_tx_is_final: COMMITTED or COMPENSATED. */
+/* dc_tx_is_final: COMMITTED, COMPENSATED or CANCELLED. */
 bool dc_tx_is_final(const dc_tx *tx);
+
+/* dc_step_handler returns the handler name step calls for op (borrowed),
+ * or NULL if it has none. */
+const char *dc_step_handler(const dc_step *step, dtx_op op);
 
 #endif

@@ -28,13 +28,30 @@
  *   any                record of (gid, branch, op)     replay it            its status
  *   action / try       compensate/cancel recorded      record FAIL (late)   FAIL
  *   action / try       otherwise                       run handler (nested) OK/FAIL
+ *   cancel             confirm recorded                nothing (conflict)   RETRY
  *   compensate/cancel  action/try missing or FAIL      record OK, null flag OK
  *   compensate/cancel  action/try OK                   run handler (nested) OK
+ *   confirm            cancel recorded                 nothing (conflict)   RETRY
  *   confirm            try missing or not OK           nothing              RETRY
  *   confirm            try OK                          run handler (nested) OK
  */
 /* clang-format on */
 /*
+ * Why each row holds:
+ *   - An action/try whose handler answered FAIL, or RETRY, or whose commit
+ *     failed (or the process died first) left no writes: the FAIL record
+ *     says so, the others leave no record. Its compensate/cancel finds no
+ *     OK record and is a null compensation: the handler does not run, as
+ *     it would undo something that never happened. The action/try that
+ *     comes later (a resend, a delayed packet) finds that marker and is
+ *     refused: no hanging reservation.
+ *   - The coordinator decides confirm or cancel for a TCC branch, never
+ *     both. A confirm after a cancel, or a cancel after a confirm, is a
+ *     coordinator bug or a mixed-up gid: running it would apply both
+ *     effects (release a reservation already deducted), so it is logged as
+ *     an error and answered RETRY until an operator looks (the coordinator
+ *     flags the transaction stuck).
+ *
  * A handler runs in a transaction nested in the call's, so its writes can
  * be dropped alone: OK keeps them and records OK; FAIL drops them and
  * records FAIL (a refusal changes nothing, and a repeat refuses again);
@@ -49,6 +66,13 @@
  * If the process dies after the local commit and before the reply, the
  * coordinator resends and the record answers. A failed commit (EIO,
  * ENOSPC) answers RETRY and records nothing; the coordinator retries later.
+ *
+ * Lifetime of the records. A record must outlive every call of its gid
+ * the coordinator may still deliver: above all a null compensation, which
+ * is what refuses a late action/try. They are never removed here;
+ * barrier_gc.c removes the records of a gid only once the coordinator says
+ * the transaction is final and a grace period (longer than any call can be
+ * delayed) has passed since.
  *
  * Threads: sdk_barrier_serve runs on many worker threads at once; every
  * piece of its state lives on the caller's stack or in the store.
@@ -267,13 +291,53 @@ static int forward(serve_ctx *s, dtx_op pair)
 	return record_put(s, DTX_STATUS_FAIL, false);
 }
 
+/* conflict answers RETRY to a confirm after a cancel, or a cancel after a
+ * confirm (other: the op recorded first), and logs it as an error. */
+static int conflict(serve_ctx *s, dtx_op other)
+{
+	char text[64];
+
+	sdk_logf(DTX_LOG_ERROR,
+	         "store %s: %s of %s/%u after its %s: refused (RETRY)",
+	         sdk_store_dir(s->store), dtx_op_name(dtx_call_op(s->call)),
+	         dtx_call_gid(s->call), dtx_call_branch(s->call),
+	         dtx_op_name(other));
+	snprintf(text, sizeof(text), "already %s",
+	         other == DTX_OP_CONFIRM ? "confirmed" : "cancelled");
+	sdk_call_set_text(s->call, text);
+	s->status = DTX_STATUS_RETRY;
+	s->out = SDK_OUT_CONFLICT;
+	return DTX_OK;
+}
+
+/* is_recorded tells whether the call's gid and branch has a record of op.
+ * Errors: DTX_ECORRUPT, DTX_EIO. */
+static int is_recorded(serve_ctx *s, dtx_op op, bool *ret_found)
+{
+	record rec;
+	int rv = record_find(s, op, &rec);
+
+	if (rv != DTX_OK && rv != DTX_ENOENT)
+		return rv;
+	*ret_found = rv == DTX_OK;
+	return DTX_OK;
+}
+
 /* backward serves a compensate or a cancel: a null compensation unless
- * its action/try was recorded OK. */
+ * its action/try was recorded OK; never a cancel after a confirm. */
 static int backward(serve_ctx *s, dtx_op pair)
 {
 	record rec;
-	int rv = record_find(s, pair, &rec);
+	bool confirmed = false;
+	int rv = DTX_OK;
 
+	if (pair == DTX_OP_TRY)
+		rv = is_recorded(s, DTX_OP_CONFIRM, &confirmed);
+	if (rv != DTX_OK)
+		return rv;
+	if (confirmed)
+		return conflict(s, DTX_OP_CONFIRM);
+	rv = record_find(s, pair, &rec);
 	if (rv == DTX_OK && rec.status == DTX_STATUS_OK)
 		return apply(s, true);
 	if (rv != DTX_OK && rv != DTX_ENOENT)
@@ -282,12 +346,19 @@ static int backward(serve_ctx *s, dtx_op pair)
 	return record_put(s, DTX_STATUS_OK, true);
 }
 
-/* confirm serves a confirm: only once its try was recorded OK. */
+/* confirm serves a confirm: only once its try was recorded OK, and never
+ * after a cancel. */
 static int confirm(serve_ctx *s)
 {
 	record rec;
-	int rv = record_find(s, DTX_OP_TRY, &rec);
+	bool cancelled;
+	int rv = is_recorded(s, DTX_OP_CANCEL, &cancelled);
 
+	if (rv != DTX_OK)
+		return rv;
+	if (cancelled)
+		return conflict(s, DTX_OP_CANCEL);
+	rv = record_find(s, DTX_OP_TRY, &rec);
 	if (rv == DTX_OK && rec.status == DTX_STATUS_OK)
 		return apply(s, true);
 	if (rv != DTX_OK && rv != DTX_ENOENT)

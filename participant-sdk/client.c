@@ -1,6 +1,8 @@
 /*
- * client.c - the initiator side: submits sagas to the coordinator and
- * queries transactions, over one nng req0 socket.
+ * client.c - the initiator side: submits sagas and TCC transactions to the
+ * coordinator and queries transactions, over one nng req0 socket; and calls
+ * Tries on participants for initiator-driven TCC (one req0 socket per
+ * participant URL, dialled on first use).
  *
  * Owns the socket and every request in flight. A request is a small heap
  * object with its own req0 context and aio, freed after its callback ran:
@@ -24,8 +26,8 @@
  * blocks on nng's threads.
  *
  * Threads: every dtx_client_* call except close may run on many threads at
- * once; callbacks run on nng's threads. The client's mutex guards only the
- * count of requests in flight and the closing flag.
+ * once; callbacks run on nng's threads. The client's mutex guards the
+ * count of requests in flight, the closing flag and the peer table.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -42,6 +44,13 @@
 #define TIMEOUT_DEFAULT_MS 30000
 #define OUTSTANDING_MAX    65536 /* requests in flight per client */
 #define MSG_MIN            4096  /* smallest max_msg_bytes accepted */
+#define PEERS_MAX          256   /* participant URLs one client calls */
+
+/* A participant the client calls Tries on (initiator-driven TCC). */
+typedef struct peer {
+	char *url; /* owned */
+	nng_socket sock;
+} peer;
 
 struct dtx_client {
 	nng_socket sock;
@@ -51,8 +60,10 @@ struct dtx_client {
 	bool sync_init; /* mu and cv are initialised */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	unsigned outstanding; /* guarded by mu */
-	bool closing;         /* guarded by mu */
+	unsigned outstanding;  /* guarded by mu */
+	bool closing;          /* guarded by mu */
+	peer peers[PEERS_MAX]; /* guarded by mu; sockets live until close */
+	size_t npeers;
 };
 
 typedef struct request {
@@ -61,8 +72,9 @@ typedef struct request {
 	nng_aio *aio;       /* owned; reaped, not freed */
 	bool sending;       /* the pending operation is the send */
 	nng_time deadline;  /* nng_clock() value that ends the request */
-	dtx_done_fn done;
-	void *arg; /* retained for the application */
+	dtx_done_fn done;   /* either this (a transaction's info) ... */
+	sdk_reply_fn raw;   /* ... or this (the whole validated reply) */
+	void *arg;          /* retained for the application */
 } request;
 
 /* ---- open and close ---------------------------------------------------- */
@@ -148,6 +160,10 @@ void dtx_client_close(dtx_client *client)
 	/* every pending request now completes with ECLOSED */
 	if (client->sock_open)
 		nng_close(client->sock);
+	for (size_t i = 0; i < client->npeers; i++) {
+		nng_close(client->peers[i].sock);
+		free(client->peers[i].url);
+	}
 	if (client->sync_init) {
 		pthread_mutex_lock(&client->mu);
 		while (client->outstanding > 0)
@@ -216,6 +232,7 @@ static void fill_info(dtx_tx_info *info, const Dtx__V1__ClientReply *rep)
 	memset(info, 0, sizeof(*info));
 	sdk_strlcpy(info->gid, sizeof(info->gid), tx->gid);
 	info->state = (dtx_tx_state)tx->state;
+	info->mode = tx->has_mode ? (dtx_mode)tx->mode : DTX_MODE_SAGA;
 	info->created = rep->has_created && rep->created;
 	info->failed_step = tx->has_failed_step ? tx->failed_step : -1;
 	sdk_strlcpy(info->reason, sizeof(info->reason), tx->reason);
@@ -278,13 +295,17 @@ static int decode_reply(nng_msg *msg, dtx_tx_info **ret_info)
 
 /* finish completes r (owned; freed here) with err and info (borrowed, only
  * read when err is DTX_OK). */
-static void finish(request *r, int err, const dtx_tx_info *info)
+static void finish(request *r, int err, const dtx_tx_info *info,
+                   const Dtx__V1__ClientReply *rep)
 {
 	dtx_client *c = r->client;
 
 	if (err != DTX_OK && is_closing(c))
 		err = DTX_ECLOSED; /* not the pipe reset nng_close caused */
-	r->done(r->arg, err, err == DTX_OK ? info : NULL);
+	if (r->raw != NULL)
+		r->raw(r->arg, err, err == DTX_OK ? rep : NULL);
+	else
+		r->done(r->arg, err, err == DTX_OK ? info : NULL);
 	nng_ctx_close(r->ctx);
 	nng_aio_reap(r->aio);
 	free(r);
@@ -301,7 +322,7 @@ static void on_request_sent(request *r, int rv)
 		if ((msg = nng_aio_get_msg(r->aio)) != NULL)
 			nng_msg_free(msg);
 		nng_aio_set_msg(r->aio, NULL);
-		finish(r, rv, NULL);
+		finish(r, rv, NULL, NULL);
 		return;
 	}
 	r->sending = false;
@@ -309,6 +330,23 @@ static void on_request_sent(request *r, int rv)
 	        r->aio,
 	        now >= r->deadline ? 1 : (nng_duration)(r->deadline - now));
 	nng_ctx_recv(r->ctx, r->aio);
+}
+
+/* on_raw_reply hands the validated reply itself to a raw request. */
+static void on_raw_reply(request *r, nng_msg *msg)
+{
+	Dtx__V1__ClientReply *rep = NULL;
+	char why[256];
+	int rv = wire_client_reply_decode(nng_msg_body(msg), nng_msg_len(msg),
+	                                  &rep, why, sizeof(why));
+
+	if (rv != DTX_OK) {
+		sdk_logf(DTX_LOG_WARN, "client: bad reply: %s", why);
+		rv = rv == DTX_ENOMEM || rv == DTX_EVERSION ? rv : DTX_EPROTO;
+	}
+	finish(r, rv, NULL, rep);
+	if (rep != NULL)
+		wire_client_reply_free(rep);
 }
 
 static void on_reply(request *r, int rv)
@@ -319,10 +357,15 @@ static void on_reply(request *r, int rv)
 	if (rv == DTX_OK) {
 		msg = nng_aio_get_msg(r->aio);
 		nng_aio_set_msg(r->aio, NULL);
+		if (r->raw != NULL) {
+			on_raw_reply(r, msg);
+			nng_msg_free(msg);
+			return;
+		}
 		rv = decode_reply(msg, &info);
 		nng_msg_free(msg);
 	}
-	finish(r, rv, info);
+	finish(r, rv, info, NULL);
 	free(info);
 }
 
@@ -350,7 +393,7 @@ static nng_duration budget(const dtx_client *c, unsigned wait_ms)
  * completion calls done(arg, ...). Errors: DTX_ECLOSED, DTX_ELIMIT,
  * DTX_ENOMEM (done then never runs). */
 static int request_begin(dtx_client *c, nng_msg *msg, unsigned wait_ms,
-                         dtx_done_fn done, void *arg)
+                         dtx_done_fn done, sdk_reply_fn raw, void *arg)
 {
 	nng_duration ms = budget(c, wait_ms);
 	request *r;
@@ -374,6 +417,7 @@ static int request_begin(dtx_client *c, nng_msg *msg, unsigned wait_ms,
 	r->client = c;
 	r->sending = true;
 	r->done = done;
+	r->raw = raw;
 	r->arg = arg;
 	r->deadline = nng_clock() + (nng_time)ms;
 	nng_aio_set_timeout(r->aio, ms);
@@ -401,19 +445,44 @@ static int pack_request(const dtx_client *c, const Dtx__V1__ClientRequest *req,
 	return DTX_OK;
 }
 
-/* send_request packs req (borrowed) and starts it. */
-static int send_request(dtx_client *c, const Dtx__V1__ClientRequest *req,
-                        unsigned wait_ms, dtx_done_fn done, void *arg)
+/* send_any packs req (borrowed) and starts it with done or raw. */
+static int send_any(dtx_client *c, const Dtx__V1__ClientRequest *req,
+                    unsigned wait_ms, dtx_done_fn done, sdk_reply_fn raw,
+                    void *arg)
 {
 	nng_msg *msg = NULL;
 	int rv = pack_request(c, req, &msg);
 
 	if (rv != DTX_OK)
 		return rv;
-	rv = request_begin(c, msg, wait_ms, done, arg);
+	rv = request_begin(c, msg, wait_ms, done, raw, arg);
 	if (rv != DTX_OK)
 		nng_msg_free(msg);
 	return rv;
+}
+
+static int send_request(dtx_client *c, const Dtx__V1__ClientRequest *req,
+                        unsigned wait_ms, dtx_done_fn done, void *arg)
+{
+	return send_any(c, req, wait_ms, done, NULL, arg);
+}
+
+int sdk_client_send(dtx_client *c, Dtx__V1__ClientRequest *req,
+                    unsigned wait_ms, dtx_done_fn done, void *arg)
+{
+	req->has_version = 1;
+	req->version = DTX__V1__VERSION__VERSION_1;
+	req->has_wait_ms = 1;
+	req->wait_ms = wait_ms;
+	return send_any(c, req, wait_ms, done, NULL, arg);
+}
+
+int sdk_client_send_raw(dtx_client *c, Dtx__V1__ClientRequest *req,
+                        sdk_reply_fn raw, void *arg)
+{
+	req->has_version = 1;
+	req->version = DTX__V1__VERSION__VERSION_1;
+	return send_any(c, req, 0, NULL, raw, arg);
 }
 
 /* ---- public requests --------------------------------------------------- */
@@ -539,4 +608,195 @@ int dtx_client_query(dtx_client *client, const char *gid, unsigned wait_ms,
 		return rv;
 	rv = dtx_client_query_async(client, gid, wait_ms, waiter_done, &w);
 	return waiter_finish(&w, rv);
+}
+
+int sdk_client_call(dtx_client *c, Dtx__V1__ClientRequest *req,
+                    unsigned wait_ms, dtx_tx_info *ret_info)
+{
+	waiter w;
+	int rv;
+
+	if ((rv = waiter_init(&w, ret_info)) != DTX_OK)
+		return rv;
+	rv = sdk_client_send(c, req, wait_ms, waiter_done, &w);
+	return waiter_finish(&w, rv);
+}
+
+/* ---- final gids (barrier clean-up) ------------------------------------- */
+
+typedef struct finals_ctx {
+	waiter w;                /* only its lock, flag and error are used */
+	const char *const *gids; /* borrowed */
+	size_t n;
+	int64_t *ret_final_ms; /* borrowed, n entries */
+} finals_ctx;
+
+static void finals_done(void *arg, int err, const Dtx__V1__ClientReply *rep)
+{
+	finals_ctx *f = arg;
+
+	if (err == DTX_OK && rep->has_code && (int)rep->code != DTX_OK)
+		err = (int)rep->code;
+	pthread_mutex_lock(&f->w.mu);
+	if (err == DTX_OK) {
+		for (size_t i = 0; i < f->n; i++)
+			f->ret_final_ms[i] = 0;
+		for (size_t j = 0; j < rep->n_finals; j++)
+			for (size_t i = 0; i < f->n; i++)
+				if (strcmp(rep->finals[j]->gid, f->gids[i]) ==
+				    0)
+					f->ret_final_ms[i] =
+					        rep->finals[j]->final_unix_ms;
+	}
+	f->w.err = err;
+	f->w.done = true;
+	pthread_cond_signal(&f->w.cv);
+	pthread_mutex_unlock(&f->w.mu);
+}
+
+int dtx_client_final_gids(dtx_client *client, const char *const *gids, size_t n,
+                          int64_t *ret_final_ms)
+{
+	Dtx__V1__ClientRequest req = DTX__V1__CLIENT_REQUEST__INIT;
+	Dtx__V1__FinalQuery q = DTX__V1__FINAL_QUERY__INIT;
+	finals_ctx f = {.gids = gids, .n = n, .ret_final_ms = ret_final_ms};
+	dtx_tx_info unused;
+	int rv;
+
+	if (client == NULL || gids == NULL || n == 0 || ret_final_ms == NULL)
+		return DTX_EINVAL;
+	if (n > WIRE_FINAL_QUERY_MAX)
+		return DTX_ETOOBIG;
+	for (size_t i = 0; i < n; i++) {
+		if (gids[i] == NULL ||
+		    !wire_name_is_valid(gids[i], DTX_GID_MAX))
+			return DTX_EINVAL;
+	}
+	q.n_gids = n;
+	q.gids = (char **)gids; /* only read while packing */
+	req.body_case = DTX__V1__CLIENT_REQUEST__BODY_FINAL_QUERY;
+	req.final_query = &q;
+	if ((rv = waiter_init(&f.w, &unused)) != DTX_OK)
+		return rv;
+	rv = sdk_client_send_raw(client, &req, finals_done, &f);
+	return waiter_finish(&f.w, rv);
+}
+
+/* ---- Tries on participants (initiator-driven TCC) ---------------------- */
+
+/* peer_socket returns the socket dialled to url (borrowed), dialling it on
+ * first use. Errors: DTX_ELIMIT (PEERS_MAX URLs), DTX_ECLOSED, DTX_ENOMEM,
+ * DTX_EINVAL / DTX_EUNREACHABLE (a URL nng refuses). */
+static int peer_socket(dtx_client *c, const char *url, nng_socket *ret_sock)
+{
+	peer *p;
+	int rv = DTX_OK;
+
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->npeers; i++) {
+		if (strcmp(c->peers[i].url, url) == 0) {
+			*ret_sock = c->peers[i].sock;
+			goto out;
+		}
+	}
+	if (c->closing) {
+		rv = DTX_ECLOSED;
+		goto out;
+	}
+	if (c->npeers == PEERS_MAX) {
+		rv = DTX_ELIMIT;
+		goto out;
+	}
+	p = &c->peers[c->npeers];
+	if ((p->url = strdup(url)) == NULL) {
+		rv = DTX_ENOMEM;
+		goto out;
+	}
+	rv = sdk_err_from_nng(nng_req0_open(&p->sock));
+	if (rv == DTX_OK)
+		rv = sdk_err_from_nng(nng_socket_set_size(
+		        p->sock, NNG_OPT_RECVMAXSZ, c->max_msg));
+	if (rv == DTX_OK) /* the initiator decides every resend */
+		rv = sdk_err_from_nng(nng_socket_set_ms(p->sock,
+		                                        NNG_OPT_REQ_RESENDTIME,
+		                                        NNG_DURATION_INFINITE));
+	if (rv == DTX_OK)
+		rv = sdk_err_from_nng(
+		        nng_dial(p->sock, url, NULL, NNG_FLAG_NONBLOCK));
+	if (rv != DTX_OK) {
+		nng_close(p->sock);
+		free(p->url);
+		goto out;
+	}
+	c->npeers++;
+	*ret_sock = p->sock;
+out:
+	pthread_mutex_unlock(&c->mu);
+	return rv;
+}
+
+/* exchange sends msg (transferred) on a new context of sock and waits up
+ * to timeout_ms for the answer (transferred to the caller). */
+static int exchange(nng_socket sock, nng_msg *msg, unsigned timeout_ms,
+                    nng_msg **ret_msg)
+{
+	nng_ctx ctx;
+	nng_aio *aio;
+	int rv = nng_aio_alloc(&aio, NULL, NULL);
+
+	if (rv != 0) {
+		nng_msg_free(msg);
+		return sdk_err_from_nng(rv);
+	}
+	if ((rv = nng_ctx_open(&ctx, sock)) != 0) {
+		nng_msg_free(msg);
+		nng_aio_free(aio);
+		return sdk_err_from_nng(rv);
+	}
+	nng_aio_set_timeout(aio, (nng_duration)timeout_ms);
+	nng_aio_set_msg(aio, msg);
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) != 0) {
+		if (nng_aio_get_msg(aio) != NULL) /* not sent: still ours */
+			nng_msg_free(nng_aio_get_msg(aio));
+	} else {
+		nng_ctx_recv(ctx, aio);
+		nng_aio_wait(aio);
+		if ((rv = nng_aio_result(aio)) == 0)
+			*ret_msg = nng_aio_get_msg(aio);
+	}
+	nng_ctx_close(ctx);
+	nng_aio_free(aio);
+	return sdk_err_from_nng(rv);
+}
+
+int sdk_client_branch_call(dtx_client *c, const char *url,
+                           const Dtx__V1__BranchCall *call, unsigned timeout_ms,
+                           Dtx__V1__BranchReply **ret_reply)
+{
+	size_t len = wire_packed_size(&call->base);
+	nng_socket sock;
+	nng_msg *msg, *answer = NULL;
+	char why[256];
+	int rv;
+
+	if (len > c->max_msg)
+		return DTX_ETOOBIG;
+	if ((rv = peer_socket(c, url, &sock)) != DTX_OK)
+		return rv;
+	if ((rv = nng_msg_alloc(&msg, len)) != 0)
+		return sdk_err_from_nng(rv);
+	wire_pack(&call->base, nng_msg_body(msg));
+	if ((rv = exchange(sock, msg, timeout_ms, &answer)) != DTX_OK)
+		return rv;
+	rv = wire_branch_reply_decode(nng_msg_body(answer), nng_msg_len(answer),
+	                              ret_reply, why, sizeof(why));
+	nng_msg_free(answer);
+	if (rv != DTX_OK) {
+		sdk_logf(DTX_LOG_WARN, "client: bad answer from %s: %s", url,
+		         why);
+		return rv == DTX_ENOMEM ? rv : DTX_EPROTO;
+	}
+	return DTX_OK;
 }

@@ -37,10 +37,13 @@
  *   - larger than max_msg_bytes: nng's transport refuses it and closes
  *     that connection (nng does not tell us, so it is not logged).
  *
+ * With dtx_participant_set_barrier_gc, a GC thread (barrier_gc.c) runs
+ * beside the workers from start to teardown.
+ *
  * Threads: work_cb runs on nng's threads and only moves items between the
  * queue and nng; handlers run on the `workers` threads; the queue's mutex is
  * the only lock (the counters are atomics). create/register/set_store/
- * start/destroy are called by one thread.
+ * set_barrier_gc/start/destroy are called by one thread.
  */
 #include <assert.h>
 #include <pthread.h>
@@ -102,6 +105,7 @@ struct dtx_participant {
 	size_t hcap;
 	bool started;
 	dtx_store *store; /* retained; NULL: handlers run without a barrier */
+	sdk_gc *gc;       /* owned; NULL: no barrier GC thread */
 
 	_Atomic uint64_t calls;                   /* valid calls received */
 	_Atomic uint64_t outcomes[SDK_OUT_COUNT]; /* what became of them */
@@ -273,6 +277,23 @@ int dtx_participant_register(dtx_participant *part, const char *name,
 	return DTX_OK;
 }
 
+int dtx_participant_set_barrier_gc(dtx_participant *part,
+                                   const char *coordinator_url,
+                                   unsigned grace_ms, unsigned interval_ms)
+{
+	sdk_gc *gc;
+	int rv;
+
+	if (part == NULL || coordinator_url == NULL || part->started)
+		return DTX_EINVAL;
+	rv = sdk_gc_create(coordinator_url, grace_ms, interval_ms, &gc);
+	if (rv != DTX_OK)
+		return rv;
+	sdk_gc_destroy(part->gc);
+	part->gc = gc;
+	return DTX_OK;
+}
+
 int dtx_participant_set_store(dtx_participant *part, dtx_store *store)
 {
 	if (part == NULL || store == NULL || part->started ||
@@ -308,6 +329,8 @@ void dtx_participant_get_stats(const dtx_participant *part,
 	ret_stats->late_refused =
 	        counter(&part->outcomes[SDK_OUT_LATE_REFUSED]);
 	ret_stats->retries = counter(&part->outcomes[SDK_OUT_RETRY]);
+	sdk_gc_get_stats(part->gc, &ret_stats->barrier_gc_removed,
+	                 &ret_stats->barrier_gc_failures);
 }
 
 /* ---- the hand-off queue (nng threads -> workers) ----------------------- */
@@ -599,6 +622,7 @@ static void stop_workers(dtx_participant *part)
 
 /*
  * teardown undoes dtx_participant_start, from any point it reached:
+ * 0. stop the barrier GC thread (it uses only the store and its client);
  * 1. stop the workers: running handlers finish and hand their reply to
  *    nng; queued calls stay queued. This must come before the socket
  *    closes: nng 1.5.2 can touch a freed context if nng_ctx_send runs on a
@@ -611,6 +635,7 @@ static void teardown(dtx_participant *part)
 {
 	unsigned i;
 
+	sdk_gc_stop(part->gc);
 	stop_workers(part);
 	if (part->sock_open)
 		nng_close(part->sock);
@@ -636,7 +661,8 @@ int dtx_participant_start(dtx_participant *part)
 	unsigned i;
 	int rv;
 
-	if (part == NULL || part->started)
+	if (part == NULL || part->started ||
+	    (part->gc != NULL && part->store == NULL))
 		return DTX_EINVAL;
 	rv = open_socket(part);
 	if (rv == DTX_OK)
@@ -646,6 +672,8 @@ int dtx_participant_start(dtx_participant *part)
 	if (rv == DTX_OK)
 		rv = sdk_err_from_nng(
 		        nng_listen(part->sock, part->url, NULL, 0));
+	if (rv == DTX_OK && part->gc != NULL)
+		rv = sdk_gc_start(part->gc, part->store, part->url);
 	if (rv != DTX_OK) {
 		sdk_logf(DTX_LOG_ERROR, "participant %s: cannot start: %s",
 		         part->url, dtx_strerror(rv));
@@ -667,6 +695,7 @@ void dtx_participant_destroy(dtx_participant *part)
 	if (part == NULL)
 		return;
 	teardown(part);
+	sdk_gc_destroy(part->gc);
 	for (i = 0; i < part->nhandlers; i++)
 		free(part->handlers[i].name);
 	free(part->handlers);

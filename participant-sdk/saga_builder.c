@@ -25,8 +25,7 @@ struct dtx_saga {
 	uint32_t deadline_ms; /* 0 = none */
 };
 
-/* check_name validates a gid or handler name of at most max bytes. */
-static int check_name(const char *name, size_t max)
+int sdk_check_name(const char *name, size_t max)
 {
 	if (name == NULL)
 		return DTX_EINVAL;
@@ -42,7 +41,7 @@ int dtx_saga_create(const char *gid, dtx_saga **ret_saga)
 
 	if (ret_saga == NULL)
 		return DTX_EINVAL;
-	if (gid != NULL && (rv = check_name(gid, DTX_GID_MAX)) != DTX_OK)
+	if (gid != NULL && (rv = sdk_check_name(gid, DTX_GID_MAX)) != DTX_OK)
 		return rv;
 	saga = calloc(1, sizeof(*saga));
 	if (saga == NULL)
@@ -93,14 +92,11 @@ static bool has_control_char(const char *s, size_t len)
 	return false;
 }
 
-/* check_step validates add_step's arguments (all borrowed). */
-static int check_step(const char *url, const char *action,
-                      const char *compensate, const void *payload, size_t len)
+int sdk_check_url(const char *url)
 {
 	size_t url_len;
-	int rv;
 
-	if (url == NULL || (payload == NULL && len > 0))
+	if (url == NULL)
 		return DTX_EINVAL;
 	url_len = strnlen(url, DTX_URL_MAX + 1);
 	if (url_len > DTX_URL_MAX)
@@ -108,9 +104,22 @@ static int check_step(const char *url, const char *action,
 	if (url_len == 0 || !wire_utf8_is_valid(url, url_len) ||
 	    has_control_char(url, url_len))
 		return DTX_EINVAL;
-	if ((rv = check_name(action, DTX_HANDLER_MAX)) != DTX_OK)
+	return DTX_OK;
+}
+
+/* check_step validates add_step's arguments (all borrowed). */
+static int check_step(const char *url, const char *action,
+                      const char *compensate, const void *payload, size_t len)
+{
+	int rv;
+
+	if (payload == NULL && len > 0)
+		return DTX_EINVAL;
+	if ((rv = sdk_check_url(url)) != DTX_OK)
 		return rv;
-	if ((rv = check_name(compensate, DTX_HANDLER_MAX)) != DTX_OK)
+	if ((rv = sdk_check_name(action, DTX_HANDLER_MAX)) != DTX_OK)
+		return rv;
+	if ((rv = sdk_check_name(compensate, DTX_HANDLER_MAX)) != DTX_OK)
 		return rv;
 	return len > WIRE_MAX_PAYLOAD_DEFAULT ? DTX_ETOOBIG : DTX_OK;
 }

@@ -12,8 +12,11 @@
  *   participant.c  - the rep0 server: work-item pool, worker threads
  *   store.c        - dtx_store / dtx_txn on LMDB (the only <lmdb.h> user)
  *   barrier.c      - exactly-once branch calls on top of a store
+ *   barrier_gc.c   - removing the barrier records of final transactions
  *   saga_builder.c - dtx_saga: steps kept in their wire (SubmitSaga) form
  *   client.c       - the req0 client: one context + aio per request
+ *   tcc.c          - dtx_tcc (coordinator-run TCC) and dtx_tcc_tx
+ *                    (initiator-driven TCC: register, Try, commit/abort)
  */
 #ifndef DTX_SDK_H
 #define DTX_SDK_H
@@ -152,6 +155,36 @@ int sdk_txn_get_at(dtx_txn *txn, unsigned t, const void *key, size_t klen,
 int sdk_txn_scan_at(dtx_txn *txn, unsigned t, const void *prefix, size_t plen,
                     dtx_scan_fn fn, void *arg);
 
+/* sdk_txn_scan_from_at calls fn for each key of table t from the first key
+ * >= from (flen bytes, borrowed; flen 0: the first key) to the end, in key
+ * order. Returns fn's first non-OK value, or DTX_EINVAL / DTX_EIO. */
+int sdk_txn_scan_from_at(dtx_txn *txn, unsigned t, const void *from,
+                         size_t flen, dtx_scan_fn fn, void *arg);
+
+/* sdk_txn_del_prefix_at deletes every key of table t that starts with
+ * prefix (plen bytes, borrowed) in the write transaction txn and stores how
+ * many in *ret_n. Errors: DTX_EINVAL (read-only txn, bad prefix length),
+ * DTX_ELIMIT (the map is full: grow and rerun), DTX_EIO. */
+int sdk_txn_del_prefix_at(dtx_txn *txn, unsigned t, const void *prefix,
+                          size_t plen, size_t *ret_n);
+
+/* sdk_gc_cursor - where the barrier's next GC pass starts: a key of the
+ * barrier table (len 0: its first key). store.c keeps one per store, in
+ * memory only (a restarted process starts from the first key), and never
+ * looks inside. */
+#define SDK_GC_CURSOR_MAX (DTX_GID_MAX + 2)
+typedef struct sdk_gc_cursor {
+	uint8_t key[SDK_GC_CURSOR_MAX];
+	size_t len;
+} sdk_gc_cursor;
+
+/* sdk_store_gc_claim takes store's GC slot (one barrier GC pass runs at a
+ * time per store) and stores its cursor in *ret_cursor (borrowed; the
+ * holder of the slot may read and write it until sdk_store_gc_release).
+ * Thread-safe. Errors: DTX_EBUSY (another pass holds the slot). */
+int sdk_store_gc_claim(dtx_store *store, sdk_gc_cursor **ret_cursor);
+void sdk_store_gc_release(dtx_store *store);
+
 /* sdk_txn_reserve_at makes key (borrowed, copied) of table t hold vlen
  * bytes and stores in *ret_buf where to write them (valid until the next
  * write of txn). Errors as dtx_txn_put. */
@@ -169,6 +202,8 @@ typedef enum sdk_outcome {
 	SDK_OUT_RETRY,        /* handler answered RETRY (or FAIL where it
 	                         may not): nothing recorded */
 	SDK_OUT_NOT_READY,    /* confirm before its try was recorded OK */
+	SDK_OUT_CONFLICT,     /* confirm after cancel, or cancel after
+	                         confirm: RETRY, nothing recorded */
 	SDK_OUT_STORE_FAILED, /* the store failed: RETRY, nothing recorded */
 	SDK_OUT_COUNT
 } sdk_outcome;
@@ -183,6 +218,34 @@ dtx_status sdk_barrier_serve(dtx_store *store, dtx_call *call,
                              dtx_handler_fn run, void *arg,
                              sdk_outcome *ret_out);
 
+/* ---- barrier_gc.c ------------------------------------------------------ */
+
+/* sdk_gc - a participant's barrier GC thread and its coordinator client. */
+typedef struct sdk_gc sdk_gc;
+
+/* sdk_gc_create prepares a GC thread that asks the coordinator at url
+ * (borrowed, copied) every interval_ms and removes records final for
+ * grace_ms (0 takes the DTX_BARRIER_GC_*_DEFAULT values). Opens the client
+ * (it connects lazily). Errors: those of dtx_client_open, DTX_ENOMEM. */
+int sdk_gc_create(const char *url, unsigned grace_ms, unsigned interval_ms,
+                  sdk_gc **ret_gc);
+
+/* sdk_gc_start starts the thread on store (borrowed, writable) with who
+ * (borrowed, for diagnostics); both must stay valid until sdk_gc_stop.
+ * The first pass runs one interval after the start. Errors: DTX_ENOMEM. */
+int sdk_gc_start(sdk_gc *gc, dtx_store *store, const char *who);
+
+/* sdk_gc_stop stops the thread and waits for it: at most the time a pass
+ * takes (a coordinator query is bounded by 5 s). Accepts NULL and a gc
+ * that is not running. sdk_gc_destroy stops and frees; accepts NULL. */
+void sdk_gc_stop(sdk_gc *gc);
+void sdk_gc_destroy(sdk_gc *gc);
+
+/* sdk_gc_get_stats reads records removed and sweeps that failed (gc may be
+ * NULL: zeros). Thread-safe. */
+void sdk_gc_get_stats(const sdk_gc *gc, uint64_t *ret_removed,
+                      uint64_t *ret_failures);
+
 /* ---- saga_builder.c ---------------------------------------------------- */
 
 /* sdk_saga_view fills *ret_msg (caller-owned) with saga's SubmitSaga form.
@@ -192,5 +255,44 @@ void sdk_saga_view(const dtx_saga *saga, Dtx__V1__SubmitSaga *ret_msg);
 
 /* sdk_saga_nsteps returns the number of steps added so far. */
 size_t sdk_saga_nsteps(const dtx_saga *saga);
+
+/* sdk_check_name validates a gid or handler name (borrowed) of at most max
+ * bytes with the coordinator's rules. Errors: DTX_EINVAL, DTX_ETOOBIG. */
+int sdk_check_name(const char *name, size_t max);
+
+/* sdk_check_url validates a participant URL (borrowed) with the
+ * coordinator's rules. Errors: DTX_EINVAL, DTX_ETOOBIG. */
+int sdk_check_url(const char *url);
+
+/* ---- client.c (internal requests) -------------------------------------- */
+
+/* sdk_reply_fn receives a whole validated reply (borrowed for the call;
+ * NULL when err is not DTX_OK). Runs on an nng thread. */
+typedef void (*sdk_reply_fn)(void *arg, int err,
+                             const Dtx__V1__ClientReply *rep);
+
+/* sdk_client_send sets req's (borrowed; packed before return) version and
+ * wait_ms and sends it; done runs as for dtx_client_submit_async. */
+int sdk_client_send(dtx_client *c, Dtx__V1__ClientRequest *req,
+                    unsigned wait_ms, dtx_done_fn done, void *arg);
+
+/* sdk_client_send_raw is sdk_client_send for replies that carry no
+ * transaction: raw receives the reply itself (its code unchecked). */
+int sdk_client_send_raw(dtx_client *c, Dtx__V1__ClientRequest *req,
+                        sdk_reply_fn raw, void *arg);
+
+/* sdk_client_call is the blocking form of sdk_client_send. */
+int sdk_client_call(dtx_client *c, Dtx__V1__ClientRequest *req,
+                    unsigned wait_ms, dtx_tx_info *ret_info);
+
+/* sdk_client_branch_call sends call (borrowed) to the participant at url
+ * (borrowed; its socket is dialled on first use and kept) and waits up to
+ * timeout_ms for the answer, transferred to the caller in *ret_reply (free
+ * with wire_branch_reply_free). Blocking. Errors: DTX_ETIMEDOUT,
+ * DTX_EUNREACHABLE, DTX_EPROTO, DTX_ETOOBIG, DTX_ELIMIT (too many
+ * participant URLs), DTX_ECLOSED, DTX_ENOMEM. */
+int sdk_client_branch_call(dtx_client *c, const char *url,
+                           const Dtx__V1__BranchCall *call, unsigned timeout_ms,
+                           Dtx__V1__BranchReply **ret_reply);
 
 #endif

@@ -6,8 +6,9 @@
  * includes <lmdb.h>), the translation of LMDB and errno codes into dtx_err
  * (store_err: nothing else compares against MDB_*), the table directory
  * (index 0 is the barrier's "__dtx_barrier", then the service's tables),
- * the "__dtx_meta" table with the store's format number, and the growth of
- * the map when LMDB reports it full.
+ * the "__dtx_meta" table with the store's format number, the growth of
+ * the map when LMDB reports it full, and the slot (one pass at a time) and
+ * in-memory cursor of the barrier's garbage collector.
  *
  * Never: gives durability away (default sync flags: a commit is on disk
  * when it returns), creates anything when opened read-only, reformats or
@@ -33,6 +34,7 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +66,8 @@ struct dtx_store {
 	MDB_dbi meta;
 	size_t ntables; /* barrier + the service's tables */
 	store_table tables[DTX_STORE_MAX_TABLES + 1];
+	atomic_bool gc_busy;     /* a barrier GC pass holds gc_cursor */
+	sdk_gc_cursor gc_cursor; /* opaque here: barrier_gc.c's */
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -484,6 +488,19 @@ bool sdk_store_is_read_only(const dtx_store *store)
 	return store->read_only;
 }
 
+int sdk_store_gc_claim(dtx_store *store, sdk_gc_cursor **ret_cursor)
+{
+	if (atomic_exchange(&store->gc_busy, true))
+		return DTX_EBUSY;
+	*ret_cursor = &store->gc_cursor;
+	return DTX_OK;
+}
+
+void sdk_store_gc_release(dtx_store *store)
+{
+	atomic_store(&store->gc_busy, false);
+}
+
 /* ---- transactions ------------------------------------------------------ */
 
 int sdk_txn_begin(dtx_store *store, dtx_txn *parent, bool read_only,
@@ -694,6 +711,92 @@ int sdk_txn_scan_at(dtx_txn *txn, unsigned t, const void *prefix, size_t plen,
 		return store_fail(txn->store, rc, "open cursor");
 	rc = scan_cursor(c, prefix, plen, fn, arg);
 	mdb_cursor_close(c);
+	return rc;
+}
+
+/* walk_from walks the cursor c from the first key >= from (flen 0: the
+ * first key) to the end of the table. */
+static int walk_from(MDB_cursor *c, const void *from, size_t flen,
+                     dtx_scan_fn fn, void *arg)
+{
+	MDB_val k = {flen, (void *)from}, v;
+	int rc = mdb_cursor_get(c, &k, &v, flen ? MDB_SET_RANGE : MDB_FIRST);
+	int rv;
+
+	while (rc == MDB_SUCCESS) {
+		rv = fn(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+		if (rv != DTX_OK)
+			return rv;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	return rc == MDB_NOTFOUND ? DTX_OK : store_err(rc);
+}
+
+int sdk_txn_scan_from_at(dtx_txn *txn, unsigned t, const void *from,
+                         size_t flen, dtx_scan_fn fn, void *arg)
+{
+	const store_table *tb = &txn->store->tables[t];
+	MDB_cursor *c;
+	int rc;
+
+	if (fn == NULL || (from == NULL && flen > 0))
+		return DTX_EINVAL;
+	if (!tb->present)
+		return DTX_OK;
+	rc = mdb_cursor_open(txn->mdb, tb->dbi, &c);
+	if (rc != MDB_SUCCESS)
+		return store_fail(txn->store, rc, "open cursor");
+	rc = walk_from(c, from, flen, fn, arg);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* del_run deletes, with cursor c, every key from prefix on that starts
+ * with it, and counts them in *ret_n. */
+static int del_run(dtx_txn *txn, MDB_cursor *c, const void *prefix, size_t plen,
+                   size_t *ret_n)
+{
+	MDB_val k = {plen, (void *)prefix}, v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+
+	while (rc == MDB_SUCCESS && k.mv_size >= plen &&
+	       memcmp(k.mv_data, prefix, plen) == 0) {
+		rc = mdb_cursor_del(c, 0);
+		if (rc != MDB_SUCCESS)
+			break;
+		(*ret_n)++;
+		/* after a delete, NEXT gives the key that followed it */
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == MDB_MAP_FULL)
+		txn->map_full = true;
+	if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND)
+		return DTX_OK;
+	return rc == MDB_MAP_FULL ? DTX_ELIMIT
+	                          : store_fail(txn->store, rc, "del");
+}
+
+int sdk_txn_del_prefix_at(dtx_txn *txn, unsigned t, const void *prefix,
+                          size_t plen, size_t *ret_n)
+{
+	const store_table *tb = &txn->store->tables[t];
+	MDB_cursor *c;
+	size_t n = 0;
+	int rc;
+
+	if (txn->read_only || prefix == NULL || !key_is_valid(txn, plen))
+		return DTX_EINVAL;
+	if (txn->map_full)
+		return DTX_ELIMIT;
+	if (!tb->present)
+		return DTX_OK;
+	rc = mdb_cursor_open(txn->mdb, tb->dbi, &c);
+	if (rc != MDB_SUCCESS)
+		return store_fail(txn->store, rc, "open cursor");
+	rc = del_run(txn, c, prefix, plen, &n);
+	mdb_cursor_close(c);
+	if (rc == DTX_OK)
+		*ret_n = n;
 	return rc;
 }
 

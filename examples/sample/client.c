@@ -240,9 +240,12 @@ static int exit_status(dtx_tx_state state)
 	case DTX_TX_COMMITTED:
 		return EXIT_SUCCESS;
 	case DTX_TX_COMPENSATED:
+	case DTX_TX_CANCELLED:
 		return EXIT_COMPENSATED;
 	case DTX_TX_RUNNING:
 	case DTX_TX_COMPENSATING:
+	case DTX_TX_CONFIRMING:
+	case DTX_TX_CANCELLING:
 		return EXIT_RUNNING;
 	}
 	return EXIT_FAILURE;

@@ -122,6 +122,10 @@ typedef enum dtx_tx_state {
 	DTX_TX_COMPENSATING = 2,
 	DTX_TX_COMMITTED = 3,   /* final */
 	DTX_TX_COMPENSATED = 4, /* final: rolled back */
+	/* TCC: a TCC transaction is RUNNING while its Tries are made. */
+	DTX_TX_CONFIRMING = 5, /* every branch is being confirmed */
+	DTX_TX_CANCELLING = 6, /* every branch is being cancelled */
+	DTX_TX_CANCELLED = 7,  /* final: every branch cancelled */
 } dtx_tx_state;
 
 /* Step states (values equal dtx.v1.StepState). */
@@ -132,6 +136,13 @@ typedef enum dtx_step_state {
 	DTX_STEP_FAILED = 4,
 	DTX_STEP_COMPENSATING = 5,
 	DTX_STEP_COMPENSATED = 6,
+	/* TCC branches. */
+	DTX_STEP_TRYING = 7,     /* registered; its Try may be in flight */
+	DTX_STEP_TRIED = 8,      /* Try answered OK (coordinator-run Tries) */
+	DTX_STEP_CONFIRMING = 9, /* Confirm logged as started */
+	DTX_STEP_CONFIRMED = 10,
+	DTX_STEP_CANCELLING = 11, /* Cancel logged as started */
+	DTX_STEP_CANCELLED = 12,
 } dtx_step_state;
 
 /* dtx_tx_state_name / dtx_step_state_name / dtx_op_name return a static
@@ -140,7 +151,8 @@ DTX_API const char *dtx_tx_state_name(int state);
 DTX_API const char *dtx_step_state_name(int state);
 DTX_API const char *dtx_op_name(int op);
 
-/* dtx_tx_state_is_final returns true for COMMITTED and COMPENSATED. */
+/* dtx_tx_state_is_final returns true for COMMITTED, COMPENSATED and
+ * CANCELLED. */
 DTX_API bool dtx_tx_state_is_final(int state);
 
 /* ---- participant ------------------------------------------------------- */
@@ -233,6 +245,9 @@ DTX_API void dtx_participant_destroy(dtx_participant *part);
  *     the handler; an action/try that arrives after it finds that record
  *     and answers FAIL ("already compensated") without running;
  *   - a confirm runs only after its try was recorded OK (else RETRY);
+ *   - a confirm after a cancel, or a cancel after a confirm, never runs:
+ *     it is logged as an error and answered RETRY (a coordinator decides
+ *     one of the two; both would apply opposite effects);
  *   - a FAIL from compensate, cancel or confirm is answered RETRY and
  *     records nothing: those must succeed eventually;
  *   - calls for unknown handlers bypass the barrier (FAIL, not recorded).
@@ -251,8 +266,17 @@ DTX_API void dtx_participant_destroy(dtx_participant *part);
  *   - a handler or a dtx_txn_fn may run more than once for one call (a
  *     full map is grown and the work run again): effects outside the
  *     transaction must tolerate that;
- *   - barrier records are kept for ever (about 20 bytes plus the gid,
- *     message and result per call); the map grows to hold them.
+ *   - a barrier record takes about 20 bytes plus the gid, message and
+ *     result of its call. Records are kept until a garbage collection
+ *     (dtx_store_barrier_gc, or dtx_participant_set_barrier_gc in the
+ *     background) finds their transaction final at the coordinator for at
+ *     least a grace period; without one they are kept for ever and the map
+ *     grows to hold them. Until then a null compensation keeps refusing a
+ *     late action/try. The grace period must exceed the longest time a call
+ *     can be delayed (network, nng's resend, an initiator's Try in flight)
+ *     plus the coordinator's call timeout and the clock skew between the
+ *     coordinator and this host: a call delivered after its records were
+ *     removed runs as if it were the first.
  */
 
 typedef struct dtx_store dtx_store;
@@ -347,6 +371,51 @@ typedef int (*dtx_barrier_fn)(void *arg, const dtx_barrier_entry *entry);
  * record that is not a barrier record) / DTX_EIO. */
 DTX_API int dtx_txn_barrier_scan(dtx_txn *txn, dtx_barrier_fn fn, void *arg);
 
+/* Barrier GC defaults: grace 10 minutes (see Caveats above), one sweep a
+ * minute. */
+#define DTX_BARRIER_GC_GRACE_MS_DEFAULT    600000u
+#define DTX_BARRIER_GC_INTERVAL_MS_DEFAULT 60000u
+
+/* dtx_store_barrier_gc runs one bounded garbage-collection pass over the
+ * barrier records of store: from where the last pass stopped (in gid order;
+ * after the last gid it starts again from the first; a new process starts
+ * from the first), it collects up to max_gids distinct gids, asks the
+ * coordinator through client (both borrowed) which are final and since
+ * when (dtx_client_final_gids), and deletes, in one write transaction,
+ * every record of each gid that has been final for at least grace_ms by
+ * this host's wall clock (0: as soon as it is final - only safe when no
+ * call can still be on its way). Gids the coordinator does not know, or
+ * still runs, are kept. If the coordinator cannot be asked, nothing is
+ * deleted and the next pass asks about the same gids. Stores the number of
+ * records deleted in *ret_removed (may be NULL). Blocking (one request per
+ * 256 gids, each bounded by the client's timeout). Thread-safe; one pass
+ * at a time per store. Errors: DTX_EINVAL (NULL, max_gids 0 or over
+ * 65536, read-only store), DTX_EBUSY (another pass of store is running),
+ * those of dtx_client_final_gids (DTX_EUNREACHABLE, DTX_ETIMEDOUT, ...),
+ * DTX_ECORRUPT (a key that is not a barrier key), DTX_EIO, DTX_ENOSPC,
+ * DTX_ENOMEM. */
+struct dtx_client; /* dtx_client, declared with the client below */
+DTX_API int dtx_store_barrier_gc(dtx_store *store, struct dtx_client *client,
+                                 unsigned grace_ms, size_t max_gids,
+                                 size_t *ret_removed);
+
+/* dtx_participant_set_barrier_gc makes part run barrier GC in a background
+ * thread while it runs: every interval_ms (0: one minute) it sweeps the
+ * barrier of its store with passes of 256 gids, asking the coordinator at
+ * coordinator_url (copied) and removing the records final for at least
+ * grace_ms (0: ten minutes). The first sweep runs one interval after
+ * dtx_participant_start; dtx_participant_destroy stops the thread (waiting
+ * for a query in flight, at most 5 s). A sweep that fails (coordinator
+ * unreachable, store error) deletes nothing, is logged through the log
+ * callback and counted in barrier_gc_failures, and is tried again next
+ * interval. Before start only; a second call replaces the first; start
+ * then fails with DTX_EINVAL if part has no store. Errors: DTX_EINVAL
+ * (NULL, started), DTX_EUNREACHABLE (bad URL scheme), DTX_ENOMEM. */
+DTX_API int dtx_participant_set_barrier_gc(dtx_participant *part,
+                                           const char *coordinator_url,
+                                           unsigned grace_ms,
+                                           unsigned interval_ms);
+
 /* dtx_participant_set_store makes every call of part go through the
  * barrier of store (retained: it must outlive part). Before start only.
  * Errors: DTX_EINVAL (NULL, started, read-only store). */
@@ -365,6 +434,9 @@ typedef struct dtx_participant_stats {
 	uint64_t late_refused; /* action/try after its compensate/cancel */
 	uint64_t retries;      /* handler answered RETRY (or FAIL to a
 	                          compensate, cancel or confirm) */
+	uint64_t barrier_gc_removed;  /* records removed by the GC thread */
+	uint64_t barrier_gc_failures; /* GC sweeps that removed nothing
+	                                 because they failed */
 } dtx_participant_stats;
 
 /* dtx_participant_get_stats copies the counters. Thread-safe. */
@@ -427,8 +499,15 @@ typedef struct dtx_step_info {
 
 #define DTX_INFO_MAX_STEPS 64
 
+/* Transaction modes (values equal dtx.v1.Mode). */
+typedef enum dtx_mode {
+	DTX_MODE_SAGA = 1,
+	DTX_MODE_TCC = 2,
+} dtx_mode;
+
 typedef struct dtx_tx_info {
 	char gid[DTX_GID_MAX + 1];
+	dtx_mode mode;
 	dtx_tx_state state;
 	bool created;        /* submit only: false if the gid already existed */
 	int32_t failed_step; /* -1 = none */
@@ -479,6 +558,128 @@ DTX_API int dtx_client_query_async(dtx_client *client, const char *gid,
 /* dtx_client_query is the blocking form of dtx_client_query_async. */
 DTX_API int dtx_client_query(dtx_client *client, const char *gid,
                              unsigned wait_ms, dtx_tx_info *ret_info);
+
+/* ---- TCC (try / confirm / cancel) -------------------------------------- */
+
+/*
+ * Two ways to run a TCC transaction.
+ *
+ * 1. The coordinator runs the Tries: build a dtx_tcc with its branches and
+ *    submit it (dtx_client_submit_tcc). The coordinator logs every branch,
+ *    calls all Tries in parallel, then confirms every branch if every Try
+ *    answered OK, else cancels every branch - the one whose Try failed or
+ *    timed out included, since its effect is unknown.
+ *
+ * 2. The initiator runs the Tries (dtx_tcc_begin): for each branch,
+ *    dtx_tcc_try first registers the branch with the coordinator (durably,
+ *    so a crash after the Try can always be cancelled), then calls the Try
+ *    on the participant and returns its answer. The app then commits
+ *    (every branch confirmed) or aborts (every branch cancelled). A
+ *    transaction not committed before its deadline is cancelled by the
+ *    coordinator: an unpaid reservation expires.
+ *
+ * Confirm and cancel are retried until they succeed, like compensations.
+ * Participants serve Try/Confirm/Cancel through the barrier (dtx_store):
+ * a Cancel before its Try is a null cancel, a Try after its Cancel is
+ * refused, a Confirm runs only after its Try was recorded OK.
+ */
+typedef struct dtx_tcc dtx_tcc;
+
+/* dtx_tcc_create starts a TCC transaction description for
+ * dtx_client_submit_tcc. gid (copied) may be NULL: the coordinator makes
+ * one. Errors: DTX_EINVAL, DTX_ETOOBIG, DTX_ENOMEM. */
+DTX_API int dtx_tcc_create(const char *gid, dtx_tcc **ret_tcc);
+
+/* dtx_tcc_add_branch appends a branch: try_h, confirm_h and cancel_h are
+ * handler names served at url; payload (copied, len bytes) goes with each
+ * of the three calls; timeout_ms 0 takes the coordinator's default.
+ * Errors: DTX_EINVAL, DTX_ETOOBIG, DTX_ENOMEM. */
+DTX_API int dtx_tcc_add_branch(dtx_tcc *tcc, const char *url, const char *try_h,
+                               const char *confirm_h, const char *cancel_h,
+                               const void *payload, size_t len,
+                               unsigned timeout_ms);
+
+/* dtx_tcc_set_deadline: not all Tries OK within deadline_ms of submission
+ * = cancelled. 0 = the coordinator's default. Errors: DTX_EINVAL. */
+DTX_API int dtx_tcc_set_deadline(dtx_tcc *tcc, unsigned deadline_ms);
+
+/* dtx_tcc_destroy frees tcc. Accepts NULL. */
+DTX_API void dtx_tcc_destroy(dtx_tcc *tcc);
+
+/* dtx_client_submit_tcc_async submits tcc (borrowed) for the coordinator
+ * to run; same reply and callback contract as dtx_client_submit_async
+ * (final states COMMITTED or CANCELLED). Call errors: DTX_EINVAL (no
+ * branches), DTX_ETOOBIG, DTX_ENOMEM, DTX_ELIMIT, DTX_ECLOSED. */
+DTX_API int dtx_client_submit_tcc_async(dtx_client *client, const dtx_tcc *tcc,
+                                        unsigned wait_ms, dtx_done_fn done,
+                                        void *arg);
+
+/* dtx_client_submit_tcc is the blocking form. */
+DTX_API int dtx_client_submit_tcc(dtx_client *client, const dtx_tcc *tcc,
+                                  unsigned wait_ms, dtx_tx_info *ret_info);
+
+/* dtx_tcc_tx - an initiator-driven TCC transaction (one thread at a time). */
+typedef struct dtx_tcc_tx dtx_tcc_tx;
+
+/* dtx_tcc_begin begins an initiator-driven TCC transaction on the
+ * coordinator: gid (copied) may be NULL (the coordinator makes one);
+ * deadline_ms 0 takes the coordinator's default. client is retained (it
+ * must outlive the transaction). Blocking. Errors: those of
+ * dtx_client_submit. */
+DTX_API int dtx_tcc_begin(dtx_client *client, const char *gid,
+                          unsigned deadline_ms, dtx_tcc_tx **ret_tx);
+
+/* dtx_tcc_tx_gid returns the transaction's gid (borrowed). */
+DTX_API const char *dtx_tcc_tx_gid(const dtx_tcc_tx *tx);
+
+/* dtx_try_result - what a Try answered. */
+typedef struct dtx_try_result {
+	dtx_status status; /* OK, FAIL (refused) or RETRY (transient) */
+	char message[256]; /* the participant's message, or "" */
+	uint8_t result[1024];
+	size_t result_len; /* bytes of result (truncated at 1024) */
+} dtx_try_result;
+
+/* dtx_tcc_try registers the next branch (number 0, 1, 2... in call order)
+ * with the coordinator, then calls its Try on url and waits up to
+ * timeout_ms (0 = 5000) for the answer. DTX_OK means the Try answered:
+ * *ret_result says how. A Try that could not be called or answered (the
+ * registration failed, the participant is unreachable, the deadline
+ * passed) returns an error; after any answer but OK the app should
+ * dtx_tcc_abort (dtx_tcc_commit refuses). Errors: DTX_EINVAL (bad
+ * argument, the transaction is no longer trying), DTX_ETIMEDOUT,
+ * DTX_EUNREACHABLE, DTX_EPROTO, DTX_ELIMIT (too many branches),
+ * DTX_ENOMEM, and codes the coordinator answered. */
+DTX_API int dtx_tcc_try(dtx_tcc_tx *tx, const char *url, const char *try_h,
+                        const char *confirm_h, const char *cancel_h,
+                        const void *payload, size_t len, unsigned timeout_ms,
+                        dtx_try_result *ret_result);
+
+/* dtx_tcc_commit asks the coordinator to confirm every branch; with wait_ms
+ * > 0 it waits that long for the final state. *ret_info may say COMMITTED,
+ * CONFIRMING, or CANCELLING/CANCELLED (the deadline passed first). Errors:
+ * DTX_EINVAL (a Try of this transaction did not answer OK: abort it), and
+ * those of dtx_client_submit. */
+DTX_API int dtx_tcc_commit(dtx_tcc_tx *tx, unsigned wait_ms,
+                           dtx_tx_info *ret_info);
+
+/* dtx_tcc_abort asks the coordinator to cancel every branch; reason (may be
+ * NULL, copied) goes into the transaction's timeline. Errors: those of
+ * dtx_client_submit. */
+DTX_API int dtx_tcc_abort(dtx_tcc_tx *tx, const char *reason, unsigned wait_ms,
+                          dtx_tx_info *ret_info);
+
+/* dtx_tcc_tx_destroy frees tx; it does not abort it (an unfinished
+ * transaction is cancelled at its deadline). Accepts NULL. */
+DTX_API void dtx_tcc_tx_destroy(dtx_tcc_tx *tx);
+
+/* dtx_client_final_gids asks which of the n gids (borrowed, n <= 256) are
+ * final: for each final one, ret_final_ms[i] is when it became final (unix
+ * ms); for the others (running, or unknown to the coordinator) it is 0.
+ * Blocking. Errors: DTX_EINVAL, DTX_ETOOBIG, and those of
+ * dtx_client_query. */
+DTX_API int dtx_client_final_gids(dtx_client *client, const char *const *gids,
+                                  size_t n, int64_t *ret_final_ms);
 
 #ifdef __cplusplus
 }

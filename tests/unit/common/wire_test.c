@@ -808,13 +808,13 @@ Test(wire, refuses_client_reply_with_out_of_range_states)
 	struct reply_fix f;
 
 	reply_fix_init(&f);
-	f.tx.state = 5;
+	f.tx.state = 8;
 	cr_assert_eq(client_reply_code(&f.reply), DTX_EPROTO);
 	reply_fix_init(&f);
 	f.tx.mode = 3;
 	cr_assert_eq(client_reply_code(&f.reply), DTX_EPROTO);
 	reply_fix_init(&f);
-	f.steps[1].state = 7;
+	f.steps[1].state = 13;
 	cr_assert_eq(client_reply_code(&f.reply), DTX_EPROTO);
 	reply_fix_init(&f);
 	f.steps[0].state = DTX__V1__STEP_STATE__STEP_STATE_UNSPECIFIED;
@@ -861,7 +861,7 @@ Test(wire, refuses_log_records_with_out_of_range_enums)
 	uint8_t *buf;
 
 	t.has_state = true;
-	t.state = 5;
+	t.state = 8;
 	buf = pack_msg(&t.base, &len);
 	cr_assert_eq(wire_log_tx_decode(buf, len, &tout), DTX_EPROTO);
 	free(buf);
@@ -1096,19 +1096,24 @@ Test(names, names_ops_and_states)
 	cr_assert_str_eq(dtx_tx_state_name(DTX_TX_COMPENSATING),
 	                 "compensating");
 	cr_assert_str_eq(dtx_tx_state_name(0), "unknown");
-	cr_assert_str_eq(dtx_tx_state_name(5), "unknown");
+	cr_assert_str_eq(dtx_tx_state_name(7), "cancelled");
+	cr_assert_str_eq(dtx_tx_state_name(8), "unknown");
 	cr_assert_str_eq(dtx_step_state_name(DTX_STEP_PENDING), "pending");
 	cr_assert_str_eq(dtx_step_state_name(DTX_STEP_COMPENSATED),
 	                 "compensated");
-	cr_assert_str_eq(dtx_step_state_name(7), "unknown");
+	cr_assert_str_eq(dtx_step_state_name(12), "cancelled");
+	cr_assert_str_eq(dtx_step_state_name(13), "unknown");
 	cr_assert_str_eq(dtx_step_state_name(-7), "unknown");
 }
 
-Test(names, treats_only_committed_and_compensated_as_final)
+Test(names, treats_only_committed_compensated_and_cancelled_as_final)
 {
 	cr_assert(dtx_tx_state_is_final(DTX_TX_COMMITTED));
 	cr_assert(dtx_tx_state_is_final(DTX_TX_COMPENSATED));
+	cr_assert(dtx_tx_state_is_final(DTX_TX_CANCELLED));
 	cr_assert_not(dtx_tx_state_is_final(DTX_TX_RUNNING));
 	cr_assert_not(dtx_tx_state_is_final(DTX_TX_COMPENSATING));
+	cr_assert_not(dtx_tx_state_is_final(DTX_TX_CONFIRMING));
+	cr_assert_not(dtx_tx_state_is_final(DTX_TX_CANCELLING));
 	cr_assert_not(dtx_tx_state_is_final(0));
 }

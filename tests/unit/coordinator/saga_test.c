@@ -49,7 +49,7 @@ static char letter_of(dc_step_state st)
 {
 	static const char letters[] = "?PADFCX";
 
-	return st >= 1 && st < DC_STEP_STATE_COUNT ? letters[st] : '?';
+	return st >= 1 && st <= DC_STEP_COMPENSATED ? letters[st] : '?';
 }
 
 static dc_tx *make_tx(uint32_t nsteps)
@@ -118,22 +118,21 @@ static bool same_state(const dc_tx *a, const dc_tx *b)
 	return true;
 }
 
-static const dc_saga_policy default_policy = {.action_max_attempts = 3};
+static const dc_policy default_policy = {.action_max_attempts = 3};
 
-static dc_saga_out apply(dc_tx *tx, const dc_saga_policy *pol,
-                         dc_saga_ev_kind kind, uint32_t step, dtx_op op,
-                         dc_outcome outcome)
+static dc_out apply(dc_tx *tx, const dc_policy *pol, dc_ev_kind kind,
+                    uint32_t step, dtx_op op, dc_outcome outcome)
 {
-	dc_saga_event ev = {
+	dc_event ev = {
 	        .kind = kind, .step = step, .op = op, .outcome = outcome};
-	dc_saga_out out;
+	dc_out out;
 
 	memset(&out, 0xa5, sizeof(out)); /* apply must overwrite all of it */
 	dc_saga_apply(tx, pol, &ev, &out);
 	return out;
 }
 
-static void assert_ignored(const dc_saga_out *out)
+static void assert_ignored(const dc_out *out)
 {
 	cr_assert(out->ignored);
 	cr_assert_not(out->changed);
@@ -251,10 +250,10 @@ typedef struct row {
 	char name[64];
 	row_tx before;
 	uint32_t max_attempts;
-	dc_saga_event ev;
+	dc_event ev;
 	row_tx after;
 	uint32_t nacts;
-	dc_saga_act acts[2];
+	dc_act acts[2];
 	bool changed;
 	bool ignored;
 	uint64_t dirty;
@@ -267,36 +266,36 @@ typedef struct row {
 
 #define START                                                                  \
 	{                                                                      \
-		DC_SAGA_EV_START, 0, ACT, DC_OUT_OK                            \
+		DC_EV_START, 0, ACT, DC_OUT_OK                                 \
 	}
 #define RECOVER                                                                \
 	{                                                                      \
-		DC_SAGA_EV_RECOVER, 0, ACT, DC_OUT_OK                          \
+		DC_EV_RECOVER, 0, ACT, DC_OUT_OK                               \
 	}
 #define REPLY(s, o, r)                                                         \
 	{                                                                      \
-		DC_SAGA_EV_REPLY, s, o, DC_OUT_##r                             \
+		DC_EV_REPLY, s, o, DC_OUT_##r                                  \
 	}
 #define DEADLINE                                                               \
 	{                                                                      \
-		DC_SAGA_EV_DEADLINE, 0, ACT, DC_OUT_OK                         \
+		DC_EV_DEADLINE, 0, ACT, DC_OUT_OK                              \
 	}
 #define DUE(s, o)                                                              \
 	{                                                                      \
-		DC_SAGA_EV_RETRY_DUE, s, o, DC_OUT_OK                          \
+		DC_EV_RETRY_DUE, s, o, DC_OUT_OK                               \
 	}
 
 #define CALL(s, o)                                                             \
 	{                                                                      \
-		DC_SAGA_ACT_CALL, s, o                                         \
+		DC_ACT_CALL, s, o                                              \
 	}
 #define LATER(s, o)                                                            \
 	{                                                                      \
-		DC_SAGA_ACT_RETRY_LATER, s, o                                  \
+		DC_ACT_RETRY_LATER, s, o                                       \
 	}
 #define FIN                                                                    \
 	{                                                                      \
-		DC_SAGA_ACT_FINISHED, 0, (dtx_op)0                             \
+		DC_ACT_FINISHED, 0, (dtx_op)0                                  \
 	}
 
 /* effects: one action, durable change, not ignored, dirty step mask */
@@ -471,7 +470,7 @@ ParameterizedTestParameters(saga, transition_table)
 	return cr_make_param_array(row, rows, sizeof(rows) / sizeof(rows[0]));
 }
 
-static void assert_acts(const row *r, const dc_saga_out *out)
+static void assert_acts(const row *r, const dc_out *out)
 {
 	cr_assert_eq(out->nacts, r->nacts, "%s: nacts", r->name);
 	for (uint32_t i = 0; i < r->nacts; i++) {
@@ -488,10 +487,10 @@ ParameterizedTest(row *r, saga, transition_table)
 {
 	const row_tx *b = &r->before, *a = &r->after;
 	dc_tx *tx = load_tx(b->tx, b->steps, b->attempts, b->failed);
-	dc_saga_policy pol = {.action_max_attempts = r->max_attempts};
+	dc_policy pol = {.action_max_attempts = r->max_attempts};
 	char steps[MAX_ROW_STEPS + 1], attempts[MAX_ROW_STEPS + 1];
-	dc_saga_out out = apply(tx, &pol, r->ev.kind, r->ev.step, r->ev.op,
-	                        r->ev.outcome);
+	dc_out out = apply(tx, &pol, r->ev.kind, r->ev.step, r->ev.op,
+	                   r->ev.outcome);
 
 	dump(tx, steps, attempts);
 	cr_assert_eq(tx->state, a->tx, "%s: tx state", r->name);
@@ -514,15 +513,15 @@ ParameterizedTest(row *r, saga, transition_table)
  * When crash_after >= 0, it stops after that many applied events. */
 typedef struct sim {
 	dc_tx *tx;
-	dc_saga_policy policy;
+	dc_policy policy;
 	dc_outcome (*answer)(struct sim *s, uint32_t step, dtx_op op);
 	uint32_t fail_at;   /* step whose action answers FAIL/transient */
 	uint32_t comp_nack; /* non-OK answers before a compensation is OK */
-	dc_saga_act calls[MAX_CALLS];
+	dc_act calls[MAX_CALLS];
 	uint32_t ncalls;
 	uint32_t finished;
 	uint32_t events;
-	dc_saga_act last_call;
+	dc_act last_call;
 } sim;
 
 static void sim_init(sim *s, uint32_t nsteps, uint32_t fail_at,
@@ -537,9 +536,9 @@ static void sim_init(sim *s, uint32_t nsteps, uint32_t fail_at,
 
 /* sim_step applies one event and records what it asked for; it returns
  * the next event the engine would feed in, or false when none is left. */
-static bool sim_step(sim *s, dc_saga_event *ev)
+static bool sim_step(sim *s, dc_event *ev)
 {
-	dc_saga_out out;
+	dc_out out;
 
 	dc_saga_apply(s->tx, &s->policy, ev, &out);
 	s->events++;
@@ -548,17 +547,17 @@ static bool sim_step(sim *s, dc_saga_event *ev)
 	if (out.nacts == 0)
 		return false;
 	switch (out.acts[0].kind) {
-	case DC_SAGA_ACT_CALL:
+	case DC_ACT_CALL:
 		cr_assert_lt(s->ncalls, MAX_CALLS);
 		s->calls[s->ncalls++] = out.acts[0];
 		s->last_call = out.acts[0];
-		*ev = (dc_saga_event){
-		        DC_SAGA_EV_REPLY, out.acts[0].step, out.acts[0].op,
+		*ev = (dc_event){
+		        DC_EV_REPLY, out.acts[0].step, out.acts[0].op,
 		        s->answer(s, out.acts[0].step, out.acts[0].op)};
 		return true;
-	case DC_SAGA_ACT_RETRY_LATER:
-		*ev = (dc_saga_event){DC_SAGA_EV_RETRY_DUE, out.acts[0].step,
-		                      out.acts[0].op, DC_OUT_OK};
+	case DC_ACT_RETRY_LATER:
+		*ev = (dc_event){DC_EV_RETRY_DUE, out.acts[0].step,
+		                 out.acts[0].op, DC_OUT_OK};
 		return true;
 	default:
 		s->finished++;
@@ -568,7 +567,7 @@ static bool sim_step(sim *s, dc_saga_event *ev)
 
 static void sim_run(sim *s)
 {
-	dc_saga_event ev = {DC_SAGA_EV_START, 0, ACT, DC_OUT_OK};
+	dc_event ev = {DC_EV_START, 0, ACT, DC_OUT_OK};
 
 	while (sim_step(s, &ev))
 		;
@@ -696,7 +695,7 @@ Test(saga, stale_and_duplicate_replies_are_ignored_at_every_point)
 	                                      DC_OUT_RETRY, DC_OUT_TIMEOUT,
 	                                      DC_OUT_UNREACHABLE};
 	sim s;
-	dc_saga_event ev = {DC_SAGA_EV_START, 0, ACT, DC_OUT_OK};
+	dc_event ev = {DC_EV_START, 0, ACT, DC_OUT_OK};
 	bool more = true;
 
 	sim_init(&s, 4, 2, answer_fail_at);
@@ -705,10 +704,9 @@ Test(saga, stale_and_duplicate_replies_are_ignored_at_every_point)
 		for (uint32_t c = 0; c + (more ? 1 : 0) < s.ncalls; c++) {
 			for (size_t o = 0; o < 5; o++) {
 				dc_tx *before = copy_state(s.tx);
-				dc_saga_out out =
-				        apply(s.tx, &s.policy, DC_SAGA_EV_REPLY,
-				              s.calls[c].step, s.calls[c].op,
-				              outcomes[o]);
+				dc_out out = apply(s.tx, &s.policy, DC_EV_REPLY,
+				                   s.calls[c].step,
+				                   s.calls[c].op, outcomes[o]);
 
 				assert_ignored(&out);
 				cr_assert(same_state(before, s.tx));
@@ -729,24 +727,21 @@ static void assert_every_event_ignored(dc_tx *tx)
 			for (dc_outcome oc = DC_OUT_OK; oc < DC_OUT_COUNT;
 			     oc++) {
 				dc_tx *before = copy_state(tx);
-				dc_saga_out out =
-				        apply(tx, &default_policy,
-				              DC_SAGA_EV_REPLY, i, ops[o], oc);
+				dc_out out = apply(tx, &default_policy,
+				                   DC_EV_REPLY, i, ops[o], oc);
 
 				assert_ignored(&out);
 				out = apply(tx, &default_policy,
-				            DC_SAGA_EV_RETRY_DUE, i, ops[o],
-				            oc);
+				            DC_EV_RETRY_DUE, i, ops[o], oc);
 				assert_ignored(&out);
 				cr_assert(same_state(before, tx));
 				dc_tx_destroy(before);
 			}
 		}
 	}
-	dc_saga_out out =
-	        apply(tx, &default_policy, DC_SAGA_EV_START, 0, ACT, DC_OUT_OK);
+	dc_out out = apply(tx, &default_policy, DC_EV_START, 0, ACT, DC_OUT_OK);
 	assert_ignored(&out);
-	out = apply(tx, &default_policy, DC_SAGA_EV_RECOVER, 0, ACT, DC_OUT_OK);
+	out = apply(tx, &default_policy, DC_EV_RECOVER, 0, ACT, DC_OUT_OK);
 	assert_ignored(&out);
 }
 
@@ -774,15 +769,15 @@ static void assert_recover_reissues(const sim *s)
 	dc_tx *tx = copy_state(s->tx);
 	uint32_t step, attempts;
 	dtx_op op;
-	dc_saga_out out;
+	dc_out out;
 
 	cr_assert(dc_saga_inflight(tx, &step, &op));
 	cr_assert_eq(step, s->last_call.step);
 	cr_assert_eq(op, s->last_call.op);
 	attempts = tx->steps[step].attempts;
-	out = apply(tx, &s->policy, DC_SAGA_EV_RECOVER, 0, ACT, DC_OUT_OK);
+	out = apply(tx, &s->policy, DC_EV_RECOVER, 0, ACT, DC_OUT_OK);
 	cr_assert_eq(out.nacts, 1);
-	cr_assert_eq(out.acts[0].kind, DC_SAGA_ACT_CALL);
+	cr_assert_eq(out.acts[0].kind, DC_ACT_CALL);
 	cr_assert_eq(out.acts[0].step, step);
 	cr_assert_eq(out.acts[0].op, op);
 	cr_assert(out.changed);
@@ -796,7 +791,7 @@ static void assert_recover_reissues(const sim *s)
 Test(saga, recover_reissues_exactly_the_inflight_call_at_every_point)
 {
 	for (uint32_t k = 0; k <= 4; k++) {
-		dc_saga_event ev = {DC_SAGA_EV_START, 0, ACT, DC_OUT_OK};
+		dc_event ev = {DC_EV_START, 0, ACT, DC_OUT_OK};
 		sim s;
 
 		sim_init(&s, 4, k, answer_timeout_at); /* k == 4: commits */
@@ -812,13 +807,13 @@ Test(saga, recover_reissues_exactly_the_inflight_call_at_every_point)
 Test(saga, recover_during_a_backoff_calls_once_more)
 {
 	dc_tx *tx = load_tx(RUN, "DAP", "120", -1);
-	dc_saga_out out = apply(tx, &default_policy, DC_SAGA_EV_REPLY, 1, ACT,
-	                        DC_OUT_RETRY);
+	dc_out out =
+	        apply(tx, &default_policy, DC_EV_REPLY, 1, ACT, DC_OUT_RETRY);
 
-	cr_assert_eq(out.acts[0].kind, DC_SAGA_ACT_RETRY_LATER);
+	cr_assert_eq(out.acts[0].kind, DC_ACT_RETRY_LATER);
 	/* crash before the backoff expired; the timer is lost */
-	out = apply(tx, &default_policy, DC_SAGA_EV_RECOVER, 0, ACT, DC_OUT_OK);
-	cr_assert_eq(out.acts[0].kind, DC_SAGA_ACT_CALL);
+	out = apply(tx, &default_policy, DC_EV_RECOVER, 0, ACT, DC_OUT_OK);
+	cr_assert_eq(out.acts[0].kind, DC_ACT_CALL);
 	cr_assert_eq(tx->steps[1].attempts, 4);
 	dc_tx_destroy(tx);
 }
@@ -848,19 +843,19 @@ Test(saga, inflight_names_the_acting_or_compensating_step)
 Test(saga, steps_from_63_up_share_the_last_dirty_bit)
 {
 	dc_tx *tx = make_tx(70);
-	dc_saga_out out;
+	dc_out out;
 
-	out = apply(tx, &default_policy, DC_SAGA_EV_START, 0, ACT, DC_OUT_OK);
+	out = apply(tx, &default_policy, DC_EV_START, 0, ACT, DC_OUT_OK);
 	cr_assert_eq(out.dirty_steps, 1);
 	for (uint32_t i = 0; i < 69; i++) {
 		uint64_t want = (UINT64_C(1) << (i < 63 ? i : 63)) |
 		                (UINT64_C(1) << (i + 1 < 63 ? i + 1 : 63));
 
-		out = apply(tx, &default_policy, DC_SAGA_EV_REPLY, i, ACT,
+		out = apply(tx, &default_policy, DC_EV_REPLY, i, ACT,
 		            DC_OUT_OK);
 		cr_assert_eq(out.dirty_steps, want, "step %u", i);
 	}
-	out = apply(tx, &default_policy, DC_SAGA_EV_REPLY, 69, ACT, DC_OUT_OK);
+	out = apply(tx, &default_policy, DC_EV_REPLY, 69, ACT, DC_OUT_OK);
 	cr_assert_eq(out.dirty_steps, UINT64_C(1) << 63);
 	cr_assert_eq(tx->state, DC_TX_COMMITTED);
 	dc_tx_destroy(tx);
@@ -872,40 +867,40 @@ Test(saga, zero_steps_aborts, .signal = SIGABRT)
 {
 	dc_tx tx = {.state = DC_TX_RUNNING, .failed_step = -1};
 
-	apply(&tx, &default_policy, DC_SAGA_EV_START, 0, ACT, DC_OUT_OK);
+	apply(&tx, &default_policy, DC_EV_START, 0, ACT, DC_OUT_OK);
 }
 
 Test(saga, step_out_of_range_aborts, .signal = SIGABRT)
 {
 	dc_tx *tx = load_tx(RUN, "AP", "10", -1);
 
-	apply(tx, &default_policy, DC_SAGA_EV_REPLY, 2, ACT, DC_OUT_OK);
+	apply(tx, &default_policy, DC_EV_REPLY, 2, ACT, DC_OUT_OK);
 }
 
 Test(saga, step_out_of_range_aborts_on_a_final_tx, .signal = SIGABRT)
 {
 	dc_tx *tx = load_tx(CMTD, "D", "1", -1);
 
-	apply(tx, &default_policy, DC_SAGA_EV_RETRY_DUE, 1, ACT, DC_OUT_OK);
+	apply(tx, &default_policy, DC_EV_RETRY_DUE, 1, ACT, DC_OUT_OK);
 }
 
 Test(saga, tcc_op_aborts, .signal = SIGABRT)
 {
 	dc_tx *tx = load_tx(RUN, "AP", "10", -1);
 
-	apply(tx, &default_policy, DC_SAGA_EV_REPLY, 0, DTX_OP_TRY, DC_OUT_OK);
+	apply(tx, &default_policy, DC_EV_REPLY, 0, DTX_OP_TRY, DC_OUT_OK);
 }
 
 Test(saga, recover_before_start_aborts, .signal = SIGABRT)
 {
 	dc_tx *tx = make_tx(2);
 
-	apply(tx, &default_policy, DC_SAGA_EV_RECOVER, 0, ACT, DC_OUT_OK);
+	apply(tx, &default_policy, DC_EV_RECOVER, 0, ACT, DC_OUT_OK);
 }
 
 Test(saga, broken_invariant_aborts, .signal = SIGABRT)
 {
 	dc_tx *tx = load_tx(RUN, "DAA", "111", -1); /* two calls in flight */
 
-	apply(tx, &default_policy, DC_SAGA_EV_RETRY_DUE, 1, ACT, DC_OUT_OK);
+	apply(tx, &default_policy, DC_EV_RETRY_DUE, 1, ACT, DC_OUT_OK);
 }

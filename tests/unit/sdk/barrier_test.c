@@ -10,11 +10,15 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,7 +40,7 @@ static dtx_participant *part;
 static dtx_store *store;
 static nng_socket sock;
 
-enum { H_ADD, H_SUB, H_REFUSE, H_FLAKY, H_CONFIRM, H_BIG, H_COUNT };
+enum { H_ADD, H_SUB, H_REFUSE, H_FLAKY, H_CONFIRM, H_BIG, H_SLOW, H_COUNT };
 static atomic_int runs[H_COUNT];
 static atomic_int flaky_retries; /* H_FLAKY answers RETRY this many times */
 
@@ -175,6 +179,18 @@ static dtx_status h_big(void *arg, dtx_call *call)
 	return rv == DTX_OK ? DTX_STATUS_OK : DTX_STATUS_RETRY;
 }
 
+/* h_slow: h_add after 300 ms, so the caller's resends overtake it. */
+static dtx_status h_slow(void *arg, dtx_call *call)
+{
+	struct timespec ts = {0, 300 * 1000000L};
+
+	atomic_fetch_add(&runs[H_SLOW], 1);
+	nanosleep(&ts, NULL);
+	if (bump(dtx_call_txn(call), "n", 1) != DTX_OK)
+		return DTX_STATUS_RETRY;
+	return DTX_STATUS_OK;
+}
+
 static void start_with_map(unsigned workers, size_t map_size)
 {
 	static const char *const tables[] = {"counter"};
@@ -202,6 +218,8 @@ static void start_with_map(unsigned workers, size_t map_size)
 	        dtx_participant_register(part, "c.confirm", h_confirm, NULL),
 	        DTX_OK);
 	cr_assert_eq(dtx_participant_register(part, "c.big", h_big, NULL),
+	             DTX_OK);
+	cr_assert_eq(dtx_participant_register(part, "c.slow", h_slow, NULL),
 	             DTX_OK);
 	cr_assert_eq(dtx_participant_set_store(part, store), DTX_OK);
 	cr_assert_eq(dtx_participant_start(part), DTX_OK);
@@ -494,6 +512,247 @@ Test(barrier, try_confirm_cancel_follow_the_same_rules)
 	expect_stats(11, 4, 4, 1, 1, 0);
 }
 
+Test(barrier, repeated_try_confirm_and_cancel_apply_once_and_answer_the_same)
+{
+	reply r;
+
+	start(2);
+	sock = dial();
+	for (int i = 0; i < 3; i++) {
+		r = send1("t-rep", DTX_OP_TRY, "c.add");
+		cr_assert_eq(r.status, OK);
+		cr_assert_str_eq(r.message, "added");
+		cr_assert_str_eq(r.result, "r:t-rep");
+	}
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(send1("t-rep", DTX_OP_CONFIRM, "c.confirm").status,
+		             OK);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(send1("t-rep2", DTX_OP_TRY, "c.add").status, OK);
+		cr_assert_eq(send1("t-rep2", DTX_OP_CANCEL, "c.sub").status,
+		             OK);
+	}
+	cr_assert_eq(atomic_load(&runs[H_ADD]), 2);
+	cr_assert_eq(atomic_load(&runs[H_CONFIRM]), 1);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), 1);
+	cr_assert_eq(counter("n"), 1);
+	cr_assert_eq(counter("confirmed"), 1);
+	expect_stats(12, 4, 8, 0, 0, 0);
+}
+
+/* calls_settled waits until every call received was answered. */
+static dtx_participant_stats calls_settled(void)
+{
+	struct timespec ts = {0, 10 * 1000000L};
+	dtx_participant_stats st;
+
+	for (int i = 0; i < 500; i++) {
+		dtx_participant_get_stats(part, &st);
+		if (st.calls == st.applied + st.replayed)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return st;
+}
+
+Test(barrier, nng_resends_of_a_slow_try_apply_once)
+{
+	dtx_participant_stats st;
+
+	start(4);
+	sock = dial();
+	/* the try takes 300 ms: nng resends it about every 40 ms meanwhile,
+	 * and the copies reach other workers */
+	cr_assert_eq(nng_socket_set_ms(sock, NNG_OPT_REQ_RESENDTIME, 40), 0);
+	cr_assert_eq(send1("t-slow", DTX_OP_TRY, "c.slow").status, OK);
+	cr_assert_eq(send1("t-slow", DTX_OP_TRY, "c.slow").status, OK);
+	st = calls_settled();
+	cr_assert_geq(st.calls, 3, "nng did not resend");
+	cr_assert_eq(st.applied, 1);
+	cr_assert_eq(st.replayed, st.calls - 1);
+	cr_assert_eq(atomic_load(&runs[H_SLOW]), 1);
+	cr_assert_eq(counter("n"), 1);
+}
+
+Test(barrier, a_refused_try_leaves_a_null_cancel_and_a_later_try_refused)
+{
+	reply r;
+
+	start(2);
+	sock = dial();
+	r = send1("t-ref", DTX_OP_TRY, "c.refuse");
+	cr_assert_eq(r.status, FAIL);
+	cr_assert_eq(counter("n"), 0); /* its write was dropped */
+	cr_assert_eq(send1("t-ref", DTX_OP_CANCEL, "c.sub").status, OK);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), 0, "cancel handler ran");
+	cr_assert(record_of("t-ref", DTX_OP_CANCEL).null_comp);
+	for (int i = 0; i < 3; i++) {
+		r = send1("t-ref", DTX_OP_TRY, "c.refuse");
+		cr_assert_eq(r.status, FAIL);
+		cr_assert_str_eq(r.message, "out of stock");
+	}
+	cr_assert_eq(atomic_load(&runs[H_REFUSE]), 1);
+	cr_assert_eq(counter("n"), 0);
+	expect_stats(5, 1, 3, 1, 0, 0);
+}
+
+Test(barrier, a_try_that_answered_retry_lets_its_cancel_be_null)
+{
+	reply r;
+
+	start(2);
+	sock = dial();
+	atomic_store(&flaky_retries, 1);
+	cr_assert_eq(send1("t-rt", DTX_OP_TRY, "c.flaky").status, RETRY);
+	cr_assert_eq(counter("n"), 0);
+	cr_assert_eq(send1("t-rt", DTX_OP_CANCEL, "c.sub").status, OK);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), 0);
+	cr_assert(record_of("t-rt", DTX_OP_CANCEL).null_comp);
+	for (int i = 0; i < 3; i++) {
+		r = send1("t-rt", DTX_OP_TRY, "c.flaky");
+		cr_assert_eq(r.status, FAIL);
+		cr_assert_str_eq(r.message, "already cancelled");
+	}
+	cr_assert_eq(atomic_load(&runs[H_FLAKY]), 1);
+	cr_assert_eq(counter("n"), 0);
+	expect_stats(5, 0, 2, 1, 1, 1);
+}
+
+/* reopen destroys the participant, closes the store and starts both
+ * again on the same directory and address. */
+static void reopen(void)
+{
+	nng_close(sock);
+	dtx_participant_destroy(part);
+	dtx_store_close(store);
+	part = NULL;
+	store = NULL;
+	start(2);
+	sock = dial();
+}
+
+Test(barrier, a_null_cancel_survives_reopening_and_refuses_a_late_try)
+{
+	reply r;
+
+	start(2);
+	sock = dial();
+	cr_assert_eq(send1("t-dur", DTX_OP_CANCEL, "c.sub").status, OK);
+	reopen();
+	cr_assert(record_of("t-dur", DTX_OP_CANCEL).null_comp);
+	r = send1("t-dur", DTX_OP_TRY, "c.add");
+	cr_assert_eq(r.status, FAIL);
+	cr_assert_str_eq(r.message, "already cancelled");
+	reopen();
+	cr_assert_eq(send1("t-dur", DTX_OP_TRY, "c.add").status, FAIL);
+	cr_assert_eq(send1("t-dur", DTX_OP_CANCEL, "c.sub").status, OK);
+	cr_assert_eq(atomic_load(&runs[H_ADD]), 0);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), 0);
+	cr_assert_eq(counter("n"), 0);
+}
+
+Test(barrier, a_confirm_after_a_cancel_and_a_cancel_after_a_confirm_never_run)
+{
+	reply r;
+
+	start(2);
+	sock = dial();
+	cr_assert_eq(send1("t-cc", DTX_OP_TRY, "c.add").status, OK);
+	cr_assert_eq(send1("t-cc", DTX_OP_CANCEL, "c.sub").status, OK);
+	for (int i = 0; i < 2; i++) {
+		r = send1("t-cc", DTX_OP_CONFIRM, "c.confirm");
+		cr_assert_eq(r.status, RETRY);
+		cr_assert_str_eq(r.message, "already cancelled");
+	}
+	cr_assert_eq(send1("t-cf", DTX_OP_TRY, "c.add").status, OK);
+	cr_assert_eq(send1("t-cf", DTX_OP_CONFIRM, "c.confirm").status, OK);
+	for (int i = 0; i < 2; i++) {
+		r = send1("t-cf", DTX_OP_CANCEL, "c.sub");
+		cr_assert_eq(r.status, RETRY);
+		cr_assert_str_eq(r.message, "already confirmed");
+	}
+	cr_assert_eq(atomic_load(&runs[H_CONFIRM]), 1);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), 1);
+	cr_assert_eq(counter("n"), 1);         /* t-cf's reservation */
+	cr_assert_eq(counter("confirmed"), 1); /* t-cf only */
+	expect_stats(8, 4, 0, 0, 0, 0);
+}
+
+/* find_key, has_key: whether "counter" holds key. */
+static int find_key(void *arg, dtx_txn *txn)
+{
+	const char *key = arg;
+	const void *v;
+	size_t len;
+
+	return dtx_txn_get(txn, "counter", key, strlen(key), &v, &len);
+}
+
+static bool has_key(const char *key)
+{
+	int rv = dtx_store_view(store, find_key, (void *)key);
+
+	cr_assert(rv == DTX_OK || rv == DTX_ENOENT, "%s", dtx_strerror(rv));
+	return rv == DTX_OK;
+}
+
+/* limit_file_size makes writes past the store file's current end fail
+ * with EFBIG (soft limit only, so it can be lifted again). */
+static rlim_t limit_file_size(void)
+{
+	char path[128];
+	struct rlimit rl;
+	struct stat st;
+	rlim_t old;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	old = rl.rlim_cur;
+	rl.rlim_cur = (rlim_t)st.st_size;
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	return old;
+}
+
+static void lift_file_size(rlim_t old)
+{
+	struct rlimit rl;
+
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = old;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+Test(barrier, a_try_whose_commit_failed_lets_its_cancel_be_null)
+{
+	char want[128];
+	rlim_t old;
+	reply r;
+
+	start(2);
+	sock = dial();
+	/* c.big writes 20 kB: its commit must grow the file, and fails */
+	old = limit_file_size();
+	r = send1("t-eio", DTX_OP_TRY, "c.big");
+	lift_file_size(old);
+	cr_assert_eq(r.status, RETRY);
+	snprintf(want, sizeof(want), "participant store: %s",
+	         dtx_strerror(DTX_EIO));
+	cr_assert_str_eq(r.message, want);
+	cr_assert_eq(atomic_load(&runs[H_BIG]), 1);
+	cr_assert_not(has_key("t-eio"), "the failed try's write is there");
+	cr_assert_eq(send1("t-eio", DTX_OP_CANCEL, "c.sub").status, OK);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), 0);
+	reopen();
+	cr_assert(record_of("t-eio", DTX_OP_CANCEL).null_comp);
+	r = send1("t-eio", DTX_OP_TRY, "c.big");
+	cr_assert_eq(r.status, FAIL);
+	cr_assert_str_eq(r.message, "already cancelled");
+	cr_assert_eq(atomic_load(&runs[H_BIG]), 1);
+	cr_assert_not(has_key("t-eio"));
+}
+
 /* ---- a try and a cancel racing on two threads --------------------------- */
 
 #define ROUNDS 200
@@ -511,53 +770,66 @@ static void *race(void *arg)
 {
 	racer *rc = arg;
 	struct timespec ts = {0, (long)rc->delay_us * 1000};
+	bool fwd = rc->op == DTX_OP_TRY || rc->op == DTX_OP_ACTION;
 
 	pthread_barrier_wait(rc->go);
 	if (rc->delay_us > 0)
 		nanosleep(&ts, NULL);
-	rc->r = send_call(rc->s, rc->gid, rc->op,
-	                  rc->op == DTX_OP_TRY ? "c.add" : "c.sub");
+	rc->r = send_call(rc->s, rc->gid, rc->op, fwd ? "c.add" : "c.sub");
 	return NULL;
 }
 
-/* race_round runs one try and one cancel of gid at once and returns true
- * if the try won (applied, then the cancel undid it). */
-static bool race_round(racer *rt, racer *rc, const char *gid, int i)
+/* race_pair - the two ops that race, and how they are served. */
+typedef struct race_pair {
+	dtx_op fwd, back;    /* try/cancel or action/compensate */
+	const char *refusal; /* the late forward op's message */
+} race_pair;
+
+static const race_pair tcc_pair = {DTX_OP_TRY, DTX_OP_CANCEL,
+                                   "already cancelled"};
+static const race_pair saga_pair = {DTX_OP_ACTION, DTX_OP_COMPENSATE,
+                                    "already compensated"};
+
+/* race_round runs one forward op (rt) and its backward op (rc) of gid at
+ * once and returns true if the forward op won (applied, then undone). */
+static bool race_round(const race_pair *rp, racer *rt, racer *rc,
+                       const char *gid, int i)
 {
 	pthread_t a, b;
 	entry t, c;
 
 	rt->gid = rc->gid = gid;
-	rt->delay_us = i % 4 == 1 ? 3000 : 0; /* cancel first, mostly */
-	rc->delay_us = i % 4 == 3 ? 3000 : 0; /* try first, mostly */
+	rt->delay_us = i % 4 == 1 ? 3000 : 0; /* backward first, mostly */
+	rc->delay_us = i % 4 == 3 ? 3000 : 0; /* forward first, mostly */
 	/* both orders of thread creation */
 	pthread_create(&a, NULL, race, i % 2 ? (void *)rt : (void *)rc);
 	pthread_create(&b, NULL, race, i % 2 ? (void *)rc : (void *)rt);
 	pthread_join(a, NULL);
 	pthread_join(b, NULL);
-	cr_assert_eq(rc->r.status, OK, "%s: cancel", gid);
+	cr_assert_eq(rc->r.status, OK, "%s: backward op", gid);
 	cr_assert_eq(counter("n"), 0, "%s: counter", gid);
-	t = record_of(gid, DTX_OP_TRY);
-	c = record_of(gid, DTX_OP_CANCEL);
+	t = record_of(gid, rp->fwd);
+	c = record_of(gid, rp->back);
 	if (rt->r.status == OK) {
 		cr_assert_eq(t.status, DTX_STATUS_OK, "%s", gid);
-		cr_assert_not(c.null_comp, "%s: try applied after a null", gid);
+		cr_assert_not(c.null_comp, "%s: applied after a null", gid);
 		return true;
 	}
-	cr_assert_eq(rt->r.status, FAIL, "%s: try", gid);
-	cr_assert_str_eq(rt->r.message, "already cancelled");
+	cr_assert_eq(rt->r.status, FAIL, "%s: forward op", gid);
+	cr_assert_str_eq(rt->r.message, rp->refusal);
 	cr_assert(c.null_comp, "%s", gid);
 	cr_assert_eq(t.status, DTX_STATUS_FAIL, "%s", gid);
 	return false;
 }
 
-Test(barrier, a_racing_try_and_cancel_happen_in_exactly_one_order,
-     .timeout = 100)
+/* race_many races rp's two ops for ROUNDS gids; each order must happen
+ * at least once, and each effect as often as its order won. */
+static void race_many(const race_pair *rp, const char *prefix)
 {
 	pthread_barrier_t go;
-	racer rt = {.go = &go, .op = DTX_OP_TRY};
-	racer rc = {.go = &go, .op = DTX_OP_CANCEL};
-	int tries_won = 0;
+	racer rt = {.go = &go, .op = rp->fwd};
+	racer rc = {.go = &go, .op = rp->back};
+	int fwd_won = 0;
 	char gid[32];
 
 	start(4);
@@ -565,18 +837,30 @@ Test(barrier, a_racing_try_and_cancel_happen_in_exactly_one_order,
 	rc.s = dial();
 	pthread_barrier_init(&go, NULL, 2);
 	for (int i = 0; i < ROUNDS; i++) {
-		snprintf(gid, sizeof(gid), "race-%03d", i);
-		tries_won += race_round(&rt, &rc, gid, i);
+		snprintf(gid, sizeof(gid), "%s-%03d", prefix, i);
+		fwd_won += race_round(rp, &rt, &rc, gid, i);
 	}
 	pthread_barrier_destroy(&go);
 	nng_close(rt.s);
 	nng_close(rc.s);
-	cr_assert_gt(tries_won, 0);
-	cr_assert_lt(tries_won, ROUNDS);
-	cr_assert_eq(atomic_load(&runs[H_ADD]), tries_won);
-	cr_assert_eq(atomic_load(&runs[H_SUB]), tries_won);
-	expect_stats(2 * ROUNDS, 2 * tries_won, 0, ROUNDS - tries_won,
-	             ROUNDS - tries_won, 0);
+	cr_assert_gt(fwd_won, 0);
+	cr_assert_lt(fwd_won, ROUNDS);
+	cr_assert_eq(atomic_load(&runs[H_ADD]), fwd_won);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), fwd_won);
+	expect_stats(2 * ROUNDS, 2 * fwd_won, 0, ROUNDS - fwd_won,
+	             ROUNDS - fwd_won, 0);
+}
+
+Test(barrier, a_racing_try_and_cancel_happen_in_exactly_one_order,
+     .timeout = 100)
+{
+	race_many(&tcc_pair, "race");
+}
+
+Test(barrier, a_racing_action_and_compensate_happen_in_exactly_one_order,
+     .timeout = 100)
+{
+	race_many(&saga_pair, "srace");
 }
 
 /* ---- a full map ------------------------------------------------------- */
@@ -657,4 +941,56 @@ Test(barrier, a_participant_without_a_store_counts_its_calls)
 	cr_assert_eq(st.applied, 1);
 	cr_assert_eq(st.retries, 1);
 	cr_assert_eq(st.replayed, 0);
+}
+
+/* ---- barrier GC without a coordinator ----------------------------------- */
+
+Test(barrier, gc_removes_nothing_when_the_coordinator_cannot_be_asked)
+{
+	char nowhere[160];
+	dtx_client_opts co;
+	dtx_client *c;
+	size_t removed = 99;
+	entries es = {0};
+	int rv;
+
+	start(2);
+	sock = dial();
+	cr_assert_eq(send1("g-1", DTX_OP_COMPENSATE, "c.sub").status, OK);
+	cr_assert_eq(send1("g-2", DTX_OP_ACTION, "c.add").status, OK);
+	snprintf(nowhere, sizeof(nowhere), "ipc://%s/nobody.ipc", dir);
+	dtx_client_opts_init(&co);
+	co.timeout_ms = 300;
+	cr_assert_eq(dtx_client_open(nowhere, &co, &c), DTX_OK);
+	cr_assert_eq(dtx_store_barrier_gc(NULL, c, 0, 16, &removed),
+	             DTX_EINVAL);
+	cr_assert_eq(dtx_store_barrier_gc(store, NULL, 0, 16, &removed),
+	             DTX_EINVAL);
+	cr_assert_eq(dtx_store_barrier_gc(store, c, 0, 0, &removed),
+	             DTX_EINVAL);
+	for (int i = 0; i < 2; i++) {
+		rv = dtx_store_barrier_gc(store, c, 0, 1, &removed);
+		cr_assert(rv == DTX_ETIMEDOUT || rv == DTX_EUNREACHABLE, "%s",
+		          dtx_strerror(rv));
+	}
+	cr_assert_eq(removed, 99);
+	dtx_client_close(c);
+	cr_assert_eq(dtx_store_view(store, scan_barrier, &es), DTX_OK);
+	cr_assert_eq(es.n, 2);
+	cr_assert(es.e[0].null_comp);
+}
+
+Test(barrier, gc_needs_a_store_to_start)
+{
+	dtx_participant_opts o;
+
+	dtx_participant_opts_init(&o);
+	o.url = url;
+	cr_assert_eq(dtx_participant_create(&o, &part), DTX_OK);
+	cr_assert_eq(
+	        dtx_participant_set_barrier_gc(part, "tcp://127.0.0.1:1", 0, 0),
+	        DTX_OK);
+	cr_assert_eq(dtx_participant_set_barrier_gc(part, NULL, 0, 0),
+	             DTX_EINVAL);
+	cr_assert_eq(dtx_participant_start(part), DTX_EINVAL);
 }
