@@ -9,6 +9,10 @@
 # order). It starts and stops every process itself, in a temporary
 # directory it removes when every check passed.
 #
+# Then the same sale as reservations (TCC): 2000 buyers, 500 gift cards,
+# each buyer reserves (order, stock, money, codes) and pays; one in ten
+# abandons the reservation, which dtxd cancels at its 3 s deadline.
+#
 # Usage: scripts/demo.sh [more dtx-shop run flags, e.g. --rich --keep]
 # Exits with dtx-shop's status: 0 when every invariant holds.
 set -euo pipefail
@@ -27,4 +31,9 @@ fi
 echo "== flash sale: build/examples/shop/dtx-shop run --buyers 2000 --stock 500${*:+ $*}"
 status=0
 build/examples/shop/dtx-shop run --buyers 2000 --stock 500 "$@" || status=$?
+
+tcc_flags=(--mode tcc --reserve-ms 3000 --abandon-pct 10)
+echo
+echo "== reservation sale: build/examples/shop/dtx-shop run --buyers 2000 --stock 500 ${tcc_flags[*]}${*:+ $*}"
+build/examples/shop/dtx-shop run --buyers 2000 --stock 500 "${tcc_flags[@]}" "$@" || status=$?
 exit "$status"

@@ -2,11 +2,13 @@
  * checker.c - the shop's invariants (see checker.h).
  *
  * It loads every table of the four stores into memory (sorted arrays of
- * key/value strings, one per table), then runs each invariant as a pure
- * function of that snapshot and initial.txt. It opens the stores
- * read-only and never writes anything but its report; it must only run
- * when no service runs, since the four stores are read one after another
- * and are consistent with each other only at rest.
+ * key/value strings, one per table), the Cancel records of the inventory
+ * store's barrier, and the gids the driver saw expire (expired.txt, if a
+ * TCC sale wrote one); then runs each invariant as a pure function of
+ * that snapshot and initial.txt. It opens the stores read-only and never
+ * writes anything but its report; it must only run when no service runs,
+ * since the four stores are read one after another and are consistent
+ * with each other only at rest.
  */
 #include "checker.h"
 
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sale.h"
 #include "seed.h"
 #include "shop_common.h"
 
@@ -39,13 +42,23 @@ typedef enum table_id {
 	T_POOL,
 	T_ISSUED,
 	T_DELIVERIES,
+	T_RESERVED,
+	T_RETURNED,
+	T_FROZEN,
+	T_REIMBURSED,
+	T_HELD,
+	T_REVOKED,
+	T_REVOCATIONS,
+	T_STORED,             /* the tables above are the stores' */
+	T_CANCELS = T_STORED, /* inventory barrier: gid -> "ran" | "null" */
+	T_EXPIRED,            /* expired.txt: gid -> "" */
 	T_COUNT
 } table_id;
 
 static const struct {
 	shop_service_id svc;
 	const char *name;
-} layout[T_COUNT] = {
+} layout[T_STORED] = {
         [T_ORDERS] = {SHOP_SVC_ORDER, SHOP_T_ORDERS},
         [T_STOCK] = {SHOP_SVC_INVENTORY, SHOP_T_STOCK},
         [T_SOLD] = {SHOP_SVC_INVENTORY, SHOP_T_SOLD},
@@ -55,6 +68,13 @@ static const struct {
         [T_POOL] = {SHOP_SVC_DELIVERY, SHOP_T_POOL},
         [T_ISSUED] = {SHOP_SVC_DELIVERY, SHOP_T_ISSUED},
         [T_DELIVERIES] = {SHOP_SVC_DELIVERY, SHOP_T_DELIVERIES},
+        [T_RESERVED] = {SHOP_SVC_INVENTORY, SHOP_T_RESERVED},
+        [T_RETURNED] = {SHOP_SVC_INVENTORY, SHOP_T_RETURNED},
+        [T_FROZEN] = {SHOP_SVC_PAYMENT, SHOP_T_FROZEN},
+        [T_REIMBURSED] = {SHOP_SVC_PAYMENT, SHOP_T_REIMBURSED},
+        [T_HELD] = {SHOP_SVC_DELIVERY, SHOP_T_HELD},
+        [T_REVOKED] = {SHOP_SVC_DELIVERY, SHOP_T_REVOKED},
+        [T_REVOCATIONS] = {SHOP_SVC_DELIVERY, SHOP_T_REVOCATIONS},
 };
 
 /* snapshot - the whole shop at rest. */
@@ -104,15 +124,29 @@ typedef struct load_ctx {
 	shop_service_id svc;
 } load_ctx;
 
+/* cancel_cb keeps the inventory's Cancel records: gid -> "ran" when the
+ * handler gave the reservation back, "null" when there was none. */
+static int cancel_cb(void *arg, const dtx_barrier_entry *e)
+{
+	const char *how = e->null_compensation ? "null" : "ran";
+
+	if (e->op != DTX_OP_CANCEL || e->status != DTX_STATUS_OK)
+		return DTX_OK;
+	return add_row_cb(arg, e->gid, strlen(e->gid), how, strlen(how));
+}
+
 static int load_cb(void *arg, dtx_txn *txn)
 {
 	load_ctx *c = arg;
 	int err = DTX_OK;
 
-	for (int i = 0; err == DTX_OK && i < T_COUNT; i++)
+	for (int i = 0; err == DTX_OK && i < T_STORED; i++)
 		if (layout[i].svc == c->svc)
 			err = dtx_txn_scan(txn, layout[i].name, NULL, 0,
 			                   add_row_cb, &c->snap->t[i]);
+	if (err == DTX_OK && c->svc == SHOP_SVC_INVENTORY)
+		err = dtx_txn_barrier_scan(txn, cancel_cb,
+		                           &c->snap->t[T_CANCELS]);
 	return err;
 }
 
@@ -142,9 +176,33 @@ static int load_service(const char *workdir, shop_service_id id, snapshot *snap)
 	return err;
 }
 
+/* load_expired reads the gids of expired.txt, if the sale wrote one. */
+static int load_expired(const char *workdir, table *t)
+{
+	char path[4096], line[DTX_GID_MAX + 2];
+	int err = DTX_OK;
+	FILE *f;
+
+	if (!seed_path(workdir, SALE_EXPIRED_FILE, path, sizeof(path)))
+		return DTX_ETOOBIG;
+	f = fopen(path, "r");
+	if (f == NULL)
+		return DTX_OK; /* not a TCC sale */
+	while (err == DTX_OK && fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] != '\0')
+			err = add_row_cb(t, line, strlen(line), "", 0);
+	}
+	fclose(f);
+	if (err != DTX_OK)
+		fprintf(stderr, "dtx-shop: check: %s: %s\n", path,
+		        dtx_strerror(err));
+	return err;
+}
+
 static int load(const char *workdir, snapshot *snap)
 {
-	int err = DTX_OK;
+	int err = load_expired(workdir, &snap->t[T_EXPIRED]);
 
 	for (int id = 0; err == DTX_OK && id < SHOP_SVC_COUNT; id++) {
 		err = load_service(workdir, (shop_service_id)id, snap);
@@ -243,21 +301,33 @@ static int64_t units_sold(const snapshot *s, const char **bad)
 	return sum(&s->t[T_SOLD], &v, bad) ? v : -1;
 }
 
+/* sum_of sums table id; -1 (with *bad the key) if a value is malformed. */
+static int64_t sum_of(const snapshot *s, table_id id, const char **bad)
+{
+	int64_t v;
+
+	return sum(&s->t[id], &v, bad) ? v : -1;
+}
+
 static bool inv_stock(const snapshot *s, char *why, size_t len)
 {
 	const char *bad = NULL;
 	int64_t sold = units_sold(s, &bad), left = 0;
+	int64_t reserved = sum_of(s, T_RESERVED, &bad);
+	int64_t returned = sum_of(s, T_RETURNED, &bad);
 	const char *lv = find(&s->t[T_STOCK], s->init.sku);
 
-	if (sold < 0 || (lv != NULL && !num_of(lv, &left))) {
+	if (sold < 0 || reserved < 0 || returned < 0 ||
+	    (lv != NULL && !num_of(lv, &left))) {
 		snprintf(why, len, "first: %s (malformed)",
 		         bad ? bad : s->init.sku);
 		return false;
 	}
 	snprintf(why, len,
-	         "sold %" PRId64 " + left %" PRId64 " vs initial %" PRIu64,
-	         sold, left, s->init.stock);
-	return left >= 0 && (uint64_t)(sold + left) == s->init.stock;
+	         "sold %" PRId64 " + reserved %" PRId64 " + left %" PRId64
+	         " (%" PRId64 " of them refunded) vs initial %" PRIu64,
+	         sold, reserved, left, returned, s->init.stock);
+	return left >= 0 && (uint64_t)(sold + reserved + left) == s->init.stock;
 }
 
 /* paid_units sums the units of paid orders and counts them. */
@@ -297,26 +367,28 @@ static bool inv_counts(const snapshot *s, char *why, size_t len)
 static bool inv_money(const snapshot *s, char *why, size_t len)
 {
 	const char *bad = NULL;
-	int64_t balances = 0, revenue = 0;
+	int64_t balances = 0, revenue = 0, frozen = 0;
 
 	if (!sum(&s->t[T_BALANCES], &balances, &bad) ||
-	    !sum(&s->t[T_REVENUE], &revenue, &bad)) {
+	    !sum(&s->t[T_REVENUE], &revenue, &bad) ||
+	    !sum(&s->t[T_FROZEN], &frozen, &bad)) {
 		snprintf(why, len, "first: %s (malformed)", bad);
 		return false;
 	}
 	snprintf(why, len,
-	         "balances %" PRId64 " + revenue %" PRId64 " = %" PRId64
-	         " vs initial %" PRId64,
-	         balances, revenue, balances + revenue, s->init.money);
-	return balances + revenue == s->init.money;
+	         "balances %" PRId64 " + frozen %" PRId64 " + revenue %" PRId64
+	         " = %" PRId64 " vs initial %" PRId64,
+	         balances, frozen, revenue, balances + frozen + revenue,
+	         s->init.money);
+	return balances + frozen + revenue == s->init.money;
 }
 
 static bool inv_no_negative(const snapshot *s, char *why, size_t len)
 {
-	static const table_id ids[] = {T_BALANCES, T_REVENUE};
+	static const table_id ids[] = {T_BALANCES, T_REVENUE, T_FROZEN};
 	int64_t v;
 
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < 3; k++) {
 		const table *t = &s->t[ids[k]];
 
 		for (size_t i = 0; i < t->n; i++) {
@@ -448,13 +520,26 @@ static bool inv_codes_unique(const snapshot *s, char *why, size_t len)
 	return ok;
 }
 
+/* listed_codes counts the codes in the code lists of table id. */
+static size_t listed_codes(const snapshot *s, table_id id)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->t[id].n; i++)
+		n += count_codes(s->t[id].rows[i].val);
+	return n;
+}
+
 static bool inv_codes_conserved(const snapshot *s, char *why, size_t len)
 {
 	size_t pool = s->t[T_POOL].n, issued = s->t[T_ISSUED].n;
+	size_t held = listed_codes(s, T_HELD), revoked = s->t[T_REVOKED].n;
 
-	snprintf(why, len, "pool %zu + issued %zu vs generated %" PRIu64, pool,
-	         issued, s->init.codes);
-	return (uint64_t)(pool + issued) == s->init.codes;
+	snprintf(why, len,
+	         "pool %zu + held %zu + issued %zu + revoked %zu vs "
+	         "generated %" PRIu64,
+	         pool, held, issued, revoked, s->init.codes);
+	return (uint64_t)(pool + held + issued + revoked) == s->init.codes;
 }
 
 static bool inv_codes_paid(const snapshot *s, char *why, size_t len)
@@ -561,6 +646,168 @@ static bool inv_orders_final(const snapshot *s, char *why, size_t len)
 	return true;
 }
 
+/* ---- reservations and refunds ------------------------------------------ */
+
+static bool inv_released(const snapshot *s, char *why, size_t len)
+{
+	static const table_id ids[] = {T_RESERVED, T_FROZEN, T_HELD};
+
+	for (size_t k = 0; k < 3; k++) {
+		const table *t = &s->t[ids[k]];
+
+		if (t->n == 0)
+			continue;
+		snprintf(why, len, "first: %s (%s of an order %s)",
+		         t->rows[0].key, layout[ids[k]].name,
+		         state_of(s, t->rows[0].key));
+		return false;
+	}
+	snprintf(why, len, "no reserved units, frozen money or held codes");
+	return true;
+}
+
+/* expired_keeps returns what expired reservation gid still holds or
+ * lacks, or NULL when it gave everything back. */
+static const char *expired_keeps(const snapshot *s, const char *gid)
+{
+	static const table_id ids[] = {T_RESERVED, T_SOLD, T_FROZEN,
+	                               T_CHARGES,  T_HELD, T_DELIVERIES};
+	const char *cancel = find(&s->t[T_CANCELS], gid);
+	shop_order_state st;
+	shop_purchase p;
+
+	if (!order_of(s, gid, &p, &st) || st != SHOP_ORDER_CANCELLED)
+		return "its order is not cancelled";
+	if (cancel == NULL || strcmp(cancel, "ran") != 0)
+		return "the inventory never ran its cancel";
+	for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++)
+		if (find(&s->t[ids[k]], gid) != NULL)
+			return layout[ids[k]].name;
+	return NULL;
+}
+
+static bool inv_expired(const snapshot *s, char *why, size_t len)
+{
+	const table *t = &s->t[T_EXPIRED];
+	const char *keeps;
+
+	for (size_t i = 0; i < t->n; i++) {
+		keeps = expired_keeps(s, t->rows[i].key);
+		if (keeps == NULL)
+			continue;
+		snprintf(why, len, "first: %s (%s)", t->rows[i].key, keeps);
+		return false;
+	}
+	snprintf(why, len, "%zu expired reservations, all given back", t->n);
+	return true;
+}
+
+/* revoked_misses checks each code of a refunded order's revocation list:
+ * revoked to gid, neither issued nor back in the pool. */
+static const char *revoked_misses(const snapshot *s, const char *gid,
+                                  const char *sku, const char *list)
+{
+	char code[SHOP_CODE_MAX + 1], key[SHOP_ID_MAX + SHOP_CODE_MAX + 2];
+	const char *owner;
+
+	for (const char *c = list; *c != '\0';) {
+		size_t clen = strcspn(c, ",");
+
+		if (clen >= sizeof(code))
+			return "a malformed revocation";
+		memcpy(code, c, clen);
+		code[clen] = '\0';
+		owner = find(&s->t[T_REVOKED], code);
+		if (owner == NULL || strcmp(owner, gid) != 0)
+			return "a code not revoked";
+		if (find(&s->t[T_ISSUED], code) != NULL)
+			return "a code issued again";
+		snprintf(key, sizeof(key), "%s/%s", sku, code);
+		if (find(&s->t[T_POOL], key) != NULL)
+			return "a code back in the pool";
+		c += clen + (c[clen] == ',');
+	}
+	return NULL;
+}
+
+/* refund_misses returns what refunded order gid lacks, or NULL. */
+static const char *refund_misses(const snapshot *s, const char *gid,
+                                 const shop_purchase *p)
+{
+	const char *list = find(&s->t[T_REVOCATIONS], gid);
+	int64_t v;
+
+	if (!num_of(find(&s->t[T_RETURNED], gid), &v) || v != p->qty ||
+	    find(&s->t[T_SOLD], gid) != NULL)
+		return "units not restocked";
+	if (!num_of(find(&s->t[T_REIMBURSED], gid), &v) ||
+	    v != shop_purchase_amount(p) || find(&s->t[T_CHARGES], gid))
+		return "money not back";
+	if (list == NULL || count_codes(list) != p->qty ||
+	    find(&s->t[T_DELIVERIES], gid) != NULL)
+		return "codes not revoked";
+	return revoked_misses(s, gid, p->sku, list);
+}
+
+static bool is_refunded(const snapshot *s, const char *gid)
+{
+	shop_order_state st;
+	shop_purchase p;
+
+	return order_of(s, gid, &p, &st) && st == SHOP_ORDER_REFUNDED;
+}
+
+/* stray_refund names a refund record of an order that is not refunded. */
+static bool stray_refund(const snapshot *s, char *why, size_t len)
+{
+	static const table_id ids[] = {T_RETURNED, T_REIMBURSED, T_REVOCATIONS,
+	                               T_REVOKED};
+
+	for (size_t k = 0; k < 4; k++) {
+		const table *t = &s->t[ids[k]];
+
+		for (size_t i = 0; i < t->n; i++) {
+			const char *gid = ids[k] == T_REVOKED ? t->rows[i].val
+			                                      : t->rows[i].key;
+
+			if (is_refunded(s, gid))
+				continue;
+			snprintf(why, len, "first: %s (%s of an order %s)", gid,
+			         layout[ids[k]].name, state_of(s, gid));
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool inv_refunds(const snapshot *s, char *why, size_t len)
+{
+	const table *t = &s->t[T_ORDERS];
+	size_t refunded = 0;
+	shop_order_state st;
+	const char *misses;
+	shop_purchase p;
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (!order_of(s, t->rows[i].key, &p, &st) ||
+		    st != SHOP_ORDER_REFUNDED)
+			continue;
+		refunded++;
+		misses = refund_misses(s, t->rows[i].key, &p);
+		if (misses == NULL)
+			continue;
+		snprintf(why, len, "first: %s (%s)", t->rows[i].key, misses);
+		return false;
+	}
+	if (stray_refund(s, why, len))
+		return false;
+	snprintf(why, len,
+	         "%zu refunded orders: codes revoked, money back, units "
+	         "restocked",
+	         refunded);
+	return true;
+}
+
 /* ---- the report -------------------------------------------------------- */
 
 static const struct {
@@ -568,18 +815,22 @@ static const struct {
 	const char *says;
 	invariant_fn fn;
 } invariants[] = {
-        {"stock-conserved", "units sold + units left = initial stock",
+        {"stock-conserved",
+         "units sold + reserved + left = initial stock (refunded units are "
+         "back in left)",
          inv_stock},
         {"sold-issued-paid", "units sold = codes issued = orders paid",
          inv_counts},
-        {"money-conserved", "sum of balances + revenue = initial money",
-         inv_money},
-        {"no-negative-balance", "no balance below zero", inv_no_negative},
+        {"money-conserved",
+         "sum of balances + frozen + revenue = initial money", inv_money},
+        {"no-negative-balance", "no balance, frozen sum or revenue below zero",
+         inv_no_negative},
         {"codes-unique",
          "no code issued twice; each in one delivery, issued to it, not "
          "in the pool",
          inv_codes_unique},
-        {"codes-conserved", "codes in pool + codes issued = codes generated",
+        {"codes-conserved",
+         "codes in pool + held + issued + revoked = codes generated",
          inv_codes_conserved},
         {"codes-to-paid-orders", "every issued code belongs to a paid order",
          inv_codes_paid},
@@ -590,6 +841,16 @@ static const struct {
          "every paid order has its sold units, charge and delivery",
          inv_paid_complete},
         {"orders-final", "no order is left pending", inv_orders_final},
+        {"reservations-released",
+         "no reserved units, frozen money or held codes once all is final",
+         inv_released},
+        {"expired-returned",
+         "an expired reservation gave its units, money and codes back",
+         inv_expired},
+        {"refunds-complete",
+         "a refunded order has its codes revoked (never re-issued), its "
+         "money back, its units restocked",
+         inv_refunds},
 };
 
 #define NINVARIANTS (sizeof(invariants) / sizeof(invariants[0]))

@@ -2,18 +2,37 @@
  * delivery.c - dtx-shop-delivery, the card codes of the virtual-goods shop.
  *
  * Tables: pool: "<sku>/<code>" -> "" (codes not yet issued);
- * issued: code -> gid; deliveries: gid -> "code,code,...".
+ * issued: code -> gid; deliveries: gid -> "code,code,..."; held: gid ->
+ * codes set aside for an unfinished TCC purchase; revoked: code -> gid
+ * and revocations: gid -> codes, the codes of refunded orders.
  *
+ * The purchase saga:
  *   delivery.issue   action: take the first qty codes of the SKU from the
  *                    pool (key order), record them in issued and in
  *                    deliveries[gid]; fewer than qty -> FAIL "no codes
  *                    left", no change
  *   delivery.revoke  compensation: return the order's codes to the pool
  *
- * Invariant: every code is in exactly one of pool and issued, and an
- * issued code is in the delivery of the gid issued names. Handlers write
- * only through dtx_call_txn(call); this file never opens the store or
- * prints.
+ * The reservation purchase (TCC):
+ *   delivery.try     take the first qty codes from the pool into
+ *                    held[gid]; fewer -> FAIL "no codes left"
+ *   delivery.confirm held[gid] -> issued and deliveries[gid]: the order
+ *                    gets its codes, once (the barrier replays a repeat)
+ *   delivery.cancel  held[gid] -> back to the pool
+ *
+ * The refund saga (gid refund-G for order G, its first step):
+ *   delivery.void_codes     action: deliveries[G] -> revocations[G], each
+ *                           code issued -> revoked; none -> FAIL "not
+ *                           delivered"
+ *   delivery.restore_codes  compensation: the reverse
+ *
+ * A revoked code never returns to the pool: the buyer has seen it, so it
+ * is retired for good (and so restore_codes can always give the order its
+ * very codes back). Invariant: every code is in exactly one of pool,
+ * held, issued and revoked; an issued code is in the delivery of the gid
+ * issued names, a revoked one in the revocation of its gid. Handlers
+ * write only through dtx_call_txn(call); this file never opens the store
+ * or prints.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +49,9 @@ typedef struct picked {
 	char keys[SHOP_QTY_MAX][POOL_KEY_MAX];
 	size_t n, want;
 } picked;
+
+/* code_fn handles one code of a list; ctx is the caller's. */
+typedef int (*code_fn)(dtx_txn *txn, const char *code, void *ctx);
 
 static int pick_cb(void *arg, const void *key, size_t klen, const void *val,
                    size_t vlen)
@@ -58,13 +80,14 @@ static int pick(dtx_txn *txn, const shop_purchase *p, picked *pk)
 	return err == DTX_OK ? DTX_ENOENT : err;
 }
 
-/* take moves the picked codes from the pool to issued and lists them in
- * deliveries[gid]. */
-static int take(dtx_txn *txn, const char *gid, const picked *pk, char *codes)
+/* take_from_pool deletes the picked codes from the pool and lists them,
+ * comma-separated, in codes (CODES_MAX bytes). */
+static int take_from_pool(dtx_txn *txn, const picked *pk, char *codes)
 {
 	size_t used = 0;
 	int err = DTX_OK;
 
+	codes[0] = '\0';
 	for (size_t i = 0; err == DTX_OK && i < pk->n; i++) {
 		const char *code = strchr(pk->keys[i], '/') + 1;
 		size_t clen = strlen(code);
@@ -72,51 +95,18 @@ static int take(dtx_txn *txn, const char *gid, const picked *pk, char *codes)
 		if (used + clen + 2 > CODES_MAX)
 			return DTX_ETOOBIG;
 		err = shop_txn_del_str(txn, SHOP_T_POOL, pk->keys[i]);
-		if (err == DTX_OK)
-			err = shop_txn_put_str(txn, SHOP_T_ISSUED, code, gid);
 		if (used > 0)
 			codes[used++] = ',';
 		memcpy(codes + used, code, clen + 1);
 		used += clen;
 	}
-	if (err == DTX_OK)
-		err = shop_txn_put_str(txn, SHOP_T_DELIVERIES, gid, codes);
 	return err;
 }
 
-static dtx_status issue_cb(void *arg, dtx_call *call)
+/* each_code calls fn for each code of the comma-separated list
+ * (modified), stopping at the first error. */
+static int each_code(dtx_txn *txn, char *list, code_fn fn, void *ctx)
 {
-	dtx_txn *txn = dtx_call_txn(call);
-	picked *pk = malloc(sizeof(*pk));
-	char *codes = malloc(CODES_MAX);
-	shop_purchase p;
-	dtx_status st;
-	int err = DTX_ENOMEM;
-
-	if (!shop_call_purchase(call, &p)) {
-		st = DTX_STATUS_FAIL;
-		goto out;
-	}
-	if (pk != NULL && codes != NULL)
-		err = pick(txn, &p, pk);
-	if (err == DTX_ENOENT) {
-		st = shop_refuse(call, "no codes left");
-		goto out;
-	}
-	if (err == DTX_OK)
-		err = take(txn, p.order, pk, codes);
-	st = err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
-out:
-	free(codes);
-	free(pk);
-	return st;
-}
-
-/* give_back returns each code of the comma-separated list (modified) to
- * the pool of sku and forgets it was issued. */
-static int give_back(dtx_txn *txn, const char *sku, char *list)
-{
-	char key[POOL_KEY_MAX];
 	char *rest = list, *code;
 	int err = DTX_OK;
 
@@ -124,24 +114,21 @@ static int give_back(dtx_txn *txn, const char *sku, char *list)
 		code = strsep(&rest, ",");
 		if (code == NULL)
 			break;
-		err = shop_txn_del_str(txn, SHOP_T_ISSUED, code);
-		if (err == DTX_OK || err == DTX_ENOENT) {
-			snprintf(key, sizeof(key), "%s/%s", sku, code);
-			err = shop_txn_put_str(txn, SHOP_T_POOL, key, "");
-		}
+		err = fn(txn, code, ctx);
 	}
 	return err;
 }
 
-/* copy_delivery copies deliveries[gid] into a new string (*ret_list). */
-static int copy_delivery(dtx_txn *txn, const char *gid, char **ret_list)
+/* copy_list copies table[gid], a code list, into a new string. */
+static int copy_list(dtx_txn *txn, const char *table, const char *gid,
+                     char **ret_list)
 {
 	const void *val;
 	size_t len;
 	char *list;
 	int err;
 
-	err = dtx_txn_get(txn, SHOP_T_DELIVERIES, gid, strlen(gid), &val, &len);
+	err = dtx_txn_get(txn, table, gid, strlen(gid), &val, &len);
 	if (err != DTX_OK)
 		return err;
 	if (len == 0 || len >= CODES_MAX)
@@ -155,29 +142,190 @@ static int copy_delivery(dtx_txn *txn, const char *gid, char **ret_list)
 	return DTX_OK;
 }
 
-static dtx_status revoke_cb(void *arg, dtx_call *call)
+/* ---- what happens to one code ------------------------------------------ */
+
+/* to_pool returns code to the pool of sku (ctx) and forgets it was
+ * issued. */
+static int to_pool(dtx_txn *txn, const char *code, void *ctx)
+{
+	char key[POOL_KEY_MAX];
+	int err = shop_txn_del_str(txn, SHOP_T_ISSUED, code);
+
+	if (err != DTX_OK && err != DTX_ENOENT)
+		return err;
+	snprintf(key, sizeof(key), "%s/%s", (const char *)ctx, code);
+	return shop_txn_put_str(txn, SHOP_T_POOL, key, "");
+}
+
+/* to_issued records code as issued to gid (ctx). */
+static int to_issued(dtx_txn *txn, const char *code, void *ctx)
+{
+	return shop_txn_put_str(txn, SHOP_T_ISSUED, code, ctx);
+}
+
+/* issued_to_revoked retires code, issued to gid (ctx). */
+static int issued_to_revoked(dtx_txn *txn, const char *code, void *ctx)
+{
+	int err = shop_txn_del_str(txn, SHOP_T_ISSUED, code);
+
+	return err == DTX_OK ? shop_txn_put_str(txn, SHOP_T_REVOKED, code, ctx)
+	                     : err;
+}
+
+/* revoked_to_issued gives code back to gid (ctx). */
+static int revoked_to_issued(dtx_txn *txn, const char *code, void *ctx)
+{
+	int err = shop_txn_del_str(txn, SHOP_T_REVOKED, code);
+
+	return err == DTX_OK ? shop_txn_put_str(txn, SHOP_T_ISSUED, code, ctx)
+	                     : err;
+}
+
+/* move_list moves the code list of gid from table `from` to table `to`
+ * and calls fn on each code (ctx passed on). ENOENT: no list. */
+static int move_list(dtx_txn *txn, const char *gid, const char *from,
+                     const char *to, code_fn fn, void *ctx)
+{
+	char *list = NULL;
+	int err = copy_list(txn, from, gid, &list);
+
+	if (err == DTX_OK && to != NULL)
+		err = shop_txn_put_str(txn, to, gid, list);
+	if (err == DTX_OK)
+		err = shop_txn_del_str(txn, from, gid);
+	if (err == DTX_OK)
+		err = each_code(txn, list, fn, ctx);
+	free(list);
+	return err;
+}
+
+/* ---- taking codes from the pool ---------------------------------------- */
+
+/* answer_take takes p's codes from the pool into table[gid]; with
+ * issue, also records each as issued. */
+static dtx_status answer_take(dtx_call *call, const shop_purchase *p,
+                              const char *table, bool issue)
 {
 	dtx_txn *txn = dtx_call_txn(call);
-	char *list = NULL;
+	picked *pk = malloc(sizeof(*pk));
+	char *codes = malloc(CODES_MAX);
+	int err = DTX_ENOMEM;
+
+	if (pk != NULL && codes != NULL)
+		err = pick(txn, p, pk);
+	if (err == DTX_OK)
+		err = take_from_pool(txn, pk, codes);
+	if (err == DTX_OK)
+		err = shop_txn_put_str(txn, table, p->order, codes);
+	if (err == DTX_OK && issue)
+		err = each_code(txn, codes, to_issued, (void *)p->order);
+	free(codes);
+	free(pk);
+	if (err == DTX_ENOENT)
+		return shop_refuse(call, "no codes left");
+	return err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
+}
+
+/* answer_to_pool returns the codes listed in table[gid] to the pool. */
+static dtx_status answer_to_pool(dtx_call *call, const char *table)
+{
 	shop_purchase p;
 	int err;
 
 	if (!shop_call_purchase(call, &p))
 		return DTX_STATUS_FAIL;
-	err = copy_delivery(txn, p.order, &list);
+	err = move_list(dtx_call_txn(call), p.order, table, NULL, to_pool,
+	                p.sku);
 	if (err == DTX_ENOENT)
-		return DTX_STATUS_OK; /* nothing was issued */
-	if (err == DTX_OK)
-		err = give_back(txn, p.sku, list);
-	if (err == DTX_OK)
-		err = shop_txn_del_str(txn, SHOP_T_DELIVERIES, p.order);
-	free(list);
+		return DTX_STATUS_OK; /* nothing was taken */
+	return err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
+}
+
+/* ---- the purchase saga ------------------------------------------------- */
+
+static dtx_status issue_cb(void *arg, dtx_call *call)
+{
+	shop_purchase p;
+
+	if (!shop_call_purchase(call, &p))
+		return DTX_STATUS_FAIL;
+	return answer_take(call, &p, SHOP_T_DELIVERIES, true);
+}
+
+static dtx_status revoke_cb(void *arg, dtx_call *call)
+{
+	return answer_to_pool(call, SHOP_T_DELIVERIES);
+}
+
+/* ---- the reservation purchase (TCC) ------------------------------------ */
+
+static dtx_status try_cb(void *arg, dtx_call *call)
+{
+	shop_purchase p;
+
+	if (!shop_call_purchase(call, &p))
+		return DTX_STATUS_FAIL;
+	return answer_take(call, &p, SHOP_T_HELD, false);
+}
+
+static dtx_status confirm_cb(void *arg, dtx_call *call)
+{
+	shop_purchase p;
+	int err;
+
+	if (!shop_call_purchase(call, &p))
+		return DTX_STATUS_FAIL;
+	/* Run only after the try was recorded OK, never after a cancel. */
+	err = move_list(dtx_call_txn(call), p.order, SHOP_T_HELD,
+	                SHOP_T_DELIVERIES, to_issued, p.order);
+	if (err == DTX_ENOENT)
+		return shop_refuse(call, "no codes held"); /* RETRY: operator */
+	return err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
+}
+
+static dtx_status cancel_cb(void *arg, dtx_call *call)
+{
+	return answer_to_pool(call, SHOP_T_HELD);
+}
+
+/* ---- the refund saga --------------------------------------------------- */
+
+static dtx_status void_cb(void *arg, dtx_call *call)
+{
+	shop_purchase p;
+	int err;
+
+	if (!shop_call_refund(call, &p))
+		return DTX_STATUS_FAIL;
+	err = move_list(dtx_call_txn(call), p.order, SHOP_T_DELIVERIES,
+	                SHOP_T_REVOCATIONS, issued_to_revoked, p.order);
+	if (err == DTX_ENOENT)
+		return shop_refuse(call, "not delivered");
+	return err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
+}
+
+static dtx_status restore_cb(void *arg, dtx_call *call)
+{
+	shop_purchase p;
+	int err;
+
+	if (!shop_call_refund(call, &p))
+		return DTX_STATUS_FAIL;
+	err = move_list(dtx_call_txn(call), p.order, SHOP_T_REVOCATIONS,
+	                SHOP_T_DELIVERIES, revoked_to_issued, p.order);
+	if (err == DTX_ENOENT)
+		return DTX_STATUS_OK; /* nothing was voided */
 	return err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
 }
 
 static const shop_handler handlers[] = {
         {"delivery.issue", issue_cb},
         {"delivery.revoke", revoke_cb},
+        {"delivery.try", try_cb},
+        {"delivery.confirm", confirm_cb},
+        {"delivery.cancel", cancel_cb},
+        {"delivery.void_codes", void_cb},
+        {"delivery.restore_codes", restore_cb},
 };
 
 int main(int argc, char **argv)

@@ -1,11 +1,22 @@
 /*
  * order.c - dtx-shop-order, the order service of the virtual-goods shop.
  *
- * Table orders: gid -> "<purchase record>;state=pending|paid|cancelled".
+ * Table orders: gid -> "<purchase record>;state=STATE", STATE one of
+ * pending, paid, cancelled, refunded.
  *
+ * The purchase saga:
  *   order.create    action: the order exists, pending
  *   order.complete  action: pending -> paid (the saga's last step)
  *   order.cancel    compensation of both: -> cancelled
+ *
+ * The reservation purchase (TCC) serves the same three functions:
+ *   order.try       = order.create: a pending order
+ *   order.confirm   = order.complete: paid
+ *   order.cancel    cancelled
+ *
+ * The refund saga (gid refund-G for order G, its last step):
+ *   order.refund    action: paid -> refunded; else FAIL "not paid"
+ *   order.unrefund  compensation: refunded -> paid
  *
  * Handlers write only through dtx_call_txn(call): the barrier commits the
  * write and the record of the call together, so a resent call has no
@@ -100,10 +111,50 @@ static dtx_status cancel_cb(void *arg, dtx_call *call)
 	return err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
 }
 
+/* flip moves order p->order from state `from` to `to`: answers OK if it
+ * is in `to` already, FAIL with refusal if it is in neither. */
+static dtx_status flip(dtx_call *call, const shop_purchase *p,
+                       shop_order_state from, shop_order_state to,
+                       const char *refusal)
+{
+	dtx_txn *txn = dtx_call_txn(call);
+	shop_order_state st;
+	int err;
+
+	err = get_state(txn, p->order, &st);
+	if (err == DTX_ENOENT || (err == DTX_OK && st != from && st != to))
+		return shop_refuse(call, refusal);
+	if (err == DTX_OK && st == from)
+		err = put_order(txn, p, to);
+	return err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
+}
+
+static dtx_status refund_cb(void *arg, dtx_call *call)
+{
+	shop_purchase p;
+
+	if (!shop_call_refund(call, &p))
+		return DTX_STATUS_FAIL;
+	return flip(call, &p, SHOP_ORDER_PAID, SHOP_ORDER_REFUNDED, "not paid");
+}
+
+/* unrefund_cb: a FAIL here is answered RETRY by the barrier; it cannot
+ * happen, since refund_cb ran first (else this is a null compensation). */
+static dtx_status unrefund_cb(void *arg, dtx_call *call)
+{
+	shop_purchase p;
+
+	if (!shop_call_refund(call, &p))
+		return DTX_STATUS_FAIL;
+	return flip(call, &p, SHOP_ORDER_REFUNDED, SHOP_ORDER_PAID,
+	            "not refunded");
+}
+
 static const shop_handler handlers[] = {
-        {"order.create", create_cb},
-        {"order.complete", complete_cb},
-        {"order.cancel", cancel_cb},
+        {"order.create", create_cb},     {"order.complete", complete_cb},
+        {"order.cancel", cancel_cb},     {"order.try", create_cb},
+        {"order.confirm", complete_cb},  {"order.refund", refund_cb},
+        {"order.unrefund", unrefund_cb},
 };
 
 int main(int argc, char **argv)

@@ -1,5 +1,6 @@
 /*
- * sale.c - the flash sale's load loop (see sale.h).
+ * sale.c - the flash sale's load loop in saga mode, and what both modes
+ * share (see sale.h; the TCC mode is sale_tcc.c).
  *
  * Threads: the caller's thread starts the first `concurrency` purchases
  * and waits; every later purchase is started by the SDK thread that
@@ -73,9 +74,19 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void gid_of(unsigned buyer, char *out, size_t len)
+void sale_gid_of(unsigned buyer, char *out, size_t len)
 {
 	snprintf(out, len, "order-%07u", buyer);
+}
+
+const char *sale_mode_name(sale_mode mode)
+{
+	return mode == SALE_MODE_TCC ? "tcc" : "saga";
+}
+
+uint64_t sale_expired(const sale_result *r)
+{
+	return r->abandoned + r->late;
 }
 
 uint64_t sale_compensated(const sale_result *r)
@@ -98,7 +109,7 @@ static int build_saga(const sale *s, unsigned buyer, dtx_saga **ret_saga)
 	dtx_saga *saga;
 	int err;
 
-	gid_of(buyer, p.order, sizeof(p.order));
+	sale_gid_of(buyer, p.order, sizeof(p.order));
 	seed_buyer_id(buyer, p.buyer, sizeof(p.buyer));
 	snprintf(p.sku, sizeof(p.sku), "%s", s->cfg->init->sku);
 	len = shop_purchase_format(&p, record, sizeof(record));
@@ -121,7 +132,7 @@ static void note_failure(sale *s, unsigned buyer, const char *what)
 
 	if (s->res.first_failure[0] != '\0')
 		return;
-	gid_of(buyer, gid, sizeof(gid));
+	sale_gid_of(buyer, gid, sizeof(gid));
 	snprintf(s->res.first_failure, sizeof(s->res.first_failure), "%s: %s",
 	         gid, what);
 }
@@ -264,7 +275,7 @@ static void settle(sale *s)
 	n = s->nundecided; /* purchases still in flight may add more */
 	pthread_mutex_unlock(&s->mu);
 	for (size_t i = 0; i < n; i++) {
-		gid_of(s->undecided[i], gid, sizeof(gid));
+		sale_gid_of(s->undecided[i], gid, sizeof(gid));
 		if (info != NULL && now_ns() < limit)
 			err = dtx_client_query(s->client, gid, SETTLE_ONE_MS,
 			                       info);
@@ -293,12 +304,17 @@ static double percentile(const double *v, size_t n, double q)
 	return v[rank == 0 ? 0 : (rank > n ? n - 1 : rank - 1)];
 }
 
+void sale_percentiles(double *ms, size_t n, sale_result *r)
+{
+	qsort(ms, n, sizeof(double), cmp_double);
+	r->p50_ms = percentile(ms, n, 0.50);
+	r->p99_ms = percentile(ms, n, 0.99);
+	r->p999_ms = percentile(ms, n, 0.999);
+}
+
 static void summarise(sale *s)
 {
-	qsort(s->lat_ms, s->nlat, sizeof(double), cmp_double);
-	s->res.p50_ms = percentile(s->lat_ms, s->nlat, 0.50);
-	s->res.p99_ms = percentile(s->lat_ms, s->nlat, 0.99);
-	s->res.p999_ms = percentile(s->lat_ms, s->nlat, 0.999);
+	sale_percentiles(s->lat_ms, s->nlat, &s->res);
 	if (s->last_ns > s->first_ns)
 		s->res.elapsed_s = (double)(s->last_ns - s->first_ns) / 1e9;
 }
@@ -340,7 +356,7 @@ static void sale_fini(sale *s)
 	free(s->undecided);
 }
 
-int sale_run(const sale_config *cfg, sale_result *ret)
+static int saga_run(const sale_config *cfg, sale_result *ret)
 {
 	sale *s = malloc(sizeof(*s));
 	unsigned slots =
@@ -368,4 +384,11 @@ int sale_run(const sale_config *cfg, sale_result *ret)
 	sale_fini(s);
 	free(s);
 	return 0;
+}
+
+int sale_run(const sale_config *cfg, sale_result *ret)
+{
+	if (cfg->mode == SALE_MODE_TCC)
+		return sale_tcc_run(cfg, ret);
+	return saga_run(cfg, ret);
 }

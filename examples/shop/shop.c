@@ -5,12 +5,18 @@
  *   seed.c     the stores' starting state and initial.txt
  *   procs.c    dtxd and the four services as child processes
  *   sale.c     the load loop: one purchase saga per buyer
+ *   sale_tcc.c the load loop in TCC mode: one reservation per buyer
+ *   refund.c   refunds of paid orders, one saga each
+ *   pool.c     the bounded thread pool the blocking calls run on
  *   checker.c  the invariants that prove no oversell
  *
  *   dtx-shop [run] [--buyers N] [--stock N] [--concurrency C]
  *            [--duration-s S] [--seed N] [--workdir DIR] [--keep]
  *            [--bin-dir DIR] [--rich] [--workers N] [--json FILE]
+ *            [--mode saga|tcc] [--reserve-ms MS] [--abandon-pct P]
  *   dtx-shop check --workdir DIR
+ *   dtx-shop refund --workdir DIR [--count K] [--concurrency C]
+ *            [--bin-dir DIR] [--workers N]
  *
  * Exit status: 0 every invariant holds (and, for run, every process
  * started and stopped cleanly), 1 otherwise, 64 usage error. This file
@@ -26,7 +32,9 @@
 #include <sys/stat.h>
 
 #include "checker.h"
+#include "pool.h"
 #include "procs.h"
+#include "refund.h"
 #include "sale.h"
 #include "seed.h"
 #include "shop_common.h"
@@ -37,6 +45,11 @@
 #define WORKERS_DEFAULT    8u
 #define DTXD_CLIENTS_SLACK 1024u /* dtxd --max-clients beyond concurrency */
 #define DTXD_CLIENTS_DEF   8192u /* dtxd's own default */
+#define TCC_THREADS_DEF    64u   /* --mode tcc: default --concurrency */
+#define REFUND_THREADS_DEF 16u   /* refund: default --concurrency */
+#define REFUND_COUNT_DEF   10u
+#define RESERVE_MS_DEF     900000u /* an unpaid reservation: 15 minutes */
+#define RESERVE_MS_MAX     86400000u
 
 static const char usage_text[] =
         "usage: dtx-shop [run] [--buyers N] [--stock N] [--concurrency C]\n"
@@ -44,14 +57,24 @@ static const char usage_text[] =
         "[--keep]\n"
         "                [--bin-dir DIR] [--rich] [--workers N] "
         "[--json FILE]\n"
-        "       dtx-shop check --workdir DIR\n";
+        "                [--mode saga|tcc] [--reserve-ms MS] "
+        "[--abandon-pct P]\n"
+        "       dtx-shop check --workdir DIR\n"
+        "       dtx-shop refund --workdir DIR [--count K] "
+        "[--concurrency C]\n"
+        "                [--bin-dir DIR] [--workers N]\n";
+
+typedef enum shop_cmd { CMD_RUN, CMD_CHECK, CMD_REFUND } shop_cmd;
 
 typedef struct shop_args {
-	bool check;
+	shop_cmd cmd;
+	sale_mode mode;
 	unsigned buyers, stock, concurrency, duration_s, workers;
+	unsigned reserve_ms, abandon_pct, count;
 	unsigned long seed;
 	bool keep, rich;
 	const char *workdir, *bin_dir, *json;
+	bool given[128]; /* by option letter */
 } shop_args;
 
 /* shop_report - what a run measured, for the text and JSON reports. */
@@ -91,7 +114,27 @@ static void parse_flag(int c, shop_args *a)
 	case 'W':
 		a->workers = flag_uint("--workers", 1024);
 		break;
+	case 'R':
+		a->reserve_ms = flag_uint("--reserve-ms", RESERVE_MS_MAX);
+		break;
+	case 'a':
+		a->abandon_pct = flag_uint("--abandon-pct", 100);
+		break;
+	case 'n':
+		a->count = flag_uint("--count", SEED_BUYERS_MAX);
+		break;
 	}
+}
+
+static void parse_mode(shop_args *a)
+{
+	if (strcmp(optarg, "saga") == 0)
+		a->mode = SALE_MODE_SAGA;
+	else if (strcmp(optarg, "tcc") == 0)
+		a->mode = SALE_MODE_TCC;
+	else
+		shop_usage(PROG, usage_text,
+		           "--mode wants saga or tcc, got '%s'", optarg);
 }
 
 static void parse_named(int c, shop_args *a, char **argv)
@@ -106,30 +149,83 @@ static void parse_named(int c, shop_args *a, char **argv)
 		a->rich = true;
 	else if (c == 'j')
 		a->json = optarg;
+	else if (c == 'm')
+		parse_mode(a);
 	else if (c == ':')
 		shop_usage(PROG, usage_text, "%s needs a value",
 		           argv[optind - 1]);
-	else if (strchr("bscdSW", c) != NULL)
+	else if (strchr("bscdSWRan", c) != NULL)
 		parse_flag(c, a);
 	else
 		shop_usage(PROG, usage_text, "unknown option '%s'",
 		           argv[optind - 1]);
 }
 
+/* only_given checks that every flag given is one of allowed. */
+static void only_given(const shop_args *a, const char *allowed,
+                       const char *what)
+{
+	for (int c = 1; c < 128; c++)
+		if (a->given[c] && strchr(allowed, c) == NULL)
+			shop_usage(PROG, usage_text, "%s", what);
+}
+
+/* default_concurrency: saga every buyer at once (capped); the blocking
+ * modes a thread each, so fewer. */
+static unsigned default_concurrency(const shop_args *a)
+{
+	if (a->cmd == CMD_REFUND)
+		return REFUND_THREADS_DEF;
+	if (a->mode == SALE_MODE_TCC)
+		return a->buyers < TCC_THREADS_DEF ? a->buyers
+		                                   : TCC_THREADS_DEF;
+	return a->buyers < CONCURRENCY_MAX ? a->buyers : CONCURRENCY_MAX;
+}
+
 /* check_args enforces what getopt cannot: the command's flags only, and
  * ranges that depend on each other. */
-static void check_args(shop_args *a, int given)
+static void check_args(shop_args *a)
 {
-	if (a->check && (given & ~1) != 0)
-		shop_usage(PROG, usage_text, "check takes only --workdir");
-	if (a->check && a->workdir == NULL)
-		shop_usage(PROG, usage_text, "check needs --workdir");
-	if (a->buyers == 0 || a->duration_s == 0 || a->workers == 0)
+	if (a->cmd == CMD_CHECK)
+		only_given(a, "w", "check takes only --workdir");
+	if (a->cmd == CMD_REFUND)
+		only_given(a, "wncBW",
+		           "refund takes --workdir, --count, --concurrency, "
+		           "--bin-dir and --workers");
+	if (a->cmd == CMD_RUN && a->given['n'])
+		shop_usage(PROG, usage_text, "--count is for refund");
+	if (a->cmd == CMD_RUN && a->mode != SALE_MODE_TCC &&
+	    (a->given['R'] || a->given['a']))
 		shop_usage(PROG, usage_text,
-		           "--buyers, --duration-s and --workers must be > 0");
+		           "--reserve-ms and --abandon-pct need --mode tcc");
+	if (a->cmd != CMD_RUN && a->workdir == NULL)
+		shop_usage(PROG, usage_text, "%s needs --workdir",
+		           a->cmd == CMD_CHECK ? "check" : "refund");
+	if (a->buyers == 0 || a->duration_s == 0 || a->workers == 0 ||
+	    a->reserve_ms == 0)
+		shop_usage(PROG, usage_text,
+		           "--buyers, --duration-s, --workers and --reserve-ms "
+		           "must be > 0");
 	if (a->concurrency == 0)
-		a->concurrency = a->buyers < CONCURRENCY_MAX ? a->buyers
-		                                             : CONCURRENCY_MAX;
+		a->concurrency = default_concurrency(a);
+	if ((a->cmd == CMD_REFUND || a->mode == SALE_MODE_TCC) &&
+	    a->concurrency > POOL_THREADS_MAX)
+		shop_usage(PROG, usage_text,
+		           "--concurrency is a thread count here: at most %u",
+		           POOL_THREADS_MAX);
+}
+
+static shop_cmd parse_cmd(const char *word, bool *ret_known)
+{
+	*ret_known = true;
+	if (strcmp(word, "run") == 0)
+		return CMD_RUN;
+	if (strcmp(word, "check") == 0)
+		return CMD_CHECK;
+	if (strcmp(word, "refund") == 0)
+		return CMD_REFUND;
+	*ret_known = false;
+	return CMD_RUN;
 }
 
 static void parse_args(int argc, char **argv, shop_args *a)
@@ -146,25 +242,31 @@ static void parse_args(int argc, char **argv, shop_args *a)
 	        {"bin-dir", required_argument, NULL, 'B'},
 	        {"rich", no_argument, NULL, 'r'},
 	        {"json", required_argument, NULL, 'j'},
+	        {"mode", required_argument, NULL, 'm'},
+	        {"reserve-ms", required_argument, NULL, 'R'},
+	        {"abandon-pct", required_argument, NULL, 'a'},
+	        {"count", required_argument, NULL, 'n'},
 	        {NULL, 0, NULL, 0},
 	};
-	int c, given = 0;
+	bool known = false;
+	int c;
 
-	if (argc > 1 &&
-	    (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "check") == 0)) {
-		a->check = strcmp(argv[1], "check") == 0;
+	if (argc > 1)
+		a->cmd = parse_cmd(argv[1], &known);
+	if (known) {
 		argv++;
 		argc--;
 	}
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		given |= c == 'w' ? 1 : 2;
+		if (c > 0 && c < 128)
+			a->given[c] = true;
 		parse_named(c, a, argv);
 	}
 	if (optind < argc)
 		shop_usage(PROG, usage_text, "unexpected argument '%s'",
 		           argv[optind]);
-	check_args(a, given);
+	check_args(a);
 }
 
 /* ---- reports ----------------------------------------------------------- */
@@ -191,32 +293,44 @@ static double cpu_per_purchase(const shop_report *rep)
 	return n > 0 ? rep->cpu_ms / (double)n : 0.0;
 }
 
-static void print_counts(const shop_report *rep)
+static void print_line(const char *label, uint64_t v)
 {
-	const sale_result *r = &rep->sale;
+	printf("%-23s %llu\n", label, (unsigned long long)v);
+}
 
-	printf("buyers                  %u\n", rep->a->buyers);
-	printf("attempted               %llu\n",
-	       (unsigned long long)r->attempted);
-	printf("committed               %llu\n",
-	       (unsigned long long)r->committed);
-	printf("compensated             %llu\n",
-	       (unsigned long long)sale_compensated(r));
-	printf("  out of stock          %llu\n",
-	       (unsigned long long)r->out_of_stock);
-	printf("  insufficient balance  %llu\n",
-	       (unsigned long long)r->insufficient);
-	printf("  other                 %llu\n",
-	       (unsigned long long)r->other_refusal);
-	printf("non-business failures   %llu\n",
-	       (unsigned long long)sale_non_business(r));
-	printf("  client errors         %llu\n",
-	       (unsigned long long)r->client_errors);
+/* print_failures prints the non-business failures of r. */
+static void print_failures(const sale_result *r)
+{
+	print_line("non-business failures", sale_non_business(r));
+	print_line("  client errors", r->client_errors);
 	printf("  not final in time     %llu (%llu still not after settling)\n",
 	       (unsigned long long)r->undecided,
 	       (unsigned long long)r->unsettled);
 	if (r->first_failure[0] != '\0')
 		printf("  first                 %s\n", r->first_failure);
+}
+
+/* print_counts: a saga purchase is "compensated" when refused, a
+ * reservation "cancelled"; only reservations expire. */
+static void print_counts(const shop_report *rep)
+{
+	const sale_result *r = &rep->sale;
+	bool tcc = rep->a->mode == SALE_MODE_TCC;
+
+	printf("mode                    %s\n", sale_mode_name(rep->a->mode));
+	print_line("buyers", rep->a->buyers);
+	print_line("attempted", r->attempted);
+	print_line("committed", r->committed);
+	print_line(tcc ? "cancelled" : "compensated", sale_compensated(r));
+	print_line("  out of stock", r->out_of_stock);
+	print_line("  insufficient balance", r->insufficient);
+	print_line("  other", r->other_refusal);
+	if (tcc) {
+		print_line("expired", sale_expired(r));
+		print_line("  abandoned", r->abandoned);
+		print_line("  paid too late", r->late);
+	}
+	print_failures(r);
 }
 
 static void print_figures(const shop_report *rep)
@@ -257,6 +371,10 @@ static void json_sale(FILE *f, const shop_report *rep)
 	        r->p99_ms);
 	fprintf(f, "  \"p999_ms\": %.3f,\n  \"cpu_ms_per_purchase\": %.4f,\n",
 	        r->p999_ms, cpu_per_purchase(rep));
+	fprintf(f, "  \"expired\": %llu,\n  \"abandoned\": %llu,\n",
+	        (unsigned long long)sale_expired(r),
+	        (unsigned long long)r->abandoned);
+	fprintf(f, "  \"paid_too_late\": %llu,\n", (unsigned long long)r->late);
 }
 
 static int write_json(const shop_report *rep)
@@ -266,7 +384,8 @@ static int write_json(const shop_report *rep)
 
 	if (f == NULL)
 		return -1;
-	fprintf(f, "{\n  \"buyers\": %u,\n  \"stock\": %u,\n", a->buyers,
+	fprintf(f, "{\n  \"mode\": \"%s\",\n", sale_mode_name(a->mode));
+	fprintf(f, "  \"buyers\": %u,\n  \"stock\": %u,\n", a->buyers,
 	        a->stock);
 	fprintf(f, "  \"concurrency\": %u,\n  \"duration_s\": %u,\n",
 	        a->concurrency, a->duration_s);
@@ -306,9 +425,14 @@ static int sell(const shop_args *a, const seed_initial *init, shop_report *rep)
 	                 .bin_dir = a->bin_dir,
 	                 .workers = a->workers};
 	sale_config sc = {.init = init,
+	                  .workdir = rep->workdir,
+	                  .mode = a->mode,
 	                  .buyers = a->buyers,
 	                  .concurrency = a->concurrency,
-	                  .duration_s = a->duration_s};
+	                  .duration_s = a->duration_s,
+	                  .reserve_ms = a->reserve_ms,
+	                  .abandon_pct = a->abandon_pct,
+	                  .seed = a->seed};
 	procs ps;
 	double cpu0;
 	int rc;
@@ -332,6 +456,10 @@ static void print_header(const shop_args *a, const seed_initial *init,
 	       "%u in flight, at most %u s\n",
 	       (unsigned long long)init->stock, init->sku, init->price / 100,
 	       init->price % 100, a->buyers, a->concurrency, a->duration_s);
+	if (a->mode == SALE_MODE_TCC)
+		printf("reservations (tcc)      expire after %u ms; %u%% of "
+		       "buyers abandon theirs\n",
+		       a->reserve_ms, a->abandon_pct);
 	printf("workdir                 %s\n", workdir);
 	fflush(stdout);
 }
@@ -389,14 +517,78 @@ static int check(const shop_args *a)
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+/* ---- refund ------------------------------------------------------------ */
+
+static void print_refunds(const sale_result *r)
+{
+	print_line("refunds attempted", r->attempted);
+	print_line("refunded", r->committed);
+	print_line("refused (compensated)", r->other_refusal);
+	print_failures(r);
+	printf("elapsed                 %.2f s\n", r->elapsed_s);
+	printf("throughput              %.1f refunds/s\n", per_second(r));
+	printf("latency p50             %.2f ms\n", r->p50_ms);
+	printf("latency p99             %.2f ms\n", r->p99_ms);
+}
+
+/* refund_with_procs starts the processes again on the kept work
+ * directory (dtxd recovers its log), refunds, and stops them. Returns
+ * the number of bad stops, or -1 if nothing could run. */
+static int refund_with_procs(const shop_args *a, const shop_purchase *orders,
+                             size_t n, sale_result *res)
+{
+	procs_opts po = {.workdir = a->workdir,
+	                 .bin_dir = a->bin_dir,
+	                 .workers = a->workers};
+	procs ps;
+	int rc, bad;
+
+	if (procs_start(&ps, &po) != 0)
+		return -1;
+	rc = refund_run(&ps, orders, n, a->concurrency, res);
+	bad = procs_stop(&ps);
+	return rc == 0 ? bad : -1;
+}
+
+static int refund(const shop_args *a)
+{
+	sale_result res = {0};
+	shop_purchase *orders;
+	int bad, failed;
+	size_t n;
+
+	if (refund_pick(a->workdir, a->count, &orders, &n) != 0)
+		return EXIT_FAILURE;
+	printf("dtx-shop: refund of %zu paid order(s) (%u asked), %u in "
+	       "flight\n",
+	       n, a->count, a->concurrency);
+	printf("workdir                 %s\n", a->workdir);
+	fflush(stdout);
+	bad = refund_with_procs(a, orders, n, &res);
+	free(orders);
+	if (bad < 0)
+		return EXIT_FAILURE;
+	print_refunds(&res);
+	printf("invariants\n");
+	failed = checker_run(a->workdir, stdout);
+	if (bad > 0)
+		printf("result: %d process(es) did not stop cleanly\n", bad);
+	printf("result: %s\n", failed == 0 && bad == 0 ? "PASS" : "FAIL");
+	return failed == 0 && bad == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 int main(int argc, char **argv)
 {
 	shop_args a = {.buyers = 5000,
 	               .stock = 1000,
 	               .duration_s = 30,
 	               .seed = 1,
-	               .workers = WORKERS_DEFAULT};
+	               .workers = WORKERS_DEFAULT,
+	               .reserve_ms = RESERVE_MS_DEF,
+	               .count = REFUND_COUNT_DEF};
 
 	parse_args(argc, argv, &a);
-	return a.check ? check(&a) : run(&a);
+	if (a.cmd == CMD_CHECK)
+		return check(&a);
+	return a.cmd == CMD_REFUND ? refund(&a) : run(&a);
 }

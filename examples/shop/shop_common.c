@@ -18,11 +18,14 @@
 #include <unistd.h>
 
 static const char *const order_tables[] = {SHOP_T_ORDERS};
-static const char *const inventory_tables[] = {SHOP_T_STOCK, SHOP_T_SOLD};
+static const char *const inventory_tables[] = {
+        SHOP_T_STOCK, SHOP_T_SOLD, SHOP_T_RESERVED, SHOP_T_RETURNED};
 static const char *const payment_tables[] = {SHOP_T_BALANCES, SHOP_T_REVENUE,
-                                             SHOP_T_CHARGES};
-static const char *const delivery_tables[] = {SHOP_T_POOL, SHOP_T_ISSUED,
-                                              SHOP_T_DELIVERIES};
+                                             SHOP_T_CHARGES, SHOP_T_FROZEN,
+                                             SHOP_T_REIMBURSED};
+static const char *const delivery_tables[] = {
+        SHOP_T_POOL, SHOP_T_ISSUED,  SHOP_T_DELIVERIES,
+        SHOP_T_HELD, SHOP_T_REVOKED, SHOP_T_REVOCATIONS};
 
 typedef struct service_desc {
 	const char *name;
@@ -32,15 +35,16 @@ typedef struct service_desc {
 
 static const service_desc services[SHOP_SVC_COUNT] = {
         [SHOP_SVC_ORDER] = {"order", order_tables, 1},
-        [SHOP_SVC_INVENTORY] = {"inventory", inventory_tables, 2},
-        [SHOP_SVC_PAYMENT] = {"payment", payment_tables, 3},
-        [SHOP_SVC_DELIVERY] = {"delivery", delivery_tables, 3},
+        [SHOP_SVC_INVENTORY] = {"inventory", inventory_tables, 4},
+        [SHOP_SVC_PAYMENT] = {"payment", payment_tables, 5},
+        [SHOP_SVC_DELIVERY] = {"delivery", delivery_tables, 6},
 };
 
 static const char *const state_names[SHOP_ORDER_STATE_COUNT] = {
         [SHOP_ORDER_PENDING] = "pending",
         [SHOP_ORDER_PAID] = "paid",
         [SHOP_ORDER_CANCELLED] = "cancelled",
+        [SHOP_ORDER_REFUNDED] = "refunded",
 };
 
 const char *shop_service_name(shop_service_id id)
@@ -250,6 +254,33 @@ int shop_txn_put_i64(dtx_txn *txn, const char *table, const char *key,
 	return dtx_txn_put(txn, table, key, strlen(key), buf, (size_t)n);
 }
 
+int shop_txn_add_i64(dtx_txn *txn, const char *table, const char *key,
+                     int64_t delta, int64_t *ret_v)
+{
+	int64_t v = 0;
+	int err = shop_txn_get_i64(txn, table, key, &v);
+
+	if (err != DTX_OK && err != DTX_ENOENT)
+		return err;
+	err = shop_txn_put_i64(txn, table, key, v + delta);
+	if (err == DTX_OK && ret_v != NULL)
+		*ret_v = v + delta;
+	return err;
+}
+
+int shop_txn_take_i64(dtx_txn *txn, const char *table, const char *key,
+                      int64_t *ret_v)
+{
+	int64_t v;
+	int err = shop_txn_get_i64(txn, table, key, &v);
+
+	if (err == DTX_OK)
+		err = shop_txn_del_str(txn, table, key);
+	if (err == DTX_OK)
+		*ret_v = v;
+	return err;
+}
+
 int shop_txn_put_str(dtx_txn *txn, const char *table, const char *key,
                      const char *val)
 {
@@ -268,6 +299,27 @@ bool shop_call_purchase(dtx_call *call, shop_purchase *ret_p)
 
 	if (shop_purchase_parse(payload, len, ret_p) &&
 	    strcmp(ret_p->order, dtx_call_gid(call)) == 0)
+		return true;
+	(void)dtx_call_set_message(call, "bad payload");
+	return false;
+}
+
+bool shop_refund_gid(const char *order, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, SHOP_REFUND_PREFIX "%s", order);
+
+	return n > 0 && (size_t)n < len && (size_t)n <= DTX_GID_MAX;
+}
+
+bool shop_call_refund(dtx_call *call, shop_purchase *ret_p)
+{
+	char gid[DTX_GID_MAX + 1];
+	size_t len = 0;
+	const void *payload = dtx_call_payload(call, &len);
+
+	if (shop_purchase_parse(payload, len, ret_p) &&
+	    shop_refund_gid(ret_p->order, gid, sizeof(gid)) &&
+	    strcmp(gid, dtx_call_gid(call)) == 0)
 		return true;
 	(void)dtx_call_set_message(call, "bad payload");
 	return false;

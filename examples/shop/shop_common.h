@@ -1,8 +1,8 @@
 /*
  * shop_common.h - what the shop's services and its driver share: the
- * purchase record every saga step carries, the table names of each
- * service's store, the encoding of stored values, the handlers' store
- * helpers and the CLI helpers.
+ * purchase record every saga step and TCC branch carries, the table names
+ * of each service's store, the encoding of stored values, the handlers'
+ * store helpers and the CLI helpers.
  *
  * Everything here uses the public SDK (<dtx/dtx.h>) only. Nothing here
  * prints except shop_usage; nothing here keeps global state.
@@ -35,6 +35,18 @@
 #define SHOP_T_POOL       "pool"       /* delivery:  sku/code -> "" */
 #define SHOP_T_ISSUED     "issued"     /* delivery:  code -> gid */
 #define SHOP_T_DELIVERIES "deliveries" /* delivery:  gid -> code,code */
+/* TCC reservations, one row per purchase gid, empty at rest: */
+#define SHOP_T_RESERVED "reserved" /* inventory: gid -> units */
+#define SHOP_T_FROZEN   "frozen"   /* payment:   gid -> cents */
+#define SHOP_T_HELD     "held"     /* delivery:  gid -> code,code */
+/* Refunds, keyed by the refunded order's gid: */
+#define SHOP_T_RETURNED    "returned"    /* inventory: gid -> units */
+#define SHOP_T_REIMBURSED  "reimbursed"  /* payment:   gid -> cents */
+#define SHOP_T_REVOKED     "revoked"     /* delivery:  code -> gid */
+#define SHOP_T_REVOCATIONS "revocations" /* delivery:  gid -> code,code */
+
+/* A refund of order G is the saga "refund-G"; its steps carry G's record. */
+#define SHOP_REFUND_PREFIX "refund-"
 
 /* shop_service_id names the four services; SHOP_SVC_COUNT is the sentinel. */
 typedef enum shop_service_id {
@@ -79,10 +91,12 @@ typedef enum shop_order_state {
 	SHOP_ORDER_PENDING,
 	SHOP_ORDER_PAID,
 	SHOP_ORDER_CANCELLED,
+	SHOP_ORDER_REFUNDED,
 	SHOP_ORDER_STATE_COUNT
 } shop_order_state;
 
-/* shop_order_state_name returns "pending", "paid" or "cancelled". */
+/* shop_order_state_name returns "pending", "paid", "cancelled" or
+ * "refunded". */
 const char *shop_order_state_name(shop_order_state st);
 
 /* shop_order_format writes an orders value, "<record>;state=<state>", into
@@ -109,6 +123,17 @@ int shop_txn_get_i64(dtx_txn *txn, const char *table, const char *key,
 int shop_txn_put_i64(dtx_txn *txn, const char *table, const char *key,
                      int64_t v);
 
+/* shop_txn_add_i64 adds delta to table[key] (a missing key counts as 0)
+ * and stores the new value in *ret_v (may be NULL). Errors: DTX_ECORRUPT,
+ * and those of dtx_txn_get / dtx_txn_put. */
+int shop_txn_add_i64(dtx_txn *txn, const char *table, const char *key,
+                     int64_t delta, int64_t *ret_v);
+
+/* shop_txn_take_i64 reads table[key] as a decimal and deletes it.
+ * Errors: DTX_ENOENT (nothing there), DTX_ECORRUPT, the store's. */
+int shop_txn_take_i64(dtx_txn *txn, const char *table, const char *key,
+                      int64_t *ret_v);
+
 /* shop_txn_put_str / shop_txn_del_str: string keys and values. */
 int shop_txn_put_str(dtx_txn *txn, const char *table, const char *key,
                      const char *val);
@@ -118,6 +143,16 @@ int shop_txn_del_str(dtx_txn *txn, const char *table, const char *key);
  * that its order is the call's gid. On a bad payload it sets the reply
  * message "bad payload" and returns false. */
 bool shop_call_purchase(dtx_call *call, shop_purchase *ret_p);
+
+/* shop_call_refund parses the payload of a refund saga's call into *ret_p
+ * (the refunded order's record) and checks that the call's gid is
+ * SHOP_REFUND_PREFIX + its order. On a bad payload it sets the reply
+ * message "bad payload" and returns false. */
+bool shop_call_refund(dtx_call *call, shop_purchase *ret_p);
+
+/* shop_refund_gid writes the gid of the refund of order into buf; false
+ * if it does not fit. */
+bool shop_refund_gid(const char *order, char *buf, size_t len);
 
 /* shop_refuse sets msg as the reply message and returns FAIL. */
 dtx_status shop_refuse(dtx_call *call, const char *msg);

@@ -1,9 +1,11 @@
 /*
  * shop_test.c - the virtual-goods shop end to end: dtx-shop runs a real
- * flash sale (dtxd, four service processes, LMDB stores on disk), and its
- * checker proves no oversell. Then the stores are tampered with, one
- * invariant family at a time (stock, money, codes, orders), to prove the
- * checker can fail and names the broken invariant.
+ * flash sale (dtxd, four service processes, LMDB stores on disk) as sagas
+ * or as reservations (TCC, some abandoned until the coordinator cancels
+ * them at their deadline), refunds paid orders as sagas, and its checker
+ * proves no oversell. Then the stores are tampered with, one invariant
+ * family at a time (stock, money, codes, orders, reservations, refunds),
+ * to prove the checker can fail and names the broken invariant.
  *
  * dtx-shop comes from the environment (DTX_SHOP). The test reads and
  * writes the stores through the public store API only, knowing just the
@@ -123,14 +125,19 @@ static char *expect_check_fails(th_env *t, const char *workdir,
 
 /* ---- tampering with a store -------------------------------------------- */
 
-static const char *const inventory_tables[] = {"stock", "sold"};
-static const char *const payment_tables[] = {"balances", "revenue", "charges"};
-static const char *const delivery_tables[] = {"pool", "issued", "deliveries"};
+static const char *const inventory_tables[] = {"stock", "sold", "reserved",
+                                               "returned"};
+static const char *const payment_tables[] = {"balances", "revenue", "charges",
+                                             "frozen", "reimbursed"};
+static const char *const delivery_tables[] = {"pool", "issued",  "deliveries",
+                                              "held", "revoked", "revocations"};
 static const char *const order_tables[] = {"orders"};
 
-/* tamper runs fn in one write transaction on DIR/stores/service. */
+/* tamper runs fn(arg) in one write transaction on DIR/stores/service; fn
+ * only reads arg (a string or NULL). */
 static void tamper(const char *workdir, const char *service,
-                   const char *const *tables, size_t ntables, dtx_txn_fn fn)
+                   const char *const *tables, size_t ntables, dtx_txn_fn fn,
+                   const char *arg)
 {
 	char dir[PATH_MAX];
 	dtx_store_opts opts;
@@ -143,7 +150,7 @@ static void tamper(const char *workdir, const char *service,
 	opts.ntables = ntables;
 	err = dtx_store_open(dir, &opts, &store);
 	cr_assert_eq(err, DTX_OK, "open %s: %s", dir, dtx_strerror(err));
-	err = dtx_store_update(store, fn, NULL);
+	err = dtx_store_update(store, fn, (void *)arg);
 	dtx_store_close(store);
 	cr_assert_eq(err, DTX_OK, "tamper %s: %s", service, dtx_strerror(err));
 }
@@ -236,9 +243,51 @@ static int pay_cancelled_cb(void *arg, dtx_txn *txn)
 	return put_str(txn, "orders", r.key[0], r.val[0]);
 }
 
+/* reserve_unit_cb moves a unit from the stock into a reservation of gid
+ * arg: the stock stays conserved, but a reservation outlives its
+ * transaction. */
+static int reserve_unit_cb(void *arg, dtx_txn *txn)
+{
+	int err = add_to(txn, "stock", -1);
+
+	return err == DTX_OK ? put_str(txn, "reserved", arg, "1") : err;
+}
+
+/* freeze_money_cb makes frozen money appear from nowhere. */
+static int freeze_money_cb(void *arg, dtx_txn *txn)
+{
+	return put_str(txn, "frozen", "order-0000000", "1000");
+}
+
+/* del_first_cb deletes the first row of table arg. */
+static int del_first_cb(void *arg, dtx_txn *txn)
+{
+	rows r;
+
+	find_rows(txn, arg, "", 1, &r);
+	return dtx_txn_del(txn, arg, r.key[0], strlen(r.key[0]));
+}
+
+/* unretire_code_cb puts the first revoked code back into the pool. */
+static int unretire_code_cb(void *arg, dtx_txn *txn)
+{
+	char key[600];
+	rows r;
+
+	find_rows(txn, "revoked", "", 1, &r);
+	snprintf(key, sizeof(key), "gift-card/%s", r.key[0]);
+	return put_str(txn, "pool", key, "");
+}
+
 #define TAMPER(workdir, service, fn)                                           \
 	tamper(workdir, #service, service##_tables,                            \
-	       sizeof(service##_tables) / sizeof(service##_tables[0]), fn)
+	       sizeof(service##_tables) / sizeof(service##_tables[0]), fn,     \
+	       NULL)
+
+#define TAMPER_ARG(workdir, service, fn, arg)                                  \
+	tamper(workdir, #service, service##_tables,                            \
+	       sizeof(service##_tables) / sizeof(service##_tables[0]), fn,     \
+	       arg)
 
 /* ---- the tests --------------------------------------------------------- */
 
@@ -324,6 +373,190 @@ Test(shop, checker_fails_sold_issued_paid_when_a_cancelled_order_is_paid)
 	out = expect_check_fails(t, workdir, "sold-issued-paid");
 	cr_assert_not_null(strstr(out, "FAIL  paid-orders-complete"), "%s",
 	                   out);
+	free(out);
+	th_end(t);
+}
+
+/* ---- reservations (TCC) and refunds ------------------------------------ */
+
+/* tcc_sale runs a reservation sale in DIR/shop (kept) where a fifth of
+ * the buyers abandon their reservation, then refunds three paid orders;
+ * asserts both passed. */
+static void tcc_sale(th_env *t, char *workdir, size_t len)
+{
+	const char *args[] = {
+	        "run", "--mode",       "tcc",       "--buyers",
+	        "60",  "--stock",      "20",        "--concurrency",
+	        "16",  "--reserve-ms", "1500",      "--abandon-pct",
+	        "20",  "--keep",       "--workdir", workdir,
+	        NULL};
+	const char *refund[] = {"refund",    "--count", "3",
+	                        "--workdir", workdir,   NULL};
+	char *out;
+	int code;
+
+	th_path(t, "shop", workdir, len);
+	out = shop_exec(t, "sale", args, SHOP_WAIT_MS, &code);
+	cr_assert_eq(code, 0, "dtx-shop run exited %d:\n%s", code, out);
+	cr_assert_gt(field(out, "expired"), 0, "nothing expired:\n%s", out);
+	free(out);
+	out = shop_exec(t, "refund", refund, SHOP_WAIT_MS, &code);
+	cr_assert_eq(code, 0, "dtx-shop refund exited %d:\n%s", code, out);
+	cr_assert_eq(field(out, "refunded"), 3, "%s", out);
+	free(out);
+}
+
+/* first_expired reads the first gid of DIR/expired.txt into gid. */
+static void first_expired(const char *workdir, char *gid, size_t len)
+{
+	char path[PATH_MAX + 16];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/expired.txt", workdir);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "open %s: %s", path, strerror(errno));
+	cr_assert_not_null(fgets(gid, (int)len, f), "%s is empty", path);
+	fclose(f);
+	gid[strcspn(gid, "\n")] = '\0';
+}
+
+Test(shop, tcc_sale_cancels_abandoned_reservations_at_their_deadline)
+{
+	const char *check_args[4] = {"check", "--workdir", NULL, NULL};
+	th_env *t = th_begin();
+	char workdir[PATH_MAX], want[96];
+	const char *args[] = {
+	        "run", "--mode",       "tcc",       "--buyers",
+	        "400", "--stock",      "100",       "--concurrency",
+	        "32",  "--reserve-ms", "2000",      "--abandon-pct",
+	        "10",  "--keep",       "--workdir", workdir,
+	        NULL};
+	long committed, cancelled, expired, abandoned;
+	char *out;
+	int code;
+
+	th_path(t, "shop", workdir, sizeof(workdir));
+	out = shop_exec(t, "sale", args, SHOP_WAIT_MS, &code);
+	cr_assert_eq(code, 0, "dtx-shop run exited %d:\n%s", code, out);
+	committed = field(out, "committed");
+	cancelled = field(out, "cancelled");
+	expired = field(out, "expired");
+	abandoned = field(out, "  abandoned");
+	cr_assert_gt(committed, 0, "nothing sold:\n%s", out);
+	/* an expired reservation gives its unit back for a later buyer, so
+	 * only the sold units are bounded by the stock */
+	cr_assert_leq(committed, 100, "oversold:\n%s", out);
+	cr_assert_gt(abandoned, 0, "nobody abandoned:\n%s", out);
+	cr_assert_eq(expired, abandoned, "%s", out);
+	cr_assert_eq(committed + cancelled + expired, 400, "%s", out);
+	cr_assert_eq(field(out, "non-business failures"), 0, "%s", out);
+	snprintf(want, sizeof(want), "%ld expired reservations, all given back",
+	         expired);
+	cr_assert_not_null(strstr(out, want), "%s", out);
+	cr_assert_null(strstr(out, "FAIL"), "%s", out);
+	free(out);
+
+	check_args[2] = workdir;
+	out = shop_exec(t, "check", check_args, CHECK_WAIT_MS, &code);
+	cr_assert_eq(code, 0, "dtx-shop check exited %d:\n%s", code, out);
+	free(out);
+	th_end(t);
+}
+
+Test(shop, refund_gives_money_units_back_and_revokes_codes_for_good)
+{
+	const char *refund[] = {"refund", "--count",   "5",  "--concurrency",
+	                        "4",      "--workdir", NULL, NULL};
+	th_env *t = th_begin();
+	char workdir[PATH_MAX];
+	char *out;
+	int code;
+
+	sale(t, "60", "20", "16", workdir, sizeof(workdir));
+	refund[6] = workdir;
+	out = shop_exec(t, "refund", refund, SHOP_WAIT_MS, &code);
+	cr_assert_eq(code, 0, "dtx-shop refund exited %d:\n%s", code, out);
+	cr_assert_eq(field(out, "refunds attempted"), 5, "%s", out);
+	cr_assert_eq(field(out, "refunded"), 5, "%s", out);
+	cr_assert_eq(field(out, "non-business failures"), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "PASS  refunds-complete"), "%s", out);
+	cr_assert_not_null(strstr(out, "5 refunded orders"), "%s", out);
+	cr_assert_not_null(strstr(out, "revoked 5 vs generated"), "%s", out);
+	cr_assert_null(strstr(out, "FAIL"), "%s", out);
+	free(out);
+	th_end(t);
+}
+
+Test(shop, checker_fails_reservations_released_when_a_unit_stays_reserved)
+{
+	th_env *t = th_begin();
+	char workdir[PATH_MAX];
+	char *out;
+
+	tcc_sale(t, workdir, sizeof(workdir));
+	TAMPER_ARG(workdir, inventory, reserve_unit_cb, "order-0009999");
+	out = expect_check_fails(t, workdir, "reservations-released");
+	/* The unit moved: stock is conserved only if reserved units count. */
+	cr_assert_not_null(strstr(out, "PASS  stock-conserved"), "%s", out);
+	free(out);
+	th_end(t);
+}
+
+Test(shop, checker_fails_money_conserved_when_frozen_money_appears)
+{
+	th_env *t = th_begin();
+	char workdir[PATH_MAX];
+
+	tcc_sale(t, workdir, sizeof(workdir));
+	TAMPER(workdir, payment, freeze_money_cb);
+	free(expect_check_fails(t, workdir, "money-conserved"));
+	th_end(t);
+}
+
+Test(shop, checker_fails_expired_returned_when_an_expired_unit_is_kept)
+{
+	th_env *t = th_begin();
+	char workdir[PATH_MAX], gid[256], want[300];
+	char *out;
+
+	tcc_sale(t, workdir, sizeof(workdir));
+	first_expired(workdir, gid, sizeof(gid));
+	TAMPER_ARG(workdir, inventory, reserve_unit_cb, gid);
+	out = expect_check_fails(t, workdir, "expired-returned");
+	snprintf(want, sizeof(want), "first: %s (reserved)", gid);
+	cr_assert_not_null(strstr(out, want), "%s", out);
+	free(out);
+	th_end(t);
+}
+
+Test(shop, checker_fails_refunds_complete_when_a_revoked_code_is_pooled)
+{
+	th_env *t = th_begin();
+	char workdir[PATH_MAX];
+	char *out;
+
+	tcc_sale(t, workdir, sizeof(workdir));
+	TAMPER(workdir, delivery, unretire_code_cb);
+	out = expect_check_fails(t, workdir, "refunds-complete");
+	cr_assert_not_null(strstr(out, "a code back in the pool"), "%s", out);
+	free(out);
+	th_end(t);
+}
+
+Test(shop, checker_fails_refunds_complete_when_money_or_units_are_not_back)
+{
+	th_env *t = th_begin();
+	char workdir[PATH_MAX];
+	char *out;
+
+	tcc_sale(t, workdir, sizeof(workdir));
+	TAMPER_ARG(workdir, payment, del_first_cb, "reimbursed");
+	out = expect_check_fails(t, workdir, "refunds-complete");
+	cr_assert_not_null(strstr(out, "money not back"), "%s", out);
+	free(out);
+	TAMPER_ARG(workdir, inventory, del_first_cb, "returned");
+	out = expect_check_fails(t, workdir, "refunds-complete");
+	cr_assert_not_null(strstr(out, "units not restocked"), "%s", out);
 	free(out);
 	th_end(t);
 }
