@@ -230,7 +230,10 @@ static int start_dtxd(const procs_opts *o, procs_proc *p)
 	return start_one(o, p, argv, ready);
 }
 
-static int start_service(const procs_opts *o, shop_service_id id, procs_proc *p)
+/* start_service starts one service; it cleans its barrier records by
+ * asking the coordinator at coord_url (borrowed) which are final. */
+static int start_service(const procs_opts *o, shop_service_id id, procs_proc *p,
+                         const char *coord_url)
 {
 	char exe[PATH_MAX], prog[32], ready[PATH_MAX], data[PATH_MAX];
 	char workers[16];
@@ -252,6 +255,8 @@ static int start_service(const procs_opts *o, shop_service_id id, procs_proc *p)
 	argv[n++] = data;
 	argv[n++] = "--ready-file";
 	argv[n++] = ready;
+	argv[n++] = "--coordinator";
+	argv[n++] = coord_url;
 	if (o->workers > 0) {
 		argv[n++] = "--workers";
 		argv[n++] = workers;
@@ -266,7 +271,8 @@ int procs_start(procs *ps, const procs_opts *o)
 	if (start_dtxd(o, &ps->p[PROCS_DTXD]) != 0)
 		goto fail;
 	for (int id = 0; id < SHOP_SVC_COUNT; id++)
-		if (start_service(o, (shop_service_id)id, &ps->p[id]) != 0)
+		if (start_service(o, (shop_service_id)id, &ps->p[id],
+		                  ps->p[PROCS_DTXD].url) != 0)
 			goto fail;
 	return 0;
 fail:

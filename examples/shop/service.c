@@ -25,12 +25,18 @@ typedef struct service_args {
 	const char *url;
 	const char *data;
 	const char *ready_file;
-	unsigned workers; /* 0 = the SDK's default */
+	unsigned workers;      /* 0 = the SDK's default */
+	const char *coord_url; /* NULL: barrier records are kept */
+	unsigned grace_ms;     /* 0 = the SDK's default */
 } service_args;
 
 static const char usage_text[] =
         "usage: dtx-shop-SERVICE --url URL --data DIR [--workers N] "
-        "[--ready-file PATH]\n";
+        "[--ready-file PATH]\n"
+        "       [--coordinator URL [--barrier-grace-ms MS]]\n"
+        "  --coordinator URL: remove barrier records of transactions the\n"
+        "  coordinator says are final, once --barrier-grace-ms passed\n"
+        "  (default 600000)\n";
 
 static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 {
@@ -39,6 +45,8 @@ static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 	        {"data", required_argument, NULL, 'd'},
 	        {"workers", required_argument, NULL, 'w'},
 	        {"ready-file", required_argument, NULL, 'r'},
+	        {"coordinator", required_argument, NULL, 'c'},
+	        {"barrier-grace-ms", required_argument, NULL, 'g'},
 	        {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -51,6 +59,12 @@ static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 			a->data = optarg;
 		else if (c == 'r')
 			a->ready_file = optarg;
+		else if (c == 'c')
+			a->coord_url = optarg;
+		else if (c == 'g')
+			a->grace_ms = (unsigned)shop_parse_uint(
+			        prog, usage_text, "--barrier-grace-ms", optarg,
+			        86400000u * 30u);
 		else if (c == 'w')
 			a->workers = (unsigned)shop_parse_uint(
 			        prog, usage_text, "--workers", optarg,
@@ -105,6 +119,9 @@ static int build_participant(const shop_service *svc, const service_args *a,
 		                               svc->handlers[i].fn, NULL);
 	if (err == DTX_OK)
 		err = dtx_participant_set_store(part, store);
+	if (err == DTX_OK && a->coord_url != NULL)
+		err = dtx_participant_set_barrier_gc(part, a->coord_url,
+		                                     a->grace_ms, 0);
 	if (err == DTX_OK)
 		err = dtx_participant_start(part);
 	if (err != DTX_OK) {
