@@ -22,8 +22,15 @@ typedef enum dc_ev_kind {
 	DC_EV_RETRY_DUE = 4, /* a backoff for (step, op) expired */
 	DC_EV_DEADLINE = 5,  /* the transaction's own deadline passed */
 	DC_EV_REGISTER = 6,  /* TCC: the initiator registered branch step */
-	DC_EV_COMMIT = 7,    /* TCC: the initiator asked to confirm */
+	DC_EV_COMMIT = 7,    /* TCC: the initiator (or an operator) asked to
+	                        confirm */
 	DC_EV_ABORT = 8,     /* TCC: the initiator asked to cancel */
+	/* An operator (dtxctl compensate / cancel) asked to stop going
+	 * forward and roll back everything done. */
+	DC_EV_OPERATOR_ROLLBACK = 9,
+	/* An operator repaired branch `step` by hand (dtxctl skip-branch):
+	 * treat its pending call as answered OK (done) or FAIL (!done). */
+	DC_EV_SKIP = 10,
 	DC_EV_KIND_COUNT
 } dc_ev_kind;
 
@@ -39,9 +46,10 @@ typedef enum dc_outcome {
 
 typedef struct dc_event {
 	dc_ev_kind kind;
-	uint32_t step;      /* REPLY, RETRY_DUE, REGISTER */
+	uint32_t step;      /* REPLY, RETRY_DUE, REGISTER, SKIP */
 	dtx_op op;          /* REPLY, RETRY_DUE */
 	dc_outcome outcome; /* REPLY */
+	bool done;          /* SKIP: true = as done, false = as failed */
 } dc_event;
 
 typedef enum dc_act_kind {
@@ -89,5 +97,11 @@ void dc_machine_apply(dc_tx *tx, const dc_policy *policy, const dc_event *ev,
  * outstanding or due (saga: the step ACTING/COMPENSATING; TCC: a branch
  * TRYING in a coordinator-run tx, CONFIRMING or CANCELLING). */
 bool dc_machine_op_inflight(const dc_tx *tx, uint32_t i, dtx_op op);
+
+/* dc_out_emit appends an action (kind, step, op) to out (asserts room). */
+void dc_out_emit(dc_out *out, dc_act_kind kind, uint32_t step, dtx_op op);
+
+/* dc_out_touch records in out that step i's durable fields changed. */
+void dc_out_touch(dc_out *out, uint32_t i);
 
 #endif

@@ -76,6 +76,10 @@
  * DEADLINE               failed_step=i; i COMPENSATING  on_deadline
  *                        a=1; tx COMPENSATING;          + give_up
  *                        CALL(i,COMP)
+ * OPERATOR_ROLLBACK      same as DEADLINE (the action's  on_deadline
+ *                        effect is unknown: compensated)
+ * SKIP(i,done)           as REPLY(i,ACT,OK)             on_skip
+ * SKIP(i,failed)         as REPLY(i,ACT,FAIL)           on_skip
  *
  * tx COMPENSATING, step j COMPENSATING:
  * REPLY(j,COMP,OK)       j COMPENSATED; k COMPENSATING  on_compensate_reply
@@ -83,13 +87,23 @@
  * REPLY(j,COMP,OK)       j COMPENSATED;                 on_compensate_reply
  *   no DONE below j      tx COMPENSATED; FINISHED       + compensate_next
  * REPLY(j,COMP,not OK)   a++; RETRY_LATER(j,COMP)       on_compensate_reply
+ * SKIP(j,done)           as REPLY(j,COMP,OK)            on_skip
+ * SKIP(j,failed)         ignored: a compensation must    on_skip
+ *                        take effect, it cannot "fail"
  *
  * tx not final, step i in flight for op (see below):
  * RETRY_DUE(i,op)        no change; CALL(i,op)          on_retry_due
  * RECOVER                a++; CALL(i,op)                on_recover
  *
  * tx COMPENSATING:
- * DEADLINE               ignored (already rolling back)  on_deadline
+ * DEADLINE,              ignored (already rolling back)  on_deadline
+ *   OPERATOR_ROLLBACK
+ *
+ * SKIP(i, _) of a step not in flight: ignored           on_skip
+ *
+ * OPERATOR_ROLLBACK and SKIP come from dtxctl; SKIP stands in for the
+ * answer of the call in flight (a branch repaired by hand), so a late real
+ * answer of that call finds the step no longer in flight and is ignored.
  *
  * anything else: a final tx, a duplicate START, a REPLY or RETRY_DUE for a
  * (step, op) not in flight (stale, duplicate): ignored, no change, no
@@ -243,21 +257,9 @@ static bool invariants_hold(const dc_tx *tx)
 
 /* ---- output and step helpers ------------------------------------------ */
 
-static void emit(dc_out *out, dc_act_kind kind, uint32_t step, dtx_op op)
-{
-	assert(out->nacts < DC_MAX_ACTS);
-	out->acts[out->nacts].kind = kind;
-	out->acts[out->nacts].step = step;
-	out->acts[out->nacts].op = op;
-	out->nacts++;
-}
-
-/* touch records that step i's durable fields changed. */
-static void touch(dc_out *out, uint32_t i)
-{
-	out->changed = true;
-	out->dirty_steps |= UINT64_C(1) << (i < 63 ? i : 63);
-}
+/* emit and touch are machine.c's shared output helpers. */
+#define emit  dc_out_emit
+#define touch dc_out_touch
 
 static void set_step(dc_tx *tx, dc_out *out, uint32_t i, dc_step_state state)
 {
@@ -408,6 +410,22 @@ static void on_reply(dc_tx *tx, const dc_policy *policy, const dc_event *ev,
 		on_action_transient(tx, policy, out, ev->step);
 }
 
+/* An operator answered the call in flight at step i by hand. A
+ * compensation cannot be skipped as failed: it must take effect. */
+static void on_skip(dc_tx *tx, dc_out *out, uint32_t i, bool done)
+{
+	if (dc_saga_op_inflight(tx, i, DTX_OP_ACTION)) {
+		if (done)
+			on_action_ok(tx, out, i);
+		else
+			on_action_fail(tx, out, i);
+	} else if (done && dc_saga_op_inflight(tx, i, DTX_OP_COMPENSATE)) {
+		on_compensate_reply(tx, out, i, DC_OUT_OK);
+	} else {
+		out->ignored = true;
+	}
+}
+
 /* The retried call was counted when RETRY_LATER was emitted. */
 static void on_retry_due(const dc_tx *tx, const dc_event *ev, dc_out *out)
 {
@@ -472,7 +490,11 @@ void dc_saga_apply(dc_tx *tx, const dc_policy *policy, const dc_event *ev,
 		on_recover(tx, out);
 		break;
 	case DC_EV_DEADLINE:
+	case DC_EV_OPERATOR_ROLLBACK:
 		on_deadline(tx, out);
+		break;
+	case DC_EV_SKIP:
+		on_skip(tx, out, ev->step, ev->done);
 		break;
 	case DC_EV_REGISTER:
 	case DC_EV_COMMIT:

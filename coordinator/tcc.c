@@ -68,17 +68,27 @@
  * REPLY(i,TRY,TRANSIENT)     failed_step=i; cancel_all       on_try_reply
  *   a >= max (given up)
  * COMMIT (init)              confirm_all                     on_commit
- * ABORT, DEADLINE            cancel_all                      on_rollback
+ * COMMIT (!init, every       confirm_all (not reachable in   on_commit
+ *   branch TRIED)            practice: the last Try OK
+ *                            confirms at once)
+ * ABORT, DEADLINE,           cancel_all                      on_rollback
+ *   OPERATOR_ROLLBACK
+ * SKIP(i,done) (!init, i     as REPLY(i,TRY,OK)              on_skip
+ *   TRYING)
+ * SKIP(i,failed) (!init, i   as REPLY(i,TRY,FAIL)            on_skip
+ *   TRYING)
  *
  * tx CONFIRMING:
  * REPLY(i,CONFIRM,OK)        i CONFIRMED; if all: COMMITTED, on_second_reply
  *                            FINISHED
  * REPLY(i,CONFIRM,not OK)    a++; RETRY_LATER(i,CONFIRM)     on_second_reply
+ * SKIP(i,done) (i CONFIRMING) as REPLY(i,CONFIRM,OK)         on_skip
  *
  * tx CANCELLING:
  * REPLY(i,CANCEL,OK)         i CANCELLED; if all: CANCELLED, on_second_reply
  *                            FINISHED
  * REPLY(i,CANCEL,not OK)     a++; RETRY_LATER(i,CANCEL)      on_second_reply
+ * SKIP(i,done) (i CANCELLING) as REPLY(i,CANCEL,OK)          on_skip
  *
  * tx not final:
  * RETRY_DUE(i,op) in flight  no change; CALL(i,op)           on_retry_due
@@ -91,9 +101,12 @@
  * cancel_all: tx CANCELLING, every branch CANCELLING a=1, CALL_ALL(CANCEL);
  *   with no branch: CANCELLED, FINISHED.
  *
- * Anything else - a final tx, a REPLY or RETRY_DUE for a (branch, op) not
- * in flight, COMMIT of a coordinator-run or no longer running tx, ABORT or
- * DEADLINE after the decision - is ignored: no change, no actions.
+ * Anything else - a final tx, a REPLY, RETRY_DUE or SKIP for a (branch,
+ * op) not in flight, SKIP as failed of a Confirm or Cancel (they must take
+ * effect), COMMIT of a coordinator-run tx with a Try not OK or of a no
+ * longer running tx, ABORT, DEADLINE or OPERATOR_ROLLBACK after the
+ * decision - is ignored: no change, no actions. OPERATOR_ROLLBACK, SKIP
+ * and an operator's COMMIT come from dtxctl.
  *
  * A branch's op is in flight when: TRY - tx RUNNING, !init, branch TRYING;
  * CONFIRM - tx CONFIRMING, branch CONFIRMING; CANCEL - tx CANCELLING,
@@ -196,20 +209,9 @@ static bool invariants_hold(const dc_tx *tx)
 
 /* ---- output helpers ---------------------------------------------------- */
 
-static void emit(dc_out *out, dc_act_kind kind, uint32_t step, dtx_op op)
-{
-	assert(out->nacts < DC_MAX_ACTS);
-	out->acts[out->nacts].kind = kind;
-	out->acts[out->nacts].step = step;
-	out->acts[out->nacts].op = op;
-	out->nacts++;
-}
-
-static void touch(dc_out *out, uint32_t i)
-{
-	out->changed = true;
-	out->dirty_steps |= UINT64_C(1) << (i < 63 ? i : 63);
-}
+/* emit and touch are machine.c's shared output helpers. */
+#define emit  dc_out_emit
+#define touch dc_out_touch
 
 static void finish(dc_tx *tx, dc_out *out, dc_tx_state state)
 {
@@ -388,9 +390,30 @@ static void on_recover(dc_tx *tx, dc_out *out)
 		out->ignored = true;
 }
 
+/* An operator answered branch i's call in flight by hand. */
+static void on_skip(dc_tx *tx, const dc_policy *policy, dc_out *out, uint32_t i,
+                    bool done)
+{
+	dtx_op op = tx->state == DC_TX_RUNNING      ? DTX_OP_TRY
+	            : tx->state == DC_TX_CONFIRMING ? DTX_OP_CONFIRM
+	                                            : DTX_OP_CANCEL;
+
+	if (!dc_tcc_op_inflight(tx, i, op) || (!done && op != DTX_OP_TRY)) {
+		out->ignored = true;
+		return;
+	}
+	if (op == DTX_OP_TRY)
+		on_try_reply(tx, policy, out, i,
+		             done ? DC_OUT_OK : DC_OUT_FAIL);
+	else
+		on_second_reply(tx, out, i, op, DC_OUT_OK);
+}
+
 static void on_commit(dc_tx *tx, dc_out *out)
 {
-	if (!tx->initiator_driven || tx->state != DC_TX_RUNNING) {
+	if (tx->state != DC_TX_RUNNING ||
+	    (!tx->initiator_driven &&
+	     (tx->nsteps == 0 || !all_in(tx, DC_STEP_TRIED)))) {
 		out->ignored = true;
 		return;
 	}
@@ -425,6 +448,7 @@ void dc_tcc_apply(dc_tx *tx, const dc_policy *policy, const dc_event *ev,
 	if (ev->kind == DC_EV_REPLY || ev->kind == DC_EV_RETRY_DUE ||
 	    ev->kind == DC_EV_REGISTER)
 		check_step_event(tx, ev);
+	assert(ev->kind != DC_EV_SKIP || ev->step < tx->nsteps);
 	if (dc_tx_is_final(tx)) {
 		out->ignored = true;
 		return;
@@ -450,7 +474,11 @@ void dc_tcc_apply(dc_tx *tx, const dc_policy *policy, const dc_event *ev,
 		break;
 	case DC_EV_ABORT:
 	case DC_EV_DEADLINE:
+	case DC_EV_OPERATOR_ROLLBACK:
 		on_rollback(tx, out);
+		break;
+	case DC_EV_SKIP:
+		on_skip(tx, policy, out, ev->step, ev->done);
 		break;
 	default:
 		assert(!"unknown TCC event kind");

@@ -185,6 +185,20 @@ int dtx_tcc_set_deadline(dtx_tcc *tcc, unsigned deadline_ms)
 	return DTX_OK;
 }
 
+/* view fills *ret_req (and *s, which it points to) with tcc's SubmitTcc
+ * form; pointers borrow tcc, only read while packing. */
+static void view(const dtx_tcc *tcc, Dtx__V1__SubmitTcc *s,
+                 Dtx__V1__ClientRequest *ret_req)
+{
+	s->gid = tcc->gid;
+	s->n_branches = tcc->n;
+	s->branches = tcc->branches;
+	s->has_deadline_ms = tcc->deadline_ms != 0;
+	s->deadline_ms = tcc->deadline_ms;
+	ret_req->body_case = DTX__V1__CLIENT_REQUEST__BODY_SUBMIT_TCC;
+	ret_req->submit_tcc = s;
+}
+
 int dtx_client_submit_tcc_async(dtx_client *client, const dtx_tcc *tcc,
                                 unsigned wait_ms, dtx_done_fn done, void *arg)
 {
@@ -193,13 +207,7 @@ int dtx_client_submit_tcc_async(dtx_client *client, const dtx_tcc *tcc,
 
 	if (client == NULL || tcc == NULL || done == NULL || tcc->n == 0)
 		return DTX_EINVAL;
-	s.gid = tcc->gid; /* only read while packing */
-	s.n_branches = tcc->n;
-	s.branches = tcc->branches;
-	s.has_deadline_ms = tcc->deadline_ms != 0;
-	s.deadline_ms = tcc->deadline_ms;
-	req.body_case = DTX__V1__CLIENT_REQUEST__BODY_SUBMIT_TCC;
-	req.submit_tcc = &s;
+	view(tcc, &s, &req);
 	return sdk_client_send(client, &req, wait_ms, done, arg);
 }
 
@@ -211,13 +219,7 @@ int dtx_client_submit_tcc(dtx_client *client, const dtx_tcc *tcc,
 
 	if (client == NULL || tcc == NULL || ret_info == NULL || tcc->n == 0)
 		return DTX_EINVAL;
-	s.gid = tcc->gid;
-	s.n_branches = tcc->n;
-	s.branches = tcc->branches;
-	s.has_deadline_ms = tcc->deadline_ms != 0;
-	s.deadline_ms = tcc->deadline_ms;
-	req.body_case = DTX__V1__CLIENT_REQUEST__BODY_SUBMIT_TCC;
-	req.submit_tcc = &s;
+	view(tcc, &s, &req);
 	return sdk_client_call(client, &req, wait_ms, ret_info);
 }
 
