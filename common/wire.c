@@ -816,3 +816,193 @@ void wire_log_event_free(Dtx__V1__LogEvent *msg)
 {
 	free_msg(msg != NULL ? &msg->base : NULL);
 }
+
+/* ---- AdminRequest / AdminReply ----------------------------------------- */
+
+static int check_admin_filter(struct vctx *v, const Dtx__V1__AdminFilter *f)
+{
+	int rv;
+
+	if ((rv = check_enum(v, "filter state", f->has_state, (int)f->state,
+	                     DTX__V1__TX_STATE__TX_RUNNING,
+	                     DTX__V1__TX_STATE__TX_CANCELLED)) != DTX_OK ||
+	    (rv = check_enum(v, "filter mode", f->has_mode, (int)f->mode,
+	                     DTX__V1__MODE__MODE_SAGA,
+	                     DTX__V1__MODE__MODE_TCC)) != DTX_OK)
+		return rv;
+	if (f->handler != NULL &&
+	    (rv = check_handler(v, "filter ", "handler", f->handler)) != DTX_OK)
+		return rv;
+	if (f->participant != NULL &&
+	    (rv = check_url(v, "filter ", f->participant)) != DTX_OK)
+		return rv;
+	return DTX_OK;
+}
+
+static int check_admin_list(struct vctx *v, const Dtx__V1__AdminList *l)
+{
+	int rv;
+
+	if (l->after_gid != NULL && (rv = check_gid(v, l->after_gid)) != DTX_OK)
+		return rv;
+	if (l->has_limit && (l->limit == 0 || l->limit > WIRE_ADMIN_LIST_MAX))
+		return fail(v, DTX_EINVAL, "list limit must be 1..%d",
+		            WIRE_ADMIN_LIST_MAX);
+	return l->filter != NULL ? check_admin_filter(v, l->filter) : DTX_OK;
+}
+
+static int check_admin_act(struct vctx *v, const Dtx__V1__AdminAct *a)
+{
+	int rv;
+
+	if ((rv = need(v, a->has_action, "action")) != DTX_OK ||
+	    (rv = check_enum(v, "action", true, (int)a->action,
+	                     DTX__V1__ADMIN_ACTION__ADMIN_RETRY,
+	                     DTX__V1__ADMIN_ACTION__ADMIN_SKIP)) != DTX_OK ||
+	    (rv = check_gid(v, a->gid)) != DTX_OK)
+		return rv;
+	if (a->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP &&
+	    (rv = need(v, a->has_branch, "branch")) != DTX_OK)
+		return rv;
+	if (a->reason == NULL || a->reason[0] == '\0')
+		return fail(v, DTX_EINVAL, "a reason is required");
+	if ((rv = check_text(v, "reason", a->reason, WIRE_MESSAGE_MAX)) !=
+	            DTX_OK ||
+	    (rv = check_text(v, "user", a->user, DTX_HANDLER_MAX)) != DTX_OK)
+		return rv;
+	if (has_control_char(a->reason) ||
+	    (a->user != NULL && has_control_char(a->user)))
+		return fail(v, DTX_EINVAL,
+		            "reason or user has control "
+		            "characters");
+	return DTX_OK;
+}
+
+static int check_admin_request(struct vctx *v, const void *msg,
+                               const wire_limits *lim)
+{
+	const Dtx__V1__AdminRequest *m = msg;
+	int rv;
+
+	(void)lim;
+	if ((rv = check_version(v, m->has_version, m->version)) != DTX_OK)
+		return rv;
+	switch (m->body_case) {
+	case DTX__V1__ADMIN_REQUEST__BODY_LIST:
+		return check_admin_list(v, m->list);
+	case DTX__V1__ADMIN_REQUEST__BODY_SHOW:
+		return check_gid(v, m->show->gid);
+	case DTX__V1__ADMIN_REQUEST__BODY_ACT:
+		return check_admin_act(v, m->act);
+	case DTX__V1__ADMIN_REQUEST__BODY_STATS:
+	case DTX__V1__ADMIN_REQUEST__BODY_WATCH:
+		return DTX_OK;
+	default:
+		return fail(v, DTX_EPROTO, "admin request has no body");
+	}
+}
+
+static int check_timeline_event(struct vctx *v, const Dtx__V1__TimelineEvent *e)
+{
+	int rv;
+
+	if (e->gid != NULL && (rv = check_gid(v, e->gid)) != DTX_OK)
+		return rv;
+	if ((rv = check_enum(v, "event tx state", e->has_tx_state,
+	                     (int)e->tx_state, DTX__V1__TX_STATE__TX_RUNNING,
+	                     DTX__V1__TX_STATE__TX_CANCELLED)) != DTX_OK ||
+	    (rv = check_enum(v, "event step state", e->has_step_state,
+	                     (int)e->step_state, 0,
+	                     DTX__V1__STEP_STATE__STEP_CANCELLED)) != DTX_OK)
+		return rv;
+	return check_text(v, "event detail", e->detail, 0);
+}
+
+static int check_admin_stats(struct vctx *v, const Dtx__V1__AdminStatsReply *s)
+{
+	int rv;
+
+	for (size_t i = 0; i < s->n_counts; i++) {
+		const Dtx__V1__StateCount *c = s->counts[i];
+		if ((rv = check_enum(v, "count mode", c->has_mode, (int)c->mode,
+		                     DTX__V1__MODE__MODE_SAGA,
+		                     DTX__V1__MODE__MODE_TCC)) != DTX_OK ||
+		    (rv = check_enum(
+		             v, "count state", c->has_state, (int)c->state,
+		             DTX__V1__TX_STATE__TX_RUNNING,
+		             DTX__V1__TX_STATE__TX_CANCELLED)) != DTX_OK)
+			return rv;
+	}
+	if (s->oldest_active_gid != NULL)
+		return check_gid(v, s->oldest_active_gid);
+	return DTX_OK;
+}
+
+static int check_admin_reply(struct vctx *v, const void *msg,
+                             const wire_limits *lim)
+{
+	const Dtx__V1__AdminReply *m = msg;
+	int rv;
+
+	(void)lim;
+	if ((rv = check_version(v, m->has_version, m->version)) != DTX_OK ||
+	    (rv = need(v, m->has_code, "reply code")) != DTX_OK ||
+	    (rv = check_enum(v, "reply code", true, (int)m->code, DTX_OK,
+	                     DTX_ERR_COUNT - 1)) != DTX_OK ||
+	    (rv = check_text(v, "reply message", m->message, 0)) != DTX_OK)
+		return rv;
+	for (size_t i = 0; i < m->n_txs; i++)
+		if ((rv = check_tx_info(v, m->txs[i])) != DTX_OK)
+			return rv;
+	for (size_t i = 0; i < m->n_events; i++)
+		if ((rv = check_timeline_event(v, m->events[i])) != DTX_OK)
+			return rv;
+	for (size_t i = 0; i < m->n_transitions; i++)
+		if ((rv = check_text(v, "transition", m->transitions[i], 0)))
+			return rv;
+	for (size_t i = 0; i < m->n_calls; i++)
+		if ((rv = check_text(v, "call", m->calls[i], 0)) != DTX_OK)
+			return rv;
+	if (m->next_after_gid != NULL &&
+	    (rv = check_gid(v, m->next_after_gid)) != DTX_OK)
+		return rv;
+	return m->stats != NULL ? check_admin_stats(v, m->stats) : DTX_OK;
+}
+
+int wire_admin_request_decode(const void *buf, size_t len,
+                              Dtx__V1__AdminRequest **ret_msg, char *errbuf,
+                              size_t errlen)
+{
+	struct vctx v = {errbuf, errlen};
+	ProtobufCMessage *m = NULL;
+	int rv = decode(&dtx__v1__admin_request__descriptor,
+	                check_admin_request, buf, len, NULL, &v, &m);
+
+	if (rv == DTX_OK)
+		*ret_msg = (Dtx__V1__AdminRequest *)m;
+	return rv;
+}
+
+void wire_admin_request_free(Dtx__V1__AdminRequest *msg)
+{
+	free_msg(msg != NULL ? &msg->base : NULL);
+}
+
+int wire_admin_reply_decode(const void *buf, size_t len,
+                            Dtx__V1__AdminReply **ret_msg, char *errbuf,
+                            size_t errlen)
+{
+	struct vctx v = {errbuf, errlen};
+	ProtobufCMessage *m = NULL;
+	int rv = decode(&dtx__v1__admin_reply__descriptor, check_admin_reply,
+	                buf, len, NULL, &v, &m);
+
+	if (rv == DTX_OK)
+		*ret_msg = (Dtx__V1__AdminReply *)m;
+	return rv;
+}
+
+void wire_admin_reply_free(Dtx__V1__AdminReply *msg)
+{
+	free_msg(msg != NULL ? &msg->base : NULL);
+}

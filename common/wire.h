@@ -30,6 +30,7 @@ typedef struct wire_limits {
 #define WIRE_MAX_PAYLOAD_DEFAULT (256u * 1024u)
 #define WIRE_MESSAGE_MAX         1024 /* bytes of a reply message / last_error */
 #define WIRE_FINAL_QUERY_MAX     256  /* gids in one FinalQuery */
+#define WIRE_ADMIN_LIST_MAX      1000 /* transactions in one AdminList page */
 
 /* wire_name_is_valid returns true if s is 1..max bytes of [A-Za-z0-9._:-].
  * Used for gids and handler names. s may be NULL (false). */
@@ -77,6 +78,17 @@ int wire_branch_reply_decode(const void *buf, size_t len,
                              Dtx__V1__BranchReply **ret_msg, char *errbuf,
                              size_t errlen);
 void wire_branch_reply_free(Dtx__V1__BranchReply *msg);
+
+/* Admin API (dtxctl <-> dtxd --admin): same contract. A request's action
+ * must carry a non-empty reason without control characters (DTX_EINVAL). */
+int wire_admin_request_decode(const void *buf, size_t len,
+                              Dtx__V1__AdminRequest **ret_msg, char *errbuf,
+                              size_t errlen);
+void wire_admin_request_free(Dtx__V1__AdminRequest *msg);
+int wire_admin_reply_decode(const void *buf, size_t len,
+                            Dtx__V1__AdminReply **ret_msg, char *errbuf,
+                            size_t errlen);
+void wire_admin_reply_free(Dtx__V1__AdminReply *msg);
 
 /* Log records: same contract; they are checked for enum ranges and UTF-8
  * only (they were validated before they were written). */

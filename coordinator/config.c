@@ -36,6 +36,9 @@ void dc_config_defaults(dc_config *cfg)
 	cfg->stuck_after_attempts = 10;
 	cfg->stuck_after_ms = 300000;
 	cfg->tcc_deadline_ms = 60000;
+	cfg->admin = DC_ADMIN_URL_DEFAULT;
+	cfg->admin_default = true;
+	cfg->admin_slots = 16;
 }
 
 static const char usage[] =
@@ -47,6 +50,10 @@ static const char usage[] =
         "  --log-dir DIR            the durable log (created if missing)\n"
         "  --listen URL             client API endpoint, repeatable\n"
         "                           (default tcp://127.0.0.1:7400)\n"
+        "  --admin URL|none         operator endpoint for dtxctl (default\n"
+        "                           " DC_ADMIN_URL_DEFAULT "; if that\n"
+        "                           default is taken dtxd warns and runs\n"
+        "                           without one; none = no endpoint)\n"
         "  --shard N                shard number in made ids (0..1023)\n"
         "  --ready-file PATH        written (pid) once recovered and "
         "listening\n"
@@ -100,11 +107,13 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_ADMIN,
 };
 
 static const struct option options[] = {
         {"log-dir", required_argument, NULL, OPT_LOG_DIR},
         {"listen", required_argument, NULL, OPT_LISTEN},
+        {"admin", required_argument, NULL, OPT_ADMIN},
         {"shard", required_argument, NULL, OPT_SHARD},
         {"ready-file", required_argument, NULL, OPT_READY},
         {"call-timeout-ms", required_argument, NULL, OPT_CALL_TIMEOUT},
@@ -273,6 +282,10 @@ static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
 		return DC_CONFIG_OK;
 	case OPT_READY:
 		cfg->ready_file = arg;
+		return DC_CONFIG_OK;
+	case OPT_ADMIN:
+		cfg->admin = strcmp(arg, "none") == 0 ? NULL : arg;
+		cfg->admin_default = false;
 		return DC_CONFIG_OK;
 	case OPT_LOG_LEVEL:
 		return parse_level(arg, &cfg->log_level, err);

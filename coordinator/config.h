@@ -7,15 +7,19 @@
 #ifndef DTX_COORDINATOR_CONFIG_H
 #define DTX_COORDINATOR_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#define DC_MAX_LISTEN 8
+#define DC_MAX_LISTEN        8
+#define DC_ADMIN_URL_DEFAULT "tcp://127.0.0.1:7401"
 
 typedef struct dc_config {
 	const char *listen[DC_MAX_LISTEN]; /* borrowed from argv */
 	size_t nlisten;
+	const char *admin;  /* admin endpoint URL; NULL = none (--admin none) */
+	bool admin_default; /* admin is the default, not asked for */
 	const char *log_dir;
 	const char *ready_file;
 	uint32_t shard;
@@ -40,6 +44,7 @@ typedef struct dc_config {
 	uint32_t stuck_after_attempts; /* flag needs-operator past this */
 	uint32_t stuck_after_ms;       /* ... or when a tx is older */
 	uint32_t tcc_deadline_ms;      /* TCC deadline unless the tx sets one */
+	uint32_t admin_slots;          /* admin requests held at once */
 } dc_config;
 
 /* dc_config_defaults fills cfg with the defaults (no log dir). */

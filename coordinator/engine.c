@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "backoff.h"
 #include "diag.h"
 #include "fault.h"
@@ -61,7 +62,11 @@
 #include "tx.h"
 #include "wire.h"
 
-#define CALL_SLOT_WAIT_MS 10 /* retry a call the rpc pool had no room for */
+#define CALL_SLOT_WAIT_MS 10   /* retry a call the rpc pool had no room for */
+#define WATCH_RING        4096 /* recent transitions kept for dtxctl watch */
+#define WATCH_DETAIL      200  /* bytes of a watched line's detail */
+#define WATCH_BATCH       256  /* lines in one watch answer by default */
+#define WATCH_BATCH_MAX   1000
 
 #define container_of(ptr, type, member)                                        \
 	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
@@ -74,6 +79,7 @@ typedef enum fx_kind {
 	FX_FINISHED = 3,    /* the final state is durable: answer waiters */
 	FX_REPLY = 4,       /* answer one client request */
 	FX_CALL_ALL = 5,    /* send op to every step in flight for it */
+	FX_ADMIN_REPLY = 6, /* answer an operator action (packed in buf) */
 } fx_kind;
 
 typedef struct fx {
@@ -82,7 +88,18 @@ typedef struct fx {
 	uint32_t step;
 	dtx_op op;
 	dc_request *req;
+	uint8_t *buf; /* FX_ADMIN_REPLY: the packed reply, owned */
+	size_t len;
 } fx;
+
+/* One line of the watch ring (dtxctl watch): a transition as it was made
+ * (it may not be durable yet: a crash can lose the newest lines). */
+typedef struct watch_line {
+	uint64_t seq;
+	char gid[DTX_GID_MAX + 1];
+	dc_log_event ev; /* ev.detail points at detail */
+	char detail[WATCH_DETAIL];
+} watch_line;
 
 typedef struct flight {
 	uint64_t gen;
@@ -122,6 +139,8 @@ struct live {
 	lstep *rt;            /* one per step (rtcap allocated), owned */
 	uint32_t rtcap;
 	dc_timer deadline_timer; /* the transaction's own deadline */
+	uint64_t born_mono_ms;   /* created_unix_ms on the loop's monotonic
+	                            clock: ages never follow a wall-clock jump */
 	dc_request *waiters;     /* clients waiting for the final state */
 };
 
@@ -130,6 +149,7 @@ struct dc_engine {
 	dc_config cfg;
 	dc_log *log;
 	dc_server *srv;
+	dc_server *admin_srv; /* NULL: no admin endpoint */
 	dc_rpc *rpc;
 	dc_mailbox mb;
 	bool mb_open;
@@ -161,6 +181,9 @@ struct dc_engine {
 	wire_limits limits;
 	dc_recovery recovery;
 	bool stopping;
+
+	watch_line *ring;  /* WATCH_RING lines, by seq % WATCH_RING */
+	uint64_t ring_seq; /* seq of the newest line; 0 = none yet */
 };
 
 static void flush(dc_engine *e);
@@ -281,6 +304,19 @@ static void live_free(live *lv)
 	free(lv);
 }
 
+/* born_mono places tx's creation on the loop's monotonic clock. The wall
+ * clock is read once, here (at submit or recovery): the age that flags a
+ * transaction for an operator then never jumps with the wall clock. */
+static uint64_t born_mono(dc_engine *e, const dc_tx *tx)
+{
+	int64_t age = now_unix_ms() - tx->created_unix_ms;
+	uint64_t now = uv_now(e->loop);
+
+	if (age <= 0)
+		return now;
+	return (uint64_t)age < now ? now - (uint64_t)age : 0;
+}
+
 /* live_add takes tx (transferred on success). */
 static int live_add(dc_engine *e, dc_tx *tx, live **ret_lv)
 {
@@ -297,6 +333,7 @@ static int live_add(dc_engine *e, dc_tx *tx, live **ret_lv)
 	}
 	lv->tx = tx;
 	dc_timer_init(&lv->deadline_timer);
+	lv->born_mono_ms = born_mono(e, tx);
 	h = gid_hash(tx->gid, e->nbuckets);
 	lv->hnext = e->buckets[h];
 	e->buckets[h] = lv;
@@ -343,6 +380,9 @@ static int flight_init(dc_engine *e, flight *f)
 
 static void flight_fini(flight *f)
 {
+	for (size_t i = 0; i < f->nfx; i++)
+		if (f->fx[i].kind == FX_ADMIN_REPLY)
+			free(f->fx[i].buf);
 	dc_log_batch_destroy(f->batch);
 	free(f->fx);
 	free(f->lives);
@@ -407,6 +447,22 @@ static void mark_dirty(dc_engine *e, live *lv, uint64_t dirty_steps)
 	}
 }
 
+/* watch_push keeps ev of gid in the bounded ring dtxctl watch reads. */
+static void watch_push(dc_engine *e, const char *gid, const dc_log_event *ev)
+{
+	watch_line *w;
+
+	if (e->ring == NULL)
+		return;
+	w = &e->ring[++e->ring_seq % WATCH_RING];
+	w->seq = e->ring_seq;
+	snprintf(w->gid, sizeof(w->gid), "%s", gid);
+	w->ev = *ev;
+	snprintf(w->detail, sizeof(w->detail), "%s",
+	         ev->detail != NULL ? ev->detail : "");
+	w->ev.detail = w->detail;
+}
+
 static void add_event(dc_engine *e, live *lv, int32_t step, const char *what)
 {
 	dc_tx *tx = lv->tx;
@@ -421,6 +477,7 @@ static void add_event(dc_engine *e, live *lv, int32_t step, const char *what)
 	if (dc_log_batch_add_event(e->building->batch, tx->gid,
 	                           tx->next_event_seq++, &ev) != DTX_OK)
 		die_oom("event");
+	watch_push(e, tx->gid, &ev);
 }
 
 static void seal_dirty(dc_engine *e, flight *f)
@@ -781,7 +838,7 @@ static void check_stuck(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 {
 	dc_tx *tx = lv->tx;
 	const dc_step *st = &tx->steps[step];
-	int64_t age = now_unix_ms() - tx->created_unix_ms;
+	int64_t age = (int64_t)(uv_now(e->loop) - lv->born_mono_ms);
 	char why[600];
 
 	if (tx->needs_operator)
@@ -819,6 +876,8 @@ static void call_now(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 {
 	if (!dc_machine_op_inflight(lv->tx, step, op))
 		return;
+	if (lv->tx->paused)
+		return; /* an operator paused it: resume re-issues the call */
 	/* If we crash here, the transition is durable and the call was
 	 * never sent: recovery sends it (attempt + 1). */
 	DTX_FAULT("dtxd.after_commit_before_call");
@@ -851,6 +910,10 @@ static void run_fx(dc_engine *e, const fx *x)
 	}
 	case FX_FINISHED:
 		answer_waiters(e, lv);
+		break;
+	case FX_ADMIN_REPLY:
+		dc_request_reply_raw(x->req, x->buf, x->len);
+		free(x->buf);
 		break;
 	case FX_REPLY:
 		if (lv->pending_gen != 0) {
@@ -1526,6 +1589,8 @@ static void on_request(dc_engine *e, dc_request *req)
 	wire_client_request_free(msg);
 }
 
+static void on_admin(dc_engine *e, dc_request *req);
+
 static void on_mail(void *arg, dc_mail *mail)
 {
 	dc_engine *e = arg;
@@ -1534,8 +1599,470 @@ static void on_mail(void *arg, dc_mail *mail)
 		return;
 	if (mail->kind == DC_MAIL_REQUEST)
 		on_request(e, (dc_request *)mail);
+	else if (mail->kind == DC_MAIL_ADMIN)
+		on_admin(e, (dc_request *)mail);
 	else
 		on_call_done(e, (dc_call *)mail);
+}
+
+/* ---- the admin API (dtxctl) ------------------------------------------- *
+ *
+ * Reads (list, show, stats, watch) answer at once from memory and the log.
+ * An operator action is a state machine event (or a runtime switch: retry
+ * now, pause, resume) made like every other transition: the action and its
+ * reason go into the timeline in the same commit as the change, and the
+ * calls and the reply leave only once that commit is durable. A dry run
+ * runs the machine on a shadow copy and changes nothing.
+ */
+
+static const dc_tx *lookup_live(void *arg, const char *gid)
+{
+	live *lv = live_find(arg, gid);
+
+	return lv != NULL ? lv->tx : NULL;
+}
+
+/* admin_send packs o and answers req now. */
+static void admin_send(dc_request *req, dc_admin_out *o)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if (dc_admin_out_pack(o, &buf, &len) != DTX_OK)
+		die_oom("admin reply");
+	dc_request_reply_raw(req, buf, len);
+	free(buf);
+}
+
+/* admin_send_durable answers req with o once lv's newest change is
+ * durable. */
+static void admin_send_durable(dc_engine *e, dc_request *req, live *lv,
+                               dc_admin_out *o)
+{
+	fx x = {.kind = FX_ADMIN_REPLY, .lv = lv, .req = req};
+
+	if (dc_admin_out_pack(o, &x.buf, &x.len) != DTX_OK)
+		die_oom("admin reply");
+	defer_fx(e, &x);
+}
+
+/* next_retries writes the wall-clock due time of each step's queued
+ * backoff (0 = none) into out (lv->tx->nsteps entries). */
+static void next_retries(dc_engine *e, live *lv, int64_t *out)
+{
+	uint64_t now = uv_now(e->loop);
+	int64_t wall = now_unix_ms();
+
+	for (uint32_t i = 0; i < lv->tx->nsteps; i++) {
+		const dc_timer *t = &lv->rt[i].retry_timer;
+		out[i] = 0;
+		if (i < lv->rtcap && dc_timer_is_queued(t))
+			out[i] = wall + (int64_t)(t->due_ms > now
+			                                  ? t->due_ms - now
+			                                  : 0);
+	}
+}
+
+static void admin_show(dc_engine *e, dc_admin_out *o,
+                       const Dtx__V1__AdminShow *s)
+{
+	live *lv = live_find(e, s->gid);
+	int64_t *next = NULL;
+
+	if (lv != NULL) {
+		next = calloc(lv->tx->nsteps + 1, sizeof(*next));
+		if (next == NULL)
+			die_oom("show");
+		next_retries(e, lv, next);
+	}
+	dc_admin_show(o, e->log, s->gid, lv ? lv->tx : NULL, next,
+	              s->has_max_events ? s->max_events : 0);
+	free(next);
+}
+
+static void admin_watch(dc_engine *e, dc_admin_out *o,
+                        const Dtx__V1__AdminWatch *w)
+{
+	uint64_t head = e->ring_seq;
+	uint64_t oldest = head > WATCH_RING ? head - WATCH_RING + 1 : 1;
+	uint64_t from = w->has_after_seq ? w->after_seq + 1 : head + 1;
+	uint32_t max = w->has_max_events && w->max_events > 0 ? w->max_events
+	                                                      : WATCH_BATCH;
+	char msg[120];
+
+	if (max > WATCH_BATCH_MAX)
+		max = WATCH_BATCH_MAX;
+	if (from > head + 1)
+		from = oldest; /* a cursor of an earlier dtxd run */
+	if (from < oldest) {
+		snprintf(msg, sizeof(msg),
+		         "%llu transitions were missed "
+		         "(the watch ring holds %d)",
+		         (unsigned long long)(oldest - from), WATCH_RING);
+		dc_admin_set_message(o, msg);
+		from = oldest;
+	}
+	for (uint64_t q = from; q <= head && o->rep.n_events < max; q++) {
+		const watch_line *l = &e->ring[q % WATCH_RING];
+		dc_admin_add_event(o, l->seq, l->gid, &l->ev);
+	}
+	o->rep.has_next_seq = 1;
+	o->rep.next_seq = from - 1 + o->rep.n_events;
+}
+
+/* ---- operator actions ---- */
+
+static const char *action_name(Dtx__V1__AdminAction a)
+{
+	static const char *const names[] = {
+	        "?",      "retry", "compensate", "cancel",
+	        "commit", "pause", "resume",     "skip-branch",
+	};
+
+	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "?";
+}
+
+/* action_event turns a machine action into its event; false for the
+ * runtime-only ones (retry, pause, resume). */
+static bool action_event(const Dtx__V1__AdminAct *a, dc_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	switch (a->action) {
+	case DTX__V1__ADMIN_ACTION__ADMIN_COMPENSATE:
+	case DTX__V1__ADMIN_ACTION__ADMIN_CANCEL:
+		ev->kind = DC_EV_OPERATOR_ROLLBACK;
+		return true;
+	case DTX__V1__ADMIN_ACTION__ADMIN_COMMIT:
+		ev->kind = DC_EV_COMMIT;
+		return true;
+	case DTX__V1__ADMIN_ACTION__ADMIN_SKIP:
+		ev->kind = DC_EV_SKIP;
+		ev->step = a->branch;
+		ev->done = a->has_skip_as_done && a->skip_as_done;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* refusal explains why action a does not apply to tx (msg, NULL if it
+ * may apply: the machine has the last word). */
+static const char *refusal(const dc_tx *tx, const Dtx__V1__AdminAct *a,
+                           char *msg, size_t len)
+{
+	bool tcc = tx->mode == DC_MODE_TCC;
+
+	switch (a->action) {
+	case DTX__V1__ADMIN_ACTION__ADMIN_COMPENSATE:
+		return tcc ? "a TCC transaction is rolled back with cancel"
+		           : NULL;
+	case DTX__V1__ADMIN_ACTION__ADMIN_CANCEL:
+		return tcc ? NULL : "a saga is rolled back with compensate";
+	case DTX__V1__ADMIN_ACTION__ADMIN_COMMIT:
+		if (!tcc)
+			return "commit applies to TCC transactions only";
+		if (!tx->initiator_driven && tx->state == DC_TX_RUNNING)
+			return "a coordinator-run TCC transaction confirms by "
+			       "itself once every Try succeeded; a Try is "
+			       "still pending: use retry, skip-branch or "
+			       "cancel";
+		return NULL;
+	case DTX__V1__ADMIN_ACTION__ADMIN_PAUSE:
+		return tx->paused ? "already paused" : NULL;
+	case DTX__V1__ADMIN_ACTION__ADMIN_RESUME:
+		return tx->paused ? NULL : "not paused";
+	case DTX__V1__ADMIN_ACTION__ADMIN_RETRY:
+		return tx->paused ? "paused: resume it first" : NULL;
+	case DTX__V1__ADMIN_ACTION__ADMIN_SKIP:
+		if (a->branch < tx->nsteps)
+			return NULL;
+		snprintf(msg, len,
+		         "branch %u is out of range (the "
+		         "transaction has %u)",
+		         (unsigned)a->branch, (unsigned)tx->nsteps);
+		return msg;
+	default:
+		return "unknown action";
+	}
+}
+
+/* inflight_op returns the op step i has in flight, or 0. */
+static dtx_op inflight_op(const dc_tx *tx, uint32_t i)
+{
+	static const dtx_op ops[] = {DTX_OP_ACTION, DTX_OP_COMPENSATE,
+	                             DTX_OP_TRY, DTX_OP_CONFIRM, DTX_OP_CANCEL};
+
+	for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
+		if (dc_machine_op_inflight(tx, i, ops[k]))
+			return ops[k];
+	return (dtx_op)0;
+}
+
+/* runtime_targets lists the steps a retry (queued backoffs) or a resume
+ * (in flight, no call out, no backoff queued) would call now. */
+static uint32_t runtime_targets(live *lv, bool resume, uint32_t *steps,
+                                dtx_op *ops)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < lv->tx->nsteps; i++) {
+		const lstep *ls = &lv->rt[i];
+		bool queued = dc_timer_is_queued(&ls->retry_timer);
+		dtx_op op = inflight_op(lv->tx, i);
+		if (op == 0 || (resume ? (queued || ls->token != 0) : !queued))
+			continue;
+		steps[n] = i;
+		ops[n++] = op;
+	}
+	return n;
+}
+
+static void describe_runtime(dc_admin_out *o, live *lv, bool resume, uint32_t n,
+                             const uint32_t *steps, const dtx_op *ops)
+{
+	const dc_tx *tx = lv->tx;
+	char line[DTX_URL_MAX + DTX_HANDLER_MAX + 64];
+
+	for (uint32_t k = 0; k < n; k++) {
+		const dc_step *st = &tx->steps[steps[k]];
+		snprintf(line, sizeof(line),
+		         "branch %u: %s %s at %s (attempt %u)%s",
+		         (unsigned)steps[k], dtx_op_name(ops[k]),
+		         dc_step_handler(st, ops[k]), st->url, st->attempts,
+		         resume ? "" : " - backoff skipped");
+		dc_admin_add_line(o, true, line);
+	}
+}
+
+/* act_runtime does (or, dry, describes) retry, pause or resume. */
+static const char *act_runtime(dc_engine *e, live *lv,
+                               const Dtx__V1__AdminAct *a, dc_admin_out *o,
+                               bool dry)
+{
+	bool pause = a->action == DTX__V1__ADMIN_ACTION__ADMIN_PAUSE;
+	bool resume = a->action == DTX__V1__ADMIN_ACTION__ADMIN_RESUME;
+	uint32_t *steps = calloc(lv->tx->nsteps + 1, sizeof(*steps));
+	dtx_op *ops = calloc(lv->tx->nsteps + 1, sizeof(*ops));
+	uint32_t n;
+
+	if (steps == NULL || ops == NULL)
+		die_oom("admin");
+	n = pause ? 0 : runtime_targets(lv, resume, steps, ops);
+	if (!pause && !resume && n == 0) {
+		free(steps);
+		free(ops);
+		return "no branch is waiting for a retry";
+	}
+	dc_admin_add_line(o, false,
+	                  pause    ? "paused: no branch call is sent until "
+	                             "resume (calls out finish)"
+	                  : resume ? "resumed: calls are sent again"
+	                           : "backoff skipped");
+	describe_runtime(o, lv, resume, n, steps, ops);
+	if (!dry) {
+		if (pause || resume) {
+			lv->tx->paused = pause;
+			mark_dirty(e, lv, 0);
+		}
+		for (uint32_t k = 0; k < n; k++) {
+			dc_event ev = {.kind = DC_EV_RETRY_DUE,
+			               .step = steps[k],
+			               .op = ops[k]};
+			dc_timerq_remove(&e->retry_q,
+			                 &lv->rt[steps[k]].retry_timer);
+			apply(e, lv, &ev, "called now by an operator");
+		}
+	}
+	free(steps);
+	free(ops);
+	return NULL;
+}
+
+/* act_machine runs the action's event on a shadow copy (describing what
+ * follows) and, unless dry, on the transaction itself. */
+static const char *act_machine(dc_engine *e, live *lv,
+                               const Dtx__V1__AdminAct *a, dc_admin_out *o,
+                               bool dry, const char *what)
+{
+	dc_event ev;
+	dc_out out;
+	dc_tx shadow;
+
+	action_event(a, &ev);
+	if (dc_admin_shadow(lv->tx, &shadow) != DTX_OK)
+		die_oom("admin");
+	dc_machine_apply(&shadow, &e->policy, &ev, &out);
+	if (out.ignored) {
+		dc_admin_shadow_fini(&shadow);
+		return NULL; /* the caller words the refusal */
+	}
+	dc_admin_describe(o, lv->tx, &shadow, &out);
+	dc_admin_shadow_fini(&shadow);
+	if (lv->tx->paused)
+		dc_admin_add_line(o, true,
+		                  "(paused: these calls wait for "
+		                  "resume)");
+	if (!dry)
+		apply(e, lv, &ev, what);
+	return "";
+}
+
+static void set_operator_reason(live *lv, const Dtx__V1__AdminAct *a)
+{
+	char reason[WIRE_MESSAGE_MAX + 64];
+
+	if (a->action != DTX__V1__ADMIN_ACTION__ADMIN_COMPENSATE &&
+	    a->action != DTX__V1__ADMIN_ACTION__ADMIN_CANCEL)
+		return;
+	snprintf(reason, sizeof(reason), "operator %s: %s",
+	         action_name(a->action), a->reason);
+	dc_tx_set_str(&lv->tx->reason, reason);
+}
+
+/* record_action appends "operator ACTION by USER: REASON" to lv's
+ * timeline, in the commit that holds the action's change. */
+static void record_action(dc_engine *e, live *lv, const Dtx__V1__AdminAct *a)
+{
+	char line[WIRE_MESSAGE_MAX + DTX_HANDLER_MAX + 64];
+	char what[48];
+
+	if (a->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP)
+		snprintf(what, sizeof(what), "skip-branch %u as %s",
+		         (unsigned)a->branch,
+		         a->skip_as_done ? "done" : "failed");
+	else
+		snprintf(what, sizeof(what), "%s", action_name(a->action));
+	snprintf(line, sizeof(line), "operator %s by %s: %s", what,
+	         a->user != NULL && *a->user ? a->user : "unknown", a->reason);
+	mark_dirty(e, lv, 0);
+	add_event(e, lv, -1, line);
+	dc_diag(DTX_LOG_INFO, "%s: %s", lv->tx->gid, line);
+}
+
+/* act_on runs a on the live transaction lv; returns a refusal or NULL. */
+static const char *act_on(dc_engine *e, live *lv, const Dtx__V1__AdminAct *a,
+                          dc_admin_out *o, char *msg, size_t len)
+{
+	dc_event ev;
+	const char *why = refusal(lv->tx, a, msg, len);
+	bool dry = a->dry_run;
+	char what[64];
+
+	if (why != NULL)
+		return why;
+	if (!action_event(a, &ev)) {
+		if (!dry)
+			record_action(e, lv, a);
+		return act_runtime(e, lv, a, o, dry);
+	}
+	/* Refuse before anything is recorded: try on a shadow first. */
+	if (act_machine(e, lv, a, o, true, NULL) == NULL) {
+		snprintf(msg, len,
+		         "%s does not apply now: the transaction is "
+		         "%s%s%s",
+		         action_name(a->action),
+		         dtx_tx_state_name((int)lv->tx->state),
+		         ev.kind == DC_EV_SKIP ? ", the branch is " : "",
+		         ev.kind == DC_EV_SKIP
+		                 ? dtx_step_state_name(
+		                           (int)lv->tx->steps[a->branch].state)
+		                 : "");
+		return msg;
+	}
+	if (dry)
+		return NULL;
+	record_action(e, lv, a);
+	snprintf(what, sizeof(what), "operator %s", action_name(a->action));
+	apply(e, lv, &ev, what);
+	set_operator_reason(lv, a);
+	return NULL;
+}
+
+/* admin_act answers an operator action; the reply of a real one leaves
+ * once the action is durable. */
+static void admin_act(dc_engine *e, dc_request *req, dc_admin_out *o,
+                      const Dtx__V1__AdminAct *a)
+{
+	live *lv = live_find(e, a->gid);
+	char msg[200];
+	const char *why;
+	dc_tx *tx;
+
+	o->rep.has_dry_run = 1;
+	o->rep.dry_run = a->dry_run;
+	if (lv == NULL || dc_tx_is_final(lv->tx)) {
+		if (lv == NULL &&
+		    dc_log_load_tx(e->log, a->gid, &tx) != DTX_OK) {
+			dc_admin_error(o, DTX_ENOENT, "no such transaction");
+		} else {
+			if (lv == NULL)
+				dc_admin_own(o, tx);
+			snprintf(msg, sizeof(msg),
+			         "the transaction is %s (final): nothing to do",
+			         dtx_tx_state_name(
+			                 (int)(lv ? lv->tx : tx)->state));
+			dc_admin_error(o, DTX_EINVAL, msg);
+		}
+		admin_send(req, o);
+		return;
+	}
+	why = act_on(e, lv, a, o, msg, sizeof(msg));
+	if (why != NULL) {
+		o->rep.n_transitions = o->rep.n_calls = 0;
+		dc_admin_error(o, DTX_EINVAL, why);
+		admin_send(req, o);
+		return;
+	}
+	dc_admin_add_tx(o, lv->tx, NULL);
+	if (a->dry_run)
+		admin_send(req, o);
+	else
+		admin_send_durable(e, req, lv, o);
+	live_maybe_free(e, lv);
+}
+
+static void admin_dispatch(dc_engine *e, dc_request *req, dc_admin_out *o,
+                           const Dtx__V1__AdminRequest *m)
+{
+	switch (m->body_case) {
+	case DTX__V1__ADMIN_REQUEST__BODY_LIST:
+		dc_admin_list(o, e->log, m->list, lookup_live, e,
+		              now_unix_ms());
+		break;
+	case DTX__V1__ADMIN_REQUEST__BODY_SHOW:
+		admin_show(e, o, m->show);
+		break;
+	case DTX__V1__ADMIN_REQUEST__BODY_STATS:
+		dc_admin_stats(o, e->log, lookup_live, e);
+		break;
+	case DTX__V1__ADMIN_REQUEST__BODY_WATCH:
+		admin_watch(e, o, m->watch);
+		break;
+	default: /* ACT: the decoder admits no other body */
+		admin_act(e, req, o, m->act);
+		return;
+	}
+	admin_send(req, o);
+}
+
+static void on_admin(dc_engine *e, dc_request *req)
+{
+	Dtx__V1__AdminRequest *m;
+	dc_admin_out o;
+	char err[200] = "";
+	size_t len;
+	const void *body = dc_request_body(req, &len);
+	int rv = wire_admin_request_decode(body, len, &m, err, sizeof(err));
+
+	dc_admin_out_init(&o, now_unix_ms());
+	if (rv != DTX_OK) {
+		dc_admin_error(&o, rv, err);
+		admin_send(req, &o);
+	} else {
+		admin_dispatch(e, req, &o, m);
+		wire_admin_request_free(m);
+	}
+	dc_admin_out_fini(&o);
 }
 
 /* ---- recovery ---------------------------------------------------------- */
@@ -1641,6 +2168,35 @@ static int open_handles(dc_engine *e)
 	return DTX_OK;
 }
 
+/* open_admin listens on the admin endpoint with its own request pool, so
+ * operators get answers while the client endpoint is saturated. The
+ * default address taken by another dtxd on this host is a warning, not a
+ * failure: that dtxd runs without an admin endpoint (ask for one with
+ * --admin URL). */
+static int open_admin(dc_engine *e, char *errbuf, size_t errlen)
+{
+	const char *urls[1] = {e->cfg.admin};
+	dc_server_opts so = {
+	        .urls = urls,
+	        .nurls = 1,
+	        .slots = e->cfg.admin_slots,
+	        .max_msg_bytes = e->cfg.max_msg_bytes,
+	        .mail_kind = DC_MAIL_ADMIN,
+	};
+	int rv;
+
+	if (e->cfg.admin == NULL)
+		return DTX_OK;
+	rv = dc_server_open(&so, &e->mb, &e->admin_srv, errbuf, errlen);
+	if (rv == DTX_EUNREACHABLE && e->cfg.admin_default) {
+		dc_diag(DTX_LOG_WARN, "no admin endpoint: %s", errbuf);
+		errbuf[0] = '\0';
+		e->admin_srv = NULL;
+		return DTX_OK;
+	}
+	return rv;
+}
+
 static int open_net(dc_engine *e, char *errbuf, size_t errlen)
 {
 	dc_rpc_opts ro = {
@@ -1659,7 +2215,10 @@ static int open_net(dc_engine *e, char *errbuf, size_t errlen)
 
 	if (rv != DTX_OK)
 		return rv;
-	return dc_server_open(&so, &e->mb, &e->srv, errbuf, errlen);
+	rv = dc_server_open(&so, &e->mb, &e->srv, errbuf, errlen);
+	if (rv != DTX_OK)
+		return rv;
+	return open_admin(e, errbuf, errlen);
 }
 
 int dc_engine_create(uv_loop_t *loop, const dc_config *cfg,
@@ -1673,6 +2232,7 @@ int dc_engine_create(uv_loop_t *loop, const dc_config *cfg,
 	configure(e, loop, cfg);
 	e->nbuckets = 1024;
 	if ((e->buckets = calloc(e->nbuckets, sizeof(*e->buckets))) == NULL ||
+	    (e->ring = calloc(WATCH_RING, sizeof(*e->ring))) == NULL ||
 	    flight_init(e, &e->flights[0]) != DTX_OK ||
 	    flight_init(e, &e->flights[1]) != DTX_OK)
 		goto fail;
@@ -1718,6 +2278,7 @@ void dc_engine_stop(dc_engine *e)
 	e->stopping = true;
 	/* No more mail: close the sockets and wait for nng's callbacks. */
 	dc_server_close(e->srv);
+	dc_server_close(e->admin_srv);
 	dc_rpc_close(e->rpc);
 	if (e->inflight == NULL)
 		finish_stop(e);
@@ -1738,6 +2299,8 @@ void dc_engine_destroy(dc_engine *e)
 	}
 	free(e->buckets);
 	dc_server_destroy(e->srv);
+	dc_server_destroy(e->admin_srv);
+	free(e->ring);
 	dc_rpc_destroy(e->rpc);
 	flight_fini(&e->flights[0]);
 	flight_fini(&e->flights[1]);

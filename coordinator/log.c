@@ -806,6 +806,8 @@ static void tx_to_rec(const dc_tx *tx, Dtx__V1__LogTx *m)
 	m->deadline_unix_ms = tx->deadline_unix_ms;
 	m->has_initiator_driven = tx->initiator_driven;
 	m->initiator_driven = tx->initiator_driven;
+	m->has_paused = tx->paused;
+	m->paused = tx->paused;
 }
 
 static void step_to_rec(const dc_step *s, Dtx__V1__LogStep *m)
@@ -1108,6 +1110,7 @@ static int tx_from_rec(log_reader *r, const MDB_val *k, const Dtx__V1__LogTx *m,
 	tx->deadline_unix_ms =
 	        m->has_deadline_unix_ms ? m->deadline_unix_ms : 0;
 	tx->initiator_driven = m->has_initiator_driven && m->initiator_driven;
+	tx->paused = m->has_paused && m->paused;
 	rc = dc_tx_set_str(&tx->reason, m->reason);
 	if (rc == DTX_OK)
 		rc = dc_tx_set_str(&tx->operator_reason, m->operator_reason);
@@ -1159,13 +1162,32 @@ int dc_log_load_tx(dc_log *log, const char *gid, dc_tx **ret_tx)
 	return rc;
 }
 
-/* scan_cursor loads the gid under each key of cur and hands it to fn. */
-static int scan_cursor(log_reader *r, MDB_cursor *cur, dc_log_tx_fn fn,
-                       void *arg)
+/* scan_first positions cur on the first key after `after` (NULL: the
+ * first key) and returns LMDB's code. */
+static int scan_first(MDB_cursor *cur, const char *after, MDB_val *k,
+                      MDB_val *v)
+{
+	int mrc;
+
+	if (after == NULL)
+		return mdb_cursor_get(cur, k, v, MDB_FIRST);
+	k->mv_size = strlen(after);
+	k->mv_data = (void *)after;
+	mrc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+	if (mrc == MDB_SUCCESS && k->mv_size == strlen(after) &&
+	    memcmp(k->mv_data, after, k->mv_size) == 0)
+		mrc = mdb_cursor_get(cur, k, v, MDB_NEXT);
+	return mrc;
+}
+
+/* scan_cursor loads the gid under each key of cur after `after` (NULL:
+ * from the first) and hands it to fn. */
+static int scan_cursor(log_reader *r, MDB_cursor *cur, const char *after,
+                       dc_log_tx_fn fn, void *arg)
 {
 	MDB_val k, v;
 	dc_tx *tx;
-	int rc = DTX_OK, mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	int rc = DTX_OK, mrc = scan_first(cur, after, &k, &v);
 
 	while (rc == DTX_OK && mrc == MDB_SUCCESS) {
 		rc = load_in(r, &k, &tx);
@@ -1181,7 +1203,8 @@ static int scan_cursor(log_reader *r, MDB_cursor *cur, dc_log_tx_fn fn,
 
 /* scan walks table t's keys in one read transaction, loading each as a
  * gid and handing it to fn. */
-static int scan(dc_log *log, enum log_table t, dc_log_tx_fn fn, void *arg)
+static int scan(dc_log *log, enum log_table t, const char *after,
+                dc_log_tx_fn fn, void *arg)
 {
 	MDB_cursor *cur;
 	log_reader r;
@@ -1194,7 +1217,7 @@ static int scan(dc_log *log, enum log_table t, dc_log_tx_fn fn, void *arg)
 		reader_end(&r);
 		return log_fail_mdb(log, rc, "open scan cursor");
 	}
-	rc = scan_cursor(&r, cur, fn, arg);
+	rc = scan_cursor(&r, cur, after, fn, arg);
 	mdb_cursor_close(cur);
 	reader_end(&r);
 	return rc;
@@ -1202,12 +1225,18 @@ static int scan(dc_log *log, enum log_table t, dc_log_tx_fn fn, void *arg)
 
 int dc_log_scan_active(dc_log *log, dc_log_tx_fn fn, void *arg)
 {
-	return scan(log, LOG_ACTIVE, fn, arg);
+	return scan(log, LOG_ACTIVE, NULL, fn, arg);
 }
 
 int dc_log_scan_all(dc_log *log, dc_log_tx_fn fn, void *arg)
 {
-	return scan(log, LOG_TXS, fn, arg);
+	return scan(log, LOG_TXS, NULL, fn, arg);
+}
+
+int dc_log_scan_after(dc_log *log, bool all, const char *after, dc_log_tx_fn fn,
+                      void *arg)
+{
+	return scan(log, all ? LOG_TXS : LOG_ACTIVE, after, fn, arg);
 }
 
 static void event_from_rec(const Dtx__V1__LogEvent *m, dc_log_event *ev)

@@ -129,6 +129,12 @@ typedef int (*dc_log_tx_fn)(void *arg, dc_tx *tx);
 int dc_log_scan_active(dc_log *log, dc_log_tx_fn fn, void *arg);
 int dc_log_scan_all(dc_log *log, dc_log_tx_fn fn, void *arg);
 
+/* dc_log_scan_after is dc_log_scan_all (all) or dc_log_scan_active (!all)
+ * starting after gid `after` (borrowed; NULL: from the first), for paged
+ * listings (dtxctl list). Same errors. */
+int dc_log_scan_after(dc_log *log, bool all, const char *after, dc_log_tx_fn fn,
+                      void *arg);
+
 /* dc_log_event_fn receives one history entry (ev and its detail borrowed). */
 typedef int (*dc_log_event_fn)(void *arg, uint32_t seq, const dc_log_event *ev);
 

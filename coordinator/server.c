@@ -69,12 +69,12 @@ static void slot_cb(void *arg)
 	dc_mailbox_post(s->req.srv->mb, &s->req.mail);
 }
 
-static int slot_init(dc_server *srv, slot *s)
+static int slot_init(dc_server *srv, slot *s, int mail_kind)
 {
 	int rv;
 
 	memset(s, 0, sizeof(*s));
-	s->req.mail.kind = DC_MAIL_REQUEST;
+	s->req.mail.kind = mail_kind ? mail_kind : DC_MAIL_REQUEST;
 	s->req.srv = srv;
 	s->req.ctx_aio = s;
 	dc_timer_init(&s->req.wait_timer);
@@ -127,7 +127,7 @@ int dc_server_open(const dc_server_opts *opts, dc_mailbox *mb,
 	if (srv->slots == NULL)
 		goto fail;
 	for (; srv->nslots < opts->slots; srv->nslots++) {
-		rv = slot_init(srv, &srv->slots[srv->nslots]);
+		rv = slot_init(srv, &srv->slots[srv->nslots], opts->mail_kind);
 		if (rv != DTX_OK)
 			goto fail;
 	}
@@ -195,6 +195,24 @@ void dc_request_reply(dc_request *req, const Dtx__V1__ClientReply *reply)
 		return;
 	}
 	wire_pack(&reply->base, nng_msg_body(msg));
+	nng_msg_header_clear(msg);
+	s->state = SLOT_SEND;
+	nng_aio_set_msg(s->aio, msg);
+	nng_ctx_send(s->ctx, s->aio);
+}
+
+void dc_request_reply_raw(dc_request *req, const void *buf, size_t len)
+{
+	slot *s = (slot *)req;
+	nng_msg *msg = s->msg;
+
+	s->msg = NULL;
+	if (nng_msg_realloc(msg, len) != 0) {
+		nng_msg_free(msg);
+		slot_recv(s);
+		return;
+	}
+	memcpy(nng_msg_body(msg), buf, len);
 	nng_msg_header_clear(msg);
 	s->state = SLOT_SEND;
 	nng_aio_set_msg(s->aio, msg);

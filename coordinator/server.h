@@ -23,6 +23,7 @@
 #include "wire.h"
 
 #define DC_MAIL_REQUEST 1
+#define DC_MAIL_ADMIN   3 /* a request on the admin endpoint */
 
 typedef struct dc_server dc_server;
 
@@ -47,6 +48,8 @@ typedef struct dc_server_opts {
 	size_t nurls;
 	unsigned slots;       /* dc_request pool size */
 	size_t max_msg_bytes; /* NNG_OPT_RECVMAXSZ */
+	int mail_kind;        /* kind of the posted mail; 0 = DC_MAIL_REQUEST
+	                         (the admin endpoint uses DC_MAIL_ADMIN) */
 } dc_server_opts;
 
 /* dc_server_open listens on every URL and starts receiving into mb
@@ -70,6 +73,10 @@ const void *dc_request_body(const dc_request *req, size_t *ret_len);
  * the next request. Loop thread. A send that fails (client gone) is logged
  * by nobody: the client retries. */
 void dc_request_reply(dc_request *req, const Dtx__V1__ClientReply *reply);
+
+/* dc_request_reply_raw sends the len packed bytes at buf (borrowed) as the
+ * reply, like dc_request_reply. Loop thread. */
+void dc_request_reply_raw(dc_request *req, const void *buf, size_t len);
 
 /* dc_request_drop gives the slot back without answering. */
 void dc_request_drop(dc_request *req);

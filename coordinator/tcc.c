@@ -68,9 +68,9 @@
  * REPLY(i,TRY,TRANSIENT)     failed_step=i; cancel_all       on_try_reply
  *   a >= max (given up)
  * COMMIT (init)              confirm_all                     on_commit
- * COMMIT (!init, every       confirm_all (not reachable in   on_commit
- *   branch TRIED)            practice: the last Try OK
- *                            confirms at once)
+ *   (the initiator's Finish, or an operator's dtxctl commit; for a
+ *   coordinator-run tx "every Try succeeded" is never a resting state -
+ *   the last Try OK confirms at once - so its COMMIT is ignored)
  * ABORT, DEADLINE,           cancel_all                      on_rollback
  *   OPERATOR_ROLLBACK
  * SKIP(i,done) (!init, i     as REPLY(i,TRY,OK)              on_skip
@@ -103,10 +103,9 @@
  *
  * Anything else - a final tx, a REPLY, RETRY_DUE or SKIP for a (branch,
  * op) not in flight, SKIP as failed of a Confirm or Cancel (they must take
- * effect), COMMIT of a coordinator-run tx with a Try not OK or of a no
- * longer running tx, ABORT, DEADLINE or OPERATOR_ROLLBACK after the
- * decision - is ignored: no change, no actions. OPERATOR_ROLLBACK, SKIP
- * and an operator's COMMIT come from dtxctl.
+ * effect), COMMIT of a coordinator-run or no longer running tx, ABORT, DEADLINE
+ * or OPERATOR_ROLLBACK after the decision - is ignored: no change, no actions.
+ * OPERATOR_ROLLBACK, SKIP and an operator's COMMIT come from dtxctl.
  *
  * A branch's op is in flight when: TRY - tx RUNNING, !init, branch TRYING;
  * CONFIRM - tx CONFIRMING, branch CONFIRMING; CANCEL - tx CANCELLING,
@@ -411,9 +410,7 @@ static void on_skip(dc_tx *tx, const dc_policy *policy, dc_out *out, uint32_t i,
 
 static void on_commit(dc_tx *tx, dc_out *out)
 {
-	if (tx->state != DC_TX_RUNNING ||
-	    (!tx->initiator_driven &&
-	     (tx->nsteps == 0 || !all_in(tx, DC_STEP_TRIED)))) {
+	if (!tx->initiator_driven || tx->state != DC_TX_RUNNING) {
 		out->ignored = true;
 		return;
 	}

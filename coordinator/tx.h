@@ -83,6 +83,7 @@ typedef struct dc_tx {
 	                           */
 	bool initiator_driven;    /* TCC: the initiator registers branches and
 	                             calls the Tries itself */
+	bool paused;              /* an operator paused its calls (dtxctl) */
 	uint32_t nsteps;
 	dc_step *steps; /* nsteps entries, owned (NULL if nsteps is 0) */
 } dc_tx;

@@ -11,6 +11,10 @@ packages=(
 	libuv1-dev libnng-dev libprotobuf-c-dev protobuf-c-compiler
 	liblmdb-dev libcriterion-dev meson ninja-build pkg-config
 	clang-format git
+	libjansson-dev scdoc
+	# fault tools of tests/integration/durability_test.c: libfiu (EIO by
+	# preload) and libfaketime (wall-clock jumps)
+	fiu-utils libfiu-dev faketime libfaketime
 )
 
 missing=()

@@ -123,8 +123,12 @@ static const dc_policy default_policy = {.action_max_attempts = 3};
 static dc_out apply(dc_tx *tx, const dc_policy *pol, dc_ev_kind kind,
                     uint32_t step, dtx_op op, dc_outcome outcome)
 {
-	dc_event ev = {
-	        .kind = kind, .step = step, .op = op, .outcome = outcome};
+	/* SKIP rows give "as done" as outcome OK, "as failed" as FAIL. */
+	dc_event ev = {.kind = kind,
+	               .step = step,
+	               .op = op,
+	               .outcome = outcome,
+	               .done = outcome == DC_OUT_OK};
 	dc_out out;
 
 	memset(&out, 0xa5, sizeof(out)); /* apply must overwrite all of it */
@@ -279,6 +283,14 @@ typedef struct row {
 #define DEADLINE                                                               \
 	{                                                                      \
 		DC_EV_DEADLINE, 0, ACT, DC_OUT_OK                              \
+	}
+#define ROLLBACK                                                               \
+	{                                                                      \
+		DC_EV_OPERATOR_ROLLBACK, 0, ACT, DC_OUT_OK                     \
+	}
+#define SKIP(s, r)                                                             \
+	{                                                                      \
+		DC_EV_SKIP, s, ACT, DC_OUT_##r                                 \
 	}
 #define DUE(s, o)                                                              \
 	{                                                                      \
@@ -442,6 +454,35 @@ static row rows[] = {
 	{"retry_due_for_the_wrong_op_is_ignored",
 	 {CING, "DCP",  "110",   1}, 3, DUE(1, ACT),
 	 SAME(CING, "DCP",  "110",   1)},
+
+	/* operator actions (dtxctl) */
+	{"operator_rollback_compensates_the_step_in_flight",
+	 {RUN,  "DAP",  "120",  -1}, 3, ROLLBACK,
+	 {CING, "DCP",  "110",   1}, DOES(CALL(1, COMP), 0x2)},
+	{"operator_rollback_while_compensating_is_ignored",
+	 {CING, "DCP",  "110",   1}, 3, ROLLBACK,
+	 SAME(CING, "DCP",  "110",   1)},
+	{"skip_action_as_done_calls_the_next_action",
+	 {RUN,  "DAP",  "190",  -1}, 3, SKIP(1, OK),
+	 {RUN,  "DDA",  "191",  -1}, DOES(CALL(2, ACT), 0x6)},
+	{"skip_last_action_as_done_commits",
+	 {RUN,  "DA",   "19",   -1}, 3, SKIP(1, OK),
+	 {CMTD, "DD",   "19",   -1}, DOES(FIN, 0x2)},
+	{"skip_action_as_failed_compensates_below",
+	 {RUN,  "DAP",  "190",  -1}, 3, SKIP(1, FAIL),
+	 {CING, "CFP",  "190",   1}, DOES(CALL(0, COMP), 0x3)},
+	{"skip_first_action_as_failed_compensates_nothing",
+	 {RUN,  "AP",   "90",   -1}, 3, SKIP(0, FAIL),
+	 {CTED, "FP",   "90",    0}, DOES(FIN, 0x1)},
+	{"skip_compensation_as_done_compensates_the_next",
+	 {CING, "DCF",  "192",   2}, 3, SKIP(1, OK),
+	 {CING, "CXF",  "192",   2}, DOES(CALL(0, COMP), 0x3)},
+	{"skip_compensation_as_failed_is_ignored",
+	 {CING, "DCF",  "192",   2}, 3, SKIP(1, FAIL),
+	 SAME(CING, "DCF",  "192",   2)},
+	{"skip_of_a_step_not_in_flight_is_ignored",
+	 {RUN,  "DAP",  "110",  -1}, 3, SKIP(0, OK),
+	 SAME(RUN,  "DAP",  "110",  -1)},
 
 	/* final transactions */
 	{"reply_on_committed_is_ignored",

@@ -108,8 +108,12 @@ static const dc_policy policy3 = {.action_max_attempts = 3};
 static dc_out apply(dc_tx *tx, dc_ev_kind kind, uint32_t step, dtx_op op,
                     dc_outcome outcome)
 {
-	dc_event ev = {
-	        .kind = kind, .step = step, .op = op, .outcome = outcome};
+	/* SKIP rows give "as done" as outcome OK, "as failed" as FAIL. */
+	dc_event ev = {.kind = kind,
+	               .step = step,
+	               .op = op,
+	               .outcome = outcome,
+	               .done = outcome == DC_OUT_OK};
 	dc_out out;
 
 	memset(&out, 0xa5, sizeof(out)); /* apply must overwrite all of it */
@@ -190,6 +194,39 @@ static row rows[] = {
          0, 0, 0, 'K', "", "", -1, "FIN"},
         {"abort with no branch cancels", 'R', "", "", true, -1, DC_EV_ABORT, 0,
          0, 0, 'Z', "", "", -1, "FIN"},
+        /* operator actions (dtxctl) */
+        {"operator rollback cancels all", 'R', "TDT", "121", false, -1,
+         DC_EV_OPERATOR_ROLLBACK, 0, 0, 0, 'x', "XXX", "111", -1, "ALL:cancel"},
+        {"operator rollback of initiator-driven", 'R', "TT", "00", true, -1,
+         DC_EV_OPERATOR_ROLLBACK, 0, 0, 0, 'x', "XX", "11", -1, "ALL:cancel"},
+        {"operator rollback while confirming ignored", 'c', "CK", "11", false,
+         -1, DC_EV_OPERATOR_ROLLBACK, 0, 0, 0, 'c', "CK", "11", -1, "-"},
+        {"operator rollback while cancelling ignored", 'x', "XZ", "21", false,
+         0, DC_EV_OPERATOR_ROLLBACK, 0, 0, 0, 'x', "XZ", "21", 0, "-"},
+        {"skip try as done", 'R', "TDT", "111", false, -1, DC_EV_SKIP, 0, 0,
+         DC_OUT_OK, 'R', "DDT", "111", -1, ""},
+        {"skip last try as done confirms all", 'R', "DTD", "191", false, -1,
+         DC_EV_SKIP, 1, 0, DC_OUT_OK, 'c', "CCC", "111", -1, "ALL:confirm"},
+        {"skip try as failed cancels all", 'R', "TDT", "211", false, -1,
+         DC_EV_SKIP, 0, 0, DC_OUT_FAIL, 'x', "XXX", "111", 0, "ALL:cancel"},
+        {"skip of a tried branch ignored", 'R', "TD", "11", false, -1,
+         DC_EV_SKIP, 1, 0, DC_OUT_OK, 'R', "TD", "11", -1, "-"},
+        {"skip of initiator-driven try ignored", 'R', "TT", "00", true, -1,
+         DC_EV_SKIP, 0, 0, DC_OUT_OK, 'R', "TT", "00", -1, "-"},
+        {"skip confirm as done", 'c', "CC", "13", false, -1, DC_EV_SKIP, 1, 0,
+         DC_OUT_OK, 'c', "CK", "13", -1, ""},
+        {"skip last confirm commits", 'c', "KC", "19", false, -1, DC_EV_SKIP, 1,
+         0, DC_OUT_OK, 'K', "KK", "19", -1, "FIN"},
+        {"skip confirm as failed ignored", 'c', "CC", "11", false, -1,
+         DC_EV_SKIP, 0, 0, DC_OUT_FAIL, 'c', "CC", "11", -1, "-"},
+        {"skip confirmed branch ignored", 'c', "KC", "11", false, -1,
+         DC_EV_SKIP, 0, 0, DC_OUT_OK, 'c', "KC", "11", -1, "-"},
+        {"skip last cancel as done ends cancelled", 'x', "XZ", "91", false, 0,
+         DC_EV_SKIP, 0, 0, DC_OUT_OK, 'Z', "ZZ", "91", 0, "FIN"},
+        {"skip cancel as failed ignored", 'x', "XZ", "21", false, 0, DC_EV_SKIP,
+         0, 0, DC_OUT_FAIL, 'x', "XZ", "21", 0, "-"},
+        {"operator commit of coordinator-run ignored", 'R', "TD", "91", false,
+         -1, DC_EV_COMMIT, 0, 0, 0, 'R', "TD", "91", -1, "-"},
         /* CONFIRMING */
         {"confirm ok", 'c', "CC", "11", false, -1, DC_EV_REPLY, 0, CNF,
          DC_OUT_OK, 'c', "KC", "11", -1, ""},

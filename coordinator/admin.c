@@ -1,0 +1,551 @@
+/*
+ * admin.c - builds admin API replies (see admin.h) from transactions and
+ * the log, for dtxd's admin endpoint and for dtxctl's offline reads.
+ *
+ * Owns nothing beyond the dc_admin_out it is given. Never changes a
+ * transaction: actions are the engine's (they run the state machines).
+ * Every list is bounded: a page by WIRE_ADMIN_LIST_MAX, a timeline by
+ * DC_ADMIN_EVENTS_MAX (the newest are kept), describe lines by
+ * DC_ADMIN_LINES_MAX.
+ */
+#include "admin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCAN_PAGE_FULL 1000 /* private stop code of the list scan */
+
+/* ---- the reply and its allocations ---------------------------------- */
+
+void dc_admin_out_init(dc_admin_out *o, int64_t now_unix_ms)
+{
+	memset(o, 0, sizeof(*o));
+	dtx__v1__admin_reply__init(&o->rep);
+	o->rep.has_version = o->rep.has_code = o->rep.has_now_unix_ms = 1;
+	o->rep.version = DTX__V1__VERSION__VERSION_1;
+	o->rep.code = DTX__V1__CODE__CODE_OK;
+	o->rep.now_unix_ms = now_unix_ms;
+}
+
+void dc_admin_out_fini(dc_admin_out *o)
+{
+	for (size_t i = 0; i < o->nallocs; i++)
+		free(o->allocs[i]);
+	for (size_t i = 0; i < o->nowned; i++)
+		dc_tx_destroy(o->owned[i]);
+	free(o->allocs);
+	free(o->owned);
+	memset(o, 0, sizeof(*o));
+}
+
+static bool push_ptr(void ***arr, size_t *n, size_t *cap, void *p)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		void **a = realloc(*arr, c * sizeof(*a));
+		if (a == NULL)
+			return false;
+		*arr = a;
+		*cap = c;
+	}
+	(*arr)[(*n)++] = p;
+	return true;
+}
+
+/* zalloc returns n zeroed bytes owned by o, or NULL (o->oom set). */
+static void *zalloc(dc_admin_out *o, size_t n)
+{
+	void *p;
+
+	if (o->oom)
+		return NULL;
+	p = calloc(1, n ? n : 1);
+	if (p == NULL || !push_ptr(&o->allocs, &o->nallocs, &o->capallocs, p)) {
+		free(p);
+		o->oom = true;
+		return NULL;
+	}
+	return p;
+}
+
+static char *sdup(dc_admin_out *o, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = zalloc(o, n);
+
+	if (p != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* grow makes room for one more pointer in a repeated field of o. */
+static bool grow(dc_admin_out *o, void ***arr, size_t n, size_t *cap)
+{
+	void **a;
+
+	if (n < *cap)
+		return true;
+	a = zalloc(o, (*cap ? *cap * 2 : 16) * sizeof(*a));
+	if (a == NULL)
+		return false;
+	if (n > 0)
+		memcpy(a, *arr, n * sizeof(*a));
+	*arr = a;
+	*cap = *cap ? *cap * 2 : 16;
+	return true;
+}
+
+int dc_admin_out_pack(dc_admin_out *o, uint8_t **ret_buf, size_t *ret_len)
+{
+	if (o->oom)
+		return DTX_ENOMEM;
+	return wire_pack_alloc(&o->rep.base, ret_buf, ret_len);
+}
+
+void dc_admin_error(dc_admin_out *o, int code, const char *msg)
+{
+	o->rep.code = (Dtx__V1__Code)code;
+	o->rep.message = sdup(o, msg);
+}
+
+void dc_admin_set_message(dc_admin_out *o, const char *msg)
+{
+	o->rep.message = sdup(o, msg);
+}
+
+void dc_admin_own(dc_admin_out *o, dc_tx *tx)
+{
+	if (!push_ptr((void ***)&o->owned, &o->nowned, &o->capowned, tx)) {
+		dc_tx_destroy(tx);
+		o->oom = true;
+	}
+}
+
+/* ---- transactions ----------------------------------------------------- */
+
+static void fill_step(const dc_step *st, uint32_t i, int64_t next_retry,
+                      Dtx__V1__StepInfo *si)
+{
+	dtx__v1__step_info__init(si);
+	si->has_index = si->has_state = si->has_attempts = 1;
+	si->index = i;
+	si->state = (Dtx__V1__StepState)st->state;
+	si->attempts = st->attempts;
+	si->last_error = st->last_error;
+	si->action = st->action;
+	si->compensate = st->compensate;
+	si->confirm = st->confirm;
+	si->participant_url = st->url;
+	si->has_next_retry_unix_ms = next_retry != 0;
+	si->next_retry_unix_ms = next_retry;
+}
+
+static void fill_tx(const dc_tx *tx, Dtx__V1__TxInfo *info)
+{
+	info->gid = (char *)tx->gid;
+	info->has_mode = info->has_state = info->has_failed_step = 1;
+	info->mode = (Dtx__V1__Mode)tx->mode;
+	info->state = (Dtx__V1__TxState)tx->state;
+	info->failed_step = tx->failed_step;
+	info->reason = tx->reason;
+	info->has_created_unix_ms = info->has_updated_unix_ms = 1;
+	info->created_unix_ms = tx->created_unix_ms;
+	info->updated_unix_ms = tx->updated_unix_ms;
+	info->has_needs_operator = info->has_paused = 1;
+	info->needs_operator = tx->needs_operator;
+	info->paused = tx->paused;
+	info->operator_reason = tx->operator_reason;
+	info->has_deadline_unix_ms = tx->deadline_unix_ms != 0;
+	info->deadline_unix_ms = tx->deadline_unix_ms;
+	info->has_initiator_driven = tx->mode == DC_MODE_TCC;
+	info->initiator_driven = tx->initiator_driven;
+}
+
+void dc_admin_add_tx(dc_admin_out *o, const dc_tx *tx,
+                     const int64_t *next_retry_ms)
+{
+	Dtx__V1__TxInfo *info = zalloc(o, sizeof(*info));
+	Dtx__V1__StepInfo *si = zalloc(o, tx->nsteps * sizeof(*si));
+	Dtx__V1__StepInfo **sp = zalloc(o, tx->nsteps * sizeof(*sp));
+
+	if (info == NULL || si == NULL || sp == NULL ||
+	    !grow(o, (void ***)&o->rep.txs, o->rep.n_txs, &o->captxs))
+		return;
+	dtx__v1__tx_info__init(info);
+	fill_tx(tx, info);
+	for (uint32_t i = 0; i < tx->nsteps; i++) {
+		fill_step(&tx->steps[i], i,
+		          next_retry_ms != NULL ? next_retry_ms[i] : 0, &si[i]);
+		sp[i] = &si[i];
+	}
+	info->n_steps = tx->nsteps;
+	info->steps = sp;
+	o->rep.txs[o->rep.n_txs++] = info;
+}
+
+static bool uses(const dc_tx *tx, const char *handler, const char *url)
+{
+	for (uint32_t i = 0; i < tx->nsteps; i++) {
+		const dc_step *st = &tx->steps[i];
+		if (url != NULL && st->url != NULL && strcmp(st->url, url) == 0)
+			return true;
+		if (handler == NULL)
+			continue;
+		if ((st->action && strcmp(st->action, handler) == 0) ||
+		    (st->compensate && strcmp(st->compensate, handler) == 0) ||
+		    (st->confirm && strcmp(st->confirm, handler) == 0))
+			return true;
+	}
+	return false;
+}
+
+bool dc_admin_matches(const dc_tx *tx, const Dtx__V1__AdminFilter *f,
+                      int64_t now_unix_ms)
+{
+	if (f == NULL)
+		return true;
+	if (!f->include_final && !f->has_state && dc_tx_is_final(tx))
+		return false;
+	if (f->has_state && (int)tx->state != (int)f->state)
+		return false;
+	if (f->has_mode && (int)tx->mode != (int)f->mode)
+		return false;
+	if (f->has_older_than_ms &&
+	    now_unix_ms - tx->created_unix_ms <= (int64_t)f->older_than_ms)
+		return false;
+	if (f->has_needs_operator && f->needs_operator && !tx->needs_operator)
+		return false;
+	if (f->handler != NULL && !uses(tx, f->handler, NULL))
+		return false;
+	if (f->participant != NULL && !uses(tx, NULL, f->participant))
+		return false;
+	return true;
+}
+
+/* ---- list ------------------------------------------------------------- */
+
+typedef struct list_scan {
+	dc_admin_out *o;
+	const Dtx__V1__AdminFilter *filter;
+	dc_admin_lookup_fn lookup;
+	void *arg;
+	int64_t now;
+	uint32_t limit;
+} list_scan;
+
+/* list_one takes tx (transferred) and adds it if it matches; a match past
+ * the page ends the scan: the page's last gid is then the cursor. */
+static int list_one(void *arg, dc_tx *tx)
+{
+	list_scan *ls = arg;
+	const dc_tx *view = ls->lookup ? ls->lookup(ls->arg, tx->gid) : NULL;
+
+	if (view == NULL)
+		view = tx;
+	if (!dc_admin_matches(view, ls->filter, ls->now)) {
+		dc_tx_destroy(tx);
+		return DTX_OK;
+	}
+	if (ls->o->rep.n_txs == ls->limit) {
+		dc_tx_destroy(tx);
+		return SCAN_PAGE_FULL;
+	}
+	dc_admin_own(ls->o, tx);
+	dc_admin_add_tx(ls->o, view, NULL);
+	return ls->o->oom ? DTX_ENOMEM : DTX_OK;
+}
+
+int dc_admin_list(dc_admin_out *o, dc_log *log, const Dtx__V1__AdminList *req,
+                  dc_admin_lookup_fn lookup, void *arg, int64_t now_unix_ms)
+{
+	const Dtx__V1__AdminFilter *f = req->filter;
+	bool all = f != NULL && (f->include_final || f->has_state);
+	list_scan ls = {
+	        .o = o,
+	        .filter = f,
+	        .lookup = lookup,
+	        .arg = arg,
+	        .now = now_unix_ms,
+	        .limit = req->has_limit ? req->limit : DC_ADMIN_LIST_DEFAULT,
+	};
+	int rv = dc_log_scan_after(log, all, req->after_gid, list_one, &ls);
+
+	if (rv == SCAN_PAGE_FULL) {
+		o->rep.next_after_gid = o->rep.txs[o->rep.n_txs - 1]->gid;
+		rv = DTX_OK;
+	}
+	if (rv != DTX_OK)
+		dc_admin_error(o, rv, dc_log_last_error(log));
+	return rv;
+}
+
+/* ---- show --------------------------------------------------------------- */
+
+void dc_admin_add_event(dc_admin_out *o, uint64_t seq, const char *gid,
+                        const dc_log_event *ev)
+{
+	Dtx__V1__TimelineEvent *te = zalloc(o, sizeof(*te));
+
+	if (te == NULL ||
+	    !grow(o, (void ***)&o->rep.events, o->rep.n_events, &o->capevents))
+		return;
+	dtx__v1__timeline_event__init(te);
+	te->has_seq = te->has_unix_ms = te->has_tx_state = te->has_step = 1;
+	te->seq = seq;
+	te->gid = gid != NULL ? sdup(o, gid) : NULL;
+	te->unix_ms = ev->unix_ms;
+	te->tx_state = (Dtx__V1__TxState)ev->tx_state;
+	te->step = ev->step;
+	te->has_step_state = ev->step >= 0;
+	te->step_state = (Dtx__V1__StepState)ev->step_state;
+	te->detail = sdup(o, ev->detail != NULL ? ev->detail : "");
+	o->rep.events[o->rep.n_events++] = te;
+}
+
+typedef struct event_read {
+	dc_admin_out *o;
+	uint32_t keep;  /* newest lines to keep */
+	uint64_t total; /* lines read */
+} event_read;
+
+/* keep_event appends one line; past `keep` lines the oldest is dropped
+ * (the array is shifted: timelines are short next to the cost of show). */
+static int keep_event(void *arg, uint32_t seq, const dc_log_event *ev)
+{
+	event_read *er = arg;
+	Dtx__V1__AdminReply *rep = &er->o->rep;
+
+	er->total++;
+	if (rep->n_events == er->keep && er->keep > 0) {
+		memmove(rep->events, rep->events + 1,
+		        (rep->n_events - 1) * sizeof(*rep->events));
+		rep->n_events--;
+	}
+	dc_admin_add_event(er->o, seq, NULL, ev);
+	return er->o->oom ? DTX_ENOMEM : DTX_OK;
+}
+
+int dc_admin_show(dc_admin_out *o, dc_log *log, const char *gid,
+                  const dc_tx *tx, const int64_t *next_retry_ms,
+                  uint32_t max_events)
+{
+	event_read er = {.o = o};
+	dc_tx *loaded;
+	int rv;
+
+	if (tx == NULL) {
+		rv = dc_log_load_tx(log, gid, &loaded);
+		if (rv != DTX_OK) {
+			dc_admin_error(o, rv,
+			               rv == DTX_ENOENT
+			                       ? "no such transaction"
+			                       : dc_log_last_error(log));
+			return rv;
+		}
+		dc_admin_own(o, loaded);
+		tx = loaded;
+	}
+	dc_admin_add_tx(o, tx, next_retry_ms);
+	er.keep = max_events == 0                    ? DC_ADMIN_EVENTS_DEFAULT
+	          : max_events > DC_ADMIN_EVENTS_MAX ? DC_ADMIN_EVENTS_MAX
+	                                             : max_events;
+	rv = dc_log_read_events(log, gid, keep_event, &er);
+	if (rv != DTX_OK) {
+		dc_admin_error(o, rv, dc_log_last_error(log));
+		return rv;
+	}
+	o->rep.has_events_total = 1;
+	o->rep.events_total = er.total;
+	return DTX_OK;
+}
+
+/* ---- stats -------------------------------------------------------------- */
+
+typedef struct stats_scan {
+	uint64_t counts[3][DC_TX_STATE_COUNT];
+	uint64_t total, active, needs_operator, paused;
+	char oldest[DTX_GID_MAX + 1];
+	int64_t oldest_ms;
+	dc_admin_lookup_fn lookup;
+	void *arg;
+} stats_scan;
+
+static int stats_one(void *arg, dc_tx *tx)
+{
+	stats_scan *ss = arg;
+	const dc_tx *v = ss->lookup ? ss->lookup(ss->arg, tx->gid) : NULL;
+
+	if (v == NULL)
+		v = tx;
+	ss->total++;
+	if (v->mode >= 1 && v->mode <= 2 && v->state < DC_TX_STATE_COUNT)
+		ss->counts[v->mode][v->state]++;
+	if (!dc_tx_is_final(v)) {
+		ss->active++;
+		ss->needs_operator += v->needs_operator;
+		ss->paused += v->paused;
+		if (ss->oldest[0] == '\0' ||
+		    v->created_unix_ms < ss->oldest_ms) {
+			snprintf(ss->oldest, sizeof(ss->oldest), "%s", v->gid);
+			ss->oldest_ms = v->created_unix_ms;
+		}
+	}
+	dc_tx_destroy(tx);
+	return DTX_OK;
+}
+
+static void fill_stats(dc_admin_out *o, const stats_scan *ss)
+{
+	Dtx__V1__AdminStatsReply *st = zalloc(o, sizeof(*st));
+	Dtx__V1__StateCount *c = zalloc(o, 2 * DC_TX_STATE_COUNT * sizeof(*c));
+	Dtx__V1__StateCount **cp =
+	        zalloc(o, 2 * DC_TX_STATE_COUNT * sizeof(*cp));
+	size_t n = 0;
+
+	if (st == NULL || c == NULL || cp == NULL)
+		return;
+	dtx__v1__admin_stats_reply__init(st);
+	for (int m = 1; m <= 2; m++)
+		for (int s = 1; s < DC_TX_STATE_COUNT; s++) {
+			if (ss->counts[m][s] == 0)
+				continue;
+			dtx__v1__state_count__init(&c[n]);
+			c[n].has_mode = c[n].has_state = c[n].has_count = 1;
+			c[n].mode = (Dtx__V1__Mode)m;
+			c[n].state = (Dtx__V1__TxState)s;
+			c[n].count = ss->counts[m][s];
+			cp[n] = &c[n];
+			n++;
+		}
+	st->n_counts = n;
+	st->counts = cp;
+	st->has_total = st->has_active = st->has_needs_operator = 1;
+	st->has_paused = 1;
+	st->total = ss->total;
+	st->active = ss->active;
+	st->needs_operator = ss->needs_operator;
+	st->paused = ss->paused;
+	if (ss->oldest[0] != '\0') {
+		st->oldest_active_gid = sdup(o, ss->oldest);
+		st->has_oldest_active_created_unix_ms = 1;
+		st->oldest_active_created_unix_ms = ss->oldest_ms;
+	}
+	o->rep.stats = st;
+}
+
+int dc_admin_stats(dc_admin_out *o, dc_log *log, dc_admin_lookup_fn lookup,
+                   void *arg)
+{
+	stats_scan ss;
+	int rv;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.lookup = lookup;
+	ss.arg = arg;
+	rv = dc_log_scan_all(log, stats_one, &ss);
+	if (rv != DTX_OK) {
+		dc_admin_error(o, rv, dc_log_last_error(log));
+		return rv;
+	}
+	fill_stats(o, &ss);
+	return DTX_OK;
+}
+
+/* ---- describing an action ---------------------------------------------- */
+
+void dc_admin_add_line(dc_admin_out *o, bool calls, const char *text)
+{
+	char ***arr = calls ? &o->rep.calls : &o->rep.transitions;
+	size_t *n = calls ? &o->rep.n_calls : &o->rep.n_transitions;
+	char *s;
+
+	if (*n >= DC_ADMIN_LINES_MAX ||
+	    !grow(o, (void ***)arr, *n, calls ? &o->capcalls : &o->caplines))
+		return;
+	if ((s = sdup(o, text)) != NULL)
+		(*arr)[(*n)++] = s;
+}
+
+static void describe_call(dc_admin_out *o, const dc_tx *tx, uint32_t i,
+                          dtx_op op)
+{
+	const dc_step *st = &tx->steps[i];
+	const char *h = dc_step_handler(st, op);
+	char line[DTX_URL_MAX + DTX_HANDLER_MAX + 64];
+
+	snprintf(line, sizeof(line), "branch %u: %s %s at %s (attempt %u)", i,
+	         dtx_op_name(op), h ? h : "?", st->url ? st->url : "?",
+	         st->attempts);
+	dc_admin_add_line(o, true, line);
+}
+
+static void describe_acts(dc_admin_out *o, const dc_tx *tx, const dc_out *out)
+{
+	char line[160];
+
+	for (uint32_t k = 0; k < out->nacts; k++) {
+		const dc_act *a = &out->acts[k];
+		switch (a->kind) {
+		case DC_ACT_CALL:
+			describe_call(o, tx, a->step, a->op);
+			break;
+		case DC_ACT_CALL_ALL:
+			for (uint32_t i = 0; i < tx->nsteps; i++)
+				if (dc_machine_op_inflight(tx, i, a->op))
+					describe_call(o, tx, i, a->op);
+			break;
+		case DC_ACT_RETRY_LATER:
+			snprintf(line, sizeof(line),
+			         "branch %u: %s again after a backoff", a->step,
+			         dtx_op_name(a->op));
+			dc_admin_add_line(o, true, line);
+			break;
+		default:
+			snprintf(line, sizeof(line), "finished: %s",
+			         dtx_tx_state_name((int)tx->state));
+			dc_admin_add_line(o, true, line);
+		}
+	}
+}
+
+void dc_admin_describe(dc_admin_out *o, const dc_tx *before, const dc_tx *after,
+                       const dc_out *out)
+{
+	char line[160];
+
+	if (before->state != after->state) {
+		snprintf(line, sizeof(line), "transaction %s -> %s",
+		         dtx_tx_state_name((int)before->state),
+		         dtx_tx_state_name((int)after->state));
+		dc_admin_add_line(o, false, line);
+	}
+	for (uint32_t i = 0; i < after->nsteps; i++) {
+		if (before->steps[i].state == after->steps[i].state)
+			continue;
+		snprintf(line, sizeof(line), "branch %u %s -> %s", i,
+		         dtx_step_state_name((int)before->steps[i].state),
+		         dtx_step_state_name((int)after->steps[i].state));
+		dc_admin_add_line(o, false, line);
+	}
+	describe_acts(o, after, out);
+}
+
+int dc_admin_shadow(const dc_tx *tx, dc_tx *copy)
+{
+	*copy = *tx;
+	copy->steps = NULL;
+	if (tx->nsteps == 0)
+		return DTX_OK;
+	copy->steps = malloc(tx->nsteps * sizeof(*copy->steps));
+	if (copy->steps == NULL)
+		return DTX_ENOMEM;
+	memcpy(copy->steps, tx->steps, tx->nsteps * sizeof(*copy->steps));
+	return DTX_OK;
+}
+
+void dc_admin_shadow_fini(dc_tx *copy)
+{
+	free(copy->steps);
+	copy->steps = NULL;
+}

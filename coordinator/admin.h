@@ -1,0 +1,108 @@
+/*
+ * admin.h - the answers of the admin API (dtxctl), built the same way
+ * online (dtxd --admin, coordinator/engine.c) and offline (dtxctl --log DIR
+ * reading a stopped coordinator's log), so both print the same thing.
+ *
+ * A dc_admin_out owns an AdminReply under construction and every byte it
+ * points to except the strings of transactions passed in borrowed (they
+ * must outlive the dc_admin_out, or be handed over with dc_admin_own).
+ * Allocation failure is sticky: the builders stop adding, and
+ * dc_admin_out_pack reports DTX_ENOMEM.
+ *
+ * Never does network I/O; reads the log only through coordinator/log.h.
+ * Not thread-safe per object.
+ */
+#ifndef DTX_COORDINATOR_ADMIN_H
+#define DTX_COORDINATOR_ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "machine.h"
+#include "tx.h"
+#include "wire.h"
+
+#define DC_ADMIN_LIST_DEFAULT   100 /* page size when the request has none */
+#define DC_ADMIN_EVENTS_DEFAULT 200 /* newest timeline lines in `show` */
+#define DC_ADMIN_EVENTS_MAX     5000
+#define DC_ADMIN_LINES_MAX      (2 * 64 + 8) /* transitions / calls of an act */
+
+typedef struct dc_admin_out {
+	Dtx__V1__AdminReply rep;
+	void **allocs; /* every allocation, freed by fini */
+	size_t nallocs, capallocs;
+	dc_tx **owned; /* transactions destroyed by fini */
+	size_t nowned, capowned;
+	size_t captxs, capevents, caplines, capcalls;
+	bool oom;
+} dc_admin_out;
+
+/* dc_admin_lookup_fn returns the newest in-memory version of gid
+ * (borrowed), or NULL to use the log's. */
+typedef const dc_tx *(*dc_admin_lookup_fn)(void *arg, const char *gid);
+
+/* dc_admin_out_init starts an OK reply stamped with now_unix_ms. */
+void dc_admin_out_init(dc_admin_out *o, int64_t now_unix_ms);
+
+/* dc_admin_out_fini frees everything o owns. Accepts a zeroed o. */
+void dc_admin_out_fini(dc_admin_out *o);
+
+/* dc_admin_out_pack packs o's reply into a new buffer (transferred).
+ * Errors: DTX_ENOMEM (also after any failed builder). */
+int dc_admin_out_pack(dc_admin_out *o, uint8_t **ret_buf, size_t *ret_len);
+
+/* dc_admin_error makes o's reply the error code with message msg (copied). */
+void dc_admin_error(dc_admin_out *o, int code, const char *msg);
+
+/* dc_admin_set_message sets the reply's message (copied), code unchanged. */
+void dc_admin_set_message(dc_admin_out *o, const char *msg);
+
+/* dc_admin_own hands tx to o (destroyed by fini). */
+void dc_admin_own(dc_admin_out *o, dc_tx *tx);
+
+/* dc_admin_add_tx appends tx (borrowed) as a TxInfo. next_retry_ms is
+ * NULL or tx->nsteps wall-clock due times of queued backoffs (0 = none). */
+void dc_admin_add_tx(dc_admin_out *o, const dc_tx *tx,
+                     const int64_t *next_retry_ms);
+
+/* dc_admin_matches returns true if tx passes filter f (NULL: all). */
+bool dc_admin_matches(const dc_tx *tx, const Dtx__V1__AdminFilter *f,
+                      int64_t now_unix_ms);
+
+/* dc_admin_list answers an AdminList from log, preferring lookup's
+ * versions. Errors from the log are put in the reply and returned. */
+int dc_admin_list(dc_admin_out *o, dc_log *log, const Dtx__V1__AdminList *req,
+                  dc_admin_lookup_fn lookup, void *arg, int64_t now_unix_ms);
+
+/* dc_admin_show answers an AdminShow: tx (borrowed; NULL = load from the
+ * log) and its newest timeline lines from log. DTX_ENOENT if unknown. */
+int dc_admin_show(dc_admin_out *o, dc_log *log, const char *gid,
+                  const dc_tx *tx, const int64_t *next_retry_ms,
+                  uint32_t max_events);
+
+/* dc_admin_stats answers an AdminStats by scanning every transaction. */
+int dc_admin_stats(dc_admin_out *o, dc_log *log, dc_admin_lookup_fn lookup,
+                   void *arg);
+
+/* dc_admin_add_event appends one timeline line (strings copied). */
+void dc_admin_add_event(dc_admin_out *o, uint64_t seq, const char *gid,
+                        const dc_log_event *ev);
+
+/* dc_admin_describe appends to o's transitions what changed from before to
+ * after and to its calls the calls that out asks for (on after). */
+void dc_admin_describe(dc_admin_out *o, const dc_tx *before, const dc_tx *after,
+                       const dc_out *out);
+
+/* dc_admin_add_line appends text (copied) to transitions (calls false) or
+ * calls (calls true). */
+void dc_admin_add_line(dc_admin_out *o, bool calls, const char *text);
+
+/* dc_admin_shadow makes *copy a copy of tx that a machine may run on: the
+ * steps array is new (free it with dc_admin_shadow_fini), every string is
+ * borrowed from tx. Errors: DTX_ENOMEM. */
+int dc_admin_shadow(const dc_tx *tx, dc_tx *copy);
+void dc_admin_shadow_fini(dc_tx *copy);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * online.c - dtxctl's client of dtxd's admin endpoint (see ctl.h). The only
+ * dtxctl module that calls nng: one req0 socket per call, bounded receive
+ * size and timeouts, so a stuck or absent coordinator is reported, never
+ * waited on for ever.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include <dtx/dtx.h>
+
+#include "ctl.h"
+
+#define REPLY_MAX (64u << 20) /* a big list page still fits */
+
+static int from_nng(int rv)
+{
+	switch (rv) {
+	case NNG_ETIMEDOUT:
+		return DTX_ETIMEDOUT;
+	case NNG_ENOMEM:
+		return DTX_ENOMEM;
+	case NNG_EADDRINVAL:
+	case NNG_ENOTSUP:
+		return DTX_EINVAL;
+	default:
+		return DTX_EUNREACHABLE;
+	}
+}
+
+static int exchange(nng_socket s, const Dtx__V1__AdminRequest *req,
+                    Dtx__V1__AdminReply **ret_rep, char *err, size_t errlen)
+{
+	uint8_t *buf;
+	size_t len;
+	void *in = NULL;
+	size_t inlen = 0;
+	int rv = wire_pack_alloc(&req->base, &buf, &len);
+
+	if (rv != DTX_OK)
+		return rv;
+	rv = nng_send(s, buf, len, 0);
+	free(buf);
+	if (rv == 0)
+		rv = nng_recv(s, &in, &inlen, NNG_FLAG_ALLOC);
+	if (rv != 0) {
+		snprintf(err, errlen, "admin endpoint: %s", nng_strerror(rv));
+		return from_nng(rv);
+	}
+	rv = wire_admin_reply_decode(in, inlen, ret_rep, err, errlen);
+	nng_free(in, inlen);
+	return rv;
+}
+
+int ctl_online_call(const char *url, uint32_t timeout_ms,
+                    const Dtx__V1__AdminRequest *req,
+                    Dtx__V1__AdminReply **ret_rep, char *err, size_t errlen)
+{
+	nng_socket s;
+	int rv = nng_req0_open(&s);
+
+	if (rv != 0) {
+		snprintf(err, errlen, "cannot open a socket: %s",
+		         nng_strerror(rv));
+		return from_nng(rv);
+	}
+	nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, REPLY_MAX);
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, (nng_duration)timeout_ms);
+	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, (nng_duration)timeout_ms);
+	rv = nng_dial(s, url, NULL, 0);
+	if (rv != 0) {
+		snprintf(err, errlen, "cannot reach the admin endpoint %s: %s",
+		         url, nng_strerror(rv));
+		nng_close(s);
+		return from_nng(rv);
+	}
+	rv = exchange(s, req, ret_rep, err, errlen);
+	nng_close(s);
+	return rv;
+}
