@@ -371,3 +371,50 @@ Test(dtxctl, offline_reads_match_online_reads)
 	free(c);
 	th_end(t);
 }
+
+Test(dtxctl, watch_streams_transitions_as_json_lines)
+{
+	th_env *t = th_begin();
+	ctl_env *c = start(t, "0");
+	json_error_t err;
+	char *line, *save = NULL;
+	size_t lines = 0;
+	bool committed = false;
+
+	char cmd[8192];
+	FILE *p;
+	size_t n;
+
+	/* watch streams from now on (like tail -f): start it, then act */
+	snprintf(cmd, sizeof(cmd),
+	         "%s --admin %s --output jsonl watch --gid w-1 --count 4 "
+	         "--for 10s --interval-ms 50",
+	         th_exe("DTX_DTXCTL"), c->admin);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	sleep_ms(300);
+	submit(t, "w-1", "p1.do/p1.undo p1.do/p1.undo");
+	await_state(t, "w-1", DTX_TX_COMMITTED);
+	n = fread(c->out, 1, sizeof(c->out) - 1, p);
+	c->out[n] = '\0';
+	cr_assert_eq(pclose(p), 0, "watch failed: %s", c->out);
+	for (line = strtok_r(c->out, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		json_t *o = json_loads(line, 0, &err);
+		cr_assert_not_null(o, "not JSON (%s): %s", err.text, line);
+		cr_assert_eq(json_integer_value(json_object_get(o, "schema")),
+		             1);
+		cr_assert_str_eq(str(o, "command"), "watch");
+		cr_assert_str_eq(str(o, "gid"), "w-1");
+		require_fields(o, (const char *const[]){
+		                          "seq", "unix_ms", "tx_state", "step",
+		                          "step_state", "detail", NULL});
+		committed |= strcmp(str(o, "detail"), "committed") == 0;
+		json_decref(o);
+		lines++;
+	}
+	cr_assert_geq(lines, 4, "watch printed %zu lines", lines);
+	cr_assert(committed, "no 'committed' transition was streamed");
+	free(c);
+	th_end(t);
+}
