@@ -139,8 +139,9 @@ struct live {
 	lstep *rt;            /* one per step (rtcap allocated), owned */
 	uint32_t rtcap;
 	dc_timer deadline_timer; /* the transaction's own deadline */
-	uint64_t born_mono_ms;   /* created_unix_ms on the loop's monotonic
-	                            clock: ages never follow a wall-clock jump */
+	int64_t age_at_load_ms;  /* its age when loaded (submit or recovery) */
+	uint64_t loaded_mono_ms; /* when, on the loop's monotonic clock: ages
+	                            never follow a wall-clock jump */
 	dc_request *waiters;     /* clients waiting for the final state */
 };
 
@@ -212,10 +213,13 @@ static uint64_t next_random(dc_engine *e)
 
 static __attribute__((noreturn)) void die_durability(dc_engine *e, int err)
 {
+	const char *detail = dc_log_last_error(e->log);
+
 	dc_diag(DTX_LOG_ERROR,
-	        "log commit failed on %s: %s; stopping now (crash-only: a "
+	        "log commit failed on %s: %s (%s); stopping now (crash-only: a "
 	        "restart recovers every acknowledged transaction from the log)",
-	        dc_log_path(e->log), dtx_strerror(err));
+	        dc_log_path(e->log), dtx_strerror(err),
+	        detail[0] != '\0' ? detail : "no detail");
 	_exit(EX_IOERR);
 }
 
@@ -304,17 +308,14 @@ static void live_free(live *lv)
 	free(lv);
 }
 
-/* born_mono places tx's creation on the loop's monotonic clock. The wall
- * clock is read once, here (at submit or recovery): the age that flags a
- * transaction for an operator then never jumps with the wall clock. */
-static uint64_t born_mono(dc_engine *e, const dc_tx *tx)
+/* age_ms is how old lv's transaction is. The wall clock is read once,
+ * when it was loaded (submit or recovery); since then the monotonic clock
+ * counts, so the age that flags a transaction for an operator never jumps
+ * with the wall clock. */
+static int64_t age_ms(const dc_engine *e, const live *lv)
 {
-	int64_t age = now_unix_ms() - tx->created_unix_ms;
-	uint64_t now = uv_now(e->loop);
-
-	if (age <= 0)
-		return now;
-	return (uint64_t)age < now ? now - (uint64_t)age : 0;
+	return lv->age_at_load_ms +
+	       (int64_t)(uv_now(e->loop) - lv->loaded_mono_ms);
 }
 
 /* live_add takes tx (transferred on success). */
@@ -333,7 +334,10 @@ static int live_add(dc_engine *e, dc_tx *tx, live **ret_lv)
 	}
 	lv->tx = tx;
 	dc_timer_init(&lv->deadline_timer);
-	lv->born_mono_ms = born_mono(e, tx);
+	lv->age_at_load_ms = now_unix_ms() - tx->created_unix_ms;
+	if (lv->age_at_load_ms < 0)
+		lv->age_at_load_ms = 0;
+	lv->loaded_mono_ms = uv_now(e->loop);
 	h = gid_hash(tx->gid, e->nbuckets);
 	lv->hnext = e->buckets[h];
 	e->buckets[h] = lv;
@@ -838,7 +842,7 @@ static void check_stuck(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 {
 	dc_tx *tx = lv->tx;
 	const dc_step *st = &tx->steps[step];
-	int64_t age = (int64_t)(uv_now(e->loop) - lv->born_mono_ms);
+	int64_t age = age_ms(e, lv);
 	char why[600];
 
 	if (tx->needs_operator)
