@@ -124,8 +124,8 @@ void dc_admin_own(dc_admin_out *o, dc_tx *tx)
 
 /* ---- transactions ----------------------------------------------------- */
 
-static void fill_step(const dc_step *st, uint32_t i, int64_t next_retry,
-                      Dtx__V1__StepInfo *si)
+void dc_admin_fill_step(const dc_step *st, uint32_t i, int64_t next_retry,
+                        Dtx__V1__StepInfo *si)
 {
 	dtx__v1__step_info__init(si);
 	si->has_index = si->has_state = si->has_attempts = 1;
@@ -175,8 +175,9 @@ void dc_admin_add_tx(dc_admin_out *o, const dc_tx *tx,
 	dtx__v1__tx_info__init(info);
 	fill_tx(tx, info);
 	for (uint32_t i = 0; i < tx->nsteps; i++) {
-		fill_step(&tx->steps[i], i,
-		          next_retry_ms != NULL ? next_retry_ms[i] : 0, &si[i]);
+		dc_admin_fill_step(&tx->steps[i], i,
+		                   next_retry_ms != NULL ? next_retry_ms[i] : 0,
+		                   &si[i]);
 		sp[i] = &si[i];
 	}
 	info->n_steps = tx->nsteps;

@@ -46,6 +46,12 @@ typedef const dc_tx *(*dc_admin_lookup_fn)(void *arg, const char *gid);
 /* dc_admin_out_init starts an OK reply stamped with now_unix_ms. */
 void dc_admin_out_init(dc_admin_out *o, int64_t now_unix_ms);
 
+/* dc_admin_fill_step fills *si (caller-owned) with step i of a
+ * transaction; its strings borrow st. next_retry (unix ms, 0 = none) is
+ * shown only when set. Shared by the admin and the client replies. */
+void dc_admin_fill_step(const dc_step *st, uint32_t i, int64_t next_retry,
+                        Dtx__V1__StepInfo *si);
+
 /* dc_admin_out_fini frees everything o owns. Accepts a zeroed o. */
 void dc_admin_out_fini(dc_admin_out *o);
 

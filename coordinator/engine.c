@@ -597,16 +597,7 @@ static void on_prepare(uv_prepare_t *h)
 
 static void fill_step_info(const dc_step *st, uint32_t i, Dtx__V1__StepInfo *si)
 {
-	dtx__v1__step_info__init(si);
-	si->has_index = si->has_state = si->has_attempts = 1;
-	si->index = i;
-	si->state = (Dtx__V1__StepState)st->state;
-	si->attempts = st->attempts;
-	si->last_error = st->last_error;
-	si->action = st->action;
-	si->compensate = st->compensate;
-	si->confirm = st->confirm;
-	si->participant_url = st->url;
+	dc_admin_fill_step(st, i, 0, si);
 	if (st->result != NULL) {
 		si->has_result = 1;
 		si->result.data = st->result;
