@@ -390,20 +390,20 @@ static int decide(serve_ctx *s)
 }
 
 /*
- * serve_once - one attempt at the call, in one write transaction:
- * 1. begin the call's write transaction (LMDB queues writers here);
+ * serve_in - one call's decisions in its own write transaction s->txn,
+ * nested in group (the group commit's transaction; see below):
+ * 1. begin the call's transaction inside the group's;
  * 2. a record of (gid, branch, op) answers a repeat: reply from it;
  * 3. otherwise decide by op (the table above), perhaps running the handler
- *    in a nested transaction and writing the call's record;
- * 4. commit if a record was written, else abort.
- * If we crash before step 4's commit returns, nothing of the call is on
- * disk; after it, all of it is.
- * Returns DTX_ELIMIT when the map must grow and the call run again.
+ *    in a transaction nested once more and writing the call's record;
+ * 4. if a record was written, commit into the group (not yet durable),
+ *    else abort: a call that failed leaves nothing in the group.
+ * Returns DTX_ELIMIT when the map must grow and the group run again.
  */
-static int serve_once(serve_ctx *s)
+static int serve_in(serve_ctx *s, dtx_txn *group)
 {
 	record rec;
-	int rv = sdk_txn_begin(s->store, NULL, false, &s->txn); /* 1 */
+	int rv = sdk_txn_begin(s->store, group, false, &s->txn); /* 1 */
 
 	if (rv != DTX_OK)
 		return rv;
@@ -415,13 +415,10 @@ static int serve_once(serve_ctx *s)
 		rv = decide(s); /* 3 */
 	if (rv == DTX_OK && s->txn.map_full)
 		rv = DTX_ELIMIT;
-	if (rv == DTX_OK && s->commit) {
+	if (rv == DTX_OK && s->commit)
 		rv = sdk_txn_commit(&s->txn); /* 4 */
-		/* If we crash here, the effect is durable and the reply never
-		 * left: the coordinator resends and the record answers. */
-		if (rv == DTX_OK)
-			DTX_FAULT("sdk.after_commit_before_reply");
-	}
+	if (s->txn.map_full)
+		rv = DTX_ELIMIT;
 	sdk_txn_abort(&s->txn);
 	return rv;
 }
@@ -442,28 +439,103 @@ static dtx_status store_failed(serve_ctx *s, int rv)
 	return DTX_STATUS_RETRY;
 }
 
-dtx_status sdk_barrier_serve(dtx_store *store, dtx_call *call,
-                             dtx_handler_fn run, void *arg,
-                             sdk_outcome *ret_out)
+/*
+ * group_once - one attempt at n calls in one durable commit (group
+ * commit, DESIGN.md rule 2 on the participant's side): each call runs in
+ * its own transaction nested in the group's (serve_in), so a call that
+ * fails or is refused drops only its own writes; then the group commits
+ * once, one fsync for all. No call is answered before that commit returns,
+ * so a later call that reads an earlier call's record (a resend in the
+ * same group) is answered only once that record is durable.
+ * Returns DTX_ELIMIT when the map must grow and the group run again; any
+ * other error fails the whole group (nothing of it is on disk).
+ */
+static int group_once(dtx_store *store, serve_ctx *ss, size_t n,
+                      bool *ret_committed)
 {
-	serve_ctx s = {.store = store, .call = call, .run = run, .arg = arg};
-	size_t seen;
-	int rv;
+	dtx_txn group;
+	bool commit = false;
+	int rv = sdk_txn_begin(store, NULL, false, &group);
 
+	if (rv != DTX_OK)
+		return rv;
+	for (size_t i = 0; i < n && rv == DTX_OK; i++) {
+		serve_ctx *s = &ss[i];
+
+		sdk_call_reset(s->call);
+		s->out = SDK_OUT_APPLIED;
+		s->status = DTX_STATUS_RETRY;
+		rv = serve_in(s, &group);
+		if (rv == DTX_ELIMIT || group.map_full) {
+			rv = DTX_ELIMIT;
+		} else if (rv != DTX_OK) {
+			/* this call's transaction was aborted: the group is
+			 * untouched and goes on without it */
+			s->status = store_failed(s, rv);
+			rv = DTX_OK;
+		} else if (s->commit) {
+			commit = true;
+		}
+	}
+	if (rv == DTX_OK && commit) {
+		rv = sdk_txn_commit(&group);
+		/* If we crash here, the effects are durable and the replies
+		 * never left: the coordinator resends and the records answer.
+		 */
+		*ret_committed = rv == DTX_OK;
+		if (rv == DTX_OK)
+			DTX_FAULT("sdk.after_commit_before_reply");
+		else if (group.map_full)
+			rv = DTX_ELIMIT;
+	}
+	sdk_txn_abort(&group);
+	return rv;
+}
+
+bool sdk_barrier_serve_group(dtx_store *store, sdk_barrier_item *items,
+                             size_t n)
+{
+	serve_ctx ss[SDK_GROUP_MAX];
+	bool committed = false;
+	size_t seen;
+	int rv = DTX_OK;
+
+	if (n == 0)
+		return false;
+	if (n > SDK_GROUP_MAX)
+		n = SDK_GROUP_MAX; /* never: the caller's arrays are this big */
+	for (size_t i = 0; i < n; i++)
+		ss[i] = (serve_ctx){.store = store,
+		                    .call = items[i].call,
+		                    .run = items[i].run,
+		                    .arg = items[i].arg};
 	for (int tries = 0;; tries++) {
-		sdk_call_reset(call);
 		seen = sdk_store_enter(store);
-		rv = serve_once(&s);
+		rv = group_once(store, ss, n, &committed);
 		sdk_store_leave(store);
 		if (rv != DTX_ELIMIT || tries == GROW_RERUNS)
 			break;
 		if ((rv = sdk_store_grow(store, seen)) != DTX_OK)
 			break;
 	}
-	if (rv != DTX_OK)
-		s.status = store_failed(&s, rv);
-	*ret_out = s.out;
-	return s.status;
+	for (size_t i = 0; i < n; i++) {
+		if (rv != DTX_OK)
+			ss[i].status = store_failed(&ss[i], rv);
+		items[i].status = ss[i].status;
+		items[i].out = ss[i].out;
+	}
+	return committed;
+}
+
+dtx_status sdk_barrier_serve(dtx_store *store, dtx_call *call,
+                             dtx_handler_fn run, void *arg,
+                             sdk_outcome *ret_out)
+{
+	sdk_barrier_item item = {.call = call, .run = run, .arg = arg};
+
+	sdk_barrier_serve_group(store, &item, 1);
+	*ret_out = item.out;
+	return item.status;
 }
 
 /* ---- dtx_txn_barrier_scan ---------------------------------------------- */

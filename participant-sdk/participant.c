@@ -88,6 +88,8 @@ typedef struct handler {
 	void *arg; /* retained for the application */
 } handler;
 
+typedef struct batch batch;
+
 /* run_ctx - a handler bound to its participant, for the barrier. */
 typedef struct run_ctx {
 	dtx_participant *part; /* borrowed */
@@ -108,6 +110,7 @@ struct dtx_participant {
 	sdk_gc *gc;       /* owned; NULL: no barrier GC thread */
 
 	_Atomic uint64_t calls;                   /* valid calls received */
+	_Atomic uint64_t commits;                 /* group commits */
 	_Atomic uint64_t outcomes[SDK_OUT_COUNT]; /* what became of them */
 
 	nng_socket sock;
@@ -115,6 +118,7 @@ struct dtx_participant {
 	work *items; /* owned: ncontexts items, the first nitems built */
 	unsigned nitems;
 	pthread_t *threads; /* owned: the first nthreads are running */
+	batch *batches;     /* owned: one per worker thread */
 	unsigned nthreads;
 
 	bool sync_init; /* mu and cv are initialised */
@@ -329,6 +333,7 @@ void dtx_participant_get_stats(const dtx_participant *part,
 	ret_stats->late_refused =
 	        counter(&part->outcomes[SDK_OUT_LATE_REFUSED]);
 	ret_stats->retries = counter(&part->outcomes[SDK_OUT_RETRY]);
+	ret_stats->commits = counter(&part->commits);
 	sdk_gc_get_stats(part->gc, &ret_stats->barrier_gc_removed,
 	                 &ret_stats->barrier_gc_failures);
 }
@@ -347,22 +352,23 @@ static void queue_push(dtx_participant *part, work *w)
 	pthread_mutex_unlock(&part->mu);
 }
 
-/* queue_pop waits for an item (transferred to the caller), or returns NULL
- * once the participant is stopping. */
-static work *queue_pop(dtx_participant *part)
+/* queue_pop_some waits for an item, then takes up to max items (moved to
+ * out, transferred to the caller) and returns how many; 0 once the
+ * participant is stopping. */
+static unsigned queue_pop_some(dtx_participant *part, work **out, unsigned max)
 {
-	work *w = NULL;
+	unsigned n = 0;
 
 	pthread_mutex_lock(&part->mu);
 	while (part->count == 0 && !part->stopping)
 		pthread_cond_wait(&part->cv, &part->mu);
-	if (!part->stopping) {
-		w = part->ring[part->head];
+	while (!part->stopping && part->count > 0 && n < max) {
+		out[n++] = part->ring[part->head];
 		part->head = (part->head + 1) % part->ncontexts;
 		part->count--;
 	}
 	pthread_mutex_unlock(&part->mu);
-	return w;
+	return n;
 }
 
 /* ---- serving one call (worker threads) --------------------------------- */
@@ -392,32 +398,70 @@ static dtx_status run_cb(void *arg, dtx_call *call)
 	return run_handler(rc->part, rc->h, call);
 }
 
-/* dispatch serves a valid call (borrowed): FAIL for an unknown handler
- * (not recorded: deploying the handler later must still work), else the
- * handler, through the barrier when there is a store. */
-static dtx_status dispatch(dtx_participant *part, dtx_call *call)
-{
-	run_ctx rc = {part, lookup(part, call->msg->handler)};
-	char text[DTX_HANDLER_MAX + 32];
-	sdk_outcome out;
-	dtx_status st;
+/* batch - the calls one worker serves together: with a store, in one
+ * group commit (sdk_barrier_serve_group). Lives on the worker's stack;
+ * the dtx_calls keep their reply buffers from one batch to the next. */
+struct batch {
+	dtx_participant *part; /* borrowed: the owner */
+	unsigned n;
+	work *w[SDK_GROUP_MAX];                 /* owned while RUN */
+	dtx_call call[SDK_GROUP_MAX];           /* the worker's */
+	Dtx__V1__BranchCall *bc[SDK_GROUP_MAX]; /* owned; NULL: not decoded */
+	dtx_status st[SDK_GROUP_MAX];
+	bool drop[SDK_GROUP_MAX]; /* not a BranchCall: no reply */
+	run_ctx rc[SDK_GROUP_MAX];
+	sdk_barrier_item item[SDK_GROUP_MAX];
+	unsigned item_of[SDK_GROUP_MAX]; /* item index -> call index */
+};
 
-	atomic_fetch_add_explicit(&part->calls, 1, memory_order_relaxed);
-	if (rc.h == NULL) {
-		snprintf(text, sizeof(text), "unknown handler: %s",
-		         call->msg->handler);
+/* prepare decodes call i of b and answers it at once if it cannot run
+ * (not protobuf: dropped; invalid: FAIL; unknown handler: FAIL; no
+ * store: the handler runs here). Returns true if it must go through the
+ * barrier's group (b->rc[i] is then set). */
+static bool prepare(dtx_participant *part, batch *b, unsigned i)
+{
+	nng_msg *req = b->w[i]->msg;
+	dtx_call *call = &b->call[i];
+	char why[256], text[300];
+	int rv;
+
+	b->bc[i] = NULL;
+	b->drop[i] = false;
+	rv = wire_branch_call_decode(nng_msg_body(req), nng_msg_len(req),
+	                             &part->limits, &b->bc[i], why,
+	                             sizeof(why));
+	if (rv == DTX_EPROTO) {
+		sdk_logf(DTX_LOG_WARN, "participant %s: dropped a message: %s",
+		         part->url, why);
+		b->drop[i] = true;
+		return false;
+	}
+	sdk_call_begin(call, b->bc[i]);
+	if (rv != DTX_OK) {
+		snprintf(text, sizeof(text), "invalid call: %s", why);
 		sdk_logf(DTX_LOG_WARN, "participant %s: %s", part->url, text);
 		sdk_call_set_text(call, text);
-		return DTX_STATUS_FAIL;
+		b->st[i] =
+		        rv == DTX_ENOMEM ? DTX_STATUS_RETRY : DTX_STATUS_FAIL;
+		return false;
 	}
-	if (part->store != NULL) {
-		st = sdk_barrier_serve(part->store, call, run_cb, &rc, &out);
-	} else {
-		st = run_handler(part, rc.h, call);
-		out = st == DTX_STATUS_RETRY ? SDK_OUT_RETRY : SDK_OUT_APPLIED;
+	atomic_fetch_add_explicit(&part->calls, 1, memory_order_relaxed);
+	b->rc[i] = (run_ctx){part, lookup(part, b->bc[i]->handler)};
+	if (b->rc[i].h == NULL) {
+		/* not recorded: deploying the handler later must still work */
+		snprintf(text, sizeof(text), "unknown handler: %s",
+		         b->bc[i]->handler);
+		sdk_logf(DTX_LOG_WARN, "participant %s: %s", part->url, text);
+		sdk_call_set_text(call, text);
+		b->st[i] = DTX_STATUS_FAIL;
+		return false;
 	}
-	count(part, out);
-	return st;
+	if (part->store != NULL)
+		return true;
+	b->st[i] = run_handler(part, b->rc[i].h, call);
+	count(part,
+	      b->st[i] == DTX_STATUS_RETRY ? SDK_OUT_RETRY : SDK_OUT_APPLIED);
+	return false;
 }
 
 /* pack_reply builds the BranchReply for call and status into a new nng_msg
@@ -438,45 +482,20 @@ static int pack_reply(dtx_call *call, dtx_status status, nng_msg **ret_msg)
 	return DTX_OK;
 }
 
-/* answer decodes req (borrowed) and builds its reply in *ret_reply
- * (transferred). Returns an error when the call must be dropped. */
-static int answer(dtx_participant *part, nng_msg *req, dtx_call *call,
-                  nng_msg **ret_reply)
+/* finish sends the reply of call i of b and hands its item back to nng
+ * (a dropped call or a reply that cannot be built: back to receiving). */
+static void finish(batch *b, unsigned i)
 {
-	Dtx__V1__BranchCall *bc = NULL;
-	char why[256], text[300];
-	dtx_status st;
-	int rv;
-
-	rv = wire_branch_call_decode(nng_msg_body(req), nng_msg_len(req),
-	                             &part->limits, &bc, why, sizeof(why));
-	if (rv == DTX_EPROTO) {
-		sdk_logf(DTX_LOG_WARN, "participant %s: dropped a message: %s",
-		         part->url, why);
-		return rv;
-	}
-	sdk_call_begin(call, bc);
-	if (rv == DTX_OK) {
-		st = dispatch(part, call);
-	} else {
-		snprintf(text, sizeof(text), "invalid call: %s", why);
-		sdk_logf(DTX_LOG_WARN, "participant %s: %s", part->url, text);
-		sdk_call_set_text(call, text);
-		st = rv == DTX_ENOMEM ? DTX_STATUS_RETRY : DTX_STATUS_FAIL;
-	}
-	rv = pack_reply(call, st, ret_reply);
-	sdk_call_end(call);
-	if (bc != NULL)
-		wire_branch_call_free(bc);
-	return rv;
-}
-
-/* serve answers the call held by w (RUN) and hands w back to nng. */
-static void serve(dtx_participant *part, work *w, dtx_call *call)
-{
+	work *w = b->w[i];
 	nng_msg *reply = NULL;
-	int rv = answer(part, w->msg, call, &reply);
+	int rv = b->drop[i] ? DTX_EPROTO
+	                    : pack_reply(&b->call[i], b->st[i], &reply);
 
+	if (!b->drop[i])
+		sdk_call_end(&b->call[i]);
+	if (b->bc[i] != NULL)
+		wire_branch_call_free(b->bc[i]);
+	b->bc[i] = NULL;
 	nng_msg_free(w->msg);
 	w->msg = NULL;
 	if (rv != DTX_OK) {
@@ -489,16 +508,45 @@ static void serve(dtx_participant *part, work *w, dtx_call *call)
 	nng_ctx_send(w->ctx, w->aio);
 }
 
+/* serve_batch answers the b->n calls of b: those for the barrier in one
+ * group commit, then every reply. */
+static void serve_batch(dtx_participant *part, batch *b)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < b->n; i++) {
+		if (!prepare(part, b, i))
+			continue;
+		b->item[n] = (sdk_barrier_item){
+		        .call = &b->call[i], .run = run_cb, .arg = &b->rc[i]};
+		b->item_of[n++] = i;
+	}
+	if (n > 0 && sdk_barrier_serve_group(part->store, b->item, n))
+		atomic_fetch_add_explicit(&part->commits, 1,
+		                          memory_order_relaxed);
+	for (unsigned k = 0; k < n; k++) {
+		b->st[b->item_of[k]] = b->item[k].status;
+		count(part, b->item[k].out);
+	}
+	for (unsigned i = 0; i < b->n; i++)
+		finish(b, i);
+}
+
+/* worker_main serves batches until the participant stops; arg is the
+ * worker's batch (owned by the participant, see start_workers). */
 static void *worker_main(void *arg)
 {
-	dtx_participant *part = arg;
-	dtx_call call;
-	work *w;
+	batch *b = arg;
+	dtx_participant *part = b->part;
+	/* Handlers without a store may block: one call at a time each. */
+	unsigned max = part->store != NULL ? SDK_GROUP_MAX : 1;
 
-	sdk_call_init(&call, part->max_msg - REPLY_HEADROOM);
-	while ((w = queue_pop(part)) != NULL)
-		serve(part, w, &call);
-	sdk_call_fini(&call);
+	for (unsigned i = 0; i < SDK_GROUP_MAX; i++)
+		sdk_call_init(&b->call[i], part->max_msg - REPLY_HEADROOM);
+	while ((b->n = queue_pop_some(part, b->w, max)) > 0)
+		serve_batch(part, b);
+	for (unsigned i = 0; i < SDK_GROUP_MAX; i++)
+		sdk_call_fini(&b->call[i]);
 	return NULL;
 }
 
@@ -594,11 +642,15 @@ static int build_items(dtx_participant *part)
 static int start_workers(dtx_participant *part)
 {
 	part->threads = calloc(part->nworkers, sizeof(*part->threads));
-	if (part->threads == NULL)
+	part->batches = calloc(part->nworkers, sizeof(*part->batches));
+	if (part->threads == NULL || part->batches == NULL)
 		return DTX_ENOMEM;
 	while (part->nthreads < part->nworkers) {
+		batch *b = &part->batches[part->nthreads];
+
+		b->part = part;
 		if (pthread_create(&part->threads[part->nthreads], NULL,
-		                   worker_main, part) != 0)
+		                   worker_main, b) != 0)
 			return DTX_ENOMEM;
 		part->nthreads++;
 	}
@@ -649,9 +701,11 @@ static void teardown(dtx_participant *part)
 	free(part->items);
 	free(part->ring);
 	free(part->threads);
+	free(part->batches);
 	part->items = NULL;
 	part->ring = NULL;
 	part->threads = NULL;
+	part->batches = NULL;
 	part->nitems = part->head = part->count = 0;
 	part->stopping = false;
 }

@@ -208,6 +208,30 @@ typedef enum sdk_outcome {
 	SDK_OUT_COUNT
 } sdk_outcome;
 
+#define SDK_GROUP_MAX 64 /* calls in one group commit */
+
+/* sdk_barrier_item - one call of a group: call (borrowed, decoded, for a
+ * known handler), its handler run(arg, call); status and out are filled
+ * by sdk_barrier_serve_group. */
+typedef struct sdk_barrier_item {
+	dtx_call *call;
+	dtx_handler_fn run;
+	void *arg; /* borrowed: run's argument */
+	dtx_status status;
+	sdk_outcome out;
+} sdk_barrier_item;
+
+/* sdk_barrier_serve_group serves n (1..SDK_GROUP_MAX) calls through the
+ * barrier of store (borrowed, writable) in one durable commit: each call
+ * in its own nested transaction (a refusal or failure drops only its
+ * writes), each handler nested once more. Fills every call's reply,
+ * status and out; none may be answered before this returns. If the group
+ * commit fails, every call answers RETRY and nothing is recorded. Runs on
+ * a worker thread; LMDB serialises the groups of several workers.
+ * Returns true if the group was committed (it wrote something). */
+bool sdk_barrier_serve_group(dtx_store *store, sdk_barrier_item *items,
+                             size_t n);
+
 /* sdk_barrier_serve serves call (borrowed, decoded, for a known handler)
  * through the barrier of store (borrowed, writable): run(arg, call) is the
  * handler, called at most twice (a full map reruns it), with call->txn set

@@ -418,6 +418,13 @@ DTX_API int dtx_participant_set_barrier_gc(dtx_participant *part,
 
 /* dtx_participant_set_store makes every call of part go through the
  * barrier of store (retained: it must outlive part). Before start only.
+ * Calls that arrive while the store is busy are served together (group
+ * commit): a worker takes up to 64 waiting calls, runs each handler in its
+ * own nested transaction (a refusal or RETRY drops only its writes), then
+ * commits once and answers them all; no call is answered before the
+ * commit that holds its effect is on disk. Handlers of one group run one
+ * after another on that worker, inside the store's single write
+ * transaction: keep them short and never wait on another call.
  * Errors: DTX_EINVAL (NULL, started, read-only store). */
 DTX_API int dtx_participant_set_store(dtx_participant *part, dtx_store *store);
 
@@ -437,6 +444,8 @@ typedef struct dtx_participant_stats {
 	uint64_t barrier_gc_removed;  /* records removed by the GC thread */
 	uint64_t barrier_gc_failures; /* GC sweeps that removed nothing
 	                                 because they failed */
+	uint64_t commits; /* durable store commits: calls that arrive
+	                     together share one (group commit) */
 } dtx_participant_stats;
 
 /* dtx_participant_get_stats copies the counters. Thread-safe. */

@@ -863,6 +863,129 @@ Test(barrier, a_racing_action_and_compensate_happen_in_exactly_one_order,
 	race_many(&saga_pair, "srace");
 }
 
+/* ---- group commit ------------------------------------------------------ */
+
+#define GROUP_CALLS 40
+
+typedef struct grouped {
+	pthread_t th;
+	char gid[32];
+	const char *handler;
+	reply r;
+} grouped;
+
+static void *grouped_main(void *arg)
+{
+	grouped *g = arg;
+	nng_socket s = dial();
+
+	g->r = send_call(s, g->gid, DTX_OP_ACTION, g->handler);
+	nng_close(s);
+	return NULL;
+}
+
+/* send_grouped sends GROUP_CALLS calls at once from as many sockets while
+ * one worker is held 300 ms by a slow call, so they wait together; every
+ * odd one goes to refuse_handler (NULL: all to c.add). */
+static reply send_grouped(grouped *g, const char *refuse_handler)
+{
+	grouped slow = {.handler = "c.slow"};
+
+	snprintf(slow.gid, sizeof(slow.gid), "g-slow");
+	cr_assert_eq(pthread_create(&slow.th, NULL, grouped_main, &slow), 0);
+	nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+	for (int i = 0; i < GROUP_CALLS; i++) {
+		snprintf(g[i].gid, sizeof(g[i].gid), "g-%03d", i);
+		g[i].handler = refuse_handler != NULL && i % 2 == 1
+		                       ? refuse_handler
+		                       : "c.add";
+		cr_assert_eq(
+		        pthread_create(&g[i].th, NULL, grouped_main, &g[i]), 0);
+	}
+	pthread_join(slow.th, NULL);
+	for (int i = 0; i < GROUP_CALLS; i++)
+		pthread_join(g[i].th, NULL);
+	return slow.r;
+}
+
+Test(barrier, calls_that_wait_together_share_one_commit)
+{
+	grouped g[GROUP_CALLS];
+	dtx_participant_stats st;
+
+	start(1);
+	cr_assert_eq(send_grouped(g, NULL).status, OK);
+	for (int i = 0; i < GROUP_CALLS; i++) {
+		cr_assert_eq(g[i].r.status, OK, "%s", g[i].gid);
+		cr_assert_str_eq(g[i].r.message, "added");
+		cr_assert_eq(record_of(g[i].gid, DTX_OP_ACTION).status,
+		             DTX_STATUS_OK);
+	}
+	cr_assert_eq(counter("n"), GROUP_CALLS + 1);
+	dtx_participant_get_stats(part, &st);
+	cr_assert_eq(st.calls, GROUP_CALLS + 1);
+	cr_assert_eq(st.applied, GROUP_CALLS + 1);
+	/* one commit per call would be 41; the 40 waited behind the slow
+	 * call, so a few groups serve them all */
+	cr_assert_leq(st.commits, 1 + GROUP_CALLS / 8, "%llu commits",
+	              (unsigned long long)st.commits);
+}
+
+Test(barrier, a_refusal_in_a_group_drops_only_its_own_writes)
+{
+	grouped g[GROUP_CALLS];
+	dtx_participant_stats st;
+
+	start(1);
+	cr_assert_eq(send_grouped(g, "c.refuse").status, OK);
+	for (int i = 0; i < GROUP_CALLS; i++) {
+		if (i % 2 == 1) {
+			cr_assert_eq(g[i].r.status, FAIL, "%s", g[i].gid);
+			cr_assert_str_eq(g[i].r.message, "out of stock");
+			cr_assert_eq(record_of(g[i].gid, DTX_OP_ACTION).status,
+			             DTX_STATUS_FAIL);
+		} else {
+			cr_assert_eq(g[i].r.status, OK, "%s", g[i].gid);
+		}
+	}
+	/* each refusal wrote +100 before refusing: none of it is left */
+	cr_assert_eq(counter("n"), GROUP_CALLS / 2 + 1);
+	dtx_participant_get_stats(part, &st);
+	cr_assert_leq(st.commits, 1 + GROUP_CALLS / 8);
+	cr_assert_eq(atomic_load(&runs[H_REFUSE]), GROUP_CALLS / 2);
+}
+
+Test(barrier, a_group_whose_commit_fails_answers_every_call_retry)
+{
+	grouped g[GROUP_CALLS];
+	char want[128];
+	rlim_t old;
+	int64_t before;
+
+	start(1);
+	sock = dial();
+	cr_assert_eq(send1("g-first", DTX_OP_ACTION, "c.add").status, OK);
+	before = counter("n");
+	/* every odd call writes 20 kB: the group's commit must grow the
+	 * file, and fails; the even calls in it must not be answered OK */
+	old = limit_file_size();
+	send_grouped(g, "c.big");
+	lift_file_size(old);
+	snprintf(want, sizeof(want), "participant store: %s",
+	         dtx_strerror(DTX_EIO));
+	reopen();
+	for (int i = 0; i < GROUP_CALLS; i++) {
+		entries es = {.gid = g[i].gid};
+
+		cr_assert_eq(g[i].r.status, RETRY, "%s", g[i].gid);
+		cr_assert_str_eq(g[i].r.message, want);
+		cr_assert_not(has_key(g[i].gid));
+		cr_assert_eq(dtx_store_view(store, scan_barrier, &es), DTX_OK);
+		cr_assert_eq(es.n, 0, "%s was recorded", g[i].gid);
+	}
+	cr_assert_leq(counter("n"), before + 1, "only the slow call may add");
+}
+
 /* ---- a full map ------------------------------------------------------- */
 
 Test(barrier, a_full_map_grows_and_the_call_runs_again)
