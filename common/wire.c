@@ -534,6 +534,8 @@ static int check_branch_call(struct vctx *v, const void *msg,
 
 	if ((rv = check_version(v, m->has_version, m->version)) != DTX_OK)
 		return rv;
+	if (m->n_batch > 0)
+		return fail(v, DTX_EPROTO, "a batch where one call belongs");
 	if ((rv = check_gid(v, m->gid)) != DTX_OK)
 		return rv;
 	if ((rv = need(v, m->has_branch, "branch")) != DTX_OK ||
@@ -562,6 +564,8 @@ static int check_branch_reply(struct vctx *v, const void *msg,
 	(void)lim;
 	if ((rv = check_version(v, m->has_version, m->version)) != DTX_OK)
 		return rv;
+	if (m->n_batch > 0)
+		return fail(v, DTX_EPROTO, "a batch where one reply belongs");
 	if ((rv = need(v, m->has_status, "status")) != DTX_OK)
 		return rv;
 	if ((rv = check_enum(v, "status", true, (int)m->status,
@@ -738,6 +742,160 @@ int wire_branch_call_decode(const void *buf, size_t len, const wire_limits *lim,
 	if (rv == DTX_OK)
 		*ret_msg = (Dtx__V1__BranchCall *)m;
 	return rv;
+}
+
+/* check_call_batch checks a batch envelope: version, 2..WIRE_BATCH_MAX
+ * calls, no fields of a call, no batch inside. Its calls are checked one
+ * by one by the receiver (wire_branch_call_check). */
+static int check_call_batch(struct vctx *v, const void *msg,
+                            const wire_limits *lim)
+{
+	const Dtx__V1__BranchCall *m = msg;
+	int rv;
+
+	(void)lim;
+	if ((rv = check_version(v, m->has_version, m->version)) != DTX_OK)
+		return rv;
+	if (m->n_batch < 2 || m->n_batch > WIRE_BATCH_MAX)
+		return fail(v, DTX_EPROTO, "a batch of %zu calls (2..%u)",
+		            m->n_batch, WIRE_BATCH_MAX);
+	if (m->gid != NULL || m->has_branch || m->has_op ||
+	    m->handler != NULL || m->has_payload || m->has_attempt)
+		return fail(v, DTX_EPROTO, "a batch with fields of a call");
+	for (size_t i = 0; i < m->n_batch; i++)
+		if (m->batch[i]->n_batch > 0)
+			return fail(v, DTX_EPROTO, "a batch inside a batch");
+	return DTX_OK;
+}
+
+/* check_call_or_batch is check_branch_call, or check_call_batch when the
+ * message carries a batch. */
+static int check_call_or_batch(struct vctx *v, const void *msg,
+                               const wire_limits *lim)
+{
+	const Dtx__V1__BranchCall *m = msg;
+
+	return m->n_batch > 0 ? check_call_batch(v, msg, lim)
+	                      : check_branch_call(v, msg, lim);
+}
+
+int wire_branch_calls_decode(const void *buf, size_t len,
+                             const wire_limits *lim,
+                             Dtx__V1__BranchCall **ret_msg, char *errbuf,
+                             size_t errlen)
+{
+	struct vctx v = {errbuf, errlen};
+	ProtobufCMessage *m = NULL;
+	int rv = decode(&dtx__v1__branch_call__descriptor, check_call_or_batch,
+	                buf, len, lim, &v, &m);
+
+	if (rv == DTX_OK)
+		*ret_msg = (Dtx__V1__BranchCall *)m;
+	return rv;
+}
+
+int wire_branch_call_check(const Dtx__V1__BranchCall *msg,
+                           const wire_limits *lim, char *errbuf, size_t errlen)
+{
+	struct vctx v = {errbuf, errlen};
+
+	return check_branch_call(&v, msg, lim != NULL ? lim : &default_limits);
+}
+
+/* check_reply_batch checks the answer to a batch: version, no fields of a
+ * reply, and every reply in it. */
+static int check_reply_batch(struct vctx *v, const Dtx__V1__BranchReply *m)
+{
+	int rv;
+
+	if ((rv = check_version(v, m->has_version, m->version)) != DTX_OK)
+		return rv;
+	if (m->has_status || m->message != NULL || m->has_result)
+		return fail(v, DTX_EPROTO, "a batch with fields of a reply");
+	for (size_t i = 0; i < m->n_batch; i++)
+		if ((rv = check_branch_reply(v, m->batch[i], NULL)) != DTX_OK)
+			return rv;
+	return DTX_OK;
+}
+
+int wire_branch_replies_decode(const void *buf, size_t len, size_t n,
+                               Dtx__V1__BranchReply **ret_msg, char *errbuf,
+                               size_t errlen)
+{
+	struct vctx v = {errbuf, errlen};
+	Dtx__V1__BranchReply *m;
+	int rv;
+
+	if (n <= 1)
+		return wire_branch_reply_decode(buf, len, ret_msg, errbuf,
+		                                errlen);
+	if (buf == NULL && len > 0)
+		return fail(&v, DTX_EINVAL, "no buffer");
+	m = (Dtx__V1__BranchReply *)protobuf_c_message_unpack(
+	        &dtx__v1__branch_reply__descriptor, NULL, len, buf);
+	if (m == NULL)
+		return fail(&v, DTX_EPROTO, "not a valid BranchReply message");
+	if (m->n_batch != n) {
+		rv = fail(&v, DTX_EPROTO,
+		          "a batch of %zu calls answered with "
+		          "%zu replies",
+		          n, m->n_batch);
+	} else {
+		rv = check_reply_batch(&v, m);
+	}
+	if (rv != DTX_OK) {
+		protobuf_c_message_free_unpacked(&m->base, NULL);
+		return rv;
+	}
+	*ret_msg = m;
+	return DTX_OK;
+}
+
+/* put_varint writes x at p; returns the bytes written (at most 10). */
+static size_t put_varint(uint8_t *p, uint64_t x)
+{
+	size_t n = 0;
+
+	while (x >= 0x80) {
+		p[n++] = (uint8_t)(x | 0x80);
+		x >>= 7;
+	}
+	p[n++] = (uint8_t)x;
+	return n;
+}
+
+static size_t varint_len(uint64_t x)
+{
+	size_t n = 1;
+
+	while (x >= 0x80) {
+		x >>= 7;
+		n++;
+	}
+	return n;
+}
+
+size_t wire_batch_head_size(void)
+{
+	return 2; /* version = 1: tag 0x08, value 1 */
+}
+
+void wire_batch_head(uint8_t *buf)
+{
+	buf[0] = 0x08; /* field 1 (version), varint */
+	buf[1] = DTX__V1__VERSION__VERSION_1;
+}
+
+size_t wire_batch_item_head_size(size_t len)
+{
+	return 1 + varint_len(len);
+}
+
+size_t wire_batch_item_head(uint8_t *buf, bool reply, size_t len)
+{
+	/* field 8 of BranchCall or 5 of BranchReply, length-delimited */
+	buf[0] = reply ? (5 << 3 | 2) : (8 << 3 | 2);
+	return 1 + put_varint(buf + 1, len);
 }
 
 void wire_branch_call_free(Dtx__V1__BranchCall *msg)

@@ -31,6 +31,7 @@ typedef struct wire_limits {
 #define WIRE_MESSAGE_MAX         1024 /* bytes of a reply message / last_error */
 #define WIRE_FINAL_QUERY_MAX     256  /* gids in one FinalQuery */
 #define WIRE_ADMIN_LIST_MAX      1000 /* transactions in one AdminList page */
+#define WIRE_BATCH_MAX           64   /* calls in one batched BranchCall */
 
 /* wire_name_is_valid returns true if s is 1..max bytes of [A-Za-z0-9._:-].
  * Used for gids and handler names. s may be NULL (false). */
@@ -73,6 +74,38 @@ int wire_branch_call_decode(const void *buf, size_t len, const wire_limits *lim,
                             Dtx__V1__BranchCall **ret_msg, char *errbuf,
                             size_t errlen);
 void wire_branch_call_free(Dtx__V1__BranchCall *msg);
+
+/*
+ * Batches (dtx.proto, BranchCall.batch). wire_branch_calls_decode is
+ * wire_branch_call_decode that also accepts a batch envelope: then only
+ * the envelope is checked (version, 2..WIRE_BATCH_MAX calls, none a batch)
+ * and the receiver checks each call with wire_branch_call_check (same
+ * errors as the decoder), so a bad call is refused alone.
+ * wire_branch_replies_decode decodes the answer to n calls (n == 1: a
+ * plain BranchReply, as wire_branch_reply_decode) and checks that it holds
+ * exactly n valid replies, in msg->batch.
+ */
+int wire_branch_calls_decode(const void *buf, size_t len,
+                             const wire_limits *lim,
+                             Dtx__V1__BranchCall **ret_msg, char *errbuf,
+                             size_t errlen);
+int wire_branch_call_check(const Dtx__V1__BranchCall *msg,
+                           const wire_limits *lim, char *errbuf, size_t errlen);
+int wire_branch_replies_decode(const void *buf, size_t len, size_t n,
+                               Dtx__V1__BranchReply **ret_msg, char *errbuf,
+                               size_t errlen);
+
+/*
+ * Building a batch without copying: a batch is its head (the version
+ * field) followed by each item's head and its packed message (wire_pack).
+ * wire_batch_item_head writes the head of an item of len bytes (reply:
+ * a BranchReply batch, else a BranchCall batch) and returns its size, which
+ * is wire_batch_item_head_size(len) (at most 11).
+ */
+size_t wire_batch_head_size(void);
+void wire_batch_head(uint8_t *buf);
+size_t wire_batch_item_head_size(size_t len);
+size_t wire_batch_item_head(uint8_t *buf, bool reply, size_t len);
 
 int wire_branch_reply_decode(const void *buf, size_t len,
                              Dtx__V1__BranchReply **ret_msg, char *errbuf,

@@ -590,7 +590,10 @@ static void flush(dc_engine *e)
 
 static void on_prepare(uv_prepare_t *h)
 {
-	flush(h->data);
+	dc_engine *e = h->data;
+
+	flush(e);
+	dc_rpc_flush(e->rpc); /* the branch calls this loop turn made */
 }
 
 /* ---- replies to clients --------------------------------------------- */

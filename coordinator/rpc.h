@@ -33,7 +33,7 @@ typedef struct dc_call {
 	 * DTX_EUNREACHABLE: could not deliver. DTX_EPROTO: the answer was not a
 	 * valid BranchReply (detail in error). */
 	int result;
-	Dtx__V1__BranchReply *reply; /* owned by the slot */
+	Dtx__V1__BranchReply *reply; /* owned by rpc until released */
 	char error[160];             /* transport detail when result != OK */
 } dc_call;
 
@@ -48,13 +48,19 @@ typedef struct dc_rpc_opts {
  * DTX_ENOMEM. */
 int dc_rpc_create(const dc_rpc_opts *opts, dc_mailbox *mb, dc_rpc **ret_rpc);
 
-/* dc_rpc_call sends msg (borrowed; packed before return) to url with a
- * deadline of timeout_ms for send + answer. owner and token come back in the
+/* dc_rpc_call queues msg (borrowed; packed before return) for url with a
+ * deadline of timeout_ms for send + answer; it leaves at the next
+ * dc_rpc_flush, batched with the other calls queued for url (a resend,
+ * attempt > 1, goes alone). owner and token come back in the
  * dc_call. Loop thread. Errors (the completion is then never posted):
  * DTX_ELIMIT (max_calls or max_peers reached: try later), DTX_EINVAL (URL
  * nng refuses), DTX_ENOMEM. */
 int dc_rpc_call(dc_rpc *rpc, const char *url, const Dtx__V1__BranchCall *msg,
                 uint32_t timeout_ms, void *owner, uint64_t token);
+
+/* dc_rpc_flush sends every queued call. The engine calls it before the
+ * loop sleeps. Loop thread. */
+void dc_rpc_flush(dc_rpc *rpc);
 
 /* dc_rpc_release gives a delivered call's slot back. Loop thread. */
 void dc_rpc_release(dc_rpc *rpc, dc_call *call);

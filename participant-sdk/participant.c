@@ -66,6 +66,7 @@
 #define MSG_MIN          4096       /* smallest max_msg_bytes accepted */
 #define MSG_MAX          (1u << 30) /* largest max_msg_bytes accepted */
 #define REPLY_HEADROOM   (WIRE_MESSAGE_MAX + 64) /* reply minus its result */
+#define BATCH_MSGS       64 /* messages one worker serves together */
 
 typedef enum work_state {
 	WORK_RECV,
@@ -352,23 +353,37 @@ static void queue_push(dtx_participant *part, work *w)
 	pthread_mutex_unlock(&part->mu);
 }
 
-/* queue_pop_some waits for an item, then takes up to max items (moved to
- * out, transferred to the caller) and returns how many; 0 once the
- * participant is stopping. */
-static unsigned queue_pop_some(dtx_participant *part, work **out, unsigned max)
+/* queue_pop waits for an item (transferred to the caller), or returns NULL
+ * once the participant is stopping. */
+static work *queue_pop(dtx_participant *part)
 {
-	unsigned n = 0;
+	work *w = NULL;
 
 	pthread_mutex_lock(&part->mu);
 	while (part->count == 0 && !part->stopping)
 		pthread_cond_wait(&part->cv, &part->mu);
-	while (!part->stopping && part->count > 0 && n < max) {
-		out[n++] = part->ring[part->head];
+	if (!part->stopping) {
+		w = part->ring[part->head];
 		part->head = (part->head + 1) % part->ncontexts;
 		part->count--;
 	}
 	pthread_mutex_unlock(&part->mu);
-	return n;
+	return w;
+}
+
+/* queue_try_pop is queue_pop that does not wait: NULL if none is queued. */
+static work *queue_try_pop(dtx_participant *part)
+{
+	work *w = NULL;
+
+	pthread_mutex_lock(&part->mu);
+	if (part->count > 0 && !part->stopping) {
+		w = part->ring[part->head];
+		part->head = (part->head + 1) % part->ncontexts;
+		part->count--;
+	}
+	pthread_mutex_unlock(&part->mu);
+	return w;
 }
 
 /* ---- serving one call (worker threads) --------------------------------- */
@@ -398,45 +413,41 @@ static dtx_status run_cb(void *arg, dtx_call *call)
 	return run_handler(rc->part, rc->h, call);
 }
 
-/* batch - the calls one worker serves together: with a store, in one
- * group commit (sdk_barrier_serve_group). Lives on the worker's stack;
- * the dtx_calls keep their reply buffers from one batch to the next. */
+/* batch - what one worker serves together: up to BATCH_MSGS received
+ * messages (each a call or a batch of calls, dtx.proto) holding up to
+ * SDK_GROUP_MAX calls, the barrier's calls in one group commit
+ * (sdk_barrier_serve_group). One per worker, allocated at start; the
+ * dtx_calls keep their reply buffers from one batch to the next, so a
+ * steady load allocates only what protobuf-c and nng do. */
 struct batch {
-	dtx_participant *part; /* borrowed: the owner */
-	unsigned n;
-	work *w[SDK_GROUP_MAX];                 /* owned while RUN */
-	dtx_call call[SDK_GROUP_MAX];           /* the worker's */
-	Dtx__V1__BranchCall *bc[SDK_GROUP_MAX]; /* owned; NULL: not decoded */
+	dtx_participant *part;               /* borrowed: the owner */
+	unsigned nw;                         /* messages */
+	unsigned n;                          /* calls */
+	work *w[BATCH_MSGS];                 /* owned while RUN */
+	Dtx__V1__BranchCall *bc[BATCH_MSGS]; /* owned; NULL: dropped */
+	unsigned first[BATCH_MSGS];          /* w[k]'s first call */
+	unsigned ncalls[BATCH_MSGS];         /* w[k]'s calls; 0: dropped */
+	bool batched[BATCH_MSGS];            /* w[k] is a batch */
+	dtx_call call[SDK_GROUP_MAX];        /* the worker's */
 	dtx_status st[SDK_GROUP_MAX];
-	bool drop[SDK_GROUP_MAX]; /* not a BranchCall: no reply */
+	size_t len[SDK_GROUP_MAX]; /* packed size of call i's reply */
 	run_ctx rc[SDK_GROUP_MAX];
 	sdk_barrier_item item[SDK_GROUP_MAX];
 	unsigned item_of[SDK_GROUP_MAX]; /* item index -> call index */
 };
 
-/* prepare decodes call i of b and answers it at once if it cannot run
- * (not protobuf: dropped; invalid: FAIL; unknown handler: FAIL; no
- * store: the handler runs here). Returns true if it must go through the
- * barrier's group (b->rc[i] is then set). */
-static bool prepare(dtx_participant *part, batch *b, unsigned i)
+/* prepare takes call i of b, decoded as msg (borrowed; NULL when the
+ * message failed to decode, rv and why then say why), and answers it at
+ * once if it cannot run (invalid: FAIL, or RETRY without memory; unknown
+ * handler: FAIL; no store: the handler runs here). Returns true if it must
+ * go through the barrier's group (b->rc[i] is then set). */
+static bool prepare(dtx_participant *part, batch *b, unsigned i,
+                    const Dtx__V1__BranchCall *msg, int rv, const char *why)
 {
-	nng_msg *req = b->w[i]->msg;
 	dtx_call *call = &b->call[i];
-	char why[256], text[300];
-	int rv;
+	char text[300];
 
-	b->bc[i] = NULL;
-	b->drop[i] = false;
-	rv = wire_branch_call_decode(nng_msg_body(req), nng_msg_len(req),
-	                             &part->limits, &b->bc[i], why,
-	                             sizeof(why));
-	if (rv == DTX_EPROTO) {
-		sdk_logf(DTX_LOG_WARN, "participant %s: dropped a message: %s",
-		         part->url, why);
-		b->drop[i] = true;
-		return false;
-	}
-	sdk_call_begin(call, b->bc[i]);
+	sdk_call_begin(call, msg);
 	if (rv != DTX_OK) {
 		snprintf(text, sizeof(text), "invalid call: %s", why);
 		sdk_logf(DTX_LOG_WARN, "participant %s: %s", part->url, text);
@@ -446,11 +457,11 @@ static bool prepare(dtx_participant *part, batch *b, unsigned i)
 		return false;
 	}
 	atomic_fetch_add_explicit(&part->calls, 1, memory_order_relaxed);
-	b->rc[i] = (run_ctx){part, lookup(part, b->bc[i]->handler)};
+	b->rc[i] = (run_ctx){part, lookup(part, msg->handler)};
 	if (b->rc[i].h == NULL) {
 		/* not recorded: deploying the handler later must still work */
 		snprintf(text, sizeof(text), "unknown handler: %s",
-		         b->bc[i]->handler);
+		         msg->handler);
 		sdk_logf(DTX_LOG_WARN, "participant %s: %s", part->url, text);
 		sdk_call_set_text(call, text);
 		b->st[i] = DTX_STATUS_FAIL;
@@ -464,38 +475,108 @@ static bool prepare(dtx_participant *part, batch *b, unsigned i)
 	return false;
 }
 
-/* pack_reply builds the BranchReply for call and status into a new nng_msg
- * transferred to the caller in *ret_msg. Errors: DTX_ENOMEM. */
-static int pack_reply(dtx_call *call, dtx_status status, nng_msg **ret_msg)
+/* add_group puts call i (prepared for the barrier) into b's group. */
+static void add_group(batch *b, unsigned i, unsigned *n)
 {
-	Dtx__V1__BranchReply reply = DTX__V1__BRANCH_REPLY__INIT;
-	nng_msg *msg;
-	size_t len;
+	b->item[*n] = (sdk_barrier_item){
+	        .call = &b->call[i], .run = run_cb, .arg = &b->rc[i]};
+	b->item_of[(*n)++] = i;
+}
+
+/* take decodes w (RUN, moved into b) and prepares its calls; those for
+ * the barrier go into b's group (*n items so far). A message that is not
+ * a BranchCall is dropped (logged, no reply). */
+static void take(dtx_participant *part, batch *b, work *w, unsigned *n)
+{
+	unsigned k = b->nw++;
+	Dtx__V1__BranchCall *bc = NULL;
+	char why[256];
 	int rv;
 
-	sdk_call_reply(call, status, &reply);
-	len = wire_packed_size(&reply.base);
-	if ((rv = nng_msg_alloc(&msg, len)) != 0)
+	b->w[k] = w;
+	b->first[k] = b->n;
+	b->batched[k] = false;
+	rv = wire_branch_calls_decode(nng_msg_body(w->msg), nng_msg_len(w->msg),
+	                              &part->limits, &bc, why, sizeof(why));
+	b->bc[k] = bc;
+	if (rv == DTX_EPROTO) {
+		sdk_logf(DTX_LOG_WARN, "participant %s: dropped a message: %s",
+		         part->url, why);
+		b->ncalls[k] = 0;
+		return;
+	}
+	if (rv != DTX_OK || bc->n_batch == 0) {
+		b->ncalls[k] = 1;
+		if (prepare(part, b, b->n, bc, rv, why))
+			add_group(b, b->n, n);
+		b->n++;
+		return;
+	}
+	b->batched[k] = true;
+	b->ncalls[k] = (unsigned)bc->n_batch;
+	for (size_t j = 0; j < bc->n_batch; j++) {
+		const Dtx__V1__BranchCall *c = bc->batch[j];
+
+		rv = wire_branch_call_check(c, &part->limits, why, sizeof(why));
+		if (prepare(part, b, b->n, c, rv, why))
+			add_group(b, b->n, n);
+		b->n++;
+	}
+}
+
+/* pack_reply builds the reply to message k of b into a new nng_msg
+ * transferred to the caller in *ret_msg: one BranchReply, or for a batch
+ * the replies in order. Errors: DTX_ENOMEM. */
+static int pack_reply(batch *b, unsigned k, nng_msg **ret_msg)
+{
+	Dtx__V1__BranchReply reply;
+	unsigned first = b->first[k], n = b->ncalls[k];
+	size_t total = b->batched[k] ? wire_batch_head_size() : 0;
+	uint8_t *p;
+	nng_msg *msg;
+	int rv;
+
+	for (unsigned i = first; i < first + n; i++) {
+		reply = (Dtx__V1__BranchReply)DTX__V1__BRANCH_REPLY__INIT;
+		sdk_call_reply(&b->call[i], b->st[i], &reply);
+		b->len[i] = wire_packed_size(&reply.base);
+		total += b->len[i];
+		if (b->batched[k])
+			total += wire_batch_item_head_size(b->len[i]);
+	}
+	if ((rv = nng_msg_alloc(&msg, total)) != 0)
 		return sdk_err_from_nng(rv);
-	wire_pack(&reply.base, nng_msg_body(msg));
+	p = nng_msg_body(msg);
+	if (b->batched[k]) {
+		wire_batch_head(p);
+		p += wire_batch_head_size();
+	}
+	for (unsigned i = first; i < first + n; i++) {
+		reply = (Dtx__V1__BranchReply)DTX__V1__BRANCH_REPLY__INIT;
+		sdk_call_reply(&b->call[i], b->st[i], &reply);
+		if (b->batched[k])
+			p += wire_batch_item_head(p, true, b->len[i]);
+		wire_pack(&reply.base, p);
+		p += b->len[i];
+	}
 	*ret_msg = msg;
 	return DTX_OK;
 }
 
-/* finish sends the reply of call i of b and hands its item back to nng
- * (a dropped call or a reply that cannot be built: back to receiving). */
-static void finish(batch *b, unsigned i)
+/* finish sends the reply to message k of b and hands its item back to
+ * nng (a dropped message or a reply that cannot be built: back to
+ * receiving). */
+static void finish(batch *b, unsigned k)
 {
-	work *w = b->w[i];
+	work *w = b->w[k];
 	nng_msg *reply = NULL;
-	int rv = b->drop[i] ? DTX_EPROTO
-	                    : pack_reply(&b->call[i], b->st[i], &reply);
+	int rv = b->ncalls[k] == 0 ? DTX_EPROTO : pack_reply(b, k, &reply);
 
-	if (!b->drop[i])
+	for (unsigned i = b->first[k]; i < b->first[k] + b->ncalls[k]; i++)
 		sdk_call_end(&b->call[i]);
-	if (b->bc[i] != NULL)
-		wire_branch_call_free(b->bc[i]);
-	b->bc[i] = NULL;
+	if (b->bc[k] != NULL)
+		wire_branch_call_free(b->bc[k]);
+	b->bc[k] = NULL;
 	nng_msg_free(w->msg);
 	w->msg = NULL;
 	if (rv != DTX_OK) {
@@ -508,19 +589,21 @@ static void finish(batch *b, unsigned i)
 	nng_ctx_send(w->ctx, w->aio);
 }
 
-/* serve_batch answers the b->n calls of b: those for the barrier in one
- * group commit, then every reply. */
-static void serve_batch(dtx_participant *part, batch *b)
+/* serve_batch serves the messages waiting for part, starting with first
+ * (RUN, moved in): with a store it takes more while they fit (at most
+ * BATCH_MSGS messages, SDK_GROUP_MAX calls), serves the barrier's calls
+ * in one group commit, then sends every reply. */
+static void serve_batch(dtx_participant *part, batch *b, work *first)
 {
 	unsigned n = 0;
+	work *w = first;
 
-	for (unsigned i = 0; i < b->n; i++) {
-		if (!prepare(part, b, i))
-			continue;
-		b->item[n] = (sdk_barrier_item){
-		        .call = &b->call[i], .run = run_cb, .arg = &b->rc[i]};
-		b->item_of[n++] = i;
-	}
+	b->nw = b->n = 0;
+	do {
+		take(part, b, w, &n);
+	} while (part->store != NULL && b->nw < BATCH_MSGS &&
+	         b->n + WIRE_BATCH_MAX <= SDK_GROUP_MAX &&
+	         (w = queue_try_pop(part)) != NULL);
 	if (n > 0 && sdk_barrier_serve_group(part->store, b->item, n))
 		atomic_fetch_add_explicit(&part->commits, 1,
 		                          memory_order_relaxed);
@@ -528,23 +611,24 @@ static void serve_batch(dtx_participant *part, batch *b)
 		b->st[b->item_of[k]] = b->item[k].status;
 		count(part, b->item[k].out);
 	}
-	for (unsigned i = 0; i < b->n; i++)
-		finish(b, i);
+	for (unsigned k = 0; k < b->nw; k++)
+		finish(b, k);
 }
 
-/* worker_main serves batches until the participant stops; arg is the
- * worker's batch (owned by the participant, see start_workers). */
+/* worker_main serves messages until the participant stops; arg is the
+ * worker's batch (owned by the participant, see start_workers). Handlers
+ * without a store may block, so then each worker takes one message at a
+ * time. */
 static void *worker_main(void *arg)
 {
 	batch *b = arg;
 	dtx_participant *part = b->part;
-	/* Handlers without a store may block: one call at a time each. */
-	unsigned max = part->store != NULL ? SDK_GROUP_MAX : 1;
+	work *w;
 
 	for (unsigned i = 0; i < SDK_GROUP_MAX; i++)
 		sdk_call_init(&b->call[i], part->max_msg - REPLY_HEADROOM);
-	while ((b->n = queue_pop_some(part, b->w, max)) > 0)
-		serve_batch(part, b);
+	while ((w = queue_pop(part)) != NULL)
+		serve_batch(part, b, w);
 	for (unsigned i = 0; i < SDK_GROUP_MAX; i++)
 		sdk_call_fini(&b->call[i]);
 	return NULL;

@@ -208,7 +208,7 @@ typedef enum sdk_outcome {
 	SDK_OUT_COUNT
 } sdk_outcome;
 
-#define SDK_GROUP_MAX 64 /* calls in one group commit */
+#define SDK_GROUP_MAX 256 /* calls in one group commit */
 
 /* sdk_barrier_item - one call of a group: call (borrowed, decoded, for a
  * known handler), its handler run(arg, call); status and out are filled

@@ -419,7 +419,7 @@ DTX_API int dtx_participant_set_barrier_gc(dtx_participant *part,
 /* dtx_participant_set_store makes every call of part go through the
  * barrier of store (retained: it must outlive part). Before start only.
  * Calls that arrive while the store is busy are served together (group
- * commit): a worker takes up to 64 waiting calls, runs each handler in its
+ * commit): a worker takes up to 256 waiting calls, runs each handler in its
  * own nested transaction (a refusal or RETRY drops only its writes), then
  * commits once and answers them all; no call is answered before the
  * commit that holds its effect is on disk. Handlers of one group run one
