@@ -112,6 +112,7 @@ struct dtx_participant {
 
 	_Atomic uint64_t calls;                   /* valid calls received */
 	_Atomic uint64_t commits;                 /* group commits */
+	_Atomic uint64_t messages;                /* requests received */
 	_Atomic uint64_t outcomes[SDK_OUT_COUNT]; /* what became of them */
 
 	nng_socket sock;
@@ -335,6 +336,7 @@ void dtx_participant_get_stats(const dtx_participant *part,
 	        counter(&part->outcomes[SDK_OUT_LATE_REFUSED]);
 	ret_stats->retries = counter(&part->outcomes[SDK_OUT_RETRY]);
 	ret_stats->commits = counter(&part->commits);
+	ret_stats->messages = counter(&part->messages);
 	sdk_gc_get_stats(part->gc, &ret_stats->barrier_gc_removed,
 	                 &ret_stats->barrier_gc_failures);
 }
@@ -493,6 +495,7 @@ static void take(dtx_participant *part, batch *b, work *w, unsigned *n)
 	char why[256];
 	int rv;
 
+	atomic_fetch_add_explicit(&part->messages, 1, memory_order_relaxed);
 	b->w[k] = w;
 	b->first[k] = b->n;
 	b->batched[k] = false;

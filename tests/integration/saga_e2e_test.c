@@ -7,9 +7,11 @@
  * coordinator drove the steps in, across processes.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -351,5 +353,75 @@ Test(saga, retried_step_commits_after_transient_answers)
 	cr_assert_str_eq(th_journal_story(t, "flaky-1"),
 	                 "p1.do:ok p2.flaky:retry p2.flaky:retry p2.flaky:ok "
 	                 "p3.do:ok");
+	th_end(t);
+}
+
+/* ---- batched dispatch ---------------------------------------------------- */
+
+#define BATCH_SAGAS 200
+
+static atomic_int batch_done, batch_committed;
+
+static dtx_status h_nothing(void *arg, dtx_call *call)
+{
+	(void)arg;
+	(void)call;
+	return DTX_STATUS_OK;
+}
+
+static void on_batch_saga(void *arg, int err, const dtx_tx_info *info)
+{
+	(void)arg;
+	if (err == DTX_OK && info->state == DTX_TX_COMMITTED)
+		atomic_fetch_add(&batch_committed, 1);
+	atomic_fetch_add(&batch_done, 1);
+}
+
+Test(saga, calls_ready_together_reach_a_participant_in_few_messages)
+{
+	th_env *t = th_begin();
+	dtx_participant_opts o;
+	dtx_participant *part;
+	dtx_participant_stats st;
+	char purl[TH_URL_MAX], gid[32];
+	dtx_client *c;
+
+	th_dtxd_start(t, NULL);
+	th_url(t, "inproc-p", purl, sizeof(purl));
+	dtx_participant_opts_init(&o);
+	o.url = purl;
+	cr_assert_eq(dtx_participant_create(&o, &part), DTX_OK);
+	cr_assert_eq(dtx_participant_register(part, "b.do", h_nothing, NULL),
+	             DTX_OK);
+	cr_assert_eq(dtx_participant_register(part, "b.undo", h_nothing, NULL),
+	             DTX_OK);
+	cr_assert_eq(dtx_participant_start(part), DTX_OK);
+	c = th_client(t);
+	for (int i = 0; i < BATCH_SAGAS; i++) {
+		dtx_saga *s;
+
+		snprintf(gid, sizeof(gid), "batch-%03d", i);
+		cr_assert_eq(dtx_saga_create(gid, &s), DTX_OK);
+		for (int k = 0; k < 2; k++)
+			cr_assert_eq(dtx_saga_add_step(s, purl, "b.do",
+			                               "b.undo", NULL, 0, 0),
+			             DTX_OK);
+		cr_assert_eq(dtx_client_submit_async(c, s, 10000, on_batch_saga,
+		                                     NULL),
+		             DTX_OK);
+		dtx_saga_destroy(s);
+	}
+	for (int ms = 0; atomic_load(&batch_done) < BATCH_SAGAS && ms < 30000;
+	     ms += 10)
+		usleep(10000);
+	cr_assert_eq(atomic_load(&batch_committed), BATCH_SAGAS);
+	dtx_participant_get_stats(part, &st);
+	dtx_participant_destroy(part);
+	cr_assert_eq(st.calls, 2 * BATCH_SAGAS);
+	/* every call in its own message would be 400; the sagas were
+	 * submitted at once, so their steps left dtxd together */
+	cr_assert_leq(st.messages, st.calls / 4, "%llu messages for %llu calls",
+	              (unsigned long long)st.messages,
+	              (unsigned long long)st.calls);
 	th_end(t);
 }

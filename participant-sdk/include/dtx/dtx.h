@@ -444,8 +444,10 @@ typedef struct dtx_participant_stats {
 	uint64_t barrier_gc_removed;  /* records removed by the GC thread */
 	uint64_t barrier_gc_failures; /* GC sweeps that removed nothing
 	                                 because they failed */
-	uint64_t commits; /* durable store commits: calls that arrive
-	                     together share one (group commit) */
+	uint64_t commits;  /* durable store commits: calls that arrive
+	                      together share one (group commit) */
+	uint64_t messages; /* requests received: the coordinator sends the
+	                      calls that are ready together as one */
 } dtx_participant_stats;
 
 /* dtx_participant_get_stats copies the counters. Thread-safe. */

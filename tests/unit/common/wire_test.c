@@ -1117,3 +1117,156 @@ Test(names, treats_only_committed_compensated_and_cancelled_as_final)
 	cr_assert_not(dtx_tx_state_is_final(DTX_TX_CANCELLING));
 	cr_assert_not(dtx_tx_state_is_final(0));
 }
+
+/* ---- batches ------------------------------------------------------------ */
+
+/* batch_bytes builds a batch of n calls the way dtxd does (wire_batch_*
+ * around packed calls); the caller frees the buffer. */
+static uint8_t *batch_bytes(Dtx__V1__BranchCall *calls, size_t n,
+                            size_t *ret_len)
+{
+	size_t len = wire_batch_head_size(), at;
+	uint8_t *buf;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l = wire_packed_size(&calls[i].base);
+
+		len += wire_batch_item_head_size(l) + l;
+	}
+	buf = malloc(len);
+	cr_assert_not_null(buf);
+	wire_batch_head(buf);
+	at = wire_batch_head_size();
+	for (size_t i = 0; i < n; i++) {
+		size_t l = wire_packed_size(&calls[i].base);
+
+		at += wire_batch_item_head(buf + at, false, l);
+		wire_pack(&calls[i].base, buf + at);
+		at += l;
+	}
+	cr_assert_eq(at, len);
+	*ret_len = len;
+	return buf;
+}
+
+Test(wire, a_hand_built_batch_decodes_as_protobuf_with_each_call_intact)
+{
+	Dtx__V1__BranchCall calls[WIRE_BATCH_MAX];
+	Dtx__V1__BranchCall *out = NULL;
+	size_t len;
+	uint8_t *buf;
+
+	for (int i = 0; i < WIRE_BATCH_MAX; i++) {
+		branch_call_init(&calls[i]);
+		calls[i].branch = (uint32_t)i;
+	}
+	calls[5].gid = str("bad gid!"); /* invalid: refused alone */
+	buf = batch_bytes(calls, WIRE_BATCH_MAX, &len);
+	cr_assert_eq(wire_branch_calls_decode(buf, len, NULL, &out, errbuf,
+	                                      sizeof(errbuf)),
+	             DTX_OK, "%s", errbuf);
+	cr_assert_eq(out->n_batch, WIRE_BATCH_MAX);
+	for (int i = 0; i < WIRE_BATCH_MAX; i++) {
+		cr_assert_eq(out->batch[i]->branch, (uint32_t)i);
+		cr_assert_eq(wire_branch_call_check(out->batch[i], NULL, errbuf,
+		                                    sizeof(errbuf)),
+		             i == 5 ? DTX_EINVAL : DTX_OK, "call %d: %s", i,
+		             errbuf);
+	}
+	cr_assert_str_eq(out->batch[1]->handler, "inventory.restock");
+	wire_branch_call_free(out);
+	/* the single-call decoder refuses a batch */
+	cr_assert_eq(wire_branch_call_decode(buf, len, NULL, &out, errbuf,
+	                                     sizeof(errbuf)),
+	             DTX_EPROTO);
+	free(buf);
+}
+
+Test(wire, refuses_batches_too_big_nested_or_with_call_fields)
+{
+	Dtx__V1__BranchCall calls[WIRE_BATCH_MAX + 1], env, *inner[2], *out;
+	size_t len;
+	uint8_t *buf;
+
+	for (int i = 0; i <= WIRE_BATCH_MAX; i++)
+		branch_call_init(&calls[i]);
+	buf = batch_bytes(calls, WIRE_BATCH_MAX + 1, &len);
+	cr_assert_eq(wire_branch_calls_decode(buf, len, NULL, &out, errbuf,
+	                                      sizeof(errbuf)),
+	             DTX_EPROTO);
+	cr_assert(strstr(errbuf, "batch of 65 calls") != NULL, "%s", errbuf);
+	free(buf);
+	/* a batch inside a batch */
+	dtx__v1__branch_call__init(&env);
+	env.has_version = true;
+	env.version = DTX__V1__VERSION__VERSION_1;
+	inner[0] = &calls[0];
+	inner[1] = &calls[1];
+	env.n_batch = 2;
+	env.batch = inner;
+	calls[2].n_batch = 2;
+	calls[2].batch = inner;
+	calls[2].gid = NULL;
+	buf = batch_bytes(&calls[2], 2, &len);
+	cr_assert_eq(wire_branch_calls_decode(buf, len, NULL, &out, errbuf,
+	                                      sizeof(errbuf)),
+	             DTX_EPROTO);
+	free(buf);
+	/* an envelope that also names a gid */
+	env.gid = str("0001a2b3c4d5e6f7");
+	buf = pack_msg(&env.base, &len);
+	cr_assert_eq(wire_branch_calls_decode(buf, len, NULL, &out, errbuf,
+	                                      sizeof(errbuf)),
+	             DTX_EPROTO);
+	free(buf);
+	/* a batch of one is not a batch */
+	env.gid = NULL;
+	env.n_batch = 1;
+	buf = pack_msg(&env.base, &len);
+	cr_assert_eq(wire_branch_calls_decode(buf, len, NULL, &out, errbuf,
+	                                      sizeof(errbuf)),
+	             DTX_EPROTO);
+	free(buf);
+}
+
+Test(wire, batch_replies_must_answer_every_call_validly)
+{
+	Dtx__V1__BranchReply r[3], env, *rp[3], *out = NULL;
+	size_t len;
+	uint8_t *buf;
+
+	for (int i = 0; i < 3; i++) {
+		branch_reply_init(&r[i]);
+		rp[i] = &r[i];
+	}
+	dtx__v1__branch_reply__init(&env);
+	env.has_version = true;
+	env.version = DTX__V1__VERSION__VERSION_1;
+	env.n_batch = 3;
+	env.batch = rp;
+	buf = pack_msg(&env.base, &len);
+	cr_assert_eq(wire_branch_replies_decode(buf, len, 3, &out, errbuf,
+	                                        sizeof(errbuf)),
+	             DTX_OK, "%s", errbuf);
+	cr_assert_str_eq(out->batch[2]->message, "out of stock");
+	wire_branch_reply_free(out);
+	/* two calls sent, three answers: refused */
+	cr_assert_eq(wire_branch_replies_decode(buf, len, 2, &out, errbuf,
+	                                        sizeof(errbuf)),
+	             DTX_EPROTO);
+	cr_assert(strstr(errbuf, "answered with 3") != NULL, "%s", errbuf);
+	/* a plain reply where a batch's was due */
+	free(buf);
+	buf = pack_msg(&r[0].base, &len);
+	cr_assert_eq(wire_branch_replies_decode(buf, len, 3, &out, errbuf,
+	                                        sizeof(errbuf)),
+	             DTX_EPROTO);
+	free(buf);
+	/* one invalid reply spoils the batch */
+	r[1].has_status = false;
+	buf = pack_msg(&env.base, &len);
+	cr_assert_eq(wire_branch_replies_decode(buf, len, 3, &out, errbuf,
+	                                        sizeof(errbuf)),
+	             DTX_EPROTO);
+	free(buf);
+}

@@ -986,6 +986,78 @@ Test(barrier, a_group_whose_commit_fails_answers_every_call_retry)
 	cr_assert_leq(counter("n"), before + 1, "only the slow call may add");
 }
 
+/* ---- a batch in one message -------------------------------------------- */
+
+/* batch_call fills c as the fake coordinator's action call of gid. */
+static void batch_call(Dtx__V1__BranchCall *c, const char *gid,
+                       const char *handler)
+{
+	dtx__v1__branch_call__init(c);
+	c->has_version = c->has_branch = c->has_op = c->has_attempt = 1;
+	c->version = 1;
+	c->attempt = 1;
+	c->gid = (char *)gid;
+	c->branch = 2;
+	c->op = DTX__V1__OP__OP_ACTION;
+	c->handler = (char *)handler;
+}
+
+Test(barrier, each_call_of_a_batch_is_answered_alone_in_order)
+{
+	static const char *const gids[] = {"b-1", "b-2", "bad gid", "b-4",
+	                                   "b-1"};
+	static const char *const handlers[] = {"c.add", "c.nope", "c.add",
+	                                       "c.refuse", "c.add"};
+	enum { N = 5 };
+	Dtx__V1__BranchCall c[N];
+	Dtx__V1__BranchReply *r = NULL;
+	size_t len = wire_batch_head_size(), at, l;
+	uint8_t *buf;
+	nng_msg *m;
+
+	start(1);
+	sock = dial();
+	for (int i = 0; i < N; i++) {
+		batch_call(&c[i], gids[i], handlers[i]);
+		l = wire_packed_size(&c[i].base);
+		len += wire_batch_item_head_size(l) + l;
+	}
+	cr_assert_not_null(buf = malloc(len));
+	wire_batch_head(buf);
+	at = wire_batch_head_size();
+	for (int i = 0; i < N; i++) {
+		l = wire_packed_size(&c[i].base);
+		at += wire_batch_item_head(buf + at, false, l);
+		wire_pack(&c[i].base, buf + at);
+		at += l;
+	}
+	cr_assert_eq(nng_send(sock, buf, len, 0), 0);
+	free(buf);
+	cr_assert_eq(nng_recvmsg(sock, &m, 0), 0);
+	cr_assert_eq(wire_branch_replies_decode(nng_msg_body(m), nng_msg_len(m),
+	                                        N, &r, NULL, 0),
+	             DTX_OK, "not a batch of %d replies", N);
+	nng_msg_free(m);
+	cr_assert_eq(r->batch[0]->status, OK);
+	cr_assert_str_eq(r->batch[0]->message, "added");
+	cr_assert_eq(r->batch[1]->status, FAIL);
+	cr_assert_str_eq(r->batch[1]->message, "unknown handler: c.nope");
+	cr_assert_eq(r->batch[2]->status, FAIL);
+	cr_assert(strncmp(r->batch[2]->message, "invalid call: ", 14) == 0,
+	          "%s", r->batch[2]->message);
+	cr_assert_eq(r->batch[3]->status, FAIL);
+	cr_assert_str_eq(r->batch[3]->message, "out of stock");
+	/* the repeat of b-1 in the same batch is answered from the record
+	 * the first one wrote, durable by then */
+	cr_assert_eq(r->batch[4]->status, OK);
+	cr_assert_str_eq(r->batch[4]->message, "added");
+	wire_branch_reply_free(r);
+	cr_assert_eq(atomic_load(&runs[H_ADD]), 1);
+	cr_assert_eq(counter("n"), 1, "only b-1 added; the refusal dropped");
+	cr_assert_eq(record_of("b-4", DTX_OP_ACTION).status, DTX_STATUS_FAIL);
+	expect_stats(4, 2, 1, 0, 0, 0);
+}
+
 /* ---- a full map ------------------------------------------------------- */
 
 Test(barrier, a_full_map_grows_and_the_call_runs_again)
