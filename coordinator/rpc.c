@@ -27,7 +27,8 @@
 
 #include "netutil.h"
 
-#define PEER_BUCKETS 256
+#define PEER_BUCKETS      256
+#define DEADLINE_SLACK_MS 50 /* see same_deadline */
 
 typedef enum wire_phase {
 	PHASE_IDLE = 0,
@@ -358,6 +359,17 @@ int dc_rpc_call(dc_rpc *rpc, const char *url, const Dtx__V1__BranchCall *msg,
 	return DTX_OK;
 }
 
+/* same_deadline tells whether a and b may share a request: one deadline
+ * serves a batch, so their own may differ by at most DEADLINE_SLACK_MS
+ * (calls with the same timeout made in one loop turn do). */
+static bool same_deadline(const rcall *a, const rcall *b)
+{
+	nng_time d = a->deadline > b->deadline ? a->deadline - b->deadline
+	                                       : b->deadline - a->deadline;
+
+	return d <= DEADLINE_SLACK_MS;
+}
+
 /* take_batch moves the next calls of p's pending list into w: one that
  * must go alone, or up to WIRE_BATCH_MAX others in order while the
  * message stays within max_msg_bytes. Returns the message size. */
@@ -374,7 +386,9 @@ static size_t take_batch(dc_rpc *rpc, peer *p, wmsg *w)
 			size_t item =
 			        wire_batch_item_head_size(c->len) + c->len;
 
-			if (w->n > 0 && batch + item > rpc->opts.max_msg_bytes)
+			if (w->n > 0 &&
+			    (batch + item > rpc->opts.max_msg_bytes ||
+			     !same_deadline(c, w->calls[0])))
 				break;
 			batch += item;
 			w->calls[w->n++] = c;
