@@ -26,7 +26,9 @@
  */
 #include "wire.h"
 
+#include <assert.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -658,6 +660,114 @@ int wire_pack_alloc(const ProtobufCMessage *msg, uint8_t **ret_buf,
 	return DTX_OK;
 }
 
+/*
+ * The arena. A decoded message and everything protobuf-c allocates for it
+ * (nested messages, repeated arrays, strings, bytes, its scratch space)
+ * come from one region: one malloc per message in the common case instead
+ * of one per field, and one free. The region starts with an arena_chunk
+ * header; the message is the first allocation after it, so free_msg finds
+ * the header from the message. protobuf-c's frees are ignored (the region
+ * goes at once); a region that runs out chains another chunk.
+ */
+#define ARENA_FIRST 4096u /* bytes of the first chunk, header included */
+#define ARENA_MAGIC 0x64747861u
+#define ARENA_ALIGN 16u
+
+typedef struct arena_chunk {
+	uint32_t magic; /* ARENA_MAGIC in the first chunk */
+	size_t used, cap;
+	struct arena_chunk *next; /* chunks chained after the first */
+	struct arena_chunk *tail; /* first chunk: where to allocate */
+	_Alignas(16) unsigned char data[];
+} arena_chunk;
+
+static arena_chunk *chunk_new(size_t need)
+{
+	size_t cap = need > ARENA_FIRST - sizeof(arena_chunk)
+	                     ? need
+	                     : ARENA_FIRST - sizeof(arena_chunk);
+	arena_chunk *c = malloc(sizeof(*c) + cap);
+
+	if (c == NULL)
+		return NULL;
+	c->magic = 0;
+	c->used = 0;
+	c->cap = cap;
+	c->next = NULL;
+	c->tail = c;
+	return c;
+}
+
+static void *arena_alloc(void *data, size_t size)
+{
+	arena_chunk *first = data, *c = first->tail;
+	size_t at = (c->used + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+
+	if (size > c->cap || at > c->cap - size) {
+		arena_chunk *n = chunk_new(size > c->cap ? size : c->cap * 2);
+
+		if (n == NULL)
+			return NULL;
+		c->next = n;
+		first->tail = c = n;
+		at = 0;
+	}
+	c->used = at + size;
+	return c->data + at;
+}
+
+static void arena_free_nothing(void *data, void *ptr)
+{
+	(void)data;
+	(void)ptr;
+}
+
+static void arena_destroy(arena_chunk *first)
+{
+	while (first != NULL) {
+		arena_chunk *next = first->next;
+		free(first);
+		first = next;
+	}
+}
+
+/* unpack is protobuf_c_message_unpack into a new arena; NULL if the bytes
+ * are not a desc message or memory ran out. */
+static ProtobufCMessage *unpack(const ProtobufCMessageDescriptor *desc,
+                                const void *buf, size_t len)
+{
+	arena_chunk *first = chunk_new(0);
+	ProtobufCAllocator a = {arena_alloc, arena_free_nothing, first};
+	ProtobufCMessage *m;
+
+	if (first == NULL)
+		return NULL;
+	m = protobuf_c_message_unpack(desc, &a, len, buf);
+	if (m == NULL || (void *)m != (void *)first->data) {
+		/* not a message, or the message was not the first allocation
+		 * (never in protobuf-c 1.4: every decoder's test would fail,
+		 * since free_msg could not find the region) */
+		arena_destroy(first);
+		return NULL;
+	}
+	first->magic = ARENA_MAGIC;
+	return m;
+}
+
+static void free_msg(ProtobufCMessage *m)
+{
+	arena_chunk *first;
+
+	if (m == NULL)
+		return;
+	first = (arena_chunk *)((unsigned char *)m -
+	                        offsetof(arena_chunk, data));
+	/* every message freed here came from unpack */
+	assert(first->magic == ARENA_MAGIC);
+	first->magic = 0;
+	arena_destroy(first);
+}
+
 /* decode unpacks len bytes at buf as a desc message and runs check on it;
  * the message is freed unless it passes. protobuf-c cannot tell a malformed
  * message from an allocation failure, so both read as DTX_EPROTO. */
@@ -670,23 +780,17 @@ static int decode(const ProtobufCMessageDescriptor *desc, check_fn check,
 
 	if (buf == NULL && len > 0)
 		return fail(v, DTX_EINVAL, "no buffer");
-	m = protobuf_c_message_unpack(desc, NULL, len, buf);
+	m = unpack(desc, buf, len);
 	if (m == NULL)
 		return fail(v, DTX_EPROTO, "not a valid %s message",
 		            desc->name);
 	rv = check(v, m, lim != NULL ? lim : &default_limits);
 	if (rv != DTX_OK) {
-		protobuf_c_message_free_unpacked(m, NULL);
+		free_msg(m);
 		return rv;
 	}
 	*ret_msg = m;
 	return DTX_OK;
-}
-
-static void free_msg(ProtobufCMessage *m)
-{
-	if (m != NULL)
-		protobuf_c_message_free_unpacked(m, NULL);
 }
 
 /* ---- public decoders --------------------------------------------------- */
@@ -831,8 +935,8 @@ int wire_branch_replies_decode(const void *buf, size_t len, size_t n,
 		                                errlen);
 	if (buf == NULL && len > 0)
 		return fail(&v, DTX_EINVAL, "no buffer");
-	m = (Dtx__V1__BranchReply *)protobuf_c_message_unpack(
-	        &dtx__v1__branch_reply__descriptor, NULL, len, buf);
+	m = (Dtx__V1__BranchReply *)unpack(&dtx__v1__branch_reply__descriptor,
+	                                   buf, len);
 	if (m == NULL)
 		return fail(&v, DTX_EPROTO, "not a valid BranchReply message");
 	if (m->n_batch != n) {
@@ -844,7 +948,7 @@ int wire_branch_replies_decode(const void *buf, size_t len, size_t n,
 		rv = check_reply_batch(&v, m);
 	}
 	if (rv != DTX_OK) {
-		protobuf_c_message_free_unpacked(&m->base, NULL);
+		free_msg(&m->base);
 		return rv;
 	}
 	*ret_msg = m;
