@@ -123,7 +123,8 @@ struct dtx_participant {
 	batch *batches;     /* owned: one per worker thread */
 	unsigned nthreads;
 
-	bool sync_init; /* mu and cv are initialised */
+	bool sync_init;           /* mu, cv and group_mu are initialised */
+	pthread_mutex_t group_mu; /* held by the group's leader (worker_main) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	work **ring; /* owned: ncontexts slots; guarded by mu */
@@ -166,12 +167,17 @@ static bool opts_are_valid(const dtx_participant_opts *opts)
 	       opts->max_msg_bytes >= MSG_MIN && opts->max_msg_bytes <= MSG_MAX;
 }
 
-/* sync_init initialises part's queue lock and condition. */
+/* sync_init initialises part's queue lock and condition, and group_mu. */
 static int sync_init(dtx_participant *part)
 {
 	if (pthread_mutex_init(&part->mu, NULL) != 0)
 		return DTX_ENOMEM;
 	if (pthread_cond_init(&part->cv, NULL) != 0) {
+		pthread_mutex_destroy(&part->mu);
+		return DTX_ENOMEM;
+	}
+	if (pthread_mutex_init(&part->group_mu, NULL) != 0) {
+		pthread_cond_destroy(&part->cv);
 		pthread_mutex_destroy(&part->mu);
 		return DTX_ENOMEM;
 	}
@@ -610,6 +616,8 @@ static void serve_batch(dtx_participant *part, batch *b, work *first)
 	if (n > 0 && sdk_barrier_serve_group(part->store, b->item, n))
 		atomic_fetch_add_explicit(&part->commits, 1,
 		                          memory_order_relaxed);
+	if (part->store != NULL)
+		pthread_mutex_unlock(&part->group_mu); /* see worker_main */
 	for (unsigned k = 0; k < n; k++) {
 		b->st[b->item_of[k]] = b->item[k].status;
 		count(part, b->item[k].out);
@@ -621,7 +629,15 @@ static void serve_batch(dtx_participant *part, batch *b, work *first)
 /* worker_main serves messages until the participant stops; arg is the
  * worker's batch (owned by the participant, see start_workers). Handlers
  * without a store may block, so then each worker takes one message at a
- * time. */
+ * time.
+ *
+ * With a store, one worker at a time is the group's leader: it holds
+ * group_mu from taking the first message to the group's commit, so the
+ * calls that arrive meanwhile wait in the queue and the next leader takes
+ * them all. (Taking them before the store's write lock, as several
+ * workers would, splits them into small groups queued behind each other:
+ * a call then waits for up to one commit per worker.) Replies are sent
+ * after group_mu is released, while the next group runs. */
 static void *worker_main(void *arg)
 {
 	batch *b = arg;
@@ -630,8 +646,16 @@ static void *worker_main(void *arg)
 
 	for (unsigned i = 0; i < SDK_GROUP_MAX; i++)
 		sdk_call_init(&b->call[i], part->max_msg - REPLY_HEADROOM);
-	while ((w = queue_pop(part)) != NULL)
-		serve_batch(part, b, w);
+	for (;;) {
+		if (part->store != NULL)
+			pthread_mutex_lock(&part->group_mu);
+		if ((w = queue_pop(part)) == NULL) {
+			if (part->store != NULL)
+				pthread_mutex_unlock(&part->group_mu);
+			break;
+		}
+		serve_batch(part, b, w); /* releases group_mu */
+	}
 	for (unsigned i = 0; i < SDK_GROUP_MAX; i++)
 		sdk_call_fini(&b->call[i]);
 	return NULL;
@@ -843,6 +867,7 @@ void dtx_participant_destroy(dtx_participant *part)
 	if (part->sync_init) {
 		pthread_cond_destroy(&part->cv);
 		pthread_mutex_destroy(&part->mu);
+		pthread_mutex_destroy(&part->group_mu);
 	}
 	free(part->url);
 	free(part);
