@@ -250,3 +250,19 @@ int bench_report_write(const char *path, const bench_report *r, bench_lat *lat)
 		return fflush(f) == 0 ? rc : -1;
 	return fclose(f) == 0 ? rc : -1;
 }
+
+long long bench_flag_num(const char *prog, const char *name, const char *text,
+                         long long lo, long long hi)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (*text == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
+		fprintf(stderr, "%s: %s must be %lld..%lld\n", prog, name, lo,
+		        hi);
+		exit(64);
+	}
+	return v;
+}

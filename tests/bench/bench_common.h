@@ -58,6 +58,12 @@ typedef struct bench_pids {
  * NULL or "" gives an empty set). Returns 0, or -1 on a bad list. */
 int bench_pids_parse(const char *csv, bench_pids *ret_pids);
 
+/* bench_flag_num returns text (borrowed; a flag's value) as a number in
+ * lo..hi, or prints "prog: name must be lo..hi" and exits 64 (EX_USAGE)
+ * when it is not one. */
+long long bench_flag_num(const char *prog, const char *name, const char *text,
+                         long long lo, long long hi);
+
 /* bench_cpu_ms returns the CPU time (user + system, milliseconds) used so
  * far by the calling process and by every process in pids, each counted
  * with its children: the live ones (read from /proc) and the exited ones

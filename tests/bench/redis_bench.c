@@ -362,17 +362,10 @@ static __attribute__((noreturn)) void usage(const char *why)
 	exit(EXIT_USAGE);
 }
 
+/* flag_num is bench_flag_num for this program's flags. */
 static long long flag_num(const char *name, long long lo, long long hi)
 {
-	char *end;
-	long long v = strtoll(optarg, &end, 10);
-
-	if (*optarg == '\0' || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "redis_bench: %s must be %lld..%lld\n", name,
-		        lo, hi);
-		exit(EXIT_USAGE);
-	}
-	return v;
+	return bench_flag_num("redis_bench", name, optarg, lo, hi);
 }
 
 static void parse(int argc, char **argv, opts *o)

@@ -239,17 +239,10 @@ static __attribute__((noreturn)) void usage(const char *why)
 	exit(EXIT_USAGE);
 }
 
+/* flag_uint is bench_flag_num for an unsigned flag. */
 static unsigned flag_uint(const char *name, unsigned lo, unsigned hi)
 {
-	char *end;
-	unsigned long v = strtoul(optarg, &end, 10);
-
-	if (*optarg == '\0' || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "saga_bench: %s must be %u..%u\n", name, lo,
-		        hi);
-		exit(EXIT_USAGE);
-	}
-	return (unsigned)v;
+	return (unsigned)bench_flag_num("saga_bench", name, optarg, lo, hi);
 }
 
 static void parse(int argc, char **argv, opts *o)
