@@ -2287,6 +2287,13 @@ void dc_engine_destroy(dc_engine *e)
 {
 	if (e == NULL)
 		return;
+	/* The queues first: their timers live in the transactions and the
+	 * server's requests freed below, and fini marks each one unqueued
+	 * (found by the chaos harness: a SIGTERM while clients waited for
+	 * an outcome wrote into freed requests). */
+	dc_timerq_fini(&e->retry_q);
+	dc_timerq_fini(&e->wait_q);
+	dc_timerq_fini(&e->deadline_q);
 	for (size_t i = 0; e->buckets != NULL && i < e->nbuckets; i++) {
 		live *lv = e->buckets[i];
 		while (lv != NULL) {
@@ -2302,9 +2309,6 @@ void dc_engine_destroy(dc_engine *e)
 	dc_rpc_destroy(e->rpc);
 	flight_fini(&e->flights[0]);
 	flight_fini(&e->flights[1]);
-	dc_timerq_fini(&e->retry_q);
-	dc_timerq_fini(&e->wait_q);
-	dc_timerq_fini(&e->deadline_q);
 	dc_log_close(e->log);
 	dc_mailbox_fini(&e->mb);
 	free(e);

@@ -15,6 +15,9 @@ packages=(
 	# fault tools of tests/integration/durability_test.c: libfiu (EIO by
 	# preload) and libfaketime (wall-clock jumps)
 	fiu-utils libfiu-dev faketime libfaketime
+	# the chaos harness (tests/chaos): partitions with nft in the run's
+	# own network namespace; gdb dumps the stacks of a process that hangs
+	nftables gdb
 )
 
 missing=()

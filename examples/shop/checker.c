@@ -21,7 +21,7 @@
 #include "shop_common.h"
 
 #define ROWS_MAX 10000000u /* per table */
-#define WHY_MAX  320
+#define WHY_MAX  CHECKER_WHY_MAX
 
 typedef struct row {
 	char *key, *val;
@@ -855,10 +855,14 @@ static const struct {
 
 #define NINVARIANTS (sizeof(invariants) / sizeof(invariants[0]))
 
-int checker_run(const char *workdir, FILE *out)
+size_t checker_count(void)
+{
+	return NINVARIANTS;
+}
+
+int checker_eval(const char *workdir, checker_result *ret, size_t max)
 {
 	snapshot *snap = calloc(1, sizeof(*snap));
-	char why[WHY_MAX];
 	int failed = 0;
 
 	if (snap == NULL || seed_read_initial(workdir, &snap->init) != 0 ||
@@ -868,14 +872,26 @@ int checker_run(const char *workdir, FILE *out)
 		free(snap);
 		return -1;
 	}
-	for (size_t i = 0; i < NINVARIANTS; i++) {
-		bool ok = invariants[i].fn(snap, why, sizeof(why));
-
-		fprintf(out, "  %s  %-23s %s: %s\n", ok ? "PASS" : "FAIL",
-		        invariants[i].name, invariants[i].says, why);
-		failed += !ok;
+	for (size_t i = 0; i < NINVARIANTS && i < max; i++) {
+		ret[i].name = invariants[i].name;
+		ret[i].says = invariants[i].says;
+		ret[i].ok =
+		        invariants[i].fn(snap, ret[i].why, sizeof(ret[i].why));
+		failed += !ret[i].ok;
 	}
 	snapshot_fini(snap);
 	free(snap);
+	return failed;
+}
+
+int checker_run(const char *workdir, FILE *out)
+{
+	checker_result res[NINVARIANTS];
+	int failed = checker_eval(workdir, res, NINVARIANTS);
+
+	for (size_t i = 0; failed >= 0 && i < NINVARIANTS; i++)
+		fprintf(out, "  %s  %-23s %s: %s\n",
+		        res[i].ok ? "PASS" : "FAIL", res[i].name, res[i].says,
+		        res[i].why);
 	return failed;
 }

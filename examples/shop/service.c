@@ -9,17 +9,41 @@
  *
  * The stop signals are blocked before the SDK starts threads, so only
  * sigwait() takes them and no handler runs on a signal stack.
+ *
+ * Every handler is registered through serve_cb, which owns two opt-in
+ * test aids (tests/chaos turns them on; dtx-shop does not):
+ *   --journal              after a handler answers OK, record the call in
+ *                          the journal table, in the same transaction as
+ *                          the effect (shop_journal_record): a barrier
+ *                          that applied a call twice shows there;
+ *   --chaos-retry-pct P    answer RETRY before running the handler for P%
+ *                          of calls, drawn from --chaos-seed and the
+ *                          call's gid, branch, op and attempt (a resend is
+ *                          a new draw). RETRY records nothing (barrier),
+ *                          so it is a transient answer with no effect.
+ *                          SIGUSR1 turns it off for good (the harness's
+ *                          "heal").
+ * --stats-file PATH writes the participant's counters (and the RETRYs
+ * injected) to PATH every STATS_MS and at exit, through a rename, so a
+ * reader never sees half a file; a kill -9 loses at most STATS_MS of
+ * counts.
  */
 #include "service.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#define WORKERS_MAX 1024
+#define WORKERS_MAX  1024
+#define HANDLERS_MAX 32
+#define STATS_MS     100
 
 typedef struct service_args {
 	const char *url;
@@ -28,15 +52,37 @@ typedef struct service_args {
 	unsigned workers;      /* 0 = the SDK's default */
 	const char *coord_url; /* NULL: barrier records are kept */
 	unsigned grace_ms;     /* 0 = the SDK's default */
+	bool journal;          /* record every applied call (test aid) */
+	unsigned retry_pct;    /* RETRY answers injected (test aid) */
+	unsigned long long chaos_seed;
+	const char *stats_file; /* NULL: no counters written */
 } service_args;
+
+/* chaos - what serve_cb needs, shared by every worker thread. */
+typedef struct chaos {
+	bool journal;
+	atomic_uint retry_pct; /* set to 0 by SIGUSR1 */
+	unsigned long long seed;
+	atomic_ullong retries; /* RETRY answers injected */
+} chaos;
+
+/* handler_ctx - the argument serve_cb gets for one registered handler. */
+typedef struct handler_ctx {
+	const shop_handler *h; /* borrowed from the service's static table */
+	chaos *c;
+} handler_ctx;
 
 static const char usage_text[] =
         "usage: dtx-shop-SERVICE --url URL --data DIR [--workers N] "
         "[--ready-file PATH]\n"
         "       [--coordinator URL [--barrier-grace-ms MS]]\n"
+        "       [--journal] [--chaos-retry-pct P --chaos-seed S] "
+        "[--stats-file PATH]\n"
         "  --coordinator URL: remove barrier records of transactions the\n"
         "  coordinator says are final, once --barrier-grace-ms passed\n"
-        "  (default 600000)\n";
+        "  (default 600000)\n"
+        "  --journal, --chaos-retry-pct, --stats-file: test aids for the\n"
+        "  chaos harness (tests/chaos); SIGUSR1 stops the RETRY answers\n";
 
 static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 {
@@ -47,6 +93,10 @@ static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 	        {"ready-file", required_argument, NULL, 'r'},
 	        {"coordinator", required_argument, NULL, 'c'},
 	        {"barrier-grace-ms", required_argument, NULL, 'g'},
+	        {"journal", no_argument, NULL, 'j'},
+	        {"chaos-retry-pct", required_argument, NULL, 'p'},
+	        {"chaos-seed", required_argument, NULL, 's'},
+	        {"stats-file", required_argument, NULL, 'S'},
 	        {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -61,6 +111,18 @@ static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 			a->ready_file = optarg;
 		else if (c == 'c')
 			a->coord_url = optarg;
+		else if (c == 'j')
+			a->journal = true;
+		else if (c == 'S')
+			a->stats_file = optarg;
+		else if (c == 'p')
+			a->retry_pct = (unsigned)shop_parse_uint(
+			        prog, usage_text, "--chaos-retry-pct", optarg,
+			        100);
+		else if (c == 's')
+			a->chaos_seed = shop_parse_uint(prog, usage_text,
+			                                "--chaos-seed", optarg,
+			                                ULONG_MAX);
 		else if (c == 'g')
 			a->grace_ms = (unsigned)shop_parse_uint(
 			        prog, usage_text, "--barrier-grace-ms", optarg,
@@ -92,6 +154,96 @@ static void log_cb(void *arg, dtx_log_level level, const char *msg)
 		        msg);
 }
 
+/* ---- the handler wrapper ----------------------------------------------- */
+
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* draws_retry decides, from the seed and the call, whether to answer it
+ * RETRY: the same call gives the same draw, a resend a new one. */
+static bool draws_retry(chaos *c, const dtx_call *call)
+{
+	unsigned pct = atomic_load(&c->retry_pct);
+	uint64_t h = 0xcbf29ce484222325ull ^ c->seed;
+
+	if (pct == 0)
+		return false;
+	for (const char *g = dtx_call_gid(call); *g != '\0'; g++)
+		h = (h ^ (uint8_t)*g) * 0x100000001b3ull;
+	h = mix64(h + dtx_call_branch(call) * 0x9e3779b97f4a7c15ull +
+	          (uint64_t)dtx_call_op(call) * 0x632be59bd9b4e019ull +
+	          dtx_call_attempt(call));
+	return h % 100 < pct;
+}
+
+static dtx_status serve_cb(void *arg, dtx_call *call)
+{
+	const handler_ctx *hc = arg;
+	dtx_status st;
+	int err;
+
+	if (draws_retry(hc->c, call)) {
+		atomic_fetch_add(&hc->c->retries, 1);
+		(void)dtx_call_set_message(call, "chaos: transient, retry");
+		return DTX_STATUS_RETRY;
+	}
+	st = hc->h->fn(NULL, call);
+	if (st != DTX_STATUS_OK || !hc->c->journal)
+		return st;
+	err = shop_journal_record(dtx_call_txn(call), call);
+	return err == DTX_OK ? st : shop_store_failed(call, err);
+}
+
+/* write_stats writes the counters of part to path (through a rename). */
+static void write_stats(const char *path, const dtx_participant *part, chaos *c)
+{
+	char tmp[PATH_MAX];
+	dtx_participant_stats st;
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return;
+	dtx_participant_get_stats(part, &st);
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		return;
+	fprintf(f,
+	        "calls %llu\napplied %llu\nreplayed %llu\n"
+	        "null_compensations %llu\nlate_refused %llu\nretries %llu\n"
+	        "chaos_retries %llu\n",
+	        (unsigned long long)st.calls, (unsigned long long)st.applied,
+	        (unsigned long long)st.replayed,
+	        (unsigned long long)st.null_compensations,
+	        (unsigned long long)st.late_refused,
+	        (unsigned long long)st.retries,
+	        (unsigned long long)atomic_load(&c->retries));
+	if (fclose(f) == 0)
+		(void)rename(tmp, path);
+}
+
+/* wait_for_stop waits for SIGTERM/SIGINT; SIGUSR1 turns the RETRY answers
+ * off; the counters are written every STATS_MS. */
+static void wait_for_stop(const service_args *a, const sigset_t *stop,
+                          const dtx_participant *part, chaos *c)
+{
+	struct timespec tick = {0, STATS_MS * 1000000L};
+	int sig;
+
+	for (;;) {
+		sig = sigtimedwait(stop, NULL, &tick);
+		if (a->stats_file != NULL)
+			write_stats(a->stats_file, part, c);
+		if (sig == SIGUSR1)
+			atomic_store(&c->retry_pct, 0);
+		else if (sig == SIGTERM || sig == SIGINT)
+			return;
+	}
+}
+
 static int open_store(const shop_service *svc, const char *dir,
                       dtx_store **ret_store)
 {
@@ -102,21 +254,28 @@ static int open_store(const shop_service *svc, const char *dir,
 	return dtx_store_open(dir, &opts, ret_store);
 }
 
+/* build_participant registers every handler of svc through serve_cb
+ * with its context in ctx (retained: one per handler, HANDLERS_MAX). */
 static int build_participant(const shop_service *svc, const service_args *a,
-                             dtx_store *store, dtx_participant **ret_part)
+                             dtx_store *store, handler_ctx *ctx, chaos *c,
+                             dtx_participant **ret_part)
 {
 	dtx_participant_opts popts;
 	dtx_participant *part;
 	int err;
 
+	if (svc->nhandlers > HANDLERS_MAX)
+		return DTX_ELIMIT;
 	dtx_participant_opts_init(&popts);
 	popts.url = a->url;
 	if (a->workers > 0)
 		popts.workers = a->workers;
 	err = dtx_participant_create(&popts, &part);
-	for (size_t i = 0; err == DTX_OK && i < svc->nhandlers; i++)
+	for (size_t i = 0; err == DTX_OK && i < svc->nhandlers; i++) {
+		ctx[i] = (handler_ctx){&svc->handlers[i], c};
 		err = dtx_participant_register(part, svc->handlers[i].name,
-		                               svc->handlers[i].fn, NULL);
+		                               serve_cb, &ctx[i]);
+	}
 	if (err == DTX_OK)
 		err = dtx_participant_set_store(part, store);
 	if (err == DTX_OK && a->coord_url != NULL)
@@ -136,17 +295,22 @@ static int build_participant(const shop_service *svc, const service_args *a,
 static int serve(const char *prog, const shop_service *svc,
                  const service_args *a, const sigset_t *stop)
 {
+	static handler_ctx ctx[HANDLERS_MAX];
+	static chaos c;
 	dtx_store *store = NULL;
 	dtx_participant *part = NULL;
-	int err, sig, status = EXIT_FAILURE;
+	int err, status = EXIT_FAILURE;
 
+	c.journal = a->journal;
+	c.seed = a->chaos_seed;
+	atomic_store(&c.retry_pct, a->retry_pct);
 	err = open_store(svc, a->data, &store);
 	if (err != DTX_OK) {
 		fprintf(stderr, "%s: store %s: %s\n", prog, a->data,
 		        dtx_strerror(err));
 		goto out;
 	}
-	err = build_participant(svc, a, store, &part);
+	err = build_participant(svc, a, store, ctx, &c, &part);
 	if (err != DTX_OK) {
 		fprintf(stderr, "%s: serve on %s: %s\n", prog, a->url,
 		        dtx_strerror(err));
@@ -157,7 +321,7 @@ static int serve(const char *prog, const shop_service *svc,
 		        strerror(errno));
 		goto out;
 	}
-	sigwait(stop, &sig);
+	wait_for_stop(a, stop, part, &c);
 	status = EXIT_SUCCESS;
 out:
 	dtx_participant_destroy(part);
@@ -176,6 +340,7 @@ int shop_service_main(const shop_service *svc, int argc, char **argv)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	dtx_set_log_cb(log_cb, prog);
 	return serve(prog, svc, &a, &stop);

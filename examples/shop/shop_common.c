@@ -17,15 +17,17 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const order_tables[] = {SHOP_T_ORDERS};
-static const char *const inventory_tables[] = {
-        SHOP_T_STOCK, SHOP_T_SOLD, SHOP_T_RESERVED, SHOP_T_RETURNED};
-static const char *const payment_tables[] = {SHOP_T_BALANCES, SHOP_T_REVENUE,
-                                             SHOP_T_CHARGES, SHOP_T_FROZEN,
-                                             SHOP_T_REIMBURSED};
+/* Every service's store also holds the call journal (SHOP_T_APPLIED). */
+static const char *const order_tables[] = {SHOP_T_ORDERS, SHOP_T_APPLIED};
+static const char *const inventory_tables[] = {SHOP_T_STOCK, SHOP_T_SOLD,
+                                               SHOP_T_RESERVED, SHOP_T_RETURNED,
+                                               SHOP_T_APPLIED};
+static const char *const payment_tables[] = {SHOP_T_BALANCES,   SHOP_T_REVENUE,
+                                             SHOP_T_CHARGES,    SHOP_T_FROZEN,
+                                             SHOP_T_REIMBURSED, SHOP_T_APPLIED};
 static const char *const delivery_tables[] = {
-        SHOP_T_POOL, SHOP_T_ISSUED,  SHOP_T_DELIVERIES,
-        SHOP_T_HELD, SHOP_T_REVOKED, SHOP_T_REVOCATIONS};
+        SHOP_T_POOL,    SHOP_T_ISSUED,      SHOP_T_DELIVERIES, SHOP_T_HELD,
+        SHOP_T_REVOKED, SHOP_T_REVOCATIONS, SHOP_T_APPLIED};
 
 typedef struct service_desc {
 	const char *name;
@@ -34,10 +36,10 @@ typedef struct service_desc {
 } service_desc;
 
 static const service_desc services[SHOP_SVC_COUNT] = {
-        [SHOP_SVC_ORDER] = {"order", order_tables, 1},
-        [SHOP_SVC_INVENTORY] = {"inventory", inventory_tables, 4},
-        [SHOP_SVC_PAYMENT] = {"payment", payment_tables, 5},
-        [SHOP_SVC_DELIVERY] = {"delivery", delivery_tables, 6},
+        [SHOP_SVC_ORDER] = {"order", order_tables, 2},
+        [SHOP_SVC_INVENTORY] = {"inventory", inventory_tables, 5},
+        [SHOP_SVC_PAYMENT] = {"payment", payment_tables, 6},
+        [SHOP_SVC_DELIVERY] = {"delivery", delivery_tables, 7},
 };
 
 static const char *const state_names[SHOP_ORDER_STATE_COUNT] = {
@@ -290,6 +292,103 @@ int shop_txn_put_str(dtx_txn *txn, const char *table, const char *key,
 int shop_txn_del_str(dtx_txn *txn, const char *table, const char *key)
 {
 	return dtx_txn_del(txn, table, key, strlen(key));
+}
+
+/* ---- the call journal -------------------------------------------------- */
+
+bool shop_journal_format(const shop_applied *a, char *kbuf, size_t klen,
+                         char *vbuf, size_t vlen)
+{
+	int k = snprintf(kbuf, klen, "%s|%u|%s", a->gid, (unsigned)a->branch,
+	                 dtx_op_name((int)a->op));
+	int v = snprintf(
+	        vbuf, vlen, "%llu %llu %llu", (unsigned long long)a->count,
+	        (unsigned long long)a->first, (unsigned long long)a->last);
+
+	return k > 0 && (size_t)k < klen && v > 0 && (size_t)v < vlen;
+}
+
+static bool op_of_name(const char *name, dtx_op *ret_op)
+{
+	for (int op = DTX_OP_ACTION; op <= DTX_OP_CANCEL; op++) {
+		if (strcmp(dtx_op_name(op), name) == 0) {
+			*ret_op = (dtx_op)op;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool shop_journal_parse(const void *key, size_t klen, const void *val,
+                        size_t vlen, shop_applied *ret_a)
+{
+	char k[DTX_GID_MAX + 64], v[80], op[16];
+	unsigned long long n, first, last;
+	unsigned branch;
+	char *bar;
+	shop_applied a;
+
+	if (klen == 0 || klen >= sizeof(k) || vlen == 0 || vlen >= sizeof(v))
+		return false;
+	memcpy(k, key, klen);
+	k[klen] = '\0';
+	memcpy(v, val, vlen);
+	v[vlen] = '\0';
+	bar = strchr(k, '|');
+	if (bar == NULL || (size_t)(bar - k) > DTX_GID_MAX ||
+	    sscanf(bar, "|%u|%15s", &branch, op) != 2 ||
+	    sscanf(v, "%llu %llu %llu", &n, &first, &last) != 3 ||
+	    !op_of_name(op, &a.op))
+		return false;
+	memcpy(a.gid, k, (size_t)(bar - k));
+	a.gid[bar - k] = '\0';
+	a.branch = branch;
+	a.count = n;
+	a.first = first;
+	a.last = last;
+	*ret_a = a;
+	return true;
+}
+
+/* next_seq takes the store-wide sequence number of the journal. */
+static int next_seq(dtx_txn *txn, uint64_t *ret_seq)
+{
+	int64_t seq = 0;
+	int err = shop_txn_add_i64(txn, SHOP_T_APPLIED, SHOP_APPLIED_SEQ_KEY, 1,
+	                           &seq);
+
+	if (err == DTX_OK)
+		*ret_seq = (uint64_t)seq;
+	return err;
+}
+
+int shop_journal_record(dtx_txn *txn, const dtx_call *call)
+{
+	shop_applied a = {.branch = dtx_call_branch(call),
+	                  .op = dtx_call_op(call)};
+	char key[DTX_GID_MAX + 64], val[80];
+	const void *old;
+	size_t olen;
+	uint64_t seq;
+	int err;
+
+	snprintf(a.gid, sizeof(a.gid), "%s", dtx_call_gid(call));
+	if (!shop_journal_format(&a, key, sizeof(key), val, sizeof(val)))
+		return DTX_ETOOBIG;
+	err = dtx_txn_get(txn, SHOP_T_APPLIED, key, strlen(key), &old, &olen);
+	if (err == DTX_OK &&
+	    !shop_journal_parse(key, strlen(key), old, olen, &a))
+		return DTX_ECORRUPT;
+	if (err != DTX_OK && err != DTX_ENOENT)
+		return err;
+	if ((err = next_seq(txn, &seq)) != DTX_OK)
+		return err;
+	a.count++;
+	a.first = a.count == 1 ? seq : a.first;
+	a.last = seq;
+	if (!shop_journal_format(&a, key, sizeof(key), val, sizeof(val)))
+		return DTX_ETOOBIG;
+	return shop_txn_put_str(txn, SHOP_T_APPLIED, key, val);
 }
 
 bool shop_call_purchase(dtx_call *call, shop_purchase *ret_p)

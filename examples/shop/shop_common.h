@@ -45,6 +45,15 @@
 #define SHOP_T_REVOKED     "revoked"     /* delivery:  code -> gid */
 #define SHOP_T_REVOCATIONS "revocations" /* delivery:  gid -> code,code */
 
+/* The call journal, in every service's store: one row per (gid, branch,
+ * op) whose handler answered OK, written in the handler's transaction
+ * (service.c does it for every handler when --journal is on). A barrier
+ * that let a call apply twice shows as a count of 2; a Try applied after
+ * its Cancel as a Try row with a higher sequence number. The chaos
+ * harness's checker reads it (tests/chaos). */
+#define SHOP_T_APPLIED       "applied" /* "gid|branch|op" -> "n first last" */
+#define SHOP_APPLIED_SEQ_KEY "~seq"    /* the store-wide sequence number */
+
 /* A refund of order G is the saga "refund-G"; its steps carry G's record. */
 #define SHOP_REFUND_PREFIX "refund-"
 
@@ -138,6 +147,34 @@ int shop_txn_take_i64(dtx_txn *txn, const char *table, const char *key,
 int shop_txn_put_str(dtx_txn *txn, const char *table, const char *key,
                      const char *val);
 int shop_txn_del_str(dtx_txn *txn, const char *table, const char *key);
+
+/* shop_applied - one journal row (see SHOP_T_APPLIED). */
+typedef struct shop_applied {
+	char gid[DTX_GID_MAX + 1];
+	uint32_t branch;
+	dtx_op op;
+	uint64_t count; /* times the handler's OK was committed */
+	uint64_t first; /* store-wide sequence number of the first */
+	uint64_t last;  /* ... and of the last */
+} shop_applied;
+
+/* shop_journal_record adds the call (gid, branch, op) to the journal in
+ * txn (the call's own transaction, so the row commits with the effect):
+ * its count goes up by one and it takes the next store-wide sequence
+ * number. Errors: DTX_ECORRUPT (a malformed row), DTX_ETOOBIG, and those
+ * of dtx_txn_get / dtx_txn_put. */
+int shop_journal_record(dtx_txn *txn, const dtx_call *call);
+
+/* shop_journal_parse parses a journal row (key klen bytes, value vlen
+ * bytes) into *ret_a. Returns false for the sequence key and for
+ * anything malformed. */
+bool shop_journal_parse(const void *key, size_t klen, const void *val,
+                        size_t vlen, shop_applied *ret_a);
+
+/* shop_journal_format writes the key and value of a into kbuf / vbuf
+ * (NUL-terminated); false if either does not fit. */
+bool shop_journal_format(const shop_applied *a, char *kbuf, size_t klen,
+                         char *vbuf, size_t vlen);
 
 /* shop_call_purchase parses the payload of call into *ret_p and checks
  * that its order is the call's gid. On a bad payload it sets the reply

@@ -1,0 +1,179 @@
+/*
+ * schedule.c - drawing the fault schedule from the seed (see
+ * schedule.h).
+ *
+ * Gaps between events are uniform in [gap/2, 3*gap/2], so a run sees a
+ * steady stream of faults, overlapping where they happen to. Kinds are
+ * drawn by weight; the weights and ranges below are the whole policy:
+ * pauses and proxy delays exceed dtxd's call deadline (main.c sets it to
+ * 1 s) so calls time out and are resent while the first may still land;
+ * partitions stay under ~6 s so TCP's retransmission backoff recovers
+ * soon after a heal.
+ */
+#include "schedule.h"
+
+#include <stdlib.h>
+
+#include "chaos.h"
+#include "proxy.h"
+
+const fault_point schedule_points[] = {
+        {"log.before_commit", ROLE_DTXD, 400},
+        {"log.after_commit", ROLE_DTXD, 400},
+        {"dtxd.after_commit_before_call", ROLE_DTXD, 600},
+        {"dtxd.mid_compensation", ROLE_DTXD, 40},
+        {"dtxd.after_reply_before_log", ROLE_DTXD, 600},
+        {"sdk.after_commit_before_reply", -1, 200},
+};
+const size_t schedule_npoints =
+        sizeof(schedule_points) / sizeof(schedule_points[0]);
+
+const char *const schedule_fiu_points[2] = {"posix/io/sync/fdatasync",
+                                            "posix/io/rw/pwrite"};
+
+static const char *const kind_names[EV_COUNT] = {
+        "kill", "fault-point", "pause", "proxy", "partition", "fiu-eio"};
+
+/* Relative weights of the kinds. */
+static const unsigned weights[EV_COUNT] = {20, 14, 12, 32, 12, 10};
+
+const char *ev_kind_name(ev_kind k)
+{
+	return k < EV_COUNT ? kind_names[k] : "unknown";
+}
+
+static uint32_t between(uint64_t *rng, uint32_t lo, uint32_t hi)
+{
+	return lo + (uint32_t)chaos_rng_below(rng, (uint64_t)(hi - lo) + 1);
+}
+
+static ev_kind draw_kind(uint64_t *rng)
+{
+	unsigned total = 0, r;
+
+	for (int k = 0; k < EV_COUNT; k++)
+		total += weights[k];
+	r = (unsigned)chaos_rng_below(rng, total);
+	for (int k = 0; k < EV_COUNT; k++) {
+		if (r < weights[k])
+			return (ev_kind)k;
+		r -= weights[k];
+	}
+	return EV_KILL;
+}
+
+/* any_process draws dtxd one time in three, else a service. */
+static int any_process(uint64_t *rng)
+{
+	uint64_t r = chaos_rng_below(rng, 3 * CHAOS_NSVC);
+
+	return r < CHAOS_NSVC ? ROLE_DTXD : (int)(r % CHAOS_NSVC);
+}
+
+static void draw_event(uint64_t *rng, chaos_event *e)
+{
+	const fault_point *fp;
+
+	e->kind = draw_kind(rng);
+	switch (e->kind) {
+	case EV_KILL:
+		e->target = any_process(rng);
+		e->dur_ms = between(rng, 100, 1500);
+		break;
+	case EV_FAULT_POINT:
+		e->arg = (int)chaos_rng_below(rng, schedule_npoints);
+		fp = &schedule_points[e->arg];
+		e->target = fp->role >= 0
+		                    ? fp->role
+		                    : (int)chaos_rng_below(rng, CHAOS_NSVC);
+		e->level = between(rng, 1, fp->max_nth);
+		break;
+	case EV_PAUSE:
+		e->target = any_process(rng);
+		e->dur_ms = between(rng, 1200, 4000);
+		break;
+	case EV_PROXY:
+		e->target = (int)chaos_rng_below(rng, CHAOS_NSVC);
+		e->arg = (int)chaos_rng_below(rng, PF_COUNT);
+		e->dur_ms = between(rng, 2000, 8000);
+		e->level = between(rng, 50, 300);
+		break;
+	case EV_PARTITION:
+		e->target = any_process(rng);
+		e->dur_ms = between(rng, 1500, 5000);
+		break;
+	default:
+		e->target = ROLE_DTXD;
+		e->arg = (int)chaos_rng_below(rng, 2);
+		break;
+	}
+}
+
+chaos_event *schedule_make(uint64_t seed, uint32_t duration_ms,
+                           uint32_t mean_gap_ms, size_t *ret_n)
+{
+	uint64_t rng = seed ^ 0x7363686564756c65ull; /* "schedule" */
+	uint32_t gap = mean_gap_ms > 1 ? mean_gap_ms : 2;
+	size_t cap = duration_ms / (gap / 2) + 2, n = 0;
+	chaos_event *ev;
+	uint32_t t = 0;
+
+	if (cap > SCHEDULE_EVENTS_MAX)
+		cap = SCHEDULE_EVENTS_MAX;
+	ev = calloc(cap, sizeof(*ev));
+	if (ev == NULL)
+		return NULL;
+	for (;;) {
+		t += between(&rng, gap / 2, gap + gap / 2);
+		if (t >= duration_ms || n == cap)
+			break;
+		ev[n].at_ms = t;
+		draw_event(&rng, &ev[n]);
+		n++;
+	}
+	*ret_n = n;
+	return ev;
+}
+
+void schedule_describe(const chaos_event *e, char *buf, size_t len)
+{
+	const char *who = chaos_role_name(e->target);
+
+	switch (e->kind) {
+	case EV_KILL:
+		snprintf(buf, len, "kill -9 %s, restart after %u ms", who,
+		         e->dur_ms);
+		break;
+	case EV_FAULT_POINT:
+		snprintf(buf, len, "restart %s with DTX_FAULT=%s:%u", who,
+		         schedule_points[e->arg].name, e->level);
+		break;
+	case EV_PAUSE:
+		snprintf(buf, len, "SIGSTOP %s for %u ms", who, e->dur_ms);
+		break;
+	case EV_PROXY:
+		snprintf(buf, len, "proxy of %s: %s %u per mille for %u ms",
+		         who, proxy_fault_name((proxy_fault)e->arg), e->level,
+		         e->dur_ms);
+		break;
+	case EV_PARTITION:
+		snprintf(buf, len, "partition %s (nftables drop) for %u ms",
+		         who, e->dur_ms);
+		break;
+	default:
+		snprintf(buf, len, "libfiu: EIO on dtxd's next log %s",
+		         schedule_fiu_points[e->arg]);
+		break;
+	}
+}
+
+void schedule_print(FILE *out, const chaos_event *ev, size_t n)
+{
+	char line[256];
+
+	for (size_t i = 0; i < n; i++) {
+		schedule_describe(&ev[i], line, sizeof(line));
+		fprintf(out, "t+%7.3fs  %-11s %s\n", ev[i].at_ms / 1000.0,
+		        ev_kind_name(ev[i].kind), line);
+	}
+}
