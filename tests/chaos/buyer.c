@@ -526,8 +526,10 @@ static int run(const buyer_args *a, const sigset_t *set)
 	wait_stop(&w, set);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(workers[i].thread, NULL);
-	/* only the client in use: an abandoned one may hang in nng_close */
-	dtx_client_close(w.clients[w.nclients - 1]);
+	/* only the client in use, and not when every client is stuck: one
+	 * that stalled may hang in nng_close (the process exits anyway) */
+	if (!atomic_load(&w.stuck))
+		dtx_client_close(w.clients[w.nclients - 1]);
 	fsync(w.hist_fd);
 	close(w.hist_fd);
 	fprintf(stderr, "buyer: %u purchases, %u client reopens\n",

@@ -234,6 +234,33 @@ static void print_txs(FILE *out, const check_summary *s)
 	}
 }
 
+/* print_findings prints what is reported but is no violation (README,
+ * "What it found"). */
+static void print_findings(FILE *out, const run_report *r)
+{
+	if (r->decided_after_heal == 0)
+		fprintf(out,
+		        "finding: the buyers got none of %llu purchases ending "
+		        "5 s or more after the heal decided (their client "
+		        "stalled)\n",
+		        (unsigned long long)r->ended_after_heal);
+	if (r->client_reopens > 0)
+		fprintf(out,
+		        "finding: the buyer reopened its client %llu times "
+		        "after 60 calls in a row went unanswered\n",
+		        (unsigned long long)r->client_reopens);
+	if (r->cn->buyer_restarts > 0)
+		fprintf(out,
+		        "finding: every client of the buyer process stalled "
+		        "%llu times; a new buyer process took over each time\n",
+		        (unsigned long long)r->cn->buyer_restarts);
+	if (r->cn->stop_hangs_nng > 0)
+		fprintf(out,
+		        "finding: %llu SIGTERM stops hung in nng_close (nng "
+		        "1.5.2) and were killed; stacks in logs/*.hang.txt\n",
+		        (unsigned long long)r->cn->stop_hangs_nng);
+}
+
 void report_print(FILE *out, const run_report *r)
 {
 	svc_stats sum = {0};
@@ -254,11 +281,15 @@ void report_print(FILE *out, const run_report *r)
 	        (unsigned long long)sum.replayed,
 	        (unsigned long long)r->check->sum.null_compensations,
 	        (unsigned long long)sum.late_refused);
+	print_findings(out, r);
 	if (r->converge_s >= 0)
 		fprintf(out,
-		        "converged: every transaction final %.1f s after "
-		        "the heal\n",
-		        r->converge_s);
+		        "converged: every transaction final %.1f s after the "
+		        "buyers stopped (they got %llu of %llu purchases "
+		        "ending 5 s or more after the heal decided)\n",
+		        r->converge_s,
+		        (unsigned long long)r->decided_after_heal,
+		        (unsigned long long)r->ended_after_heal);
 	else
 		fprintf(out, "converged: NO, not within the bound\n");
 	fprintf(out, "invariants:\n");
