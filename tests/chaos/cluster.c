@@ -26,9 +26,9 @@
 #include "procs.h"
 
 #define READY_MS         20000 /* a start that takes longer is a failure */
-#define STOP_MS          10000
-#define RESTART_MS       200  /* after a fault point or a fail-stop */
-#define UNEXPECTED_MS    1000 /* after an unexpected exit */
+#define STOP_MS          15000 /* dtxd bounds its own stop at 10 s */
+#define RESTART_MS       200   /* after a fault point or a fail-stop */
+#define UNEXPECTED_MS    1000  /* after an unexpected exit */
 #define EX_IOERR_CODE    74
 #define BUYER_STOP_MS    60000
 #define BUYER_STUCK_CODE 75 /* buyer.c: every client of its process stalled */
