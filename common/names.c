@@ -25,6 +25,7 @@ static const char *const err_messages[DTX_ERR_COUNT] = {
         [DTX_EBUSY] = "overloaded, try again later",
         [DTX_EVERSION] = "unsupported protocol or format version",
         [DTX_EINTERNAL] = "internal error (an invariant did not hold)",
+        [DTX_ECONFLICT] = "conflict: the gid names a different transaction",
 };
 
 static const char *const tx_state_names[] = {

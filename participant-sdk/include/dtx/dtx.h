@@ -66,6 +66,7 @@ typedef enum dtx_err {
 	DTX_EBUSY = 13,        /* overloaded: try again later */
 	DTX_EVERSION = 14,     /* unsupported protocol or format version */
 	DTX_EINTERNAL = 15,    /* a bug: an invariant did not hold */
+	DTX_ECONFLICT = 16,    /* the gid names a different transaction */
 	DTX_ERR_COUNT
 } dtx_err;
 
