@@ -9,11 +9,14 @@
  * A decoded message is handed out only after its checks pass. The kind of
  * fault picks the error code, whichever message it is found in:
  *
- *   bytes that do not unpack, a missing required field, an enum value
+ *   bytes that do not unpack, a message nested deeper than
+ *   WIRE_MAX_DEPTH, a missing required field, an enum value
  *   outside its declared range, invalid UTF-8, no oneof body  -> DTX_EPROTO
  *   version absent or not VERSION_1                            -> DTX_EVERSION
  *   a gid or handler name that is absent/empty/out of charset,
- *   a saga with no steps, a missing/empty/control-char URL     -> DTX_EINVAL
+ *   a saga with no steps, a URL that cannot be dialled (scheme,
+ *   host, port, path), a string with a NUL byte, an integer
+ *   outside its range (attempt 0, timeout_ms past an hour)    -> DTX_EINVAL
  *   a gid, handler name, URL, payload, message or step count
  *   past its limit                                          -> DTX_ETOOBIG
  *
@@ -21,8 +24,15 @@
  * may be CODE_OK = 0); log records accept any declared value, including 0.
  * Steps are named by their 0-based index in error messages, as on the wire.
  *
- * Strings: protobuf-c NUL-terminates each string it unpacks; a string with
- * an embedded NUL is seen (and validated) up to that NUL.
+ * Before protobuf-c sees any bytes, walk() reads the encoding itself: it
+ * follows nested messages no deeper than WIRE_MAX_DEPTH (protobuf-c 1.4.1
+ * recurses without a limit: a BranchReply batch nested 10,000 deep, 34 KB,
+ * overflowed an nng thread's stack) and refuses a string field holding a
+ * NUL byte (protobuf-c NUL-terminates strings, so "g1\0x" would read as
+ * "g1" and could name another transaction) or invalid UTF-8. Why a depth
+ * limit and not a schema without recursion: the walk protects every
+ * message type, the ones added later included, and it is also where the
+ * NUL check must happen, since protobuf-c forgets a string's length.
  */
 #include "wire.h"
 
@@ -53,6 +63,8 @@ static const wire_limits default_limits = {
 
 static int fail(struct vctx *v, int code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+static int walk(struct vctx *v, const ProtobufCMessageDescriptor *desc,
+                const uint8_t *p, size_t len, unsigned depth);
 
 /* fail writes the formatted reason into v's buffer and returns code. */
 static int fail(struct vctx *v, int code, const char *fmt, ...)
@@ -260,8 +272,60 @@ static int check_gid(struct vctx *v, const char *gid)
 	return check_name(v, "", "gid", gid, DTX_GID_MAX, DTX_ETOOBIG);
 }
 
+/* url_port_ok is true if s is a decimal port 1..65535 and nothing else. */
+static bool url_port_ok(const char *s)
+{
+	unsigned long port = 0;
+	size_t i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 5; i++)
+		port = port * 10 + (unsigned long)(s[i] - '0');
+	return i > 0 && s[i] == '\0' && port >= 1 && port <= 65535;
+}
+
+/* url_host_ok is true if the n bytes at h are a host nng can resolve: a
+ * bracketed IPv6 address, or a name / IPv4 address of letters, digits,
+ * '.', '-' and '_'. An empty host (listen-anywhere) cannot be dialled. */
+static bool url_host_ok(const char *h, size_t n)
+{
+	if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+		for (size_t i = 1; i + 1 < n; i++)
+			if (!(h[i] == ':' || h[i] == '.' ||
+			      (h[i] >= '0' && h[i] <= '9') ||
+			      (h[i] >= 'a' && h[i] <= 'f') ||
+			      (h[i] >= 'A' && h[i] <= 'F')))
+				return false;
+		return n > 2;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!is_name_char(h[i]) || h[i] == ':')
+			return false;
+	return n > 0;
+}
+
+/* url_tcp_check checks the part after "tcp://": HOST:PORT. */
+static int url_tcp_check(struct vctx *v, const char *where, const char *rest)
+{
+	const char *colon = strrchr(rest, ':');
+
+	if (colon == NULL || !url_host_ok(rest, (size_t)(colon - rest)))
+		return fail(v, DTX_EINVAL,
+		            "%sparticipant URL needs HOST:PORT after the "
+		            "scheme",
+		            where);
+	if (!url_port_ok(colon + 1))
+		return fail(v, DTX_EINVAL,
+		            "%sparticipant URL port \"%.16s\" is not 1..65535",
+		            where, colon + 1);
+	return DTX_OK;
+}
+
+/* check_url checks a participant URL the coordinator will dial (see
+ * wire_url_check); where prefixes the message ("step 2: "). */
 static int check_url(struct vctx *v, const char *where, const char *url)
 {
+	static const char *const tcp[] = {"tcp://", "tcp4://", "tcp6://"};
+	const char *sep;
 	size_t len;
 
 	if (url == NULL)
@@ -280,6 +344,45 @@ static int check_url(struct vctx *v, const char *where, const char *url)
 	if (has_control_char(url))
 		return fail(v, DTX_EINVAL,
 		            "%sparticipant URL has control characters", where);
+	for (size_t i = 0; i < sizeof(tcp) / sizeof(tcp[0]); i++)
+		if (strncmp(url, tcp[i], strlen(tcp[i])) == 0)
+			return url_tcp_check(v, where, url + strlen(tcp[i]));
+	if (strncmp(url, "ipc://", 6) == 0) {
+		if (len == 6 || len - 6 > WIRE_IPC_PATH_MAX)
+			return fail(v, DTX_EINVAL,
+			            "%sparticipant URL ipc path must be 1..%d "
+			            "bytes",
+			            where, WIRE_IPC_PATH_MAX);
+		return DTX_OK;
+	}
+	sep = strstr(url, "://");
+	if (sep == NULL)
+		return fail(v, DTX_EINVAL,
+		            "%sparticipant URL has no scheme (tcp://HOST:PORT "
+		            "or ipc://PATH)",
+		            where);
+	return fail(v, DTX_EINVAL,
+	            "%sparticipant URL scheme \"%.*s\" is not supported "
+	            "(tcp://, tcp4://, tcp6://, ipc://)",
+	            where, (int)(sep - url > 16 ? 16 : sep - url), url);
+}
+
+int wire_url_check(const char *url, char *errbuf, size_t errlen)
+{
+	struct vctx v = {errbuf, errlen};
+
+	return check_url(&v, "", url);
+}
+
+/* check_timeout refuses a per-call deadline past WIRE_TIMEOUT_MAX_MS (0 or
+ * absent means the coordinator's default). */
+static int check_timeout(struct vctx *v, const char *where, bool has,
+                         uint32_t ms)
+{
+	if (has && ms > WIRE_TIMEOUT_MAX_MS)
+		return fail(v, DTX_EINVAL,
+		            "%stimeout_ms %u is past the limit (max %u)", where,
+		            (unsigned)ms, WIRE_TIMEOUT_MAX_MS);
 	return DTX_OK;
 }
 
@@ -311,6 +414,9 @@ static int check_saga_step(struct vctx *v, const Dtx__V1__SagaStep *st,
 	if (rv == DTX_OK)
 		rv = check_payload(v, where, st->has_payload, &st->payload,
 		                   lim->max_payload);
+	if (rv == DTX_OK)
+		rv = check_timeout(v, where, st->has_timeout_ms,
+		                   st->timeout_ms);
 	return rv;
 }
 
@@ -353,6 +459,8 @@ static int check_tcc_branch(struct vctx *v, const Dtx__V1__TccBranch *b,
 	if (rv == DTX_OK)
 		rv = check_payload(v, where, b->has_payload, &b->payload,
 		                   lim->max_payload);
+	if (rv == DTX_OK)
+		rv = check_timeout(v, where, b->has_timeout_ms, b->timeout_ms);
 	return rv;
 }
 
@@ -553,7 +661,7 @@ static int check_branch_call(struct vctx *v, const void *msg,
 	if ((rv = need(v, m->has_attempt, "attempt")) != DTX_OK)
 		return rv;
 	if (m->attempt < 1)
-		return fail(v, DTX_EPROTO, "attempt must be at least 1");
+		return fail(v, DTX_EINVAL, "attempt must be at least 1");
 	return DTX_OK;
 }
 
@@ -632,6 +740,115 @@ static int check_log_event(struct vctx *v, const void *msg,
 	                     DTX__V1__STEP_STATE__STEP_CANCELLED)) != DTX_OK)
 		return rv;
 	return check_text(v, "detail", m->detail, 0);
+}
+
+/* ---- the encoding walk (before protobuf-c) ----------------------------- */
+
+/* get_varint reads a varint at *p (end bounds it) into *ret; false if it
+ * is truncated or longer than 10 bytes. */
+static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
+{
+	uint64_t x = 0;
+
+	for (unsigned shift = 0; shift < 70 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0) {
+			*ret = x;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* walk_string checks the n bytes of string field f of desc. */
+static int walk_string(struct vctx *v, const ProtobufCMessageDescriptor *desc,
+                       const ProtobufCFieldDescriptor *f, const uint8_t *s,
+                       size_t n)
+{
+	if (memchr(s, '\0', n) != NULL)
+		return fail(v, DTX_EINVAL, "%s.%s holds a NUL byte",
+		            desc->short_name, f->name);
+	if (!wire_utf8_is_valid((const char *)s, n))
+		return fail(v, DTX_EPROTO, "%s.%s is not valid UTF-8",
+		            desc->short_name, f->name);
+	return DTX_OK;
+}
+
+/* walk_len checks the n bytes of a length-delimited field f (NULL: not in
+ * the schema, skipped as protobuf-c skips it) of desc at depth. */
+static int walk_len(struct vctx *v, const ProtobufCMessageDescriptor *desc,
+                    const ProtobufCFieldDescriptor *f, const uint8_t *s,
+                    size_t n, unsigned depth)
+{
+	if (f == NULL)
+		return DTX_OK;
+	if (f->type == PROTOBUF_C_TYPE_STRING)
+		return walk_string(v, desc, f, s, n);
+	if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+		return DTX_OK;
+	if (depth >= WIRE_MAX_DEPTH)
+		return fail(v, DTX_EPROTO,
+		            "%s.%s: messages nested deeper than %d",
+		            desc->short_name, f->name, WIRE_MAX_DEPTH);
+	return walk(v, f->descriptor, s, n, depth + 1);
+}
+
+/* walk checks the len bytes at p as a desc message at nesting depth
+ * (the outermost is 1): every tag and length in bounds, nested messages
+ * within WIRE_MAX_DEPTH, strings without NUL and valid UTF-8. Recursion
+ * is bounded by WIRE_MAX_DEPTH. */
+static int walk(struct vctx *v, const ProtobufCMessageDescriptor *desc,
+                const uint8_t *p, size_t len, unsigned depth)
+{
+	const uint8_t *end = p + len;
+	uint64_t tag, n;
+	int rv;
+
+	while (p < end) {
+		const ProtobufCFieldDescriptor *f;
+
+		if (!get_varint(&p, end, &tag) || tag >> 3 == 0 ||
+		    tag >> 3 > UINT32_MAX)
+			return fail(v, DTX_EPROTO,
+			            "not a valid %s message: "
+			            "bad tag",
+			            desc->short_name);
+		f = protobuf_c_message_descriptor_get_field(
+		        desc, (unsigned)(tag >> 3));
+		switch (tag & 7) {
+		case 0: /* varint */
+			if (!get_varint(&p, end, &n))
+				goto truncated;
+			break;
+		case 1: /* 64-bit */
+		case 5: /* 32-bit */
+			n = (tag & 7) == 1 ? 8 : 4;
+			if ((size_t)(end - p) < n)
+				goto truncated;
+			p += n;
+			break;
+		case 2: /* length-delimited */
+			if (!get_varint(&p, end, &n) || n > (size_t)(end - p))
+				goto truncated;
+			rv = walk_len(v, desc, f, p, (size_t)n, depth);
+			if (rv != DTX_OK)
+				return rv;
+			p += n;
+			break;
+		default: /* groups (3, 4) and 6, 7: protobuf-c refuses them */
+			return fail(v, DTX_EPROTO,
+			            "not a valid %s message: wire type %u",
+			            desc->short_name, (unsigned)(tag & 7));
+		}
+	}
+	return DTX_OK;
+truncated:
+	return fail(v, DTX_EPROTO,
+	            "not a valid %s message: field %u is "
+	            "truncated",
+	            desc->short_name, (unsigned)(tag >> 3));
 }
 
 /* ---- packing and the generic decoder ----------------------------------- */
@@ -780,10 +997,12 @@ static int decode(const ProtobufCMessageDescriptor *desc, check_fn check,
 
 	if (buf == NULL && len > 0)
 		return fail(v, DTX_EINVAL, "no buffer");
+	if ((rv = walk(v, desc, buf, len, 1)) != DTX_OK)
+		return rv;
 	m = unpack(desc, buf, len);
 	if (m == NULL)
 		return fail(v, DTX_EPROTO, "not a valid %s message",
-		            desc->name);
+		            desc->short_name);
 	rv = check(v, m, lim != NULL ? lim : &default_limits);
 	if (rv != DTX_OK) {
 		free_msg(m);
@@ -935,6 +1154,9 @@ int wire_branch_replies_decode(const void *buf, size_t len, size_t n,
 		                                errlen);
 	if (buf == NULL && len > 0)
 		return fail(&v, DTX_EINVAL, "no buffer");
+	rv = walk(&v, &dtx__v1__branch_reply__descriptor, buf, len, 1);
+	if (rv != DTX_OK)
+		return rv;
 	m = (Dtx__V1__BranchReply *)unpack(&dtx__v1__branch_reply__descriptor,
 	                                   buf, len);
 	if (m == NULL)

@@ -32,10 +32,30 @@ typedef struct wire_limits {
 #define WIRE_FINAL_QUERY_MAX     256  /* gids in one FinalQuery */
 #define WIRE_ADMIN_LIST_MAX      1000 /* transactions in one AdminList page */
 #define WIRE_BATCH_MAX           64   /* calls in one batched BranchCall */
+/* Messages nested in one message, the outermost counting 1. The schema's
+ * deepest shape is 3 (AdminReply > TxInfo > StepInfo; a batch is 2); a
+ * message nested deeper is refused before protobuf-c unpacks it (its
+ * unpacker recurses without a limit). wire_test checks the schema. */
+#define WIRE_MAX_DEPTH 4
+/* Longest per-call deadline a request may ask for (SagaStep/TccBranch
+ * timeout_ms): one hour. nng's durations are signed 32-bit milliseconds. */
+#define WIRE_TIMEOUT_MAX_MS 3600000u
+/* Longest unix-domain socket path (sun_path, NUL excluded). */
+#define WIRE_IPC_PATH_MAX 107
 
 /* wire_name_is_valid returns true if s is 1..max bytes of [A-Za-z0-9._:-].
  * Used for gids and handler names. s may be NULL (false). */
 bool wire_name_is_valid(const char *s, size_t max);
+
+/* wire_url_check checks url (borrowed, may be NULL) as a participant URL
+ * the coordinator can dial: tcp://HOST:PORT (also tcp4://, tcp6://, HOST
+ * a name, an IPv4 address or [IPv6], PORT 1..65535, nothing after it) or
+ * ipc://PATH (1..WIRE_IPC_PATH_MAX bytes), at most DTX_URL_MAX bytes of
+ * UTF-8 without control characters. On error a one-line reason naming
+ * the fault (the scheme, when that is it) is written to errbuf (may be
+ * NULL). Errors: DTX_EINVAL, DTX_ETOOBIG (too long), DTX_EPROTO (not
+ * UTF-8). */
+int wire_url_check(const char *url, char *errbuf, size_t errlen);
 
 /* wire_utf8_is_valid returns true if the len bytes at s are valid UTF-8. */
 bool wire_utf8_is_valid(const char *s, size_t len);
@@ -51,13 +71,19 @@ int wire_pack_alloc(const ProtobufCMessage *msg, uint8_t **ret_buf,
                     size_t *ret_len);
 
 /*
- * Decoders. Each unpacks buf (borrowed, len bytes) and validates. On DTX_OK
+ * Decoders. Each first walks buf's encoding (tags, lengths, nesting depth
+ * up to WIRE_MAX_DEPTH, no NUL byte and valid UTF-8 in every string field)
+ * so that protobuf-c never sees a message it would recurse into without
+ * bound or silently cut at a NUL, then unpacks and validates. On DTX_OK
  * *ret_msg is a new message the caller frees with the matching wire_*_free.
  * On error, *ret_msg is untouched and, if errbuf is not NULL, a one-line
  * reason is written there (truncated to errlen). Errors: DTX_EPROTO (not a
- * valid message of that type / bad enum / bad UTF-8 / missing field),
+ * valid message of that type, nested too deep / bad enum / bad UTF-8 /
+ * missing field; the reason names the message type and the field),
  * DTX_EVERSION (unknown version), DTX_EINVAL (invalid gid or handler name, no
- * steps, empty URL), DTX_ETOOBIG (too many steps, payload too big), DTX_ENOMEM.
+ * steps, a URL the coordinator cannot dial, a string with a NUL byte, an
+ * integer out of range), DTX_ETOOBIG (too many steps, payload too big),
+ * DTX_ENOMEM.
  */
 int wire_client_request_decode(const void *buf, size_t len,
                                const wire_limits *lim,

@@ -12,7 +12,7 @@
  *
  *   RECV --(call received, nng thread)--> RUN --(worker answered)--> SEND
  *    ^  \                                  |                          |
- *    |   `-- socket closed: item stops     `-- dropped (not protobuf) |
+ *    |   `-- socket closed: item stops     `-- no reply (out of memory)|
  *    |                                         back to RECV           |
  *    `--------------------(reply sent or failed, nng thread)----------'
  *
@@ -21,11 +21,14 @@
  *   RUN    the queue, then one worker       item->msg is the received call
  *   SEND   nng (a send is pending)          item->msg == NULL
  *
- * How each incoming message is treated:
- *   - not a BranchCall at all (wire decode gives DTX_EPROTO): logged and
- *     dropped, no reply; the coordinator's request times out;
- *   - a BranchCall that fails validation (bad version, name, size...):
- *     answered FAIL with "invalid call: <reason>";
+ * How each incoming message is treated (every message gets an answer, so
+ * the sender never waits out its deadline for nothing):
+ *   - not a BranchCall at all (garbage, nested too deep, a bad batch
+ *     envelope: a batch of 1 or of more than WIRE_BATCH_MAX, a batch
+ *     inside a batch), or a BranchCall that fails validation (bad version,
+ *     name, size, attempt 0, unknown op...): answered with one BranchReply
+ *     FAIL "invalid call: <reason>" (a bad call inside a valid batch is
+ *     answered so in its place, the others are served);
  *   - out of memory while decoding: answered RETRY;
  *   - unknown handler: answered FAIL with "unknown handler: <name>";
  *   - handler returns OK/FAIL/RETRY: answered with it, its message and
@@ -432,9 +435,9 @@ struct batch {
 	unsigned nw;                         /* messages */
 	unsigned n;                          /* calls */
 	work *w[BATCH_MSGS];                 /* owned while RUN */
-	Dtx__V1__BranchCall *bc[BATCH_MSGS]; /* owned; NULL: dropped */
+	Dtx__V1__BranchCall *bc[BATCH_MSGS]; /* owned; NULL: did not decode */
 	unsigned first[BATCH_MSGS];          /* w[k]'s first call */
-	unsigned ncalls[BATCH_MSGS];         /* w[k]'s calls; 0: dropped */
+	unsigned ncalls[BATCH_MSGS];         /* w[k]'s calls (at least 1) */
 	bool batched[BATCH_MSGS];            /* w[k] is a batch */
 	dtx_call call[SDK_GROUP_MAX];        /* the worker's */
 	dtx_status st[SDK_GROUP_MAX];
@@ -492,8 +495,8 @@ static void add_group(batch *b, unsigned i, unsigned *n)
 }
 
 /* take decodes w (RUN, moved into b) and prepares its calls; those for
- * the barrier go into b's group (*n items so far). A message that is not
- * a BranchCall is dropped (logged, no reply). */
+ * the barrier go into b's group (*n items so far). A message that does
+ * not decode is one invalid call, answered FAIL with the reason. */
 static void take(dtx_participant *part, batch *b, work *w, unsigned *n)
 {
 	unsigned k = b->nw++;
@@ -508,12 +511,6 @@ static void take(dtx_participant *part, batch *b, work *w, unsigned *n)
 	rv = wire_branch_calls_decode(nng_msg_body(w->msg), nng_msg_len(w->msg),
 	                              &part->limits, &bc, why, sizeof(why));
 	b->bc[k] = bc;
-	if (rv == DTX_EPROTO) {
-		sdk_logf(DTX_LOG_WARN, "participant %s: dropped a message: %s",
-		         part->url, why);
-		b->ncalls[k] = 0;
-		return;
-	}
 	if (rv != DTX_OK || bc->n_batch == 0) {
 		b->ncalls[k] = 1;
 		if (prepare(part, b, b->n, bc, rv, why))
@@ -573,13 +570,12 @@ static int pack_reply(batch *b, unsigned k, nng_msg **ret_msg)
 }
 
 /* finish sends the reply to message k of b and hands its item back to
- * nng (a dropped message or a reply that cannot be built: back to
- * receiving). */
+ * nng (a reply that cannot be built, out of memory: back to receiving). */
 static void finish(batch *b, unsigned k)
 {
 	work *w = b->w[k];
 	nng_msg *reply = NULL;
-	int rv = b->ncalls[k] == 0 ? DTX_EPROTO : pack_reply(b, k, &reply);
+	int rv = pack_reply(b, k, &reply);
 
 	for (unsigned i = b->first[k]; i < b->first[k] + b->ncalls[k]; i++)
 		sdk_call_end(&b->call[i]);

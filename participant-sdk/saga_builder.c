@@ -4,8 +4,8 @@
  * client packs it without a copy.
  *
  * Owns every string and payload it holds (copied on add). Validates with
- * the coordinator's own rules (wire_name_is_valid for names, UTF-8 for URLs,
- * no control characters in URLs, WIRE_MAX_* for sizes) so a saga built here is
+ * the coordinator's own rules (wire_name_is_valid for names, wire_url_check
+ * for URLs, WIRE_MAX_* for sizes and timeouts) so a saga built here is
  * never refused for its shape. Never does I/O, never packs (client.c does,
  * through wire.h).
  *
@@ -79,32 +79,12 @@ void dtx_saga_destroy(dtx_saga *saga)
 	free(saga);
 }
 
-/* has_control_char returns true if the len bytes at s hold an ASCII
- * control character (the coordinator refuses such URLs). */
-static bool has_control_char(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return true;
-	}
-	return false;
-}
-
 int sdk_check_url(const char *url)
 {
-	size_t url_len;
+	int rv = wire_url_check(url, NULL, 0);
 
-	if (url == NULL)
-		return DTX_EINVAL;
-	url_len = strnlen(url, DTX_URL_MAX + 1);
-	if (url_len > DTX_URL_MAX)
-		return DTX_ETOOBIG;
-	if (url_len == 0 || !wire_utf8_is_valid(url, url_len) ||
-	    has_control_char(url, url_len))
-		return DTX_EINVAL;
-	return DTX_OK;
+	/* the caller's argument, not a peer's bytes: bad UTF-8 is EINVAL */
+	return rv == DTX_EPROTO ? DTX_EINVAL : rv;
 }
 
 /* check_step validates add_step's arguments (all borrowed). */
@@ -186,6 +166,8 @@ int dtx_saga_add_step(dtx_saga *saga, const char *url, const char *action,
 	if (saga == NULL)
 		return DTX_EINVAL;
 	rv = check_step(url, action, compensate, payload, len);
+	if (rv == DTX_OK && timeout_ms > WIRE_TIMEOUT_MAX_MS)
+		rv = DTX_EINVAL;
 	if (rv == DTX_OK)
 		rv = reserve(saga);
 	if (rv == DTX_OK)

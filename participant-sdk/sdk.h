@@ -285,7 +285,7 @@ size_t sdk_saga_nsteps(const dtx_saga *saga);
 int sdk_check_name(const char *name, size_t max);
 
 /* sdk_check_url validates a participant URL (borrowed) with the
- * coordinator's rules. Errors: DTX_EINVAL, DTX_ETOOBIG. */
+ * coordinator's rules (wire_url_check). Errors: DTX_EINVAL, DTX_ETOOBIG. */
 int sdk_check_url(const char *url);
 
 /* ---- client.c (internal requests) -------------------------------------- */

@@ -166,6 +166,8 @@ int dtx_tcc_add_branch(dtx_tcc *tcc, const char *url, const char *try_h,
 	if (tcc == NULL)
 		return DTX_EINVAL;
 	rv = check_branch(url, try_h, confirm_h, cancel_h, payload, len);
+	if (rv == DTX_OK && timeout_ms > WIRE_TIMEOUT_MAX_MS)
+		rv = DTX_EINVAL;
 	if (rv == DTX_OK)
 		rv = reserve(tcc);
 	if (rv == DTX_OK)

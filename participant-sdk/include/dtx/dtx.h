@@ -487,8 +487,10 @@ DTX_API int dtx_saga_create(const char *gid, dtx_saga **ret_saga);
 
 /* dtx_saga_add_step appends a step: action and compensate are handler names
  * served at url; payload (len bytes, may be NULL if len is 0) is copied.
- * timeout_ms 0 takes the coordinator's default. Errors: DTX_EINVAL,
- * DTX_ETOOBIG, DTX_ENOMEM. */
+ * url must be one the coordinator can dial: tcp://HOST:PORT (tcp4://,
+ * tcp6://) or ipc://PATH. timeout_ms 0 takes the coordinator's default;
+ * at most 3,600,000 (one hour). Errors: DTX_EINVAL (bad URL, name or
+ * timeout), DTX_ETOOBIG, DTX_ENOMEM. */
 DTX_API int dtx_saga_add_step(dtx_saga *saga, const char *url,
                               const char *action, const char *compensate,
                               const void *payload, size_t len,
@@ -603,9 +605,10 @@ typedef struct dtx_tcc dtx_tcc;
 DTX_API int dtx_tcc_create(const char *gid, dtx_tcc **ret_tcc);
 
 /* dtx_tcc_add_branch appends a branch: try_h, confirm_h and cancel_h are
- * handler names served at url; payload (copied, len bytes) goes with each
- * of the three calls; timeout_ms 0 takes the coordinator's default.
- * Errors: DTX_EINVAL, DTX_ETOOBIG, DTX_ENOMEM. */
+ * handler names served at url (as for dtx_saga_add_step); payload (copied,
+ * len bytes) goes with each of the three calls; timeout_ms 0 takes the
+ * coordinator's default, at most 3,600,000. Errors: DTX_EINVAL,
+ * DTX_ETOOBIG, DTX_ENOMEM. */
 DTX_API int dtx_tcc_add_branch(dtx_tcc *tcc, const char *url, const char *try_h,
                                const char *confirm_h, const char *cancel_h,
                                const void *payload, size_t len,

@@ -568,6 +568,7 @@ Test(wire, refuses_participant_url_past_the_limit)
 	saga_fix_init(&f, 1);
 	memset(url, 'a', sizeof(url));
 	memcpy(url, "tcp://", 6);
+	memcpy(url + DTX_URL_MAX - 5, ":7000", 5);
 	url[DTX_URL_MAX] = '\0';
 	f.steps[0].participant_url = url;
 	cr_assert_eq(request_code(&f.req, NULL), DTX_OK);
@@ -711,7 +712,7 @@ Test(wire, refuses_branch_call_with_attempt_zero)
 
 	branch_call_init(&c);
 	c.attempt = 0;
-	cr_assert_eq(branch_call_code(&c, NULL), DTX_EPROTO);
+	cr_assert_eq(branch_call_code(&c, NULL), DTX_EINVAL);
 }
 
 Test(wire, refuses_branch_call_with_bad_gid_or_handler)
@@ -795,9 +796,9 @@ Test(wire, refuses_client_reply_with_out_of_range_code)
 	struct reply_fix f;
 
 	reply_fix_init(&f);
-	f.reply.code = DTX__V1__CODE__CODE_EINTERNAL;
+	f.reply.code = DTX__V1__CODE__CODE_ECONFLICT;
 	cr_assert_eq(client_reply_code(&f.reply), DTX_OK);
-	f.reply.code = 16;
+	f.reply.code = (Dtx__V1__Code)DTX_ERR_COUNT;
 	cr_assert_eq(client_reply_code(&f.reply), DTX_EPROTO);
 	f.reply.has_code = false;
 	cr_assert_eq(client_reply_code(&f.reply), DTX_EPROTO);
@@ -1291,4 +1292,250 @@ Test(wire, batch_replies_must_answer_every_call_validly)
 	                                        sizeof(errbuf)),
 	             DTX_EPROTO);
 	free(buf);
+}
+
+/* ---- the encoding walk: depth, NUL, URLs, ranges ------------------------ */
+
+/* nested_replies returns a BranchReply whose batch holds one reply, which
+ * holds one, ... depth messages in all (the outermost counts 1), built
+ * from the inside out; *ret_len is its size. The caller frees it. */
+static uint8_t *nested_replies(size_t depth, size_t *ret_len)
+{
+	size_t cap = depth * 12 + 16, len = 0;
+	uint8_t *buf = malloc(cap), *tmp = malloc(cap);
+
+	cr_assert(buf != NULL && tmp != NULL);
+	for (size_t d = 1; d < depth; d++) {
+		size_t n = wire_batch_item_head(tmp, true, len);
+
+		memcpy(tmp + n, buf, len);
+		memcpy(buf, tmp, n + len);
+		len += n;
+	}
+	/* the outermost: version 1 in front of its one batch item */
+	memmove(buf + 2, buf, len);
+	wire_batch_head(buf);
+	free(tmp);
+	*ret_len = len + 2;
+	return buf;
+}
+
+Test(wire, refuses_messages_nested_past_the_depth_limit_before_unpacking)
+{
+	size_t depths[] = {WIRE_MAX_DEPTH + 1, 100, 10000, 200000};
+
+	for (size_t i = 0; i < sizeof(depths) / sizeof(depths[0]); i++) {
+		size_t len;
+		uint8_t *buf = nested_replies(depths[i], &len);
+		Dtx__V1__BranchReply *out = NULL;
+		Dtx__V1__BranchCall *call = NULL;
+
+		errbuf[0] = '\0';
+		cr_assert_eq(wire_branch_reply_decode(buf, len, &out, errbuf,
+		                                      sizeof(errbuf)),
+		             DTX_EPROTO, "depth %zu", depths[i]);
+		cr_assert(strstr(errbuf, "nested deeper than") != NULL, "%s",
+		          errbuf);
+		cr_assert(strstr(errbuf, "BranchReply.batch") != NULL, "%s",
+		          errbuf);
+		cr_assert_eq(wire_branch_replies_decode(buf, len, 2, &out,
+		                                        errbuf, sizeof(errbuf)),
+		             DTX_EPROTO);
+		/* the same bytes as a call: field 5 of BranchCall is op, a
+		 * varint, so they are not a call at all */
+		cr_assert_neq(wire_branch_calls_decode(buf, len, NULL, &call,
+		                                       errbuf, sizeof(errbuf)),
+		              DTX_OK);
+		free(buf);
+	}
+}
+
+Test(wire, a_batch_inside_a_batch_is_refused_by_the_check_within_the_depth)
+{
+	size_t len;
+	uint8_t *buf = nested_replies(3, &len);
+	Dtx__V1__BranchReply *out = NULL;
+
+	cr_assert_eq(wire_branch_replies_decode(buf, len, 1, &out, errbuf,
+	                                        sizeof(errbuf)),
+	             DTX_EPROTO);
+	cr_assert(strstr(errbuf, "nested") == NULL, "%s", errbuf);
+	free(buf);
+}
+
+/* schema_depth is the deepest nesting of message fields under desc that
+ * does not revisit a type already on the path (seen, n entries). */
+static unsigned schema_depth(const ProtobufCMessageDescriptor *desc,
+                             const ProtobufCMessageDescriptor **seen, size_t n)
+{
+	unsigned best = 1;
+
+	for (size_t i = 0; i < n; i++)
+		if (seen[i] == desc)
+			return 0;
+	seen[n] = desc;
+	for (unsigned i = 0; i < desc->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &desc->fields[i];
+		unsigned d;
+
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		d = 1 + schema_depth(f->descriptor, seen, n + 1);
+		if (d > best)
+			best = d;
+	}
+	return best;
+}
+
+Test(wire, every_message_of_the_schema_fits_the_depth_limit)
+{
+	const ProtobufCMessageDescriptor *tops[] = {
+	        &dtx__v1__client_request__descriptor,
+	        &dtx__v1__client_reply__descriptor,
+	        &dtx__v1__branch_call__descriptor,
+	        &dtx__v1__branch_reply__descriptor,
+	        &dtx__v1__admin_request__descriptor,
+	        &dtx__v1__admin_reply__descriptor,
+	        &dtx__v1__log_tx__descriptor,
+	        &dtx__v1__log_step__descriptor,
+	        &dtx__v1__log_event__descriptor,
+	};
+	const ProtobufCMessageDescriptor *seen[32];
+
+	for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++) {
+		/* a batch (a type inside itself) is one level more */
+		unsigned d = schema_depth(tops[i], seen, 0) + 1;
+
+		cr_assert_leq(d, WIRE_MAX_DEPTH, "%s nests %u deep",
+		              tops[i]->name, d);
+	}
+}
+
+/* gid_with_nul packs a Query for "order-42" and turns the 'r' of the
+ * gid's bytes into a NUL, as a hostile client would ("o\0der-42"). */
+static uint8_t *query_with_nul(size_t *ret_len)
+{
+	Dtx__V1__Query q = DTX__V1__QUERY__INIT;
+	Dtx__V1__ClientRequest req = DTX__V1__CLIENT_REQUEST__INIT;
+	uint8_t *buf, *p;
+
+	q.gid = str("order-42");
+	req.has_version = true;
+	req.version = DTX__V1__VERSION__VERSION_1;
+	req.body_case = DTX__V1__CLIENT_REQUEST__BODY_QUERY;
+	req.query = &q;
+	buf = pack_msg(&req.base, ret_len);
+	p = memmem(buf, *ret_len, "order-42", 8);
+	cr_assert(p != NULL);
+	p[1] = '\0';
+	return buf;
+}
+
+Test(wire, refuses_strings_with_a_nul_byte)
+{
+	size_t len;
+	uint8_t *buf = query_with_nul(&len);
+	Dtx__V1__ClientRequest *out = NULL;
+
+	cr_assert_eq(wire_client_request_decode(buf, len, NULL, &out, errbuf,
+	                                        sizeof(errbuf)),
+	             DTX_EINVAL);
+	cr_assert_str_eq(errbuf, "Query.gid holds a NUL byte");
+	free(buf);
+}
+
+Test(wire, refuses_participant_urls_the_coordinator_cannot_dial)
+{
+	static const struct {
+		const char *url;
+		int code;
+		const char *says;
+	} cases[] = {
+	        {"tcp://127.0.0.1:7001", DTX_OK, NULL},
+	        {"tcp://shop-inventory.svc:7001", DTX_OK, NULL},
+	        {"tcp4://10.0.0.2:1", DTX_OK, NULL},
+	        {"tcp6://[::1]:65535", DTX_OK, NULL},
+	        {"ipc:///run/dtx/inventory.sock", DTX_OK, NULL},
+	        {"http://127.0.0.1:7001", DTX_EINVAL, "scheme \"http\""},
+	        {"zt://abc.def:7001", DTX_EINVAL, "scheme \"zt\""},
+	        {"foo", DTX_EINVAL, "no scheme"},
+	        {"tcp://127.0.0.1:99999", DTX_EINVAL, "not 1..65535"},
+	        {"tcp://127.0.0.1:0", DTX_EINVAL, "not 1..65535"},
+	        {"tcp://127.0.0.1:", DTX_EINVAL, "not 1..65535"},
+	        {"tcp://127.0.0.1:7001/x", DTX_EINVAL, "not 1..65535"},
+	        {"tcp://127.0.0.1", DTX_EINVAL, "HOST:PORT"},
+	        {"tcp://:7001", DTX_EINVAL, "HOST:PORT"},
+	        {"tcp://a b:7001", DTX_EINVAL, "HOST:PORT"},
+	        {"tcp://[zz]:7001", DTX_EINVAL, "HOST:PORT"},
+	        {"ipc://", DTX_EINVAL, "ipc path"},
+	};
+	char err[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct saga_fix f;
+
+		err[0] = '\0';
+		cr_assert_eq(wire_url_check(cases[i].url, err, sizeof(err)),
+		             cases[i].code, "%s: %s", cases[i].url, err);
+		saga_fix_init(&f, 1);
+		f.steps[0].participant_url = str(cases[i].url);
+		cr_assert_eq(request_code(&f.req, NULL), cases[i].code, "%s",
+		             cases[i].url);
+		if (cases[i].says != NULL)
+			cr_assert(strstr(errbuf, cases[i].says) != NULL &&
+			                  strncmp(errbuf, "step 0: ", 8) == 0,
+			          "%s: %s", cases[i].url, errbuf);
+	}
+}
+
+Test(wire, refuses_an_ipc_path_longer_than_a_unix_socket_holds)
+{
+	char url[6 + WIRE_IPC_PATH_MAX + 2];
+
+	memcpy(url, "ipc://", 6);
+	memset(url + 6, 'p', WIRE_IPC_PATH_MAX);
+	url[6 + WIRE_IPC_PATH_MAX] = '\0';
+	cr_assert_eq(wire_url_check(url, NULL, 0), DTX_OK);
+	url[6 + WIRE_IPC_PATH_MAX] = 'p';
+	url[6 + WIRE_IPC_PATH_MAX + 1] = '\0';
+	cr_assert_eq(wire_url_check(url, NULL, 0), DTX_EINVAL);
+}
+
+Test(wire, refuses_a_step_timeout_past_an_hour)
+{
+	struct saga_fix f;
+
+	saga_fix_init(&f, 2);
+	f.steps[1].has_timeout_ms = true;
+	f.steps[1].timeout_ms = WIRE_TIMEOUT_MAX_MS;
+	cr_assert_eq(request_code(&f.req, NULL), DTX_OK);
+	f.steps[1].timeout_ms = WIRE_TIMEOUT_MAX_MS + 1;
+	cr_assert_eq(request_code(&f.req, NULL), DTX_EINVAL);
+	f.steps[1].timeout_ms = UINT32_MAX;
+	cr_assert_eq(request_code(&f.req, NULL), DTX_EINVAL);
+	cr_assert_str_eq(errbuf, "step 1: timeout_ms 4294967295 is past the "
+	                         "limit (max 3600000)");
+}
+
+Test(wire, unpack_failures_name_the_message_type_and_field)
+{
+	static const uint8_t truncated[] = {0x08, 0x01, 0x12, 0x40, 'x'};
+	Dtx__V1__ClientRequest *req = NULL;
+	Dtx__V1__AdminRequest *adm = NULL;
+	Dtx__V1__BranchCall *call = NULL;
+
+	cr_assert_eq(wire_client_request_decode(truncated, sizeof(truncated),
+	                                        NULL, &req, errbuf,
+	                                        sizeof(errbuf)),
+	             DTX_EPROTO);
+	cr_assert_str_eq(errbuf, "not a valid ClientRequest message: field 2 "
+	                         "is truncated");
+	cr_assert_eq(wire_admin_request_decode(truncated, sizeof(truncated),
+	                                       &adm, errbuf, sizeof(errbuf)),
+	             DTX_EPROTO);
+	cr_assert(strstr(errbuf, "AdminRequest") != NULL, "%s", errbuf);
+	cr_assert_eq(wire_branch_call_decode(truncated, sizeof(truncated), NULL,
+	                                     &call, errbuf, sizeof(errbuf)),
+	             DTX_EPROTO);
+	cr_assert(strstr(errbuf, "BranchCall") != NULL, "%s", errbuf);
 }
