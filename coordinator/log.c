@@ -38,6 +38,14 @@
  * that is torn or flipped anyway (a bad disk) is caught by its CRC on read
  * and reported as DTX_ECORRUPT, never skipped.
  *
+ * One writer per log. A writer holds an exclusive flock(2) on DIR/dtxd.lock
+ * from before the environment opens until dc_log_close, and writes its pid
+ * there; a second writer on the same directory gets DTX_EBUSY naming the
+ * holder at once (LMDB itself would let two processes write the same file
+ * in turn, and their in-memory states would drift apart). The kernel drops
+ * the lock when the holder dies, kill -9 included, so a restart never finds
+ * a stale one. Readers (dtxctl --log) take no lock and work beside a writer.
+ *
  * Threads: a batch belongs to the thread building it. dc_log_commit runs on
  * one writer thread at a time; reads open their own read-only transaction
  * and may run on any thread (MDB_NOTLS). dc_log_last_error's text is shared
@@ -47,12 +55,16 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <lmdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "crc32c.h"
 #include "fault.h"
@@ -92,6 +104,7 @@ struct dc_log {
 	size_t map_size;
 	size_t map_size_max;
 	bool read_only;
+	int lock_fd; /* DIR/dtxd.lock, flock'ed by a writer; -1: none */
 	char *dir;
 	char *path; /* dir/data.mdb */
 	char err[LOG_ERR_MAX];
@@ -587,6 +600,48 @@ static int make_dir(dc_log *log)
 	                strerror(errno));
 }
 
+/* lock_holder reads the pid a writer left in the lock file at fd (0 if
+ * there is none to read). */
+static long lock_holder(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/* take_writer_lock makes this process the one writer of log's directory
+ * (see the top comment), or says who is. */
+static int take_writer_lock(dc_log *log)
+{
+	char path[PATH_MAX], pid[32];
+	int n;
+
+	snprintf(path, sizeof(path), "%s/dtxd.lock", log->dir);
+	log->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (log->lock_fd < 0)
+		return log_fail(log, log_xlate(errno), "%s: open: %s", path,
+		                strerror(errno));
+	if (flock(log->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK)
+			return log_fail(log, log_xlate(errno), "%s: flock: %s",
+			                path, strerror(errno));
+		return log_fail(log, DTX_EBUSY,
+		                "log directory %s is in use by another dtxd "
+		                "(pid %ld holds %s)",
+		                log->dir, lock_holder(log->lock_fd), path);
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(log->lock_fd, 0) != 0 ||
+	    pwrite(log->lock_fd, pid, (size_t)n, 0) != n)
+		return log_fail(log, log_xlate(errno), "%s: write pid: %s",
+		                path, strerror(errno));
+	return DTX_OK;
+}
+
 static int log_alloc(const dc_log_opts *opts, dc_log **ret_log)
 {
 	dc_log *log = calloc(1, sizeof(*log));
@@ -594,6 +649,7 @@ static int log_alloc(const dc_log_opts *opts, dc_log **ret_log)
 
 	if (log == NULL)
 		return DTX_ENOMEM;
+	log->lock_fd = -1;
 	log->dir = strdup(opts->dir);
 	log->path = malloc(n + sizeof("/data.mdb"));
 	if (log->dir == NULL || log->path == NULL) {
@@ -609,13 +665,16 @@ static int log_alloc(const dc_log_opts *opts, dc_log **ret_log)
 	return DTX_OK;
 }
 
-/* log_start: directory, environment, stale reader slots (a killed dtxctl),
- * map size, tables - in that order, each step only if the last worked. */
+/* log_start: directory, writer lock, environment, stale reader slots (a
+ * killed dtxctl), map size, tables - in that order, each step only if the
+ * last worked. */
 static int log_start(dc_log *log, const dc_log_opts *opts)
 {
 	size_t want = opts->map_size ? opts->map_size : LOG_MAP_SIZE_DEFAULT;
 	int dead, rc = log->read_only ? DTX_OK : make_dir(log);
 
+	if (rc == DTX_OK && !log->read_only)
+		rc = take_writer_lock(log);
 	if (rc == DTX_OK)
 		rc = env_open(log, opts->no_sync);
 	if (rc == DTX_OK) {
@@ -666,6 +725,8 @@ void dc_log_close(dc_log *log)
 		return;
 	if (log->env != NULL)
 		mdb_env_close(log->env);
+	if (log->lock_fd >= 0)
+		close(log->lock_fd); /* releases the flock */
 	free(log->dir);
 	free(log->path);
 	free(log);

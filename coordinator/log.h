@@ -58,9 +58,11 @@ typedef struct dc_log_event {
 
 /* dc_log_open opens (creating if needed) the log in opts->dir. On failure a
  * one-line reason naming the file and the problem is written to errbuf.
- * Errors: DTX_EINVAL, DTX_EIO, DTX_ENOSPC, DTX_ECORRUPT (not an LMDB file,
- * or a record fails its checks), DTX_EVERSION (format newer than this
- * build), DTX_ENOMEM. */
+ * A writer (not read_only) holds the directory's writer lock until
+ * dc_log_close. Errors: DTX_EBUSY (another process writes this log: the
+ * reason names its pid), DTX_EINVAL, DTX_EIO, DTX_ENOSPC, DTX_ECORRUPT (not
+ * an LMDB file, or a record fails its checks), DTX_EVERSION (format newer than
+ * this build), DTX_ENOMEM. */
 int dc_log_open(const dc_log_opts *opts, dc_log **ret_log, char *errbuf,
                 size_t errlen);
 

@@ -5,7 +5,8 @@
  * so tests link the same code. Exit codes follow <sysexits.h>: 0 after
  * SIGTERM/SIGINT, 64 bad usage, 65 a log that is corrupt or of a newer
  * format, 69 cannot listen, 74 I/O error on the log (also mid-run: a failed
- * commit stops the process, crash-only), 70 anything else. A stop that
+ * commit stops the process, crash-only), 75 another dtxd holds the log
+ * directory, 70 anything else. A stop that
  * has not finished 10 s after the signal exits 0 anyway (on_stop_overdue).
  */
 #include <signal.h>
@@ -72,6 +73,8 @@ static int exit_code(int err)
 	case DTX_EUNREACHABLE:
 	case DTX_EINVAL:
 		return EX_UNAVAILABLE;
+	case DTX_EBUSY: /* another dtxd writes this log */
+		return EX_TEMPFAIL;
 	default:
 		return EX_SOFTWARE;
 	}

@@ -63,7 +63,7 @@ typedef enum dtx_err {
 	DTX_ENOSPC = 10,   /* no space left on durable storage */
 	DTX_ECORRUPT = 11, /* a stored record failed its checks */
 	DTX_EUNREACHABLE = 12, /* the peer cannot be reached */
-	DTX_EBUSY = 13,        /* overloaded: try again later */
+	DTX_EBUSY = 13,        /* overloaded or in use: try again later */
 	DTX_EVERSION = 14,     /* unsupported protocol or format version */
 	DTX_EINTERNAL = 15,    /* a bug: an invariant did not hold */
 	DTX_ECONFLICT = 16,    /* the gid names a different transaction */
