@@ -1404,7 +1404,8 @@ static bool steps_conflict(const dc_tx *tx, const tx_spec *sp, char *msg,
 	}
 	if (what == NULL)
 		return false;
-	snprintf(msg, len, "gid %s exists with another %s %zu: its %s differs",
+	snprintf(msg, len,
+	         "gid %s exists with a different %s %zu: its %s differs",
 	         tx->gid, tcc ? "branch" : "step", i - 1, what);
 	return true;
 }
