@@ -1878,21 +1878,63 @@ static void dispatch(dc_engine *e, dc_request *req,
 	}
 }
 
-/* is_admin_request / is_client_request: the len bytes at buf decode and
- * validate as that message. The two endpoints' messages share field
- * numbers (an AdminRequest{stats} reads as a ClientRequest whose SubmitTcc
- * has no branches), so a request refused on one endpoint is tried as the
- * other's, only to word the refusal. */
-static bool is_admin_request(const void *buf, size_t len)
-{
-	Dtx__V1__AdminRequest *m;
+/*
+ * Requests on the wrong endpoint. The two endpoints' messages share field
+ * numbers, so one endpoint's request may unpack as the other's: an
+ * AdminRequest{stats} reads as a ClientRequest whose SubmitTcc has no
+ * branches, a ClientRequest{submit_tcc} as an AdminRequest{stats} with
+ * unknown fields. A request one endpoint refuses (or, on the admin
+ * endpoint, reads only with unknown fields) is tried as the other's, only
+ * to word the refusal. Some bytes are both: AdminShow{gid} is
+ * SubmitSaga{gid} without steps, so the client's error stands there with a
+ * hint; AdminWatch{} is a valid BeginTcc{} and is served as one.
+ */
+typedef enum reading {
+	READ_NOT = 0,   /* not the other endpoint's request */
+	READ_IS = 1,    /* the other endpoint's request */
+	READ_MAYBE = 2, /* valid there, and also ours spoiled */
+} reading;
 
-	if (wire_admin_request_decode(buf, len, &m, NULL, 0) != DTX_OK)
-		return false;
-	wire_admin_request_free(m);
-	return true;
+static const ProtobufCMessage *admin_body(const Dtx__V1__AdminRequest *m)
+{
+	switch (m->body_case) {
+	case DTX__V1__ADMIN_REQUEST__BODY_LIST:
+		return &m->list->base;
+	case DTX__V1__ADMIN_REQUEST__BODY_SHOW:
+		return &m->show->base;
+	case DTX__V1__ADMIN_REQUEST__BODY_ACT:
+		return &m->act->base;
+	case DTX__V1__ADMIN_REQUEST__BODY_STATS:
+		return &m->stats->base;
+	default: /* the decoder admits no other body */
+		return &m->watch->base;
+	}
 }
 
+/* has_unknown: m or its body carries fields its type does not have. */
+static bool has_unknown(const ProtobufCMessage *m, const ProtobufCMessage *body)
+{
+	return m->n_unknown_fields > 0 || body->n_unknown_fields > 0;
+}
+
+/* admin_reading says whether the len bytes at buf, refused as a client
+ * request, are dtxctl's request. */
+static reading admin_reading(const void *buf, size_t len)
+{
+	Dtx__V1__AdminRequest *m;
+	reading r = READ_IS;
+
+	if (wire_admin_request_decode(buf, len, &m, NULL, 0) != DTX_OK)
+		return READ_NOT;
+	if (has_unknown(&m->base, admin_body(m)))
+		r = READ_NOT;
+	else if (m->body_case == DTX__V1__ADMIN_REQUEST__BODY_SHOW)
+		r = READ_MAYBE;
+	wire_admin_request_free(m);
+	return r;
+}
+
+/* is_client_request: the len bytes at buf are a valid client request. */
 static bool is_client_request(const dc_engine *e, const void *buf, size_t len)
 {
 	Dtx__V1__ClientRequest *m;
@@ -1904,10 +1946,33 @@ static bool is_client_request(const dc_engine *e, const void *buf, size_t len)
 	return true;
 }
 
+/* name_admin_request rewords the refusal (*rv, err of errlen bytes) of a
+ * client request that is dtxctl's, or may be. */
+static void name_admin_request(const void *buf, size_t len, int *rv, char *err,
+                               size_t errlen)
+{
+	static const char what[] = "an admin request (dtxctl) sent to the "
+	                           "client endpoint; use the admin endpoint";
+	size_t n;
+
+	switch (admin_reading(buf, len)) {
+	case READ_IS:
+		*rv = DTX_EPROTO;
+		snprintf(err, errlen, "%s", what);
+		break;
+	case READ_MAYBE:
+		n = strlen(err);
+		snprintf(err + n, errlen - n, " (or %s)", what);
+		break;
+	default:
+		break;
+	}
+}
+
 static void on_request(dc_engine *e, dc_request *req)
 {
 	Dtx__V1__ClientRequest *msg;
-	char err[200] = "";
+	char err[WIRE_MESSAGE_MAX / 2] = "";
 	size_t len;
 	const void *body = dc_request_body(req, &len);
 	uint32_t wait_ms;
@@ -1915,12 +1980,8 @@ static void on_request(dc_engine *e, dc_request *req)
 
 	rv = wire_client_request_decode(body, len, &e->limits, &msg, err,
 	                                sizeof(err));
-	if (rv != DTX_OK && is_admin_request(body, len)) {
-		rv = DTX_EPROTO;
-		snprintf(err, sizeof(err),
-		         "an admin request (dtxctl) sent to the client "
-		         "endpoint; use the admin endpoint");
-	}
+	if (rv != DTX_OK)
+		name_admin_request(body, len, &rv, err, sizeof(err));
 	if (rv != DTX_OK) {
 		dc_diag(DTX_LOG_DEBUG, "refused a request: %s", err);
 		send_error(req, rv, err);
@@ -2400,7 +2461,10 @@ static void on_admin(dc_engine *e, dc_request *req)
 	const void *body = dc_request_body(req, &len);
 	int rv = wire_admin_request_decode(body, len, &m, err, sizeof(err));
 
-	if (rv != DTX_OK && is_client_request(e, body, len)) {
+	if ((rv != DTX_OK || has_unknown(&m->base, admin_body(m))) &&
+	    is_client_request(e, body, len)) {
+		if (rv == DTX_OK)
+			wire_admin_request_free(m);
 		rv = DTX_EPROTO;
 		snprintf(
 		        err, sizeof(err),

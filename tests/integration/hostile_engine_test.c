@@ -646,6 +646,25 @@ Test(hostile_engine, a_request_on_the_wrong_endpoint_is_named_as_such)
 	                                  "the admin endpoint"),
 	          "message: %s", arep->message ? arep->message : "(none)");
 	wire_admin_reply_free(arep);
+	/* a TCC submit reads as AdminStats with unknown fields: not served */
+	craft_tcc(&q, "t-wrong", NOWHERE_URL, 1);
+	{
+		size_t len;
+		void *buf = raw_call(as, &q.req.base, &len);
+
+		cr_assert_eq(wire_admin_reply_decode(buf, len, &arep, NULL, 0),
+		             DTX_OK);
+		nng_free(buf, len);
+	}
+	cr_assert_eq((int)arep->code, DTX_EPROTO, "code %d: %s",
+	             (int)arep->code, arep->message ? arep->message : "");
+	wire_admin_reply_free(arep);
+	/* AdminShow{gid} is also a saga without steps: its error, a hint */
+	craft_saga(&q, "s-wrong", NOWHERE_URL, 0);
+	q.req.has_wait_ms = false;
+	expect_code(client_reply(cs, &q.req), DTX_EINVAL,
+	            "saga has no steps (or an admin request (dtxctl)");
+	craft_query(&q, "nothing-here");
 	/* each endpoint still serves its own */
 	expect_code(client_reply(cs, &q.req), DTX_ENOENT, NULL);
 	arep = admin_reply(as, &areq);
