@@ -15,6 +15,10 @@
 #include <string.h>
 
 #define SCAN_PAGE_FULL 1000 /* private stop code of the list scan */
+#define FIELD_FRAME    6    /* a nested message's tag and length */
+/* Room kept under max_bytes for the rest of a reply: message, cursor,
+ * version, code, timestamps, counts. */
+#define REPLY_SLACK (WIRE_MESSAGE_MAX + DTX_GID_MAX + 256)
 
 /* ---- the reply and its allocations ---------------------------------- */
 
@@ -26,6 +30,17 @@ void dc_admin_out_init(dc_admin_out *o, int64_t now_unix_ms)
 	o->rep.version = DTX__V1__VERSION__VERSION_1;
 	o->rep.code = DTX__V1__CODE__CODE_OK;
 	o->rep.now_unix_ms = now_unix_ms;
+}
+
+bool dc_admin_is_full(const dc_admin_out *o)
+{
+	return o->max_bytes != 0 && o->bytes + REPLY_SLACK > o->max_bytes;
+}
+
+/* framed is the bytes m adds to the reply as one repeated element. */
+static size_t framed(const ProtobufCMessage *m)
+{
+	return wire_packed_size(m) + FIELD_FRAME;
 }
 
 void dc_admin_out_fini(dc_admin_out *o)
@@ -183,6 +198,7 @@ void dc_admin_add_tx(dc_admin_out *o, const dc_tx *tx,
 	info->n_steps = tx->nsteps;
 	info->steps = sp;
 	o->rep.txs[o->rep.n_txs++] = info;
+	o->bytes += framed(&info->base);
 }
 
 static bool uses(const dc_tx *tx, const char *handler, const char *url)
@@ -201,6 +217,16 @@ static bool uses(const dc_tx *tx, const char *handler, const char *url)
 	return false;
 }
 
+/* is_older_than: tx was created more than ms before now. An age past
+ * what an int64_t holds (the wire's uint64 older_than_ms goes to 2^64)
+ * is older than the epoch: nothing is, never a wrap that matches all. */
+static bool is_older_than(const dc_tx *tx, uint64_t ms, int64_t now)
+{
+	if (ms > (uint64_t)INT64_MAX || now < INT64_MIN + (int64_t)ms)
+		return false;
+	return tx->created_unix_ms < now - (int64_t)ms;
+}
+
 bool dc_admin_matches(const dc_tx *tx, const Dtx__V1__AdminFilter *f,
                       int64_t now_unix_ms)
 {
@@ -213,7 +239,7 @@ bool dc_admin_matches(const dc_tx *tx, const Dtx__V1__AdminFilter *f,
 	if (f->has_mode && (int)tx->mode != (int)f->mode)
 		return false;
 	if (f->has_older_than_ms &&
-	    now_unix_ms - tx->created_unix_ms <= (int64_t)f->older_than_ms)
+	    !is_older_than(tx, f->older_than_ms, now_unix_ms))
 		return false;
 	if (f->has_needs_operator && f->needs_operator && !tx->needs_operator)
 		return false;
@@ -254,7 +280,15 @@ static int list_one(void *arg, dc_tx *tx)
 	}
 	dc_admin_own(ls->o, tx);
 	dc_admin_add_tx(ls->o, view, NULL);
-	return ls->o->oom ? DTX_ENOMEM : DTX_OK;
+	if (ls->o->oom)
+		return DTX_ENOMEM;
+	if (dc_admin_is_full(ls->o) && ls->o->rep.n_txs > 1) {
+		/* past the size bound: it opens the next page instead */
+		Dtx__V1__AdminReply *rep = &ls->o->rep;
+		ls->o->bytes -= framed(&rep->txs[--rep->n_txs]->base);
+		return SCAN_PAGE_FULL;
+	}
+	return DTX_OK;
 }
 
 int dc_admin_list(dc_admin_out *o, dc_log *log, const Dtx__V1__AdminList *req,
@@ -302,6 +336,7 @@ void dc_admin_add_event(dc_admin_out *o, uint64_t seq, const char *gid,
 	te->step_state = (Dtx__V1__StepState)ev->step_state;
 	te->detail = sdup(o, ev->detail != NULL ? ev->detail : "");
 	o->rep.events[o->rep.n_events++] = te;
+	o->bytes += framed(&te->base);
 }
 
 typedef struct event_read {
@@ -310,21 +345,33 @@ typedef struct event_read {
 	uint64_t total; /* lines read */
 } event_read;
 
-/* keep_event appends one line; past `keep` lines the oldest is dropped
- * (the array is shifted: timelines are short next to the cost of show). */
+/* drop_oldest_event removes the first line of o's timeline (the array is
+ * shifted: timelines are short next to the cost of show). */
+static void drop_oldest_event(dc_admin_out *o)
+{
+	Dtx__V1__AdminReply *rep = &o->rep;
+
+	o->bytes -= framed(&rep->events[0]->base);
+	memmove(rep->events, rep->events + 1,
+	        (rep->n_events - 1) * sizeof(*rep->events));
+	rep->n_events--;
+}
+
+/* keep_event appends one line; past `keep` lines, or the reply's size
+ * bound, the oldest is dropped. */
 static int keep_event(void *arg, uint32_t seq, const dc_log_event *ev)
 {
 	event_read *er = arg;
 	Dtx__V1__AdminReply *rep = &er->o->rep;
 
 	er->total++;
-	if (rep->n_events == er->keep && er->keep > 0) {
-		memmove(rep->events, rep->events + 1,
-		        (rep->n_events - 1) * sizeof(*rep->events));
-		rep->n_events--;
-	}
 	dc_admin_add_event(er->o, seq, NULL, ev);
-	return er->o->oom ? DTX_ENOMEM : DTX_OK;
+	if (er->o->oom)
+		return DTX_ENOMEM;
+	while (rep->n_events > 1 &&
+	       (rep->n_events > er->keep || dc_admin_is_full(er->o)))
+		drop_oldest_event(er->o);
+	return DTX_OK;
 }
 
 int dc_admin_show(dc_admin_out *o, dc_log *log, const char *gid,

@@ -37,6 +37,11 @@ typedef struct dc_admin_out {
 	size_t nowned, capowned;
 	size_t captxs, capevents, caplines, capcalls;
 	bool oom;
+	/* The reply's size bound (0 = none; the engine sets its
+	 * --max-msg-bytes): a list page ends early (its cursor says where
+	 * the next begins), a timeline keeps fewer of its newest lines. */
+	size_t max_bytes;
+	size_t bytes; /* packed bytes of the transactions and lines in rep */
 } dc_admin_out;
 
 /* dc_admin_lookup_fn returns the newest in-memory version of gid
@@ -51,6 +56,10 @@ void dc_admin_out_init(dc_admin_out *o, int64_t now_unix_ms);
  * shown only when set. Shared by the admin and the client replies. */
 void dc_admin_fill_step(const dc_step *st, uint32_t i, int64_t next_retry,
                         Dtx__V1__StepInfo *si);
+
+/* dc_admin_is_full: o's reply has reached its size bound (max_bytes less
+ * room for its message and cursor). */
+bool dc_admin_is_full(const dc_admin_out *o);
 
 /* dc_admin_out_fini frees everything o owns. Accepts a zeroed o. */
 void dc_admin_out_fini(dc_admin_out *o);

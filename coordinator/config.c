@@ -39,6 +39,7 @@ void dc_config_defaults(dc_config *cfg)
 	cfg->admin = DC_ADMIN_URL_DEFAULT;
 	cfg->admin_default = true;
 	cfg->admin_slots = 16;
+	cfg->max_result = 64u << 10;
 }
 
 static const char usage[] =
@@ -66,6 +67,15 @@ static const char usage[] =
         "  --max-steps N            steps in one saga (64)\n"
         "  --max-payload BYTES      one step's payload (262144)\n"
         "  --max-msg-bytes BYTES    any received message (1048576)\n"
+        "  --max-result BYTES       one branch result (65536, or less if\n"
+        "                           needed for the next rule); one\n"
+        "                           transaction's results together get\n"
+        "                           --max-msg-bytes less its names and\n"
+        "                           errors, so every reply fits. A result\n"
+        "                           over either is refused like a bad\n"
+        "                           answer: an action/try counts a failed\n"
+        "                           attempt; a compensate/confirm/cancel\n"
+        "                           succeeds with its result dropped\n"
         "  --max-active N           non-final transactions held (1000000)\n"
         "  --max-clients N          client requests held at once (8192)\n"
         "  --max-calls N            branch calls outstanding (65536)\n"
@@ -108,6 +118,7 @@ enum {
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_ADMIN,
+	OPT_MAX_RESULT,
 };
 
 static const struct option options[] = {
@@ -124,6 +135,7 @@ static const struct option options[] = {
         {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
         {"max-payload", required_argument, NULL, OPT_MAX_PAYLOAD},
         {"max-msg-bytes", required_argument, NULL, OPT_MAX_MSG},
+        {"max-result", required_argument, NULL, OPT_MAX_RESULT},
         {"max-active", required_argument, NULL, OPT_MAX_ACTIVE},
         {"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
         {"max-calls", required_argument, NULL, OPT_MAX_CALLS},
@@ -189,6 +201,7 @@ static const num_opt num_opts[] = {
         {OPT_MAX_STEPS, "max-steps", 1, 4096},
         {OPT_MAX_PAYLOAD, "max-payload", 0, 64u << 20},
         {OPT_MAX_MSG, "max-msg-bytes", 1024, 256u << 20},
+        {OPT_MAX_RESULT, "max-result", 0, 64u << 20},
         {OPT_MAX_ACTIVE, "max-active", 1, 100000000},
         {OPT_MAX_CLIENTS, "max-clients", 1, 1000000},
         {OPT_MAX_CALLS, "max-calls", 1, 10000000},
@@ -229,6 +242,10 @@ static void store_num(dc_config *cfg, int id, uint64_t v)
 		break;
 	case OPT_MAX_MSG:
 		cfg->max_msg_bytes = (size_t)v;
+		break;
+	case OPT_MAX_RESULT:
+		cfg->max_result = (size_t)v;
+		cfg->max_result_set = true;
 		break;
 	case OPT_MAX_ACTIVE:
 		cfg->max_active = (uint32_t)v;
@@ -310,6 +327,59 @@ static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
 	}
 }
 
+/* Bytes a string field of at most n bytes, or a nested message, adds to
+ * a message beside its content: a tag and a length of up to 5 bytes. */
+#define FIELD_FRAME 6
+#define SCALARS     64 /* every varint field of a StepInfo or a TxInfo */
+
+size_t dc_config_reply_overhead(uint32_t max_steps)
+{
+	/* A step: three handler names, its URL, its last error (the engine
+	 * writes at most 300 bytes there), its result's framing. */
+	size_t step = 3 * (DTX_HANDLER_MAX + FIELD_FRAME) + DTX_URL_MAX +
+	              WIRE_MESSAGE_MAX + 3 * FIELD_FRAME + SCALARS;
+	/* The reply: its message, the gid, the reason (an operator's reason
+	 * with its prefix), the operator reason, the TxInfo's framing. */
+	size_t fixed = WIRE_MESSAGE_MAX + DTX_GID_MAX +
+	               (WIRE_MESSAGE_MAX + 64) + WIRE_MESSAGE_MAX +
+	               5 * FIELD_FRAME + SCALARS;
+
+	return fixed + (size_t)max_steps * step;
+}
+
+/* check_replies derives the result budget of one transaction, so that the
+ * largest ClientReply fits under --max-msg-bytes, and refuses flags that
+ * leave no room (or less than an explicit --max-result). */
+static int check_replies(dc_config *cfg, FILE *err)
+{
+	size_t over = dc_config_reply_overhead(cfg->max_steps);
+
+	if (over >= cfg->max_msg_bytes) {
+		fprintf(err,
+		        "dtxd: a reply about a transaction of --max-steps %u "
+		        "may hold %zu bytes of names and errors, more than "
+		        "--max-msg-bytes %zu: lower --max-steps or raise "
+		        "--max-msg-bytes\n",
+		        cfg->max_steps, over, cfg->max_msg_bytes);
+		return DC_CONFIG_USAGE;
+	}
+	cfg->max_tx_results = cfg->max_msg_bytes - over;
+	if (cfg->max_result <= cfg->max_tx_results)
+		return DC_CONFIG_OK;
+	if (!cfg->max_result_set) {
+		cfg->max_result = cfg->max_tx_results;
+		return DC_CONFIG_OK;
+	}
+	fprintf(err,
+	        "dtxd: --max-result %zu does not fit in a reply: "
+	        "--max-msg-bytes %zu less %zu bytes of names and errors for "
+	        "--max-steps %u leaves %zu bytes for results; lower "
+	        "--max-result or --max-steps, or raise --max-msg-bytes\n",
+	        cfg->max_result, cfg->max_msg_bytes, over, cfg->max_steps,
+	        cfg->max_tx_results);
+	return DC_CONFIG_USAGE;
+}
+
 static int check(dc_config *cfg, FILE *err)
 {
 	if (cfg->log_dir == NULL || cfg->log_dir[0] == '\0') {
@@ -325,7 +395,7 @@ static int check(dc_config *cfg, FILE *err)
 		cfg->listen[cfg->nlisten++] = "tcp://127.0.0.1:7400";
 	if (cfg->map_size_max < cfg->map_size)
 		cfg->map_size_max = cfg->map_size;
-	return DC_CONFIG_OK;
+	return check_replies(cfg, err);
 }
 
 int dc_config_parse(dc_config *cfg, int argc, char **argv, FILE *out, FILE *err)

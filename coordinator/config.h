@@ -45,7 +45,22 @@ typedef struct dc_config {
 	uint32_t stuck_after_ms;       /* ... or when a tx is older */
 	uint32_t tcc_deadline_ms;      /* TCC deadline unless the tx sets one */
 	uint32_t admin_slots;          /* admin requests held at once */
+
+	/* Replies are bounded (issue 13): a step's result may hold max_result
+	 * bytes and one transaction's results together max_tx_results, which
+	 * dc_config_parse derives so that the largest ClientReply fits under
+	 * max_msg_bytes (the receive limit of dtxd and, by default, of the
+	 * SDK's client). */
+	size_t max_result;     /* bytes of one branch result */
+	bool max_result_set;   /* --max-result was given */
+	size_t max_tx_results; /* bytes of one transaction's results */
 } dc_config;
+
+/* dc_config_reply_overhead is the most a ClientReply about a transaction of
+ * max_steps steps may hold besides the steps' result bytes: names, URLs,
+ * last errors, reasons, the reply message and protobuf framing, each at
+ * the length the coordinator bounds it to. */
+size_t dc_config_reply_overhead(uint32_t max_steps);
 
 /* dc_config_defaults fills cfg with the defaults (no log dir). */
 void dc_config_defaults(dc_config *cfg);

@@ -608,12 +608,60 @@ static void fill_step_info(const dc_step *st, uint32_t i, Dtx__V1__StepInfo *si)
 	}
 }
 
-static void send_tx_reply(dc_request *req, const dc_tx *tx, bool created)
+/* drop_largest_result leaves the largest result still in the n steps
+ * at si out of the reply; false if none is left. */
+static bool drop_largest_result(Dtx__V1__StepInfo *si, uint32_t n)
+{
+	uint32_t big = n;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (si[i].has_result &&
+		    (big == n || si[i].result.len > si[big].result.len))
+			big = i;
+	if (big == n)
+		return false;
+	si[big].has_result = 0;
+	si[big].result.data = NULL;
+	si[big].result.len = 0;
+	return true;
+}
+
+/* fit_reply keeps rep under max bytes by leaving step results out,
+ * largest first, and says so in its message (msg, len bytes, holds it).
+ * Results are bounded when they are recorded (--max-result and the
+ * transaction's budget), so only a log an older dtxd wrote needs this.
+ * Returns false if rep is too big even without results. */
+static bool fit_reply(Dtx__V1__ClientReply *rep, Dtx__V1__StepInfo *si,
+                      uint32_t n, size_t max, char *msg, size_t len)
+{
+	uint32_t dropped = 0;
+
+	while (wire_packed_size(&rep->base) > max) {
+		if (!drop_largest_result(si, n))
+			return false;
+		dropped++;
+	}
+	if (dropped == 0)
+		return true;
+	snprintf(msg, len,
+	         "%u step result(s) left out of this reply: with them it "
+	         "would exceed --max-msg-bytes %zu",
+	         (unsigned)dropped, max);
+	rep->message = msg;
+	dc_diag(DTX_LOG_WARN, "%s: %s", rep->tx->gid, msg);
+	return true;
+}
+
+static void send_error(dc_request *req, int code, const char *msg);
+
+static void send_tx_reply(const dc_engine *e, dc_request *req, const dc_tx *tx,
+                          bool created)
 {
 	Dtx__V1__ClientReply rep = DTX__V1__CLIENT_REPLY__INIT;
 	Dtx__V1__TxInfo info = DTX__V1__TX_INFO__INIT;
-	Dtx__V1__StepInfo *si = calloc(tx->nsteps, sizeof(*si));
-	Dtx__V1__StepInfo **sp = calloc(tx->nsteps, sizeof(*sp));
+	Dtx__V1__StepInfo *si = calloc(tx->nsteps + 1, sizeof(*si));
+	Dtx__V1__StepInfo **sp = calloc(tx->nsteps + 1, sizeof(*sp));
+	char msg[160];
 
 	if (si == NULL || sp == NULL)
 		die_oom("reply");
@@ -642,7 +690,13 @@ static void send_tx_reply(dc_request *req, const dc_tx *tx, bool created)
 	rep.code = DTX__V1__CODE__CODE_OK;
 	rep.created = created;
 	rep.tx = &info;
-	dc_request_reply(req, &rep);
+	if (fit_reply(&rep, si, tx->nsteps, e->cfg.max_msg_bytes, msg,
+	              sizeof(msg)))
+		dc_request_reply(req, &rep);
+	else
+		send_error(req, DTX_ETOOBIG,
+		           "the reply about this transaction would exceed "
+		           "--max-msg-bytes even without its results");
 	free(si);
 	free(sp);
 }
@@ -704,7 +758,7 @@ static void answer_waiters(dc_engine *e, live *lv)
 		dc_timerq_remove(&e->wait_q, &req->wait_timer);
 		req->wnext = NULL;
 		req->wait_owner = NULL;
-		send_tx_reply(req, lv->tx, req->created);
+		send_tx_reply(e, req, lv->tx, req->created);
 		req = next;
 	}
 }
@@ -922,7 +976,7 @@ static void run_fx(dc_engine *e, const fx *x)
 			               &again);
 			break;
 		}
-		send_tx_reply(x->req, lv->tx, x->req->created);
+		send_tx_reply(e, x->req, lv->tx, x->req->created);
 		break;
 	}
 	lv->pins--;
@@ -971,14 +1025,21 @@ static void set_reason(live *lv, uint32_t step, const char *what)
 	dc_tx_set_str(&lv->tx->reason, reason);
 }
 
+/* record_answer keeps what the answer leaves in the step: an OK's result
+ * (unless dropped is set: then why it was dropped), another answer's
+ * description. */
 static void record_answer(dc_step *st, const dc_call *call, dc_outcome out,
-                          const char *what)
+                          const char *what, const char *dropped)
 {
 	if (out == DC_OUT_OK) {
 		const ProtobufCBinaryData *r = &call->reply->result;
 		free(st->result);
 		st->result = NULL;
 		st->result_len = 0;
+		if (dropped != NULL) {
+			dc_tx_set_str(&st->last_error, dropped);
+			return;
+		}
 		if (call->reply->has_result && r->len > 0 &&
 		    (st->result = malloc(r->len)) != NULL) {
 			memcpy(st->result, r->data, r->len);
@@ -987,6 +1048,61 @@ static void record_answer(dc_step *st, const dc_call *call, dc_outcome out,
 		return;
 	}
 	dc_tx_set_str(&st->last_error, what);
+}
+
+/* result_too_big is true (why written) if the result of call, an OK
+ * answer for step i of tx, is past --max-result or would bring the
+ * transaction's results past their budget: a reply holding them could
+ * not reach the client. */
+static bool result_too_big(const dc_engine *e, const dc_tx *tx, uint32_t i,
+                           const dc_call *call, char *why, size_t len)
+{
+	size_t n = call->reply->has_result ? call->reply->result.len : 0;
+	size_t others = 0;
+
+	if (n > e->cfg.max_result) {
+		snprintf(why, len,
+		         "result of %zu bytes exceeds --max-result %zu", n,
+		         e->cfg.max_result);
+		return true;
+	}
+	for (uint32_t k = 0; k < tx->nsteps; k++)
+		if (k != i)
+			others += tx->steps[k].result_len;
+	if (n == 0 || others + n <= e->cfg.max_tx_results)
+		return false;
+	snprintf(why, len,
+	         "result of %zu bytes would bring the transaction's results "
+	         "to %zu bytes, past their budget of %zu (--max-msg-bytes "
+	         "less names and errors)",
+	         n, others + n, e->cfg.max_tx_results);
+	return true;
+}
+
+/* check_result refuses an OK answer whose result is too big. An action or
+ * a Try then counts as a failed attempt (out becomes RETRY, what says
+ * why): retried, then given up and compensated like any bad answer. A
+ * compensate, confirm or cancel took effect and must not be undone: it
+ * stays OK and its result is dropped (*ret_dropped says why). */
+static void check_result(const dc_engine *e, const live *lv, uint32_t i,
+                         dtx_op op, const dc_call *call, dc_outcome *out,
+                         char *what, size_t len, const char **ret_dropped)
+{
+	char why[200];
+
+	*ret_dropped = NULL;
+	if (*out != DC_OUT_OK ||
+	    !result_too_big(e, lv->tx, i, call, why, sizeof(why)))
+		return;
+	if (op == DTX_OP_ACTION || op == DTX_OP_TRY) {
+		*out = DC_OUT_RETRY;
+		snprintf(what, len, "%s refused: %s", dtx_op_name(op), why);
+	} else {
+		snprintf(what, len, "%s ok; its %s: dropped", dtx_op_name(op),
+		         why);
+		*ret_dropped = what;
+	}
+	dc_diag(DTX_LOG_WARN, "%s step %u: %s", lv->tx->gid, i, what);
 }
 
 /* call_owner finds the step whose counted call this is, or NULL for an
@@ -1007,6 +1123,7 @@ static void on_call_done(dc_engine *e, dc_call *call)
 	dc_outcome out;
 	dc_event ev;
 	dc_tx_state before;
+	const char *dropped;
 	char what[300];
 
 	lv->calls_out--;
@@ -1027,6 +1144,8 @@ static void on_call_done(dc_engine *e, dc_call *call)
 	DTX_FAULT("dtxd.after_reply_before_log");
 	out = outcome_of(call);
 	describe(call, out, ls->call_op, what, sizeof(what));
+	check_result(e, lv, ls->index, ls->call_op, call, &out, what,
+	             sizeof(what), &dropped);
 	ev = (dc_event){.kind = DC_EV_REPLY,
 	                .step = ls->index,
 	                .op = ls->call_op,
@@ -1034,7 +1153,7 @@ static void on_call_done(dc_engine *e, dc_call *call)
 	before = lv->tx->state;
 	if (out == DC_OUT_OK)
 		heal(e, lv);
-	record_answer(&lv->tx->steps[ls->index], call, out, what);
+	record_answer(&lv->tx->steps[ls->index], call, out, what, dropped);
 	dc_rpc_release(e->rpc, call);
 	apply(e, lv, &ev, what);
 	if (before == DC_TX_RUNNING && lv->tx->state != DC_TX_RUNNING &&
@@ -1166,18 +1285,166 @@ static int copy_branch(dc_step *st, const Dtx__V1__TccBranch *in)
 	return copy_payload(st, in->has_payload, &in->payload);
 }
 
+/* step_spec - what a request asks of one step or branch, to compare with
+ * what a transaction holds (for a saga step confirm is NULL). */
+typedef struct step_spec {
+	const char *url, *action, *compensate, *confirm;
+	const uint8_t *payload;
+	size_t payload_len;
+	uint32_t timeout_ms;
+} step_spec;
+
+static step_spec spec_of_step(const Dtx__V1__SagaStep *in)
+{
+	return (step_spec){
+	        .url = in->participant_url,
+	        .action = in->action,
+	        .compensate = in->compensate,
+	        .payload = in->has_payload ? in->payload.data : NULL,
+	        .payload_len = in->has_payload ? in->payload.len : 0,
+	        .timeout_ms = in->has_timeout_ms ? in->timeout_ms : 0,
+	};
+}
+
+static step_spec spec_of_branch(const Dtx__V1__TccBranch *in)
+{
+	return (step_spec){
+	        .url = in->participant_url,
+	        .action = in->try_,
+	        .compensate = in->cancel,
+	        .confirm = in->confirm,
+	        .payload = in->has_payload ? in->payload.data : NULL,
+	        .payload_len = in->has_payload ? in->payload.len : 0,
+	        .timeout_ms = in->has_timeout_ms ? in->timeout_ms : 0,
+	};
+}
+
+static bool str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+/* step_diff names the first field of st that sp does not ask for (tcc:
+ * the TCC names of the handlers), or returns NULL if none differs. */
+static const char *step_diff(const dc_step *st, const step_spec *sp, bool tcc)
+{
+	if (str_differs(st->url, sp->url))
+		return "participant URL";
+	if (str_differs(st->action, sp->action))
+		return tcc ? "try handler" : "action handler";
+	if (str_differs(st->compensate, sp->compensate))
+		return tcc ? "cancel handler" : "compensate handler";
+	if (str_differs(st->confirm, sp->confirm))
+		return "confirm handler";
+	if (st->timeout_ms != sp->timeout_ms)
+		return "timeout";
+	if (st->payload_len != sp->payload_len ||
+	    (sp->payload_len > 0 &&
+	     memcmp(st->payload, sp->payload, sp->payload_len) != 0))
+		return "payload";
+	return NULL;
+}
+
 /* same_branch: st was registered from a spec equal to in. */
 static bool same_branch(const dc_step *st, const Dtx__V1__TccBranch *in)
 {
-	size_t plen = in->has_payload ? in->payload.len : 0;
+	step_spec sp = spec_of_branch(in);
 
-	return strcmp(st->url, in->participant_url) == 0 &&
-	       strcmp(st->action, in->try_) == 0 &&
-	       strcmp(st->confirm, in->confirm) == 0 &&
-	       strcmp(st->compensate, in->cancel) == 0 &&
-	       st->timeout_ms == (in->has_timeout_ms ? in->timeout_ms : 0) &&
-	       st->payload_len == plen &&
-	       (plen == 0 || memcmp(st->payload, in->payload.data, plen) == 0);
+	return step_diff(st, &sp, true) == NULL;
+}
+
+/* tx_spec - what a request that creates a transaction asks for: mode,
+ * steps (saga) or branches (TCC), none for a BeginTcc, and a deadline. */
+typedef struct tx_spec {
+	dc_mode mode;
+	bool initiator_driven;
+	size_t nsteps;
+	const Dtx__V1__SagaStep *const *steps;     /* saga */
+	const Dtx__V1__TccBranch *const *branches; /* coordinator-run TCC */
+	bool has_deadline; /* false: none (saga), the default (TCC) */
+	uint32_t deadline_ms;
+} tx_spec;
+
+static const char *kind_of(dc_mode mode, bool initiator_driven)
+{
+	if (mode == DC_MODE_SAGA)
+		return "a saga";
+	return initiator_driven ? "an initiator-driven TCC transaction"
+	                        : "a coordinator-run TCC transaction";
+}
+
+/* deadline_conflict: the deadline sp asks for is not the one tx has. A
+ * TCC request without one takes the default, which any deadline is. */
+static bool deadline_conflict(const dc_tx *tx, const tx_spec *sp,
+                              int64_t *ret_have)
+{
+	int64_t have = tx->deadline_unix_ms != 0
+	                       ? tx->deadline_unix_ms - tx->created_unix_ms
+	                       : 0;
+	int64_t want = sp->has_deadline ? sp->deadline_ms : 0;
+
+	*ret_have = have;
+	if (sp->mode == DC_MODE_TCC && !sp->has_deadline)
+		return false;
+	return have != want;
+}
+
+/* steps_conflict compares sp's steps with tx's, writing what differs. */
+static bool steps_conflict(const dc_tx *tx, const tx_spec *sp, char *msg,
+                           size_t len)
+{
+	bool tcc = sp->mode == DC_MODE_TCC;
+	const char *what = NULL;
+	size_t i;
+
+	for (i = 0; i < sp->nsteps && what == NULL; i++) {
+		step_spec ss = tcc ? spec_of_branch(sp->branches[i])
+		                   : spec_of_step(sp->steps[i]);
+		what = step_diff(&tx->steps[i], &ss, tcc);
+	}
+	if (what == NULL)
+		return false;
+	snprintf(msg, len,
+	         "gid %s exists with a different %s %zu: its %s differs",
+	         tx->gid, tcc ? "branch" : "step", i - 1, what);
+	return true;
+}
+
+/* conflict_of is true (msg written) if the transaction tx, found under the
+ * gid of a request asking for sp, is not the one sp describes: then the
+ * request names another transaction and must change nothing. tx is what
+ * the coordinator holds, in memory or loaded from the log; both keep every
+ * field compared here. */
+static bool conflict_of(const dc_tx *tx, const tx_spec *sp, char *msg,
+                        size_t len)
+{
+	const char *have = kind_of(tx->mode, tx->initiator_driven);
+	int64_t dl;
+
+	if (tx->mode != sp->mode ||
+	    tx->initiator_driven != sp->initiator_driven) {
+		snprintf(msg, len,
+		         "gid %s exists as %s; this request is for %s", tx->gid,
+		         have, kind_of(sp->mode, sp->initiator_driven));
+		return true;
+	}
+	if (!sp->initiator_driven && tx->nsteps != sp->nsteps) {
+		snprintf(msg, len,
+		         "gid %s exists as %s with %u %s; this request has %zu",
+		         tx->gid, have, (unsigned)tx->nsteps,
+		         sp->mode == DC_MODE_SAGA ? "steps" : "branches",
+		         sp->nsteps);
+		return true;
+	}
+	if (deadline_conflict(tx, sp, &dl)) {
+		snprintf(msg, len,
+		         "gid %s exists with a deadline of %lld ms (0 = none); "
+		         "this request asks for %u ms",
+		         tx->gid, (long long)dl,
+		         sp->has_deadline ? (unsigned)sp->deadline_ms : 0u);
+		return true;
+	}
+	return !sp->initiator_driven && steps_conflict(tx, sp, msg, len);
 }
 
 static void stamp_new(dc_tx *tx, uint32_t deadline_ms)
@@ -1244,7 +1511,7 @@ static bool answer_from_log(dc_engine *e, dc_request *req, const char *gid)
 		send_error(req, rv, "cannot read the transaction from the log");
 		return true;
 	}
-	send_tx_reply(req, tx, req->created);
+	send_tx_reply(e, req, tx, req->created);
 	dc_tx_destroy(tx);
 	return true;
 }
@@ -1277,21 +1544,48 @@ static void respond(dc_engine *e, dc_request *req, live *lv, uint32_t wait_ms)
 		reply_when_durable(e, req, lv);
 }
 
-/* admit_new decides what a request that creates a transaction under gid
- * (NULL: make one into made) gets: false if it was answered already (the
- * gid exists: idempotent, the same transaction; or the coordinator is
- * full). */
-static bool admit_new(dc_engine *e, dc_request *req, const char **gid,
-                      char made[GID_TEXT_LEN + 1], uint32_t wait_ms)
+/* admit_existing answers a request asking for sp under gid when gid names
+ * a transaction already, in memory (lv) or in the log: the same one
+ * (idempotent: its state), or another one (DTX_ECONFLICT, nothing
+ * changed). Returns false if gid names none. */
+static bool admit_existing(dc_engine *e, dc_request *req, const char *gid,
+                           const tx_spec *sp, uint32_t wait_ms)
 {
-	live *lv;
+	live *lv = live_find(e, gid);
+	dc_tx *tx = NULL;
+	char msg[WIRE_MESSAGE_MAX];
+	int rv;
 
-	req->created = false;
-	if (*gid != NULL && (lv = live_find(e, *gid)) != NULL) {
-		respond(e, req, lv, wait_ms);
-		return false;
+	if (lv == NULL && (rv = dc_log_load_tx(e->log, gid, &tx)) != DTX_OK) {
+		if (rv == DTX_ENOENT)
+			return false;
+		dc_diag(DTX_LOG_ERROR, "reading %s from the log: %s", gid,
+		        dtx_strerror(rv));
+		send_error(req, rv, "cannot read the transaction from the log");
+		return true;
 	}
-	if (*gid != NULL && answer_from_log(e, req, *gid))
+	if (conflict_of(lv != NULL ? lv->tx : tx, sp, msg, sizeof(msg))) {
+		dc_diag(DTX_LOG_DEBUG, "refused a resubmit: %s", msg);
+		send_error(req, DTX_ECONFLICT, msg);
+	} else if (lv != NULL) {
+		respond(e, req, lv, wait_ms);
+	} else {
+		send_tx_reply(e, req, tx, false);
+	}
+	dc_tx_destroy(tx);
+	return true;
+}
+
+/* admit_new decides what a request that creates a transaction under gid
+ * (NULL: make one into made) and asks for sp gets: false if it was
+ * answered already (the gid exists: see admit_existing; or the
+ * coordinator is full). */
+static bool admit_new(dc_engine *e, dc_request *req, const char **gid,
+                      char made[GID_TEXT_LEN + 1], const tx_spec *sp,
+                      uint32_t wait_ms)
+{
+	req->created = false;
+	if (*gid != NULL && admit_existing(e, req, *gid, sp, wait_ms))
 		return false;
 	if (e->nlive >= e->cfg.max_active) {
 		send_error(req, DTX_EBUSY, "too many active transactions");
@@ -1327,9 +1621,16 @@ static void handle_submit(dc_engine *e, dc_request *req,
 {
 	char made[GID_TEXT_LEN + 1];
 	const char *gid = s->gid;
+	tx_spec sp = {
+	        .mode = DC_MODE_SAGA,
+	        .nsteps = s->n_steps,
+	        .steps = (const Dtx__V1__SagaStep *const *)s->steps,
+	        .has_deadline = s->has_deadline_ms && s->deadline_ms > 0,
+	        .deadline_ms = s->deadline_ms,
+	};
 	dc_tx *tx;
 
-	if (!admit_new(e, req, &gid, made, wait_ms))
+	if (!admit_new(e, req, &gid, made, &sp, wait_ms))
 		return;
 	if (build_saga(gid, s, &tx) != DTX_OK)
 		die_oom("submit");
@@ -1341,9 +1642,16 @@ static void handle_submit_tcc(dc_engine *e, dc_request *req,
 {
 	char made[GID_TEXT_LEN + 1];
 	const char *gid = s->gid;
+	tx_spec sp = {
+	        .mode = DC_MODE_TCC,
+	        .nsteps = s->n_branches,
+	        .branches = (const Dtx__V1__TccBranch *const *)s->branches,
+	        .has_deadline = s->has_deadline_ms && s->deadline_ms > 0,
+	        .deadline_ms = s->deadline_ms,
+	};
 	dc_tx *tx;
 
-	if (!admit_new(e, req, &gid, made, wait_ms))
+	if (!admit_new(e, req, &gid, made, &sp, wait_ms))
 		return;
 	if (build_tcc(e, gid, s, &tx) != DTX_OK)
 		die_oom("submit");
@@ -1355,9 +1663,15 @@ static void handle_begin_tcc(dc_engine *e, dc_request *req,
 {
 	char made[GID_TEXT_LEN + 1];
 	const char *gid = b->gid;
+	tx_spec sp = {
+	        .mode = DC_MODE_TCC,
+	        .initiator_driven = true,
+	        .has_deadline = b->has_deadline_ms && b->deadline_ms > 0,
+	        .deadline_ms = b->deadline_ms,
+	};
 	dc_tx *tx;
 
-	if (!admit_new(e, req, &gid, made, 0))
+	if (!admit_new(e, req, &gid, made, &sp, 0))
 		return;
 	if (dc_tx_create(gid, DC_MODE_TCC, 0, &tx) != DTX_OK)
 		die_oom("begin");
@@ -1564,10 +1878,101 @@ static void dispatch(dc_engine *e, dc_request *req,
 	}
 }
 
+/*
+ * Requests on the wrong endpoint. The two endpoints' messages share field
+ * numbers, so one endpoint's request may unpack as the other's: an
+ * AdminRequest{stats} reads as a ClientRequest whose SubmitTcc has no
+ * branches, a ClientRequest{submit_tcc} as an AdminRequest{stats} with
+ * unknown fields. A request one endpoint refuses (or, on the admin
+ * endpoint, reads only with unknown fields) is tried as the other's, only
+ * to word the refusal. Some bytes are both: AdminShow{gid} is
+ * SubmitSaga{gid} without steps, so the client's error stands there with a
+ * hint; AdminWatch{} is a valid BeginTcc{} and is served as one.
+ */
+typedef enum reading {
+	READ_NOT = 0,   /* not the other endpoint's request */
+	READ_IS = 1,    /* the other endpoint's request */
+	READ_MAYBE = 2, /* valid there, and also ours spoiled */
+} reading;
+
+static const ProtobufCMessage *admin_body(const Dtx__V1__AdminRequest *m)
+{
+	switch (m->body_case) {
+	case DTX__V1__ADMIN_REQUEST__BODY_LIST:
+		return &m->list->base;
+	case DTX__V1__ADMIN_REQUEST__BODY_SHOW:
+		return &m->show->base;
+	case DTX__V1__ADMIN_REQUEST__BODY_ACT:
+		return &m->act->base;
+	case DTX__V1__ADMIN_REQUEST__BODY_STATS:
+		return &m->stats->base;
+	default: /* the decoder admits no other body */
+		return &m->watch->base;
+	}
+}
+
+/* has_unknown: m or its body carries fields its type does not have. */
+static bool has_unknown(const ProtobufCMessage *m, const ProtobufCMessage *body)
+{
+	return m->n_unknown_fields > 0 || body->n_unknown_fields > 0;
+}
+
+/* admin_reading says whether the len bytes at buf, refused as a client
+ * request, are dtxctl's request. */
+static reading admin_reading(const void *buf, size_t len)
+{
+	Dtx__V1__AdminRequest *m;
+	reading r = READ_IS;
+
+	if (wire_admin_request_decode(buf, len, &m, NULL, 0) != DTX_OK)
+		return READ_NOT;
+	if (has_unknown(&m->base, admin_body(m)))
+		r = READ_NOT;
+	else if (m->body_case == DTX__V1__ADMIN_REQUEST__BODY_SHOW)
+		r = READ_MAYBE;
+	wire_admin_request_free(m);
+	return r;
+}
+
+/* is_client_request: the len bytes at buf are a valid client request. */
+static bool is_client_request(const dc_engine *e, const void *buf, size_t len)
+{
+	Dtx__V1__ClientRequest *m;
+
+	if (wire_client_request_decode(buf, len, &e->limits, &m, NULL, 0) !=
+	    DTX_OK)
+		return false;
+	wire_client_request_free(m);
+	return true;
+}
+
+/* name_admin_request rewords the refusal (*rv, err of errlen bytes) of a
+ * client request that is dtxctl's, or may be. */
+static void name_admin_request(const void *buf, size_t len, int *rv, char *err,
+                               size_t errlen)
+{
+	static const char what[] = "an admin request (dtxctl) sent to the "
+	                           "client endpoint; use the admin endpoint";
+	size_t n;
+
+	switch (admin_reading(buf, len)) {
+	case READ_IS:
+		*rv = DTX_EPROTO;
+		snprintf(err, errlen, "%s", what);
+		break;
+	case READ_MAYBE:
+		n = strlen(err);
+		snprintf(err + n, errlen - n, " (or %s)", what);
+		break;
+	default:
+		break;
+	}
+}
+
 static void on_request(dc_engine *e, dc_request *req)
 {
 	Dtx__V1__ClientRequest *msg;
-	char err[200] = "";
+	char err[WIRE_MESSAGE_MAX / 2] = "";
 	size_t len;
 	const void *body = dc_request_body(req, &len);
 	uint32_t wait_ms;
@@ -1575,6 +1980,8 @@ static void on_request(dc_engine *e, dc_request *req)
 
 	rv = wire_client_request_decode(body, len, &e->limits, &msg, err,
 	                                sizeof(err));
+	if (rv != DTX_OK)
+		name_admin_request(body, len, &rv, err, sizeof(err));
 	if (rv != DTX_OK) {
 		dc_diag(DTX_LOG_DEBUG, "refused a request: %s", err);
 		send_error(req, rv, err);
@@ -1683,15 +2090,16 @@ static void admin_watch(dc_engine *e, dc_admin_out *o,
 {
 	uint64_t head = e->ring_seq;
 	uint64_t oldest = head > WATCH_RING ? head - WATCH_RING + 1 : 1;
-	uint64_t from = w->has_after_seq ? w->after_seq + 1 : head + 1;
+	/* a cursor past the head is one of an earlier dtxd run */
+	uint64_t from = !w->has_after_seq     ? head + 1
+	                : w->after_seq > head ? oldest
+	                                      : w->after_seq + 1;
 	uint32_t max = w->has_max_events && w->max_events > 0 ? w->max_events
 	                                                      : WATCH_BATCH;
 	char msg[120];
 
 	if (max > WATCH_BATCH_MAX)
 		max = WATCH_BATCH_MAX;
-	if (from > head + 1)
-		from = oldest; /* a cursor of an earlier dtxd run */
 	if (from < oldest) {
 		snprintf(msg, sizeof(msg),
 		         "%llu transitions were missed "
@@ -1700,7 +2108,8 @@ static void admin_watch(dc_engine *e, dc_admin_out *o,
 		dc_admin_set_message(o, msg);
 		from = oldest;
 	}
-	for (uint64_t q = from; q <= head && o->rep.n_events < max; q++) {
+	for (uint64_t q = from;
+	     q <= head && o->rep.n_events < max && !dc_admin_is_full(o); q++) {
 		const watch_line *l = &e->ring[q % WATCH_RING];
 		dc_admin_add_event(o, l->seq, l->gid, &l->ev);
 	}
@@ -2052,7 +2461,18 @@ static void on_admin(dc_engine *e, dc_request *req)
 	const void *body = dc_request_body(req, &len);
 	int rv = wire_admin_request_decode(body, len, &m, err, sizeof(err));
 
+	if ((rv != DTX_OK || has_unknown(&m->base, admin_body(m))) &&
+	    is_client_request(e, body, len)) {
+		if (rv == DTX_OK)
+			wire_admin_request_free(m);
+		rv = DTX_EPROTO;
+		snprintf(
+		        err, sizeof(err),
+		        "a client request (libdtx) sent to the admin endpoint; "
+		        "use the client endpoint");
+	}
 	dc_admin_out_init(&o, now_unix_ms());
+	o.max_bytes = e->cfg.max_msg_bytes;
 	if (rv != DTX_OK) {
 		dc_admin_error(&o, rv, err);
 		admin_send(req, &o);

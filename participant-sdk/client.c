@@ -257,8 +257,11 @@ static int reply_code(const Dtx__V1__ClientReply *rep)
 		return DTX_EPROTO;
 	if (code == DTX_OK && rep->tx == NULL)
 		return DTX_EPROTO;
+	/* A conflict is the application's mistake (one gid, two different
+	 * transactions): the coordinator's message names what differs. */
 	if (code != DTX_OK)
-		sdk_logf(DTX_LOG_DEBUG, "client: coordinator answered %s: %s",
+		sdk_logf(code == DTX_ECONFLICT ? DTX_LOG_WARN : DTX_LOG_DEBUG,
+		         "client: coordinator answered %s: %s",
 		         dtx_strerror(code),
 		         rep->message != NULL ? rep->message : "");
 	return code;

@@ -12,6 +12,8 @@
  *   NAME.flaky     RETRY while the attempt is <= --flaky N, then OK
  *   NAME.slow      sleeps --delay-ms, then OK
  *   NAME.slowundo  sleeps --delay-ms, then OK (a slow compensation)
+ *   NAME.bigresult OK with a result of N bytes, N the payload in decimal
+ *                  (600000 without one): tests of dtxd's --max-result
  *
  * Every call served appends one line to the journal (--journal FILE):
  *
@@ -51,8 +53,9 @@
 
 #include <dtx/dtx.h>
 
-#define EXIT_USAGE    64
-#define EFFECTS_TABLE "effects"
+#define EXIT_USAGE         64
+#define EFFECTS_TABLE      "effects"
+#define BIG_RESULT_DEFAULT 600000 /* bytes of NAME.bigresult's result */
 
 typedef struct sample_opts {
 	const char *url;
@@ -71,6 +74,7 @@ typedef enum behaviour {
 	BEHAVE_FAIL,
 	BEHAVE_FLAKY,
 	BEHAVE_SLOW,
+	BEHAVE_BIG,
 } behaviour;
 
 typedef struct sample_handler {
@@ -80,9 +84,10 @@ typedef struct sample_handler {
 } sample_handler;
 
 static const sample_handler handlers[] = {
-        {"do", BEHAVE_OK, true},      {"undo", BEHAVE_OK, false},
-        {"fail", BEHAVE_FAIL, false}, {"flaky", BEHAVE_FLAKY, false},
-        {"slow", BEHAVE_SLOW, false}, {"slowundo", BEHAVE_SLOW, false},
+        {"do", BEHAVE_OK, true},          {"undo", BEHAVE_OK, false},
+        {"fail", BEHAVE_FAIL, false},     {"flaky", BEHAVE_FLAKY, false},
+        {"slow", BEHAVE_SLOW, false},     {"slowundo", BEHAVE_SLOW, false},
+        {"bigresult", BEHAVE_BIG, false},
 };
 
 #define NHANDLERS (sizeof(handlers) / sizeof(handlers[0]))
@@ -187,7 +192,7 @@ static void parse_args(int argc, char **argv, sample_opts *o)
 	if (o->url == NULL || o->name == NULL)
 		usage("--url and --name are required");
 	/* The longest suffix must still give a valid handler name. */
-	if (strlen(o->name) + sizeof(".slowundo") - 1 > DTX_HANDLER_MAX)
+	if (strlen(o->name) + sizeof(".bigresult") - 1 > DTX_HANDLER_MAX)
 		usage("--name is too long");
 }
 
@@ -233,6 +238,35 @@ static void journal_append(const sample_ctx *ctx, const dtx_call *call,
 		        strerror(errno));
 }
 
+/* set_big_result answers OK with a result of N bytes of 'r', N the
+ * call's payload in decimal (BIG_RESULT_DEFAULT without one). A result the
+ * SDK refuses (past its own limit) answers FAIL with its error. */
+static dtx_status set_big_result(dtx_call *call)
+{
+	size_t plen, n = BIG_RESULT_DEFAULT;
+	const char *p = dtx_call_payload(call, &plen);
+	char num[24], msg[64];
+	uint8_t *buf;
+	int err;
+
+	if (plen > 0 && plen < sizeof(num)) {
+		memcpy(num, p, plen);
+		num[plen] = '\0';
+		n = (size_t)strtoull(num, NULL, 10);
+	}
+	if ((buf = malloc(n > 0 ? n : 1)) == NULL)
+		return DTX_STATUS_RETRY;
+	memset(buf, 'r', n);
+	err = dtx_call_set_result(call, buf, n);
+	free(buf);
+	if (err == DTX_OK)
+		return DTX_STATUS_OK;
+	snprintf(msg, sizeof(msg), "result of %zu bytes: %s", n,
+	         dtx_strerror(err));
+	(void)dtx_call_set_message(call, msg);
+	return DTX_STATUS_FAIL;
+}
+
 static dtx_status decide(const sample_binding *b, dtx_call *call)
 {
 	const sample_ctx *ctx = b->ctx;
@@ -250,6 +284,8 @@ static dtx_status decide(const sample_binding *b, dtx_call *call)
 	case BEHAVE_SLOW:
 		sleep_ms(ctx->opts->delay_ms);
 		return DTX_STATUS_OK;
+	case BEHAVE_BIG:
+		return set_big_result(call);
 	}
 	return DTX_STATUS_FAIL;
 }

@@ -370,7 +370,8 @@ Test(tcc, bad_tcc_requests_are_refused_and_change_nothing)
 	/* a saga's gid cannot be driven as a TCC transaction */
 	th_participant_start(t, "p1", NULL);
 	th_run(t, "a-saga", "p1.do/p1.undo", &info);
-	cr_assert_eq(dtx_tcc_begin(th_client(t), "a-saga", 0, &tx), DTX_EINVAL);
+	cr_assert_eq(dtx_tcc_begin(th_client(t), "a-saga", 0, &tx),
+	             DTX_ECONFLICT);
 	cr_assert_eq(dtx_client_query(th_client(t), "a-saga", 0, &info),
 	             DTX_OK);
 	cr_assert_eq(info.state, DTX_TX_COMMITTED);

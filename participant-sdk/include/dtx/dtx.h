@@ -459,6 +459,10 @@ DTX_API void dtx_participant_get_stats(const dtx_participant *part,
 
 typedef struct dtx_client dtx_client;
 
+/* max_msg_bytes must be at least the coordinator's --max-msg-bytes (the
+ * same default): dtxd keeps every reply under its own limit, and a reply
+ * past the client's is dropped by the transport (the request then times
+ * out). */
 typedef struct dtx_client_opts {
 	unsigned timeout_ms; /* per-request transport deadline; default 30000 */
 	size_t max_msg_bytes; /* receive limit; default DTX_MSG_MAX_DEFAULT */
@@ -547,9 +551,12 @@ typedef void (*dtx_done_fn)(void *arg, int err, const dtx_tx_info *info);
  * this returns). With wait_ms 0 the answer comes once the transaction is
  * durably logged; otherwise when it is final or wait_ms passed (state then
  * RUNNING/COMPENSATING). Re-submitting a gid returns the existing
- * transaction with created=false. Callback errors: DTX_ETIMEDOUT,
- * DTX_EUNREACHABLE, DTX_ECLOSED, DTX_EPROTO, and any code the coordinator
- * answered (DTX_EINVAL, DTX_ETOOBIG, DTX_ELIMIT, DTX_EBUSY...). Call errors:
+ * transaction with created=false, if it is the same transaction (mode,
+ * steps with their URLs, handlers, payloads and timeouts, deadline); a
+ * gid that names another one is refused with DTX_ECONFLICT and changes
+ * nothing. Callback errors: DTX_ETIMEDOUT, DTX_EUNREACHABLE, DTX_ECLOSED,
+ * DTX_EPROTO, and any code the coordinator answered (DTX_EINVAL,
+ * DTX_ETOOBIG, DTX_ELIMIT, DTX_EBUSY, DTX_ECONFLICT...). Call errors:
  * DTX_EINVAL (no steps), DTX_ETOOBIG (the request is larger than the
  * client's max_msg_bytes), DTX_ENOMEM, DTX_ELIMIT, DTX_ECLOSED. */
 DTX_API int dtx_client_submit_async(dtx_client *client, const dtx_saga *saga,
