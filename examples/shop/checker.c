@@ -212,7 +212,9 @@ static int load(const char *workdir, snapshot *snap)
 			        dtx_strerror(err));
 	}
 	for (int i = 0; i < T_COUNT; i++)
-		qsort(snap->t[i].rows, snap->t[i].n, sizeof(row), cmp_row);
+		if (snap->t[i].n > 0) /* qsort's base may not be NULL */
+			qsort(snap->t[i].rows, snap->t[i].n, sizeof(row),
+			      cmp_row);
 	return err;
 }
 
@@ -506,7 +508,8 @@ static bool inv_codes_unique(const snapshot *s, char *why, size_t len)
 		snprintf(why, len, "out of memory");
 		return false;
 	}
-	qsort(pairs, n, sizeof(pair), cmp_pair);
+	if (n > 0) /* qsort's base may not be NULL */
+		qsort(pairs, n, sizeof(pair), cmp_pair);
 	for (size_t i = 0; ok && i < n; i++)
 		ok = check_pair(s, pairs, i, why, len);
 	if (ok && n != s->t[T_ISSUED].n) {

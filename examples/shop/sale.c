@@ -306,7 +306,8 @@ static double percentile(const double *v, size_t n, double q)
 
 void sale_percentiles(double *ms, size_t n, sale_result *r)
 {
-	qsort(ms, n, sizeof(double), cmp_double);
+	if (n > 0) /* qsort's base may not be NULL */
+		qsort(ms, n, sizeof(double), cmp_double);
 	r->p50_ms = percentile(ms, n, 0.50);
 	r->p99_ms = percentile(ms, n, 0.99);
 	r->p999_ms = percentile(ms, n, 0.999);

@@ -439,7 +439,8 @@ static int load_log(const char *workdir, world *w, uint64_t *ret_bad, char *why,
 	if (rv != DTX_OK)
 		fprintf(stderr, "dtx-chaos: check: log %s: %s\n", dir,
 		        dtx_strerror(rv));
-	qsort(w->txs, w->ntx, sizeof(ltx), cmp_ltx);
+	if (w->ntx > 0) /* qsort's base may not be NULL */
+		qsort(w->txs, w->ntx, sizeof(ltx), cmp_ltx);
 	return rv;
 }
 
@@ -704,7 +705,8 @@ static void journal_items(world *w, check_result *r)
 	char ev[200];
 	size_t i = 0;
 
-	qsort(w->applied, w->napplied, sizeof(arow), cmp_arow);
+	if (w->napplied > 0) /* qsort's base may not be NULL */
+		qsort(w->applied, w->napplied, sizeof(arow), cmp_arow);
 	while (i < w->napplied) {
 		const arow *ops[6] = {NULL};
 		size_t j = i;
@@ -778,7 +780,8 @@ static int load(const char *workdir, world *w, check_result *r)
 		}
 	}
 	for (int i = 0; i < T_NTAB; i++)
-		qsort(w->t[i].rows, w->t[i].n, sizeof(kv), cmp_kv);
+		if (w->t[i].n > 0) /* qsort's base may not be NULL */
+			qsort(w->t[i].rows, w->t[i].n, sizeof(kv), cmp_kv);
 	if (load_log(workdir, w, &bad, why, sizeof(why)) != DTX_OK)
 		return -1;
 	check_add(r, "log-intact", "every log record passes its checks", bad,

@@ -104,7 +104,8 @@ int history_load(const char *path, hist_rec **ret, size_t *ret_n)
 		n++;
 	}
 	fclose(f);
-	qsort(h, n, sizeof(*h), cmp_rec);
+	if (n > 0) /* qsort's base may not be NULL */
+		qsort(h, n, sizeof(*h), cmp_rec);
 	*ret = h;
 	*ret_n = n;
 	return 0;
