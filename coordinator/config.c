@@ -318,8 +318,11 @@ static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
 		fputs(usage, out);
 		return DC_CONFIG_EXIT;
 	case OPT_VERSION:
-		fprintf(out, "dtxd %d.%d.%d\n", DTX_VERSION_MAJOR,
-		        DTX_VERSION_MINOR, DTX_VERSION_PATCH);
+		fprintf(out, "dtxd %d.%d.%d%s\n", DTX_VERSION_MAJOR,
+		        DTX_VERSION_MINOR, DTX_VERSION_PATCH,
+		        dc_config_has_fault_points()
+		                ? " (test build: fault points)"
+		                : "");
 		return DC_CONFIG_EXIT;
 	default:
 		fputs(usage, err);
@@ -396,6 +399,15 @@ static int check(dc_config *cfg, FILE *err)
 	if (cfg->map_size_max < cfg->map_size)
 		cfg->map_size_max = cfg->map_size;
 	return check_replies(cfg, err);
+}
+
+bool dc_config_has_fault_points(void)
+{
+#ifdef DTX_FAULT_POINTS
+	return true;
+#else
+	return false;
+#endif
 }
 
 int dc_config_parse(dc_config *cfg, int argc, char **argv, FILE *out, FILE *err)

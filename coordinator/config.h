@@ -71,6 +71,11 @@ enum {
 	DC_CONFIG_USAGE = 2, /* a bad flag was reported on err: exit 64 */
 };
 
+/* dc_config_has_fault_points is true in a test build (meson option
+ * fault_points): DTX_FAULT=NAME then kills the process at a named point.
+ * A production build is made without it and ignores DTX_FAULT. */
+bool dc_config_has_fault_points(void);
+
 /* dc_config_parse reads argv into cfg (strings borrowed from argv), printing
  * help/version to out and problems to err. Returns DC_CONFIG_*. */
 int dc_config_parse(dc_config *cfg, int argc, char **argv, FILE *out,

@@ -128,6 +128,10 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	dc_diag_set_level(cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	if (dc_config_has_fault_points())
+		dc_diag(DTX_LOG_WARN, "test build: fault points are compiled "
+		                      "in (DTX_FAULT); production builds use "
+		                      "-Dfault_points=false");
 
 	rv = dc_engine_create(uv_default_loop(), &cfg, &d.engine, err,
 	                      sizeof(err));
