@@ -4,7 +4,7 @@
  * Owns: the LMDB environment of one coordinator (the only file that includes
  * <lmdb.h>), the translation of LMDB and errno codes into dtx_err (log_xlate,
  * nothing else compares against MDB_*), the on-disk record framing, the key
- * layout of the five tables listed in log.h, and the conversion between
+ * layout of the six tables listed in log.h, and the conversion between
  * dc_tx and the LogTx / LogStep / LogEvent records, and the line between a
  * bad transaction (its own records fail their checks: dc_log_bad, for the
  * caller to quarantine) and an error of the log itself.
@@ -21,7 +21,7 @@
  *   type 3  LogEvent  in events
  *   type 4  LogEvent  in quarantine (unix_ms: when; detail: the cause)
  *
- * Frame of every value in txs, steps and events:
+ * Frame of every value in txs, steps, events and quarantine:
  *
  *   [0xD7][format version][record type][0][crc32c LE][protobuf payload]
  *
