@@ -7,6 +7,12 @@
  * Every list is bounded: a page by WIRE_ADMIN_LIST_MAX, a timeline by
  * DC_ADMIN_EVENTS_MAX (the newest are kept), describe lines by
  * DC_ADMIN_LINES_MAX.
+ *
+ * A transaction that cannot be loaded (quarantined, or records that fail
+ * their checks: coordinator/log.h) never fails a listing: list shows it
+ * as a stub (its gid, needs-operator, the cause; no mode, state or steps)
+ * and stats counts it as active and needing an operator; show prints what
+ * can be read of it and the cause.
  */
 #include "admin.h"
 
@@ -143,7 +149,8 @@ void dc_admin_fill_step(const dc_step *st, uint32_t i, int64_t next_retry,
                         Dtx__V1__StepInfo *si)
 {
 	dtx__v1__step_info__init(si);
-	si->has_index = si->has_state = si->has_attempts = 1;
+	si->has_index = si->has_attempts = 1;
+	si->has_state = st->state != 0; /* 0: unreadable (salvaged) */
 	si->index = i;
 	si->state = (Dtx__V1__StepState)st->state;
 	si->attempts = st->attempts;
@@ -159,7 +166,9 @@ void dc_admin_fill_step(const dc_step *st, uint32_t i, int64_t next_retry,
 static void fill_tx(const dc_tx *tx, Dtx__V1__TxInfo *info)
 {
 	info->gid = (char *)tx->gid;
-	info->has_mode = info->has_state = info->has_failed_step = 1;
+	info->has_failed_step = 1;
+	info->has_mode = tx->mode != 0; /* 0: unreadable (a stub) */
+	info->has_state = tx->state != 0;
 	info->mode = (Dtx__V1__Mode)tx->mode;
 	info->state = (Dtx__V1__TxState)tx->state;
 	info->failed_step = tx->failed_step;
@@ -291,6 +300,59 @@ static int list_one(void *arg, dc_tx *tx)
 	return DTX_OK;
 }
 
+/* mark_bad flags tx (a stub or what was salvaged of bad's transaction)
+ * for an operator with bad's cause. */
+static void mark_bad(dc_admin_out *o, dc_tx *tx, const dc_log_bad *bad)
+{
+	char why[DC_LOG_WHY_MAX + 32];
+
+	snprintf(why, sizeof(why), "%s: %s",
+	         bad->quarantined ? "quarantined" : "cannot be loaded",
+	         bad->why);
+	tx->needs_operator = true;
+	if (dc_tx_set_str(&tx->operator_reason, why) != DTX_OK)
+		o->oom = true;
+}
+
+/* stub_of makes the dc_tx (transferred) that stands for bad's transaction
+ * in a listing; created and updated are when it was quarantined (0 if it
+ * was not yet). NULL if memory ran out. */
+static dc_tx *stub_of(dc_admin_out *o, const dc_log_bad *bad)
+{
+	dc_tx *tx = calloc(1, sizeof(*tx));
+
+	if (tx == NULL) {
+		o->oom = true;
+		return NULL;
+	}
+	snprintf(tx->gid, sizeof(tx->gid), "%s", bad->gid);
+	tx->failed_step = -1;
+	tx->created_unix_ms = tx->updated_unix_ms = bad->since_unix_ms;
+	mark_bad(o, tx, bad);
+	return tx;
+}
+
+/* list_bad is list_one for a transaction the scan could not load. */
+static int list_bad(void *arg, const dc_log_bad *bad)
+{
+	list_scan *ls = arg;
+	dc_tx *tx = stub_of(ls->o, bad);
+
+	if (tx == NULL)
+		return DTX_ENOMEM;
+	if (!dc_admin_matches(tx, ls->filter, ls->now)) {
+		dc_tx_destroy(tx);
+		return DTX_OK;
+	}
+	if (ls->o->rep.n_txs == ls->limit) {
+		dc_tx_destroy(tx);
+		return SCAN_PAGE_FULL;
+	}
+	dc_admin_own(ls->o, tx);
+	dc_admin_add_tx(ls->o, tx, NULL);
+	return ls->o->oom ? DTX_ENOMEM : DTX_OK;
+}
+
 int dc_admin_list(dc_admin_out *o, dc_log *log, const Dtx__V1__AdminList *req,
                   dc_admin_lookup_fn lookup, void *arg, int64_t now_unix_ms)
 {
@@ -304,7 +366,8 @@ int dc_admin_list(dc_admin_out *o, dc_log *log, const Dtx__V1__AdminList *req,
 	        .now = now_unix_ms,
 	        .limit = req->has_limit ? req->limit : DC_ADMIN_LIST_DEFAULT,
 	};
-	int rv = dc_log_scan_after(log, all, req->after_gid, list_one, &ls);
+	int rv = dc_log_scan_checked(log, all, req->after_gid, list_one,
+	                             list_bad, &ls);
 
 	if (rv == SCAN_PAGE_FULL) {
 		o->rep.next_after_gid = o->rep.txs[o->rep.n_txs - 1]->gid;
@@ -374,35 +437,52 @@ static int keep_event(void *arg, uint32_t seq, const dc_log_event *ev)
 	return DTX_OK;
 }
 
+/* show_load loads gid for show into *ret_tx (owned by o); one that
+ * cannot be loaded is salvaged, flagged with its cause (*ret_bad set). */
+static int show_load(dc_admin_out *o, dc_log *log, const char *gid,
+                     const dc_tx **ret_tx, bool *ret_bad)
+{
+	dc_log_bad bad;
+	dc_tx *tx;
+	int rv = dc_log_load_tx_checked(log, gid, &tx, &bad);
+
+	if (rv != DTX_OK && bad.err != 0)
+		rv = dc_log_salvage_tx(log, gid, &tx, &bad);
+	if (rv != DTX_OK) {
+		dc_admin_error(o, rv,
+		               rv == DTX_ENOENT ? "no such transaction"
+		                                : dc_log_last_error(log));
+		return rv;
+	}
+	if (bad.err != 0) {
+		mark_bad(o, tx, &bad);
+		dc_admin_set_message(o, tx->operator_reason);
+	}
+	dc_admin_own(o, tx);
+	*ret_tx = tx;
+	*ret_bad = bad.err != 0;
+	return DTX_OK;
+}
+
 int dc_admin_show(dc_admin_out *o, dc_log *log, const char *gid,
                   const dc_tx *tx, const int64_t *next_retry_ms,
                   uint32_t max_events)
 {
 	event_read er = {.o = o};
-	dc_tx *loaded;
+	bool bad = false;
 	int rv;
 
-	if (tx == NULL) {
-		rv = dc_log_load_tx(log, gid, &loaded);
-		if (rv != DTX_OK) {
-			dc_admin_error(o, rv,
-			               rv == DTX_ENOENT
-			                       ? "no such transaction"
-			                       : dc_log_last_error(log));
-			return rv;
-		}
-		dc_admin_own(o, loaded);
-		tx = loaded;
-	}
+	if (tx == NULL && (rv = show_load(o, log, gid, &tx, &bad)) != DTX_OK)
+		return rv;
 	dc_admin_add_tx(o, tx, next_retry_ms);
 	er.keep = max_events == 0                    ? DC_ADMIN_EVENTS_DEFAULT
 	          : max_events > DC_ADMIN_EVENTS_MAX ? DC_ADMIN_EVENTS_MAX
 	                                             : max_events;
 	rv = dc_log_read_events(log, gid, keep_event, &er);
-	if (rv != DTX_OK) {
+	if (rv != DTX_OK && (!bad || rv == DTX_ENOMEM)) {
 		dc_admin_error(o, rv, dc_log_last_error(log));
 		return rv;
-	}
+	} /* a bad transaction's timeline is shown up to its first bad line */
 	o->rep.has_events_total = 1;
 	o->rep.events_total = er.total;
 	return DTX_OK;
@@ -440,6 +520,19 @@ static int stats_one(void *arg, dc_tx *tx)
 		}
 	}
 	dc_tx_destroy(tx);
+	return DTX_OK;
+}
+
+/* stats_bad counts a transaction the scan could not load: not final (it
+ * is not driven to an end), needing an operator. */
+static int stats_bad(void *arg, const dc_log_bad *bad)
+{
+	stats_scan *ss = arg;
+
+	(void)bad;
+	ss->total++;
+	ss->active++;
+	ss->needs_operator++;
 	return DTX_OK;
 }
 
@@ -491,7 +584,7 @@ int dc_admin_stats(dc_admin_out *o, dc_log *log, dc_admin_lookup_fn lookup,
 	memset(&ss, 0, sizeof(ss));
 	ss.lookup = lookup;
 	ss.arg = arg;
-	rv = dc_log_scan_all(log, stats_one, &ss);
+	rv = dc_log_scan_checked(log, true, NULL, stats_one, stats_bad, &ss);
 	if (rv != DTX_OK) {
 		dc_admin_error(o, rv, dc_log_last_error(log));
 		return rv;

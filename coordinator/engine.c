@@ -33,6 +33,18 @@
  *     step again; the participant answers from its barrier record.
  *   - a commit that fails (EIO, ENOSPC, MDB_PANIC): the process exits at
  *     once (crash-only); memory that may disagree with disk is never used.
+ *     So does a read that fails in LMDB itself.
+ *
+ * Quarantine (DESIGN.md rule 7): a transaction whose records cannot be
+ * loaded, or that loads into a state the machines cannot take
+ * (dc_tx_check, dc_machine_check), is never driven: recovery and every
+ * later load (a query, a resubmit, a participant's FinalQuery, an operator
+ * action) log one line, put gid -> (time, cause) into the log's quarantine
+ * table in the next group commit, and go on with the others. It stays in
+ * the active table, so that dtxctl list shows it (as needs-operator, with
+ * its cause); every later load reports it from the quarantine table
+ * without reading it again, so no restart drives it. Clients asking for
+ * it get DTX_ECORRUPT "transaction quarantined: <cause>".
  *
  * Must never: send a call or answer a client about a state that is not yet
  * committed; touch a transaction from another thread; grow any table past
@@ -221,6 +233,19 @@ static __attribute__((noreturn)) void die_durability(dc_engine *e, int err)
 	        dc_log_path(e->log), dtx_strerror(err),
 	        detail[0] != '\0' ? detail : "no detail");
 	_exit(EX_IOERR);
+}
+
+/* die_read stops the process on an error of the log itself met while
+ * reading (EIO, a file LMDB finds damaged): crash-only, as for a commit. A
+ * bad transaction is not one (see quarantine). */
+static __attribute__((noreturn)) void die_read(dc_engine *e, int err)
+{
+	dc_diag(DTX_LOG_ERROR,
+	        "reading the log %s failed: %s (%s); stopping now (crash-only)",
+	        dc_log_path(e->log), dtx_strerror(err),
+	        dc_log_last_error(e->log));
+	_exit(err == DTX_ECORRUPT || err == DTX_EVERSION ? EX_DATAERR
+	                                                 : EX_IOERR);
 }
 
 static __attribute__((noreturn)) void die_oom(const char *what)
@@ -576,7 +601,9 @@ static void flush(dc_engine *e)
 
 	if (e->inflight != NULL || e->stopping)
 		return;
-	if (e->dirty_head == NULL && f->nfx == 0)
+	/* The batch may hold writes of no live transaction: quarantines. */
+	if (e->dirty_head == NULL && f->nfx == 0 &&
+	    dc_log_batch_len(f->batch) == 0)
 		return;
 	seal_dirty(e, f);
 	/* Effects are queued on a flight only while one of its transactions
@@ -1247,6 +1274,76 @@ static void on_deadline(dc_engine *e, live *lv)
 	live_maybe_free(e, lv);
 }
 
+/* ---- loading from the log: quarantine --------------------------------- */
+
+/* quarantine keeps the transaction bad describes out of the engine for
+ * good: one line here, and gid -> (time, cause) into the log's quarantine
+ * table in the next group commit, so that every later load of it (a
+ * restart, a query, dtxctl) reports it without reading it again. Its own
+ * records stay as they are, for an operator. If we crash before that
+ * commit, the next load finds it bad again and quarantines it then. */
+static void quarantine(dc_engine *e, const dc_log_bad *bad)
+{
+	if (bad->quarantined)
+		return;
+	dc_diag(DTX_LOG_ERROR,
+	        "quarantined transaction %s: %s (it is not driven; see dtxctl "
+	        "show %s)",
+	        bad->gid, bad->why, bad->gid);
+	if (dc_log_batch_quarantine(e->building->batch, bad, now_unix_ms()) !=
+	    DTX_OK)
+		die_oom("quarantine");
+}
+
+/* check_loaded returns true if tx, read back from the log, can be held
+ * and driven; otherwise it describes why in *bad. */
+static bool check_loaded(const dc_tx *tx, dc_log_bad *bad)
+{
+	char why[DC_LOG_WHY_MAX - 64], msg[DC_LOG_WHY_MAX];
+
+	if (dc_tx_check(tx, why, sizeof(why)) &&
+	    dc_machine_check(tx, why, sizeof(why)))
+		return true;
+	snprintf(msg, sizeof(msg), "records load but cannot be driven: %s",
+	         why);
+	dc_log_bad_set(bad, tx->gid, DTX_ECORRUPT, msg);
+	return false;
+}
+
+/* load_tx reads gid (not in memory) from the log for a request. Returns
+ * DTX_OK (*ret_tx transferred); DTX_ENOENT; DTX_ECORRUPT or DTX_EVERSION
+ * for a transaction that cannot be loaded or driven (quarantined here;
+ * *ret_bad says why); or a passing error (DTX_EBUSY: no reader slot). An
+ * error of the log itself stops the process (die_read). */
+static int load_tx(dc_engine *e, const char *gid, dc_tx **ret_tx,
+                   dc_log_bad *ret_bad)
+{
+	dc_tx *tx;
+	int rv = dc_log_load_tx_checked(e->log, gid, &tx, ret_bad);
+
+	if (rv == DTX_OK && !check_loaded(tx, ret_bad))
+		dc_tx_destroy(tx);
+	if (ret_bad->err != 0) {
+		quarantine(e, ret_bad);
+		return ret_bad->err;
+	}
+	if (rv == DTX_ENOMEM)
+		die_oom("load");
+	if (rv == DTX_EIO || rv == DTX_ENOSPC || rv == DTX_ECORRUPT ||
+	    rv == DTX_EVERSION)
+		die_read(e, rv);
+	if (rv == DTX_OK)
+		*ret_tx = tx;
+	return rv;
+}
+
+/* quarantined_msg writes the message a request about bad's transaction
+ * gets into buf. */
+static void quarantined_msg(const dc_log_bad *bad, char *buf, size_t len)
+{
+	snprintf(buf, len, "transaction quarantined: %s", bad->why);
+}
+
 /* ---- client requests -------------------------------------------------- */
 
 static int copy_payload(dc_step *st, bool has, const ProtobufCBinaryData *p)
@@ -1500,11 +1597,18 @@ static int build_tcc(dc_engine *e, const char *gid, const Dtx__V1__SubmitTcc *s,
  * Returns false if the log has no such transaction. */
 static bool answer_from_log(dc_engine *e, dc_request *req, const char *gid)
 {
+	char msg[DC_LOG_WHY_MAX + 32];
+	dc_log_bad bad;
 	dc_tx *tx;
-	int rv = dc_log_load_tx(e->log, gid, &tx);
+	int rv = load_tx(e, gid, &tx, &bad);
 
 	if (rv == DTX_ENOENT)
 		return false;
+	if (bad.err != 0) { /* never a second transaction under its gid */
+		quarantined_msg(&bad, msg, sizeof(msg));
+		send_error(req, rv, msg);
+		return true;
+	}
 	if (rv != DTX_OK) {
 		dc_diag(DTX_LOG_ERROR, "reading %s from the log: %s", gid,
 		        dtx_strerror(rv));
@@ -1518,7 +1622,9 @@ static bool answer_from_log(dc_engine *e, dc_request *req, const char *gid)
 
 static void make_gid(dc_engine *e, char gid[GID_TEXT_LEN + 1])
 {
+	dc_log_bad bad;
 	dc_tx *tx;
+	int rv;
 
 	/* A client may have chosen a gid that looks like one of ours: skip
 	 * any id that already names a transaction. */
@@ -1528,10 +1634,11 @@ static void make_gid(dc_engine *e, char gid[GID_TEXT_LEN + 1])
 		e->gid_floor_pending = id;
 		if (live_find(e, gid) != NULL)
 			continue;
-		if (dc_log_load_tx(e->log, gid, &tx) == DTX_OK) {
+		rv = load_tx(e, gid, &tx, &bad);
+		if (rv == DTX_OK)
 			dc_tx_destroy(tx);
+		if (rv == DTX_OK || bad.err != 0)
 			continue;
-		}
 		return;
 	}
 }
@@ -1554,11 +1661,17 @@ static bool admit_existing(dc_engine *e, dc_request *req, const char *gid,
 	live *lv = live_find(e, gid);
 	dc_tx *tx = NULL;
 	char msg[WIRE_MESSAGE_MAX];
+	dc_log_bad bad;
 	int rv;
 
-	if (lv == NULL && (rv = dc_log_load_tx(e->log, gid, &tx)) != DTX_OK) {
+	if (lv == NULL && (rv = load_tx(e, gid, &tx, &bad)) != DTX_OK) {
 		if (rv == DTX_ENOENT)
 			return false;
+		if (bad.err != 0) { /* never a second transaction under gid */
+			quarantined_msg(&bad, msg, sizeof(msg));
+			send_error(req, rv, msg);
+			return true;
+		}
 		dc_diag(DTX_LOG_ERROR, "reading %s from the log: %s", gid,
 		        dtx_strerror(rv));
 		send_error(req, rv, "cannot read the transaction from the log");
@@ -1784,6 +1897,7 @@ static bool final_of(dc_engine *e, const char *gid, dc_tx_state *ret_state,
                      int64_t *ret_ms)
 {
 	live *lv = live_find(e, gid);
+	dc_log_bad bad;
 	dc_tx *tx;
 	bool final;
 
@@ -1796,8 +1910,8 @@ static bool final_of(dc_engine *e, const char *gid, dc_tx_state *ret_state,
 		*ret_ms = lv->tx->updated_unix_ms;
 		return true;
 	}
-	if (dc_log_load_tx(e->log, gid, &tx) != DTX_OK)
-		return false; /* unknown (or unreadable): keep its records */
+	if (load_tx(e, gid, &tx, &bad) != DTX_OK)
+		return false; /* unknown (or quarantined): keep its records */
 	final = dc_tx_is_final(tx);
 	*ret_state = tx->state;
 	*ret_ms = tx->updated_unix_ms;
@@ -2391,16 +2505,24 @@ static void admin_act(dc_engine *e, dc_request *req, dc_admin_out *o,
                       const Dtx__V1__AdminAct *a)
 {
 	live *lv = live_find(e, a->gid);
-	char msg[200];
+	char msg[DC_LOG_WHY_MAX + 32];
 	const char *why;
+	dc_log_bad bad;
 	dc_tx *tx;
+	int rv = DTX_OK;
 
 	o->rep.has_dry_run = 1;
 	o->rep.dry_run = a->dry_run;
 	if (lv == NULL || dc_tx_is_final(lv->tx)) {
-		if (lv == NULL &&
-		    dc_log_load_tx(e->log, a->gid, &tx) != DTX_OK) {
-			dc_admin_error(o, DTX_ENOENT, "no such transaction");
+		if (lv == NULL)
+			rv = load_tx(e, a->gid, &tx, &bad);
+		if (rv != DTX_OK && bad.err != 0) {
+			quarantined_msg(&bad, msg, sizeof(msg));
+			dc_admin_error(o, rv, msg);
+		} else if (rv != DTX_OK) {
+			dc_admin_error(o, rv,
+			               rv == DTX_ENOENT ? "no such transaction"
+			                                : dtx_strerror(rv));
 		} else {
 			if (lv == NULL)
 				dc_admin_own(o, tx);
@@ -2485,15 +2607,31 @@ static void on_admin(dc_engine *e, dc_request *req)
 
 /* ---- recovery ---------------------------------------------------------- */
 
+/* recover_bad keeps a transaction recovery cannot load, or cannot drive,
+ * out of the engine: quarantined (once), counted, never called. */
+static int recover_bad(void *arg, const dc_log_bad *bad)
+{
+	dc_engine *e = arg;
+
+	quarantine(e, bad);
+	e->recovery.quarantined++;
+	return DTX_OK;
+}
+
 static int recover_one(void *arg, dc_tx *tx)
 {
 	dc_engine *e = arg;
 	dc_event ev = {.kind = DC_EV_RECOVER};
+	dc_log_bad bad;
 	live *lv;
 
 	if (dc_tx_is_final(tx)) { /* active index lagging: harmless */
 		dc_tx_destroy(tx);
 		return DTX_OK;
+	}
+	if (!check_loaded(tx, &bad)) {
+		dc_tx_destroy(tx);
+		return recover_bad(e, &bad);
 	}
 	if (live_add(e, tx, &lv) != DTX_OK) {
 		dc_tx_destroy(tx);
@@ -2519,7 +2657,9 @@ static int recover_one(void *arg, dc_tx *tx)
 
 /* recover loads every non-final transaction and queues the call each one
  * may have had in flight; the calls go out once the new attempt counts are
- * committed (the first flush). */
+ * committed (the first flush). A transaction that cannot be loaded or
+ * driven is quarantined and the others go on; an error of the log itself
+ * (EIO, a file LMDB finds damaged) fails the start. */
 static int recover(dc_engine *e, char *errbuf, size_t errlen)
 {
 	uint64_t floor = 0;
@@ -2530,7 +2670,8 @@ static int recover(dc_engine *e, char *errbuf, size_t errlen)
 	if (rv == DTX_OK)
 		rv = gid_gen_init(&e->gids, e->cfg.shard, floor);
 	if (rv == DTX_OK)
-		rv = dc_log_scan_active(e->log, recover_one, e);
+		rv = dc_log_scan_checked(e->log, false, NULL, recover_one,
+		                         recover_bad, e);
 	if (rv != DTX_OK) {
 		snprintf(errbuf, errlen, "recovery from %s failed: %s: %s",
 		         dc_log_path(e->log), dtx_strerror(rv),

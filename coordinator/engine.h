@@ -25,8 +25,9 @@ typedef struct dc_engine dc_engine;
 typedef struct dc_recovery {
 	uint64_t running; /* saga running, TCC trying */
 	uint64_t compensating;
-	uint64_t confirming; /* TCC */
-	uint64_t cancelling; /* TCC */
+	uint64_t confirming;  /* TCC */
+	uint64_t cancelling;  /* TCC */
+	uint64_t quarantined; /* not loaded or not drivable: not driven */
 	double millis;
 } dc_recovery;
 

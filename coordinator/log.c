@@ -4,8 +4,10 @@
  * Owns: the LMDB environment of one coordinator (the only file that includes
  * <lmdb.h>), the translation of LMDB and errno codes into dtx_err (log_xlate,
  * nothing else compares against MDB_*), the on-disk record framing, the key
- * layout of the five tables listed in log.h, and the conversion between
- * dc_tx and the LogTx / LogStep / LogEvent records.
+ * layout of the six tables listed in log.h, and the conversion between
+ * dc_tx and the LogTx / LogStep / LogEvent records, and the line between a
+ * bad transaction (its own records fail their checks: dc_log_bad, for the
+ * caller to quarantine) and an error of the log itself.
  *
  * Never: decides what to do about an error (it returns it and remembers a
  * one-line reason for dc_log_last_error), repairs or reformats a file that
@@ -17,8 +19,9 @@
  *   type 1  LogTx     in txs
  *   type 2  LogStep   in steps
  *   type 3  LogEvent  in events
+ *   type 4  LogEvent  in quarantine (unix_ms: when; detail: the cause)
  *
- * Frame of every value in txs, steps and events:
+ * Frame of every value in txs, steps, events and quarantine:
  *
  *   [0xD7][format version][record type][0][crc32c LE][protobuf payload]
  *
@@ -36,7 +39,17 @@
  * page write itself fails, LMDB panics the environment and every later call
  * returns DTX_EIO: the process must exit and reopen (crash-only). A record
  * that is torn or flipped anyway (a bad disk) is caught by its CRC on read
- * and reported as DTX_ECORRUPT, never skipped.
+ * and reported as DTX_ECORRUPT, never skipped: a strict read (dc_log_load_tx,
+ * the plain scans) stops there; a checked read (dc_log_load_tx_checked,
+ * dc_log_scan_checked) reports that one transaction as bad and goes on.
+ *
+ * What a checked read calls bad: a frame, CRC, version or payload that
+ * fails; a tx record that lacks fields, names another gid, has a mode,
+ * state or step count (above DC_TX_STEPS_MAX) a dc_tx cannot hold; a step
+ * record missing, without a state or with one out of range; an active
+ * entry without a tx record; any key in the quarantine table. Whether the
+ * states make sense together is the state machines' call (machine.h), not
+ * this file's.
  *
  * One writer per log. A writer holds an exclusive flock(2) on DIR/dtxd.lock
  * from before the environment opens until dc_log_close, and writes its pid
@@ -85,6 +98,7 @@ enum log_table {
 	LOG_STEPS,
 	LOG_EVENTS,
 	LOG_ACTIVE,
+	LOG_QUARANTINE,
 	LOG_TABLE_COUNT
 };
 
@@ -92,10 +106,11 @@ enum log_rec {
 	LOG_REC_TX = 1,
 	LOG_REC_STEP = 2,
 	LOG_REC_EVENT = 3,
+	LOG_REC_QUARANTINE = 4, /* a LogEvent: unix_ms and detail */
 };
 
 static const char *const table_names[LOG_TABLE_COUNT] = {
-        "meta", "txs", "steps", "events", "active",
+        "meta", "txs", "steps", "events", "active", "quarantine",
 };
 
 struct dc_log {
@@ -105,6 +120,7 @@ struct dc_log {
 	size_t map_size_max;
 	bool read_only;
 	int lock_fd; /* DIR/dtxd.lock, flock'ed by a writer; -1: none */
+	bool has_quarantine; /* false: a read-only open of an older log */
 	char *dir;
 	char *path; /* dir/data.mdb */
 	char err[LOG_ERR_MAX];
@@ -134,6 +150,7 @@ typedef struct log_reader {
 	dc_log *log;
 	MDB_txn *txn;
 	MDB_cursor *steps;
+	dc_log_bad *bad; /* NULL, or where a checked read describes a bad tx */
 } log_reader;
 
 /* ---- errors ---- */
@@ -324,10 +341,11 @@ static int frame_open(const MDB_val *v, enum log_rec type,
 	return DTX_OK;
 }
 
-/* decode_err maps a codec error to the log's: only ENOMEM is not corrupt. */
+/* decode_err maps a codec result to the log's: only ENOMEM is not
+ * corrupt. */
 static int decode_err(int rc)
 {
-	return rc == DTX_ENOMEM ? DTX_ENOMEM : DTX_ECORRUPT;
+	return rc == DTX_OK || rc == DTX_ENOMEM ? rc : DTX_ECORRUPT;
 }
 
 /* payload_decode unpacks a record payload of type into *ret_msg. */
@@ -343,10 +361,27 @@ static int payload_decode(enum log_rec type, const uint8_t *p, size_t n,
 		rc = wire_log_tx_decode(p, n, &tx);
 	else if (type == LOG_REC_STEP)
 		rc = wire_log_step_decode(p, n, &step);
-	else
+	else /* LOG_REC_EVENT, LOG_REC_QUARANTINE */
 		rc = wire_log_event_decode(p, n, &ev);
 	if (rc == DTX_OK)
 		*ret_msg = tx ? (void *)tx : step ? (void *)step : (void *)ev;
+	return rc;
+}
+
+/* rec_open checks the frame of v and decodes it into *ret_msg; on
+ * failure *ret_why is a static reason (NULL for DTX_ENOMEM). */
+static int rec_open(const MDB_val *v, enum log_rec type, void **ret_msg,
+                    const char **ret_why)
+{
+	const uint8_t *p;
+	size_t n;
+	int rc = frame_open(v, type, &p, &n, ret_why);
+
+	if (rc != DTX_OK)
+		return rc;
+	rc = decode_err(payload_decode(type, p, n, ret_msg));
+	if (rc == DTX_ECORRUPT)
+		*ret_why = "payload does not decode";
 	return rc;
 }
 
@@ -354,18 +389,45 @@ static int payload_decode(enum log_rec type, const uint8_t *p, size_t n,
 static int rec_decode(dc_log *log, enum log_table t, const MDB_val *k,
                       const MDB_val *v, enum log_rec type, void **ret_msg)
 {
-	const uint8_t *p;
 	const char *why;
-	size_t n;
-	int rc = frame_open(v, type, &p, &n, &why);
+	int rc = rec_open(v, type, ret_msg, &why);
 
+	if (rc == DTX_ENOMEM)
+		return log_fail(log, rc, "%s: out of memory decoding %s",
+		                log->path, table_names[t]);
 	if (rc != DTX_OK)
 		return log_fail_rec(log, rc, t, k, why);
-	rc = payload_decode(type, p, n, ret_msg);
-	if (rc != DTX_OK)
-		return log_fail_rec(log, decode_err(rc), t, k,
-		                    "payload does not decode");
 	return DTX_OK;
+}
+
+/* reader_bad records that the transaction a checked read is reading fails
+ * its checks at record k of table t: the reason goes to dc_log_last_error
+ * and, without the file's path, to r->bad (the first reason wins). */
+static int reader_bad(log_reader *r, int err, enum log_table t,
+                      const MDB_val *k, const char *why)
+{
+	char key[DTX_GID_MAX + 32];
+
+	key_describe(t, k, key, sizeof(key));
+	if (r->bad != NULL && r->bad->err == 0) {
+		r->bad->err = err;
+		snprintf(r->bad->why, sizeof(r->bad->why),
+		         "table %s, key %s: %s", table_names[t], key, why);
+	}
+	return log_fail(r->log, err, "%s: table %s, key %s: %s", r->log->path,
+	                table_names[t], key, why);
+}
+
+/* reader_open is rec_open for a record of the transaction r reads. */
+static int reader_open(log_reader *r, enum log_table t, const MDB_val *k,
+                       const MDB_val *v, enum log_rec type, void **ret_msg)
+{
+	const char *why;
+	int rc = rec_open(v, type, ret_msg, &why);
+
+	if (rc == DTX_ENOMEM || rc == DTX_OK)
+		return rc;
+	return reader_bad(r, rc, t, k, why);
 }
 
 static void rec_free(enum log_rec type, void *msg)
@@ -402,6 +464,7 @@ static int reader_begin(dc_log *log, log_reader *r)
 
 	r->log = log;
 	r->steps = NULL;
+	r->bad = NULL;
 	rc = read_begin(log, &r->txn);
 	if (rc != DTX_OK)
 		return rc;
@@ -474,6 +537,23 @@ static int open_table(dc_log *log, MDB_txn *txn, int t, unsigned flags)
 	return DTX_OK;
 }
 
+/* open_quarantine opens the quarantine table, which logs written before
+ * it existed lack: the writer creates it, a reader of such a log goes on
+ * without it (nothing is quarantined there). */
+static int open_quarantine(dc_log *log, MDB_txn *txn)
+{
+	unsigned flags = log->read_only ? 0 : MDB_CREATE;
+	int rc = mdb_dbi_open(txn, table_names[LOG_QUARANTINE], flags,
+	                      &log->dbi[LOG_QUARANTINE]);
+
+	log->has_quarantine = rc == MDB_SUCCESS;
+	if (rc == MDB_NOTFOUND && log->read_only)
+		return DTX_OK;
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "open table quarantine");
+	return DTX_OK;
+}
+
 /* open_tables opens meta, checks the format (unless creating), then opens
  * the other tables, so a newer format is reported as such even if it has
  * different tables. */
@@ -483,8 +563,10 @@ static int open_tables(dc_log *log, MDB_txn *txn, unsigned flags)
 
 	if (rc == DTX_OK && !(flags & MDB_CREATE))
 		rc = check_format(log, txn);
-	for (int t = LOG_META + 1; rc == DTX_OK && t < LOG_TABLE_COUNT; t++)
+	for (int t = LOG_META + 1; rc == DTX_OK && t < LOG_QUARANTINE; t++)
 		rc = open_table(log, txn, t, flags);
+	if (rc == DTX_OK)
+		rc = open_quarantine(log, txn);
 	return rc;
 }
 
@@ -961,6 +1043,21 @@ int dc_log_batch_add_event(dc_log_batch *batch, const char *gid, uint32_t seq,
 	                     &m.base);
 }
 
+int dc_log_batch_quarantine(dc_log_batch *batch, const dc_log_bad *bad,
+                            int64_t unix_ms)
+{
+	Dtx__V1__LogEvent m;
+
+	if (bad->key_len == 0)
+		return DTX_EINVAL;
+	dtx__v1__log_event__init(&m);
+	m.has_unix_ms = true;
+	m.unix_ms = unix_ms;
+	m.detail = (char *)bad->why;
+	return batch_add_rec(batch, LOG_QUARANTINE, bad->key, bad->key_len,
+	                     LOG_REC_QUARANTINE, &m.base);
+}
+
 int dc_log_batch_set_gid_floor(dc_log_batch *batch, uint64_t id)
 {
 	uint8_t *v;
@@ -1084,6 +1181,12 @@ static int step_from_rec(dc_step *s, const Dtx__V1__LogStep *m)
 	return DTX_OK;
 }
 
+static bool step_state_in_range(const Dtx__V1__LogStep *m)
+{
+	return m->has_state && (int)m->state >= DC_STEP_PENDING &&
+	       (int)m->state < DC_STEP_STATE_COUNT;
+}
+
 /* load_step decodes the step record at the cursor, which must be step i of
  * gid, into tx->steps[i]. */
 static int load_step(log_reader *r, const MDB_val *k, const MDB_val *v,
@@ -1091,14 +1194,15 @@ static int load_step(log_reader *r, const MDB_val *k, const MDB_val *v,
 {
 	Dtx__V1__LogStep *m;
 	void *msg;
-	int rc = rec_decode(r->log, LOG_STEPS, k, v, LOG_REC_STEP, &msg);
+	int rc = reader_open(r, LOG_STEPS, k, v, LOG_REC_STEP, &msg);
 
 	if (rc != DTX_OK)
 		return rc;
 	m = msg;
-	if (!m->has_state)
-		rc = log_fail_rec(r->log, DTX_ECORRUPT, LOG_STEPS, k,
-		                  "step record without a state");
+	if (!step_state_in_range(m))
+		rc = reader_bad(r, DTX_ECORRUPT, LOG_STEPS, k,
+		                "step record without a state, or one out of "
+		                "range");
 	else if (step_from_rec(&tx->steps[i], m) != DTX_OK)
 		rc = DTX_ENOMEM;
 	wire_log_step_free(m);
@@ -1111,57 +1215,64 @@ static bool key_equal(const MDB_val *a, const MDB_val *b)
 	       memcmp(a->mv_data, b->mv_data, a->mv_size) == 0;
 }
 
+/* find_step positions r's steps cursor on step i of tx (op MDB_SET_RANGE
+ * for the first, MDB_NEXT after one was found). Returns DTX_ENOENT (with
+ * *w the key wanted) if it is missing, an LMDB error, or DTX_OK. */
+static int find_step(log_reader *r, const dc_tx *tx, uint32_t i,
+                     MDB_cursor_op op, uint8_t *buf, MDB_val *w, MDB_val *k,
+                     MDB_val *v)
+{
+	int rc;
+
+	*w = (MDB_val){key_seq(buf, tx->gid, strlen(tx->gid), i), buf};
+	*k = *w;
+	rc = mdb_cursor_get(r->steps, k, v, op);
+	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+		return log_fail_mdb(r->log, rc, "read steps");
+	if (rc == MDB_NOTFOUND || !key_equal(k, w))
+		return DTX_ENOENT;
+	return DTX_OK;
+}
+
 /* load_steps reads steps 0..nsteps-1 of tx, which must be consecutive. */
 static int load_steps(log_reader *r, dc_tx *tx)
 {
 	uint8_t want[LOG_KEY_MAX];
-	size_t glen = strlen(tx->gid);
-	MDB_val k, v;
+	MDB_val w, k, v;
 	MDB_cursor_op op = MDB_SET_RANGE;
 	int rc = DTX_OK;
 
 	for (uint32_t i = 0; rc == DTX_OK && i < tx->nsteps; i++) {
-		MDB_val w = {key_seq(want, tx->gid, glen, i), want};
-
-		k = w;
-		rc = mdb_cursor_get(r->steps, &k, &v, op);
+		rc = find_step(r, tx, i, op, want, &w, &k, &v);
 		op = MDB_NEXT;
-		if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-			return log_fail_mdb(r->log, rc, "read steps");
-		if (rc == MDB_NOTFOUND || !key_equal(&k, &w))
-			return log_fail_rec(r->log, DTX_ECORRUPT, LOG_STEPS, &w,
-			                    "step record missing");
-		rc = load_step(r, &k, &v, tx, i);
+		if (rc == DTX_ENOENT)
+			return reader_bad(r, DTX_ECORRUPT, LOG_STEPS, &w,
+			                  "step record missing");
+		if (rc == DTX_OK)
+			rc = load_step(r, &k, &v, tx, i);
 	}
 	return rc;
 }
 
-/* tx_rec_is_sane: m names the gid it is stored under and has the fields a
- * dc_tx cannot do without. */
-static bool tx_rec_is_sane(const MDB_val *k, const Dtx__V1__LogTx *m)
+/* tx_rec_problem: what keeps the record m stored under key k from being a
+ * dc_tx (NULL: nothing; dc_tx_create checks the gid, mode and that a saga
+ * has steps). */
+static const char *tx_rec_problem(const MDB_val *k, const Dtx__V1__LogTx *m)
 {
-	return m->gid != NULL && strlen(m->gid) == k->mv_size &&
-	       memcmp(m->gid, k->mv_data, k->mv_size) == 0 && m->has_mode &&
-	       m->has_state && m->has_nsteps;
+	if (m->gid == NULL || strlen(m->gid) != k->mv_size ||
+	    memcmp(m->gid, k->mv_data, k->mv_size) != 0 || !m->has_mode ||
+	    !m->has_state || !m->has_nsteps)
+		return "tx record lacks fields or names another gid";
+	if ((int)m->state < DC_TX_RUNNING || (int)m->state >= DC_TX_STATE_COUNT)
+		return "tx record has a state out of range";
+	if (m->nsteps > DC_TX_STEPS_MAX)
+		return "tx record has more steps than DC_TX_STEPS_MAX";
+	return NULL;
 }
 
-/* tx_from_rec makes a dc_tx from the record m stored under key k. */
-static int tx_from_rec(log_reader *r, const MDB_val *k, const Dtx__V1__LogTx *m,
-                       dc_tx **ret_tx)
+/* tx_fill copies m's fields but the gid, mode and steps into tx. */
+static int tx_fill(dc_tx *tx, const Dtx__V1__LogTx *m)
 {
-	dc_tx *tx;
-	int rc;
-
-	if (!tx_rec_is_sane(k, m))
-		return log_fail_rec(
-		        r->log, DTX_ECORRUPT, LOG_TXS, k,
-		        "tx record lacks fields or names another gid");
-	rc = dc_tx_create(m->gid, (dc_mode)m->mode, m->nsteps, &tx);
-	if (rc == DTX_EINVAL)
-		return log_fail_rec(r->log, DTX_ECORRUPT, LOG_TXS, k,
-		                    "tx record has an invalid gid or no steps");
-	if (rc != DTX_OK)
-		return rc;
 	tx->state = (dc_tx_state)m->state;
 	tx->failed_step = m->has_failed_step ? m->failed_step : -1;
 	tx->created_unix_ms = m->created_unix_ms;
@@ -1172,9 +1283,30 @@ static int tx_from_rec(log_reader *r, const MDB_val *k, const Dtx__V1__LogTx *m,
 	        m->has_deadline_unix_ms ? m->deadline_unix_ms : 0;
 	tx->initiator_driven = m->has_initiator_driven && m->initiator_driven;
 	tx->paused = m->has_paused && m->paused;
-	rc = dc_tx_set_str(&tx->reason, m->reason);
-	if (rc == DTX_OK)
-		rc = dc_tx_set_str(&tx->operator_reason, m->operator_reason);
+	if (dc_tx_set_str(&tx->reason, m->reason) != DTX_OK ||
+	    dc_tx_set_str(&tx->operator_reason, m->operator_reason) != DTX_OK)
+		return DTX_ENOMEM;
+	return DTX_OK;
+}
+
+/* tx_from_rec makes a dc_tx from the record m stored under key k. */
+static int tx_from_rec(log_reader *r, const MDB_val *k, const Dtx__V1__LogTx *m,
+                       dc_tx **ret_tx)
+{
+	const char *why = tx_rec_problem(k, m);
+	dc_tx *tx;
+	int rc;
+
+	if (why != NULL)
+		return reader_bad(r, DTX_ECORRUPT, LOG_TXS, k, why);
+	rc = dc_tx_create(m->gid, (dc_mode)m->mode, m->nsteps, &tx);
+	if (rc == DTX_EINVAL)
+		return reader_bad(r, DTX_ECORRUPT, LOG_TXS, k,
+		                  "tx record has an invalid gid or mode, or no "
+		                  "steps");
+	if (rc != DTX_OK)
+		return rc;
+	rc = tx_fill(tx, m);
 	if (rc == DTX_OK)
 		rc = load_steps(r, tx);
 	if (rc != DTX_OK)
@@ -1197,7 +1329,7 @@ static int load_in(log_reader *r, const MDB_val *k, dc_tx **ret_tx)
 		                    "no such transaction");
 	if (rc != MDB_SUCCESS)
 		return log_fail_mdb(r->log, rc, "read txs");
-	rc = rec_decode(r->log, LOG_TXS, k, &v, LOG_REC_TX, &msg);
+	rc = reader_open(r, LOG_TXS, k, &v, LOG_REC_TX, &msg);
 	if (rc != DTX_OK)
 		return rc;
 	m = msg;
@@ -1223,6 +1355,271 @@ int dc_log_load_tx(dc_log *log, const char *gid, dc_tx **ret_tx)
 	return rc;
 }
 
+/* ---- bad transactions and the quarantine ---- */
+
+static bool key_is_gid(const uint8_t *p, size_t n)
+{
+	char gid[DTX_GID_MAX + 1];
+
+	if (n == 0 || n > DTX_GID_MAX || memchr(p, 0, n) != NULL)
+		return false;
+	memcpy(gid, p, n);
+	gid[n] = 0;
+	return wire_name_is_valid(gid, DTX_GID_MAX);
+}
+
+/* gid_render writes a valid gid naming key p (n bytes) into out: the key
+ * itself if it is one, else "bad-key:" and its first bytes in hex. */
+static void gid_render(const uint8_t *p, size_t n, char out[DTX_GID_MAX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = sizeof("bad-key:") - 1;
+
+	if (key_is_gid(p, n)) {
+		memcpy(out, p, n);
+		out[n] = 0;
+		return;
+	}
+	memcpy(out, "bad-key:", o);
+	for (size_t i = 0; i < n && o + 2 <= DTX_GID_MAX; i++) {
+		out[o++] = hex[p[i] >> 4];
+		out[o++] = hex[p[i] & 15];
+	}
+	out[o] = 0;
+}
+
+/* bad_init starts *bad for the transaction under key k: not bad yet. */
+static void bad_init(dc_log_bad *bad, const MDB_val *k)
+{
+	bad->err = 0;
+	bad->quarantined = false;
+	bad->since_unix_ms = 0;
+	bad->key_len =
+	        k->mv_size < DC_LOG_KEY_MAX ? k->mv_size : DC_LOG_KEY_MAX;
+	memcpy(bad->key, k->mv_data, bad->key_len);
+	gid_render(bad->key, bad->key_len, bad->gid);
+	bad->why[0] = 0;
+}
+
+void dc_log_bad_set(dc_log_bad *bad, const char *gid, int err, const char *why)
+{
+	MDB_val k = {strnlen(gid, DC_LOG_KEY_MAX), (void *)gid};
+
+	bad_init(bad, &k);
+	bad->err = err;
+	snprintf(bad->why, sizeof(bad->why), "%s", why);
+}
+
+/* quarantine_get fills *bad from the quarantine entry of key k, if there
+ * is one (then bad->quarantined). A quarantine record that fails its own
+ * checks still quarantines k. */
+static int quarantine_get(log_reader *r, const MDB_val *k, dc_log_bad *bad)
+{
+	MDB_val key = *k, v;
+	Dtx__V1__LogEvent *m;
+	const char *why;
+	void *msg;
+	int rc;
+
+	if (!r->log->has_quarantine)
+		return DTX_OK;
+	rc = mdb_get(r->txn, r->log->dbi[LOG_QUARANTINE], &key, &v);
+	if (rc == MDB_NOTFOUND)
+		return DTX_OK;
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(r->log, rc, "read quarantine");
+	rc = rec_open(&v, LOG_REC_QUARANTINE, &msg, &why);
+	if (rc == DTX_ENOMEM)
+		return rc;
+	bad->err = DTX_ECORRUPT;
+	bad->quarantined = true;
+	if (rc != DTX_OK) {
+		snprintf(bad->why, sizeof(bad->why),
+		         "its quarantine record fails its checks too: %s", why);
+		return DTX_OK;
+	}
+	m = msg;
+	bad->since_unix_ms = m->unix_ms;
+	snprintf(bad->why, sizeof(bad->why), "%s",
+	         m->detail != NULL && m->detail[0] ? m->detail : "no cause");
+	wire_log_event_free(m);
+	return DTX_OK;
+}
+
+/* load_checked is load_in that describes a bad transaction in *bad (see
+ * dc_log_load_tx_checked). */
+static int load_checked(log_reader *r, const MDB_val *k, dc_tx **ret_tx,
+                        dc_log_bad *bad)
+{
+	int rc;
+
+	bad_init(bad, k);
+	rc = quarantine_get(r, k, bad);
+	if (rc != DTX_OK)
+		return rc;
+	if (bad->quarantined)
+		return log_fail(r->log, bad->err, "%s: %s is quarantined: %s",
+		                r->log->path, bad->gid, bad->why);
+	r->bad = bad;
+	rc = load_in(r, k, ret_tx);
+	r->bad = NULL;
+	return rc;
+}
+
+int dc_log_load_tx_checked(dc_log *log, const char *gid, dc_tx **ret_tx,
+                           dc_log_bad *ret_bad)
+{
+	size_t glen = gid_len(gid);
+	MDB_val k = {glen, (void *)gid};
+	log_reader r;
+	int rc;
+
+	ret_bad->err = 0;
+	if (glen == 0)
+		return log_fail(log, DTX_EINVAL, "log: invalid gid");
+	rc = reader_begin(log, &r);
+	if (rc != DTX_OK)
+		return rc;
+	rc = load_checked(&r, &k, ret_tx, ret_bad);
+	reader_end(&r);
+	return rc;
+}
+
+/* salvage_steps reads every step of tx (nsteps zeroed steps) that
+ * decodes, noting the first problem in r->bad. */
+static int salvage_steps(log_reader *r, dc_tx *tx)
+{
+	uint8_t want[LOG_KEY_MAX];
+	MDB_val w, k, v;
+	int rc = DTX_OK;
+
+	for (uint32_t i = 0; rc == DTX_OK && i < tx->nsteps; i++) {
+		rc = find_step(r, tx, i, MDB_SET_RANGE, want, &w, &k, &v);
+		if (rc == DTX_ENOENT)
+			rc = reader_bad(r, DTX_ECORRUPT, LOG_STEPS, &w,
+			                "step record missing");
+		else if (rc == DTX_OK)
+			rc = load_step(r, &k, &v, tx, i);
+		if (rc != DTX_OK && rc != DTX_ENOMEM && r->bad->err != 0) {
+			tx->steps[i].state = 0; /* shown as unknown */
+			rc = DTX_OK;
+		}
+	}
+	return rc;
+}
+
+/* salvage_fields fills tx (a stub holding only its printable gid) from
+ * its tx record m, as far as it can be trusted. */
+static int salvage_fields(log_reader *r, const MDB_val *k,
+                          const Dtx__V1__LogTx *m, dc_tx *tx)
+{
+	const char *why = tx_rec_problem(k, m);
+
+	if (why != NULL)
+		reader_bad(r, DTX_ECORRUPT, LOG_TXS, k, why);
+	if (tx_fill(tx, m) != DTX_OK)
+		return DTX_ENOMEM;
+	if (why != NULL) /* keep only what means the same on any record */
+		tx->state = 0;
+	tx->mode = m->mode == DTX__V1__MODE__MODE_SAGA ||
+	                           m->mode == DTX__V1__MODE__MODE_TCC
+	                   ? (dc_mode)m->mode
+	                   : 0;
+	if (why != NULL || m->nsteps == 0)
+		return DTX_OK;
+	if ((tx->steps = calloc(m->nsteps, sizeof(*tx->steps))) == NULL)
+		return DTX_ENOMEM;
+	tx->nsteps = m->nsteps;
+	snprintf(tx->gid, sizeof(tx->gid), "%s", m->gid); /* == key */
+	return salvage_steps(r, tx);
+}
+
+/* salvage_in reads what can be read of the transaction under key k. */
+static int salvage_in(log_reader *r, const MDB_val *k, dc_tx **ret_tx)
+{
+	MDB_val key = *k, v;
+	void *msg;
+	dc_tx *tx;
+	int rc = mdb_get(r->txn, r->log->dbi[LOG_TXS], &key, &v);
+
+	if (rc == MDB_NOTFOUND && !r->bad->quarantined)
+		return log_fail_rec(r->log, DTX_ENOENT, LOG_TXS, k,
+		                    "no such transaction");
+	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+		return log_fail_mdb(r->log, rc, "read txs");
+	if ((tx = calloc(1, sizeof(*tx))) == NULL)
+		return DTX_ENOMEM;
+	snprintf(tx->gid, sizeof(tx->gid), "%s", r->bad->gid);
+	tx->failed_step = -1;
+	if (rc == MDB_NOTFOUND)
+		rc = reader_bad(r, DTX_ECORRUPT, LOG_TXS, k, "no tx record");
+	else
+		rc = reader_open(r, LOG_TXS, k, &v, LOG_REC_TX, &msg);
+	if (rc == DTX_OK) {
+		rc = salvage_fields(r, k, msg, tx);
+		wire_log_tx_free(msg);
+	}
+	if (rc == DTX_ENOMEM) {
+		dc_tx_destroy(tx);
+		return rc;
+	}
+	*ret_tx = tx;
+	return DTX_OK;
+}
+
+int dc_log_salvage_tx(dc_log *log, const char *gid, dc_tx **ret_tx,
+                      dc_log_bad *ret_bad)
+{
+	size_t glen = gid_len(gid);
+	MDB_val k = {glen, (void *)gid};
+	log_reader r;
+	int rc;
+
+	ret_bad->err = 0;
+	if (glen == 0)
+		return log_fail(log, DTX_EINVAL, "log: invalid gid");
+	rc = reader_begin(log, &r);
+	if (rc != DTX_OK)
+		return rc;
+	bad_init(ret_bad, &k);
+	rc = quarantine_get(&r, &k, ret_bad);
+	r.bad = ret_bad;
+	if (rc == DTX_OK)
+		rc = salvage_in(&r, &k, ret_tx);
+	reader_end(&r);
+	return rc;
+}
+
+/* ---- scans ---- */
+
+typedef struct scan_fns {
+	dc_log_tx_fn fn;
+	dc_log_bad_fn bad; /* NULL: a strict scan, stopped by a bad record */
+	void *arg;
+} scan_fns;
+
+/* scan_one loads the transaction under key k of a scanned table and hands
+ * it to s->fn, or, for a checked scan, a bad one to s->bad. */
+static int scan_one(log_reader *r, const MDB_val *k, const scan_fns *s)
+{
+	dc_log_bad bad;
+	dc_tx *tx;
+	int rc;
+
+	if (s->bad == NULL) {
+		rc = load_in(r, k, &tx);
+		return rc == DTX_OK ? s->fn(s->arg, tx) : rc;
+	}
+	rc = load_checked(r, k, &tx, &bad);
+	if (rc == DTX_OK)
+		return s->fn(s->arg, tx);
+	if (rc == DTX_ENOENT) /* only an active entry can lack its tx */
+		reader_bad(&(log_reader){.log = r->log, .bad = &bad},
+		           DTX_ECORRUPT, LOG_ACTIVE, k,
+		           "active entry without a tx record");
+	return bad.err != 0 ? s->bad(s->arg, &bad) : rc;
+}
+
 /* scan_first positions cur on the first key after `after` (NULL: the
  * first key) and returns LMDB's code. */
 static int scan_first(MDB_cursor *cur, const char *after, MDB_val *k,
@@ -1242,18 +1639,15 @@ static int scan_first(MDB_cursor *cur, const char *after, MDB_val *k,
 }
 
 /* scan_cursor loads the gid under each key of cur after `after` (NULL:
- * from the first) and hands it to fn. */
+ * from the first) and hands it on (scan_one). */
 static int scan_cursor(log_reader *r, MDB_cursor *cur, const char *after,
-                       dc_log_tx_fn fn, void *arg)
+                       const scan_fns *s)
 {
 	MDB_val k, v;
-	dc_tx *tx;
 	int rc = DTX_OK, mrc = scan_first(cur, after, &k, &v);
 
 	while (rc == DTX_OK && mrc == MDB_SUCCESS) {
-		rc = load_in(r, &k, &tx);
-		if (rc == DTX_OK)
-			rc = fn(arg, tx);
+		rc = scan_one(r, &k, s);
 		if (rc == DTX_OK)
 			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
@@ -1263,9 +1657,9 @@ static int scan_cursor(log_reader *r, MDB_cursor *cur, const char *after,
 }
 
 /* scan walks table t's keys in one read transaction, loading each as a
- * gid and handing it to fn. */
+ * gid and handing it on. */
 static int scan(dc_log *log, enum log_table t, const char *after,
-                dc_log_tx_fn fn, void *arg)
+                const scan_fns *s)
 {
 	MDB_cursor *cur;
 	log_reader r;
@@ -1278,7 +1672,7 @@ static int scan(dc_log *log, enum log_table t, const char *after,
 		reader_end(&r);
 		return log_fail_mdb(log, rc, "open scan cursor");
 	}
-	rc = scan_cursor(&r, cur, after, fn, arg);
+	rc = scan_cursor(&r, cur, after, s);
 	mdb_cursor_close(cur);
 	reader_end(&r);
 	return rc;
@@ -1286,18 +1680,26 @@ static int scan(dc_log *log, enum log_table t, const char *after,
 
 int dc_log_scan_active(dc_log *log, dc_log_tx_fn fn, void *arg)
 {
-	return scan(log, LOG_ACTIVE, NULL, fn, arg);
+	return scan(log, LOG_ACTIVE, NULL, &(scan_fns){fn, NULL, arg});
 }
 
 int dc_log_scan_all(dc_log *log, dc_log_tx_fn fn, void *arg)
 {
-	return scan(log, LOG_TXS, NULL, fn, arg);
+	return scan(log, LOG_TXS, NULL, &(scan_fns){fn, NULL, arg});
 }
 
 int dc_log_scan_after(dc_log *log, bool all, const char *after, dc_log_tx_fn fn,
                       void *arg)
 {
-	return scan(log, all ? LOG_TXS : LOG_ACTIVE, after, fn, arg);
+	return scan(log, all ? LOG_TXS : LOG_ACTIVE, after,
+	            &(scan_fns){fn, NULL, arg});
+}
+
+int dc_log_scan_checked(dc_log *log, bool all, const char *after,
+                        dc_log_tx_fn fn, dc_log_bad_fn bad, void *arg)
+{
+	return scan(log, all ? LOG_TXS : LOG_ACTIVE, after,
+	            &(scan_fns){fn, bad, arg});
 }
 
 static void event_from_rec(const Dtx__V1__LogEvent *m, dc_log_event *ev)
@@ -1417,6 +1819,7 @@ static int check_one(dc_log *log, enum log_table t, const MDB_val *k,
 	        [LOG_TXS] = LOG_REC_TX,
 	        [LOG_STEPS] = LOG_REC_STEP,
 	        [LOG_EVENTS] = LOG_REC_EVENT,
+	        [LOG_QUARANTINE] = LOG_REC_QUARANTINE,
 	};
 	void *msg;
 	int rc;
@@ -1425,6 +1828,8 @@ static int check_one(dc_log *log, enum log_table t, const MDB_val *k,
 	    (v->mv_size != 0 || k->mv_size == 0 || k->mv_size > DTX_GID_MAX))
 		return log_fail_rec(log, DTX_ECORRUPT, t, k,
 		                    "bad active entry");
+	if (t == LOG_QUARANTINE && k->mv_size == 0)
+		return log_fail_rec(log, DTX_ECORRUPT, t, k, "empty key");
 	if (t == LOG_META)
 		return check_meta(log, k, v);
 	if (t == LOG_ACTIVE)
@@ -1483,8 +1888,10 @@ int dc_log_check(dc_log *log, uint64_t *ret_records, uint64_t *ret_bad,
 	if (rc != DTX_OK)
 		return rc;
 	copy_err(errbuf, errlen, "");
-	for (int t = 0; rc == DTX_OK && t < LOG_TABLE_COUNT; t++)
-		rc = check_table(log, txn, (enum log_table)t, &c);
+	for (int t = 0; rc == DTX_OK && t < LOG_TABLE_COUNT; t++) {
+		if (t != LOG_QUARANTINE || log->has_quarantine)
+			rc = check_table(log, txn, (enum log_table)t, &c);
+	}
 	mdb_txn_abort(txn);
 	if (rc != DTX_OK)
 		return rc;

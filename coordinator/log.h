@@ -11,11 +11,22 @@
  *   events   gid \0 u32be(seq)   -> LogEvent (append-only timeline)
  *   active   gid -> ""           (every non-final transaction; recovery
  *                                  scans only this)
+ *   quarantine gid -> LogEvent   (a transaction that cannot be loaded or
+ *                                  driven: when, and the cause in detail;
+ *                                  created on first open by this build)
  *
  * Every value is framed: [0xD7][format version][record type][0]
  * [crc32c LE of the 4 header bytes and the payload][payload: protobuf]. A read
  * checks all of it; a failure is DTX_ECORRUPT (or DTX_EVERSION) with a
  * message naming the file, the table and the key - never a silent repair.
+ *
+ * Two kinds of failure on read, two treatments (DESIGN.md rule 7): a
+ * transaction whose own records fail their checks (a bad frame, CRC or
+ * payload, a missing step record, fields a dc_tx cannot hold) is reported
+ * as a bad transaction (dc_log_bad) so that the caller can quarantine it
+ * and go on with the others; an error of LMDB itself (EIO, a damaged
+ * B-tree, a panicked environment) is an error of the whole log
+ * (crash-only).
  *
  * Durability: the environment is opened with LMDB's default sync flags (a
  * commit returns after fdatasync). no_sync exists for unit tests only.
@@ -35,6 +46,8 @@
 #include "tx.h"
 
 #define DC_LOG_FORMAT_VERSION 1
+#define DC_LOG_KEY_MAX        511 /* LMDB's largest key */
+#define DC_LOG_WHY_MAX        400 /* bytes of a bad transaction's cause */
 
 typedef struct dc_log dc_log;
 typedef struct dc_log_batch dc_log_batch;
@@ -55,6 +68,26 @@ typedef struct dc_log_event {
 	dc_step_state step_state; /* after the event (ignored if step is -1) */
 	const char *detail;       /* borrowed; may be NULL */
 } dc_log_event;
+
+/* A transaction that cannot be loaded: its key, printable name and cause.
+ * err is 0 when nothing is wrong (or the problem was LMDB's, not the
+ * transaction's). */
+typedef struct dc_log_bad {
+	int err;               /* DTX_ECORRUPT or DTX_EVERSION; 0: not bad */
+	bool quarantined;      /* already in the quarantine table */
+	int64_t since_unix_ms; /* when it was quarantined (if quarantined) */
+	uint8_t key[DC_LOG_KEY_MAX];
+	size_t key_len;
+	/* key if it is a valid gid, else "bad-key:" and its first bytes in
+	 * hex: always a valid gid, for messages and listings */
+	char gid[DTX_GID_MAX + 1];
+	char why[DC_LOG_WHY_MAX]; /* "table steps, key "g"#1: CRC mismatch" */
+} dc_log_bad;
+
+/* dc_log_bad_set makes *bad describe gid (borrowed; at most
+ * DC_LOG_KEY_MAX bytes are kept) as bad for reason why (copied, cut at
+ * DC_LOG_WHY_MAX - 1 bytes), not yet quarantined. */
+void dc_log_bad_set(dc_log_bad *bad, const char *gid, int err, const char *why);
 
 /* dc_log_open opens (creating if needed) the log in opts->dir. On failure a
  * one-line reason naming the file and the problem is written to errbuf.
@@ -97,6 +130,13 @@ int dc_log_batch_put_tx(dc_log_batch *batch, const dc_tx *tx,
 int dc_log_batch_add_event(dc_log_batch *batch, const char *gid, uint32_t seq,
                            const dc_log_event *ev);
 
+/* dc_log_batch_quarantine puts bad's transaction (borrowed) into the
+ * quarantine table with its cause and unix_ms. Its own records are left
+ * as they are, for an operator. Errors: DTX_EINVAL (bad->key_len is 0),
+ * DTX_ENOMEM. */
+int dc_log_batch_quarantine(dc_log_batch *batch, const dc_log_bad *bad,
+                            int64_t unix_ms);
+
 /* dc_log_batch_set_gid_floor records that ids up to id may be handed out. */
 int dc_log_batch_set_gid_floor(dc_log_batch *batch, uint64_t id);
 
@@ -121,6 +161,25 @@ int dc_log_grow(dc_log *log);
  * DTX_ENOMEM, DTX_EIO. */
 int dc_log_load_tx(dc_log *log, const char *gid, dc_tx **ret_tx);
 
+/* dc_log_load_tx_checked is dc_log_load_tx for a daemon that quarantines:
+ * a gid found in the quarantine table, or one whose records fail their
+ * checks, returns DTX_ECORRUPT or DTX_EVERSION with *ret_bad filled
+ * (ret_bad->err set; ret_bad->quarantined says whether the quarantine
+ * table has it already). Any other error (DTX_ENOENT, DTX_EIO, an
+ * DTX_ECORRUPT of LMDB itself, DTX_ENOMEM) leaves ret_bad->err 0. */
+int dc_log_load_tx_checked(dc_log *log, const char *gid, dc_tx **ret_tx,
+                           dc_log_bad *ret_bad);
+
+/* dc_log_salvage_tx reads what can be read of gid for an operator
+ * (dtxctl show of a quarantined transaction): *ret_tx (transferred) has
+ * gid's printable name and, if its tx record decodes, its fields and
+ * every step record that decodes (the other steps zeroed: state 0, no
+ * strings; no steps at all past DC_TX_STEPS_MAX); *ret_bad says what is
+ * wrong with it (err 0: nothing). Errors: DTX_ENOENT (no tx record and
+ * not quarantined), DTX_ENOMEM, DTX_EIO. */
+int dc_log_salvage_tx(dc_log *log, const char *gid, dc_tx **ret_tx,
+                      dc_log_bad *ret_bad);
+
 /* dc_log_tx_fn receives a loaded transaction (transferred). Return DTX_OK to
  * go on, anything else to stop the scan with that error. */
 typedef int (*dc_log_tx_fn)(void *arg, dc_tx *tx);
@@ -136,6 +195,18 @@ int dc_log_scan_all(dc_log *log, dc_log_tx_fn fn, void *arg);
  * listings (dtxctl list). Same errors. */
 int dc_log_scan_after(dc_log *log, bool all, const char *after, dc_log_tx_fn fn,
                       void *arg);
+
+/* dc_log_bad_fn receives a transaction the scan could not load (bad
+ * borrowed, valid during the call). Return DTX_OK to go on. */
+typedef int (*dc_log_bad_fn)(void *arg, const dc_log_bad *bad);
+
+/* dc_log_scan_checked is dc_log_scan_after that does not stop at a bad
+ * transaction: a key in the quarantine table, one whose records fail their
+ * checks, or an active entry with no tx record goes to bad instead of fn
+ * (see dc_log_load_tx_checked). Errors: DTX_EIO and the like (of LMDB, not
+ * of one transaction), DTX_ENOMEM, and whatever fn or bad returned. */
+int dc_log_scan_checked(dc_log *log, bool all, const char *after,
+                        dc_log_tx_fn fn, dc_log_bad_fn bad, void *arg);
 
 /* dc_log_event_fn receives one history entry (ev and its detail borrowed). */
 typedef int (*dc_log_event_fn)(void *arg, uint32_t seq, const dc_log_event *ev);

@@ -98,6 +98,15 @@ void dc_machine_apply(dc_tx *tx, const dc_policy *policy, const dc_event *ev,
  * TRYING in a coordinator-run tx, CONFIRMING or CANCELLING). */
 bool dc_machine_op_inflight(const dc_tx *tx, uint32_t i, dtx_op op);
 
+/* dc_machine_check returns true if the machine of tx->mode can take tx
+ * (borrowed) as read back from the log: its states fit the machine's
+ * invariants (those its apply asserts), and a non-final tx has a call in
+ * flight or, for an initiator-driven TCC transaction still running, waits
+ * for its initiator - as every transition the engine logs leaves it.
+ * Otherwise it writes why into why (len bytes) and returns false. Call it
+ * on a tx that passed dc_tx_check. */
+bool dc_machine_check(const dc_tx *tx, char *why, size_t len);
+
 /* dc_out_emit appends an action (kind, step, op) to out (asserts room). */
 void dc_out_emit(dc_out *out, dc_act_kind kind, uint32_t step, dtx_op op);
 

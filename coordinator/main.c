@@ -109,6 +109,11 @@ static void announce(const dc_config *cfg, dc_engine *e)
 	        (unsigned long long)r->compensating,
 	        (unsigned long long)r->confirming,
 	        (unsigned long long)r->cancelling, cfg->log_dir, r->millis);
+	if (r->quarantined > 0)
+		dc_diag(DTX_LOG_WARN,
+		        "%llu transactions are quarantined and not driven "
+		        "(dtxctl list --needs-operator)",
+		        (unsigned long long)r->quarantined);
 	for (size_t i = 0; i < cfg->nlisten; i++)
 		dc_diag(DTX_LOG_INFO, "listening on %s", cfg->listen[i]);
 }

@@ -146,7 +146,10 @@
 
 /* ---- invariants -------------------------------------------------------- */
 
-#ifndef NDEBUG
+/* Compiled in every build: the engine also checks every transaction it
+ * reads back from the log (dc_machine_check), so that a record that breaks
+ * them is quarantined at load instead of failing an assert here later. */
+
 /* A step state's rank in one tx state's left-to-right reading of its
  * steps (see INVARIANTS); 0 = the state may not appear, rank 2 is the step
  * in flight. */
@@ -253,7 +256,6 @@ static bool invariants_hold(const dc_tx *tx)
 		return false;
 	}
 }
-#endif
 
 /* ---- output and step helpers ------------------------------------------ */
 
@@ -305,6 +307,11 @@ static void compensate_next(dc_tx *tx, dc_out *out, uint32_t below)
 		}
 	}
 	finish(tx, out, DC_TX_COMPENSATED);
+}
+
+bool dc_saga_invariants_hold(const dc_tx *tx)
+{
+	return tx->nsteps >= 1 && tx->steps != NULL && invariants_hold(tx);
 }
 
 bool dc_saga_op_inflight(const dc_tx *tx, uint32_t i, dtx_op op)

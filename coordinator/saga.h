@@ -22,6 +22,11 @@
 void dc_saga_apply(dc_tx *tx, const dc_policy *policy, const dc_event *ev,
                    dc_out *out);
 
+/* dc_saga_invariants_hold returns true if tx (borrowed) has at least one
+ * step and its states fit together as INVARIANTS at the top of saga.c
+ * says: what dc_saga_apply asserts before and after every event. */
+bool dc_saga_invariants_hold(const dc_tx *tx);
+
 /* dc_saga_inflight returns, for a non-final tx, the step and op whose call
  * is outstanding or due (the step in ACTING or COMPENSATING). Returns false
  * for final transactions. */

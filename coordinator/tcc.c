@@ -136,7 +136,10 @@
 
 /* ---- invariants -------------------------------------------------------- */
 
-#ifndef NDEBUG
+/* Compiled in every build: the engine also checks every transaction it
+ * reads back from the log (dc_machine_check), so that a record that breaks
+ * them is quarantined at load instead of failing an assert here later. */
+
 /* count_states counts the branches in state a and in state b, and returns
  * false if any branch is in neither, or one in a has attempts < min_a. */
 static bool count_states(const dc_tx *tx, dc_step_state a, dc_step_state b,
@@ -204,7 +207,6 @@ static bool invariants_hold(const dc_tx *tx)
 		return false;
 	}
 }
-#endif
 
 /* ---- output helpers ---------------------------------------------------- */
 
@@ -482,6 +484,11 @@ void dc_tcc_apply(dc_tx *tx, const dc_policy *policy, const dc_event *ev,
 		out->ignored = true;
 	}
 	assert(invariants_hold(tx));
+}
+
+bool dc_tcc_invariants_hold(const dc_tx *tx)
+{
+	return tx->mode == DC_MODE_TCC && invariants_hold(tx);
 }
 
 dc_step_state dc_tcc_branch_state_of_op(dtx_op op)

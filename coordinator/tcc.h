@@ -23,6 +23,11 @@
 void dc_tcc_apply(dc_tx *tx, const dc_policy *policy, const dc_event *ev,
                   dc_out *out);
 
+/* dc_tcc_invariants_hold returns true if tx (borrowed) is a TCC
+ * transaction whose states fit together as INVARIANTS at the top of tcc.c
+ * says: what dc_tcc_apply asserts before and after every event. */
+bool dc_tcc_invariants_hold(const dc_tx *tx);
+
 /* dc_tcc_op_inflight returns true if branch i has a call of op outstanding
  * or due. */
 bool dc_tcc_op_inflight(const dc_tx *tx, uint32_t i, dtx_op op);

@@ -10,12 +10,18 @@
  *
  * Invariant of a dc_tx made here: steps has nsteps entries (a saga has at
  * least one; a TCC transaction may have none yet), gid is a valid,
- * NUL-terminated gid.
+ * NUL-terminated gid. A dc_tx read back from the log may break any other
+ * rule a bad record can break: dc_tx_check says whether it can be driven.
  */
 #include "tx.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define TX_TIME_MAX     INT64_C(253402300799999) /* 9999-12-31, in unix ms */
+#define TX_ATTEMPTS_MAX INT32_MAX /* recovery adds one: never wraps */
 
 static bool gid_char_is_valid(char c)
 {
@@ -26,20 +32,27 @@ static bool gid_char_is_valid(char c)
 	return c == '.' || c == '_' || c == ':' || c == '-';
 }
 
-static bool gid_is_valid(const char *gid)
+/* name_is_valid: 1 to max bytes of the gid charset (gids and handler
+ * names share it). */
+static bool name_is_valid(const char *s, size_t max)
 {
 	size_t len;
 
-	if (gid == NULL)
+	if (s == NULL)
 		return false;
-	len = strnlen(gid, DTX_GID_MAX + 1);
-	if (len == 0 || len > DTX_GID_MAX)
+	len = strnlen(s, max + 1);
+	if (len == 0 || len > max)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		if (!gid_char_is_valid(gid[i]))
+		if (!gid_char_is_valid(s[i]))
 			return false;
 	}
 	return true;
+}
+
+static bool gid_is_valid(const char *gid)
+{
+	return name_is_valid(gid, DTX_GID_MAX);
 }
 
 static bool mode_is_valid(dc_mode mode)
@@ -123,6 +136,79 @@ int dc_tx_set_str(char **slot, const char *s)
 	free(*slot);
 	*slot = copy;
 	return DTX_OK;
+}
+
+/* step_state_fits: saga steps use PENDING..COMPENSATED, TCC branches
+ * PENDING and TRYING..CANCELLED. */
+static bool step_state_fits(dc_mode mode, dc_step_state st)
+{
+	if (st == DC_STEP_PENDING)
+		return true;
+	if (mode == DC_MODE_SAGA)
+		return st > DC_STEP_PENDING && st < DC_STEP_TRYING;
+	return st >= DC_STEP_TRYING && st < DC_STEP_STATE_COUNT;
+}
+
+/* step_problem returns what is wrong with step st of a tx in mode, or
+ * NULL. */
+static const char *step_problem(dc_mode mode, const dc_step *st)
+{
+	if (!step_state_fits(mode, st->state))
+		return "a state its mode does not have";
+	if (st->url == NULL || st->url[0] == '\0' ||
+	    strnlen(st->url, DTX_URL_MAX + 1) > DTX_URL_MAX)
+		return "no URL, or one longer than DTX_URL_MAX";
+	if (!name_is_valid(st->action, DTX_HANDLER_MAX) ||
+	    !name_is_valid(st->compensate, DTX_HANDLER_MAX) ||
+	    (mode == DC_MODE_TCC &&
+	     !name_is_valid(st->confirm, DTX_HANDLER_MAX)))
+		return "a missing or invalid handler name";
+	if (st->attempts > TX_ATTEMPTS_MAX)
+		return "an attempt count out of range";
+	return NULL;
+}
+
+static bool time_is_valid(int64_t ms)
+{
+	return ms >= 0 && ms <= TX_TIME_MAX;
+}
+
+/* tx_problem returns what is wrong with tx's own fields, or NULL. */
+static const char *tx_problem(const dc_tx *tx)
+{
+	if (!mode_is_valid(tx->mode))
+		return "an unknown mode";
+	if (tx->state < DC_TX_RUNNING || tx->state >= DC_TX_STATE_COUNT ||
+	    (tx->mode == DC_MODE_SAGA && tx->state > DC_TX_COMPENSATED))
+		return "a state its mode does not have";
+	if (tx->nsteps > DC_TX_STEPS_MAX ||
+	    (tx->mode == DC_MODE_SAGA && tx->nsteps == 0))
+		return "a step count out of range";
+	if (tx->failed_step < -1 || tx->failed_step >= (int64_t)tx->nsteps)
+		return "a failed step that is not one of its steps";
+	if (!time_is_valid(tx->created_unix_ms) ||
+	    !time_is_valid(tx->updated_unix_ms) ||
+	    !time_is_valid(tx->deadline_unix_ms))
+		return "a time out of range";
+	return NULL;
+}
+
+bool dc_tx_check(const dc_tx *tx, char *why, size_t len)
+{
+	const char *p = tx_problem(tx);
+
+	if (p != NULL) {
+		snprintf(why, len, "transaction has %s", p);
+		return false;
+	}
+	for (uint32_t i = 0; i < tx->nsteps; i++) {
+		p = step_problem(tx->mode, &tx->steps[i]);
+		if (p != NULL) {
+			snprintf(why, len, "step %u has %s", i, p);
+			return false;
+		}
+	}
+	return true;
 }
 
 bool dc_tx_is_final(const dc_tx *tx)

@@ -17,6 +17,10 @@
 
 #include <dtx/dtx.h>
 
+/* The most steps a transaction may have: the largest --max-steps dtxd
+ * accepts (config.c). A record claiming more is not loaded. */
+#define DC_TX_STEPS_MAX 4096
+
 typedef enum dc_mode {
 	DC_MODE_SAGA = 1,
 	DC_MODE_TCC = 2,
@@ -107,6 +111,16 @@ void dc_tx_destroy(dc_tx *tx);
 /* dc_tx_set_str replaces *slot (owned) with a copy of s (NULL clears).
  * Errors: DTX_ENOMEM (slot unchanged). */
 int dc_tx_set_str(char **slot, const char *s);
+
+/* dc_tx_check returns true if tx is a transaction the engine can hold and
+ * drive, as far as its own fields go (the state machines check how its
+ * states fit together: dc_machine_check): mode and states in range,
+ * 1..DC_TX_STEPS_MAX steps for a saga (a TCC transaction may have none),
+ * failed_step -1 or a step, every step with a URL of 1..DTX_URL_MAX bytes
+ * and valid handler names for its mode, attempts that cannot wrap,
+ * timestamps not negative. Otherwise it writes why into why (len bytes)
+ * and returns false. */
+bool dc_tx_check(const dc_tx *tx, char *why, size_t len);
 
 /* dc_tx_is_final: COMMITTED, COMPENSATED or CANCELLED. */
 bool dc_tx_is_final(const dc_tx *tx);

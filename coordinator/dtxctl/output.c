@@ -17,9 +17,12 @@
 
 /* ---- JSON ------------------------------------------------------------- */
 
+/* mode_name: 0 is a transaction whose record could not be read. */
 static const char *mode_name(int mode)
 {
-	return mode == DTX__V1__MODE__MODE_TCC ? "tcc" : "saga";
+	return mode == DTX__V1__MODE__MODE_TCC    ? "tcc"
+	       : mode == DTX__V1__MODE__MODE_SAGA ? "saga"
+	                                          : "unknown";
 }
 
 static json_t *str_or_null(const char *s)

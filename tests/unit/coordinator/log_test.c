@@ -620,6 +620,159 @@ Test(log, missing_step_record_is_corrupt)
 	dc_log_close(log);
 }
 
+/* ---- checked reads and the quarantine ---- */
+
+/* A checked-scan collector: the loaded ones in c, the bad ones here. */
+typedef struct bad_collect {
+	collect ok;
+	size_t nbad;
+	dc_log_bad first;
+} bad_collect;
+
+static int bad_ok_fn(void *arg, dc_tx *tx)
+{
+	return collect_fn(&((bad_collect *)arg)->ok, tx);
+}
+
+static int bad_fn(void *arg, const dc_log_bad *bad)
+{
+	bad_collect *c = arg;
+
+	if (c->nbad++ == 0)
+		c->first = *bad;
+	return DTX_OK;
+}
+
+static void commit_three(dc_log *log)
+{
+	const char *gids[] = {"q-a", "q-b", "q-c"};
+
+	for (int i = 0; i < 3; i++) {
+		dc_tx *tx = make_tx(gids[i], 2, DC_TX_RUNNING);
+		commit_one(log, tx, UINT64_MAX);
+		dc_tx_destroy(tx);
+	}
+}
+
+Test(log, checked_scan_reports_a_bad_transaction_and_goes_on)
+{
+	uint8_t key[DTX_GID_MAX + 5];
+	bad_collect c = {0};
+	dc_log *log = open_log();
+
+	commit_three(log);
+	dc_log_close(log);
+	raw_update("steps", key, step_key(key, "q-b", 1), NULL, 0, 0x01);
+	log = open_log();
+	cr_assert_eq(
+	        dc_log_scan_checked(log, false, NULL, bad_ok_fn, bad_fn, &c),
+	        DTX_OK);
+	cr_assert_eq(c.ok.n, 2);
+	cr_assert_str_eq(c.ok.gids[0], "q-a");
+	cr_assert_str_eq(c.ok.gids[1], "q-c");
+	cr_assert_eq(c.nbad, 1);
+	cr_assert_eq(c.first.err, DTX_ECORRUPT);
+	cr_assert_not(c.first.quarantined);
+	cr_assert_str_eq(c.first.gid, "q-b");
+	cr_assert_not_null(strstr(c.first.why, "table steps"), "%s",
+	                   c.first.why);
+	cr_assert_not_null(strstr(c.first.why, "CRC"), "%s", c.first.why);
+	/* the strict scan still stops there */
+	cr_assert_eq(dc_log_scan_active(log, collect_fn, &(collect){0}),
+	             DTX_ECORRUPT);
+	dc_log_close(log);
+}
+
+Test(log, an_active_entry_without_a_tx_record_is_a_bad_transaction)
+{
+	bad_collect c = {0};
+	dc_log *log = open_log();
+
+	commit_three(log);
+	dc_log_close(log);
+	raw_update("txs", "q-c", 3, NULL, 0, 0);
+	log = open_log();
+	cr_assert_eq(
+	        dc_log_scan_checked(log, false, NULL, bad_ok_fn, bad_fn, &c),
+	        DTX_OK);
+	cr_assert_eq(c.ok.n, 2);
+	cr_assert_eq(c.nbad, 1);
+	cr_assert_str_eq(c.first.gid, "q-c");
+	cr_assert_not_null(strstr(c.first.why, "without a tx record"), "%s",
+	                   c.first.why);
+	dc_log_close(log);
+}
+
+Test(log, a_quarantined_gid_is_reported_from_the_quarantine_table)
+{
+	dc_log_batch *b = NULL;
+	dc_log_bad bad, got;
+	uint64_t records = 0, nbad = 1;
+	char err[256];
+	dc_tx *tx = NULL;
+	bad_collect c = {0};
+	dc_log *log = open_log();
+
+	commit_three(log);
+	dc_log_bad_set(&bad, "q-b", DTX_ECORRUPT, "an operator must look");
+	cr_assert_eq(dc_log_batch_create(&b), DTX_OK);
+	cr_assert_eq(dc_log_batch_quarantine(b, &bad, 1700000000999), DTX_OK);
+	cr_assert_eq(dc_log_commit(log, b), DTX_OK);
+	dc_log_batch_destroy(b);
+	dc_log_close(log);
+
+	log = open_log_opts(0, 0, true); /* what dtxctl sees */
+	cr_assert_eq(dc_log_load_tx_checked(log, "q-b", &tx, &got),
+	             DTX_ECORRUPT);
+	cr_assert(got.quarantined);
+	cr_assert_eq(got.since_unix_ms, 1700000000999);
+	cr_assert_str_eq(got.why, "an operator must look");
+	cr_assert_eq(dc_log_load_tx_checked(log, "q-a", &tx, &got), DTX_OK);
+	cr_assert_eq(got.err, 0);
+	dc_tx_destroy(tx);
+	cr_assert_eq(
+	        dc_log_scan_checked(log, true, NULL, bad_ok_fn, bad_fn, &c),
+	        DTX_OK);
+	cr_assert_eq(c.ok.n, 2);
+	cr_assert_eq(c.nbad, 1);
+	cr_assert(c.first.quarantined);
+	cr_assert_eq(dc_log_check(log, &records, &nbad, err, sizeof(err)),
+	             DTX_OK);
+	cr_assert_eq(nbad, 0, "%s", err);
+	cr_assert_eq(records, 1 + 3 + 6 + 3 + 1); /* ..., quarantine */
+	dc_log_close(log);
+}
+
+Test(log, salvage_keeps_what_decodes_of_a_bad_transaction)
+{
+	uint8_t key[DTX_GID_MAX + 5];
+	dc_log_bad bad;
+	dc_tx *tx = NULL;
+	dc_log *log = open_log();
+
+	commit_three(log);
+	dc_log_close(log);
+	raw_update("steps", key, step_key(key, "q-b", 0), NULL, 0, 0x01);
+	log = open_log();
+	cr_assert_eq(dc_log_salvage_tx(log, "q-b", &tx, &bad), DTX_OK);
+	cr_assert_eq(bad.err, DTX_ECORRUPT);
+	cr_assert_not_null(strstr(bad.why, "\"q-b\"#0"), "%s", bad.why);
+	cr_assert_str_eq(tx->gid, "q-b");
+	cr_assert_eq(tx->mode, DC_MODE_SAGA);
+	cr_assert_eq(tx->state, DC_TX_RUNNING);
+	cr_assert_eq(tx->nsteps, 2);
+	cr_assert_eq((int)tx->steps[0].state, 0); /* unreadable */
+	cr_assert_null(tx->steps[0].url);
+	cr_assert_eq(tx->steps[1].state, DC_STEP_DONE);
+	cr_assert_str_eq(tx->steps[1].action, "svc1.act");
+	dc_tx_destroy(tx);
+	cr_assert_eq(dc_log_salvage_tx(log, "q-a", &tx, &bad), DTX_OK);
+	cr_assert_eq(bad.err, 0);
+	dc_tx_destroy(tx);
+	cr_assert_eq(dc_log_salvage_tx(log, "nope", &tx, &bad), DTX_ENOENT);
+	dc_log_close(log);
+}
+
 Test(log, clean_log_checks_with_no_bad_records)
 {
 	dc_tx *a, *b;

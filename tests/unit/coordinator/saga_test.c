@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "machine.h"
 #include "saga.h"
 #include "tx.h"
 
@@ -944,4 +945,77 @@ Test(saga, broken_invariant_aborts, .signal = SIGABRT)
 	dc_tx *tx = load_tx(RUN, "DAA", "111", -1); /* two calls in flight */
 
 	apply(tx, &default_policy, DC_EV_RETRY_DUE, 1, ACT, DC_OUT_OK);
+}
+
+/* ---- a transaction read back from the log (dc_machine_check) ----------- */
+
+/* What would abort the machine above is refused at load instead, so that
+ * the engine quarantines it (issue 13). */
+Test(saga, machine_check_refuses_what_the_machine_would_abort_on)
+{
+	dc_tx *txs[] = {
+	        make_tx(2),                                 /* before START */
+	        load_tx(RUN, "DAA", "111", -1),             /* two in flight */
+	        load_tx(RUN, "PA", "01", -1),               /* out of order */
+	        load_tx(RUN, "DA", "10", -1),               /* attempt 0 */
+	        load_tx(DC_TX_COMMITTED, "DA", "11", -1),   /* final, acting */
+	        load_tx(DC_TX_COMPENSATING, "DC", "11", 5), /* failed step 5 */
+	        load_tx(DC_TX_CONFIRMING, "DD", "11", -1),  /* a TCC state */
+	};
+	char why[200];
+
+	for (size_t i = 0; i < sizeof(txs) / sizeof(txs[0]); i++) {
+		why[0] = '\0';
+		cr_assert_not(dc_machine_check(txs[i], why, sizeof(why)),
+		              "row %zu passed", i);
+		cr_assert_neq(why[0], '\0', "row %zu: no reason", i);
+		dc_tx_destroy(txs[i]);
+	}
+}
+
+Test(saga, machine_check_takes_every_state_the_machine_logs)
+{
+	dc_tx *txs[] = {
+	        load_tx(RUN, "DAP", "121", -1),
+	        load_tx(DC_TX_COMPENSATING, "DCF", "130", 2),
+	        load_tx(DC_TX_COMMITTED, "DD", "11", -1),
+	        load_tx(DC_TX_COMPENSATED, "XXFP", "1100", 2),
+	};
+	char why[200] = "";
+
+	for (size_t i = 0; i < sizeof(txs) / sizeof(txs[0]); i++) {
+		cr_assert(dc_machine_check(txs[i], why, sizeof(why)),
+		          "row %zu: %s", i, why);
+		dc_tx_destroy(txs[i]);
+	}
+}
+
+Test(saga, tx_check_refuses_fields_a_record_may_carry)
+{
+	dc_tx *tx = load_tx(RUN, "DA", "11", -1);
+	char why[200] = "";
+
+	for (uint32_t i = 0; i < 2; i++) {
+		cr_assert_eq(dc_tx_set_str(&tx->steps[i].url, "tcp://h:1"), 0);
+		cr_assert_eq(dc_tx_set_str(&tx->steps[i].action, "p.do"), 0);
+		cr_assert_eq(dc_tx_set_str(&tx->steps[i].compensate, "p.undo"),
+		             0);
+	}
+	cr_assert(dc_tx_check(tx, why, sizeof(why)), "%s", why);
+	tx->steps[1].state = DC_STEP_TRIED; /* a TCC state in a saga */
+	cr_assert_not(dc_tx_check(tx, why, sizeof(why)));
+	cr_assert_not_null(strstr(why, "step 1"), "%s", why);
+	tx->steps[1].state = DC_STEP_ACTING;
+	tx->steps[1].attempts = UINT32_MAX; /* recovery would wrap it */
+	cr_assert_not(dc_tx_check(tx, why, sizeof(why)));
+	tx->steps[1].attempts = 1;
+	cr_assert_eq(dc_tx_set_str(&tx->steps[0].compensate, "bad name!"), 0);
+	cr_assert_not(dc_tx_check(tx, why, sizeof(why)));
+	cr_assert_eq(dc_tx_set_str(&tx->steps[0].compensate, "p.undo"), 0);
+	tx->failed_step = 2;
+	cr_assert_not(dc_tx_check(tx, why, sizeof(why)));
+	tx->failed_step = -1;
+	tx->deadline_unix_ms = -1;
+	cr_assert_not(dc_tx_check(tx, why, sizeof(why)));
+	dc_tx_destroy(tx);
 }
