@@ -120,7 +120,8 @@ typedef struct flight {
 	size_t nfx, capfx;
 	live **lives; /* transactions encoded into batch */
 	size_t nlives, caplives;
-	int result; /* of the commit, written by the worker */
+	int result;    /* of the commit, written by the worker */
+	char err[256]; /* the worker's dc_log_last_error when result fails */
 	uv_work_t work;
 	dc_engine *e;
 } flight;
@@ -223,10 +224,11 @@ static uint64_t next_random(dc_engine *e)
 	return e->rnd * 2685821657736338717ull;
 }
 
-static __attribute__((noreturn)) void die_durability(dc_engine *e, int err)
+/* die_durability stops the process after a failed commit or growth of the
+ * log; detail is the failing thread's dc_log_last_error (may be ""). */
+static __attribute__((noreturn)) void die_durability(dc_engine *e, int err,
+                                                     const char *detail)
 {
-	const char *detail = dc_log_last_error(e->log);
-
 	dc_diag(DTX_LOG_ERROR,
 	        "log commit failed on %s: %s (%s); stopping now (crash-only: a "
 	        "restart recovers every acknowledged transaction from the log)",
@@ -541,6 +543,9 @@ static void work_cb(uv_work_t *w)
 	flight *f = w->data;
 
 	f->result = dc_log_commit(f->e->log, f->batch);
+	if (f->result != DTX_OK) /* the reason is this thread's */
+		snprintf(f->err, sizeof(f->err), "%s",
+		         dc_log_last_error(f->e->log));
 }
 
 static void finish_stop(dc_engine *e);
@@ -579,13 +584,14 @@ static void after_work_cb(uv_work_t *w, int status)
 		 * same batch is committed again. */
 		int rv = dc_log_grow(e->log);
 		if (rv != DTX_OK)
-			die_durability(e, rv == DTX_ELIMIT ? DTX_ENOSPC : rv);
+			die_durability(e, rv == DTX_ELIMIT ? DTX_ENOSPC : rv,
+			               dc_log_last_error(e->log));
 		dc_diag(DTX_LOG_WARN, "log map full: grown, committing again");
 		uv_queue_work(e->loop, &f->work, work_cb, after_work_cb);
 		return;
 	}
 	if (f->result != DTX_OK)
-		die_durability(e, f->result);
+		die_durability(e, f->result, f->err);
 	after_commit(e, f);
 	if (e->stopping)
 		finish_stop(e);
@@ -612,7 +618,7 @@ static void flush(dc_engine *e)
 	e->inflight = f;
 	e->building = (f == &e->flights[0]) ? &e->flights[1] : &e->flights[0];
 	if (uv_queue_work(e->loop, &f->work, work_cb, after_work_cb) != 0)
-		die_durability(e, DTX_EINTERNAL);
+		die_durability(e, DTX_EINTERNAL, "cannot queue the commit");
 }
 
 static void on_prepare(uv_prepare_t *h)

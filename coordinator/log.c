@@ -61,9 +61,8 @@
  *
  * Threads: a batch belongs to the thread building it. dc_log_commit runs on
  * one writer thread at a time; reads open their own read-only transaction
- * and may run on any thread (MDB_NOTLS). dc_log_last_error's text is shared
- * by all threads of one log: read it only where no other call on the log
- * can fail concurrently.
+ * and may run on any thread (MDB_NOTLS). dc_log_last_error's text is kept
+ * per thread: a thread reads the reason of its own last failed call.
  */
 #include "log.h"
 
@@ -119,12 +118,17 @@ struct dc_log {
 	size_t map_size;
 	size_t map_size_max;
 	bool read_only;
-	int lock_fd; /* DIR/dtxd.lock, flock'ed by a writer; -1: none */
+	int lock_fd;         /* DIR/dtxd.lock, flock'ed by a writer; -1: none */
 	bool has_quarantine; /* false: a read-only open of an older log */
 	char *dir;
 	char *path; /* dir/data.mdb */
-	char err[LOG_ERR_MAX];
 };
+
+/* The reason for the last error a call on any log returned on this thread
+ * (dc_log_last_error). Per thread, because the commit worker and the loop
+ * fail independently: one shared buffer let the crash-only stop print
+ * another error's text (TSan: durability_test, ENOSPC). */
+static _Thread_local char log_err[LOG_ERR_MAX];
 
 /* One write of a batch; key and value live in the batch's byte arena. */
 typedef struct log_write {
@@ -195,7 +199,7 @@ __attribute__((format(printf, 3, 4))) static int log_fail(dc_log *log, int err,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(log->err, sizeof(log->err), fmt, ap);
+	vsnprintf(log_err, sizeof(log_err), fmt, ap);
 	va_end(ap);
 	return err;
 }
@@ -793,7 +797,7 @@ int dc_log_open(const dc_log_opts *opts, dc_log **ret_log, char *errbuf,
 	}
 	rc = log_start(log, opts);
 	if (rc != DTX_OK) {
-		copy_err(errbuf, errlen, log->err);
+		copy_err(errbuf, errlen, log_err);
 		dc_log_close(log);
 		return rc;
 	}
@@ -821,7 +825,8 @@ const char *dc_log_path(const dc_log *log)
 
 const char *dc_log_last_error(const dc_log *log)
 {
-	return log->err;
+	(void)log;
+	return log_err;
 }
 
 /* ---- batches ---- */
@@ -1811,7 +1816,8 @@ static int check_meta(dc_log *log, const MDB_val *k, const MDB_val *v)
 }
 
 /* check_one verifies one value of table t; returns DTX_OK, a reason for a
- * bad record in log->err (DTX_ECORRUPT / DTX_EVERSION), or DTX_ENOMEM. */
+ * bad record in dc_log_last_error (DTX_ECORRUPT / DTX_EVERSION), or
+ * DTX_ENOMEM. */
 static int check_one(dc_log *log, enum log_table t, const MDB_val *k,
                      const MDB_val *v)
 {
@@ -1870,7 +1876,7 @@ static int check_table(dc_log *log, MDB_txn *txn, enum log_table t,
 			return DTX_ENOMEM;
 		}
 		if (bad != DTX_OK && c->bad++ == 0)
-			copy_err(c->errbuf, c->errlen, log->err);
+			copy_err(c->errbuf, c->errlen, log_err);
 	}
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)

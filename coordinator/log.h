@@ -106,10 +106,10 @@ void dc_log_close(dc_log *log);
 const char *dc_log_path(const dc_log *log);
 
 /* dc_log_last_error returns a one-line reason for the last error a call on
- * log returned, naming the file and, for a bad record, the table and key
- * (borrowed, lives with log, overwritten by the next failing call; "" if
- * none). Shared by all threads: read it where no other call on log can fail
- * concurrently. */
+ * a log returned on the calling thread, naming the file and, for a bad
+ * record, the table and key (borrowed: valid on this thread until its next
+ * failing call; "" if none). A worker that hands a failure to another
+ * thread copies the text first. */
 const char *dc_log_last_error(const dc_log *log);
 
 /* ---- batches (group commit) ---- */
