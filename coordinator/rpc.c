@@ -25,11 +25,14 @@
  *   - a connected peer costs one descriptor; at most max_peers are held,
  *     and one unused for idle_ms is closed (swept from dc_rpc_flush);
  *   - a new URL that finds either limit reached takes the place of the
- *     least recently used idle peer, else of a busy peer that has had no
- *     connection for DIAL_GRACE_MS (its calls complete at once as
- *     unreachable: a healthy participant connects well within the grace,
- *     so a flood of dead URLs cannot lock a healthy one out), else it is
- *     refused with DTX_ELIMIT.
+ *     least recently used idle peer, else of a busy peer without a
+ *     connection that is dead: none for DIAL_GRACE_MS, or nng counted a
+ *     failed dial, or its URL was dead lately (an ipc:// path with no
+ *     socket, or a peer closed unconnected in the last DEAD_MEMORY_MS).
+ *     The dead peer's calls complete at once as unreachable; a healthy
+ *     participant connects well within the grace, so a flood of dead URLs
+ *     cannot lock a healthy one out. A URL dead lately evicts nobody. Else
+ *     the call is refused with DTX_ELIMIT.
  * A peer is closed only with nothing in flight (PLATFORM.md, the stuck
  * reaper): an evicted peer leaves the table at once but keeps its socket
  * until the engine released its last call.
@@ -57,6 +60,7 @@
 #define FULL_WARN_MS      10000 /* at most one "peers full" line this often */
 #define DEAD_SLOTS        4096  /* URLs remembered as dead (a hash table) */
 #define DEAD_MEMORY_MS    60000 /* ... for this long */
+#define DIAL_STATS_MS     100   /* nng's dialer counters read this often */
 
 typedef enum wire_phase {
 	PHASE_IDLE = 0,
@@ -103,6 +107,7 @@ struct wmsg {
 struct peer {
 	char *url;
 	nng_socket sock;
+	nng_dialer dialer;
 	bool sock_open;
 	rcall *free_calls;
 	wmsg *free_msgs;
@@ -112,6 +117,7 @@ struct peer {
 	bool dirty;                   /* on the rpc's dirty list */
 	bool evicted;                 /* out of the table, closing */
 	bool was_dead;                /* its URL was dead DEAD_MEMORY_MS ago */
+	bool dial_failed;             /* nng counted a failed dial */
 	uint64_t key;                 /* url_key */
 	unsigned ncalls;              /* calls not released */
 	nng_time born, last_used;
@@ -132,6 +138,7 @@ struct dc_rpc {
 	peer *lru_head, *lru_tail;
 	peer *evicted; /* out of the table, waiting for their calls */
 	nng_time next_sweep;
+	nng_time next_dial_stats;
 	struct {
 		uint64_t key;
 		nng_time at;
@@ -193,7 +200,7 @@ static bool peer_is_dead(peer *p, nng_time now)
 
 	if (peer_is_connected(p))
 		return false;
-	if (p->was_dead)
+	if (p->was_dead || p->dial_failed)
 		return true;
 	if (lost > since)
 		since = lost;
@@ -270,7 +277,7 @@ static int peer_open_socket(dc_rpc *rpc, peer *p)
 	    (rv = nng_pipe_notify(p->sock, NNG_PIPE_EV_REM_POST, pipe_cb, p)) !=
 	            0)
 		return dc_err_from_nng(rv);
-	rv = nng_dial(p->sock, p->url, NULL, NNG_FLAG_NONBLOCK);
+	rv = nng_dial(p->sock, p->url, &p->dialer, NNG_FLAG_NONBLOCK);
 	return dc_err_from_nng(rv);
 }
 
@@ -332,10 +339,10 @@ static void peer_evict(dc_rpc *rpc, peer *p)
 	p->next = rpc->evicted;
 	rpc->evicted = p;
 	rpc->stats.evicted++;
-	dc_diag(DTX_LOG_INFO,
-	        "participant %s: no connection for %u ms while the peer "
-	        "table was full: its calls fail as unreachable",
-	        p->url, DIAL_GRACE_MS);
+	dc_diag(DTX_LOG_DEBUG,
+	        "participant %s has no connection and the peer table is "
+	        "full: its calls fail as unreachable",
+	        p->url);
 	for (wmsg *w = p->all_msgs; w != NULL; w = w->next_all)
 		if (w->phase != PHASE_IDLE)
 			nng_aio_cancel(w->aio);
@@ -363,6 +370,45 @@ static unsigned count_dialing(const dc_rpc *rpc)
 	return n;
 }
 
+/* dial_failures is how many dials nng counted as failed in ds. */
+static uint64_t dial_failures(nng_stat *ds)
+{
+	static const char *const names[] = {"refused", "timeout", "other",
+	                                    "proto",   "auth",    "reject"};
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		nng_stat *c = nng_stat_find(ds, names[i]);
+
+		if (c != NULL)
+			n += nng_stat_value(c);
+	}
+	return n;
+}
+
+/* mark_failed_dials reads nng's dialer counters (at most every
+ * DIAL_STATS_MS: a snapshot covers every socket) and marks the peers
+ * without a connection whose dials failed: they need no grace, so a flood
+ * of dead URLs that fail at once (refused, no such path) gives way to a
+ * new URL at once. */
+static void mark_failed_dials(dc_rpc *rpc, nng_time now)
+{
+	nng_stat *all;
+
+	if (now < rpc->next_dial_stats || nng_stats_get(&all) != 0)
+		return;
+	rpc->next_dial_stats = now + DIAL_STATS_MS;
+	for (peer *p = rpc->lru_head; p != NULL; p = p->lru_next) {
+		nng_stat *ds;
+
+		if (p->dial_failed || peer_is_connected(p))
+			continue;
+		ds = nng_stat_find_dialer(all, p->dialer);
+		p->dial_failed = ds != NULL && dial_failures(ds) > 0;
+	}
+	nng_stats_free(all);
+}
+
 /* make_room frees a place for a new peer of a URL (dead: whether it was
  * dead lately) if the table, or its peers without a connection, is full:
  * it closes the least recently used idle peer (one without a connection,
@@ -381,6 +427,8 @@ static int make_room(dc_rpc *rpc, bool dead)
 			peer_close(rpc, p);
 			return DTX_OK;
 		}
+	if (!dead)
+		mark_failed_dials(rpc, now);
 	for (peer *p = rpc->lru_tail; p != NULL && !dead; p = p->lru_prev)
 		if (peer_is_dead(p, now)) {
 			peer_evict(rpc, p);
