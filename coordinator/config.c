@@ -30,6 +30,8 @@ void dc_config_defaults(dc_config *cfg)
 	cfg->max_clients = 8192;
 	cfg->max_calls = 65536;
 	cfg->max_peers = 1024;
+	cfg->max_dialing = 32;
+	cfg->peer_idle_ms = 60000;
 	cfg->map_size = 256u << 20;
 	cfg->map_size_max = (size_t)64 << 30;
 	cfg->max_wait_ms = 600000;
@@ -79,7 +81,16 @@ static const char usage[] =
         "  --max-active N           non-final transactions held (1000000)\n"
         "  --max-clients N          client requests held at once (8192)\n"
         "  --max-calls N            branch calls outstanding (65536)\n"
-        "  --max-peers N            distinct participant URLs (1024)\n"
+        "  --max-peers N            participant URLs held at once, one\n"
+        "                           socket each (1024)\n"
+        "  --max-dialing N          ... of which without a connection\n"
+        "                           (nng dialling them); a new URL takes\n"
+        "                           the place of an idle peer or of a\n"
+        "                           dead one (no connection for 1 s, or\n"
+        "                           a failed dial), else its call fails\n"
+        "                           as a counted attempt (32)\n"
+        "  --peer-idle-ms MS        a peer without calls this long is\n"
+        "                           closed (60000)\n"
         "  --map-size-mb N          initial log map size (256)\n"
         "  --map-size-max-mb N      the map grows up to this (65536)\n"
         "  --tcc-deadline-ms MS     a TCC transaction not committed within\n"
@@ -119,6 +130,8 @@ enum {
 	OPT_VERSION,
 	OPT_ADMIN,
 	OPT_MAX_RESULT,
+	OPT_MAX_DIALING,
+	OPT_PEER_IDLE,
 };
 
 static const struct option options[] = {
@@ -140,6 +153,8 @@ static const struct option options[] = {
         {"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
         {"max-calls", required_argument, NULL, OPT_MAX_CALLS},
         {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
+        {"max-dialing", required_argument, NULL, OPT_MAX_DIALING},
+        {"peer-idle-ms", required_argument, NULL, OPT_PEER_IDLE},
         {"map-size-mb", required_argument, NULL, OPT_MAP_SIZE},
         {"stuck-after-attempts", required_argument, NULL, OPT_STUCK_ATTEMPTS},
         {"stuck-after-ms", required_argument, NULL, OPT_STUCK_MS},
@@ -206,6 +221,8 @@ static const num_opt num_opts[] = {
         {OPT_MAX_CLIENTS, "max-clients", 1, 1000000},
         {OPT_MAX_CALLS, "max-calls", 1, 10000000},
         {OPT_MAX_PEERS, "max-peers", 1, 100000},
+        {OPT_MAX_DIALING, "max-dialing", 1, 100000},
+        {OPT_PEER_IDLE, "peer-idle-ms", 1, 86400000},
         {OPT_MAP_SIZE, "map-size-mb", 1, 1u << 20},
         {OPT_STUCK_ATTEMPTS, "stuck-after-attempts", 1, 1000000},
         {OPT_STUCK_MS, "stuck-after-ms", 1, 86400000u * 30u},
@@ -258,6 +275,12 @@ static void store_num(dc_config *cfg, int id, uint64_t v)
 		break;
 	case OPT_MAX_PEERS:
 		cfg->max_peers = (uint32_t)v;
+		break;
+	case OPT_MAX_DIALING:
+		cfg->max_dialing = (uint32_t)v;
+		break;
+	case OPT_PEER_IDLE:
+		cfg->peer_idle_ms = (uint32_t)v;
 		break;
 	case OPT_STUCK_ATTEMPTS:
 		cfg->stuck_after_attempts = (uint32_t)v;

@@ -37,7 +37,9 @@ typedef struct dc_config {
 	uint32_t max_active;           /* non-final transactions held */
 	uint32_t max_clients;          /* client requests held at once */
 	uint32_t max_calls;            /* branch calls outstanding at once */
-	uint32_t max_peers;            /* distinct participant URLs */
+	uint32_t max_peers;            /* participant URLs held (sockets) */
+	uint32_t max_dialing;          /* ... of which without a connection */
+	uint32_t peer_idle_ms;         /* a peer unused this long is closed */
 	size_t map_size;               /* initial LMDB map size */
 	size_t map_size_max;           /* LMDB map size ceiling */
 	uint32_t max_wait_ms;          /* longest a client may ask to wait */

@@ -890,13 +890,18 @@ static void send_call(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 		return;
 	}
 	ls->token = 0;
-	if (rv == DTX_ELIMIT || rv == DTX_ENOMEM) {
-		/* No room to send now: not the participant's fault, so no
-		 * attempt is counted. Try again shortly. */
+	if (rv == DTX_EBUSY || rv == DTX_ENOMEM) {
+		/* No call slot now (one frees when a call ends): not the
+		 * participant's fault, so no attempt is counted. */
 		schedule_retry(e, ls, op, CALL_SLOT_WAIT_MS);
 		return;
 	}
-	give_up_call(e, lv, step, op, dtx_strerror(rv));
+	/* DTX_ELIMIT (the peer table is full of busy peers) and a URL nng
+	 * refuses count as a failed attempt, backed off like any other. */
+	give_up_call(e, lv, step, op,
+	             rv == DTX_ELIMIT ? "peer table full (--max-peers"
+	                                " / --max-dialing all busy)"
+	                              : dtx_strerror(rv));
 }
 
 /* give_up_call treats a call that could not even be sent (e.g. a URL nng
@@ -2767,6 +2772,8 @@ static int open_net(dc_engine *e, char *errbuf, size_t errlen)
 	dc_rpc_opts ro = {
 	        .max_calls = e->cfg.max_calls,
 	        .max_peers = e->cfg.max_peers,
+	        .max_dialing = e->cfg.max_dialing,
+	        .idle_ms = e->cfg.peer_idle_ms,
 	        .max_msg_bytes = e->cfg.max_msg_bytes,
 	        .limits = e->limits,
 	};
