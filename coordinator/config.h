@@ -14,6 +14,7 @@
 
 #define DC_MAX_LISTEN        8
 #define DC_ADMIN_URL_DEFAULT "tcp://127.0.0.1:7401"
+#define DC_ADMIN_MAX_CONNS   64 /* connections to the admin endpoint */
 
 typedef struct dc_config {
 	const char *listen[DC_MAX_LISTEN]; /* borrowed from argv */
@@ -45,7 +46,21 @@ typedef struct dc_config {
 	uint32_t stuck_after_ms;       /* ... or when a tx is older */
 	uint32_t tcc_deadline_ms;      /* TCC deadline unless the tx sets one */
 	uint32_t admin_slots;          /* admin requests held at once */
+
+	/* per connection (issue 13: no client may starve the others) */
+	uint32_t max_conns;             /* client connections; 0 = main sets it
+	                                   from the descriptor limit */
+	uint32_t max_requests_per_conn; /* 0 = all but min(1024, 1/4) of
+	                                   max_clients */
+	uint32_t max_waits_per_conn;    /* 0 = max_requests_per_conn */
+	uint32_t idle_timeout_ms;       /* close idle connections; 0 = never */
 } dc_config;
+
+/* dc_config_conns_for_fds is --max-conns' default under a descriptor
+ * limit of nofile: half of it, less room for the log and participant
+ * sockets, within 16..DC_CONNS_AUTO_MAX. */
+#define DC_CONNS_AUTO_MAX 16384
+uint32_t dc_config_conns_for_fds(uint64_t nofile, uint32_t max_peers);
 
 /* dc_config_defaults fills cfg with the defaults (no log dir). */
 void dc_config_defaults(dc_config *cfg);
