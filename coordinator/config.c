@@ -42,9 +42,9 @@ void dc_config_defaults(dc_config *cfg)
 	cfg->idle_timeout_ms = 300000;
 }
 
-uint32_t dc_config_conns_for_fds(uint64_t nofile, uint32_t max_peers)
+uint32_t dc_config_conns_for_fds(uint64_t nofile)
 {
-	uint64_t spare = 64 + (uint64_t)max_peers + DC_ADMIN_MAX_CONNS;
+	uint64_t spare = 64 + DC_ADMIN_MAX_CONNS; /* log, loop, admin */
 	uint64_t n = nofile > spare ? (nofile - spare) / 2 : 0;
 
 	if (n < 16)
@@ -91,9 +91,9 @@ static const char usage[] =
         "  --stuck-after-ms MS      ... or when it is older than this while\n"
         "                           still retrying (300000)\n"
         "  --max-conns N            client connections at once; more are\n"
-        "                           closed (default: half the descriptor\n"
-        "                           limit less the participants' share,\n"
-        "                           at most 16384)\n"
+        "                           closed (default: half of what the\n"
+        "                           descriptor limit leaves after 128, at\n"
+        "                           most 16384)\n"
         "  --max-requests-per-conn N  requests one connection has held at\n"
         "                           once; more get DTX_EBUSY (default:\n"
         "                           --max-clients less min(1024, a quarter))\n"

@@ -57,10 +57,11 @@ typedef struct dc_config {
 } dc_config;
 
 /* dc_config_conns_for_fds is --max-conns' default under a descriptor
- * limit of nofile: half of it, less room for the log and participant
- * sockets, within 16..DC_CONNS_AUTO_MAX. */
+ * limit of nofile: half of what is left after 128 (the log, the loop, the
+ * admin endpoint), the other half for participant sockets; within
+ * 16..DC_CONNS_AUTO_MAX. */
 #define DC_CONNS_AUTO_MAX 16384
-uint32_t dc_config_conns_for_fds(uint64_t nofile, uint32_t max_peers);
+uint32_t dc_config_conns_for_fds(uint64_t nofile);
 
 /* dc_config_defaults fills cfg with the defaults (no log dir). */
 void dc_config_defaults(dc_config *cfg);

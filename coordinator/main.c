@@ -128,8 +128,7 @@ static void raise_fd_limit(dc_config *cfg)
 			rl.rlim_cur = was;
 	}
 	if (cfg->max_conns == 0)
-		cfg->max_conns = dc_config_conns_for_fds((uint64_t)rl.rlim_cur,
-		                                         cfg->max_peers);
+		cfg->max_conns = dc_config_conns_for_fds((uint64_t)rl.rlim_cur);
 	dc_diag(DTX_LOG_INFO,
 	        "descriptors: soft limit %llu (was %llu), hard %llu; at most "
 	        "%u client connections",

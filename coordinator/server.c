@@ -46,6 +46,7 @@
 #include "server.h"
 
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,7 @@
 #define SWEEP_MAX_MS     1000 /* ... within these bounds */
 #define SWEEP_BATCH      256  /* pipes closed per pass (outside the lock) */
 #define CONN_BUCKETS_MAX (1u << 20)
+#define TRIM_AFTER       1024 /* connections ended, then give memory back */
 
 typedef enum slot_state {
 	SLOT_RECV = 1,
@@ -112,6 +114,7 @@ struct dc_server {
 	bool stopping;
 	bool full;                   /* refusing connections, logged */
 	unsigned long long nrefused; /* connections refused this episode */
+	unsigned nremoved;           /* connections ended since a trim */
 	nng_aio *sweep_aio;
 };
 
@@ -197,6 +200,7 @@ static void pipe_removed(dc_server *srv, nng_pipe p)
 	c = conn_find(srv, (uint32_t)nng_pipe_id(p));
 	if (c != NULL) {
 		conn_unlink(srv, c);
+		srv->nremoved++;
 	} else if (tomb != NULL) {
 		tomb->id = (uint32_t)nng_pipe_id(p);
 		tomb->tombstone = true;
@@ -238,7 +242,7 @@ static uint32_t sweep_period(const dc_server *srv)
  * writes their ids to ids; returns how many. Also ends a "full" episode
  * once the connections fell to 90% of the limit. */
 static size_t sweep_collect(dc_server *srv, uint32_t *ids,
-                            unsigned long long *ret_refused)
+                            unsigned long long *ret_refused, bool *ret_trim)
 {
 	nng_time now = nng_clock();
 	size_t n = 0;
@@ -253,6 +257,9 @@ static size_t sweep_collect(dc_server *srv, uint32_t *ids,
 				ids[n++] = c->id;
 			}
 	*ret_refused = 0;
+	*ret_trim = n == 0 && srv->nremoved >= TRIM_AFTER;
+	if (*ret_trim)
+		srv->nremoved = 0;
 	if (srv->full &&
 	    (uint64_t)srv->nconns * 10 <= (uint64_t)srv->max_conns * 9) {
 		srv->full = false;
@@ -269,12 +276,12 @@ static void sweep_cb(void *arg)
 	uint32_t ids[SWEEP_BATCH];
 	unsigned long long refused;
 	size_t n, total = 0;
-	bool stopping;
+	bool stopping, trim;
 
 	if (nng_aio_result(srv->sweep_aio) != 0)
 		return; /* stopped */
 	do {
-		n = sweep_collect(srv, ids, &refused);
+		n = sweep_collect(srv, ids, &refused, &trim);
 		for (size_t i = 0; i < n; i++)
 			nng_pipe_close((nng_pipe){.id = ids[i]});
 		total += n;
@@ -283,6 +290,8 @@ static void sweep_cb(void *arg)
 			        "refused %llu connections over the limit",
 			        refused);
 	} while (n == SWEEP_BATCH);
+	if (trim)
+		malloc_trim(0);
 	if (total > 0)
 		dc_diag(DTX_LOG_INFO,
 		        "closed %zu %s connections idle for %u ms or more",
