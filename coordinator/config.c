@@ -99,6 +99,9 @@ static const char usage[] =
         "                           --max-clients less min(1024, a quarter))\n"
         "  --max-waits-per-conn N   of those, waiting for an outcome\n"
         "                           (default: --max-requests-per-conn)\n"
+        "  --max-wait-ms MS         longest a client may wait for an outcome;\n"
+        "                           a longer wait_ms is cut to this; 0 =\n"
+        "                           answer at once (600000)\n"
         "  --idle-timeout-ms MS     close a connection that holds no request\n"
         "                           and sent none for this long; 0 = never\n"
         "                           (300000)\n"
@@ -135,6 +138,7 @@ enum {
 	OPT_PER_CONN,
 	OPT_WAITS_PER_CONN,
 	OPT_IDLE,
+	OPT_MAX_WAIT,
 };
 
 static const struct option options[] = {
@@ -164,6 +168,7 @@ static const struct option options[] = {
         {"max-requests-per-conn", required_argument, NULL, OPT_PER_CONN},
         {"max-waits-per-conn", required_argument, NULL, OPT_WAITS_PER_CONN},
         {"idle-timeout-ms", required_argument, NULL, OPT_IDLE},
+        {"max-wait-ms", required_argument, NULL, OPT_MAX_WAIT},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -233,6 +238,7 @@ static const num_opt num_opts[] = {
         {OPT_PER_CONN, "max-requests-per-conn", 1, 1000000},
         {OPT_WAITS_PER_CONN, "max-waits-per-conn", 1, 1000000},
         {OPT_IDLE, "idle-timeout-ms", 0, 86400000u * 30u},
+        {OPT_MAX_WAIT, "max-wait-ms", 0, 86400000u},
 };
 
 static void store_conn_num(dc_config *cfg, int id, uint64_t v)
@@ -249,6 +255,9 @@ static void store_conn_num(dc_config *cfg, int id, uint64_t v)
 		break;
 	case OPT_IDLE:
 		cfg->idle_timeout_ms = (uint32_t)v;
+		break;
+	case OPT_MAX_WAIT:
+		cfg->max_wait_ms = (uint32_t)v;
 		break;
 	default:
 		break;

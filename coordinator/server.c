@@ -31,9 +31,13 @@
  * Connections (nng pipes) are tracked from nng's pipe events: ADD_PRE
  * refuses (closes) a pipe past max_conns, REM_POST forgets it. A sweep on
  * an nng sleep aio closes pipes that hold no request and sent nothing for
- * idle_ms. The table is touched by nng's threads (events, sweep) and the
- * loop (admission, replies), under the server's mutex; nng is never called
- * with that mutex held.
+ * idle_ms (a request still queued in nng for a free slot does not count:
+ * under a pool full for idle_ms such a connection may be closed, and its
+ * client sees the connection reset), then gives freed memory back to the
+ * system (malloc_trim) once TRIM_AFTER connections ended. The table is
+ * touched by nng's threads (events, sweep) and the loop (admission,
+ * replies), under the server's mutex; nng is never called with that mutex
+ * held.
  *
  * Oversized requests: nng 1.5.2 drops a message over NNG_OPT_RECVMAXSZ
  * with its connection and tells nobody (the listener's "other" statistic
