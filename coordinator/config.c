@@ -42,6 +42,17 @@ void dc_config_defaults(dc_config *cfg)
 	cfg->admin_default = true;
 	cfg->admin_slots = 16;
 	cfg->max_result = 64u << 10;
+	cfg->idle_timeout_ms = 300000;
+}
+
+uint32_t dc_config_conns_for_fds(uint64_t nofile)
+{
+	uint64_t spare = 64 + DC_ADMIN_MAX_CONNS; /* log, loop, admin */
+	uint64_t n = nofile > spare ? (nofile - spare) / 2 : 0;
+
+	if (n < 16)
+		return 16;
+	return n > DC_CONNS_AUTO_MAX ? DC_CONNS_AUTO_MAX : (uint32_t)n;
 }
 
 static const char usage[] =
@@ -100,6 +111,21 @@ static const char usage[] =
         "                           call was retried more often (10)\n"
         "  --stuck-after-ms MS      ... or when it is older than this while\n"
         "                           still retrying (300000)\n"
+        "  --max-conns N            client connections at once; more are\n"
+        "                           closed (default: half of what the\n"
+        "                           descriptor limit leaves after 128, at\n"
+        "                           most 16384)\n"
+        "  --max-requests-per-conn N  requests one connection has held at\n"
+        "                           once; more get DTX_EBUSY (default:\n"
+        "                           --max-clients less min(1024, a quarter))\n"
+        "  --max-waits-per-conn N   of those, waiting for an outcome\n"
+        "                           (default: --max-requests-per-conn)\n"
+        "  --max-wait-ms MS         longest a client may wait for an outcome;\n"
+        "                           a longer wait_ms is cut to this; 0 =\n"
+        "                           answer at once (600000)\n"
+        "  --idle-timeout-ms MS     close a connection that holds no request\n"
+        "                           and sent none for this long; 0 = never\n"
+        "                           (300000)\n"
         "  --log-level LEVEL        error|warn|info|debug (info)\n"
         "  --help, --version\n";
 
@@ -132,6 +158,11 @@ enum {
 	OPT_MAX_RESULT,
 	OPT_MAX_DIALING,
 	OPT_PEER_IDLE,
+	OPT_MAX_CONNS,
+	OPT_PER_CONN,
+	OPT_WAITS_PER_CONN,
+	OPT_IDLE,
+	OPT_MAX_WAIT,
 };
 
 static const struct option options[] = {
@@ -160,6 +191,11 @@ static const struct option options[] = {
         {"stuck-after-ms", required_argument, NULL, OPT_STUCK_MS},
         {"map-size-max-mb", required_argument, NULL, OPT_MAP_SIZE_MAX},
         {"tcc-deadline-ms", required_argument, NULL, OPT_TCC_DEADLINE},
+        {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+        {"max-requests-per-conn", required_argument, NULL, OPT_PER_CONN},
+        {"max-waits-per-conn", required_argument, NULL, OPT_WAITS_PER_CONN},
+        {"idle-timeout-ms", required_argument, NULL, OPT_IDLE},
+        {"max-wait-ms", required_argument, NULL, OPT_MAX_WAIT},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -228,7 +264,35 @@ static const num_opt num_opts[] = {
         {OPT_STUCK_MS, "stuck-after-ms", 1, 86400000u * 30u},
         {OPT_MAP_SIZE_MAX, "map-size-max-mb", 1, 1u << 24},
         {OPT_TCC_DEADLINE, "tcc-deadline-ms", 1, 86400000u * 30u},
+        {OPT_MAX_CONNS, "max-conns", 1, 1000000},
+        {OPT_PER_CONN, "max-requests-per-conn", 1, 1000000},
+        {OPT_WAITS_PER_CONN, "max-waits-per-conn", 1, 1000000},
+        {OPT_IDLE, "idle-timeout-ms", 0, 86400000u * 30u},
+        {OPT_MAX_WAIT, "max-wait-ms", 0, 86400000u},
 };
+
+static void store_conn_num(dc_config *cfg, int id, uint64_t v)
+{
+	switch (id) {
+	case OPT_MAX_CONNS:
+		cfg->max_conns = (uint32_t)v;
+		break;
+	case OPT_PER_CONN:
+		cfg->max_requests_per_conn = (uint32_t)v;
+		break;
+	case OPT_WAITS_PER_CONN:
+		cfg->max_waits_per_conn = (uint32_t)v;
+		break;
+	case OPT_IDLE:
+		cfg->idle_timeout_ms = (uint32_t)v;
+		break;
+	case OPT_MAX_WAIT:
+		cfg->max_wait_ms = (uint32_t)v;
+		break;
+	default:
+		break;
+	}
+}
 
 static void store_num(dc_config *cfg, int id, uint64_t v)
 {
@@ -298,6 +362,7 @@ static void store_num(dc_config *cfg, int id, uint64_t v)
 		cfg->tcc_deadline_ms = (uint32_t)v;
 		break;
 	default:
+		store_conn_num(cfg, id, v);
 		break;
 	}
 }

@@ -14,6 +14,7 @@
 
 #define DC_MAX_LISTEN        8
 #define DC_ADMIN_URL_DEFAULT "tcp://127.0.0.1:7401"
+#define DC_ADMIN_MAX_CONNS   64 /* connections to the admin endpoint */
 
 typedef struct dc_config {
 	const char *listen[DC_MAX_LISTEN]; /* borrowed from argv */
@@ -56,6 +57,13 @@ typedef struct dc_config {
 	size_t max_result;     /* bytes of one branch result */
 	bool max_result_set;   /* --max-result was given */
 	size_t max_tx_results; /* bytes of one transaction's results */
+	/* per connection (issue 13: no client may starve the others) */
+	uint32_t max_conns;             /* client connections; 0 = main sets it
+	                                   from the descriptor limit */
+	uint32_t max_requests_per_conn; /* 0 = all but min(1024, 1/4) of
+	                                   max_clients */
+	uint32_t max_waits_per_conn;    /* 0 = max_requests_per_conn */
+	uint32_t idle_timeout_ms;       /* close idle connections; 0 = never */
 } dc_config;
 
 /* dc_config_reply_overhead is the most a ClientReply about a transaction of
@@ -63,6 +71,13 @@ typedef struct dc_config {
  * last errors, reasons, the reply message and protobuf framing, each at
  * the length the coordinator bounds it to. */
 size_t dc_config_reply_overhead(uint32_t max_steps);
+
+/* dc_config_conns_for_fds is --max-conns' default under a descriptor
+ * limit of nofile: half of what is left after 128 (the log, the loop, the
+ * admin endpoint), the other half for participant sockets; within
+ * 16..DC_CONNS_AUTO_MAX. */
+#define DC_CONNS_AUTO_MAX 16384
+uint32_t dc_config_conns_for_fds(uint64_t nofile);
 
 /* dc_config_defaults fills cfg with the defaults (no log dir). */
 void dc_config_defaults(dc_config *cfg);

@@ -2103,10 +2103,14 @@ static void on_request(dc_engine *e, dc_request *req)
 	uint32_t wait_ms;
 	int rv;
 
-	rv = wire_client_request_decode(body, len, &e->limits, &msg, err,
-	                                sizeof(err));
-	if (rv != DTX_OK)
-		name_admin_request(body, len, &rv, err, sizeof(err));
+	/* server.c's limits first: size, requests and waits per connection */
+	rv = dc_request_admit(req, err, sizeof(err));
+	if (rv == DTX_OK) {
+		rv = wire_client_request_decode(body, len, &e->limits, &msg,
+		                                err, sizeof(err));
+		if (rv != DTX_OK)
+			name_admin_request(body, len, &rv, err, sizeof(err));
+	}
 	if (rv != DTX_OK) {
 		dc_diag(DTX_LOG_DEBUG, "refused a request: %s", err);
 		send_error(req, rv, err);
@@ -2115,7 +2119,10 @@ static void on_request(dc_engine *e, dc_request *req)
 	wait_ms = msg->has_wait_ms ? msg->wait_ms : 0;
 	if (wait_ms > e->cfg.max_wait_ms)
 		wait_ms = e->cfg.max_wait_ms;
-	dispatch(e, req, msg, wait_ms);
+	if (wait_ms > 0 && (rv = dc_request_wait(req, err, sizeof(err))) != 0)
+		send_error(req, rv, err);
+	else
+		dispatch(e, req, msg, wait_ms);
 	wire_client_request_free(msg);
 }
 
@@ -2592,17 +2599,21 @@ static void on_admin(dc_engine *e, dc_request *req)
 	char err[200] = "";
 	size_t len;
 	const void *body = dc_request_body(req, &len);
-	int rv = wire_admin_request_decode(body, len, &m, err, sizeof(err));
+	int rv = dc_request_admit(req, err, sizeof(err));
 
-	if ((rv != DTX_OK || has_unknown(&m->base, admin_body(m))) &&
-	    is_client_request(e, body, len)) {
-		if (rv == DTX_OK)
-			wire_admin_request_free(m);
-		rv = DTX_EPROTO;
-		snprintf(
-		        err, sizeof(err),
-		        "a client request (libdtx) sent to the admin endpoint; "
-		        "use the client endpoint");
+	if (rv != DTX_OK) {
+		/* refused by server.c's limits: answer that */
+	} else if ((rv = wire_admin_request_decode(body, len, &m, err,
+	                                           sizeof(err))) != DTX_OK ||
+	           has_unknown(&m->base, admin_body(m))) {
+		if (is_client_request(e, body, len)) {
+			if (rv == DTX_OK)
+				wire_admin_request_free(m);
+			rv = DTX_EPROTO;
+			snprintf(err, sizeof(err),
+			         "a client request (libdtx) sent to the admin "
+			         "endpoint; use the client endpoint");
+		}
 	}
 	dc_admin_out_init(&o, now_unix_ms());
 	o.max_bytes = e->cfg.max_msg_bytes;
@@ -2751,6 +2762,8 @@ static int open_admin(dc_engine *e, char *errbuf, size_t errlen)
 	        .nurls = 1,
 	        .slots = e->cfg.admin_slots,
 	        .max_msg_bytes = e->cfg.max_msg_bytes,
+	        .max_conns = DC_ADMIN_MAX_CONNS,
+	        .idle_ms = e->cfg.idle_timeout_ms,
 	        .mail_kind = DC_MAIL_ADMIN,
 	};
 	int rv;
@@ -2782,6 +2795,10 @@ static int open_net(dc_engine *e, char *errbuf, size_t errlen)
 	        .nurls = e->cfg.nlisten,
 	        .slots = e->cfg.max_clients,
 	        .max_msg_bytes = e->cfg.max_msg_bytes,
+	        .max_conns = e->cfg.max_conns,
+	        .max_per_conn = e->cfg.max_requests_per_conn,
+	        .max_waits_per_conn = e->cfg.max_waits_per_conn,
+	        .idle_ms = e->cfg.idle_timeout_ms,
 	};
 	int rv = dc_rpc_create(&ro, &e->mb, &e->rpc);
 

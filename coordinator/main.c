@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -118,6 +119,37 @@ static void announce(const dc_config *cfg, dc_engine *e)
 		dc_diag(DTX_LOG_INFO, "listening on %s", cfg->listen[i]);
 }
 
+/* raise_fd_limit raises the soft descriptor limit to the hard one (every
+ * connection costs a descriptor; at 1,024 a few idle clients could lock
+ * out the rest), logs both, and sizes --max-conns from it unless given. */
+static void raise_fd_limit(dc_config *cfg)
+{
+	struct rlimit rl;
+	rlim_t was = 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		rl.rlim_cur = rl.rlim_max = was;
+	} else {
+		was = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (rl.rlim_cur != was && setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			rl.rlim_cur = was;
+	}
+	if (cfg->max_conns == 0)
+		cfg->max_conns = dc_config_conns_for_fds((uint64_t)rl.rlim_cur);
+	dc_diag(DTX_LOG_INFO,
+	        "descriptors: soft limit %llu (was %llu), hard %llu; at most "
+	        "%u client connections",
+	        (unsigned long long)rl.rlim_cur, (unsigned long long)was,
+	        (unsigned long long)rl.rlim_max, cfg->max_conns);
+	if (cfg->max_conns + (uint64_t)cfg->max_peers + 64 > rl.rlim_cur)
+		dc_diag(DTX_LOG_WARN,
+		        "--max-conns %u and --max-peers %u may not fit in %llu "
+		        "descriptors",
+		        cfg->max_conns, cfg->max_peers,
+		        (unsigned long long)rl.rlim_cur);
+}
+
 int main(int argc, char **argv)
 {
 	daemon_state d = {0};
@@ -137,6 +169,7 @@ int main(int argc, char **argv)
 		dc_diag(DTX_LOG_WARN, "test build: fault points are compiled "
 		                      "in (DTX_FAULT); production builds use "
 		                      "-Dfault_points=false");
+	raise_fd_limit(&cfg);
 
 	rv = dc_engine_create(uv_default_loop(), &cfg, &d.engine, err,
 	                      sizeof(err));

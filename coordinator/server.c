@@ -1,23 +1,74 @@
 /*
- * server.c - client API endpoint: rep0 socket and a pool of contexts.
+ * server.c - client API endpoint: rep0 socket, a pool of contexts and the
+ * table of connections.
  *
  * Each slot cycles RECV -> (engine holds it) -> SEND -> RECV. The aio
  * callback runs on nng's threads and only posts to the mailbox or restarts
  * a receive; it never touches engine state. Slots are allocated once at
  * open: no allocation per request except the nng_msg nng itself makes.
  *
+ * No client may starve the others (issue 13). A held request keeps its
+ * context until answered, and rep0 receives only into free contexts, so
+ * whatever holds contexts for long holds the endpoint. Requests that do
+ * not wait are answered within a commit; a request that waits for an
+ * outcome (wait_ms) holds its context up to --max-wait-ms. Hence:
+ *   - a connection holds at most max_per_conn requests, of which at most
+ *     max_waits_per_conn wait; past that a request is answered DTX_EBUSY
+ *     at once (dc_request_admit, dc_request_wait), naming the limit;
+ *   - waits of all connections together never take the last `reserve`
+ *     slots (min(256, slots / 16)): those keep receiving and answering
+ *     requests that do not wait, whoever waits. We reserve slots rather
+ *     than open a fresh context for each parked waiter because the pool
+ *     then stays one fixed allocation, bounded by --max-clients, with no
+ *     context to create or reap per request, and the bound is the same
+ *     number operators already size (--max-clients);
+ *   - the default per-connection share leaves min(1024, slots / 4) slots
+ *     to other connections, so one connection cannot take the waits either.
+ *     Our own heavy users push all their requests through one connection
+ *     (dtx-shop's sale sizes --max-clients as concurrency + 1024), so the
+ *     defaults let one connection use all but that slack.
+ *
+ * Connections (nng pipes) are tracked from nng's pipe events: ADD_PRE
+ * refuses (closes) a pipe past max_conns, REM_POST forgets it. A sweep on
+ * an nng sleep aio closes pipes that hold no request and sent nothing for
+ * idle_ms (a request still queued in nng for a free slot does not count:
+ * under a pool full for idle_ms such a connection may be closed, and its
+ * client sees the connection reset), then gives freed memory back to the
+ * system (malloc_trim) once TRIM_AFTER connections ended. The table is
+ * touched by nng's threads (events, sweep) and the loop (admission,
+ * replies), under the server's mutex; nng is never called with that mutex
+ * held.
+ *
+ * Oversized requests: nng 1.5.2 drops a message over NNG_OPT_RECVMAXSZ
+ * with its connection and tells nobody (the listener's "other" statistic
+ * counts it, among other errors). nng's limit is therefore set to
+ * DC_SERVER_WIRE_FACTOR times max_msg_bytes, and a request between the two
+ * is answered DTX_ETOOBIG.
+ *
  * Must never block the loop: dc_request_reply starts an asynchronous send.
  */
 #include "server.h"
 
+#include <limits.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/util/platform.h>
 
+#include "diag.h"
 #include "netutil.h"
+
+#define RESERVE_MAX      256  /* slots waits never take, at most */
+#define SWEEP_MIN_MS     100  /* the sweep runs every idle_ms / 4 ... */
+#define SWEEP_MAX_MS     1000 /* ... within these bounds */
+#define SWEEP_BATCH      256  /* pipes closed per pass (outside the lock) */
+#define CONN_BUCKETS_MAX (1u << 20)
+#define TRIM_AFTER       1024 /* connections ended, then give memory back */
 
 typedef enum slot_state {
 	SLOT_RECV = 1,
@@ -33,13 +84,230 @@ typedef struct slot {
 	slot_state state;
 } slot;
 
+/* One connection (nng pipe). A tombstone records a REM_POST that ran
+ * before the pipe's ADD_PRE got the lock, so that ADD_PRE forgets it. */
+typedef struct conn {
+	struct conn *next; /* hash chain */
+	uint32_t id;
+	unsigned held;  /* requests admitted and not answered */
+	unsigned waits; /* of them, waiting for an outcome */
+	nng_time last;  /* the handshake, last request or last reply */
+	bool closing;   /* refused or closed by the sweep */
+	bool warned;    /* its first refusal was logged */
+	bool tombstone;
+} conn;
+
 struct dc_server {
 	nng_socket sock;
 	bool sock_open;
 	dc_mailbox *mb;
 	slot *slots;
 	unsigned nslots;
+	bool admin; /* names the limits in messages */
+	size_t max_msg;
+	unsigned max_per_conn, max_waits_per_conn, max_conns;
+	uint32_t idle_ms;
+	unsigned max_waits; /* waits of all connections: nslots - reserve */
+	unsigned nwaits;    /* loop thread */
+
+	pthread_mutex_t mu; /* guards everything below */
+	bool mu_init;
+	conn **buckets;
+	size_t nbuckets; /* a power of two */
+	unsigned nconns; /* entries that are not tombstones */
+	bool stopping;
+	bool full;                   /* refusing connections, logged */
+	unsigned long long nrefused; /* connections refused this episode */
+	unsigned nremoved;           /* connections ended since a trim */
+	nng_aio *sweep_aio;
 };
+
+/* ---- the connection table (mu held) ---------------------------------- */
+
+static conn **conn_slot(dc_server *srv, uint32_t id)
+{
+	conn **pp = &srv->buckets[(id * 2654435761u) & (srv->nbuckets - 1)];
+
+	while (*pp != NULL && (*pp)->id != id)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static conn *conn_find(dc_server *srv, uint32_t id)
+{
+	return *conn_slot(srv, id);
+}
+
+static void conn_unlink(dc_server *srv, conn *c)
+{
+	conn **pp = conn_slot(srv, c->id);
+
+	*pp = c->next;
+	if (!c->tombstone)
+		srv->nconns--;
+	free(c);
+}
+
+static void conn_link(dc_server *srv, conn *c)
+{
+	conn **pp = conn_slot(srv, c->id);
+
+	c->next = *pp;
+	*pp = c;
+	if (!c->tombstone)
+		srv->nconns++;
+}
+
+/* ---- pipe events (nng's threads) ---------------------------------------- */
+
+/* pipe_added records a new connection, or refuses it past max_conns.
+ * Returns true if the pipe must be closed. */
+static bool pipe_added(dc_server *srv, nng_pipe p, conn *c)
+{
+	conn *old;
+	bool refuse, first = false;
+
+	pthread_mutex_lock(&srv->mu);
+	old = conn_find(srv, (uint32_t)nng_pipe_id(p));
+	if (old != NULL && old->tombstone) { /* it is gone already */
+		conn_unlink(srv, old);
+		pthread_mutex_unlock(&srv->mu);
+		free(c);
+		return false;
+	}
+	c->id = (uint32_t)nng_pipe_id(p);
+	c->last = nng_clock();
+	conn_link(srv, c);
+	refuse = srv->stopping || srv->nconns > srv->max_conns;
+	if (refuse) {
+		c->closing = true;
+		first = !srv->full;
+		srv->full = true;
+		srv->nrefused++;
+	}
+	pthread_mutex_unlock(&srv->mu);
+	if (first)
+		dc_diag(DTX_LOG_WARN,
+		        "%u connections to the %s endpoint, the limit%s: "
+		        "closing new ones until some end",
+		        srv->max_conns, srv->admin ? "admin" : "client",
+		        srv->admin ? "" : " (--max-conns)");
+	return refuse;
+}
+
+static void pipe_removed(dc_server *srv, nng_pipe p)
+{
+	conn *tomb = calloc(1, sizeof(*tomb));
+	conn *c;
+
+	pthread_mutex_lock(&srv->mu);
+	c = conn_find(srv, (uint32_t)nng_pipe_id(p));
+	if (c != NULL) {
+		conn_unlink(srv, c);
+		srv->nremoved++;
+	} else if (tomb != NULL) {
+		tomb->id = (uint32_t)nng_pipe_id(p);
+		tomb->tombstone = true;
+		conn_link(srv, tomb);
+		tomb = NULL;
+	}
+	pthread_mutex_unlock(&srv->mu);
+	free(tomb);
+}
+
+static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	dc_server *srv = arg;
+	conn *c;
+
+	if (ev == NNG_PIPE_EV_REM_POST) {
+		pipe_removed(srv, p);
+		return;
+	}
+	if (ev != NNG_PIPE_EV_ADD_PRE)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || pipe_added(srv, p, c))
+		nng_pipe_close(p);
+}
+
+/* ---- the idle sweep (an nng sleep aio) ----------------------------------- */
+
+static uint32_t sweep_period(const dc_server *srv)
+{
+	uint32_t ms = srv->idle_ms / 4;
+
+	if (srv->idle_ms == 0 || ms > SWEEP_MAX_MS)
+		return SWEEP_MAX_MS;
+	return ms < SWEEP_MIN_MS ? SWEEP_MIN_MS : ms;
+}
+
+/* sweep_collect marks up to SWEEP_BATCH idle connections closing and
+ * writes their ids to ids; returns how many. Also ends a "full" episode
+ * once the connections fell to 90% of the limit. */
+static size_t sweep_collect(dc_server *srv, uint32_t *ids,
+                            unsigned long long *ret_refused, bool *ret_trim)
+{
+	nng_time now = nng_clock();
+	size_t n = 0;
+
+	pthread_mutex_lock(&srv->mu);
+	for (size_t b = 0; b < srv->nbuckets && n < SWEEP_BATCH; b++)
+		for (conn *c = srv->buckets[b]; c != NULL && n < SWEEP_BATCH;
+		     c = c->next)
+			if (!c->tombstone && !c->closing && c->held == 0 &&
+			    srv->idle_ms > 0 && now - c->last >= srv->idle_ms) {
+				c->closing = true;
+				ids[n++] = c->id;
+			}
+	*ret_refused = 0;
+	*ret_trim = n == 0 && srv->nremoved >= TRIM_AFTER;
+	if (*ret_trim)
+		srv->nremoved = 0;
+	if (srv->full &&
+	    (uint64_t)srv->nconns * 10 <= (uint64_t)srv->max_conns * 9) {
+		srv->full = false;
+		*ret_refused = srv->nrefused;
+		srv->nrefused = 0;
+	}
+	pthread_mutex_unlock(&srv->mu);
+	return n;
+}
+
+static void sweep_cb(void *arg)
+{
+	dc_server *srv = arg;
+	uint32_t ids[SWEEP_BATCH];
+	unsigned long long refused;
+	size_t n, total = 0;
+	bool stopping, trim;
+
+	if (nng_aio_result(srv->sweep_aio) != 0)
+		return; /* stopped */
+	do {
+		n = sweep_collect(srv, ids, &refused, &trim);
+		for (size_t i = 0; i < n; i++)
+			nng_pipe_close((nng_pipe){.id = ids[i]});
+		total += n;
+		if (refused > 0)
+			dc_diag(DTX_LOG_INFO,
+			        "refused %llu connections over the limit",
+			        refused);
+	} while (n == SWEEP_BATCH);
+	if (trim)
+		malloc_trim(0);
+	if (total > 0)
+		dc_diag(DTX_LOG_INFO,
+		        "closed %zu %s connections idle for %u ms or more",
+		        total, srv->admin ? "admin" : "client", srv->idle_ms);
+	pthread_mutex_lock(&srv->mu);
+	stopping = srv->stopping;
+	pthread_mutex_unlock(&srv->mu);
+	if (!stopping)
+		nng_sleep_aio(sweep_period(srv), srv->sweep_aio);
+}
+
+/* ---- the slots ----------------------------------------------------------- */
 
 static void slot_recv(slot *s)
 {
@@ -65,6 +333,8 @@ static void slot_cb(void *arg)
 		return;
 	}
 	s->msg = nng_aio_get_msg(s->aio);
+	s->req.pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(s->msg));
+	s->req.counted = s->req.waiting = false;
 	s->state = SLOT_HELD;
 	dc_mailbox_post(s->req.srv->mb, &s->req.mail);
 }
@@ -87,6 +357,56 @@ static int slot_init(dc_server *srv, slot *s, int mail_kind)
 	return DTX_OK;
 }
 
+/* ---- open and close ------------------------------------------------------ */
+
+/* set_limits derives the server's limits from opts (see the top comment). */
+static void set_limits(dc_server *srv, const dc_server_opts *opts)
+{
+	unsigned n = opts->slots;
+	unsigned reserve = n / 16 < RESERVE_MAX ? n / 16 : RESERVE_MAX;
+
+	if (reserve == 0 && n > 1)
+		reserve = 1;
+	srv->admin = opts->mail_kind == DC_MAIL_ADMIN;
+	srv->max_msg = opts->max_msg_bytes;
+	srv->max_conns = opts->max_conns ? opts->max_conns : UINT_MAX;
+	srv->idle_ms = opts->idle_ms;
+	srv->max_waits = n - reserve;
+	srv->max_per_conn = opts->max_per_conn ? opts->max_per_conn
+	                                       : DC_SERVER_PER_CONN_DEFAULT(n);
+	if (srv->max_per_conn > n)
+		srv->max_per_conn = n;
+	srv->max_waits_per_conn = opts->max_waits_per_conn;
+	if (srv->max_waits_per_conn == 0 ||
+	    srv->max_waits_per_conn > srv->max_per_conn)
+		srv->max_waits_per_conn = srv->max_per_conn;
+}
+
+static int open_table(dc_server *srv)
+{
+	size_t want = srv->max_conns < CONN_BUCKETS_MAX ? srv->max_conns
+	                                                : CONN_BUCKETS_MAX;
+
+	srv->nbuckets = 16;
+	while (srv->nbuckets < want)
+		srv->nbuckets <<= 1;
+	srv->buckets = calloc(srv->nbuckets, sizeof(*srv->buckets));
+	if (srv->buckets == NULL || pthread_mutex_init(&srv->mu, NULL) != 0)
+		return DTX_ENOMEM;
+	srv->mu_init = true;
+	if (nng_aio_alloc(&srv->sweep_aio, sweep_cb, srv) != 0)
+		return DTX_ENOMEM;
+	return DTX_OK;
+}
+
+/* wire_limit is nng's receive limit: DC_SERVER_WIRE_FACTOR * max_msg. */
+static size_t wire_limit(size_t max_msg)
+{
+	if (max_msg > SIZE_MAX / DC_SERVER_WIRE_FACTOR)
+		return SIZE_MAX;
+	return max_msg * DC_SERVER_WIRE_FACTOR;
+}
+
 static int open_socket(dc_server *srv, const dc_server_opts *opts, char *errbuf,
                        size_t errlen)
 {
@@ -96,7 +416,10 @@ static int open_socket(dc_server *srv, const dc_server_opts *opts, char *errbuf,
 		return dc_err_from_nng(rv);
 	srv->sock_open = true;
 	/* nng's default receive limit is unlimited: always set one. */
-	nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ, opts->max_msg_bytes);
+	nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ,
+	                    wire_limit(opts->max_msg_bytes));
+	nng_pipe_notify(srv->sock, NNG_PIPE_EV_ADD_PRE, on_pipe, srv);
+	nng_pipe_notify(srv->sock, NNG_PIPE_EV_REM_POST, on_pipe, srv);
 	for (size_t i = 0; i < opts->nurls; i++) {
 		rv = nng_listen(srv->sock, opts->urls[i], NULL, 0);
 		if (rv != 0) {
@@ -119,7 +442,10 @@ int dc_server_open(const dc_server_opts *opts, dc_mailbox *mb,
 	if (srv == NULL)
 		return DTX_ENOMEM;
 	srv->mb = mb;
-	rv = open_socket(srv, opts, errbuf, errlen);
+	set_limits(srv, opts);
+	rv = open_table(srv);
+	if (rv == DTX_OK)
+		rv = open_socket(srv, opts, errbuf, errlen);
 	if (rv != DTX_OK)
 		goto fail;
 	rv = DTX_ENOMEM;
@@ -133,6 +459,7 @@ int dc_server_open(const dc_server_opts *opts, dc_mailbox *mb,
 	}
 	for (unsigned i = 0; i < srv->nslots; i++)
 		slot_recv(&srv->slots[i]);
+	nng_sleep_aio(sweep_period(srv), srv->sweep_aio);
 	*ret_srv = srv;
 	return DTX_OK;
 fail:
@@ -145,11 +472,28 @@ void dc_server_close(dc_server *srv)
 {
 	if (srv == NULL || !srv->sock_open)
 		return;
+	pthread_mutex_lock(&srv->mu);
+	srv->stopping = true;
+	pthread_mutex_unlock(&srv->mu);
+	nng_aio_stop(srv->sweep_aio);
 	nng_close(srv->sock);
 	srv->sock_open = false;
 	for (unsigned i = 0; i < srv->nslots; i++)
 		if (srv->slots[i].aio != NULL)
 			nng_aio_stop(srv->slots[i].aio);
+}
+
+static void free_table(dc_server *srv)
+{
+	for (size_t b = 0; srv->buckets != NULL && b < srv->nbuckets; b++)
+		while (srv->buckets[b] != NULL) {
+			conn *c = srv->buckets[b];
+			srv->buckets[b] = c->next;
+			free(c);
+		}
+	free(srv->buckets);
+	if (srv->mu_init)
+		pthread_mutex_destroy(&srv->mu);
 }
 
 void dc_server_destroy(dc_server *srv)
@@ -164,8 +508,127 @@ void dc_server_destroy(dc_server *srv)
 			nng_msg_free(s->msg);
 	}
 	free(srv->slots);
+	nng_aio_free(srv->sweep_aio);
+	free_table(srv);
 	free(srv);
 }
+
+/* ---- admission ----------------------------------------------------------- */
+
+/* refused logs the first refusal of a connection (later ones of the same
+ * connection are answered without a line: a flood must not flood the log),
+ * then returns DTX_EBUSY. */
+static int refused(const dc_server *srv, uint32_t pipe, bool first,
+                   const char *errbuf)
+{
+	if (first)
+		dc_diag(DTX_LOG_WARN,
+		        "%s connection %u: %s; refusing with DTX_EBUSY (logged "
+		        "once per connection)",
+		        srv->admin ? "admin" : "client", (unsigned)pipe,
+		        errbuf);
+	return DTX_EBUSY;
+}
+
+int dc_request_admit(dc_request *req, char *errbuf, size_t errlen)
+{
+	slot *s = (slot *)req;
+	dc_server *srv = req->srv;
+	size_t len = nng_msg_len(s->msg);
+	bool busy = false, first = false;
+	conn *c;
+
+	if (len > srv->max_msg) {
+		snprintf(errbuf, errlen,
+		         "request of %zu bytes exceeds the limit of %zu%s", len,
+		         srv->max_msg, srv->admin ? "" : " (--max-msg-bytes)");
+		return DTX_ETOOBIG;
+	}
+	pthread_mutex_lock(&srv->mu);
+	if ((c = conn_find(srv, req->pipe)) != NULL && !c->tombstone) {
+		c->last = nng_clock();
+		busy = c->held >= srv->max_per_conn;
+		if (busy) {
+			first = !c->warned;
+			c->warned = true;
+		} else {
+			c->held++;
+			req->counted = true;
+		}
+	}
+	pthread_mutex_unlock(&srv->mu);
+	if (!busy)
+		return DTX_OK;
+	snprintf(errbuf, errlen,
+	         "this connection holds %u requests, the limit%s: wait for "
+	         "answers before sending more",
+	         srv->max_per_conn,
+	         srv->admin ? "" : " (--max-requests-per-conn)");
+	return refused(srv, req->pipe, first, errbuf);
+}
+
+int dc_request_wait(dc_request *req, char *errbuf, size_t errlen)
+{
+	dc_server *srv = req->srv;
+	bool busy = false, first = false;
+	conn *c;
+
+	if (srv->nwaits >= srv->max_waits) {
+		snprintf(errbuf, errlen,
+		         "%u requests wait for an outcome, the most dtxd holds "
+		         "(--max-clients %u less %u kept for requests that do "
+		         "not wait): query later",
+		         srv->nwaits, srv->nslots,
+		         srv->nslots - srv->max_waits);
+		return DTX_EBUSY;
+	}
+	pthread_mutex_lock(&srv->mu);
+	if ((c = conn_find(srv, req->pipe)) != NULL && !c->tombstone) {
+		busy = c->waits >= srv->max_waits_per_conn;
+		if (busy) {
+			first = !c->warned;
+			c->warned = true;
+		} else {
+			c->waits++;
+		}
+	}
+	pthread_mutex_unlock(&srv->mu);
+	if (busy) {
+		snprintf(errbuf, errlen,
+		         "this connection has %u requests waiting for an "
+		         "outcome, the limit (--max-waits-per-conn): query "
+		         "later",
+		         srv->max_waits_per_conn);
+		return refused(srv, req->pipe, first, errbuf);
+	}
+	req->waiting = true;
+	srv->nwaits++;
+	return DTX_OK;
+}
+
+/* release uncounts req from its connection (if that is still there) and
+ * from the waits: it is being answered or given back. */
+static void release(dc_request *req)
+{
+	dc_server *srv = req->srv;
+	conn *c;
+
+	if (req->waiting)
+		srv->nwaits--;
+	if (req->counted || req->waiting) {
+		pthread_mutex_lock(&srv->mu);
+		if ((c = conn_find(srv, req->pipe)) != NULL && !c->tombstone) {
+			c->held -= req->counted;
+			c->waits -= req->waiting;
+			c->last = nng_clock();
+		}
+		pthread_mutex_unlock(&srv->mu);
+	}
+	req->counted = req->waiting = false;
+}
+
+/* ---- answers ---------------------------------------------------------------
+ */
 
 const void *dc_request_body(const dc_request *req, size_t *ret_len)
 {
@@ -181,12 +644,22 @@ static void release_msg(slot *s)
 	s->msg = NULL;
 }
 
+/* send_msg sends msg (its body already the reply) from s. */
+static void send_msg(slot *s, nng_msg *msg)
+{
+	nng_msg_header_clear(msg);
+	s->state = SLOT_SEND;
+	nng_aio_set_msg(s->aio, msg);
+	nng_ctx_send(s->ctx, s->aio);
+}
+
 void dc_request_reply(dc_request *req, const Dtx__V1__ClientReply *reply)
 {
 	slot *s = (slot *)req;
 	size_t len = wire_packed_size(&reply->base);
 	nng_msg *msg = s->msg;
 
+	release(req);
 	s->msg = NULL;
 	/* Reuse the request's message: one allocation less per request. */
 	if (nng_msg_realloc(msg, len) != 0) {
@@ -195,10 +668,7 @@ void dc_request_reply(dc_request *req, const Dtx__V1__ClientReply *reply)
 		return;
 	}
 	wire_pack(&reply->base, nng_msg_body(msg));
-	nng_msg_header_clear(msg);
-	s->state = SLOT_SEND;
-	nng_aio_set_msg(s->aio, msg);
-	nng_ctx_send(s->ctx, s->aio);
+	send_msg(s, msg);
 }
 
 void dc_request_reply_raw(dc_request *req, const void *buf, size_t len)
@@ -206,6 +676,7 @@ void dc_request_reply_raw(dc_request *req, const void *buf, size_t len)
 	slot *s = (slot *)req;
 	nng_msg *msg = s->msg;
 
+	release(req);
 	s->msg = NULL;
 	if (nng_msg_realloc(msg, len) != 0) {
 		nng_msg_free(msg);
@@ -213,16 +684,14 @@ void dc_request_reply_raw(dc_request *req, const void *buf, size_t len)
 		return;
 	}
 	memcpy(nng_msg_body(msg), buf, len);
-	nng_msg_header_clear(msg);
-	s->state = SLOT_SEND;
-	nng_aio_set_msg(s->aio, msg);
-	nng_ctx_send(s->ctx, s->aio);
+	send_msg(s, msg);
 }
 
 void dc_request_drop(dc_request *req)
 {
 	slot *s = (slot *)req;
 
+	release(req);
 	release_msg(s);
 	slot_recv(s);
 }

@@ -1,13 +1,20 @@
 /*
  * server.h - the coordinator's client API endpoint (nng rep0, contexts).
  *
- * Owns the listening socket and a fixed pool of dc_request slots, each an
- * nng context with its aio. A received request is posted to the engine's
- * mailbox; the engine answers it with dc_request_reply (or gives it back
- * with dc_request_drop) on the loop thread, after which the slot receives
- * the next request. The pool size is the limit of client requests the
- * coordinator holds at once (requests waiting for a transaction to finish
- * included); further requests wait in nng's queues (back pressure).
+ * Owns the listening socket, a fixed pool of dc_request slots (each an nng
+ * context with its aio) and the table of connections. A received request
+ * is posted to the engine's mailbox; the engine admits it
+ * (dc_request_admit, and dc_request_wait if it asks to wait for an
+ * outcome), then answers it with dc_request_reply (or gives it back with
+ * dc_request_drop) on the loop thread, after which the slot receives the
+ * next request. The pool size is the limit of client requests the
+ * coordinator holds at once; further requests wait in nng's queues (back
+ * pressure).
+ *
+ * No client may starve the others: a connection holds at most
+ * max_per_conn requests and max_waits_per_conn waits, the waits of all
+ * connections never take the last slots of the pool (server.c), idle
+ * connections are closed and the number of connections is capped.
  *
  * Never interprets a request: decoding and validation are the engine's.
  */
@@ -41,16 +48,40 @@ typedef struct dc_request {
 	/* server (private) */
 	dc_server *srv;
 	void *ctx_aio; /* struct slot * in server.c */
+	uint32_t pipe; /* the connection it came on (nng pipe id) */
+	bool counted;  /* admitted: counts in its connection's requests */
+	bool waiting;  /* counts in the waits (dc_request_wait) */
 } dc_request;
 
 typedef struct dc_server_opts {
 	const char *const *urls; /* nng URLs to listen on (borrowed) */
 	size_t nurls;
-	unsigned slots;       /* dc_request pool size */
-	size_t max_msg_bytes; /* NNG_OPT_RECVMAXSZ */
-	int mail_kind;        /* kind of the posted mail; 0 = DC_MAIL_REQUEST
-	                         (the admin endpoint uses DC_MAIL_ADMIN) */
+	unsigned slots;        /* dc_request pool size */
+	size_t max_msg_bytes;  /* a larger request gets DTX_ETOOBIG; nng itself
+	                          drops one over DC_SERVER_WIRE_FACTOR times it
+	                        */
+	unsigned max_conns;    /* connections at once, more are closed at once;
+	                          0 = no limit */
+	unsigned max_per_conn; /* requests one connection has held at
+	                          once; 0 = DC_SERVER_PER_CONN_DEFAULT */
+	unsigned max_waits_per_conn; /* of those, waiting for an outcome;
+	                                0 = max_per_conn */
+	uint32_t idle_ms; /* close a connection that holds no request and sent
+	                     nothing for this long; 0 = never */
+	int mail_kind;    /* kind of the posted mail; 0 = DC_MAIL_REQUEST
+	                     (the admin endpoint uses DC_MAIL_ADMIN) */
 } dc_server_opts;
+
+/* nng's own receive limit is this many times max_msg_bytes: a request
+ * between the two limits is answered DTX_ETOOBIG, a larger one is dropped by
+ * nng with its connection (nng 1.5.2 cannot answer it). */
+#define DC_SERVER_WIRE_FACTOR 2
+
+/* DC_SERVER_PER_CONN_DEFAULT is max_per_conn's default for a pool of n
+ * slots: all but min(1024, n / 4) slots, kept for other connections. One
+ * connection can then carry a flash sale (dtx-shop sizes --max-clients as
+ * its concurrency + 1024) while others are still received. */
+#define DC_SERVER_PER_CONN_DEFAULT(n) ((n) - ((n) / 4 < 1024 ? (n) / 4 : 1024))
 
 /* dc_server_open listens on every URL and starts receiving into mb
  * (retained). Errors: DTX_EINVAL (bad URL), DTX_EUNREACHABLE (cannot listen,
@@ -68,6 +99,21 @@ void dc_server_destroy(dc_server *srv);
 
 /* dc_request_body returns the received bytes (borrowed until reply/drop). */
 const void *dc_request_body(const dc_request *req, size_t *ret_len);
+
+/* dc_request_admit counts req in its connection's requests, or refuses it:
+ * DTX_ETOOBIG (larger than max_msg_bytes), DTX_EBUSY (its connection holds
+ * max_per_conn requests already). A refused request is not counted; answer
+ * it (errbuf says why, naming the limit) and give it back as usual. Loop
+ * thread; call once, first thing. */
+int dc_request_admit(dc_request *req, char *errbuf, size_t errlen);
+
+/* dc_request_wait counts admitted req as waiting for an outcome until it is
+ * answered, or refuses with DTX_EBUSY: its connection has
+ * max_waits_per_conn waits already, or all connections together hold every
+ * slot the pool lends to waits (it keeps a few for requests that do not
+ * wait, so a pool full of waits still receives). Call it before the request
+ * changes anything, so that a refused one can be sent again. Loop thread. */
+int dc_request_wait(dc_request *req, char *errbuf, size_t errlen);
 
 /* dc_request_reply packs reply (borrowed) and sends it; the slot then takes
  * the next request. Loop thread. A send that fails (client gone) is logged
