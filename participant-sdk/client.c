@@ -1,81 +1,100 @@
 /*
  * client.c - the initiator side: submits sagas and TCC transactions to the
- * coordinator and queries transactions, over one nng req0 socket; and calls
- * Tries on participants for initiator-driven TCC (one req0 socket per
+ * coordinator and queries transactions, over one req0 link (link.c); and
+ * calls Tries on participants for initiator-driven TCC (one link per
  * participant URL, dialled on first use).
  *
- * Owns the socket and every request in flight. A request is a small heap
- * object with its own req0 context and aio, freed after its callback ran:
+ * Owns the links, a keeper thread and every request in flight. A request
+ * is a small heap object with its own req0 context and aio; once its
+ * callback ran it goes back to the client's pool and its aio serves the
+ * next request (nng 1.5.2's reaper can stop for good, so aios are never
+ * handed to it on the normal path):
  *
  *   request_begin --send--> SENDING --sent--> RECEIVING --reply--> finish
  *                              |                  |
  *                              `--error/timeout---+----------> finish
  *
  * finish calls the application's done callback exactly once, then closes
- * the context, hands the aio to nng's reaper (it cannot be freed from its
- * own callback) and frees the request.
+ * the context and returns the request to the pool.
  *
  * Resends: nng's REQ resend timer is disabled (NNG_DURATION_INFINITE). A
  * saga without a gid is not idempotent (the coordinator makes a new gid for
  * every copy it receives), so a transport resend could start it twice. The
  * whole request instead has one deadline, opts.timeout_ms + wait_ms, for
- * send and reply together; past it the callback gets DTX_ETIMEDOUT and the
- * application decides whether to submit again (safe with a gid).
+ * send and reply together; past it the callback gets DTX_ETIMEDOUT (sent,
+ * no answer in time: "deadline passed") or DTX_EUNREACHABLE (never sent:
+ * no connection to the coordinator, or the connection was lost before the
+ * answer), and the application decides whether to submit again (safe
+ * with a gid).
+ *
+ * Staying connected: the keeper thread tends every link twice a second
+ * (link.c replaces a connection that is gone or silent), so a client never
+ * needs reopening. Closing is bounded: the keeper runs the nng_close calls,
+ * which nng 1.5.2 can hang for ever; dtx_client_close waits for it at most
+ * CLOSE_MS, then leaves the client's memory and sockets to the process.
  *
  * Never packs protobuf itself except through wire.h, never prints, never
  * blocks on nng's threads.
  *
  * Threads: every dtx_client_* call except close may run on many threads at
  * once; callbacks run on nng's threads. The client's mutex guards the
- * count of requests in flight, the closing flag and the peer table.
+ * count of requests in flight, the pool, the closing flag, the keeper's
+ * state and the peer table.
  */
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/util/platform.h>
 
+#include "link.h"
 #include "sdk.h"
 
 #define TIMEOUT_DEFAULT_MS 30000
 #define OUTSTANDING_MAX    65536 /* requests in flight per client */
 #define MSG_MIN            4096  /* smallest max_msg_bytes accepted */
 #define PEERS_MAX          256   /* participant URLs one client calls */
+#define POOL_MAX           4096  /* finished requests kept for reuse */
+#define KEEPER_TICK_MS     500   /* how often the keeper tends the links */
+#define CLOSE_MS           5000  /* dtx_client_close waits this, at most */
 
-/* A participant the client calls Tries on (initiator-driven TCC). */
-typedef struct peer {
-	char *url; /* owned */
-	nng_socket sock;
-} peer;
+typedef struct request request;
 
 struct dtx_client {
-	nng_socket sock;
-	bool sock_open;
+	sdk_link *link; /* owned: to the coordinator */
 	unsigned timeout_ms;
 	size_t max_msg;
 	bool sync_init; /* mu and cv are initialised */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	unsigned outstanding;  /* guarded by mu */
-	bool closing;          /* guarded by mu */
-	peer peers[PEERS_MAX]; /* guarded by mu; sockets live until close */
+	pthread_cond_t cv;    /* CLOCK_MONOTONIC */
+	unsigned outstanding; /* guarded by mu */
+	bool closing;         /* guarded by mu */
+	request *pool;        /* guarded by mu: finished, reusable */
+	unsigned npool;       /* guarded by mu */
+	bool keeper_started;  /* keeper runs (set before it can race) */
+	bool keeper_done;     /* guarded by mu: sockets closed */
+	pthread_t keeper;     /* tends the links, closes them at the end */
+	sdk_link *peers[PEERS_MAX]; /* guarded by mu; owned; live until close */
 	size_t npeers;
 };
 
-typedef struct request {
+struct request {
 	dtx_client *client; /* retained: outlives every request (close waits) */
 	nng_ctx ctx;        /* owned */
-	nng_aio *aio;       /* owned; reaped, not freed */
+	nng_aio *aio;       /* owned; kept with the request in the pool */
 	bool sending;       /* the pending operation is the send */
+	uint64_t mark;      /* sdk_link_mark when it began */
 	nng_time deadline;  /* nng_clock() value that ends the request */
 	dtx_done_fn done;   /* either this (a transaction's info) ... */
 	sdk_reply_fn raw;   /* ... or this (the whole validated reply) */
 	void *arg;          /* retained for the application */
-} request;
+	request *next;      /* in the pool */
+};
 
 /* ---- open and close ---------------------------------------------------- */
 
@@ -90,9 +109,19 @@ void dtx_client_opts_init(dtx_client_opts *opts)
 
 static int client_sync_init(dtx_client *c)
 {
+	pthread_condattr_t attr;
+	int rv;
+
 	if (pthread_mutex_init(&c->mu, NULL) != 0)
 		return DTX_ENOMEM;
-	if (pthread_cond_init(&c->cv, NULL) != 0) {
+	rv = pthread_condattr_init(&attr);
+	if (rv == 0) {
+		rv = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		if (rv == 0)
+			rv = pthread_cond_init(&c->cv, &attr);
+		pthread_condattr_destroy(&attr);
+	}
+	if (rv != 0) {
 		pthread_mutex_destroy(&c->mu);
 		return DTX_ENOMEM;
 	}
@@ -100,23 +129,69 @@ static int client_sync_init(dtx_client *c)
 	return DTX_OK;
 }
 
-/* client_connect opens c's socket, sets its limits and dials url (borrowed)
- * without waiting: nng connects in the background and reconnects. */
-static int client_connect(dtx_client *c, const char *url)
+/* until sets *ts to ms from now on CLOCK_MONOTONIC (c->cv's clock). */
+static void until(struct timespec *ts, unsigned ms)
 {
-	int rv = nng_req0_open(&c->sock);
-
-	if (rv != 0)
-		return sdk_err_from_nng(rv);
-	c->sock_open = true;
-	rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, c->max_msg);
-	if (rv == 0)
-		rv = nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME,
-		                       NNG_DURATION_INFINITE);
-	if (rv == 0)
-		rv = nng_dial(c->sock, url, NULL, NNG_FLAG_NONBLOCK);
-	return sdk_err_from_nng(rv);
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
 }
+
+/* ---- the keeper thread ------------------------------------------------- */
+
+/* tend_links lets every link replace a lost or silent connection. Peers
+ * are only appended while the client lives, so the first n stay put. */
+static void tend_links(dtx_client *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->mu);
+	n = c->npeers;
+	pthread_mutex_unlock(&c->mu);
+	sdk_link_tend(c->link);
+	for (size_t i = 0; i < n; i++)
+		sdk_link_tend(c->peers[i]);
+}
+
+/* close_links closes every socket of c: the calls that can hang in nng
+ * 1.5.2, run here so that dtx_client_close can bound its wait. */
+static void close_links(dtx_client *c)
+{
+	sdk_link_close_socket(c->link);
+	for (size_t i = 0; i < c->npeers; i++)
+		sdk_link_close_socket(c->peers[i]);
+}
+
+/* keeper_main tends c's links every KEEPER_TICK_MS until c closes, then
+ * closes them and says so (keeper_done). */
+static void *keeper_main(void *arg)
+{
+	dtx_client *c = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&c->mu);
+	while (!c->closing) {
+		pthread_mutex_unlock(&c->mu);
+		tend_links(c);
+		pthread_mutex_lock(&c->mu);
+		until(&ts, KEEPER_TICK_MS);
+		if (!c->closing)
+			pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+	}
+	pthread_mutex_unlock(&c->mu);
+	close_links(c);
+	pthread_mutex_lock(&c->mu);
+	c->keeper_done = true;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* ---- open and close ---------------------------------------------------- */
 
 int dtx_client_open(const char *url, const dtx_client_opts *opts,
                     dtx_client **ret_client)
@@ -137,7 +212,13 @@ int dtx_client_open(const char *url, const dtx_client_opts *opts,
 	c->max_msg = opts->max_msg_bytes;
 	rv = client_sync_init(c);
 	if (rv == DTX_OK)
-		rv = client_connect(c, url);
+		rv = sdk_link_open(url, c->max_msg, &c->link);
+	if (rv == DTX_OK) {
+		if (pthread_create(&c->keeper, NULL, keeper_main, c) != 0)
+			rv = DTX_ENOMEM;
+		else
+			c->keeper_started = true;
+	}
 	if (rv != DTX_OK) {
 		dtx_client_close(c);
 		return rv;
@@ -146,61 +227,121 @@ int dtx_client_open(const char *url, const dtx_client_opts *opts,
 	return DTX_OK;
 }
 
-/* dtx_client_close must not run concurrently with other calls on client,
- * nor from one of its done callbacks (it waits for them). */
-void dtx_client_close(dtx_client *client)
+/* wait_closed waits, at most CLOSE_MS, for the keeper to close c's
+ * sockets and for every request's callback to have run. */
+static bool wait_closed(dtx_client *c)
 {
-	if (client == NULL)
-		return;
-	if (client->sync_init) {
-		pthread_mutex_lock(&client->mu);
-		client->closing = true;
-		pthread_mutex_unlock(&client->mu);
-	}
-	/* every pending request now completes with ECLOSED */
-	if (client->sock_open)
-		nng_close(client->sock);
-	for (size_t i = 0; i < client->npeers; i++) {
-		nng_close(client->peers[i].sock);
-		free(client->peers[i].url);
-	}
-	if (client->sync_init) {
-		pthread_mutex_lock(&client->mu);
-		while (client->outstanding > 0)
-			pthread_cond_wait(&client->cv, &client->mu);
-		pthread_mutex_unlock(&client->mu);
-		pthread_cond_destroy(&client->cv);
-		pthread_mutex_destroy(&client->mu);
-	}
-	free(client);
-}
+	struct timespec ts;
+	int rv = 0;
 
-/* ---- admission: bounded requests in flight ----------------------------- */
-
-static int admit(dtx_client *c)
-{
-	int rv = DTX_OK;
-
+	until(&ts, CLOSE_MS);
 	pthread_mutex_lock(&c->mu);
-	if (c->closing)
-		rv = DTX_ECLOSED;
-	else if (c->outstanding >= OUTSTANDING_MAX)
-		rv = DTX_ELIMIT;
-	else
-		c->outstanding++;
+	c->closing = true;
+	pthread_cond_broadcast(&c->cv);
+	while ((!c->keeper_done || c->outstanding > 0) && rv == 0)
+		rv = pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+	rv = c->keeper_done && c->outstanding == 0;
 	pthread_mutex_unlock(&c->mu);
 	return rv;
 }
 
-/* release ends one admitted request. The last touch of c by a request:
- * dtx_client_close may free c as soon as the lock is dropped. */
-static void release(dtx_client *c)
+/* client_free frees c once nothing of nng can reach it any more. */
+static void client_free(dtx_client *c)
 {
+	request *r;
+
+	while ((r = c->pool) != NULL) {
+		c->pool = r->next;
+		nng_aio_free(r->aio); /* waits for its last callback to end */
+		free(r);
+	}
+	sdk_link_free(c->link);
+	for (size_t i = 0; i < c->npeers; i++)
+		sdk_link_free(c->peers[i]);
+	if (c->sync_init) {
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mu);
+	}
+	free(c);
+}
+
+/* dtx_client_close must not run concurrently with other calls on client,
+ * nor from one of its done callbacks (it waits for them). If nng_close
+ * does not return within CLOSE_MS (nng 1.5.2's stuck reaper, link.c),
+ * the client is left, deliberately, to the process: its keeper thread
+ * stays blocked in nng_close and nng may still use its memory. */
+void dtx_client_close(dtx_client *client)
+{
+	if (client == NULL)
+		return;
+	if (!client->keeper_started) {
+		/* a failed open: nothing was sent, no pipe can be racing */
+		sdk_link_close_socket(client->link);
+		client_free(client);
+		return;
+	}
+	if (!wait_closed(client)) {
+		sdk_logf(DTX_LOG_ERROR,
+		         "client: %s: close gave up after %d ms: nng_close "
+		         "did not return (nng 1.5.2's stuck reaper); the "
+		         "client's sockets and memory are left to the process",
+		         sdk_link_url(client->link), CLOSE_MS);
+		pthread_detach(client->keeper);
+		return;
+	}
+	pthread_join(client->keeper, NULL);
+	client_free(client);
+}
+
+/* ---- admission: bounded requests in flight ----------------------------- */
+
+/* admit counts one more request in flight and hands back a pooled
+ * request in *ret_r (NULL if the pool is empty). */
+static int admit(dtx_client *c, request **ret_r)
+{
+	int rv = DTX_OK;
+
+	*ret_r = NULL;
 	pthread_mutex_lock(&c->mu);
+	if (c->closing) {
+		rv = DTX_ECLOSED;
+	} else if (c->outstanding >= OUTSTANDING_MAX) {
+		rv = DTX_ELIMIT;
+	} else {
+		c->outstanding++;
+		if ((*ret_r = c->pool) != NULL) {
+			c->pool = (*ret_r)->next;
+			c->npool--;
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+	return rv;
+}
+
+/* release ends one admitted request, r (owned; may be NULL, or have no
+ * aio yet), which goes back to the pool if there is room. The last touch
+ * of c by a request: dtx_client_close may free c as soon as the lock is
+ * dropped. */
+static void release(dtx_client *c, request *r)
+{
+	bool kept = false;
+
+	pthread_mutex_lock(&c->mu);
+	if (r != NULL && r->aio != NULL && c->npool < POOL_MAX) {
+		r->next = c->pool;
+		c->pool = r;
+		c->npool++;
+		kept = true;
+	}
 	c->outstanding--;
 	if (c->outstanding == 0)
 		pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
+	if (r != NULL && !kept) {
+		if (r->aio != NULL) /* it cannot be freed from its callback */
+			nng_aio_reap(r->aio);
+		free(r);
+	}
 }
 
 /* is_closing returns true once dtx_client_close has begun. */
@@ -296,8 +437,8 @@ static int decode_reply(nng_msg *msg, dtx_tx_info **ret_info)
 
 /* ---- the life of a request (callbacks run on nng threads) -------------- */
 
-/* finish completes r (owned; freed here) with err and info (borrowed, only
- * read when err is DTX_OK). */
+/* finish completes r (owned; back to the pool here) with err and info
+ * (borrowed, only read when err is DTX_OK). */
 static void finish(request *r, int err, const dtx_tx_info *info,
                    const Dtx__V1__ClientReply *rep)
 {
@@ -310,9 +451,30 @@ static void finish(request *r, int err, const dtx_tx_info *info,
 	else
 		r->done(r->arg, err, err == DTX_OK ? info : NULL);
 	nng_ctx_close(r->ctx);
-	nng_aio_reap(r->aio);
-	free(r);
-	release(c);
+	release(c, r);
+}
+
+/* transport_error tells r's link that r ended without an answer (rv, a
+ * translated nng error) and returns the error the application gets:
+ * never sent for want of a connection, or the connection lost before the
+ * answer, is DTX_EUNREACHABLE; sent and not answered in time is
+ * DTX_ETIMEDOUT. */
+static int transport_error(request *r, int rv)
+{
+	sdk_link *l = r->client->link;
+
+	sdk_link_ended(l, r->mark, rv);
+	if (rv == DTX_ETIMEDOUT && r->sending && !sdk_link_is_up(l))
+		rv = DTX_EUNREACHABLE;
+	if (rv == DTX_EUNREACHABLE)
+		sdk_logf(DTX_LOG_INFO, "client: coordinator unreachable: %s %s",
+		         r->sending ? "no connection to"
+		                    : "connection lost before the answer from",
+		         sdk_link_url(l));
+	else if (rv == DTX_ETIMEDOUT)
+		sdk_logf(DTX_LOG_DEBUG, "client: %s: deadline passed",
+		         sdk_link_url(l));
+	return rv;
 }
 
 static void on_request_sent(request *r, int rv)
@@ -377,6 +539,10 @@ static void request_cb(void *arg)
 	request *r = arg;
 	int rv = sdk_err_from_nng(nng_aio_result(r->aio));
 
+	if (rv == DTX_OK && !r->sending)
+		sdk_link_ended(r->client->link, r->mark, DTX_OK);
+	else if (rv != DTX_OK && rv != DTX_ECLOSED)
+		rv = transport_error(r, rv);
 	if (r->sending)
 		on_request_sent(r, rv);
 	else
@@ -392,6 +558,31 @@ static nng_duration budget(const dtx_client *c, unsigned wait_ms)
 	return ms > INT32_MAX ? INT32_MAX : (nng_duration)ms;
 }
 
+/* request_get returns an admitted request for c: a pooled one, or a new
+ * one with its aio. Errors: DTX_ECLOSED, DTX_ELIMIT, DTX_ENOMEM. */
+static int request_get(dtx_client *c, request **ret_r)
+{
+	request *r;
+	int rv = admit(c, &r);
+
+	if (rv != DTX_OK || r != NULL) {
+		*ret_r = r;
+		return rv;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		release(c, NULL);
+		return DTX_ENOMEM;
+	}
+	if ((rv = sdk_err_from_nng(nng_aio_alloc(&r->aio, request_cb, r))) !=
+	    DTX_OK) {
+		r->aio = NULL;
+		release(c, r);
+		return rv;
+	}
+	*ret_r = r;
+	return DTX_OK;
+}
+
 /* request_begin sends msg (transferred on success) as a new request whose
  * completion calls done(arg, ...). Errors: DTX_ECLOSED, DTX_ELIMIT,
  * DTX_ENOMEM (done then never runs). */
@@ -402,23 +593,16 @@ static int request_begin(dtx_client *c, nng_msg *msg, unsigned wait_ms,
 	request *r;
 	int rv;
 
-	if ((rv = admit(c)) != DTX_OK)
+	if ((rv = request_get(c, &r)) != DTX_OK)
 		return rv;
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		release(c);
-		return DTX_ENOMEM;
-	}
-	rv = sdk_err_from_nng(nng_aio_alloc(&r->aio, request_cb, r));
-	if (rv == DTX_OK &&
-	    (rv = sdk_err_from_nng(nng_ctx_open(&r->ctx, c->sock))) != DTX_OK)
-		nng_aio_free(r->aio);
+	rv = sdk_err_from_nng(nng_ctx_open(&r->ctx, sdk_link_socket(c->link)));
 	if (rv != DTX_OK) {
-		free(r);
-		release(c);
+		release(c, r);
 		return rv;
 	}
 	r->client = c;
 	r->sending = true;
+	r->mark = sdk_link_mark(c->link);
 	r->done = done;
 	r->raw = raw;
 	r->arg = arg;
@@ -687,62 +871,41 @@ int dtx_client_final_gids(dtx_client *client, const char *const *gids, size_t n,
 
 /* ---- Tries on participants (initiator-driven TCC) ---------------------- */
 
-/* peer_socket returns the socket dialled to url (borrowed), dialling it on
- * first use. Errors: DTX_ELIMIT (PEERS_MAX URLs), DTX_ECLOSED, DTX_ENOMEM,
+/* peer_link returns the link to url (borrowed), opening it on first use.
+ * Errors: DTX_ELIMIT (PEERS_MAX URLs), DTX_ECLOSED, DTX_ENOMEM,
  * DTX_EINVAL / DTX_EUNREACHABLE (a URL nng refuses). */
-static int peer_socket(dtx_client *c, const char *url, nng_socket *ret_sock)
+static int peer_link(dtx_client *c, const char *url, sdk_link **ret_link)
 {
-	peer *p;
 	int rv = DTX_OK;
 
 	pthread_mutex_lock(&c->mu);
 	for (size_t i = 0; i < c->npeers; i++) {
-		if (strcmp(c->peers[i].url, url) == 0) {
-			*ret_sock = c->peers[i].sock;
+		if (strcmp(sdk_link_url(c->peers[i]), url) == 0) {
+			*ret_link = c->peers[i];
 			goto out;
 		}
 	}
-	if (c->closing) {
+	if (c->closing)
 		rv = DTX_ECLOSED;
-		goto out;
-	}
-	if (c->npeers == PEERS_MAX) {
+	else if (c->npeers == PEERS_MAX)
 		rv = DTX_ELIMIT;
-		goto out;
-	}
-	p = &c->peers[c->npeers];
-	if ((p->url = strdup(url)) == NULL) {
-		rv = DTX_ENOMEM;
-		goto out;
-	}
-	rv = sdk_err_from_nng(nng_req0_open(&p->sock));
+	else
+		rv = sdk_link_open(url, c->max_msg, &c->peers[c->npeers]);
 	if (rv == DTX_OK)
-		rv = sdk_err_from_nng(nng_socket_set_size(
-		        p->sock, NNG_OPT_RECVMAXSZ, c->max_msg));
-	if (rv == DTX_OK) /* the initiator decides every resend */
-		rv = sdk_err_from_nng(nng_socket_set_ms(p->sock,
-		                                        NNG_OPT_REQ_RESENDTIME,
-		                                        NNG_DURATION_INFINITE));
-	if (rv == DTX_OK)
-		rv = sdk_err_from_nng(
-		        nng_dial(p->sock, url, NULL, NNG_FLAG_NONBLOCK));
-	if (rv != DTX_OK) {
-		nng_close(p->sock);
-		free(p->url);
-		goto out;
-	}
-	c->npeers++;
-	*ret_sock = p->sock;
+		*ret_link = c->peers[c->npeers++];
 out:
 	pthread_mutex_unlock(&c->mu);
 	return rv;
 }
 
-/* exchange sends msg (transferred) on a new context of sock and waits up
- * to timeout_ms for the answer (transferred to the caller). */
-static int exchange(nng_socket sock, nng_msg *msg, unsigned timeout_ms,
+/* exchange sends msg (transferred) on a new context of l's socket and
+ * waits up to timeout_ms for the answer (transferred to the caller). A
+ * Try that was not sent for want of a connection is DTX_EUNREACHABLE. */
+static int exchange(sdk_link *l, nng_msg *msg, unsigned timeout_ms,
                     nng_msg **ret_msg)
 {
+	uint64_t mark = sdk_link_mark(l);
+	bool sent = false;
 	nng_ctx ctx;
 	nng_aio *aio;
 	int rv = nng_aio_alloc(&aio, NULL, NULL);
@@ -751,7 +914,7 @@ static int exchange(nng_socket sock, nng_msg *msg, unsigned timeout_ms,
 		nng_msg_free(msg);
 		return sdk_err_from_nng(rv);
 	}
-	if ((rv = nng_ctx_open(&ctx, sock)) != 0) {
+	if ((rv = nng_ctx_open(&ctx, sdk_link_socket(l))) != 0) {
 		nng_msg_free(msg);
 		nng_aio_free(aio);
 		return sdk_err_from_nng(rv);
@@ -764,6 +927,7 @@ static int exchange(nng_socket sock, nng_msg *msg, unsigned timeout_ms,
 		if (nng_aio_get_msg(aio) != NULL) /* not sent: still ours */
 			nng_msg_free(nng_aio_get_msg(aio));
 	} else {
+		sent = true;
 		nng_ctx_recv(ctx, aio);
 		nng_aio_wait(aio);
 		if ((rv = nng_aio_result(aio)) == 0)
@@ -771,7 +935,11 @@ static int exchange(nng_socket sock, nng_msg *msg, unsigned timeout_ms,
 	}
 	nng_ctx_close(ctx);
 	nng_aio_free(aio);
-	return sdk_err_from_nng(rv);
+	rv = sdk_err_from_nng(rv);
+	sdk_link_ended(l, mark, rv);
+	if (rv == DTX_ETIMEDOUT && !sent && !sdk_link_is_up(l))
+		rv = DTX_EUNREACHABLE; /* no connection to the participant */
+	return rv;
 }
 
 int sdk_client_branch_call(dtx_client *c, const char *url,
@@ -779,19 +947,19 @@ int sdk_client_branch_call(dtx_client *c, const char *url,
                            Dtx__V1__BranchReply **ret_reply)
 {
 	size_t len = wire_packed_size(&call->base);
-	nng_socket sock;
+	sdk_link *l;
 	nng_msg *msg, *answer = NULL;
 	char why[256];
 	int rv;
 
 	if (len > c->max_msg)
 		return DTX_ETOOBIG;
-	if ((rv = peer_socket(c, url, &sock)) != DTX_OK)
+	if ((rv = peer_link(c, url, &l)) != DTX_OK)
 		return rv;
 	if ((rv = nng_msg_alloc(&msg, len)) != 0)
 		return sdk_err_from_nng(rv);
 	wire_pack(&call->base, nng_msg_body(msg));
-	if ((rv = exchange(sock, msg, timeout_ms, &answer)) != DTX_OK)
+	if ((rv = exchange(l, msg, timeout_ms, &answer)) != DTX_OK)
 		return rv;
 	rv = wire_branch_reply_decode(nng_msg_body(answer), nng_msg_len(answer),
 	                              ret_reply, why, sizeof(why));

@@ -69,7 +69,8 @@
 #define MSG_MIN          4096       /* smallest max_msg_bytes accepted */
 #define MSG_MAX          (1u << 30) /* largest max_msg_bytes accepted */
 #define REPLY_HEADROOM   (WIRE_MESSAGE_MAX + 64) /* reply minus its result */
-#define BATCH_MSGS       64 /* messages one worker serves together */
+#define BATCH_MSGS       64   /* messages one worker serves together */
+#define CLOSE_MS         5000 /* nng_close gets this long, at most */
 
 typedef enum work_state {
 	WORK_RECV,
@@ -134,6 +135,7 @@ struct dtx_participant {
 	unsigned head;
 	unsigned count;
 	bool stopping; /* guarded by mu: workers exit */
+	bool leaked;   /* nng_close did not return: part is left alone */
 };
 
 static void work_cb(void *arg);
@@ -786,8 +788,14 @@ static void stop_workers(dtx_participant *part)
  *    nng; queued calls stay queued. This must come before the socket
  *    closes: nng 1.5.2 can touch a freed context if nng_ctx_send runs on a
  *    socket that is being closed (seen as a pthread_mutex_lock panic);
- * 2. close the socket: pending receives and sends end with ECLOSED;
- * 3. stop every aio: waits until no callback of ours is running;
+ * 2. stop every aio: pending receives and sends are cancelled, and no
+ *    callback of ours runs any more, so nng_close finds no context
+ *    operation outstanding (the quieter the socket, the narrower nng
+ *    1.5.2's tcp close race);
+ * 3. close the socket, waiting at most CLOSE_MS: after the tcp close race
+ *    nng_close never returns (the reaper is stuck, link.c). Then the pool
+ *    and part stay allocated (nng may still reach them) and part->leaked
+ *    tells dtx_participant_destroy to leave part to the process;
  * 4. free the calls still queued, then the pool.
  */
 static void teardown(dtx_participant *part)
@@ -796,11 +804,18 @@ static void teardown(dtx_participant *part)
 
 	sdk_gc_stop(part->gc);
 	stop_workers(part);
-	if (part->sock_open)
-		nng_close(part->sock);
-	part->sock_open = false;
 	for (i = 0; i < part->nitems; i++)
 		nng_aio_stop(part->items[i].aio);
+	if (part->sock_open && !sdk_close_bounded(part->sock, CLOSE_MS)) {
+		sdk_logf(DTX_LOG_ERROR,
+		         "participant %s: nng_close did not return in %d ms "
+		         "(nng 1.5.2's stuck reaper): its socket and memory "
+		         "are left to the process",
+		         part->url, CLOSE_MS);
+		part->leaked = true;
+		return;
+	}
+	part->sock_open = false;
 	for (i = 0; i < part->nitems; i++) {
 		msg_free(part->items[i].msg);
 		nng_aio_free(part->items[i].aio);
@@ -839,7 +854,7 @@ int dtx_participant_start(dtx_participant *part)
 		sdk_logf(DTX_LOG_ERROR, "participant %s: cannot start: %s",
 		         part->url, dtx_strerror(rv));
 		teardown(part);
-		return rv;
+		return part->leaked ? DTX_EINTERNAL : rv;
 	}
 	part->started = true;
 	for (i = 0; i < part->nitems; i++) {
@@ -853,10 +868,12 @@ void dtx_participant_destroy(dtx_participant *part)
 {
 	size_t i;
 
-	if (part == NULL)
+	if (part == NULL || part->leaked)
 		return;
 	teardown(part);
 	sdk_gc_destroy(part->gc);
+	if (part->leaked)
+		return; /* nng may still reach it: left to the process */
 	for (i = 0; i < part->nhandlers; i++)
 		free(part->handlers[i].name);
 	free(part->handlers);

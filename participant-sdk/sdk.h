@@ -7,7 +7,8 @@
  * util.c compares nng's error codes.
  *
  * Module map:
- *   util.c         - log callback, nng error translation, string helpers
+ *   util.c         - log callback, nng error translation, string helpers,
+ *                    bounded nng_close
  *   call.c         - dtx_call: one decoded branch call + its reply buffers
  *   participant.c  - the rep0 server: work-item pool, worker threads
  *   store.c        - dtx_store / dtx_txn on LMDB (the only <lmdb.h> user)
@@ -15,6 +16,7 @@
  *   barrier_gc.c   - removing the barrier records of final transactions
  *   saga_builder.c - dtx_saga: steps kept in their wire (SubmitSaga) form
  *   client.c       - the req0 client: one context + aio per request
+ *   link.c         - a req0 socket that stays connected (link.h)
  *   tcc.c          - dtx_tcc (coordinator-run TCC) and dtx_tcc_tx
  *                    (initiator-driven TCC: register, Try, commit/abort)
  */
@@ -39,6 +41,16 @@ void sdk_logf(dtx_log_level level, const char *fmt, ...)
 /* sdk_err_from_nng translates an nng result code (0 or a positive NNG_E*)
  * into a dtx_err. The only function of libdtx that knows NNG_E* values. */
 int sdk_err_from_nng(int nng_rv);
+
+/* sdk_close_bounded runs nng_close(sock) on a thread of its own and waits
+ * for it at most ms. Returns true once the socket is closed; false if
+ * nng_close did not return in time (nng 1.5.2's stuck reaper, see
+ * link.c): the thread then stays blocked and the caller must leave every
+ * object nng may still reach (the socket's aios and callback arguments)
+ * to the process. sock is an nng_socket's id (sdk.h does not include
+ * nng). */
+#define sdk_close_bounded(sock, ms) sdk_close_bounded_id((sock).id, (ms))
+bool sdk_close_bounded_id(uint32_t sock_id, unsigned ms);
 
 /* sdk_strlcpy copies src (borrowed; NULL copies "") into dst (borrowed, cap
  * bytes, cap >= 1), truncating, always NUL-terminating. */

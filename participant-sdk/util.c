@@ -3,14 +3,19 @@
  * translation of nng's error codes, and string copies fit for the wire.
  *
  * Owns the process-wide log callback (set once, before objects exist; read
- * without a lock afterwards, as dtx.h documents). It never prints, never
- * allocates, and is the only file of libdtx that compares NNG_E* values.
+ * without a lock afterwards, as dtx.h documents), and the bounded close of
+ * a socket. It never prints, allocates only for a bounded close, and is
+ * the only file of libdtx that compares NNG_E* values.
  *
  * Threads: every function may run on any thread at once.
  */
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 
@@ -146,4 +151,95 @@ size_t sdk_text_copy(char *dst, size_t cap, const char *src)
 			dst[i] = '?';
 	}
 	return n;
+}
+
+/* ---- bounded close ----------------------------------------------------- */
+
+/* closing - one nng_close run on a thread of its own. Freed by the
+ * waiter if the close returned in time, else by the thread if it ever
+ * returns (abandoned). */
+typedef struct closing {
+	nng_socket sock;
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* CLOCK_MONOTONIC */
+	bool done;         /* guarded by mu */
+	bool abandoned;    /* guarded by mu */
+} closing;
+
+static void closing_free(closing *cl)
+{
+	pthread_cond_destroy(&cl->cv);
+	pthread_mutex_destroy(&cl->mu);
+	free(cl);
+}
+
+static void *close_main(void *arg)
+{
+	closing *cl = arg;
+	bool abandoned;
+
+	nng_close(cl->sock);
+	pthread_mutex_lock(&cl->mu);
+	cl->done = true;
+	abandoned = cl->abandoned;
+	pthread_cond_signal(&cl->cv);
+	pthread_mutex_unlock(&cl->mu);
+	if (abandoned)
+		closing_free(cl);
+	return NULL;
+}
+
+static closing *closing_new(nng_socket sock)
+{
+	closing *cl = calloc(1, sizeof(*cl));
+	pthread_condattr_t attr;
+
+	if (cl == NULL || pthread_mutex_init(&cl->mu, NULL) != 0) {
+		free(cl);
+		return NULL;
+	}
+	if (pthread_condattr_init(&attr) != 0 ||
+	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&cl->cv, &attr) != 0) {
+		pthread_mutex_destroy(&cl->mu);
+		free(cl);
+		return NULL;
+	}
+	pthread_condattr_destroy(&attr);
+	cl->sock = sock;
+	return cl;
+}
+
+bool sdk_close_bounded_id(uint32_t sock_id, unsigned ms)
+{
+	nng_socket sock = {.id = sock_id};
+	closing *cl = closing_new(sock);
+	struct timespec ts;
+	pthread_t t;
+	bool done;
+	int rv = 0;
+
+	if (cl == NULL || pthread_create(&t, NULL, close_main, cl) != 0) {
+		if (cl != NULL)
+			closing_free(cl);
+		nng_close(sock); /* no thread to spare: unbounded */
+		return true;
+	}
+	pthread_detach(t);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&cl->mu);
+	while (!cl->done && rv == 0)
+		rv = pthread_cond_timedwait(&cl->cv, &cl->mu, &ts);
+	done = cl->done;
+	cl->abandoned = !done;
+	pthread_mutex_unlock(&cl->mu);
+	if (done)
+		closing_free(cl);
+	return done;
 }

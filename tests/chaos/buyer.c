@@ -7,18 +7,13 @@
  * SIGTERM or the time limit, sets the stop flag and joins. Nothing is
  * shared but the stop flag and the gid counter, both atomics.
  *
- * The client. After a partition of dtxd's client port the client's nng
- * dialer was seen never to dial again (no connection at all, every call
- * timing out, for many minutes; see README "What it found"). The buyer
- * then does what an application would: after REOPEN_AFTER calls in a row
- * that dtxd never answered, it opens a new client and uses that one
- * ("buyer: client reopened" in its log, counted in the report). The old
- * clients stay open until the process exits (a transaction in flight
- * retains its client; closing a stuck one can hang in nng_close). The
- * stall was also seen to take every client of the process at once (not
- * one byte sent, while a new process's client works): after
- * STUCK_REOPENS reopens that did not help, the buyer stops and exits 75;
- * the harness starts a new buyer process (cluster.c).
+ * The client. One dtx_client for the process's whole life: libdtx
+ * replaces a lost or silent connection itself (participant-sdk/link.c),
+ * so the buyer never reopens it (it used to, after nng 1.5.2 left its
+ * client without a connection for minutes; see README "What it found").
+ * A submit, commit or abort that got no answer (unreachable, deadline
+ * passed) is asked about by its gid until it is decided, as an
+ * application would.
  *
  * What a buyer is told, by the state in the answer it got:
  *   COMMITTED, CONFIRMING              committed (confirming is decided)
@@ -43,18 +38,13 @@
 #include "history.h"
 #include "seed.h"
 
-#define THREADS_MAX   256
-#define SUBMIT_WAIT   8000  /* ms dtxd may hold an answer for the outcome */
-#define FINAL_WAIT    25000 /* ms a buyer asks again until it is final */
-#define TRY_TIMEOUT   1500  /* ms of one TCC Try */
-#define CLIENT_SLACK  5000
-#define PER_THREAD    1000000u
-#define EXIT_USAGE    64
-#define REOPEN_MAX    64    /* clients one buyer process opens, at most */
-#define REOPEN_AFTER  60    /* calls in a row dtxd never answered */
-#define REOPEN_GAP_MS 20000 /* at most one reopen this often */
-#define STUCK_REOPENS 3     /* reopens in a row that did not help */
-#define EXIT_STUCK    75    /* EX_TEMPFAIL: the harness starts a new buyer */
+#define THREADS_MAX  256
+#define SUBMIT_WAIT  8000  /* ms dtxd may hold an answer for the outcome */
+#define FINAL_WAIT   25000 /* ms a buyer asks again until it is final */
+#define TRY_TIMEOUT  1500  /* ms of one TCC Try */
+#define CLIENT_SLACK 5000
+#define PER_THREAD   1000000u
+#define EXIT_USAGE   64
 
 /* The five saga steps and the four TCC branches (examples/shop). */
 static const struct {
@@ -100,13 +90,7 @@ typedef struct workload {
 	atomic_bool stop;
 	atomic_uint next;
 	int64_t end_ms;
-	pthread_mutex_t cmu; /* guards the clients and last_reopen */
-	dtx_client *clients[REOPEN_MAX]; /* the last one is in use */
-	unsigned nclients;
-	int64_t last_reopen;
-	atomic_uint silent; /* calls in a row dtxd did not answer */
-	unsigned fruitless; /* reopens in a row with no answer since */
-	atomic_bool stuck;  /* gave up: exit EXIT_STUCK */
+	dtx_client *client; /* shared by every thread, for the whole run */
 } workload;
 
 typedef struct worker {
@@ -121,54 +105,23 @@ typedef struct worker {
 
 static dtx_client *client_of(workload *w)
 {
-	dtx_client *c;
-
-	pthread_mutex_lock(&w->cmu);
-	c = w->clients[w->nclients - 1];
-	pthread_mutex_unlock(&w->cmu);
-	return c;
+	return w->client;
 }
 
 static int open_client(workload *w)
 {
 	dtx_client_opts copts;
-	dtx_client *c;
-	int err;
 
 	dtx_client_opts_init(&copts);
 	copts.timeout_ms = SUBMIT_WAIT + CLIENT_SLACK;
-	err = dtx_client_open(w->a->dtxd_url, &copts, &c);
-	if (err == DTX_OK)
-		w->clients[w->nclients++] = c;
-	return err;
+	return dtx_client_open(w->a->dtxd_url, &copts, &w->client);
 }
 
-/* heard counts a call to dtxd: err says whether dtxd answered. */
-static void heard(workload *w, int err)
+/* is_unanswered tells whether err means dtxd's answer never came (the
+ * request may or may not have reached it). */
+static bool is_unanswered(int err)
 {
-	if (err != DTX_ETIMEDOUT && err != DTX_EUNREACHABLE) {
-		atomic_store(&w->silent, 0);
-		pthread_mutex_lock(&w->cmu);
-		w->fruitless = 0;
-		pthread_mutex_unlock(&w->cmu);
-		return;
-	}
-	if (atomic_fetch_add(&w->silent, 1) + 1 < REOPEN_AFTER)
-		return;
-	pthread_mutex_lock(&w->cmu);
-	if (chaos_now_ms() - w->last_reopen < REOPEN_GAP_MS) {
-		/* the last reopen gets its chance */
-	} else if (w->fruitless >= STUCK_REOPENS || w->nclients == REOPEN_MAX) {
-		if (!atomic_exchange(&w->stuck, true))
-			fprintf(stderr, "buyer: every client stuck: exiting\n");
-		atomic_store(&w->stop, true);
-	} else if (open_client(w) == DTX_OK) {
-		w->last_reopen = chaos_now_ms();
-		w->fruitless++;
-		atomic_store(&w->silent, 0);
-		fprintf(stderr, "buyer: client reopened (%u)\n", w->nclients);
-	}
-	pthread_mutex_unlock(&w->cmu);
+	return err == DTX_ETIMEDOUT || err == DTX_EUNREACHABLE;
 }
 
 /* ---- what the buyer is told -------------------------------------------- */
@@ -213,7 +166,6 @@ static void await(worker *wk, hist_rec *r)
 	for (int i = 0; i < 1000 && chaos_now_ms() < limit; i++) {
 		err = dtx_client_query(client_of(wk->w), r->gid, SUBMIT_WAIT,
 		                       &wk->info);
-		heard(wk->w, err);
 		if (err == DTX_OK && tell(r, &wk->info))
 			return;
 		if (err != DTX_OK)
@@ -225,10 +177,15 @@ static void await(worker *wk, hist_rec *r)
 }
 
 /* answered classifies the answer (err, wk->info) of a submit or a
- * commit/abort. */
+ * commit/abort. One that never came is asked about by gid (a submit of a
+ * gid that dtxd never got stays unknown: the query answers "no such
+ * transaction" until FINAL_WAIT). */
 static void answered(worker *wk, hist_rec *r, int err, const char *what)
 {
-	heard(wk->w, err);
+	if (is_unanswered(err)) {
+		await(wk, r);
+		return;
+	}
 	if (err != DTX_OK) {
 		r->t = TOLD_UNKNOWN;
 		set_detail(r, what, dtx_strerror(err));
@@ -506,9 +463,7 @@ static int run(const buyer_args *a, const sigset_t *set)
 	int err;
 
 	w.a = a;
-	pthread_mutex_init(&w.cmu, NULL);
 	w.end_ms = chaos_now_ms() + (int64_t)a->max_s * 1000;
-	w.last_reopen = chaos_now_ms();
 	w.hist_fd = open(a->history, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 	                 0644);
 	err = w.hist_fd < 0 ? DTX_EIO : open_client(&w);
@@ -526,16 +481,10 @@ static int run(const buyer_args *a, const sigset_t *set)
 	wait_stop(&w, set);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(workers[i].thread, NULL);
-	/* only the client in use, and not when every client is stuck: one
-	 * that stalled may hang in nng_close (the process exits anyway) */
-	if (!atomic_load(&w.stuck))
-		dtx_client_close(w.clients[w.nclients - 1]);
+	dtx_client_close(w.client); /* bounded whatever nng does */
 	fsync(w.hist_fd);
 	close(w.hist_fd);
-	fprintf(stderr, "buyer: %u purchases, %u client reopens\n",
-	        atomic_load(&w.next), w.nclients - 1);
-	if (atomic_load(&w.stuck))
-		return EXIT_STUCK;
+	fprintf(stderr, "buyer: %u purchases\n", atomic_load(&w.next));
 	return started == a->threads ? 0 : 1;
 }
 

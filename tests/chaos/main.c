@@ -608,8 +608,8 @@ static void buyer_recovery(run *r)
 	if (history_load(path, &h, &n) != 0)
 		n = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (h[i].end_unix_ms < from)
-			continue;
+		if (h[i].end_unix_ms < from || h[i].t == TOLD_ABANDONED)
+			continue; /* walking away is the buyer's own choice */
 		r->rep.ended_after_heal++;
 		r->rep.decided_after_heal +=
 		        h[i].t == TOLD_COMMITTED || h[i].t == TOLD_ROLLED_BACK;

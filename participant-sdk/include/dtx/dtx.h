@@ -222,7 +222,11 @@ DTX_API int dtx_participant_register(dtx_participant *part, const char *name,
 DTX_API int dtx_participant_start(dtx_participant *part);
 
 /* dtx_participant_destroy stops listening, waits for running handlers to
- * return, and frees the participant. Accepts NULL. */
+ * return, and frees the participant. Accepts NULL. Its wait on nng is
+ * bounded: if the socket does not close within 5 s (nng 1.5.2 can hang in
+ * nng_close for ever), it logs an error and returns, leaving the
+ * participant's socket and memory to the process (never freed under
+ * nng's feet). A handler that never returns still blocks it. */
 DTX_API void dtx_participant_destroy(dtx_participant *part);
 
 /* ---- store: a participant's local database, and the barrier ----------- */
@@ -472,13 +476,24 @@ DTX_API void dtx_client_opts_init(dtx_client_opts *opts);
 
 /* dtx_client_open connects (lazily, with reconnect) to the coordinator at
  * url (copied). opts may be NULL for defaults. A client may be used by many
- * threads at once. Errors: DTX_EINVAL, DTX_ENOMEM, DTX_EUNREACHABLE (bad
- * URL scheme). */
+ * threads at once, for the life of the process: a thread of its own
+ * replaces a connection that is lost, or that answered nothing for a
+ * request's whole deadline, with a fresh one every 2 s until one works
+ * (also after partitions and coordinator restarts), so it never needs
+ * reopening. A request that could not be sent for want of a connection
+ * ends DTX_EUNREACHABLE ("no connection"); one sent and not answered in
+ * time ends DTX_ETIMEDOUT ("deadline passed"); one whose connection was
+ * lost before the answer ends DTX_EUNREACHABLE (it may have been
+ * received). Errors: DTX_EINVAL, DTX_ENOMEM, DTX_EUNREACHABLE (bad URL
+ * scheme). */
 DTX_API int dtx_client_open(const char *url, const dtx_client_opts *opts,
                             dtx_client **ret_client);
 
 /* dtx_client_close aborts outstanding requests (their callbacks run with
- * DTX_ECLOSED) and frees the client. Accepts NULL. */
+ * DTX_ECLOSED) and frees the client. Accepts NULL. It returns within 5 s
+ * (plus the time done callbacks take) whatever nng does: if nng_close has
+ * not returned by then (nng 1.5.2 can hang in it for ever), it logs an
+ * error and leaves the client's sockets and memory to the process. */
 DTX_API void dtx_client_close(dtx_client *client);
 
 /* dtx_saga - a saga under construction (not thread-safe). */

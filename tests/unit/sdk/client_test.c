@@ -276,7 +276,8 @@ Test(client, a_coordinator_hanging_up_fails_the_request_without_resend)
 	cr_assert_lt(now_ms() - t0, 1000);
 }
 
-Test(client, times_out_when_no_coordinator_listens)
+/* No connection is not a deadline: the request never left (issue 14). */
+Test(client, is_unreachable_when_no_coordinator_listens)
 {
 	dtx_client_opts o;
 	dtx_tx_info info;
@@ -287,7 +288,7 @@ Test(client, times_out_when_no_coordinator_listens)
 	o.timeout_ms = 200;
 	cr_assert_eq(dtx_client_open(other, &o, &client), DTX_OK);
 	cr_assert_eq(dtx_client_query(client, "order-1", 0, &info),
-	             DTX_ETIMEDOUT);
+	             DTX_EUNREACHABLE);
 }
 
 Test(client, open_refuses_unknown_schemes_and_bad_options)

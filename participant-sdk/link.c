@@ -1,0 +1,289 @@
+/*
+ * link.c - a req0 socket that stays connected to one URL (see link.h).
+ *
+ * Why it exists. A plain nng 1.5.2 socket with one nng_dial can stop
+ * talking to its peer for minutes or for good (PLATFORM.md, "nng 1.5.2:
+ * the stuck reaper"):
+ *   - a connect issued while the peer's port drops packets waits out
+ *     Linux's SYN retries (~127 s): after a heal the next SYN may be a
+ *     minute away;
+ *   - a handshake that fails with EPIPE/EBADF ends the dialer for good;
+ *   - the tcp close race blocks the process-wide reaper: a lost pipe is
+ *     then never removed, so its dialer never dials again (the redial
+ *     runs only when the reaper removes the pipe);
+ *   - a connection whose peer died during a partition stays half-open
+ *     until TCP gives up.
+ * None of these is visible through nng's API, so the link watches what
+ * it can see - pipes added (NNG_PIPE_EV_ADD_POST, on nng's task threads),
+ * pipes removed (REM_POST, on the reaper, so it may never come), answers
+ * heard and requests that ended unanswered - and when there has been no
+ * connection for LINK_REDIAL_MS, or a request found nothing heard from the
+ * connection for its whole deadline, it closes the dialer (and with it
+ * its pipes: pending requests on them end at once with ECONNRESET) and
+ * dials on a fresh dialer. A fresh dialer never goes through the reaper.
+ *
+ * Owns the socket, the current dialer and the table of pipes it was told
+ * of. Never blocks on nng's threads: the pipe callback only updates the
+ * table under the link's mutex; the redial runs on the caller of
+ * sdk_link_tend (the client's keeper thread), without the mutex held
+ * (closing a dialer waits for its callbacks, which take the mutex).
+ *
+ * Threads: sdk_link_mark/ended/is_up and the pipe callback may run on any
+ * thread; sdk_link_tend, close_socket and free on one thread at a time.
+ */
+#include "link.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "sdk.h"
+
+#define LINK_PIPES_MAX 8 /* connections one link keeps at once */
+#define LINK_REDIAL_MS                                                         \
+	2000 /* no connection this long: dial afresh; and                      \
+	        at most one fresh dialer this often */
+
+struct sdk_link {
+	char *url; /* owned */
+	nng_socket sock;
+	bool sock_open;
+	nng_dialer dialer; /* the current one; only sdk_link_tend changes it */
+	bool dialer_open;
+	nng_time last_dial; /* when the current dialer started */
+	bool mu_init;
+	pthread_mutex_t mu;
+	nng_pipe pipes[LINK_PIPES_MAX]; /* guarded by mu */
+	unsigned npipes;                /* guarded by mu */
+	nng_time down_since;            /* guarded by mu: npipes is 0 since */
+	bool suspect; /* guarded by mu: replace the connection */
+	/* Bumped by every answer and every fresh dialer: a request that
+	 * ends with the value it began with heard nothing meanwhile. */
+	_Atomic uint64_t heard;
+};
+
+/* ---- the pipe table (nng threads) -------------------------------------- */
+
+static void pipe_add(sdk_link *l, nng_pipe p)
+{
+	bool full;
+
+	pthread_mutex_lock(&l->mu);
+	full = l->npipes == LINK_PIPES_MAX;
+	if (!full)
+		l->pipes[l->npipes++] = p;
+	pthread_mutex_unlock(&l->mu);
+	if (full) /* more connections than a client needs */
+		nng_pipe_close(p);
+}
+
+static void pipe_remove(sdk_link *l, nng_pipe p)
+{
+	pthread_mutex_lock(&l->mu);
+	for (unsigned i = 0; i < l->npipes; i++) {
+		if (nng_pipe_id(l->pipes[i]) != nng_pipe_id(p))
+			continue;
+		l->pipes[i] = l->pipes[--l->npipes];
+		if (l->npipes == 0)
+			l->down_since = nng_clock();
+		break;
+	}
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* pipe_cb runs on nng's threads (ADD_POST on the task queue, REM_POST on
+ * the reaper); arg is the link (retained: the socket's callbacks end
+ * with nng_close, before sdk_link_free). */
+static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	if (ev == NNG_PIPE_EV_ADD_POST)
+		pipe_add(arg, p);
+	else if (ev == NNG_PIPE_EV_REM_POST)
+		pipe_remove(arg, p);
+}
+
+/* ---- open -------------------------------------------------------------- */
+
+/* dial starts a new dialer on l's socket, without waiting. */
+static int dial(sdk_link *l)
+{
+	int rv = nng_dialer_create(&l->dialer, l->sock, l->url);
+
+	if (rv != 0)
+		return sdk_err_from_nng(rv);
+	l->dialer_open = true;
+	l->last_dial = nng_clock();
+	atomic_fetch_add(&l->heard, 1);
+	return sdk_err_from_nng(nng_dialer_start(l->dialer, NNG_FLAG_NONBLOCK));
+}
+
+static int link_setup(sdk_link *l, size_t max_msg)
+{
+	int rv = nng_req0_open(&l->sock);
+
+	if (rv != 0)
+		return sdk_err_from_nng(rv);
+	l->sock_open = true;
+	/* nng's default is unlimited (PLATFORM.md): always set it */
+	rv = nng_socket_set_size(l->sock, NNG_OPT_RECVMAXSZ, max_msg);
+	if (rv == 0) /* the caller decides every resend */
+		rv = nng_socket_set_ms(l->sock, NNG_OPT_REQ_RESENDTIME,
+		                       NNG_DURATION_INFINITE);
+	if (rv == 0)
+		rv = nng_pipe_notify(l->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, l);
+	if (rv == 0)
+		rv = nng_pipe_notify(l->sock, NNG_PIPE_EV_REM_POST, pipe_cb, l);
+	if (rv != 0)
+		return sdk_err_from_nng(rv);
+	return dial(l);
+}
+
+int sdk_link_open(const char *url, size_t max_msg, sdk_link **ret_link)
+{
+	sdk_link *l = calloc(1, sizeof(*l));
+	int rv;
+
+	if (l == NULL)
+		return DTX_ENOMEM;
+	if ((l->url = strdup(url)) == NULL ||
+	    pthread_mutex_init(&l->mu, NULL) != 0) {
+		free(l->url);
+		free(l);
+		return DTX_ENOMEM;
+	}
+	l->mu_init = true;
+	l->down_since = nng_clock();
+	rv = link_setup(l, max_msg);
+	if (rv != DTX_OK) {
+		sdk_link_close_socket(l); /* no pipe yet: cannot hang */
+		sdk_link_free(l);
+		return rv;
+	}
+	*ret_link = l;
+	return DTX_OK;
+}
+
+/* ---- what requests tell ------------------------------------------------ */
+
+nng_socket sdk_link_socket(const sdk_link *link)
+{
+	return link->sock;
+}
+
+const char *sdk_link_url(const sdk_link *link)
+{
+	return link->url;
+}
+
+bool sdk_link_is_up(sdk_link *link)
+{
+	bool up;
+
+	pthread_mutex_lock(&link->mu);
+	up = link->npipes > 0;
+	pthread_mutex_unlock(&link->mu);
+	return up;
+}
+
+uint64_t sdk_link_mark(sdk_link *link)
+{
+	return atomic_load(&link->heard);
+}
+
+void sdk_link_ended(sdk_link *link, uint64_t mark, int err)
+{
+	if (err == DTX_OK) {
+		atomic_fetch_add(&link->heard, 1);
+		return;
+	}
+	if (err != DTX_ETIMEDOUT && err != DTX_EUNREACHABLE)
+		return;
+	if (atomic_load(&link->heard) != mark)
+		return; /* the connection answered someone meanwhile */
+	pthread_mutex_lock(&link->mu);
+	link->suspect = true;
+	pthread_mutex_unlock(&link->mu);
+}
+
+/* ---- replacing the connection (the keeper's thread) -------------------- */
+
+/* is_due decides, under l->mu, whether to dial afresh now; if so it
+ * forgets the pipes (copied to ret_pipes, *ret_n of them) and the
+ * suspicion. */
+static bool is_due(sdk_link *l, nng_time now, nng_pipe *ret_pipes,
+                   unsigned *ret_n)
+{
+	nng_time quiet =
+	        l->down_since > l->last_dial ? l->down_since : l->last_dial;
+
+	if (now - l->last_dial < LINK_REDIAL_MS)
+		return false;
+	if (!l->suspect && (l->npipes > 0 || now - quiet < LINK_REDIAL_MS))
+		return false;
+	memcpy(ret_pipes, l->pipes, l->npipes * sizeof(nng_pipe));
+	*ret_n = l->npipes;
+	l->npipes = 0;
+	l->suspect = false;
+	l->down_since = now;
+	return true;
+}
+
+void sdk_link_tend(sdk_link *link)
+{
+	nng_pipe pipes[LINK_PIPES_MAX];
+	unsigned n = 0;
+	bool due;
+	int rv;
+
+	pthread_mutex_lock(&link->mu);
+	due = link->sock_open && is_due(link, nng_clock(), pipes, &n);
+	pthread_mutex_unlock(&link->mu);
+	if (!due)
+		return;
+	sdk_logf(DTX_LOG_INFO, "client: %s: %s: dialing afresh", link->url,
+	         n > 0 ? "no answer on the connection" : "no connection");
+	/* closing the dialer closes its pipes (pending requests on them end
+	 * with ECONNRESET); the explicit closes cover a pipe whose removal
+	 * the reaper never reported */
+	for (unsigned i = 0; i < n; i++)
+		nng_pipe_close(pipes[i]);
+	if (link->dialer_open)
+		nng_dialer_close(link->dialer);
+	link->dialer_open = false;
+	if ((rv = dial(link)) != DTX_OK)
+		sdk_logf(DTX_LOG_WARN, "client: %s: cannot dial: %s", link->url,
+		         dtx_strerror(rv));
+}
+
+/* ---- close ------------------------------------------------------------- */
+
+/*
+ * sdk_link_close_socket - nng_close waits until every pipe of the socket
+ * has been removed by nng's reaper. After the tcp close race (nng 1.5.2,
+ * fixed upstream in 1.6.0 by PR #1636) the reaper waits for ever on a
+ * receive that was lost, so this call can then never return, in any
+ * thread; callers bound their wait and leave the link (and its memory)
+ * to the process.
+ */
+void sdk_link_close_socket(sdk_link *link)
+{
+	if (link == NULL || !link->sock_open)
+		return;
+	nng_close(link->sock);
+	link->sock_open = false;
+	link->dialer_open = false;
+}
+
+void sdk_link_free(sdk_link *link)
+{
+	if (link == NULL)
+		return;
+	if (link->mu_init)
+		pthread_mutex_destroy(&link->mu);
+	free(link->url);
+	free(link);
+}
