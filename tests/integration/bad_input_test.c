@@ -20,9 +20,9 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
 
 #include "harness.h"
+#include "rawwire.h"
 #include "wire.h"
 
 #define MAX_STEPS     "8"
@@ -36,20 +36,6 @@
 TestSuite(bad_input, .fini = th_teardown, .timeout = 90);
 
 /* ---- raw REQ socket ---------------------------------------------------- */
-
-static nng_socket raw_open(const char *url)
-{
-	nng_socket s;
-	int rv;
-
-	rv = nng_req0_open(&s);
-	cr_assert_eq(rv, 0, "nng_req0_open: %s", nng_strerror(rv));
-	/* Big enough for any answer; the request side is what we abuse. */
-	nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, 4u << 20);
-	rv = nng_dial(s, url, NULL, 0);
-	cr_assert_eq(rv, 0, "nng_dial %s: %s", url, nng_strerror(rv));
-	return s;
-}
 
 /* raw_call sends len bytes and waits up to timeout_ms for the reply (a new
  * nng buffer in *ret_buf, freed with nng_free). Returns an nng error. */
@@ -287,7 +273,7 @@ ParameterizedTest(size_t *i, bad_input, invalid_request_gets_its_code)
 {
 	const bad_case *bc = &bad_cases[*i];
 	th_env *t = start_strict_dtxd();
-	nng_socket s = raw_open(t->dtxd_url);
+	nng_socket s = rw_open(t->dtxd_url, 0);
 
 	send_bad(s, bc);
 	assert_untouched(t, s, bc->gid);
@@ -299,7 +285,7 @@ Test(bad_input, garbage_bytes_get_eproto)
 {
 	static const char garbage[] = "\xff\xff\xff\xff not a protobuf \x07";
 	th_env *t = start_strict_dtxd();
-	nng_socket s = raw_open(t->dtxd_url);
+	nng_socket s = rw_open(t->dtxd_url, 0);
 	int code;
 
 	cr_assert_eq(client_call(s, garbage, sizeof(garbage) - 1), DTX_EPROTO);
@@ -316,7 +302,7 @@ Test(bad_input, garbage_bytes_get_eproto)
 Test(bad_input, request_without_a_body_is_refused)
 {
 	th_env *t = start_strict_dtxd();
-	nng_socket s = raw_open(t->dtxd_url);
+	nng_socket s = rw_open(t->dtxd_url, 0);
 	crafted c;
 	int code;
 
@@ -358,7 +344,7 @@ static void send_oversized(nng_socket s)
 Test(bad_input, oversized_message_is_dropped_and_dtxd_keeps_serving)
 {
 	th_env *t = start_strict_dtxd();
-	nng_socket s = raw_open(t->dtxd_url);
+	nng_socket s = rw_open(t->dtxd_url, 0);
 
 	send_oversized(s);
 	assert_untouched(t, s, "big-1");
@@ -369,7 +355,7 @@ Test(bad_input, oversized_message_is_dropped_and_dtxd_keeps_serving)
 Test(bad_input, a_run_of_bad_requests_leaves_the_log_empty)
 {
 	th_env *t = start_strict_dtxd();
-	nng_socket s = raw_open(t->dtxd_url);
+	nng_socket s = rw_open(t->dtxd_url, 0);
 	dtx_client *client;
 	dtx_tx_info info;
 
@@ -498,7 +484,7 @@ Test(bad_input, participant_ignores_garbage_and_serves_the_next_call)
 	int rv;
 
 	th_participant_start(t, "p1", NULL);
-	s = raw_open(th_participant_url(t, "p1"));
+	s = rw_open(th_participant_url(t, "p1"), 0);
 	rv = raw_call(s, garbage, sizeof(garbage) - 1, NO_REPLY_MS, &rbuf,
 	              &rlen);
 	if (rv == 0) {
@@ -524,7 +510,7 @@ Test(bad_input, participant_refuses_invalid_calls_and_serves_the_next_call)
 	nng_socket s;
 
 	th_participant_start(t, "p1", NULL);
-	s = raw_open(th_participant_url(t, "p1"));
+	s = rw_open(th_participant_url(t, "p1"), 0);
 
 	craft_call(&call, "bad-op");
 	call.op = (Dtx__V1__Op)99;

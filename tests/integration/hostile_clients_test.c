@@ -10,7 +10,6 @@
  * never timed: nothing here asserts how fast an answer came.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -23,9 +22,9 @@
 
 #include <criterion/criterion.h>
 #include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
 
 #include "harness.h"
+#include "rawwire.h"
 #include "wire.h"
 
 #define NOWHERE_URL  "tcp://127.0.0.1:9" /* nothing listens: never final */
@@ -193,18 +192,6 @@ static nng_msg *query_msg(const char *gid, uint32_t wait_ms)
 	return msg;
 }
 
-static nng_socket raw_open(const char *url)
-{
-	nng_socket s;
-	int rv;
-
-	cr_assert_eq(nng_req0_open(&s), 0);
-	nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, 4u << 20);
-	rv = nng_dial(s, url, NULL, 0);
-	cr_assert_eq(rv, 0, "nng_dial %s: %s", url, nng_strerror(rv));
-	return s;
-}
-
 /* flood_add sends n more queries of STUCK_GID with wait_ms over f's
  * connection, each on its own context, and leaves their replies pending. */
 static void flood_add(flood *f, size_t n, uint32_t wait_ms)
@@ -229,7 +216,7 @@ static flood *flood_start(const char *url, size_t n, uint32_t wait_ms)
 	cr_assert_not_null(f);
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
-	f->s = raw_open(url);
+	f->s = rw_open(url, 0);
 	flood_add(f, n, wait_ms);
 	return f;
 }
@@ -329,23 +316,7 @@ Test(hostile_clients, waits_past_the_per_connection_limit_get_ebusy)
 	th_end(t);
 }
 
-/* ---- (b) idle connections are closed --------------------------------------
- */
-
-static int count_fds(pid_t pid)
-{
-	char path[64];
-	DIR *d;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	cr_assert_not_null(d, "cannot read %s", path);
-	while (readdir(d) != NULL)
-		n++;
-	closedir(d);
-	return n - 2;
-}
+/* ---- (b) idle connections are closed ---------------------------------- */
 
 /* silent_open opens n TCP connections to url (tcp://HOST:PORT) that do
  * the SP handshake of a REQ socket by hand, read dtxd's, and then send
@@ -420,18 +391,18 @@ Test(hostile_clients, idle_connections_are_closed_and_busy_ones_kept)
 	th_dtxd_start(t, "--idle-timeout-ms", "1500", NULL);
 	c = victim_open(t);
 	submit_stuck(c);
-	fds0 = count_fds(t->dtxd->pid);
+	fds0 = th_proc_fd_count(t->dtxd);
 	silent_open(t->dtxd_url, silent, IDLE_CONNS);
 	waiter = flood_start(t->dtxd_url, 1, 4000);
 	victim_works(t, c);
-	fds1 = count_fds(t->dtxd->pid);
+	fds1 = th_proc_fd_count(t->dtxd);
 	cr_assert_geq(fds1, fds0 + IDLE_CONNS, "fds %d then %d", fds0, fds1);
 	wait_closed(silent, IDLE_CONNS, IDLE_CONNS);
 	flood_wait(waiter, 1);
 	cr_assert_eq(waiter->other, 1,
 	             "the waiting query got %u EBUSY, %u failures, no answer",
 	             waiter->busy, waiter->failed);
-	fds2 = count_fds(t->dtxd->pid);
+	fds2 = th_proc_fd_count(t->dtxd);
 	cr_log_info("dtxd descriptors: %d, %d with %d silent connections, %d "
 	            "after the idle timeout",
 	            fds0, fds1, IDLE_CONNS, fds2);
@@ -501,7 +472,7 @@ Test(hostile_clients, an_oversized_request_is_answered_etoobig)
 	/* 8 steps: at 64 a reply's names alone could pass 64 KiB */
 	th_dtxd_start(t, "--max-msg-bytes", "65536", "--max-steps", "8",
 	              "--admin", admin, NULL);
-	s = raw_open(t->dtxd_url);
+	s = rw_open(t->dtxd_url, 0);
 	msg = call_raw(s, 100 * 1024);
 	cr_assert_eq(wire_client_reply_decode(nng_msg_body(msg),
 	                                      nng_msg_len(msg), &reply, NULL,
@@ -514,7 +485,7 @@ Test(hostile_clients, an_oversized_request_is_answered_etoobig)
 	nng_msg_free(msg);
 	nng_close(s);
 
-	s = raw_open(admin);
+	s = rw_open(admin, 0);
 	msg = call_raw(s, 100 * 1024);
 	cr_assert_eq(wire_admin_reply_decode(nng_msg_body(msg),
 	                                     nng_msg_len(msg), &areply, NULL,

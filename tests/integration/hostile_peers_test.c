@@ -11,7 +11,6 @@
  * gets its time: it writes the log record itself, since submits refuse
  * such a value at the wire.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,30 +37,13 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* fd_count returns the number of open descriptors of p. */
-static int fd_count(const th_proc *p)
-{
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)p->pid);
-	dir = opendir(path);
-	cr_assert_not_null(dir, "opendir %s", path);
-	while ((d = readdir(dir)) != NULL)
-		n += d->d_name[0] != '.';
-	closedir(dir);
-	return n;
-}
-
 /* max_fds samples p's descriptors FD_SAMPLES times and returns the most. */
 static int max_fds(const th_proc *p)
 {
 	int most = 0;
 
 	for (int i = 0; i < FD_SAMPLES; i++) {
-		int n = fd_count(p);
+		int n = th_proc_fd_count(p);
 
 		if (n > most)
 			most = n;
@@ -143,7 +125,7 @@ Test(hostile_peers, dead_urls_count_attempts_and_leave_room_for_a_healthy_one)
 	              "3", NULL);
 	th_participant_start(t, "p1", NULL);
 	c = th_client(t);
-	base = fd_count(t->dtxd);
+	base = th_proc_fd_count(t->dtxd);
 	flood(t, c, NTX, NBRANCH, gids);
 	most = max_fds(t->dtxd);
 
@@ -188,7 +170,7 @@ Test(hostile_peers, a_thousand_dead_urls_keep_descriptors_bounded)
 	th_dtxd_start(t, "--admin", "none", NULL);
 	th_participant_start(t, "p1", NULL);
 	c = th_client(t);
-	base = fd_count(t->dtxd);
+	base = th_proc_fd_count(t->dtxd);
 	flood(t, c, 16, 64, NULL);
 	most = max_fds(t->dtxd);
 	cr_assert_leq(most, base + 256, "dtxd had %d descriptors (%d idle)",

@@ -19,9 +19,9 @@
 #include <criterion/criterion.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
-#include <nng/protocol/reqrep0/req.h>
 
 #include "harness.h"
+#include "rawwire.h"
 #include "wire.h"
 
 #define REPLY_MS   5000
@@ -32,34 +32,6 @@ TestSuite(hostile_wire, .fini = th_teardown, .timeout = 120);
 
 /* ---- raw sockets ------------------------------------------------------- */
 
-static nng_socket raw_open(const char *url)
-{
-	nng_socket s;
-	int rv;
-
-	cr_assert_eq(nng_req0_open(&s), 0);
-	nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, 4u << 20);
-	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, REPLY_MS);
-	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, REPLY_MS);
-	rv = nng_dial(s, url, NULL, 0);
-	cr_assert_eq(rv, 0, "nng_dial %s: %s", url, nng_strerror(rv));
-	return s;
-}
-
-/* exchange sends len bytes on s and returns the reply (nng_free it);
- * asserts that one comes. */
-static void *exchange(nng_socket s, const void *buf, size_t len,
-                      size_t *ret_len)
-{
-	void *rbuf = NULL;
-	int rv = nng_send(s, (void *)buf, len, 0);
-
-	cr_assert_eq(rv, 0, "send: %s", nng_strerror(rv));
-	rv = nng_recv(s, &rbuf, ret_len, NNG_FLAG_ALLOC);
-	cr_assert_eq(rv, 0, "no reply: %s", nng_strerror(rv));
-	return rbuf;
-}
-
 /* client_ask sends a ClientRequest's bytes to dtxd and returns the code
  * of the reply; its message is copied into why (may be NULL). */
 static int client_ask(nng_socket s, const void *buf, size_t len, char *why,
@@ -67,7 +39,7 @@ static int client_ask(nng_socket s, const void *buf, size_t len, char *why,
 {
 	Dtx__V1__ClientReply *reply = NULL;
 	size_t rlen;
-	void *rbuf = exchange(s, buf, len, &rlen);
+	void *rbuf = rw_exchange(s, buf, len, &rlen);
 	int code;
 
 	cr_assert_eq(wire_client_reply_decode(rbuf, rlen, &reply, NULL, 0),
@@ -336,7 +308,7 @@ static void expect_fail(nng_socket s, uint8_t *buf, size_t len,
 {
 	Dtx__V1__BranchReply *r = NULL;
 	size_t rlen;
-	void *rbuf = exchange(s, buf, len, &rlen);
+	void *rbuf = rw_exchange(s, buf, len, &rlen);
 
 	cr_assert_eq(wire_branch_reply_decode(rbuf, rlen, &r, NULL, 0), DTX_OK,
 	             "%s: the answer is not one BranchReply", what);
@@ -362,7 +334,7 @@ Test(hostile_wire, a_participant_answers_every_invalid_message_and_serves_on)
 	void *rbuf;
 
 	th_participant_start(t, "p1", NULL);
-	s = raw_open(th_participant_url(t, "p1"));
+	s = rw_open(th_participant_url(t, "p1"), REPLY_MS);
 	memcpy(g, garbage, sizeof(garbage));
 	expect_fail(s, g, sizeof(garbage) - 1, "garbage", "BranchCall");
 	call = pack_call("deep-call", DTX__V1__OP__OP_ACTION, 1, &clen);
@@ -384,7 +356,7 @@ Test(hostile_wire, a_participant_answers_every_invalid_message_and_serves_on)
 
 	/* and the next valid call is served */
 	buf = pack_call("good-1", DTX__V1__OP__OP_ACTION, 1, &len);
-	rbuf = exchange(s, buf, len, &clen);
+	rbuf = rw_exchange(s, buf, len, &clen);
 	free(buf);
 	cr_assert_eq(wire_branch_reply_decode(rbuf, clen, &r, NULL, 0), DTX_OK);
 	cr_assert_eq(r->status, DTX__V1__BRANCH_STATUS__BRANCH_OK);
@@ -414,7 +386,7 @@ Test(hostile_wire, dtxd_refuses_urls_it_cannot_dial_and_names_the_fault)
 	nng_socket s;
 
 	th_dtxd_start(t, NULL);
-	s = raw_open(t->dtxd_url);
+	s = rw_open(t->dtxd_url, REPLY_MS);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(gid, sizeof(gid), "url-%zu", i);
 		craft_submit1(&c, gid, bad[i].url);
@@ -439,7 +411,7 @@ Test(hostile_wire, dtxd_refuses_a_step_timeout_nng_cannot_hold)
 
 	th_participant_start(t, "p1", NULL);
 	th_dtxd_start(t, NULL);
-	s = raw_open(t->dtxd_url);
+	s = rw_open(t->dtxd_url, REPLY_MS);
 	craft_submit1(&c, "long-timeout", th_participant_url(t, "p1"));
 	c.step.has_timeout_ms = true;
 	c.step.timeout_ms = UINT32_MAX; /* was a 1 ms deadline */
@@ -492,7 +464,7 @@ Test(hostile_wire, a_gid_with_a_nul_is_refused_and_never_reaches_another_tx)
 	th_participant_start(t, "p1", NULL);
 	th_dtxd_start(t, NULL);
 	th_run(t, "nul", "p1.do/p1.undo", &info);
-	s = raw_open(t->dtxd_url);
+	s = rw_open(t->dtxd_url, REPLY_MS);
 
 	/* "nulXtail" with X = NUL read as "nul" before the fix: the submit
 	 * answered OK with the committed saga "nul", and other steps */

@@ -11,6 +11,7 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -333,6 +334,22 @@ void th_proc_crash(th_proc *p)
 bool th_proc_is_alive(th_proc *p)
 {
 	return !reap(p, WNOHANG);
+}
+
+int th_proc_fd_count(const th_proc *p)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)p->pid);
+	dir = opendir(path);
+	cr_assert_not_null(dir, "cannot read %s", path);
+	while ((d = readdir(dir)) != NULL)
+		n += d->d_name[0] != '.';
+	closedir(dir);
+	return n;
 }
 
 int th_proc_exit_code(const th_proc *p)

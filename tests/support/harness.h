@@ -152,6 +152,10 @@ void th_proc_crash(th_proc *p);
 /* th_proc_is_alive returns true if p has not exited. */
 bool th_proc_is_alive(th_proc *p);
 
+/* th_proc_fd_count returns the number of descriptors p has open (asserts
+ * /proc/PID/fd can be read). */
+int th_proc_fd_count(const th_proc *p);
+
 /* th_proc_exit_code returns p's exit code, or -signal if a signal killed
  * it; p must have been reaped. */
 int th_proc_exit_code(const th_proc *p);
