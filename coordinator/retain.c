@@ -19,7 +19,6 @@
  */
 #include "retain.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -96,29 +95,42 @@ static unsigned pct(const dc_log_usage *u)
 	                    : 0;
 }
 
+/* is_over: u is at pct_limit of the maximum, or leaves less than
+ * reserve. */
+static bool is_over(const dc_log_usage *u, unsigned pct_limit, uint64_t reserve)
+{
+	return u->max_bytes != 0 &&
+	       (pct(u) >= pct_limit || u->used_bytes + reserve > u->max_bytes);
+}
+
+/* mib renders bytes as MiB with one decimal. */
+static double mib(uint64_t bytes)
+{
+	return (double)bytes / (1 << 20);
+}
+
 /* take_usage moves the log-full state by the room measured, logging
  * each change once. */
 static void take_usage(dc_retain *r, const dc_log_usage *u)
 {
-	unsigned p = pct(u);
-
 	r->usage = *u;
-	if (!r->full && p >= DC_RETAIN_FULL_PCT) {
+	if (!r->full && is_over(u, DC_RETAIN_FULL_PCT, DC_RETAIN_RESERVE)) {
 		r->full = true;
 		dc_diag(DTX_LOG_WARN,
-		        "log full: %" PRIu64 " of %" PRIu64
-		        " MiB in use (%u%%, limit %d%% of --map-size-max-mb): "
-		        "refusing new transactions, driving the running ones "
-		        "to their end; room comes back as --retain-final "
-		        "prunes, or raise --map-size-max-mb",
-		        u->used_bytes >> 20, u->max_bytes >> 20, p,
-		        DC_RETAIN_FULL_PCT);
-	} else if (r->full && p < DC_RETAIN_ROOM_PCT) {
+		        "log full: %.1f of %.1f MiB in use (limit %d%% of "
+		        "--map-size-max-mb, at least %.0f MiB left): refusing "
+		        "new transactions, driving the running ones to their "
+		        "end; room comes back as --retain-final prunes, or "
+		        "raise --map-size-max-mb",
+		        mib(u->used_bytes), mib(u->max_bytes),
+		        DC_RETAIN_FULL_PCT, mib(DC_RETAIN_RESERVE));
+	} else if (r->full &&
+	           !is_over(u, DC_RETAIN_ROOM_PCT, 2 * DC_RETAIN_RESERVE)) {
 		r->full = false;
 		dc_diag(DTX_LOG_WARN,
-		        "log has room again: %" PRIu64 " of %" PRIu64
-		        " MiB in use (%u%%): taking new transactions",
-		        u->used_bytes >> 20, u->max_bytes >> 20, p);
+		        "log has room again: %.1f of %.1f MiB in use: taking "
+		        "new transactions",
+		        mib(u->used_bytes), mib(u->max_bytes));
 	}
 }
 
@@ -147,10 +159,10 @@ bool dc_retain_is_full(const dc_retain *r)
 void dc_retain_full_message(const dc_retain *r, char *buf, size_t len)
 {
 	snprintf(buf, len,
-	         "log full: %" PRIu64 " of %" PRIu64
-	         " MiB of the coordinator's log in use (new transactions are "
-	         "refused above %d%%; running ones go on); try again later",
-	         r->usage.used_bytes >> 20, r->usage.max_bytes >> 20,
+	         "log full: %.1f of %.1f MiB of the coordinator's log in use "
+	         "(new transactions are refused above %d%%; running ones go "
+	         "on); try again later",
+	         mib(r->usage.used_bytes), mib(r->usage.max_bytes),
 	         DC_RETAIN_FULL_PCT);
 }
 

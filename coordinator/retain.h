@@ -8,7 +8,8 @@
  * how much, and keeps the log's room as the writer last measured it:
  * above DC_RETAIN_FULL_PCT of the map maximum dtxd refuses new
  * transactions ("log full") and keeps driving the ones it has; below
- * DC_RETAIN_ROOM_PCT it takes new ones again. Each change is logged once.
+ * DC_RETAIN_ROOM_PCT it takes new ones again; also full while less than
+ * DC_RETAIN_RESERVE is left, until twice that is. Each change is logged once.
  *
  * Never touches the log or a transaction; loop thread only.
  */
@@ -23,6 +24,10 @@
 
 #define DC_RETAIN_FULL_PCT 90 /* refuse new transactions from here */
 #define DC_RETAIN_ROOM_PCT 80 /* ... until the log is back below this */
+/* ... and whenever less than this is left: the pages one group commit
+ * writes before LMDB can reuse the ones it frees (a small map's 10% may be
+ * less) */
+#define DC_RETAIN_RESERVE ((uint64_t)2 << 20)
 
 typedef struct dc_retain {
 	int64_t final_ms;     /* --retain-final; 0 = keep everything */
