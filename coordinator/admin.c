@@ -584,7 +584,8 @@ static void fill_stats(dc_admin_out *o, const stats_scan *ss)
 	st->has_tombstones = st->has_pruned = ss->counted;
 	st->tombstones = ss->tombstones;
 	st->pruned = ss->pruned;
-	st->has_log_used_bytes = st->has_log_max_bytes = ss->usage.max_bytes;
+	st->has_log_used_bytes = st->has_log_max_bytes =
+	        ss->usage.max_bytes != 0;
 	st->log_used_bytes = ss->usage.used_bytes;
 	st->log_max_bytes = ss->usage.max_bytes;
 	if (ss->oldest[0] != '\0') {
