@@ -619,18 +619,19 @@ static void after_work_cb(uv_work_t *w, int status)
 static void flush(dc_engine *e)
 {
 	flight *f = e->building;
+	int64_t now = now_unix_ms();
 
 	if (e->inflight != NULL || e->stopping)
 		return;
 	/* The batch may hold writes of no live transaction: quarantines. */
 	if (e->dirty_head == NULL && f->nfx == 0 &&
 	    dc_log_batch_len(f->batch) == 0 &&
-	    !dc_retain_is_due(&e->retain, now_unix_ms()))
+	    !dc_retain_is_due(&e->retain, now))
 		return;
 	seal_dirty(e, f);
-	/* Retention rides on the commit, bounded (coordinator/retain.c). */
-	f->pruning =
-	        dc_retain_plan(&e->retain, now_unix_ms(), f->nlives, &f->prune);
+	/* Retention rides on the commit, bounded (coordinator/retain.c);
+	 * the same now as above, so a due prune is planned. */
+	f->pruning = dc_retain_plan(&e->retain, now, f->nlives, &f->prune);
 	/* Effects are queued on a flight only while one of its transactions
 	 * has a change in it, so a flight with effects has writes. */
 	assert(dc_log_batch_len(f->batch) > 0 || f->pruning);
