@@ -16,6 +16,8 @@
  */
 #include "admin.h"
 
+#include "retain.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +186,8 @@ static void fill_tx(const dc_tx *tx, Dtx__V1__TxInfo *info)
 	info->deadline_unix_ms = tx->deadline_unix_ms;
 	info->has_initiator_driven = tx->mode == DC_MODE_TCC;
 	info->initiator_driven = tx->initiator_driven;
+	info->has_pruned_unix_ms = tx->pruned_unix_ms != 0;
+	info->pruned_unix_ms = tx->pruned_unix_ms;
 }
 
 void dc_admin_add_tx(dc_admin_out *o, const dc_tx *tx,
@@ -475,6 +479,12 @@ int dc_admin_show(dc_admin_out *o, dc_log *log, const char *gid,
 	if (tx == NULL && (rv = show_load(o, log, gid, &tx, &bad)) != DTX_OK)
 		return rv;
 	dc_admin_add_tx(o, tx, next_retry_ms);
+	if (tx->pruned_unix_ms != 0) { /* a tombstone: no timeline left */
+		char msg[128];
+		dc_retain_pruned_message((int)tx->state, tx->pruned_unix_ms,
+		                         msg, sizeof(msg));
+		dc_admin_set_message(o, msg);
+	}
 	er.keep = max_events == 0                    ? DC_ADMIN_EVENTS_DEFAULT
 	          : max_events > DC_ADMIN_EVENTS_MAX ? DC_ADMIN_EVENTS_MAX
 	                                             : max_events;
@@ -491,8 +501,11 @@ int dc_admin_show(dc_admin_out *o, dc_log *log, const char *gid,
 /* ---- stats -------------------------------------------------------------- */
 
 typedef struct stats_scan {
+	bool counted; /* counts and total come from the log's counters */
 	uint64_t counts[3][DC_TX_STATE_COUNT];
 	uint64_t total, active, needs_operator, paused;
+	uint64_t tombstones, pruned;
+	dc_log_usage usage;
 	char oldest[DTX_GID_MAX + 1];
 	int64_t oldest_ms;
 	dc_admin_lookup_fn lookup;
@@ -506,8 +519,9 @@ static int stats_one(void *arg, dc_tx *tx)
 
 	if (v == NULL)
 		v = tx;
-	ss->total++;
-	if (v->mode >= 1 && v->mode <= 2 && v->state < DC_TX_STATE_COUNT)
+	ss->total += !ss->counted;
+	if (!ss->counted && v->mode >= 1 && v->mode <= 2 &&
+	    v->state < DC_TX_STATE_COUNT)
 		ss->counts[v->mode][v->state]++;
 	if (!dc_tx_is_final(v)) {
 		ss->active++;
@@ -530,7 +544,7 @@ static int stats_bad(void *arg, const dc_log_bad *bad)
 	stats_scan *ss = arg;
 
 	(void)bad;
-	ss->total++;
+	ss->total += !ss->counted;
 	ss->active++;
 	ss->needs_operator++;
 	return DTX_OK;
@@ -567,12 +581,43 @@ static void fill_stats(dc_admin_out *o, const stats_scan *ss)
 	st->active = ss->active;
 	st->needs_operator = ss->needs_operator;
 	st->paused = ss->paused;
+	st->has_tombstones = st->has_pruned = ss->counted;
+	st->tombstones = ss->tombstones;
+	st->pruned = ss->pruned;
+	st->has_log_used_bytes = st->has_log_max_bytes =
+	        ss->usage.max_bytes != 0;
+	st->log_used_bytes = ss->usage.used_bytes;
+	st->log_max_bytes = ss->usage.max_bytes;
 	if (ss->oldest[0] != '\0') {
 		st->oldest_active_gid = sdup(o, ss->oldest);
 		st->has_oldest_active_created_unix_ms = 1;
 		st->oldest_active_created_unix_ms = ss->oldest_ms;
 	}
 	o->rep.stats = st;
+}
+
+/* take_counts fills ss from the log's counters, if it keeps them (an older
+ * log read offline does not: then the caller counts with a scan). */
+static int take_counts(stats_scan *ss, dc_log *log)
+{
+	dc_log_counts c;
+	int rv = dc_log_counts_read(log, &c);
+
+	if (rv == DTX_ENOENT)
+		return DTX_OK;
+	if (rv != DTX_OK)
+		return rv;
+	ss->counted = true;
+	for (int m = 1; m <= 2; m++)
+		for (int st = 0; st < DC_TX_STATE_COUNT; st++) {
+			ss->counts[m][st] = c.by_state[m][st];
+			ss->total += c.by_state[m][st];
+		}
+	ss->tombstones = c.tombstones;
+	ss->pruned = c.pruned;
+	if (dc_log_usage_read(log, &ss->usage) != DTX_OK)
+		ss->usage.max_bytes = 0; /* not shown */
+	return DTX_OK;
 }
 
 int dc_admin_stats(dc_admin_out *o, dc_log *log, dc_admin_lookup_fn lookup,
@@ -584,7 +629,10 @@ int dc_admin_stats(dc_admin_out *o, dc_log *log, dc_admin_lookup_fn lookup,
 	memset(&ss, 0, sizeof(ss));
 	ss.lookup = lookup;
 	ss.arg = arg;
-	rv = dc_log_scan_checked(log, true, NULL, stats_one, stats_bad, &ss);
+	rv = take_counts(&ss, log);
+	if (rv == DTX_OK) /* the non-final ones only: bounded by --max-active */
+		rv = dc_log_scan_checked(log, !ss.counted, NULL, stats_one,
+		                         stats_bad, &ss);
 	if (rv != DTX_OK) {
 		dc_admin_error(o, rv, dc_log_last_error(log));
 		return rv;

@@ -97,7 +97,10 @@ int dc_admin_show(dc_admin_out *o, dc_log *log, const char *gid,
                   const dc_tx *tx, const int64_t *next_retry_ms,
                   uint32_t max_events);
 
-/* dc_admin_stats answers an AdminStats by scanning every transaction. */
+/* dc_admin_stats answers an AdminStats: the counts per mode and state,
+ * tombstones and room from the log's counters (a log without them, read
+ * offline, is counted with a scan), the rest from a scan of the non-final
+ * transactions. */
 int dc_admin_stats(dc_admin_out *o, dc_log *log, dc_admin_lookup_fn lookup,
                    void *arg);
 

@@ -43,6 +43,8 @@ void dc_config_defaults(dc_config *cfg)
 	cfg->admin_slots = 16;
 	cfg->max_result = 64u << 10;
 	cfg->idle_timeout_ms = 300000;
+	cfg->retain_final_ms = UINT64_C(7) * 86400000;
+	cfg->retain_tombstones_ms = UINT64_C(30) * 86400000;
 }
 
 uint32_t dc_config_conns_for_fds(uint64_t nofile)
@@ -103,7 +105,17 @@ static const char usage[] =
         "  --peer-idle-ms MS        a peer without calls this long is\n"
         "                           closed (60000)\n"
         "  --map-size-mb N          initial log map size (256)\n"
-        "  --map-size-max-mb N      the map grows up to this (65536)\n"
+        "  --map-size-max-mb N      the map grows up to this (65536); past\n"
+        "                           90% of it (or with under 2 MiB left)\n"
+        "                           new transactions are refused (\"log\n"
+        "                           full\") while running ones finish\n"
+        "  --retain-final DURATION  a final transaction older than this is\n"
+        "                           pruned to a tombstone (gid, outcome,\n"
+        "                           times); 0 keeps everything (7d). Units:\n"
+        "                           ms, s, m, h, d\n"
+        "  --retain-tombstones DURATION  a tombstone is kept this long after\n"
+        "                           pruning; then the gid is unknown; 0\n"
+        "                           keeps them (30d)\n"
         "  --tcc-deadline-ms MS     a TCC transaction not committed within\n"
         "                           this is cancelled, unless it asks for\n"
         "                           its own deadline (60000)\n"
@@ -163,6 +175,8 @@ enum {
 	OPT_WAITS_PER_CONN,
 	OPT_IDLE,
 	OPT_MAX_WAIT,
+	OPT_RETAIN_FINAL,
+	OPT_RETAIN_TOMBS,
 };
 
 static const struct option options[] = {
@@ -197,6 +211,8 @@ static const struct option options[] = {
         {"idle-timeout-ms", required_argument, NULL, OPT_IDLE},
         {"max-wait-ms", required_argument, NULL, OPT_MAX_WAIT},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"retain-final", required_argument, NULL, OPT_RETAIN_FINAL},
+        {"retain-tombstones", required_argument, NULL, OPT_RETAIN_TOMBS},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -221,6 +237,52 @@ static int parse_u64(const char *name, const char *s, uint64_t lo, uint64_t hi,
 	}
 	*ret = v;
 	return DC_CONFIG_OK;
+}
+
+bool dc_config_parse_duration(const char *s, uint64_t *ret_ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {{"ms", 1},
+	             {"s", 1000},
+	             {"m", 60000},
+	             {"h", 3600000},
+	             {"d", 86400000}};
+	const uint64_t max_ms = UINT64_C(100) * 365 * 86400000;
+	unsigned long long v;
+	char *end;
+
+	if (strcmp(s, "0") == 0) {
+		*ret_ms = 0;
+		return true;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || s[0] < '0' || s[0] > '9')
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		if (v > max_ms / units[i].ms)
+			return false;
+		*ret_ms = v * units[i].ms;
+		return true;
+	}
+	return false;
+}
+
+/* parse_duration is dc_config_parse_duration for flag --name. */
+static int parse_duration(const char *name, const char *s, uint64_t *ret,
+                          FILE *err)
+{
+	if (dc_config_parse_duration(s, ret))
+		return DC_CONFIG_OK;
+	fprintf(err,
+	        "dtxd: --%s: expected 0 or a number with a unit (ms, s, m, h, "
+	        "d; e.g. 60s, 7d), got '%s'\n",
+	        name, s);
+	return DC_CONFIG_USAGE;
 }
 
 static int parse_level(const char *s, int *ret, FILE *err)
@@ -394,6 +456,12 @@ static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
 		return DC_CONFIG_OK;
 	case OPT_LOG_LEVEL:
 		return parse_level(arg, &cfg->log_level, err);
+	case OPT_RETAIN_FINAL:
+		return parse_duration("retain-final", arg,
+		                      &cfg->retain_final_ms, err);
+	case OPT_RETAIN_TOMBS:
+		return parse_duration("retain-tombstones", arg,
+		                      &cfg->retain_tombstones_ms, err);
 	case OPT_LISTEN:
 		if (cfg->nlisten == DC_MAX_LISTEN) {
 			fprintf(err, "dtxd: at most %d --listen\n",

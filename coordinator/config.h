@@ -54,6 +54,12 @@ typedef struct dc_config {
 	 * dc_config_parse derives so that the largest ClientReply fits under
 	 * max_msg_bytes (the receive limit of dtxd and, by default, of the
 	 * SDK's client). */
+	/* Retention (DESIGN.md rule 9, coordinator/retain.h): a final
+	 * transaction older than retain_final_ms is pruned to a tombstone,
+	 * kept retain_tombstones_ms after that; 0 keeps them for ever. */
+	uint64_t retain_final_ms;
+	uint64_t retain_tombstones_ms;
+
 	size_t max_result;     /* bytes of one branch result */
 	bool max_result_set;   /* --max-result was given */
 	size_t max_tx_results; /* bytes of one transaction's results */
@@ -87,6 +93,11 @@ enum {
 	DC_CONFIG_EXIT = 1,  /* --help or --version was printed: exit 0 */
 	DC_CONFIG_USAGE = 2, /* a bad flag was reported on err: exit 64 */
 };
+
+/* dc_config_parse_duration reads "0" or a number with a unit (ms, s, m,
+ * h, d: "500ms", "60s", "10m", "7d") up to 100 years into *ret_ms.
+ * Returns false (nothing written) for anything else. */
+bool dc_config_parse_duration(const char *s, uint64_t *ret_ms);
 
 /* dc_config_has_fault_points is true in a test build (meson option
  * fault_points): DTX_FAULT=NAME then kills the process at a named point.

@@ -69,6 +69,7 @@
 #include "mailbox.h"
 #include "rpc.h"
 #include "machine.h"
+#include "retain.h"
 #include "server.h"
 #include "timerq.h"
 #include "tx.h"
@@ -120,6 +121,11 @@ typedef struct flight {
 	size_t nfx, capfx;
 	live **lives; /* transactions encoded into batch */
 	size_t nlives, caplives;
+	bool pruning;         /* the commit prunes: prune says what */
+	dc_log_prune prune;   /* (coordinator/retain.h) */
+	dc_log_pruned pruned; /* written by the worker */
+	dc_log_usage usage;   /* measured by the worker after the commit */
+	bool usage_ok;
 	int result;    /* of the commit, written by the worker */
 	char err[256]; /* the worker's dc_log_last_error when result fails */
 	uv_work_t work;
@@ -195,6 +201,9 @@ struct dc_engine {
 	wire_limits limits;
 	dc_recovery recovery;
 	bool stopping;
+
+	dc_retain retain;        /* pruning schedule, log full */
+	uv_timer_t retain_timer; /* prunes an idle log */
 
 	watch_line *ring;  /* WATCH_RING lines, by seq % WATCH_RING */
 	uint64_t ring_seq; /* seq of the newest line; 0 = none yet */
@@ -425,6 +434,7 @@ static void flight_reset(dc_engine *e, flight *f)
 	f->nfx = 0;
 	f->nlives = 0;
 	f->result = DTX_OK;
+	f->pruning = f->usage_ok = false;
 	f->gen = e->next_gen++;
 }
 
@@ -542,10 +552,13 @@ static void work_cb(uv_work_t *w)
 {
 	flight *f = w->data;
 
-	f->result = dc_log_commit(f->e->log, f->batch);
+	f->result = dc_log_commit_prune(
+	        f->e->log, f->batch, f->pruning ? &f->prune : NULL, &f->pruned);
 	if (f->result != DTX_OK) /* the reason is this thread's */
 		snprintf(f->err, sizeof(f->err), "%s",
 		         dc_log_last_error(f->e->log));
+	else /* a constant cost: a stat per table */
+		f->usage_ok = dc_log_usage_read(f->e->log, &f->usage) == DTX_OK;
 }
 
 static void finish_stop(dc_engine *e);
@@ -560,6 +573,8 @@ static void after_commit(dc_engine *e, flight *f)
 			lv->pending_gen = 0;
 	}
 	e->inflight = NULL;
+	dc_retain_done(&e->retain, f->pruning ? &f->pruned : NULL,
+	               f->usage_ok ? &f->usage : NULL);
 	/* 2. Act on it, in the order the transitions were made. Effects may
 	 *    queue more effects on the building flight, never on this one. */
 	for (size_t i = 0; i < f->nfx; i++)
@@ -604,21 +619,31 @@ static void after_work_cb(uv_work_t *w, int status)
 static void flush(dc_engine *e)
 {
 	flight *f = e->building;
+	int64_t now = now_unix_ms();
 
 	if (e->inflight != NULL || e->stopping)
 		return;
 	/* The batch may hold writes of no live transaction: quarantines. */
 	if (e->dirty_head == NULL && f->nfx == 0 &&
-	    dc_log_batch_len(f->batch) == 0)
+	    dc_log_batch_len(f->batch) == 0 &&
+	    !dc_retain_is_due(&e->retain, now))
 		return;
 	seal_dirty(e, f);
+	/* Retention rides on the commit, bounded (coordinator/retain.c);
+	 * the same now as above, so a due prune is planned. */
+	f->pruning = dc_retain_plan(&e->retain, now, f->nlives, &f->prune);
 	/* Effects are queued on a flight only while one of its transactions
 	 * has a change in it, so a flight with effects has writes. */
-	assert(dc_log_batch_len(f->batch) > 0);
+	assert(dc_log_batch_len(f->batch) > 0 || f->pruning);
 	e->inflight = f;
 	e->building = (f == &e->flights[0]) ? &e->flights[1] : &e->flights[0];
 	if (uv_queue_work(e->loop, &f->work, work_cb, after_work_cb) != 0)
 		die_durability(e, DTX_EINTERNAL, "cannot queue the commit");
+}
+
+static void on_retain_timer(uv_timer_t *h)
+{
+	flush(h->data); /* commits a prune if one is due */
 }
 
 static void on_prepare(uv_prepare_t *h)
@@ -718,6 +743,13 @@ static void send_tx_reply(const dc_engine *e, dc_request *req, const dc_tx *tx,
 	info.operator_reason = tx->operator_reason;
 	info.has_deadline_unix_ms = tx->deadline_unix_ms != 0;
 	info.deadline_unix_ms = tx->deadline_unix_ms;
+	if (tx->pruned_unix_ms != 0) { /* a tombstone: say so */
+		info.has_pruned_unix_ms = 1;
+		info.pruned_unix_ms = tx->pruned_unix_ms;
+		dc_retain_pruned_message((int)tx->state, tx->pruned_unix_ms,
+		                         msg, sizeof(msg));
+		rep.message = msg;
+	}
 	rep.has_version = rep.has_code = rep.has_created = 1;
 	rep.version = DTX__V1__VERSION__VERSION_1;
 	rep.code = DTX__V1__CODE__CODE_OK;
@@ -1671,6 +1703,7 @@ static bool admit_existing(dc_engine *e, dc_request *req, const char *gid,
 {
 	live *lv = live_find(e, gid);
 	dc_tx *tx = NULL;
+	const dc_tx *have;
 	char msg[WIRE_MESSAGE_MAX];
 	dc_log_bad bad;
 	int rv;
@@ -1688,7 +1721,12 @@ static bool admit_existing(dc_engine *e, dc_request *req, const char *gid,
 		send_error(req, rv, "cannot read the transaction from the log");
 		return true;
 	}
-	if (conflict_of(lv != NULL ? lv->tx : tx, sp, msg, sizeof(msg))) {
+	have = lv != NULL ? lv->tx : tx;
+	if (have->pruned_unix_ms != 0) {
+		/* pruned: its details are gone, its outcome is not; never a
+		 * second transaction under gid */
+		send_tx_reply(e, req, have, false);
+	} else if (conflict_of(have, sp, msg, sizeof(msg))) {
 		dc_diag(DTX_LOG_DEBUG, "refused a resubmit: %s", msg);
 		send_error(req, DTX_ECONFLICT, msg);
 	} else if (lv != NULL) {
@@ -1713,6 +1751,12 @@ static bool admit_new(dc_engine *e, dc_request *req, const char **gid,
 		return false;
 	if (e->nlive >= e->cfg.max_active) {
 		send_error(req, DTX_EBUSY, "too many active transactions");
+		return false;
+	}
+	if (dc_retain_is_full(&e->retain)) {
+		char msg[WIRE_MESSAGE_MAX];
+		dc_retain_full_message(&e->retain, msg, sizeof(msg));
+		send_error(req, DTX_ENOSPC, msg);
 		return false;
 	}
 	if (*gid == NULL) {
@@ -2581,6 +2625,10 @@ static void admin_dispatch(dc_engine *e, dc_request *req, dc_admin_out *o,
 		break;
 	case DTX__V1__ADMIN_REQUEST__BODY_STATS:
 		dc_admin_stats(o, e->log, lookup_live, e);
+		if (o->rep.stats != NULL) {
+			o->rep.stats->has_log_full = 1;
+			o->rep.stats->log_full = dc_retain_is_full(&e->retain);
+		}
 		break;
 	case DTX__V1__ADMIN_REQUEST__BODY_WATCH:
 		admin_watch(e, o, m->watch);
@@ -2723,6 +2771,8 @@ static void configure(dc_engine *e, uv_loop_t *loop, const dc_config *cfg)
 	               (size_t)cfg->max_active * cfg->max_steps + 16);
 	dc_timerq_init(&e->wait_q, (size_t)cfg->max_clients + 16);
 	dc_timerq_init(&e->deadline_q, (size_t)cfg->max_active + 16);
+	dc_retain_init(&e->retain, cfg->retain_final_ms,
+	               cfg->retain_tombstones_ms);
 }
 
 static int open_log(dc_engine *e, char *errbuf, size_t errlen)
@@ -2743,9 +2793,13 @@ static int open_handles(dc_engine *e)
 	e->mb_open = true;
 	uv_prepare_init(e->loop, &e->prepare);
 	uv_timer_init(e->loop, &e->timer);
-	e->prepare.data = e->timer.data = e;
+	uv_timer_init(e->loop, &e->retain_timer);
+	e->prepare.data = e->timer.data = e->retain_timer.data = e;
 	e->handles_open = true;
 	uv_prepare_start(&e->prepare, on_prepare);
+	if (dc_retain_is_on(&e->retain)) /* an idle log is pruned too */
+		uv_timer_start(&e->retain_timer, on_retain_timer,
+		               e->retain.every_ms, e->retain.every_ms);
 	return DTX_OK;
 }
 
@@ -2856,6 +2910,7 @@ static void finish_stop(dc_engine *e)
 	if (e->handles_open) {
 		uv_close((uv_handle_t *)&e->prepare, NULL);
 		uv_close((uv_handle_t *)&e->timer, NULL);
+		uv_close((uv_handle_t *)&e->retain_timer, NULL);
 		e->handles_open = false;
 	}
 }

@@ -4,7 +4,7 @@
  * Owns: the LMDB environment of one coordinator (the only file that includes
  * <lmdb.h>), the translation of LMDB and errno codes into dtx_err (log_xlate,
  * nothing else compares against MDB_*), the on-disk record framing, the key
- * layout of the six tables listed in log.h, and the conversion between
+ * layout of the tables listed in log.h, and the conversion between
  * dc_tx and the LogTx / LogStep / LogEvent records, and the line between a
  * bad transaction (its own records fail their checks: dc_log_bad, for the
  * caller to quarantine) and an error of the log itself.
@@ -20,15 +20,32 @@
  *   type 2  LogStep   in steps
  *   type 3  LogEvent  in events
  *   type 4  LogEvent  in quarantine (unix_ms: when; detail: the cause)
+ *   type 5  LogTx     in tombstones (gid, mode, state, created, updated =
+ *                     final time, pruned_unix_ms; no steps)
  *
- * Frame of every value in txs, steps, events and quarantine:
+ * Frame of every value in txs, steps, events, quarantine and tombstones:
  *
  *   [0xD7][format version][record type][0][crc32c LE][protobuf payload]
  *
  * where the CRC covers the four header bytes followed by the payload. The
  * values in meta are fixed-width little-endian integers ("format" u32,
- * "gid_floor" u64), kept unframed so that any future build can read the
- * format number; values in active are empty.
+ * "gid_floor" u64, "counts" LOG_COUNTS_N u64), kept unframed so that any
+ * future build can read the format number; values in active, finals and
+ * tomb_times are empty (their keys are u64be(unix ms) followed by a gid).
+ *
+ * Retention (DESIGN.md rule 9). A final transaction is indexed in finals
+ * by the time it became final, in the same commit. dc_log_commit_prune
+ * walks that index from its oldest entry, so it finds what is due without
+ * a scan and stops at the first one that is not; each pruned transaction
+ * loses its tx, step and event records and its index entry and gains a
+ * tombstone, in the same write transaction as the engine's batch (no
+ * fsync of its own; a crash loses both or neither, and an unpruned
+ * transaction is simply pruned again later). Tombstones expire the same
+ * way through tomb_times. LMDB reuses the freed pages, so the file stops
+ * growing once pruning keeps up with new transactions. The counts in meta
+ * change in the same write transaction as the records they count: a tx
+ * put reads the old record's mode and state first (a peek at two varints
+ * of a record that is being rewritten anyway, its pages hot).
  *
  * Crash windows. A batch becomes durable in one LMDB write transaction.
  * If we crash while dc_log_commit runs, LMDB's copy-on-write means the new
@@ -90,6 +107,15 @@
 #define LOG_ERR_MAX          512
 #define KEY_FORMAT           "format"
 #define KEY_GID_FLOOR        "gid_floor"
+#define KEY_COUNTS           "counts"
+#define LOG_MAXDBS           16
+/* counts in meta: [mode 1..2][state 0..7] tx records, tombstones, pruned */
+#define LOG_COUNT_STATES 8
+#define LOG_COUNTS_N     (2 * LOG_COUNT_STATES + 2)
+#define LOG_TIME_KEY_MAX (8 + DTX_GID_MAX)
+
+_Static_assert(DC_TX_STATE_COUNT <= LOG_COUNT_STATES,
+               "counts in meta have room for 8 states per mode");
 
 enum log_table {
 	LOG_META,
@@ -98,6 +124,9 @@ enum log_table {
 	LOG_EVENTS,
 	LOG_ACTIVE,
 	LOG_QUARANTINE,
+	LOG_FINALS,
+	LOG_TOMBS,
+	LOG_TOMB_TIMES,
 	LOG_TABLE_COUNT
 };
 
@@ -106,10 +135,12 @@ enum log_rec {
 	LOG_REC_STEP = 2,
 	LOG_REC_EVENT = 3,
 	LOG_REC_QUARANTINE = 4, /* a LogEvent: unix_ms and detail */
+	LOG_REC_TOMB = 5,       /* a LogTx: a pruned transaction's outcome */
 };
 
 static const char *const table_names[LOG_TABLE_COUNT] = {
-        "meta", "txs", "steps", "events", "active", "quarantine",
+        "meta",       "txs",    "steps",      "events",     "active",
+        "quarantine", "finals", "tombstones", "tomb_times",
 };
 
 struct dc_log {
@@ -120,6 +151,8 @@ struct dc_log {
 	bool read_only;
 	int lock_fd;         /* DIR/dtxd.lock, flock'ed by a writer; -1: none */
 	bool has_quarantine; /* false: a read-only open of an older log */
+	bool has_retention;  /* finals, tombstones, tomb_times exist */
+	dc_log_counts counts; /* writer: as of its last commit */
 	char *dir;
 	char *path; /* dir/data.mdb */
 };
@@ -134,6 +167,9 @@ static _Thread_local char log_err[LOG_ERR_MAX];
 typedef struct log_write {
 	enum log_table table;
 	bool del;
+	bool counted; /* a tx record: counts move to (mode, state) */
+	uint8_t mode;
+	uint8_t state;
 	size_t key_off;
 	size_t key_len;
 	size_t val_off;
@@ -361,7 +397,7 @@ static int payload_decode(enum log_rec type, const uint8_t *p, size_t n,
 	Dtx__V1__LogEvent *ev = NULL;
 	int rc;
 
-	if (type == LOG_REC_TX)
+	if (type == LOG_REC_TX || type == LOG_REC_TOMB)
 		rc = wire_log_tx_decode(p, n, &tx);
 	else if (type == LOG_REC_STEP)
 		rc = wire_log_step_decode(p, n, &step);
@@ -436,7 +472,7 @@ static int reader_open(log_reader *r, enum log_table t, const MDB_val *k,
 
 static void rec_free(enum log_rec type, void *msg)
 {
-	if (type == LOG_REC_TX)
+	if (type == LOG_REC_TX || type == LOG_REC_TOMB)
 		wire_log_tx_free(msg);
 	else if (type == LOG_REC_STEP)
 		wire_log_step_free(msg);
@@ -541,20 +577,19 @@ static int open_table(dc_log *log, MDB_txn *txn, int t, unsigned flags)
 	return DTX_OK;
 }
 
-/* open_quarantine opens the quarantine table, which logs written before
- * it existed lack: the writer creates it, a reader of such a log goes on
- * without it (nothing is quarantined there). */
-static int open_quarantine(dc_log *log, MDB_txn *txn)
+/* open_later opens table t, which logs written before it existed lack
+ * (quarantine; the retention tables): the writer creates it, a reader of
+ * such a log goes on without it (*ret_has false: nothing is there). */
+static int open_later(dc_log *log, MDB_txn *txn, int t, bool *ret_has)
 {
 	unsigned flags = log->read_only ? 0 : MDB_CREATE;
-	int rc = mdb_dbi_open(txn, table_names[LOG_QUARANTINE], flags,
-	                      &log->dbi[LOG_QUARANTINE]);
+	int rc = mdb_dbi_open(txn, table_names[t], flags, &log->dbi[t]);
 
-	log->has_quarantine = rc == MDB_SUCCESS;
+	*ret_has = rc == MDB_SUCCESS;
 	if (rc == MDB_NOTFOUND && log->read_only)
 		return DTX_OK;
 	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "open table quarantine");
+		return log_fail_mdb(log, rc, "open table");
 	return DTX_OK;
 }
 
@@ -563,6 +598,7 @@ static int open_quarantine(dc_log *log, MDB_txn *txn)
  * different tables. */
 static int open_tables(dc_log *log, MDB_txn *txn, unsigned flags)
 {
+	bool has[3] = {false, false, false};
 	int rc = open_table(log, txn, LOG_META, flags);
 
 	if (rc == DTX_OK && !(flags & MDB_CREATE))
@@ -570,7 +606,10 @@ static int open_tables(dc_log *log, MDB_txn *txn, unsigned flags)
 	for (int t = LOG_META + 1; rc == DTX_OK && t < LOG_QUARANTINE; t++)
 		rc = open_table(log, txn, t, flags);
 	if (rc == DTX_OK)
-		rc = open_quarantine(log, txn);
+		rc = open_later(log, txn, LOG_QUARANTINE, &log->has_quarantine);
+	for (int t = LOG_FINALS; rc == DTX_OK && t < LOG_TABLE_COUNT; t++)
+		rc = open_later(log, txn, t, &has[t - LOG_FINALS]);
+	log->has_retention = has[0] && has[1] && has[2];
 	return rc;
 }
 
@@ -589,6 +628,185 @@ static int env_is_empty(dc_log *log, MDB_txn *txn, bool *ret_empty)
 	return DTX_OK;
 }
 
+/* ---- counts ---- */
+
+static void counts_encode(const dc_log_counts *c, uint8_t *p)
+{
+	for (int m = 1; m <= 2; m++)
+		for (int st = 0; st < LOG_COUNT_STATES; st++)
+			put_le(p + 8 * ((m - 1) * LOG_COUNT_STATES + st),
+			       st < DC_TX_STATE_COUNT ? c->by_state[m][st] : 0,
+			       8);
+	put_le(p + 8 * (2 * LOG_COUNT_STATES), c->tombstones, 8);
+	put_le(p + 8 * (2 * LOG_COUNT_STATES + 1), c->pruned, 8);
+}
+
+static void counts_decode(const uint8_t *p, dc_log_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (int m = 1; m <= 2; m++)
+		for (int st = 0; st < DC_TX_STATE_COUNT; st++)
+			c->by_state[m][st] = get_le(
+			        p + 8 * ((m - 1) * LOG_COUNT_STATES + st), 8);
+	c->tombstones = get_le(p + 8 * (2 * LOG_COUNT_STATES), 8);
+	c->pruned = get_le(p + 8 * (2 * LOG_COUNT_STATES + 1), 8);
+}
+
+/* counts_put writes c as meta "counts" in txn. */
+static int counts_put(dc_log *log, MDB_txn *txn, const dc_log_counts *c)
+{
+	uint8_t buf[8 * LOG_COUNTS_N];
+	MDB_val k = key_str(KEY_COUNTS), v = {sizeof(buf), buf};
+	int rc;
+
+	counts_encode(c, buf);
+	rc = mdb_put(txn, log->dbi[LOG_META], &k, &v, 0);
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "write meta counts");
+	return DTX_OK;
+}
+
+/* counts_get reads meta "counts" in txn (DTX_ENOENT: none yet). */
+static int counts_get(dc_log *log, MDB_txn *txn, dc_log_counts *ret)
+{
+	MDB_val k = key_str(KEY_COUNTS), v;
+	int rc = mdb_get(txn, log->dbi[LOG_META], &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return DTX_ENOENT;
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "read meta counts");
+	if (v.mv_size != 8 * LOG_COUNTS_N)
+		return log_fail_rec(log, DTX_ECORRUPT, LOG_META, &k,
+		                    "counts have the wrong size");
+	counts_decode(v.mv_data, ret);
+	return DTX_OK;
+}
+
+/* peek_varint reads a protobuf varint at *p (below end); false if cut. */
+static bool peek_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	for (int shift = 0; *p < end && shift < 64; shift += 7) {
+		uint8_t b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*ret = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* LogTx fields a peek reads (varints 1..8 are numbered alike). */
+#define PEEK_MODE    2
+#define PEEK_STATE   3
+#define PEEK_UPDATED 8
+#define PEEK_FIELDS  9
+
+/* peek_fields reads the varint fields below PEEK_FIELDS of a LogTx in its
+ * framed value v (a tx record or a tombstone) without decoding the rest;
+ * false if the frame fails, the payload is cut, or its mode and state are
+ * missing or out of range. */
+static bool peek_fields(const MDB_val *v, enum log_rec type,
+                        uint64_t f[PEEK_FIELDS])
+{
+	const uint8_t *p, *end;
+	uint64_t tag, x;
+	const char *why;
+	size_t n;
+
+	memset(f, 0, PEEK_FIELDS * sizeof(*f));
+	if (frame_open(v, type, &p, &n, &why) != DTX_OK)
+		return false;
+	for (end = p + n; p < end;) {
+		if (!peek_varint(&p, end, &tag))
+			return false;
+		if ((tag & 7) == 0 && peek_varint(&p, end, &x)) {
+			if ((tag >> 3) < PEEK_FIELDS)
+				f[tag >> 3] = x;
+		} else if ((tag & 7) == 2 && peek_varint(&p, end, &x) &&
+		           x <= (uint64_t)(end - p)) {
+			p += x;
+		} else
+			return false; /* LogTx has no other wire types */
+	}
+	return f[PEEK_MODE] >= 1 && f[PEEK_MODE] <= 2 && f[PEEK_STATE] >= 1 &&
+	       f[PEEK_STATE] < DC_TX_STATE_COUNT;
+}
+
+static bool state_is_final(uint64_t st)
+{
+	return st == DC_TX_COMMITTED || st == DC_TX_COMPENSATED ||
+	       st == DC_TX_CANCELLED;
+}
+
+/* time_key writes u64be(ms, negative as 0) followed by gid (glen bytes)
+ * into buf (LOG_TIME_KEY_MAX bytes): a key of finals or tomb_times. */
+static size_t time_key(uint8_t *buf, int64_t ms, const void *gid, size_t glen)
+{
+	uint64_t t = ms > 0 ? (uint64_t)ms : 0;
+
+	put_be32(buf, (uint32_t)(t >> 32));
+	put_be32(buf + 4, (uint32_t)t);
+	memcpy(buf + 8, gid, glen);
+	return 8 + glen;
+}
+
+static int64_t time_of_key(const MDB_val *k)
+{
+	const uint8_t *p = k->mv_data;
+	uint64_t t = (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+
+	return t > INT64_MAX ? INT64_MAX : (int64_t)t;
+}
+
+/* counts_rebuild counts the tx records of a log made before counts
+ * existed, and indexes its final ones in finals (which such a log lacks):
+ * one scan, when a writer first opens it. */
+static int counts_rebuild(dc_log *log, MDB_txn *txn)
+{
+	uint8_t key[LOG_TIME_KEY_MAX];
+	uint64_t f[PEEK_FIELDS];
+	MDB_cursor *cur;
+	MDB_val k, v, ik, empty = {0, NULL};
+	int mrc = mdb_cursor_open(txn, log->dbi[LOG_TXS], &cur);
+
+	if (mrc != MDB_SUCCESS)
+		return log_fail_mdb(log, mrc, "open cursor on txs");
+	memset(&log->counts, 0, sizeof(log->counts));
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == MDB_SUCCESS;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (!peek_fields(&v, LOG_REC_TX, f))
+			continue; /* a bad record: log check reports it */
+		log->counts.by_state[f[PEEK_MODE]][f[PEEK_STATE]]++;
+		if (!state_is_final(f[PEEK_STATE]) || k.mv_size > DTX_GID_MAX)
+			continue;
+		ik = (MDB_val){time_key(key, (int64_t)f[PEEK_UPDATED],
+		                        k.mv_data, k.mv_size),
+		               key};
+		if ((mrc = mdb_put(txn, log->dbi[LOG_FINALS], &ik, &empty,
+		                   0)) != MDB_SUCCESS)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (mrc != MDB_NOTFOUND)
+		return log_fail_mdb(log, mrc, "count and index txs");
+	return counts_put(log, txn, &log->counts);
+}
+
+/* counts_load loads the writer's counts, counting once if the log has
+ * none yet. */
+static int counts_load(dc_log *log, MDB_txn *txn)
+{
+	int rc = counts_get(log, txn, &log->counts);
+
+	if (rc == DTX_ENOENT)
+		rc = counts_rebuild(log, txn);
+	return rc;
+}
+
 /* init_tables, in one write transaction: a new file gets its tables and
  * its format number; an existing one must be a dtx log we can read. */
 static int init_tables(dc_log *log, MDB_txn *txn)
@@ -598,8 +816,11 @@ static int init_tables(dc_log *log, MDB_txn *txn)
 	bool empty = false;
 	int rc = env_is_empty(log, txn, &empty);
 
-	if (rc != DTX_OK || !empty)
-		return rc != DTX_OK ? rc : open_tables(log, txn, 0);
+	if (rc != DTX_OK || !empty) {
+		if (rc == DTX_OK)
+			rc = open_tables(log, txn, 0);
+		return rc == DTX_OK ? counts_load(log, txn) : rc;
+	}
 	rc = open_tables(log, txn, MDB_CREATE);
 	if (rc != DTX_OK)
 		return rc;
@@ -607,7 +828,7 @@ static int init_tables(dc_log *log, MDB_txn *txn)
 	rc = mdb_put(txn, log->dbi[LOG_META], &k, &v, 0);
 	if (rc != MDB_SUCCESS)
 		return log_fail_mdb(log, rc, "write meta format");
-	return DTX_OK;
+	return counts_put(log, txn, &log->counts);
 }
 
 /* load_tables runs init_tables (writer) or open_tables (reader) and
@@ -642,7 +863,7 @@ static int env_open(dc_log *log, bool no_sync)
 
 	if (rc != MDB_SUCCESS)
 		return log_fail_mdb(log, rc, "create environment");
-	rc = mdb_env_set_maxdbs(log->env, 8);
+	rc = mdb_env_set_maxdbs(log->env, LOG_MAXDBS);
 	if (rc != MDB_SUCCESS)
 		return log_fail_mdb(log, rc, "set max tables");
 	flags |= log->read_only ? MDB_RDONLY : 0;
@@ -986,13 +1207,20 @@ static bool step_is_dirty(uint64_t dirty, uint32_t i)
 static int put_tx_records(dc_log_batch *b, const dc_tx *tx, size_t glen,
                           uint64_t dirty)
 {
-	uint8_t key[LOG_KEY_MAX];
+	uint8_t key[LOG_TIME_KEY_MAX];
 	Dtx__V1__LogTx mt;
 	Dtx__V1__LogStep ms;
 	int rc;
 
 	tx_to_rec(tx, &mt);
 	rc = batch_add_rec(b, LOG_TXS, tx->gid, glen, LOG_REC_TX, &mt.base);
+	if (rc == DTX_OK) {
+		log_write *w = &b->writes[b->len - 1];
+		w->counted = tx->mode >= 1 && tx->mode <= 2 &&
+		             tx->state < DC_TX_STATE_COUNT;
+		w->mode = (uint8_t)tx->mode;
+		w->state = (uint8_t)tx->state;
+	}
 	for (uint32_t i = 0; rc == DTX_OK && i < tx->nsteps; i++) {
 		if (!step_is_dirty(dirty, i))
 			continue;
@@ -1001,9 +1229,14 @@ static int put_tx_records(dc_log_batch *b, const dc_tx *tx, size_t glen,
 		                   key_seq(key, tx->gid, glen, i), LOG_REC_STEP,
 		                   &ms.base);
 	}
-	if (rc == DTX_OK && dc_tx_is_final(tx))
+	if (rc == DTX_OK && dc_tx_is_final(tx)) {
 		rc = batch_del(b, LOG_ACTIVE, tx->gid, glen);
-	else if (rc == DTX_OK)
+		if (rc == DTX_OK) /* retention finds it here, by its age */
+			rc = batch_add(b, LOG_FINALS, key,
+			               time_key(key, tx->updated_unix_ms,
+			                        tx->gid, glen),
+			               0, NULL);
+	} else if (rc == DTX_OK)
 		rc = batch_add(b, LOG_ACTIVE, tx->gid, glen, 0, NULL);
 	return rc;
 }
@@ -1076,13 +1309,33 @@ int dc_log_batch_set_gid_floor(dc_log_batch *batch, uint64_t id)
 
 /* ---- commit ---- */
 
+/* count_put moves c from the (mode, state) of the tx record under k, if
+ * there is one, to w's. */
+static int count_put(dc_log *log, MDB_txn *txn, const log_write *w, MDB_val *k,
+                     dc_log_counts *c)
+{
+	uint64_t f[PEEK_FIELDS];
+	MDB_val old;
+	int rc = mdb_get(txn, log->dbi[LOG_TXS], k, &old);
+
+	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+		return log_fail_mdb(log, rc, "read txs");
+	if (rc == MDB_SUCCESS && peek_fields(&old, LOG_REC_TX, f) &&
+	    c->by_state[f[PEEK_MODE]][f[PEEK_STATE]] > 0)
+		c->by_state[f[PEEK_MODE]][f[PEEK_STATE]]--;
+	c->by_state[w->mode][w->state]++;
+	return DTX_OK;
+}
+
 static int apply_write(dc_log *log, MDB_txn *txn, const dc_log_batch *b,
-                       const log_write *w)
+                       const log_write *w, dc_log_counts *c)
 {
 	MDB_val k = {w->key_len, b->buf + w->key_off};
 	MDB_val v = {w->val_len, b->buf + w->val_off};
 	int rc;
 
+	if (w->counted && (rc = count_put(log, txn, w, &k, c)) != DTX_OK)
+		return rc;
 	if (w->del) {
 		rc = mdb_del(txn, log->dbi[w->table], &k, NULL);
 		if (rc == MDB_NOTFOUND)
@@ -1094,34 +1347,263 @@ static int apply_write(dc_log *log, MDB_txn *txn, const dc_log_batch *b,
 	return DTX_OK;
 }
 
+/* ---- retention: pruning inside a commit ---- */
+
+/* del_prefixed deletes every key gid \0 u32be(n) of table t (the steps
+ * or the timeline of one transaction). */
+static int del_prefixed(dc_log *log, MDB_txn *txn, enum log_table t,
+                        const uint8_t *gid, size_t glen)
+{
+	uint8_t start[LOG_KEY_MAX];
+	size_t n = key_seq(start, (const char *)gid, glen, 0);
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int mrc = mdb_cursor_open(txn, log->dbi[t], &cur);
+
+	if (mrc != MDB_SUCCESS)
+		return log_fail_mdb(log, mrc, "open cursor to prune");
+	for (;;) {
+		k = (MDB_val){n, start};
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (mrc != MDB_SUCCESS || k.mv_size != n ||
+		    memcmp(k.mv_data, start, glen + 1) != 0)
+			break;
+		if ((mrc = mdb_cursor_del(cur, 0)) != MDB_SUCCESS)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND)
+		return log_fail_mdb(log, mrc, "prune");
+	return DTX_OK;
+}
+
+/* put_tomb writes the tombstone of gid (glen bytes), whose tx record's
+ * fields f were peeked, made at now, and indexes it in tomb_times. */
+static int put_tomb(dc_log *log, MDB_txn *txn, const uint8_t *gid, size_t glen,
+                    const uint64_t *f, int64_t now)
+{
+	uint8_t buf[LOG_FRAME_HDR + DTX_GID_MAX + 128], key[LOG_TIME_KEY_MAX];
+	char g[DTX_GID_MAX + 1];
+	Dtx__V1__LogTx m;
+	MDB_val k = {glen, (void *)gid}, v, ik, empty = {0, NULL};
+	size_t n;
+	int mrc;
+
+	memcpy(g, gid, glen);
+	g[glen] = 0;
+	dtx__v1__log_tx__init(&m);
+	m.gid = g;
+	m.has_mode = m.has_state = m.has_nsteps = true;
+	m.mode = (Dtx__V1__Mode)f[PEEK_MODE];
+	m.state = (Dtx__V1__TxState)f[PEEK_STATE];
+	m.has_created_unix_ms = m.has_updated_unix_ms = true;
+	m.created_unix_ms = (int64_t)f[7];
+	m.updated_unix_ms = (int64_t)f[PEEK_UPDATED];
+	m.has_pruned_unix_ms = true;
+	m.pruned_unix_ms = now;
+	n = wire_packed_size(&m.base);
+	if (n > sizeof(buf) - LOG_FRAME_HDR) /* a gid is at most GID_MAX */
+		return log_fail(log, DTX_EINTERNAL, "%s: tombstone too big",
+		                log->path);
+	wire_pack(&m.base, buf + LOG_FRAME_HDR);
+	frame_seal(buf, LOG_REC_TOMB, n);
+	v = (MDB_val){LOG_FRAME_HDR + n, buf};
+	ik = (MDB_val){time_key(key, now, gid, glen), key};
+	mrc = mdb_put(txn, log->dbi[LOG_TOMBS], &k, &v, 0);
+	if (mrc == MDB_SUCCESS)
+		mrc = mdb_put(txn, log->dbi[LOG_TOMB_TIMES], &ik, &empty, 0);
+	return mrc == MDB_SUCCESS ? DTX_OK
+	                          : log_fail_mdb(log, mrc, "put tombstone");
+}
+
+/* prune_tx replaces gid's records by a tombstone, if its tx record says
+ * it is final; a missing or unreadable record is left alone (it was
+ * pruned already, or dtxctl log check reports it). */
+static int prune_tx(dc_log *log, MDB_txn *txn, const uint8_t *gid, size_t glen,
+                    int64_t now, dc_log_counts *c, dc_log_pruned *res)
+{
+	uint64_t f[PEEK_FIELDS];
+	MDB_val k = {glen, (void *)gid}, v;
+	int rc, mrc = mdb_get(txn, log->dbi[LOG_TXS], &k, &v);
+
+	if (mrc == MDB_NOTFOUND)
+		return DTX_OK;
+	if (mrc != MDB_SUCCESS)
+		return log_fail_mdb(log, mrc, "read txs to prune");
+	if (!peek_fields(&v, LOG_REC_TX, f) || !state_is_final(f[PEEK_STATE]))
+		return DTX_OK;
+	rc = del_prefixed(log, txn, LOG_STEPS, gid, glen);
+	if (rc == DTX_OK)
+		rc = del_prefixed(log, txn, LOG_EVENTS, gid, glen);
+	if (rc == DTX_OK &&
+	    (mrc = mdb_del(txn, log->dbi[LOG_TXS], &k, NULL)) != MDB_SUCCESS)
+		rc = log_fail_mdb(log, mrc, "prune txs");
+	if (rc == DTX_OK)
+		rc = put_tomb(log, txn, gid, glen, f, now);
+	if (rc != DTX_OK)
+		return rc;
+	if (c->by_state[f[PEEK_MODE]][f[PEEK_STATE]] > 0)
+		c->by_state[f[PEEK_MODE]][f[PEEK_STATE]]--;
+	c->tombstones++;
+	c->pruned++;
+	res->pruned++;
+	return DTX_OK;
+}
+
+/* expire_tomb removes the tombstone of gid (its tomb_times entry is the
+ * caller's). */
+static int expire_tomb(dc_log *log, MDB_txn *txn, const uint8_t *gid,
+                       size_t glen, dc_log_counts *c, dc_log_pruned *res)
+{
+	MDB_val k = {glen, (void *)gid};
+	int mrc = mdb_del(txn, log->dbi[LOG_TOMBS], &k, NULL);
+
+	if (mrc == MDB_NOTFOUND)
+		return DTX_OK;
+	if (mrc != MDB_SUCCESS)
+		return log_fail_mdb(log, mrc, "expire tombstone");
+	if (c->tombstones > 0)
+		c->tombstones--;
+	res->expired++;
+	return DTX_OK;
+}
+
+/* prune_fn acts on the gid (glen bytes) of one due entry of a time index. */
+typedef int (*prune_fn)(dc_log *log, MDB_txn *txn, const uint8_t *gid,
+                        size_t glen, int64_t now, dc_log_counts *c,
+                        dc_log_pruned *res);
+
+static int prune_one_fn(dc_log *log, MDB_txn *txn, const uint8_t *gid,
+                        size_t glen, int64_t now, dc_log_counts *c,
+                        dc_log_pruned *res)
+{
+	return prune_tx(log, txn, gid, glen, now, c, res);
+}
+
+static int expire_one_fn(dc_log *log, MDB_txn *txn, const uint8_t *gid,
+                         size_t glen, int64_t now, dc_log_counts *c,
+                         dc_log_pruned *res)
+{
+	(void)now;
+	return expire_tomb(log, txn, gid, glen, c, res);
+}
+
+/* walk_due hands the entries of time index t older than before to fn,
+ * oldest first, deleting each; at most max of them (*ret_more: there were
+ * more). A key too short to hold a time and a gid is only deleted. */
+static int walk_due(dc_log *log, MDB_txn *txn, enum log_table t, int64_t before,
+                    uint32_t max, prune_fn fn, int64_t now, dc_log_counts *c,
+                    dc_log_pruned *res, bool *ret_more)
+{
+	uint8_t key[LOG_TIME_KEY_MAX];
+	MDB_val k, v;
+	MDB_cursor *cur;
+	uint32_t seen = 0;
+	int rc = DTX_OK, mrc = mdb_cursor_open(txn, log->dbi[t], &cur);
+
+	if (mrc != MDB_SUCCESS)
+		return log_fail_mdb(log, mrc, "open cursor to prune");
+	while ((mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == MDB_SUCCESS) {
+		bool ok = k.mv_size > 8 && k.mv_size <= LOG_TIME_KEY_MAX;
+		if (ok && time_of_key(&k) >= before)
+			break;
+		if (seen++ == max) {
+			*ret_more = true;
+			break;
+		}
+		if (!ok) { /* nothing written since the cursor got it */
+			if ((mrc = mdb_cursor_del(cur, 0)) != MDB_SUCCESS)
+				break;
+			continue;
+		}
+		memcpy(key, k.mv_data, k.mv_size);
+		k.mv_data = key; /* fn's writes may move the page it was on */
+		rc = fn(log, txn, key + 8, k.mv_size - 8, now, c, res);
+		if (rc != DTX_OK ||
+		    (mrc = mdb_del(txn, log->dbi[t], &k, NULL)) != MDB_SUCCESS)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == DTX_OK && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND)
+		rc = log_fail_mdb(log, mrc, "prune");
+	return rc;
+}
+
+/* prune_in does what spec asks for in txn (see dc_log_commit_prune). */
+static int prune_in(dc_log *log, MDB_txn *txn, const dc_log_prune *spec,
+                    dc_log_counts *c, dc_log_pruned *res)
+{
+	int rc = DTX_OK;
+
+	if (spec == NULL || !log->has_retention)
+		return DTX_OK;
+	if (spec->final_before_ms > 0)
+		rc = walk_due(log, txn, LOG_FINALS, spec->final_before_ms,
+		              spec->max_final, prune_one_fn, spec->now_unix_ms,
+		              c, res, &res->more_final);
+	if (rc == DTX_OK && spec->tomb_before_ms > 0)
+		rc = walk_due(log, txn, LOG_TOMB_TIMES, spec->tomb_before_ms,
+		              spec->max_tombs, expire_one_fn, spec->now_unix_ms,
+		              c, res, &res->more_tombs);
+	return rc;
+}
+
+/* fill_txn applies every write of batch, then the pruning spec asks for,
+ * then the counts, in txn. */
+static int fill_txn(dc_log *log, MDB_txn *txn, const dc_log_batch *batch,
+                    const dc_log_prune *spec, dc_log_counts *c,
+                    dc_log_pruned *res)
+{
+	int rc = DTX_OK;
+
+	for (size_t i = 0; rc == DTX_OK && i < batch->len; i++)
+		rc = apply_write(log, txn, batch, &batch->writes[i], c);
+	if (rc == DTX_OK)
+		rc = prune_in(log, txn, spec, c, res);
+	if (rc == DTX_OK)
+		rc = counts_put(log, txn, c);
+	return rc;
+}
+
+int dc_log_commit(dc_log *log, const dc_log_batch *batch)
+{
+	return dc_log_commit_prune(log, batch, NULL, NULL);
+}
+
 /*
- * dc_log_commit, in order:
+ * dc_log_commit_prune, in order:
  *   1. begin one write transaction;
- *   2. apply every write of the batch; any failure (MDB_MAP_FULL poisons
- *      the transaction) aborts it, so none of the batch reaches the file;
+ *   2. apply every write of the batch, then prune what spec asks for, then
+ *      write the counts; any failure (MDB_MAP_FULL poisons the
+ *      transaction) aborts it, so none of it reaches the file;
  *   3. commit: LMDB writes the new pages, fdatasyncs, then writes the meta
  *      page. If we crash before the meta page is written, recovery sees the
  *      log as it was before this batch; after it, the whole batch.
  */
-int dc_log_commit(dc_log *log, const dc_log_batch *batch)
+int dc_log_commit_prune(dc_log *log, const dc_log_batch *batch,
+                        const dc_log_prune *spec, dc_log_pruned *ret_pruned)
 {
+	dc_log_pruned res = {0, 0, false, false};
+	dc_log_counts c;
 	MDB_txn *txn;
 	int rc;
 
 	if (log->read_only)
 		return log_fail(log, DTX_EINVAL, "%s: opened read-only",
 		                log->path);
-	if (batch->len == 0)
+	if (batch->len == 0 && spec == NULL)
 		return DTX_OK;
 	rc = mdb_txn_begin(log->env, NULL, 0, &txn); /* 1 */
 	if (rc != MDB_SUCCESS)
 		return log_fail_mdb(log, rc, "begin write transaction");
-	for (size_t i = 0; i < batch->len; i++) { /* 2 */
-		rc = apply_write(log, txn, batch, &batch->writes[i]);
-		if (rc != DTX_OK) {
-			mdb_txn_abort(txn);
-			return rc;
-		}
+	c = log->counts;
+	rc = fill_txn(log, txn, batch, spec, &c, &res); /* 2 */
+	if (rc != DTX_OK || (batch->len == 0 && res.pruned == 0 &&
+	                     res.expired == 0)) { /* no fsync for nothing */
+		mdb_txn_abort(txn);
+		if (rc == DTX_OK && ret_pruned != NULL)
+			*ret_pruned = res;
+		return rc;
 	}
 	/* If we crash here, the batch was written into the open write
 	 * transaction but not committed: none of it is on disk. */
@@ -1131,6 +1613,9 @@ int dc_log_commit(dc_log *log, const dc_log_batch *batch)
 		return log_fail_mdb(log, rc, "commit");
 	/* If we crash here, the batch is durable but nothing acted on it. */
 	DTX_FAULT("log.after_commit");
+	log->counts = c;
+	if (ret_pruned != NULL)
+		*ret_pruned = res;
 	return DTX_OK;
 }
 
@@ -1321,7 +1806,58 @@ static int tx_from_rec(log_reader *r, const MDB_val *k, const Dtx__V1__LogTx *m,
 	return rc;
 }
 
-/* load_in reads the transaction stored under key k (gid bytes) in r. */
+/* tomb_from_rec makes the tombstone dc_tx of the record m stored under
+ * key k of tombstones. */
+static int tomb_from_rec(log_reader *r, const MDB_val *k,
+                         const Dtx__V1__LogTx *m, dc_tx **ret_tx)
+{
+	const char *why = tx_rec_problem(k, m);
+	dc_tx *tx;
+
+	if (why == NULL && (!state_is_final(m->state) || m->nsteps != 0 ||
+	                    !m->has_pruned_unix_ms || m->pruned_unix_ms == 0 ||
+	                    m->mode < 1 || m->mode > 2))
+		why = "tombstone is not final, has steps or no pruned time";
+	if (why != NULL)
+		return reader_bad(r, DTX_ECORRUPT, LOG_TOMBS, k, why);
+	if ((tx = calloc(1, sizeof(*tx))) == NULL)
+		return DTX_ENOMEM;
+	snprintf(tx->gid, sizeof(tx->gid), "%s", m->gid);
+	tx->mode = (dc_mode)m->mode;
+	tx->state = (dc_tx_state)m->state;
+	tx->failed_step = -1;
+	tx->created_unix_ms = m->created_unix_ms;
+	tx->updated_unix_ms = m->updated_unix_ms;
+	tx->pruned_unix_ms = m->pruned_unix_ms;
+	*ret_tx = tx;
+	return DTX_OK;
+}
+
+/* load_tomb reads the tombstone of the pruned transaction under key k,
+ * or reports it unknown. */
+static int load_tomb(log_reader *r, const MDB_val *k, dc_tx **ret_tx)
+{
+	MDB_val key = *k, v;
+	void *msg;
+	int rc = MDB_NOTFOUND;
+
+	if (r->log->has_retention)
+		rc = mdb_get(r->txn, r->log->dbi[LOG_TOMBS], &key, &v);
+	if (rc == MDB_NOTFOUND)
+		return log_fail_rec(r->log, DTX_ENOENT, LOG_TXS, k,
+		                    "no such transaction");
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(r->log, rc, "read tombstones");
+	rc = reader_open(r, LOG_TOMBS, k, &v, LOG_REC_TOMB, &msg);
+	if (rc != DTX_OK)
+		return rc;
+	rc = tomb_from_rec(r, k, msg, ret_tx);
+	wire_log_tx_free(msg);
+	return rc;
+}
+
+/* load_in reads the transaction stored under key k (gid bytes) in r: its
+ * records, else its tombstone. */
 static int load_in(log_reader *r, const MDB_val *k, dc_tx **ret_tx)
 {
 	Dtx__V1__LogTx *m;
@@ -1330,8 +1866,7 @@ static int load_in(log_reader *r, const MDB_val *k, dc_tx **ret_tx)
 	int rc = mdb_get(r->txn, r->log->dbi[LOG_TXS], &key, &v);
 
 	if (rc == MDB_NOTFOUND)
-		return log_fail_rec(r->log, DTX_ENOENT, LOG_TXS, k,
-		                    "no such transaction");
+		return load_tomb(r, k, ret_tx);
 	if (rc != MDB_SUCCESS)
 		return log_fail_mdb(r->log, rc, "read txs");
 	rc = reader_open(r, LOG_TXS, k, &v, LOG_REC_TX, &msg);
@@ -1807,9 +2342,11 @@ int dc_log_gid_floor(dc_log *log, uint64_t *ret_id)
 static int check_meta(dc_log *log, const MDB_val *k, const MDB_val *v)
 {
 	MDB_val fmt = key_str(KEY_FORMAT), floor = key_str(KEY_GID_FLOOR);
+	MDB_val counts = key_str(KEY_COUNTS);
 
 	if ((key_equal(k, &fmt) && v->mv_size != 4) ||
-	    (key_equal(k, &floor) && v->mv_size != 8))
+	    (key_equal(k, &floor) && v->mv_size != 8) ||
+	    (key_equal(k, &counts) && v->mv_size != 8 * LOG_COUNTS_N))
 		return log_fail_rec(log, DTX_ECORRUPT, LOG_META, k,
 		                    "meta value has the wrong size");
 	return DTX_OK;
@@ -1826,6 +2363,7 @@ static int check_one(dc_log *log, enum log_table t, const MDB_val *k,
 	        [LOG_STEPS] = LOG_REC_STEP,
 	        [LOG_EVENTS] = LOG_REC_EVENT,
 	        [LOG_QUARANTINE] = LOG_REC_QUARANTINE,
+	        [LOG_TOMBS] = LOG_REC_TOMB,
 	};
 	void *msg;
 	int rc;
@@ -1836,9 +2374,13 @@ static int check_one(dc_log *log, enum log_table t, const MDB_val *k,
 		                    "bad active entry");
 	if (t == LOG_QUARANTINE && k->mv_size == 0)
 		return log_fail_rec(log, DTX_ECORRUPT, t, k, "empty key");
+	if ((t == LOG_FINALS || t == LOG_TOMB_TIMES) &&
+	    (v->mv_size != 0 || k->mv_size <= 8 ||
+	     k->mv_size > LOG_TIME_KEY_MAX))
+		return log_fail_rec(log, DTX_ECORRUPT, t, k, "bad time entry");
 	if (t == LOG_META)
 		return check_meta(log, k, v);
-	if (t == LOG_ACTIVE)
+	if (t == LOG_ACTIVE || t == LOG_FINALS || t == LOG_TOMB_TIMES)
 		return DTX_OK;
 	if (t == LOG_STEPS || t == LOG_EVENTS) {
 		if (k->mv_size < 6 || ((uint8_t *)k->mv_data)[k->mv_size - 5])
@@ -1895,7 +2437,10 @@ int dc_log_check(dc_log *log, uint64_t *ret_records, uint64_t *ret_bad,
 		return rc;
 	copy_err(errbuf, errlen, "");
 	for (int t = 0; rc == DTX_OK && t < LOG_TABLE_COUNT; t++) {
-		if (t != LOG_QUARANTINE || log->has_quarantine)
+		bool has = t == LOG_QUARANTINE ? log->has_quarantine
+		           : t >= LOG_FINALS   ? log->has_retention
+		                               : true;
+		if (has)
 			rc = check_table(log, txn, (enum log_table)t, &c);
 	}
 	mdb_txn_abort(txn);
@@ -1903,5 +2448,61 @@ int dc_log_check(dc_log *log, uint64_t *ret_records, uint64_t *ret_bad,
 		return rc;
 	*ret_records = c.records;
 	*ret_bad = c.bad;
+	return DTX_OK;
+}
+
+/* ---- counts and room ---- */
+
+int dc_log_counts_read(dc_log *log, dc_log_counts *ret_counts)
+{
+	MDB_txn *txn;
+	int rc = read_begin(log, &txn);
+
+	if (rc != DTX_OK)
+		return rc;
+	rc = counts_get(log, txn, ret_counts);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* table_pages adds the pages of table dbi in txn to *pages. */
+static int table_pages(dc_log *log, MDB_txn *txn, MDB_dbi dbi, uint64_t *pages)
+{
+	MDB_stat st;
+	int rc = mdb_stat(txn, dbi, &st);
+
+	if (rc != MDB_SUCCESS)
+		return log_fail_mdb(log, rc, "stat table");
+	*pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+	return DTX_OK;
+}
+
+int dc_log_usage_read(dc_log *log, dc_log_usage *ret_usage)
+{
+	uint64_t pages = 2; /* LMDB's two meta pages */
+	MDB_envinfo info;
+	MDB_stat env;
+	MDB_txn *txn;
+	int rc = read_begin(log, &txn);
+
+	if (rc != DTX_OK)
+		return rc;
+	rc = table_pages(log, txn, 1, &pages); /* the main table (names) */
+	for (int t = 0; rc == DTX_OK && t < LOG_TABLE_COUNT; t++) {
+		if ((t == LOG_QUARANTINE && !log->has_quarantine) ||
+		    (t >= LOG_FINALS && !log->has_retention))
+			continue;
+		rc = table_pages(log, txn, log->dbi[t], &pages);
+	}
+	mdb_txn_abort(txn);
+	if (rc == DTX_OK && (mdb_env_stat(log->env, &env) != MDB_SUCCESS ||
+	                     mdb_env_info(log->env, &info) != MDB_SUCCESS))
+		rc = log_fail(log, DTX_EIO, "%s: env stat failed", log->path);
+	if (rc != DTX_OK)
+		return rc;
+	ret_usage->used_bytes = pages * env.ms_psize;
+	ret_usage->file_bytes =
+	        ((uint64_t)info.me_last_pgno + 1) * env.ms_psize;
+	ret_usage->max_bytes = log->map_size_max;
 	return DTX_OK;
 }

@@ -14,6 +14,19 @@
  *   quarantine gid -> LogEvent   (a transaction that cannot be loaded or
  *                                  driven: when, and the cause in detail;
  *                                  created on first open by this build)
+ *   finals   u64be(final unix ms) gid -> ""  (every final transaction
+ *                                  whose details are kept, by the time it
+ *                                  became final: what retention prunes
+ *                                  first, without a scan)
+ *   tombstones gid -> LogTx      (a pruned transaction: gid, mode, final
+ *                                  state, created, final and pruned times)
+ *   tomb_times u64be(pruned unix ms) gid -> "" (tombstones by age)
+ *
+ * meta also holds "counts": the number of tx records per (mode, state),
+ * of tombstones and of transactions ever pruned, kept up to date by every
+ * commit in the same write transaction (dtxctl stats reads them instead
+ * of scanning). A log made before retention existed gets the three tables
+ * and its counts (one scan of txs) when a writer first opens it.
  *
  * Every value is framed: [0xD7][format version][record type][0]
  * [crc32c LE of the 4 header bytes and the payload][payload: protobuf]. A read
@@ -50,6 +63,7 @@
 #define DC_LOG_WHY_MAX        400 /* bytes of a bad transaction's cause */
 
 typedef struct dc_log dc_log;
+typedef struct dc_log_counts dc_log_counts;
 typedef struct dc_log_batch dc_log_batch;
 
 typedef struct dc_log_opts {
@@ -150,6 +164,64 @@ size_t dc_log_batch_len(const dc_log_batch *batch);
  * DTX_ENOMEM. Thread-safe against readers; one committer at a time. */
 int dc_log_commit(dc_log *log, const dc_log_batch *batch);
 
+/* ---- retention (DESIGN.md rule 9) ---- */
+
+/* What one commit prunes besides its batch: final transactions whose final
+ * time is before final_before_ms (0: none), at most max_final of them, the
+ * oldest first, each replaced by a tombstone stamped now_unix_ms; and
+ * tombstones made before tomb_before_ms (0: none), at most max_tombs. */
+typedef struct dc_log_prune {
+	int64_t now_unix_ms;
+	int64_t final_before_ms;
+	uint32_t max_final;
+	int64_t tomb_before_ms;
+	uint32_t max_tombs;
+} dc_log_prune;
+
+/* What a commit pruned: more_* says the bound was reached before the
+ * cutoff (another round has work). */
+typedef struct dc_log_pruned {
+	uint32_t pruned;
+	uint32_t expired;
+	bool more_final;
+	bool more_tombs;
+} dc_log_pruned;
+
+/* dc_log_commit_prune is dc_log_commit that, in the same write
+ * transaction, after batch (which may be empty), removes what spec asks
+ * for (NULL: nothing) from every table and tells what in *ret_pruned
+ * (written on success; may be NULL). A transaction found in finals but
+ * not final in txs (never written so) only loses its index entry. Same
+ * errors as dc_log_commit. */
+int dc_log_commit_prune(dc_log *log, const dc_log_batch *batch,
+                        const dc_log_prune *spec, dc_log_pruned *ret_pruned);
+
+/* Counts kept up to date by every commit (see the top comment). */
+struct dc_log_counts {
+	uint64_t by_state[3][DC_TX_STATE_COUNT]; /* [mode][state] tx records */
+	uint64_t tombstones;
+	uint64_t pruned; /* transactions pruned since the log was made */
+};
+
+/* dc_log_counts_read reads the counts as of the last commit. Errors:
+ * DTX_ENOENT (a log made before retention, opened read-only: count with
+ * a scan), DTX_ECORRUPT, DTX_EIO. */
+int dc_log_counts_read(dc_log *log, dc_log_counts *ret_counts);
+
+/* The room the log takes: used_bytes in pages of its tables (pages freed
+ * by pruning are reused, so this levels off when pruning keeps up),
+ * file_bytes up to the last page ever written, max_bytes the most the
+ * map may grow to. */
+typedef struct dc_log_usage {
+	uint64_t used_bytes;
+	uint64_t file_bytes;
+	uint64_t max_bytes;
+} dc_log_usage;
+
+/* dc_log_usage_read measures the log in one read transaction: a constant
+ * cost (a stat per table), safe on any thread. Errors: DTX_EIO. */
+int dc_log_usage_read(dc_log *log, dc_log_usage *ret_usage);
+
 /* dc_log_grow doubles the map size (up to map_size_max). Errors: DTX_ELIMIT
  * (already at the maximum), DTX_EIO. */
 int dc_log_grow(dc_log *log);
@@ -157,8 +229,11 @@ int dc_log_grow(dc_log *log);
 /* ---- reads ---- */
 
 /* dc_log_load_tx reads gid with all its steps into a new dc_tx (transferred
- * to the caller). Errors: DTX_ENOENT, DTX_ECORRUPT, DTX_EVERSION,
- * DTX_ENOMEM, DTX_EIO. */
+ * to the caller). A pruned gid whose tombstone is kept loads as that
+ * tombstone: a final dc_tx with no steps and pruned_unix_ms set (so every
+ * reader - a resubmit, a query, FinalQuery, dtxctl - gets a definite
+ * final answer); once the tombstone expired the gid is unknown. Errors:
+ * DTX_ENOENT, DTX_ECORRUPT, DTX_EVERSION, DTX_ENOMEM, DTX_EIO. */
 int dc_log_load_tx(dc_log *log, const char *gid, dc_tx **ret_tx);
 
 /* dc_log_load_tx_checked is dc_log_load_tx for a daemon that quarantines:

@@ -181,6 +181,10 @@ static const char *tx_problem(const dc_tx *tx)
 	if (tx->state < DC_TX_RUNNING || tx->state >= DC_TX_STATE_COUNT ||
 	    (tx->mode == DC_MODE_SAGA && tx->state > DC_TX_COMPENSATED))
 		return "a state its mode does not have";
+	if (tx->pruned_unix_ms != 0) /* a tombstone: final, no steps */
+		return !dc_tx_is_final(tx) || tx->nsteps != 0
+		               ? "a tombstone that is not final or has steps"
+		               : NULL;
 	if (tx->nsteps > DC_TX_STEPS_MAX ||
 	    (tx->mode == DC_MODE_SAGA && tx->nsteps == 0))
 		return "a step count out of range";

@@ -88,6 +88,10 @@ typedef struct dc_tx {
 	bool initiator_driven;    /* TCC: the initiator registers branches and
 	                             calls the Tries itself */
 	bool paused;              /* an operator paused its calls (dtxctl) */
+	/* 0: the whole transaction. Else a tombstone (retention pruned its
+	 * details at this unix ms): final, no steps; only gid, mode, state,
+	 * created and updated (= final time) are known. Never driven. */
+	int64_t pruned_unix_ms;
 	uint32_t nsteps;
 	dc_step *steps; /* nsteps entries, owned (NULL if nsteps is 0) */
 } dc_tx;

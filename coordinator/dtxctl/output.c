@@ -14,6 +14,7 @@
 #include <dtx/dtx.h>
 
 #include "ctl.h"
+#include "retain.h"
 
 /* ---- JSON ------------------------------------------------------------- */
 
@@ -57,7 +58,7 @@ static json_t *tx_json(const Dtx__V1__TxInfo *t)
 	for (size_t i = 0; i < t->n_steps; i++)
 		json_array_append_new(branches, branch_json(t->steps[i]));
 	o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:i, s:o, s:b, s:o, "
-	              "s:b, s:b, s:o}",
+	              "s:b, s:b, s:o, s:o}",
 	              "gid", t->gid, "mode", mode_name((int)t->mode), "state",
 	              dtx_tx_state_name((int)t->state), "created_unix_ms",
 	              (json_int_t)t->created_unix_ms, "updated_unix_ms",
@@ -68,7 +69,8 @@ static json_t *tx_json(const Dtx__V1__TxInfo *t)
 	              (int)t->needs_operator, "operator_reason",
 	              str_or_null(t->operator_reason), "paused", (int)t->paused,
 	              "initiator_driven", (int)t->initiator_driven, "branches",
-	              branches);
+	              branches, "pruned_unix_ms",
+	              ms_or_null(t->has_pruned_unix_ms, t->pruned_unix_ms));
 	return o;
 }
 
@@ -116,11 +118,18 @@ static json_t *stats_json(const Dtx__V1__AdminStatsReply *s, int64_t now)
 		        "created_unix_ms",
 		        (json_int_t)s->oldest_active_created_unix_ms, "age_ms",
 		        (json_int_t)(now - s->oldest_active_created_unix_ms));
-	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:o}", "total",
-	                 (json_int_t)s->total, "active", (json_int_t)s->active,
-	                 "needs_operator", (json_int_t)s->needs_operator,
-	                 "paused", (json_int_t)s->paused, "oldest_active",
-	                 oldest, "counts", counts);
+	return json_pack(
+	        "{s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o, "
+	        "s:b}",
+	        "total", (json_int_t)s->total, "active", (json_int_t)s->active,
+	        "needs_operator", (json_int_t)s->needs_operator, "paused",
+	        (json_int_t)s->paused, "oldest_active", oldest, "counts",
+	        counts, "tombstones", (json_int_t)s->tombstones, "pruned",
+	        (json_int_t)s->pruned, "log_used_bytes",
+	        ms_or_null(s->has_log_used_bytes, (int64_t)s->log_used_bytes),
+	        "log_max_bytes",
+	        ms_or_null(s->has_log_max_bytes, (int64_t)s->log_max_bytes),
+	        "log_full", (int)s->log_full);
 }
 
 /* merge moves every field of x (released) into o. */
@@ -259,6 +268,12 @@ static void table_tx(FILE *out, const Dtx__V1__TxInfo *t)
 	        t->initiator_driven ? " (initiator-driven)" : "",
 	        dtx_tx_state_name((int)t->state), t->paused ? " (PAUSED)" : "");
 	fprintf(out, "created:   %s\nupdated:   %s\ndeadline:  %s\n", a, b, c);
+	if (t->has_pruned_unix_ms) {
+		char line[128];
+		dc_retain_pruned_message((int)t->state, t->pruned_unix_ms, line,
+		                         sizeof(line));
+		fprintf(out, "%s\n", line); /* final: committed, details ... */
+	}
 	if (t->reason != NULL)
 		fprintf(out, "reason:    %s\n", t->reason);
 	if (t->needs_operator)
@@ -302,6 +317,14 @@ static void table_stats(FILE *out, const Dtx__V1__AdminReply *r)
 	        "total %" PRIu64 ", active %" PRIu64 ", needs-operator %" PRIu64
 	        ", paused %" PRIu64 "\n",
 	        s->total, s->active, s->needs_operator, s->paused);
+	if (s->has_tombstones)
+		fprintf(out, "tombstones %" PRIu64 ", pruned %" PRIu64 "\n",
+		        s->tombstones, s->pruned);
+	if (s->has_log_max_bytes)
+		fprintf(out, "log %" PRIu64 " of %" PRIu64 " MiB in use%s\n",
+		        s->log_used_bytes >> 20, s->log_max_bytes >> 20,
+		        s->log_full ? " (LOG FULL: new transactions refused)"
+		                    : "");
 	if (s->oldest_active_gid != NULL) {
 		fmt_age(r->now_unix_ms - s->oldest_active_created_unix_ms, age,
 		        sizeof(age));

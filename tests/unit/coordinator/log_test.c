@@ -301,8 +301,8 @@ Test(log, round_trips_two_transactions_field_by_field_after_reopen)
 	cr_assert_eq(dc_log_batch_create(&batch), DTX_OK);
 	cr_assert_eq(dc_log_batch_put_tx(batch, a, UINT64_MAX), DTX_OK);
 	cr_assert_eq(dc_log_batch_put_tx(batch, b, UINT64_MAX), DTX_OK);
-	/* tx + 3 steps + active, tx + 2 steps + active delete */
-	cr_assert_eq(dc_log_batch_len(batch), 9);
+	/* tx + 3 steps + active, tx + 2 steps + active delete + finals */
+	cr_assert_eq(dc_log_batch_len(batch), 10);
 	cr_assert_eq(dc_log_commit(log, batch), DTX_OK);
 	dc_log_batch_destroy(batch);
 	dc_log_close(log);
@@ -594,7 +594,8 @@ Test(log, flipped_payload_byte_is_corrupt_on_load_and_in_check)
 	cr_assert_not_null(strstr(dc_log_last_error(log), g_data));
 	cr_assert_eq(dc_log_check(log, &records, &bad, err, sizeof(err)),
 	             DTX_OK);
-	cr_assert_eq(records, 1 + 1 + 2 + 1); /* format, tx, 2 steps, active */
+	/* format, counts, tx, 2 steps, active */
+	cr_assert_eq(records, 2 + 1 + 2 + 1);
 	cr_assert_eq(bad, 1);
 	cr_assert_not_null(strstr(err, "CRC"), "%s", err);
 	cr_assert_eq(dc_log_scan_active(log, collect_fn, &(collect){0}),
@@ -739,7 +740,7 @@ Test(log, a_quarantined_gid_is_reported_from_the_quarantine_table)
 	cr_assert_eq(dc_log_check(log, &records, &nbad, err, sizeof(err)),
 	             DTX_OK);
 	cr_assert_eq(nbad, 0, "%s", err);
-	cr_assert_eq(records, 1 + 3 + 6 + 3 + 1); /* ..., quarantine */
+	cr_assert_eq(records, 2 + 3 + 6 + 3 + 1); /* ..., quarantine */
 	dc_log_close(log);
 }
 
@@ -786,7 +787,8 @@ Test(log, clean_log_checks_with_no_bad_records)
 	cr_assert_eq(dc_log_check(log, &records, &bad, err, sizeof(err)),
 	             DTX_OK);
 	cr_assert_eq(bad, 0, "%s", err);
-	cr_assert_eq(records, 1 + 2 + 5 + 1);
+	/* format and counts, 2 txs, 5 steps, 1 active, 1 final indexed */
+	cr_assert_eq(records, 2 + 2 + 5 + 1 + 1);
 	dc_tx_destroy(a);
 	dc_tx_destroy(b);
 	dc_log_close(log);
@@ -984,5 +986,215 @@ Test(log, scan_loads_ten_thousand_active_transactions, .timeout = 60)
 	            now_s() - t0);
 	cr_assert_eq(c.n, n);
 	cr_assert(c.ordered);
+	dc_log_close(log);
+}
+
+/* ---- retention: prune, tombstones, counts ---- */
+
+/* commit_final commits a final saga gid of 2 steps that became final at
+ * final_ms, with 3 timeline lines. */
+static void commit_final(dc_log *log, const char *gid, int64_t final_ms,
+                         dc_tx_state state)
+{
+	dc_log_batch *b = NULL;
+	dc_tx *tx = make_tx(gid, 2, state);
+
+	tx->updated_unix_ms = final_ms;
+	cr_assert_eq(dc_log_batch_create(&b), DTX_OK);
+	cr_assert_eq(dc_log_batch_put_tx(b, tx, UINT64_MAX), DTX_OK);
+	for (uint32_t i = 0; i < 3; i++)
+		add_event(b, gid, i, -1, "line");
+	cr_assert_eq(dc_log_commit(log, b), DTX_OK);
+	dc_log_batch_destroy(b);
+	dc_tx_destroy(tx);
+}
+
+static dc_log_pruned prune(dc_log *log, int64_t final_before, uint32_t max,
+                           int64_t tomb_before)
+{
+	dc_log_prune p = {.now_unix_ms = 1800000000000,
+	                  .final_before_ms = final_before,
+	                  .max_final = max,
+	                  .tomb_before_ms = tomb_before,
+	                  .max_tombs = max};
+	dc_log_pruned r;
+	dc_log_batch *b = NULL;
+
+	cr_assert_eq(dc_log_batch_create(&b), DTX_OK);
+	cr_assert_eq(dc_log_commit_prune(log, b, &p, &r), DTX_OK, "%s",
+	             dc_log_last_error(log));
+	dc_log_batch_destroy(b);
+	return r;
+}
+
+static int count_event(void *arg, uint32_t seq, const dc_log_event *ev)
+{
+	(void)seq;
+	(void)ev;
+	(*(size_t *)arg)++;
+	return DTX_OK;
+}
+
+static size_t events_of(dc_log *log, const char *gid)
+{
+	size_t n = 0;
+
+	cr_assert_eq(dc_log_read_events(log, gid, count_event, &n), DTX_OK);
+	return n;
+}
+
+static dc_log_counts counts(dc_log *log)
+{
+	dc_log_counts c;
+
+	cr_assert_eq(dc_log_counts_read(log, &c), DTX_OK, "%s",
+	             dc_log_last_error(log));
+	return c;
+}
+
+Test(log, prune_replaces_old_final_transactions_by_tombstones)
+{
+	dc_log *log = open_log();
+	dc_tx *tx = make_tx("run", 2, DC_TX_RUNNING);
+	dc_log_pruned r;
+	uint64_t records, bad;
+	char err[256];
+
+	commit_one(log, tx, UINT64_MAX);
+	dc_tx_destroy(tx);
+	commit_final(log, "a", 1000, DC_TX_COMMITTED);
+	commit_final(log, "b", 2000, DC_TX_COMPENSATED);
+	commit_final(log, "c", 3000, DC_TX_COMMITTED);
+
+	r = prune(log, 2500, 100, 0);
+	cr_assert_eq(r.pruned, 2);
+	cr_assert_not(r.more_final);
+	tx = load(log, "b");
+	cr_assert_eq(tx->state, DC_TX_COMPENSATED);
+	cr_assert_eq(tx->mode, DC_MODE_SAGA);
+	cr_assert_eq(tx->nsteps, 0);
+	cr_assert_eq(tx->updated_unix_ms, 2000); /* the final time */
+	cr_assert_eq(tx->created_unix_ms, 1700000000123);
+	cr_assert_eq(tx->pruned_unix_ms, 1800000000000);
+	dc_tx_destroy(tx);
+	cr_assert_eq(events_of(log, "a"), 0);
+	cr_assert_eq(events_of(log, "c"), 3);
+	tx = load(log, "c");
+	cr_assert_eq(tx->nsteps, 2);
+	cr_assert_eq(tx->pruned_unix_ms, 0);
+	dc_tx_destroy(tx);
+	tx = load(log, "run"); /* a running one is never pruned */
+	cr_assert_eq(tx->nsteps, 2);
+	dc_tx_destroy(tx);
+	cr_assert_eq(dc_log_check(log, &records, &bad, err, sizeof(err)),
+	             DTX_OK);
+	cr_assert_eq(bad, 0, "%s", err);
+	dc_log_close(log);
+}
+
+Test(log, prune_is_bounded_per_commit_and_says_there_is_more)
+{
+	dc_log *log = open_log();
+	char gid[16];
+	dc_log_pruned r;
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(gid, sizeof(gid), "g%d", i);
+		commit_final(log, gid, 1000 + i, DC_TX_COMMITTED);
+	}
+	r = prune(log, 5000, 2, 0);
+	cr_assert_eq(r.pruned, 2);
+	cr_assert(r.more_final);
+	r = prune(log, 5000, 2, 0);
+	cr_assert_eq(r.pruned, 2);
+	cr_assert(r.more_final);
+	r = prune(log, 5000, 2, 0);
+	cr_assert_eq(r.pruned, 1);
+	cr_assert_not(r.more_final);
+	r = prune(log, 5000, 2, 0);
+	cr_assert_eq(r.pruned, 0);
+	cr_assert_eq(counts(log).tombstones, 5);
+	dc_log_close(log);
+}
+
+Test(log, tombstones_expire_and_the_gid_becomes_unknown)
+{
+	dc_log *log = open_log();
+	dc_tx *tx = NULL;
+	dc_log_pruned r;
+
+	commit_final(log, "a", 1000, DC_TX_COMMITTED);
+	r = prune(log, 2000, 10, 1800000000000); /* made now: not due yet */
+	cr_assert_eq(r.pruned, 1);
+	cr_assert_eq(r.expired, 0);
+	r = prune(log, 2000, 10, 1800000000001);
+	cr_assert_eq(r.expired, 1);
+	cr_assert_eq(dc_log_load_tx(log, "a", &tx), DTX_ENOENT);
+	cr_assert_eq(counts(log).tombstones, 0);
+	cr_assert_eq(counts(log).pruned, 1);
+	dc_log_close(log);
+}
+
+Test(log, counts_follow_every_commit_and_prune)
+{
+	dc_log *log = open_log();
+	dc_tx *tx = make_tx("x", 2, DC_TX_RUNNING);
+	dc_log_counts c;
+
+	commit_one(log, tx, UINT64_MAX);
+	c = counts(log);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_RUNNING], 1);
+	tx->state = DC_TX_COMMITTED;
+	commit_one(log, tx, 0);
+	dc_tx_destroy(tx);
+	c = counts(log);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_RUNNING], 0);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_COMMITTED], 1);
+	prune(log, INT64_MAX, 10, 0);
+	c = counts(log);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_COMMITTED], 0);
+	cr_assert_eq(c.tombstones, 1);
+	cr_assert_eq(c.pruned, 1);
+	dc_log_close(log);
+	log = open_log_opts(0, 0, true); /* a reader sees the same counts */
+	c = counts(log);
+	cr_assert_eq(c.tombstones, 1);
+	dc_log_close(log);
+}
+
+Test(log, a_log_without_counts_is_counted_and_indexed_at_open)
+{
+	dc_log *log = open_log();
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	commit_final(log, "old", 1000, DC_TX_COMMITTED);
+	dc_log_close(log);
+	/* make it look like a log of an older build: no counts, no index */
+	raw_update("meta", "counts", 6, NULL, 0, 0);
+	env = raw_env();
+	cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	cr_assert_eq(mdb_dbi_open(txn, "finals", 0, &dbi), 0);
+	cr_assert_eq(mdb_drop(txn, dbi, 1), 0);
+	cr_assert_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	log = open_log();
+	cr_assert_eq(counts(log).by_state[DC_MODE_SAGA][DC_TX_COMMITTED], 1);
+	cr_assert_eq(prune(log, 2000, 10, 0).pruned, 1);
+	dc_log_close(log);
+}
+
+Test(log, usage_counts_pages_in_use_up_to_the_maximum)
+{
+	dc_log *log = open_log_opts(1 << 20, 4 << 20, false);
+	dc_log_usage u;
+
+	commit_final(log, "a", 1000, DC_TX_COMMITTED);
+	cr_assert_eq(dc_log_usage_read(log, &u), DTX_OK);
+	cr_assert_gt(u.used_bytes, 0);
+	cr_assert_leq(u.used_bytes, u.file_bytes);
+	cr_assert_eq(u.max_bytes, 4 << 20);
 	dc_log_close(log);
 }
