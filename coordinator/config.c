@@ -39,6 +39,7 @@ void dc_config_defaults(dc_config *cfg)
 	cfg->admin = DC_ADMIN_URL_DEFAULT;
 	cfg->admin_default = true;
 	cfg->admin_slots = 16;
+	cfg->read_queue = 256;
 	cfg->max_result = 64u << 10;
 }
 
@@ -80,6 +81,10 @@ static const char usage[] =
         "  --max-clients N          client requests held at once (8192)\n"
         "  --max-calls N            branch calls outstanding (65536)\n"
         "  --max-peers N            distinct participant URLs (1024)\n"
+        "  --read-queue N           reads of the log waiting for dtxd's\n"
+        "                           reader thread (queries of gids not in\n"
+        "                           memory, dtxctl list/show/stats); past\n"
+        "                           it a request gets busy (256)\n"
         "  --map-size-mb N          initial log map size (256)\n"
         "  --map-size-max-mb N      the map grows up to this (65536)\n"
         "  --tcc-deadline-ms MS     a TCC transaction not committed within\n"
@@ -119,6 +124,7 @@ enum {
 	OPT_VERSION,
 	OPT_ADMIN,
 	OPT_MAX_RESULT,
+	OPT_READ_QUEUE,
 };
 
 static const struct option options[] = {
@@ -140,6 +146,7 @@ static const struct option options[] = {
         {"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
         {"max-calls", required_argument, NULL, OPT_MAX_CALLS},
         {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
+        {"read-queue", required_argument, NULL, OPT_READ_QUEUE},
         {"map-size-mb", required_argument, NULL, OPT_MAP_SIZE},
         {"stuck-after-attempts", required_argument, NULL, OPT_STUCK_ATTEMPTS},
         {"stuck-after-ms", required_argument, NULL, OPT_STUCK_MS},
@@ -206,6 +213,7 @@ static const num_opt num_opts[] = {
         {OPT_MAX_CLIENTS, "max-clients", 1, 1000000},
         {OPT_MAX_CALLS, "max-calls", 1, 10000000},
         {OPT_MAX_PEERS, "max-peers", 1, 100000},
+        {OPT_READ_QUEUE, "read-queue", 1, 1000000},
         {OPT_MAP_SIZE, "map-size-mb", 1, 1u << 20},
         {OPT_STUCK_ATTEMPTS, "stuck-after-attempts", 1, 1000000},
         {OPT_STUCK_MS, "stuck-after-ms", 1, 86400000u * 30u},
@@ -258,6 +266,9 @@ static void store_num(dc_config *cfg, int id, uint64_t v)
 		break;
 	case OPT_MAX_PEERS:
 		cfg->max_peers = (uint32_t)v;
+		break;
+	case OPT_READ_QUEUE:
+		cfg->read_queue = (uint32_t)v;
 		break;
 	case OPT_STUCK_ATTEMPTS:
 		cfg->stuck_after_attempts = (uint32_t)v;
