@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
+
 #define SCAN_PAGE_FULL 1000 /* private stop codes of the list scan */
 #define SCAN_EXAMINED  1001
 #define SCAN_CHUNK     1002 /* ... and of a stats chunk */
@@ -531,6 +533,7 @@ static int stats_one(void *arg, dc_tx *tx)
 	const dc_tx *v = ss->lookup ? ss->lookup(ss->arg, tx->gid) : NULL;
 	int rv;
 
+	DTX_HOLD("admin.stats"); /* reader_test: a scan that takes long */
 	if (v == NULL)
 		v = tx;
 	ss->total++;
