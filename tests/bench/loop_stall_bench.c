@@ -8,11 +8,13 @@
  *       2,000 sagas each); every 1,000th uses the handler rare.do, so
  *       `dtxctl list --all --handler rare.do` must read the whole log.
  *
- *   loop_stall_bench query URL [--count N] [--label TEXT]
+ *   loop_stall_bench query URL [--count N] [--rate R] [--label TEXT]
  *       begins one initiator-driven TCC transaction (it stays in memory)
- *       and then queries N times (2000), alternating between it ("mem")
- *       and a committed saga of the filled log ("disk"), one query at a
- *       time with libdtx's client; prints p50, p99 and max of each kind.
+ *       and then queries N times (2000) at R per second (200: 10 s, several
+ *       rounds of scans), alternating between it ("mem") and a committed
+ *       saga of the filled log ("disk"), with libdtx's client; each query
+ *       is timed from when it was due; prints p50, p99 and max of each
+ *       kind.
  *
  * Not a test: it asserts nothing. tests/bench/loop_stall_bench.sh runs it
  * against dtxd with and without dtxctl scans running.
@@ -130,10 +132,30 @@ static void report(const char *label, const char *kind, double *ms, size_t n)
 	       kind, n, ms[n / 2], ms[(n * 99) / 100], ms[n - 1]);
 }
 
-static int query(const char *url, unsigned count, const char *label)
+/* sleep_until waits for the monotonic time at_ms. */
+static void sleep_until(double at_ms)
+{
+	double d = at_ms - now_ms();
+	struct timespec ts;
+
+	if (d <= 0)
+		return;
+	ts.tv_sec = (time_t)(d / 1e3);
+	ts.tv_nsec = (long)((d - (double)ts.tv_sec * 1e3) * 1e6);
+	nanosleep(&ts, NULL);
+}
+
+/* query sends count queries at rate per second, one at a time, and
+ * measures each from the moment it was due (not from when it could be
+ * sent): a stall of the coordinator then shows in every query that fell
+ * due during it, as a client arriving at that rate would see it, not in
+ * one sample only (coordinated omission). */
+static int query(const char *url, unsigned count, unsigned rate,
+                 const char *label)
 {
 	double *lat[2] = {calloc(count, sizeof(double)),
 	                  calloc(count, sizeof(double))};
+	double interval = 1e3 / (rate ? rate : 200), t0;
 	size_t n[2] = {0, 0};
 	dtx_client *c;
 	dtx_tcc_tx *live;
@@ -147,20 +169,21 @@ static int query(const char *url, unsigned count, const char *label)
 		die("open", rv);
 	if ((rv = dtx_tcc_begin(c, NULL, 3600000, &live)) != DTX_OK)
 		die("begin", rv);
+	t0 = now_ms();
 	for (unsigned i = 0; i < count; i++) {
 		int k = i % 2; /* 0: in memory, 1: on disk */
 		const char *gid = dtx_tcc_tx_gid(live);
-		double t0;
+		double due = t0 + i * interval;
 		if (k == 1) {
 			snprintf(disk, sizeof(disk), "ls-%08u",
-			         (i * 7919u) % 1000u);
+			         (i * 7919u) % 500000u);
 			gid = disk;
 		}
-		t0 = now_ms();
+		sleep_until(due);
 		rv = dtx_client_query(c, gid, 0, &info);
 		if (rv != DTX_OK)
 			die(gid, rv);
-		lat[k][n[k]++] = now_ms() - t0;
+		lat[k][n[k]++] = now_ms() - due;
 	}
 	report(label, "mem ", lat[0], n[0]);
 	report(label, "disk", lat[1], n[1]);
@@ -173,7 +196,7 @@ static int query(const char *url, unsigned count, const char *label)
 
 int main(int argc, char **argv)
 {
-	unsigned count = 0;
+	unsigned count = 0, rate = 0;
 	const char *label = "";
 
 	for (int i = 3; i + 1 < argc; i += 2) {
@@ -181,13 +204,15 @@ int main(int argc, char **argv)
 			count = (unsigned)strtoul(argv[i + 1], NULL, 10);
 		else if (strcmp(argv[i], "--label") == 0)
 			label = argv[i + 1];
+		else if (strcmp(argv[i], "--rate") == 0)
+			rate = (unsigned)strtoul(argv[i + 1], NULL, 10);
 	}
 	if (argc >= 3 && strcmp(argv[1], "fill") == 0)
 		return fill(argv[2], count ? count : 500000);
 	if (argc >= 3 && strcmp(argv[1], "query") == 0)
-		return query(argv[2], count ? count : 2000, label);
+		return query(argv[2], count ? count : 2000, rate, label);
 	fprintf(stderr, "usage: loop_stall_bench fill DIR [--count N]\n"
 	                "       loop_stall_bench query URL [--count N] "
-	                "[--label TEXT]\n");
+	                "[--rate PER_S] [--label TEXT]\n");
 	return 64;
 }

@@ -2,8 +2,9 @@
 # loop_stall_bench.sh - a client query's latency while dtxctl scans a big
 # log (issue 14 item 3). Fills a log of COUNT committed sagas once (kept
 # in LOG_DIR for later runs), starts dtxd on it, then runs QUERIES client
-# queries twice: idle, and while `dtxctl stats`, `dtxctl list --all` and
-# `dtxctl list --all --handler rare.do` run back to back.
+# queries at RATE per second twice: idle, and while `dtxctl stats`,
+# `dtxctl list --all` and `dtxctl list --all --handler rare.do` run back
+# to back (each query timed from when it was due: see loop_stall_bench.c).
 #
 # Usage: tests/bench/loop_stall_bench.sh BUILD_DIR [LOG_DIR]
 #   BUILD_DIR holds coordinator/dtxd, coordinator/dtxctl and
@@ -11,13 +12,15 @@
 #   meson setup build-rel --buildtype=release -Dfault_points=false).
 #   BENCH_BUILD_DIR (default BUILD_DIR) may name another build's
 #   loop_stall_bench, to measure an older dtxd with the same driver.
-# Environment: COUNT (500000), QUERIES (2000), PORT (7460).
+# Environment: COUNT (500000), QUERIES (2000), RATE (200 per second: 10 s),
+# PORT (7460).
 set -eu
 BUILD=$(cd "$1" && pwd)
 LOG_DIR=${2:-/tmp/dtx-loop-stall-log}
 BENCH=${BENCH_BUILD_DIR:-$BUILD}/tests/bench/loop_stall_bench
 COUNT=${COUNT:-500000}
 QUERIES=${QUERIES:-2000}
+RATE=${RATE:-200}
 PORT=${PORT:-7460}
 URL=tcp://127.0.0.1:$PORT
 ADMIN=tcp://127.0.0.1:$((PORT + 1))
@@ -39,7 +42,7 @@ while [ ! -f "$WORK/ready" ]; do
 	sleep 0.1
 done
 
-"$BENCH" query "$URL" --count "$QUERIES" --label idle
+"$BENCH" query "$URL" --count "$QUERIES" --rate "$RATE" --label idle
 
 scan() {
 	CTL="$BUILD/coordinator/dtxctl --admin $ADMIN --timeout-ms 60000"
@@ -59,7 +62,7 @@ scan() {
 scan &
 SCANS=$!
 sleep 1
-"$BENCH" query "$URL" --count "$QUERIES" --label scans
+"$BENCH" query "$URL" --count "$QUERIES" --rate "$RATE" --label scans
 touch "$WORK/stop" # the round in progress ends, then the loop
 wait $SCANS 2>/dev/null || true
 echo "scan rounds while measuring (one line per round):"
