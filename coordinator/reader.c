@@ -29,37 +29,49 @@ struct dc_reader {
 	/* under lock */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	dc_read_job *qhead, *qtail; /* to run, in order */
-	dc_read_job *held;          /* every job submitted, not finished */
+	dc_read_job *qhead[2], *qtail[2]; /* to run: [0] point, [1] bulk */
+	dc_read_job *held; /* every job submitted, not finished */
 	unsigned nheld;
 	bool stopping;
 };
 
-/* push appends job to the run queue (lock held). */
+/* push appends job to its run queue (lock held). */
 static void push(dc_reader *r, dc_read_job *job)
 {
+	int q = job->bulk;
+
 	job->qnext = NULL;
-	if (r->qtail != NULL)
-		r->qtail->qnext = job;
+	if (r->qtail[q] != NULL)
+		r->qtail[q]->qnext = job;
 	else
-		r->qhead = job;
-	r->qtail = job;
+		r->qhead[q] = job;
+	r->qtail[q] = job;
+}
+
+/* pop takes the first job to run, point reads first (lock held). */
+static dc_read_job *pop(dc_reader *r)
+{
+	int q = r->qhead[0] == NULL;
+	dc_read_job *job = r->qhead[q];
+
+	if (job != NULL) {
+		r->qhead[q] = job->qnext;
+		if (r->qhead[q] == NULL)
+			r->qtail[q] = NULL;
+	}
+	return job;
 }
 
 /* take waits for the next job to run; NULL once the reader stops. */
 static dc_read_job *take(dc_reader *r)
 {
-	dc_read_job *job;
+	dc_read_job *job = NULL;
 
 	pthread_mutex_lock(&r->lock);
-	while (r->qhead == NULL && !r->stopping)
+	while (!r->stopping && (job = pop(r)) == NULL)
 		pthread_cond_wait(&r->cond, &r->lock);
-	job = r->stopping ? NULL : r->qhead;
-	if (job != NULL) {
-		r->qhead = job->qnext;
-		if (r->qhead == NULL)
-			r->qtail = NULL;
-	}
+	if (r->stopping)
+		job = NULL; /* still held: dc_reader_destroy disposes of it */
 	pthread_mutex_unlock(&r->lock);
 	return job;
 }

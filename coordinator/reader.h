@@ -13,8 +13,10 @@
  * Bounded: at most max_jobs jobs are held at once, counted from submit
  * until the loop calls dc_reader_finish; a submit past that is DTX_EBUSY.
  * Fair: a job's run reads a bounded number of records (DC_READER_CHUNK)
- * and may ask to be run again; it then goes to the back of the queue, so
- * a scan of the whole log delays a point read by at most one chunk.
+ * and may ask to be run again; it then goes to the back of its queue.
+ * Two queues: point reads (a client's transaction, a FinalQuery) run
+ * before bulk reads (an operator's list, show, stats), so a point read
+ * waits for at most one chunk of a scan, however many operators scan.
  *
  * Locks: one mutex and condition variable guard the reader's queue (the
  * hand-off from the loop to the reader thread); completions go back to the
@@ -46,12 +48,13 @@ typedef bool (*dc_read_run_fn)(dc_read_job *job, dc_log *log);
  * stopped first). Called by dc_reader_destroy, on the destroying thread. */
 typedef void (*dc_read_dispose_fn)(dc_read_job *job);
 
-/* One job. The owner embeds it in its own struct and sets run and
- * dispose; the rest is the reader's. */
+/* One job. The owner embeds it in its own struct and sets run, dispose
+ * and bulk; the rest is the reader's. */
 struct dc_read_job {
 	dc_mail mail; /* kind DC_MAIL_READ */
 	dc_read_run_fn run;
 	dc_read_dispose_fn dispose;
+	bool bulk; /* an operator's read: runs after every point read */
 	/* reader (private) */
 	dc_read_job *qnext;       /* queue to run */
 	dc_read_job *prev, *next; /* every job held */

@@ -214,6 +214,7 @@ int dc_admin_job_create(const void *body, size_t len, dc_tx *tx,
 		return DTX_ENOMEM;
 	}
 	head_init(&j->head, DC_READ_ADMIN, admin_run);
+	j->head.base.bulk = true;
 	memcpy(j->body, body, len);
 	j->len = len;
 	dc_admin_stats_init(&j->ss, NULL, NULL);
