@@ -24,9 +24,10 @@
 #include "reader.h"
 #include "tx.h"
 
-#define DC_READ_ERR_MAX    256 /* bytes of a failed read's reason */
-#define DC_READ_FINALS_RUN 64  /* transactions a FinalQuery job loads per run  \
-	                        */
+#define DC_READ_ERR_MAX 256 /* bytes of a failed read's reason */
+#define DC_READ_FINALS_RUN                                                     \
+	64 /* transactions a FinalQuery job loads per run                      \
+	    */
 
 /* dc_read_check returns true if tx, read back from the log, can be held
  * and driven (dc_tx_check, dc_machine_check); otherwise it describes why
