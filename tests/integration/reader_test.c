@@ -331,6 +331,56 @@ Test(reader, a_full_read_queue_answers_busy_and_the_loop_goes_on)
 	th_end(t);
 }
 
+/* ---- made ids need no read ---------------------------------------------- */
+
+/* begin_code begins an initiator-driven TCC transaction under gid and
+ * returns the reply's code; msg gets its message. */
+static int begin_code(nng_socket cs, const char *gid, char *msg, size_t len)
+{
+	Dtx__V1__ClientRequest req = DTX__V1__CLIENT_REQUEST__INIT;
+	Dtx__V1__BeginTcc b = DTX__V1__BEGIN_TCC__INIT;
+	Dtx__V1__ClientReply *rep;
+	int code;
+
+	req.has_version = 1;
+	req.version = DTX__V1__VERSION__VERSION_1;
+	req.body_case = DTX__V1__CLIENT_REQUEST__BODY_BEGIN_TCC;
+	req.begin_tcc = &b;
+	b.gid = (char *)gid;
+	raw_send(cs, &req.base);
+	rep = client_recv(cs, gid);
+	code = (int)rep->code;
+	snprintf(msg, len, "%s", rep->message ? rep->message : "");
+	wire_client_reply_free(rep);
+	return code;
+}
+
+/* make_gid no longer reads the log for each id it makes: a client gid it
+ * could make later (its shape, shard 0, above the last made id) is
+ * refused instead, so none can be in the log. */
+Test(reader, a_client_gid_the_coordinator_could_make_later_is_refused)
+{
+	th_env *t = th_begin();
+	char made[DTX_GID_MAX + 1], msg[512];
+	nng_socket cs;
+
+	th_dtxd_start(t, NULL);
+	cs = raw_open(t->dtxd_url);
+	begin_live(cs, made, sizeof(made));
+	/* 2^40 ms after 2024: decades ahead, shard 0 */
+	cr_assert_eq(begin_code(cs, "4000000000000000", msg, sizeof(msg)),
+	             DTX_EINVAL, "%s", msg);
+	cr_assert(strstr(msg, "reserved") != NULL, "%s", msg);
+	/* another shard's id, a made one again, any other shape: admitted */
+	cr_assert_eq(begin_code(cs, "4000000000001000", msg, sizeof(msg)),
+	             DTX_OK, "%s", msg);
+	cr_assert_eq(begin_code(cs, made, msg, sizeof(msg)), DTX_OK, "%s", msg);
+	cr_assert_eq(begin_code(cs, "order-4000000000000000", msg, sizeof(msg)),
+	             DTX_OK, "%s", msg);
+	nng_close(cs);
+	th_end(t);
+}
+
 /* ---- paged listings ----------------------------------------------------- */
 
 typedef struct listing {
