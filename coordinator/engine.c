@@ -5,7 +5,7 @@
  * Owns every live transaction, the group-commit pipeline and the timers. It
  * runs on one libuv loop thread and never blocks it: LMDB commits run on a
  * libuv worker thread, nng completions arrive through the mailbox, and
- * every read of the log runs on the reader thread (see "Reads" below).
+ * every read of the log runs on the reader's threads (see "Reads" below).
  *
  * Group commit (Redis's beforeSleep, with the fsync off the loop):
  *

@@ -1,87 +1,97 @@
 /*
- * reader.c - the log reader thread (see reader.h).
+ * reader.c - the log reader threads (see reader.h).
  *
- * Owns its thread, its queue and the list of jobs it holds; never touches
- * coordinator state (a job's run sees only the log and the job's own
- * memory) and never blocks the loop: submit and finish take the queue's
- * lock for a few instructions, stop waits for at most one chunk.
+ * Owns its threads, their queues and the list of jobs it holds; never
+ * touches coordinator state (a job's run sees only the log and the job's
+ * own memory) and never blocks the loop: submit and finish take the
+ * queues' lock for a few instructions, stop waits for one chunk at most.
  *
- * Why one thread: reads of an LMDB environment scale across threads, but
- * dtxd runs on small machines (2 cores) beside its loop and the commit
- * worker; one reader keeps the loop's core free. A job that scans gives
- * the thread up after each chunk, so point reads queued behind a scan of
- * half a million transactions wait one chunk, not the whole scan.
+ * Two lanes, one thread each. Point reads (a client's transaction, a
+ * FinalQuery) have a thread of their own, so they never wait behind an
+ * operator's scan. Bulk reads (list, show, stats) run on a thread at a
+ * lower CPU priority (nice BULK_NICE, Linux sets it per thread): dtxd runs
+ * on small machines (2 cores) and a scan of half a million transactions is
+ * CPU-bound for a second; at equal priority it would take its share of
+ * the core the loop needs. A scan still ends: nice lowers its share, it
+ * never stops it. A bulk job gives its thread up after each chunk, so
+ * operators' scans take turns.
  */
 #include "reader.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <dtx/dtx.h>
+
+#define BULK_NICE 10
+
+typedef struct lane {
+	struct dc_reader *r;
+	int index; /* 0: point reads, 1: bulk reads */
+	pthread_t thread;
+	bool started;
+	pthread_cond_t cond;
+	dc_read_job *head, *tail; /* to run, in order (under r->lock) */
+} lane;
 
 struct dc_reader {
 	dc_log *log;
 	dc_mailbox *mb;
 	unsigned max_jobs;
-	pthread_t thread;
-	bool started;
+	lane lanes[2];
 
 	/* under lock */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	dc_read_job *qhead[2], *qtail[2]; /* to run: [0] point, [1] bulk */
 	dc_read_job *held; /* every job submitted, not finished */
 	unsigned nheld;
 	bool stopping;
 };
 
-/* push appends job to its run queue (lock held). */
+/* push appends job to its lane's queue (lock held). */
 static void push(dc_reader *r, dc_read_job *job)
 {
-	int q = job->bulk;
+	lane *l = &r->lanes[job->bulk ? 1 : 0];
 
 	job->qnext = NULL;
-	if (r->qtail[q] != NULL)
-		r->qtail[q]->qnext = job;
+	if (l->tail != NULL)
+		l->tail->qnext = job;
 	else
-		r->qhead[q] = job;
-	r->qtail[q] = job;
+		l->head = job;
+	l->tail = job;
+	pthread_cond_signal(&l->cond);
 }
 
-/* pop takes the first job to run, point reads first (lock held). */
-static dc_read_job *pop(dc_reader *r)
+/* take waits for the next job of l; NULL once the reader stops (a job
+ * left in the queue stays held: dc_reader_destroy disposes of it). */
+static dc_read_job *take(lane *l)
 {
-	int q = r->qhead[0] == NULL;
-	dc_read_job *job = r->qhead[q];
-
-	if (job != NULL) {
-		r->qhead[q] = job->qnext;
-		if (r->qhead[q] == NULL)
-			r->qtail[q] = NULL;
-	}
-	return job;
-}
-
-/* take waits for the next job to run; NULL once the reader stops. */
-static dc_read_job *take(dc_reader *r)
-{
-	dc_read_job *job = NULL;
+	dc_reader *r = l->r;
+	dc_read_job *job;
 
 	pthread_mutex_lock(&r->lock);
-	while (!r->stopping && (job = pop(r)) == NULL)
-		pthread_cond_wait(&r->cond, &r->lock);
-	if (r->stopping)
-		job = NULL; /* still held: dc_reader_destroy disposes of it */
+	while (l->head == NULL && !r->stopping)
+		pthread_cond_wait(&l->cond, &r->lock);
+	job = r->stopping ? NULL : l->head;
+	if (job != NULL) {
+		l->head = job->qnext;
+		if (l->head == NULL)
+			l->tail = NULL;
+	}
 	pthread_mutex_unlock(&r->lock);
 	return job;
 }
 
-static void *reader_main(void *arg)
+static void *lane_main(void *arg)
 {
-	dc_reader *r = arg;
+	lane *l = arg;
+	dc_reader *r = l->r;
 	dc_read_job *job;
 
-	while ((job = take(r)) != NULL) {
+	if (l->index == 1) /* best effort: a refusal leaves it at 0 */
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), BULK_NICE);
+	while ((job = take(l)) != NULL) {
 		if (job->run(job, r->log)) {
 			dc_mailbox_post(r->mb, &job->mail);
 			continue;
@@ -106,12 +116,19 @@ int dc_reader_create(dc_log *log, dc_mailbox *mb, unsigned max_jobs,
 	r->mb = mb;
 	r->max_jobs = max_jobs;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
-	if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
-		dc_reader_destroy(r);
-		return DTX_EINTERNAL;
+	for (int i = 0; i < 2; i++) {
+		r->lanes[i].r = r;
+		r->lanes[i].index = i;
+		pthread_cond_init(&r->lanes[i].cond, NULL);
 	}
-	r->started = true;
+	for (int i = 0; i < 2; i++) {
+		lane *l = &r->lanes[i];
+		if (pthread_create(&l->thread, NULL, lane_main, l) != 0) {
+			dc_reader_destroy(r);
+			return DTX_EINTERNAL;
+		}
+		l->started = true;
+	}
 	*ret_reader = r;
 	return DTX_OK;
 }
@@ -132,7 +149,6 @@ int dc_reader_submit(dc_reader *r, dc_read_job *job)
 		r->held = job;
 		r->nheld++;
 		push(r, job);
-		pthread_cond_signal(&r->cond);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return rv;
@@ -164,11 +180,13 @@ void dc_reader_stop(dc_reader *r)
 		return;
 	pthread_mutex_lock(&r->lock);
 	r->stopping = true;
-	pthread_cond_signal(&r->cond);
+	for (int i = 0; i < 2; i++)
+		pthread_cond_signal(&r->lanes[i].cond);
 	pthread_mutex_unlock(&r->lock);
-	if (r->started) {
-		pthread_join(r->thread, NULL);
-		r->started = false;
+	for (int i = 0; i < 2; i++) {
+		if (r->lanes[i].started)
+			pthread_join(r->lanes[i].thread, NULL);
+		r->lanes[i].started = false;
 	}
 }
 
@@ -182,7 +200,8 @@ void dc_reader_destroy(dc_reader *r)
 		unhold(r, job);
 		job->dispose(job);
 	}
-	pthread_cond_destroy(&r->cond);
+	for (int i = 0; i < 2; i++)
+		pthread_cond_destroy(&r->lanes[i].cond);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

@@ -4,23 +4,25 @@
  * The engine's loop must never wait for the disk (engine.c). Every read of
  * the log whose cost is not bounded by a constant - a transaction that is
  * not in memory, a participant's FinalQuery, the admin API's list, show
- * and stats - is a job run here, on the reader's own thread with its own
- * LMDB read transactions (the log is opened MDB_NOTLS: reads may run on
- * any thread). A job carries copies of what it needs; the reader never
+ * and stats - is a job run here, on the reader's own threads with their
+ * own LMDB read transactions (the log is opened MDB_NOTLS: reads may run
+ * on any thread). A job carries copies of what it needs; the reader never
  * touches coordinator state. When a job's run is done, its mail is posted
  * to the engine's mailbox and the loop finishes it.
  *
  * Bounded: at most max_jobs jobs are held at once, counted from submit
  * until the loop calls dc_reader_finish; a submit past that is DTX_EBUSY.
- * Fair: a job's run reads a bounded number of records (DC_READER_CHUNK)
- * and may ask to be run again; it then goes to the back of its queue.
- * Two queues: point reads (a client's transaction, a FinalQuery) run
- * before bulk reads (an operator's list, show, stats), so a point read
- * waits for at most one chunk of a scan, however many operators scan.
+ * Two lanes, a thread each: point reads (a client's transaction, a
+ * FinalQuery) and bulk reads (an operator's list, show, stats; lower CPU
+ * priority), so a client's read never waits for an operator's scan. Fair
+ * within a lane: a job's run reads a bounded number of records
+ * (DC_READER_CHUNK) and may ask to be run again; it then goes to the back
+ * of its lane.
  *
- * Locks: one mutex and condition variable guard the reader's queue (the
- * hand-off from the loop to the reader thread); completions go back to the
- * loop through the mailbox (its lock). Neither is held while a job runs.
+ * Locks: one mutex (with a condition variable per lane) guards the
+ * queues (the hand-off from the loop to the reader threads); completions
+ * go back to the loop through the mailbox (its lock). Neither is held
+ * while a job runs.
  */
 #ifndef DTX_COORDINATOR_READER_H
 #define DTX_COORDINATOR_READER_H
@@ -38,7 +40,7 @@
 typedef struct dc_reader dc_reader;
 typedef struct dc_read_job dc_read_job;
 
-/* dc_read_run_fn runs job on the reader thread: it may read log and the
+/* dc_read_run_fn runs job on a reader thread: it may read log and the
  * job's own memory, nothing else. Returns true when the job is done (its
  * mail is then posted), false to be run again after the jobs queued
  * behind it. */
@@ -54,13 +56,13 @@ struct dc_read_job {
 	dc_mail mail; /* kind DC_MAIL_READ */
 	dc_read_run_fn run;
 	dc_read_dispose_fn dispose;
-	bool bulk; /* an operator's read: runs after every point read */
+	bool bulk; /* an operator's read: the bulk lane */
 	/* reader (private) */
 	dc_read_job *qnext;       /* queue to run */
 	dc_read_job *prev, *next; /* every job held */
 };
 
-/* dc_reader_create starts the reader thread on log and mb (both retained:
+/* dc_reader_create starts the reader threads on log and mb (both retained:
  * they must outlive dc_reader_destroy). Errors: DTX_EINVAL (max_jobs 0),
  * DTX_ENOMEM, DTX_EINTERNAL (no thread). */
 int dc_reader_create(dc_log *log, dc_mailbox *mb, unsigned max_jobs,
@@ -76,8 +78,8 @@ int dc_reader_submit(dc_reader *r, dc_read_job *job);
  * the loop: it no longer counts against max_jobs. Loop thread. */
 void dc_reader_finish(dc_reader *r, dc_read_job *job);
 
-/* dc_reader_stop lets the job running finish (one chunk), runs no other,
- * and joins the thread. Jobs not finished stay held until destroy. Loop
+/* dc_reader_stop lets the jobs running finish (one chunk each), runs no
+ * other, and joins the threads. Jobs not finished stay held until destroy. Loop
  * thread; accepts NULL. */
 void dc_reader_stop(dc_reader *r);
 

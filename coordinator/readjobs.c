@@ -1,5 +1,5 @@
 /*
- * readjobs.c - the engine's reads, run on the reader thread (see
+ * readjobs.c - the engine's reads, run on a reader thread (see
  * readjobs.h).
  *
  * Every run reads a bounded number of records: a load reads one

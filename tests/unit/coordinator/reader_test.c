@@ -1,11 +1,11 @@
 /*
- * reader_test.c - the log reader thread (coordinator/reader.c): a bounded
- * queue, point reads before bulk reads, chunked jobs run to their end,
+ * reader_test.c - the log reader (coordinator/reader.c): a bounded queue,
+ * point reads never behind bulk reads, chunked jobs taking turns,
  * completions through the mailbox, and jobs never finished disposed of.
  *
  * The jobs here are the test's own (a run function that records its
- * order); a gate job holds the reader thread until the test opens it, so
- * every order is decided before the reader runs anything. The log is a
+ * order); a gate job holds its lane's thread until the test opens it, so
+ * every order is decided before that lane runs anything. The log is a
  * real, empty LMDB environment (no_sync: unit tests only).
  */
 #include <criterion/criterion.h>
@@ -85,10 +85,11 @@ static void job_init(test_job *j, int id, bool bulk, int runs)
 	j->runs_wanted = runs;
 }
 
-/* submit_gate submits gate and waits until the reader holds it. */
-static void submit_gate(test_job *gate)
+/* submit_gate submits gate (to the bulk lane or not) and waits until a
+ * reader thread holds it. */
+static void submit_gate(test_job *gate, bool bulk)
 {
-	job_init(gate, 0, false, 1);
+	job_init(gate, 0, bulk, 1);
 	gate->gate = true;
 	cr_assert_eq(dc_reader_submit(g_reader, &gate->base), DTX_OK);
 	pthread_mutex_lock(&g_lock);
@@ -162,26 +163,25 @@ static void teardown(void)
 
 TestSuite(reader, .init = setup, .fini = teardown, .timeout = 30);
 
-Test(reader, runs_point_reads_before_bulk_reads_in_submit_order)
+Test(reader, point_reads_are_answered_while_a_bulk_read_is_held)
 {
-	static test_job gate, b1, p1, b2, p2;
+	static test_job gate, b1, p1, p2;
 
 	cr_assert_eq(dc_reader_create(g_log, &g_mb, 8, &g_reader), DTX_OK);
 	job_init(&b1, 1, true, 1);
 	job_init(&p1, 2, false, 1);
-	job_init(&b2, 3, true, 1);
-	job_init(&p2, 4, false, 1);
-	submit_gate(&gate);
+	job_init(&p2, 3, false, 1);
+	submit_gate(&gate, true);
 	cr_assert_eq(dc_reader_submit(g_reader, &b1.base), DTX_OK);
 	cr_assert_eq(dc_reader_submit(g_reader, &p1.base), DTX_OK);
-	cr_assert_eq(dc_reader_submit(g_reader, &b2.base), DTX_OK);
 	cr_assert_eq(dc_reader_submit(g_reader, &p2.base), DTX_OK);
+	await_done(2); /* the bulk lane is held all along */
+	cr_assert_eq(g_done[0], &p1);
+	cr_assert_eq(g_done[1], &p2);
 	open_gate();
-	await_done(5);
-	cr_assert_arr_eq(g_run_order, ((int[]){0, 2, 4, 1, 3}),
-	                 5 * sizeof(int));
-	cr_assert_eq(g_done[0], &gate);
-	cr_assert_eq(g_done[1], &p1);
+	await_done(4);
+	cr_assert_eq(g_done[2], &gate);
+	cr_assert_eq(g_done[3], &b1);
 }
 
 Test(reader, a_full_queue_is_busy_until_a_job_is_finished)
@@ -191,7 +191,7 @@ Test(reader, a_full_queue_is_busy_until_a_job_is_finished)
 	cr_assert_eq(dc_reader_create(g_log, &g_mb, 2, &g_reader), DTX_OK);
 	job_init(&a, 1, false, 1);
 	job_init(&b, 2, false, 1);
-	submit_gate(&gate);
+	submit_gate(&gate, false);
 	cr_assert_eq(dc_reader_submit(g_reader, &a.base), DTX_OK);
 	cr_assert_eq(dc_reader_submit(g_reader, &b.base), DTX_EBUSY);
 	open_gate();
@@ -202,19 +202,19 @@ Test(reader, a_full_queue_is_busy_until_a_job_is_finished)
 	cr_assert_eq(g_nrun, 3, "a refused job never runs");
 }
 
-Test(reader, a_chunked_job_yields_to_a_point_read_and_is_posted_once)
+Test(reader, chunked_bulk_jobs_take_turns_and_are_posted_once)
 {
-	static test_job gate, scan, point;
+	static test_job gate, scan, other;
 
 	cr_assert_eq(dc_reader_create(g_log, &g_mb, 8, &g_reader), DTX_OK);
 	job_init(&scan, 1, true, 3);
-	job_init(&point, 2, false, 1);
-	submit_gate(&gate);
+	job_init(&other, 2, true, 1);
+	submit_gate(&gate, true);
 	cr_assert_eq(dc_reader_submit(g_reader, &scan.base), DTX_OK);
-	cr_assert_eq(dc_reader_submit(g_reader, &point.base), DTX_OK);
+	cr_assert_eq(dc_reader_submit(g_reader, &other.base), DTX_OK);
 	open_gate();
 	await_done(3);
-	cr_assert_arr_eq(g_run_order, ((int[]){0, 2, 1, 1, 1}),
+	cr_assert_arr_eq(g_run_order, ((int[]){0, 1, 2, 1, 1}),
 	                 5 * sizeof(int));
 	cr_assert_eq(scan.runs, 3);
 	cr_assert_eq(g_done[2], &scan, "posted once, after its last run");
