@@ -142,12 +142,14 @@ static size_t str_len(const char *s)
 	return s != NULL ? strlen(s) : 0;
 }
 
-static int step_copy(dc_step *dst, const dc_step *src)
+static int step_copy(dc_step *dst, const dc_step *src, bool bytes)
 {
 	*dst = *src; /* the numbers; the pointers are copied below */
 	dst->url = dst->action = dst->compensate = dst->confirm = NULL;
 	dst->last_error = NULL;
 	dst->payload = dst->result = NULL;
+	if (!bytes)
+		dst->payload_len = dst->result_len = 0;
 	if (dup_bytes((void **)&dst->url, src->url, str_len(src->url)) ||
 	    dup_bytes((void **)&dst->action, src->action,
 	              str_len(src->action)) ||
@@ -155,15 +157,17 @@ static int step_copy(dc_step *dst, const dc_step *src)
 	              str_len(src->compensate)) ||
 	    dup_bytes((void **)&dst->confirm, src->confirm,
 	              str_len(src->confirm)) ||
-	    dup_bytes((void **)&dst->payload, src->payload, src->payload_len) ||
+	    (bytes && dup_bytes((void **)&dst->payload, src->payload,
+	                        src->payload_len)) ||
 	    dup_bytes((void **)&dst->last_error, src->last_error,
 	              str_len(src->last_error)) ||
-	    dup_bytes((void **)&dst->result, src->result, src->result_len))
+	    (bytes &&
+	     dup_bytes((void **)&dst->result, src->result, src->result_len)))
 		return DTX_ENOMEM;
 	return DTX_OK;
 }
 
-int dc_tx_copy(const dc_tx *tx, dc_tx **ret_tx)
+int dc_tx_copy(const dc_tx *tx, bool bytes, dc_tx **ret_tx)
 {
 	dc_tx *c = calloc(1, sizeof(*c));
 	int rv = DTX_ENOMEM;
@@ -178,7 +182,8 @@ int dc_tx_copy(const dc_tx *tx, dc_tx **ret_tx)
 	    (c->steps = calloc(tx->nsteps, sizeof(*c->steps))) == NULL)
 		goto fail;
 	for (; c->nsteps < tx->nsteps; c->nsteps++)
-		if (step_copy(&c->steps[c->nsteps], &tx->steps[c->nsteps]))
+		if (step_copy(&c->steps[c->nsteps], &tx->steps[c->nsteps],
+		              bytes))
 			goto fail_step;
 	if (dc_tx_set_str(&c->reason, tx->reason) != DTX_OK ||
 	    dc_tx_set_str(&c->operator_reason, tx->operator_reason) != DTX_OK)
