@@ -89,7 +89,10 @@ static void *lane_main(void *arg)
 	dc_reader *r = l->r;
 	dc_read_job *job;
 
-	if (l->index == 1) /* best effort: a refusal leaves it at 0 */
+	/* named for ps -L and gdb; best effort: a refusal leaves nice 0 */
+	pthread_setname_np(pthread_self(),
+	                   l->index == 1 ? "dtxd:read-bulk" : "dtxd:read");
+	if (l->index == 1)
 		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), BULK_NICE);
 	while ((job = take(l)) != NULL) {
 		if (job->run(job, r->log)) {
