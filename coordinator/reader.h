@@ -35,7 +35,6 @@
 
 #define DC_MAIL_READ    4   /* a dc_read_job whose run is done */
 #define DC_READER_CHUNK 512 /* records one run of a scan job reads */
-#define DC_READER_JOBS  256 /* default of --read-queue */
 
 typedef struct dc_reader dc_reader;
 typedef struct dc_read_job dc_read_job;
