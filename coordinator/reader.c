@@ -9,10 +9,10 @@
  * Two lanes, one thread each. Point reads (a client's transaction, a
  * FinalQuery) have a thread of their own, so they never wait behind an
  * operator's scan. Bulk reads (list, show, stats) run on a thread at a
- * lower CPU priority (nice BULK_NICE, Linux sets it per thread): dtxd runs
- * on small machines (2 cores) and a scan of half a million transactions is
- * CPU-bound for a second; at equal priority it would take its share of
- * the core the loop needs. A scan still ends: nice lowers its share, it
+ * lower CPU priority (BULK_NICE above dtxd's own nice; Linux sets it per
+ * thread): dtxd runs on small machines (2 cores) and a scan of half a
+ * million transactions is CPU-bound for a second; at equal priority it
+ * would take its share of the core the loop needs. A scan still ends: nice lowers its share, it
  * never stops it. A bulk job gives its thread up after each chunk, so
  * operators' scans take turns.
  */
@@ -20,7 +20,6 @@
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <dtx/dtx.h>
@@ -92,8 +91,8 @@ static void *lane_main(void *arg)
 	/* named for ps -L and gdb; best effort: a refusal leaves nice 0 */
 	pthread_setname_np(pthread_self(),
 	                   l->index == 1 ? "dtxd:read-bulk" : "dtxd:read");
-	if (l->index == 1)
-		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), BULK_NICE);
+	if (l->index == 1) /* Linux: nice() changes the calling thread */
+		(void)!nice(BULK_NICE);
 	while ((job = take(l)) != NULL) {
 		if (job->run(job, r->log)) {
 			dc_mailbox_post(r->mb, &job->mail);
