@@ -12,9 +12,9 @@
  * lower CPU priority (BULK_NICE above dtxd's own nice; Linux sets it per
  * thread): dtxd runs on small machines (2 cores) and a scan of half a
  * million transactions is CPU-bound for a second; at equal priority it
- * would take its share of the core the loop needs. A scan still ends: nice lowers its share, it
- * never stops it. A bulk job gives its thread up after each chunk, so
- * operators' scans take turns.
+ * would take its share of the core the loop needs. A scan still ends: nice
+ * lowers its share, it never stops it. A bulk job gives its thread up after
+ * each chunk, so operators' scans take turns.
  */
 #include "reader.h"
 
