@@ -1,12 +1,14 @@
 /*
  * fault.c - crash points armed by DTX_FAULT (see fault.h). Compiled empty
  * unless DTX_FAULT_POINTS is defined. Reads the environment once; counts
- * hits with an atomic so any thread may hit a point.
+ * hits with an atomic so any thread may hit a point. Hold points
+ * (DTX_HOLD) wait on a file instead of crashing.
  */
 #include "fault.h"
 
 #ifdef DTX_FAULT_POINTS
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -44,6 +46,32 @@ void fault_point_hit(const char *name)
 	(void)!write(STDERR_FILENO, line, (size_t)len);
 	kill(getpid(), SIGKILL);
 	_exit(137); /* not reached */
+}
+
+/* hold_file returns the file a hold of name waits on, or NULL. */
+static const char *hold_file(const char *name)
+{
+	const char *spec = getenv("DTX_HOLD");
+	size_t n = strlen(name);
+
+	if (spec == NULL || strncmp(spec, name, n) != 0 || spec[n] != '@')
+		return NULL;
+	return spec + n + 1;
+}
+
+void fault_hold(const char *name)
+{
+	const char *path = hold_file(name);
+	char held[4096];
+	int fd;
+
+	if (path == NULL || access(path, F_OK) != 0)
+		return;
+	snprintf(held, sizeof(held), "%s.held", path);
+	if ((fd = open(held, O_WRONLY | O_CREAT, 0644)) >= 0)
+		close(fd);
+	for (int ms = 0; ms < 60000 && access(path, F_OK) == 0; ms += 5)
+		usleep(5000);
 }
 
 #else

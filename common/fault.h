@@ -21,8 +21,19 @@
  * Thread-safe. */
 void fault_point_hit(const char *name);
 #define DTX_FAULT(name) fault_point_hit(name)
+/* fault_hold holds the calling thread at a hold point, for tests that
+ * must see what happens while some work is slow without timing it:
+ *
+ *   DTX_HOLD=admin.stats@/tmp/t/hold
+ *
+ * makes every hit of point admin.stats wait while the file /tmp/t/hold
+ * exists (60 s at most); the first wait creates /tmp/t/hold.held, so the
+ * test knows the hold began. Thread-safe. */
+void fault_hold(const char *name);
+#define DTX_HOLD(name) fault_hold(name)
 #else
 #define DTX_FAULT(name) ((void)0)
+#define DTX_HOLD(name)  ((void)0)
 #endif
 
 #endif

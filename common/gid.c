@@ -66,6 +66,11 @@ uint64_t gid_gen_next(gid_gen *gen, uint64_t now_unix_ms)
 	return gid_compose(gen->last_ms, gen->shard, gen->seq);
 }
 
+uint64_t gid_gen_last(const gid_gen *gen)
+{
+	return gid_compose(gen->last_ms, gen->shard, gen->seq);
+}
+
 void gid_format(uint64_t id, char out[GID_TEXT_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";

@@ -37,6 +37,10 @@ int gid_gen_init(gid_gen *gen, uint32_t shard, uint64_t floor_id);
 /* gid_gen_next returns the next id given the wall clock now_unix_ms. */
 uint64_t gid_gen_next(gid_gen *gen, uint64_t now_unix_ms);
 
+/* gid_gen_last returns the greatest id gen made (or that its floor stands
+ * for): every id gen_next gives later is greater. */
+uint64_t gid_gen_last(const gid_gen *gen);
+
 /* gid_format writes id as 16 hex digits and a NUL into out. */
 void gid_format(uint64_t id, char out[GID_TEXT_LEN + 1]);
 

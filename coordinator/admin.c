@@ -6,7 +6,11 @@
  * transaction: actions are the engine's (they run the state machines).
  * Every list is bounded: a page by WIRE_ADMIN_LIST_MAX, a timeline by
  * DC_ADMIN_EVENTS_MAX (the newest are kept), describe lines by
- * DC_ADMIN_LINES_MAX.
+ * DC_ADMIN_LINES_MAX. Every read is bounded too, so that dtxd can run it
+ * off its loop without holding its reader for long (coordinator/reader.h):
+ * a list page reads at most DC_ADMIN_LIST_EXAMINE records (a filter that
+ * matches few of them gives a short page and a cursor: dtxctl follows
+ * it), and stats can be counted in chunks (dc_admin_stats_step).
  *
  * A transaction that cannot be loaded (quarantined, or records that fail
  * their checks: coordinator/log.h) never fails a listing: list shows it
@@ -22,7 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCAN_PAGE_FULL 1000 /* private stop code of the list scan */
+#include "fault.h"
+
+#define SCAN_PAGE_FULL 1000 /* private stop codes of the list scan */
+#define SCAN_EXAMINED  1001
+#define SCAN_CHUNK     1002 /* ... and of a stats chunk */
 #define FIELD_FRAME    6    /* a nested message's tag and length */
 /* Room kept under max_bytes for the rest of a reply: message, cursor,
  * version, code, timestamps, counts. */
@@ -272,7 +280,20 @@ typedef struct list_scan {
 	void *arg;
 	int64_t now;
 	uint32_t limit;
+	uint32_t examined;             /* records read for this page */
+	char last[DC_LOG_KEY_MAX + 1]; /* the last of them (a cursor) */
 } list_scan;
+
+/* examined counts one record of a page read (its key: a gid, or a bad
+ * transaction's key); at DC_ADMIN_LIST_EXAMINE the page ends, its cursor
+ * the record's key, even if it holds fewer matches than its limit. Keys
+ * hold no NUL (the log writes gids only), so the cursor is a string. */
+static int examined(list_scan *ls, const uint8_t *key, size_t len)
+{
+	memcpy(ls->last, key, len);
+	ls->last[len] = '\0';
+	return ++ls->examined >= DC_ADMIN_LIST_EXAMINE ? SCAN_EXAMINED : DTX_OK;
+}
 
 /* list_one takes tx (transferred) and adds it if it matches; a match past
  * the page ends the scan: the page's last gid is then the cursor. */
@@ -284,8 +305,10 @@ static int list_one(void *arg, dc_tx *tx)
 	if (view == NULL)
 		view = tx;
 	if (!dc_admin_matches(view, ls->filter, ls->now)) {
+		int rv =
+		        examined(ls, (const uint8_t *)tx->gid, strlen(tx->gid));
 		dc_tx_destroy(tx);
-		return DTX_OK;
+		return rv;
 	}
 	if (ls->o->rep.n_txs == ls->limit) {
 		dc_tx_destroy(tx);
@@ -301,7 +324,7 @@ static int list_one(void *arg, dc_tx *tx)
 		ls->o->bytes -= framed(&rep->txs[--rep->n_txs]->base);
 		return SCAN_PAGE_FULL;
 	}
-	return DTX_OK;
+	return examined(ls, (const uint8_t *)tx->gid, strlen(tx->gid));
 }
 
 /* mark_bad flags tx (a stub or what was salvaged of bad's transaction)
@@ -346,7 +369,7 @@ static int list_bad(void *arg, const dc_log_bad *bad)
 		return DTX_ENOMEM;
 	if (!dc_admin_matches(tx, ls->filter, ls->now)) {
 		dc_tx_destroy(tx);
-		return DTX_OK;
+		return examined(ls, bad->key, bad->key_len);
 	}
 	if (ls->o->rep.n_txs == ls->limit) {
 		dc_tx_destroy(tx);
@@ -354,7 +377,9 @@ static int list_bad(void *arg, const dc_log_bad *bad)
 	}
 	dc_admin_own(ls->o, tx);
 	dc_admin_add_tx(ls->o, tx, NULL);
-	return ls->o->oom ? DTX_ENOMEM : DTX_OK;
+	if (ls->o->oom)
+		return DTX_ENOMEM;
+	return examined(ls, bad->key, bad->key_len);
 }
 
 int dc_admin_list(dc_admin_out *o, dc_log *log, const Dtx__V1__AdminList *req,
@@ -376,6 +401,9 @@ int dc_admin_list(dc_admin_out *o, dc_log *log, const Dtx__V1__AdminList *req,
 	if (rv == SCAN_PAGE_FULL) {
 		o->rep.next_after_gid = o->rep.txs[o->rep.n_txs - 1]->gid;
 		rv = DTX_OK;
+	} else if (rv == SCAN_EXAMINED) {
+		o->rep.next_after_gid = sdup(o, ls.last);
+		rv = o->oom ? DTX_ENOMEM : DTX_OK;
 	}
 	if (rv != DTX_OK)
 		dc_admin_error(o, rv, dc_log_last_error(log));
@@ -500,22 +528,20 @@ int dc_admin_show(dc_admin_out *o, dc_log *log, const char *gid,
 
 /* ---- stats -------------------------------------------------------------- */
 
-typedef struct stats_scan {
-	bool counted; /* counts and total come from the log's counters */
-	uint64_t counts[3][DC_TX_STATE_COUNT];
-	uint64_t total, active, needs_operator, paused;
-	uint64_t tombstones, pruned;
-	dc_log_usage usage;
-	char oldest[DTX_GID_MAX + 1];
-	int64_t oldest_ms;
-	dc_admin_lookup_fn lookup;
-	void *arg;
-} stats_scan;
+/* stats_seen moves ss's cursor to key; the chunk ends at max records. */
+static int stats_seen(dc_admin_stats_scan *ss, const uint8_t *key, size_t len)
+{
+	memcpy(ss->after, key, len);
+	ss->after[len] = '\0';
+	ss->started = true;
+	return ++ss->chunk_seen >= ss->chunk_max ? SCAN_CHUNK : DTX_OK;
+}
 
 static int stats_one(void *arg, dc_tx *tx)
 {
-	stats_scan *ss = arg;
+	dc_admin_stats_scan *ss = arg;
 	const dc_tx *v = ss->lookup ? ss->lookup(ss->arg, tx->gid) : NULL;
+	int rv;
 
 	if (v == NULL)
 		v = tx;
@@ -533,24 +559,25 @@ static int stats_one(void *arg, dc_tx *tx)
 			ss->oldest_ms = v->created_unix_ms;
 		}
 	}
+	rv = stats_seen(ss, (const uint8_t *)tx->gid, strlen(tx->gid));
 	dc_tx_destroy(tx);
-	return DTX_OK;
+	return rv;
 }
 
 /* stats_bad counts a transaction the scan could not load: not final (it
  * is not driven to an end), needing an operator. */
 static int stats_bad(void *arg, const dc_log_bad *bad)
 {
-	stats_scan *ss = arg;
+	dc_admin_stats_scan *ss = arg;
 
 	(void)bad;
 	ss->total += !ss->counted;
 	ss->active++;
 	ss->needs_operator++;
-	return DTX_OK;
+	return stats_seen(ss, bad->key, bad->key_len);
 }
 
-static void fill_stats(dc_admin_out *o, const stats_scan *ss)
+void dc_admin_stats_fill(dc_admin_out *o, const dc_admin_stats_scan *ss)
 {
 	Dtx__V1__AdminStatsReply *st = zalloc(o, sizeof(*st));
 	Dtx__V1__StateCount *c = zalloc(o, 2 * DC_TX_STATE_COUNT * sizeof(*c));
@@ -598,7 +625,7 @@ static void fill_stats(dc_admin_out *o, const stats_scan *ss)
 
 /* take_counts fills ss from the log's counters, if it keeps them (an older
  * log read offline does not: then the caller counts with a scan). */
-static int take_counts(stats_scan *ss, dc_log *log)
+static int take_counts(dc_admin_stats_scan *ss, dc_log *log)
 {
 	dc_log_counts c;
 	int rv = dc_log_counts_read(log, &c);
@@ -620,24 +647,52 @@ static int take_counts(stats_scan *ss, dc_log *log)
 	return DTX_OK;
 }
 
+void dc_admin_stats_init(dc_admin_stats_scan *ss, dc_admin_lookup_fn lookup,
+                         void *arg)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->lookup = lookup;
+	ss->arg = arg;
+}
+
+int dc_admin_stats_step(dc_admin_stats_scan *ss, dc_log *log, uint32_t max,
+                        bool *ret_done)
+{
+	int rv;
+
+	DTX_HOLD("admin.stats"); /* reader_test: a scan that takes long */
+	if (!ss->counts_read) {  /* the first chunk reads the counters */
+		rv = take_counts(ss, log);
+		if (rv != DTX_OK)
+			return rv;
+		ss->counts_read = true;
+	}
+	ss->chunk_seen = 0;
+	ss->chunk_max = max != 0 ? max : UINT32_MAX;
+	/* with the counters, only the non-final ones: bounded by
+	 * --max-active */
+	rv = dc_log_scan_checked(log, !ss->counted,
+	                         ss->started ? ss->after : NULL, stats_one,
+	                         stats_bad, ss);
+	*ret_done = rv != SCAN_CHUNK;
+	return rv == SCAN_CHUNK ? DTX_OK : rv;
+}
+
 int dc_admin_stats(dc_admin_out *o, dc_log *log, dc_admin_lookup_fn lookup,
                    void *arg)
 {
-	stats_scan ss;
-	int rv;
+	dc_admin_stats_scan ss;
+	bool done = false;
+	int rv = DTX_OK;
 
-	memset(&ss, 0, sizeof(ss));
-	ss.lookup = lookup;
-	ss.arg = arg;
-	rv = take_counts(&ss, log);
-	if (rv == DTX_OK) /* the non-final ones only: bounded by --max-active */
-		rv = dc_log_scan_checked(log, !ss.counted, NULL, stats_one,
-		                         stats_bad, &ss);
+	dc_admin_stats_init(&ss, lookup, arg);
+	while (!done && rv == DTX_OK)
+		rv = dc_admin_stats_step(&ss, log, 0, &done);
 	if (rv != DTX_OK) {
 		dc_admin_error(o, rv, dc_log_last_error(log));
 		return rv;
 	}
-	fill_stats(o, &ss);
+	dc_admin_stats_fill(o, &ss);
 	return DTX_OK;
 }
 

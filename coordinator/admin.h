@@ -28,6 +28,9 @@
 #define DC_ADMIN_EVENTS_DEFAULT 200 /* newest timeline lines in `show` */
 #define DC_ADMIN_EVENTS_MAX     5000
 #define DC_ADMIN_LINES_MAX      (2 * 64 + 8) /* transitions / calls of an act */
+/* Records one list page reads at most: with a filter that matches few, a
+ * page ends short with a cursor (next_after_gid) after this many. */
+#define DC_ADMIN_LIST_EXAMINE 512
 
 typedef struct dc_admin_out {
 	Dtx__V1__AdminReply rep;
@@ -103,6 +106,41 @@ int dc_admin_show(dc_admin_out *o, dc_log *log, const char *gid,
  * transactions. */
 int dc_admin_stats(dc_admin_out *o, dc_log *log, dc_admin_lookup_fn lookup,
                    void *arg);
+
+/* A stats scan in chunks (dtxd runs each chunk as one reader job): the
+ * first chunk reads the log's counters (per mode and state, tombstones,
+ * room); the chunks then scan the non-final transactions (all of them in
+ * a log without counters), each in its own read transaction, so the
+ * counts are not one snapshot of the log but every transaction is counted
+ * once. */
+typedef struct dc_admin_stats_scan {
+	bool counts_read; /* the first chunk read the log's counters */
+	bool counted;     /* counts and total come from the log's counters */
+	uint64_t counts[3][DC_TX_STATE_COUNT];
+	uint64_t total, active, needs_operator, paused;
+	uint64_t tombstones, pruned;
+	dc_log_usage usage;
+	char oldest[DTX_GID_MAX + 1];
+	int64_t oldest_ms;
+	dc_admin_lookup_fn lookup;
+	void *arg;
+	char after[DC_LOG_KEY_MAX + 1]; /* the cursor: last key counted */
+	bool started;
+	uint32_t chunk_seen, chunk_max;
+} dc_admin_stats_scan;
+
+/* dc_admin_stats_init starts a scan (lookup may be NULL; retained). */
+void dc_admin_stats_init(dc_admin_stats_scan *ss, dc_admin_lookup_fn lookup,
+                         void *arg);
+
+/* dc_admin_stats_step counts the next max records (0: all the rest) into
+ * ss; *ret_done is true once the scan reached the end. Errors: those of
+ * dc_log_scan_checked (the scan cannot go on). */
+int dc_admin_stats_step(dc_admin_stats_scan *ss, dc_log *log, uint32_t max,
+                        bool *ret_done);
+
+/* dc_admin_stats_fill puts ss's counts into o's reply. */
+void dc_admin_stats_fill(dc_admin_out *o, const dc_admin_stats_scan *ss);
 
 /* dc_admin_add_event appends one timeline line (strings copied). */
 void dc_admin_add_event(dc_admin_out *o, uint64_t seq, const char *gid,

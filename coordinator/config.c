@@ -41,6 +41,7 @@ void dc_config_defaults(dc_config *cfg)
 	cfg->admin = DC_ADMIN_URL_DEFAULT;
 	cfg->admin_default = true;
 	cfg->admin_slots = 16;
+	cfg->read_queue = 256;
 	cfg->max_result = 64u << 10;
 	cfg->idle_timeout_ms = 300000;
 	cfg->retain_final_ms = UINT64_C(7) * 86400000;
@@ -104,6 +105,10 @@ static const char usage[] =
         "                           as a counted attempt (32)\n"
         "  --peer-idle-ms MS        a peer without calls this long is\n"
         "                           closed (60000)\n"
+        "  --read-queue N           reads of the log held off the loop at\n"
+        "                           once (queries of gids not in memory,\n"
+        "                           FinalQuery, dtxctl list/show/stats);\n"
+        "                           past it a request gets busy (256)\n"
         "  --map-size-mb N          initial log map size (256)\n"
         "  --map-size-max-mb N      the map grows up to this (65536); past\n"
         "                           90% of it (or with under 2 MiB left)\n"
@@ -177,6 +182,7 @@ enum {
 	OPT_MAX_WAIT,
 	OPT_RETAIN_FINAL,
 	OPT_RETAIN_TOMBS,
+	OPT_READ_QUEUE,
 };
 
 static const struct option options[] = {
@@ -200,6 +206,7 @@ static const struct option options[] = {
         {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
         {"max-dialing", required_argument, NULL, OPT_MAX_DIALING},
         {"peer-idle-ms", required_argument, NULL, OPT_PEER_IDLE},
+        {"read-queue", required_argument, NULL, OPT_READ_QUEUE},
         {"map-size-mb", required_argument, NULL, OPT_MAP_SIZE},
         {"stuck-after-attempts", required_argument, NULL, OPT_STUCK_ATTEMPTS},
         {"stuck-after-ms", required_argument, NULL, OPT_STUCK_MS},
@@ -321,6 +328,7 @@ static const num_opt num_opts[] = {
         {OPT_MAX_PEERS, "max-peers", 1, 100000},
         {OPT_MAX_DIALING, "max-dialing", 1, 100000},
         {OPT_PEER_IDLE, "peer-idle-ms", 1, 86400000},
+        {OPT_READ_QUEUE, "read-queue", 1, 1000000},
         {OPT_MAP_SIZE, "map-size-mb", 1, 1u << 20},
         {OPT_STUCK_ATTEMPTS, "stuck-after-attempts", 1, 1000000},
         {OPT_STUCK_MS, "stuck-after-ms", 1, 86400000u * 30u},
@@ -407,6 +415,9 @@ static void store_num(dc_config *cfg, int id, uint64_t v)
 		break;
 	case OPT_PEER_IDLE:
 		cfg->peer_idle_ms = (uint32_t)v;
+		break;
+	case OPT_READ_QUEUE:
+		cfg->read_queue = (uint32_t)v;
 		break;
 	case OPT_STUCK_ATTEMPTS:
 		cfg->stuck_after_attempts = (uint32_t)v;

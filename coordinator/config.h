@@ -48,6 +48,7 @@ typedef struct dc_config {
 	uint32_t stuck_after_ms;       /* ... or when a tx is older */
 	uint32_t tcc_deadline_ms;      /* TCC deadline unless the tx sets one */
 	uint32_t admin_slots;          /* admin requests held at once */
+	uint32_t read_queue;           /* log reads queued off the loop */
 
 	/* Replies are bounded (issue 13): a step's result may hold max_result
 	 * bytes and one transaction's results together max_tx_results, which

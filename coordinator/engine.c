@@ -4,7 +4,8 @@
  *
  * Owns every live transaction, the group-commit pipeline and the timers. It
  * runs on one libuv loop thread and never blocks it: LMDB commits run on a
- * libuv worker thread, nng completions arrive through the mailbox.
+ * libuv worker thread, nng completions arrive through the mailbox, and
+ * every read of the log runs on the reader's threads (see "Reads" below).
  *
  * Group commit (Redis's beforeSleep, with the fsync off the loop):
  *
@@ -46,6 +47,27 @@
  * without reading it again, so no restart drives it. Clients asking for
  * it get DTX_ECORRUPT "transaction quarantined: <cause>".
  *
+ * Reads (issue 14: one `dtxctl stats` of 500,000 transactions froze the
+ * loop for 1.2 s). A request that needs the log - a gid not in memory
+ * (query, resubmit, register/finish of a final TCC transaction, an
+ * operator action), a FinalQuery, dtxctl list/show/stats - becomes a job
+ * of the reader (coordinator/reader.h, readjobs.h) and the request waits
+ * for it, holding its slot; a full reader queue answers DTX_EBUSY. When a
+ * load completes, the loop applies what it found (quarantine, or stop on
+ * an error of the log) and runs the request again from its bytes with the
+ * result at hand (read_tx), so that every decision is made on the loop
+ * against the memory of that moment: a gid that became live meanwhile is
+ * answered from memory. What the log says is durable state; a reply from
+ * memory waits for durability as before. Two races are closed:
+ *   - a transaction created and freed while its gid was read (the read's
+ *     snapshot may predate its creation): freeing bumps an epoch of the
+ *     gid's hash, and a load whose epoch moved is read again;
+ *   - an id this coordinator makes colliding with a client's gid: no read
+ *     (make_gid has none); a client gid shaped like our ids and above the
+ *     last one made is refused (is_reserved), so none can exist.
+ * list and stats report the log's (durable) state; show of a live
+ * transaction reports its in-memory copy and reads only its timeline.
+ *
  * Must never: send a call or answer a client about a state that is not yet
  * committed; touch a transaction from another thread; grow any table past
  * its configured limit.
@@ -67,6 +89,8 @@
 #include "gid.h"
 #include "log.h"
 #include "mailbox.h"
+#include "reader.h"
+#include "readjobs.h"
 #include "rpc.h"
 #include "machine.h"
 #include "retain.h"
@@ -80,6 +104,8 @@
 #define WATCH_DETAIL      200  /* bytes of a watched line's detail */
 #define WATCH_BATCH       256  /* lines in one watch answer by default */
 #define WATCH_BATCH_MAX   1000
+#define READ_EPOCHS       4096 /* hash buckets of gids freed while read */
+#define READ_PENDING      (-1) /* read_tx: answered when the read is done */
 
 #define container_of(ptr, type, member)                                        \
 	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
@@ -207,6 +233,10 @@ struct dc_engine {
 
 	watch_line *ring;  /* WATCH_RING lines, by seq % WATCH_RING */
 	uint64_t ring_seq; /* seq of the newest line; 0 = none yet */
+
+	dc_reader *reader;                 /* reads of the log, off the loop */
+	dc_load_job *redo;                 /* a load done, for read_tx */
+	uint32_t read_epochs[READ_EPOCHS]; /* bumped when a tx is freed */
 };
 
 static void flush(dc_engine *e);
@@ -249,12 +279,13 @@ static __attribute__((noreturn)) void die_durability(dc_engine *e, int err,
 /* die_read stops the process on an error of the log itself met while
  * reading (EIO, a file LMDB finds damaged): crash-only, as for a commit. A
  * bad transaction is not one (see quarantine). */
-static __attribute__((noreturn)) void die_read(dc_engine *e, int err)
+static __attribute__((noreturn)) void die_read(dc_engine *e, int err,
+                                               const char *detail)
 {
 	dc_diag(DTX_LOG_ERROR,
 	        "reading the log %s failed: %s (%s); stopping now (crash-only)",
 	        dc_log_path(e->log), dtx_strerror(err),
-	        dc_log_last_error(e->log));
+	        detail[0] != '\0' ? detail : "no detail");
 	_exit(err == DTX_ECORRUPT || err == DTX_EVERSION ? EX_DATAERR
 	                                                 : EX_IOERR);
 }
@@ -406,6 +437,8 @@ static void live_maybe_free(dc_engine *e, live *lv)
 	    lv->pending_gen != 0 || lv->dirty)
 		return;
 	live_unlink(e, lv);
+	/* a read of its gid in flight may predate its creation: read again */
+	e->read_epochs[gid_hash(lv->tx->gid, READ_EPOCHS)]++;
 	live_free(lv);
 }
 
@@ -1338,46 +1371,68 @@ static void quarantine(dc_engine *e, const dc_log_bad *bad)
 		die_oom("quarantine");
 }
 
-/* check_loaded returns true if tx, read back from the log, can be held
- * and driven; otherwise it describes why in *bad. */
-static bool check_loaded(const dc_tx *tx, dc_log_bad *bad)
+/* settle_load applies on the loop what a load found: a bad transaction
+ * is quarantined; an error of the log itself stops the process. */
+static void settle_load(dc_engine *e, int rv, const dc_log_bad *bad,
+                        const char *err)
 {
-	char why[DC_LOG_WHY_MAX - 64], msg[DC_LOG_WHY_MAX];
-
-	if (dc_tx_check(tx, why, sizeof(why)) &&
-	    dc_machine_check(tx, why, sizeof(why)))
-		return true;
-	snprintf(msg, sizeof(msg), "records load but cannot be driven: %s",
-	         why);
-	dc_log_bad_set(bad, tx->gid, DTX_ECORRUPT, msg);
-	return false;
-}
-
-/* load_tx reads gid (not in memory) from the log for a request. Returns
- * DTX_OK (*ret_tx transferred); DTX_ENOENT; DTX_ECORRUPT or DTX_EVERSION
- * for a transaction that cannot be loaded or driven (quarantined here;
- * *ret_bad says why); or a passing error (DTX_EBUSY: no reader slot). An
- * error of the log itself stops the process (die_read). */
-static int load_tx(dc_engine *e, const char *gid, dc_tx **ret_tx,
-                   dc_log_bad *ret_bad)
-{
-	dc_tx *tx;
-	int rv = dc_log_load_tx_checked(e->log, gid, &tx, ret_bad);
-
-	if (rv == DTX_OK && !check_loaded(tx, ret_bad))
-		dc_tx_destroy(tx);
-	if (ret_bad->err != 0) {
-		quarantine(e, ret_bad);
-		return ret_bad->err;
+	if (bad->err != 0) {
+		quarantine(e, bad);
+		return;
 	}
 	if (rv == DTX_ENOMEM)
 		die_oom("load");
 	if (rv == DTX_EIO || rv == DTX_ENOSPC || rv == DTX_ECORRUPT ||
 	    rv == DTX_EVERSION)
-		die_read(e, rv);
-	if (rv == DTX_OK)
-		*ret_tx = tx;
-	return rv;
+		die_read(e, rv, err);
+}
+
+/* read_tx reads gid (not in memory) from the log for req, off the loop.
+ * The first call queues a load and returns READ_PENDING: req is run again
+ * when the load is done (on_load_done), and then the same call returns
+ * what it found: DTX_OK (*ret_tx transferred); DTX_ENOENT; DTX_ECORRUPT
+ * or DTX_EVERSION for a transaction that cannot be loaded or driven
+ * (quarantined already; *ret_bad says why). DTX_EBUSY: the reader's queue
+ * is full. ret_bad->err is 0 unless the transaction is bad. */
+static int read_tx(dc_engine *e, dc_request *req, const char *gid,
+                   dc_tx **ret_tx, dc_log_bad *ret_bad)
+{
+	dc_load_job *j = e->redo;
+
+	ret_bad->err = 0;
+	if (j != NULL && j->head.owner == req && strcmp(j->gid, gid) == 0) {
+		e->redo = NULL; /* used once */
+		*ret_bad = j->bad;
+		if (j->rv == DTX_OK) {
+			*ret_tx = j->tx;
+			j->tx = NULL;
+		}
+		return j->rv;
+	}
+	if (dc_load_job_create(gid, &j) != DTX_OK)
+		die_oom("read");
+	j->head.owner = req;
+	j->epoch = e->read_epochs[gid_hash(gid, READ_EPOCHS)];
+	if (dc_reader_submit(e->reader, &j->head.base) != DTX_OK) {
+		dc_read_job_destroy(&j->head);
+		return DTX_EBUSY;
+	}
+	return READ_PENDING;
+}
+
+/* send_read_error answers req when gid could not be read (rv). */
+static void send_error(dc_request *req, int code, const char *msg);
+static void send_read_error(dc_request *req, const char *gid, int rv)
+{
+	if (rv == DTX_EBUSY) {
+		send_error(req, rv,
+		           "busy: the coordinator's log reader has a full "
+		           "queue (--read-queue); try again");
+		return;
+	}
+	dc_diag(DTX_LOG_ERROR, "reading %s from the log: %s", gid,
+	        dtx_strerror(rv));
+	send_error(req, rv, "cannot read the transaction from the log");
 }
 
 /* quarantined_msg writes the message a request about bad's transaction
@@ -1636,15 +1691,18 @@ static int build_tcc(dc_engine *e, const char *gid, const Dtx__V1__SubmitTcc *s,
 	return DTX_OK;
 }
 
-/* answer_from_log answers req from the log for a gid not in memory.
- * Returns false if the log has no such transaction. */
+/* answer_from_log answers req from the log for a gid not in memory (once
+ * the read is done: see read_tx). Returns false if the log has no such
+ * transaction. */
 static bool answer_from_log(dc_engine *e, dc_request *req, const char *gid)
 {
 	char msg[DC_LOG_WHY_MAX + 32];
 	dc_log_bad bad;
 	dc_tx *tx;
-	int rv = load_tx(e, gid, &tx, &bad);
+	int rv = read_tx(e, req, gid, &tx, &bad);
 
+	if (rv == READ_PENDING)
+		return true;
 	if (rv == DTX_ENOENT)
 		return false;
 	if (bad.err != 0) { /* never a second transaction under its gid */
@@ -1653,9 +1711,7 @@ static bool answer_from_log(dc_engine *e, dc_request *req, const char *gid)
 		return true;
 	}
 	if (rv != DTX_OK) {
-		dc_diag(DTX_LOG_ERROR, "reading %s from the log: %s", gid,
-		        dtx_strerror(rv));
-		send_error(req, rv, "cannot read the transaction from the log");
+		send_read_error(req, gid, rv);
 		return true;
 	}
 	send_tx_reply(e, req, tx, req->created);
@@ -1663,27 +1719,30 @@ static bool answer_from_log(dc_engine *e, dc_request *req, const char *gid)
 	return true;
 }
 
+/* make_gid makes the next id. It reads nothing: a made id is above
+ * every id made before (the durable floor), and no client gid above the
+ * last made one is ever admitted (is_reserved), so it names nothing yet.
+ * (A log written before this rule could hold such a client gid; memory
+ * is still checked, the log no longer is.) */
 static void make_gid(dc_engine *e, char gid[GID_TEXT_LEN + 1])
 {
-	dc_log_bad bad;
-	dc_tx *tx;
-	int rv;
-
-	/* A client may have chosen a gid that looks like one of ours: skip
-	 * any id that already names a transaction. */
-	for (;;) {
+	do {
 		uint64_t id = gid_gen_next(&e->gids, (uint64_t)now_unix_ms());
 		gid_format(id, gid);
 		e->gid_floor_pending = id;
-		if (live_find(e, gid) != NULL)
-			continue;
-		rv = load_tx(e, gid, &tx, &bad);
-		if (rv == DTX_OK)
-			dc_tx_destroy(tx);
-		if (rv == DTX_OK || bad.err != 0)
-			continue;
-		return;
-	}
+	} while (live_find(e, gid) != NULL);
+}
+
+/* is_reserved: a client's gid has the shape of an id this coordinator
+ * makes (16 hex digits, our shard) and is above the last one made, so
+ * make_gid could make it later: it is refused. Ids at or below the last
+ * made one are never made again and stay free for clients. */
+static bool is_reserved(const dc_engine *e, const char *gid)
+{
+	uint64_t id;
+
+	return gid_parse(gid, &id) && gid_shard(id) == e->gids.shard &&
+	       id > gid_gen_last(&e->gids);
 }
 
 static void respond(dc_engine *e, dc_request *req, live *lv, uint32_t wait_ms)
@@ -1708,7 +1767,9 @@ static bool admit_existing(dc_engine *e, dc_request *req, const char *gid,
 	dc_log_bad bad;
 	int rv;
 
-	if (lv == NULL && (rv = load_tx(e, gid, &tx, &bad)) != DTX_OK) {
+	if (lv == NULL && (rv = read_tx(e, req, gid, &tx, &bad)) != DTX_OK) {
+		if (rv == READ_PENDING)
+			return true;
 		if (rv == DTX_ENOENT)
 			return false;
 		if (bad.err != 0) { /* never a second transaction under gid */
@@ -1716,9 +1777,7 @@ static bool admit_existing(dc_engine *e, dc_request *req, const char *gid,
 			send_error(req, rv, msg);
 			return true;
 		}
-		dc_diag(DTX_LOG_ERROR, "reading %s from the log: %s", gid,
-		        dtx_strerror(rv));
-		send_error(req, rv, "cannot read the transaction from the log");
+		send_read_error(req, gid, rv);
 		return true;
 	}
 	have = lv != NULL ? lv->tx : tx;
@@ -1746,7 +1805,19 @@ static bool admit_new(dc_engine *e, dc_request *req, const char **gid,
                       char made[GID_TEXT_LEN + 1], const tx_spec *sp,
                       uint32_t wait_ms)
 {
+	char msg[WIRE_MESSAGE_MAX];
+
 	req->created = false;
+	if (*gid != NULL && is_reserved(e, *gid)) {
+		snprintf(msg, sizeof(msg),
+		         "gid %s is reserved: it has the shape of the ids this "
+		         "coordinator makes (16 hex digits, shard %u) and is "
+		         "above the last one it made; omit the gid to get one, "
+		         "or choose another",
+		         *gid, (unsigned)e->gids.shard);
+		send_error(req, DTX_EINVAL, msg);
+		return false;
+	}
 	if (*gid != NULL && admit_existing(e, req, *gid, sp, wait_ms))
 		return false;
 	if (e->nlive >= e->cfg.max_active) {
@@ -1754,7 +1825,6 @@ static bool admit_new(dc_engine *e, dc_request *req, const char **gid,
 		return false;
 	}
 	if (dc_retain_is_full(&e->retain)) {
-		char msg[WIRE_MESSAGE_MAX];
 		dc_retain_full_message(&e->retain, msg, sizeof(msg));
 		send_error(req, DTX_ENOSPC, msg);
 		return false;
@@ -1947,17 +2017,17 @@ static void handle_finish(dc_engine *e, dc_request *req,
 	live_maybe_free(e, lv);
 }
 
-/* final_of reports gid if it is final: from memory, else from the log. */
-static bool final_of(dc_engine *e, const char *gid, dc_tx_state *ret_state,
-                     int64_t *ret_ms)
+/* final_of reports whether gid is final: from memory if it is live (a
+ * final state not yet durable is not final), else from what the log said
+ * (r, read off the loop; a bad transaction is quarantined here). A log
+ * read older than a transaction freed since says "not final": the
+ * participant keeps its records and asks again. */
+static bool final_of(dc_engine *e, const dc_final_read *r,
+                     dc_tx_state *ret_state, int64_t *ret_ms)
 {
-	live *lv = live_find(e, gid);
-	dc_log_bad bad;
-	dc_tx *tx;
-	bool final;
+	live *lv = live_find(e, r->gid);
 
 	if (lv != NULL) {
-		/* final in memory but maybe not durable yet: not final */
 		if (!dc_tx_is_final(lv->tx) || lv->pending_gen != 0 ||
 		    lv->dirty)
 			return false;
@@ -1965,32 +2035,53 @@ static bool final_of(dc_engine *e, const char *gid, dc_tx_state *ret_state,
 		*ret_ms = lv->tx->updated_unix_ms;
 		return true;
 	}
-	if (load_tx(e, gid, &tx, &bad) != DTX_OK)
-		return false; /* unknown (or quarantined): keep its records */
-	final = dc_tx_is_final(tx);
-	*ret_state = tx->state;
-	*ret_ms = tx->updated_unix_ms;
-	dc_tx_destroy(tx);
-	return final;
+	if (r->bad != NULL)
+		quarantine(e, r->bad); /* unknown: keep its records */
+	if (r->rv != DTX_OK || !r->final)
+		return false;
+	*ret_state = r->state;
+	*ret_ms = r->final_unix_ms;
+	return true;
 }
 
-/* handle_final_query lists which of the asked gids are final, and since
- * when: a participant removes barrier records only for those. */
+/* handle_final_query asks the reader for the final states of the gids a
+ * participant asks about; on_finals_done answers. */
 static void handle_final_query(dc_engine *e, dc_request *req,
                                const Dtx__V1__FinalQuery *q)
+{
+	size_t n = q->n_gids < WIRE_FINAL_QUERY_MAX ? q->n_gids
+	                                            : WIRE_FINAL_QUERY_MAX;
+	dc_finals_job *j;
+
+	if (dc_finals_job_create((const char *const *)q->gids, n, &j) != DTX_OK)
+		die_oom("final query");
+	j->head.owner = req;
+	if (dc_reader_submit(e->reader, &j->head.base) != DTX_OK) {
+		dc_read_job_destroy(&j->head);
+		send_read_error(req, NULL, DTX_EBUSY);
+	}
+}
+
+/* on_finals_done lists which of the asked gids are final, and since
+ * when: a participant removes barrier records only for those. */
+static void on_finals_done(dc_engine *e, dc_finals_job *j)
 {
 	Dtx__V1__ClientReply rep = DTX__V1__CLIENT_REPLY__INIT;
 	Dtx__V1__FinalGid fg[WIRE_FINAL_QUERY_MAX];
 	Dtx__V1__FinalGid *fp[WIRE_FINAL_QUERY_MAX];
 	size_t n = 0;
 
-	for (size_t i = 0; i < q->n_gids && i < WIRE_FINAL_QUERY_MAX; i++) {
+	if (j->fatal == DTX_ENOMEM)
+		die_oom("final query");
+	if (j->fatal != 0)
+		die_read(e, j->fatal, j->err);
+	for (size_t i = 0; i < j->n; i++) {
 		dc_tx_state st;
 		int64_t ms;
-		if (!final_of(e, q->gids[i], &st, &ms))
+		if (!final_of(e, &j->reads[i], &st, &ms))
 			continue;
 		dtx__v1__final_gid__init(&fg[n]);
-		fg[n].gid = q->gids[i];
+		fg[n].gid = j->reads[i].gid;
 		fg[n].has_state = fg[n].has_final_unix_ms = 1;
 		fg[n].state = (Dtx__V1__TxState)st;
 		fg[n].final_unix_ms = ms;
@@ -2002,7 +2093,7 @@ static void handle_final_query(dc_engine *e, dc_request *req,
 	rep.code = DTX__V1__CODE__CODE_OK;
 	rep.n_finals = n;
 	rep.finals = fp;
-	dc_request_reply(req, &rep);
+	dc_request_reply(j->head.owner, &rep);
 }
 
 static void handle_query(dc_engine *e, dc_request *req, const char *gid,
@@ -2171,37 +2262,34 @@ static void on_request(dc_engine *e, dc_request *req)
 }
 
 static void on_admin(dc_engine *e, dc_request *req);
+static void on_read_done(dc_engine *e, dc_mail *mail);
 
 static void on_mail(void *arg, dc_mail *mail)
 {
 	dc_engine *e = arg;
 
 	if (e->stopping)
-		return;
+		return; /* a read job stays held: the reader frees it */
 	if (mail->kind == DC_MAIL_REQUEST)
 		on_request(e, (dc_request *)mail);
 	else if (mail->kind == DC_MAIL_ADMIN)
 		on_admin(e, (dc_request *)mail);
+	else if (mail->kind == DC_MAIL_READ)
+		on_read_done(e, mail);
 	else
 		on_call_done(e, (dc_call *)mail);
 }
 
 /* ---- the admin API (dtxctl) ------------------------------------------- *
  *
- * Reads (list, show, stats, watch) answer at once from memory and the log.
+ * Reads: watch answers at once from memory; list, show and stats are
+ * reader jobs (a show of a live transaction takes a copy of it along).
  * An operator action is a state machine event (or a runtime switch: retry
  * now, pause, resume) made like every other transition: the action and its
  * reason go into the timeline in the same commit as the change, and the
  * calls and the reply leave only once that commit is durable. A dry run
  * runs the machine on a shadow copy and changes nothing.
  */
-
-static const dc_tx *lookup_live(void *arg, const char *gid)
-{
-	live *lv = live_find(arg, gid);
-
-	return lv != NULL ? lv->tx : NULL;
-}
 
 /* admin_send packs o and answers req now. */
 static void admin_send(dc_request *req, dc_admin_out *o)
@@ -2244,21 +2332,48 @@ static void next_retries(dc_engine *e, live *lv, int64_t *out)
 	}
 }
 
-static void admin_show(dc_engine *e, dc_admin_out *o,
+/* admin_read hands the admin read req (list, show, stats) to the reader
+ * with tx and next (a show's live transaction: transferred); the reply
+ * leaves when the job is done (on_admin_done). */
+static void admin_read(dc_engine *e, dc_request *req, dc_admin_out *o,
+                       dc_tx *tx, int64_t *next)
+{
+	size_t len;
+	const void *body = dc_request_body(req, &len);
+	dc_admin_job *j;
+
+	if (dc_admin_job_create(body, len, tx, next, &j) != DTX_OK)
+		die_oom("admin read");
+	j->head.owner = req;
+	j->now_unix_ms = o->rep.now_unix_ms;
+	j->max_bytes = e->cfg.max_msg_bytes;
+	j->log_full = dc_retain_is_full(&e->retain);
+	if (dc_reader_submit(e->reader, &j->head.base) == DTX_OK)
+		return;
+	dc_read_job_destroy(&j->head);
+	dc_admin_error(o, DTX_EBUSY,
+	               "busy: the coordinator's log reader has a full queue "
+	               "(--read-queue); try again");
+	admin_send(req, o);
+}
+
+/* admin_show shows a live transaction from memory (a copy without its
+ * payloads and results, which show does not print, with its backoffs);
+ * any other is loaded by the reader. */
+static void admin_show(dc_engine *e, dc_request *req, dc_admin_out *o,
                        const Dtx__V1__AdminShow *s)
 {
 	live *lv = live_find(e, s->gid);
 	int64_t *next = NULL;
+	dc_tx *copy = NULL;
 
 	if (lv != NULL) {
 		next = calloc(lv->tx->nsteps + 1, sizeof(*next));
-		if (next == NULL)
+		if (next == NULL || dc_tx_copy(lv->tx, false, &copy) != DTX_OK)
 			die_oom("show");
 		next_retries(e, lv, next);
 	}
-	dc_admin_show(o, e->log, s->gid, lv ? lv->tx : NULL, next,
-	              s->has_max_events ? s->max_events : 0);
-	free(next);
+	admin_read(e, req, o, copy, next);
 }
 
 static void admin_watch(dc_engine *e, dc_admin_out *o,
@@ -2577,7 +2692,9 @@ static void admin_act(dc_engine *e, dc_request *req, dc_admin_out *o,
 	o->rep.dry_run = a->dry_run;
 	if (lv == NULL || dc_tx_is_final(lv->tx)) {
 		if (lv == NULL)
-			rv = load_tx(e, a->gid, &tx, &bad);
+			rv = read_tx(e, req, a->gid, &tx, &bad);
+		if (rv == READ_PENDING)
+			return;
 		if (rv != DTX_OK && bad.err != 0) {
 			quarantined_msg(&bad, msg, sizeof(msg));
 			dc_admin_error(o, rv, msg);
@@ -2617,19 +2734,12 @@ static void admin_dispatch(dc_engine *e, dc_request *req, dc_admin_out *o,
 {
 	switch (m->body_case) {
 	case DTX__V1__ADMIN_REQUEST__BODY_LIST:
-		dc_admin_list(o, e->log, m->list, lookup_live, e,
-		              now_unix_ms());
-		break;
-	case DTX__V1__ADMIN_REQUEST__BODY_SHOW:
-		admin_show(e, o, m->show);
-		break;
 	case DTX__V1__ADMIN_REQUEST__BODY_STATS:
-		dc_admin_stats(o, e->log, lookup_live, e);
-		if (o->rep.stats != NULL) {
-			o->rep.stats->has_log_full = 1;
-			o->rep.stats->log_full = dc_retain_is_full(&e->retain);
-		}
-		break;
+		admin_read(e, req, o, NULL, NULL);
+		return;
+	case DTX__V1__ADMIN_REQUEST__BODY_SHOW:
+		admin_show(e, req, o, m->show);
+		return;
 	case DTX__V1__ADMIN_REQUEST__BODY_WATCH:
 		admin_watch(e, o, m->watch);
 		break;
@@ -2675,6 +2785,78 @@ static void on_admin(dc_engine *e, dc_request *req)
 	dc_admin_out_fini(&o);
 }
 
+/* ---- reads done (see "Reads" at the top) ------------------------------ */
+
+/* send_busy answers req (client or admin) that its read could not be
+ * queued. */
+static void send_busy(dc_engine *e, dc_request *req)
+{
+	dc_admin_out o;
+
+	if (req->mail.kind != DC_MAIL_ADMIN) {
+		send_read_error(req, NULL, DTX_EBUSY);
+		return;
+	}
+	dc_admin_out_init(&o, now_unix_ms());
+	dc_admin_error(&o, DTX_EBUSY,
+	               "busy: the coordinator's log reader has a full queue "
+	               "(--read-queue); try again");
+	admin_send(req, &o);
+	dc_admin_out_fini(&o);
+	(void)e;
+}
+
+/* on_load_done applies what a load found (settle_load) and runs its
+ * request again with the result at hand (read_tx). A load whose gid's
+ * epoch moved may have missed a transaction created and freed meanwhile:
+ * it is read again. */
+static void on_load_done(dc_engine *e, dc_load_job *j)
+{
+	dc_request *req = j->head.owner;
+	uint32_t epoch = e->read_epochs[gid_hash(j->gid, READ_EPOCHS)];
+
+	if (j->epoch != epoch) {
+		j->epoch = epoch;
+		if (dc_reader_submit(e->reader, &j->head.base) != DTX_OK) {
+			send_busy(e, req);
+			dc_read_job_destroy(&j->head);
+		}
+		return;
+	}
+	settle_load(e, j->rv, &j->bad, j->err);
+	e->redo = j;
+	if (req->mail.kind == DC_MAIL_ADMIN)
+		on_admin(e, req);
+	else
+		on_request(e, req);
+	e->redo = NULL;
+	dc_read_job_destroy(&j->head);
+}
+
+/* on_admin_done sends the reply an admin read built. */
+static void on_admin_done(dc_admin_job *j)
+{
+	if (j->reply == NULL)
+		die_oom("admin reply");
+	dc_request_reply_raw(j->head.owner, j->reply, j->reply_len);
+	dc_read_job_destroy(&j->head);
+}
+
+static void on_read_done(dc_engine *e, dc_mail *mail)
+{
+	dc_read_head *h = dc_read_head_of(mail);
+
+	dc_reader_finish(e->reader, &h->base);
+	if (h->kind == DC_READ_LOAD) {
+		on_load_done(e, (dc_load_job *)h);
+	} else if (h->kind == DC_READ_FINALS) {
+		on_finals_done(e, (dc_finals_job *)h);
+		dc_read_job_destroy(h);
+	} else {
+		on_admin_done((dc_admin_job *)h);
+	}
+}
+
 /* ---- recovery ---------------------------------------------------------- */
 
 /* recover_bad keeps a transaction recovery cannot load, or cannot drive,
@@ -2699,7 +2881,7 @@ static int recover_one(void *arg, dc_tx *tx)
 		dc_tx_destroy(tx);
 		return DTX_OK;
 	}
-	if (!check_loaded(tx, &bad)) {
+	if (!dc_read_check(tx, &bad)) {
 		dc_tx_destroy(tx);
 		return recover_bad(e, &bad);
 	}
@@ -2885,6 +3067,8 @@ int dc_engine_create(uv_loop_t *loop, const dc_config *cfg,
 	if ((rv = open_log(e, errbuf, errlen)) != DTX_OK ||
 	    (rv = open_handles(e)) != DTX_OK ||
 	    (rv = recover(e, errbuf, errlen)) != DTX_OK ||
+	    (rv = dc_reader_create(e->log, &e->mb, e->cfg.read_queue,
+	                           &e->reader)) != DTX_OK ||
 	    (rv = open_net(e, errbuf, errlen)) != DTX_OK)
 		goto fail;
 	*ret_engine = e;
@@ -2924,6 +3108,7 @@ void dc_engine_stop(dc_engine *e)
 	dc_server_close(e->srv);
 	dc_server_close(e->admin_srv);
 	dc_rpc_close(e->rpc);
+	dc_reader_stop(e->reader); /* waits for one chunk at most */
 	if (e->inflight == NULL)
 		finish_stop(e);
 	/* else after_work_cb calls finish_stop when the commit returns */
@@ -2955,6 +3140,7 @@ void dc_engine_destroy(dc_engine *e)
 	dc_rpc_destroy(e->rpc);
 	flight_fini(&e->flights[0]);
 	flight_fini(&e->flights[1]);
+	dc_reader_destroy(e->reader);
 	dc_log_close(e->log);
 	dc_mailbox_fini(&e->mb);
 	free(e);

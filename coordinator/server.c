@@ -353,7 +353,8 @@ static int slot_init(dc_server *srv, slot *s, int mail_kind)
 		return dc_err_from_nng(rv);
 	rv = nng_ctx_open(&s->ctx, srv->sock);
 	if (rv != 0) {
-		/* the slot is not counted in nslots: destroy would not see it */
+		/* the slot is not counted in nslots: destroy would not see it
+		 */
 		nng_aio_free(s->aio);
 		s->aio = NULL;
 		return dc_err_from_nng(rv);

@@ -124,6 +124,79 @@ void dc_tx_destroy(dc_tx *tx)
 	free(tx);
 }
 
+/* dup_bytes copies len bytes of src into *dst (NULL stays NULL). */
+static int dup_bytes(void **dst, const void *src, size_t len)
+{
+	*dst = NULL;
+	if (src == NULL)
+		return DTX_OK;
+	if ((*dst = malloc(len + 1)) == NULL)
+		return DTX_ENOMEM;
+	memcpy(*dst, src, len);
+	((char *)*dst)[len] = '\0';
+	return DTX_OK;
+}
+
+static size_t str_len(const char *s)
+{
+	return s != NULL ? strlen(s) : 0;
+}
+
+static int step_copy(dc_step *dst, const dc_step *src, bool bytes)
+{
+	*dst = *src; /* the numbers; the pointers are copied below */
+	dst->url = dst->action = dst->compensate = dst->confirm = NULL;
+	dst->last_error = NULL;
+	dst->payload = dst->result = NULL;
+	if (!bytes)
+		dst->payload_len = dst->result_len = 0;
+	if (dup_bytes((void **)&dst->url, src->url, str_len(src->url)) ||
+	    dup_bytes((void **)&dst->action, src->action,
+	              str_len(src->action)) ||
+	    dup_bytes((void **)&dst->compensate, src->compensate,
+	              str_len(src->compensate)) ||
+	    dup_bytes((void **)&dst->confirm, src->confirm,
+	              str_len(src->confirm)) ||
+	    (bytes && dup_bytes((void **)&dst->payload, src->payload,
+	                        src->payload_len)) ||
+	    dup_bytes((void **)&dst->last_error, src->last_error,
+	              str_len(src->last_error)) ||
+	    (bytes &&
+	     dup_bytes((void **)&dst->result, src->result, src->result_len)))
+		return DTX_ENOMEM;
+	return DTX_OK;
+}
+
+int dc_tx_copy(const dc_tx *tx, bool bytes, dc_tx **ret_tx)
+{
+	dc_tx *c = calloc(1, sizeof(*c));
+	int rv = DTX_ENOMEM;
+
+	if (c == NULL)
+		return DTX_ENOMEM;
+	*c = *tx;
+	c->reason = c->operator_reason = NULL;
+	c->steps = NULL;
+	c->nsteps = 0;
+	if (tx->nsteps > 0 &&
+	    (c->steps = calloc(tx->nsteps, sizeof(*c->steps))) == NULL)
+		goto fail;
+	for (; c->nsteps < tx->nsteps; c->nsteps++)
+		if (step_copy(&c->steps[c->nsteps], &tx->steps[c->nsteps],
+		              bytes))
+			goto fail_step;
+	if (dc_tx_set_str(&c->reason, tx->reason) != DTX_OK ||
+	    dc_tx_set_str(&c->operator_reason, tx->operator_reason) != DTX_OK)
+		goto fail;
+	*ret_tx = c;
+	return DTX_OK;
+fail_step:
+	c->nsteps++; /* the half-copied step: its copies are freed too */
+fail:
+	dc_tx_destroy(c);
+	return rv;
+}
+
 int dc_tx_set_str(char **slot, const char *s)
 {
 	char *copy = NULL;

@@ -109,6 +109,12 @@ int dc_tx_create(const char *gid, dc_mode mode, uint32_t nsteps,
  * unchanged). */
 int dc_tx_add_step(dc_tx *tx);
 
+/* dc_tx_copy makes *ret_tx (transferred) a deep copy of tx (borrowed);
+ * without bytes, the steps' payloads and results are left out (NULL, 0
+ * bytes): what a listing shows, copied in time bounded by names and
+ * errors. Errors: DTX_ENOMEM. */
+int dc_tx_copy(const dc_tx *tx, bool bytes, dc_tx **ret_tx);
+
 /* dc_tx_destroy frees tx and everything it owns. Accepts NULL. */
 void dc_tx_destroy(dc_tx *tx);
 

@@ -590,6 +590,71 @@ static void build(ctl *c, Dtx__V1__AdminRequest *req, Dtx__V1__AdminShow *sh,
 	}
 }
 
+/* list_page asks for one page of at most want transactions after the
+ * cursor in c->list and appends its transactions to *txs. */
+static int list_page(ctl *c, const Dtx__V1__AdminRequest *req, uint32_t want,
+                     Dtx__V1__AdminReply **ret_rep, Dtx__V1__TxInfo ***txs,
+                     size_t *n)
+{
+	Dtx__V1__TxInfo **grown;
+	int rv;
+
+	c->list.has_limit = 1;
+	c->list.limit = want;
+	if ((rv = call(c, req, ret_rep)) != 0)
+		return rv;
+	grown = realloc(*txs, (*n + (*ret_rep)->n_txs + 1) * sizeof(**txs));
+	if (grown == NULL) {
+		wire_admin_reply_free(*ret_rep);
+		ctl_print_error(stdout, stderr, c->fmt, c->cmd->name,
+		                DTX_ENOMEM, "out of memory", EX_OSERR);
+		return EX_OSERR;
+	}
+	*txs = grown;
+	for (size_t i = 0; i < (*ret_rep)->n_txs; i++)
+		(*txs)[(*n)++] = (*ret_rep)->txs[i];
+	return 0;
+}
+
+/* run_list prints one page of --limit transactions. The coordinator reads
+ * a bounded number of records per request, so with a filter that matches
+ * few a reply may hold fewer and a cursor: dtxctl follows the cursors
+ * until the page is full or the log ends, and prints it as one. */
+static int run_list(ctl *c, Dtx__V1__AdminRequest *req)
+{
+	uint32_t limit = c->list.has_limit ? c->list.limit : 100;
+	Dtx__V1__AdminReply **reps = NULL, **grown, all;
+	Dtx__V1__TxInfo **txs = NULL;
+	size_t n = 0, nreps = 0;
+	int rv = 0;
+
+	do {
+		Dtx__V1__AdminReply *rep;
+		if ((grown = realloc(reps, (nreps + 1) * sizeof(*reps))) ==
+		    NULL) {
+			rv = EX_OSERR;
+			break;
+		}
+		reps = grown;
+		if ((rv = list_page(c, req, limit - (uint32_t)n, &rep, &txs,
+		                    &n)) != 0)
+			break;
+		reps[nreps++] = rep;
+		c->list.after_gid = rep->next_after_gid;
+	} while (c->list.after_gid != NULL && n < limit);
+	if (rv == 0) {
+		all = *reps[nreps - 1];
+		all.n_txs = n;
+		all.txs = txs;
+		ctl_print(stdout, c->fmt, c->cmd->name, &all, c->quiet);
+	}
+	for (size_t i = 0; i < nreps; i++)
+		wire_admin_reply_free(reps[i]);
+	free(reps);
+	free(txs);
+	return rv;
+}
+
 static int run_once(ctl *c)
 {
 	Dtx__V1__AdminRequest req = DTX__V1__ADMIN_REQUEST__INIT;
@@ -603,6 +668,8 @@ static int run_once(ctl *c)
 	req.body_case = DTX__V1__ADMIN_REQUEST__BODY_STATS;
 	req.stats = &st;
 	build(c, &req, &sh, &act);
+	if (req.body_case == DTX__V1__ADMIN_REQUEST__BODY_LIST)
+		return run_list(c, &req);
 	if (c->cmd->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP) {
 		if (!parse_u64(c->args[1], UINT32_MAX, &branch))
 			return usage_error("BRANCH is a number, not '%s'",

@@ -23,11 +23,30 @@ static int64_t now_unix_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The log of this process: opened read-only at its first call and kept,
+ * since `dtxctl list` follows cursors with one call per page (an open per
+ * page cost more than the page). The process's exit closes it. */
+static struct {
+	dc_log *log;
+	const char *dir; /* borrowed from argv */
+} ro;
+
 static int open_ro(const char *dir, dc_log **ret_log, char *err, size_t errlen)
 {
 	dc_log_opts lo = {.dir = dir, .read_only = true};
+	int rv;
 
-	return dc_log_open(&lo, ret_log, err, errlen);
+	if (ro.log != NULL && strcmp(ro.dir, dir) == 0) {
+		*ret_log = ro.log;
+		return DTX_OK;
+	}
+	dc_log_close(ro.log);
+	ro.log = NULL;
+	if ((rv = dc_log_open(&lo, &ro.log, err, errlen)) != DTX_OK)
+		return rv;
+	ro.dir = dir;
+	*ret_log = ro.log;
+	return DTX_OK;
 }
 
 static void answer(dc_admin_out *o, dc_log *log,
@@ -69,7 +88,6 @@ int ctl_offline_call(const char *dir, const Dtx__V1__AdminRequest *req,
 	answer(&o, log, req);
 	rv = dc_admin_out_pack(&o, &buf, &len);
 	dc_admin_out_fini(&o);
-	dc_log_close(log);
 	if (rv == DTX_OK)
 		rv = wire_admin_reply_decode(buf, len, ret_rep, err, errlen);
 	free(buf);
@@ -85,7 +103,5 @@ int ctl_offline_check(const char *dir, uint64_t *ret_records, uint64_t *ret_bad,
 	if (rv != DTX_OK)
 		return rv;
 	err[0] = '\0';
-	rv = dc_log_check(log, ret_records, ret_bad, err, errlen);
-	dc_log_close(log);
-	return rv;
+	return dc_log_check(log, ret_records, ret_bad, err, errlen);
 }

@@ -56,29 +56,54 @@ static int exchange(nng_socket s, const Dtx__V1__AdminRequest *req,
 	return rv;
 }
 
-int ctl_online_call(const char *url, uint32_t timeout_ms,
-                    const Dtx__V1__AdminRequest *req,
-                    Dtx__V1__AdminReply **ret_rep, char *err, size_t errlen)
-{
+/* The socket of this process: dialed at its first call and kept, since
+ * `dtxctl list` follows cursors with one call per page and `watch` polls;
+ * a dial per call cost more than the call. The process's exit closes it
+ * (dtxctl is short-lived). */
+static struct {
 	nng_socket s;
-	int rv = nng_req0_open(&s);
+	const char *url; /* borrowed from argv */
+	bool open;
+} conn;
 
-	if (rv != 0) {
+/* dial_once dials url once; later calls reuse the socket. */
+static int dial_once(const char *url, uint32_t timeout_ms, char *err,
+                     size_t errlen)
+{
+	int rv;
+
+	if (conn.open && strcmp(conn.url, url) == 0)
+		return DTX_OK;
+	if (conn.open)
+		nng_close(conn.s);
+	conn.open = false;
+	if ((rv = nng_req0_open(&conn.s)) != 0) {
 		snprintf(err, errlen, "cannot open a socket: %s",
 		         nng_strerror(rv));
 		return from_nng(rv);
 	}
-	nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, REPLY_MAX);
-	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, (nng_duration)timeout_ms);
-	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, (nng_duration)timeout_ms);
-	rv = nng_dial(s, url, NULL, 0);
+	nng_socket_set_size(conn.s, NNG_OPT_RECVMAXSZ, REPLY_MAX);
+	nng_socket_set_ms(conn.s, NNG_OPT_RECVTIMEO, (nng_duration)timeout_ms);
+	nng_socket_set_ms(conn.s, NNG_OPT_SENDTIMEO, (nng_duration)timeout_ms);
+	rv = nng_dial(conn.s, url, NULL, 0);
 	if (rv != 0) {
 		snprintf(err, errlen, "cannot reach the admin endpoint %s: %s",
 		         url, nng_strerror(rv));
-		nng_close(s);
+		nng_close(conn.s);
 		return from_nng(rv);
 	}
-	rv = exchange(s, req, ret_rep, err, errlen);
-	nng_close(s);
-	return rv;
+	conn.url = url;
+	conn.open = true;
+	return DTX_OK;
+}
+
+int ctl_online_call(const char *url, uint32_t timeout_ms,
+                    const Dtx__V1__AdminRequest *req,
+                    Dtx__V1__AdminReply **ret_rep, char *err, size_t errlen)
+{
+	int rv = dial_once(url, timeout_ms, err, errlen);
+
+	if (rv != DTX_OK)
+		return rv;
+	return exchange(conn.s, req, ret_rep, err, errlen);
 }
