@@ -347,14 +347,12 @@ static int slot_init(dc_server *srv, slot *s, int mail_kind)
 	s->req.mail.kind = mail_kind ? mail_kind : DC_MAIL_REQUEST;
 	s->req.srv = srv;
 	s->req.ctx_aio = s;
-	dc_timer_init(&s->req.wait_timer);
 	rv = nng_aio_alloc(&s->aio, slot_cb, s);
 	if (rv != 0)
 		return dc_err_from_nng(rv);
 	rv = nng_ctx_open(&s->ctx, srv->sock);
 	if (rv != 0) {
-		/* the slot is not counted in nslots: destroy would not see it
-		 */
+		/* not counted in nslots: destroy would not see it */
 		nng_aio_free(s->aio);
 		s->aio = NULL;
 		return dc_err_from_nng(rv);
@@ -634,6 +632,13 @@ static void release(dc_request *req)
 
 /* ---- answers ---------------------------------------------------------------
  */
+
+unsigned dc_request_index(const dc_request *req)
+{
+	const slot *s = (const slot *)req;
+
+	return (unsigned)(s - req->srv->slots);
+}
 
 const void *dc_request_body(const dc_request *req, size_t *ret_len)
 {

@@ -39,13 +39,8 @@ typedef struct dc_server dc_server;
 typedef struct dc_request {
 	dc_mail mail; /* kind DC_MAIL_REQUEST */
 
-	/* engine */
-	struct dc_request *wnext; /* list of requests waiting on one tx */
-	void *wait_owner;         /* the engine object it waits on, or NULL */
-	dc_timer wait_timer;      /* when to stop waiting */
-	bool created;             /* submit: this request made the tx */
-
-	/* server (private) */
+	/* server (private): the engine keeps what it needs of a request in
+	 * a table of its own, by dc_request_index */
 	dc_server *srv;
 	void *ctx_aio; /* struct slot * in server.c */
 	uint32_t pipe; /* the connection it came on (nng pipe id) */
@@ -96,6 +91,10 @@ void dc_server_close(dc_server *srv);
 
 /* dc_server_destroy frees the server and its slots. Accepts NULL. */
 void dc_server_destroy(dc_server *srv);
+
+/* dc_request_index returns req's place in its server's pool, 0..slots-1:
+ * the engine's tables of per-request state are indexed by it. */
+unsigned dc_request_index(const dc_request *req);
 
 /* dc_request_body returns the received bytes (borrowed until reply/drop). */
 const void *dc_request_body(const dc_request *req, size_t *ret_len);
