@@ -547,6 +547,8 @@ int dc_request_admit(dc_request *req, char *errbuf, size_t errlen)
 		         srv->max_msg, srv->admin ? "" : " (--max-msg-bytes)");
 		return DTX_ETOOBIG;
 	}
+	if (req->counted)
+		return DTX_OK; /* run again after a read of the log: once */
 	pthread_mutex_lock(&srv->mu);
 	if ((c = conn_find(srv, req->pipe)) != NULL && !c->tombstone) {
 		c->last = nng_clock();
@@ -576,6 +578,8 @@ int dc_request_wait(dc_request *req, char *errbuf, size_t errlen)
 	bool busy = false, first = false;
 	conn *c;
 
+	if (req->waiting)
+		return DTX_OK; /* run again after a read of the log: once */
 	if (srv->nwaits >= srv->max_waits) {
 		snprintf(errbuf, errlen,
 		         "%u requests wait for an outcome, the most dtxd holds "

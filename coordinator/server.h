@@ -34,8 +34,8 @@
 
 typedef struct dc_server dc_server;
 
-/* One client request slot. The fields under "engine" belong to the engine
- * while it holds the request (between delivery and reply/drop). */
+/* One client request slot; its fields are the server's (the engine keeps
+ * its own state of a request by dc_request_index). */
 typedef struct dc_request {
 	dc_mail mail; /* kind DC_MAIL_REQUEST */
 
@@ -103,7 +103,8 @@ const void *dc_request_body(const dc_request *req, size_t *ret_len);
  * DTX_ETOOBIG (larger than max_msg_bytes), DTX_EBUSY (its connection holds
  * max_per_conn requests already). A refused request is not counted; answer
  * it (errbuf says why, naming the limit) and give it back as usual. Loop
- * thread; call once, first thing. */
+ * thread; first thing. Idempotent: a request run again (after a read of
+ * the log) is counted once. */
 int dc_request_admit(dc_request *req, char *errbuf, size_t errlen);
 
 /* dc_request_wait counts admitted req as waiting for an outcome until it is
@@ -111,7 +112,8 @@ int dc_request_admit(dc_request *req, char *errbuf, size_t errlen);
  * max_waits_per_conn waits already, or all connections together hold every
  * slot the pool lends to waits (it keeps a few for requests that do not
  * wait, so a pool full of waits still receives). Call it before the request
- * changes anything, so that a refused one can be sent again. Loop thread. */
+ * changes anything, so that a refused one can be sent again. Loop thread;
+ * idempotent, as dc_request_admit. */
 int dc_request_wait(dc_request *req, char *errbuf, size_t errlen);
 
 /* dc_request_reply packs reply (borrowed) and sends it; the slot then takes
