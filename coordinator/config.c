@@ -41,7 +41,7 @@ void dc_config_defaults(dc_config *cfg)
 	cfg->admin = DC_ADMIN_URL_DEFAULT;
 	cfg->admin_default = true;
 	cfg->admin_slots = 16;
-	cfg->read_queue = 256;
+	cfg->read_queue = 0; /* one per request held: see engine.c */
 	cfg->max_result = 64u << 10;
 	cfg->idle_timeout_ms = 300000;
 	cfg->retain_final_ms = UINT64_C(7) * 86400000;
@@ -108,7 +108,9 @@ static const char usage[] =
         "  --read-queue N           reads of the log held off the loop at\n"
         "                           once (queries of gids not in memory,\n"
         "                           FinalQuery, dtxctl list/show/stats);\n"
-        "                           past it a request gets busy (256)\n"
+        "                           past it a request gets busy (0 = one\n"
+        "                           per request dtxd may hold:\n"
+        "                           --max-clients + 16 admin; default)\n"
         "  --map-size-mb N          initial log map size (256)\n"
         "  --map-size-max-mb N      the map grows up to this (65536); past\n"
         "                           90% of it (or with under 2 MiB left)\n"
@@ -328,7 +330,7 @@ static const num_opt num_opts[] = {
         {OPT_MAX_PEERS, "max-peers", 1, 100000},
         {OPT_MAX_DIALING, "max-dialing", 1, 100000},
         {OPT_PEER_IDLE, "peer-idle-ms", 1, 86400000},
-        {OPT_READ_QUEUE, "read-queue", 1, 1000000},
+        {OPT_READ_QUEUE, "read-queue", 0, 1000000},
         {OPT_MAP_SIZE, "map-size-mb", 1, 1u << 20},
         {OPT_STUCK_ATTEMPTS, "stuck-after-attempts", 1, 1000000},
         {OPT_STUCK_MS, "stuck-after-ms", 1, 86400000u * 30u},

@@ -179,6 +179,18 @@ static int open_net(dc_engine *e, char *errbuf, size_t errlen)
 	return open_admin(e, errbuf, errlen);
 }
 
+/* read_queue is --read-queue, or by default one read per request the
+ * endpoints may hold: a request has at most one read at a time, so a
+ * client's read is never refused while the requests themselves are within
+ * their limits (at 256, a flash sale of 1,000 buyers with client gids had
+ * its submits refused: each reads the log for its gid first). */
+static uint32_t read_queue(const dc_config *cfg)
+{
+	if (cfg->read_queue != 0)
+		return cfg->read_queue;
+	return cfg->max_clients + cfg->admin_slots;
+}
+
 int dc_engine_create(uv_loop_t *loop, const dc_config *cfg,
                      dc_engine **ret_engine, char *errbuf, size_t errlen)
 {
@@ -204,7 +216,7 @@ int dc_engine_create(uv_loop_t *loop, const dc_config *cfg,
 	if ((rv = open_log(e, errbuf, errlen)) != DTX_OK ||
 	    (rv = open_handles(e)) != DTX_OK ||
 	    (rv = eng_recover(e, errbuf, errlen)) != DTX_OK ||
-	    (rv = dc_reader_create(e->log, &e->mb, e->cfg.read_queue,
+	    (rv = dc_reader_create(e->log, &e->mb, read_queue(&e->cfg),
 	                           &e->reader)) != DTX_OK ||
 	    (rv = open_net(e, errbuf, errlen)) != DTX_OK)
 		goto fail;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "machine.h"
 #include "wire.h"
 
@@ -62,7 +63,8 @@ static bool load_run(dc_read_job *job, dc_log *log)
 {
 	dc_load_job *j = container_of(job, dc_load_job, head.base);
 
-	dc_tx_destroy(j->tx); /* a job run again starts afresh */
+	DTX_HOLD("reader.load"); /* reader_test: reads that queue up */
+	dc_tx_destroy(j->tx);    /* a job run again starts afresh */
 	j->tx = NULL;
 	j->err[0] = '\0';
 	j->rv = load_checked(log, j->gid, &j->tx, &j->bad, j->err);

@@ -15,6 +15,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +322,77 @@ Test(reader, a_full_read_queue_answers_busy_and_the_loop_goes_on)
 	release(&h);
 	cr_assert_eq(query_code(cs, gid, DTX_TX_COMMITTED), DTX_OK);
 	nng_close(cs);
+	th_end(t);
+}
+
+/* ---- the default queue takes a read for every request ------------------- */
+
+typedef struct tally {
+	pthread_mutex_t mu;
+	unsigned done, busy, enoent;
+} tally;
+
+static void on_query(void *arg, int err, const dtx_tx_info *info)
+{
+	tally *ty = arg;
+
+	(void)info;
+	pthread_mutex_lock(&ty->mu);
+	ty->done++;
+	ty->busy += err == DTX_EBUSY;
+	ty->enoent += err == DTX_ENOENT;
+	pthread_mutex_unlock(&ty->mu);
+}
+
+static unsigned tally_get(tally *ty, unsigned *ret_busy)
+{
+	unsigned done;
+
+	pthread_mutex_lock(&ty->mu);
+	done = ty->done;
+	*ret_busy = ty->busy;
+	pthread_mutex_unlock(&ty->mu);
+	return done;
+}
+
+/* With reads held, 400 queries of gids not in memory queue up behind the
+ * first: by default the queue takes one read per request dtxd may hold,
+ * so none is refused (at a fixed 256, a flash sale of 1,000 buyers with
+ * client gids had submits refused busy). */
+Test(reader, the_default_queue_takes_a_read_for_every_request_held)
+{
+	th_env *t = th_begin();
+	char hold[PATH_MAX], held[PATH_MAX + 8], env[PATH_MAX + 32], gid[32];
+	tally ty = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	unsigned busy = 0;
+	dtx_client *c;
+
+	th_path(t, "hold", hold, sizeof(hold));
+	snprintf(held, sizeof(held), "%s.held", hold);
+	snprintf(env, sizeof(env), "DTX_HOLD=reader.load@%s", hold);
+	touch(hold);
+	th_dtxd_start_env(t, env, NULL);
+	c = th_client(t);
+	for (int i = 0; i < 400; i++) {
+		snprintf(gid, sizeof(gid), "absent-%d", i);
+		cr_assert_eq(dtx_client_query_async(c, gid, 0, on_query, &ty),
+		             DTX_OK);
+	}
+	for (int ms = 0; !exists(held); ms += 10) {
+		cr_assert(ms < WAIT_MS, "no read reached its hold");
+		usleep(10000);
+	}
+	/* give every query time to arrive and queue (a refusal comes at
+	 * once); then let the reads go */
+	for (int ms = 0; ms < 3000 && tally_get(&ty, &busy) == 0; ms += 10)
+		usleep(10000);
+	cr_assert_eq(unlink(hold), 0);
+	for (int ms = 0; tally_get(&ty, &busy) < 400; ms += 10) {
+		cr_assert(ms < WAIT_MS, "%u of 400 queries answered", ty.done);
+		usleep(10000);
+	}
+	cr_assert_eq(busy, 0, "%u of 400 reads refused busy", busy);
+	cr_assert_eq(ty.enoent, 400);
 	th_end(t);
 }
 
