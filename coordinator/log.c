@@ -2006,8 +2006,14 @@ static int load_checked(log_reader *r, const MDB_val *k, dc_tx **ret_tx,
 	return rc;
 }
 
-int dc_log_load_tx_checked(dc_log *log, const char *gid, dc_tx **ret_tx,
-                           dc_log_bad *ret_bad)
+/* gid_read_fn reads the transaction under key k with reader r. */
+typedef int (*gid_read_fn)(log_reader *r, const MDB_val *k, dc_tx **ret_tx,
+                           dc_log_bad *bad);
+
+/* read_gid runs fn for gid in a read transaction of its own (the common
+ * part of dc_log_load_tx_checked and dc_log_salvage_tx). */
+static int read_gid(dc_log *log, const char *gid, gid_read_fn fn,
+                    dc_tx **ret_tx, dc_log_bad *ret_bad)
 {
 	size_t glen = gid_len(gid);
 	MDB_val k = {glen, (void *)gid};
@@ -2020,9 +2026,15 @@ int dc_log_load_tx_checked(dc_log *log, const char *gid, dc_tx **ret_tx,
 	rc = reader_begin(log, &r);
 	if (rc != DTX_OK)
 		return rc;
-	rc = load_checked(&r, &k, ret_tx, ret_bad);
+	rc = fn(&r, &k, ret_tx, ret_bad);
 	reader_end(&r);
 	return rc;
+}
+
+int dc_log_load_tx_checked(dc_log *log, const char *gid, dc_tx **ret_tx,
+                           dc_log_bad *ret_bad)
+{
+	return read_gid(log, gid, load_checked, ret_tx, ret_bad);
 }
 
 /* salvage_steps reads every step of tx (nsteps zeroed steps) that
@@ -2107,27 +2119,25 @@ static int salvage_in(log_reader *r, const MDB_val *k, dc_tx **ret_tx)
 	return DTX_OK;
 }
 
+/* salvage_checked is salvage_in with the quarantine's record of k. */
+static int salvage_checked(log_reader *r, const MDB_val *k, dc_tx **ret_tx,
+                           dc_log_bad *bad)
+{
+	int rc;
+
+	bad_init(bad, k);
+	rc = quarantine_get(r, k, bad);
+	r->bad = bad;
+	if (rc == DTX_OK)
+		rc = salvage_in(r, k, ret_tx);
+	r->bad = NULL;
+	return rc;
+}
+
 int dc_log_salvage_tx(dc_log *log, const char *gid, dc_tx **ret_tx,
                       dc_log_bad *ret_bad)
 {
-	size_t glen = gid_len(gid);
-	MDB_val k = {glen, (void *)gid};
-	log_reader r;
-	int rc;
-
-	ret_bad->err = 0;
-	if (glen == 0)
-		return log_fail(log, DTX_EINVAL, "log: invalid gid");
-	rc = reader_begin(log, &r);
-	if (rc != DTX_OK)
-		return rc;
-	bad_init(ret_bad, &k);
-	rc = quarantine_get(&r, &k, ret_bad);
-	r.bad = ret_bad;
-	if (rc == DTX_OK)
-		rc = salvage_in(&r, &k, ret_tx);
-	reader_end(&r);
-	return rc;
+	return read_gid(log, gid, salvage_checked, ret_tx, ret_bad);
 }
 
 /* ---- scans ---- */

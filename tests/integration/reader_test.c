@@ -24,9 +24,9 @@
 #include <unistd.h>
 
 #include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
 
 #include "harness.h"
+#include "rawwire.h"
 #include "log.h"
 #include "tx.h"
 #include "wire.h"
@@ -97,18 +97,6 @@ static void fill_log(th_env *t)
 }
 
 /* ---- raw requests ------------------------------------------------------- */
-
-static nng_socket raw_open(const char *url)
-{
-	nng_socket s;
-
-	cr_assert_eq(nng_req0_open(&s), 0);
-	nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, 64u << 20);
-	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, REPLY_MS);
-	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, REPLY_MS);
-	cr_assert_eq(nng_dial(s, url, NULL, 0), 0, "dial %s", url);
-	return s;
-}
 
 static void raw_send(nng_socket s, const ProtobufCMessage *msg)
 {
@@ -285,7 +273,7 @@ Test(reader, clients_are_answered_while_a_stats_scan_is_held)
 	nng_socket cs;
 
 	start_held(t, &h, NULL, NULL);
-	cs = raw_open(t->dtxd_url);
+	cs = rw_open(t->dtxd_url, REPLY_MS);
 	/* a new transaction and one in memory: answered during the scan */
 	begin_live(cs, live, sizeof(live));
 	for (int i = 0; i < QUERIES; i++)
@@ -313,7 +301,7 @@ Test(reader, a_full_read_queue_answers_busy_and_the_loop_goes_on)
 	nng_socket cs;
 
 	start_held(t, &h, "--read-queue", "1");
-	cs = raw_open(t->dtxd_url);
+	cs = rw_open(t->dtxd_url, REPLY_MS);
 	gid_of(42, gid, sizeof(gid));
 	cr_assert_eq(query_code(cs, gid, 0), DTX_EBUSY,
 	             "the one reader slot is the held scan's");
@@ -430,7 +418,7 @@ Test(reader, a_client_gid_the_coordinator_could_make_later_is_refused)
 	nng_socket cs;
 
 	th_dtxd_start(t, NULL);
-	cs = raw_open(t->dtxd_url);
+	cs = rw_open(t->dtxd_url, REPLY_MS);
 	begin_live(cs, made, sizeof(made));
 	/* 2^40 ms after 2024: decades ahead, shard 0 */
 	cr_assert_eq(begin_code(cs, "4000000000000000", msg, sizeof(msg)),
@@ -516,7 +504,7 @@ Test(reader, paged_listings_return_every_transaction_once)
 	fill_log(t);
 	th_url(t, "admin", admin, sizeof(admin));
 	th_dtxd_start(t, "--admin", admin, NULL);
-	as = raw_open(admin);
+	as = rw_open(admin, REPLY_MS);
 
 	/* every one, in pages that each read a bounded number of records */
 	list_all(as, NULL, 1000, &l);
