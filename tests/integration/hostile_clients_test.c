@@ -34,6 +34,7 @@
 #define BOUND_MS     20000 /* the longest a test waits for a condition */
 #define FLOOD_MAX    256
 #define IDLE_CONNS   50
+#define FD_SLACK     4 /* descriptors that come and go (see below) */
 
 TestSuite(hostile_clients, .fini = th_teardown, .timeout = 120);
 
@@ -396,7 +397,10 @@ Test(hostile_clients, idle_connections_are_closed_and_busy_ones_kept)
 	waiter = flood_start(t->dtxd_url, 1, 4000);
 	victim_works(t, c);
 	fds1 = th_proc_fd_count(t->dtxd);
-	cr_assert_geq(fds1, fds0 + IDLE_CONNS, "fds %d then %d", fds0, fds1);
+	/* FD_SLACK: the stuck saga's peer dials a dead port, each attempt a
+	 * descriptor that comes and goes between two counts */
+	cr_assert_geq(fds1, fds0 + IDLE_CONNS - FD_SLACK, "fds %d then %d",
+	              fds0, fds1);
 	wait_closed(silent, IDLE_CONNS, IDLE_CONNS);
 	flood_wait(waiter, 1);
 	cr_assert_eq(waiter->other, 1,
@@ -406,7 +410,8 @@ Test(hostile_clients, idle_connections_are_closed_and_busy_ones_kept)
 	cr_log_info("dtxd descriptors: %d, %d with %d silent connections, %d "
 	            "after the idle timeout",
 	            fds0, fds1, IDLE_CONNS, fds2);
-	cr_assert_leq(fds2, fds0 + 1, "dtxd still has %d descriptors", fds2);
+	cr_assert_leq(fds2, fds0 + FD_SLACK, "dtxd still has %d descriptors",
+	              fds2);
 	cr_assert(th_log_contains(t, "dtxd", "idle for"));
 	victim_works(t, c);
 	flood_end(waiter);
