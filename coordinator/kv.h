@@ -76,7 +76,7 @@ typedef struct dc_kv_opts {
 	                        on other threads; 0 = 4 */
 } dc_kv_opts;
 
-/* What the store holds and may hold (dc_kv_usage): used_bytes of the
+/* What the store holds and may hold (dc_kv_usage_read): used_bytes of the
  * tables (pages or relation sizes), file_bytes on disk, max_bytes the
  * most it may grow to (0: no limit the store knows of). */
 typedef struct dc_kv_usage {
@@ -117,8 +117,8 @@ bool dc_kv_has_table(const dc_kv *kv, int t);
  * (borrowed; "" if none). */
 const char *dc_kv_last_error(void);
 
-/* dc_kv_usage measures the store at a constant cost. Errors: DTX_EIO. */
-int dc_kv_usage(dc_kv *kv, dc_kv_usage *ret_usage);
+/* dc_kv_usage_read measures the store at a constant cost. Errors: DTX_EIO. */
+int dc_kv_usage_read(dc_kv *kv, dc_kv_usage *ret_usage);
 
 /* dc_kv_grow makes room after a write transaction failed with
  * DTX_ELIMIT (LMDB: doubles the map up to map_size_max; runs with no
