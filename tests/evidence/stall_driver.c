@@ -397,7 +397,8 @@ static int kill_load(int tries, long long observe_ms)
 		dtxd_start();
 		if (after_heal(c, i, observe_ms) < 0)
 			stalls++;
-		keep_asking(c, 2000); /* the load drains, closed things settle */
+		keep_asking(c,
+		            2000); /* the load drains, closed things settle */
 		say("try %d: %ld answers so far; fds %d", i, load_answers,
 		    count_fds());
 	}
@@ -429,7 +430,8 @@ int main(int argc, char **argv)
 	kill_first = strcmp(argv[1], "kill") == 0;
 	cycles = atoi(argv[2]);
 	snprintf(outdir, sizeof(outdir), "%s", argv[3]);
-	close_partitioned = argc > 4 && strcmp(argv[4], "close-partitioned") == 0;
+	close_partitioned =
+	        argc > 4 && strcmp(argv[4], "close-partitioned") == 0;
 	private_net();
 	snprintf(dir, sizeof(dir), "/tmp/dtx-stalldrv-XXXXXX");
 	if (mkdtemp(dir) == NULL)
@@ -482,7 +484,7 @@ int main(int argc, char **argv)
 	close_bounded(c);
 	kill(dtxd, SIGKILL);
 	waitpid(dtxd, NULL, 0);
-	say("done: %d cycles, %d never answered within %lld ms", cycles,
-	    stalls, observe_ms);
+	say("done: %d cycles, %d never answered within %lld ms", cycles, stalls,
+	    observe_ms);
 	return stalls > 0 ? 1 : 0;
 }
