@@ -6,7 +6,7 @@
  * (ss) and its descriptors while it is in that state.
  *
  * Not a test (no meson target): built by hand against an old or a new
- * libdtx, see doc-notes/nng-stall-evidence.md. It runs in a network
+ * libdtx, see doc/evidence/nng-stall-evidence.md. It runs in a network
  * namespace of its own (unshare, as root); its nftables table lives in
  * that namespace and goes with it, so nothing is left behind whatever
  * happens. Every wait is bounded; dtxd dies with the driver
