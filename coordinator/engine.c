@@ -35,11 +35,7 @@ uint64_t eng_now_mono_ms(const dc_engine *e)
 
 uint64_t eng_next_random(dc_engine *e)
 {
-	/* xorshift64*: jitter only, not security. */
-	e->rnd ^= e->rnd >> 12;
-	e->rnd ^= e->rnd << 25;
-	e->rnd ^= e->rnd >> 27;
-	return e->rnd * 2685821657736338717ull;
+	return dc_backoff_next_random(&e->rnd);
 }
 
 /* eng_die_durability stops the process after a failed commit or growth of the
@@ -90,7 +86,9 @@ static void configure(dc_engine *e, uv_loop_t *loop, const dc_config *cfg,
 	e->backoff.max_ms = cfg->retry_max_ms;
 	e->limits.max_steps = cfg->max_steps;
 	e->limits.max_payload = cfg->max_payload;
-	e->rnd = (uint64_t)eng_now_unix_ms(e) ^ ((uint64_t)getpid() << 32) ^ 1;
+	e->rnd = parts->seed != 0 ? parts->seed
+	                          : (uint64_t)eng_now_unix_ms(e) ^
+	                                    ((uint64_t)getpid() << 32) ^ 1;
 	e->next_gen = 1;
 	/* a TCC transaction may have a backoff per branch */
 	dc_timerq_init(&e->retry_q,

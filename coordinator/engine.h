@@ -43,6 +43,10 @@ typedef struct dc_engine_parts {
 	 * with the engine. Else retained: the engine opens it at create and
 	 * closes it at stop; its owner destroys it after dc_engine_destroy. */
 	dc_transport *transport;
+	/* The backoff jitter's seed (backoff.h, dc_backoff_next_random): 0 =
+	 * from the wall clock and the pid. A test that knows it knows every
+	 * delay. */
+	uint64_t seed;
 } dc_engine_parts;
 
 /* What recovery found at start. */

@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "config.h"
 #include "diag.h"
+#include "backoff.h"
 #include "engine.h"
 #include "log.h"
 #include "memnet.h"
@@ -35,6 +36,7 @@
 #define T0_MONO    UINT64_C(900000000)
 #define SETTLE_MAX 10000 /* loop turns before the engine must be idle */
 #define WAIT_MS    600000
+#define SEED       UINT64_C(0x5eed) /* the engine's jitter (backoff.h) */
 
 static struct {
 	char dir[64];
@@ -186,7 +188,8 @@ static void jump(int64_t ms)
 
 static void engine_start(void)
 {
-	dc_engine_parts parts = {.log = g.log, .clock = &g.clock.base};
+	dc_engine_parts parts = {
+	        .log = g.log, .clock = &g.clock.base, .seed = SEED};
 	char err[256] = "";
 
 	cr_assert_eq(memnet_create(&g.net), DTX_OK);
@@ -680,29 +683,42 @@ Test(engine, tcc_confirms_every_branch_once_every_try_succeeded)
 	free_reply(rep);
 }
 
-/* A transient answer is retried after a backoff with jitter, at the time
- * dtxctl show reports, and not a millisecond before. */
+/* backoff_of is the engine's nth backoff (1 = its first) after failed
+ * failed calls: the jitter of its known seed. */
+static int64_t backoff_of(unsigned nth, uint32_t failed)
+{
+	dc_backoff b = {.base_ms = g.cfg.retry_base_ms,
+	                .multiplier = g.cfg.retry_multiplier,
+	                .max_ms = g.cfg.retry_max_ms};
+	uint64_t state = SEED, rnd = 0;
+
+	for (unsigned i = 0; i < nth; i++)
+		rnd = dc_backoff_next_random(&state);
+	return dc_backoff_delay_ms(&b, failed, rnd);
+}
+
+/* A transient answer is retried after the backoff the policy gives (and
+ * dtxctl show reports), and not a millisecond before. */
 Test(engine, backoff_retry_is_sent_when_the_clock_passes_it_not_before)
 {
-	int64_t in;
+	int64_t in = backoff_of(1, 1);
 	uint64_t sent;
 
+	cr_assert_gt(in, 1, "choose a SEED whose first backoff is not 0");
 	free_reply(reply_of(submit_saga("s-bo", 1, 0, 0)));
 	call_and_answer("s-bo", 0, DTX_OP_ACTION, 1, MEMNET_RETRY);
-	in = next_retry_in("s-bo", 0);
-	cr_assert(in >= 0 && in <= 10000, "backoff of %lld ms", (long long)in);
+	cr_assert_eq(next_retry_in("s-bo", 0), in);
 	sent = memnet_calls_sent(g.net);
-	if (in > 0) {
-		advance((uint64_t)in - 1);
-		cr_assert_eq(memnet_calls_sent(g.net), sent,
-		             "retried %lld ms early", 1LL);
-		advance(1);
-	} else {
-		advance(0);
-	}
+	advance((uint64_t)in - 1);
+	cr_assert_eq(memnet_calls_sent(g.net), sent, "retried 1 ms early");
+	cr_assert_eq(next_retry_in("s-bo", 0), 1);
+	advance(1);
 	expect_call("s-bo", 0, DTX_OP_ACTION, 2);
 	cr_assert_eq(memnet_calls_sent(g.net), sent + 1);
 	cr_assert_eq(next_retry_in("s-bo", 0), -1);
+	/* the second backoff: the next number of the same sequence */
+	call_and_answer("s-bo", 0, DTX_OP_ACTION, 2, MEMNET_RETRY);
+	cr_assert_eq(next_retry_in("s-bo", 0), backoff_of(2, 2));
 	checks_hold();
 }
 
