@@ -178,7 +178,8 @@ static int net_call(dc_transport *t, const char *url,
 	return DTX_OK;
 }
 
-/* net_flush: the queued calls leave, oldest first. */
+/* net_flush: the queued calls leave, oldest first (past 256, the rest
+ * leave at the engine's next flush: it flushes every loop turn). */
 static void net_flush(dc_transport *t)
 {
 	memnet *net = (memnet *)t;

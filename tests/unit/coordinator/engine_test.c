@@ -392,8 +392,9 @@ static Dtx__V1__AdminReply *admin(Dtx__V1__AdminRequest *m)
 	return rep;
 }
 
-static Dtx__V1__AdminReply *act(Dtx__V1__AdminAction action, const char *gid,
-                                uint32_t branch, bool as_done)
+static Dtx__V1__AdminReply *act_dry(Dtx__V1__AdminAction action,
+                                    const char *gid, uint32_t branch,
+                                    bool as_done, bool dry)
 {
 	Dtx__V1__AdminRequest m = DTX__V1__ADMIN_REQUEST__INIT;
 	Dtx__V1__AdminAct a = DTX__V1__ADMIN_ACT__INIT;
@@ -407,9 +408,17 @@ static Dtx__V1__AdminReply *act(Dtx__V1__AdminAction action, const char *gid,
 	a.skip_as_done = as_done;
 	a.reason = (char *)"engine_test";
 	a.user = (char *)"tester";
+	a.has_dry_run = 1;
+	a.dry_run = dry;
 	m.body_case = DTX__V1__ADMIN_REQUEST__BODY_ACT;
 	m.act = &a;
 	return admin(&m);
+}
+
+static Dtx__V1__AdminReply *act(Dtx__V1__AdminAction action, const char *gid,
+                                uint32_t branch, bool as_done)
+{
+	return act_dry(action, gid, branch, as_done, false);
 }
 
 /* act_ok runs an action the engine must accept. */
@@ -905,6 +914,64 @@ Test(engine, tcc_commit_refused_while_a_try_is_pending_then_cancel)
 	call_and_answer("o-tcc", 1, DTX_OP_CANCEL, 1, MEMNET_OK);
 	cr_assert_eq(log_state("o-tcc"), DC_TX_CANCELLED);
 	cr_assert(has_event("o-tcc", "operator cancel by tester"));
+	checks_hold();
+}
+
+/* begin_tcc begins an initiator-driven TCC transaction and registers
+ * n branches (the initiator would call each Try itself). */
+static void begin_tcc(const char *gid, unsigned n)
+{
+	Dtx__V1__ClientRequest m = DTX__V1__CLIENT_REQUEST__INIT;
+	Dtx__V1__BeginTcc b = DTX__V1__BEGIN_TCC__INIT;
+	Dtx__V1__RegisterBranch r = DTX__V1__REGISTER_BRANCH__INIT;
+	Dtx__V1__TccBranch spec = DTX__V1__TCC_BRANCH__INIT;
+	Dtx__V1__ClientReply *rep;
+
+	b.gid = (char *)gid;
+	m.body_case = DTX__V1__CLIENT_REQUEST__BODY_BEGIN_TCC;
+	m.begin_tcc = &b;
+	free_reply(reply_of(send_client(&m, 0)));
+	spec.participant_url = (char *)"tcp://127.0.0.1:23000";
+	spec.try_ = (char *)"t";
+	spec.confirm = (char *)"f";
+	spec.cancel = (char *)"x";
+	for (unsigned i = 0; i < n; i++) {
+		dtx__v1__client_request__init(&m);
+		r.gid = (char *)gid;
+		r.has_branch = 1;
+		r.branch = i;
+		r.spec = &spec;
+		m.body_case = DTX__V1__CLIENT_REQUEST__BODY_REGISTER;
+		m.register_ = &r;
+		rep = reply_of(send_client(&m, 0));
+		cr_assert_eq(rep->code, DTX__V1__CODE__CODE_OK);
+		free_reply(rep);
+	}
+}
+
+Test(engine, operator_commits_an_initiator_driven_tcc)
+{
+	Dtx__V1__AdminReply *rep;
+
+	begin_tcc("o-init", 2);
+	cr_assert_eq(memnet_calls_sent(g.net), 0); /* the initiator's Tries */
+	/* a dry run says what would happen and changes nothing */
+	rep = act_dry(A(COMMIT), "o-init", 0, false, true);
+	cr_assert_eq(rep->code, DTX__V1__CODE__CODE_OK);
+	cr_assert(rep->dry_run);
+	cr_assert_gt(rep->n_calls, 0);
+	dtx__v1__admin_reply__free_unpacked(rep, NULL);
+	settle();
+	cr_assert_eq(log_state("o-init"), DC_TX_RUNNING);
+	cr_assert_eq(memnet_calls_sent(g.net), 0);
+	act_ok(A(COMMIT), "o-init", 0, false);
+	cr_assert_eq(log_state("o-init"), DC_TX_CONFIRMING);
+	call_and_answer("o-init", 0, DTX_OP_CONFIRM, 1, MEMNET_OK);
+	call_and_answer("o-init", 1, DTX_OP_CONFIRM, 1, MEMNET_RETRY);
+	act_ok(A(RETRY), "o-init", 1, false);
+	call_and_answer("o-init", 1, DTX_OP_CONFIRM, 2, MEMNET_OK);
+	cr_assert_eq(log_state("o-init"), DC_TX_COMMITTED);
+	cr_assert(has_event("o-init", "operator commit by tester"));
 	checks_hold();
 }
 
