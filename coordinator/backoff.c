@@ -1,7 +1,9 @@
 /*
  * backoff.c - capped exponential backoff with full jitter (see backoff.h).
  *
- * Owns only arithmetic. Never reads a clock, never draws randomness itself.
+ * Owns only arithmetic, the jitter's generator included (a pure function
+ * of the state its caller keeps). Never reads a clock or a system source
+ * of randomness.
  */
 #include "backoff.h"
 
@@ -25,4 +27,13 @@ uint32_t dc_backoff_delay_ms(const dc_backoff *b, uint32_t attempt,
 	uint64_t ceiling = dc_backoff_ceiling_ms(b, attempt);
 
 	return (uint32_t)(rnd % (ceiling + 1));
+}
+
+uint64_t dc_backoff_next_random(uint64_t *state)
+{
+	/* xorshift64*: jitter only, not security. */
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 2685821657736338717ull;
 }

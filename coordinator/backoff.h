@@ -28,4 +28,9 @@ uint32_t dc_backoff_ceiling_ms(const dc_backoff *b, uint32_t attempt);
 uint32_t dc_backoff_delay_ms(const dc_backoff *b, uint32_t attempt,
                              uint64_t rnd);
 
+/* dc_backoff_next_random advances *state (never 0: seed it with a nonzero
+ * value) and returns the next number of its sequence: the same seed gives
+ * the same jitter, so a test or a simulation can replay a run. */
+uint64_t dc_backoff_next_random(uint64_t *state);
+
 #endif

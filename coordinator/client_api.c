@@ -169,8 +169,8 @@ static void add_waiter(dc_engine *e, dc_request *req, live *lv,
 	waiter *w = eng_waiter_of(e, req);
 
 	if (dc_tx_is_final(lv->tx) ||
-	    dc_timerq_add(&e->wait_q, &w->timer, uv_now(e->loop) + wait_ms) !=
-	            DTX_OK) {
+	    dc_timerq_add(&e->wait_q, &w->timer,
+	                  eng_now_mono_ms(e) + wait_ms) != DTX_OK) {
 		eng_reply_when_durable(e, req, lv);
 		return;
 	}
@@ -395,15 +395,15 @@ static bool conflict_of(const dc_tx *tx, const tx_spec *sp, char *msg,
 	return !sp->initiator_driven && steps_conflict(tx, sp, msg, len);
 }
 
-static void stamp_new(dc_tx *tx, uint32_t deadline_ms)
+static void stamp_new(const dc_engine *e, dc_tx *tx, uint32_t deadline_ms)
 {
-	tx->created_unix_ms = tx->updated_unix_ms = eng_now_unix_ms();
+	tx->created_unix_ms = tx->updated_unix_ms = eng_now_unix_ms(e);
 	if (deadline_ms > 0)
 		tx->deadline_unix_ms = tx->created_unix_ms + deadline_ms;
 }
 
-static int build_saga(const char *gid, const Dtx__V1__SubmitSaga *s,
-                      dc_tx **ret_tx)
+static int build_saga(const dc_engine *e, const char *gid,
+                      const Dtx__V1__SubmitSaga *s, dc_tx **ret_tx)
 {
 	dc_tx *tx;
 	int rv = dc_tx_create(gid, DC_MODE_SAGA, (uint32_t)s->n_steps, &tx);
@@ -415,7 +415,7 @@ static int build_saga(const char *gid, const Dtx__V1__SubmitSaga *s,
 			dc_tx_destroy(tx);
 			return rv;
 		}
-	stamp_new(tx, s->has_deadline_ms ? s->deadline_ms : 0);
+	stamp_new(e, tx, s->has_deadline_ms ? s->deadline_ms : 0);
 	*ret_tx = tx;
 	return DTX_OK;
 }
@@ -439,7 +439,7 @@ static int build_tcc(dc_engine *e, const char *gid, const Dtx__V1__SubmitTcc *s,
 			dc_tx_destroy(tx);
 			return rv;
 		}
-	stamp_new(tx, tcc_deadline(e, s->has_deadline_ms, s->deadline_ms));
+	stamp_new(e, tx, tcc_deadline(e, s->has_deadline_ms, s->deadline_ms));
 	*ret_tx = tx;
 	return DTX_OK;
 }
@@ -481,7 +481,7 @@ static void make_gid(dc_engine *e, char gid[GID_TEXT_LEN + 1])
 {
 	do {
 		uint64_t id =
-		        gid_gen_next(&e->gids, (uint64_t)eng_now_unix_ms());
+		        gid_gen_next(&e->gids, (uint64_t)eng_now_unix_ms(e));
 		gid_format(id, gid);
 		e->gid_floor_pending = id;
 	} while (eng_live_find(e, gid) != NULL);
@@ -625,7 +625,7 @@ static void handle_submit(dc_engine *e, dc_request *req,
 
 	if (!admit_new(e, req, &gid, made, &sp, wait_ms))
 		return;
-	if (build_saga(gid, s, &tx) != DTX_OK)
+	if (build_saga(e, gid, s, &tx) != DTX_OK)
 		eng_die_oom("submit");
 	start_new(e, req, tx, wait_ms, "submitted");
 }
@@ -669,7 +669,7 @@ static void handle_begin_tcc(dc_engine *e, dc_request *req,
 	if (dc_tx_create(gid, DC_MODE_TCC, 0, &tx) != DTX_OK)
 		eng_die_oom("begin");
 	tx->initiator_driven = true;
-	stamp_new(tx, tcc_deadline(e, b->has_deadline_ms, b->deadline_ms));
+	stamp_new(e, tx, tcc_deadline(e, b->has_deadline_ms, b->deadline_ms));
 	start_new(e, req, tx, 0, "begun (TCC, initiator-driven)");
 }
 

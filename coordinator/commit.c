@@ -105,7 +105,7 @@ void eng_mark_dirty(dc_engine *e, live *lv, uint64_t dirty_steps)
 {
 	lv->dirty_steps |= dirty_steps;
 	lv->pending_gen = e->building->gen;
-	lv->tx->updated_unix_ms = eng_now_unix_ms();
+	lv->tx->updated_unix_ms = eng_now_unix_ms(e);
 	if (!lv->dirty) {
 		lv->dirty = true;
 		lv->dnext = e->dirty_head;
@@ -133,7 +133,7 @@ void eng_add_event(dc_engine *e, live *lv, int32_t step, const char *what)
 {
 	dc_tx *tx = lv->tx;
 	dc_log_event ev = {
-	        .unix_ms = eng_now_unix_ms(),
+	        .unix_ms = eng_now_unix_ms(e),
 	        .tx_state = tx->state,
 	        .step = step,
 	        .step_state = step >= 0 ? tx->steps[step].state : 0,
@@ -243,7 +243,7 @@ void eng_after_work_cb(uv_work_t *w, int status)
 void eng_flush(dc_engine *e)
 {
 	flight *f = e->building;
-	int64_t now = eng_now_unix_ms();
+	int64_t now = eng_now_unix_ms(e);
 
 	if (e->inflight != NULL || e->stopping)
 		return;
@@ -275,5 +275,6 @@ void eng_on_prepare(uv_prepare_t *h)
 	dc_engine *e = h->data;
 
 	eng_flush(e);
-	dc_rpc_flush(e->rpc); /* the branch calls this loop turn made */
+	if (e->net_open) /* the branch calls this loop turn made */
+		dc_transport_flush(e->net);
 }

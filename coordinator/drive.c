@@ -73,7 +73,7 @@ static void schedule_retry(dc_engine *e, lstep *ls, dtx_op op,
 {
 	ls->retry_op = op;
 	if (dc_timerq_add(&e->retry_q, &ls->retry_timer,
-	                  uv_now(e->loop) + delay_ms) != DTX_OK)
+	                  eng_now_mono_ms(e) + delay_ms) != DTX_OK)
 		eng_die_oom("retry timer");
 	eng_arm_timer(e);
 }
@@ -104,7 +104,7 @@ static void send_call(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 	dc_timerq_remove(&e->retry_q, &ls->retry_timer);
 	ls->token = ++e->next_token;
 	ls->call_op = op;
-	rv = dc_rpc_call(e->rpc, st->url, &msg, timeout, lv, ls->token);
+	rv = dc_transport_call(e->net, st->url, &msg, timeout, lv, ls->token);
 	if (rv == DTX_OK) {
 		lv->calls_out++;
 		return;
@@ -392,7 +392,7 @@ void eng_on_call_done(dc_engine *e, dc_call *call)
 		 * the transaction on while it was out): it no longer counts. */
 		if (ls != NULL)
 			ls->token = 0;
-		dc_rpc_release(e->rpc, call);
+		dc_transport_release(e->net, call);
 		eng_live_maybe_free(e, lv);
 		return;
 	}
@@ -413,7 +413,7 @@ void eng_on_call_done(dc_engine *e, dc_call *call)
 	if (out == DC_OUT_OK)
 		heal(e, lv);
 	record_answer(&lv->tx->steps[ls->index], call, out, what, dropped);
-	dc_rpc_release(e->rpc, call);
+	dc_transport_release(e->net, call);
 	eng_apply(e, lv, &ev, what);
 	if (before == DC_TX_RUNNING && lv->tx->state != DC_TX_RUNNING &&
 	    lv->tx->failed_step >= 0)
@@ -424,10 +424,14 @@ void eng_on_call_done(dc_engine *e, dc_call *call)
 
 /* ---- timers ---------------------------------------------------------- */
 
-static void on_timer(uv_timer_t *h)
+/* eng_run_due runs every timer due by the engine's monotonic clock -
+ * backoffs, deadlines, client waits, in that order - then arms the loop's
+ * timer for the next one. The loop's timer is only a wake-up: what is due
+ * is decided here, from the clock, so that a test's manual clock (moved,
+ * then dc_engine_tick) and the real one run the same code. */
+void eng_run_due(dc_engine *e)
 {
-	dc_engine *e = h->data;
-	uint64_t now = uv_now(e->loop);
+	uint64_t now = eng_now_mono_ms(e);
 	dc_timer *t;
 
 	while ((t = dc_timerq_pop_due(&e->retry_q, now)) != NULL) {
@@ -450,12 +454,21 @@ static void on_timer(uv_timer_t *h)
 	eng_arm_timer(e);
 }
 
+static void on_timer(uv_timer_t *h)
+{
+	eng_run_due(h->data);
+}
+
+/* eng_arm_timer arms the loop's timer at the earliest queued due time, as
+ * a delay from the engine's clock now (0 when one is due already). With
+ * a manual clock the delay is counted by libuv in real milliseconds: an
+ * early or late wake-up runs only what the clock says is due. */
 void eng_arm_timer(dc_engine *e)
 {
 	const dc_timer *t[3] = {dc_timerq_peek(&e->retry_q),
 	                        dc_timerq_peek(&e->wait_q),
 	                        dc_timerq_peek(&e->deadline_q)};
-	uint64_t due = UINT64_MAX, now = uv_now(e->loop);
+	uint64_t due = UINT64_MAX, now = eng_now_mono_ms(e);
 
 	for (int i = 0; i < 3; i++)
 		if (t[i] != NULL && t[i]->due_ms < due)
@@ -472,12 +485,12 @@ void eng_arm_timer(dc_engine *e)
  * wall clock neither fires nor delays it. */
 void eng_arm_deadline(dc_engine *e, live *lv)
 {
-	int64_t left = lv->tx->deadline_unix_ms - eng_now_unix_ms();
+	int64_t left = lv->tx->deadline_unix_ms - eng_now_unix_ms(e);
 
 	if (lv->tx->deadline_unix_ms == 0 || dc_tx_is_final(lv->tx))
 		return;
 	if (dc_timerq_add(&e->deadline_q, &lv->deadline_timer,
-	                  uv_now(e->loop) + (uint64_t)(left > 0 ? left : 0)))
+	                  eng_now_mono_ms(e) + (uint64_t)(left > 0 ? left : 0)))
 		eng_die_oom("deadline timer");
 	eng_arm_timer(e);
 }

@@ -2,11 +2,13 @@
  * engine.c - the coordinator's engine: lifecycle and the mail it gets (see
  * engine.h; the rooms are listed in engine_int.h).
  *
- * Owns the engine object, its loop handles and the order of start and
- * stop: log, mailbox, loop handles, recovery, then the endpoints; a stop
- * answers nothing more, lets the commit in flight finish, then closes in
- * reverse. Also the helpers every room uses: the wall clock, the jitter
- * source, and the fail-stop exits (durability, out of memory).
+ * Owns the engine object, its parts (engine.h: the log, the clock and the
+ * transport, each given by the caller or made here), its loop handles and
+ * the order of start and stop: log, mailbox, loop handles, recovery, then
+ * the transport; a stop answers nothing more, lets the commit in flight
+ * finish, then closes in reverse. Also the helpers every room uses: the
+ * clock's two readings, the jitter source, and the fail-stop exits
+ * (durability, out of memory).
  *
  * Must never: block the loop (no read or write of the log on it); carry on
  * after a failed commit (crash-only: the restart recovers from the log);
@@ -17,21 +19,23 @@
 
 /* ---- small helpers -------------------------------------------------- */
 
-int64_t eng_now_unix_ms(void)
+/* eng_now_unix_ms is the wall time: what is recorded (created, updated,
+ * final times, timeline entries) and absolute deadlines. */
+int64_t eng_now_unix_ms(const dc_engine *e)
 {
-	struct timespec ts;
+	return dc_clock_unix_ms(e->clock);
+}
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+/* eng_now_mono_ms is the monotonic time: what every timer and age counts
+ * in, so that no wall-clock jump fires or stalls one. */
+uint64_t eng_now_mono_ms(const dc_engine *e)
+{
+	return dc_clock_mono_ms(e->clock);
 }
 
 uint64_t eng_next_random(dc_engine *e)
 {
-	/* xorshift64*: jitter only, not security. */
-	e->rnd ^= e->rnd >> 12;
-	e->rnd ^= e->rnd << 25;
-	e->rnd ^= e->rnd >> 27;
-	return e->rnd * 2685821657736338717ull;
+	return dc_backoff_next_random(&e->rnd);
 }
 
 /* eng_die_durability stops the process after a failed commit or growth of the
@@ -69,17 +73,22 @@ __attribute__((noreturn)) void eng_die_oom(const char *what)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-static void configure(dc_engine *e, uv_loop_t *loop, const dc_config *cfg)
+static void configure(dc_engine *e, uv_loop_t *loop, const dc_config *cfg,
+                      const dc_engine_parts *parts)
 {
 	e->loop = loop;
 	e->cfg = *cfg;
+	dc_clock_real_init(&e->real_clock, loop);
+	e->clock = parts->clock != NULL ? parts->clock : &e->real_clock.base;
 	e->policy.action_max_attempts = cfg->action_max_attempts;
 	e->backoff.base_ms = cfg->retry_base_ms;
 	e->backoff.multiplier = cfg->retry_multiplier;
 	e->backoff.max_ms = cfg->retry_max_ms;
 	e->limits.max_steps = cfg->max_steps;
 	e->limits.max_payload = cfg->max_payload;
-	e->rnd = (uint64_t)eng_now_unix_ms() ^ ((uint64_t)getpid() << 32) ^ 1;
+	e->rnd = parts->seed != 0 ? parts->seed
+	                          : (uint64_t)eng_now_unix_ms(e) ^
+	                                    ((uint64_t)getpid() << 32) ^ 1;
 	e->next_gen = 1;
 	/* a TCC transaction may have a backoff per branch */
 	dc_timerq_init(&e->retry_q,
@@ -90,15 +99,22 @@ static void configure(dc_engine *e, uv_loop_t *loop, const dc_config *cfg)
 	               cfg->retain_tombstones_ms);
 }
 
-static int open_log(dc_engine *e, char *errbuf, size_t errlen)
+static int open_log(dc_engine *e, dc_log *given, char *errbuf, size_t errlen)
 {
 	dc_log_opts lo = {
 	        .dir = e->cfg.log_dir,
 	        .map_size = e->cfg.map_size,
 	        .map_size_max = e->cfg.map_size_max,
 	};
+	int rv;
 
-	return dc_log_open(&lo, &e->log, errbuf, errlen);
+	if (given != NULL) {
+		e->log = given;
+		return DTX_OK;
+	}
+	rv = dc_log_open(&lo, &e->log, errbuf, errlen);
+	e->log_owned = rv == DTX_OK;
+	return rv;
 }
 
 static int open_handles(dc_engine *e)
@@ -118,65 +134,22 @@ static int open_handles(dc_engine *e)
 	return DTX_OK;
 }
 
-/* open_admin listens on the admin endpoint with its own request pool, so
- * operators get answers while the client endpoint is saturated. The
- * default address taken by another dtxd on this host is a warning, not a
- * failure: that dtxd runs without an admin endpoint (ask for one with
- * --admin URL). */
-static int open_admin(dc_engine *e, char *errbuf, size_t errlen)
+/* open_net opens the transport: the given one, or nng's per cfg. */
+static int open_net(dc_engine *e, dc_transport *given, char *errbuf,
+                    size_t errlen)
 {
-	const char *urls[1] = {e->cfg.admin};
-	dc_server_opts so = {
-	        .urls = urls,
-	        .nurls = 1,
-	        .slots = e->cfg.admin_slots,
-	        .max_msg_bytes = e->cfg.max_msg_bytes,
-	        .max_conns = DC_ADMIN_MAX_CONNS,
-	        .idle_ms = e->cfg.idle_timeout_ms,
-	        .mail_kind = DC_MAIL_ADMIN,
-	};
 	int rv;
 
-	if (e->cfg.admin == NULL)
-		return DTX_OK;
-	rv = dc_server_open(&so, &e->mb, &e->admin_srv, errbuf, errlen);
-	if (rv == DTX_EUNREACHABLE && e->cfg.admin_default) {
-		dc_diag(DTX_LOG_WARN, "no admin endpoint: %s", errbuf);
-		errbuf[0] = '\0';
-		e->admin_srv = NULL;
-		return DTX_OK;
+	if (given != NULL) {
+		e->net = given;
+	} else {
+		rv = dc_transport_nng_create(&e->cfg, &e->limits, &e->net);
+		if (rv != DTX_OK)
+			return rv;
+		e->net_owned = true;
 	}
-	return rv;
-}
-
-static int open_net(dc_engine *e, char *errbuf, size_t errlen)
-{
-	dc_rpc_opts ro = {
-	        .max_calls = e->cfg.max_calls,
-	        .max_peers = e->cfg.max_peers,
-	        .max_dialing = e->cfg.max_dialing,
-	        .idle_ms = e->cfg.peer_idle_ms,
-	        .max_msg_bytes = e->cfg.max_msg_bytes,
-	        .limits = e->limits,
-	};
-	dc_server_opts so = {
-	        .urls = e->cfg.listen,
-	        .nurls = e->cfg.nlisten,
-	        .slots = e->cfg.max_clients,
-	        .max_msg_bytes = e->cfg.max_msg_bytes,
-	        .max_conns = e->cfg.max_conns,
-	        .max_per_conn = e->cfg.max_requests_per_conn,
-	        .max_waits_per_conn = e->cfg.max_waits_per_conn,
-	        .idle_ms = e->cfg.idle_timeout_ms,
-	};
-	int rv = dc_rpc_create(&ro, &e->mb, &e->rpc);
-
-	if (rv != DTX_OK)
-		return rv;
-	rv = dc_server_open(&so, &e->mb, &e->srv, errbuf, errlen);
-	if (rv != DTX_OK)
-		return rv;
-	return open_admin(e, errbuf, errlen);
+	e->net_open = true; /* a half-open transport is closed too */
+	return e->net->ops->open(e->net, &e->mb, errbuf, errlen);
 }
 
 /* read_queue is --read-queue, or by default one read per request the
@@ -194,12 +167,23 @@ static uint32_t read_queue(const dc_config *cfg)
 int dc_engine_create(uv_loop_t *loop, const dc_config *cfg,
                      dc_engine **ret_engine, char *errbuf, size_t errlen)
 {
+	return dc_engine_create_with(loop, cfg, NULL, ret_engine, errbuf,
+	                             errlen);
+}
+
+int dc_engine_create_with(uv_loop_t *loop, const dc_config *cfg,
+                          const dc_engine_parts *parts, dc_engine **ret_engine,
+                          char *errbuf, size_t errlen)
+{
+	static const dc_engine_parts production;
 	dc_engine *e = calloc(1, sizeof(*e));
 	int rv = DTX_ENOMEM;
 
 	if (e == NULL)
 		return DTX_ENOMEM;
-	configure(e, loop, cfg);
+	if (parts == NULL)
+		parts = &production;
+	configure(e, loop, cfg, parts);
 	e->nbuckets = 1024;
 	if ((e->buckets = calloc(e->nbuckets, sizeof(*e->buckets))) == NULL ||
 	    (e->ring = calloc(WATCH_RING, sizeof(*e->ring))) == NULL ||
@@ -213,12 +197,12 @@ int dc_engine_create(uv_loop_t *loop, const dc_config *cfg,
 	eng_flight_reset(e, &e->flights[0]);
 	eng_flight_reset(e, &e->flights[1]);
 	e->building = &e->flights[0];
-	if ((rv = open_log(e, errbuf, errlen)) != DTX_OK ||
+	if ((rv = open_log(e, parts->log, errbuf, errlen)) != DTX_OK ||
 	    (rv = open_handles(e)) != DTX_OK ||
 	    (rv = eng_recover(e, errbuf, errlen)) != DTX_OK ||
 	    (rv = dc_reader_create(e->log, &e->mb, read_queue(&e->cfg),
 	                           &e->reader)) != DTX_OK ||
-	    (rv = open_net(e, errbuf, errlen)) != DTX_OK)
+	    (rv = open_net(e, parts->transport, errbuf, errlen)) != DTX_OK)
 		goto fail;
 	*ret_engine = e;
 	return DTX_OK;
@@ -232,6 +216,20 @@ fail:
 const dc_recovery *dc_engine_recovery(const dc_engine *e)
 {
 	return &e->recovery;
+}
+
+void dc_engine_tick(dc_engine *e)
+{
+	eng_run_due(e);
+}
+
+bool dc_engine_is_idle(const dc_engine *e)
+{
+	const flight *f = e->building;
+
+	return e->inflight == NULL && e->dirty_head == NULL && f->nfx == 0 &&
+	       dc_log_batch_len(f->batch) == 0 &&
+	       dc_reader_held(e->reader) == 0;
 }
 
 void eng_finish_stop(dc_engine *e)
@@ -253,10 +251,12 @@ void dc_engine_stop(dc_engine *e)
 	if (e->stopping)
 		return;
 	e->stopping = true;
-	/* No more mail: close the sockets and wait for nng's callbacks. */
-	dc_server_close(e->srv);
-	dc_server_close(e->admin_srv);
-	dc_rpc_close(e->rpc);
+	/* No more mail: close the transport (nng: the sockets, waiting for
+	 * nng's callbacks). */
+	if (e->net_open) {
+		e->net->ops->close(e->net);
+		e->net_open = false;
+	}
 	dc_reader_stop(e->reader); /* waits for one chunk at most */
 	if (e->inflight == NULL)
 		eng_finish_stop(e);
@@ -283,15 +283,15 @@ void dc_engine_destroy(dc_engine *e)
 		}
 	}
 	free(e->buckets);
-	dc_server_destroy(e->srv);
-	dc_server_destroy(e->admin_srv);
+	if (e->net_owned)
+		e->net->ops->destroy(e->net);
 	free(e->ring);
 	free(e->waiters);
-	dc_rpc_destroy(e->rpc);
 	eng_flight_fini(&e->flights[0]);
 	eng_flight_fini(&e->flights[1]);
 	dc_reader_destroy(e->reader);
-	dc_log_close(e->log);
+	if (e->log_owned)
+		dc_log_close(e->log);
 	dc_mailbox_fini(&e->mb);
 	free(e);
 }

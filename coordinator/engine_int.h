@@ -5,8 +5,8 @@
  * The engine is one object (struct dc_engine) owned by one libuv loop
  * thread; its code is split by concept, one file each:
  *
- *   engine.c      lifecycle (create, stop, destroy), the mailbox dispatch
- *                 and the small helpers every room uses (clock, dying)
+ *   engine.c      lifecycle (create from parts, stop, destroy) and the
+ *                 small helpers every room uses (clock, jitter, dying)
  *   live.c        the table of live transactions (gid -> live)
  *   commit.c      the group-commit pipeline: flights, effects, the writer
  *   drive.c       driving the state machines: apply an event, send calls,
@@ -19,6 +19,19 @@
  *   operator.c    the admin API (dtxctl): list, show, stats, watch, and
  *                 operator actions as state-machine events
  *   recovery.c    recovery at start: every non-final transaction resumed
+ *
+ * Its parts (engine.h, dc_engine_parts) are seams, so that a unit test
+ * (tests/unit/coordinator/engine_test.c) drives this same code without
+ * sockets or sleeps:
+ *   - time only through e->clock (clock.h): eng_now_unix_ms for what is
+ *     recorded, eng_now_mono_ms for every timer and age; what is due is
+ *     decided only in eng_run_due (drive.c), from the clock - the loop's
+ *     uv timer merely wakes it, and dc_engine_tick calls it;
+ *   - the network only through e->net (transport.h): requests arrive as
+ *     dc_request mail and are answered through their own ops
+ *     (request.h); branch calls leave with dc_transport_call and come
+ *     back as dc_call mail;
+ *   - the log is opened here or given (and then not closed here).
  *
  * A function one room calls in another is named eng_* and declared here,
  * grouped by the room that defines it. Everything else is static.
@@ -42,6 +55,7 @@
 
 #include "admin.h"
 #include "backoff.h"
+#include "clock.h"
 #include "diag.h"
 #include "fault.h"
 #include "gid.h"
@@ -49,11 +63,12 @@
 #include "mailbox.h"
 #include "reader.h"
 #include "readjobs.h"
-#include "rpc.h"
 #include "machine.h"
+#include "request.h"
 #include "retain.h"
-#include "server.h"
+#include "rpc.h"
 #include "timerq.h"
+#include "transport.h"
 #include "tx.h"
 #include "wire.h"
 
@@ -163,9 +178,12 @@ struct dc_engine {
 	uv_loop_t *loop;
 	dc_config cfg;
 	dc_log *log;
-	dc_server *srv;
-	dc_server *admin_srv; /* NULL: no admin endpoint */
-	dc_rpc *rpc;
+	bool log_owned;           /* opened here: closed at destroy */
+	const dc_clock *clock;    /* every time read (eng_now_*) */
+	dc_clock_real real_clock; /* the clock unless parts gave one */
+	dc_transport *net;        /* requests in, calls out */
+	bool net_owned;           /* made here: destroyed at destroy */
+	bool net_open;
 	dc_mailbox mb;
 	bool mb_open;
 	uv_prepare_t prepare;
@@ -212,7 +230,9 @@ struct dc_engine {
 
 /* ---- engine.c ---- */
 
-int64_t eng_now_unix_ms(void);
+int64_t eng_now_unix_ms(const dc_engine *e);
+
+uint64_t eng_now_mono_ms(const dc_engine *e);
 
 uint64_t eng_next_random(dc_engine *e);
 
@@ -304,6 +324,8 @@ bool eng_apply(dc_engine *e, live *lv, const dc_event *ev, const char *what);
 void eng_run_fx(dc_engine *e, const fx *x);
 
 void eng_on_call_done(dc_engine *e, dc_call *call);
+
+void eng_run_due(dc_engine *e);
 
 void eng_arm_timer(dc_engine *e);
 

@@ -97,7 +97,7 @@ void eng_live_free(live *lv)
 int64_t eng_age_ms(const dc_engine *e, const live *lv)
 {
 	return lv->age_at_load_ms +
-	       (int64_t)(uv_now(e->loop) - lv->loaded_mono_ms);
+	       (int64_t)(eng_now_mono_ms(e) - lv->loaded_mono_ms);
 }
 
 /* eng_live_add takes tx (transferred on success). */
@@ -116,10 +116,10 @@ int eng_live_add(dc_engine *e, dc_tx *tx, live **ret_lv)
 	}
 	lv->tx = tx;
 	dc_timer_init(&lv->deadline_timer);
-	lv->age_at_load_ms = eng_now_unix_ms() - tx->created_unix_ms;
+	lv->age_at_load_ms = eng_now_unix_ms(e) - tx->created_unix_ms;
 	if (lv->age_at_load_ms < 0)
 		lv->age_at_load_ms = 0;
-	lv->loaded_mono_ms = uv_now(e->loop);
+	lv->loaded_mono_ms = eng_now_mono_ms(e);
 	h = eng_gid_hash(tx->gid, e->nbuckets);
 	lv->hnext = e->buckets[h];
 	e->buckets[h] = lv;

@@ -58,7 +58,7 @@ void eng_quarantine(dc_engine *e, const dc_log_bad *bad)
 	        "show %s)",
 	        bad->gid, bad->why, bad->gid);
 	if (dc_log_batch_quarantine(e->building->batch, bad,
-	                            eng_now_unix_ms()) != DTX_OK)
+	                            eng_now_unix_ms(e)) != DTX_OK)
 		eng_die_oom("quarantine");
 }
 
@@ -143,7 +143,7 @@ static void send_busy(dc_engine *e, dc_request *req)
 		eng_send_read_error(req, NULL, DTX_EBUSY);
 		return;
 	}
-	dc_admin_out_init(&o, eng_now_unix_ms());
+	dc_admin_out_init(&o, eng_now_unix_ms(e));
 	dc_admin_error(&o, DTX_EBUSY,
 	               "busy: the coordinator's log reader has a full queue "
 	               "(--read-queue); try again");

@@ -52,8 +52,8 @@ static void admin_send_durable(dc_engine *e, dc_request *req, live *lv,
  * backoff (0 = none) into out (lv->tx->nsteps entries). */
 static void next_retries(dc_engine *e, live *lv, int64_t *out)
 {
-	uint64_t now = uv_now(e->loop);
-	int64_t wall = eng_now_unix_ms();
+	uint64_t now = eng_now_mono_ms(e);
+	int64_t wall = eng_now_unix_ms(e);
 
 	for (uint32_t i = 0; i < lv->tx->nsteps; i++) {
 		const dc_timer *t = &lv->rt[i].retry_timer;
@@ -506,7 +506,7 @@ void eng_on_admin(dc_engine *e, dc_request *req)
 			         "endpoint; use the client endpoint");
 		}
 	}
-	dc_admin_out_init(&o, eng_now_unix_ms());
+	dc_admin_out_init(&o, eng_now_unix_ms(e));
 	o.max_bytes = e->cfg.max_msg_bytes;
 	if (rv != DTX_OK) {
 		dc_admin_error(&o, rv, err);

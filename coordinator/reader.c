@@ -176,6 +176,18 @@ void dc_reader_finish(dc_reader *r, dc_read_job *job)
 	pthread_mutex_unlock(&r->lock);
 }
 
+unsigned dc_reader_held(dc_reader *r)
+{
+	unsigned n;
+
+	if (r == NULL)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	n = r->nheld;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
 void dc_reader_stop(dc_reader *r)
 {
 	if (r == NULL)

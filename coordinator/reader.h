@@ -77,6 +77,10 @@ int dc_reader_submit(dc_reader *r, dc_read_job *job);
  * the loop: it no longer counts against max_jobs. Loop thread. */
 void dc_reader_finish(dc_reader *r, dc_read_job *job);
 
+/* dc_reader_held returns the jobs held: submitted, not yet finished (0
+ * for NULL). Loop thread. */
+unsigned dc_reader_held(dc_reader *r);
+
 /* dc_reader_stop lets the jobs running finish (one chunk each), runs no
  * other, and joins the threads. Jobs not finished stay held until destroy. Loop
  * thread; accepts NULL. */

@@ -78,6 +78,10 @@ typedef enum slot_state {
 
 typedef struct slot {
 	dc_request req; /* first: a dc_request * is a struct slot * */
+	dc_server *srv;
+	uint32_t pipe; /* the connection it came on (nng pipe id) */
+	bool counted;  /* admitted: counts in its connection's requests */
+	bool waiting;  /* counts in the waits (dc_request_wait) */
 	nng_ctx ctx;
 	nng_aio *aio;
 	nng_msg *msg; /* the received request while held */
@@ -333,11 +337,13 @@ static void slot_cb(void *arg)
 		return;
 	}
 	s->msg = nng_aio_get_msg(s->aio);
-	s->req.pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(s->msg));
-	s->req.counted = s->req.waiting = false;
+	s->pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(s->msg));
+	s->counted = s->waiting = false;
 	s->state = SLOT_HELD;
-	dc_mailbox_post(s->req.srv->mb, &s->req.mail);
+	dc_mailbox_post(s->srv->mb, &s->req.mail);
 }
+
+static const dc_request_ops slot_ops;
 
 static int slot_init(dc_server *srv, slot *s, int mail_kind)
 {
@@ -345,8 +351,9 @@ static int slot_init(dc_server *srv, slot *s, int mail_kind)
 
 	memset(s, 0, sizeof(*s));
 	s->req.mail.kind = mail_kind ? mail_kind : DC_MAIL_REQUEST;
-	s->req.srv = srv;
-	s->req.ctx_aio = s;
+	s->req.ops = &slot_ops;
+	s->req.index = (unsigned)(s - srv->slots);
+	s->srv = srv;
 	rv = nng_aio_alloc(&s->aio, slot_cb, s);
 	if (rv != 0)
 		return dc_err_from_nng(rv);
@@ -533,10 +540,10 @@ static int refused(const dc_server *srv, uint32_t pipe, bool first,
 	return DTX_EBUSY;
 }
 
-int dc_request_admit(dc_request *req, char *errbuf, size_t errlen)
+static int slot_admit(dc_request *req, char *errbuf, size_t errlen)
 {
 	slot *s = (slot *)req;
-	dc_server *srv = req->srv;
+	dc_server *srv = s->srv;
 	size_t len = nng_msg_len(s->msg);
 	bool busy = false, first = false;
 	conn *c;
@@ -547,10 +554,10 @@ int dc_request_admit(dc_request *req, char *errbuf, size_t errlen)
 		         srv->max_msg, srv->admin ? "" : " (--max-msg-bytes)");
 		return DTX_ETOOBIG;
 	}
-	if (req->counted)
+	if (s->counted)
 		return DTX_OK; /* run again after a read of the log: once */
 	pthread_mutex_lock(&srv->mu);
-	if ((c = conn_find(srv, req->pipe)) != NULL && !c->tombstone) {
+	if ((c = conn_find(srv, s->pipe)) != NULL && !c->tombstone) {
 		c->last = nng_clock();
 		busy = c->held >= srv->max_per_conn;
 		if (busy) {
@@ -558,7 +565,7 @@ int dc_request_admit(dc_request *req, char *errbuf, size_t errlen)
 			c->warned = true;
 		} else {
 			c->held++;
-			req->counted = true;
+			s->counted = true;
 		}
 	}
 	pthread_mutex_unlock(&srv->mu);
@@ -569,16 +576,17 @@ int dc_request_admit(dc_request *req, char *errbuf, size_t errlen)
 	         "answers before sending more",
 	         srv->max_per_conn,
 	         srv->admin ? "" : " (--max-requests-per-conn)");
-	return refused(srv, req->pipe, first, errbuf);
+	return refused(srv, s->pipe, first, errbuf);
 }
 
-int dc_request_wait(dc_request *req, char *errbuf, size_t errlen)
+static int slot_wait(dc_request *req, char *errbuf, size_t errlen)
 {
-	dc_server *srv = req->srv;
+	slot *s = (slot *)req;
+	dc_server *srv = s->srv;
 	bool busy = false, first = false;
 	conn *c;
 
-	if (req->waiting)
+	if (s->waiting)
 		return DTX_OK; /* run again after a read of the log: once */
 	if (srv->nwaits >= srv->max_waits) {
 		snprintf(errbuf, errlen,
@@ -590,7 +598,7 @@ int dc_request_wait(dc_request *req, char *errbuf, size_t errlen)
 		return DTX_EBUSY;
 	}
 	pthread_mutex_lock(&srv->mu);
-	if ((c = conn_find(srv, req->pipe)) != NULL && !c->tombstone) {
+	if ((c = conn_find(srv, s->pipe)) != NULL && !c->tombstone) {
 		busy = c->waits >= srv->max_waits_per_conn;
 		if (busy) {
 			first = !c->warned;
@@ -606,45 +614,38 @@ int dc_request_wait(dc_request *req, char *errbuf, size_t errlen)
 		         "outcome, the limit (--max-waits-per-conn): query "
 		         "later",
 		         srv->max_waits_per_conn);
-		return refused(srv, req->pipe, first, errbuf);
+		return refused(srv, s->pipe, first, errbuf);
 	}
-	req->waiting = true;
+	s->waiting = true;
 	srv->nwaits++;
 	return DTX_OK;
 }
 
-/* release uncounts req from its connection (if that is still there) and
+/* release uncounts s from its connection (if that is still there) and
  * from the waits: it is being answered or given back. */
-static void release(dc_request *req)
+static void release(slot *s)
 {
-	dc_server *srv = req->srv;
+	dc_server *srv = s->srv;
 	conn *c;
 
-	if (req->waiting)
+	if (s->waiting)
 		srv->nwaits--;
-	if (req->counted || req->waiting) {
+	if (s->counted || s->waiting) {
 		pthread_mutex_lock(&srv->mu);
-		if ((c = conn_find(srv, req->pipe)) != NULL && !c->tombstone) {
-			c->held -= req->counted;
-			c->waits -= req->waiting;
+		if ((c = conn_find(srv, s->pipe)) != NULL && !c->tombstone) {
+			c->held -= s->counted;
+			c->waits -= s->waiting;
 			c->last = nng_clock();
 		}
 		pthread_mutex_unlock(&srv->mu);
 	}
-	req->counted = req->waiting = false;
+	s->counted = s->waiting = false;
 }
 
 /* ---- answers ---------------------------------------------------------------
  */
 
-unsigned dc_request_index(const dc_request *req)
-{
-	const slot *s = (const slot *)req;
-
-	return (unsigned)(s - req->srv->slots);
-}
-
-const void *dc_request_body(const dc_request *req, size_t *ret_len)
+static const void *slot_body(const dc_request *req, size_t *ret_len)
 {
 	const slot *s = (const slot *)req;
 
@@ -667,13 +668,13 @@ static void send_msg(slot *s, nng_msg *msg)
 	nng_ctx_send(s->ctx, s->aio);
 }
 
-void dc_request_reply(dc_request *req, const Dtx__V1__ClientReply *reply)
+static void slot_reply(dc_request *req, const Dtx__V1__ClientReply *reply)
 {
 	slot *s = (slot *)req;
 	size_t len = wire_packed_size(&reply->base);
 	nng_msg *msg = s->msg;
 
-	release(req);
+	release(s);
 	s->msg = NULL;
 	/* Reuse the request's message: one allocation less per request. */
 	if (nng_msg_realloc(msg, len) != 0) {
@@ -685,12 +686,12 @@ void dc_request_reply(dc_request *req, const Dtx__V1__ClientReply *reply)
 	send_msg(s, msg);
 }
 
-void dc_request_reply_raw(dc_request *req, const void *buf, size_t len)
+static void slot_reply_raw(dc_request *req, const void *buf, size_t len)
 {
 	slot *s = (slot *)req;
 	nng_msg *msg = s->msg;
 
-	release(req);
+	release(s);
 	s->msg = NULL;
 	if (nng_msg_realloc(msg, len) != 0) {
 		nng_msg_free(msg);
@@ -701,11 +702,20 @@ void dc_request_reply_raw(dc_request *req, const void *buf, size_t len)
 	send_msg(s, msg);
 }
 
-void dc_request_drop(dc_request *req)
+static void slot_drop(dc_request *req)
 {
 	slot *s = (slot *)req;
 
-	release(req);
+	release(s);
 	release_msg(s);
 	slot_recv(s);
 }
+
+static const dc_request_ops slot_ops = {
+        .body = slot_body,
+        .admit = slot_admit,
+        .wait = slot_wait,
+        .reply = slot_reply,
+        .reply_raw = slot_reply_raw,
+        .drop = slot_drop,
+};

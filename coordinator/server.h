@@ -2,8 +2,9 @@
  * server.h - the coordinator's client API endpoint (nng rep0, contexts).
  *
  * Owns the listening socket, a fixed pool of dc_request slots (each an nng
- * context with its aio) and the table of connections. A received request
- * is posted to the engine's mailbox; the engine admits it
+ * context with its aio; request.h: the slots implement its ops) and the
+ * table of connections. A received request is posted to the engine's
+ * mailbox; the engine admits it
  * (dc_request_admit, and dc_request_wait if it asks to wait for an
  * outcome), then answers it with dc_request_reply (or gives it back with
  * dc_request_drop) on the loop thread, after which the slot receives the
@@ -26,27 +27,11 @@
 #include <stdint.h>
 
 #include "mailbox.h"
+#include "request.h"
 #include "timerq.h"
 #include "wire.h"
 
-#define DC_MAIL_REQUEST 1
-#define DC_MAIL_ADMIN   3 /* a request on the admin endpoint */
-
 typedef struct dc_server dc_server;
-
-/* One client request slot; its fields are the server's (the engine keeps
- * its own state of a request by dc_request_index). */
-typedef struct dc_request {
-	dc_mail mail; /* kind DC_MAIL_REQUEST */
-
-	/* server (private): the engine keeps what it needs of a request in
-	 * a table of its own, by dc_request_index */
-	dc_server *srv;
-	void *ctx_aio; /* struct slot * in server.c */
-	uint32_t pipe; /* the connection it came on (nng pipe id) */
-	bool counted;  /* admitted: counts in its connection's requests */
-	bool waiting;  /* counts in the waits (dc_request_wait) */
-} dc_request;
 
 typedef struct dc_server_opts {
 	const char *const *urls; /* nng URLs to listen on (borrowed) */
@@ -91,41 +76,5 @@ void dc_server_close(dc_server *srv);
 
 /* dc_server_destroy frees the server and its slots. Accepts NULL. */
 void dc_server_destroy(dc_server *srv);
-
-/* dc_request_index returns req's place in its server's pool, 0..slots-1:
- * the engine's tables of per-request state are indexed by it. */
-unsigned dc_request_index(const dc_request *req);
-
-/* dc_request_body returns the received bytes (borrowed until reply/drop). */
-const void *dc_request_body(const dc_request *req, size_t *ret_len);
-
-/* dc_request_admit counts req in its connection's requests, or refuses it:
- * DTX_ETOOBIG (larger than max_msg_bytes), DTX_EBUSY (its connection holds
- * max_per_conn requests already). A refused request is not counted; answer
- * it (errbuf says why, naming the limit) and give it back as usual. Loop
- * thread; first thing. Idempotent: a request run again (after a read of
- * the log) is counted once. */
-int dc_request_admit(dc_request *req, char *errbuf, size_t errlen);
-
-/* dc_request_wait counts admitted req as waiting for an outcome until it is
- * answered, or refuses with DTX_EBUSY: its connection has
- * max_waits_per_conn waits already, or all connections together hold every
- * slot the pool lends to waits (it keeps a few for requests that do not
- * wait, so a pool full of waits still receives). Call it before the request
- * changes anything, so that a refused one can be sent again. Loop thread;
- * idempotent, as dc_request_admit. */
-int dc_request_wait(dc_request *req, char *errbuf, size_t errlen);
-
-/* dc_request_reply packs reply (borrowed) and sends it; the slot then takes
- * the next request. Loop thread. A send that fails (client gone) is logged
- * by nobody: the client retries. */
-void dc_request_reply(dc_request *req, const Dtx__V1__ClientReply *reply);
-
-/* dc_request_reply_raw sends the len packed bytes at buf (borrowed) as the
- * reply, like dc_request_reply. Loop thread. */
-void dc_request_reply_raw(dc_request *req, const void *buf, size_t len);
-
-/* dc_request_drop gives the slot back without answering. */
-void dc_request_drop(dc_request *req);
 
 #endif
