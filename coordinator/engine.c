@@ -73,6 +73,7 @@ static void configure(dc_engine *e, uv_loop_t *loop, const dc_config *cfg)
 {
 	e->loop = loop;
 	e->cfg = *cfg;
+	dc_shards_init(&e->shards, &e->cfg);
 	e->policy.action_max_attempts = cfg->action_max_attempts;
 	e->backoff.base_ms = cfg->retry_base_ms;
 	e->backoff.multiplier = cfg->retry_multiplier;

@@ -53,6 +53,7 @@
 #include "machine.h"
 #include "retain.h"
 #include "server.h"
+#include "shards.h"
 #include "timerq.h"
 #include "tx.h"
 #include "wire.h"
@@ -162,6 +163,7 @@ struct live {
 struct dc_engine {
 	uv_loop_t *loop;
 	dc_config cfg;
+	dc_shards shards; /* the gids this instance serves (shards.h) */
 	dc_log *log;
 	dc_server *srv;
 	dc_server *admin_srv; /* NULL: no admin endpoint */

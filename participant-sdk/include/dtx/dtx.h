@@ -67,6 +67,7 @@ typedef enum dtx_err {
 	DTX_EVERSION = 14,     /* unsupported protocol or format version */
 	DTX_EINTERNAL = 15,    /* a bug: an invariant did not hold */
 	DTX_ECONFLICT = 16,    /* the gid names a different transaction */
+	DTX_EMOVED = 17,       /* not this coordinator's shard: ask its owner */
 	DTX_ERR_COUNT
 } dtx_err;
 
