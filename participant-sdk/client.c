@@ -490,27 +490,40 @@ static void finish(request *r, int err, const dtx_tx_info *info,
 	release(c, r);
 }
 
-/* transport_error tells r's link that r ended without an answer (rv, a
- * translated nng error) and returns the error the application gets:
- * never sent for want of a connection, or the connection lost before the
- * answer, is DTX_EUNREACHABLE; sent and not answered in time is
- * DTX_ETIMEDOUT. */
-static int transport_error(request *r, int rv)
+/* attempt_error tells r's link that r's attempt ended without an answer
+ * (rv, a translated nng error) and returns what it means for the
+ * application: never sent for want of a connection, or the connection
+ * lost before the answer, is DTX_EUNREACHABLE; sent and not answered in
+ * time is DTX_ETIMEDOUT. */
+static int attempt_error(request *r, int rv)
 {
-	sdk_link *l = r->link;
-
-	sdk_link_ended(l, r->mark, rv);
-	if (rv == DTX_ETIMEDOUT && r->phase == PH_SENDING && !sdk_link_is_up(l))
+	sdk_link_ended(r->link, r->mark, rv);
+	if (rv == DTX_ETIMEDOUT && r->phase == PH_SENDING &&
+	    !sdk_link_is_up(r->link))
 		rv = DTX_EUNREACHABLE;
+	return rv;
+}
+
+/* log_error logs rv, the error r ends with after its last attempt. */
+static void log_error(const request *r, int rv)
+{
+	const char *url = sdk_link_url(r->link);
+
 	if (rv == DTX_EUNREACHABLE)
 		sdk_logf(DTX_LOG_INFO, "client: coordinator unreachable: %s %s",
 		         r->phase == PH_SENDING
 		                 ? "no connection to"
 		                 : "connection lost before the answer from",
-		         sdk_link_url(l));
+		         url);
 	else if (rv == DTX_ETIMEDOUT)
-		sdk_logf(DTX_LOG_DEBUG, "client: %s: deadline passed",
-		         sdk_link_url(l));
+		sdk_logf(DTX_LOG_DEBUG, "client: %s: deadline passed", url);
+}
+
+/* transport_error is attempt_error for the attempt that ends r, logged. */
+static int transport_error(request *r, int rv)
+{
+	rv = attempt_error(r, rv);
+	log_error(r, rv);
 	return rv;
 }
 
@@ -536,6 +549,7 @@ static nng_duration attempt_ms(request *r, sdk_link *l, nng_time now)
 static void pause_then_retry(request *r)
 {
 	r->phase = PH_PAUSING;
+	nng_aio_set_timeout(r->aio, NNG_DURATION_DEFAULT);
 	nng_sleep_aio(PAUSE_MS, r->aio);
 }
 
@@ -599,7 +613,7 @@ static void on_request_sent(request *r, int rv)
 			nng_msg_free(msg);
 		nng_aio_set_msg(r->aio, NULL);
 		if (rv != DTX_ECLOSED)
-			r->last_err = transport_error(r, rv);
+			r->last_err = attempt_error(r, rv);
 		if (may_retry(r, rv)) {
 			sdk_route_unsent(r->client->route,
 			                 r->has_gid ? r->gid : NULL, r->target,
@@ -607,6 +621,8 @@ static void on_request_sent(request *r, int rv)
 			attempt(r);
 			return;
 		}
+		if (rv != DTX_ECLOSED)
+			log_error(r, r->last_err);
 		finish(r, rv == DTX_ECLOSED ? rv : r->last_err, NULL, NULL);
 		return;
 	}

@@ -12,9 +12,10 @@
 #include "link.h"
 #include "sdk.h"
 
-#define ROUTE_GIVEN_MAX  16 /* URLs one dtx_client_open may list */
-#define ROUTE_COORDS_MAX 32 /* coordinators one client knows: given + learned  \
-	                     */
+#define ROUTE_GIVEN_MAX 16 /* URLs one dtx_client_open may list */
+#define ROUTE_COORDS_MAX                                                       \
+	32 /* coordinators one client knows: given + learned                   \
+	    */
 
 typedef struct sdk_route sdk_route;
 
