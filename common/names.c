@@ -26,6 +26,8 @@ static const char *const err_messages[DTX_ERR_COUNT] = {
         [DTX_EVERSION] = "unsupported protocol or format version",
         [DTX_EINTERNAL] = "internal error (an invariant did not hold)",
         [DTX_ECONFLICT] = "conflict: the gid names a different transaction",
+        [DTX_EMOVED] = "the gid's shard is not this coordinator's: ask "
+                       "its owner",
 };
 
 static const char *const tx_state_names[] = {

@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "dtx/dtx.h"
+#include "shard.h"
 
 /* ---- validation context ------------------------------------------------ */
 
@@ -555,6 +556,8 @@ static int check_client_request(struct vctx *v, const void *msg,
 		return check_finish(v, m->finish);
 	case DTX__V1__CLIENT_REQUEST__BODY_FINAL_QUERY:
 		return check_final_query(v, m->final_query);
+	case DTX__V1__CLIENT_REQUEST__BODY_TOPOLOGY:
+		return DTX_OK;
 	default:
 		break;
 	}
@@ -606,6 +609,76 @@ static int check_tx_info(struct vctx *v, const Dtx__V1__TxInfo *tx)
 	return DTX_OK;
 }
 
+/* check_shard_owners checks the n owners a TopologyInfo lists. */
+static int check_shard_owners(struct vctx *v, Dtx__V1__ShardOwner *const *o,
+                              size_t n, uint32_t shards)
+{
+	int rv;
+
+	if (n > SHARD_COUNT_MAX)
+		return fail(v, DTX_ETOOBIG,
+		            "topology lists %zu owners (max %d)", n,
+		            SHARD_COUNT_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if ((rv = need(v, o[i]->has_shard, "owner shard")) != DTX_OK)
+			return rv;
+		if (o[i]->shard >= shards)
+			return fail(v, DTX_EPROTO,
+			            "owner of shard %u of %u shards",
+			            (unsigned)o[i]->shard, (unsigned)shards);
+		if ((rv = check_url(v, "topology owner: ", o[i]->url)) !=
+		    DTX_OK)
+			return rv;
+	}
+	return DTX_OK;
+}
+
+/* check_topology checks a coordinator's TopologyInfo: every count and
+ * shard number bounded by SHARD_COUNT_MAX, every URL one to dial. */
+static int check_topology(struct vctx *v, const Dtx__V1__TopologyInfo *t)
+{
+	int rv;
+
+	if ((rv = need(v, t->has_shards, "topology shards")) != DTX_OK)
+		return rv;
+	if (t->shards < 1 || t->shards > SHARD_COUNT_MAX)
+		return fail(v, DTX_EPROTO, "topology shards %u is not 1..%d",
+		            (unsigned)t->shards, SHARD_COUNT_MAX);
+	if (t->n_owned > t->shards)
+		return fail(v, DTX_ETOOBIG, "topology owns %zu of %u shards",
+		            t->n_owned, (unsigned)t->shards);
+	for (size_t i = 0; i < t->n_owned; i++)
+		if (t->owned[i] >= t->shards)
+			return fail(v, DTX_EPROTO,
+			            "topology owns shard %u of %u shards",
+			            (unsigned)t->owned[i], (unsigned)t->shards);
+	if ((rv = check_text(v, "topology instance", t->instance,
+	                     WIRE_INSTANCE_MAX)) != DTX_OK)
+		return rv;
+	if (t->url != NULL &&
+	    (rv = check_url(v, "topology: ", t->url)) != DTX_OK)
+		return rv;
+	return check_shard_owners(v, t->owners, t->n_owners, t->shards);
+}
+
+/* check_moved checks what a reply says about shards: its topology, the
+ * owner it names, the gid's shard. */
+static int check_moved(struct vctx *v, const Dtx__V1__ClientReply *m)
+{
+	int rv;
+
+	if (m->topology != NULL &&
+	    (rv = check_topology(v, m->topology)) != DTX_OK)
+		return rv;
+	if (m->owner_url != NULL &&
+	    (rv = check_url(v, "owner: ", m->owner_url)) != DTX_OK)
+		return rv;
+	if (m->has_shard && m->shard >= SHARD_COUNT_MAX)
+		return fail(v, DTX_EPROTO, "shard %u is past %d",
+		            (unsigned)m->shard, SHARD_COUNT_MAX - 1);
+	return DTX_OK;
+}
+
 static int check_client_reply(struct vctx *v, const void *msg,
                               const wire_limits *lim)
 {
@@ -631,6 +704,8 @@ static int check_client_reply(struct vctx *v, const void *msg,
 		             DTX__V1__TX_STATE__TX_CANCELLED)) != DTX_OK)
 			return rv;
 	}
+	if ((rv = check_moved(v, m)) != DTX_OK)
+		return rv;
 	return m->tx != NULL ? check_tx_info(v, m->tx) : DTX_OK;
 }
 

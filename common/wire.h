@@ -32,6 +32,7 @@ typedef struct wire_limits {
 #define WIRE_FINAL_QUERY_MAX     256  /* gids in one FinalQuery */
 #define WIRE_ADMIN_LIST_MAX      1000 /* transactions in one AdminList page */
 #define WIRE_BATCH_MAX           64   /* calls in one batched BranchCall */
+#define WIRE_INSTANCE_MAX        128  /* bytes of a coordinator's name */
 /* Messages nested in one message, the outermost counting 1. The schema's
  * deepest shape is 3 (AdminReply > TxInfo > StepInfo; a batch is 2); a
  * message nested deeper is refused before protobuf-c unpacks it (its

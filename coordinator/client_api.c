@@ -833,8 +833,9 @@ void eng_on_finals_done(dc_engine *e, dc_finals_job *j)
 	for (size_t i = 0; i < j->n; i++) {
 		dc_tx_state st;
 		int64_t ms;
-		if (!final_of(e, &j->reads[i], &st, &ms))
-			continue;
+		if (!dc_shards_owns_gid(&e->shards, j->reads[i].gid) ||
+		    !final_of(e, &j->reads[i], &st, &ms))
+			continue; /* another shard's gid: its owner answers */
 		dtx__v1__final_gid__init(&fg[n]);
 		fg[n].gid = j->reads[i].gid;
 		fg[n].has_state = fg[n].has_final_unix_ms = 1;
@@ -868,6 +869,9 @@ static void handle_query(dc_engine *e, dc_request *req, const char *gid,
 static void dispatch(dc_engine *e, dc_request *req,
                      const Dtx__V1__ClientRequest *msg, uint32_t wait_ms)
 {
+	/* another shard's gid: DTX_EMOVED naming its owner (shards.h) */
+	if (dc_shards_refuse(&e->shards, req, msg))
+		return;
 	switch (msg->body_case) {
 	case DTX__V1__CLIENT_REQUEST__BODY_SUBMIT:
 		handle_submit(e, req, msg->submit, wait_ms);
@@ -886,6 +890,9 @@ static void dispatch(dc_engine *e, dc_request *req,
 		break;
 	case DTX__V1__CLIENT_REQUEST__BODY_FINAL_QUERY:
 		handle_final_query(e, req, msg->final_query);
+		break;
+	case DTX__V1__CLIENT_REQUEST__BODY_TOPOLOGY:
+		dc_shards_answer_topology(&e->shards, req);
 		break;
 	default: /* the decoder admits no other body */
 		handle_query(e, req, msg->query->gid, wait_ms);

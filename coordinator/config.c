@@ -12,12 +12,14 @@
 
 #include <dtx/dtx.h>
 
+#include "shards.h"
 #include "wire.h"
 
 void dc_config_defaults(dc_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = DTX_LOG_INFO;
+	cfg->nshards = 1;
 	cfg->call_timeout_ms = 5000;
 	cfg->retry_base_ms = 100;
 	cfg->retry_multiplier = 2;
@@ -71,7 +73,18 @@ static const char usage[] =
         "                           " DC_ADMIN_URL_DEFAULT "; if that\n"
         "                           default is taken dtxd warns and runs\n"
         "                           without one; none = no endpoint)\n"
-        "  --shard N                shard number in made ids (0..1023)\n"
+        "  --shard N                shard number in made ids (0..1023);\n"
+        "                           with --shards M > 1: the shard this\n"
+        "                           instance owns (0..M-1)\n"
+        "  --shards M               shards of the deployment, the same on\n"
+        "                           every instance (1..1024; 1 = one\n"
+        "                           coordinator serves every gid; default)\n"
+        "  --peer SHARD=URL         the client URL of another shard's owner,\n"
+        "                           named in redirects; repeatable\n"
+        "  --advertise URL          this instance's client URL as clients\n"
+        "                           dial it (default: the first --listen)\n"
+        "  --instance NAME          a name for operators (default: the\n"
+        "                           advertised URL)\n"
         "  --ready-file PATH        written (pid) once recovered and "
         "listening\n"
         "  --call-timeout-ms MS     default branch call deadline (5000)\n"
@@ -185,6 +198,10 @@ enum {
 	OPT_RETAIN_FINAL,
 	OPT_RETAIN_TOMBS,
 	OPT_READ_QUEUE,
+	OPT_SHARDS,
+	OPT_PEER,
+	OPT_ADVERTISE,
+	OPT_INSTANCE,
 };
 
 static const struct option options[] = {
@@ -192,6 +209,10 @@ static const struct option options[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"admin", required_argument, NULL, OPT_ADMIN},
         {"shard", required_argument, NULL, OPT_SHARD},
+        {"shards", required_argument, NULL, OPT_SHARDS},
+        {"peer", required_argument, NULL, OPT_PEER},
+        {"advertise", required_argument, NULL, OPT_ADVERTISE},
+        {"instance", required_argument, NULL, OPT_INSTANCE},
         {"ready-file", required_argument, NULL, OPT_READY},
         {"call-timeout-ms", required_argument, NULL, OPT_CALL_TIMEOUT},
         {"retry-base-ms", required_argument, NULL, OPT_RETRY_BASE},
@@ -315,6 +336,7 @@ typedef struct num_opt {
 
 static const num_opt num_opts[] = {
         {OPT_SHARD, "shard", 0, 1023},
+        {OPT_SHARDS, "shards", 1, SHARD_COUNT_MAX},
         {OPT_CALL_TIMEOUT, "call-timeout-ms", 1, 3600000},
         {OPT_RETRY_BASE, "retry-base-ms", 1, 3600000},
         {OPT_RETRY_MULT, "retry-multiplier", 1, 16},
@@ -371,6 +393,9 @@ static void store_num(dc_config *cfg, int id, uint64_t v)
 	switch (id) {
 	case OPT_SHARD:
 		cfg->shard = (uint32_t)v;
+		break;
+	case OPT_SHARDS:
+		cfg->nshards = (uint32_t)v;
 		break;
 	case OPT_CALL_TIMEOUT:
 		cfg->call_timeout_ms = (uint32_t)v;
@@ -469,6 +494,19 @@ static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
 		return DC_CONFIG_OK;
 	case OPT_LOG_LEVEL:
 		return parse_level(arg, &cfg->log_level, err);
+	case OPT_ADVERTISE:
+		cfg->advertise = arg;
+		return DC_CONFIG_OK;
+	case OPT_INSTANCE:
+		cfg->instance = arg;
+		return DC_CONFIG_OK;
+	case OPT_PEER:
+		if (cfg->npeers == DC_MAX_PEERS) {
+			fprintf(err, "dtxd: at most %d --peer\n", DC_MAX_PEERS);
+			return DC_CONFIG_USAGE;
+		}
+		cfg->peers[cfg->npeers++] = arg;
+		return DC_CONFIG_OK;
 	case OPT_RETAIN_FINAL:
 		return parse_duration("retain-final", arg,
 		                      &cfg->retain_final_ms, err);
@@ -552,6 +590,36 @@ static int check_replies(dc_config *cfg, FILE *err)
 	return DC_CONFIG_USAGE;
 }
 
+/* check_shards refuses a shard this deployment does not have, a --peer
+ * that does not parse (coordinator/shards.c) and names that cannot go on
+ * the wire; it defaults --advertise and --instance. */
+static int check_shards(dc_config *cfg, FILE *err)
+{
+	char why[256];
+
+	if (cfg->nshards > 1 && cfg->shard >= cfg->nshards) {
+		fprintf(err,
+		        "dtxd: --shard %u is not a shard of --shards %u "
+		        "(0..%u)\n",
+		        (unsigned)cfg->shard, (unsigned)cfg->nshards,
+		        (unsigned)cfg->nshards - 1);
+		return DC_CONFIG_USAGE;
+	}
+	/* a listen address a client cannot dial (tcp://0.0.0.0:7400) is
+	 * not advertised: clients then learn owners from --peer lists */
+	if (cfg->advertise == NULL &&
+	    wire_url_check(cfg->listen[0], NULL, 0) == DTX_OK)
+		cfg->advertise = cfg->listen[0];
+	if (cfg->instance == NULL)
+		cfg->instance = cfg->advertise != NULL ? cfg->advertise
+		                                       : cfg->listen[0];
+	if (dc_shards_check_config(cfg, why, sizeof(why)) != DTX_OK) {
+		fprintf(err, "dtxd: %s\n", why);
+		return DC_CONFIG_USAGE;
+	}
+	return DC_CONFIG_OK;
+}
+
 static int check(dc_config *cfg, FILE *err)
 {
 	if (cfg->log_dir == NULL || cfg->log_dir[0] == '\0') {
@@ -567,6 +635,8 @@ static int check(dc_config *cfg, FILE *err)
 		cfg->listen[cfg->nlisten++] = "tcp://127.0.0.1:7400";
 	if (cfg->map_size_max < cfg->map_size)
 		cfg->map_size_max = cfg->map_size;
+	if (check_shards(cfg, err) != DC_CONFIG_OK)
+		return DC_CONFIG_USAGE;
 	return check_replies(cfg, err);
 }
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #define DC_MAX_LISTEN        8
+#define DC_MAX_PEERS         1024 /* --peer flags (one per other shard) */
 #define DC_ADMIN_URL_DEFAULT "tcp://127.0.0.1:7401"
 #define DC_ADMIN_MAX_CONNS   64 /* connections to the admin endpoint */
 
@@ -24,6 +25,17 @@ typedef struct dc_config {
 	const char *log_dir;
 	const char *ready_file;
 	uint32_t shard;
+	/* Shards (coordinator/shards.h): the deployment has nshards; this
+	 * instance owns shard `shard` of them (all of them when nshards is
+	 * 1). peers are --peer SHARD=URL flags, borrowed from argv and checked
+	 * by dc_config_parse; advertise is the client URL other instances
+	 * and clients reach this one at (default: the first --listen);
+	 * instance names it for operators (default: the advertised URL). */
+	uint32_t nshards;
+	const char *peers[DC_MAX_PEERS];
+	size_t npeers;
+	const char *advertise;
+	const char *instance;
 	int log_level; /* dtx_log_level */
 
 	uint32_t call_timeout_ms;     /* default per-call deadline */

@@ -80,6 +80,7 @@ static void configure(dc_engine *e, uv_loop_t *loop, const dc_config *cfg,
 	e->cfg = *cfg;
 	dc_clock_real_init(&e->real_clock, loop);
 	e->clock = parts->clock != NULL ? parts->clock : &e->real_clock.base;
+	dc_shards_init(&e->shards, &e->cfg);
 	e->policy.action_max_attempts = cfg->action_max_attempts;
 	e->backoff.base_ms = cfg->retry_base_ms;
 	e->backoff.multiplier = cfg->retry_multiplier;

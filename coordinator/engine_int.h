@@ -67,6 +67,7 @@
 #include "request.h"
 #include "retain.h"
 #include "rpc.h"
+#include "shards.h"
 #include "timerq.h"
 #include "transport.h"
 #include "tx.h"
@@ -177,6 +178,7 @@ struct live {
 struct dc_engine {
 	uv_loop_t *loop;
 	dc_config cfg;
+	dc_shards shards; /* the gids this instance serves (shards.h) */
 	dc_log *log;
 	bool log_owned;           /* opened here: closed at destroy */
 	const dc_clock *clock;    /* every time read (eng_now_*) */

@@ -53,7 +53,9 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "link.h"
+#include "route.h"
 #include "sdk.h"
+#include "shard.h"
 
 #define TIMEOUT_DEFAULT_MS 30000
 #define OUTSTANDING_MAX    65536 /* requests in flight per client */
@@ -62,11 +64,15 @@
 #define POOL_MAX           4096  /* finished requests kept for reuse */
 #define KEEPER_TICK_MS     500   /* how often the keeper tends the links */
 #define CLOSE_MS           5000  /* dtx_client_close waits this, at most */
+#define ROUTE_HOPS_MAX     4    /* redirects (DTX_EMOVED) one request follows */
+#define SEND_UP_MS         1000 /* several coordinators: one attempt's send */
+#define SEND_DOWN_MS       200  /* ... to one without a connection */
+#define PAUSE_MS           100  /* no coordinator may own the shard: wait */
 
 typedef struct request request;
 
 struct dtx_client {
-	sdk_link *link; /* owned: to the coordinator */
+	sdk_route *route; /* owned: the coordinators and their links */
 	unsigned timeout_ms;
 	size_t max_msg;
 	bool sync_init; /* mu and cv are initialised */
@@ -83,17 +89,33 @@ struct dtx_client {
 	size_t npeers;
 };
 
+typedef enum phase {
+	PH_SENDING = 0,   /* the pending operation is the send */
+	PH_RECEIVING = 1, /* ... the receive of the answer */
+	PH_PAUSING = 2,   /* ... a pause before the next attempt */
+} phase;
+
 struct request {
 	dtx_client *client; /* retained: outlives every request (close waits) */
-	nng_ctx ctx;        /* owned */
-	nng_aio *aio;       /* owned; kept with the request in the pool */
-	bool sending;       /* the pending operation is the send */
-	uint64_t mark;      /* sdk_link_mark when it began */
-	nng_time deadline;  /* nng_clock() value that ends the request */
-	dtx_done_fn done;   /* either this (a transaction's info) ... */
-	sdk_reply_fn raw;   /* ... or this (the whole validated reply) */
-	void *arg;          /* retained for the application */
-	request *next;      /* in the pool */
+	nng_ctx ctx;        /* owned while ctx_open */
+	bool ctx_open;
+	nng_aio *aio;   /* owned; kept with the request in the pool */
+	phase phase;    /* what the pending operation is */
+	nng_msg *copy;  /* owned: the packed request, copied per attempt */
+	int target;     /* coordinator of the current attempt */
+	sdk_link *link; /* its link (borrowed from the route) */
+	int pinned;     /* >= 0: only this coordinator (Topology) */
+	bool has_gid;   /* gid says where the request must go */
+	char gid[DTX_GID_MAX + 1];
+	uint32_t tried;    /* coordinators that could not take it (route.h) */
+	unsigned hops;     /* redirects followed */
+	int last_err;      /* what the application gets at the deadline */
+	uint64_t mark;     /* sdk_link_mark when the attempt began */
+	nng_time deadline; /* nng_clock() value that ends the request */
+	dtx_done_fn done;  /* either this (a transaction's info) ... */
+	sdk_reply_fn raw;  /* ... or this (the whole validated reply) */
+	void *arg;         /* retained for the application */
+	request *next;     /* in the pool */
 };
 
 /* ---- open and close ---------------------------------------------------- */
@@ -143,25 +165,42 @@ static void until(struct timespec *ts, unsigned ms)
 
 /* ---- the keeper thread ------------------------------------------------- */
 
-/* tend_links lets every link replace a lost or silent connection. Peers
- * are only appended while the client lives, so the first n stay put. */
+static void ask_topology(dtx_client *c, size_t i);
+
+/* tend_links lets every link replace a lost or silent connection, and
+ * asks coordinators whose topology the route wants. Peers and
+ * coordinators are only appended while the client lives, so the first n
+ * stay put. */
 static void tend_links(dtx_client *c)
 {
-	size_t n;
+	size_t n, nc = sdk_route_count(c->route);
 
 	pthread_mutex_lock(&c->mu);
 	n = c->npeers;
 	pthread_mutex_unlock(&c->mu);
-	sdk_link_tend(c->link);
+	for (size_t i = 0; i < nc; i++) {
+		sdk_link_tend(sdk_route_link(c->route, i));
+		if (sdk_route_topology_due(c->route, i))
+			ask_topology(c, i);
+	}
 	for (size_t i = 0; i < n; i++)
 		sdk_link_tend(c->peers[i]);
+}
+
+/* close_coordinators closes the sockets of every coordinator c knows. */
+static void close_coordinators(dtx_client *c)
+{
+	size_t nc = sdk_route_count(c->route);
+
+	for (size_t i = 0; i < nc; i++)
+		sdk_link_close_socket(sdk_route_link(c->route, i));
 }
 
 /* close_links closes every socket of c: the calls that can hang in nng
  * 1.5.2, run here so that dtx_client_close can bound its wait. */
 static void close_links(dtx_client *c)
 {
-	sdk_link_close_socket(c->link);
+	close_coordinators(c);
 	for (size_t i = 0; i < c->npeers; i++)
 		sdk_link_close_socket(c->peers[i]);
 }
@@ -212,7 +251,7 @@ int dtx_client_open(const char *url, const dtx_client_opts *opts,
 	c->max_msg = opts->max_msg_bytes;
 	rv = client_sync_init(c);
 	if (rv == DTX_OK)
-		rv = sdk_link_open(url, c->max_msg, &c->link);
+		rv = sdk_route_create(url, c->max_msg, &c->route);
 	if (rv == DTX_OK) {
 		if (pthread_create(&c->keeper, NULL, keeper_main, c) != 0)
 			rv = DTX_ENOMEM;
@@ -255,7 +294,7 @@ static void client_free(dtx_client *c)
 		nng_aio_free(r->aio); /* waits for its last callback to end */
 		free(r);
 	}
-	sdk_link_free(c->link);
+	sdk_route_destroy(c->route);
 	for (size_t i = 0; i < c->npeers; i++)
 		sdk_link_free(c->peers[i]);
 	if (c->sync_init) {
@@ -276,7 +315,8 @@ void dtx_client_close(dtx_client *client)
 		return;
 	if (!client->keeper_started) {
 		/* a failed open: nothing was sent, no pipe can be racing */
-		sdk_link_close_socket(client->link);
+		if (client->route != NULL)
+			close_coordinators(client);
 		client_free(client);
 		return;
 	}
@@ -285,7 +325,8 @@ void dtx_client_close(dtx_client *client)
 		         "client: %s: close gave up after %d ms: nng_close "
 		         "did not return (nng 1.5.2's stuck reaper); the "
 		         "client's sockets and memory are left to the process",
-		         sdk_link_url(client->link), CLOSE_MS);
+		         sdk_link_url(sdk_route_link(client->route, 0)),
+		         CLOSE_MS);
 		pthread_detach(client->keeper);
 		return;
 	}
@@ -408,30 +449,20 @@ static int reply_code(const Dtx__V1__ClientReply *rep)
 	return code;
 }
 
-/* decode_reply turns msg (borrowed) into a new dtx_tx_info transferred to
- * the caller in *ret_info. Errors: the coordinator's code, DTX_EPROTO,
- * DTX_EVERSION, DTX_ENOMEM. */
-static int decode_reply(nng_msg *msg, dtx_tx_info **ret_info)
+/* reply_info turns a validated reply (borrowed) into a new dtx_tx_info
+ * transferred to the caller in *ret_info. Errors: the coordinator's code,
+ * DTX_EPROTO, DTX_ENOMEM. */
+static int reply_info(const Dtx__V1__ClientReply *rep, dtx_tx_info **ret_info)
 {
-	Dtx__V1__ClientReply *rep;
-	dtx_tx_info *info = NULL;
-	char why[256];
-	int rv;
+	dtx_tx_info *info;
+	int rv = reply_code(rep);
 
-	rv = wire_client_reply_decode(nng_msg_body(msg), nng_msg_len(msg), &rep,
-	                              why, sizeof(why));
-	if (rv != DTX_OK) {
-		sdk_logf(DTX_LOG_WARN, "client: bad reply: %s", why);
-		return rv == DTX_ENOMEM || rv == DTX_EVERSION ? rv : DTX_EPROTO;
-	}
-	rv = reply_code(rep);
 	if (rv == DTX_OK && (info = malloc(sizeof(*info))) == NULL)
 		rv = DTX_ENOMEM;
 	if (rv == DTX_OK) {
 		fill_info(info, rep);
 		*ret_info = info;
 	}
-	wire_client_reply_free(rep);
 	return rv;
 }
 
@@ -446,35 +477,129 @@ static void finish(request *r, int err, const dtx_tx_info *info,
 
 	if (err != DTX_OK && is_closing(c))
 		err = DTX_ECLOSED; /* not the pipe reset nng_close caused */
+	if (r->copy != NULL)
+		nng_msg_free(r->copy);
+	r->copy = NULL;
 	if (r->raw != NULL)
 		r->raw(r->arg, err, err == DTX_OK ? rep : NULL);
 	else
 		r->done(r->arg, err, err == DTX_OK ? info : NULL);
-	nng_ctx_close(r->ctx);
+	if (r->ctx_open)
+		nng_ctx_close(r->ctx);
+	r->ctx_open = false;
 	release(c, r);
 }
 
-/* transport_error tells r's link that r ended without an answer (rv, a
- * translated nng error) and returns the error the application gets:
- * never sent for want of a connection, or the connection lost before the
- * answer, is DTX_EUNREACHABLE; sent and not answered in time is
- * DTX_ETIMEDOUT. */
-static int transport_error(request *r, int rv)
+/* attempt_error tells r's link that r's attempt ended without an answer
+ * (rv, a translated nng error) and returns what it means for the
+ * application: never sent for want of a connection, or the connection
+ * lost before the answer, is DTX_EUNREACHABLE; sent and not answered in
+ * time is DTX_ETIMEDOUT. */
+static int attempt_error(request *r, int rv)
 {
-	sdk_link *l = r->client->link;
-
-	sdk_link_ended(l, r->mark, rv);
-	if (rv == DTX_ETIMEDOUT && r->sending && !sdk_link_is_up(l))
+	sdk_link_ended(r->link, r->mark, rv);
+	if (rv == DTX_ETIMEDOUT && r->phase == PH_SENDING &&
+	    !sdk_link_is_up(r->link))
 		rv = DTX_EUNREACHABLE;
+	return rv;
+}
+
+/* log_error logs rv, the error r ends with after its last attempt. */
+static void log_error(const request *r, int rv)
+{
+	const char *url = sdk_link_url(r->link);
+
 	if (rv == DTX_EUNREACHABLE)
 		sdk_logf(DTX_LOG_INFO, "client: coordinator unreachable: %s %s",
-		         r->sending ? "no connection to"
-		                    : "connection lost before the answer from",
-		         sdk_link_url(l));
+		         r->phase == PH_SENDING
+		                 ? "no connection to"
+		                 : "connection lost before the answer from",
+		         url);
 	else if (rv == DTX_ETIMEDOUT)
-		sdk_logf(DTX_LOG_DEBUG, "client: %s: deadline passed",
-		         sdk_link_url(l));
+		sdk_logf(DTX_LOG_DEBUG, "client: %s: deadline passed", url);
+}
+
+/* transport_error is attempt_error for the attempt that ends r, logged. */
+static int transport_error(request *r, int rv)
+{
+	rv = attempt_error(r, rv);
+	log_error(r, rv);
 	return rv;
+}
+
+static void attempt(request *r);
+
+/* attempt_ms is how long one attempt of r to coordinator l may wait for
+ * its send: with one coordinator the whole deadline (as ever); with
+ * several, a short while, then another attempt (to another coordinator,
+ * or the owner again once it is back). */
+static nng_duration attempt_ms(request *r, sdk_link *l, nng_time now)
+{
+	nng_duration left =
+	        now >= r->deadline ? 1 : (nng_duration)(r->deadline - now);
+	nng_duration most = sdk_link_is_up(l) ? SEND_UP_MS : SEND_DOWN_MS;
+
+	if (!sdk_route_is_multi(r->client->route) || r->pinned >= 0)
+		return left;
+	return left < most ? left : most;
+}
+
+/* pause_then_retry waits PAUSE_MS (the aio's sleep) before r's next
+ * attempt: no coordinator may own r's shard right now. */
+static void pause_then_retry(request *r)
+{
+	r->phase = PH_PAUSING;
+	nng_aio_set_timeout(r->aio, NNG_DURATION_DEFAULT);
+	nng_sleep_aio(PAUSE_MS, r->aio);
+}
+
+/* attempt sends a copy of r's request to the coordinator the route picks,
+ * or finishes r once its deadline has passed. */
+static void attempt(request *r)
+{
+	dtx_client *c = r->client;
+	nng_time now = nng_clock();
+	const char *gid = r->has_gid ? r->gid : NULL;
+	nng_msg *msg;
+	int i, rv;
+
+	if (now >= r->deadline) {
+		finish(r, r->last_err, NULL, NULL);
+		return;
+	}
+	i = r->pinned >= 0 ? r->pinned
+	                   : sdk_route_pick(c->route, gid, &r->tried);
+	if (i < 0) {
+		pause_then_retry(r);
+		return;
+	}
+	if (r->ctx_open)
+		nng_ctx_close(r->ctx);
+	r->ctx_open = false;
+	r->target = i;
+	r->link = sdk_route_link(c->route, (size_t)i);
+	rv = nng_ctx_open(&r->ctx, sdk_link_socket(r->link));
+	r->ctx_open = rv == 0;
+	if (rv == 0 && (rv = nng_msg_dup(&msg, r->copy)) != 0)
+		msg = NULL;
+	if (rv != 0) {
+		finish(r, sdk_err_from_nng(rv), NULL, NULL);
+		return;
+	}
+	r->phase = PH_SENDING;
+	r->mark = sdk_link_mark(r->link);
+	nng_aio_set_timeout(r->aio, attempt_ms(r, r->link, now));
+	nng_aio_set_msg(r->aio, msg);
+	nng_ctx_send(r->ctx, r->aio);
+}
+
+/* may_retry: r was not sent (rv) and may be tried again: routed, time
+ * left, not closing. Nothing was sent, so nothing can start twice. */
+static bool may_retry(request *r, int rv)
+{
+	return rv != DTX_ECLOSED && r->pinned < 0 &&
+	       sdk_route_is_multi(r->client->route) &&
+	       nng_clock() < r->deadline && !is_closing(r->client);
 }
 
 static void on_request_sent(request *r, int rv)
@@ -487,66 +612,95 @@ static void on_request_sent(request *r, int rv)
 		if ((msg = nng_aio_get_msg(r->aio)) != NULL)
 			nng_msg_free(msg);
 		nng_aio_set_msg(r->aio, NULL);
-		finish(r, rv, NULL, NULL);
+		if (rv != DTX_ECLOSED)
+			r->last_err = attempt_error(r, rv);
+		if (may_retry(r, rv)) {
+			sdk_route_unsent(r->client->route,
+			                 r->has_gid ? r->gid : NULL, r->target,
+			                 &r->tried);
+			attempt(r);
+			return;
+		}
+		if (rv != DTX_ECLOSED)
+			log_error(r, r->last_err);
+		finish(r, rv == DTX_ECLOSED ? rv : r->last_err, NULL, NULL);
 		return;
 	}
-	r->sending = false;
+	r->phase = PH_RECEIVING;
 	nng_aio_set_timeout(
 	        r->aio,
 	        now >= r->deadline ? 1 : (nng_duration)(r->deadline - now));
 	nng_ctx_recv(r->ctx, r->aio);
 }
 
-/* on_raw_reply hands the validated reply itself to a raw request. */
-static void on_raw_reply(request *r, nng_msg *msg)
+/* follow tries r again after coordinator r->target answered rep
+ * (DTX_EMOVED): learns the owner, then picks again. Returns false if r
+ * may not follow (pinned, too many hops, deadline passed). */
+static bool follow(request *r, const Dtx__V1__ClientReply *rep)
+{
+	if (r->pinned >= 0 || r->hops >= ROUTE_HOPS_MAX ||
+	    nng_clock() >= r->deadline || is_closing(r->client))
+		return false;
+	r->hops++;
+	sdk_route_moved(r->client->route, r->target, r->has_gid ? r->gid : NULL,
+	                rep, &r->tried);
+	sdk_logf(DTX_LOG_DEBUG, "client: %s: %s", sdk_link_url(r->link),
+	         rep->message ? rep->message : "moved");
+	r->last_err = DTX_EMOVED;
+	attempt(r);
+	return true;
+}
+
+/* on_reply decodes the answer msg (transferred) of r: a redirect is
+ * followed, anything else finishes r. */
+static void on_reply(request *r, nng_msg *msg)
 {
 	Dtx__V1__ClientReply *rep = NULL;
+	dtx_tx_info *info = NULL;
 	char why[256];
 	int rv = wire_client_reply_decode(nng_msg_body(msg), nng_msg_len(msg),
 	                                  &rep, why, sizeof(why));
 
+	nng_msg_free(msg);
 	if (rv != DTX_OK) {
 		sdk_logf(DTX_LOG_WARN, "client: bad reply: %s", why);
 		rv = rv == DTX_ENOMEM || rv == DTX_EVERSION ? rv : DTX_EPROTO;
+	} else if (rep->code == DTX__V1__CODE__CODE_EMOVED && follow(r, rep)) {
+		wire_client_reply_free(rep);
+		return;
+	} else if (r->raw == NULL) {
+		rv = reply_info(rep, &info);
 	}
-	finish(r, rv, NULL, rep);
+	finish(r, rv, info, rep);
+	free(info);
 	if (rep != NULL)
 		wire_client_reply_free(rep);
-}
-
-static void on_reply(request *r, int rv)
-{
-	dtx_tx_info *info = NULL;
-	nng_msg *msg;
-
-	if (rv == DTX_OK) {
-		msg = nng_aio_get_msg(r->aio);
-		nng_aio_set_msg(r->aio, NULL);
-		if (r->raw != NULL) {
-			on_raw_reply(r, msg);
-			nng_msg_free(msg);
-			return;
-		}
-		rv = decode_reply(msg, &info);
-		nng_msg_free(msg);
-	}
-	finish(r, rv, info, NULL);
-	free(info);
 }
 
 static void request_cb(void *arg)
 {
 	request *r = arg;
 	int rv = sdk_err_from_nng(nng_aio_result(r->aio));
+	nng_msg *msg;
 
-	if (rv == DTX_OK && !r->sending)
-		sdk_link_ended(r->client->link, r->mark, DTX_OK);
-	else if (rv != DTX_OK && rv != DTX_ECLOSED)
-		rv = transport_error(r, rv);
-	if (r->sending)
+	if (r->phase == PH_PAUSING) {
+		attempt(r);
+		return;
+	}
+	if (r->phase == PH_SENDING) {
 		on_request_sent(r, rv);
-	else
-		on_reply(r, rv);
+		return;
+	}
+	if (rv != DTX_OK) {
+		if (rv != DTX_ECLOSED)
+			rv = transport_error(r, rv);
+		finish(r, rv, NULL, NULL);
+		return;
+	}
+	sdk_link_ended(r->link, r->mark, DTX_OK);
+	msg = nng_aio_get_msg(r->aio);
+	nng_aio_set_msg(r->aio, NULL);
+	on_reply(r, msg);
 }
 
 /* budget returns the whole request's deadline in ms: transport timeout
@@ -583,11 +737,39 @@ static int request_get(dtx_client *c, request **ret_r)
 	return DTX_OK;
 }
 
-/* request_begin sends msg (transferred on success) as a new request whose
- * completion calls done(arg, ...). Errors: DTX_ECLOSED, DTX_ELIMIT,
- * DTX_ENOMEM (done then never runs). */
+/* route_gid returns the gid req (borrowed) is about: where it must go;
+ * NULL for a request any coordinator takes. A FinalQuery goes where its
+ * first gid lives (dtx_client_final_gids groups gids by shard). */
+static const char *route_gid(const Dtx__V1__ClientRequest *req)
+{
+	switch (req->body_case) {
+	case DTX__V1__CLIENT_REQUEST__BODY_SUBMIT:
+		return req->submit->gid;
+	case DTX__V1__CLIENT_REQUEST__BODY_SUBMIT_TCC:
+		return req->submit_tcc->gid;
+	case DTX__V1__CLIENT_REQUEST__BODY_BEGIN_TCC:
+		return req->begin_tcc->gid;
+	case DTX__V1__CLIENT_REQUEST__BODY_REGISTER:
+		return req->register_->gid;
+	case DTX__V1__CLIENT_REQUEST__BODY_FINISH:
+		return req->finish->gid;
+	case DTX__V1__CLIENT_REQUEST__BODY_QUERY:
+		return req->query->gid;
+	case DTX__V1__CLIENT_REQUEST__BODY_FINAL_QUERY:
+		return req->final_query->n_gids > 0 ? req->final_query->gids[0]
+		                                    : NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* request_begin starts msg (transferred on success) as a new request about
+ * gid (borrowed, copied; NULL: none) whose completion calls done or raw
+ * with arg; pinned >= 0 sends it to that coordinator only. Errors:
+ * DTX_ECLOSED, DTX_ELIMIT, DTX_ENOMEM (the callback then never runs). */
 static int request_begin(dtx_client *c, nng_msg *msg, unsigned wait_ms,
-                         dtx_done_fn done, sdk_reply_fn raw, void *arg)
+                         const char *gid, int pinned, sdk_reply_fn raw,
+                         dtx_done_fn done, void *arg)
 {
 	nng_duration ms = budget(c, wait_ms);
 	request *r;
@@ -595,21 +777,19 @@ static int request_begin(dtx_client *c, nng_msg *msg, unsigned wait_ms,
 
 	if ((rv = request_get(c, &r)) != DTX_OK)
 		return rv;
-	rv = sdk_err_from_nng(nng_ctx_open(&r->ctx, sdk_link_socket(c->link)));
-	if (rv != DTX_OK) {
-		release(c, r);
-		return rv;
-	}
 	r->client = c;
-	r->sending = true;
-	r->mark = sdk_link_mark(c->link);
+	r->copy = msg;
+	r->has_gid = gid != NULL;
+	sdk_strlcpy(r->gid, sizeof(r->gid), gid);
+	r->pinned = pinned;
+	r->tried = 0;
+	r->hops = 0;
+	r->last_err = DTX_EUNREACHABLE;
 	r->done = done;
 	r->raw = raw;
 	r->arg = arg;
 	r->deadline = nng_clock() + (nng_time)ms;
-	nng_aio_set_timeout(r->aio, ms);
-	nng_aio_set_msg(r->aio, msg);
-	nng_ctx_send(r->ctx, r->aio);
+	attempt(r);
 	return DTX_OK;
 }
 
@@ -632,17 +812,19 @@ static int pack_request(const dtx_client *c, const Dtx__V1__ClientRequest *req,
 	return DTX_OK;
 }
 
-/* send_any packs req (borrowed) and starts it with done or raw. */
+/* send_any packs req (borrowed) and starts it with done or raw, to the
+ * coordinator pinned (>= 0) or to where req's gid lives. */
 static int send_any(dtx_client *c, const Dtx__V1__ClientRequest *req,
-                    unsigned wait_ms, dtx_done_fn done, sdk_reply_fn raw,
-                    void *arg)
+                    unsigned wait_ms, int pinned, dtx_done_fn done,
+                    sdk_reply_fn raw, void *arg)
 {
 	nng_msg *msg = NULL;
 	int rv = pack_request(c, req, &msg);
 
 	if (rv != DTX_OK)
 		return rv;
-	rv = request_begin(c, msg, wait_ms, done, raw, arg);
+	rv = request_begin(c, msg, wait_ms, route_gid(req), pinned, raw, done,
+	                   arg);
 	if (rv != DTX_OK)
 		nng_msg_free(msg);
 	return rv;
@@ -651,7 +833,7 @@ static int send_any(dtx_client *c, const Dtx__V1__ClientRequest *req,
 static int send_request(dtx_client *c, const Dtx__V1__ClientRequest *req,
                         unsigned wait_ms, dtx_done_fn done, void *arg)
 {
-	return send_any(c, req, wait_ms, done, NULL, arg);
+	return send_any(c, req, wait_ms, -1, done, NULL, arg);
 }
 
 int sdk_client_send(dtx_client *c, Dtx__V1__ClientRequest *req,
@@ -661,7 +843,7 @@ int sdk_client_send(dtx_client *c, Dtx__V1__ClientRequest *req,
 	req->version = DTX__V1__VERSION__VERSION_1;
 	req->has_wait_ms = 1;
 	req->wait_ms = wait_ms;
-	return send_any(c, req, wait_ms, done, NULL, arg);
+	return send_any(c, req, wait_ms, -1, done, NULL, arg);
 }
 
 int sdk_client_send_raw(dtx_client *c, Dtx__V1__ClientRequest *req,
@@ -669,7 +851,54 @@ int sdk_client_send_raw(dtx_client *c, Dtx__V1__ClientRequest *req,
 {
 	req->has_version = 1;
 	req->version = DTX__V1__VERSION__VERSION_1;
-	return send_any(c, req, 0, NULL, raw, arg);
+	return send_any(c, req, 0, -1, NULL, raw, arg);
+}
+
+/* ---- topology (the keeper asks) ---------------------------------------- */
+
+typedef struct topo_ask {
+	dtx_client *client;
+	size_t index;
+} topo_ask;
+
+/* topo_done records coordinator a->index's answer (rep: borrowed, NULL
+ * on error) and frees a. Runs on an nng thread. */
+static void topo_done(void *arg, int err, const Dtx__V1__ClientReply *rep)
+{
+	topo_ask *a = arg;
+	const Dtx__V1__TopologyInfo *t = NULL;
+
+	if (err == DTX_OK && rep->code == DTX__V1__CODE__CODE_OK)
+		t = rep->topology;
+	if (t == NULL)
+		sdk_logf(DTX_LOG_DEBUG, "client: %s: no topology (%s)",
+		         sdk_link_url(
+		                 sdk_route_link(a->client->route, a->index)),
+		         dtx_strerror(err));
+	sdk_route_topology_done(a->client->route, a->index, t);
+	free(a);
+}
+
+/* ask_topology sends a Topology request to coordinator i of c. */
+static void ask_topology(dtx_client *c, size_t i)
+{
+	Dtx__V1__ClientRequest req = DTX__V1__CLIENT_REQUEST__INIT;
+	Dtx__V1__Topology q = DTX__V1__TOPOLOGY__INIT;
+	topo_ask *a = malloc(sizeof(*a));
+
+	req.has_version = 1;
+	req.version = DTX__V1__VERSION__VERSION_1;
+	req.body_case = DTX__V1__CLIENT_REQUEST__BODY_TOPOLOGY;
+	req.topology = &q;
+	if (a != NULL) {
+		a->client = c;
+		a->index = i;
+	}
+	if (a == NULL ||
+	    send_any(c, &req, 0, (int)i, NULL, topo_done, a) != DTX_OK) {
+		free(a);
+		sdk_route_topology_done(c->route, i, NULL);
+	}
 }
 
 /* ---- public requests --------------------------------------------------- */
@@ -841,14 +1070,61 @@ static void finals_done(void *arg, int err, const Dtx__V1__ClientReply *rep)
 	pthread_mutex_unlock(&f->w.mu);
 }
 
-int dtx_client_final_gids(dtx_client *client, const char *const *gids, size_t n,
-                          int64_t *ret_final_ms)
+/* final_gids_once asks one coordinator (where gids[0] lives) about the n
+ * valid gids (borrowed) and writes ret_final_ms (n entries). */
+static int final_gids_once(dtx_client *c, const char *const *gids, size_t n,
+                           int64_t *ret_final_ms)
 {
 	Dtx__V1__ClientRequest req = DTX__V1__CLIENT_REQUEST__INIT;
 	Dtx__V1__FinalQuery q = DTX__V1__FINAL_QUERY__INIT;
 	finals_ctx f = {.gids = gids, .n = n, .ret_final_ms = ret_final_ms};
 	dtx_tx_info unused;
 	int rv;
+
+	q.n_gids = n;
+	q.gids = (char **)gids; /* only read while packing */
+	req.body_case = DTX__V1__CLIENT_REQUEST__BODY_FINAL_QUERY;
+	req.final_query = &q;
+	if ((rv = waiter_init(&f.w, &unused)) != DTX_OK)
+		return rv;
+	rv = sdk_client_send_raw(c, &req, finals_done, &f);
+	return waiter_finish(&f.w, rv);
+}
+
+/* final_gids_by_shard asks each shard's owner about its own gids (a
+ * coordinator lists only its own shards' gids as final), one shard at a
+ * time, and writes all n answers in ret_final_ms on success only. */
+static int final_gids_by_shard(dtx_client *c, const char *const *gids, size_t n,
+                               uint32_t m, int64_t *ret_final_ms)
+{
+	const char *sub[WIRE_FINAL_QUERY_MAX];
+	size_t at[WIRE_FINAL_QUERY_MAX];
+	int64_t got[WIRE_FINAL_QUERY_MAX], all[WIRE_FINAL_QUERY_MAX];
+	bool asked[WIRE_FINAL_QUERY_MAX] = {false};
+	int rv;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t s = shard_of_gid(gids[i], m);
+		size_t k = 0;
+		for (size_t j = i; j < n; j++)
+			if (!asked[j] && shard_of_gid(gids[j], m) == s) {
+				asked[j] = true;
+				at[k] = j;
+				sub[k++] = gids[j];
+			}
+		if (k > 0 && (rv = final_gids_once(c, sub, k, got)) != DTX_OK)
+			return rv;
+		for (size_t t = 0; t < k; t++)
+			all[at[t]] = got[t];
+	}
+	memcpy(ret_final_ms, all, n * sizeof(*all));
+	return DTX_OK;
+}
+
+int dtx_client_final_gids(dtx_client *client, const char *const *gids, size_t n,
+                          int64_t *ret_final_ms)
+{
+	uint32_t m;
 
 	if (client == NULL || gids == NULL || n == 0 || ret_final_ms == NULL)
 		return DTX_EINVAL;
@@ -859,14 +1135,9 @@ int dtx_client_final_gids(dtx_client *client, const char *const *gids, size_t n,
 		    !wire_name_is_valid(gids[i], DTX_GID_MAX))
 			return DTX_EINVAL;
 	}
-	q.n_gids = n;
-	q.gids = (char **)gids; /* only read while packing */
-	req.body_case = DTX__V1__CLIENT_REQUEST__BODY_FINAL_QUERY;
-	req.final_query = &q;
-	if ((rv = waiter_init(&f.w, &unused)) != DTX_OK)
-		return rv;
-	rv = sdk_client_send_raw(client, &req, finals_done, &f);
-	return waiter_finish(&f.w, rv);
+	if ((m = sdk_route_shards(client->route)) <= 1)
+		return final_gids_once(client, gids, n, ret_final_ms);
+	return final_gids_by_shard(client, gids, n, m, ret_final_ms);
 }
 
 /* ---- Tries on participants (initiator-driven TCC) ---------------------- */

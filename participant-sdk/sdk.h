@@ -17,6 +17,8 @@
  *   saga_builder.c - dtx_saga: steps kept in their wire (SubmitSaga) form
  *   client.c       - the req0 client: one context + aio per request
  *   link.c         - a req0 socket that stays connected (link.h)
+ *   route.c        - which coordinator a client request goes to: the
+ *                    coordinators' links, shard -> owner (route.h)
  *   tcc.c          - dtx_tcc (coordinator-run TCC) and dtx_tcc_tx
  *                    (initiator-driven TCC: register, Try, commit/abort)
  */

@@ -67,6 +67,7 @@ typedef enum dtx_err {
 	DTX_EVERSION = 14,     /* unsupported protocol or format version */
 	DTX_EINTERNAL = 15,    /* a bug: an invariant did not hold */
 	DTX_ECONFLICT = 16,    /* the gid names a different transaction */
+	DTX_EMOVED = 17,       /* not this coordinator's shard: ask its owner */
 	DTX_ERR_COUNT
 } dtx_err;
 
@@ -475,7 +476,20 @@ typedef struct dtx_client_opts {
 DTX_API void dtx_client_opts_init(dtx_client_opts *opts);
 
 /* dtx_client_open connects (lazily, with reconnect) to the coordinator at
- * url (copied). opts may be NULL for defaults. A client may be used by many
+ * url (copied), or to each coordinator of a sharded deployment when url is
+ * a comma-separated list ("tcp://a:7400,tcp://b:7400"; a comma starts a
+ * new URL only where a scheme "xxx://" follows it, so an ipc path may hold
+ * commas; at most 16 URLs). With several coordinators the client learns
+ * which one owns each shard (it asks them, and follows their DTX_EMOVED
+ * redirects, at most 4 per request, to coordinators they name): a request
+ * about a gid goes to its shard's owner, a submit without gid to any
+ * coordinator that is up, in turn, and to the next one if it could not be
+ * sent. A coordinator that is down costs latency, not errors: a gid of its
+ * shard waits for it (or for its next owner) until the request's deadline,
+ * then ends DTX_EUNREACHABLE. A request already sent when its
+ * coordinator's connection was lost is never sent again (a submit without
+ * gid could start twice): it ends as below. opts may be NULL for defaults.
+ * A client may be used by many
  * threads at once, for the life of the process: a thread of its own
  * replaces a connection that is lost, or that answered nothing for a
  * request's whole deadline, with a fresh one every 2 s until one works
@@ -485,7 +499,8 @@ DTX_API void dtx_client_opts_init(dtx_client_opts *opts);
  * time ends DTX_ETIMEDOUT ("deadline passed"); one whose connection was
  * lost before the answer ends DTX_EUNREACHABLE (it may have been
  * received). Errors: DTX_EINVAL, DTX_ENOMEM, DTX_EUNREACHABLE (bad URL
- * scheme). */
+ * scheme). A request answered DTX_EMOVED more often than it may follow
+ * ends DTX_EMOVED (coordinators that disagree about their shards). */
 DTX_API int dtx_client_open(const char *url, const dtx_client_opts *opts,
                             dtx_client **ret_client);
 

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "dtx/dtx.h"
+#include "crc32c.h"
 #include "gid.h"
+#include "shard.h"
 
 #define NOW_MS     (GID_EPOCH_UNIX_MS + 86400000ull) /* one day after the epoch */
 #define SEQ_PER_MS (1u << GID_SEQ_BITS)
@@ -178,4 +180,38 @@ Test(gid, parse_refuses_wrong_length_and_non_hex)
 	cr_assert_not(gid_parse("", &id));
 	cr_assert_not(gid_parse(NULL, &id));
 	cr_assert_eq(id, 42, "ret_id untouched on failure");
+}
+
+/* ---- shard_of_gid (common/shard.c) ------------------------------------ */
+
+Test(shard, a_made_id_belongs_to_the_shard_that_made_it)
+{
+	gid_gen gen = new_gen(2, 0);
+	char text[GID_TEXT_LEN + 1];
+
+	gid_format(gid_gen_next(&gen, NOW_MS), text);
+	cr_assert_eq(shard_of_gid(text, 3), 2);
+	cr_assert_eq(shard_of_gid(text, 1024), 2);
+	/* shard bits past the count: hashed like any client gid */
+	gen = new_gen(5, 0);
+	gid_format(gid_gen_next(&gen, NOW_MS), text);
+	cr_assert_lt(shard_of_gid(text, 3), 3);
+}
+
+Test(shard, one_shard_holds_every_gid)
+{
+	cr_assert_eq(shard_of_gid("order-1", 1), 0);
+	cr_assert_eq(shard_of_gid("order-1", 0), 0);
+	cr_assert_eq(shard_of_gid("0123456789abcdef", 1), 0);
+}
+
+/* The mapping is permanent: a deployment's gids live where it says, so
+ * these values must never change. */
+Test(shard, a_client_gid_maps_by_crc32c_for_ever)
+{
+	cr_assert_eq(shard_of_gid("order-1", 3), 0x4de1886cu % 3);
+	cr_assert_eq(shard_of_gid("order-1", 1024), 0x4de1886cu % 1024);
+	cr_assert_eq(shard_of_gid("order-1", 5000), 0x4de1886cu % 1024);
+	cr_assert_eq(shard_of_gid("ABCDEF0123456789", 7),
+	             crc32c_extend(0, "ABCDEF0123456789", 16) % 7);
 }

@@ -804,6 +804,58 @@ Test(wire, refuses_client_reply_with_out_of_range_code)
 	cr_assert_eq(client_reply_code(&f.reply), DTX_EPROTO);
 }
 
+/* A coordinator's topology and redirect are bounded before the SDK uses
+ * them to route: shard counts 1..1024, owned shards below the count,
+ * every URL one to dial. */
+Test(wire, checks_topology_and_redirects_in_client_replies)
+{
+	struct reply_fix f;
+	Dtx__V1__TopologyInfo t = DTX__V1__TOPOLOGY_INFO__INIT;
+	Dtx__V1__ShardOwner o = DTX__V1__SHARD_OWNER__INIT;
+	Dtx__V1__ShardOwner *op = &o;
+	uint32_t owned[2] = {0, 2};
+
+	reply_fix_init(&f);
+	f.reply.code = DTX__V1__CODE__CODE_EMOVED;
+	f.reply.tx = NULL;
+	f.reply.topology = &t;
+	t.has_shards = true;
+	t.shards = 3;
+	t.n_owned = 2;
+	t.owned = owned;
+	t.url = str("tcp://127.0.0.1:7400");
+	o.has_shard = true;
+	o.shard = 1;
+	o.url = str("ipc:///tmp/dtxd1.ipc");
+	t.n_owners = 1;
+	t.owners = &op;
+	f.reply.owner_url = str("tcp://10.0.0.2:7400");
+	f.reply.has_shard = true;
+	f.reply.shard = 1;
+	cr_assert_eq(client_reply_code(&f.reply), DTX_OK, "%s", errbuf);
+	t.shards = 1025;
+	cr_assert_eq(client_reply_code(&f.reply), DTX_EPROTO);
+	t.shards = 0;
+	cr_assert_eq(client_reply_code(&f.reply), DTX_EPROTO);
+	t.shards = 2; /* owns shard 2 of 2 */
+	cr_assert_eq(client_reply_code(&f.reply), DTX_EPROTO);
+	t.shards = 3;
+	o.shard = 3;
+	cr_assert_eq(client_reply_code(&f.reply), DTX_EPROTO);
+	o.shard = 1;
+	o.url = str("http://evil:80");
+	cr_assert_eq(client_reply_code(&f.reply), DTX_EINVAL);
+	o.url = str("tcp://127.0.0.1:7401");
+	f.reply.owner_url = str("tcp://127.0.0.1:99999");
+	cr_assert_eq(client_reply_code(&f.reply), DTX_EINVAL);
+	f.reply.owner_url = NULL;
+	f.reply.shard = 1024;
+	cr_assert_eq(client_reply_code(&f.reply), DTX_EPROTO);
+	f.reply.shard = 1;
+	t.has_shards = false;
+	cr_assert_eq(client_reply_code(&f.reply), DTX_EPROTO);
+}
+
 Test(wire, refuses_client_reply_with_out_of_range_states)
 {
 	struct reply_fix f;
