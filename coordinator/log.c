@@ -1,18 +1,20 @@
 /*
- * log.c - the coordinator's durable log on LMDB.
+ * log.c - the coordinator's durable log on a store (kv.h: LMDB or
+ * PostgreSQL).
  *
- * Owns: the LMDB environment of one coordinator (the only file that includes
- * <lmdb.h>), the translation of LMDB and errno codes into dtx_err (log_xlate,
- * nothing else compares against MDB_*), the on-disk record framing, the key
- * layout of the tables listed in log.h, and the conversion between
+ * Owns: the meaning of the store's bytes - the on-disk record framing, the
+ * format version, the key layout of the tables listed in log.h, the
+ * counts, retention, and the conversion between
  * dc_tx and the LogTx / LogStep / LogEvent records, and the line between a
  * bad transaction (its own records fail their checks: dc_log_bad, for the
  * caller to quarantine) and an error of the log itself.
  *
- * Never: decides what to do about an error (it returns it and remembers a
- * one-line reason for dc_log_last_error), repairs or reformats a file that
- * fails its checks, holds a transaction open across calls, or gives
- * durability away unless a unit test asked for no_sync.
+ * Never: calls a store's library (the environment, the writer lock, map
+ * growth and the translation of LMDB's codes are kv_lmdb.c's), decides
+ * what to do about an error (it returns it and remembers a one-line reason
+ * for dc_log_last_error), repairs or reformats a file that fails its
+ * checks, holds a transaction open across calls, or gives durability away
+ * unless a unit test asked for no_sync.
  *
  * Record registry (these numbers are on disk: never change or reuse one):
  *
@@ -68,47 +70,39 @@
  * states make sense together is the state machines' call (machine.h), not
  * this file's.
  *
- * One writer per log. A writer holds an exclusive flock(2) on DIR/dtxd.lock
- * from before the environment opens until dc_log_close, and writes its pid
- * there; a second writer on the same directory gets DTX_EBUSY naming the
- * holder at once (LMDB itself would let two processes write the same file
- * in turn, and their in-memory states would drift apart). The kernel drops
- * the lock when the holder dies, kill -9 included, so a restart never finds
- * a stale one. Readers (dtxctl --log) take no lock and work beside a writer.
+ * One writer per log: the store's rule (kv.h; for LMDB an flock on
+ * DIR/dtxd.lock, see kv_lmdb.c). A second writer gets DTX_EBUSY naming the
+ * holder; readers (dtxctl --log) take no lock and work beside a writer.
+ *
+ * Borrowed bytes (kv.h): a value read with dc_kv_get is decoded, peeked or
+ * copied before the next call on its transaction; a key a cursor returned
+ * is copied before a write (walk_due).
  *
  * Threads: a batch belongs to the thread building it. dc_log_commit runs on
  * one writer thread at a time; reads open their own read-only transaction
- * and may run on any thread (MDB_NOTLS). dc_log_last_error's text is kept
- * per thread: a thread reads the reason of its own last failed call.
+ * and may run on any thread. dc_log_last_error's text is kept per thread:
+ * a thread reads the reason of its own last failed call.
  */
 #include "log.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <lmdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "crc32c.h"
 #include "fault.h"
+#include "kv.h"
 #include "wire.h"
 
-#define LOG_MAGIC            0xD7u
-#define LOG_FRAME_HDR        8u
-#define LOG_KEY_MAX          (DTX_GID_MAX + 5)
-#define LOG_MAP_SIZE_DEFAULT ((size_t)256 << 20)
-#define LOG_MAP_SIZE_MAX     ((size_t)64 << 30)
-#define LOG_ERR_MAX          512
-#define KEY_FORMAT           "format"
-#define KEY_GID_FLOOR        "gid_floor"
-#define KEY_COUNTS           "counts"
-#define LOG_MAXDBS           16
+#define LOG_MAGIC     0xD7u
+#define LOG_FRAME_HDR 8u
+#define LOG_KEY_MAX   (DTX_GID_MAX + 5)
+#define LOG_ERR_MAX   512
+#define KEY_FORMAT    "format"
+#define KEY_GID_FLOOR "gid_floor"
+#define KEY_COUNTS    "counts"
 /* counts in meta: [mode 1..2][state 0..7] tx records, tombstones, pruned */
 #define LOG_COUNT_STATES 8
 #define LOG_COUNTS_N     (2 * LOG_COUNT_STATES + 2)
@@ -144,17 +138,12 @@ static const char *const table_names[LOG_TABLE_COUNT] = {
 };
 
 struct dc_log {
-	MDB_env *env;
-	MDB_dbi dbi[LOG_TABLE_COUNT];
-	size_t map_size;
-	size_t map_size_max;
+	dc_kv *kv;
 	bool read_only;
-	int lock_fd;         /* DIR/dtxd.lock, flock'ed by a writer; -1: none */
-	bool has_quarantine; /* false: a read-only open of an older log */
-	bool has_retention;  /* finals, tombstones, tomb_times exist */
+	bool has_quarantine;  /* false: a read-only open of an older log */
+	bool has_retention;   /* finals, tombstones, tomb_times exist */
 	dc_log_counts counts; /* writer: as of its last commit */
-	char *dir;
-	char *path; /* dir/data.mdb */
+	const char *path;     /* dc_kv_describe: dir/data.mdb for LMDB */
 };
 
 /* The reason for the last error a call on any log returned on this thread
@@ -188,46 +177,12 @@ struct dc_log_batch {
 /* A read transaction with a reusable cursor on steps (for scans). */
 typedef struct log_reader {
 	dc_log *log;
-	MDB_txn *txn;
-	MDB_cursor *steps;
+	dc_kv_txn *txn;
+	dc_kv_cursor *steps;
 	dc_log_bad *bad; /* NULL, or where a checked read describes a bad tx */
 } log_reader;
 
 /* ---- errors ---- */
-
-/* log_xlate maps an LMDB or errno code to dtx_err: the one place that does. */
-static int log_xlate(int rc)
-{
-	switch (rc) {
-	case MDB_SUCCESS:
-		return DTX_OK;
-	case MDB_NOTFOUND:
-	case ENOENT:
-		return DTX_ENOENT;
-	case MDB_MAP_FULL:
-		return DTX_ELIMIT;
-	case MDB_INVALID:
-	case MDB_CORRUPTED:
-	case MDB_PAGE_NOTFOUND:
-	case MDB_INCOMPATIBLE:
-		return DTX_ECORRUPT;
-	case MDB_VERSION_MISMATCH:
-		return DTX_EVERSION;
-	case MDB_TXN_FULL:
-	case MDB_BAD_VALSIZE:
-		return DTX_ETOOBIG;
-	case MDB_READERS_FULL:
-		return DTX_EBUSY;
-	case ENOMEM:
-		return DTX_ENOMEM;
-	case ENOSPC:
-		return DTX_ENOSPC;
-	case EINVAL:
-		return DTX_EINVAL;
-	default: /* EIO, MDB_PANIC, EACCES, EROFS, ... */
-		return DTX_EIO;
-	}
-}
 
 __attribute__((format(printf, 3, 4))) static int log_fail(dc_log *log, int err,
                                                           const char *fmt, ...)
@@ -240,11 +195,20 @@ __attribute__((format(printf, 3, 4))) static int log_fail(dc_log *log, int err,
 	return err;
 }
 
-/* log_fail_mdb records "<path>: <what>: <lmdb text>" and translates rc. */
-static int log_fail_mdb(dc_log *log, int rc, const char *what)
+/* log_fail_kv records, for an error rc of the store, "<path>: <what>:
+ * <the store's reason>" (that reason without its leading "<path>: ": a
+ * store names its file, the log names the operation) or, what NULL, the
+ * store's reason as it is; returns rc. */
+static int log_fail_kv(dc_log *log, int rc, const char *what)
 {
-	return log_fail(log, log_xlate(rc), "%s: %s: %s", log->path, what,
-	                mdb_strerror(rc));
+	const char *why = dc_kv_last_error();
+	size_t n = strlen(log->path);
+
+	if (what == NULL)
+		return log_fail(log, rc, "%s", why);
+	if (strncmp(why, log->path, n) == 0 && strncmp(why + n, ": ", 2) == 0)
+		why += n + 2;
+	return log_fail(log, rc, "%s: %s: %s", log->path, what, why);
 }
 
 /* ---- keys and integers ---- */
@@ -279,9 +243,9 @@ static uint64_t get_le(const uint8_t *p, size_t n)
 }
 
 /* key_str makes a key of a constant string (without its NUL). */
-static MDB_val key_str(const char *s)
+static dc_kv_val key_str(const char *s)
 {
-	return (MDB_val){strlen(s), (void *)s};
+	return (dc_kv_val){s, strlen(s)};
 }
 
 /* gid_len returns strlen(gid) if it fits a key, else 0. */
@@ -302,11 +266,11 @@ static size_t key_seq(uint8_t *buf, const char *gid, size_t glen, uint32_t n)
 }
 
 /* key_describe renders a key for a message: "gid" or "gid"#n. */
-static void key_describe(enum log_table t, const MDB_val *k, char *out,
+static void key_describe(enum log_table t, const dc_kv_val *k, char *out,
                          size_t outlen)
 {
-	const uint8_t *p = k->mv_data;
-	size_t glen = k->mv_size;
+	const uint8_t *p = k->data;
+	size_t glen = k->len;
 	char gid[DTX_GID_MAX + 1];
 	size_t n = 0;
 
@@ -315,7 +279,7 @@ static void key_describe(enum log_table t, const MDB_val *k, char *out,
 	for (size_t i = 0; i < glen && n < DTX_GID_MAX; i++)
 		gid[n++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
 	gid[n] = 0;
-	if (glen != k->mv_size)
+	if (glen != k->len)
 		snprintf(out, outlen, "\"%s\"#%u", gid, get_be32(p + glen + 1));
 	else
 		snprintf(out, outlen, "\"%s\"", gid);
@@ -323,7 +287,7 @@ static void key_describe(enum log_table t, const MDB_val *k, char *out,
 
 /* log_fail_rec records a problem with one record: file, table and key. */
 static int log_fail_rec(dc_log *log, int err, enum log_table t,
-                        const MDB_val *k, const char *why)
+                        const dc_kv_val *k, const char *why)
 {
 	char key[DTX_GID_MAX + 32];
 
@@ -353,15 +317,15 @@ static void frame_seal(uint8_t *v, enum log_rec type, size_t payload_len)
 
 /* frame_open checks v's frame and returns its payload, or an error and a
  * static reason in *ret_why. */
-static int frame_open(const MDB_val *v, enum log_rec type,
+static int frame_open(const dc_kv_val *v, enum log_rec type,
                       const uint8_t **ret_p, size_t *ret_n,
                       const char **ret_why)
 {
-	const uint8_t *p = v->mv_data;
-	size_t n = v->mv_size - LOG_FRAME_HDR;
+	const uint8_t *p = v->data;
+	size_t n = v->len - LOG_FRAME_HDR;
 
 	*ret_why = NULL;
-	if (v->mv_size < LOG_FRAME_HDR)
+	if (v->len < LOG_FRAME_HDR)
 		*ret_why = "record shorter than its frame";
 	else if (p[0] != LOG_MAGIC)
 		*ret_why = "bad magic byte";
@@ -410,7 +374,7 @@ static int payload_decode(enum log_rec type, const uint8_t *p, size_t n,
 
 /* rec_open checks the frame of v and decodes it into *ret_msg; on
  * failure *ret_why is a static reason (NULL for DTX_ENOMEM). */
-static int rec_open(const MDB_val *v, enum log_rec type, void **ret_msg,
+static int rec_open(const dc_kv_val *v, enum log_rec type, void **ret_msg,
                     const char **ret_why)
 {
 	const uint8_t *p;
@@ -426,8 +390,8 @@ static int rec_open(const MDB_val *v, enum log_rec type, void **ret_msg,
 }
 
 /* rec_decode checks the frame of v and decodes it into *ret_msg. */
-static int rec_decode(dc_log *log, enum log_table t, const MDB_val *k,
-                      const MDB_val *v, enum log_rec type, void **ret_msg)
+static int rec_decode(dc_log *log, enum log_table t, const dc_kv_val *k,
+                      const dc_kv_val *v, enum log_rec type, void **ret_msg)
 {
 	const char *why;
 	int rc = rec_open(v, type, ret_msg, &why);
@@ -444,7 +408,7 @@ static int rec_decode(dc_log *log, enum log_table t, const MDB_val *k,
  * its checks at record k of table t: the reason goes to dc_log_last_error
  * and, without the file's path, to r->bad (the first reason wins). */
 static int reader_bad(log_reader *r, int err, enum log_table t,
-                      const MDB_val *k, const char *why)
+                      const dc_kv_val *k, const char *why)
 {
 	char key[DTX_GID_MAX + 32];
 
@@ -459,8 +423,8 @@ static int reader_bad(log_reader *r, int err, enum log_table t,
 }
 
 /* reader_open is rec_open for a record of the transaction r reads. */
-static int reader_open(log_reader *r, enum log_table t, const MDB_val *k,
-                       const MDB_val *v, enum log_rec type, void **ret_msg)
+static int reader_open(log_reader *r, enum log_table t, const dc_kv_val *k,
+                       const dc_kv_val *v, enum log_rec type, void **ret_msg)
 {
 	const char *why;
 	int rc = rec_open(v, type, ret_msg, &why);
@@ -482,19 +446,14 @@ static void rec_free(enum log_rec type, void *msg)
 
 /* ---- transactions ---- */
 
-/* read_begin opens a read-only transaction; a map grown by another process
- * is adopted once. That can only happen in a read-only process (the writer
- * is the one that grows the map), which reads from one thread. */
-static int read_begin(dc_log *log, MDB_txn **ret_txn)
+/* read_begin opens a read-only transaction (a map grown by another
+ * process is the store's to adopt). */
+static int read_begin(dc_log *log, dc_kv_txn **ret_txn)
 {
-	int rc = mdb_txn_begin(log->env, NULL, MDB_RDONLY, ret_txn);
+	int rc = dc_kv_begin(log->kv, false, ret_txn);
 
-	if (rc == MDB_MAP_RESIZED) {
-		mdb_env_set_mapsize(log->env, 0);
-		rc = mdb_txn_begin(log->env, NULL, MDB_RDONLY, ret_txn);
-	}
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "begin read transaction");
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "begin read transaction");
 	return DTX_OK;
 }
 
@@ -508,44 +467,45 @@ static int reader_begin(dc_log *log, log_reader *r)
 	rc = read_begin(log, &r->txn);
 	if (rc != DTX_OK)
 		return rc;
-	rc = mdb_cursor_open(r->txn, log->dbi[LOG_STEPS], &r->steps);
-	if (rc != MDB_SUCCESS) {
-		mdb_txn_abort(r->txn);
-		return log_fail_mdb(log, rc, "open cursor on steps");
+	rc = dc_kv_cursor_open(r->txn, LOG_STEPS, &r->steps);
+	if (rc != DTX_OK) {
+		rc = log_fail_kv(log, rc, "open cursor on steps");
+		dc_kv_abort(r->txn);
+		return rc;
 	}
 	return DTX_OK;
 }
 
 static void reader_end(log_reader *r)
 {
-	mdb_cursor_close(r->steps);
-	mdb_txn_abort(r->txn);
+	dc_kv_cursor_close(r->steps);
+	dc_kv_abort(r->txn);
 }
 
 /* ---- open ---- */
 
 /* meta_format reads meta "format" in txn into *ret_version. */
-static int meta_format(dc_log *log, MDB_txn *txn, uint32_t *ret_version)
+static int meta_format(dc_log *log, dc_kv_txn *txn, uint32_t *ret_version)
 {
-	MDB_val k = key_str(KEY_FORMAT), v;
-	int rc = mdb_get(txn, log->dbi[LOG_META], &k, &v);
+	dc_kv_val k = key_str(KEY_FORMAT), v;
+	int rc = dc_kv_get(txn, LOG_META, k, &v);
 
-	if (rc == MDB_NOTFOUND)
+	if (rc == DTX_ENOENT)
 		return log_fail(
 		        log, DTX_ECORRUPT,
 		        "%s: table meta has no format key: not a dtx log",
 		        log->path);
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "read meta format");
-	if (v.mv_size != 4)
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "read meta format");
+	if (v.len != 4)
 		return log_fail(log, DTX_ECORRUPT,
 		                "%s: meta format has %zu bytes, expected 4",
-		                log->path, v.mv_size);
-	*ret_version = (uint32_t)get_le(v.mv_data, 4);
+		                log->path, v.len);
+	*ret_version = (uint32_t)get_le(v.data, 4);
 	return DTX_OK;
 }
 
-static int check_format(dc_log *log, MDB_txn *txn)
+static int check_format(dc_log *log, dc_kv_txn *txn)
 {
 	uint32_t version = 0;
 	int rc = meta_format(log, txn, &version);
@@ -563,69 +523,35 @@ static int check_format(dc_log *log, MDB_txn *txn)
 	return DTX_OK;
 }
 
-/* open_table opens table t in txn; a missing one means not a dtx log. */
-static int open_table(dc_log *log, MDB_txn *txn, int t, unsigned flags)
+/* need_table: table t exists; a missing one means not a dtx log (a
+ * writer's store creates every table, so only a reader can miss one). */
+static int need_table(dc_log *log, int t)
 {
-	int rc = mdb_dbi_open(txn, table_names[t], flags, &log->dbi[t]);
-
-	if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
+	if (!dc_kv_has_table(log->kv, t))
 		return log_fail(log, DTX_ECORRUPT,
 		                "%s: no table %s: not a dtx log", log->path,
 		                table_names[t]);
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "open table");
 	return DTX_OK;
 }
 
-/* open_later opens table t, which logs written before it existed lack
- * (quarantine; the retention tables): the writer creates it, a reader of
- * such a log goes on without it (*ret_has false: nothing is there). */
-static int open_later(dc_log *log, MDB_txn *txn, int t, bool *ret_has)
+/* open_tables checks meta, then the format (unless creating), then the
+ * other tables, so a newer format is reported as such even if it has
+ * different tables. Tables that logs written before them lack
+ * (quarantine; the retention tables) may be missing for a reader of such
+ * a log: it goes on without them (nothing is there). */
+static int open_tables(dc_log *log, dc_kv_txn *txn, bool create)
 {
-	unsigned flags = log->read_only ? 0 : MDB_CREATE;
-	int rc = mdb_dbi_open(txn, table_names[t], flags, &log->dbi[t]);
+	int rc = need_table(log, LOG_META);
 
-	*ret_has = rc == MDB_SUCCESS;
-	if (rc == MDB_NOTFOUND && log->read_only)
-		return DTX_OK;
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "open table");
-	return DTX_OK;
-}
-
-/* open_tables opens meta, checks the format (unless creating), then opens
- * the other tables, so a newer format is reported as such even if it has
- * different tables. */
-static int open_tables(dc_log *log, MDB_txn *txn, unsigned flags)
-{
-	bool has[3] = {false, false, false};
-	int rc = open_table(log, txn, LOG_META, flags);
-
-	if (rc == DTX_OK && !(flags & MDB_CREATE))
+	if (rc == DTX_OK && !create)
 		rc = check_format(log, txn);
 	for (int t = LOG_META + 1; rc == DTX_OK && t < LOG_QUARANTINE; t++)
-		rc = open_table(log, txn, t, flags);
-	if (rc == DTX_OK)
-		rc = open_later(log, txn, LOG_QUARANTINE, &log->has_quarantine);
-	for (int t = LOG_FINALS; rc == DTX_OK && t < LOG_TABLE_COUNT; t++)
-		rc = open_later(log, txn, t, &has[t - LOG_FINALS]);
-	log->has_retention = has[0] && has[1] && has[2];
+		rc = need_table(log, t);
+	log->has_quarantine = dc_kv_has_table(log->kv, LOG_QUARANTINE);
+	log->has_retention = dc_kv_has_table(log->kv, LOG_FINALS) &&
+	                     dc_kv_has_table(log->kv, LOG_TOMBS) &&
+	                     dc_kv_has_table(log->kv, LOG_TOMB_TIMES);
 	return rc;
-}
-
-/* env_is_empty: the main database holds nothing (a file we just made). */
-static int env_is_empty(dc_log *log, MDB_txn *txn, bool *ret_empty)
-{
-	MDB_stat st;
-	MDB_dbi main_dbi;
-	int rc = mdb_dbi_open(txn, NULL, 0, &main_dbi);
-
-	if (rc == MDB_SUCCESS)
-		rc = mdb_stat(txn, main_dbi, &st);
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "stat main database");
-	*ret_empty = st.ms_entries == 0;
-	return DTX_OK;
 }
 
 /* ---- counts ---- */
@@ -653,33 +579,33 @@ static void counts_decode(const uint8_t *p, dc_log_counts *c)
 }
 
 /* counts_put writes c as meta "counts" in txn. */
-static int counts_put(dc_log *log, MDB_txn *txn, const dc_log_counts *c)
+static int counts_put(dc_log *log, dc_kv_txn *txn, const dc_log_counts *c)
 {
 	uint8_t buf[8 * LOG_COUNTS_N];
-	MDB_val k = key_str(KEY_COUNTS), v = {sizeof(buf), buf};
+	dc_kv_val k = key_str(KEY_COUNTS), v = {buf, sizeof(buf)};
 	int rc;
 
 	counts_encode(c, buf);
-	rc = mdb_put(txn, log->dbi[LOG_META], &k, &v, 0);
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "write meta counts");
+	rc = dc_kv_put(txn, LOG_META, k, v);
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "write meta counts");
 	return DTX_OK;
 }
 
 /* counts_get reads meta "counts" in txn (DTX_ENOENT: none yet). */
-static int counts_get(dc_log *log, MDB_txn *txn, dc_log_counts *ret)
+static int counts_get(dc_log *log, dc_kv_txn *txn, dc_log_counts *ret)
 {
-	MDB_val k = key_str(KEY_COUNTS), v;
-	int rc = mdb_get(txn, log->dbi[LOG_META], &k, &v);
+	dc_kv_val k = key_str(KEY_COUNTS), v;
+	int rc = dc_kv_get(txn, LOG_META, k, &v);
 
-	if (rc == MDB_NOTFOUND)
+	if (rc == DTX_ENOENT)
 		return DTX_ENOENT;
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "read meta counts");
-	if (v.mv_size != 8 * LOG_COUNTS_N)
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "read meta counts");
+	if (v.len != 8 * LOG_COUNTS_N)
 		return log_fail_rec(log, DTX_ECORRUPT, LOG_META, &k,
 		                    "counts have the wrong size");
-	counts_decode(v.mv_data, ret);
+	counts_decode(v.data, ret);
 	return DTX_OK;
 }
 
@@ -709,7 +635,7 @@ static bool peek_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
  * framed value v (a tx record or a tombstone) without decoding the rest;
  * false if the frame fails, the payload is cut, or its mode and state are
  * missing or out of range. */
-static bool peek_fields(const MDB_val *v, enum log_rec type,
+static bool peek_fields(const dc_kv_val *v, enum log_rec type,
                         uint64_t f[PEEK_FIELDS])
 {
 	const uint8_t *p, *end;
@@ -754,9 +680,9 @@ static size_t time_key(uint8_t *buf, int64_t ms, const void *gid, size_t glen)
 	return 8 + glen;
 }
 
-static int64_t time_of_key(const MDB_val *k)
+static int64_t time_of_key(const dc_kv_val *k)
 {
-	const uint8_t *p = k->mv_data;
+	const uint8_t *p = k->data;
 	uint64_t t = (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 
 	return t > INT64_MAX ? INT64_MAX : (int64_t)t;
@@ -765,40 +691,38 @@ static int64_t time_of_key(const MDB_val *k)
 /* counts_rebuild counts the tx records of a log made before counts
  * existed, and indexes its final ones in finals (which such a log lacks):
  * one scan, when a writer first opens it. */
-static int counts_rebuild(dc_log *log, MDB_txn *txn)
+static int counts_rebuild(dc_log *log, dc_kv_txn *txn)
 {
 	uint8_t key[LOG_TIME_KEY_MAX];
 	uint64_t f[PEEK_FIELDS];
-	MDB_cursor *cur;
-	MDB_val k, v, ik, empty = {0, NULL};
-	int mrc = mdb_cursor_open(txn, log->dbi[LOG_TXS], &cur);
+	dc_kv_cursor *cur;
+	dc_kv_val k, v, ik, empty = {NULL, 0};
+	int krc = dc_kv_cursor_open(txn, LOG_TXS, &cur);
 
-	if (mrc != MDB_SUCCESS)
-		return log_fail_mdb(log, mrc, "open cursor on txs");
+	if (krc != DTX_OK)
+		return log_fail_kv(log, krc, "open cursor on txs");
 	memset(&log->counts, 0, sizeof(log->counts));
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == MDB_SUCCESS;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	for (krc = dc_kv_seek(cur, NULL, &k, &v); krc == DTX_OK;
+	     krc = dc_kv_next(cur, &k, &v)) {
 		if (!peek_fields(&v, LOG_REC_TX, f))
 			continue; /* a bad record: log check reports it */
 		log->counts.by_state[f[PEEK_MODE]][f[PEEK_STATE]]++;
-		if (!state_is_final(f[PEEK_STATE]) || k.mv_size > DTX_GID_MAX)
+		if (!state_is_final(f[PEEK_STATE]) || k.len > DTX_GID_MAX)
 			continue;
-		ik = (MDB_val){time_key(key, (int64_t)f[PEEK_UPDATED],
-		                        k.mv_data, k.mv_size),
-		               key};
-		if ((mrc = mdb_put(txn, log->dbi[LOG_FINALS], &ik, &empty,
-		                   0)) != MDB_SUCCESS)
+		ik = (dc_kv_val){key, time_key(key, (int64_t)f[PEEK_UPDATED],
+		                               k.data, k.len)};
+		if ((krc = dc_kv_put(txn, LOG_FINALS, ik, empty)) != DTX_OK)
 			break;
 	}
-	mdb_cursor_close(cur);
-	if (mrc != MDB_NOTFOUND)
-		return log_fail_mdb(log, mrc, "count and index txs");
+	dc_kv_cursor_close(cur);
+	if (krc != DTX_ENOENT)
+		return log_fail_kv(log, krc, "count and index txs");
 	return counts_put(log, txn, &log->counts);
 }
 
 /* counts_load loads the writer's counts, counting once if the log has
  * none yet. */
-static int counts_load(dc_log *log, MDB_txn *txn)
+static int counts_load(dc_log *log, dc_kv_txn *txn)
 {
 	int rc = counts_get(log, txn, &log->counts);
 
@@ -807,193 +731,73 @@ static int counts_load(dc_log *log, MDB_txn *txn)
 	return rc;
 }
 
-/* init_tables, in one write transaction: a new file gets its tables and
- * its format number; an existing one must be a dtx log we can read. */
-static int init_tables(dc_log *log, MDB_txn *txn)
+/* init_tables, in one write transaction: a new store (fresh) gets its
+ * tables and its format number; an existing one must be a dtx log we can
+ * read. */
+static int init_tables(dc_log *log, dc_kv_txn *txn, bool fresh)
 {
 	uint8_t buf[4];
-	MDB_val k = key_str(KEY_FORMAT), v = {4, buf};
-	bool empty = false;
-	int rc = env_is_empty(log, txn, &empty);
+	dc_kv_val k = key_str(KEY_FORMAT), v = {buf, 4};
+	int rc;
 
-	if (rc != DTX_OK || !empty) {
-		if (rc == DTX_OK)
-			rc = open_tables(log, txn, 0);
+	if (!fresh) {
+		rc = open_tables(log, txn, false);
 		return rc == DTX_OK ? counts_load(log, txn) : rc;
 	}
-	rc = open_tables(log, txn, MDB_CREATE);
+	rc = open_tables(log, txn, true);
 	if (rc != DTX_OK)
 		return rc;
 	put_le(buf, DC_LOG_FORMAT_VERSION, 4);
-	rc = mdb_put(txn, log->dbi[LOG_META], &k, &v, 0);
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "write meta format");
+	rc = dc_kv_put(txn, LOG_META, k, v);
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "write meta format");
 	return counts_put(log, txn, &log->counts);
 }
 
-/* load_tables runs init_tables (writer) or open_tables (reader) and
- * commits, which keeps the table handles for the env. */
-static int load_tables(dc_log *log)
+/* load_tables runs init_tables (writer: committed, which creates the
+ * tables an older log lacks) or open_tables (reader). */
+static int load_tables(dc_log *log, bool fresh)
 {
-	MDB_txn *txn;
-	unsigned flags = log->read_only ? MDB_RDONLY : 0;
-	int rc = mdb_txn_begin(log->env, NULL, flags, &txn);
+	dc_kv_txn *txn;
+	int rc = dc_kv_begin(log->kv, !log->read_only, &txn);
 
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "begin open transaction");
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "begin open transaction");
 	if (log->read_only)
-		rc = open_tables(log, txn, 0);
+		rc = open_tables(log, txn, false);
 	else
-		rc = init_tables(log, txn);
-	if (rc != DTX_OK) {
-		mdb_txn_abort(txn);
+		rc = init_tables(log, txn, fresh);
+	if (rc != DTX_OK || log->read_only) {
+		dc_kv_abort(txn);
 		return rc;
 	}
-	rc = mdb_txn_commit(txn);
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "commit open transaction");
+	rc = dc_kv_commit(txn);
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "commit open transaction");
 	return DTX_OK;
 }
 
-/* env_open creates and opens the LMDB environment. */
-static int env_open(dc_log *log, bool no_sync)
-{
-	unsigned flags = MDB_NOTLS;
-	int rc = mdb_env_create(&log->env);
-
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "create environment");
-	rc = mdb_env_set_maxdbs(log->env, LOG_MAXDBS);
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "set max tables");
-	flags |= log->read_only ? MDB_RDONLY : 0;
-	flags |= no_sync ? MDB_NOSYNC : 0;
-	rc = mdb_env_open(log->env, log->dir, flags, 0644);
-	if (rc == MDB_INVALID)
-		return log_fail(log, DTX_ECORRUPT,
-		                "%s: not an LMDB file or unreadable",
-		                log->path);
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "open");
-	return DTX_OK;
-}
-
-/* size_map applies the configured map size without shrinking a map that
- * an earlier run grew (LMDB keeps the size in the file), then records the
- * size in use. Runs before any transaction exists. */
-static int size_map(dc_log *log, size_t want)
-{
-	MDB_envinfo info;
-	int rc = mdb_env_info(log->env, &info);
-
-	if (rc == MDB_SUCCESS && !log->read_only) {
-		/* A fresh file has only its two meta pages. */
-		if (want > info.me_mapsize || info.me_last_pgno <= 1)
-			rc = mdb_env_set_mapsize(log->env, want);
-		if (rc == MDB_SUCCESS)
-			rc = mdb_env_info(log->env, &info);
-	}
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "set map size");
-	log->map_size = info.me_mapsize;
-	return DTX_OK;
-}
-
-static int make_dir(dc_log *log)
-{
-	if (mkdir(log->dir, 0755) == 0 || errno == EEXIST)
-		return DTX_OK;
-	return log_fail(log, log_xlate(errno), "%s: mkdir: %s", log->dir,
-	                strerror(errno));
-}
-
-/* lock_holder reads the pid a writer left in the lock file at fd (0 if
- * there is none to read). */
-static long lock_holder(int fd)
-{
-	char buf[32];
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
-/* take_writer_lock makes this process the one writer of log's directory
- * (see the top comment), or says who is. */
-static int take_writer_lock(dc_log *log)
-{
-	char path[PATH_MAX], pid[32];
-	int n;
-
-	snprintf(path, sizeof(path), "%s/dtxd.lock", log->dir);
-	log->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (log->lock_fd < 0)
-		return log_fail(log, log_xlate(errno), "%s: open: %s", path,
-		                strerror(errno));
-	if (flock(log->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno != EWOULDBLOCK)
-			return log_fail(log, log_xlate(errno), "%s: flock: %s",
-			                path, strerror(errno));
-		return log_fail(log, DTX_EBUSY,
-		                "log directory %s is in use by another dtxd "
-		                "(pid %ld holds %s)",
-		                log->dir, lock_holder(log->lock_fd), path);
-	}
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(log->lock_fd, 0) != 0 ||
-	    pwrite(log->lock_fd, pid, (size_t)n, 0) != n)
-		return log_fail(log, log_xlate(errno), "%s: write pid: %s",
-		                path, strerror(errno));
-	return DTX_OK;
-}
-
-static int log_alloc(const dc_log_opts *opts, dc_log **ret_log)
-{
-	dc_log *log = calloc(1, sizeof(*log));
-	size_t n = strlen(opts->dir);
-
-	if (log == NULL)
-		return DTX_ENOMEM;
-	log->lock_fd = -1;
-	log->dir = strdup(opts->dir);
-	log->path = malloc(n + sizeof("/data.mdb"));
-	if (log->dir == NULL || log->path == NULL) {
-		dc_log_close(log);
-		return DTX_ENOMEM;
-	}
-	memcpy(log->path, opts->dir, n);
-	memcpy(log->path + n, "/data.mdb", sizeof("/data.mdb"));
-	log->read_only = opts->read_only;
-	log->map_size_max =
-	        opts->map_size_max ? opts->map_size_max : LOG_MAP_SIZE_MAX;
-	*ret_log = log;
-	return DTX_OK;
-}
-
-/* log_start: directory, writer lock, environment, stale reader slots (a
- * killed dtxctl), map size, tables - in that order, each step only if the
- * last worked. */
+/* log_start opens the store (for LMDB: directory, writer lock,
+ * environment, stale reader slots, map size; see kv_lmdb.c), then checks
+ * or makes its tables. */
 static int log_start(dc_log *log, const dc_log_opts *opts)
 {
-	size_t want = opts->map_size ? opts->map_size : LOG_MAP_SIZE_DEFAULT;
-	int dead, rc = log->read_only ? DTX_OK : make_dir(log);
+	dc_kv_opts ko = {
+	        .where = opts->dir,
+	        .tables = table_names,
+	        .ntables = LOG_TABLE_COUNT,
+	        .read_only = opts->read_only,
+	        .map_size = opts->map_size,
+	        .map_size_max = opts->map_size_max,
+	        .no_sync = opts->no_sync,
+	};
+	bool fresh = false;
+	int rc = dc_kv_open(&ko, &log->kv, &fresh, NULL, 0);
 
-	if (rc == DTX_OK && !log->read_only)
-		rc = take_writer_lock(log);
-	if (rc == DTX_OK)
-		rc = env_open(log, opts->no_sync);
-	if (rc == DTX_OK) {
-		rc = mdb_reader_check(log->env, &dead);
-		if (rc != MDB_SUCCESS)
-			rc = log_fail_mdb(log, rc, "reader check");
-	}
-	if (rc == DTX_OK)
-		rc = size_map(log, want);
-	if (rc == DTX_OK)
-		rc = load_tables(log);
-	return rc;
+	if (rc != DTX_OK)
+		return log_fail(log, rc, "%s", dc_kv_last_error());
+	log->path = dc_kv_describe(log->kv);
+	return load_tables(log, fresh);
 }
 
 static void copy_err(char *errbuf, size_t errlen, const char *msg)
@@ -1012,10 +816,11 @@ int dc_log_open(const dc_log_opts *opts, dc_log **ret_log, char *errbuf,
 		copy_err(errbuf, errlen, "log: no directory given");
 		return DTX_EINVAL;
 	}
-	if (log_alloc(opts, &log) != DTX_OK) {
+	if ((log = calloc(1, sizeof(*log))) == NULL) {
 		copy_err(errbuf, errlen, "log: out of memory");
 		return DTX_ENOMEM;
 	}
+	log->read_only = opts->read_only;
 	rc = log_start(log, opts);
 	if (rc != DTX_OK) {
 		copy_err(errbuf, errlen, log_err);
@@ -1030,12 +835,7 @@ void dc_log_close(dc_log *log)
 {
 	if (log == NULL)
 		return;
-	if (log->env != NULL)
-		mdb_env_close(log->env);
-	if (log->lock_fd >= 0)
-		close(log->lock_fd); /* releases the flock */
-	free(log->dir);
-	free(log->path);
+	dc_kv_close(log->kv);
 	free(log);
 }
 
@@ -1311,83 +1111,73 @@ int dc_log_batch_set_gid_floor(dc_log_batch *batch, uint64_t id)
 
 /* count_put moves c from the (mode, state) of the tx record under k, if
  * there is one, to w's. */
-static int count_put(dc_log *log, MDB_txn *txn, const log_write *w, MDB_val *k,
-                     dc_log_counts *c)
+static int count_put(dc_log *log, dc_kv_txn *txn, const log_write *w,
+                     dc_kv_val *k, dc_log_counts *c)
 {
 	uint64_t f[PEEK_FIELDS];
-	MDB_val old;
-	int rc = mdb_get(txn, log->dbi[LOG_TXS], k, &old);
+	dc_kv_val old;
+	int rc = dc_kv_get(txn, LOG_TXS, *k, &old);
 
-	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-		return log_fail_mdb(log, rc, "read txs");
-	if (rc == MDB_SUCCESS && peek_fields(&old, LOG_REC_TX, f) &&
+	if (rc != DTX_OK && rc != DTX_ENOENT)
+		return log_fail_kv(log, rc, "read txs");
+	if (rc == DTX_OK && peek_fields(&old, LOG_REC_TX, f) &&
 	    c->by_state[f[PEEK_MODE]][f[PEEK_STATE]] > 0)
 		c->by_state[f[PEEK_MODE]][f[PEEK_STATE]]--;
 	c->by_state[w->mode][w->state]++;
 	return DTX_OK;
 }
 
-static int apply_write(dc_log *log, MDB_txn *txn, const dc_log_batch *b,
+static int apply_write(dc_log *log, dc_kv_txn *txn, const dc_log_batch *b,
                        const log_write *w, dc_log_counts *c)
 {
-	MDB_val k = {w->key_len, b->buf + w->key_off};
-	MDB_val v = {w->val_len, b->buf + w->val_off};
+	dc_kv_val k = {b->buf + w->key_off, w->key_len};
+	dc_kv_val v = {b->buf + w->val_off, w->val_len};
 	int rc;
 
 	if (w->counted && (rc = count_put(log, txn, w, &k, c)) != DTX_OK)
 		return rc;
-	if (w->del) {
-		rc = mdb_del(txn, log->dbi[w->table], &k, NULL);
-		if (rc == MDB_NOTFOUND)
-			rc = MDB_SUCCESS;
-	} else
-		rc = mdb_put(txn, log->dbi[w->table], &k, &v, 0);
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, w->del ? "delete" : "put");
+	if (w->del)
+		rc = dc_kv_del(txn, w->table, k); /* a missing key is fine */
+	else
+		rc = dc_kv_put(txn, w->table, k, v);
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, w->del ? "delete" : "put");
 	return DTX_OK;
 }
 
 /* ---- retention: pruning inside a commit ---- */
 
-/* del_prefixed deletes every key gid \0 u32be(n) of table t (the steps
- * or the timeline of one transaction). */
-static int del_prefixed(dc_log *log, MDB_txn *txn, enum log_table t,
+/* del_prefixed deletes every key gid \0 ... of table t (the steps or the
+ * timeline of one transaction): the keys from gid \0 up to gid \1 (a gid
+ * holds no NUL). */
+static int del_prefixed(dc_log *log, dc_kv_txn *txn, enum log_table t,
                         const uint8_t *gid, size_t glen)
 {
-	uint8_t start[LOG_KEY_MAX];
-	size_t n = key_seq(start, (const char *)gid, glen, 0);
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int mrc = mdb_cursor_open(txn, log->dbi[t], &cur);
+	uint8_t from[DTX_GID_MAX + 1], to[DTX_GID_MAX + 1];
+	int rc;
 
-	if (mrc != MDB_SUCCESS)
-		return log_fail_mdb(log, mrc, "open cursor to prune");
-	for (;;) {
-		k = (MDB_val){n, start};
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-		if (mrc != MDB_SUCCESS || k.mv_size != n ||
-		    memcmp(k.mv_data, start, glen + 1) != 0)
-			break;
-		if ((mrc = mdb_cursor_del(cur, 0)) != MDB_SUCCESS)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND)
-		return log_fail_mdb(log, mrc, "prune");
+	memcpy(from, gid, glen);
+	memcpy(to, gid, glen);
+	from[glen] = 0;
+	to[glen] = 1;
+	rc = dc_kv_del_range(txn, t, (dc_kv_val){from, glen + 1},
+	                     (dc_kv_val){to, glen + 1});
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "prune");
 	return DTX_OK;
 }
 
 /* put_tomb writes the tombstone of gid (glen bytes), whose tx record's
  * fields f were peeked, made at now, and indexes it in tomb_times. */
-static int put_tomb(dc_log *log, MDB_txn *txn, const uint8_t *gid, size_t glen,
-                    const uint64_t *f, int64_t now)
+static int put_tomb(dc_log *log, dc_kv_txn *txn, const uint8_t *gid,
+                    size_t glen, const uint64_t *f, int64_t now)
 {
 	uint8_t buf[LOG_FRAME_HDR + DTX_GID_MAX + 128], key[LOG_TIME_KEY_MAX];
 	char g[DTX_GID_MAX + 1];
 	Dtx__V1__LogTx m;
-	MDB_val k = {glen, (void *)gid}, v, ik, empty = {0, NULL};
+	dc_kv_val k = {gid, glen}, v, ik, empty = {NULL, 0};
 	size_t n;
-	int mrc;
+	int rc;
 
 	memcpy(g, gid, glen);
 	g[glen] = 0;
@@ -1407,37 +1197,36 @@ static int put_tomb(dc_log *log, MDB_txn *txn, const uint8_t *gid, size_t glen,
 		                log->path);
 	wire_pack(&m.base, buf + LOG_FRAME_HDR);
 	frame_seal(buf, LOG_REC_TOMB, n);
-	v = (MDB_val){LOG_FRAME_HDR + n, buf};
-	ik = (MDB_val){time_key(key, now, gid, glen), key};
-	mrc = mdb_put(txn, log->dbi[LOG_TOMBS], &k, &v, 0);
-	if (mrc == MDB_SUCCESS)
-		mrc = mdb_put(txn, log->dbi[LOG_TOMB_TIMES], &ik, &empty, 0);
-	return mrc == MDB_SUCCESS ? DTX_OK
-	                          : log_fail_mdb(log, mrc, "put tombstone");
+	v = (dc_kv_val){buf, LOG_FRAME_HDR + n};
+	ik = (dc_kv_val){key, time_key(key, now, gid, glen)};
+	rc = dc_kv_put(txn, LOG_TOMBS, k, v);
+	if (rc == DTX_OK)
+		rc = dc_kv_put(txn, LOG_TOMB_TIMES, ik, empty);
+	return rc == DTX_OK ? DTX_OK : log_fail_kv(log, rc, "put tombstone");
 }
 
 /* prune_tx replaces gid's records by a tombstone, if its tx record says
  * it is final; a missing or unreadable record is left alone (it was
  * pruned already, or dtxctl log check reports it). */
-static int prune_tx(dc_log *log, MDB_txn *txn, const uint8_t *gid, size_t glen,
-                    int64_t now, dc_log_counts *c, dc_log_pruned *res)
+static int prune_tx(dc_log *log, dc_kv_txn *txn, const uint8_t *gid,
+                    size_t glen, int64_t now, dc_log_counts *c,
+                    dc_log_pruned *res)
 {
 	uint64_t f[PEEK_FIELDS];
-	MDB_val k = {glen, (void *)gid}, v;
-	int rc, mrc = mdb_get(txn, log->dbi[LOG_TXS], &k, &v);
+	dc_kv_val k = {gid, glen}, v;
+	int rc, krc = dc_kv_get(txn, LOG_TXS, k, &v);
 
-	if (mrc == MDB_NOTFOUND)
+	if (krc == DTX_ENOENT)
 		return DTX_OK;
-	if (mrc != MDB_SUCCESS)
-		return log_fail_mdb(log, mrc, "read txs to prune");
+	if (krc != DTX_OK)
+		return log_fail_kv(log, krc, "read txs to prune");
 	if (!peek_fields(&v, LOG_REC_TX, f) || !state_is_final(f[PEEK_STATE]))
 		return DTX_OK;
 	rc = del_prefixed(log, txn, LOG_STEPS, gid, glen);
 	if (rc == DTX_OK)
 		rc = del_prefixed(log, txn, LOG_EVENTS, gid, glen);
-	if (rc == DTX_OK &&
-	    (mrc = mdb_del(txn, log->dbi[LOG_TXS], &k, NULL)) != MDB_SUCCESS)
-		rc = log_fail_mdb(log, mrc, "prune txs");
+	if (rc == DTX_OK && (krc = dc_kv_del(txn, LOG_TXS, k)) != DTX_OK)
+		rc = log_fail_kv(log, krc, "prune txs");
 	if (rc == DTX_OK)
 		rc = put_tomb(log, txn, gid, glen, f, now);
 	if (rc != DTX_OK)
@@ -1452,16 +1241,18 @@ static int prune_tx(dc_log *log, MDB_txn *txn, const uint8_t *gid, size_t glen,
 
 /* expire_tomb removes the tombstone of gid (its tomb_times entry is the
  * caller's). */
-static int expire_tomb(dc_log *log, MDB_txn *txn, const uint8_t *gid,
+static int expire_tomb(dc_log *log, dc_kv_txn *txn, const uint8_t *gid,
                        size_t glen, dc_log_counts *c, dc_log_pruned *res)
 {
-	MDB_val k = {glen, (void *)gid};
-	int mrc = mdb_del(txn, log->dbi[LOG_TOMBS], &k, NULL);
+	dc_kv_val k = {gid, glen}, v;
+	int rc = dc_kv_get(txn, LOG_TOMBS, k, &v); /* counted only if there */
 
-	if (mrc == MDB_NOTFOUND)
+	if (rc == DTX_ENOENT)
 		return DTX_OK;
-	if (mrc != MDB_SUCCESS)
-		return log_fail_mdb(log, mrc, "expire tombstone");
+	if (rc == DTX_OK)
+		rc = dc_kv_del(txn, LOG_TOMBS, k);
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "expire tombstone");
 	if (c->tombstones > 0)
 		c->tombstones--;
 	res->expired++;
@@ -1469,18 +1260,18 @@ static int expire_tomb(dc_log *log, MDB_txn *txn, const uint8_t *gid,
 }
 
 /* prune_fn acts on the gid (glen bytes) of one due entry of a time index. */
-typedef int (*prune_fn)(dc_log *log, MDB_txn *txn, const uint8_t *gid,
+typedef int (*prune_fn)(dc_log *log, dc_kv_txn *txn, const uint8_t *gid,
                         size_t glen, int64_t now, dc_log_counts *c,
                         dc_log_pruned *res);
 
-static int prune_one_fn(dc_log *log, MDB_txn *txn, const uint8_t *gid,
+static int prune_one_fn(dc_log *log, dc_kv_txn *txn, const uint8_t *gid,
                         size_t glen, int64_t now, dc_log_counts *c,
                         dc_log_pruned *res)
 {
 	return prune_tx(log, txn, gid, glen, now, c, res);
 }
 
-static int expire_one_fn(dc_log *log, MDB_txn *txn, const uint8_t *gid,
+static int expire_one_fn(dc_log *log, dc_kv_txn *txn, const uint8_t *gid,
                          size_t glen, int64_t now, dc_log_counts *c,
                          dc_log_pruned *res)
 {
@@ -1491,46 +1282,50 @@ static int expire_one_fn(dc_log *log, MDB_txn *txn, const uint8_t *gid,
 /* walk_due hands the entries of time index t older than before to fn,
  * oldest first, deleting each; at most max of them (*ret_more: there were
  * more). A key too short to hold a time and a gid is only deleted. */
-static int walk_due(dc_log *log, MDB_txn *txn, enum log_table t, int64_t before,
-                    uint32_t max, prune_fn fn, int64_t now, dc_log_counts *c,
-                    dc_log_pruned *res, bool *ret_more)
+static int walk_due(dc_log *log, dc_kv_txn *txn, enum log_table t,
+                    int64_t before, uint32_t max, prune_fn fn, int64_t now,
+                    dc_log_counts *c, dc_log_pruned *res, bool *ret_more)
 {
-	uint8_t key[LOG_TIME_KEY_MAX];
-	MDB_val k, v;
-	MDB_cursor *cur;
+	uint8_t key[DC_LOG_KEY_MAX + 1];
+	dc_kv_val k, v;
+	dc_kv_cursor *cur;
 	uint32_t seen = 0;
-	int rc = DTX_OK, mrc = mdb_cursor_open(txn, log->dbi[t], &cur);
+	int rc = DTX_OK, krc = dc_kv_cursor_open(txn, t, &cur);
 
-	if (mrc != MDB_SUCCESS)
-		return log_fail_mdb(log, mrc, "open cursor to prune");
-	while ((mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == MDB_SUCCESS) {
-		bool ok = k.mv_size > 8 && k.mv_size <= LOG_TIME_KEY_MAX;
+	if (krc != DTX_OK)
+		return log_fail_kv(log, krc, "open cursor to prune");
+	while ((krc = dc_kv_seek(cur, NULL, &k, &v)) == DTX_OK) {
+		bool ok = k.len > 8 && k.len <= LOG_TIME_KEY_MAX;
 		if (ok && time_of_key(&k) >= before)
 			break;
 		if (seen++ == max) {
 			*ret_more = true;
 			break;
 		}
-		if (!ok) { /* nothing written since the cursor got it */
-			if ((mrc = mdb_cursor_del(cur, 0)) != MDB_SUCCESS)
+		/* fn's writes, and ours, end the cursor's bytes (kv.h) */
+		k.len = k.len < DC_LOG_KEY_MAX ? k.len : DC_LOG_KEY_MAX;
+		memcpy(key, k.data, k.len);
+		k.data = key;
+		if (!ok) { /* k, and only k: from k up to k \0 */
+			key[k.len] = 0;
+			krc = dc_kv_del_range(txn, t, k,
+			                      (dc_kv_val){key, k.len + 1});
+			if (krc != DTX_OK)
 				break;
 			continue;
 		}
-		memcpy(key, k.mv_data, k.mv_size);
-		k.mv_data = key; /* fn's writes may move the page it was on */
-		rc = fn(log, txn, key + 8, k.mv_size - 8, now, c, res);
-		if (rc != DTX_OK ||
-		    (mrc = mdb_del(txn, log->dbi[t], &k, NULL)) != MDB_SUCCESS)
+		rc = fn(log, txn, key + 8, k.len - 8, now, c, res);
+		if (rc != DTX_OK || (krc = dc_kv_del(txn, t, k)) != DTX_OK)
 			break;
 	}
-	mdb_cursor_close(cur);
-	if (rc == DTX_OK && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND)
-		rc = log_fail_mdb(log, mrc, "prune");
+	dc_kv_cursor_close(cur);
+	if (rc == DTX_OK && krc != DTX_OK && krc != DTX_ENOENT)
+		rc = log_fail_kv(log, krc, "prune");
 	return rc;
 }
 
 /* prune_in does what spec asks for in txn (see dc_log_commit_prune). */
-static int prune_in(dc_log *log, MDB_txn *txn, const dc_log_prune *spec,
+static int prune_in(dc_log *log, dc_kv_txn *txn, const dc_log_prune *spec,
                     dc_log_counts *c, dc_log_pruned *res)
 {
 	int rc = DTX_OK;
@@ -1550,7 +1345,7 @@ static int prune_in(dc_log *log, MDB_txn *txn, const dc_log_prune *spec,
 
 /* fill_txn applies every write of batch, then the pruning spec asks for,
  * then the counts, in txn. */
-static int fill_txn(dc_log *log, MDB_txn *txn, const dc_log_batch *batch,
+static int fill_txn(dc_log *log, dc_kv_txn *txn, const dc_log_batch *batch,
                     const dc_log_prune *spec, dc_log_counts *c,
                     dc_log_pruned *res)
 {
@@ -1574,7 +1369,7 @@ int dc_log_commit(dc_log *log, const dc_log_batch *batch)
  * dc_log_commit_prune, in order:
  *   1. begin one write transaction;
  *   2. apply every write of the batch, then prune what spec asks for, then
- *      write the counts; any failure (MDB_MAP_FULL poisons the
+ *      write the counts; any failure (a full map, DTX_ELIMIT, spoils the
  *      transaction) aborts it, so none of it reaches the file;
  *   3. commit: LMDB writes the new pages, fdatasyncs, then writes the meta
  *      page. If we crash before the meta page is written, recovery sees the
@@ -1585,7 +1380,7 @@ int dc_log_commit_prune(dc_log *log, const dc_log_batch *batch,
 {
 	dc_log_pruned res = {0, 0, false, false};
 	dc_log_counts c;
-	MDB_txn *txn;
+	dc_kv_txn *txn;
 	int rc;
 
 	if (log->read_only)
@@ -1593,14 +1388,14 @@ int dc_log_commit_prune(dc_log *log, const dc_log_batch *batch,
 		                log->path);
 	if (batch->len == 0 && spec == NULL)
 		return DTX_OK;
-	rc = mdb_txn_begin(log->env, NULL, 0, &txn); /* 1 */
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "begin write transaction");
+	rc = dc_kv_begin(log->kv, true, &txn); /* 1 */
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "begin write transaction");
 	c = log->counts;
 	rc = fill_txn(log, txn, batch, spec, &c, &res); /* 2 */
 	if (rc != DTX_OK || (batch->len == 0 && res.pruned == 0 &&
 	                     res.expired == 0)) { /* no fsync for nothing */
-		mdb_txn_abort(txn);
+		dc_kv_abort(txn);
 		if (rc == DTX_OK && ret_pruned != NULL)
 			*ret_pruned = res;
 		return rc;
@@ -1608,9 +1403,9 @@ int dc_log_commit_prune(dc_log *log, const dc_log_batch *batch,
 	/* If we crash here, the batch was written into the open write
 	 * transaction but not committed: none of it is on disk. */
 	DTX_FAULT("log.before_commit");
-	rc = mdb_txn_commit(txn); /* 3: frees txn even on failure */
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "commit");
+	rc = dc_kv_commit(txn); /* 3: frees txn even on failure */
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "commit");
 	/* If we crash here, the batch is durable but nothing acted on it. */
 	DTX_FAULT("log.after_commit");
 	log->counts = c;
@@ -1621,20 +1416,9 @@ int dc_log_commit_prune(dc_log *log, const dc_log_batch *batch,
 
 int dc_log_grow(dc_log *log)
 {
-	size_t want = log->map_size * 2;
-	int rc;
+	int rc = dc_kv_grow(log->kv);
 
-	if (log->map_size >= log->map_size_max)
-		return log_fail(log, DTX_ELIMIT,
-		                "%s: map size %zu is at its maximum", log->path,
-		                log->map_size);
-	if (want > log->map_size_max || want < log->map_size)
-		want = log->map_size_max;
-	rc = mdb_env_set_mapsize(log->env, want);
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "grow map");
-	log->map_size = want;
-	return DTX_OK;
+	return rc == DTX_OK ? DTX_OK : log_fail_kv(log, rc, NULL);
 }
 
 /* ---- reads ---- */
@@ -1679,7 +1463,7 @@ static bool step_state_in_range(const Dtx__V1__LogStep *m)
 
 /* load_step decodes the step record at the cursor, which must be step i of
  * gid, into tx->steps[i]. */
-static int load_step(log_reader *r, const MDB_val *k, const MDB_val *v,
+static int load_step(log_reader *r, const dc_kv_val *k, const dc_kv_val *v,
                      dc_tx *tx, uint32_t i)
 {
 	Dtx__V1__LogStep *m;
@@ -1699,27 +1483,24 @@ static int load_step(log_reader *r, const MDB_val *k, const MDB_val *v,
 	return rc;
 }
 
-static bool key_equal(const MDB_val *a, const MDB_val *b)
+static bool key_equal(const dc_kv_val *a, const dc_kv_val *b)
 {
-	return a->mv_size == b->mv_size &&
-	       memcmp(a->mv_data, b->mv_data, a->mv_size) == 0;
+	return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
 }
 
-/* find_step positions r's steps cursor on step i of tx (op MDB_SET_RANGE
- * for the first, MDB_NEXT after one was found). Returns DTX_ENOENT (with
- * *w the key wanted) if it is missing, an LMDB error, or DTX_OK. */
-static int find_step(log_reader *r, const dc_tx *tx, uint32_t i,
-                     MDB_cursor_op op, uint8_t *buf, MDB_val *w, MDB_val *k,
-                     MDB_val *v)
+/* find_step positions r's steps cursor on step i of tx (seek for the
+ * first, next after one was found). Returns DTX_ENOENT (with *w the key
+ * wanted) if it is missing, an error of the store, or DTX_OK. */
+static int find_step(log_reader *r, const dc_tx *tx, uint32_t i, bool seek,
+                     uint8_t *buf, dc_kv_val *w, dc_kv_val *k, dc_kv_val *v)
 {
 	int rc;
 
-	*w = (MDB_val){key_seq(buf, tx->gid, strlen(tx->gid), i), buf};
-	*k = *w;
-	rc = mdb_cursor_get(r->steps, k, v, op);
-	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-		return log_fail_mdb(r->log, rc, "read steps");
-	if (rc == MDB_NOTFOUND || !key_equal(k, w))
+	*w = (dc_kv_val){buf, key_seq(buf, tx->gid, strlen(tx->gid), i)};
+	rc = seek ? dc_kv_seek(r->steps, w, k, v) : dc_kv_next(r->steps, k, v);
+	if (rc != DTX_OK && rc != DTX_ENOENT)
+		return log_fail_kv(r->log, rc, "read steps");
+	if (rc == DTX_ENOENT || !key_equal(k, w))
 		return DTX_ENOENT;
 	return DTX_OK;
 }
@@ -1728,13 +1509,11 @@ static int find_step(log_reader *r, const dc_tx *tx, uint32_t i,
 static int load_steps(log_reader *r, dc_tx *tx)
 {
 	uint8_t want[LOG_KEY_MAX];
-	MDB_val w, k, v;
-	MDB_cursor_op op = MDB_SET_RANGE;
+	dc_kv_val w, k, v;
 	int rc = DTX_OK;
 
 	for (uint32_t i = 0; rc == DTX_OK && i < tx->nsteps; i++) {
-		rc = find_step(r, tx, i, op, want, &w, &k, &v);
-		op = MDB_NEXT;
+		rc = find_step(r, tx, i, i == 0, want, &w, &k, &v);
 		if (rc == DTX_ENOENT)
 			return reader_bad(r, DTX_ECORRUPT, LOG_STEPS, &w,
 			                  "step record missing");
@@ -1747,10 +1526,10 @@ static int load_steps(log_reader *r, dc_tx *tx)
 /* tx_rec_problem: what keeps the record m stored under key k from being a
  * dc_tx (NULL: nothing; dc_tx_create checks the gid, mode and that a saga
  * has steps). */
-static const char *tx_rec_problem(const MDB_val *k, const Dtx__V1__LogTx *m)
+static const char *tx_rec_problem(const dc_kv_val *k, const Dtx__V1__LogTx *m)
 {
-	if (m->gid == NULL || strlen(m->gid) != k->mv_size ||
-	    memcmp(m->gid, k->mv_data, k->mv_size) != 0 || !m->has_mode ||
+	if (m->gid == NULL || strlen(m->gid) != k->len ||
+	    memcmp(m->gid, k->data, k->len) != 0 || !m->has_mode ||
 	    !m->has_state || !m->has_nsteps)
 		return "tx record lacks fields or names another gid";
 	if ((int)m->state < DC_TX_RUNNING || (int)m->state >= DC_TX_STATE_COUNT)
@@ -1780,8 +1559,8 @@ static int tx_fill(dc_tx *tx, const Dtx__V1__LogTx *m)
 }
 
 /* tx_from_rec makes a dc_tx from the record m stored under key k. */
-static int tx_from_rec(log_reader *r, const MDB_val *k, const Dtx__V1__LogTx *m,
-                       dc_tx **ret_tx)
+static int tx_from_rec(log_reader *r, const dc_kv_val *k,
+                       const Dtx__V1__LogTx *m, dc_tx **ret_tx)
 {
 	const char *why = tx_rec_problem(k, m);
 	dc_tx *tx;
@@ -1808,7 +1587,7 @@ static int tx_from_rec(log_reader *r, const MDB_val *k, const Dtx__V1__LogTx *m,
 
 /* tomb_from_rec makes the tombstone dc_tx of the record m stored under
  * key k of tombstones. */
-static int tomb_from_rec(log_reader *r, const MDB_val *k,
+static int tomb_from_rec(log_reader *r, const dc_kv_val *k,
                          const Dtx__V1__LogTx *m, dc_tx **ret_tx)
 {
 	const char *why = tx_rec_problem(k, m);
@@ -1835,19 +1614,19 @@ static int tomb_from_rec(log_reader *r, const MDB_val *k,
 
 /* load_tomb reads the tombstone of the pruned transaction under key k,
  * or reports it unknown. */
-static int load_tomb(log_reader *r, const MDB_val *k, dc_tx **ret_tx)
+static int load_tomb(log_reader *r, const dc_kv_val *k, dc_tx **ret_tx)
 {
-	MDB_val key = *k, v;
+	dc_kv_val v;
 	void *msg;
-	int rc = MDB_NOTFOUND;
+	int rc = DTX_ENOENT;
 
 	if (r->log->has_retention)
-		rc = mdb_get(r->txn, r->log->dbi[LOG_TOMBS], &key, &v);
-	if (rc == MDB_NOTFOUND)
+		rc = dc_kv_get(r->txn, LOG_TOMBS, *k, &v);
+	if (rc == DTX_ENOENT)
 		return log_fail_rec(r->log, DTX_ENOENT, LOG_TXS, k,
 		                    "no such transaction");
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(r->log, rc, "read tombstones");
+	if (rc != DTX_OK)
+		return log_fail_kv(r->log, rc, "read tombstones");
 	rc = reader_open(r, LOG_TOMBS, k, &v, LOG_REC_TOMB, &msg);
 	if (rc != DTX_OK)
 		return rc;
@@ -1858,17 +1637,17 @@ static int load_tomb(log_reader *r, const MDB_val *k, dc_tx **ret_tx)
 
 /* load_in reads the transaction stored under key k (gid bytes) in r: its
  * records, else its tombstone. */
-static int load_in(log_reader *r, const MDB_val *k, dc_tx **ret_tx)
+static int load_in(log_reader *r, const dc_kv_val *k, dc_tx **ret_tx)
 {
 	Dtx__V1__LogTx *m;
-	MDB_val key = *k, v;
+	dc_kv_val v;
 	void *msg;
-	int rc = mdb_get(r->txn, r->log->dbi[LOG_TXS], &key, &v);
+	int rc = dc_kv_get(r->txn, LOG_TXS, *k, &v);
 
-	if (rc == MDB_NOTFOUND)
+	if (rc == DTX_ENOENT)
 		return load_tomb(r, k, ret_tx);
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(r->log, rc, "read txs");
+	if (rc != DTX_OK)
+		return log_fail_kv(r->log, rc, "read txs");
 	rc = reader_open(r, LOG_TXS, k, &v, LOG_REC_TX, &msg);
 	if (rc != DTX_OK)
 		return rc;
@@ -1881,7 +1660,7 @@ static int load_in(log_reader *r, const MDB_val *k, dc_tx **ret_tx)
 int dc_log_load_tx(dc_log *log, const char *gid, dc_tx **ret_tx)
 {
 	size_t glen = gid_len(gid);
-	MDB_val k = {glen, (void *)gid};
+	dc_kv_val k = {gid, glen};
 	log_reader r;
 	int rc;
 
@@ -1929,21 +1708,20 @@ static void gid_render(const uint8_t *p, size_t n, char out[DTX_GID_MAX + 1])
 }
 
 /* bad_init starts *bad for the transaction under key k: not bad yet. */
-static void bad_init(dc_log_bad *bad, const MDB_val *k)
+static void bad_init(dc_log_bad *bad, const dc_kv_val *k)
 {
 	bad->err = 0;
 	bad->quarantined = false;
 	bad->since_unix_ms = 0;
-	bad->key_len =
-	        k->mv_size < DC_LOG_KEY_MAX ? k->mv_size : DC_LOG_KEY_MAX;
-	memcpy(bad->key, k->mv_data, bad->key_len);
+	bad->key_len = k->len < DC_LOG_KEY_MAX ? k->len : DC_LOG_KEY_MAX;
+	memcpy(bad->key, k->data, bad->key_len);
 	gid_render(bad->key, bad->key_len, bad->gid);
 	bad->why[0] = 0;
 }
 
 void dc_log_bad_set(dc_log_bad *bad, const char *gid, int err, const char *why)
 {
-	MDB_val k = {strnlen(gid, DC_LOG_KEY_MAX), (void *)gid};
+	dc_kv_val k = {gid, strnlen(gid, DC_LOG_KEY_MAX)};
 
 	bad_init(bad, &k);
 	bad->err = err;
@@ -1953,9 +1731,9 @@ void dc_log_bad_set(dc_log_bad *bad, const char *gid, int err, const char *why)
 /* quarantine_get fills *bad from the quarantine entry of key k, if there
  * is one (then bad->quarantined). A quarantine record that fails its own
  * checks still quarantines k. */
-static int quarantine_get(log_reader *r, const MDB_val *k, dc_log_bad *bad)
+static int quarantine_get(log_reader *r, const dc_kv_val *k, dc_log_bad *bad)
 {
-	MDB_val key = *k, v;
+	dc_kv_val v;
 	Dtx__V1__LogEvent *m;
 	const char *why;
 	void *msg;
@@ -1963,11 +1741,11 @@ static int quarantine_get(log_reader *r, const MDB_val *k, dc_log_bad *bad)
 
 	if (!r->log->has_quarantine)
 		return DTX_OK;
-	rc = mdb_get(r->txn, r->log->dbi[LOG_QUARANTINE], &key, &v);
-	if (rc == MDB_NOTFOUND)
+	rc = dc_kv_get(r->txn, LOG_QUARANTINE, *k, &v);
+	if (rc == DTX_ENOENT)
 		return DTX_OK;
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(r->log, rc, "read quarantine");
+	if (rc != DTX_OK)
+		return log_fail_kv(r->log, rc, "read quarantine");
 	rc = rec_open(&v, LOG_REC_QUARANTINE, &msg, &why);
 	if (rc == DTX_ENOMEM)
 		return rc;
@@ -1988,7 +1766,7 @@ static int quarantine_get(log_reader *r, const MDB_val *k, dc_log_bad *bad)
 
 /* load_checked is load_in that describes a bad transaction in *bad (see
  * dc_log_load_tx_checked). */
-static int load_checked(log_reader *r, const MDB_val *k, dc_tx **ret_tx,
+static int load_checked(log_reader *r, const dc_kv_val *k, dc_tx **ret_tx,
                         dc_log_bad *bad)
 {
 	int rc;
@@ -2007,7 +1785,7 @@ static int load_checked(log_reader *r, const MDB_val *k, dc_tx **ret_tx,
 }
 
 /* gid_read_fn reads the transaction under key k with reader r. */
-typedef int (*gid_read_fn)(log_reader *r, const MDB_val *k, dc_tx **ret_tx,
+typedef int (*gid_read_fn)(log_reader *r, const dc_kv_val *k, dc_tx **ret_tx,
                            dc_log_bad *bad);
 
 /* read_gid runs fn for gid in a read transaction of its own (the common
@@ -2016,7 +1794,7 @@ static int read_gid(dc_log *log, const char *gid, gid_read_fn fn,
                     dc_tx **ret_tx, dc_log_bad *ret_bad)
 {
 	size_t glen = gid_len(gid);
-	MDB_val k = {glen, (void *)gid};
+	dc_kv_val k = {gid, glen};
 	log_reader r;
 	int rc;
 
@@ -2042,11 +1820,11 @@ int dc_log_load_tx_checked(dc_log *log, const char *gid, dc_tx **ret_tx,
 static int salvage_steps(log_reader *r, dc_tx *tx)
 {
 	uint8_t want[LOG_KEY_MAX];
-	MDB_val w, k, v;
+	dc_kv_val w, k, v;
 	int rc = DTX_OK;
 
 	for (uint32_t i = 0; rc == DTX_OK && i < tx->nsteps; i++) {
-		rc = find_step(r, tx, i, MDB_SET_RANGE, want, &w, &k, &v);
+		rc = find_step(r, tx, i, true, want, &w, &k, &v);
 		if (rc == DTX_ENOENT)
 			rc = reader_bad(r, DTX_ECORRUPT, LOG_STEPS, &w,
 			                "step record missing");
@@ -2062,7 +1840,7 @@ static int salvage_steps(log_reader *r, dc_tx *tx)
 
 /* salvage_fields fills tx (a stub holding only its printable gid) from
  * its tx record m, as far as it can be trusted. */
-static int salvage_fields(log_reader *r, const MDB_val *k,
+static int salvage_fields(log_reader *r, const dc_kv_val *k,
                           const Dtx__V1__LogTx *m, dc_tx *tx)
 {
 	const char *why = tx_rec_problem(k, m);
@@ -2087,23 +1865,23 @@ static int salvage_fields(log_reader *r, const MDB_val *k,
 }
 
 /* salvage_in reads what can be read of the transaction under key k. */
-static int salvage_in(log_reader *r, const MDB_val *k, dc_tx **ret_tx)
+static int salvage_in(log_reader *r, const dc_kv_val *k, dc_tx **ret_tx)
 {
-	MDB_val key = *k, v;
+	dc_kv_val v;
 	void *msg;
 	dc_tx *tx;
-	int rc = mdb_get(r->txn, r->log->dbi[LOG_TXS], &key, &v);
+	int rc = dc_kv_get(r->txn, LOG_TXS, *k, &v);
 
-	if (rc == MDB_NOTFOUND && !r->bad->quarantined)
+	if (rc == DTX_ENOENT && !r->bad->quarantined)
 		return log_fail_rec(r->log, DTX_ENOENT, LOG_TXS, k,
 		                    "no such transaction");
-	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-		return log_fail_mdb(r->log, rc, "read txs");
+	if (rc != DTX_OK && rc != DTX_ENOENT)
+		return log_fail_kv(r->log, rc, "read txs");
 	if ((tx = calloc(1, sizeof(*tx))) == NULL)
 		return DTX_ENOMEM;
 	snprintf(tx->gid, sizeof(tx->gid), "%s", r->bad->gid);
 	tx->failed_step = -1;
-	if (rc == MDB_NOTFOUND)
+	if (rc == DTX_ENOENT)
 		rc = reader_bad(r, DTX_ECORRUPT, LOG_TXS, k, "no tx record");
 	else
 		rc = reader_open(r, LOG_TXS, k, &v, LOG_REC_TX, &msg);
@@ -2120,7 +1898,7 @@ static int salvage_in(log_reader *r, const MDB_val *k, dc_tx **ret_tx)
 }
 
 /* salvage_checked is salvage_in with the quarantine's record of k. */
-static int salvage_checked(log_reader *r, const MDB_val *k, dc_tx **ret_tx,
+static int salvage_checked(log_reader *r, const dc_kv_val *k, dc_tx **ret_tx,
                            dc_log_bad *bad)
 {
 	int rc;
@@ -2150,7 +1928,7 @@ typedef struct scan_fns {
 
 /* scan_one loads the transaction under key k of a scanned table and hands
  * it to s->fn, or, for a checked scan, a bad one to s->bad. */
-static int scan_one(log_reader *r, const MDB_val *k, const scan_fns *s)
+static int scan_one(log_reader *r, const dc_kv_val *k, const scan_fns *s)
 {
 	dc_log_bad bad;
 	dc_tx *tx;
@@ -2171,38 +1949,38 @@ static int scan_one(log_reader *r, const MDB_val *k, const scan_fns *s)
 }
 
 /* scan_first positions cur on the first key after `after` (NULL: the
- * first key) and returns LMDB's code. */
-static int scan_first(MDB_cursor *cur, const char *after, MDB_val *k,
-                      MDB_val *v)
+ * first key) and returns the store's code (DTX_ENOENT: none). */
+static int scan_first(dc_kv_cursor *cur, const char *after, dc_kv_val *k,
+                      dc_kv_val *v)
 {
-	int mrc;
+	dc_kv_val a;
+	int krc;
 
 	if (after == NULL)
-		return mdb_cursor_get(cur, k, v, MDB_FIRST);
-	k->mv_size = strlen(after);
-	k->mv_data = (void *)after;
-	mrc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
-	if (mrc == MDB_SUCCESS && k->mv_size == strlen(after) &&
-	    memcmp(k->mv_data, after, k->mv_size) == 0)
-		mrc = mdb_cursor_get(cur, k, v, MDB_NEXT);
-	return mrc;
+		return dc_kv_seek(cur, NULL, k, v);
+	a = (dc_kv_val){after, strlen(after)};
+	krc = dc_kv_seek(cur, &a, k, v);
+	if (krc == DTX_OK && k->len == a.len &&
+	    memcmp(k->data, after, k->len) == 0)
+		krc = dc_kv_next(cur, k, v);
+	return krc;
 }
 
 /* scan_cursor loads the gid under each key of cur after `after` (NULL:
  * from the first) and hands it on (scan_one). */
-static int scan_cursor(log_reader *r, MDB_cursor *cur, const char *after,
+static int scan_cursor(log_reader *r, dc_kv_cursor *cur, const char *after,
                        const scan_fns *s)
 {
-	MDB_val k, v;
-	int rc = DTX_OK, mrc = scan_first(cur, after, &k, &v);
+	dc_kv_val k, v;
+	int rc = DTX_OK, krc = scan_first(cur, after, &k, &v);
 
-	while (rc == DTX_OK && mrc == MDB_SUCCESS) {
+	while (rc == DTX_OK && krc == DTX_OK) {
 		rc = scan_one(r, &k, s);
 		if (rc == DTX_OK)
-			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+			krc = dc_kv_next(cur, &k, &v);
 	}
-	if (rc == DTX_OK && mrc != MDB_NOTFOUND)
-		rc = log_fail_mdb(r->log, mrc, "scan");
+	if (rc == DTX_OK && krc != DTX_ENOENT)
+		rc = log_fail_kv(r->log, krc, "scan");
 	return rc;
 }
 
@@ -2211,19 +1989,20 @@ static int scan_cursor(log_reader *r, MDB_cursor *cur, const char *after,
 static int scan(dc_log *log, enum log_table t, const char *after,
                 const scan_fns *s)
 {
-	MDB_cursor *cur;
+	dc_kv_cursor *cur;
 	log_reader r;
 	int rc = reader_begin(log, &r);
 
 	if (rc != DTX_OK)
 		return rc;
-	rc = mdb_cursor_open(r.txn, log->dbi[t], &cur);
-	if (rc != MDB_SUCCESS) {
+	rc = dc_kv_cursor_open(r.txn, t, &cur);
+	if (rc != DTX_OK) {
+		rc = log_fail_kv(log, rc, "open scan cursor");
 		reader_end(&r);
-		return log_fail_mdb(log, rc, "open scan cursor");
+		return rc;
 	}
 	rc = scan_cursor(&r, cur, after, s);
-	mdb_cursor_close(cur);
+	dc_kv_cursor_close(cur);
 	reader_end(&r);
 	return rc;
 }
@@ -2262,10 +2041,10 @@ static void event_from_rec(const Dtx__V1__LogEvent *m, dc_log_event *ev)
 }
 
 /* emit_event decodes the event at k/v and hands it to fn. */
-static int emit_event(dc_log *log, const MDB_val *k, const MDB_val *v,
+static int emit_event(dc_log *log, const dc_kv_val *k, const dc_kv_val *v,
                       dc_log_event_fn fn, void *arg)
 {
-	const uint8_t *p = k->mv_data;
+	const uint8_t *p = k->data;
 	Dtx__V1__LogEvent *m;
 	dc_log_event ev;
 	void *msg;
@@ -2275,28 +2054,28 @@ static int emit_event(dc_log *log, const MDB_val *k, const MDB_val *v,
 		return rc;
 	m = msg;
 	event_from_rec(m, &ev);
-	rc = fn(arg, get_be32(p + k->mv_size - 4), &ev);
+	rc = fn(arg, get_be32(p + k->len - 4), &ev);
 	wire_log_event_free(m);
 	return rc;
 }
 
-static int read_events_in(dc_log *log, MDB_cursor *cur, const char *gid,
+static int read_events_in(dc_log *log, dc_kv_cursor *cur, const char *gid,
                           size_t glen, dc_log_event_fn fn, void *arg)
 {
 	uint8_t start[LOG_KEY_MAX];
-	MDB_val k = {key_seq(start, gid, glen, 0), start}, v;
-	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	dc_kv_val w = {start, key_seq(start, gid, glen, 0)}, k, v;
+	int rc = dc_kv_seek(cur, &w, &k, &v);
 
-	while (rc == MDB_SUCCESS) {
-		if (k.mv_size != glen + 5 || memcmp(k.mv_data, start, glen + 1))
+	while (rc == DTX_OK) {
+		if (k.len != glen + 5 || memcmp(k.data, start, glen + 1))
 			return DTX_OK;
 		rc = emit_event(log, &k, &v, fn, arg);
 		if (rc != DTX_OK)
 			return rc;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		rc = dc_kv_next(cur, &k, &v);
 	}
-	if (rc != MDB_NOTFOUND)
-		return log_fail_mdb(log, rc, "read events");
+	if (rc != DTX_ENOENT)
+		return log_fail_kv(log, rc, "read events");
 	return DTX_OK;
 }
 
@@ -2304,8 +2083,8 @@ int dc_log_read_events(dc_log *log, const char *gid, dc_log_event_fn fn,
                        void *arg)
 {
 	size_t glen = gid_len(gid);
-	MDB_cursor *cur;
-	MDB_txn *txn;
+	dc_kv_cursor *cur;
+	dc_kv_txn *txn;
 	int rc;
 
 	if (glen == 0)
@@ -2313,50 +2092,51 @@ int dc_log_read_events(dc_log *log, const char *gid, dc_log_event_fn fn,
 	rc = read_begin(log, &txn);
 	if (rc != DTX_OK)
 		return rc;
-	rc = mdb_cursor_open(txn, log->dbi[LOG_EVENTS], &cur);
-	if (rc != MDB_SUCCESS) {
-		mdb_txn_abort(txn);
-		return log_fail_mdb(log, rc, "open cursor on events");
+	rc = dc_kv_cursor_open(txn, LOG_EVENTS, &cur);
+	if (rc != DTX_OK) {
+		rc = log_fail_kv(log, rc, "open cursor on events");
+		dc_kv_abort(txn);
+		return rc;
 	}
 	rc = read_events_in(log, cur, gid, glen, fn, arg);
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	dc_kv_cursor_close(cur);
+	dc_kv_abort(txn);
 	return rc;
 }
 
 int dc_log_gid_floor(dc_log *log, uint64_t *ret_id)
 {
-	MDB_val k = key_str(KEY_GID_FLOOR), v;
-	MDB_txn *txn;
-	int mrc, rc = read_begin(log, &txn);
+	dc_kv_val k = key_str(KEY_GID_FLOOR), v;
+	dc_kv_txn *txn;
+	int krc, rc = read_begin(log, &txn);
 
 	if (rc != DTX_OK)
 		return rc;
-	mrc = mdb_get(txn, log->dbi[LOG_META], &k, &v);
-	if (mrc == MDB_NOTFOUND)
+	krc = dc_kv_get(txn, LOG_META, k, &v);
+	if (krc == DTX_ENOENT)
 		*ret_id = 0;
-	else if (mrc != MDB_SUCCESS)
-		rc = log_fail_mdb(log, mrc, "read gid floor");
-	else if (v.mv_size != 8)
+	else if (krc != DTX_OK)
+		rc = log_fail_kv(log, krc, "read gid floor");
+	else if (v.len != 8)
 		rc = log_fail_rec(log, DTX_ECORRUPT, LOG_META, &k,
 		                  "gid floor is not 8 bytes");
 	else
-		*ret_id = get_le(v.mv_data, 8);
-	mdb_txn_abort(txn);
+		*ret_id = get_le(v.data, 8);
+	dc_kv_abort(txn);
 	return rc;
 }
 
 /* ---- check ---- */
 
 /* check_meta verifies the width of the fixed-size meta values. */
-static int check_meta(dc_log *log, const MDB_val *k, const MDB_val *v)
+static int check_meta(dc_log *log, const dc_kv_val *k, const dc_kv_val *v)
 {
-	MDB_val fmt = key_str(KEY_FORMAT), floor = key_str(KEY_GID_FLOOR);
-	MDB_val counts = key_str(KEY_COUNTS);
+	dc_kv_val fmt = key_str(KEY_FORMAT), floor = key_str(KEY_GID_FLOOR);
+	dc_kv_val counts = key_str(KEY_COUNTS);
 
-	if ((key_equal(k, &fmt) && v->mv_size != 4) ||
-	    (key_equal(k, &floor) && v->mv_size != 8) ||
-	    (key_equal(k, &counts) && v->mv_size != 8 * LOG_COUNTS_N))
+	if ((key_equal(k, &fmt) && v->len != 4) ||
+	    (key_equal(k, &floor) && v->len != 8) ||
+	    (key_equal(k, &counts) && v->len != 8 * LOG_COUNTS_N))
 		return log_fail_rec(log, DTX_ECORRUPT, LOG_META, k,
 		                    "meta value has the wrong size");
 	return DTX_OK;
@@ -2365,8 +2145,8 @@ static int check_meta(dc_log *log, const MDB_val *k, const MDB_val *v)
 /* check_one verifies one value of table t; returns DTX_OK, a reason for a
  * bad record in dc_log_last_error (DTX_ECORRUPT / DTX_EVERSION), or
  * DTX_ENOMEM. */
-static int check_one(dc_log *log, enum log_table t, const MDB_val *k,
-                     const MDB_val *v)
+static int check_one(dc_log *log, enum log_table t, const dc_kv_val *k,
+                     const dc_kv_val *v)
 {
 	static const enum log_rec types[LOG_TABLE_COUNT] = {
 	        [LOG_TXS] = LOG_REC_TX,
@@ -2379,21 +2159,20 @@ static int check_one(dc_log *log, enum log_table t, const MDB_val *k,
 	int rc;
 
 	if (t == LOG_ACTIVE &&
-	    (v->mv_size != 0 || k->mv_size == 0 || k->mv_size > DTX_GID_MAX))
+	    (v->len != 0 || k->len == 0 || k->len > DTX_GID_MAX))
 		return log_fail_rec(log, DTX_ECORRUPT, t, k,
 		                    "bad active entry");
-	if (t == LOG_QUARANTINE && k->mv_size == 0)
+	if (t == LOG_QUARANTINE && k->len == 0)
 		return log_fail_rec(log, DTX_ECORRUPT, t, k, "empty key");
 	if ((t == LOG_FINALS || t == LOG_TOMB_TIMES) &&
-	    (v->mv_size != 0 || k->mv_size <= 8 ||
-	     k->mv_size > LOG_TIME_KEY_MAX))
+	    (v->len != 0 || k->len <= 8 || k->len > LOG_TIME_KEY_MAX))
 		return log_fail_rec(log, DTX_ECORRUPT, t, k, "bad time entry");
 	if (t == LOG_META)
 		return check_meta(log, k, v);
 	if (t == LOG_ACTIVE || t == LOG_FINALS || t == LOG_TOMB_TIMES)
 		return DTX_OK;
 	if (t == LOG_STEPS || t == LOG_EVENTS) {
-		if (k->mv_size < 6 || ((uint8_t *)k->mv_data)[k->mv_size - 5])
+		if (k->len < 6 || ((const uint8_t *)k->data)[k->len - 5])
 			return log_fail_rec(log, DTX_ECORRUPT, t, k, "bad key");
 	}
 	rc = rec_decode(log, t, k, v, types[t], &msg);
@@ -2409,30 +2188,30 @@ typedef struct check_count {
 	size_t errlen;
 } check_count;
 
-static int check_table(dc_log *log, MDB_txn *txn, enum log_table t,
+static int check_table(dc_log *log, dc_kv_txn *txn, enum log_table t,
                        check_count *c)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc = mdb_cursor_open(txn, log->dbi[t], &cur);
+	dc_kv_cursor *cur;
+	dc_kv_val k, v;
+	int rc = dc_kv_cursor_open(txn, t, &cur);
 
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "open check cursor");
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "open check cursor");
+	for (rc = dc_kv_seek(cur, NULL, &k, &v); rc == DTX_OK;
+	     rc = dc_kv_next(cur, &k, &v)) {
 		int bad = check_one(log, t, &k, &v);
 
 		c->records++;
 		if (bad == DTX_ENOMEM) {
-			mdb_cursor_close(cur);
+			dc_kv_cursor_close(cur);
 			return DTX_ENOMEM;
 		}
 		if (bad != DTX_OK && c->bad++ == 0)
 			copy_err(c->errbuf, c->errlen, log_err);
 	}
-	mdb_cursor_close(cur);
-	if (rc != MDB_NOTFOUND)
-		return log_fail_mdb(log, rc, "check");
+	dc_kv_cursor_close(cur);
+	if (rc != DTX_ENOENT)
+		return log_fail_kv(log, rc, "check");
 	return DTX_OK;
 }
 
@@ -2440,7 +2219,7 @@ int dc_log_check(dc_log *log, uint64_t *ret_records, uint64_t *ret_bad,
                  char *errbuf, size_t errlen)
 {
 	check_count c = {0, 0, errbuf, errlen};
-	MDB_txn *txn;
+	dc_kv_txn *txn;
 	int rc = read_begin(log, &txn);
 
 	if (rc != DTX_OK)
@@ -2453,7 +2232,7 @@ int dc_log_check(dc_log *log, uint64_t *ret_records, uint64_t *ret_bad,
 		if (has)
 			rc = check_table(log, txn, (enum log_table)t, &c);
 	}
-	mdb_txn_abort(txn);
+	dc_kv_abort(txn);
 	if (rc != DTX_OK)
 		return rc;
 	*ret_records = c.records;
@@ -2465,54 +2244,25 @@ int dc_log_check(dc_log *log, uint64_t *ret_records, uint64_t *ret_bad,
 
 int dc_log_counts_read(dc_log *log, dc_log_counts *ret_counts)
 {
-	MDB_txn *txn;
+	dc_kv_txn *txn;
 	int rc = read_begin(log, &txn);
 
 	if (rc != DTX_OK)
 		return rc;
 	rc = counts_get(log, txn, ret_counts);
-	mdb_txn_abort(txn);
+	dc_kv_abort(txn);
 	return rc;
-}
-
-/* table_pages adds the pages of table dbi in txn to *pages. */
-static int table_pages(dc_log *log, MDB_txn *txn, MDB_dbi dbi, uint64_t *pages)
-{
-	MDB_stat st;
-	int rc = mdb_stat(txn, dbi, &st);
-
-	if (rc != MDB_SUCCESS)
-		return log_fail_mdb(log, rc, "stat table");
-	*pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
-	return DTX_OK;
 }
 
 int dc_log_usage_read(dc_log *log, dc_log_usage *ret_usage)
 {
-	uint64_t pages = 2; /* LMDB's two meta pages */
-	MDB_envinfo info;
-	MDB_stat env;
-	MDB_txn *txn;
-	int rc = read_begin(log, &txn);
+	dc_kv_usage u;
+	int rc = dc_kv_usage_read(log->kv, &u);
 
 	if (rc != DTX_OK)
-		return rc;
-	rc = table_pages(log, txn, 1, &pages); /* the main table (names) */
-	for (int t = 0; rc == DTX_OK && t < LOG_TABLE_COUNT; t++) {
-		if ((t == LOG_QUARANTINE && !log->has_quarantine) ||
-		    (t >= LOG_FINALS && !log->has_retention))
-			continue;
-		rc = table_pages(log, txn, log->dbi[t], &pages);
-	}
-	mdb_txn_abort(txn);
-	if (rc == DTX_OK && (mdb_env_stat(log->env, &env) != MDB_SUCCESS ||
-	                     mdb_env_info(log->env, &info) != MDB_SUCCESS))
-		rc = log_fail(log, DTX_EIO, "%s: env stat failed", log->path);
-	if (rc != DTX_OK)
-		return rc;
-	ret_usage->used_bytes = pages * env.ms_psize;
-	ret_usage->file_bytes =
-	        ((uint64_t)info.me_last_pgno + 1) * env.ms_psize;
-	ret_usage->max_bytes = log->map_size_max;
+		return log_fail_kv(log, rc, NULL);
+	ret_usage->used_bytes = u.used_bytes;
+	ret_usage->file_bytes = u.file_bytes;
+	ret_usage->max_bytes = u.max_bytes;
 	return DTX_OK;
 }

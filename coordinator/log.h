@@ -1,8 +1,9 @@
 /*
- * log.h - the coordinator's durable log: the only module that calls LMDB.
+ * log.h - the coordinator's durable log, on a store of kv.h (log.c is its
+ * only caller).
  *
- * The log is one LMDB environment in a directory (data.mdb, lock.mdb) with
- * these sub-databases:
+ * The log is one store - an LMDB environment in a directory (data.mdb,
+ * lock.mdb; kv_lmdb.c) - with these tables:
  *
  *   meta     "format" -> u32 format version; "gid_floor" -> u64 largest
  *            coordinator-made id that may have been handed out
@@ -37,7 +38,7 @@
  * transaction whose own records fail their checks (a bad frame, CRC or
  * payload, a missing step record, fields a dc_tx cannot hold) is reported
  * as a bad transaction (dc_log_bad) so that the caller can quarantine it
- * and go on with the others; an error of LMDB itself (EIO, a damaged
+ * and go on with the others; an error of the store itself (EIO, a damaged
  * B-tree, a panicked environment) is an error of the whole log
  * (crash-only).
  *
@@ -67,7 +68,9 @@ typedef struct dc_log_counts dc_log_counts;
 typedef struct dc_log_batch dc_log_batch;
 
 typedef struct dc_log_opts {
-	const char *dir;     /* created if missing (one level) */
+	/* Where the log is (dc_kv_opts.where): a directory, created if
+	 * missing (one level), or a store URI kv.h accepts. */
+	const char *dir;
 	size_t map_size;     /* initial map size; 0 = 256 MiB */
 	size_t map_size_max; /* dc_log_grow stops here; 0 = 64 GiB */
 	bool read_only;      /* open for offline reading (dtxctl) */
@@ -116,7 +119,8 @@ int dc_log_open(const dc_log_opts *opts, dc_log **ret_log, char *errbuf,
 /* dc_log_close closes the environment. Accepts NULL. */
 void dc_log_close(dc_log *log);
 
-/* dc_log_path returns the data file's path (borrowed, lives with log). */
+/* dc_log_path returns the data file's path (dc_kv_describe: for a URI,
+ * without its password; borrowed, lives with log). */
 const char *dc_log_path(const dc_log *log);
 
 /* dc_log_last_error returns a one-line reason for the last error a call on
