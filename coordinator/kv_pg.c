@@ -121,35 +121,37 @@ static const char *one_line(const char *msg, char *buf, size_t len)
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
 	for (char *p = buf; *p; p++)
-		if (*p == '\n')
+		if (*p == '\n' || *p == '\t')
 			*p = ' ';
 	return buf;
 }
 
 /* pg_error translates a failure of what on connection c (r: its result, or
- * NULL) to a dtx_err and records the reason: a lost connection and class
- * 53 are DTX_EIO except 53100 (disk full) DTX_ENOSPC, 42501 (no
- * privilege) DTX_EINVAL, anything else DTX_EIO. */
+ * NULL) to a dtx_err and records the reason, PostgreSQL's primary message
+ * and SQLSTATE (or libpq's text): 53100 (disk full) is DTX_ENOSPC, 42501
+ * (no privilege) DTX_EINVAL, anything else - a lost connection, the rest
+ * of class 53, a server shutting down - DTX_EIO. */
 static int pg_error(const pg_kv *kv, PGconn *c, const PGresult *r,
                     const char *what)
 {
 	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = r ? PQresultErrorMessage(r) : NULL;
+	const char *msg =
+	        r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	bool bad = PQstatus(c) == CONNECTION_BAD;
 	char line[300];
 	int err = DTX_EIO;
 
-	if (msg == NULL || msg[0] == '\0')
-		msg = PQerrorMessage(c);
-	if (PQstatus(c) == CONNECTION_BAD)
-		st = NULL;
-	else if (st != NULL && strcmp(st, "53100") == 0)
+	if (st != NULL && strcmp(st, "53100") == 0)
 		err = DTX_ENOSPC;
 	else if (st != NULL && strcmp(st, "42501") == 0)
 		err = DTX_EINVAL;
-	return dc_kv_fail(err, "store %s: %s: %s%s", kv->desc, what,
-	                  PQstatus(c) == CONNECTION_BAD ? "connection lost: "
-	                                                : "",
-	                  one_line(msg, line, sizeof(line)));
+	if (msg == NULL || st == NULL)
+		return dc_kv_fail(
+		        err, "store %s: %s: %s%s", kv->desc, what,
+		        bad ? "connection lost: " : "",
+		        one_line(PQerrorMessage(c), line, sizeof(line)));
+	return dc_kv_fail(err, "store %s: %s: %s (SQLSTATE %s)", kv->desc, what,
+	                  one_line(msg, line, sizeof(line)), st);
 }
 
 static bool res_ok(const PGresult *r)

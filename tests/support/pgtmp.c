@@ -268,10 +268,11 @@ pgtmp *pgtmp_start(char *err, size_t errlen)
 	snprintf(pg->uri, sizeof(pg->uri),
 	         "postgresql://" PGTMP_ROLE "@/dtx?host=%s&port=%d", pg->dir,
 	         pg->port);
+	/* Two calls: CREATE DATABASE refuses a multi-statement string. */
 	if (wait_ready(pg, err, errlen) != 0 ||
-	    pgtmp_sql(pg->admin, NULL,
-	              "CREATE ROLE " PGTMP_ROLE " LOGIN;"
-	              "CREATE DATABASE dtx OWNER " PGTMP_ROLE,
+	    pgtmp_sql(pg->admin, NULL, "CREATE ROLE " PGTMP_ROLE " LOGIN", err,
+	              errlen) != 0 ||
+	    pgtmp_sql(pg->admin, NULL, "CREATE DATABASE dtx OWNER " PGTMP_ROLE,
 	              err, errlen) != 0)
 		goto fail;
 	return pg;
