@@ -299,15 +299,22 @@ static int prepare_all(pg_kv *kv, PGconn *c)
 	return rc;
 }
 
-/* pg_connect opens a connection with application_name "dtxd" and a
- * connect_timeout unless the URI sets them, synchronous_commit on, and
- * (prepare) the statements of the tables the store has. Errors:
- * DTX_EUNREACHABLE, DTX_ENOMEM, DTX_EIO. */
+/* pg_connect opens a connection with application_name "dtxd", a
+ * connect_timeout and TCP keepalives unless the URI sets them,
+ * synchronous_commit on, and (prepare) the statements of the tables the
+ * store has. Errors: DTX_EUNREACHABLE, DTX_ENOMEM, DTX_EIO. */
 static int pg_connect(pg_kv *kv, bool prepare, PGconn **ret_c)
 {
-	const char *const kw[] = {"application_name", "connect_timeout",
-	                          "dbname", NULL};
-	const char *const val[] = {"dtxd", CONNECT_TIMEOUT, kv->conninfo, NULL};
+	/* Defaults first: the URI (expanded from dbname) overrides them. */
+	const char *const kw[] = {"application_name",
+	                          "connect_timeout",
+	                          "keepalives_idle",
+	                          "keepalives_interval",
+	                          "keepalives_count",
+	                          "dbname",
+	                          NULL};
+	const char *const val[] = {"dtxd", CONNECT_TIMEOUT, "5", "2",
+	                           "3",    kv->conninfo,    NULL};
 	PGconn *c = PQconnectdbParams(kw, val, 1);
 	char line[300];
 	int rc;
@@ -324,9 +331,15 @@ static int pg_connect(pg_kv *kv, bool prepare, PGconn **ret_c)
 		return rc;
 	}
 	PQsetNoticeProcessor(c, notice_drop, NULL);
+	/* The server's keepalives end the session of a client that vanished
+	 * (a machine lost) in seconds, not hours: the writer lock goes with
+	 * it. Unix sockets ignore them. */
 	rc = exec_ok(kv, c,
 	             "SET synchronous_commit = on; "
-	             "SET client_min_messages = warning",
+	             "SET client_min_messages = warning; "
+	             "SET tcp_keepalives_idle = 5; "
+	             "SET tcp_keepalives_interval = 2; "
+	             "SET tcp_keepalives_count = 3",
 	             "set up the session", NULL);
 	if (rc == DTX_OK && prepare)
 		rc = prepare_all(kv, c);

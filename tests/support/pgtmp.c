@@ -327,6 +327,33 @@ void pgtmp_stop(pgtmp *pg)
 
 /* ---- URIs and SQL ------------------------------------------------------ */
 
+/* uri_for builds a URI on the cluster of admin_uri: its unix socket, or
+ * (tcp) 127.0.0.1 on its port. */
+static int uri_for(const char *admin_uri, const char *db, const char *user,
+                   bool tcp, char *uri, size_t urilen)
+{
+	PQconninfoOption *opts = PQconninfoParse(admin_uri, NULL);
+	const char *host = NULL, *port = NULL;
+	int n;
+
+	if (opts == NULL)
+		return -1;
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+		if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "port") == 0)
+			port = o->val;
+	}
+	if (tcp)
+		n = snprintf(uri, urilen, "postgresql://%s@127.0.0.1:%s/%s",
+		             user, port ? port : "5432", db);
+	else
+		n = snprintf(uri, urilen, "postgresql://%s@/%s?host=%s&port=%s",
+		             user, db, host ? host : "", port ? port : "5432");
+	PQconninfoFree(opts);
+	return n > 0 && (size_t)n < urilen ? 0 : -1;
+}
+
 const char *pgtmp_uri(const pgtmp *pg)
 {
 	return pg->uri;
@@ -345,22 +372,13 @@ int pgtmp_port(const pgtmp *pg)
 int pgtmp_uri_for(const char *admin_uri, const char *db, const char *user,
                   char *uri, size_t urilen)
 {
-	PQconninfoOption *opts = PQconninfoParse(admin_uri, NULL);
-	const char *host = NULL, *port = NULL;
-	int n;
+	return uri_for(admin_uri, db, user, false, uri, urilen);
+}
 
-	if (opts == NULL)
-		return -1;
-	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
-		if (strcmp(o->keyword, "host") == 0)
-			host = o->val;
-		else if (strcmp(o->keyword, "port") == 0)
-			port = o->val;
-	}
-	n = snprintf(uri, urilen, "postgresql://%s@/%s?host=%s&port=%s", user,
-	             db, host ? host : "", port ? port : "5432");
-	PQconninfoFree(opts);
-	return n > 0 && (size_t)n < urilen ? 0 : -1;
+int pgtmp_tcp_uri_for(const char *admin_uri, const char *db, const char *user,
+                      char *uri, size_t urilen)
+{
+	return uri_for(admin_uri, db, user, true, uri, urilen);
 }
 
 int pgtmp_sql(const char *admin_uri, const char *db, const char *sql, char *err,

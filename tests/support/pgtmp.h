@@ -82,6 +82,10 @@ int pgtmp_create_db(const char *admin_uri, const char *name, char *uri,
 int pgtmp_uri_for(const char *admin_uri, const char *db, const char *user,
                   char *uri, size_t urilen);
 
+/* pgtmp_tcp_uri_for: as pgtmp_uri_for, over loopback TCP. */
+int pgtmp_tcp_uri_for(const char *admin_uri, const char *db, const char *user,
+                      char *uri, size_t urilen);
+
 /* pgtmp_shared_main is the main of a test binary that shares one cluster
  * among its tests: it starts a cluster, exports its URIs as
  * $DTX_PGTMP_URI and $DTX_PGTMP_ADMIN_URI (the forked tests inherit

@@ -584,6 +584,9 @@ Test(SUITE, one_writer_and_readers_beside_it)
 	cr_assert_eq(rc, DTX_EBUSY, "second writer: %s (%s)", dtx_strerror(rc),
 	             err);
 	cr_assert_not_null(strstr(err, "pid"), "names the holder: %s", err);
+#ifdef KV_TEST_PG
+	cr_assert_not_null(strstr(err, "'dtxd'"), "application_name: %s", err);
+#endif
 	cr_log_info("second writer: %s", err);
 	ro = open_kv(true);
 	x = begin(ro, false);
@@ -691,6 +694,31 @@ Test(SUITE, names_the_backend_and_hides_the_password)
 	cr_assert_str_eq(dc_kv_backend(kv), "postgresql");
 	cr_assert_not_null(strstr(dc_kv_describe(kv), g_db), "%s",
 	                   dc_kv_describe(kv));
+	dc_kv_close(kv);
+}
+
+Test(SUITE, works_over_loopback_tcp_and_names_the_holder_by_address)
+{
+	char tcp[PGTMP_URI_MAX], uri2[PGTMP_URI_MAX + 64];
+	char err[DC_KV_ERR_MAX] = "";
+	dc_kv *kv = NULL, *kv2 = NULL;
+	dc_kv_txn *x;
+	int rc;
+
+	cr_assert_eq(pgtmp_tcp_uri_for(admin_uri(), g_db, PGTMP_ROLE, tcp,
+	                               sizeof(tcp)),
+	             0);
+	snprintf(uri2, sizeof(uri2), "%s?application_name=mine", tcp);
+	cr_assert_eq(try_open_at(uri2, false, 0, &kv, NULL, err, sizeof(err)),
+	             DTX_OK, "%s", err);
+	put1(kv, T_ALPHA, V("k"), V("over tcp"));
+	rc = try_open_at(g_where, false, 0, &kv2, NULL, err, sizeof(err));
+	cr_assert_eq(rc, DTX_EBUSY, "%s (%s)", dtx_strerror(rc), err);
+	cr_assert_not_null(strstr(err, "client 127.0.0.1"), "%s", err);
+	cr_assert_not_null(strstr(err, "'mine'"), "the URI's name: %s", err);
+	x = begin(kv, false);
+	assert_get(x, T_ALPHA, V("k"), V("over tcp"));
+	commit(x);
 	dc_kv_close(kv);
 }
 
