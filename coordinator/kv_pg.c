@@ -183,13 +183,17 @@ static int exec_ok(const pg_kv *kv, PGconn *c, const char *sql,
 
 /* ---- connections ------------------------------------------------------- */
 
-/* describe writes the URI without its password: user, host, port, db. */
+/* describe writes the URI without its password: user, host, port,
+ * database and options (a search_path). A socket directory or several
+ * hosts go in the query, as libpq reads them. */
 static int describe(pg_kv *kv, const char *uri)
 {
+	static const char *const kw[5] = {"user", "host", "port", "dbname",
+	                                  "options"};
+	const char *v[5] = {"", "", "", "", ""};
 	char *errmsg = NULL, line[300];
 	PQconninfoOption *o = PQconninfoParse(uri, &errmsg);
-	const char *v[4] = {"", "", "", ""}; /* user host port dbname */
-	static const char *const kw[4] = {"user", "host", "port", "dbname"};
+	size_t n;
 
 	if (o == NULL) {
 		snprintf(kv->desc, sizeof(kv->desc), "postgresql://?");
@@ -199,10 +203,10 @@ static int describe(pg_kv *kv, const char *uri)
 		return DTX_EINVAL;
 	}
 	for (PQconninfoOption *p = o; p->keyword != NULL; p++)
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 5; i++)
 			if (p->val != NULL && strcmp(p->keyword, kw[i]) == 0)
 				v[i] = p->val;
-	if (v[1][0] == '/')
+	if (v[1][0] == '/' || strchr(v[1], ',') != NULL)
 		snprintf(kv->desc, sizeof(kv->desc),
 		         "postgresql://%s%s/%s?host=%s%s%s", v[0],
 		         v[0][0] ? "@" : "", v[3], v[1],
@@ -211,6 +215,10 @@ static int describe(pg_kv *kv, const char *uri)
 		snprintf(kv->desc, sizeof(kv->desc),
 		         "postgresql://%s%s%s%s%s/%s", v[0], v[0][0] ? "@" : "",
 		         v[1], v[2][0] ? ":" : "", v[2], v[3]);
+	n = strlen(kv->desc);
+	if (v[4][0] != '\0')
+		snprintf(kv->desc + n, sizeof(kv->desc) - n, "%coptions=%s",
+		         strchr(kv->desc, '?') ? '&' : '?', v[4]);
 	PQconninfoFree(o);
 	return DTX_OK;
 }

@@ -6,7 +6,7 @@
  * socket in that directory and on a free loopback port, with fsync on and
  * synchronous_commit on (the durable settings production uses). It
  * creates the login role "dtx" and its database "dtx". pgtmp_stop shuts
- * it down (fast shutdown, then SIGKILL past a bounded wait) and removes
+ * it down (immediate shutdown, then SIGKILL past a bounded wait) and removes
  * the directory.
  *
  *   pgtmp *pg = pgtmp_start(err, sizeof(err));
@@ -34,7 +34,6 @@
 
 #define PGTMP_URI_MAX    512
 #define PGTMP_START_WAIT 30000 /* ms the server gets to accept logins */
-#define PGTMP_STOP_WAIT  30000 /* ms a fast shutdown gets */
 #define PGTMP_ENV_URI    "DTX_PGTMP_URI"
 #define PGTMP_ENV_ADMIN  "DTX_PGTMP_ADMIN_URI"
 #define PGTMP_ROLE       "dtx"
@@ -45,8 +44,9 @@ typedef struct pgtmp pgtmp;
  * (transferred: end it with pgtmp_stop), or NULL with a reason in err. */
 pgtmp *pgtmp_start(char *err, size_t errlen);
 
-/* pgtmp_stop stops the server if it runs (fast shutdown, SIGKILL after
- * PGTMP_STOP_WAIT), removes the directory and frees pg. Accepts NULL. */
+/* pgtmp_stop stops the server if it runs (as pgtmp_kill: the cluster is
+ * thrown away, so it writes no shutdown checkpoint), removes the directory
+ * and frees pg. Accepts NULL. */
 void pgtmp_stop(pgtmp *pg);
 
 /* pgtmp_kill stops the server at once (SIGKILL of the postmaster, which

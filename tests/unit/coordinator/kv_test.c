@@ -55,23 +55,41 @@ static const char *admin_uri(void)
 	return a;
 }
 
-/* fresh_db creates database t_<pid>_<n> and writes its URI to uri. */
-static void fresh_db(char *name, size_t namelen, char *uri, size_t urilen)
+static void admin_sql(const char *db, const char *sql)
 {
-	static int n;
 	char err[512];
 
-	snprintf(name, namelen, "t_%ld_%d", (long)getpid(), n++);
-	cr_assert_eq(pgtmp_create_db(admin_uri(), name, uri, urilen, err,
-	                             sizeof(err)),
-	             0, "%s", err);
+	cr_assert_eq(pgtmp_sql(admin_uri(), db, sql, err, sizeof(err)), 0, "%s",
+	             err);
 }
 
-static char g_db[64];
+/* with_path appends the search_path option that puts a store in schema. */
+static void with_path(const char *base, const char *schema, char *uri,
+                      size_t len)
+{
+	int n = snprintf(uri, len, "%s%coptions=-csearch_path%%3D%s", base,
+	                 strchr(base, '?') ? '&' : '?', schema);
+
+	cr_assert(n > 0 && (size_t)n < len, "URI too long");
+}
+
+/* Each test has its own schema of database "dtx" (a database each would
+ * cost a CREATE DATABASE, ~1 s on a loaded machine). */
+static char g_schema[32];
+static char g_base[PGTMP_URI_MAX]; /* database dtx, role dtx, no path */
 
 static void setup(void)
 {
-	fresh_db(g_db, sizeof(g_db), g_where, sizeof(g_where));
+	char sql[128];
+
+	snprintf(g_schema, sizeof(g_schema), "t_%ld", (long)getpid());
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s AUTHORIZATION dtx",
+	         g_schema);
+	admin_sql("dtx", sql);
+	cr_assert_eq(pgtmp_uri_for(admin_uri(), "dtx", PGTMP_ROLE, g_base,
+	                           sizeof(g_base)),
+	             0);
+	with_path(g_base, g_schema, g_where, sizeof(g_where));
 }
 
 static void teardown(void)
@@ -679,36 +697,29 @@ Test(SUITE, reports_its_usage)
 
 #ifdef KV_TEST_PG
 
-static void admin_sql(const char *db, const char *sql)
-{
-	char err[512];
-
-	cr_assert_eq(pgtmp_sql(admin_uri(), db, sql, err, sizeof(err)), 0, "%s",
-	             err);
-}
-
 Test(SUITE, names_the_backend_and_hides_the_password)
 {
 	dc_kv *kv = open_kv(false);
 
 	cr_assert_str_eq(dc_kv_backend(kv), "postgresql");
-	cr_assert_not_null(strstr(dc_kv_describe(kv), g_db), "%s",
-	                   dc_kv_describe(kv));
+	cr_assert_not_null(strstr(dc_kv_describe(kv), "postgresql://dtx@/dtx"),
+	                   "%s", dc_kv_describe(kv));
 	dc_kv_close(kv);
 }
 
 Test(SUITE, works_over_loopback_tcp_and_names_the_holder_by_address)
 {
-	char tcp[PGTMP_URI_MAX], uri2[PGTMP_URI_MAX + 64];
+	char tcp[PGTMP_URI_MAX], uri2[sizeof(g_where) + 64];
 	char err[DC_KV_ERR_MAX] = "";
 	dc_kv *kv = NULL, *kv2 = NULL;
 	dc_kv_txn *x;
 	int rc;
 
-	cr_assert_eq(pgtmp_tcp_uri_for(admin_uri(), g_db, PGTMP_ROLE, tcp,
+	cr_assert_eq(pgtmp_tcp_uri_for(admin_uri(), "dtx", PGTMP_ROLE, tcp,
 	                               sizeof(tcp)),
 	             0);
-	snprintf(uri2, sizeof(uri2), "%s?application_name=mine", tcp);
+	with_path(tcp, g_schema, uri2, sizeof(uri2));
+	strcat(uri2, "&application_name=mine");
 	cr_assert_eq(try_open_at(uri2, false, 0, &kv, NULL, err, sizeof(err)),
 	             DTX_OK, "%s", err);
 	put1(kv, T_ALPHA, V("k"), V("over tcp"));
@@ -728,9 +739,14 @@ Test(SUITE, a_newer_schema_is_refused)
 	dc_kv *kv = NULL;
 	int rc;
 
-	admin_sql(g_db, "SET ROLE dtx;"
-	                "CREATE TABLE dtx_schema (version int NOT NULL);"
-	                "INSERT INTO dtx_schema VALUES (99)");
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+	         "SET ROLE dtx; SET search_path = %s;"
+	         "CREATE TABLE dtx_schema (version int NOT NULL);"
+	         "INSERT INTO dtx_schema VALUES (99)",
+	         g_schema);
+	admin_sql("dtx", sql);
 	rc = try_open_at(g_where, false, 0, &kv, NULL, err, sizeof(err));
 	cr_assert_eq(rc, DTX_EVERSION, "%s (%s)", dtx_strerror(rc), err);
 	cr_assert_not_null(strstr(err, "99"), "%s", err);
@@ -761,59 +777,71 @@ Test(SUITE, a_uri_that_does_not_connect_is_unreachable)
 
 Test(SUITE, a_role_that_may_not_create_tables_is_named)
 {
-	char uri[PGTMP_URI_MAX], err[DC_KV_ERR_MAX] = "";
-	char role[sizeof(g_db) + 8];
+	char db[64], role[80], sql[256], err[DC_KV_ERR_MAX] = "";
+	char uri[PGTMP_URI_MAX], owner[PGTMP_URI_MAX];
 	dc_kv *kv = NULL;
+	bool fresh = false;
 	int rc;
 
-	snprintf(role, sizeof(role), "r_%s", g_db);
-	{
-		char sql[256];
-
-		snprintf(sql, sizeof(sql), "CREATE ROLE %s LOGIN", role);
-		admin_sql(NULL, sql);
-	}
-	cr_assert_eq(pgtmp_uri_for(admin_uri(), g_db, role, uri, sizeof(uri)),
-	             0);
+	/* A database of its own: PostgreSQL 15 lets only the owner create in
+	 * schema public, the case of a DBA's new database. */
+	snprintf(db, sizeof(db), "d_%s", g_schema);
+	snprintf(role, sizeof(role), "r_%s", g_schema);
+	cr_assert_eq(pgtmp_create_db(admin_uri(), db, owner, sizeof(owner), err,
+	                             sizeof(err)),
+	             0, "%s", err);
+	snprintf(sql, sizeof(sql), "CREATE ROLE %s LOGIN", role);
+	admin_sql(NULL, sql);
+	cr_assert_eq(pgtmp_uri_for(admin_uri(), db, role, uri, sizeof(uri)), 0);
 	rc = try_open_at(uri, false, 0, &kv, NULL, err, sizeof(err));
 	cr_assert_eq(rc, DTX_EINVAL, "%s (%s)", dtx_strerror(rc), err);
 	cr_assert_not_null(strstr(err, role), "names the role: %s", err);
-	cr_assert_not_null(strstr(err, g_db), "names the database: %s", err);
+	cr_assert_not_null(strstr(err, db), "names the database: %s", err);
 	cr_log_info("no rights: %s", err);
 	/* Nothing was created: the owner still finds a fresh store. */
-	{
-		bool fresh = false;
+	cr_assert_eq(
+	        try_open_at(owner, false, 0, &kv, &fresh, err, sizeof(err)),
+	        DTX_OK, "%s", err);
+	cr_assert(fresh);
+	dc_kv_close(kv);
+}
 
-		cr_assert_eq(try_open_at(g_where, false, 0, &kv, &fresh, err,
-		                         sizeof(err)),
-		             DTX_OK, "%s", err);
-		cr_assert(fresh);
-		dc_kv_close(kv);
-	}
+Test(SUITE, a_search_path_without_a_usable_schema_is_refused)
+{
+	char uri[sizeof(g_where)], err[DC_KV_ERR_MAX] = "";
+	dc_kv *kv = NULL;
+	int rc;
+
+	with_path(g_base, "no_such_schema", uri, sizeof(uri));
+	rc = try_open_at(uri, false, 0, &kv, NULL, err, sizeof(err));
+	cr_assert_eq(rc, DTX_EINVAL, "%s (%s)", dtx_strerror(rc), err);
+	cr_assert_not_null(strstr(err, "search_path"), "%s", err);
 }
 
 Test(SUITE, stores_in_two_schemas_of_one_database_are_apart)
 {
-	char uri1[sizeof(g_where) + 64], uri2[sizeof(g_where) + 64];
+	char uri2[sizeof(g_where)], s2[80], sql[128];
 	char err[DC_KV_ERR_MAX] = "";
 	dc_kv *a = NULL, *b = NULL;
 	dc_kv_txn *x;
 
-	admin_sql(g_db, "CREATE SCHEMA s1 AUTHORIZATION dtx;"
-	                "CREATE SCHEMA s2 AUTHORIZATION dtx");
-	snprintf(uri1, sizeof(uri1), "%s&options=-csearch_path%%3Ds1", g_where);
-	snprintf(uri2, sizeof(uri2), "%s&options=-csearch_path%%3Ds2", g_where);
-	cr_assert_eq(try_open_at(uri1, false, 0, &a, NULL, err, sizeof(err)),
+	snprintf(s2, sizeof(s2), "%s_b", g_schema);
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s AUTHORIZATION dtx", s2);
+	admin_sql("dtx", sql);
+	with_path(g_base, s2, uri2, sizeof(uri2));
+	cr_assert_eq(try_open_at(g_where, false, 0, &a, NULL, err, sizeof(err)),
 	             DTX_OK, "%s", err);
 	cr_assert_eq(try_open_at(uri2, false, 0, &b, NULL, err, sizeof(err)),
 	             DTX_OK, "a writer per schema: %s", err);
-	put1(a, T_ALPHA, V("k"), V("in s1"));
+	put1(a, T_ALPHA, V("k"), V("in the test's schema"));
 	x = begin(b, false);
 	assert_absent(x, T_ALPHA, V("k"));
 	commit(x);
 	dc_kv_close(b);
 	dc_kv_close(a);
-	admin_sql(g_db, "SELECT 1/count(*) FROM s1.dtx_alpha");
+	snprintf(sql, sizeof(sql), "SELECT 1/count(*) FROM %s.dtx_alpha",
+	         g_schema);
+	admin_sql("dtx", sql); /* the row is where the search_path said */
 }
 
 Test(SUITE, a_server_that_dies_under_the_store_is_an_io_error)
