@@ -844,6 +844,83 @@ Test(SUITE, stores_in_two_schemas_of_one_database_are_apart)
 	admin_sql("dtx", sql); /* the row is where the search_path said */
 }
 
+typedef struct waiter_arg {
+	dc_kv *kv;
+	atomic_int began;
+	int rc;
+} waiter_arg;
+
+static void *waiter_main(void *p)
+{
+	waiter_arg *a = p;
+	dc_kv_txn *x = NULL;
+
+	a->rc = dc_kv_begin(a->kv, false, &x);
+	atomic_store(&a->began, 1);
+	if (a->rc == DTX_OK)
+		a->rc = dc_kv_commit(x);
+	return NULL;
+}
+
+Test(SUITE, a_read_waits_for_a_free_reader_connection)
+{
+	char err[DC_KV_ERR_MAX] = "";
+	dc_kv *kv = NULL;
+	dc_kv_txn *r;
+	waiter_arg a = {0};
+	pthread_t th;
+	struct timespec ms = {0, 50000000};
+
+	cr_assert_eq(
+	        try_open_at(g_where, false, 1, &kv, NULL, err, sizeof(err)),
+	        DTX_OK, "%s", err);
+	r = begin(kv, false); /* the pool's only connection */
+	a.kv = kv;
+	cr_assert_eq(pthread_create(&th, NULL, waiter_main, &a), 0);
+	nanosleep(&ms, NULL);
+	cr_assert_eq(atomic_load(&a.began), 0, "two reads on one connection");
+	commit(r);
+	pthread_join(th, NULL);
+	cr_assert_eq(a.rc, DTX_OK, "%s", dtx_strerror(a.rc));
+	dc_kv_close(kv);
+}
+
+Test(SUITE, a_terminated_writer_session_fails_and_frees_the_store)
+{
+	char sql[400], err[DC_KV_ERR_MAX] = "";
+	dc_kv *kv = open_kv(false), *kv2 = NULL;
+	dc_kv_txn *x = NULL;
+	int rc;
+
+	put1(kv, T_ALPHA, V("k"), V("v"));
+	/* Only the session holding this test's lock: tests run in parallel. */
+	snprintf(sql, sizeof(sql),
+	         "SELECT pg_terminate_backend(l.pid) FROM pg_locks l, (SELECT "
+	         "hashtextextended('dtx log %s', 0) AS k) s WHERE l.locktype = "
+	         "'advisory' AND l.objsubid = 1 AND l.classid = ((s.k >> 32) & "
+	         "4294967295)::oid AND l.objid = (s.k & 4294967295)::oid",
+	         g_schema);
+	admin_sql("dtx", sql);
+	rc = dc_kv_begin(kv, true, &x);
+	if (rc == DTX_OK) {
+		(void)dc_kv_put(x, T_ALPHA, V("k2"), V("v2"));
+		rc = dc_kv_commit(x);
+	}
+	cr_assert_eq(rc, DTX_EIO, "%s (%s)", dtx_strerror(rc),
+	             dc_kv_last_error());
+	cr_assert_eq(dc_kv_begin(kv, true, &x), DTX_EIO, "crash-only");
+	/* The lock went with the session: a new writer takes the store. */
+	cr_assert_eq(
+	        try_open_at(g_where, false, 0, &kv2, NULL, err, sizeof(err)),
+	        DTX_OK, "%s", err);
+	x = begin(kv2, false);
+	assert_get(x, T_ALPHA, V("k"), V("v"));
+	assert_absent(x, T_ALPHA, V("k2"));
+	commit(x);
+	dc_kv_close(kv2);
+	dc_kv_close(kv);
+}
+
 Test(SUITE, a_server_that_dies_under_the_store_is_an_io_error)
 {
 	char err[512];
