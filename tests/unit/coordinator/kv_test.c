@@ -33,6 +33,11 @@
 #include "kv.h"
 
 #ifdef KV_TEST_PG
+#include <errno.h>
+#include <pwd.h>
+#include <sched.h>
+#include <sys/mount.h>
+
 #include "pgtmp.h"
 #define SUITE kv_pg
 #else
@@ -919,6 +924,85 @@ Test(SUITE, a_terminated_writer_session_fails_and_frees_the_store)
 	commit(x);
 	dc_kv_close(kv2);
 	dc_kv_close(kv);
+}
+
+/* small_disk makes a 2 MiB tmpfs at dir, owned by postgres, in a mount
+ * namespace of this test process (the cluster it starts next sees it; the
+ * kernel unmounts it when the process ends, whatever happens). */
+static bool small_disk(const char *dir)
+{
+	struct passwd *pw = getpwnam("postgres");
+
+	if (unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount("tmpfs", dir, "tmpfs", 0, "size=2m,mode=0700") != 0)
+		return false;
+	return pw == NULL || chown(dir, pw->pw_uid, pw->pw_gid) == 0;
+}
+
+Test(SUITE, a_full_disk_is_no_space)
+{
+	char dir[64] = "/tmp/dtx-ts-XXXXXX", sql[160], uri[PGTMP_URI_MAX + 64];
+	char err[512];
+	unsigned char *val = malloc(65536);
+	uint32_t rnd = 2463534242u;
+	pgtmp *pg;
+	dc_kv *kv = NULL;
+	dc_kv_txn *x;
+	int rc = DTX_OK, i;
+
+	cr_assert_not_null(val);
+	cr_assert_not_null(mkdtemp(dir));
+	if (!small_disk(dir)) {
+		rmdir(dir);
+		cr_skip_test("no tmpfs in a mount namespace here: %s",
+		             strerror(errno));
+	}
+	pg = pgtmp_start(err, sizeof(err));
+	cr_assert_not_null(pg, "%s", err);
+	/* The store's tables on the small disk, the WAL on the big one. */
+	snprintf(sql, sizeof(sql), "CREATE TABLESPACE small LOCATION '%s'",
+	         dir);
+	cr_assert_eq(
+	        pgtmp_sql(pgtmp_admin_uri(pg), NULL, sql, err, sizeof(err)), 0,
+	        "%s", err);
+	cr_assert_eq(pgtmp_sql(pgtmp_admin_uri(pg), NULL,
+	                       "GRANT CREATE ON TABLESPACE small TO dtx", err,
+	                       sizeof(err)),
+	             0, "%s", err);
+	snprintf(uri, sizeof(uri), "%s&options=-cdefault_tablespace%%3Dsmall",
+	         pgtmp_uri(pg));
+	cr_assert_eq(try_open_at(uri, false, 0, &kv, NULL, err, sizeof(err)),
+	             DTX_OK, "%s", err);
+	for (i = 0; i < 1000 && rc == DTX_OK; i++) {
+		char key[16];
+
+		for (int j = 0; j < 65536; j++) { /* incompressible */
+			rnd ^= rnd << 13, rnd ^= rnd >> 17, rnd ^= rnd << 5;
+			val[j] = (unsigned char)rnd;
+		}
+		snprintf(key, sizeof(key), "k%05d", i);
+		x = begin(kv, true);
+		rc = dc_kv_put(x, T_ALPHA, (dc_kv_val){key, 6},
+		               (dc_kv_val){val, 65536});
+		rc = rc == DTX_OK ? dc_kv_commit(x) : (dc_kv_abort(x), rc);
+	}
+	cr_assert_eq(rc, DTX_ENOSPC, "after %d puts: %s (%s)", i,
+	             dtx_strerror(rc), dc_kv_last_error());
+	cr_log_info("full: %s", dc_kv_last_error());
+	x = begin(kv, false); /* the store still reads */
+	{
+		dc_kv_val v;
+
+		cr_assert_eq(dc_kv_get(x, T_ALPHA, V("k00000"), &v), DTX_OK);
+		cr_assert_eq(v.len, 65536);
+	}
+	commit(x);
+	dc_kv_close(kv);
+	pgtmp_stop(pg);
+	umount(dir);
+	rmdir(dir);
+	free(val);
 }
 
 Test(SUITE, a_server_that_dies_under_the_store_is_an_io_error)
