@@ -970,6 +970,21 @@ static int pg_begin(dc_kv *base, bool write, dc_kv_txn **ret_txn)
 	return DTX_OK;
 }
 
+/* roll_back ends the transaction block a failed statement left open: an
+ * error skips the rest of the pipeline up to its sync, COMMIT included,
+ * and the block stays aborted until a ROLLBACK. A writer that cannot get
+ * back to idle is lost (DTX_EIO for ever). The reason of the failure that
+ * got us here is kept. */
+static void roll_back(pg_txn *x)
+{
+	PGresult *r = PQexec(x->c, "ROLLBACK");
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK ||
+	    PQtransactionStatus(x->c) != PQTRANS_IDLE)
+		x->kv->writer_err = DTX_EIO;
+	PQclear(r);
+}
+
 /* end_write sends sql (COMMIT or ROLLBACK), syncs and leaves pipeline
  * mode. Returns the transaction's first failure, or sql's. */
 static int end_write(pg_txn *x, const char *sql)
@@ -991,6 +1006,8 @@ static int end_write(pg_txn *x, const char *sql)
 	PQclear(r);
 	if (PQexitPipelineMode(x->c) != 1 || PQstatus(x->c) != CONNECTION_OK)
 		kv->writer_err = DTX_EIO;
+	else if (PQtransactionStatus(x->c) != PQTRANS_IDLE)
+		roll_back(x);
 	kv->writing = false;
 	return rc;
 }
