@@ -57,6 +57,7 @@
 #define DESC_MAX         384
 #define NAME_MAX_PG      64
 #define BYTEA_OID        17
+#define VALUE_MAX        ((1u << 30) - 1) /* PostgreSQL's largest field */
 
 enum { ST_GET, ST_PUT, ST_DEL, ST_RANGE, ST_FIRST, ST_SEEK, ST_NEXT, ST_COUNT };
 
@@ -812,19 +813,16 @@ static int pipe_send(pg_txn *x, int st, int t, int n, const dc_kv_val *vals)
 }
 
 /* read_one reads the result of one queued statement (and the NULL after
- * it). The first failure is kept in x->failed; *ret_r gets the result. */
+ * it). The first failure is kept in x->failed (the statements after it up
+ * to the sync answer PGRES_PIPELINE_ABORTED); *ret_r gets the result. */
 static void read_one(pg_txn *x, PGresult **ret_r)
 {
 	PGresult *r = PQgetResult(x->c), *extra;
-	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	ExecStatusType s = PQresultStatus(r);
 
-	if (r == NULL || (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK &&
-	                  s != PGRES_PIPELINE_ABORTED)) {
+	if (r == NULL || (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK))
 		if (x->failed == DTX_OK)
 			lost(x, pg_error(x->kv, x->c, r, "write transaction"));
-	} else if (s == PGRES_PIPELINE_ABORTED && x->failed == DTX_OK) {
-		lost(x, pg_error(x->kv, x->c, r, "write transaction"));
-	}
 	while (r != NULL && (extra = PQgetResult(x->c)) != NULL)
 		PQclear(extra);
 	*ret_r = r;
@@ -866,12 +864,18 @@ static int write_stmt(pg_txn *x, int st, int t, int n, const dc_kv_val *v)
 
 	if (x->slot >= 0)
 		return dc_kv_fail(DTX_EINVAL,
-		                  "store %s: a write in a read "
-		                  "transaction",
+		                  "store %s: a write in a read transaction",
 		                  x->kv->desc);
 	if (t < 0 || t >= x->kv->ntables)
 		return dc_kv_fail(DTX_EINVAL, "store %s: no table #%d",
 		                  x->kv->desc, t);
+	for (int i = 0; i < n; i++)
+		if (v[i].len > VALUE_MAX)
+			return dc_kv_fail(
+			        DTX_EINVAL,
+			        "store %s: %zu bytes (PostgreSQL keeps "
+			        "at most %zu in a value)",
+			        x->kv->desc, v[i].len, (size_t)VALUE_MAX);
 	if (x->failed != DTX_OK)
 		return x->failed;
 	x->wseq++;
