@@ -33,7 +33,21 @@
  * on on every connection. A read transaction is REPEATABLE READ, READ ONLY
  * on a pooled connection, its snapshot taken at begin (LMDB's semantics);
  * the pool lets read transactions run on several threads at once, one
- * connection per transaction. Cursors read pages of PAGE_ROWS rows.
+ * connection per transaction (opts->readers, connected when first
+ * needed; a begin waits up to POOL_WAIT_MS for one, then DTX_EBUSY). A
+ * reader connection that broke is dropped and made anew by the next
+ * begin. Cursors read pages of PAGE_ROWS rows (WHERE k > last), so memory
+ * is bounded by a page whatever the table holds; in a write transaction a
+ * cursor reads its page again after a write, to see it.
+ *
+ * Errors (pg_error, the one place that reads SQLSTATEs): cannot connect
+ * at open DTX_EUNREACHABLE; 53100 DTX_ENOSPC; 42501 DTX_EINVAL; anything
+ * else, a lost connection and a COMMIT whose outcome is unknown included,
+ * DTX_EIO. Every reason names the URI without its password (desc) and
+ * PostgreSQL's message and SQLSTATE. There is no map to fill: DTX_ELIMIT
+ * is never returned (dc_kv_grow says so). Connections get TCP keepalives
+ * on both ends unless the URI sets libpq's, so a writer whose machine
+ * vanished loses its session, and the lock, in seconds.
  */
 #include "kv_int.h"
 
