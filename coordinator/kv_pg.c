@@ -46,8 +46,11 @@
  * DTX_EIO. Every reason names the URI without its password (desc) and
  * PostgreSQL's message and SQLSTATE. There is no map to fill: DTX_ELIMIT
  * is never returned (dc_kv_grow says so). Connections get TCP keepalives
- * on both ends unless the URI sets libpq's, so a writer whose machine
- * vanished loses its session, and the lock, in seconds.
+ * and a 15 s TCP user timeout on both ends unless the URI sets libpq's,
+ * so a writer whose machine vanished loses its session, and the lock, in
+ * seconds, and a call on a connection to a vanished server fails in
+ * seconds. (A server that is alive but never answers - SIGSTOP - still
+ * blocks the caller: libpq's blocking calls have no deadline.)
  */
 #include "kv_int.h"
 
@@ -329,15 +332,12 @@ static int prepare_all(pg_kv *kv, PGconn *c)
 static int pg_connect(pg_kv *kv, bool prepare, PGconn **ret_c)
 {
 	/* Defaults first: the URI (expanded from dbname) overrides them. */
-	const char *const kw[] = {"application_name",
-	                          "connect_timeout",
-	                          "keepalives_idle",
-	                          "keepalives_interval",
-	                          "keepalives_count",
-	                          "dbname",
-	                          NULL};
-	const char *const val[] = {"dtxd", CONNECT_TIMEOUT, "5", "2",
-	                           "3",    kv->conninfo,    NULL};
+	const char *const kw[] = {"application_name", "connect_timeout",
+	                          "keepalives_idle",  "keepalives_interval",
+	                          "keepalives_count", "tcp_user_timeout",
+	                          "dbname",           NULL};
+	const char *const val[] = {"dtxd", CONNECT_TIMEOUT, "5",          "2",
+	                           "3",    "15000",         kv->conninfo, NULL};
 	PGconn *c = PQconnectdbParams(kw, val, 1);
 	char line[300];
 	int rc;
@@ -362,7 +362,8 @@ static int pg_connect(pg_kv *kv, bool prepare, PGconn **ret_c)
 	             "SET client_min_messages = warning; "
 	             "SET tcp_keepalives_idle = 5; "
 	             "SET tcp_keepalives_interval = 2; "
-	             "SET tcp_keepalives_count = 3",
+	             "SET tcp_keepalives_count = 3; "
+	             "SET tcp_user_timeout = 15000",
 	             "set up the session", NULL);
 	if (rc == DTX_OK && prepare)
 		rc = prepare_all(kv, c);
