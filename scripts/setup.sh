@@ -18,6 +18,9 @@ packages=(
 	# the chaos harness (tests/chaos): partitions with nft in the run's
 	# own network namespace; gdb dumps the stacks of a process that hangs
 	nftables gdb
+	# the PostgreSQL store (coordinator/kv_pg.c) and the throw-away
+	# clusters of the tests (tests/support/pgtmp.c, suite postgres)
+	postgresql-15 libpq-dev
 )
 
 missing=()
@@ -38,6 +41,19 @@ if ((${#missing[@]} > 0)); then
 	"${sudo[@]}" apt-get update -qq
 	"${sudo[@]}" apt-get install -y -qq --no-install-recommends \
 		"${missing[@]}" >/dev/null
+fi
+
+# Debian's postgresql-15 creates (and may start) a system cluster 15/main.
+# Tests start their own clusters and must never depend on it: stop it and
+# keep it from starting at boot.
+if [[ -f /etc/postgresql/15/main/start.conf ]]; then
+	sudo=()
+	if ((EUID != 0)); then
+		sudo=(sudo)
+	fi
+	"${sudo[@]}" pg_ctlcluster 15 main stop 2>/dev/null || true
+	echo manual | "${sudo[@]}" tee /etc/postgresql/15/main/start.conf \
+		>/dev/null
 fi
 
 if [[ -f build/build.ninja ]]; then

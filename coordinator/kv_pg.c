@@ -1,0 +1,1207 @@
+/*
+ * kv_pg.c - the PostgreSQL backend of kv.h: a store is a schema of one
+ * database, reached by a libpq URI. The only file of the coordinator that
+ * includes <libpq-fe.h>.
+ *
+ * Owns: the store's connections (one writer connection holding the
+ * store's lock, a pool of reader connections), the SQL schema, the
+ * translation of libpq's and PostgreSQL's errors to dtx_err. Never: looks
+ * inside a key or a value, builds SQL from a key or a value (they are
+ * always binary parameters), reconnects its writer connection (the lock
+ * goes with it: a lost writer connection is DTX_EIO for ever, crash-only).
+ *
+ * Schema (DC_KV_PG_VERSION): per kv table NAME a table dtx_NAME (k bytea
+ * PRIMARY KEY, v bytea NOT NULL), and dtx_schema (version int) with one
+ * row. They live in the connection's current_schema() - the first schema
+ * of its search_path that exists, "public" unless the URI sets
+ * options=-csearch_path=NAME - so several stores share a database in
+ * several schemas; dtx never creates a schema. A writer creates what is
+ * missing in one transaction (a fresh store appears whole or not at all)
+ * while it holds the lock; a reader creates nothing. bytea compares by
+ * memcmp, then length: kv.h's order.
+ *
+ * One writer: the writer connection takes the session-level advisory lock
+ * hashtextextended('dtx log ' || current_schema(), 0) at open and holds it
+ * while the connection lives; a second writer gets DTX_EBUSY naming the
+ * holder's pid, address and application_name.
+ *
+ * Write transactions run in libpq's pipeline mode: BEGIN, puts and dels
+ * are sent without waiting; a read in the transaction, COMMIT, or every
+ * PIPE_MAX statements send a sync and read the results queued so far. The
+ * first failure spoils the transaction (kept in pg_txn.failed). COMMIT
+ * returns only after PostgreSQL answered it, with synchronous_commit set
+ * on on every connection. A read transaction is REPEATABLE READ, READ ONLY
+ * on a pooled connection, its snapshot taken at begin (LMDB's semantics);
+ * the pool lets read transactions run on several threads at once, one
+ * connection per transaction. Cursors read pages of PAGE_ROWS rows.
+ */
+#include "kv_int.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include <dtx/dtx.h>
+
+#define DC_KV_PG_VERSION 1    /* the schema this build writes */
+#define PAGE_ROWS        256  /* rows per cursor page */
+#define PIPE_MAX         1024 /* statements in flight before a sync */
+#define READERS_DEF      4
+#define READERS_MAX      64
+#define POOL_WAIT_MS     30000 /* a read transaction waits this for a slot */
+#define CONNECT_TIMEOUT  "10"  /* seconds, unless the URI says otherwise */
+#define DESC_MAX         384
+#define NAME_MAX_PG      64
+#define BYTEA_OID        17
+
+enum { ST_GET, ST_PUT, ST_DEL, ST_RANGE, ST_FIRST, ST_SEEK, ST_NEXT, ST_COUNT };
+
+typedef struct pg_slot {
+	PGconn *c; /* NULL until first used, or after it broke */
+	bool busy;
+} pg_slot;
+
+typedef struct pg_kv {
+	dc_kv base;
+	char *conninfo; /* the URI as given (password included: never print) */
+	char desc[DESC_MAX];
+	char schema[NAME_MAX_PG];
+	char role[NAME_MAX_PG];
+	char db[NAME_MAX_PG];
+	char *schema_q; /* schema, quoted by PQescapeIdentifier */
+	int ntables;
+	char tables[DC_KV_TABLES_MAX][32];
+	bool has[DC_KV_TABLES_MAX];
+	bool read_only;
+	PGconn *writer; /* NULL for a read-only store */
+	int writer_err; /* latched: the writer connection is lost */
+	bool writing;   /* a write transaction is open */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int nslots;
+	pg_slot slots[READERS_MAX];
+} pg_kv;
+
+typedef struct pg_txn {
+	dc_kv_txn base;
+	pg_kv *kv;
+	PGconn *c;
+	int slot;       /* pool slot of a read transaction; -1: the writer */
+	int queued;     /* statements sent, results not yet read */
+	int failed;     /* first failure of a write transaction */
+	uint64_t wseq;  /* counts writes, so cursors know to refetch */
+	PGresult *last; /* backs the value of the last get */
+} pg_txn;
+
+typedef struct pg_cursor {
+	dc_kv_cursor base;
+	pg_txn *x;
+	int t;
+	PGresult *page;
+	int row, nrows;
+	bool positioned, at_end;
+	uint64_t wseq; /* x->wseq when page was read */
+} pg_cursor;
+
+extern const dc_kv_ops dc_kv_pg_ops;
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* one_line copies PostgreSQL's message without its trailing newlines. */
+static const char *one_line(const char *msg, char *buf, size_t len)
+{
+	size_t n;
+
+	snprintf(buf, len, "%s", msg != NULL && msg[0] ? msg : "no message");
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	for (char *p = buf; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	return buf;
+}
+
+/* pg_error translates a failure of what on connection c (r: its result, or
+ * NULL) to a dtx_err and records the reason, PostgreSQL's primary message
+ * and SQLSTATE (or libpq's text): 53100 (disk full) is DTX_ENOSPC, 42501
+ * (no privilege) DTX_EINVAL, anything else - a lost connection, the rest
+ * of class 53, a server shutting down - DTX_EIO. */
+static int pg_error(const pg_kv *kv, PGconn *c, const PGresult *r,
+                    const char *what)
+{
+	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg =
+	        r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	bool bad = PQstatus(c) == CONNECTION_BAD;
+	char line[300];
+	int err = DTX_EIO;
+
+	if (st != NULL && strcmp(st, "53100") == 0)
+		err = DTX_ENOSPC;
+	else if (st != NULL && strcmp(st, "42501") == 0)
+		err = DTX_EINVAL;
+	if (msg == NULL || st == NULL)
+		return dc_kv_fail(
+		        err, "store %s: %s: %s%s", kv->desc, what,
+		        bad ? "connection lost: " : "",
+		        one_line(PQerrorMessage(c), line, sizeof(line)));
+	return dc_kv_fail(err, "store %s: %s: %s (SQLSTATE %s)", kv->desc, what,
+	                  one_line(msg, line, sizeof(line)), st);
+}
+
+static bool res_ok(const PGresult *r)
+{
+	ExecStatusType s = PQresultStatus(r);
+
+	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+}
+
+/* exec_ok runs sql (no parameters) on c and returns DTX_OK or its error;
+ * *ret_res (may be NULL) gets the result on success. */
+static int exec_ok(const pg_kv *kv, PGconn *c, const char *sql,
+                   const char *what, PGresult **ret_res)
+{
+	PGresult *r = PQexec(c, sql);
+	int rc = DTX_OK;
+
+	if (r == NULL)
+		return dc_kv_fail(DTX_ENOMEM, "store %s: %s: out of memory",
+		                  kv->desc, what);
+	if (!res_ok(r))
+		rc = pg_error(kv, c, r, what);
+	if (rc == DTX_OK && ret_res != NULL)
+		*ret_res = r;
+	else
+		PQclear(r);
+	return rc;
+}
+
+/* ---- connections ------------------------------------------------------- */
+
+/* describe writes the URI without its password: user, host, port, db. */
+static int describe(pg_kv *kv, const char *uri)
+{
+	char *errmsg = NULL, line[300];
+	PQconninfoOption *o = PQconninfoParse(uri, &errmsg);
+	const char *v[4] = {"", "", "", ""}; /* user host port dbname */
+	static const char *const kw[4] = {"user", "host", "port", "dbname"};
+
+	if (o == NULL) {
+		snprintf(kv->desc, sizeof(kv->desc), "postgresql://?");
+		dc_kv_fail(DTX_EINVAL, "store: libpq refuses the URI: %s",
+		           one_line(errmsg, line, sizeof(line)));
+		PQfreemem(errmsg);
+		return DTX_EINVAL;
+	}
+	for (PQconninfoOption *p = o; p->keyword != NULL; p++)
+		for (int i = 0; i < 4; i++)
+			if (p->val != NULL && strcmp(p->keyword, kw[i]) == 0)
+				v[i] = p->val;
+	if (v[1][0] == '/')
+		snprintf(kv->desc, sizeof(kv->desc),
+		         "postgresql://%s%s/%s?host=%s%s%s", v[0],
+		         v[0][0] ? "@" : "", v[3], v[1],
+		         v[2][0] ? "&port=" : "", v[2]);
+	else
+		snprintf(kv->desc, sizeof(kv->desc),
+		         "postgresql://%s%s%s%s%s/%s", v[0], v[0][0] ? "@" : "",
+		         v[1], v[2][0] ? ":" : "", v[2], v[3]);
+	PQconninfoFree(o);
+	return DTX_OK;
+}
+
+static void notice_drop(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/* stmt_sql writes statement s of table t (names from the fixed list of
+ * opts, checked [a-z_] by kv.c; the schema quoted by libpq). */
+static void stmt_sql(const pg_kv *kv, int s, int t, char *sql, size_t len)
+{
+	const char *q = kv->schema_q, *n = kv->tables[t];
+
+	switch (s) {
+	case ST_GET:
+		snprintf(sql, len, "SELECT v FROM %s.dtx_%s WHERE k = $1", q,
+		         n);
+		break;
+	case ST_PUT:
+		snprintf(sql, len,
+		         "INSERT INTO %s.dtx_%s (k, v) VALUES ($1, $2) ON "
+		         "CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
+		         q, n);
+		break;
+	case ST_DEL:
+		snprintf(sql, len, "DELETE FROM %s.dtx_%s WHERE k = $1", q, n);
+		break;
+	case ST_RANGE:
+		snprintf(sql, len,
+		         "DELETE FROM %s.dtx_%s WHERE k >= $1 AND k < $2", q,
+		         n);
+		break;
+	case ST_FIRST:
+		snprintf(sql, len,
+		         "SELECT k, v FROM %s.dtx_%s ORDER BY k LIMIT %d", q, n,
+		         PAGE_ROWS);
+		break;
+	case ST_SEEK:
+		snprintf(sql, len,
+		         "SELECT k, v FROM %s.dtx_%s WHERE k >= $1 ORDER BY k "
+		         "LIMIT %d",
+		         q, n, PAGE_ROWS);
+		break;
+	default:
+		snprintf(sql, len,
+		         "SELECT k, v FROM %s.dtx_%s WHERE k > $1 ORDER BY k "
+		         "LIMIT %d",
+		         q, n, PAGE_ROWS);
+		break;
+	}
+}
+
+/* prepare_table makes the statements of table t on c, named "s<op>_<t>". */
+static int prepare_table(pg_kv *kv, PGconn *c, int t)
+{
+	static const Oid types[2] = {BYTEA_OID, BYTEA_OID};
+	char sql[512], name[16];
+	int rc = DTX_OK;
+
+	for (int s = 0; s < ST_COUNT && rc == DTX_OK; s++) {
+		int nparams = s == ST_PUT || s == ST_RANGE ? 2
+		              : s == ST_FIRST              ? 0
+		                                           : 1;
+		PGresult *r;
+
+		stmt_sql(kv, s, t, sql, sizeof(sql));
+		snprintf(name, sizeof(name), "s%d_%d", s, t);
+		r = PQprepare(c, name, sql, nparams, types);
+		if (!res_ok(r))
+			rc = pg_error(kv, c, r, "prepare");
+		PQclear(r);
+	}
+	return rc;
+}
+
+static int prepare_all(pg_kv *kv, PGconn *c)
+{
+	int rc = DTX_OK;
+
+	for (int t = 0; t < kv->ntables && rc == DTX_OK; t++)
+		if (kv->has[t])
+			rc = prepare_table(kv, c, t);
+	return rc;
+}
+
+/* pg_connect opens a connection with application_name "dtxd" and a
+ * connect_timeout unless the URI sets them, synchronous_commit on, and
+ * (prepare) the statements of the tables the store has. Errors:
+ * DTX_EUNREACHABLE, DTX_ENOMEM, DTX_EIO. */
+static int pg_connect(pg_kv *kv, bool prepare, PGconn **ret_c)
+{
+	const char *const kw[] = {"application_name", "connect_timeout",
+	                          "dbname", NULL};
+	const char *const val[] = {"dtxd", CONNECT_TIMEOUT, kv->conninfo, NULL};
+	PGconn *c = PQconnectdbParams(kw, val, 1);
+	char line[300];
+	int rc;
+
+	if (c == NULL)
+		return dc_kv_fail(DTX_ENOMEM, "store %s: out of memory",
+		                  kv->desc);
+	if (PQstatus(c) != CONNECTION_OK) {
+		rc = dc_kv_fail(
+		        DTX_EUNREACHABLE, "store %s: cannot connect: %s",
+		        kv->desc,
+		        one_line(PQerrorMessage(c), line, sizeof(line)));
+		PQfinish(c);
+		return rc;
+	}
+	PQsetNoticeProcessor(c, notice_drop, NULL);
+	rc = exec_ok(kv, c,
+	             "SET synchronous_commit = on; "
+	             "SET client_min_messages = warning",
+	             "set up the session", NULL);
+	if (rc == DTX_OK && prepare)
+		rc = prepare_all(kv, c);
+	if (rc != DTX_OK) {
+		PQfinish(c);
+		return rc;
+	}
+	*ret_c = c;
+	return DTX_OK;
+}
+
+/* ---- the reader pool --------------------------------------------------- */
+
+static void deadline_in(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* pick takes a free slot (one with a connection first) under kv->mu;
+ * -1 if all are busy. */
+static int pick(pg_kv *kv)
+{
+	int empty = -1;
+
+	for (int i = 0; i < kv->nslots; i++) {
+		if (kv->slots[i].busy)
+			continue;
+		if (kv->slots[i].c != NULL) {
+			kv->slots[i].busy = true;
+			return i;
+		}
+		if (empty < 0)
+			empty = i;
+	}
+	if (empty >= 0)
+		kv->slots[empty].busy = true;
+	return empty;
+}
+
+/* pool_get gives a connection of the pool to the calling thread, waiting
+ * up to POOL_WAIT_MS for one; it connects a slot that has none (outside
+ * the lock). Errors: DTX_EBUSY (every slot stayed busy), those of
+ * pg_connect. */
+static int pool_get(pg_kv *kv, int *ret_slot)
+{
+	struct timespec dl;
+	int i, rc = 0;
+
+	deadline_in(&dl, POOL_WAIT_MS);
+	pthread_mutex_lock(&kv->mu);
+	while ((i = pick(kv)) < 0 && rc == 0)
+		rc = pthread_cond_timedwait(&kv->cv, &kv->mu, &dl);
+	pthread_mutex_unlock(&kv->mu);
+	if (i < 0)
+		return dc_kv_fail(DTX_EBUSY,
+		                  "store %s: all %d reader connections stayed "
+		                  "busy for %d ms",
+		                  kv->desc, kv->nslots, POOL_WAIT_MS);
+	if (kv->slots[i].c == NULL) {
+		rc = pg_connect(kv, true, &kv->slots[i].c);
+		if (rc != DTX_OK) {
+			pthread_mutex_lock(&kv->mu);
+			kv->slots[i].busy = false;
+			pthread_cond_signal(&kv->cv);
+			pthread_mutex_unlock(&kv->mu);
+			return rc;
+		}
+	}
+	*ret_slot = i;
+	return DTX_OK;
+}
+
+/* pool_put returns slot i; a broken connection is closed, so the next
+ * user connects afresh. */
+static void pool_put(pg_kv *kv, int i)
+{
+	if (PQstatus(kv->slots[i].c) != CONNECTION_OK ||
+	    PQtransactionStatus(kv->slots[i].c) != PQTRANS_IDLE) {
+		PQfinish(kv->slots[i].c);
+		kv->slots[i].c = NULL;
+	}
+	pthread_mutex_lock(&kv->mu);
+	kv->slots[i].busy = false;
+	pthread_cond_signal(&kv->cv);
+	pthread_mutex_unlock(&kv->mu);
+}
+
+/* ---- open: names, lock, schema ----------------------------------------- */
+
+static void copy_val(PGresult *r, int col, char *dst, size_t len)
+{
+	snprintf(dst, len, "%s",
+	         PQgetisnull(r, 0, col) ? "" : PQgetvalue(r, 0, col));
+}
+
+/* learn_names reads the schema, role and database the connection is in.
+ * Errors: DTX_EINVAL (no schema on the search_path), DTX_EIO. */
+static int learn_names(pg_kv *kv, PGconn *c)
+{
+	PGresult *r = NULL;
+	int rc = exec_ok(kv, c,
+	                 "SELECT current_schema(), current_user, "
+	                 "current_database()",
+	                 "read the session's names", &r);
+
+	if (rc != DTX_OK)
+		return rc;
+	copy_val(r, 1, kv->role, sizeof(kv->role));
+	copy_val(r, 2, kv->db, sizeof(kv->db));
+	if (PQgetisnull(r, 0, 0)) {
+		PQclear(r);
+		return dc_kv_fail(
+		        DTX_EINVAL,
+		        "store %s: no schema of the search_path exists "
+		        "in database %s (role %s)",
+		        kv->desc, kv->db, kv->role);
+	}
+	copy_val(r, 0, kv->schema, sizeof(kv->schema));
+	PQclear(r);
+	kv->schema_q = PQescapeIdentifier(c, kv->schema, strlen(kv->schema));
+	return kv->schema_q ? DTX_OK
+	                    : dc_kv_fail(DTX_ENOMEM, "store %s: out of memory",
+	                                 kv->desc);
+}
+
+/* lock_holder names the session that holds the lock key (text). */
+static int lock_busy(pg_kv *kv, PGconn *c, const char *key)
+{
+	static const char sql[] =
+	        "SELECT a.pid, coalesce(host(a.client_addr), 'local'), "
+	        "coalesce(a.application_name, ''), coalesce(a.usename, '') "
+	        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+	        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = "
+	        "1 "
+	        "AND l.database = (SELECT oid FROM pg_database WHERE datname = "
+	        "current_database()) "
+	        "AND l.classid = (($1::bigint >> 32) & 4294967295)::oid "
+	        "AND l.objid = ($1::bigint & 4294967295)::oid LIMIT 1";
+	const char *params[1] = {key};
+	PGresult *r = PQexecParams(c, sql, 1, NULL, params, NULL, NULL, 0);
+	int rc;
+
+	if (res_ok(r) && PQntuples(r) == 1)
+		rc = dc_kv_fail(DTX_EBUSY,
+		                "store %s: another writer holds schema %s of "
+		                "database %s: pid %s, client %s, "
+		                "application_name '%s', role %s",
+		                kv->desc, kv->schema, kv->db,
+		                PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1),
+		                PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+	else
+		rc = dc_kv_fail(DTX_EBUSY,
+		                "store %s: another writer holds schema %s of "
+		                "database %s (it could not be named)",
+		                kv->desc, kv->schema, kv->db);
+	PQclear(r);
+	return rc;
+}
+
+/* take_lock takes the store's advisory lock on the writer connection for
+ * the connection's life. Errors: DTX_EBUSY (held: the reason names the
+ * holder), DTX_EIO. */
+static int take_lock(pg_kv *kv, PGconn *c)
+{
+	PGresult *r = NULL;
+	int rc = exec_ok(kv, c,
+	                 "SELECT pg_try_advisory_lock(k), k FROM (SELECT "
+	                 "hashtextextended('dtx log ' || current_schema(), 0) "
+	                 "AS k) s",
+	                 "take the writer lock", &r);
+
+	if (rc != DTX_OK)
+		return rc;
+	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+		rc = lock_busy(kv, c, PQgetvalue(r, 0, 1));
+	PQclear(r);
+	return rc;
+}
+
+/* find_tables marks which dtx_ tables exist in the schema and reads the
+ * schema version (0 if dtx_schema is absent). Errors: DTX_ECORRUPT
+ * (dtx_schema without a version), DTX_EIO. */
+static int find_tables(pg_kv *kv, PGconn *c, int *ret_version)
+{
+	static const char sql[] =
+	        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON "
+	        "n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+	        "AND c.relkind IN ('r', 'p') AND c.relname LIKE 'dtx\\_%'";
+	PGresult *r = NULL;
+	char q[160];
+	bool schema = false;
+	int rc = exec_ok(kv, c, sql, "list the tables", &r);
+
+	if (rc != DTX_OK)
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *name = PQgetvalue(r, i, 0) + 4;
+
+		schema = schema || strcmp(name, "schema") == 0;
+		for (int t = 0; t < kv->ntables; t++)
+			kv->has[t] =
+			        kv->has[t] || strcmp(name, kv->tables[t]) == 0;
+	}
+	PQclear(r);
+	*ret_version = 0;
+	if (!schema)
+		return DTX_OK;
+	snprintf(q, sizeof(q), "SELECT max(version) FROM %s.dtx_schema",
+	         kv->schema_q);
+	rc = exec_ok(kv, c, q, "read the schema version", &r);
+	if (rc != DTX_OK)
+		return rc;
+	*ret_version = PQgetisnull(r, 0, 0) ? -1 : atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (*ret_version <= 0)
+		return dc_kv_fail(DTX_ECORRUPT,
+		                  "store %s: %s.dtx_schema holds no version",
+		                  kv->desc, kv->schema);
+	return DTX_OK;
+}
+
+/* create_sql appends to buf the statements that create what is missing. */
+static void create_sql(pg_kv *kv, int version, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	n += snprintf(buf + n, len - n,
+	              "BEGIN; CREATE TABLE IF NOT EXISTS %s.dtx_schema "
+	              "(version int NOT NULL);",
+	              kv->schema_q);
+	for (int t = 0; t < kv->ntables; t++)
+		if (!kv->has[t])
+			n += snprintf(buf + n, len - n,
+			              "CREATE TABLE IF NOT EXISTS %s.dtx_%s (k "
+			              "bytea PRIMARY KEY, v bytea NOT NULL);",
+			              kv->schema_q, kv->tables[t]);
+	if (version == 0)
+		n += snprintf(buf + n, len - n,
+		              "INSERT INTO %s.dtx_schema VALUES (%d);",
+		              kv->schema_q, DC_KV_PG_VERSION);
+	else
+		n += snprintf(buf + n, len - n,
+		              "UPDATE %s.dtx_schema SET version = %d;",
+		              kv->schema_q, DC_KV_PG_VERSION);
+	snprintf(buf + n, len - n, "COMMIT");
+}
+
+/* create_missing creates every missing table in one transaction. Errors:
+ * DTX_EINVAL (the role may not create tables: the reason names it),
+ * DTX_EIO, DTX_ENOSPC. */
+static int create_missing(pg_kv *kv, PGconn *c, int version)
+{
+	char sql[DC_KV_TABLES_MAX * 256 + 512], what[256];
+	int rc;
+
+	create_sql(kv, version, sql, sizeof(sql));
+	snprintf(what, sizeof(what),
+	         "create the tables in schema %s of database %s as role %s",
+	         kv->schema, kv->db, kv->role);
+	rc = exec_ok(kv, c, sql, what, NULL);
+	if (rc != DTX_OK)
+		PQclear(PQexec(c, "ROLLBACK"));
+	else
+		for (int t = 0; t < kv->ntables; t++)
+			kv->has[t] = true;
+	return rc;
+}
+
+/* check_schema reads the store's tables and version and, for a writer,
+ * creates what is missing. Errors: DTX_EVERSION, DTX_ENOENT (a reader
+ * finds no store), those of find_tables and create_missing. */
+static int check_schema(pg_kv *kv, PGconn *c, bool *ret_fresh)
+{
+	bool all = true;
+	int version, rc = find_tables(kv, c, &version);
+
+	if (rc != DTX_OK)
+		return rc;
+	if (version > DC_KV_PG_VERSION)
+		return dc_kv_fail(DTX_EVERSION,
+		                  "store %s: schema %s has version %d, this "
+		                  "build knows %d",
+		                  kv->desc, kv->schema, version,
+		                  DC_KV_PG_VERSION);
+	for (int t = 0; t < kv->ntables; t++)
+		all = all && kv->has[t];
+	*ret_fresh = version == 0;
+	if (version == 0 && kv->read_only)
+		return dc_kv_fail(
+		        DTX_ENOENT,
+		        "store %s: no dtx store in schema %s of "
+		        "database %s (a read-only open creates nothing)",
+		        kv->desc, kv->schema, kv->db);
+	if (kv->read_only || (all && version == DC_KV_PG_VERSION))
+		return DTX_OK;
+	return create_missing(kv, c, version);
+}
+
+static void pg_close(dc_kv *base)
+{
+	pg_kv *kv = (pg_kv *)base;
+
+	if (kv->writer != NULL)
+		PQfinish(kv->writer); /* ends the session: frees the lock */
+	for (int i = 0; i < kv->nslots; i++)
+		if (kv->slots[i].c != NULL)
+			PQfinish(kv->slots[i].c);
+	PQfreemem(kv->schema_q);
+	pthread_cond_destroy(&kv->cv);
+	pthread_mutex_destroy(&kv->mu);
+	free(kv->conninfo);
+	free(kv);
+}
+
+static pg_kv *kv_alloc(const dc_kv_opts *opts)
+{
+	pg_kv *kv = calloc(1, sizeof(*kv));
+	pthread_condattr_t ca;
+
+	if (kv == NULL)
+		return NULL;
+	kv->base.ops = &dc_kv_pg_ops;
+	kv->conninfo = strdup(opts->where);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&kv->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&kv->mu, NULL);
+	if (kv->conninfo == NULL) {
+		pg_close(&kv->base);
+		return NULL;
+	}
+	kv->read_only = opts->read_only;
+	kv->ntables = opts->ntables;
+	for (int t = 0; t < opts->ntables; t++)
+		snprintf(kv->tables[t], sizeof(kv->tables[t]), "%s",
+		         opts->tables[t]);
+	kv->nslots = opts->readers <= 0 ? READERS_DEF : opts->readers;
+	if (kv->nslots > READERS_MAX)
+		kv->nslots = READERS_MAX;
+	return kv;
+}
+
+/* pg_open: connect, learn the names, lock (writer), check or create the
+ * schema, prepare. A reader's first connection joins the pool. */
+static int pg_open(const dc_kv_opts *opts, dc_kv **ret_kv, bool *ret_fresh)
+{
+	pg_kv *kv = kv_alloc(opts);
+	PGconn *c = NULL;
+	int rc;
+
+	if (kv == NULL)
+		return dc_kv_fail(DTX_ENOMEM, "store: out of memory");
+	rc = describe(kv, opts->where);
+	if (rc == DTX_OK)
+		rc = pg_connect(kv, false, &c);
+	if (rc == DTX_OK)
+		rc = learn_names(kv, c);
+	if (rc == DTX_OK && !kv->read_only)
+		rc = take_lock(kv, c);
+	if (rc == DTX_OK)
+		rc = check_schema(kv, c, ret_fresh);
+	if (rc == DTX_OK)
+		rc = prepare_all(kv, c);
+	if (rc != DTX_OK) {
+		PQfinish(c);
+		pg_close(&kv->base);
+		return rc;
+	}
+	if (kv->read_only)
+		kv->slots[0].c = c;
+	else
+		kv->writer = c;
+	*ret_kv = &kv->base;
+	return DTX_OK;
+}
+
+/* ---- store-level ops --------------------------------------------------- */
+
+static const char *pg_describe(const dc_kv *base)
+{
+	return ((const pg_kv *)base)->desc;
+}
+
+static bool pg_has_table(const dc_kv *base, int t)
+{
+	const pg_kv *kv = (const pg_kv *)base;
+
+	return t >= 0 && t < kv->ntables && kv->has[t];
+}
+
+/* pg_usage: the total size of the store's relations (tables, indexes,
+ * TOAST), read on a pooled connection. */
+static int pg_usage(dc_kv *base, dc_kv_usage *ret_usage)
+{
+	static const char sql[] =
+	        "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM "
+	        "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+	        "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND "
+	        "c.relname LIKE 'dtx\\_%'";
+	pg_kv *kv = (pg_kv *)base;
+	PGresult *r = NULL;
+	int slot, rc = pool_get(kv, &slot);
+
+	if (rc != DTX_OK)
+		return rc;
+	rc = exec_ok(kv, kv->slots[slot].c, sql, "measure the tables", &r);
+	if (rc == DTX_OK) {
+		uint64_t used = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+
+		*ret_usage = (dc_kv_usage){used, used, 0};
+		PQclear(r);
+	}
+	pool_put(kv, slot);
+	return rc;
+}
+
+static int pg_grow(dc_kv *base)
+{
+	return dc_kv_fail(DTX_ELIMIT,
+	                  "store %s: PostgreSQL has no map to grow (DTX_ELIMIT "
+	                  "is never returned by this backend)",
+	                  ((pg_kv *)base)->desc);
+}
+
+/* ---- write transactions: the pipeline ---------------------------------- */
+
+/* lost latches the writer connection's loss: every later write
+ * transaction fails with the same reason (crash-only). */
+static int lost(pg_txn *x, int rc)
+{
+	if (x->slot < 0 && PQstatus(x->c) == CONNECTION_BAD &&
+	    x->kv->writer_err == DTX_OK)
+		x->kv->writer_err = DTX_EIO;
+	if (x->failed == DTX_OK)
+		x->failed = rc;
+	return rc;
+}
+
+/* pipe_send queues prepared statement st of table t; vals are bytea. */
+static int pipe_send(pg_txn *x, int st, int t, int n, const dc_kv_val *vals)
+{
+	const char *p[2];
+	int len[2], fmt[2] = {1, 1};
+	char name[16];
+
+	for (int i = 0; i < n; i++) {
+		p[i] = vals[i].data ? vals[i].data : "";
+		len[i] = (int)vals[i].len;
+	}
+	snprintf(name, sizeof(name), "s%d_%d", st, t);
+	if (PQsendQueryPrepared(x->c, name, n, p, len, fmt, 1) != 1)
+		return lost(x, pg_error(x->kv, x->c, NULL, "send"));
+	x->queued++;
+	return DTX_OK;
+}
+
+/* read_one reads the result of one queued statement (and the NULL after
+ * it). The first failure is kept in x->failed; *ret_r gets the result. */
+static void read_one(pg_txn *x, PGresult **ret_r)
+{
+	PGresult *r = PQgetResult(x->c), *extra;
+	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+	if (r == NULL || (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK &&
+	                  s != PGRES_PIPELINE_ABORTED)) {
+		if (x->failed == DTX_OK)
+			lost(x, pg_error(x->kv, x->c, r, "write transaction"));
+	} else if (s == PGRES_PIPELINE_ABORTED && x->failed == DTX_OK) {
+		lost(x, pg_error(x->kv, x->c, r, "write transaction"));
+	}
+	while (r != NULL && (extra = PQgetResult(x->c)) != NULL)
+		PQclear(extra);
+	*ret_r = r;
+}
+
+/* pipe_sync sends a sync and reads the results of every queued statement,
+ * then the sync's. The last statement's result goes to *ret_last (may be
+ * NULL; the caller clears it). Returns x->failed. */
+static int pipe_sync(pg_txn *x, PGresult **ret_last)
+{
+	PGresult *r = NULL, *last = NULL;
+
+	if (PQpipelineSync(x->c) != 1) {
+		lost(x, pg_error(x->kv, x->c, NULL, "sync"));
+		x->queued = 0;
+		return x->failed;
+	}
+	for (; x->queued > 0; x->queued--) {
+		read_one(x, &r);
+		PQclear(last);
+		last = r;
+	}
+	r = PQgetResult(x->c);
+	if (PQresultStatus(r) != PGRES_PIPELINE_SYNC && x->failed == DTX_OK)
+		lost(x, pg_error(x->kv, x->c, r, "sync"));
+	PQclear(r);
+	if (ret_last != NULL && x->failed == DTX_OK)
+		*ret_last = last;
+	else
+		PQclear(last);
+	return x->failed;
+}
+
+/* write_stmt queues one write, syncing every PIPE_MAX statements so the
+ * server's answers never fill the socket while we only send. */
+static int write_stmt(pg_txn *x, int st, int t, int n, const dc_kv_val *v)
+{
+	int rc;
+
+	if (x->slot >= 0)
+		return dc_kv_fail(DTX_EINVAL,
+		                  "store %s: a write in a read "
+		                  "transaction",
+		                  x->kv->desc);
+	if (t < 0 || t >= x->kv->ntables)
+		return dc_kv_fail(DTX_EINVAL, "store %s: no table #%d",
+		                  x->kv->desc, t);
+	if (x->failed != DTX_OK)
+		return x->failed;
+	x->wseq++;
+	rc = pipe_send(x, st, t, n, v);
+	if (rc == DTX_OK && x->queued >= PIPE_MAX)
+		rc = pipe_sync(x, NULL);
+	return rc;
+}
+
+static int pg_put(dc_kv_txn *base, int t, dc_kv_val key, dc_kv_val val)
+{
+	dc_kv_val v[2] = {key, val};
+
+	return write_stmt((pg_txn *)base, ST_PUT, t, 2, v);
+}
+
+static int pg_del(dc_kv_txn *base, int t, dc_kv_val key)
+{
+	return write_stmt((pg_txn *)base, ST_DEL, t, 1, &key);
+}
+
+static int pg_del_range(dc_kv_txn *base, int t, dc_kv_val from, dc_kv_val to)
+{
+	dc_kv_val v[2] = {from, to};
+
+	return write_stmt((pg_txn *)base, ST_RANGE, t, 2, v);
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+static int begin_write(pg_kv *kv, pg_txn *x)
+{
+	if (kv->read_only)
+		return dc_kv_fail(DTX_EINVAL, "store %s: opened read-only",
+		                  kv->desc);
+	if (kv->writing)
+		return dc_kv_fail(DTX_EINVAL,
+		                  "store %s: a write transaction is open",
+		                  kv->desc);
+	if (kv->writer_err != DTX_OK)
+		return dc_kv_fail(kv->writer_err,
+		                  "store %s: the writer connection was lost",
+		                  kv->desc);
+	x->c = kv->writer;
+	x->slot = -1;
+	if (PQenterPipelineMode(x->c) != 1 ||
+	    PQsendQueryParams(x->c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) !=
+	            1) {
+		int rc = pg_error(kv, x->c, NULL, "begin");
+
+		if (PQstatus(x->c) == CONNECTION_BAD)
+			kv->writer_err = DTX_EIO;
+		PQexitPipelineMode(x->c);
+		return rc;
+	}
+	x->queued = 1;
+	kv->writing = true;
+	return DTX_OK;
+}
+
+/* begin_read: REPEATABLE READ, READ ONLY, and a statement so that the
+ * snapshot is taken now (PostgreSQL takes it at the first statement). */
+static int begin_read(pg_kv *kv, pg_txn *x)
+{
+	int rc = pool_get(kv, &x->slot);
+
+	if (rc != DTX_OK)
+		return rc;
+	x->c = kv->slots[x->slot].c;
+	rc = exec_ok(kv, x->c,
+	             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+	             "SELECT 1",
+	             "begin a read transaction", NULL);
+	if (rc != DTX_OK)
+		pool_put(kv, x->slot);
+	return rc;
+}
+
+static int pg_begin(dc_kv *base, bool write, dc_kv_txn **ret_txn)
+{
+	pg_kv *kv = (pg_kv *)base;
+	pg_txn *x = calloc(1, sizeof(*x));
+	int rc;
+
+	if (x == NULL)
+		return dc_kv_fail(DTX_ENOMEM, "store %s: out of memory",
+		                  kv->desc);
+	x->base.ops = &dc_kv_pg_ops;
+	x->kv = kv;
+	rc = write ? begin_write(kv, x) : begin_read(kv, x);
+	if (rc != DTX_OK) {
+		free(x);
+		return rc;
+	}
+	*ret_txn = &x->base;
+	return DTX_OK;
+}
+
+/* end_write sends sql (COMMIT or ROLLBACK), syncs and leaves pipeline
+ * mode. Returns the transaction's first failure, or sql's. */
+static int end_write(pg_txn *x, const char *sql)
+{
+	PGresult *r = NULL;
+	pg_kv *kv = x->kv;
+	int rc;
+
+	if (PQsendQueryParams(x->c, sql, 0, NULL, NULL, NULL, NULL, 0) == 1)
+		x->queued++;
+	else
+		lost(x, pg_error(kv, x->c, NULL, sql));
+	rc = pipe_sync(x, &r);
+	/* COMMIT of a failed transaction answers "ROLLBACK": not durable. */
+	if (rc == DTX_OK && strcmp(sql, "COMMIT") == 0 &&
+	    strcmp(PQcmdStatus(r), "COMMIT") != 0)
+		rc = lost(x, dc_kv_fail(DTX_EIO, "store %s: COMMIT answered %s",
+		                        kv->desc, PQcmdStatus(r)));
+	PQclear(r);
+	if (PQexitPipelineMode(x->c) != 1 || PQstatus(x->c) != CONNECTION_OK)
+		kv->writer_err = DTX_EIO;
+	kv->writing = false;
+	return rc;
+}
+
+static void txn_free(pg_txn *x)
+{
+	PQclear(x->last);
+	if (x->slot >= 0)
+		pool_put(x->kv, x->slot);
+	free(x);
+}
+
+static int pg_commit(dc_kv_txn *base)
+{
+	pg_txn *x = (pg_txn *)base;
+	int rc;
+
+	if (x->slot < 0 && x->failed != DTX_OK) {
+		rc = x->failed;
+		end_write(x, "ROLLBACK");
+	} else if (x->slot < 0) {
+		rc = end_write(x, "COMMIT");
+	} else {
+		rc = exec_ok(x->kv, x->c, "COMMIT", "end a read transaction",
+		             NULL);
+	}
+	txn_free(x);
+	return rc;
+}
+
+static void pg_abort(dc_kv_txn *base)
+{
+	pg_txn *x = (pg_txn *)base;
+	char keep[DC_KV_ERR_MAX];
+
+	snprintf(keep, sizeof(keep), "%s", dc_kv_last_error());
+	if (x->slot < 0)
+		end_write(x, "ROLLBACK");
+	else
+		PQclear(PQexec(x->c, "ROLLBACK"));
+	dc_kv_fail(DTX_OK, "%s", keep); /* an abort hides no earlier reason */
+	txn_free(x);
+}
+
+/* ---- reads ------------------------------------------------------------- */
+
+/* query runs read statement st of table t with n bytea parameters and
+ * returns its rows in *ret_r: in a write transaction through the pipeline
+ * (after the writes queued before it), else at once. */
+static int query(pg_txn *x, int st, int t, int n, const dc_kv_val *v,
+                 PGresult **ret_r)
+{
+	const char *p[1];
+	int len[1], fmt[1] = {1};
+	char name[16];
+	PGresult *r;
+
+	if (x->slot < 0) {
+		int rc = x->failed != DTX_OK ? x->failed
+		                             : pipe_send(x, st, t, n, v);
+
+		return rc == DTX_OK ? pipe_sync(x, ret_r) : rc;
+	}
+	for (int i = 0; i < n; i++) {
+		p[i] = v[i].data;
+		len[i] = (int)v[i].len;
+	}
+	snprintf(name, sizeof(name), "s%d_%d", st, t);
+	r = PQexecPrepared(x->c, name, n, p, len, fmt, 1);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		int rc = pg_error(x->kv, x->c, r, "read");
+
+		PQclear(r);
+		return rc;
+	}
+	*ret_r = r;
+	return DTX_OK;
+}
+
+static int table_check(pg_txn *x, int t)
+{
+	if (t < 0 || t >= x->kv->ntables)
+		return dc_kv_fail(DTX_EINVAL, "store %s: no table #%d",
+		                  x->kv->desc, t);
+	return x->kv->has[t] ? DTX_OK : DTX_ENOENT;
+}
+
+static int pg_get(dc_kv_txn *base, int t, dc_kv_val key, dc_kv_val *ret_val)
+{
+	pg_txn *x = (pg_txn *)base;
+	PGresult *r = NULL;
+	int rc = table_check(x, t);
+
+	if (rc == DTX_OK)
+		rc = query(x, ST_GET, t, 1, &key, &r);
+	if (rc != DTX_OK)
+		return rc;
+	PQclear(x->last);
+	x->last = r;
+	if (PQntuples(r) == 0)
+		return DTX_ENOENT;
+	ret_val->data = PQgetvalue(r, 0, 0);
+	ret_val->len = (size_t)PQgetlength(r, 0, 0);
+	return DTX_OK;
+}
+
+/* ---- cursors ----------------------------------------------------------- */
+
+static int pg_cursor_open(dc_kv_txn *base, int t, dc_kv_cursor **ret_cur)
+{
+	pg_txn *x = (pg_txn *)base;
+	pg_cursor *cur;
+	int rc = table_check(x, t);
+
+	if (rc == DTX_EINVAL)
+		return rc;
+	cur = calloc(1, sizeof(*cur));
+	if (cur == NULL)
+		return dc_kv_fail(DTX_ENOMEM, "store %s: out of memory",
+		                  x->kv->desc);
+	cur->base.ops = &dc_kv_pg_ops;
+	cur->x = x;
+	cur->t = t;
+	*ret_cur = &cur->base;
+	return DTX_OK;
+}
+
+static void pg_cursor_close(dc_kv_cursor *base)
+{
+	pg_cursor *cur = (pg_cursor *)base;
+
+	PQclear(cur->page);
+	free(cur);
+}
+
+/* at_row returns the cursor's current row, or DTX_ENOENT at the end. */
+static int at_row(pg_cursor *cur, dc_kv_val *ret_key, dc_kv_val *ret_val)
+{
+	if (cur->row >= cur->nrows) {
+		cur->at_end = true;
+		return DTX_ENOENT;
+	}
+	ret_key->data = PQgetvalue(cur->page, cur->row, 0);
+	ret_key->len = (size_t)PQgetlength(cur->page, cur->row, 0);
+	ret_val->data = PQgetvalue(cur->page, cur->row, 1);
+	ret_val->len = (size_t)PQgetlength(cur->page, cur->row, 1);
+	return DTX_OK;
+}
+
+/* fetch reads the page of statement st from key (NULL: the first page). */
+static int fetch(pg_cursor *cur, int st, const dc_kv_val *key)
+{
+	PGresult *r = NULL;
+	int rc = query(cur->x, st, cur->t, key ? 1 : 0, key, &r);
+
+	if (rc != DTX_OK) {
+		cur->nrows = cur->row = 0;
+		cur->at_end = true;
+		return rc;
+	}
+	PQclear(cur->page);
+	cur->page = r;
+	cur->nrows = PQntuples(r);
+	cur->row = 0;
+	cur->wseq = cur->x->wseq;
+	cur->positioned = true;
+	cur->at_end = false;
+	return DTX_OK;
+}
+
+static int pg_seek(dc_kv_cursor *base, const dc_kv_val *key, dc_kv_val *ret_key,
+                   dc_kv_val *ret_val)
+{
+	pg_cursor *cur = (pg_cursor *)base;
+	int rc = table_check(cur->x, cur->t);
+
+	if (rc == DTX_ENOENT) {
+		cur->positioned = cur->at_end = true;
+		return rc;
+	}
+	rc = rc == DTX_OK ? fetch(cur, key ? ST_SEEK : ST_FIRST, key) : rc;
+	return rc == DTX_OK ? at_row(cur, ret_key, ret_val) : rc;
+}
+
+/* pg_next steps within the page; past its end, or after a write of the
+ * transaction changed what follows, it reads the page after the current
+ * key (a full page may have more behind it). */
+static int pg_next(dc_kv_cursor *base, dc_kv_val *ret_key, dc_kv_val *ret_val)
+{
+	pg_cursor *cur = (pg_cursor *)base;
+	dc_kv_val last;
+	PGresult *old;
+	int rc;
+
+	if (!cur->positioned)
+		return dc_kv_fail(DTX_EINVAL, "store: cursor never positioned");
+	if (cur->at_end)
+		return DTX_ENOENT;
+	if (cur->row + 1 < cur->nrows && cur->wseq == cur->x->wseq) {
+		cur->row++;
+		return at_row(cur, ret_key, ret_val);
+	}
+	if (cur->nrows < PAGE_ROWS && cur->wseq == cur->x->wseq) {
+		cur->at_end = true;
+		return DTX_ENOENT;
+	}
+	last.data = PQgetvalue(cur->page, cur->row, 0);
+	last.len = (size_t)PQgetlength(cur->page, cur->row, 0);
+	old = cur->page;
+	cur->page = NULL; /* fetch must not free the key it sends */
+	rc = fetch(cur, ST_NEXT, &last);
+	PQclear(old);
+	return rc == DTX_OK ? at_row(cur, ret_key, ret_val) : rc;
+}
+
+const dc_kv_ops dc_kv_pg_ops = {
+        .name = "postgresql",
+        .open = pg_open,
+        .close = pg_close,
+        .describe = pg_describe,
+        .has_table = pg_has_table,
+        .usage = pg_usage,
+        .grow = pg_grow,
+        .begin = pg_begin,
+        .commit = pg_commit,
+        .abort = pg_abort,
+        .get = pg_get,
+        .put = pg_put,
+        .del = pg_del,
+        .del_range = pg_del_range,
+        .cursor_open = pg_cursor_open,
+        .cursor_close = pg_cursor_close,
+        .seek = pg_seek,
+        .next = pg_next,
+};

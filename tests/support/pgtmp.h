@@ -1,0 +1,92 @@
+/*
+ * pgtmp.h - a throw-away PostgreSQL 15 cluster for tests and benchmarks.
+ *
+ * pgtmp_start runs initdb into a fresh /tmp/dtx-pg-XXXXXX and starts
+ * postgres on it as a child of the calling process, listening on a unix
+ * socket in that directory and on a free loopback port, with fsync on and
+ * synchronous_commit on (the durable settings production uses). It
+ * creates the login role "dtx" and its database "dtx". pgtmp_stop shuts
+ * it down (fast shutdown, then SIGKILL past a bounded wait) and removes
+ * the directory.
+ *
+ *   pgtmp *pg = pgtmp_start(err, sizeof(err));
+ *   ... dc_kv_open with .where = pgtmp_uri(pg) ...
+ *   pgtmp_stop(pg);
+ *
+ * PostgreSQL refuses to run as root: when the caller is root, initdb and
+ * postgres run as the "postgres" user (the directory is chowned to it).
+ * The postmaster gets PR_SET_PDEATHSIG, so a test process killed on a
+ * timeout leaves no server behind (its directory may stay in /tmp).
+ *
+ * Starting costs ~1-2 s (initdb): a Criterion test binary starts one
+ * cluster in its runner (pgtmp_shared_main) and every test makes its own
+ * database on it (pgtmp_create_db), so tests run in parallel.
+ *
+ * Binaries come from $DTX_PG_BIN or /usr/lib/postgresql/15/bin. Every
+ * wait is bounded. Calls that can fail return 0 or -1 with a reason in
+ * err; none asserts, so benchmarks use the module too. Not thread-safe.
+ */
+#ifndef DTX_TESTS_PGTMP_H
+#define DTX_TESTS_PGTMP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define PGTMP_URI_MAX    512
+#define PGTMP_START_WAIT 30000 /* ms the server gets to accept logins */
+#define PGTMP_STOP_WAIT  30000 /* ms a fast shutdown gets */
+#define PGTMP_ENV_URI    "DTX_PGTMP_URI"
+#define PGTMP_ENV_ADMIN  "DTX_PGTMP_ADMIN_URI"
+#define PGTMP_ROLE       "dtx"
+
+typedef struct pgtmp pgtmp;
+
+/* pgtmp_start starts a fresh cluster (see the top comment) and returns it
+ * (transferred: end it with pgtmp_stop), or NULL with a reason in err. */
+pgtmp *pgtmp_start(char *err, size_t errlen);
+
+/* pgtmp_stop stops the server if it runs (fast shutdown, SIGKILL after
+ * PGTMP_STOP_WAIT), removes the directory and frees pg. Accepts NULL. */
+void pgtmp_stop(pgtmp *pg);
+
+/* pgtmp_kill stops the server at once (SIGKILL of the postmaster, which
+ * takes its backends with it) and keeps the directory until pgtmp_stop:
+ * a database that vanishes under its clients. */
+void pgtmp_kill(pgtmp *pg);
+
+/* pgtmp_uri: the libpq URI of database "dtx" as role "dtx" over the unix
+ * socket (borrowed, lives with pg). */
+const char *pgtmp_uri(const pgtmp *pg);
+
+/* pgtmp_admin_uri: the superuser on database "postgres" (borrowed). */
+const char *pgtmp_admin_uri(const pgtmp *pg);
+
+/* pgtmp_port: the loopback TCP port the server listens on. */
+int pgtmp_port(const pgtmp *pg);
+
+/* pgtmp_sql runs sql (one or more statements, no parameters) as the
+ * superuser on database db at admin_uri (an URI from pgtmp_admin_uri or
+ * $DTX_PGTMP_ADMIN_URI; db NULL: its own). Returns 0 or -1 with a reason
+ * in err. */
+int pgtmp_sql(const char *admin_uri, const char *db, const char *sql, char *err,
+              size_t errlen);
+
+/* pgtmp_create_db creates a database named name (owned by role "dtx") on
+ * the cluster of admin_uri and writes its URI (role "dtx") to uri.
+ * Returns 0 or -1 with a reason in err. */
+int pgtmp_create_db(const char *admin_uri, const char *name, char *uri,
+                    size_t urilen, char *err, size_t errlen);
+
+/* pgtmp_uri_for writes the URI of database db as role user on the
+ * cluster of admin_uri to uri (same host and port). Returns 0 or -1. */
+int pgtmp_uri_for(const char *admin_uri, const char *db, const char *user,
+                  char *uri, size_t urilen);
+
+/* pgtmp_shared_main is the main of a test binary that shares one cluster
+ * among its tests: it starts a cluster, exports its URIs as
+ * $DTX_PGTMP_URI and $DTX_PGTMP_ADMIN_URI (the forked tests inherit
+ * them), runs run(argc, argv) and stops the cluster, also when run
+ * failed. It returns run's result, or 1 if the cluster did not start. */
+int pgtmp_shared_main(int argc, char **argv, int (*run)(int argc, char **argv));
+
+#endif

@@ -1,0 +1,842 @@
+/*
+ * kv_test.c - the conformance suite of the store interface (kv.h): the
+ * same cases on every backend, through kv.h only.
+ *
+ * Built twice (tests/meson.build): kv_test runs on LMDB in a fresh
+ * temporary directory per test (suite unit); kv_pg_test, built with
+ * KV_TEST_PG, runs on a real PostgreSQL 15 - one throw-away cluster per
+ * test binary started by its main (tests/support/pgtmp.h), one fresh
+ * database per test, so tests run in parallel (suite postgres). The
+ * PostgreSQL build adds the cases only a server has: a URI that does not
+ * connect, a role without rights, a newer schema, a schema on the
+ * search_path, and a server that dies under an open store (on a cluster
+ * of its own).
+ *
+ * LMDB runs with no_sync (STYLE.md: unit tests only); PostgreSQL runs as
+ * in production (fsync and synchronous_commit on).
+ */
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+
+#include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dtx/dtx.h>
+
+#include "kv.h"
+
+#ifdef KV_TEST_PG
+#include "pgtmp.h"
+#define SUITE kv_pg
+#else
+#define SUITE kv_lmdb
+#endif
+
+enum { T_ALPHA, T_BETA, T_COUNT };
+
+static const char *const g_tables[] = {"alpha", "beta"};
+static char g_where[600]; /* the store: a directory or a URI */
+
+/* ---- fixture ----------------------------------------------------------- */
+
+#ifdef KV_TEST_PG
+static const char *admin_uri(void)
+{
+	const char *a = getenv(PGTMP_ENV_ADMIN);
+
+	cr_assert_not_null(a, "no cluster: run through main (pgtmp)");
+	return a;
+}
+
+/* fresh_db creates database t_<pid>_<n> and writes its URI to uri. */
+static void fresh_db(char *name, size_t namelen, char *uri, size_t urilen)
+{
+	static int n;
+	char err[512];
+
+	snprintf(name, namelen, "t_%ld_%d", (long)getpid(), n++);
+	cr_assert_eq(pgtmp_create_db(admin_uri(), name, uri, urilen, err,
+	                             sizeof(err)),
+	             0, "%s", err);
+}
+
+static char g_db[64];
+
+static void setup(void)
+{
+	fresh_db(g_db, sizeof(g_db), g_where, sizeof(g_where));
+}
+
+static void teardown(void)
+{
+}
+#else
+static char g_root[64]; /* the test's temporary directory */
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void setup(void)
+{
+	snprintf(g_root, sizeof(g_root), "/tmp/dtx_kv_test.XXXXXX");
+	cr_assert_not_null(mkdtemp(g_root));
+	snprintf(g_where, sizeof(g_where), "%s/store", g_root);
+}
+
+static void teardown(void)
+{
+	nftw(g_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+#endif
+
+TestSuite(SUITE, .init = setup, .fini = teardown, .timeout = 120);
+
+/* ---- helpers ----------------------------------------------------------- */
+
+#define V(s) ((dc_kv_val){(s), sizeof(s) - 1})
+
+static int try_open_at(const char *where, bool ro, int readers, dc_kv **ret,
+                       bool *ret_fresh, char *err, size_t errlen)
+{
+	dc_kv_opts o = {.where = where,
+	                .tables = g_tables,
+	                .ntables = T_COUNT,
+	                .read_only = ro,
+	                .no_sync = true,
+	                .readers = readers};
+
+	return dc_kv_open(&o, ret, ret_fresh, err, errlen);
+}
+
+static dc_kv *open_kv(bool ro)
+{
+	char err[DC_KV_ERR_MAX] = "";
+	dc_kv *kv = NULL;
+	int rc = try_open_at(g_where, ro, 0, &kv, NULL, err, sizeof(err));
+
+	cr_assert_eq(rc, DTX_OK, "open %s: %s (%s)", g_where, dtx_strerror(rc),
+	             err);
+	return kv;
+}
+
+static dc_kv_txn *begin(dc_kv *kv, bool write)
+{
+	dc_kv_txn *x = NULL;
+	int rc = dc_kv_begin(kv, write, &x);
+
+	cr_assert_eq(rc, DTX_OK, "begin: %s (%s)", dtx_strerror(rc),
+	             dc_kv_last_error());
+	return x;
+}
+
+static void commit(dc_kv_txn *x)
+{
+	int rc = dc_kv_commit(x);
+
+	cr_assert_eq(rc, DTX_OK, "commit: %s (%s)", dtx_strerror(rc),
+	             dc_kv_last_error());
+}
+
+static void put(dc_kv_txn *x, int t, dc_kv_val k, dc_kv_val v)
+{
+	int rc = dc_kv_put(x, t, k, v);
+
+	cr_assert_eq(rc, DTX_OK, "put: %s (%s)", dtx_strerror(rc),
+	             dc_kv_last_error());
+}
+
+/* put1 writes one key in a transaction of its own. */
+static void put1(dc_kv *kv, int t, dc_kv_val k, dc_kv_val v)
+{
+	dc_kv_txn *x = begin(kv, true);
+
+	put(x, t, k, v);
+	commit(x);
+}
+
+static void assert_val(dc_kv_val got, dc_kv_val want, const char *what)
+{
+	cr_assert_eq(got.len, want.len, "%s: %zu bytes, want %zu", what,
+	             got.len, want.len);
+	cr_assert(want.len == 0 || memcmp(got.data, want.data, want.len) == 0,
+	          "%s: other bytes", what);
+}
+
+static void assert_get(dc_kv_txn *x, int t, dc_kv_val k, dc_kv_val want)
+{
+	dc_kv_val v;
+	int rc = dc_kv_get(x, t, k, &v);
+
+	cr_assert_eq(rc, DTX_OK, "get: %s (%s)", dtx_strerror(rc),
+	             dc_kv_last_error());
+	assert_val(v, want, "get");
+}
+
+static void assert_absent(dc_kv_txn *x, int t, dc_kv_val k)
+{
+	dc_kv_val v;
+	int rc = dc_kv_get(x, t, k, &v);
+
+	cr_assert_eq(rc, DTX_ENOENT, "get of an absent key: %s (%s)",
+	             dtx_strerror(rc), dc_kv_last_error());
+}
+
+/* count_keys scans table t from the start and returns how many keys it
+ * has, asserting they come in strictly increasing order. */
+static int count_keys(dc_kv_txn *x, int t)
+{
+	dc_kv_cursor *c = NULL;
+	dc_kv_val k, v;
+	unsigned char prev[512];
+	size_t prevlen = 0;
+	int n = 0, rc;
+
+	cr_assert_eq(dc_kv_cursor_open(x, t, &c), DTX_OK);
+	for (rc = dc_kv_seek(c, NULL, &k, &v); rc == DTX_OK;
+	     rc = dc_kv_next(c, &k, &v), n++) {
+		size_t m = k.len < prevlen ? k.len : prevlen;
+		int cmp = memcmp(prev, k.data, m);
+
+		cr_assert(n == 0 || cmp < 0 || (cmp == 0 && prevlen < k.len),
+		          "key #%d out of order", n);
+		memcpy(prev, k.data, k.len);
+		prevlen = k.len;
+	}
+	cr_assert_eq(rc, DTX_ENOENT, "scan: %s (%s)", dtx_strerror(rc),
+	             dc_kv_last_error());
+	dc_kv_cursor_close(c);
+	return n;
+}
+
+/* ---- order and basic operations ---------------------------------------- */
+
+Test(SUITE, orders_keys_as_unsigned_bytes_shorter_first)
+{
+	/* Sorted: memcmp, then the shorter first on a common prefix. */
+	static const dc_kv_val want[] = {
+	        {"\x00", 1},     {"\x00\x00", 2}, {"\x00\x01", 2},
+	        {"\x01", 1},     {"a", 1},        {"a\x00", 2},
+	        {"ab", 2},       {"b", 1},        {"\x7f", 1},
+	        {"\x80", 1},     {"\xfe\xff", 2}, {"\xff", 1},
+	        {"\xff\x00", 2}, {"\xff\xff", 2}, {"\xff\xff\xff", 3},
+	};
+	const size_t n = sizeof(want) / sizeof(want[0]);
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x = begin(kv, true);
+	dc_kv_cursor *c = NULL;
+	dc_kv_val k, v;
+	size_t i;
+
+	for (i = 0; i < n; i++) /* in a scrambled order */
+		put(x, T_ALPHA, want[(i * 7) % n], V("v"));
+	commit(x);
+	x = begin(kv, false);
+	cr_assert_eq(dc_kv_cursor_open(x, T_ALPHA, &c), DTX_OK);
+	cr_assert_eq(dc_kv_seek(c, NULL, &k, &v), DTX_OK);
+	for (i = 0; i < n; i++) {
+		assert_val(k, want[i], "key in order");
+		cr_assert_eq(dc_kv_next(c, &k, &v),
+		             i + 1 < n ? DTX_OK : DTX_ENOENT, "next after #%zu",
+		             i);
+	}
+	dc_kv_cursor_close(c);
+	commit(x);
+	dc_kv_close(kv);
+}
+
+Test(SUITE, gets_puts_dels_and_deletes_ranges)
+{
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x = begin(kv, true);
+
+	put(x, T_ALPHA, V("a"), V("1"));
+	put(x, T_ALPHA, V("b"), V("2"));
+	put(x, T_ALPHA, V("c"), V("3"));
+	put(x, T_ALPHA, V("d"), V("4"));
+	put(x, T_BETA, V("b"), V("other table"));
+	put(x, T_ALPHA, V("e"), V(""));
+	commit(x);
+
+	x = begin(kv, true);
+	assert_get(x, T_ALPHA, V("b"), V("2"));
+	put(x, T_ALPHA, V("b"), V("two"));
+	cr_assert_eq(dc_kv_del(x, T_ALPHA, V("a")), DTX_OK);
+	cr_assert_eq(dc_kv_del(x, T_ALPHA, V("zz")), DTX_OK,
+	             "absent: no error");
+	cr_assert_eq(dc_kv_del_range(x, T_ALPHA, V("c"), V("e")), DTX_OK);
+	commit(x);
+
+	x = begin(kv, false);
+	assert_absent(x, T_ALPHA, V("a"));
+	assert_get(x, T_ALPHA, V("b"), V("two"));
+	assert_absent(x, T_ALPHA, V("c"));
+	assert_absent(x, T_ALPHA, V("d"));
+	assert_get(x, T_ALPHA, V("e"), V("")); /* an empty value is a value */
+	assert_get(x, T_BETA, V("b"), V("other table"));
+	cr_assert_eq(count_keys(x, T_ALPHA), 2);
+	commit(x);
+	dc_kv_close(kv);
+}
+
+Test(SUITE, refuses_empty_and_oversized_keys)
+{
+	static unsigned char big[512];
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x = begin(kv, true);
+
+	memset(big, 0xab, sizeof(big));
+	cr_assert_eq(dc_kv_put(x, T_ALPHA, (dc_kv_val){"", 0}, V("v")),
+	             DTX_EINVAL);
+	cr_assert_eq(dc_kv_put(x, T_ALPHA, (dc_kv_val){big, 512}, V("v")),
+	             DTX_EINVAL);
+	put(x, T_ALPHA, (dc_kv_val){big, 511}, V("v"));
+	commit(x);
+	x = begin(kv, false);
+	assert_get(x, T_ALPHA, (dc_kv_val){big, 511}, V("v"));
+	cr_assert_eq(dc_kv_put(x, T_ALPHA, V("k"), V("v")), DTX_EINVAL,
+	             "a write in a read transaction");
+	commit(x);
+	dc_kv_close(kv);
+}
+
+Test(SUITE, keeps_large_values_byte_for_byte)
+{
+	size_t n = 1 << 20;
+	unsigned char *big = malloc(n);
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x;
+
+	cr_assert_not_null(big);
+	for (size_t i = 0; i < n; i++)
+		big[i] = (unsigned char)(i * 131 + (i >> 8));
+	put1(kv, T_ALPHA, V("big"), (dc_kv_val){big, n});
+	x = begin(kv, false);
+	assert_get(x, T_ALPHA, V("big"), (dc_kv_val){big, n});
+	commit(x);
+	dc_kv_close(kv);
+	free(big);
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+Test(SUITE, write_transaction_sees_its_own_writes)
+{
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x = begin(kv, true);
+	dc_kv_cursor *c = NULL;
+	dc_kv_val k, v;
+
+	put(x, T_ALPHA, V("k1"), V("v1"));
+	put(x, T_ALPHA, V("k3"), V("v3"));
+	assert_get(x, T_ALPHA, V("k1"), V("v1"));
+	cr_assert_eq(dc_kv_cursor_open(x, T_ALPHA, &c), DTX_OK);
+	cr_assert_eq(dc_kv_seek(c, NULL, &k, &v), DTX_OK);
+	assert_val(k, V("k1"), "first key");
+	/* A write behind the cursor's position shows up on its next move. */
+	put(x, T_ALPHA, V("k2"), V("v2"));
+	cr_assert_eq(dc_kv_next(c, &k, &v), DTX_OK);
+	assert_val(k, V("k2"), "key written after the seek");
+	assert_val(v, V("v2"), "its value");
+	cr_assert_eq(dc_kv_next(c, &k, &v), DTX_OK);
+	assert_val(k, V("k3"), "third key");
+	cr_assert_eq(dc_kv_next(c, &k, &v), DTX_ENOENT);
+	dc_kv_cursor_close(c);
+	cr_assert_eq(dc_kv_del(x, T_ALPHA, V("k1")), DTX_OK);
+	assert_absent(x, T_ALPHA, V("k1"));
+	commit(x);
+	dc_kv_close(kv);
+}
+
+Test(SUITE, abort_drops_the_writes)
+{
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x;
+
+	put1(kv, T_ALPHA, V("kept"), V("1"));
+	x = begin(kv, true);
+	put(x, T_ALPHA, V("dropped"), V("2"));
+	cr_assert_eq(dc_kv_del(x, T_ALPHA, V("kept")), DTX_OK);
+	dc_kv_abort(x);
+	x = begin(kv, false);
+	assert_get(x, T_ALPHA, V("kept"), V("1"));
+	assert_absent(x, T_ALPHA, V("dropped"));
+	commit(x);
+	/* The store takes the next write transaction as usual. */
+	put1(kv, T_ALPHA, V("after"), V("3"));
+	dc_kv_close(kv);
+}
+
+Test(SUITE, commit_is_kept_across_close_and_reopen)
+{
+	char err[DC_KV_ERR_MAX];
+	dc_kv *kv = NULL;
+	dc_kv_txn *x;
+	bool fresh = false;
+
+	cr_assert_eq(
+	        try_open_at(g_where, false, 0, &kv, &fresh, err, sizeof(err)),
+	        DTX_OK, "%s", err);
+	cr_assert(fresh, "a new store is fresh");
+	cr_assert(dc_kv_has_table(kv, T_ALPHA) && dc_kv_has_table(kv, T_BETA));
+	put1(kv, T_BETA, V("k"), V("durable"));
+	dc_kv_close(kv);
+
+	cr_assert_eq(
+	        try_open_at(g_where, false, 0, &kv, &fresh, err, sizeof(err)),
+	        DTX_OK, "%s", err);
+	cr_assert(!fresh, "a store with tables is not fresh");
+	x = begin(kv, false);
+	assert_get(x, T_BETA, V("k"), V("durable"));
+	commit(x);
+	dc_kv_close(kv);
+}
+
+Test(SUITE, read_snapshot_does_not_see_a_later_commit)
+{
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *r, *r2;
+
+	put1(kv, T_ALPHA, V("a"), V("old"));
+	r = begin(kv, false);
+	{
+		dc_kv_txn *w = begin(kv, true);
+
+		put(w, T_ALPHA, V("a"), V("new"));
+		put(w, T_ALPHA, V("b"), V("new"));
+		commit(w);
+	}
+	assert_get(r, T_ALPHA, V("a"), V("old"));
+	assert_absent(r, T_ALPHA, V("b"));
+	cr_assert_eq(count_keys(r, T_ALPHA), 1);
+	r2 = begin(kv, false);
+	assert_get(r2, T_ALPHA, V("a"), V("new"));
+	commit(r2);
+	commit(r);
+	dc_kv_close(kv);
+}
+
+#define READERS 4
+
+typedef struct reader_arg {
+	dc_kv *kv;
+	atomic_int *open;
+	int rc, seen_open, nkeys;
+} reader_arg;
+
+static void *reader_main(void *p)
+{
+	reader_arg *a = p;
+	dc_kv_txn *x = NULL;
+	struct timespec ms = {0, 1000000};
+
+	a->rc = dc_kv_begin(a->kv, false, &x);
+	if (a->rc != DTX_OK)
+		return NULL;
+	atomic_fetch_add(a->open, 1);
+	/* Hold the transaction until every reader has one (bounded). */
+	for (int i = 0; i < 10000 && atomic_load(a->open) < READERS; i++)
+		nanosleep(&ms, NULL);
+	a->seen_open = atomic_load(a->open);
+	a->nkeys = 0;
+	for (int i = 0; i < 100; i++) {
+		char key[8];
+		dc_kv_val v;
+
+		snprintf(key, sizeof(key), "k%03d", i);
+		if (dc_kv_get(x, T_ALPHA, (dc_kv_val){key, 4}, &v) == DTX_OK)
+			a->nkeys++;
+	}
+	a->rc = dc_kv_commit(x);
+	return NULL;
+}
+
+Test(SUITE, read_transactions_run_on_several_threads_at_once)
+{
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x = begin(kv, true);
+	pthread_t th[READERS];
+	reader_arg args[READERS];
+	atomic_int open = 0;
+	char key[8];
+
+	for (int i = 0; i < 100; i++) {
+		snprintf(key, sizeof(key), "k%03d", i);
+		put(x, T_ALPHA, (dc_kv_val){key, 4}, V("v"));
+	}
+	commit(x);
+	x = begin(kv, true); /* a writer open beside the readers */
+	for (int i = 0; i < READERS; i++) {
+		args[i] = (reader_arg){.kv = kv, .open = &open};
+		cr_assert_eq(
+		        pthread_create(&th[i], NULL, reader_main, &args[i]), 0);
+	}
+	for (int i = 0; i < READERS; i++) {
+		pthread_join(th[i], NULL);
+		cr_assert_eq(args[i].rc, DTX_OK, "reader %d: %s", i,
+		             dtx_strerror(args[i].rc));
+		cr_assert_eq(args[i].seen_open, READERS, "reader %d ran alone",
+		             i);
+		cr_assert_eq(args[i].nkeys, 100);
+	}
+	dc_kv_abort(x);
+	dc_kv_close(kv);
+}
+
+/* ---- cursors ----------------------------------------------------------- */
+
+Test(SUITE, cursor_seeks_steps_and_ends)
+{
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x = begin(kv, true);
+	dc_kv_cursor *c = NULL;
+	dc_kv_val k, v;
+	dc_kv_val b = V("b"), bb = V("bb"), z = V("z");
+
+	put(x, T_ALPHA, V("a"), V("1"));
+	put(x, T_ALPHA, V("b"), V("2"));
+	put(x, T_ALPHA, V("c"), V("3"));
+	commit(x);
+	x = begin(kv, false);
+	cr_assert_eq(dc_kv_cursor_open(x, T_ALPHA, &c), DTX_OK);
+	cr_assert_eq(dc_kv_next(c, &k, &v), DTX_EINVAL, "never positioned");
+	cr_assert_eq(dc_kv_seek(c, &b, &k, &v), DTX_OK);
+	assert_val(k, V("b"), "exact seek");
+	assert_val(v, V("2"), "its value");
+	cr_assert_eq(dc_kv_seek(c, &bb, &k, &v), DTX_OK);
+	assert_val(k, V("c"), "seek between keys");
+	cr_assert_eq(dc_kv_next(c, &k, &v), DTX_ENOENT, "the end");
+	cr_assert_eq(dc_kv_next(c, &k, &v), DTX_ENOENT, "still the end");
+	cr_assert_eq(dc_kv_seek(c, &z, &k, &v), DTX_ENOENT, "past the last");
+	cr_assert_eq(dc_kv_seek(c, NULL, &k, &v), DTX_OK);
+	assert_val(k, V("a"), "first key");
+	dc_kv_cursor_close(c);
+	cr_assert_eq(dc_kv_cursor_open(x, T_BETA, &c), DTX_OK);
+	cr_assert_eq(dc_kv_seek(c, NULL, &k, &v), DTX_ENOENT, "empty table");
+	dc_kv_cursor_close(c);
+	commit(x);
+	dc_kv_close(kv);
+}
+
+#define BIG 20000
+
+static dc_kv_val be32(unsigned char *buf, uint32_t i)
+{
+	buf[0] = (unsigned char)(i >> 24);
+	buf[1] = (unsigned char)(i >> 16);
+	buf[2] = (unsigned char)(i >> 8);
+	buf[3] = (unsigned char)i;
+	return (dc_kv_val){buf, 4};
+}
+
+Test(SUITE, a_big_scan_pages_through_every_key_in_order)
+{
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x = begin(kv, true);
+	dc_kv_cursor *c = NULL;
+	unsigned char kb[4], vb[4], sb[4];
+	dc_kv_val k, v, seek;
+	uint32_t i;
+	int rc;
+
+	for (i = 0; i < BIG; i++)
+		put(x, T_ALPHA, be32(kb, i * 2), be32(vb, i));
+	commit(x);
+	x = begin(kv, false);
+	cr_assert_eq(count_keys(x, T_ALPHA), BIG);
+	cr_assert_eq(dc_kv_cursor_open(x, T_ALPHA, &c), DTX_OK);
+	seek = be32(sb, 2 * 777 + 1); /* between two keys, mid-page */
+	rc = dc_kv_seek(c, &seek, &k, &v);
+	for (i = 778; rc == DTX_OK; i++, rc = dc_kv_next(c, &k, &v)) {
+		assert_val(k, be32(kb, i * 2), "key");
+		assert_val(v, be32(vb, i), "value");
+	}
+	cr_assert_eq(rc, DTX_ENOENT);
+	cr_assert_eq(i, BIG, "scanned to the last key");
+	dc_kv_cursor_close(c);
+	commit(x);
+	dc_kv_close(kv);
+}
+
+/* ---- the store --------------------------------------------------------- */
+
+Test(SUITE, one_writer_and_readers_beside_it)
+{
+	char err[DC_KV_ERR_MAX] = "";
+	dc_kv *kv = open_kv(false), *kv2 = NULL, *ro;
+	dc_kv_txn *x;
+	int rc;
+
+	put1(kv, T_ALPHA, V("k"), V("v"));
+	rc = try_open_at(g_where, false, 0, &kv2, NULL, err, sizeof(err));
+	cr_assert_eq(rc, DTX_EBUSY, "second writer: %s (%s)", dtx_strerror(rc),
+	             err);
+	cr_assert_not_null(strstr(err, "pid"), "names the holder: %s", err);
+	cr_log_info("second writer: %s", err);
+	ro = open_kv(true);
+	x = begin(ro, false);
+	assert_get(x, T_ALPHA, V("k"), V("v"));
+	commit(x);
+	cr_assert_eq(dc_kv_begin(ro, true, &x), DTX_EINVAL,
+	             "a read-only store refuses a write transaction");
+	dc_kv_close(ro);
+	dc_kv_close(kv);
+	/* The lock goes with the writer. */
+	kv = open_kv(false);
+	dc_kv_close(kv);
+}
+
+Test(SUITE, read_only_open_of_a_missing_store_fails_clearly)
+{
+	char err[DC_KV_ERR_MAX] = "";
+	dc_kv *kv = NULL;
+	int rc = try_open_at(g_where, true, 0, &kv, NULL, err, sizeof(err));
+
+	cr_assert_eq(rc, DTX_ENOENT, "%s (%s)", dtx_strerror(rc), err);
+	cr_assert(err[0] != '\0', "a reason");
+	cr_log_info("read-only open of nothing: %s", err);
+	/* ... and created nothing: a writer still finds a fresh store. */
+	{
+		bool fresh = false;
+
+		cr_assert_eq(try_open_at(g_where, false, 0, &kv, &fresh, err,
+		                         sizeof(err)),
+		             DTX_OK, "%s", err);
+		cr_assert(fresh);
+		dc_kv_close(kv);
+	}
+}
+
+Test(SUITE, an_older_store_gains_new_tables_from_a_writer_only)
+{
+	static const char *const old_tables[] = {"alpha"};
+	dc_kv_opts o = {.where = g_where,
+	                .tables = old_tables,
+	                .ntables = 1,
+	                .no_sync = true};
+	char err[DC_KV_ERR_MAX] = "";
+	dc_kv *kv = NULL, *ro;
+	dc_kv_txn *x;
+	dc_kv_cursor *c = NULL;
+	dc_kv_val k, v;
+
+	cr_assert_eq(dc_kv_open(&o, &kv, NULL, err, sizeof(err)), DTX_OK, "%s",
+	             err);
+	put1(kv, 0, V("old"), V("1"));
+	dc_kv_close(kv);
+
+	ro = open_kv(true); /* a reader: beta is absent and empty */
+	cr_assert(dc_kv_has_table(ro, T_ALPHA));
+	cr_assert(!dc_kv_has_table(ro, T_BETA));
+	x = begin(ro, false);
+	assert_absent(x, T_BETA, V("old"));
+	cr_assert_eq(dc_kv_cursor_open(x, T_BETA, &c), DTX_OK);
+	cr_assert_eq(dc_kv_seek(c, NULL, &k, &v), DTX_ENOENT);
+	dc_kv_cursor_close(c);
+	commit(x);
+	dc_kv_close(ro);
+
+	kv = open_kv(false); /* a writer: beta is there */
+	cr_assert(dc_kv_has_table(kv, T_BETA));
+	put1(kv, T_BETA, V("new"), V("2"));
+	x = begin(kv, false);
+	assert_get(x, T_ALPHA, V("old"), V("1"));
+	assert_get(x, T_BETA, V("new"), V("2"));
+	commit(x);
+	dc_kv_close(kv);
+}
+
+Test(SUITE, reports_its_usage)
+{
+	dc_kv *kv = open_kv(false);
+	dc_kv_usage u = {0};
+
+	put1(kv, T_ALPHA, V("k"), V("v"));
+	cr_assert_eq(dc_kv_usage_read(kv, &u), DTX_OK, "%s",
+	             dc_kv_last_error());
+	cr_assert_gt(u.used_bytes, 0);
+	cr_assert_geq(u.file_bytes, u.used_bytes);
+	cr_assert_str_neq(dc_kv_describe(kv), "");
+	dc_kv_close(kv);
+}
+
+/* ---- PostgreSQL only --------------------------------------------------- */
+
+#ifdef KV_TEST_PG
+
+static void admin_sql(const char *db, const char *sql)
+{
+	char err[512];
+
+	cr_assert_eq(pgtmp_sql(admin_uri(), db, sql, err, sizeof(err)), 0, "%s",
+	             err);
+}
+
+Test(SUITE, names_the_backend_and_hides_the_password)
+{
+	dc_kv *kv = open_kv(false);
+
+	cr_assert_str_eq(dc_kv_backend(kv), "postgresql");
+	cr_assert_not_null(strstr(dc_kv_describe(kv), g_db), "%s",
+	                   dc_kv_describe(kv));
+	dc_kv_close(kv);
+}
+
+Test(SUITE, a_newer_schema_is_refused)
+{
+	char err[DC_KV_ERR_MAX] = "";
+	dc_kv *kv = NULL;
+	int rc;
+
+	admin_sql(g_db, "SET ROLE dtx;"
+	                "CREATE TABLE dtx_schema (version int NOT NULL);"
+	                "INSERT INTO dtx_schema VALUES (99)");
+	rc = try_open_at(g_where, false, 0, &kv, NULL, err, sizeof(err));
+	cr_assert_eq(rc, DTX_EVERSION, "%s (%s)", dtx_strerror(rc), err);
+	cr_assert_not_null(strstr(err, "99"), "%s", err);
+	rc = try_open_at(g_where, true, 0, &kv, NULL, err, sizeof(err));
+	cr_assert_eq(rc, DTX_EVERSION, "read-only: %s", err);
+}
+
+Test(SUITE, a_uri_that_does_not_connect_is_unreachable)
+{
+	char uri[256], err[DC_KV_ERR_MAX] = "";
+	dc_kv *kv = NULL;
+	int rc;
+
+	/* A loopback port nobody listens on: refused at once; the timeout
+	 * bounds it where packets vanish instead. */
+	snprintf(uri, sizeof(uri),
+	         "postgresql://dtx:sekret@127.0.0.1:1/dtx?connect_timeout=3");
+	rc = try_open_at(uri, false, 0, &kv, NULL, err, sizeof(err));
+	cr_assert_eq(rc, DTX_EUNREACHABLE, "%s (%s)", dtx_strerror(rc), err);
+	cr_assert_not_null(strstr(err, "127.0.0.1"), "names the host: %s", err);
+	cr_assert_null(strstr(err, "sekret"), "leaks the password: %s", err);
+	cr_log_info("unreachable: %s", err);
+	rc = try_open_at("postgresql://[bad", false, 0, &kv, NULL, err,
+	                 sizeof(err));
+	cr_assert_eq(rc, DTX_EINVAL, "a URI libpq refuses: %s (%s)",
+	             dtx_strerror(rc), err);
+}
+
+Test(SUITE, a_role_that_may_not_create_tables_is_named)
+{
+	char uri[PGTMP_URI_MAX], err[DC_KV_ERR_MAX] = "";
+	char role[sizeof(g_db) + 8];
+	dc_kv *kv = NULL;
+	int rc;
+
+	snprintf(role, sizeof(role), "r_%s", g_db);
+	{
+		char sql[256];
+
+		snprintf(sql, sizeof(sql), "CREATE ROLE %s LOGIN", role);
+		admin_sql(NULL, sql);
+	}
+	cr_assert_eq(pgtmp_uri_for(admin_uri(), g_db, role, uri, sizeof(uri)),
+	             0);
+	rc = try_open_at(uri, false, 0, &kv, NULL, err, sizeof(err));
+	cr_assert_eq(rc, DTX_EINVAL, "%s (%s)", dtx_strerror(rc), err);
+	cr_assert_not_null(strstr(err, role), "names the role: %s", err);
+	cr_assert_not_null(strstr(err, g_db), "names the database: %s", err);
+	cr_log_info("no rights: %s", err);
+	/* Nothing was created: the owner still finds a fresh store. */
+	{
+		bool fresh = false;
+
+		cr_assert_eq(try_open_at(g_where, false, 0, &kv, &fresh, err,
+		                         sizeof(err)),
+		             DTX_OK, "%s", err);
+		cr_assert(fresh);
+		dc_kv_close(kv);
+	}
+}
+
+Test(SUITE, stores_in_two_schemas_of_one_database_are_apart)
+{
+	char uri1[sizeof(g_where) + 64], uri2[sizeof(g_where) + 64];
+	char err[DC_KV_ERR_MAX] = "";
+	dc_kv *a = NULL, *b = NULL;
+	dc_kv_txn *x;
+
+	admin_sql(g_db, "CREATE SCHEMA s1 AUTHORIZATION dtx;"
+	                "CREATE SCHEMA s2 AUTHORIZATION dtx");
+	snprintf(uri1, sizeof(uri1), "%s&options=-csearch_path%%3Ds1", g_where);
+	snprintf(uri2, sizeof(uri2), "%s&options=-csearch_path%%3Ds2", g_where);
+	cr_assert_eq(try_open_at(uri1, false, 0, &a, NULL, err, sizeof(err)),
+	             DTX_OK, "%s", err);
+	cr_assert_eq(try_open_at(uri2, false, 0, &b, NULL, err, sizeof(err)),
+	             DTX_OK, "a writer per schema: %s", err);
+	put1(a, T_ALPHA, V("k"), V("in s1"));
+	x = begin(b, false);
+	assert_absent(x, T_ALPHA, V("k"));
+	commit(x);
+	dc_kv_close(b);
+	dc_kv_close(a);
+	admin_sql(g_db, "SELECT 1/count(*) FROM s1.dtx_alpha");
+}
+
+Test(SUITE, a_server_that_dies_under_the_store_is_an_io_error)
+{
+	char err[512];
+	pgtmp *pg = pgtmp_start(err, sizeof(err));
+	dc_kv *kv = NULL;
+	dc_kv_txn *x = NULL, *r = NULL;
+	int rc;
+
+	cr_assert_not_null(pg, "%s", err);
+	cr_assert_eq(try_open_at(pgtmp_uri(pg), false, 1, &kv, NULL, err,
+	                         sizeof(err)),
+	             DTX_OK, "%s", err);
+	put1(kv, T_ALPHA, V("k"), V("v"));
+	r = begin(kv, false); /* the reader connection exists */
+	commit(r);
+	pgtmp_kill(pg);
+
+	rc = dc_kv_begin(kv, true, &x);
+	if (rc == DTX_OK) { /* the pipeline sends BEGIN with the first sync */
+		(void)dc_kv_put(x, T_ALPHA, V("k2"), V("v2"));
+		rc = dc_kv_commit(x);
+	}
+	cr_assert_eq(rc, DTX_EIO, "write: %s (%s)", dtx_strerror(rc),
+	             dc_kv_last_error());
+	cr_log_info("server gone: %s", dc_kv_last_error());
+	rc = dc_kv_begin(kv, true, &x);
+	cr_assert_eq(rc, DTX_EIO, "the next write: %s", dtx_strerror(rc));
+	rc = dc_kv_begin(kv, false, &r);
+	cr_assert_eq(rc, DTX_EIO, "a read: %s (%s)", dtx_strerror(rc),
+	             dc_kv_last_error());
+	dc_kv_close(kv);
+	pgtmp_stop(pg);
+}
+
+static int run_tests(int argc, char **argv)
+{
+	struct criterion_test_set *tests = criterion_initialize();
+	int rc = 0;
+
+	if (criterion_handle_args(argc, argv, true))
+		rc = !criterion_run_all_tests(tests);
+	criterion_finalize(tests);
+	return rc;
+}
+
+/* main starts one cluster for every test of the binary (pgtmp.h). */
+int main(int argc, char **argv)
+{
+	return pgtmp_shared_main(argc, argv, run_tests);
+}
+
+#endif
