@@ -127,8 +127,8 @@ static int record_put(serve_ctx *s, dtx_status status, bool null_comp)
 	               .result = call->result,
 	               .result_len = call->result_len};
 	int rv = s->store->ops->rec_put(&s->txn, dtx_call_gid(call),
-	                                dtx_call_branch(call), dtx_call_op(call),
-	                                &rec);
+	                                dtx_call_branch(call),
+	                                dtx_call_op(call), &rec);
 
 	if (rv != DTX_OK)
 		return rv;

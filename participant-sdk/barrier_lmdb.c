@@ -71,8 +71,8 @@ static int record_decode(const uint8_t *v, size_t len, sdk_rec *ret_rec)
 	return DTX_OK;
 }
 
-int sdk_lmdb_rec_get(dtx_txn *txn, const char *gid, uint32_t branch,
-                     dtx_op op, sdk_rec *ret_rec)
+int sdk_lmdb_rec_get(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
+                     sdk_rec *ret_rec)
 {
 	uint8_t key[KEY_MAX];
 	size_t klen = key_make(key, gid, branch, op);
@@ -86,8 +86,8 @@ int sdk_lmdb_rec_get(dtx_txn *txn, const char *gid, uint32_t branch,
 	return rv == DTX_OK ? record_decode(v, len, ret_rec) : rv;
 }
 
-int sdk_lmdb_rec_put(dtx_txn *txn, const char *gid, uint32_t branch,
-                     dtx_op op, const sdk_rec *rec)
+int sdk_lmdb_rec_put(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
+                     const sdk_rec *rec)
 {
 	uint8_t key[KEY_MAX], *v;
 	size_t klen = key_make(key, gid, branch, op);
@@ -189,8 +189,7 @@ static int gid_one(void *arg, const void *key, size_t klen, const void *val,
 	return gc->fn(gc->arg, gc->last);
 }
 
-int sdk_lmdb_rec_gids(dtx_txn *txn, const char *after, sdk_gid_fn fn,
-                      void *arg)
+int sdk_lmdb_rec_gids(dtx_txn *txn, const char *after, sdk_gid_fn fn, void *arg)
 {
 	gids_ctx gc = {.fn = fn, .arg = arg};
 	uint8_t from[DTX_GID_MAX + 1];

@@ -196,10 +196,10 @@ int sdk_txn_reserve_at(dtx_txn *txn, unsigned t, const void *key, size_t klen,
 
 /* The barrier's records in an LMDB store (the rec_* operations of
  * store.c's ops table; see barrier_store.h). */
-int sdk_lmdb_rec_get(dtx_txn *txn, const char *gid, uint32_t branch,
-                     dtx_op op, sdk_rec *ret_rec);
-int sdk_lmdb_rec_put(dtx_txn *txn, const char *gid, uint32_t branch,
-                     dtx_op op, const sdk_rec *rec);
+int sdk_lmdb_rec_get(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
+                     sdk_rec *ret_rec);
+int sdk_lmdb_rec_put(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
+                     const sdk_rec *rec);
 int sdk_lmdb_rec_scan(dtx_txn *txn, dtx_barrier_fn fn, void *arg);
 int sdk_lmdb_rec_gids(dtx_txn *txn, const char *after, sdk_gid_fn fn,
                       void *arg);

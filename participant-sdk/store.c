@@ -473,8 +473,7 @@ static void lmdb_txn_abort(dtx_txn *txn)
 
 static bool key_is_valid(const dtx_txn *txn, size_t klen)
 {
-	return klen > 0 &&
-	       klen <= (size_t)mdb_env_get_maxkeysize(LS(txn)->env);
+	return klen > 0 && klen <= (size_t)mdb_env_get_maxkeysize(LS(txn)->env);
 }
 
 int sdk_txn_get_at(dtx_txn *txn, unsigned t, const void *key, size_t klen,
@@ -628,8 +627,7 @@ static int del_run(dtx_txn *txn, MDB_cursor *c, const void *prefix, size_t plen,
 		txn->map_full = true;
 	if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND)
 		return DTX_OK;
-	return rc == MDB_MAP_FULL ? DTX_ELIMIT
-	                          : store_fail(LS(txn), rc, "del");
+	return rc == MDB_MAP_FULL ? DTX_ELIMIT : store_fail(LS(txn), rc, "del");
 }
 
 int sdk_txn_del_prefix_at(dtx_txn *txn, unsigned t, const void *prefix,
@@ -655,7 +653,6 @@ int sdk_txn_del_prefix_at(dtx_txn *txn, unsigned t, const void *prefix,
 		*ret_n = n;
 	return rc;
 }
-
 
 /* ---- the service's tables (ops) ---------------------------------------- */
 
