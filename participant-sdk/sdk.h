@@ -35,12 +35,17 @@
 #include "dtx/dtx.h"
 #include "wire.h"
 
+/* SDK_PRIVATE marks the few internals libdtx exports for libdtx-pg only,
+ * in the version node DTX_PRIVATE_0 of libdtx.sym (no stable ABI: a
+ * libdtx-pg works with the libdtx of its own build). */
+#define SDK_PRIVATE __attribute__((visibility("default")))
+
 /* ---- util.c ------------------------------------------------------------ */
 
 /* sdk_logf formats one diagnostic line (truncated to 512 bytes) and hands it
  * to the callback installed with dtx_set_log_cb, if any. fmt is borrowed.
  * Thread-safe as far as the callback is. */
-void sdk_logf(dtx_log_level level, const char *fmt, ...)
+SDK_PRIVATE void sdk_logf(dtx_log_level level, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
 /* sdk_err_from_nng translates an nng result code (0 or a positive NNG_E*)
