@@ -48,7 +48,7 @@
 #define POOL_WAIT_MS   30000 /* a thread waits this long for a connection */
 #define LOCK_KEY       "1685353560" /* advisory locks: (LOCK_KEY, hash) */
 #define SCHEMA_VERSION 1
-#define KEY_MAX        511 /* as LMDB's, so a service behaves the same */
+#define KEY_MAX        511     /* as LMDB's, so a service behaves the same */
 #define GIDS_LIMIT     "65537" /* one GC walk's rows, past its largest */
 #define OID_BYTEA      17
 #define OID_INT2       21
@@ -85,10 +85,10 @@ static const sdk_store_ops pg_ops;
 static int pg_fail(const pg_store *ps, PGconn *conn, PGresult *res,
                    const char *what)
 {
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
-	                        : NULL;
-	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-	                      : NULL;
+	const char *state =
+	        res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg =
+	        res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	int rv = DTX_EIO;
 
 	if (msg == NULL)
@@ -116,7 +116,7 @@ typedef struct param {
 	int binary;
 } param;
 
-#define P_TEXT(s) ((param){(s), (int)strlen(s), 0})
+#define P_TEXT(s)   ((param){(s), (int)strlen(s), 0})
 #define P_BIN(p, n) ((param){(p), (int)(n), 1})
 
 /* txn_clear frees the result found pointers borrowed. */
@@ -129,8 +129,7 @@ static void txn_clear(dtx_txn *txn)
 /* conn_exec runs sql with n parameters on conn and, on success, stores the
  * result (binary columns) in *ret_res (transferred; NULL: freed here). */
 static int conn_exec(const pg_store *ps, PGconn *conn, const char *what,
-                     const char *sql, const param *p, int n,
-                     PGresult **ret_res)
+                     const char *sql, const param *p, int n, PGresult **ret_res)
 {
 	const char *vals[8];
 	int lens[8], fmts[8];
@@ -263,9 +262,9 @@ static void pool_give(pg_slot *slot)
 {
 	pg_store *ps = slot->ps;
 
-	if (slot->conn != NULL && (PQstatus(slot->conn) != CONNECTION_OK ||
-	                           PQtransactionStatus(slot->conn) !=
-	                                   PQTRANS_IDLE)) {
+	if (slot->conn != NULL &&
+	    (PQstatus(slot->conn) != CONNECTION_OK ||
+	     PQtransactionStatus(slot->conn) != PQTRANS_IDLE)) {
 		PQfinish(slot->conn);
 		slot->conn = NULL;
 	}
@@ -322,8 +321,8 @@ static int pg_txn_begin(dtx_store *store, dtx_txn *parent, bool read_only,
 	if ((rv = pool_take(ps, &slot)) != DTX_OK)
 		return rv;
 	ret_txn->h = slot;
-	rv = txn_exec(ret_txn, "begin",
-	              read_only ? "BEGIN READ ONLY" : "BEGIN", NULL, 0, NULL);
+	rv = txn_exec(ret_txn, "begin", read_only ? "BEGIN READ ONLY" : "BEGIN",
+	              NULL, 0, NULL);
 	if (rv != DTX_OK) {
 		pool_give(slot);
 		ret_txn->h = NULL;
@@ -352,10 +351,10 @@ static int nested_end(dtx_txn *txn, bool keep)
 		                             txn->depth),
 		               NULL, 0, NULL);
 	if (rv == DTX_OK || PQstatus(CONN(txn)) == CONNECTION_OK) {
-		int r2 = txn_exec(txn, "release savepoint",
-		                  savepoint_sql(sql, sizeof(sql), "RELEASE",
-		                                txn->depth),
-		                  NULL, 0, NULL);
+		int r2 = txn_exec(
+		        txn, "release savepoint",
+		        savepoint_sql(sql, sizeof(sql), "RELEASE", txn->depth),
+		        NULL, 0, NULL);
 		if (rv == DTX_OK)
 			rv = r2;
 	}
@@ -462,8 +461,8 @@ static int gid_param(const char *gid, param *ret_p)
 	return DTX_OK;
 }
 
-static int pg_rec_get(dtx_txn *txn, const char *gid, uint32_t branch,
-                      dtx_op op, sdk_rec *ret_rec)
+static int pg_rec_get(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
+                      sdk_rec *ret_rec)
 {
 	char b[16], o[8];
 	param p[3];
@@ -490,9 +489,10 @@ static int pg_rec_get(dtx_txn *txn, const char *gid, uint32_t branch,
 	flags = get_be16(PQgetvalue(res, 0, 1));
 	if ((status != DTX_STATUS_OK && status != DTX_STATUS_FAIL) ||
 	    PQgetlength(res, 0, 2) > WIRE_MESSAGE_MAX) {
-		sdk_logf(DTX_LOG_WARN, "store %s: barrier row of %s/%u/%s: bad "
-		         "status %u", PS(txn)->where, gid, branch,
-		         dtx_op_name(op), status);
+		sdk_logf(DTX_LOG_WARN,
+		         "store %s: barrier row of %s/%u/%s: bad "
+		         "status %u",
+		         PS(txn)->where, gid, branch, dtx_op_name(op), status);
 		return DTX_ECORRUPT;
 	}
 	ret_rec->status = (dtx_status)status;
@@ -506,8 +506,8 @@ static int pg_rec_get(dtx_txn *txn, const char *gid, uint32_t branch,
 
 /* pg_rec_put inserts the row; a row already there (a second writer the
  * gid locks should have excluded) fails the call instead of overwriting. */
-static int pg_rec_put(dtx_txn *txn, const char *gid, uint32_t branch,
-                      dtx_op op, const sdk_rec *rec)
+static int pg_rec_put(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
+                      const sdk_rec *rec)
 {
 	char b[16], o[8], st[8], fl[8];
 	param p[7];
@@ -556,7 +556,8 @@ static int pg_rec_scan(dtx_txn *txn, dtx_barrier_fn fn, void *arg)
 		e.branch = get_be32(PQgetvalue(res, i, 1));
 		e.op = (dtx_op)get_be16(PQgetvalue(res, i, 2));
 		e.status = (dtx_status)get_be16(PQgetvalue(res, i, 3));
-		e.null_compensation = (get_be16(PQgetvalue(res, i, 4)) & 1) != 0;
+		e.null_compensation =
+		        (get_be16(PQgetvalue(res, i, 4)) & 1) != 0;
 		rv = fn(arg, &e);
 	}
 	return rv;
@@ -681,8 +682,8 @@ static size_t prefix_end(const uint8_t *prefix, size_t plen, uint8_t *end)
 	return plen;
 }
 
-static int pg_kv_scan(dtx_txn *txn, unsigned t, const void *prefix,
-                      size_t plen, dtx_scan_fn fn, void *arg)
+static int pg_kv_scan(dtx_txn *txn, unsigned t, const void *prefix, size_t plen,
+                      dtx_scan_fn fn, void *arg)
 {
 	uint8_t end[KEY_MAX];
 	size_t elen = plen <= KEY_MAX ? prefix_end(prefix, plen, end) : 0;
@@ -692,10 +693,12 @@ static int pg_kv_scan(dtx_txn *txn, unsigned t, const void *prefix,
 	int rv = plen > KEY_MAX ? DTX_EINVAL : DTX_OK;
 
 	if (rv == DTX_OK)
-		rv = txn_exec(txn, "scan",
-		              "SELECT k, v FROM dtx_kv WHERE tbl = $1 AND k >= $2 AND "
-		              "(length($3::bytea) = 0 OR k < $3::bytea) ORDER BY k",
-		              p, 3, &res);
+		rv = txn_exec(
+		        txn, "scan",
+		        "SELECT k, v FROM dtx_kv WHERE tbl = $1 AND k >= $2 "
+		        "AND "
+		        "(length($3::bytea) = 0 OR k < $3::bytea) ORDER BY k",
+		        p, 3, &res);
 	if (rv != DTX_OK)
 		return rv;
 	txn->scratch = res;
@@ -731,11 +734,16 @@ typedef struct column {
 } column;
 
 static const column columns[] = {
-        {"dtx_barrier", "gid", OID_TEXT},     {"dtx_barrier", "branch", OID_INT4},
-        {"dtx_barrier", "op", OID_INT2},      {"dtx_barrier", "status", OID_INT2},
-        {"dtx_barrier", "flags", OID_INT2},   {"dtx_barrier", "message", OID_TEXT},
-        {"dtx_barrier", "result", OID_BYTEA}, {"dtx_kv", "tbl", OID_TEXT},
-        {"dtx_kv", "k", OID_BYTEA},           {"dtx_kv", "v", OID_BYTEA},
+        {"dtx_barrier", "gid", OID_TEXT},
+        {"dtx_barrier", "branch", OID_INT4},
+        {"dtx_barrier", "op", OID_INT2},
+        {"dtx_barrier", "status", OID_INT2},
+        {"dtx_barrier", "flags", OID_INT2},
+        {"dtx_barrier", "message", OID_TEXT},
+        {"dtx_barrier", "result", OID_BYTEA},
+        {"dtx_kv", "tbl", OID_TEXT},
+        {"dtx_kv", "k", OID_BYTEA},
+        {"dtx_kv", "v", OID_BYTEA},
 };
 
 /* schema_create creates the missing tables and the version row in one
@@ -767,8 +775,8 @@ static int schema_version(pg_store *ps, PGconn *conn)
 	PGresult *res = NULL;
 	long v = 0;
 	int rv = conn_exec(ps, conn, "read schema version",
-	                   "SELECT v FROM dtx_meta WHERE k = 'schema'", NULL,
-	                   0, &res);
+	                   "SELECT v FROM dtx_meta WHERE k = 'schema'", NULL, 0,
+	                   &res);
 
 	if (rv != DTX_OK)
 		return DTX_ECORRUPT; /* no dtx_meta table: not dtx's */
@@ -777,8 +785,10 @@ static int schema_version(pg_store *ps, PGconn *conn)
 	PQclear(res);
 	if (v == SCHEMA_VERSION)
 		return DTX_OK;
-	sdk_logf(DTX_LOG_WARN, "store %s: barrier schema version %ld, this "
-	         "build knows %d", ps->where, v, SCHEMA_VERSION);
+	sdk_logf(DTX_LOG_WARN,
+	         "store %s: barrier schema version %ld, this "
+	         "build knows %d",
+	         ps->where, v, SCHEMA_VERSION);
 	return v > SCHEMA_VERSION ? DTX_EVERSION : DTX_ECORRUPT;
 }
 
@@ -825,8 +835,10 @@ static int schema_check(pg_store *ps, PGconn *conn)
 	if (rv != DTX_OK)
 		return rv;
 	if (get_be32(PQgetvalue(res, 0, 0)) != 2) {
-		sdk_logf(DTX_LOG_WARN, "store %s: dtx_barrier or dtx_kv lost "
-		         "its primary key: refused", ps->where);
+		sdk_logf(DTX_LOG_WARN,
+		         "store %s: dtx_barrier or dtx_kv lost "
+		         "its primary key: refused",
+		         ps->where);
 		rv = DTX_ECORRUPT;
 	}
 	PQclear(res);

@@ -1256,8 +1256,8 @@ static atomic_int sql_runs;
 static bool sql_run(PGconn *conn, const char *sql, const char *gid)
 {
 	const char *v[1] = {gid};
-	PGresult *res = PQexecParams(conn, sql, gid ? 1 : 0, NULL, v, NULL,
-	                             NULL, 0);
+	PGresult *res =
+	        PQexecParams(conn, sql, gid ? 1 : 0, NULL, v, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(res);
 
 	PQclear(res);
@@ -1273,8 +1273,8 @@ static dtx_status h_badsql(void *arg, dtx_call *call)
 	cr_assert_eq(bump(dtx_call_txn(call), "n", 1), DTX_OK);
 	cr_assert(sql_run(dtx_call_pg(call), "INSERT INTO ledger VALUES ($1)",
 	                  dtx_call_gid(call)));
-	cr_assert_not(sql_run(dtx_call_pg(call), "SELECT * FROM nowhere",
-	                      NULL));
+	cr_assert_not(
+	        sql_run(dtx_call_pg(call), "SELECT * FROM nowhere", NULL));
 	return DTX_STATUS_OK;
 }
 
@@ -1288,7 +1288,8 @@ static dtx_status h_killconn(void *arg, dtx_call *call)
 	if (bump(dtx_call_txn(call), "n", 1) != DTX_OK)
 		return DTX_STATUS_RETRY;
 	if (atomic_fetch_sub(&kill_next, 1) > 0)
-		(void)sql_run(conn, "SELECT pg_terminate_backend(pg_backend_pid())",
+		(void)sql_run(conn,
+		              "SELECT pg_terminate_backend(pg_backend_pid())",
 		              NULL);
 	return DTX_STATUS_OK;
 }
@@ -1347,14 +1348,16 @@ static void register_sql_handlers(dtx_participant *p)
 	static const struct {
 		const char *name;
 		dtx_handler_fn fn;
-	} hs[] = {{"c.badsql", h_badsql},       {"c.killconn", h_killconn},
-	          {"c.sqladd", h_sqladd},       {"c.sqlrefuse", h_sqlrefuse},
+	} hs[] = {{"c.badsql", h_badsql},
+	          {"c.killconn", h_killconn},
+	          {"c.sqladd", h_sqladd},
+	          {"c.sqlrefuse", h_sqlrefuse},
 	          {"c.sqlsub", h_sqlsub}};
 
 	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
-		cr_assert_eq(dtx_participant_register(p, hs[i].name, hs[i].fn,
-		                                      NULL),
-		             DTX_OK);
+		cr_assert_eq(
+		        dtx_participant_register(p, hs[i].name, hs[i].fn, NULL),
+		        DTX_OK);
 	(void)db_value("CREATE TABLE IF NOT EXISTS ledger (gid text PRIMARY "
 	               "KEY)");
 }
@@ -1594,13 +1597,20 @@ Test(barrier, a_kill_after_commit_before_reply_is_answered_from_the_row,
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		setenv("DTX_FAULT", "sdk.after_commit_before_reply", 1);
-		setenv(CHILD_URL_ENV, child_url, 1);
-		setenv(CHILD_DB_ENV, pg_uri, 1);
-		execl("/proc/self/exe", "barrier_pg_child", (char *)NULL);
+		/* a clean environment: Criterion's own variables would make
+		 * the new process a test worker */
+		char e1[256], e2[PGTMP_URI_MAX + 32];
+		char *env[] = {
+		        (char *)"DTX_FAULT=sdk.after_commit_before_reply", e1,
+		        e2, NULL};
+
+		snprintf(e1, sizeof(e1), "%s=%s", CHILD_URL_ENV, child_url);
+		snprintf(e2, sizeof(e2), "%s=%s", CHILD_DB_ENV, pg_uri);
+		execle("/proc/self/exe", "barrier_pg_child", (char *)NULL, env);
 		_exit(127);
 	}
 	cr_assert_eq(nng_req0_open(&s), 0);
+	cr_assert_eq(nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 20000), 0);
 	cr_assert_eq(nng_dial(s, child_url, NULL, NNG_FLAG_NONBLOCK), 0);
 	{
 		Dtx__V1__BranchCall c = DTX__V1__BRANCH_CALL__INIT;
@@ -1626,7 +1636,8 @@ Test(barrier, a_kill_after_commit_before_reply_is_answered_from_the_row,
 	}
 	nng_close(s);
 	cr_assert_eq(done, pid, "the child did not die at the fault point");
-	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	          "the child ended with status %#x", (unsigned)status);
 	/* committed before it died: the row and the effect are there */
 	cr_assert_eq(db_value("SELECT count(*) FROM dtx_barrier WHERE "
 	                      "gid = 'k-1' AND op = 3"),
