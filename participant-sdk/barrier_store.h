@@ -126,8 +126,9 @@ struct dtx_txn {
  * bytes of [A-Za-z0-9._-], not starting with "__", no duplicates).
  * Exported from libdtx for libdtx-pg only (libdtx.sym, DTX_PRIVATE).
  * Errors: DTX_EINVAL, DTX_ENOMEM. */
-SDK_PRIVATE int sdk_store_create(const sdk_store_ops *ops, void *impl, const char *where,
-                     const dtx_store_opts *opts, dtx_store **ret_store);
+SDK_PRIVATE int sdk_store_create(const sdk_store_ops *ops, void *impl,
+                                 const char *where, const dtx_store_opts *opts,
+                                 dtx_store **ret_store);
 
 /* sdk_store_opts_are_valid checks opts (not NULL) as sdk_store_create
  * will, so a backend can refuse them before it opens anything. */
