@@ -235,14 +235,37 @@ static bool url_was_dead(const dc_rpc *rpc, const char *url, uint64_t key,
 	       now - rpc->dead[i].at < DEAD_MEMORY_MS;
 }
 
-/* peer_destroy closes p's socket and frees p with its pools. Nothing of p
- * may be in flight (a closed rpc stopped every aio first). */
+/* stop_peer stops every aio of p (waiting for its callback), then closes
+ * p's socket: nothing is in flight when it closes, and no callback of p is
+ * running. The second matters even with no call left: a callback that sent
+ * a request calls nng_ctx_recv, and the receive can complete (peer gone:
+ * ECONNRESET; deadline passed: a 1 ms timeout) on another nng thread whose
+ * callback posts the calls, so the loop releases them and closes p while
+ * the first thread is still inside nng_ctx_recv, holding the context. nng
+ * 1.5.2 then frees the socket under it (nni_ctx_rele unlists the context
+ * before req0_ctx_fini takes the socket's mutex, and nng_close waits only
+ * for the list): "panic: pthread_mutex_lock: Invalid argument", SIGABRT.
+ * nng_aio_stop waits for every running callback of its aio and refuses
+ * new operations on it, so nng_close then has no caller inside p. */
+static void stop_peer(peer *p)
+{
+	for (wmsg *w = p->all_msgs; w != NULL; w = w->next_all)
+		nng_aio_cancel(w->aio);
+	for (wmsg *w = p->all_msgs; w != NULL; w = w->next_all)
+		nng_aio_stop(w->aio);
+	if (p->sock_open)
+		nng_close(p->sock);
+	p->sock_open = false;
+}
+
+/* peer_destroy closes p's socket (stop_peer) and frees p with its pools.
+ * No call of p may be in flight: stopping its aios drops the callbacks of
+ * what still was, and nothing would post those calls. */
 static void peer_destroy(peer *p)
 {
 	if (p == NULL)
 		return;
-	if (p->sock_open)
-		nng_close(p->sock);
+	stop_peer(p);
 	for (wmsg *w = p->all_msgs, *next; w != NULL; w = next) {
 		next = w->next_all;
 		wire_branch_reply_free(w->reply);
@@ -586,8 +609,11 @@ static void wmsg_cb(void *arg)
 	wmsg *w = arg;
 	int rv = nng_aio_result(w->aio);
 
-	if (rv == NNG_ECLOSED || (rv == NNG_ECANCELED && w->rpc->closed))
+	if (rv == NNG_ECLOSED || (rv == NNG_ECANCELED && w->rpc->closed)) {
+		if (w->phase == PHASE_SEND) /* a failed send leaves it to us */
+			nng_msg_free(nng_aio_get_msg(w->aio));
 		return; /* shutting down: nothing is posted */
+	}
 	if (rv != 0) {
 		if (w->phase == PHASE_SEND)
 			nng_msg_free(nng_aio_get_msg(w->aio));
@@ -923,19 +949,6 @@ void dc_rpc_stats_get(const dc_rpc *rpc, dc_rpc_stats *ret_stats)
 	ret_stats->closing = 0;
 	for (const peer *p = rpc->evicted; p != NULL; p = p->next)
 		ret_stats->closing++;
-}
-
-/* stop_peer stops every aio of p (waiting for its callback), then closes
- * p's socket: nothing is in flight when it closes. */
-static void stop_peer(peer *p)
-{
-	for (wmsg *w = p->all_msgs; w != NULL; w = w->next_all)
-		nng_aio_cancel(w->aio);
-	for (wmsg *w = p->all_msgs; w != NULL; w = w->next_all)
-		nng_aio_stop(w->aio);
-	if (p->sock_open)
-		nng_close(p->sock);
-	p->sock_open = false;
 }
 
 void dc_rpc_close(dc_rpc *rpc)
