@@ -51,6 +51,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "diag.h"
+#include "fault.h"
 #include "netutil.h"
 
 #define PEER_BUCKETS      256
@@ -630,6 +631,7 @@ static void wmsg_cb(void *arg)
 		return;
 	}
 	w->phase = PHASE_RECV;
+	DTX_HOLD("rpc.sent"); /* rpc_close_test: the peer goes meanwhile */
 	nng_aio_set_timeout(w->aio, time_left(w->deadline));
 	nng_ctx_recv(w->ctx, w->aio);
 }
