@@ -35,7 +35,10 @@
  *     the call is refused with DTX_ELIMIT.
  * A peer is closed only with nothing in flight (PLATFORM.md, the stuck
  * reaper): an evicted peer leaves the table at once but keeps its socket
- * until the engine released its last call.
+ * until the engine released its last call. And only with its aios stopped
+ * first (stop_peer): a callback may still be inside nng for a request
+ * whose calls were already released, and nng 1.5.2 aborts the process if
+ * nng_close frees the socket under it.
  */
 #include "rpc.h"
 
