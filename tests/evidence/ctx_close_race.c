@@ -16,7 +16,7 @@
  *
  * Not a test (no meson target). Build and run by hand:
  *   cc -O2 -o ctx_close_race ctx_close_race.c -lnng -lpthread
- *   ./ctx_close_race 200          # aborts within a few rounds
+ *   ./ctx_close_race 200          # aborts, usually in a few rounds
  *   ./ctx_close_race 200 stop     # nng_aio_stop before nng_close: survives
  * With LD_LIBRARY_PATH at a debug build of nng the backtrace has names.
  * Every wait is bounded (a round whose callback never comes is counted).
