@@ -263,8 +263,8 @@ static void stop_peer(peer *p)
 }
 
 /* peer_destroy closes p's socket (stop_peer) and frees p with its pools.
- * No call of p may be in flight: stopping its aios drops the callbacks of
- * what still was, and nothing would post those calls. */
+ * No call of p may be in flight (none left, or the rpc is closed): the
+ * stop only waits out callbacks that are finishing. */
 static void peer_destroy(peer *p)
 {
 	if (p == NULL)
