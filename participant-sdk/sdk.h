@@ -219,7 +219,8 @@ typedef enum sdk_outcome {
 	SDK_OUT_APPLIED,      /* handler ran; OK or FAIL recorded */
 	SDK_OUT_REPLAYED,     /* answered from the call's record */
 	SDK_OUT_NULL_COMP,    /* compensate/cancel recorded without a handler */
-	SDK_OUT_LATE_REFUSED, /* action/try after its compensate/cancel */
+	SDK_OUT_LATE_REFUSED, /* action/try after its compensate/cancel, or
+	                         past its deadline */
 	SDK_OUT_RETRY,        /* handler answered RETRY (or FAIL where it
 	                         may not): nothing recorded */
 	SDK_OUT_NOT_READY,    /* confirm before its try was recorded OK */
@@ -237,7 +238,8 @@ typedef enum sdk_outcome {
 typedef struct sdk_barrier_item {
 	dtx_call *call;
 	dtx_handler_fn run;
-	void *arg; /* borrowed: run's argument */
+	void *arg;             /* borrowed: run's argument */
+	unsigned tolerance_ms; /* added to the call's deadline (clock skew) */
 	dtx_status status;
 	sdk_outcome out;
 } sdk_barrier_item;
