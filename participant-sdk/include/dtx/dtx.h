@@ -336,7 +336,12 @@ typedef struct dtx_store_opts {
 /* dtx_store_opts_init fills opts with defaults (no tables, writable). */
 DTX_API void dtx_store_opts_init(dtx_store_opts *opts);
 
-/* dtx_store_open opens (creating if missing and writable) the store in dir
+/* dtx_store_open is in libdtx-lmdb (link `pkg-config --libs dtx-lmdb`), so
+ * that a program that serves no calls from an LMDB store links no LMDB;
+ * the PostgreSQL store is libdtx-pg's (<dtx/dtx_pg.h>). Everything else
+ * about stores here is in libdtx and works on either.
+ *
+ * dtx_store_open opens (creating if missing and writable) the store in dir
  * (copied; one missing directory level is created) with the given tables
  * (opts may be NULL: no tables). A writer creates tables the store lacks;
  * a reader sees them as empty. The map is never shrunk below the size a
