@@ -113,7 +113,6 @@ typedef struct serve_ctx {
 	dtx_call *call;   /* borrowed */
 	dtx_handler_fn run;
 	void *arg;          /* borrowed: run's argument */
-	int64_t now_ms;     /* the wall clock when the group began */
 	int64_t keep_until; /* the call's deadline + tolerance; 0: none */
 	dtx_txn txn;        /* the call's write transaction */
 	bool commit;        /* a record was written */
@@ -227,15 +226,26 @@ static int apply(serve_ctx *s, bool fail_is_retry)
 	return record_put(s, st, false);
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* is_past_deadline: the call carries a deadline, and it plus the
  * tolerance has passed by the local wall clock. */
 static bool is_past_deadline(const serve_ctx *s)
 {
-	return s->keep_until > 0 && s->now_ms > s->keep_until;
+	return s->keep_until > 0 && wall_ms() > s->keep_until;
 }
 
 /* forward serves an action or a try: refused if its compensation came
- * first or its deadline passed, else applied. */
+ * first or its deadline passed, else applied. The clock is read after the
+ * compensation was found missing: if GC removed it, GC's clock was past
+ * the record's keep_until (the call's deadline + tolerance) before that
+ * removal committed, so ours is too and the call is refused. */
 static int forward(serve_ctx *s, dtx_op pair)
 {
 	sdk_rec rec;
@@ -461,14 +471,6 @@ static int group_once(dtx_store *store, serve_ctx *ss, size_t n,
 	return rv;
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* keep_until is the call's deadline plus tolerance_ms, or 0 without a
  * deadline (the decoder bounds it: no overflow). */
 static int64_t keep_until(const dtx_call *call, unsigned tolerance_ms)
@@ -483,7 +485,6 @@ bool sdk_barrier_serve_group(dtx_store *store, sdk_barrier_item *items,
 {
 	serve_ctx ss[SDK_GROUP_MAX];
 	bool committed = false;
-	int64_t now = wall_ms();
 	size_t seen;
 	int rv = DTX_OK;
 
@@ -496,7 +497,6 @@ bool sdk_barrier_serve_group(dtx_store *store, sdk_barrier_item *items,
 		                    .call = items[i].call,
 		                    .run = items[i].run,
 		                    .arg = items[i].arg,
-		                    .now_ms = now,
 		                    .keep_until =
 		                            keep_until(items[i].call,
 		                                       items[i].tolerance_ms)};
