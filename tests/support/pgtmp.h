@@ -29,6 +29,7 @@
 #ifndef DTX_TESTS_PGTMP_H
 #define DTX_TESTS_PGTMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -85,6 +86,50 @@ int pgtmp_uri_for(const char *admin_uri, const char *db, const char *user,
 /* pgtmp_tcp_uri_for: as pgtmp_uri_for, over loopback TCP. */
 int pgtmp_tcp_uri_for(const char *admin_uri, const char *db, const char *user,
                       char *uri, size_t urilen);
+
+/* ---- restarts, standbys, lost machines (the failover tests) ---------- */
+
+/* pgtmp_restart stops pg's server - fast (SIGINT: sessions ended, a
+ * shutdown checkpoint) or immediate (SIGQUIT: crash recovery at the next
+ * start) - and starts it again on the same directory and port; it also
+ * starts a server that pgtmp_kill or pgtmp_crash stopped. Returns 0 once
+ * it accepts logins, or -1 with a reason in err. */
+int pgtmp_restart(pgtmp *pg, bool fast, char *err, size_t errlen);
+
+/* pgtmp_crash is a lost machine: SIGKILL of the postmaster and of every
+ * one of its children at once (no shutdown, no goodbye to any client; the
+ * kernel closes their sockets). The directory stays; pgtmp_restart
+ * starts it again. */
+void pgtmp_crash(pgtmp *pg);
+
+/* pgtmp_child_pid returns the pid of a child of pg's postmaster whose
+ * process title contains role ("walsender", "walreceiver", "checkpointer"),
+ * or 0 if none: for a test that SIGSTOPs one (replication that lags). */
+pid_t pgtmp_child_pid(const pgtmp *pg, const char *role);
+
+/* pgtmp_start_standby makes a streaming standby of primary (which keeps
+ * running): pg_basebackup -R into a fresh directory, started on a free
+ * loopback port with cluster_name (its application_name on the primary)
+ * name ([a-z0-9_], under 32 bytes). With sync, the primary's
+ * synchronous_standby_names names it, so a commit on the primary returns
+ * only once the standby has its WAL; without, the standby is asynchronous
+ * (synchronous_standby_names emptied). It returns once the primary reports
+ * the standby streaming in that mode: the standby (end it with
+ * pgtmp_stop), or NULL with a reason in err. The standby copies the
+ * primary's databases and roles; its own synchronous_standby_names is
+ * empty, so once promoted it commits alone. */
+pgtmp *pgtmp_start_standby(const pgtmp *primary, const char *name, bool sync,
+                           char *err, size_t errlen);
+
+/* pgtmp_promote promotes the standby pg (pg_ctl promote -w) and returns 0
+ * once it accepts writes, or -1 with a reason in err. */
+int pgtmp_promote(pgtmp *pg, char *err, size_t errlen);
+
+/* pgtmp_sql_value runs one query as admin_uri and copies the first cell
+ * of its first row to out ("" when no row). Returns 0 or -1 with a reason
+ * in err. */
+int pgtmp_sql_value(const char *admin_uri, const char *sql, char *out,
+                    size_t outlen, char *err, size_t errlen);
 
 /* pgtmp_shared_main is the main of a test binary that shares one cluster
  * among its tests: it starts a cluster, exports its URIs as
