@@ -58,8 +58,8 @@
 #define NBUYERS          4
 #define NPURCHASES       160
 #define FAULT_AFTER      40     /* purchases final before the fault */
-#define PURCHASE_WAIT_MS 120000 /* one purchase, resubmits included */
-#define LOAD_WAIT_MS     180000 /* the whole load after the fault */
+#define PURCHASE_WAIT_MS 90000  /* one purchase, resubmits included */
+#define LOAD_WAIT_MS     150000 /* the whole load, from its start */
 #define READY_WAIT_MS    15000  /* a restarted dtxd gets to be ready */
 #define QUERY_WAIT_MS    5000   /* a buyer's query waits this for the end */
 #define RETRY_PAUSE_MS   50     /* between a buyer's tries */
@@ -76,6 +76,8 @@ static void fini(void)
 {
 	th_teardown();
 	for (int i = 0; i < 2; i++) {
+		if (clusters[i] != NULL)
+			pgtmp_crash(clusters[i]); /* also ends a frozen one */
 		pgtmp_stop(clusters[i]);
 		clusters[i] = NULL;
 	}
@@ -132,9 +134,9 @@ typedef struct purchase {
 	kind k;
 	int64_t start_ms, ack_ms, final_ms; /* 0: not (yet) */
 	int state;                          /* final state, or -1 */
-	int err;      /* the error that ended it early, or DTX_OK */
-	bool lost;    /* acknowledged, then unknown to dtxd */
-	int submits;  /* submit calls (resubmits of the same gid) */
+	int err;     /* the error that ended it early, or DTX_OK */
+	bool lost;   /* acknowledged, then unknown to dtxd */
+	int submits; /* submit calls (resubmits of the same gid) */
 } purchase;
 
 typedef struct load {
@@ -144,6 +146,7 @@ typedef struct load {
 	atomic_int next;     /* the next purchase a buyer takes */
 	atomic_int finished; /* purchases ended (final, lost or given up) */
 	atomic_int acks;     /* submits acknowledged */
+	int64_t end_ms;      /* no purchase starts or waits past it */
 	pthread_t buyers[NBUYERS];
 } load;
 
@@ -251,6 +254,8 @@ static void buy(const load *l, dtx_client *c, purchase *p)
 
 	p->start_ms = now_ms();
 	deadline = p->start_ms + PURCHASE_WAIT_MS;
+	if (deadline > l->end_ms)
+		deadline = l->end_ms;
 	while (now_ms() < deadline) {
 		err = submit_once(l, c, p);
 		if (!is_transient(err))
@@ -277,7 +282,8 @@ static void *buyer_main(void *arg)
 	o.timeout_ms = QUERY_WAIT_MS + 10000;
 	if (dtx_client_open(l->dtxd_url, &o, &c) != DTX_OK)
 		return NULL; /* the purchases stay unstarted: the check says */
-	while ((i = atomic_fetch_add(&l->next, 1)) < NPURCHASES) {
+	while (now_ms() < l->end_ms &&
+	       (i = atomic_fetch_add(&l->next, 1)) < NPURCHASES) {
 		buy(l, c, &l->p[i]);
 		atomic_fetch_add(&l->finished, 1);
 	}
@@ -290,6 +296,7 @@ static load *load_start(th_env *t)
 	load *l = calloc(1, sizeof(*l));
 
 	cr_assert_not_null(l);
+	l->end_ms = now_ms() + LOAD_WAIT_MS;
 	snprintf(l->dtxd_url, sizeof(l->dtxd_url), "%s", t->dtxd_url);
 	snprintf(l->p1, sizeof(l->p1), "%s", th_participant_url(t, "p1"));
 	snprintf(l->p2, sizeof(l->p2), "%s", th_participant_url(t, "p2"));
@@ -312,12 +319,13 @@ typedef struct story {
 	int64_t fault_ms;
 	int exits[MAX_EXITS]; /* exit codes of the dtxd that served */
 	int nexits;
-	int starts; /* restarts the store refused (dtxd not ready) */
+	int starts;       /* restarts the store refused (dtxd not ready) */
 	int64_t exit_ms;  /* the first exit of dtxd seen after the fault */
 	int64_t ready_ms; /* the last restart of dtxd ready */
-	bool sync;  /* the standby is synchronous */
-	int64_t up_ms; /* the fault is over: a server takes writes again */
-	int fault_rc;  /* the fault's own result: 0, or -1 with fault_err */
+	bool sync;        /* the standby is synchronous */
+	int64_t up_ms;    /* the fault is over: a server takes writes again */
+	int fault_rc;     /* the fault's own result: 0, or -1 with fault_err */
+	void (*heal)(struct story *s); /* after the load, before the checks */
 	char fault_err[512];
 } story;
 
@@ -335,10 +343,11 @@ static bool await_finished(load *l, int n, int ms)
 }
 
 /* supervise restarts dtxd whenever it has exited, until every purchase
- * ended or LOAD_WAIT_MS passed; it records how the served dtxd ended. */
+ * ended or the load's time is up; it records how the served dtxd ended.
+ */
 static void supervise(story *s)
 {
-	int64_t deadline = now_ms() + LOAD_WAIT_MS;
+	int64_t deadline = s->l->end_ms + 1000;
 
 	while (atomic_load(&s->l->finished) < NPURCHASES &&
 	       now_ms() < deadline) {
@@ -566,8 +575,7 @@ static int ctl(th_env *t, char *out, const char *args)
 }
 
 /* offline_state finds gid's state in dtxctl's jsonl list (out), or NULL. */
-static const char *offline_state(json_t *const *rows, size_t n,
-                                 const char *gid)
+static const char *offline_state(json_t *const *rows, size_t n, const char *gid)
 {
 	for (size_t i = 0; i < n; i++) {
 		json_t *tx = json_object_get(rows[i], "transaction");
@@ -594,8 +602,7 @@ static void check_offline(const story *s, verdict *v)
 	cr_assert(th_proc_wait(t->dtxd, 10000), "dtxd ignored SIGTERM");
 	cr_assert_eq(ctl(t, out, "list --all --limit 1000"), 0, "%s", out);
 	for (char *line = strtok(out, "\n");
-	     line != NULL && nrows < NPURCHASES + 64;
-	     line = strtok(NULL, "\n"))
+	     line != NULL && nrows < NPURCHASES + 64; line = strtok(NULL, "\n"))
 		rows[nrows++] = json_loads(line, 0, NULL);
 	for (int i = 0; i < NPURCHASES; i++) {
 		const purchase *p = &s->l->p[i];
@@ -678,6 +685,8 @@ static void run_story(story *s, th_env *t, fault_fn fault, const char *name,
 	supervise(s);
 	pthread_join(th, NULL);
 	cr_assert_eq(s->fault_rc, 0, "the fault failed: %s", s->fault_err);
+	if (s->heal != NULL)
+		s->heal(s);
 	report(s, name);
 	check_outcomes(t, s->l, v);
 	check_effects(t, s->l, v);
@@ -895,6 +904,40 @@ Test(pg_failover, async_standby_loses_acknowledged_and_the_checks_see_it)
 	             "an asynchronous standby promoted without %d "
 	             "acknowledged commits, yet nothing was found lost",
 	             LAG_ACKS);
+	free(s.l);
+	th_end(t);
+}
+
+/* freeze_primary_promote: the primary's machine hangs (every process
+ * stopped; its kernel still answers TCP) and the standby is promoted. */
+static int freeze_primary_promote(story *s)
+{
+	pgtmp_freeze(clusters[0], true);
+	return pgtmp_promote(clusters[1], s->fault_err, sizeof(s->fault_err));
+}
+
+/* fence_primary powers the hung primary off (what fencing does), so that
+ * dtxctl's connections find it refused at once. */
+static void fence_primary(story *s)
+{
+	(void)s;
+	pgtmp_crash(clusters[0]);
+}
+
+/* A hung primary answers nothing and its kernel keeps the connection
+ * alive (keepalives and TCP's user timeout see nothing wrong): dtxd must
+ * give its writer connection up on its own, stop crash-only, and follow
+ * the new primary. */
+Test(pg_failover, primary_hangs_standby_promoted_dtxd_gives_up_and_follows)
+{
+	th_env *t = th_begin();
+	story s = {0};
+	verdict v;
+
+	s.heal = fence_primary;
+	primary_story(&s, t, freeze_primary_promote, true, "primary hangs", &v);
+	assert_clean(&v, t);
+	assert_crash_only(&s);
 	free(s.l);
 	th_end(t);
 }

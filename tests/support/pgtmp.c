@@ -570,6 +570,19 @@ void pgtmp_crash(pgtmp *pg)
 			sleep_ms(POLL_MS);
 }
 
+void pgtmp_freeze(pgtmp *pg, bool frozen)
+{
+	pid_t kids[256];
+	int n, sig = frozen ? SIGSTOP : SIGCONT;
+
+	if (pg->pid == 0)
+		return;
+	n = children(pg->pid, kids, 256);
+	kill(pg->pid, sig);
+	for (int i = 0; i < n; i++)
+		kill(kids[i], sig);
+}
+
 pid_t pgtmp_child_pid(const pgtmp *pg, const char *role)
 {
 	pid_t kids[256];
@@ -644,9 +657,9 @@ static int base_backup(const pgtmp *primary, pgtmp *sb, char *err,
                        size_t errlen)
 {
 	char conn[256], log[128];
-	const char *argv[] = {"pg_basebackup", "-D", sb->data, "-d", conn,
-	                      "-R",            "-X", "stream", "-c", "fast",
-	                      "--no-sync",     NULL};
+	const char *argv[] = {
+	        "pg_basebackup", "-D", sb->data, "-d",        conn, "-R", "-X",
+	        "stream",        "-c", "fast",   "--no-sync", NULL};
 
 	snprintf(conn, sizeof(conn), "host=%s port=%d user=postgres",
 	         primary->dir, primary->port);
@@ -709,7 +722,7 @@ fail:
 int pgtmp_promote(pgtmp *pg, char *err, size_t errlen)
 {
 	char log[128], wait_s[16];
-	const char *argv[] = {"pg_ctl", "promote", "-D", pg->data,
+	const char *argv[] = {"pg_ctl", "promote", "-D",   pg->data,
 	                      "-w",     "-t",      wait_s, NULL};
 
 	snprintf(log, sizeof(log), "%s/promote.log", pg->dir);

@@ -102,6 +102,13 @@ int pgtmp_restart(pgtmp *pg, bool fast, char *err, size_t errlen);
  * starts it again. */
 void pgtmp_crash(pgtmp *pg);
 
+/* pgtmp_freeze stops (SIGSTOP) or resumes (SIGCONT) pg's postmaster and
+ * every one of its children: a machine that hangs - its kernel still
+ * accepts connections and acknowledges packets, nothing answers. End a
+ * frozen cluster with pgtmp_crash (SIGKILL ends stopped processes; a
+ * stopped backend would outlive pgtmp_stop's signal to the postmaster). */
+void pgtmp_freeze(pgtmp *pg, bool frozen);
+
 /* pgtmp_child_pid returns the pid of a child of pg's postmaster whose
  * process title contains role ("walsender", "walreceiver", "checkpointer"),
  * or 0 if none: for a test that SIGSTOPs one (replication that lags). */
