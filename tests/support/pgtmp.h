@@ -22,6 +22,12 @@
  * cluster in its runner (pgtmp_shared_main) and every test makes its own
  * database on it (pgtmp_create_db), so tests run in parallel.
  *
+ * For the failover tests a cluster can be restarted (fast or immediate),
+ * lost as a machine is (pgtmp_crash: every process SIGKILLed at once),
+ * frozen (pgtmp_freeze: a machine that hangs), and given a streaming
+ * standby, synchronous or not (pgtmp_start_standby), that pgtmp_promote
+ * promotes.
+ *
  * Binaries come from $DTX_PG_BIN or /usr/lib/postgresql/15/bin. Every
  * wait is bounded. Calls that can fail return 0 or -1 with a reason in
  * err; none asserts, so benchmarks use the module too. Not thread-safe.
