@@ -313,6 +313,15 @@ static load *load_start(th_env *t)
 
 /* ---- the supervisor ---------------------------------------------------- */
 
+/* A fault runs on a thread of its own while the test supervises dtxd
+ * (as a server restart and a supervisor's restarts overlap in
+ * production): it touches no harness state and does not assert; it
+ * returns 0, or -1 with a reason in s->fault_err. The thread lives until
+ * story_end: a server it started dies with it (PR_SET_PDEATHSIG follows
+ * the thread that forked). */
+struct story;
+typedef int (*fault_fn)(struct story *s);
+
 typedef struct story {
 	th_env *t;
 	load *l;
@@ -326,6 +335,10 @@ typedef struct story {
 	int64_t up_ms;    /* the fault is over: a server takes writes again */
 	int fault_rc;     /* the fault's own result: 0, or -1 with fault_err */
 	void (*heal)(struct story *s); /* after the load, before the checks */
+	fault_fn fault;
+	pthread_t fault_th;
+	atomic_bool fault_over; /* fault_rc and up_ms are set */
+	atomic_bool released;   /* the fault's thread may end */
 	char fault_err[512];
 } story;
 
@@ -632,24 +645,37 @@ static void check_offline(const story *s, verdict *v)
 
 /* ---- stories ----------------------------------------------------------- */
 
-/* A fault runs on a thread of its own while the test supervises dtxd
- * (as a server restart and a supervisor's restarts overlap in
- * production): it touches no harness state and does not assert; it
- * returns 0, or -1 with a reason in s->fault_err. */
-typedef int (*fault_fn)(story *s);
-
-typedef struct fault_run {
-	story *s;
-	fault_fn fn;
-} fault_run;
-
 static void *fault_main(void *arg)
 {
-	fault_run *r = arg;
+	story *s = arg;
 
-	r->s->fault_rc = r->fn(r->s);
-	r->s->up_ms = now_ms();
+	s->fault_rc = s->fault(s);
+	s->up_ms = now_ms();
+	atomic_store(&s->fault_over, true);
+	while (!atomic_load(&s->released))
+		sleep_ms(20);
 	return NULL;
+}
+
+/* await_fault waits (bounded) for the fault's thread to be done with it
+ * and asserts it worked. */
+static void await_fault(story *s)
+{
+	int64_t deadline = now_ms() + 2 * PGTMP_START_WAIT + 10000;
+
+	while (!atomic_load(&s->fault_over) && now_ms() < deadline)
+		sleep_ms(20);
+	cr_assert(atomic_load(&s->fault_over), "the fault did not end");
+	cr_assert_eq(s->fault_rc, 0, "the fault failed: %s", s->fault_err);
+}
+
+/* story_end lets the fault's thread go (after th_end: the servers it
+ * started die with it) and frees the load. */
+static void story_end(story *s)
+{
+	atomic_store(&s->released, true);
+	pthread_join(s->fault_th, NULL);
+	free(s->l);
 }
 
 /* start_parts: p1 and p2 serve through their barrier stores; p2.slow
@@ -671,9 +697,6 @@ static void start_parts(th_env *t)
 static void run_story(story *s, th_env *t, fault_fn fault, const char *name,
                       verdict *v)
 {
-	fault_run run = {s, fault};
-	pthread_t th;
-
 	memset(v, 0, sizeof(*v));
 	s->t = t;
 	s->l = load_start(t);
@@ -681,10 +704,10 @@ static void run_story(story *s, th_env *t, fault_fn fault, const char *name,
 	          "the load did not get going: %d purchases ended",
 	          atomic_load(&s->l->finished));
 	s->fault_ms = now_ms();
-	cr_assert_eq(pthread_create(&th, NULL, fault_main, &run), 0);
+	s->fault = fault;
+	cr_assert_eq(pthread_create(&s->fault_th, NULL, fault_main, s), 0);
 	supervise(s);
-	pthread_join(th, NULL);
-	cr_assert_eq(s->fault_rc, 0, "the fault failed: %s", s->fault_err);
+	await_fault(s);
 	if (s->heal != NULL)
 		s->heal(s);
 	report(s, name);
@@ -765,8 +788,8 @@ static void restart_story(fault_fn fault, const char *name)
 	run_story(&s, t, fault, name, &v);
 	assert_clean(&v, t);
 	assert_crash_only(&s);
-	free(s.l);
 	th_end(t);
+	story_end(&s);
 }
 
 Test(pg_failover, immediate_restart_under_load_loses_nothing_acknowledged)
@@ -864,8 +887,8 @@ Test(pg_failover, primary_lost_standby_promoted_dtxd_follows_loses_nothing)
 	primary_story(&s, t, kill_primary_promote, true, "primary lost", &v);
 	assert_clean(&v, t);
 	assert_crash_only(&s);
-	free(s.l);
 	th_end(t);
+	story_end(&s);
 }
 
 Test(pg_failover, primary_lost_while_sync_standby_lags_loses_nothing)
@@ -878,8 +901,8 @@ Test(pg_failover, primary_lost_while_sync_standby_lags_loses_nothing)
 	              &v);
 	assert_clean(&v, t);
 	assert_crash_only(&s);
-	free(s.l);
 	th_end(t);
+	story_end(&s);
 }
 
 /* The counter-proof: with an asynchronous standby the same story loses
@@ -904,8 +927,8 @@ Test(pg_failover, async_standby_loses_acknowledged_and_the_checks_see_it)
 	             "an asynchronous standby promoted without %d "
 	             "acknowledged commits, yet nothing was found lost",
 	             LAG_ACKS);
-	free(s.l);
 	th_end(t);
+	story_end(&s);
 }
 
 /* freeze_primary_promote: the primary's machine hangs (every process
@@ -938,6 +961,6 @@ Test(pg_failover, primary_hangs_standby_promoted_dtxd_gives_up_and_follows)
 	primary_story(&s, t, freeze_primary_promote, true, "primary hangs", &v);
 	assert_clean(&v, t);
 	assert_crash_only(&s);
-	free(s.l);
 	th_end(t);
+	story_end(&s);
 }

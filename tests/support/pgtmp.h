@@ -16,7 +16,11 @@
  * PostgreSQL refuses to run as root: when the caller is root, initdb and
  * postgres run as the "postgres" user (the directory is chowned to it).
  * The postmaster gets PR_SET_PDEATHSIG, so a test process killed on a
- * timeout leaves no server behind (its directory may stay in /tmp).
+ * timeout leaves no server behind (its directory may stay in /tmp). The
+ * signal follows the thread that forked, not the process: start (and
+ * restart, promote) a cluster from a thread that outlives it. A frozen
+ * cluster (pgtmp_freeze) ignores it until SIGKILL: end one with
+ * pgtmp_crash.
  *
  * Starting costs ~1-2 s (initdb): a Criterion test binary starts one
  * cluster in its runner (pgtmp_shared_main) and every test makes its own
