@@ -47,7 +47,9 @@
  * growing once pruning keeps up with new transactions. The counts in meta
  * change in the same write transaction as the records they count: a tx
  * put reads the old record's mode and state first (a peek at two varints
- * of a record that is being rewritten anyway, its pages hot).
+ * of a record that is being rewritten anyway), the old records of a whole
+ * batch in one dc_kv_get_many before its writes (one round trip on
+ * PostgreSQL, not one per transaction: see "The counts move" below).
  *
  * Crash windows. A batch becomes durable in one LMDB write transaction.
  * If we crash while dc_log_commit runs, LMDB's copy-on-write means the new
@@ -1109,33 +1111,150 @@ int dc_log_batch_set_gid_floor(dc_log_batch *batch, uint64_t id)
 
 /* ---- commit ---- */
 
-/* count_put moves c from the (mode, state) of the tx record under k, if
- * there is one, to w's. */
-static int count_put(dc_log *log, dc_kv_txn *txn, const log_write *w,
-                     dc_kv_val *k, dc_log_counts *c)
+/*
+ * The counts move from the (mode, state) of the tx record a put replaces
+ * to the put's. The old records of a batch are read before its writes, in
+ * one dc_kv_get_many per DC_KV_GET_MANY_MAX of them (on PostgreSQL one
+ * round trip each, not one per transaction); a tx record the batch writes
+ * twice replaces, the second time, the batch's own first write, so the
+ * counts are what reading before each write would give.
+ */
+
+/* A tx record's (mode, state) as one code: 0 none (or unreadable), else
+ * mode * LOG_COUNT_STATES + state. */
+static uint8_t old_code(const dc_kv_val *v)
 {
 	uint64_t f[PEEK_FIELDS];
-	dc_kv_val old;
-	int rc = dc_kv_get(txn, LOG_TXS, *k, &old);
 
-	if (rc != DTX_OK && rc != DTX_ENOENT)
+	if (v->data == NULL || !peek_fields(v, LOG_REC_TX, f))
+		return 0;
+	return (uint8_t)(f[PEEK_MODE] * LOG_COUNT_STATES + f[PEEK_STATE]);
+}
+
+/* A write of txs in a batch: its key and its place. */
+typedef struct tx_ref {
+	dc_kv_val key;
+	size_t w;
+} tx_ref;
+
+/* tx_ref_cmp orders by key (kv.h's order), then by place in the batch. */
+static int tx_ref_cmp(const void *a, const void *b)
+{
+	const tx_ref *x = a, *y = b;
+	size_t n = x->key.len < y->key.len ? x->key.len : y->key.len;
+	int c = memcmp(x->key.data, y->key.data, n);
+
+	if (c != 0)
+		return c;
+	if (x->key.len != y->key.len)
+		return x->key.len < y->key.len ? -1 : 1;
+	return x->w < y->w ? -1 : x->w > y->w;
+}
+
+/* olds_fetch reads the n keys of refs (each a batch write's first of its
+ * key) in one call and writes their records' codes to old[w]. */
+static int olds_fetch(dc_log *log, dc_kv_txn *txn, const tx_ref *refs, size_t n,
+                      dc_kv_val *keys, dc_kv_val *vals, uint8_t *old)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		keys[i] = refs[i].key;
+	rc = dc_kv_get_many(txn, LOG_TXS, keys, n, vals);
+	if (rc != DTX_OK)
 		return log_fail_kv(log, rc, "read txs");
-	if (rc == DTX_OK && peek_fields(&old, LOG_REC_TX, f) &&
-	    c->by_state[f[PEEK_MODE]][f[PEEK_STATE]] > 0)
-		c->by_state[f[PEEK_MODE]][f[PEEK_STATE]]--;
-	c->by_state[w->mode][w->state]++;
+	for (size_t i = 0; i < n; i++)
+		old[refs[i].w] = old_code(&vals[i]);
 	return DTX_OK;
 }
 
+/* olds_walk fills old[w] for the n writes of txs in refs, sorted by
+ * tx_ref_cmp: the first write of a key replaces what the store holds
+ * (read in chunks: firsts, keys and vals have room for a chunk), a later
+ * one the batch's write before it. */
+static int olds_walk(dc_log *log, dc_kv_txn *txn, const dc_log_batch *b,
+                     const tx_ref *refs, size_t n, tx_ref *firsts,
+                     dc_kv_val *keys, dc_kv_val *vals, uint8_t *old)
+{
+	size_t nf = 0;
+	int rc = DTX_OK;
+
+	for (size_t j = 0; j < n && rc == DTX_OK; j++) {
+		const log_write *prev = &b->writes[refs[j > 0 ? j - 1 : 0].w];
+		dc_kv_val pv = {b->buf + prev->val_off, prev->val_len};
+
+		if (j > 0 && refs[j].key.len == refs[j - 1].key.len &&
+		    memcmp(refs[j].key.data, refs[j - 1].key.data,
+		           refs[j].key.len) == 0)
+			old[refs[j].w] = prev->del ? 0 : old_code(&pv);
+		else
+			firsts[nf++] = refs[j];
+		if (nf == DC_KV_GET_MANY_MAX || (j + 1 == n && nf > 0)) {
+			rc = olds_fetch(log, txn, firsts, nf, keys, vals, old);
+			nf = 0;
+		}
+	}
+	return rc;
+}
+
+/* olds_read writes to old[i] (batch->len entries, zeroed) the code of the
+ * tx record write i of the batch replaces, for every write of txs. */
+static int olds_read(dc_log *log, dc_kv_txn *txn, const dc_log_batch *b,
+                     uint8_t *old)
+{
+	size_t n = 0, chunk;
+	tx_ref *refs, *firsts;
+	dc_kv_val *keys, *vals;
+	int rc = DTX_ENOMEM;
+
+	for (size_t i = 0; i < b->len; i++)
+		n += b->writes[i].table == LOG_TXS;
+	if (n == 0)
+		return DTX_OK;
+	chunk = n < DC_KV_GET_MANY_MAX ? n : DC_KV_GET_MANY_MAX;
+	refs = calloc(n, sizeof(*refs));
+	firsts = calloc(chunk, sizeof(*firsts));
+	keys = calloc(chunk, sizeof(*keys));
+	vals = calloc(chunk, sizeof(*vals));
+	if (refs != NULL && firsts != NULL && keys != NULL && vals != NULL) {
+		n = 0;
+		for (size_t i = 0; i < b->len; i++)
+			if (b->writes[i].table == LOG_TXS)
+				refs[n++] =
+				        (tx_ref){{b->buf + b->writes[i].key_off,
+				                  b->writes[i].key_len},
+				                 i};
+		qsort(refs, n, sizeof(*refs), tx_ref_cmp);
+		rc = olds_walk(log, txn, b, refs, n, firsts, keys, vals, old);
+	} else
+		log_fail(log, rc, "%s: out of memory", log->path);
+	free(refs);
+	free(firsts);
+	free(keys);
+	free(vals);
+	return rc;
+}
+
+/* count_put moves c from old (a code of old_code) to w's (mode, state). */
+static void count_put(const log_write *w, uint8_t old, dc_log_counts *c)
+{
+	uint64_t *n =
+	        &c->by_state[old / LOG_COUNT_STATES][old % LOG_COUNT_STATES];
+
+	if (old != 0 && *n > 0)
+		(*n)--;
+	c->by_state[w->mode][w->state]++;
+}
+
 static int apply_write(dc_log *log, dc_kv_txn *txn, const dc_log_batch *b,
-                       const log_write *w, dc_log_counts *c)
+                       const log_write *w, uint8_t old, dc_log_counts *c)
 {
 	dc_kv_val k = {b->buf + w->key_off, w->key_len};
 	dc_kv_val v = {b->buf + w->val_off, w->val_len};
 	int rc;
 
-	if (w->counted && (rc = count_put(log, txn, w, &k, c)) != DTX_OK)
-		return rc;
+	if (w->counted)
+		count_put(w, old, c);
 	if (w->del)
 		rc = dc_kv_del(txn, w->table, k); /* a missing key is fine */
 	else
@@ -1343,16 +1462,20 @@ static int prune_in(dc_log *log, dc_kv_txn *txn, const dc_log_prune *spec,
 	return rc;
 }
 
-/* fill_txn applies every write of batch, then the pruning spec asks for,
- * then the counts, in txn. */
+/* fill_txn reads the tx records the batch replaces, applies every write
+ * of batch, then the pruning spec asks for, then the counts, in txn. */
 static int fill_txn(dc_log *log, dc_kv_txn *txn, const dc_log_batch *batch,
                     const dc_log_prune *spec, dc_log_counts *c,
                     dc_log_pruned *res)
 {
-	int rc = DTX_OK;
+	uint8_t *old = calloc(batch->len ? batch->len : 1, 1);
+	int rc = old != NULL ? olds_read(log, txn, batch, old)
+	                     : log_fail(log, DTX_ENOMEM, "%s: out of memory",
+	                                log->path);
 
 	for (size_t i = 0; rc == DTX_OK && i < batch->len; i++)
-		rc = apply_write(log, txn, batch, &batch->writes[i], c);
+		rc = apply_write(log, txn, batch, &batch->writes[i], old[i], c);
+	free(old);
 	if (rc == DTX_OK)
 		rc = prune_in(log, txn, spec, c, res);
 	if (rc == DTX_OK)

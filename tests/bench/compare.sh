@@ -256,7 +256,8 @@ run_shop() { # MODE C JSON [DTXD-STORE-URI]
 # of the cluster (postmaster, backends, checkpointer, WAL writer, ...).
 
 pg_psql() { # SQL: run SQL as the cluster's superuser on database postgres
-	"$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" \
+	PGOPTIONS="-c client_min_messages=warning" "$pgbin/psql" -X -q \
+		-v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" \
 		-U bench -d postgres -c "$1"
 }
 

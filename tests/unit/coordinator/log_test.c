@@ -1162,6 +1162,69 @@ Test(log, counts_follow_every_commit_and_prune)
 	dc_log_close(log);
 }
 
+/* put_state adds tx, in state st, to b. */
+static void put_state(dc_log_batch *b, dc_tx *tx, dc_tx_state st)
+{
+	tx->state = st;
+	cr_assert_eq(dc_log_batch_put_tx(b, tx, UINT64_MAX), DTX_OK);
+}
+
+/* commit_many commits, in one batch: txs n0 .. n1 - 1 in state st (more
+ * than one read of many keys), with tx "twice" put in states a, then b
+ * (the second put replaces the batch's own first). */
+static void commit_many(dc_log *log, int n0, int n1, dc_tx_state st,
+                        dc_tx_state a, dc_tx_state b)
+{
+	dc_log_batch *bt = NULL;
+	dc_tx *tx = make_tx("twice", 1, a);
+	char gid[16];
+
+	cr_assert_eq(dc_log_batch_create(&bt), DTX_OK);
+	put_state(bt, tx, a);
+	for (int i = n0; i < n1; i++) {
+		dc_tx *t;
+
+		snprintf(gid, sizeof(gid), "m%05d", i);
+		t = make_tx(gid, 1, st);
+		put_state(bt, t, st);
+		dc_tx_destroy(t);
+	}
+	put_state(bt, tx, b);
+	dc_tx_destroy(tx);
+	cr_assert_eq(dc_log_commit(log, bt), DTX_OK, "%s",
+	             dc_log_last_error(log));
+	dc_log_batch_destroy(bt);
+}
+
+Test(log, counts_of_big_batches_that_rewrite_a_transaction_match_a_recount)
+{
+	dc_log *log = open_log();
+	dc_log_counts c, re;
+
+	commit_many(log, 0, 1500, DC_TX_RUNNING, DC_TX_RUNNING,
+	            DC_TX_COMPENSATING);
+	c = counts(log);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_RUNNING], 1500);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_COMPENSATING], 1);
+	/* 1,000 of them again, and 1,000 new: "twice" moves on twice more */
+	commit_many(log, 500, 2500, DC_TX_COMMITTED, DC_TX_COMPENSATED,
+	            DC_TX_COMMITTED);
+	c = counts(log);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_RUNNING], 500);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_COMMITTED], 2001);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_COMPENSATING], 0);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_COMPENSATED], 0);
+	dc_log_close(log);
+	/* What a count of the records from scratch gives (no counts: the
+	 * next writer counts at open) is what the commits kept. */
+	raw_update("meta", "counts", 6, NULL, 0, 0);
+	log = open_log();
+	re = counts(log);
+	cr_assert_eq(memcmp(re.by_state, c.by_state, sizeof(c.by_state)), 0,
+	             "counts kept by the commits differ from a recount");
+	dc_log_close(log);
+}
+
 Test(log, a_log_without_counts_is_counted_and_indexed_at_open)
 {
 	dc_log *log = open_log();
