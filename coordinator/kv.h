@@ -118,7 +118,8 @@ bool dc_kv_has_table(const dc_kv *kv, int t);
  * (borrowed; "" if none). */
 const char *dc_kv_last_error(void);
 
-/* dc_kv_usage_read measures the store at a constant cost. Errors: DTX_EIO. */
+/* dc_kv_usage_read measures the store at a constant cost (PostgreSQL: at
+ * most once a second; between, the last figure). Errors: DTX_EIO. */
 int dc_kv_usage_read(dc_kv *kv, dc_kv_usage *ret_usage);
 
 /* dc_kv_grow makes room after a write transaction failed with
