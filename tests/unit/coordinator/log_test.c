@@ -1117,6 +1117,50 @@ Test(log, prune_is_bounded_per_commit_and_says_there_is_more)
 	dc_log_close(log);
 }
 
+/* raw_count returns how many keys table holds (the log closed). */
+static size_t raw_count(const char *table)
+{
+	MDB_env *env = raw_env();
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_stat st;
+
+	cr_assert_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	cr_assert_eq(mdb_dbi_open(txn, table, 0, &dbi), 0);
+	cr_assert_eq(mdb_stat(txn, dbi, &st), 0);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return st.ms_entries;
+}
+
+Test(log, prune_acts_once_per_gid_and_drops_a_bad_index_key)
+{
+	static const uint8_t bad[4] = {0, 0, 0, 1}; /* no room for a gid */
+	dc_log *log = open_log();
+	dc_log_counts c;
+	dc_log_pruned r;
+
+	commit_final(log, "a", 1000, DC_TX_COMMITTED);
+	commit_final(log, "a", 1500, DC_TX_COMMITTED); /* indexed twice */
+	commit_final(log, "b", 1200, DC_TX_COMPENSATED);
+	dc_log_close(log);
+	raw_update("finals", bad, sizeof(bad), "", 0, 0);
+	cr_assert_eq(raw_count("finals"), 4);
+
+	log = open_log();
+	r = prune(log, 2000, 100, 0);
+	cr_assert_eq(r.pruned, 2, "a once, b once: %u", (unsigned)r.pruned);
+	c = counts(log);
+	cr_assert_eq(c.tombstones, 2);
+	cr_assert_eq(c.pruned, 2);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_COMMITTED], 0);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_COMPENSATED], 0);
+	dc_log_close(log);
+	cr_assert_eq(raw_count("finals"), 0, "every due entry is gone");
+	cr_assert_eq(raw_count("tombstones"), 2);
+	cr_assert_eq(raw_count("tomb_times"), 2);
+}
+
 Test(log, tombstones_expire_and_the_gid_becomes_unknown)
 {
 	dc_log *log = open_log();
