@@ -7,7 +7,7 @@
  * transactions/s, and the p50/p99 of the commit and of the usage read.
  *
  *   log_bench [--backend lmdb|postgresql] [--uri URI] [--batches M]
- *             [--txs N,N,...]
+ *             [--txs N,N,...] [--prune N]
  *
  * A batch is what a busy two-step saga load gives a commit: half of it
  * new sagas (running, step 0 acting, every step written), half the sagas
@@ -18,6 +18,12 @@
  * /tmp with durable commits; postgresql on --uri, or on a throw-away
  * cluster it starts itself (tests/support/pgtmp.h: fsync and
  * synchronous_commit on).
+ *
+ * --prune N then times retention: every saga written so far (and N more
+ * final ones) is pruned by commits of an empty batch with a prune of at
+ * most PRUNE_PER_COMMIT (retain.c's most), as dtxd's commits do once the
+ * retention period has passed; it prints sagas pruned per second and the
+ * p50/p99 of those commits.
  *
  * Owns its log and cluster only; every wait is bounded by the store.
  */
@@ -36,8 +42,9 @@
 #include "pgtmp.h"
 #include "tx.h"
 
-#define BATCHES_DEF 300
-#define TXS_MAX     8
+#define BATCHES_DEF      300
+#define PRUNE_PER_COMMIT 1024
+#define TXS_MAX          8
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -148,7 +155,52 @@ static int run(dc_log *log, int batches, int n, uint64_t *next, bool quiet)
 	return rc;
 }
 
-static int bench(const char *where, int batches, const int *txs, int ntxs)
+/* prune_all prunes every final saga (n more are written first) with
+ * commits of at most PRUNE_PER_COMMIT each. */
+static int prune_all(dc_log *log, uint64_t *next, int n)
+{
+	dc_log_prune p = {.final_before_ms = INT64_MAX,
+	                  .max_final = PRUNE_PER_COMMIT};
+	double ms[4096];
+	dc_log_batch *b = NULL;
+	dc_log_pruned r = {0, 0, true, false};
+	uint64_t total = 0;
+	int64_t t0, t;
+	size_t k = 0;
+	int rc = dc_log_batch_create(&b);
+
+	for (int i = 0; rc == DTX_OK && i < n; i += 256) {
+		dc_log_batch_reset(b);
+		for (int j = 0; rc == DTX_OK && j < 256 && i + j < n; j++)
+			rc = put_saga(b, (*next)++, true, 1000);
+		if (rc == DTX_OK)
+			rc = dc_log_commit(log, b);
+	}
+	dc_log_batch_reset(b);
+	t0 = bench_now_ns();
+	while (rc == DTX_OK && r.more_final && k < 4096) {
+		p.now_unix_ms = (int64_t)time(NULL) * 1000;
+		t = bench_now_ns();
+		rc = dc_log_commit_prune(log, b, &p, &r);
+		ms[k++] = (double)(bench_now_ns() - t) / 1e6;
+		total += r.pruned;
+	}
+	t = bench_now_ns() - t0;
+	if (rc == DTX_OK)
+		printf("prune: %llu sagas in %zu commits, pruned/s=%.0f, "
+		       "commit "
+		       "p50=%.3f p99=%.3f ms\n",
+		       (unsigned long long)total, k, total / (t / 1e9),
+		       pct(ms, k, 0.50), pct(ms, k, 0.99));
+	else
+		fprintf(stderr, "log_bench: prune: %s (%s)\n", dtx_strerror(rc),
+		        dc_log_last_error(log));
+	dc_log_batch_destroy(b);
+	return rc;
+}
+
+static int bench(const char *where, int batches, const int *txs, int ntxs,
+                 int prune)
 {
 	dc_log_opts o = {.dir = where};
 	char err[512] = "";
@@ -166,6 +218,8 @@ static int bench(const char *where, int batches, const int *txs, int ntxs)
 		if (rc == DTX_OK)
 			rc = run(log, batches, txs[i], &next, false);
 	}
+	if (rc == DTX_OK && prune > 0)
+		rc = prune_all(log, &next, prune);
 	dc_log_close(log);
 	return rc;
 }
@@ -193,7 +247,8 @@ static int parse_txs(char *csv, int *txs)
 int main(int argc, char **argv)
 {
 	const char *backend = "lmdb", *uri = NULL;
-	int batches = BATCHES_DEF, txs[TXS_MAX] = {64}, ntxs = 1, rc;
+	int batches = BATCHES_DEF, txs[TXS_MAX] = {64}, ntxs = 1, prune = 0;
+	int rc;
 	char dir[64] = "", where[128], err[512];
 	pgtmp *pg = NULL;
 
@@ -207,6 +262,9 @@ int main(int argc, char **argv)
 			                              argv[i + 1], 1, 1000000);
 		else if (strcmp(argv[i], "--txs") == 0)
 			ntxs = parse_txs(argv[i + 1], txs);
+		else if (strcmp(argv[i], "--prune") == 0)
+			prune = (int)bench_flag_num("log_bench", "--prune",
+			                            argv[i + 1], 0, 1000000);
 		else {
 			fprintf(stderr, "log_bench: unknown flag %s\n",
 			        argv[i]);
@@ -227,7 +285,7 @@ int main(int argc, char **argv)
 		}
 		uri = pgtmp_uri(pg);
 	}
-	rc = bench(uri, batches, txs, ntxs);
+	rc = bench(uri, batches, txs, ntxs, prune);
 	pgtmp_stop(pg);
 	if (dir[0] != '\0')
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
