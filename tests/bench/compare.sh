@@ -583,7 +583,8 @@ EOF
 
 best() { # SYSTEM: the highest purchases/s over its points ("0" if none)
 	local f v m=0
-	for f in "$work"/json/"$1"-*.json; do
+	# C is a number: empty-saga-1000, not empty-saga-pglog-1000
+	for f in "$work"/json/"$1"-[0-9]*.json; do
 		[[ -s $f ]] || continue
 		v=$(json_field "$f" purchases_per_s)
 		m=$(awk -v a="$m" -v b="$v" 'BEGIN {x = (b > a) ? b : a; print x}')
