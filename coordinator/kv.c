@@ -145,6 +145,22 @@ int dc_kv_get(dc_kv_txn *txn, int t, dc_kv_val key, dc_kv_val *ret_val)
 	return rc == DTX_OK ? txn->ops->get(txn, t, key, ret_val) : rc;
 }
 
+int dc_kv_get_many(dc_kv_txn *txn, int t, const dc_kv_val *keys, size_t n,
+                   dc_kv_val *ret_vals)
+{
+	int rc = DTX_OK;
+
+	if (n > DC_KV_GET_MANY_MAX)
+		return dc_kv_fail(DTX_EINVAL,
+		                  "store: %zu keys in one read (at most %d)", n,
+		                  DC_KV_GET_MANY_MAX);
+	for (size_t i = 0; i < n && rc == DTX_OK; i++)
+		rc = key_check(keys[i]);
+	if (rc != DTX_OK || n == 0)
+		return rc;
+	return txn->ops->get_many(txn, t, keys, n, ret_vals);
+}
+
 int dc_kv_put(dc_kv_txn *txn, int t, dc_kv_val key, dc_kv_val val)
 {
 	int rc = key_check(key);

@@ -45,8 +45,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DC_KV_TABLES_MAX 16
-#define DC_KV_ERR_MAX    512
+#define DC_KV_TABLES_MAX   16
+#define DC_KV_ERR_MAX      512
+#define DC_KV_GET_MANY_MAX 1024 /* keys per dc_kv_get_many */
 
 typedef struct dc_kv dc_kv;
 typedef struct dc_kv_txn dc_kv_txn;
@@ -117,7 +118,8 @@ bool dc_kv_has_table(const dc_kv *kv, int t);
  * (borrowed; "" if none). */
 const char *dc_kv_last_error(void);
 
-/* dc_kv_usage_read measures the store at a constant cost. Errors: DTX_EIO. */
+/* dc_kv_usage_read measures the store at a constant cost (PostgreSQL: at
+ * most once a second; between, the last figure). Errors: DTX_EIO. */
 int dc_kv_usage_read(dc_kv *kv, dc_kv_usage *ret_usage);
 
 /* dc_kv_grow makes room after a write transaction failed with
@@ -145,6 +147,18 @@ void dc_kv_abort(dc_kv_txn *txn);
 /* dc_kv_get reads key of table t into *ret_val (borrowed, see the top
  * comment). Errors: DTX_ENOENT (no such key), DTX_EIO. */
 int dc_kv_get(dc_kv_txn *txn, int t, dc_kv_val key, dc_kv_val *ret_val);
+
+/* dc_kv_get_many reads the n keys of table t (keys: borrowed, n at most
+ * DC_KV_GET_MANY_MAX; keys may repeat) in one call - on PostgreSQL one
+ * statement and one round trip, where n dc_kv_get in a write transaction
+ * cost n. ret_vals[i] (n entries) gets the value of keys[i], borrowed as
+ * a dc_kv_get's (all of them valid until the next call on txn), or
+ * {NULL, 0} if there is no such key: a value that is there never has a
+ * NULL data, even when empty. A table the store lacks holds no key. In a
+ * write transaction it sees the transaction's own writes. Errors:
+ * DTX_EINVAL (n too large; a key of 0 or more than 511 bytes), DTX_EIO. */
+int dc_kv_get_many(dc_kv_txn *txn, int t, const dc_kv_val *keys, size_t n,
+                   dc_kv_val *ret_vals);
 
 /* dc_kv_put writes key -> val in table t, replacing what was there.
  * Errors: DTX_EINVAL (read transaction; a key of 0 or more than 511

@@ -39,6 +39,8 @@ struct dc_kv_ops {
 	int (*commit)(dc_kv_txn *txn);
 	void (*abort)(dc_kv_txn *txn);
 	int (*get)(dc_kv_txn *txn, int t, dc_kv_val key, dc_kv_val *ret_val);
+	int (*get_many)(dc_kv_txn *txn, int t, const dc_kv_val *keys, size_t n,
+	                dc_kv_val *ret_vals);
 	int (*put)(dc_kv_txn *txn, int t, dc_kv_val key, dc_kv_val val);
 	int (*del)(dc_kv_txn *txn, int t, dc_kv_val key);
 	int (*del_range)(dc_kv_txn *txn, int t, dc_kv_val from, dc_kv_val to);

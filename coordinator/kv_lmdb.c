@@ -580,6 +580,26 @@ static int lmdb_get(dc_kv_txn *base, int t, dc_kv_val key, dc_kv_val *ret_val)
 	return DTX_OK;
 }
 
+/* lmdb_get_many: one mdb_get per key (an embedded B-tree has no round
+ * trip to save); values stay valid until the transaction's next write. */
+static int lmdb_get_many(dc_kv_txn *base, int t, const dc_kv_val *keys,
+                         size_t n, dc_kv_val *ret_vals)
+{
+	static const char empty[1] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		int rc = lmdb_get(base, t, keys[i], &ret_vals[i]);
+
+		if (rc == DTX_ENOENT)
+			ret_vals[i] = (dc_kv_val){NULL, 0};
+		else if (rc != DTX_OK)
+			return rc;
+		else if (ret_vals[i].data == NULL)
+			ret_vals[i].data = empty;
+	}
+	return DTX_OK;
+}
+
 /* write_check: a write needs a write transaction and a table number. */
 static int write_check(const lmdb_txn *tx, int t)
 {
@@ -742,6 +762,7 @@ const dc_kv_ops dc_kv_lmdb_ops = {
         .commit = lmdb_commit,
         .abort = lmdb_abort,
         .get = lmdb_get,
+        .get_many = lmdb_get_many,
         .put = lmdb_put,
         .del = lmdb_del,
         .del_range = lmdb_del_range,

@@ -27,7 +27,8 @@
  *
  * Write transactions run in libpq's pipeline mode: BEGIN, puts and dels
  * are sent without waiting; a read in the transaction, COMMIT, or every
- * PIPE_MAX statements send a sync and read the results queued so far. The
+ * PIPE_MAX statements send a sync and read the results queued so far (a
+ * read of many keys is one statement on a bytea[]: one sync). The
  * first failure spoils the transaction (kept in pg_txn.failed). COMMIT
  * returns only after PostgreSQL answered it, with synchronous_commit set
  * on on every connection. A read transaction is REPEATABLE READ, READ ONLY
@@ -82,14 +83,26 @@
 #define READERS_DEF      4
 #define READERS_MAX      64
 #define POOL_WAIT_MS     30000 /* a read transaction waits this for a slot */
+#define USAGE_TTL_MS     1000  /* pg_usage measures at most this often */
 #define CONNECT_TIMEOUT  "10"  /* seconds, unless the URI says otherwise */
 #define ANSWER_WAIT_MS   15000 /* an answer owed, as the TCP user timeout */
 #define DESC_MAX         384
 #define NAME_MAX_PG      64
 #define BYTEA_OID        17
+#define BYTEA_ARRAY_OID  1001
 #define VALUE_MAX        ((1u << 30) - 1) /* PostgreSQL's largest field */
 
-enum { ST_GET, ST_PUT, ST_DEL, ST_RANGE, ST_FIRST, ST_SEEK, ST_NEXT, ST_COUNT };
+enum {
+	ST_GET,
+	ST_PUT,
+	ST_DEL,
+	ST_RANGE,
+	ST_FIRST,
+	ST_SEEK,
+	ST_NEXT,
+	ST_MANY,
+	ST_COUNT
+};
 
 typedef struct pg_slot {
 	PGconn *c; /* NULL until first used, or after it broke */
@@ -115,6 +128,10 @@ typedef struct pg_kv {
 	pthread_cond_t cv;
 	int nslots;
 	pg_slot slots[READERS_MAX];
+	/* pg_usage's last figure and when it was taken (under mu) */
+	bool usage_ok;
+	dc_kv_usage usage;
+	struct timespec usage_at;
 } pg_kv;
 
 typedef struct pg_txn {
@@ -362,6 +379,12 @@ static void stmt_sql(const pg_kv *kv, int s, int t, char *sql, size_t len)
 		         "LIMIT %d",
 		         q, n, PAGE_ROWS);
 		break;
+	case ST_MANY: /* the rows of the keys of a bytea[], by position */
+		snprintf(sql, len,
+		         "SELECT q.i, t.v FROM unnest($1::bytea[]) WITH "
+		         "ORDINALITY AS q(k, i) JOIN %s.dtx_%s t ON t.k = q.k",
+		         q, n);
+		break;
 	default:
 		snprintf(sql, len,
 		         "SELECT k, v FROM %s.dtx_%s WHERE k > $1 ORDER BY k "
@@ -375,6 +398,7 @@ static void stmt_sql(const pg_kv *kv, int s, int t, char *sql, size_t len)
 static int prepare_table(pg_kv *kv, PGconn *c, int t)
 {
 	static const Oid types[2] = {BYTEA_OID, BYTEA_OID};
+	static const Oid many_types[1] = {BYTEA_ARRAY_OID};
 	char sql[512], name[16];
 	int rc = DTX_OK;
 
@@ -386,7 +410,8 @@ static int prepare_table(pg_kv *kv, PGconn *c, int t)
 
 		stmt_sql(kv, s, t, sql, sizeof(sql));
 		snprintf(name, sizeof(name), "s%d_%d", s, t);
-		r = PQprepare(c, name, sql, nparams, types);
+		r = PQprepare(c, name, sql, nparams,
+		              s == ST_MANY ? many_types : types);
 		if (!res_ok(r))
 			rc = pg_error(kv, c, r, "prepare");
 		PQclear(r);
@@ -840,8 +865,37 @@ static bool pg_has_table(const dc_kv *base, int t)
 	return t >= 0 && t < kv->ntables && kv->has[t];
 }
 
+/* usage_cached gives the last figure of pg_usage if it is younger than
+ * USAGE_TTL_MS (and, with store, keeps u as the last figure instead). */
+static bool usage_cached(pg_kv *kv, dc_kv_usage *u, bool store)
+{
+	struct timespec now;
+	long ms;
+	bool fresh = false;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&kv->mu);
+	ms = (now.tv_sec - kv->usage_at.tv_sec) * 1000L +
+	     (now.tv_nsec - kv->usage_at.tv_nsec) / 1000000L;
+	if (store) {
+		kv->usage = *u;
+		kv->usage_at = now;
+		kv->usage_ok = true;
+	} else if (kv->usage_ok && ms >= 0 && ms < USAGE_TTL_MS) {
+		*u = kv->usage;
+		fresh = true;
+	}
+	pthread_mutex_unlock(&kv->mu);
+	return fresh;
+}
+
 /* pg_usage: the total size of the store's relations (tables, indexes,
- * TOAST), read on a pooled connection. */
+ * TOAST), read on a pooled connection - at most once per USAGE_TTL_MS,
+ * else the last figure. The log's commit asks after every commit; on
+ * PostgreSQL the figure costs a round trip and a stat of every relation's
+ * files (1-4 ms on a loaded 2-core machine, the size of a commit's own
+ * work), and nothing depends on it being newer than a second: there is
+ * no map to fill (max_bytes 0), it feeds dtxctl stats and metrics. */
 static int pg_usage(dc_kv *base, dc_kv_usage *ret_usage)
 {
 	static const char sql[] =
@@ -851,8 +905,11 @@ static int pg_usage(dc_kv *base, dc_kv_usage *ret_usage)
 	        "c.relname LIKE 'dtx\\_%'";
 	pg_kv *kv = (pg_kv *)base;
 	PGresult *r = NULL;
-	int slot, rc = pool_get(kv, &slot);
+	int slot, rc;
 
+	if (usage_cached(kv, ret_usage, false))
+		return DTX_OK;
+	rc = pool_get(kv, &slot);
 	if (rc != DTX_OK)
 		return rc;
 	rc = exec_ok(kv, kv->slots[slot].c, sql, "measure the tables", &r);
@@ -860,6 +917,7 @@ static int pg_usage(dc_kv *base, dc_kv_usage *ret_usage)
 		uint64_t used = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
 
 		*ret_usage = (dc_kv_usage){used, used, 0};
+		usage_cached(kv, ret_usage, true);
 		PQclear(r);
 	}
 	pool_put(kv, slot);
@@ -1237,6 +1295,101 @@ static int pg_get(dc_kv_txn *base, int t, dc_kv_val key, dc_kv_val *ret_val)
 	return DTX_OK;
 }
 
+/* put_be32 writes v big-endian at p (PostgreSQL's binary formats). */
+static uint8_t *put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return p + 4;
+}
+
+/* array_of encodes the n keys (at most DC_KV_GET_MANY_MAX of at most 511
+ * bytes: kv.c checked) as a one-dimensional bytea[] in PostgreSQL's
+ * binary array format (array_recv): dimensions, a has-nulls flag, the
+ * element type, the dimension's length and lower bound, then each element
+ * as its length and bytes. *ret_buf (malloc'd) backs *ret_arr. */
+static int array_of(const pg_kv *kv, const dc_kv_val *keys, size_t n,
+                    dc_kv_val *ret_arr, uint8_t **ret_buf)
+{
+	size_t len = 20;
+	uint8_t *buf, *p;
+
+	for (size_t i = 0; i < n; i++)
+		len += 4 + keys[i].len;
+	buf = malloc(len);
+	if (buf == NULL)
+		return dc_kv_fail(DTX_ENOMEM, "store %s: out of memory",
+		                  kv->desc);
+	p = put_be32(buf, 1);
+	p = put_be32(p, 0);
+	p = put_be32(p, BYTEA_OID); /* the element type */
+	p = put_be32(p, (uint32_t)n);
+	p = put_be32(p, 1);
+	for (size_t i = 0; i < n; i++) {
+		p = put_be32(p, (uint32_t)keys[i].len);
+		memcpy(p, keys[i].data, keys[i].len);
+		p += keys[i].len;
+	}
+	*ret_arr = (dc_kv_val){buf, len};
+	*ret_buf = buf;
+	return DTX_OK;
+}
+
+/* fill_many points ret_vals[i - 1] at the value of each row (i, v) of r,
+ * and the keys without a row at {NULL, 0}. Errors: DTX_EIO (a row that
+ * names no key of the n asked). */
+static int fill_many(const pg_kv *kv, const PGresult *r, size_t n,
+                     dc_kv_val *ret_vals)
+{
+	for (size_t i = 0; i < n; i++)
+		ret_vals[i] = (dc_kv_val){NULL, 0};
+	for (int row = 0; row < PQntuples(r); row++) {
+		const uint8_t *p = (const uint8_t *)PQgetvalue(r, row, 0);
+		uint64_t i = 0;
+
+		for (int b = 0; b < 8 && PQgetlength(r, row, 0) == 8; b++)
+			i = i << 8 | p[b];
+		if (i < 1 || i > n)
+			return dc_kv_fail(DTX_EIO,
+			                  "store %s: a read of %zu keys "
+			                  "answered a row for none of them",
+			                  kv->desc, n);
+		ret_vals[i - 1].data = PQgetvalue(r, row, 1);
+		ret_vals[i - 1].len = (size_t)PQgetlength(r, row, 1);
+	}
+	return DTX_OK;
+}
+
+/* pg_get_many: one statement, SELECT ... WHERE k = any key of a bytea[]
+ * (in a write transaction through the pipeline: one round trip). */
+static int pg_get_many(dc_kv_txn *base, int t, const dc_kv_val *keys, size_t n,
+                       dc_kv_val *ret_vals)
+{
+	pg_txn *x = (pg_txn *)base;
+	PGresult *r = NULL;
+	uint8_t *buf = NULL;
+	dc_kv_val arr;
+	int rc = table_check(x, t);
+
+	if (rc == DTX_ENOENT) { /* no table: no key */
+		for (size_t i = 0; i < n; i++)
+			ret_vals[i] = (dc_kv_val){NULL, 0};
+		return DTX_OK;
+	}
+	if (rc == DTX_OK)
+		rc = array_of(x->kv, keys, n, &arr, &buf);
+	if (rc == DTX_OK)
+		rc = query(x, ST_MANY, t, 1, &arr, &r);
+	free(buf);
+	if (rc != DTX_OK)
+		return rc;
+	PQclear(x->last);
+	x->last = r;
+	return fill_many(x->kv, r, n, ret_vals);
+}
+
 /* ---- cursors ----------------------------------------------------------- */
 
 static int pg_cursor_open(dc_kv_txn *base, int t, dc_kv_cursor **ret_cur)
@@ -1358,6 +1511,7 @@ const dc_kv_ops dc_kv_pg_ops = {
         .commit = pg_commit,
         .abort = pg_abort,
         .get = pg_get,
+        .get_many = pg_get_many,
         .put = pg_put,
         .del = pg_del,
         .del_range = pg_del_range,

@@ -47,7 +47,9 @@
  * growing once pruning keeps up with new transactions. The counts in meta
  * change in the same write transaction as the records they count: a tx
  * put reads the old record's mode and state first (a peek at two varints
- * of a record that is being rewritten anyway, its pages hot).
+ * of a record that is being rewritten anyway), the old records of a whole
+ * batch in one dc_kv_get_many before its writes (one round trip on
+ * PostgreSQL, not one per transaction: see "The counts move" below).
  *
  * Crash windows. A batch becomes durable in one LMDB write transaction.
  * If we crash while dc_log_commit runs, LMDB's copy-on-write means the new
@@ -1109,33 +1111,150 @@ int dc_log_batch_set_gid_floor(dc_log_batch *batch, uint64_t id)
 
 /* ---- commit ---- */
 
-/* count_put moves c from the (mode, state) of the tx record under k, if
- * there is one, to w's. */
-static int count_put(dc_log *log, dc_kv_txn *txn, const log_write *w,
-                     dc_kv_val *k, dc_log_counts *c)
+/*
+ * The counts move from the (mode, state) of the tx record a put replaces
+ * to the put's. The old records of a batch are read before its writes, in
+ * one dc_kv_get_many per DC_KV_GET_MANY_MAX of them (on PostgreSQL one
+ * round trip each, not one per transaction); a tx record the batch writes
+ * twice replaces, the second time, the batch's own first write, so the
+ * counts are what reading before each write would give.
+ */
+
+/* A tx record's (mode, state) as one code: 0 none (or unreadable), else
+ * mode * LOG_COUNT_STATES + state. */
+static uint8_t old_code(const dc_kv_val *v)
 {
 	uint64_t f[PEEK_FIELDS];
-	dc_kv_val old;
-	int rc = dc_kv_get(txn, LOG_TXS, *k, &old);
 
-	if (rc != DTX_OK && rc != DTX_ENOENT)
+	if (v->data == NULL || !peek_fields(v, LOG_REC_TX, f))
+		return 0;
+	return (uint8_t)(f[PEEK_MODE] * LOG_COUNT_STATES + f[PEEK_STATE]);
+}
+
+/* A write of txs in a batch: its key and its place. */
+typedef struct tx_ref {
+	dc_kv_val key;
+	size_t w;
+} tx_ref;
+
+/* tx_ref_cmp orders by key (kv.h's order), then by place in the batch. */
+static int tx_ref_cmp(const void *a, const void *b)
+{
+	const tx_ref *x = a, *y = b;
+	size_t n = x->key.len < y->key.len ? x->key.len : y->key.len;
+	int c = memcmp(x->key.data, y->key.data, n);
+
+	if (c != 0)
+		return c;
+	if (x->key.len != y->key.len)
+		return x->key.len < y->key.len ? -1 : 1;
+	return x->w < y->w ? -1 : x->w > y->w;
+}
+
+/* olds_fetch reads the n keys of refs (each a batch write's first of its
+ * key) in one call and writes their records' codes to old[w]. */
+static int olds_fetch(dc_log *log, dc_kv_txn *txn, const tx_ref *refs, size_t n,
+                      dc_kv_val *keys, dc_kv_val *vals, uint8_t *old)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		keys[i] = refs[i].key;
+	rc = dc_kv_get_many(txn, LOG_TXS, keys, n, vals);
+	if (rc != DTX_OK)
 		return log_fail_kv(log, rc, "read txs");
-	if (rc == DTX_OK && peek_fields(&old, LOG_REC_TX, f) &&
-	    c->by_state[f[PEEK_MODE]][f[PEEK_STATE]] > 0)
-		c->by_state[f[PEEK_MODE]][f[PEEK_STATE]]--;
-	c->by_state[w->mode][w->state]++;
+	for (size_t i = 0; i < n; i++)
+		old[refs[i].w] = old_code(&vals[i]);
 	return DTX_OK;
 }
 
+/* olds_walk fills old[w] for the n writes of txs in refs, sorted by
+ * tx_ref_cmp: the first write of a key replaces what the store holds
+ * (read in chunks: firsts, keys and vals have room for a chunk), a later
+ * one the batch's write before it. */
+static int olds_walk(dc_log *log, dc_kv_txn *txn, const dc_log_batch *b,
+                     const tx_ref *refs, size_t n, tx_ref *firsts,
+                     dc_kv_val *keys, dc_kv_val *vals, uint8_t *old)
+{
+	size_t nf = 0;
+	int rc = DTX_OK;
+
+	for (size_t j = 0; j < n && rc == DTX_OK; j++) {
+		const log_write *prev = &b->writes[refs[j > 0 ? j - 1 : 0].w];
+		dc_kv_val pv = {b->buf + prev->val_off, prev->val_len};
+
+		if (j > 0 && refs[j].key.len == refs[j - 1].key.len &&
+		    memcmp(refs[j].key.data, refs[j - 1].key.data,
+		           refs[j].key.len) == 0)
+			old[refs[j].w] = prev->del ? 0 : old_code(&pv);
+		else
+			firsts[nf++] = refs[j];
+		if (nf == DC_KV_GET_MANY_MAX || (j + 1 == n && nf > 0)) {
+			rc = olds_fetch(log, txn, firsts, nf, keys, vals, old);
+			nf = 0;
+		}
+	}
+	return rc;
+}
+
+/* olds_read writes to old[i] (batch->len entries, zeroed) the code of the
+ * tx record write i of the batch replaces, for every write of txs. */
+static int olds_read(dc_log *log, dc_kv_txn *txn, const dc_log_batch *b,
+                     uint8_t *old)
+{
+	size_t n = 0, chunk;
+	tx_ref *refs, *firsts;
+	dc_kv_val *keys, *vals;
+	int rc = DTX_ENOMEM;
+
+	for (size_t i = 0; i < b->len; i++)
+		n += b->writes[i].table == LOG_TXS;
+	if (n == 0)
+		return DTX_OK;
+	chunk = n < DC_KV_GET_MANY_MAX ? n : DC_KV_GET_MANY_MAX;
+	refs = calloc(n, sizeof(*refs));
+	firsts = calloc(chunk, sizeof(*firsts));
+	keys = calloc(chunk, sizeof(*keys));
+	vals = calloc(chunk, sizeof(*vals));
+	if (refs != NULL && firsts != NULL && keys != NULL && vals != NULL) {
+		n = 0;
+		for (size_t i = 0; i < b->len; i++)
+			if (b->writes[i].table == LOG_TXS)
+				refs[n++] =
+				        (tx_ref){{b->buf + b->writes[i].key_off,
+				                  b->writes[i].key_len},
+				                 i};
+		qsort(refs, n, sizeof(*refs), tx_ref_cmp);
+		rc = olds_walk(log, txn, b, refs, n, firsts, keys, vals, old);
+	} else
+		log_fail(log, rc, "%s: out of memory", log->path);
+	free(refs);
+	free(firsts);
+	free(keys);
+	free(vals);
+	return rc;
+}
+
+/* count_put moves c from old (a code of old_code) to w's (mode, state). */
+static void count_put(const log_write *w, uint8_t old, dc_log_counts *c)
+{
+	uint64_t *n =
+	        &c->by_state[old / LOG_COUNT_STATES][old % LOG_COUNT_STATES];
+
+	if (old != 0 && *n > 0)
+		(*n)--;
+	c->by_state[w->mode][w->state]++;
+}
+
 static int apply_write(dc_log *log, dc_kv_txn *txn, const dc_log_batch *b,
-                       const log_write *w, dc_log_counts *c)
+                       const log_write *w, uint8_t old, dc_log_counts *c)
 {
 	dc_kv_val k = {b->buf + w->key_off, w->key_len};
 	dc_kv_val v = {b->buf + w->val_off, w->val_len};
 	int rc;
 
-	if (w->counted && (rc = count_put(log, txn, w, &k, c)) != DTX_OK)
-		return rc;
+	if (w->counted)
+		count_put(w, old, c);
 	if (w->del)
 		rc = dc_kv_del(txn, w->table, k); /* a missing key is fine */
 	else
@@ -1205,22 +1324,26 @@ static int put_tomb(dc_log *log, dc_kv_txn *txn, const uint8_t *gid,
 	return rc == DTX_OK ? DTX_OK : log_fail_kv(log, rc, "put tombstone");
 }
 
-/* prune_tx replaces gid's records by a tombstone, if its tx record says
- * it is final; a missing or unreadable record is left alone (it was
+/* What a prune read of the record of a due entry's gid: whether it is
+ * there and, for a tx record, its peeked fields. */
+typedef struct due_rec {
+	bool there;
+	bool peeked;
+	uint64_t f[PEEK_FIELDS];
+} due_rec;
+
+/* prune_tx replaces gid's records by a tombstone, if its tx record (r)
+ * says it is final; a missing or unreadable record is left alone (it was
  * pruned already, or dtxctl log check reports it). */
 static int prune_tx(dc_log *log, dc_kv_txn *txn, const uint8_t *gid,
-                    size_t glen, int64_t now, dc_log_counts *c,
-                    dc_log_pruned *res)
+                    size_t glen, const due_rec *r, int64_t now,
+                    dc_log_counts *c, dc_log_pruned *res)
 {
-	uint64_t f[PEEK_FIELDS];
-	dc_kv_val k = {gid, glen}, v;
-	int rc, krc = dc_kv_get(txn, LOG_TXS, k, &v);
+	const uint64_t *f = r->f;
+	dc_kv_val k = {gid, glen};
+	int rc, krc;
 
-	if (krc == DTX_ENOENT)
-		return DTX_OK;
-	if (krc != DTX_OK)
-		return log_fail_kv(log, krc, "read txs to prune");
-	if (!peek_fields(&v, LOG_REC_TX, f) || !state_is_final(f[PEEK_STATE]))
+	if (!r->peeked || !state_is_final(f[PEEK_STATE]))
 		return DTX_OK;
 	rc = del_prefixed(log, txn, LOG_STEPS, gid, glen);
 	if (rc == DTX_OK)
@@ -1239,18 +1362,17 @@ static int prune_tx(dc_log *log, dc_kv_txn *txn, const uint8_t *gid,
 	return DTX_OK;
 }
 
-/* expire_tomb removes the tombstone of gid (its tomb_times entry is the
- * caller's). */
+/* expire_tomb removes the tombstone of gid if there is one (r; counted
+ * only if there; its tomb_times entry is the caller's). */
 static int expire_tomb(dc_log *log, dc_kv_txn *txn, const uint8_t *gid,
-                       size_t glen, dc_log_counts *c, dc_log_pruned *res)
+                       size_t glen, const due_rec *r, dc_log_counts *c,
+                       dc_log_pruned *res)
 {
-	dc_kv_val k = {gid, glen}, v;
-	int rc = dc_kv_get(txn, LOG_TOMBS, k, &v); /* counted only if there */
+	int rc;
 
-	if (rc == DTX_ENOENT)
+	if (!r->there)
 		return DTX_OK;
-	if (rc == DTX_OK)
-		rc = dc_kv_del(txn, LOG_TOMBS, k);
+	rc = dc_kv_del(txn, LOG_TOMBS, (dc_kv_val){gid, glen});
 	if (rc != DTX_OK)
 		return log_fail_kv(log, rc, "expire tombstone");
 	if (c->tombstones > 0)
@@ -1259,68 +1381,228 @@ static int expire_tomb(dc_log *log, dc_kv_txn *txn, const uint8_t *gid,
 	return DTX_OK;
 }
 
-/* prune_fn acts on the gid (glen bytes) of one due entry of a time index. */
+/* prune_fn acts on the gid (glen bytes) of one due entry of a time index,
+ * given what was read of the gid's record (r). */
 typedef int (*prune_fn)(dc_log *log, dc_kv_txn *txn, const uint8_t *gid,
-                        size_t glen, int64_t now, dc_log_counts *c,
-                        dc_log_pruned *res);
+                        size_t glen, const due_rec *r, int64_t now,
+                        dc_log_counts *c, dc_log_pruned *res);
 
 static int prune_one_fn(dc_log *log, dc_kv_txn *txn, const uint8_t *gid,
-                        size_t glen, int64_t now, dc_log_counts *c,
-                        dc_log_pruned *res)
+                        size_t glen, const due_rec *r, int64_t now,
+                        dc_log_counts *c, dc_log_pruned *res)
 {
-	return prune_tx(log, txn, gid, glen, now, c, res);
+	return prune_tx(log, txn, gid, glen, r, now, c, res);
 }
 
 static int expire_one_fn(dc_log *log, dc_kv_txn *txn, const uint8_t *gid,
-                         size_t glen, int64_t now, dc_log_counts *c,
-                         dc_log_pruned *res)
+                         size_t glen, const due_rec *r, int64_t now,
+                         dc_log_counts *c, dc_log_pruned *res)
 {
 	(void)now;
-	return expire_tomb(log, txn, gid, glen, c, res);
+	return expire_tomb(log, txn, gid, glen, r, c, res);
+}
+
+/*
+ * A walk of a time index (walk_due) reads before it writes: one cursor
+ * pass copies the due entries (on PostgreSQL a round trip per page of
+ * them), one dc_kv_get_many per DC_KV_GET_MANY_MAX reads their gids'
+ * records, then the writes go out (pipelined). A gid indexed twice is
+ * acted on at its first entry only (its later ones get an empty record):
+ * read one by one, they would have found the record gone, or the same one
+ * left alone.
+ */
+
+/* A due entry, copied out of the cursor: its key in the walk's arena (one
+ * byte more of room for a bad key's range end) and its gid's record. */
+typedef struct due_entry {
+	size_t off;
+	size_t len;
+	bool ok;     /* long enough to hold a time and a gid */
+	due_rec rec; /* read for its gid's first entry only, else empty */
+} due_entry;
+
+typedef struct due_walk {
+	due_entry *e;
+	size_t n, cap;
+	uint8_t *arena;
+	size_t used, arena_cap;
+} due_walk;
+
+static int due_add(due_walk *d, const dc_kv_val *k, bool ok)
+{
+	size_t len = k->len < DC_LOG_KEY_MAX ? k->len : DC_LOG_KEY_MAX;
+	due_entry *e = grow(d->e, &d->cap, d->n + 1, sizeof(*e), 64);
+	uint8_t *a;
+
+	if (e == NULL)
+		return DTX_ENOMEM;
+	d->e = e;
+	a = grow(d->arena, &d->arena_cap, d->used + len + 1, 1, 4096);
+	if (a == NULL)
+		return DTX_ENOMEM;
+	d->arena = a;
+	memcpy(a + d->used, k->data, len);
+	d->e[d->n++] = (due_entry){.off = d->used, .len = len, .ok = ok};
+	d->used += len + 1;
+	return DTX_OK;
+}
+
+/* due_collect copies the entries of time index t older than before,
+ * oldest first, at most max of them (*ret_more: there were more). */
+static int due_collect(dc_log *log, dc_kv_txn *txn, enum log_table t,
+                       int64_t before, uint32_t max, due_walk *d,
+                       bool *ret_more)
+{
+	dc_kv_cursor *cur;
+	dc_kv_val k, v;
+	int krc = dc_kv_cursor_open(txn, t, &cur);
+
+	if (krc != DTX_OK)
+		return log_fail_kv(log, krc, "open cursor to prune");
+	for (krc = dc_kv_seek(cur, NULL, &k, &v); krc == DTX_OK;
+	     krc = dc_kv_next(cur, &k, &v)) {
+		bool ok = k.len > 8 && k.len <= LOG_TIME_KEY_MAX;
+		if (ok && time_of_key(&k) >= before)
+			break;
+		if (d->n == max) {
+			*ret_more = true;
+			break;
+		}
+		if (due_add(d, &k, ok) != DTX_OK) {
+			krc = DTX_ENOMEM;
+			break;
+		}
+	}
+	dc_kv_cursor_close(cur);
+	if (krc == DTX_ENOMEM)
+		return log_fail(log, krc, "%s: out of memory", log->path);
+	if (krc != DTX_OK && krc != DTX_ENOENT)
+		return log_fail_kv(log, krc, "prune");
+	return DTX_OK;
+}
+
+/* due_fetch reads the records of table src of the n gids of refs (each
+ * the first entry of its gid) in one call into their entries. */
+static int due_fetch(dc_log *log, dc_kv_txn *txn, enum log_table src,
+                     due_walk *d, const tx_ref *refs, size_t n, dc_kv_val *keys,
+                     dc_kv_val *vals)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		keys[i] = refs[i].key;
+	rc = dc_kv_get_many(txn, src, keys, n, vals);
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "read to prune");
+	for (size_t i = 0; i < n; i++) {
+		due_rec *r = &d->e[refs[i].w].rec;
+
+		r->there = vals[i].data != NULL;
+		r->peeked = r->there && peek_fields(&vals[i], LOG_REC_TX, r->f);
+	}
+	return DTX_OK;
+}
+
+/* due_read reads, for each gid's first entry (refs: the n ok entries'
+ * gids, sorted by tx_ref_cmp), its record of table src, in chunks
+ * (firsts, keys and vals have room for one). */
+static int due_read(dc_log *log, dc_kv_txn *txn, enum log_table src,
+                    due_walk *d, const tx_ref *refs, size_t n, tx_ref *firsts,
+                    dc_kv_val *keys, dc_kv_val *vals)
+{
+	size_t nf = 0;
+	int rc = DTX_OK;
+
+	for (size_t j = 0; j < n && rc == DTX_OK; j++) {
+		if (j == 0 || tx_ref_cmp(&(tx_ref){refs[j].key, 0},
+		                         &(tx_ref){refs[j - 1].key, 0}) != 0)
+			firsts[nf++] = refs[j];
+		if (nf == DC_KV_GET_MANY_MAX || (j + 1 == n && nf > 0)) {
+			rc = due_fetch(log, txn, src, d, firsts, nf, keys,
+			               vals);
+			nf = 0;
+		}
+	}
+	return rc;
+}
+
+/* due_read_all reads the records of table src of the due entries' gids. */
+static int due_read_all(dc_log *log, dc_kv_txn *txn, enum log_table src,
+                        due_walk *d)
+{
+	size_t n = 0,
+	       chunk = d->n < DC_KV_GET_MANY_MAX ? d->n : DC_KV_GET_MANY_MAX;
+	tx_ref *refs = calloc(d->n ? d->n : 1, sizeof(*refs));
+	tx_ref *firsts = calloc(chunk ? chunk : 1, sizeof(*firsts));
+	dc_kv_val *keys = calloc(chunk ? chunk : 1, sizeof(*keys));
+	dc_kv_val *vals = calloc(chunk ? chunk : 1, sizeof(*vals));
+	int rc = DTX_ENOMEM;
+
+	if (refs != NULL && firsts != NULL && keys != NULL && vals != NULL) {
+		for (size_t i = 0; i < d->n; i++)
+			if (d->e[i].ok)
+				refs[n++] =
+				        (tx_ref){{d->arena + d->e[i].off + 8,
+				                  d->e[i].len - 8},
+				                 i};
+		qsort(refs, n, sizeof(*refs), tx_ref_cmp);
+		rc = due_read(log, txn, src, d, refs, n, firsts, keys, vals);
+	} else
+		log_fail(log, rc, "%s: out of memory", log->path);
+	free(refs);
+	free(firsts);
+	free(keys);
+	free(vals);
+	return rc;
+}
+
+/* due_apply hands each ok entry's gid and record to fn (a later entry of
+ * a gid: an empty record, nothing to do) and deletes the entry; a bad key
+ * is only deleted (from k up to k \0). */
+static int due_apply(dc_log *log, dc_kv_txn *txn, enum log_table t, due_walk *d,
+                     prune_fn fn, int64_t now, dc_log_counts *c,
+                     dc_log_pruned *res)
+{
+	int rc = DTX_OK, krc = DTX_OK;
+
+	for (size_t i = 0; i < d->n && rc == DTX_OK && krc == DTX_OK; i++) {
+		const due_entry *e = &d->e[i];
+		uint8_t *key = d->arena + e->off;
+		dc_kv_val k = {key, e->len};
+
+		if (!e->ok) {
+			key[e->len] = 0;
+			krc = dc_kv_del_range(txn, t, k,
+			                      (dc_kv_val){key, e->len + 1});
+			continue;
+		}
+		rc = fn(log, txn, key + 8, e->len - 8, &e->rec, now, c, res);
+		if (rc == DTX_OK)
+			krc = dc_kv_del(txn, t, k);
+	}
+	if (rc == DTX_OK && krc != DTX_OK)
+		rc = log_fail_kv(log, krc, "prune");
+	return rc;
 }
 
 /* walk_due hands the entries of time index t older than before to fn,
  * oldest first, deleting each; at most max of them (*ret_more: there were
- * more). A key too short to hold a time and a gid is only deleted. */
+ * more). fn gets what its gid's record in table src is. A key too short
+ * to hold a time and a gid is only deleted. */
 static int walk_due(dc_log *log, dc_kv_txn *txn, enum log_table t,
-                    int64_t before, uint32_t max, prune_fn fn, int64_t now,
-                    dc_log_counts *c, dc_log_pruned *res, bool *ret_more)
+                    enum log_table src, int64_t before, uint32_t max,
+                    prune_fn fn, int64_t now, dc_log_counts *c,
+                    dc_log_pruned *res, bool *ret_more)
 {
-	uint8_t key[DC_LOG_KEY_MAX + 1];
-	dc_kv_val k, v;
-	dc_kv_cursor *cur;
-	uint32_t seen = 0;
-	int rc = DTX_OK, krc = dc_kv_cursor_open(txn, t, &cur);
+	due_walk d = {0};
+	int rc = due_collect(log, txn, t, before, max, &d, ret_more);
 
-	if (krc != DTX_OK)
-		return log_fail_kv(log, krc, "open cursor to prune");
-	while ((krc = dc_kv_seek(cur, NULL, &k, &v)) == DTX_OK) {
-		bool ok = k.len > 8 && k.len <= LOG_TIME_KEY_MAX;
-		if (ok && time_of_key(&k) >= before)
-			break;
-		if (seen++ == max) {
-			*ret_more = true;
-			break;
-		}
-		/* fn's writes, and ours, end the cursor's bytes (kv.h) */
-		k.len = k.len < DC_LOG_KEY_MAX ? k.len : DC_LOG_KEY_MAX;
-		memcpy(key, k.data, k.len);
-		k.data = key;
-		if (!ok) { /* k, and only k: from k up to k \0 */
-			key[k.len] = 0;
-			krc = dc_kv_del_range(txn, t, k,
-			                      (dc_kv_val){key, k.len + 1});
-			if (krc != DTX_OK)
-				break;
-			continue;
-		}
-		rc = fn(log, txn, key + 8, k.len - 8, now, c, res);
-		if (rc != DTX_OK || (krc = dc_kv_del(txn, t, k)) != DTX_OK)
-			break;
-	}
-	dc_kv_cursor_close(cur);
-	if (rc == DTX_OK && krc != DTX_OK && krc != DTX_ENOENT)
-		rc = log_fail_kv(log, krc, "prune");
+	if (rc == DTX_OK && d.n > 0)
+		rc = due_read_all(log, txn, src, &d);
+	if (rc == DTX_OK)
+		rc = due_apply(log, txn, t, &d, fn, now, c, res);
+	free(d.e);
+	free(d.arena);
 	return rc;
 }
 
@@ -1333,26 +1615,32 @@ static int prune_in(dc_log *log, dc_kv_txn *txn, const dc_log_prune *spec,
 	if (spec == NULL || !log->has_retention)
 		return DTX_OK;
 	if (spec->final_before_ms > 0)
-		rc = walk_due(log, txn, LOG_FINALS, spec->final_before_ms,
-		              spec->max_final, prune_one_fn, spec->now_unix_ms,
-		              c, res, &res->more_final);
+		rc = walk_due(log, txn, LOG_FINALS, LOG_TXS,
+		              spec->final_before_ms, spec->max_final,
+		              prune_one_fn, spec->now_unix_ms, c, res,
+		              &res->more_final);
 	if (rc == DTX_OK && spec->tomb_before_ms > 0)
-		rc = walk_due(log, txn, LOG_TOMB_TIMES, spec->tomb_before_ms,
-		              spec->max_tombs, expire_one_fn, spec->now_unix_ms,
-		              c, res, &res->more_tombs);
+		rc = walk_due(log, txn, LOG_TOMB_TIMES, LOG_TOMBS,
+		              spec->tomb_before_ms, spec->max_tombs,
+		              expire_one_fn, spec->now_unix_ms, c, res,
+		              &res->more_tombs);
 	return rc;
 }
 
-/* fill_txn applies every write of batch, then the pruning spec asks for,
- * then the counts, in txn. */
+/* fill_txn reads the tx records the batch replaces, applies every write
+ * of batch, then the pruning spec asks for, then the counts, in txn. */
 static int fill_txn(dc_log *log, dc_kv_txn *txn, const dc_log_batch *batch,
                     const dc_log_prune *spec, dc_log_counts *c,
                     dc_log_pruned *res)
 {
-	int rc = DTX_OK;
+	uint8_t *old = calloc(batch->len ? batch->len : 1, 1);
+	int rc = old != NULL ? olds_read(log, txn, batch, old)
+	                     : log_fail(log, DTX_ENOMEM, "%s: out of memory",
+	                                log->path);
 
 	for (size_t i = 0; rc == DTX_OK && i < batch->len; i++)
-		rc = apply_write(log, txn, batch, &batch->writes[i], c);
+		rc = apply_write(log, txn, batch, &batch->writes[i], old[i], c);
+	free(old);
 	if (rc == DTX_OK)
 		rc = prune_in(log, txn, spec, c, res);
 	if (rc == DTX_OK)

@@ -214,8 +214,8 @@ static int start_dtxd(const procs_opts *o, procs_proc *p)
 	}
 	snprintf(clients, sizeof(clients), "%u", o->max_clients);
 	argv[n++] = exe;
-	argv[n++] = "--log-dir";
-	argv[n++] = logdir;
+	argv[n++] = o->dtxd_store != NULL ? "--store" : "--log-dir";
+	argv[n++] = o->dtxd_store != NULL ? o->dtxd_store : logdir;
 	argv[n++] = "--listen";
 	argv[n++] = p->url;
 	argv[n++] = "--ready-file";

@@ -34,6 +34,8 @@ typedef struct procs_opts {
 	const char *bin_dir;  /* NULL: next to dtx-shop (dtxd: build tree) */
 	unsigned workers;     /* per service; 0 = the SDK default */
 	unsigned max_clients; /* dtxd --max-clients; 0 = dtxd's default */
+	/* dtxd --store URI; NULL: --log-dir WORKDIR/log (the default) */
+	const char *dtxd_store;
 } procs_opts;
 
 /* procs_start starts dtxd and the four services and waits (10 s each)

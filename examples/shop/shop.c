@@ -14,9 +14,13 @@
  *            [--duration-s S] [--seed N] [--workdir DIR] [--keep]
  *            [--bin-dir DIR] [--rich] [--workers N] [--json FILE]
  *            [--mode saga|tcc] [--reserve-ms MS] [--abandon-pct P]
+ *            [--dtxd-store URI]
  *   dtx-shop check --workdir DIR
  *   dtx-shop refund --workdir DIR [--count K] [--concurrency C]
- *            [--bin-dir DIR] [--workers N]
+ *            [--bin-dir DIR] [--workers N] [--dtxd-store URI]
+ *
+ * --dtxd-store gives dtxd a store URI (dtxd --store: a PostgreSQL log)
+ * instead of its LMDB log in WORKDIR/log; refund must name the same one.
  *
  * Exit status: 0 every invariant holds (and, for run, every process
  * started and stopped cleanly), 1 otherwise, 64 usage error. This file
@@ -59,10 +63,12 @@ static const char usage_text[] =
         "[--json FILE]\n"
         "                [--mode saga|tcc] [--reserve-ms MS] "
         "[--abandon-pct P]\n"
+        "                [--dtxd-store URI]\n"
         "       dtx-shop check --workdir DIR\n"
         "       dtx-shop refund --workdir DIR [--count K] "
         "[--concurrency C]\n"
-        "                [--bin-dir DIR] [--workers N]\n";
+        "                [--bin-dir DIR] [--workers N] "
+        "[--dtxd-store URI]\n";
 
 typedef enum shop_cmd { CMD_RUN, CMD_CHECK, CMD_REFUND } shop_cmd;
 
@@ -74,6 +80,8 @@ typedef struct shop_args {
 	unsigned long seed;
 	bool keep, rich;
 	const char *workdir, *bin_dir, *json;
+	/* dtxd's store URI; NULL: its LMDB log in WORKDIR/log */
+	const char *dtxd_store;
 	bool given[128]; /* by option letter */
 } shop_args;
 
@@ -149,6 +157,8 @@ static void parse_named(int c, shop_args *a, char **argv)
 		a->rich = true;
 	else if (c == 'j')
 		a->json = optarg;
+	else if (c == 'T')
+		a->dtxd_store = optarg;
 	else if (c == 'm')
 		parse_mode(a);
 	else if (c == ':')
@@ -189,9 +199,9 @@ static void check_args(shop_args *a)
 	if (a->cmd == CMD_CHECK)
 		only_given(a, "w", "check takes only --workdir");
 	if (a->cmd == CMD_REFUND)
-		only_given(a, "wncBW",
+		only_given(a, "wncBWT",
 		           "refund takes --workdir, --count, --concurrency, "
-		           "--bin-dir and --workers");
+		           "--bin-dir, --workers and --dtxd-store");
 	if (a->cmd == CMD_RUN && a->given['n'])
 		shop_usage(PROG, usage_text, "--count is for refund");
 	if (a->cmd == CMD_RUN && a->mode != SALE_MODE_TCC &&
@@ -246,6 +256,7 @@ static void parse_args(int argc, char **argv, shop_args *a)
 	        {"reserve-ms", required_argument, NULL, 'R'},
 	        {"abandon-pct", required_argument, NULL, 'a'},
 	        {"count", required_argument, NULL, 'n'},
+	        {"dtxd-store", required_argument, NULL, 'T'},
 	        {NULL, 0, NULL, 0},
 	};
 	bool known = false;
@@ -423,7 +434,8 @@ static int sell(const shop_args *a, const seed_initial *init, shop_report *rep)
 {
 	procs_opts po = {.workdir = rep->workdir,
 	                 .bin_dir = a->bin_dir,
-	                 .workers = a->workers};
+	                 .workers = a->workers,
+	                 .dtxd_store = a->dtxd_store};
 	sale_config sc = {.init = init,
 	                  .workdir = rep->workdir,
 	                  .mode = a->mode,
@@ -539,7 +551,8 @@ static int refund_with_procs(const shop_args *a, const shop_purchase *orders,
 {
 	procs_opts po = {.workdir = a->workdir,
 	                 .bin_dir = a->bin_dir,
-	                 .workers = a->workers};
+	                 .workers = a->workers,
+	                 .dtxd_store = a->dtxd_store};
 	procs ps;
 	int rc, bad;
 

@@ -2,7 +2,8 @@
 # compare.sh - the comparison benchmark of issue 8: one flash sale (one hot
 # SKU, closed loop, C buyers in flight, durability on everywhere) through
 #   - dtx: the shop's saga purchase (dtxd + order, inventory, payment,
-#     delivery as separate processes) and its TCC purchase;
+#     delivery as separate processes) and its TCC purchase; the saga also
+#     with dtxd's log on PostgreSQL (dtxd --store, on the cluster below);
 #   - a PostgreSQL 15 monolith: the purchase as one transaction over four
 #     tables, stock row taken with SELECT ... FOR UPDATE, or with a
 #     conditional UPDATE (synchronous_commit on);
@@ -21,8 +22,9 @@
 #               if missing)
 #   DURATION_S  seconds per point (10; QUICK=1 makes it 3)
 #   POINTS      concurrencies ("1 64 1000 5000")
-#   SYSTEMS     which systems, in order ("saga tcc pg-forupdate
-#               pg-conditional redis-always redis-everysec empty-saga")
+#   SYSTEMS     which systems, in order ("saga saga-pglog tcc
+#               pg-forupdate pg-conditional redis-always redis-everysec
+#               empty-saga empty-saga-pglog")
 #   NNG_OUTSTANDING  outstanding requests for the ceiling ("1 64 256 1024")
 #   RECOVERY    1: also run recovery_bench.sh (default 1; 0 skips)
 #   RESULTS     where compare.md and compare.png go (tests/bench/results)
@@ -40,8 +42,8 @@ else
 	duration=${DURATION_S:-10}
 fi
 read -r -a points <<<"${POINTS:-1 64 1000 5000}"
-read -r -a systems <<<"${SYSTEMS:-saga tcc pg-forupdate pg-conditional \
-redis-always redis-everysec empty-saga}"
+read -r -a systems <<<"${SYSTEMS:-saga saga-pglog tcc pg-forupdate \
+pg-conditional redis-always redis-everysec empty-saga empty-saga-pglog}"
 read -r -a nng_points <<<"${NNG_OUTSTANDING:-1 64 256 1024}"
 results=${RESULTS:-tests/bench/results}
 tcc_max=1024 # examples/shop/pool.h: POOL_THREADS_MAX
@@ -236,12 +238,102 @@ bounded() {
 
 # Each run_* writes $work/json/SYSTEM-C.json (dtx-shop's keys) or fails.
 
-run_shop() { # MODE C JSON
-	local mode=$1 c=$2
+run_shop() { # MODE C JSON [DTXD-STORE-URI]
+	local mode=$1 c=$2 store=()
+	if [[ -n ${4:-} ]]; then
+		store=(--dtxd-store "$4")
+	fi
 	bounded "$build/examples/shop/dtx-shop" run --mode "$mode" --rich \
 		--buyers "$buyers" --stock "$buyers" --concurrency "$c" \
-		--duration-s "$duration" --json "$3" \
+		--duration-s "$duration" --json "$3" "${store[@]}" \
 		>"$3.out" 2>&1
+}
+
+# ---- dtxd's log on PostgreSQL (saga-pglog, empty-saga-pglog) -------------
+# dtxd --store on the cluster of the monolith rows, over loopback TCP as
+# pg_bench, in a database of its own created fresh for each point (and
+# dropped after it unless KEEP=1). The CPU of a point counts every process
+# of the cluster (postmaster, backends, checkpointer, WAL writer, ...).
+
+pg_psql() { # SQL: run SQL as the cluster's superuser on database postgres
+	PGOPTIONS="-c client_min_messages=warning" "$pgbin/psql" -X -q \
+		-v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" \
+		-U bench -d postgres -c "$1"
+}
+
+# pglog_create NAME: a fresh database NAME for one point's dtxd log.
+pglog_create() {
+	pg_start
+	pg_psql "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
+	pg_psql "CREATE DATABASE $1" >/dev/null
+}
+
+pglog_drop() { # NAME
+	if [[ ${KEEP:-0} != 1 ]]; then
+		pg_psql "DROP DATABASE IF EXISTS $1 WITH (FORCE)" \
+			>/dev/null 2>&1 || true
+	fi
+}
+
+pglog_uri() { # NAME
+	echo "postgresql://bench@127.0.0.1:$pg_port/$1"
+}
+
+# stat_ticks PID [REAPED]: utime + stime of PID in clock ticks (REAPED=1:
+# plus its reaped children's cutime + cstime), from /proc/PID/stat; 0 if
+# it is gone.
+stat_ticks() {
+	local s f
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || {
+		echo 0
+		return 0
+	}
+	read -r -a f <<<"${s##*) }" # f[0] is field 3; utime is field 14
+	if [[ ${2:-0} == 1 ]]; then
+		echo $((f[11] + f[12] + f[13] + f[14]))
+	else
+		echo $((f[11] + f[12]))
+	fi
+}
+
+# pg_cpu_ticks: the CPU ticks the cluster used so far - the postmaster's,
+# its exited children's (reaped into its cutime + cstime), its live
+# children's.
+pg_cpu_ticks() {
+	local pm c t
+	pm=$(head -1 "$work/pg/data/postmaster.pid")
+	t=$(stat_ticks "$pm" 1)
+	for c in $(pgrep -P "$pm"); do
+		t=$((t + $(stat_ticks "$c")))
+	done
+	echo "$t"
+}
+
+# json_add_cpu JSON MS PER: adds MS of CPU, divided by the JSON's PER
+# field (the count dtx-shop divides its own CPU by), to its
+# cpu_ms_per_purchase.
+json_add_cpu() {
+	local n old new
+	n=$(json_field "$1" "$3")
+	old=$(json_field "$1" cpu_ms_per_purchase)
+	new=$(awk -v o="$old" -v ms="$2" -v n="$n" \
+		'BEGIN {printf "%.4f", (n > 0) ? o + ms / n : o}')
+	sed -i "s/\"cpu_ms_per_purchase\": [0-9.]*/\"cpu_ms_per_purchase\": $new/" \
+		"$1"
+}
+
+run_shop_pglog() { # C JSON
+	local db="dtxlog_saga_$1" t0 t1 rc=0
+	pglog_create "$db"
+	t0=$(pg_cpu_ticks)
+	run_shop saga "$1" "$2" "$(pglog_uri "$db")" || rc=$?
+	t1=$(pg_cpu_ticks)
+	if [[ -s $2 ]]; then
+		json_add_cpu "$2" "$(((t1 - t0) * 1000 / $(getconf CLK_TCK)))" \
+			attempted
+	fi
+	pglog_drop "$db"
+	return "$rc"
 }
 
 run_pg() { # VARIANT C JSON
@@ -263,10 +355,18 @@ run_redis() { # APPENDFSYNC C JSON
 		>"$3.out" 2>&1
 }
 
-run_empty_saga() { # C JSON
-	local c=$1 d="$work/empty-$1" dp pp rc=0
+run_empty_saga() { # C JSON [pglog]
+	local c=$1 d="$work/empty-$1" dp pp rc=0 store label=empty-saga pm=
+	local db="dtxlog_empty_$1"
+	store=(--log-dir "$d/log")
+	if [[ ${3:-} == pglog ]]; then
+		pglog_create "$db"
+		store=(--store "$(pglog_uri "$db")")
+		label="empty-saga-pglog"
+		pm=,$(head -1 "$work/pg/data/postmaster.pid")
+	fi
 	mkdir -p "$d"
-	"$build/coordinator/dtxd" --log-dir "$d/log" \
+	"$build/coordinator/dtxd" "${store[@]}" \
 		--listen "ipc://$d/dtxd.ipc" --admin none \
 		--ready-file "$d/dtxd.ready" --log-level warn \
 		--max-clients $((c + 1024 > 8192 ? c + 1024 : 8192)) \
@@ -280,8 +380,8 @@ run_empty_saga() { # C JSON
 	if wait_file "$d/dtxd.ready" 10 && wait_file "$d/p.ready" 10; then
 		bounded "$bench/saga_bench" --url "ipc://$d/dtxd.ipc" \
 			--participant "ipc://$d/p.ipc" --concurrency "$c" \
-			--duration-s "$duration" --steps 2 --pids "$dp,$pp" \
-			--label empty-saga --json "$2" >"$2.out" 2>&1 || rc=$?
+			--duration-s "$duration" --steps 2 --pids "$dp,$pp$pm" \
+			--label "$label" --json "$2" >"$2.out" 2>&1 || rc=$?
 	else
 		rc=1
 	fi
@@ -293,6 +393,9 @@ run_empty_saga() { # C JSON
 		rc=70
 	fi
 	rm -rf "$d/log"
+	if [[ ${3:-} == pglog ]]; then
+		pglog_drop "$db"
+	fi
 	return "$rc"
 }
 
@@ -330,12 +433,14 @@ json_field() {
 plain_label() {
 	case $1 in
 	saga) echo "dtx saga (4 services)" ;;
+	saga-pglog) echo "dtx saga (4 services), PostgreSQL log, 1 instance" ;;
 	tcc) echo "dtx TCC (4 services)" ;;
 	pg-forupdate) echo "PostgreSQL, SELECT FOR UPDATE" ;;
 	pg-conditional) echo "PostgreSQL, conditional UPDATE" ;;
 	redis-always) echo "Redis Lua, appendfsync always (stock only)" ;;
 	redis-everysec) echo "Redis Lua, appendfsync everysec (stock only)" ;;
 	empty-saga) echo "dtx empty 2-step saga" ;;
+	empty-saga-pglog) echo "dtx empty 2-step saga, PostgreSQL log" ;;
 	nng-*) echo "nng req/rep, ${1#nng-}" ;;
 	*) echo "$1" ;;
 	esac
@@ -346,6 +451,8 @@ label_of() {
 	case $1 in
 	redis-*) echo "$(plain_label "$1") ¹" ;;
 	empty-saga) echo "$(plain_label "$1") ²" ;;
+	saga-pglog) echo "$(plain_label "$1") ⁵" ;;
+	empty-saga-pglog) echo "$(plain_label "$1") ² ⁵" ;;
 	nng-*) echo "$(plain_label "$1") ³" ;;
 	*) plain_label "$1" ;;
 	esac
@@ -385,6 +492,7 @@ run_point() { # SYSTEM C
 	json="$work/json/$sys-$c.json"
 	case $sys in
 	saga) run_shop saga "$c" "$json" || status=$? ;;
+	saga-pglog) run_shop_pglog "$c" "$json" || status=$? ;;
 	tcc)
 		if ((c > tcc_max)); then
 			shown="$c (ran $tcc_max ⁴)"
@@ -395,6 +503,7 @@ run_point() { # SYSTEM C
 	pg-*) run_pg "${sys#pg-}" "$c" "$json" || status=$? ;;
 	redis-*) run_redis "${sys#redis-}" "$c" "$json" || status=$? ;;
 	empty-saga) run_empty_saga "$c" "$json" || status=$? ;;
+	empty-saga-pglog) run_empty_saga "$c" "$json" pglog || status=$? ;;
 	nng-*) run_nng "${sys#nng-}" "$c" "$json" || status=$? ;;
 	*)
 		echo "compare: unknown system $sys" >&2
@@ -452,6 +561,17 @@ contexts against one REP server process; "concurrency" = requests
 outstanding; "purchases/s" = round trips/s; CPU per round trip of both.
 ⁴ The TCC sale runs its blocking calls on a thread pool of at most
 $tcc_max threads (examples/shop/pool.h), so its 5,000 point runs at $tcc_max.
+EOF
+if [[ " ${systems[*]} " == *-pglog\ * ]]; then
+	cat <<-EOF | tee -a "$table"
+		⁵ One dtxd with its log on PostgreSQL (dtxd --store) instead of
+		LMDB: the cluster of the PostgreSQL rows, over loopback TCP, a fresh
+		database per point. Its CPU ms/purchase includes every process of that
+		PostgreSQL cluster over the point (postmaster, backends, checkpointer,
+		WAL writer, autovacuum), from /proc.
+	EOF
+fi
+cat <<EOF | tee -a "$table"
 CPU ms/purchase: user + system CPU of every process of that system (the
 servers, PostgreSQL's backends, the services, the load driver) over the
 run, divided by the purchases answered. Latency: submit to answer, over
@@ -463,7 +583,8 @@ EOF
 
 best() { # SYSTEM: the highest purchases/s over its points ("0" if none)
 	local f v m=0
-	for f in "$work"/json/"$1"-*.json; do
+	# C is a number: empty-saga-1000, not empty-saga-pglog-1000
+	for f in "$work"/json/"$1"-[0-9]*.json; do
 		[[ -s $f ]] || continue
 		v=$(json_field "$f" purchases_per_s)
 		m=$(awk -v a="$m" -v b="$v" 'BEGIN {x = (b > a) ? b : a; print x}')
@@ -519,6 +640,12 @@ empty=$(best empty-saga)
 	echo "- saga p99 at 64 buyers ≤ 20 ms: $v ms — $(verdict "$v" "<=" 20)"
 	echo "- empty 2-step saga ≥ 20,000/s (best point): $empty —" \
 		"$(verdict "$empty" ">=" 20000)"
+	if [[ -s $work/json/saga-pglog-1000.json ]]; then
+		v=$(field_at saga-pglog 1000 purchases_per_s)
+		echo "- saga on a PostgreSQL log, 1 instance, purchases/s at" \
+			"1,000 buyers ≥ 3,000 (issue 15): $v —" \
+			"$(verdict "$v" ">=" 3000)"
+	fi
 	ratio=$(awk -v e="$empty" -v c="$ceiling_ipc" \
 		'BEGIN {q = (c > 0) ? 3 * e / c : 0; printf "%.2f", q}')
 	echo "- 3 round trips × empty sagas/s ÷ ipc ceiling ≥ 0.5: $ratio —" \

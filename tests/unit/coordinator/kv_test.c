@@ -353,6 +353,125 @@ Test(SUITE, keeps_large_values_byte_for_byte)
 	free(big);
 }
 
+/* ---- many keys at once ------------------------------------------------- */
+
+/* get_many reads keys (n of them) of table t in x, asserting success. */
+static void get_many(dc_kv_txn *x, int t, const dc_kv_val *keys, size_t n,
+                     dc_kv_val *vals)
+{
+	int rc = dc_kv_get_many(x, t, keys, n, vals);
+
+	cr_assert_eq(rc, DTX_OK, "get_many: %s (%s)", dtx_strerror(rc),
+	             dc_kv_last_error());
+}
+
+static void assert_none(dc_kv_val got, const char *what)
+{
+	cr_assert(got.data == NULL && got.len == 0, "%s: %zu bytes, want none",
+	          what, got.len);
+}
+
+Test(SUITE, get_many_answers_each_key_in_its_place)
+{
+	static const dc_kv_val keys[] = {{"b", 1}, {"zz", 2}, {"e", 1},
+	                                 {"a", 1}, {"b", 1},  {"d", 1}};
+	dc_kv_val vals[6];
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x = begin(kv, true);
+
+	put(x, T_ALPHA, V("a"), V("1"));
+	put(x, T_ALPHA, V("b"), V("2"));
+	put(x, T_ALPHA, V("e"), V("")); /* an empty value is a value */
+	put(x, T_BETA, V("zz"), V("other table"));
+	commit(x);
+	x = begin(kv, false);
+	get_many(x, T_ALPHA, keys, 6, vals);
+	assert_val(vals[0], V("2"), "b");
+	assert_none(vals[1], "zz (in the other table only)");
+	cr_assert_not_null(vals[2].data, "an empty value is there: not NULL");
+	assert_val(vals[2], V(""), "e");
+	assert_val(vals[3], V("1"), "a");
+	assert_val(vals[4], V("2"), "b again");
+	assert_none(vals[5], "d");
+	cr_assert_eq(dc_kv_get_many(x, T_ALPHA, keys, 0, vals), DTX_OK,
+	             "no keys: nothing to do");
+	commit(x);
+	dc_kv_close(kv);
+}
+
+Test(SUITE, get_many_in_a_write_transaction_sees_its_own_writes)
+{
+	static const dc_kv_val keys[] = {{"a", 1}, {"b", 1}, {"c", 1}};
+	dc_kv_val vals[3];
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x;
+
+	put1(kv, T_ALPHA, V("a"), V("old a"));
+	put1(kv, T_ALPHA, V("b"), V("old b"));
+	x = begin(kv, true);
+	put(x, T_ALPHA, V("a"), V("new a"));
+	cr_assert_eq(dc_kv_del(x, T_ALPHA, V("b")), DTX_OK);
+	put(x, T_ALPHA, V("c"), V("new c"));
+	get_many(x, T_ALPHA, keys, 3, vals);
+	assert_val(vals[0], V("new a"), "a rewritten");
+	assert_none(vals[1], "b deleted");
+	assert_val(vals[2], V("new c"), "c written");
+	/* The transaction goes on after the read, and commits as usual. */
+	put(x, T_ALPHA, V("d"), V("d"));
+	commit(x);
+	x = begin(kv, false);
+	cr_assert_eq(count_keys(x, T_ALPHA), 3);
+	commit(x);
+	dc_kv_close(kv);
+}
+
+Test(SUITE, get_many_reads_its_most_keys_in_one_call)
+{
+	static dc_kv_val keys[DC_KV_GET_MANY_MAX + 1], vals[DC_KV_GET_MANY_MAX];
+	static unsigned char kb[DC_KV_GET_MANY_MAX + 1][511];
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x = begin(kv, true);
+
+	for (size_t i = 0; i <= DC_KV_GET_MANY_MAX; i++) {
+		memset(kb[i], 0xff, sizeof(kb[i])); /* the longest keys */
+		memcpy(kb[i], &i, sizeof(i));
+		keys[i] = (dc_kv_val){kb[i], sizeof(kb[i])};
+		if (i % 2 == 0) /* every other key is there; its value: i */
+			put(x, T_ALPHA, keys[i], (dc_kv_val){&i, sizeof(i)});
+	}
+	commit(x);
+	x = begin(kv, false);
+	get_many(x, T_ALPHA, keys, DC_KV_GET_MANY_MAX, vals);
+	for (size_t i = 0; i < DC_KV_GET_MANY_MAX; i++) {
+		if (i % 2 == 0)
+			assert_val(vals[i], (dc_kv_val){&i, sizeof(i)},
+			           "a key that is there");
+		else
+			assert_none(vals[i], "a key that is not");
+	}
+	cr_assert_eq(
+	        dc_kv_get_many(x, T_ALPHA, keys, DC_KV_GET_MANY_MAX + 1, vals),
+	        DTX_EINVAL, "one key too many");
+	commit(x);
+	dc_kv_close(kv);
+}
+
+Test(SUITE, get_many_refuses_a_bad_key)
+{
+	static unsigned char big[512];
+	dc_kv_val keys[2] = {V("a"), {"", 0}}, vals[2];
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x = begin(kv, false);
+
+	cr_assert_eq(dc_kv_get_many(x, T_ALPHA, keys, 2, vals), DTX_EINVAL,
+	             "an empty key");
+	keys[1] = (dc_kv_val){big, sizeof(big)};
+	cr_assert_eq(dc_kv_get_many(x, T_ALPHA, keys, 2, vals), DTX_EINVAL,
+	             "a key of 512 bytes");
+	commit(x);
+	dc_kv_close(kv);
+}
+
 /* ---- transactions ------------------------------------------------------ */
 
 Test(SUITE, write_transaction_sees_its_own_writes)

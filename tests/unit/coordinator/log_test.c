@@ -1117,6 +1117,50 @@ Test(log, prune_is_bounded_per_commit_and_says_there_is_more)
 	dc_log_close(log);
 }
 
+/* raw_count returns how many keys table holds (the log closed). */
+static size_t raw_count(const char *table)
+{
+	MDB_env *env = raw_env();
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_stat st;
+
+	cr_assert_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	cr_assert_eq(mdb_dbi_open(txn, table, 0, &dbi), 0);
+	cr_assert_eq(mdb_stat(txn, dbi, &st), 0);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return st.ms_entries;
+}
+
+Test(log, prune_acts_once_per_gid_and_drops_a_bad_index_key)
+{
+	static const uint8_t bad[4] = {0, 0, 0, 1}; /* no room for a gid */
+	dc_log *log = open_log();
+	dc_log_counts c;
+	dc_log_pruned r;
+
+	commit_final(log, "a", 1000, DC_TX_COMMITTED);
+	commit_final(log, "a", 1500, DC_TX_COMMITTED); /* indexed twice */
+	commit_final(log, "b", 1200, DC_TX_COMPENSATED);
+	dc_log_close(log);
+	raw_update("finals", bad, sizeof(bad), "", 0, 0);
+	cr_assert_eq(raw_count("finals"), 4);
+
+	log = open_log();
+	r = prune(log, 2000, 100, 0);
+	cr_assert_eq(r.pruned, 2, "a once, b once: %u", (unsigned)r.pruned);
+	c = counts(log);
+	cr_assert_eq(c.tombstones, 2);
+	cr_assert_eq(c.pruned, 2);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_COMMITTED], 0);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_COMPENSATED], 0);
+	dc_log_close(log);
+	cr_assert_eq(raw_count("finals"), 0, "every due entry is gone");
+	cr_assert_eq(raw_count("tombstones"), 2);
+	cr_assert_eq(raw_count("tomb_times"), 2);
+}
+
 Test(log, tombstones_expire_and_the_gid_becomes_unknown)
 {
 	dc_log *log = open_log();
@@ -1159,6 +1203,69 @@ Test(log, counts_follow_every_commit_and_prune)
 	log = open_log_opts(0, 0, true); /* a reader sees the same counts */
 	c = counts(log);
 	cr_assert_eq(c.tombstones, 1);
+	dc_log_close(log);
+}
+
+/* put_state adds tx, in state st, to b. */
+static void put_state(dc_log_batch *b, dc_tx *tx, dc_tx_state st)
+{
+	tx->state = st;
+	cr_assert_eq(dc_log_batch_put_tx(b, tx, UINT64_MAX), DTX_OK);
+}
+
+/* commit_many commits, in one batch: txs n0 .. n1 - 1 in state st (more
+ * than one read of many keys), with tx "twice" put in states a, then b
+ * (the second put replaces the batch's own first). */
+static void commit_many(dc_log *log, int n0, int n1, dc_tx_state st,
+                        dc_tx_state a, dc_tx_state b)
+{
+	dc_log_batch *bt = NULL;
+	dc_tx *tx = make_tx("twice", 1, a);
+	char gid[16];
+
+	cr_assert_eq(dc_log_batch_create(&bt), DTX_OK);
+	put_state(bt, tx, a);
+	for (int i = n0; i < n1; i++) {
+		dc_tx *t;
+
+		snprintf(gid, sizeof(gid), "m%05d", i);
+		t = make_tx(gid, 1, st);
+		put_state(bt, t, st);
+		dc_tx_destroy(t);
+	}
+	put_state(bt, tx, b);
+	dc_tx_destroy(tx);
+	cr_assert_eq(dc_log_commit(log, bt), DTX_OK, "%s",
+	             dc_log_last_error(log));
+	dc_log_batch_destroy(bt);
+}
+
+Test(log, counts_of_big_batches_that_rewrite_a_transaction_match_a_recount)
+{
+	dc_log *log = open_log();
+	dc_log_counts c, re;
+
+	commit_many(log, 0, 1500, DC_TX_RUNNING, DC_TX_RUNNING,
+	            DC_TX_COMPENSATING);
+	c = counts(log);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_RUNNING], 1500);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_COMPENSATING], 1);
+	/* 1,000 of them again, and 1,000 new: "twice" moves on twice more */
+	commit_many(log, 500, 2500, DC_TX_COMMITTED, DC_TX_COMPENSATED,
+	            DC_TX_COMMITTED);
+	c = counts(log);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_RUNNING], 500);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_COMMITTED], 2001);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_COMPENSATING], 0);
+	cr_assert_eq(c.by_state[DC_MODE_SAGA][DC_TX_COMPENSATED], 0);
+	dc_log_close(log);
+	/* What a count of the records from scratch gives (no counts: the
+	 * next writer counts at open) is what the commits kept. */
+	raw_update("meta", "counts", 6, NULL, 0, 0);
+	log = open_log();
+	re = counts(log);
+	cr_assert_eq(memcmp(re.by_state, c.by_state, sizeof(c.by_state)), 0,
+	             "counts kept by the commits differ from a recount");
 	dc_log_close(log);
 }
 
