@@ -1755,7 +1755,7 @@ static int load_step(log_reader *r, const dc_kv_val *k, const dc_kv_val *v,
                      dc_tx *tx, uint32_t i)
 {
 	Dtx__V1__LogStep *m;
-	void *msg;
+	void *msg = NULL;
 	int rc = reader_open(r, LOG_STEPS, k, v, LOG_REC_STEP, &msg);
 
 	if (rc != DTX_OK)
@@ -1905,7 +1905,7 @@ static int tomb_from_rec(log_reader *r, const dc_kv_val *k,
 static int load_tomb(log_reader *r, const dc_kv_val *k, dc_tx **ret_tx)
 {
 	dc_kv_val v;
-	void *msg;
+	void *msg = NULL;
 	int rc = DTX_ENOENT;
 
 	if (r->log->has_retention)
@@ -1929,7 +1929,7 @@ static int load_in(log_reader *r, const dc_kv_val *k, dc_tx **ret_tx)
 {
 	Dtx__V1__LogTx *m;
 	dc_kv_val v;
-	void *msg;
+	void *msg = NULL;
 	int rc = dc_kv_get(r->txn, LOG_TXS, *k, &v);
 
 	if (rc == DTX_ENOENT)
@@ -2024,7 +2024,7 @@ static int quarantine_get(log_reader *r, const dc_kv_val *k, dc_log_bad *bad)
 	dc_kv_val v;
 	Dtx__V1__LogEvent *m;
 	const char *why;
-	void *msg;
+	void *msg = NULL;
 	int rc;
 
 	if (!r->log->has_quarantine)
@@ -2156,7 +2156,7 @@ static int salvage_fields(log_reader *r, const dc_kv_val *k,
 static int salvage_in(log_reader *r, const dc_kv_val *k, dc_tx **ret_tx)
 {
 	dc_kv_val v;
-	void *msg;
+	void *msg = NULL;
 	dc_tx *tx;
 	int rc = dc_kv_get(r->txn, LOG_TXS, *k, &v);
 
@@ -2335,7 +2335,7 @@ static int emit_event(dc_log *log, const dc_kv_val *k, const dc_kv_val *v,
 	const uint8_t *p = k->data;
 	Dtx__V1__LogEvent *m;
 	dc_log_event ev;
-	void *msg;
+	void *msg = NULL;
 	int rc = rec_decode(log, LOG_EVENTS, k, v, LOG_REC_EVENT, &msg);
 
 	if (rc != DTX_OK)
@@ -2443,7 +2443,7 @@ static int check_one(dc_log *log, enum log_table t, const dc_kv_val *k,
 	        [LOG_QUARANTINE] = LOG_REC_QUARANTINE,
 	        [LOG_TOMBS] = LOG_REC_TOMB,
 	};
-	void *msg;
+	void *msg = NULL;
 	int rc;
 
 	if (t == LOG_ACTIVE &&

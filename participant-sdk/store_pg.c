@@ -132,8 +132,8 @@ static void txn_clear(dtx_txn *txn)
 static int conn_exec(const pg_store *ps, PGconn *conn, const char *what,
                      const char *sql, const param *p, int n, PGresult **ret_res)
 {
-	const char *vals[8];
-	int lens[8], fmts[8];
+	const char *vals[8] = {NULL};
+	int lens[8] = {0}, fmts[8] = {0};
 	PGresult *res = NULL;
 	ExecStatusType st;
 
