@@ -61,12 +61,16 @@ uint32_t dc_config_conns_for_fds(uint64_t nofile)
 }
 
 static const char usage[] =
-        "usage: dtxd --log-dir DIR [options]\n"
+        "usage: dtxd --log-dir DIR | --store URI [options]\n"
         "\n"
         "dtx coordinator: logs global transactions durably (LMDB) and drives\n"
         "their branches on participants.\n"
         "\n"
-        "  --log-dir DIR            the durable log (created if missing)\n"
+        "  --log-dir DIR            the durable log in LMDB (created if\n"
+        "                           missing)\n"
+        "  --store DIR|URI          the same, or a PostgreSQL database:\n"
+        "                           postgresql://USER@HOST/DB?... (libpq;\n"
+        "                           the schema is created if missing)\n"
         "  --listen URL             client API endpoint, repeatable\n"
         "                           (default tcp://127.0.0.1:7400)\n"
         "  --admin URL|none         operator endpoint for dtxctl (default\n"
@@ -202,10 +206,12 @@ enum {
 	OPT_PEER,
 	OPT_ADVERTISE,
 	OPT_INSTANCE,
+	OPT_STORE,
 };
 
 static const struct option options[] = {
         {"log-dir", required_argument, NULL, OPT_LOG_DIR},
+        {"store", required_argument, NULL, OPT_STORE},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"admin", required_argument, NULL, OPT_ADMIN},
         {"shard", required_argument, NULL, OPT_SHARD},
@@ -483,6 +489,13 @@ static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
 	}
 	switch (id) {
 	case OPT_LOG_DIR:
+	case OPT_STORE:
+		/* one store: a second flag naming another is a mistake */
+		if (cfg->log_dir != NULL && strcmp(cfg->log_dir, arg) != 0) {
+			fprintf(err, "dtxd: --log-dir and --store name one "
+			             "store: give one of them once\n");
+			return DC_CONFIG_USAGE;
+		}
 		cfg->log_dir = arg;
 		return DC_CONFIG_OK;
 	case OPT_READY:
@@ -623,7 +636,8 @@ static int check_shards(dc_config *cfg, FILE *err)
 static int check(dc_config *cfg, FILE *err)
 {
 	if (cfg->log_dir == NULL || cfg->log_dir[0] == '\0') {
-		fprintf(err, "dtxd: --log-dir is required (see --help)\n");
+		fprintf(err, "dtxd: --log-dir DIR or --store URI is required "
+		             "(see --help)\n");
 		return DC_CONFIG_USAGE;
 	}
 	if (cfg->retry_max_ms < cfg->retry_base_ms) {

@@ -214,6 +214,11 @@ fail:
 	return rv;
 }
 
+const char *dc_engine_store(const dc_engine *e)
+{
+	return dc_log_path(e->log);
+}
+
 const dc_recovery *dc_engine_recovery(const dc_engine *e)
 {
 	return &e->recovery;

@@ -88,6 +88,10 @@ void dc_engine_tick(dc_engine *e);
  */
 bool dc_engine_is_idle(const dc_engine *e);
 
+/* dc_engine_store names the engine's store for messages: the LMDB data
+ * file, or the PostgreSQL URI without its password (borrowed). */
+const char *dc_engine_store(const dc_engine *e);
+
 /* dc_engine_recovery reports what dc_engine_create recovered. */
 const dc_recovery *dc_engine_recovery(const dc_engine *e);
 

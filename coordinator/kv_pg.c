@@ -33,7 +33,24 @@
  * on on every connection. A read transaction is REPEATABLE READ, READ ONLY
  * on a pooled connection, its snapshot taken at begin (LMDB's semantics);
  * the pool lets read transactions run on several threads at once, one
- * connection per transaction. Cursors read pages of PAGE_ROWS rows.
+ * connection per transaction (opts->readers, connected when first
+ * needed; a begin waits up to POOL_WAIT_MS for one, then DTX_EBUSY). A
+ * reader connection that broke is dropped and made anew by the next
+ * begin. Cursors read pages of PAGE_ROWS rows (WHERE k > last), so memory
+ * is bounded by a page whatever the table holds; in a write transaction a
+ * cursor reads its page again after a write, to see it.
+ *
+ * Errors (pg_error, the one place that reads SQLSTATEs): cannot connect
+ * at open DTX_EUNREACHABLE; 53100 DTX_ENOSPC; 42501 DTX_EINVAL; anything
+ * else, a lost connection and a COMMIT whose outcome is unknown included,
+ * DTX_EIO. Every reason names the URI without its password (desc) and
+ * PostgreSQL's message and SQLSTATE. There is no map to fill: DTX_ELIMIT
+ * is never returned (dc_kv_grow says so). Connections get TCP keepalives
+ * and a 15 s TCP user timeout on both ends unless the URI sets libpq's,
+ * so a writer whose machine vanished loses its session, and the lock, in
+ * seconds, and a call on a connection to a vanished server fails in
+ * seconds. (A server that is alive but never answers - SIGSTOP - still
+ * blocks the caller: libpq's blocking calls have no deadline.)
  *
  * Expectations (dc_kv_expect). A value expectation is one pipelined
  * statement, SELECT 1 / count(*) FROM (SELECT 1 ... WHERE k = $1 AND v =
@@ -80,6 +97,7 @@
 #define DESC_MAX         384
 #define NAME_MAX_PG      64
 #define BYTEA_OID        17
+#define VALUE_MAX        ((1u << 30) - 1) /* PostgreSQL's largest field */
 
 enum {
 	ST_GET,
@@ -386,15 +404,12 @@ static int prepare_all(pg_kv *kv, PGconn *c)
 static int pg_connect(pg_kv *kv, bool prepare, PGconn **ret_c)
 {
 	/* Defaults first: the URI (expanded from dbname) overrides them. */
-	const char *const kw[] = {"application_name",
-	                          "connect_timeout",
-	                          "keepalives_idle",
-	                          "keepalives_interval",
-	                          "keepalives_count",
-	                          "dbname",
-	                          NULL};
-	const char *const val[] = {"dtxd", CONNECT_TIMEOUT, "5", "2",
-	                           "3",    kv->conninfo,    NULL};
+	const char *const kw[] = {"application_name", "connect_timeout",
+	                          "keepalives_idle",  "keepalives_interval",
+	                          "keepalives_count", "tcp_user_timeout",
+	                          "dbname",           NULL};
+	const char *const val[] = {"dtxd", CONNECT_TIMEOUT, "5",          "2",
+	                           "3",    "15000",         kv->conninfo, NULL};
 	PGconn *c = PQconnectdbParams(kw, val, 1);
 	char line[300];
 	int rc;
@@ -419,7 +434,8 @@ static int pg_connect(pg_kv *kv, bool prepare, PGconn **ret_c)
 	             "SET client_min_messages = warning; "
 	             "SET tcp_keepalives_idle = 5; "
 	             "SET tcp_keepalives_interval = 2; "
-	             "SET tcp_keepalives_count = 3",
+	             "SET tcp_keepalives_count = 3; "
+	             "SET tcp_user_timeout = 15000",
 	             "set up the session", NULL);
 	if (rc == DTX_OK && prepare)
 		rc = prepare_all(kv, c);
@@ -889,19 +905,16 @@ static int pipe_send(pg_txn *x, int st, int t, int n, const dc_kv_val *vals)
 }
 
 /* read_one reads the result of one queued statement (and the NULL after
- * it). The first failure is kept in x->failed; *ret_r gets the result. */
+ * it). The first failure is kept in x->failed (the statements after it up
+ * to the sync answer PGRES_PIPELINE_ABORTED); *ret_r gets the result. */
 static void read_one(pg_txn *x, PGresult **ret_r)
 {
 	PGresult *r = PQgetResult(x->c), *extra;
-	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	ExecStatusType s = PQresultStatus(r);
 
-	if (r == NULL || (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK &&
-	                  s != PGRES_PIPELINE_ABORTED)) {
+	if (r == NULL || (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK))
 		if (x->failed == DTX_OK)
 			lost(x, pg_error(x->kv, x->c, r, "write transaction"));
-	} else if (s == PGRES_PIPELINE_ABORTED && x->failed == DTX_OK) {
-		lost(x, pg_error(x->kv, x->c, r, "write transaction"));
-	}
 	while (r != NULL && (extra = PQgetResult(x->c)) != NULL)
 		PQclear(extra);
 	*ret_r = r;
@@ -964,12 +977,18 @@ static int write_stmt(pg_txn *x, int st, int t, int n, const dc_kv_val *v)
 
 	if (x->slot >= 0)
 		return dc_kv_fail(DTX_EINVAL,
-		                  "store %s: a write in a read "
-		                  "transaction",
+		                  "store %s: a write in a read transaction",
 		                  x->kv->desc);
 	if (t < 0 || t >= x->kv->ntables)
 		return dc_kv_fail(DTX_EINVAL, "store %s: no table #%d",
 		                  x->kv->desc, t);
+	for (int i = 0; i < n; i++)
+		if (v[i].len > VALUE_MAX)
+			return dc_kv_fail(
+			        DTX_EINVAL,
+			        "store %s: %zu bytes (PostgreSQL keeps "
+			        "at most %zu in a value)",
+			        x->kv->desc, v[i].len, (size_t)VALUE_MAX);
 	if (x->failed != DTX_OK)
 		return x->failed;
 	x->wseq++;

@@ -109,7 +109,8 @@ static void announce(const dc_config *cfg, dc_engine *e)
 	        (unsigned long long)r->running,
 	        (unsigned long long)r->compensating,
 	        (unsigned long long)r->confirming,
-	        (unsigned long long)r->cancelling, cfg->log_dir, r->millis);
+	        (unsigned long long)r->cancelling, dc_engine_store(e),
+	        r->millis);
 	if (r->quarantined > 0)
 		dc_diag(DTX_LOG_WARN,
 		        "%llu transactions are quarantined and not driven "

@@ -3,22 +3,22 @@
  * a call's writes and the record of the call commit in one local
  * transaction of the participant's store.
  *
- * Owns: the layout of the barrier records in the store's "__dtx_barrier"
- * table, the decision table below, and the order of one call's local
- * transaction. Never: touches nng, includes <lmdb.h> (store.c does), or
- * keeps state between calls - the records on disk are the whole state.
+ * Owns: the decision table below and the order of one call's local
+ * transaction, for every backend. Never: touches nng, names a backend or
+ * includes a database's header (the store's ops table, barrier_store.h,
+ * does the storage: LMDB in store.c + barrier_lmdb.c, PostgreSQL in
+ * store_pg.c), or keeps state between calls - the records in the store
+ * are the whole state.
  *
- * Record registry (on disk: never change or reuse a number):
+ * A record: (gid, branch, op) -> status (OK or FAIL; RETRY is never
+ * recorded), the null-compensation flag, and the reply's message and
+ * result.
  *
- *   key    gid bytes, '\0', branch (u32 big-endian), op (u8: dtx_op)
- *   value  [u8 format = 1][u8 status][u8 flags][u8 0][u32 LE message
- *          length][message bytes][result bytes]
- *   flags  bit 0: null compensation (recorded without running the handler)
- *   status OK or FAIL; RETRY is never recorded
- *
- * Decisions, taken inside the call's write transaction (so a try and a
- * cancel racing on two threads are serialised by LMDB's writer lock, and
- * each sees whatever the other committed):
+ * Decisions, taken inside the call's write transaction, after the group's
+ * transaction locked the gids of its calls (lock_gids: LMDB's writer lock;
+ * PostgreSQL advisory locks), so a try and a cancel racing on two threads
+ * or two processes are serialised, and each sees whatever the other
+ * committed:
  *
  */
 /* clang-format off */
@@ -60,8 +60,16 @@
  * A full map aborts everything; the map is grown and the call runs once
  * more from the start (then RETRY).
  *
+ * On PostgreSQL the nested transactions are SAVEPOINTs of one
+ * transaction of the service's own database, so a FAIL record is written
+ * after the try's writes were rolled back to its savepoint (the record
+ * stays; not Seata #6374), and a handler that answers OK after its SQL
+ * failed (the transaction is aborted) fails its savepoint's release: the
+ * call answers RETRY and keeps nothing.
+ *
  * Crash windows. The record and the handler's writes become durable in
- * one LMDB commit (default sync): a crash before it leaves neither, and the
+ * one local commit (LMDB default sync; PostgreSQL COMMIT with
+ * synchronous_commit on): a crash before it leaves neither, and the
  * coordinator's resend runs the call afresh; a crash after it leaves both.
  * If the process dies after the local commit and before the reply, the
  * coordinator resends and the record answers. A failed commit (EIO,
@@ -83,21 +91,7 @@
 #include "fault.h"
 #include "sdk.h"
 
-#define REC_FORMAT    1u
-#define REC_HEAD      8u
-#define REC_FLAG_NULL 0x01u
-#define KEY_MAX       (DTX_GID_MAX + 1 + 4 + 1)
-#define GROW_RERUNS   1 /* a full map grows and reruns the call once */
-
-/* record - one decoded barrier value; pointers borrow the store's pages. */
-typedef struct record {
-	dtx_status status;
-	bool null_comp;
-	const uint8_t *message;
-	size_t message_len;
-	const uint8_t *result;
-	size_t result_len;
-} record;
+#define GROW_RERUNS 1 /* a full map grows and reruns the call once */
 
 /* serve_ctx - one call on its way through the barrier. */
 typedef struct serve_ctx {
@@ -111,68 +105,14 @@ typedef struct serve_ctx {
 	sdk_outcome out;
 } serve_ctx;
 
-/* ---- keys and records -------------------------------------------------- */
-
-/* key_make writes the key of (gid, branch, op) into buf (KEY_MAX bytes) and
- * returns its length, or 0 for a gid too long to be a barrier key. */
-static size_t key_make(uint8_t *buf, const char *gid, uint32_t branch,
-                       dtx_op op)
-{
-	size_t n = strnlen(gid, DTX_GID_MAX + 1);
-
-	if (n > DTX_GID_MAX)
-		return 0;
-	memcpy(buf, gid, n);
-	buf[n] = '\0';
-	buf[n + 1] = (uint8_t)(branch >> 24);
-	buf[n + 2] = (uint8_t)(branch >> 16);
-	buf[n + 3] = (uint8_t)(branch >> 8);
-	buf[n + 4] = (uint8_t)branch;
-	buf[n + 5] = (uint8_t)op;
-	return n + 6;
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-/* record_decode checks and decodes a stored value (v, len bytes). */
-static int record_decode(const uint8_t *v, size_t len, record *ret_rec)
-{
-	size_t mlen;
-
-	if (len < REC_HEAD || v[0] != REC_FORMAT ||
-	    (v[1] != DTX_STATUS_OK && v[1] != DTX_STATUS_FAIL))
-		return DTX_ECORRUPT;
-	mlen = get_le32(v + 4);
-	if (mlen > WIRE_MESSAGE_MAX || mlen > len - REC_HEAD)
-		return DTX_ECORRUPT;
-	ret_rec->status = (dtx_status)v[1];
-	ret_rec->null_comp = (v[2] & REC_FLAG_NULL) != 0;
-	ret_rec->message = v + REC_HEAD;
-	ret_rec->message_len = mlen;
-	ret_rec->result = v + REC_HEAD + mlen;
-	ret_rec->result_len = len - REC_HEAD - mlen;
-	return DTX_OK;
-}
+/* ---- records ---------------------------------------------------------- */
 
 /* record_find looks up the record of op for the call's gid and branch.
  * Errors: DTX_ENOENT, DTX_ECORRUPT, DTX_EIO. */
-static int record_find(serve_ctx *s, dtx_op op, record *ret_rec)
+static int record_find(serve_ctx *s, dtx_op op, sdk_rec *ret_rec)
 {
-	uint8_t key[KEY_MAX];
-	size_t klen = key_make(key, dtx_call_gid(s->call),
-	                       dtx_call_branch(s->call), op);
-	const void *v;
-	size_t len;
-	int rv;
-
-	if (klen == 0)
-		return DTX_EINVAL;
-	rv = sdk_txn_get_at(&s->txn, SDK_TABLE_BARRIER, key, klen, &v, &len);
-	return rv == DTX_OK ? record_decode(v, len, ret_rec) : rv;
+	return s->store->ops->rec_get(&s->txn, dtx_call_gid(s->call),
+	                              dtx_call_branch(s->call), op, ret_rec);
 }
 
 /* record_put records the call with status and the reply now in the call
@@ -180,25 +120,18 @@ static int record_find(serve_ctx *s, dtx_op op, record *ret_rec)
 static int record_put(serve_ctx *s, dtx_status status, bool null_comp)
 {
 	const dtx_call *call = s->call;
-	uint8_t key[KEY_MAX], *v;
-	size_t klen = key_make(key, dtx_call_gid(call), dtx_call_branch(call),
-	                       dtx_call_op(call));
-	size_t mlen = call->message_len, rlen = call->result_len;
-	int rv = sdk_txn_reserve_at(&s->txn, SDK_TABLE_BARRIER, key, klen,
-	                            REC_HEAD + mlen + rlen, (void **)&v);
+	sdk_rec rec = {.status = status,
+	               .null_comp = null_comp,
+	               .message = call->message,
+	               .message_len = call->message_len,
+	               .result = call->result,
+	               .result_len = call->result_len};
+	int rv = s->store->ops->rec_put(&s->txn, dtx_call_gid(call),
+	                                dtx_call_branch(call),
+	                                dtx_call_op(call), &rec);
 
 	if (rv != DTX_OK)
 		return rv;
-	v[0] = REC_FORMAT;
-	v[1] = (uint8_t)status;
-	v[2] = null_comp ? REC_FLAG_NULL : 0;
-	v[3] = 0;
-	for (int i = 0; i < 4; i++)
-		v[4 + i] = (uint8_t)(mlen >> (8 * i));
-	if (mlen > 0)
-		memcpy(v + REC_HEAD, call->message, mlen);
-	if (rlen > 0)
-		memcpy(v + REC_HEAD + mlen, call->result, rlen);
 	s->status = status;
 	s->commit = true;
 	return DTX_OK;
@@ -207,7 +140,7 @@ static int record_put(serve_ctx *s, dtx_status status, bool null_comp)
 /* ---- the decisions ----------------------------------------------------- */
 
 /* replay answers the call from its record (rec, borrowed). */
-static int replay(serve_ctx *s, const record *rec)
+static int replay(serve_ctx *s, const sdk_rec *rec)
 {
 	int rv = sdk_call_set_reply(s->call, rec->message, rec->message_len,
 	                            rec->result, rec->result_len);
@@ -277,7 +210,7 @@ static int apply(serve_ctx *s, bool fail_is_retry)
  * first, else applied. */
 static int forward(serve_ctx *s, dtx_op pair)
 {
-	record rec;
+	sdk_rec rec;
 	int rv = record_find(s, pair, &rec);
 
 	if (rv == DTX_ENOENT)
@@ -314,7 +247,7 @@ static int conflict(serve_ctx *s, dtx_op other)
  * Errors: DTX_ECORRUPT, DTX_EIO. */
 static int is_recorded(serve_ctx *s, dtx_op op, bool *ret_found)
 {
-	record rec;
+	sdk_rec rec;
 	int rv = record_find(s, op, &rec);
 
 	if (rv != DTX_OK && rv != DTX_ENOENT)
@@ -327,7 +260,7 @@ static int is_recorded(serve_ctx *s, dtx_op op, bool *ret_found)
  * its action/try was recorded OK; never a cancel after a confirm. */
 static int backward(serve_ctx *s, dtx_op pair)
 {
-	record rec;
+	sdk_rec rec;
 	bool confirmed = false;
 	int rv = DTX_OK;
 
@@ -350,7 +283,7 @@ static int backward(serve_ctx *s, dtx_op pair)
  * after a cancel. */
 static int confirm(serve_ctx *s)
 {
-	record rec;
+	sdk_rec rec;
 	bool cancelled;
 	int rv = is_recorded(s, DTX_OP_CANCEL, &cancelled);
 
@@ -402,7 +335,7 @@ static int decide(serve_ctx *s)
  */
 static int serve_in(serve_ctx *s, dtx_txn *group)
 {
-	record rec;
+	sdk_rec rec;
 	int rv = sdk_txn_begin(s->store, group, false, &s->txn); /* 1 */
 
 	if (rv != DTX_OK)
@@ -441,7 +374,8 @@ static dtx_status store_failed(serve_ctx *s, int rv)
 
 /*
  * group_once - one attempt at n calls in one durable commit (group
- * commit, DESIGN.md rule 2 on the participant's side): each call runs in
+ * commit, DESIGN.md rule 2 on the participant's side): the group's
+ * transaction first locks the gids of its calls (lock_gids), each call runs in
  * its own transaction nested in the group's (serve_in), so a call that
  * fails or is refused drops only its own writes; then the group commits
  * once, one fsync for all. No call is answered before that commit returns,
@@ -453,12 +387,16 @@ static dtx_status store_failed(serve_ctx *s, int rv)
 static int group_once(dtx_store *store, serve_ctx *ss, size_t n,
                       bool *ret_committed)
 {
+	const char *gids[SDK_GROUP_MAX];
 	dtx_txn group;
 	bool commit = false;
 	int rv = sdk_txn_begin(store, NULL, false, &group);
 
 	if (rv != DTX_OK)
 		return rv;
+	for (size_t i = 0; i < n; i++)
+		gids[i] = dtx_call_gid(ss[i].call);
+	rv = store->ops->lock_gids(&group, gids, n);
 	for (size_t i = 0; i < n && rv == DTX_OK; i++) {
 		serve_ctx *s = &ss[i];
 
@@ -536,57 +474,4 @@ dtx_status sdk_barrier_serve(dtx_store *store, dtx_call *call,
 	sdk_barrier_serve_group(store, &item, 1);
 	*ret_out = item.out;
 	return item.status;
-}
-
-/* ---- dtx_txn_barrier_scan ---------------------------------------------- */
-
-typedef struct scan_ctx {
-	dtx_barrier_fn fn;
-	void *arg; /* borrowed: fn's argument */
-} scan_ctx;
-
-/* key_decode splits a barrier key into gid (copied into gid, DTX_GID_MAX +
- * 1 bytes), branch and op. */
-static int key_decode(const uint8_t *k, size_t klen, char *gid,
-                      dtx_barrier_entry *ret_e)
-{
-	const uint8_t *nul = memchr(k, '\0', klen);
-	size_t n = nul != NULL ? (size_t)(nul - k) : klen;
-
-	if (nul == NULL || n > DTX_GID_MAX || klen != n + 6)
-		return DTX_ECORRUPT;
-	memcpy(gid, k, n);
-	gid[n] = '\0';
-	ret_e->gid = gid;
-	ret_e->branch = (uint32_t)k[n + 1] << 24 | (uint32_t)k[n + 2] << 16 |
-	                (uint32_t)k[n + 3] << 8 | k[n + 4];
-	ret_e->op = (dtx_op)k[n + 5];
-	return DTX_OK;
-}
-
-static int scan_one(void *arg, const void *key, size_t klen, const void *val,
-                    size_t vlen)
-{
-	const scan_ctx *sc = arg;
-	char gid[DTX_GID_MAX + 1];
-	dtx_barrier_entry e;
-	record rec;
-	int rv = key_decode(key, klen, gid, &e);
-
-	if (rv == DTX_OK)
-		rv = record_decode(val, vlen, &rec);
-	if (rv != DTX_OK)
-		return rv;
-	e.status = rec.status;
-	e.null_compensation = rec.null_comp;
-	return sc->fn(sc->arg, &e);
-}
-
-int dtx_txn_barrier_scan(dtx_txn *txn, dtx_barrier_fn fn, void *arg)
-{
-	scan_ctx sc = {fn, arg};
-
-	if (txn == NULL || txn->mdb == NULL || fn == NULL)
-		return DTX_EINVAL;
-	return sdk_txn_scan_at(txn, SDK_TABLE_BARRIER, NULL, 0, scan_one, &sc);
 }

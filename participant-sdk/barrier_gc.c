@@ -5,8 +5,8 @@
  * Owns: the GC pass (dtx_store_barrier_gc) and the participant's GC thread
  * (sdk_gc, started by dtx_participant_set_barrier_gc). Never: removes a
  * record the coordinator has not called final for at least the grace
- * period, removes anything when the coordinator cannot be asked, includes
- * <lmdb.h> (store.c does), or prints (sdk_logf).
+ * period, removes anything when the coordinator cannot be asked, names a
+ * backend (the store's ops table does the storage), or prints (sdk_logf).
  *
  * Why a grace period. A barrier record answers calls the coordinator may
  * still deliver; the one that matters most is a null compensation, which
@@ -19,16 +19,15 @@
  *
  * One pass, bounded:
  *   1. claim the store's GC slot (one pass at a time) and its cursor;
- *   2. in a read transaction, collect up to max_gids distinct gids from the
- *      cursor on (barrier keys start with gid '\0', so a gid's records are
- *      contiguous and in gid order);
+ *   2. in a read transaction, collect up to max_gids distinct gids after
+ *      the cursor's, in gid order (the store's rec_gids);
  *   3. ask the coordinator which are final, WIRE_FINAL_QUERY_MAX at a time;
  *      a failure ends the pass: nothing removed, cursor kept;
  *   4. in one write transaction, delete every record of each gid final
  *      for at least grace_ms by the local wall clock;
- *   5. move the cursor past the last gid collected, or back to the first
- *      key once the scan reached the end of the table.
- * If we crash during step 4, LMDB keeps all the deletes or none; a record
+ *   5. move the cursor to the last gid collected, or back to the first
+ *      once the walk reached the end.
+ * If we crash during step 4, the store keeps all the deletes or none; a record
  * read in step 2 and deleted in step 4 is one of a final transaction, so a
  * call that slipped in between belongs to it too.
  *
@@ -95,28 +94,20 @@ static int64_t wall_ms(void)
 
 /* ---- step 2: collect gids ---------------------------------------------- */
 
-/* collect_one adds the gid of one barrier key to the batch (arg) unless it
- * is the gid before; DTX_ELIMIT stops the scan once the batch is full. */
-static int collect_one(void *arg, const void *key, size_t klen, const void *val,
-                       size_t vlen)
+/* collect_one adds gid (borrowed) to the batch (arg); DTX_ELIMIT stops
+ * the walk once the batch is full. */
+static int collect_one(void *arg, const char *gid)
 {
 	gc_batch *b = arg;
-	const char *nul = memchr(key, '\0', klen);
-	size_t n = nul != NULL ? (size_t)(nul - (const char *)key) : klen;
+	size_t n = strnlen(gid, DTX_GID_MAX + 1);
 
-	(void)val;
-	(void)vlen;
-	if (nul == NULL || n == 0 || n > DTX_GID_MAX)
+	if (n == 0 || n > DTX_GID_MAX)
 		return DTX_ECORRUPT;
-	if (b->n > 0 && strlen(b->gids[b->n - 1]) == n &&
-	    memcmp(b->gids[b->n - 1], key, n) == 0)
-		return DTX_OK;
 	if (b->n == b->max) {
 		b->full = true;
 		return DTX_ELIMIT;
 	}
-	memcpy(b->gids[b->n], key, n);
-	b->gids[b->n][n] = '\0';
+	memcpy(b->gids[b->n], gid, n + 1);
 	b->names[b->n] = b->gids[b->n];
 	b->n++;
 	return DTX_OK;
@@ -134,8 +125,8 @@ static int collect_fn(void *arg, dtx_txn *txn)
 
 	cc->b->n = 0; /* the view may run again */
 	cc->b->full = false;
-	rv = sdk_txn_scan_from_at(txn, SDK_TABLE_BARRIER, cc->from->key,
-	                          cc->from->len, collect_one, cc->b);
+	rv = txn->store->ops->rec_gids(txn, cc->from->after, collect_one,
+	                               cc->b);
 	return rv == DTX_ELIMIT && cc->b->full ? DTX_OK : rv;
 }
 
@@ -172,16 +163,15 @@ static bool is_expired(const gc_batch *b, size_t i)
 static int delete_fn(void *arg, dtx_txn *txn)
 {
 	gc_batch *b = arg;
-	size_t i, n, len;
+	size_t i, n;
 	int rv;
 
 	b->removed = 0; /* a full map reruns this */
 	for (i = 0; i < b->n; i++) {
 		if (!is_expired(b, i))
 			continue;
-		len = strlen(b->gids[i]) + 1; /* gid and its '\0' */
-		rv = sdk_txn_del_prefix_at(txn, SDK_TABLE_BARRIER, b->gids[i],
-		                           len, &n);
+		n = 0;
+		rv = txn->store->ops->rec_del_gid(txn, b->gids[i], &n);
 		if (rv != DTX_OK)
 			return rv;
 		b->removed += n;
@@ -203,18 +193,10 @@ static size_t count_expired(const gc_batch *b)
 /* advance moves the cursor past the batch's last gid (step 5). */
 static void advance(sdk_gc_cursor *cur, const gc_batch *b)
 {
-	size_t n;
-
-	if (!b->full || b->n == 0) {
-		cur->len = 0;
-		return;
-	}
-	/* gid + 0x01 sorts after every key of gid (gid '\0' ...) and before
-	 * the first key of any later gid (gid bytes are printable). */
-	n = strlen(b->gids[b->n - 1]);
-	memcpy(cur->key, b->gids[b->n - 1], n);
-	cur->key[n] = 0x01;
-	cur->len = n + 1;
+	if (!b->full || b->n == 0)
+		cur->after[0] = '\0';
+	else
+		sdk_strlcpy(cur->after, sizeof(cur->after), b->gids[b->n - 1]);
 }
 
 /*

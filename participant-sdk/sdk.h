@@ -11,7 +11,12 @@
  *                    bounded nng_close
  *   call.c         - dtx_call: one decoded branch call + its reply buffers
  *   participant.c  - the rep0 server: work-item pool, worker threads
- *   store.c        - dtx_store / dtx_txn on LMDB (the only <lmdb.h> user)
+ *   store_api.c    - dtx_store / dtx_txn of either backend: the public
+ *                    store calls, dispatched through barrier_store.h
+ *   store.c        - the LMDB backend (the only <lmdb.h> user)
+ *   barrier_lmdb.c - the barrier's records in an LMDB store
+ *   store_pg.c     - the PostgreSQL backend (libdtx-pg, the only libpq
+ *                    user)
  *   barrier.c      - exactly-once branch calls on top of a store
  *   barrier_gc.c   - removing the barrier records of final transactions
  *   saga_builder.c - dtx_saga: steps kept in their wire (SubmitSaga) form
@@ -32,12 +37,17 @@
 #include "dtx/dtx.h"
 #include "wire.h"
 
+/* SDK_PRIVATE marks the few internals libdtx exports for libdtx-pg only,
+ * in the version node DTX_PRIVATE_0 of libdtx.sym (no stable ABI: a
+ * libdtx-pg works with the libdtx of its own build). */
+#define SDK_PRIVATE __attribute__((visibility("default")))
+
 /* ---- util.c ------------------------------------------------------------ */
 
 /* sdk_logf formats one diagnostic line (truncated to 512 bytes) and hands it
  * to the callback installed with dtx_set_log_cb, if any. fmt is borrowed.
  * Thread-safe as far as the callback is. */
-void sdk_logf(dtx_log_level level, const char *fmt, ...)
+SDK_PRIVATE void sdk_logf(dtx_log_level level, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
 /* sdk_err_from_nng translates an nng result code (0 or a positive NNG_E*)
@@ -113,35 +123,23 @@ int sdk_call_set_text(dtx_call *call, const char *text);
 void sdk_call_reply(dtx_call *call, dtx_status status,
                     Dtx__V1__BranchReply *ret_reply);
 
-/* ---- store.c ----------------------------------------------------------- */
+/* ---- store_api.c: a store of either backend (barrier_store.h) -------- */
 
-/* The barrier's table inside every store; the service's tables follow it
- * (index 1..ntables). Only SDK code may address a table by index. */
-#define SDK_TABLE_BARRIER 0u
+#include "barrier_store.h"
 
-/* struct dtx_txn - one LMDB transaction of a store. It lives on the stack
- * of whoever began it; only store.c looks inside mdb (an MDB_txn *). */
-struct dtx_txn {
-	dtx_store *store; /* borrowed */
-	void *mdb;        /* owned until commit/abort; NULL once ended */
-	bool read_only;
-	bool map_full; /* a write hit the end of the map: abort, grow, rerun */
-};
-
-/* sdk_store_enter takes the store's shared lock (every transaction runs
- * inside it) and returns the map size, which stays fixed until
- * sdk_store_leave. Never call it twice on one thread. */
+/* sdk_store_enter brackets a thread's use of store (ops->enter; LMDB: its
+ * shared grow lock, never taken twice on one thread) and returns what
+ * sdk_store_grow needs; sdk_store_leave ends it. */
 size_t sdk_store_enter(dtx_store *store);
 void sdk_store_leave(dtx_store *store);
 
-/* sdk_store_grow doubles the map (a read-only store adopts the size the
- * writer set) unless another thread already changed it from seen (a value
- * sdk_store_enter returned). Takes the store's exclusive lock: the caller
- * must not be inside sdk_store_enter. Errors: DTX_ELIMIT (no bigger size),
- * DTX_ENOMEM, DTX_EIO. */
+/* sdk_store_grow makes room after a transaction came back with map_full
+ * (LMDB: doubles the map unless another thread already changed it from
+ * seen). Must be called outside sdk_store_enter. Errors: DTX_ELIMIT (no
+ * bigger size, or a backend that cannot grow), DTX_ENOMEM, DTX_EIO. */
 int sdk_store_grow(dtx_store *store, size_t seen);
 
-/* sdk_store_dir returns the store's directory (for diagnostics). */
+/* sdk_store_dir returns the store's directory or URI (for diagnostics). */
 const char *sdk_store_dir(const dtx_store *store);
 bool sdk_store_is_read_only(const dtx_store *store);
 
@@ -149,8 +147,8 @@ bool sdk_store_is_read_only(const dtx_store *store);
  * *ret_txn (caller-owned memory): read-only, or a write transaction nested
  * in parent (borrowed; NULL for a top-level one). While a child is open the
  * parent may only be ended. Errors: DTX_ELIMIT (the map must be grown
- * first), DTX_EBUSY (no reader slot), DTX_EINVAL (write on a read-only
- * store), DTX_EIO, DTX_ENOMEM. */
+ * first), DTX_EBUSY (no reader slot or connection), DTX_EINVAL (write on a
+ * read-only store), DTX_EIO, DTX_ENOMEM. */
 int sdk_txn_begin(dtx_store *store, dtx_txn *parent, bool read_only,
                   dtx_txn *ret_txn);
 
@@ -162,8 +160,21 @@ int sdk_txn_commit(dtx_txn *txn);
 /* sdk_txn_abort ends txn, discarding its writes; accepts an ended txn. */
 void sdk_txn_abort(dtx_txn *txn);
 
+/* sdk_store_gc_claim takes store's GC slot (one barrier GC pass runs at a
+ * time per store) and stores its cursor in *ret_cursor (borrowed; the
+ * holder of the slot may read and write it until sdk_store_gc_release).
+ * Thread-safe. Errors: DTX_EBUSY (another pass holds the slot). */
+int sdk_store_gc_claim(dtx_store *store, sdk_gc_cursor **ret_cursor);
+void sdk_store_gc_release(dtx_store *store);
+
+/* ---- store.c: the LMDB backend's tables (for barrier_lmdb.c) ---------- */
+
+/* The barrier's table inside an LMDB store; the service's tables follow it
+ * (index 1..ntables). Only SDK code may address a table by index. */
+#define SDK_TABLE_BARRIER 0u
+
 /* sdk_txn_get_at, sdk_txn_scan_at: dtx_txn_get and dtx_txn_scan on the
- * table of index t. */
+ * table of index t of an LMDB store. */
 int sdk_txn_get_at(dtx_txn *txn, unsigned t, const void *key, size_t klen,
                    const void **ret_val, size_t *ret_len);
 int sdk_txn_scan_at(dtx_txn *txn, unsigned t, const void *prefix, size_t plen,
@@ -182,28 +193,24 @@ int sdk_txn_scan_from_at(dtx_txn *txn, unsigned t, const void *from,
 int sdk_txn_del_prefix_at(dtx_txn *txn, unsigned t, const void *prefix,
                           size_t plen, size_t *ret_n);
 
-/* sdk_gc_cursor - where the barrier's next GC pass starts: a key of the
- * barrier table (len 0: its first key). store.c keeps one per store, in
- * memory only (a restarted process starts from the first key), and never
- * looks inside. */
-#define SDK_GC_CURSOR_MAX (DTX_GID_MAX + 2)
-typedef struct sdk_gc_cursor {
-	uint8_t key[SDK_GC_CURSOR_MAX];
-	size_t len;
-} sdk_gc_cursor;
-
-/* sdk_store_gc_claim takes store's GC slot (one barrier GC pass runs at a
- * time per store) and stores its cursor in *ret_cursor (borrowed; the
- * holder of the slot may read and write it until sdk_store_gc_release).
- * Thread-safe. Errors: DTX_EBUSY (another pass holds the slot). */
-int sdk_store_gc_claim(dtx_store *store, sdk_gc_cursor **ret_cursor);
-void sdk_store_gc_release(dtx_store *store);
-
 /* sdk_txn_reserve_at makes key (borrowed, copied) of table t hold vlen
  * bytes and stores in *ret_buf where to write them (valid until the next
  * write of txn). Errors as dtx_txn_put. */
 int sdk_txn_reserve_at(dtx_txn *txn, unsigned t, const void *key, size_t klen,
                        size_t vlen, void **ret_buf);
+
+/* ---- barrier_lmdb.c ---------------------------------------------------- */
+
+/* The barrier's records in an LMDB store (the rec_* operations of
+ * store.c's ops table; see barrier_store.h). */
+int sdk_lmdb_rec_get(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
+                     sdk_rec *ret_rec);
+int sdk_lmdb_rec_put(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
+                     const sdk_rec *rec);
+int sdk_lmdb_rec_scan(dtx_txn *txn, dtx_barrier_fn fn, void *arg);
+int sdk_lmdb_rec_gids(dtx_txn *txn, const char *after, sdk_gid_fn fn,
+                      void *arg);
+int sdk_lmdb_rec_del_gid(dtx_txn *txn, const char *gid, size_t *ret_n);
 
 /* ---- barrier.c --------------------------------------------------------- */
 

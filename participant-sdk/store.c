@@ -1,14 +1,14 @@
 /*
- * store.c - dtx_store: a service's own durable key-value database on LMDB,
- * and dtx_txn, one transaction of it.
+ * store.c - the LMDB backend of dtx_store (barrier_store.h): a service's
+ * own durable key-value database on LMDB, and its transactions.
  *
  * Owns: the LMDB environment of one store (the only file of libdtx that
  * includes <lmdb.h>), the translation of LMDB and errno codes into dtx_err
- * (store_err: nothing else compares against MDB_*), the table directory
+ * (store_err: nothing else compares against MDB_*), the LMDB tables
  * (index 0 is the barrier's "__dtx_barrier", then the service's tables),
  * the "__dtx_meta" table with the store's format number, the growth of
- * the map when LMDB reports it full, and the slot (one pass at a time) and
- * in-memory cursor of the barrier's garbage collector.
+ * the map when LMDB reports it full, and the ops table that makes it a
+ * dtx_store (the barrier's records are barrier_lmdb.c's).
  *
  * Never: gives durability away (default sync flags: a commit is on disk
  * when it returns), creates anything when opened read-only, reformats or
@@ -45,10 +45,11 @@
 #define STORE_FORMAT     1u
 #define MAP_SIZE_DEFAULT ((size_t)256 << 20)
 #define MAP_SIZE_MIN     ((size_t)64 << 10)
-#define GROW_TRIES       8 /* doublings one dtx_store_update may ask for */
 #define BARRIER_TABLE    "__dtx_barrier"
 #define META_TABLE       "__dtx_meta"
 #define KEY_FORMAT       "format"
+
+#define LS(txn) ((lmdb_store *)(txn)->store->impl)
 
 typedef struct store_table {
 	char name[DTX_TABLE_NAME_MAX + 1];
@@ -56,7 +57,7 @@ typedef struct store_table {
 	bool present; /* false: a read-only open found no such table (empty) */
 } store_table;
 
-struct dtx_store {
+typedef struct lmdb_store {
 	MDB_env *env; /* owned */
 	char *dir;    /* owned */
 	bool read_only;
@@ -66,9 +67,7 @@ struct dtx_store {
 	MDB_dbi meta;
 	size_t ntables; /* barrier + the service's tables */
 	store_table tables[DTX_STORE_MAX_TABLES + 1];
-	atomic_bool gc_busy;     /* a barrier GC pass holds gc_cursor */
-	sdk_gc_cursor gc_cursor; /* opaque here: barrier_gc.c's */
-};
+} lmdb_store;
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -113,7 +112,7 @@ static int store_err(int rc)
 }
 
 /* store_fail logs "store <dir>: <what>: <lmdb text>" and translates rc. */
-static int store_fail(const dtx_store *store, int rc, const char *what)
+static int store_fail(const lmdb_store *store, int rc, const char *what)
 {
 	sdk_logf(DTX_LOG_WARN, "store %s: %s: %s", store->dir, what,
 	         mdb_strerror(rc));
@@ -130,51 +129,17 @@ void dtx_store_opts_init(dtx_store_opts *opts)
 	opts->map_size = MAP_SIZE_DEFAULT;
 }
 
-/* table_name_is_valid: 1..DTX_TABLE_NAME_MAX of [A-Za-z0-9._-], and not
- * starting with "__" (the SDK's own tables). */
-static bool table_name_is_valid(const char *name)
-{
-	size_t n, i;
-
-	if (name == NULL)
-		return false;
-	n = strnlen(name, DTX_TABLE_NAME_MAX + 1);
-	if (n == 0 || n > DTX_TABLE_NAME_MAX || strncmp(name, "__", 2) == 0)
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == '-'))
-			return false;
-	}
-	return true;
-}
-
 static bool opts_are_valid(const char *dir, const dtx_store_opts *o)
 {
-	size_t i, j;
-
-	if (dir == NULL || dir[0] == '\0' || o->ntables > DTX_STORE_MAX_TABLES)
-		return false;
-	if (o->ntables > 0 && o->tables == NULL)
-		return false;
-	for (i = 0; i < o->ntables; i++) {
-		if (!table_name_is_valid(o->tables[i]))
-			return false;
-		for (j = 0; j < i; j++)
-			if (strcmp(o->tables[i], o->tables[j]) == 0)
-				return false;
-	}
-	return true;
+	return dir != NULL && dir[0] != '\0' && sdk_store_opts_are_valid(o);
 }
 
 /* ---- open -------------------------------------------------------------- */
 
 static int store_alloc(const char *dir, const dtx_store_opts *o,
-                       dtx_store **ret_store)
+                       lmdb_store **ret_store)
 {
-	dtx_store *store = calloc(1, sizeof(*store));
+	lmdb_store *store = calloc(1, sizeof(*store));
 	pthread_rwlockattr_t attr;
 	size_t i;
 
@@ -199,7 +164,7 @@ static int store_alloc(const char *dir, const dtx_store_opts *o,
 }
 
 /* make_dir creates the store's directory (one level) if it is missing. */
-static int make_dir(const dtx_store *store)
+static int make_dir(const lmdb_store *store)
 {
 	if (mkdir(store->dir, 0755) == 0 || errno == EEXIST)
 		return DTX_OK;
@@ -210,7 +175,7 @@ static int make_dir(const dtx_store *store)
 
 /* data_file_exists: a read-only open needs an existing store, and must not
  * let LMDB create its lock file in a directory that holds no store. */
-static bool data_file_exists(const dtx_store *store)
+static bool data_file_exists(const lmdb_store *store)
 {
 	char path[4096];
 	struct stat st;
@@ -219,7 +184,7 @@ static bool data_file_exists(const dtx_store *store)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int env_open(dtx_store *store)
+static int env_open(lmdb_store *store)
 {
 	unsigned flags = MDB_NOTLS | (store->read_only ? MDB_RDONLY : 0);
 	int rc = mdb_env_create(&store->env);
@@ -241,7 +206,7 @@ static int env_open(dtx_store *store)
 /* size_map applies the wanted map size without shrinking a map that an
  * earlier run grew (LMDB keeps the size in the file), then records the
  * size in use. Runs before any transaction exists. */
-static int size_map(dtx_store *store, size_t want)
+static int size_map(lmdb_store *store, size_t want)
 {
 	MDB_envinfo info;
 	int rc = mdb_env_info(store->env, &info);
@@ -260,7 +225,7 @@ static int size_map(dtx_store *store, size_t want)
 }
 
 /* env_is_empty: the main database holds nothing (a file we just made). */
-static int env_is_empty(dtx_store *store, MDB_txn *txn, bool *ret_empty)
+static int env_is_empty(lmdb_store *store, MDB_txn *txn, bool *ret_empty)
 {
 	MDB_stat st;
 	MDB_dbi main_dbi;
@@ -287,7 +252,7 @@ static uint32_t get_le32(const uint8_t *p)
 }
 
 /* write_format creates "__dtx_meta" in a new store and records the format. */
-static int write_format(dtx_store *store, MDB_txn *txn)
+static int write_format(lmdb_store *store, MDB_txn *txn)
 {
 	uint8_t buf[4];
 	MDB_val k = {strlen(KEY_FORMAT), (void *)KEY_FORMAT}, v = {4, buf};
@@ -302,7 +267,7 @@ static int write_format(dtx_store *store, MDB_txn *txn)
 }
 
 /* check_format: an existing store must carry a format this build reads. */
-static int check_format(dtx_store *store, MDB_txn *txn)
+static int check_format(lmdb_store *store, MDB_txn *txn)
 {
 	MDB_val k = {strlen(KEY_FORMAT), (void *)KEY_FORMAT}, v;
 	int rc = mdb_dbi_open(txn, META_TABLE, 0, &store->meta);
@@ -325,7 +290,7 @@ static int check_format(dtx_store *store, MDB_txn *txn)
 
 /* open_tables opens every table; a writer creates the missing ones (a new
  * version of the service may add tables), a reader sees them as empty. */
-static int open_tables(dtx_store *store, MDB_txn *txn)
+static int open_tables(lmdb_store *store, MDB_txn *txn)
 {
 	unsigned flags = store->read_only ? 0 : MDB_CREATE;
 	store_table *t;
@@ -348,7 +313,7 @@ static int open_tables(dtx_store *store, MDB_txn *txn)
 
 /* load_tables checks (or, in a new store, writes) the format and opens the
  * tables in one transaction, committed so that the handles stay open. */
-static int load_tables(dtx_store *store)
+static int load_tables(lmdb_store *store)
 {
 	MDB_txn *txn;
 	bool empty = false;
@@ -378,7 +343,7 @@ static int load_tables(dtx_store *store)
 /* store_start: directory, environment, stale reader slots (a killed
  * reader), map size, tables - in that order, each only if the last
  * worked. */
-static int store_start(dtx_store *store, size_t want)
+static int store_start(lmdb_store *store, size_t want)
 {
 	int dead, rc = DTX_OK;
 
@@ -397,32 +362,12 @@ static int store_start(dtx_store *store, size_t want)
 	return rc;
 }
 
-int dtx_store_open(const char *dir, const dtx_store_opts *opts,
-                   dtx_store **ret_store)
+/* lmdb_close closes the environment and frees store (impl: an
+ * lmdb_store, perhaps half-built). Accepts NULL. */
+static void lmdb_close(void *impl)
 {
-	dtx_store_opts defaults;
-	dtx_store *store = NULL;
-	int rv;
+	lmdb_store *store = impl;
 
-	dtx_store_opts_init(&defaults);
-	if (opts == NULL)
-		opts = &defaults;
-	if (ret_store == NULL || !opts_are_valid(dir, opts))
-		return DTX_EINVAL;
-	rv = store_alloc(dir, opts, &store);
-	if (rv == DTX_OK)
-		rv = store_start(store, opts->map_size ? opts->map_size
-		                                       : MAP_SIZE_DEFAULT);
-	if (rv != DTX_OK) {
-		dtx_store_close(store);
-		return rv;
-	}
-	*ret_store = store;
-	return DTX_OK;
-}
-
-void dtx_store_close(dtx_store *store)
-{
 	if (store == NULL)
 		return;
 	if (store->env != NULL)
@@ -435,20 +380,24 @@ void dtx_store_close(dtx_store *store)
 
 /* ---- the grow lock ----------------------------------------------------- */
 
-size_t sdk_store_enter(dtx_store *store)
+static size_t lmdb_enter(void *impl)
 {
+	lmdb_store *store = impl;
+
 	pthread_rwlock_rdlock(&store->grow_lock);
 	return store->map_size;
 }
 
-void sdk_store_leave(dtx_store *store)
+static void lmdb_leave(void *impl)
 {
+	lmdb_store *store = impl;
+
 	pthread_rwlock_unlock(&store->grow_lock);
 }
 
 /* grow_locked sets the next map size; the caller holds the write side. A
  * read-only store adopts the size the writing process set (size 0). */
-static int grow_locked(dtx_store *store)
+static int grow_locked(lmdb_store *store)
 {
 	size_t want = store->read_only ? 0 : store->map_size * 2;
 	MDB_envinfo info;
@@ -467,8 +416,9 @@ static int grow_locked(dtx_store *store)
 	return DTX_OK;
 }
 
-int sdk_store_grow(dtx_store *store, size_t seen)
+static int lmdb_grow(void *impl, size_t seen)
 {
+	lmdb_store *store = impl;
 	int rv = DTX_OK;
 
 	pthread_rwlock_wrlock(&store->grow_lock);
@@ -478,153 +428,58 @@ int sdk_store_grow(dtx_store *store, size_t seen)
 	return rv;
 }
 
-const char *sdk_store_dir(const dtx_store *store)
-{
-	return store->dir;
-}
-
-bool sdk_store_is_read_only(const dtx_store *store)
-{
-	return store->read_only;
-}
-
-int sdk_store_gc_claim(dtx_store *store, sdk_gc_cursor **ret_cursor)
-{
-	if (atomic_exchange(&store->gc_busy, true))
-		return DTX_EBUSY;
-	*ret_cursor = &store->gc_cursor;
-	return DTX_OK;
-}
-
-void sdk_store_gc_release(dtx_store *store)
-{
-	atomic_store(&store->gc_busy, false);
-}
-
 /* ---- transactions ------------------------------------------------------ */
 
-int sdk_txn_begin(dtx_store *store, dtx_txn *parent, bool read_only,
-                  dtx_txn *ret_txn)
+static int lmdb_txn_begin(dtx_store *base, dtx_txn *parent, bool read_only,
+                          dtx_txn *ret_txn)
 {
+	lmdb_store *store = base->impl;
 	MDB_txn *mt;
 	int rc;
 
-	if (!read_only && store->read_only)
-		return DTX_EINVAL;
-	rc = mdb_txn_begin(store->env, parent != NULL ? parent->mdb : NULL,
+	rc = mdb_txn_begin(store->env, parent != NULL ? parent->h : NULL,
 	                   read_only ? MDB_RDONLY : 0, &mt);
 	if (rc != MDB_SUCCESS && rc != MDB_MAP_RESIZED)
 		return store_fail(store, rc, "begin transaction");
 	if (rc != MDB_SUCCESS)
 		return store_err(rc);
-	memset(ret_txn, 0, sizeof(*ret_txn));
-	ret_txn->store = store;
-	ret_txn->mdb = mt;
+	ret_txn->store = base;
+	ret_txn->h = mt;
+	ret_txn->depth = parent != NULL ? parent->depth + 1 : 0;
 	ret_txn->read_only = read_only;
 	return DTX_OK;
 }
 
-int sdk_txn_commit(dtx_txn *txn)
+static int lmdb_txn_commit(dtx_txn *txn)
 {
-	int rc = mdb_txn_commit(txn->mdb);
+	int rc = mdb_txn_commit(txn->h);
 
-	txn->mdb = NULL; /* LMDB frees the transaction even on failure */
+	txn->h = NULL; /* LMDB frees the transaction even on failure */
 	if (rc == MDB_MAP_FULL)
 		txn->map_full = true;
 	if (rc != MDB_SUCCESS && rc != MDB_MAP_FULL)
-		return store_fail(txn->store, rc, "commit");
+		return store_fail(LS(txn), rc, "commit");
 	return store_err(rc);
 }
 
-void sdk_txn_abort(dtx_txn *txn)
+static void lmdb_txn_abort(dtx_txn *txn)
 {
-	if (txn->mdb != NULL)
-		mdb_txn_abort(txn->mdb);
-	txn->mdb = NULL;
-}
-
-/* run_once runs fn in one transaction of store; a write one is committed
- * if fn returns DTX_OK. Sets *ret_grow when the map must grow first. */
-static int run_once(dtx_store *store, bool read_only, dtx_txn_fn fn, void *arg,
-                    size_t *ret_seen, bool *ret_grow)
-{
-	dtx_txn txn;
-	int rv;
-
-	*ret_seen = sdk_store_enter(store);
-	rv = sdk_txn_begin(store, NULL, read_only, &txn);
-	*ret_grow = rv == DTX_ELIMIT;
-	if (rv == DTX_OK) {
-		rv = fn(arg, &txn);
-		if (rv == DTX_OK && !read_only && !txn.map_full)
-			rv = sdk_txn_commit(&txn);
-		sdk_txn_abort(&txn);
-		*ret_grow = txn.map_full;
-		if (txn.map_full)
-			rv = DTX_ELIMIT;
-	}
-	sdk_store_leave(store);
-	return rv;
-}
-
-/* run_growing runs fn until it needs no bigger map (GROW_TRIES at most). */
-static int run_growing(dtx_store *store, bool read_only, dtx_txn_fn fn,
-                       void *arg)
-{
-	size_t seen;
-	bool grow;
-	int rv;
-
-	if (store == NULL || fn == NULL || (!read_only && store->read_only))
-		return DTX_EINVAL;
-	for (int tries = 0;; tries++) {
-		rv = run_once(store, read_only, fn, arg, &seen, &grow);
-		if (!grow || tries == GROW_TRIES)
-			return rv;
-		if ((rv = sdk_store_grow(store, seen)) != DTX_OK)
-			return rv;
-	}
-}
-
-int dtx_store_update(dtx_store *store, dtx_txn_fn fn, void *arg)
-{
-	return run_growing(store, false, fn, arg);
-}
-
-int dtx_store_view(dtx_store *store, dtx_txn_fn fn, void *arg)
-{
-	return run_growing(store, true, fn, arg);
+	if (txn->h != NULL)
+		mdb_txn_abort(txn->h);
+	txn->h = NULL;
 }
 
 /* ---- reads and writes -------------------------------------------------- */
 
-/* table_find finds the service's table name (index >= 1) in *ret_t. */
-static int table_find(const dtx_txn *txn, const char *name, unsigned *ret_t)
-{
-	const dtx_store *store;
-
-	if (txn == NULL || txn->mdb == NULL || name == NULL)
-		return DTX_EINVAL;
-	store = txn->store;
-	for (unsigned t = 1; t < store->ntables; t++) {
-		if (strcmp(store->tables[t].name, name) == 0) {
-			*ret_t = t;
-			return DTX_OK;
-		}
-	}
-	return DTX_EINVAL;
-}
-
 static bool key_is_valid(const dtx_txn *txn, size_t klen)
 {
-	return klen > 0 &&
-	       klen <= (size_t)mdb_env_get_maxkeysize(txn->store->env);
+	return klen > 0 && klen <= (size_t)mdb_env_get_maxkeysize(LS(txn)->env);
 }
 
 int sdk_txn_get_at(dtx_txn *txn, unsigned t, const void *key, size_t klen,
                    const void **ret_val, size_t *ret_len)
 {
-	const store_table *tb = &txn->store->tables[t];
+	const store_table *tb = &LS(txn)->tables[t];
 	MDB_val k = {klen, (void *)key}, v;
 	int rc;
 
@@ -632,10 +487,10 @@ int sdk_txn_get_at(dtx_txn *txn, unsigned t, const void *key, size_t klen,
 		return DTX_EINVAL;
 	if (!tb->present)
 		return DTX_ENOENT;
-	rc = mdb_get(txn->mdb, tb->dbi, &k, &v);
+	rc = mdb_get(txn->h, tb->dbi, &k, &v);
 	if (rc != MDB_SUCCESS)
 		return rc == MDB_NOTFOUND ? DTX_ENOENT
-		                          : store_fail(txn->store, rc, "get");
+		                          : store_fail(LS(txn), rc, "get");
 	*ret_val = v.mv_data;
 	*ret_len = v.mv_size;
 	return DTX_OK;
@@ -650,17 +505,17 @@ static int txn_write(dtx_txn *txn, unsigned t, MDB_val *k, MDB_val *v,
 
 	if (txn->read_only)
 		return DTX_EINVAL;
-	if (k->mv_size > (size_t)mdb_env_get_maxkeysize(txn->store->env))
+	if (k->mv_size > (size_t)mdb_env_get_maxkeysize(LS(txn)->env))
 		return DTX_ETOOBIG;
 	if (k->mv_size == 0)
 		return DTX_EINVAL;
 	if (txn->map_full)
 		return DTX_ELIMIT;
-	rc = mdb_put(txn->mdb, txn->store->tables[t].dbi, k, v, flags);
+	rc = mdb_put(txn->h, LS(txn)->tables[t].dbi, k, v, flags);
 	if (rc == MDB_MAP_FULL)
 		txn->map_full = true;
 	else if (rc != MDB_SUCCESS)
-		return store_fail(txn->store, rc, "put");
+		return store_fail(LS(txn), rc, "put");
 	return store_err(rc);
 }
 
@@ -698,7 +553,7 @@ static int scan_cursor(MDB_cursor *c, const void *prefix, size_t plen,
 int sdk_txn_scan_at(dtx_txn *txn, unsigned t, const void *prefix, size_t plen,
                     dtx_scan_fn fn, void *arg)
 {
-	const store_table *tb = &txn->store->tables[t];
+	const store_table *tb = &LS(txn)->tables[t];
 	MDB_cursor *c;
 	int rc;
 
@@ -706,9 +561,9 @@ int sdk_txn_scan_at(dtx_txn *txn, unsigned t, const void *prefix, size_t plen,
 		return DTX_EINVAL;
 	if (!tb->present)
 		return DTX_OK;
-	rc = mdb_cursor_open(txn->mdb, tb->dbi, &c);
+	rc = mdb_cursor_open(txn->h, tb->dbi, &c);
 	if (rc != MDB_SUCCESS)
-		return store_fail(txn->store, rc, "open cursor");
+		return store_fail(LS(txn), rc, "open cursor");
 	rc = scan_cursor(c, prefix, plen, fn, arg);
 	mdb_cursor_close(c);
 	return rc;
@@ -735,7 +590,7 @@ static int walk_from(MDB_cursor *c, const void *from, size_t flen,
 int sdk_txn_scan_from_at(dtx_txn *txn, unsigned t, const void *from,
                          size_t flen, dtx_scan_fn fn, void *arg)
 {
-	const store_table *tb = &txn->store->tables[t];
+	const store_table *tb = &LS(txn)->tables[t];
 	MDB_cursor *c;
 	int rc;
 
@@ -743,9 +598,9 @@ int sdk_txn_scan_from_at(dtx_txn *txn, unsigned t, const void *from,
 		return DTX_EINVAL;
 	if (!tb->present)
 		return DTX_OK;
-	rc = mdb_cursor_open(txn->mdb, tb->dbi, &c);
+	rc = mdb_cursor_open(txn->h, tb->dbi, &c);
 	if (rc != MDB_SUCCESS)
-		return store_fail(txn->store, rc, "open cursor");
+		return store_fail(LS(txn), rc, "open cursor");
 	rc = walk_from(c, from, flen, fn, arg);
 	mdb_cursor_close(c);
 	return rc;
@@ -772,14 +627,13 @@ static int del_run(dtx_txn *txn, MDB_cursor *c, const void *prefix, size_t plen,
 		txn->map_full = true;
 	if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND)
 		return DTX_OK;
-	return rc == MDB_MAP_FULL ? DTX_ELIMIT
-	                          : store_fail(txn->store, rc, "del");
+	return rc == MDB_MAP_FULL ? DTX_ELIMIT : store_fail(LS(txn), rc, "del");
 }
 
 int sdk_txn_del_prefix_at(dtx_txn *txn, unsigned t, const void *prefix,
                           size_t plen, size_t *ret_n)
 {
-	const store_table *tb = &txn->store->tables[t];
+	const store_table *tb = &LS(txn)->tables[t];
 	MDB_cursor *c;
 	size_t n = 0;
 	int rc;
@@ -790,9 +644,9 @@ int sdk_txn_del_prefix_at(dtx_txn *txn, unsigned t, const void *prefix,
 		return DTX_ELIMIT;
 	if (!tb->present)
 		return DTX_OK;
-	rc = mdb_cursor_open(txn->mdb, tb->dbi, &c);
+	rc = mdb_cursor_open(txn->h, tb->dbi, &c);
 	if (rc != MDB_SUCCESS)
-		return store_fail(txn->store, rc, "open cursor");
+		return store_fail(LS(txn), rc, "open cursor");
 	rc = del_run(txn, c, prefix, plen, &n);
 	mdb_cursor_close(c);
 	if (rc == DTX_OK)
@@ -800,57 +654,83 @@ int sdk_txn_del_prefix_at(dtx_txn *txn, unsigned t, const void *prefix,
 	return rc;
 }
 
-/* ---- the public table calls -------------------------------------------- */
+/* ---- the service's tables (ops) ---------------------------------------- */
 
-int dtx_txn_get(dtx_txn *txn, const char *table, const void *key, size_t klen,
-                const void **ret_val, size_t *ret_len)
-{
-	unsigned t;
-	int rv = table_find(txn, table, &t);
-
-	if (rv != DTX_OK || key == NULL || ret_val == NULL || ret_len == NULL)
-		return DTX_EINVAL;
-	return sdk_txn_get_at(txn, t, key, klen, ret_val, ret_len);
-}
-
-int dtx_txn_put(dtx_txn *txn, const char *table, const void *key, size_t klen,
-                const void *val, size_t vlen)
+static int lmdb_kv_put(dtx_txn *txn, unsigned t, const void *key, size_t klen,
+                       const void *val, size_t vlen)
 {
 	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-	unsigned t;
-	int rv = table_find(txn, table, &t);
 
-	if (rv != DTX_OK || key == NULL || (val == NULL && vlen > 0))
-		return DTX_EINVAL;
 	return txn_write(txn, t, &k, &v, 0);
 }
 
-int dtx_txn_del(dtx_txn *txn, const char *table, const void *key, size_t klen)
+static int lmdb_kv_del(dtx_txn *txn, unsigned t, const void *key, size_t klen)
 {
 	MDB_val k = {klen, (void *)key};
-	unsigned t;
-	int rc, rv = table_find(txn, table, &t);
+	int rc;
 
-	if (rv != DTX_OK || key == NULL || txn->read_only ||
-	    !key_is_valid(txn, klen))
+	if (!key_is_valid(txn, klen))
 		return DTX_EINVAL;
 	if (txn->map_full)
 		return DTX_ELIMIT;
-	rc = mdb_del(txn->mdb, txn->store->tables[t].dbi, &k, NULL);
+	rc = mdb_del(txn->h, LS(txn)->tables[t].dbi, &k, NULL);
 	if (rc == MDB_MAP_FULL)
 		txn->map_full = true;
 	else if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-		return store_fail(txn->store, rc, "del");
+		return store_fail(LS(txn), rc, "del");
 	return store_err(rc);
 }
 
-int dtx_txn_scan(dtx_txn *txn, const char *table, const void *prefix,
-                 size_t plen, dtx_scan_fn fn, void *arg)
+/* lmdb_lock_gids: LMDB's single writer already serialises every group. */
+static int lmdb_lock_gids(dtx_txn *txn, const char *const *gids, size_t n)
 {
-	unsigned t;
-	int rv = table_find(txn, table, &t);
+	(void)txn;
+	(void)gids;
+	(void)n;
+	return DTX_OK;
+}
 
-	if (rv != DTX_OK)
+static const sdk_store_ops lmdb_ops = {
+        .version = SDK_STORE_OPS_VERSION,
+        .name = "lmdb",
+        .close = lmdb_close,
+        .enter = lmdb_enter,
+        .leave = lmdb_leave,
+        .grow = lmdb_grow,
+        .txn_begin = lmdb_txn_begin,
+        .txn_commit = lmdb_txn_commit,
+        .txn_abort = lmdb_txn_abort,
+        .lock_gids = lmdb_lock_gids,
+        .rec_get = sdk_lmdb_rec_get,
+        .rec_put = sdk_lmdb_rec_put,
+        .rec_scan = sdk_lmdb_rec_scan,
+        .rec_gids = sdk_lmdb_rec_gids,
+        .rec_del_gid = sdk_lmdb_rec_del_gid,
+        .kv_get = sdk_txn_get_at,
+        .kv_put = lmdb_kv_put,
+        .kv_del = lmdb_kv_del,
+        .kv_scan = sdk_txn_scan_at,
+};
+
+int dtx_store_open(const char *dir, const dtx_store_opts *opts,
+                   dtx_store **ret_store)
+{
+	dtx_store_opts defaults;
+	lmdb_store *store = NULL;
+	int rv;
+
+	dtx_store_opts_init(&defaults);
+	if (opts == NULL)
+		opts = &defaults;
+	if (ret_store == NULL || !opts_are_valid(dir, opts))
+		return DTX_EINVAL;
+	rv = store_alloc(dir, opts, &store);
+	if (rv == DTX_OK)
+		rv = store_start(store, opts->map_size ? opts->map_size
+		                                       : MAP_SIZE_DEFAULT);
+	if (rv != DTX_OK) {
+		lmdb_close(store);
 		return rv;
-	return sdk_txn_scan_at(txn, t, prefix, plen, fn, arg);
+	}
+	return sdk_store_create(&lmdb_ops, store, dir, opts, ret_store);
 }

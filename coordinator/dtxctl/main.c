@@ -2,7 +2,8 @@
  * main.c - dtxctl, the operator CLI of dtx: flags, commands, exit codes.
  *
  * Every command becomes one AdminRequest, sent to a running dtxd's admin
- * endpoint (online.c) or, with --log DIR, answered from a stopped dtxd's
+ * endpoint (online.c) or, with --log DIR (--store URI: the same, or a
+ * PostgreSQL store), answered from a stopped dtxd's
  * log (offline.c, reads only); the AdminReply is printed by output.c.
  * Exit codes follow <sysexits.h> and are documented in dtxctl(1):
  *   0 done; 64 EX_USAGE bad flags; 65 EX_DATAERR the action does not apply
@@ -95,7 +96,7 @@ static const cmd_def cmds[] = {
          "  Follow transitions as they are made (polls the coordinator's\n"
          "  ring of recent transitions), until interrupted, N lines or DUR."},
         {"log", 0, 1, 0,
-         "log check --log DIR\n"
+         "log check --log DIR|--store URI\n"
          "  Verify every record's checksum in a log (read-only)."},
 };
 
@@ -127,7 +128,7 @@ static void on_sigint(int sig)
 
 static void usage_all(FILE *f)
 {
-	fputs("usage: dtxctl [--admin URL | --log DIR] [--output "
+	fputs("usage: dtxctl [--admin URL | --log DIR | --store URI] [--output "
 	      "table|json|jsonl]\n"
 	      "              [--timeout-ms MS] COMMAND [ARGS] [--help]\n\n"
 	      "Find, understand and repair dtx transactions.\n"
@@ -251,6 +252,7 @@ enum {
 static const struct option options[] = {
         {"admin", required_argument, NULL, O_ADMIN},
         {"log", required_argument, NULL, O_LOG},
+        {"store", required_argument, NULL, O_LOG},
         {"output", required_argument, NULL, O_OUTPUT},
         {"timeout-ms", required_argument, NULL, O_TIMEOUT},
         {"state", required_argument, NULL, O_STATE},
@@ -497,7 +499,8 @@ static int check_cmd(ctl *c)
 		                   d->name);
 	if (strcmp(d->name, "log") == 0 &&
 	    (strcmp(c->args[0], "check") != 0 || c->log_dir == NULL))
-		return usage_error("usage: dtxctl --log DIR log check%s", "");
+		return usage_error(
+		        "usage: dtxctl --log DIR|--store URI log check%s", "");
 	return 0;
 }
 

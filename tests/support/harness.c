@@ -31,6 +31,8 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 
+#include "pgtmp.h"
+
 #define POLL_MS     5
 #define STOP_WAIT   5000 /* ms a process gets to exit after SIGTERM */
 #define TAIL_LINES  40
@@ -99,6 +101,37 @@ void th_path(const th_env *t, const char *name, char *out, size_t outlen)
 
 /* ---- environment ------------------------------------------------------- */
 
+/* pick_store gives t a PostgreSQL store instead of its log directory when
+ * the test runs with DTX_TEST_STORE=postgresql (suite postgres, under
+ * pgtmp.sh run): a schema of its own on the cluster's database "dtx", so
+ * the tests of one binary share one cluster and never each other's
+ * tables. */
+static void pick_store(th_env *t)
+{
+	static unsigned seq;
+	const char *store = getenv("DTX_TEST_STORE");
+	const char *admin = getenv(PGTMP_ENV_ADMIN);
+	char schema[64], sql[160], base[PGTMP_URI_MAX], err[512];
+
+	if (store == NULL || strcmp(store, "postgresql") != 0)
+		return;
+	cr_assert_not_null(admin,
+	                   "DTX_TEST_STORE=postgresql needs %s "
+	                   "(run the test under pgtmp.sh run)",
+	                   PGTMP_ENV_ADMIN);
+	snprintf(schema, sizeof(schema), "t%ld_%u", (long)getpid(), seq++);
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s AUTHORIZATION %s", schema,
+	         PGTMP_ROLE);
+	cr_assert_eq(pgtmp_sql(admin, "dtx", sql, err, sizeof(err)), 0, "%s",
+	             err);
+	cr_assert_eq(
+	        pgtmp_uri_for(admin, "dtx", PGTMP_ROLE, base, sizeof(base)), 0);
+	snprintf(t->log_dir, sizeof(t->log_dir),
+	         "%s%coptions=-csearch_path%%3D%s", base,
+	         strchr(base, '?') != NULL ? '&' : '?', schema);
+	t->pg_store = true;
+}
+
 th_env *th_begin(void)
 {
 	th_env *t = calloc(1, sizeof(*t));
@@ -108,6 +141,7 @@ th_env *th_begin(void)
 	cr_assert_not_null(mkdtemp(t->dir), "mkdtemp: %s", strerror(errno));
 	th_path(t, "journal", t->journal, sizeof(t->journal));
 	th_path(t, "log", t->log_dir, sizeof(t->log_dir));
+	pick_store(t);
 	current = t;
 	return t;
 }
@@ -417,7 +451,7 @@ static th_proc *dtxd_spawn(th_env *t, const char *env_kv)
 
 	th_path(t, "dtxd.ready", ready, sizeof(ready));
 	argv[n++] = th_exe("DTX_DTXD");
-	argv[n++] = "--log-dir";
+	argv[n++] = "--store";
 	argv[n++] = t->log_dir;
 	argv[n++] = "--listen";
 	argv[n++] = t->dtxd_url;
@@ -448,7 +482,7 @@ static th_proc *dtxd_start(th_env *t, const char *env_kv, va_list ap)
 		cr_assert_lt(t->ndtxd_args, TH_DTXD_ARGS, "too many flags");
 		t->dtxd_args[t->ndtxd_args++] = xstrdup(arg);
 	}
-	if (mkdir(t->log_dir, 0755) != 0)
+	if (!t->pg_store && mkdir(t->log_dir, 0755) != 0)
 		cr_assert_eq(errno, EEXIST, "mkdir %s: %s", t->log_dir,
 		             strerror(errno));
 	th_url(t, "dtxd", t->dtxd_url, sizeof(t->dtxd_url));

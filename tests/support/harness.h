@@ -24,6 +24,12 @@
  * directory for a post-mortem. Every child is started with PR_SET_PDEATHSIG,
  * so nothing outlives a test process that Criterion kills on a timeout.
  *
+ * The store: an LMDB directory in the test's directory; with
+ * DTX_TEST_STORE=postgresql (the postgres suite runs the test binary
+ * under tests/support/pgtmp.sh run) a schema of its own on that throw-away
+ * PostgreSQL cluster, named by a URI in t->log_dir. Tests that look at
+ * LMDB's files are not run that way.
+ *
  * Executables come from the environment: DTX_DTXD, DTX_SAMPLE_PARTICIPANT
  * and DTX_SAMPLE_CLIENT (tests/integration/meson.build sets them).
  *
@@ -78,7 +84,9 @@ typedef struct th_jline {
 typedef struct th_env {
 	char dir[PATH_MAX];     /* the test's directory */
 	char journal[PATH_MAX]; /* shared by all its participants */
-	char log_dir[PATH_MAX]; /* dtxd's --log-dir */
+	char log_dir[PATH_MAX]; /* dtxd's --store: a directory, or a
+	                           PostgreSQL URI when pg_store */
+	bool pg_store;          /* DTX_TEST_STORE=postgresql (suite postgres) */
 	bool use_ipc;           /* th_url gives ipc:// instead of tcp:// */
 	char dtxd_url[TH_URL_MAX];
 	char *dtxd_args[TH_DTXD_ARGS]; /* extra flags, kept for restarts */

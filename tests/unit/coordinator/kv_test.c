@@ -867,6 +867,37 @@ static void *waiter_main(void *p)
 	return NULL;
 }
 
+Test(SUITE, a_failed_write_transaction_leaves_the_writer_usable)
+{
+	char sql[160];
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x = begin(kv, true);
+	int rc;
+
+	put(x, T_ALPHA, V("a"), V("1"));
+	commit(x);
+	/* A table dropped behind the store's back fails its statements. */
+	snprintf(sql, sizeof(sql), "DROP TABLE %s.dtx_beta", g_schema);
+	admin_sql("dtx", sql);
+	x = begin(kv, true);
+	put(x, T_ALPHA, V("b"), V("2"));
+	(void)dc_kv_put(x, T_BETA, V("b"), V("2")); /* fails at the sync */
+	rc = dc_kv_commit(x);
+	cr_assert_eq(rc, DTX_EIO, "%s (%s)", dtx_strerror(rc),
+	             dc_kv_last_error());
+	cr_assert_not_null(strstr(dc_kv_last_error(), "dtx_beta"), "%s",
+	                   dc_kv_last_error());
+	/* Nothing of it is durable, and the next transaction commits. */
+	x = begin(kv, true);
+	assert_absent(x, T_ALPHA, V("b"));
+	put(x, T_ALPHA, V("c"), V("3"));
+	commit(x);
+	x = begin(kv, true); /* (a new reader connection would miss beta) */
+	assert_get(x, T_ALPHA, V("c"), V("3"));
+	commit(x);
+	dc_kv_close(kv);
+}
+
 Test(SUITE, a_read_waits_for_a_free_reader_connection)
 {
 	char err[DC_KV_ERR_MAX] = "";
@@ -990,11 +1021,14 @@ Test(SUITE, a_full_disk_is_no_space)
 	cr_assert_eq(rc, DTX_ENOSPC, "after %d puts: %s (%s)", i,
 	             dtx_strerror(rc), dc_kv_last_error());
 	cr_log_info("full: %s", dc_kv_last_error());
+	x = begin(kv, true); /* the writer is usable: a delete needs no room */
+	cr_assert_eq(dc_kv_del(x, T_ALPHA, V("k00000")), DTX_OK);
+	commit(x);
 	x = begin(kv, false); /* the store still reads */
 	{
 		dc_kv_val v;
 
-		cr_assert_eq(dc_kv_get(x, T_ALPHA, V("k00000"), &v), DTX_OK);
+		cr_assert_eq(dc_kv_get(x, T_ALPHA, V("k00001"), &v), DTX_OK);
 		cr_assert_eq(v.len, 65536);
 	}
 	commit(x);

@@ -7,6 +7,14 @@
  * (action/try add 1, compensate/cancel subtract 1) and their runs in
  * atomics, so each test can tell "applied once" from "answered from the
  * record".
+ *
+ * Built with BARRIER_TEST_PG, the same tests run on a PostgreSQL store
+ * (dtx_store_open_pg): one throw-away cluster per test binary started by
+ * its main (tests/support/pgtmp.h), a fresh database per test (suite
+ * postgres). The tests that fill an LMDB file or map are LMDB's only; the
+ * PostgreSQL build adds the cases only a server has (a handler's SQL, a
+ * lost connection, a schema altered by hand, two processes on one
+ * database, kill -9 after COMMIT).
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -28,6 +36,13 @@
 #include "dtx/dtx.h"
 #include "wire.h"
 
+#ifdef BARRIER_TEST_PG
+#include <sys/wait.h>
+
+#include "dtx/dtx_pg.h"
+#include "pgtmp.h"
+#endif
+
 #define OK    DTX__V1__BRANCH_STATUS__BRANCH_OK
 #define FAIL  DTX__V1__BRANCH_STATUS__BRANCH_FAIL
 #define RETRY DTX__V1__BRANCH_STATUS__BRANCH_RETRY
@@ -39,6 +54,9 @@ static char url[128];
 static dtx_participant *part;
 static dtx_store *store;
 static nng_socket sock;
+#ifdef BARRIER_TEST_PG
+static char pg_uri[PGTMP_URI_MAX]; /* this test's database */
+#endif
 
 enum { H_ADD, H_SUB, H_REFUSE, H_FLAKY, H_CONFIRM, H_BIG, H_SLOW, H_COUNT };
 static atomic_int runs[H_COUNT];
@@ -71,9 +89,27 @@ static void log_to_stderr(void *arg, dtx_log_level level, const char *msg)
 		fprintf(stderr, "dtx: %s\n", msg);
 }
 
+#ifdef BARRIER_TEST_PG
+/* fresh_db creates this test's database and writes its URI to pg_uri. */
+static void fresh_db(void)
+{
+	const char *admin = getenv(PGTMP_ENV_ADMIN);
+	char name[64], err[512];
+
+	cr_assert_not_null(admin, "no cluster: run through main (pgtmp)");
+	snprintf(name, sizeof(name), "b_%ld", (long)getpid());
+	cr_assert_eq(pgtmp_create_db(admin, name, pg_uri, sizeof(pg_uri), err,
+	                             sizeof(err)),
+	             0, "%s", err);
+}
+#endif
+
 static void setup(void)
 {
 	dtx_set_log_cb(log_to_stderr, NULL);
+#ifdef BARRIER_TEST_PG
+	fresh_db();
+#endif
 	strcpy(dir, "/tmp/dtx-barrier-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(url, sizeof(url), "ipc://%s/p.ipc", dir);
@@ -191,6 +227,10 @@ static dtx_status h_slow(void *arg, dtx_call *call)
 	return DTX_STATUS_OK;
 }
 
+#ifdef BARRIER_TEST_PG
+static void register_sql_handlers(dtx_participant *p);
+#endif
+
 static void start_with_map(unsigned workers, size_t map_size)
 {
 	static const char *const tables[] = {"counter"};
@@ -201,7 +241,11 @@ static void start_with_map(unsigned workers, size_t map_size)
 	so.tables = tables;
 	so.ntables = 1;
 	so.map_size = map_size;
+#ifdef BARRIER_TEST_PG
+	cr_assert_eq(dtx_store_open_pg(pg_uri, &so, &store), DTX_OK);
+#else
 	cr_assert_eq(dtx_store_open(dir, &so, &store), DTX_OK);
+#endif
 	dtx_participant_opts_init(&o);
 	o.url = url;
 	o.workers = workers;
@@ -221,6 +265,9 @@ static void start_with_map(unsigned workers, size_t map_size)
 	             DTX_OK);
 	cr_assert_eq(dtx_participant_register(part, "c.slow", h_slow, NULL),
 	             DTX_OK);
+#ifdef BARRIER_TEST_PG
+	register_sql_handlers(part);
+#endif
 	cr_assert_eq(dtx_participant_set_store(part, store), DTX_OK);
 	cr_assert_eq(dtx_participant_start(part), DTX_OK);
 	cr_assert_eq(dtx_participant_set_store(part, store), DTX_EINVAL);
@@ -696,6 +743,7 @@ static bool has_key(const char *key)
 	return rv == DTX_OK;
 }
 
+#ifndef BARRIER_TEST_PG /* an LMDB file that cannot grow */
 /* limit_file_size makes writes past the store file's current end fail
  * with EFBIG (soft limit only, so it can be lifted again). */
 static rlim_t limit_file_size(void)
@@ -752,6 +800,8 @@ Test(barrier, a_try_whose_commit_failed_lets_its_cancel_be_null)
 	cr_assert_eq(atomic_load(&runs[H_BIG]), 1);
 	cr_assert_not(has_key("t-eio"));
 }
+
+#endif
 
 /* ---- a try and a cancel racing on two threads --------------------------- */
 
@@ -955,6 +1005,7 @@ Test(barrier, a_refusal_in_a_group_drops_only_its_own_writes)
 	cr_assert_eq(atomic_load(&runs[H_REFUSE]), GROUP_CALLS / 2);
 }
 
+#ifndef BARRIER_TEST_PG
 Test(barrier, a_group_whose_commit_fails_answers_every_call_retry)
 {
 	grouped g[GROUP_CALLS];
@@ -985,6 +1036,7 @@ Test(barrier, a_group_whose_commit_fails_answers_every_call_retry)
 	}
 	cr_assert_leq(counter("n"), before + 1, "only the slow call may add");
 }
+#endif
 
 /* ---- a batch in one message -------------------------------------------- */
 
@@ -1060,6 +1112,7 @@ Test(barrier, each_call_of_a_batch_is_answered_alone_in_order)
 
 /* ---- a full map ------------------------------------------------------- */
 
+#ifndef BARRIER_TEST_PG
 Test(barrier, a_full_map_grows_and_the_call_runs_again)
 {
 	char gid[32];
@@ -1081,6 +1134,7 @@ Test(barrier, a_full_map_grows_and_the_call_runs_again)
 	cr_assert_gt(atomic_load(&runs[H_BIG]), n);
 	expect_stats(2 * n, n, n, 0, 0, 0);
 }
+#endif
 
 /* ---- barrier_scan ------------------------------------------------------ */
 
@@ -1189,3 +1243,435 @@ Test(barrier, gc_needs_a_store_to_start)
 	             DTX_EINVAL);
 	cr_assert_eq(dtx_participant_start(part), DTX_EINVAL);
 }
+
+#ifdef BARRIER_TEST_PG
+
+/* ---- PostgreSQL only: the handler's own SQL ----------------------------- */
+
+static atomic_int kill_next; /* c.killconn kills its connection this often */
+static atomic_int sql_runs;
+
+/* sql_run runs sql with gid as $1 (NULL: no parameter) on conn and tells
+ * whether it worked. */
+static bool sql_run(PGconn *conn, const char *sql, const char *gid)
+{
+	const char *v[1] = {gid};
+	PGresult *res =
+	        PQexecParams(conn, sql, gid ? 1 : 0, NULL, v, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+
+	PQclear(res);
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* h_badsql: writes, then a statement fails (the transaction is aborted),
+ * and it answers OK all the same. */
+static dtx_status h_badsql(void *arg, dtx_call *call)
+{
+	atomic_fetch_add(&sql_runs, 1);
+	cr_assert_not_null(dtx_call_pg(call));
+	cr_assert_eq(bump(dtx_call_txn(call), "n", 1), DTX_OK);
+	cr_assert(sql_run(dtx_call_pg(call), "INSERT INTO ledger VALUES ($1)",
+	                  dtx_call_gid(call)));
+	cr_assert_not(
+	        sql_run(dtx_call_pg(call), "SELECT * FROM nowhere", NULL));
+	return DTX_STATUS_OK;
+}
+
+/* h_killconn: writes, then (while kill_next > 0) its connection is
+ * terminated under it; answers OK either way. */
+static dtx_status h_killconn(void *arg, dtx_call *call)
+{
+	PGconn *conn = dtx_call_pg(call);
+
+	atomic_fetch_add(&sql_runs, 1);
+	if (bump(dtx_call_txn(call), "n", 1) != DTX_OK)
+		return DTX_STATUS_RETRY;
+	if (atomic_fetch_sub(&kill_next, 1) > 0)
+		(void)sql_run(conn,
+		              "SELECT pg_terminate_backend(pg_backend_pid())",
+		              NULL);
+	return DTX_STATUS_OK;
+}
+
+/* h_sqladd, h_sqlrefuse, h_sqlsub: the service's own table "ledger". */
+static dtx_status h_sqladd(void *arg, dtx_call *call)
+{
+	atomic_fetch_add(&sql_runs, 1);
+	return sql_run(dtx_call_pg(call), "INSERT INTO ledger VALUES ($1)",
+	               dtx_call_gid(call))
+	               ? DTX_STATUS_OK
+	               : DTX_STATUS_RETRY;
+}
+
+static dtx_status h_sqlrefuse(void *arg, dtx_call *call)
+{
+	atomic_fetch_add(&sql_runs, 1);
+	cr_assert(sql_run(dtx_call_pg(call), "INSERT INTO ledger VALUES ($1)",
+	                  dtx_call_gid(call)));
+	dtx_call_set_message(call, "no funds");
+	return DTX_STATUS_FAIL;
+}
+
+static dtx_status h_sqlsub(void *arg, dtx_call *call)
+{
+	atomic_fetch_add(&sql_runs, 1);
+	return sql_run(dtx_call_pg(call), "DELETE FROM ledger WHERE gid = $1",
+	               dtx_call_gid(call))
+	               ? DTX_STATUS_OK
+	               : DTX_STATUS_RETRY;
+}
+
+/* admin runs sql on this test's database (as role dtx, on a connection of
+ * its own) and returns the first column of the first row as a number (0
+ * without rows). */
+static long db_value(const char *sql)
+{
+	PGconn *conn = PQconnectdb(pg_uri);
+	PGresult *res;
+	long v = 0;
+
+	cr_assert_eq(PQstatus(conn), CONNECTION_OK, "%s", PQerrorMessage(conn));
+	res = PQexec(conn, sql);
+	cr_assert(PQresultStatus(res) == PGRES_TUPLES_OK ||
+	                  PQresultStatus(res) == PGRES_COMMAND_OK,
+	          "%s: %s", sql, PQresultErrorMessage(res));
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
+		v = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	PQfinish(conn);
+	return v;
+}
+
+static void register_sql_handlers(dtx_participant *p)
+{
+	static const struct {
+		const char *name;
+		dtx_handler_fn fn;
+	} hs[] = {{"c.badsql", h_badsql},
+	          {"c.killconn", h_killconn},
+	          {"c.sqladd", h_sqladd},
+	          {"c.sqlrefuse", h_sqlrefuse},
+	          {"c.sqlsub", h_sqlsub}};
+
+	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+		cr_assert_eq(
+		        dtx_participant_register(p, hs[i].name, hs[i].fn, NULL),
+		        DTX_OK);
+	(void)db_value("CREATE TABLE IF NOT EXISTS ledger (gid text PRIMARY "
+	               "KEY)");
+}
+
+Test(barrier, a_handlers_sql_and_its_barrier_row_commit_together)
+{
+	start(2);
+	sock = dial();
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(send1("p-1", DTX_OP_TRY, "c.sqladd").status, OK);
+	cr_assert_eq(atomic_load(&sql_runs), 1);
+	cr_assert_eq(db_value("SELECT count(*) FROM ledger WHERE gid='p-1'"),
+	             1);
+	cr_assert_eq(db_value("SELECT count(*) FROM dtx_barrier WHERE "
+	                      "gid='p-1'"),
+	             1);
+	cr_assert_eq(record_of("p-1", DTX_OP_TRY).status, DTX_STATUS_OK);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(send1("p-1", DTX_OP_CANCEL, "c.sqlsub").status,
+		             OK);
+	cr_assert_eq(atomic_load(&sql_runs), 2);
+	cr_assert_eq(db_value("SELECT count(*) FROM ledger"), 0);
+}
+
+/* Seata #6374: a failed try rolled its fence row back with it, so its
+ * cancel was skipped. Here the FAIL row is written after the rollback. */
+Test(barrier, a_failed_try_keeps_its_row_so_its_cancel_is_null)
+{
+	reply r;
+
+	start(2);
+	sock = dial();
+	r = send1("p-2", DTX_OP_TRY, "c.sqlrefuse");
+	cr_assert_eq(r.status, FAIL);
+	cr_assert_str_eq(r.message, "no funds");
+	cr_assert_eq(db_value("SELECT count(*) FROM ledger"), 0);
+	cr_assert_eq(record_of("p-2", DTX_OP_TRY).status, DTX_STATUS_FAIL);
+	cr_assert_eq(send1("p-2", DTX_OP_CANCEL, "c.sqlsub").status, OK);
+	cr_assert(record_of("p-2", DTX_OP_CANCEL).null_comp);
+	r = send1("p-2", DTX_OP_TRY, "c.sqlrefuse");
+	cr_assert_eq(r.status, FAIL);
+	cr_assert_str_eq(r.message, "no funds"); /* answered from the row */
+	cr_assert_eq(atomic_load(&sql_runs), 1);
+}
+
+Test(barrier, a_handler_answering_ok_after_its_sql_failed_keeps_nothing)
+{
+	entries es = {.gid = "p-3"};
+	reply r;
+
+	start(2);
+	sock = dial();
+	r = send1("p-3", DTX_OP_TRY, "c.badsql");
+	cr_assert_eq(r.status, RETRY);
+	cr_assert_eq(counter("n"), 0);
+	cr_assert_not(has_key("p-3"));
+	cr_assert_eq(db_value("SELECT count(*) FROM ledger"), 0);
+	cr_assert_eq(dtx_store_view(store, scan_barrier, &es), DTX_OK);
+	cr_assert_eq(es.n, 0, "a row was recorded");
+	/* nothing half-applied: the cancel finds no try and is null */
+	cr_assert_eq(send1("p-3", DTX_OP_CANCEL, "c.sub").status, OK);
+	cr_assert(record_of("p-3", DTX_OP_CANCEL).null_comp);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), 0);
+}
+
+Test(barrier, a_connection_lost_mid_call_answers_retry_and_reconnects)
+{
+	reply r;
+
+	start(1);
+	sock = dial();
+	atomic_store(&kill_next, 1);
+	r = send1("p-4", DTX_OP_TRY, "c.killconn");
+	cr_assert_eq(r.status, RETRY);
+	cr_assert_eq(counter("n"), 0);
+	/* the next call reconnects and runs afresh, once */
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(send1("p-4", DTX_OP_TRY, "c.killconn").status, OK);
+	cr_assert_eq(atomic_load(&sql_runs), 2);
+	cr_assert_eq(counter("n"), 1);
+	cr_assert_eq(record_of("p-4", DTX_OP_TRY).status, DTX_STATUS_OK);
+}
+
+Test(barrier, a_schema_altered_by_hand_or_newer_is_refused)
+{
+	dtx_store *s2 = NULL;
+
+	start(1);
+	(void)db_value("UPDATE dtx_meta SET v = '2' WHERE k = 'schema'");
+	cr_assert_eq(dtx_store_open_pg(pg_uri, NULL, &s2), DTX_EVERSION);
+	(void)db_value("UPDATE dtx_meta SET v = '1' WHERE k = 'schema'");
+	cr_assert_eq(dtx_store_open_pg(pg_uri, NULL, &s2), DTX_OK);
+	dtx_store_close(s2);
+	(void)db_value("ALTER TABLE dtx_barrier ALTER COLUMN status TYPE int4");
+	cr_assert_eq(dtx_store_open_pg(pg_uri, NULL, &s2), DTX_ECORRUPT);
+	cr_assert_eq(dtx_store_open_pg("postgresql:///nope?host=/nonexistent",
+	                               NULL, &s2),
+	             DTX_EUNREACHABLE);
+}
+
+/* ---- two processes' worth of participants on one database -------------- */
+
+#define SAME_GID_THREADS 8
+#define SAME_GID_ROUNDS  40
+
+typedef struct same_gid {
+	const char *url;
+	dtx_op op;
+	pthread_barrier_t *go;
+	int retries; /* answers RETRY: a deadlock or lock timeout */
+	int won;     /* try answered OK */
+} same_gid;
+
+static void *same_gid_main(void *arg)
+{
+	same_gid *sg = arg;
+	nng_socket s;
+	char gid[32];
+	bool fwd = sg->op == DTX_OP_TRY;
+	reply r;
+
+	cr_assert_eq(nng_req0_open(&s), 0);
+	cr_assert_eq(nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 20000), 0);
+	cr_assert_eq(nng_dial(s, sg->url, NULL, 0), 0);
+	for (int i = 0; i < SAME_GID_ROUNDS; i++) {
+		snprintf(gid, sizeof(gid), "same-%03d", i);
+		pthread_barrier_wait(sg->go);
+		r = send_call(s, gid, sg->op, fwd ? "c.add" : "c.sub");
+		sg->retries += r.status == RETRY;
+		sg->won += fwd && r.status == OK;
+	}
+	nng_close(s);
+	return NULL;
+}
+
+/* Seata #6679: fence rows deadlocked under concurrent calls of one gid.
+ * Here tries and cancels of each gid arrive at once from 8 threads
+ * through two participants (each with its own store, as two replicas of
+ * a service) on one database: every call is answered, none RETRY, and
+ * each gid happened in exactly one order. */
+Test(barrier, concurrent_calls_of_one_gid_on_two_participants_never_deadlock,
+     .timeout = 120)
+{
+	static const char *const tables[] = {"counter"};
+	char url2[160];
+	dtx_participant_opts o;
+	dtx_store_opts so;
+	dtx_participant *p2;
+	dtx_store *s2;
+	pthread_barrier_t go;
+	pthread_t th[SAME_GID_THREADS];
+	same_gid sg[SAME_GID_THREADS];
+	int won = 0;
+
+	start(4);
+	dtx_store_opts_init(&so);
+	so.tables = tables;
+	so.ntables = 1;
+	cr_assert_eq(dtx_store_open_pg(pg_uri, &so, &s2), DTX_OK);
+	snprintf(url2, sizeof(url2), "ipc://%s/p2.ipc", dir);
+	dtx_participant_opts_init(&o);
+	o.url = url2;
+	o.workers = 4;
+	cr_assert_eq(dtx_participant_create(&o, &p2), DTX_OK);
+	cr_assert_eq(dtx_participant_register(p2, "c.add", h_add, NULL), 0);
+	cr_assert_eq(dtx_participant_register(p2, "c.sub", h_sub, NULL), 0);
+	cr_assert_eq(dtx_participant_set_store(p2, s2), DTX_OK);
+	cr_assert_eq(dtx_participant_start(p2), DTX_OK);
+	pthread_barrier_init(&go, NULL, SAME_GID_THREADS);
+	for (int i = 0; i < SAME_GID_THREADS; i++) {
+		sg[i] = (same_gid){.url = i % 2 ? url2 : url,
+		                   .op = i % 4 < 2 ? DTX_OP_TRY : DTX_OP_CANCEL,
+		                   .go = &go};
+		pthread_create(&th[i], NULL, same_gid_main, &sg[i]);
+	}
+	for (int i = 0; i < SAME_GID_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		cr_assert_eq(sg[i].retries, 0, "thread %d: RETRY answers", i);
+		won += sg[i].won;
+	}
+	pthread_barrier_destroy(&go);
+	dtx_participant_destroy(p2);
+	dtx_store_close(s2);
+	/* half the threads send tries: a winning gid answers them all OK */
+	won /= SAME_GID_THREADS / 2;
+	cr_assert_eq(atomic_load(&runs[H_ADD]), won);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), won);
+	cr_assert_eq(counter("n"), 0);
+	cr_assert_eq(db_value("SELECT count(*) FROM dtx_barrier WHERE op = 5 "
+	                      "AND flags = 1"),
+	             SAME_GID_ROUNDS - won);
+}
+
+/* ---- kill -9 after COMMIT, before the reply ---------------------------- */
+
+/* serve_and_die runs in a child: a participant on this test's database
+ * that dies (SIGKILL) right after its first group commit. */
+#define CHILD_URL_ENV "BARRIER_PG_CHILD_URL"
+#define CHILD_DB_ENV  "BARRIER_PG_CHILD_DB"
+
+/* serve_and_die is the main of the child (this binary run again with
+ * CHILD_URL_ENV set: nng may not be used across a fork). */
+static int serve_and_die(const char *child_url, const char *uri)
+{
+	static const char *const tables[] = {"counter"};
+	dtx_participant_opts o;
+	dtx_store_opts so;
+	dtx_participant *p;
+	dtx_store *s;
+
+	dtx_store_opts_init(&so);
+	so.tables = tables;
+	so.ntables = 1;
+	if (dtx_store_open_pg(uri, &so, &s) != DTX_OK)
+		return 2;
+	dtx_participant_opts_init(&o);
+	o.url = child_url;
+	if (dtx_participant_create(&o, &p) != DTX_OK ||
+	    dtx_participant_register(p, "c.add", h_add, NULL) != DTX_OK ||
+	    dtx_participant_set_store(p, s) != DTX_OK ||
+	    dtx_participant_start(p) != DTX_OK)
+		return 3;
+	for (;;)
+		pause();
+}
+
+Test(barrier, a_kill_after_commit_before_reply_is_answered_from_the_row,
+     .timeout = 60)
+{
+	char child_url[160];
+	int status = 0;
+	pid_t pid, done = 0;
+	nng_socket s;
+	reply r;
+
+	snprintf(child_url, sizeof(child_url), "ipc://%s/child.ipc", dir);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		/* a clean environment: Criterion's own variables would make
+		 * the new process a test worker */
+		char e1[256], e2[PGTMP_URI_MAX + 32];
+		char *env[] = {
+		        (char *)"DTX_FAULT=sdk.after_commit_before_reply", e1,
+		        e2, NULL};
+
+		snprintf(e1, sizeof(e1), "%s=%s", CHILD_URL_ENV, child_url);
+		snprintf(e2, sizeof(e2), "%s=%s", CHILD_DB_ENV, pg_uri);
+		execle("/proc/self/exe", "barrier_pg_child", (char *)NULL, env);
+		_exit(127);
+	}
+	cr_assert_eq(nng_req0_open(&s), 0);
+	cr_assert_eq(nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 20000), 0);
+	cr_assert_eq(nng_dial(s, child_url, NULL, NNG_FLAG_NONBLOCK), 0);
+	{
+		Dtx__V1__BranchCall c = DTX__V1__BRANCH_CALL__INIT;
+		uint8_t *buf;
+		size_t len;
+
+		c.has_version = c.has_branch = c.has_op = c.has_attempt = 1;
+		c.version = c.attempt = 1;
+		c.gid = (char *)"k-1";
+		c.branch = 2;
+		c.op = (Dtx__V1__Op)DTX_OP_TRY;
+		c.handler = (char *)"c.add";
+		cr_assert_eq(wire_pack_alloc(&c.base, &buf, &len), DTX_OK);
+		cr_assert_eq(nng_send(s, buf, len, 0), 0);
+		free(buf);
+	}
+	for (int i = 0; i < 3000 && done == 0; i++) {
+		struct timespec ts = {0, 10 * 1000000L};
+
+		done = waitpid(pid, &status, WNOHANG);
+		if (done == 0)
+			nanosleep(&ts, NULL);
+	}
+	nng_close(s);
+	cr_assert_eq(done, pid, "the child did not die at the fault point");
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	          "the child ended with status %#x", (unsigned)status);
+	/* committed before it died: the row and the effect are there */
+	cr_assert_eq(db_value("SELECT count(*) FROM dtx_barrier WHERE "
+	                      "gid = 'k-1' AND op = 3"),
+	             1);
+	/* the coordinator's resend reaches a new process: answered from the
+	 * row, not applied again */
+	start(2);
+	sock = dial();
+	r = send1("k-1", DTX_OP_TRY, "c.add");
+	cr_assert_eq(r.status, OK);
+	cr_assert_str_eq(r.result, "r:k-1");
+	cr_assert_eq(atomic_load(&runs[H_ADD]), 0);
+	cr_assert_eq(counter("n"), 1);
+	expect_stats(1, 0, 1, 0, 0, 0);
+}
+
+static int run_tests(int argc, char **argv)
+{
+	struct criterion_test_set *tests = criterion_initialize();
+	int rc = 0;
+
+	if (criterion_handle_args(argc, argv, true))
+		rc = !criterion_run_all_tests(tests);
+	criterion_finalize(tests);
+	return rc;
+}
+
+/* main starts one cluster for every test of the binary (pgtmp.h). */
+int main(int argc, char **argv)
+{
+	if (getenv(CHILD_URL_ENV) != NULL)
+		return serve_and_die(getenv(CHILD_URL_ENV),
+		                     getenv(CHILD_DB_ENV));
+	return pgtmp_shared_main(argc, argv, run_tests);
+}
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * dtx_pg.h - libdtx-pg: a participant whose data lives in PostgreSQL.
+ *
+ * Link with `pkg-config --libs dtx-pg` (libdtx-pg, libdtx and libpq); a
+ * program that does not serve calls from PostgreSQL needs neither this
+ * header nor libpq.
+ *
+ * A store opened with dtx_store_open_pg is a dtx_store like any other:
+ * bind it with dtx_participant_set_store and every call goes through the
+ * barrier (the rules in dtx.h, "store"), with these guarantees:
+ *
+ *   - a handler runs inside one open transaction of the service's own
+ *     database: dtx_call_pg(call) is its connection, its SQL runs in a
+ *     SAVEPOINT of the transaction of the group of calls being served,
+ *     and the barrier's row of the call commits in the same COMMIT as the
+ *     handler's writes. No call is answered before that COMMIT returned
+ *     (the SDK sets synchronous_commit = on on its connections);
+ *   - a handler that answers FAIL has its writes rolled back to its
+ *     savepoint and the FAIL row written after that: the row stays, so the
+ *     cancel/compensate that follows finds it and is a null compensation;
+ *   - a handler that answers OK after one of its statements failed (the
+ *     transaction is aborted) is answered RETRY and nothing of it is kept;
+ *     so is a call whose connection was lost (it reconnects on the next
+ *     call) or whose COMMIT did not say COMMIT;
+ *   - calls for the same gid, on any connection of any process sharing the
+ *     database, are serialised by transaction-level advisory locks on a
+ *     32-bit hash of the gid (pg_advisory_xact_lock(1685353560, hash)),
+ *     taken in ascending order before any barrier row is read, so two
+ *     groups never wait for each other in a cycle. Handlers must not
+ *     take advisory locks with that first key. A handler's own row locks
+ *     are the service's: a deadlock between them is found by PostgreSQL
+ *     and the calls of the losing group are answered RETRY;
+ *   - a statement waits at most 10 s for a lock (lock_timeout), then the
+ *     group is answered RETRY.
+ *   - never call COMMIT, ROLLBACK, or RELEASE/ROLLBACK TO a savepoint the
+ *     SDK made, on dtx_call_pg's connection; SAVEPOINTs of your own are
+ *     fine. Do not keep the connection after the handler returns.
+ *
+ * Schema (created at open if missing, in the connection's search_path;
+ * checked at every open: a newer version, a missing column, a changed
+ * column type or a missing primary key is refused with DTX_EVERSION or
+ * DTX_ECORRUPT and a log line naming it):
+ *
+ *   dtx_meta    (k text PRIMARY KEY, v text NOT NULL)
+ *               row ('schema', '1'): the version of the tables below
+ *   dtx_barrier (gid text COLLATE "C", branch int4, op int2 (dtx_op),
+ *                status int2 (dtx_status: OK or FAIL), flags int2 (bit 0:
+ *                null compensation), message text, result bytea,
+ *                created timestamptz DEFAULT now(),
+ *                PRIMARY KEY (gid, branch, op))
+ *   dtx_kv      (tbl text COLLATE "C", k bytea, v bytea NOT NULL,
+ *                PRIMARY KEY (tbl, k)): the tables of dtx_txn_get/put/
+ *                del/scan, so a service written against the key-value API
+ *                runs unchanged on PostgreSQL
+ *
+ * Barrier GC (dtx_participant_set_barrier_gc, dtx_store_barrier_gc) works
+ * as on LMDB and deletes a final gid's rows in one transaction.
+ */
+#ifndef DTX_PG_H
+#define DTX_PG_H
+
+#include <libpq-fe.h>
+
+#include "dtx/dtx.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* dtx_store_open_pg opens a store on the PostgreSQL database of uri (a
+ * libpq connection URI or key=value string, copied; its password never
+ * appears in diagnostics) with opts' tables (opts may be NULL: none;
+ * map_size is ignored; read_only creates nothing and refuses writes).
+ * Connects once to create or check the schema (see above); later
+ * connections, at most 8, are opened when a thread first needs one and
+ * reopened after a failure. Errors: DTX_EINVAL (NULL, bad table name),
+ * DTX_EUNREACHABLE (cannot connect), DTX_EVERSION (a newer schema),
+ * DTX_ECORRUPT (a table that is not dtx's), DTX_EIO (an SQL error),
+ * DTX_ENOMEM. */
+DTX_API int dtx_store_open_pg(const char *uri, const dtx_store_opts *opts,
+                              dtx_store **ret_store);
+
+/* dtx_call_pg returns the connection of the call's open transaction
+ * (borrowed, valid during the handler), or NULL when the participant's
+ * store is not a PostgreSQL one. */
+DTX_API PGconn *dtx_call_pg(dtx_call *call);
+
+/* dtx_txn_pg returns txn's connection (borrowed, valid until txn ends:
+ * inside a dtx_txn_fn of dtx_store_update/view), or NULL when txn is not a
+ * PostgreSQL one. */
+DTX_API PGconn *dtx_txn_pg(dtx_txn *txn);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,968 @@
+/*
+ * store_pg.c - the PostgreSQL backend of dtx_store (barrier_store.h), in
+ * libdtx-pg: the barrier's rows and the key-value tables in the service's
+ * own database, so a handler's SQL and the record of its call commit in
+ * one transaction (dtx_pg.h documents the guarantees and the schema).
+ *
+ * Owns: the connections (a pool of POOL_MAX, opened lazily, dropped after
+ * any failure and reopened by the next user), the schema and its check,
+ * the SQL of every operation, and the translation of libpq's results into
+ * dtx_err (pg_fail: nothing else reads a SQLSTATE). Never: decides
+ * anything about a call (barrier.c does), answers before COMMIT returned
+ * COMMIT, gives durability away (synchronous_commit = on), or prints
+ * (diagnostics go to sdk_logf).
+ *
+ * Transactions: a top-level transaction takes a connection from the pool
+ * and runs BEGIN; a nested one is SAVEPOINT dtx_<depth> on the same
+ * connection; committing it is RELEASE, aborting it ROLLBACK TO + RELEASE
+ * (which also leaves an SQL error inside it behind). A savepoint whose
+ * transaction is aborted when it should be released (a handler answered
+ * OK after its SQL failed) is rolled back and the commit fails. The
+ * top-level COMMIT succeeds only if its command tag says COMMIT (an
+ * aborted transaction's COMMIT says ROLLBACK). A connection that is bad,
+ * or not idle when its transaction ended, is closed.
+ *
+ * If we crash (or the connection drops) before COMMIT returned, the
+ * server rolls the transaction back or has committed it; either way the
+ * caller answered RETRY and a resend finds the row or runs afresh.
+ *
+ * Values travel in binary (bytea, text bytes, big-endian integers); every
+ * statement has its parameters bound, none is built from input.
+ *
+ * Threads: a transaction and its connection belong to the thread that
+ * began it; the pool's mutex guards the slots.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "dtx/dtx_pg.h"
+#include "sdk.h"
+
+#define POOL_MAX       8
+#define POOL_WAIT_MS   30000 /* a thread waits this long for a connection */
+#define LOCK_KEY       "1685353560" /* advisory locks: (LOCK_KEY, hash) */
+#define SCHEMA_VERSION 1
+#define KEY_MAX        511     /* as LMDB's, so a service behaves the same */
+#define GIDS_LIMIT     "65537" /* one GC walk's rows, past its largest */
+#define OID_BYTEA      17
+#define OID_INT2       21
+#define OID_INT4       23
+#define OID_TEXT       25
+
+typedef struct pg_slot {
+	struct pg_store *ps; /* borrowed: the owner */
+	PGconn *conn;        /* owned; NULL: connect on next use */
+	bool busy;           /* guarded by ps->mu */
+} pg_slot;
+
+typedef struct pg_store {
+	char *uri; /* owned */
+	bool read_only;
+	char where[160]; /* "postgresql <db> on <host>:<port>" */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool sync_init;
+	pg_slot slots[POOL_MAX];
+} pg_store;
+
+#define PS(txn)   (((pg_slot *)(txn)->h)->ps)
+#define CONN(txn) (((pg_slot *)(txn)->h)->conn)
+
+static const sdk_store_ops pg_ops;
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* pg_fail logs what failed with PostgreSQL's message and SQLSTATE, frees
+ * res (may be NULL) and translates: a lost connection DTX_EUNREACHABLE,
+ * a serialization failure, deadlock or lock timeout DTX_EBUSY, a unique
+ * violation DTX_ECONFLICT, anything else DTX_EIO. */
+static int pg_fail(const pg_store *ps, PGconn *conn, PGresult *res,
+                   const char *what)
+{
+	const char *state =
+	        res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg =
+	        res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	int rv = DTX_EIO;
+
+	if (msg == NULL)
+		msg = PQerrorMessage(conn);
+	sdk_logf(DTX_LOG_WARN, "store %s: %s: %.200s (SQLSTATE %s)", ps->where,
+	         what, msg, state ? state : "none");
+	if (PQstatus(conn) != CONNECTION_OK)
+		rv = DTX_EUNREACHABLE;
+	else if (state != NULL &&
+	         (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+	          strcmp(state, "55P03") == 0))
+		rv = DTX_EBUSY;
+	else if (state != NULL && strcmp(state, "23505") == 0)
+		rv = DTX_ECONFLICT;
+	PQclear(res);
+	return rv;
+}
+
+/* ---- statements -------------------------------------------------------- */
+
+/* param - one bound parameter: bytes, and whether they are binary. */
+typedef struct param {
+	const void *v;
+	int len;
+	int binary;
+} param;
+
+#define P_TEXT(s)   ((param){(s), (int)strlen(s), 0})
+#define P_BIN(p, n) ((param){(p), (int)(n), 1})
+
+/* txn_clear frees the result found pointers borrowed. */
+static void txn_clear(dtx_txn *txn)
+{
+	PQclear(txn->scratch);
+	txn->scratch = NULL;
+}
+
+/* conn_exec runs sql with n parameters on conn and, on success, stores the
+ * result (binary columns) in *ret_res (transferred; NULL: freed here). */
+static int conn_exec(const pg_store *ps, PGconn *conn, const char *what,
+                     const char *sql, const param *p, int n, PGresult **ret_res)
+{
+	const char *vals[8];
+	int lens[8], fmts[8];
+	PGresult *res = NULL;
+	ExecStatusType st;
+
+	for (int i = 0; i < n; i++) {
+		vals[i] = p[i].v;
+		lens[i] = p[i].len;
+		fmts[i] = p[i].binary;
+	}
+	res = PQexecParams(conn, sql, n, NULL, vals, lens, fmts, 1);
+	st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		return pg_fail(ps, conn, res, what);
+	if (ret_res != NULL)
+		*ret_res = res;
+	else
+		PQclear(res);
+	return DTX_OK;
+}
+
+/* txn_exec is conn_exec on txn's connection; a result it keeps becomes
+ * txn's scratch (what found pointers borrow until the next statement). */
+static int txn_exec(dtx_txn *txn, const char *what, const char *sql,
+                    const param *p, int n, PGresult **ret_res)
+{
+	txn_clear(txn);
+	if (txn->h == NULL)
+		return DTX_EINVAL;
+	return conn_exec(PS(txn), CONN(txn), what, sql, p, n, ret_res);
+}
+
+static uint16_t get_be16(const char *p)
+{
+	const uint8_t *u = (const uint8_t *)p;
+
+	return (uint16_t)(u[0] << 8 | u[1]);
+}
+
+static uint32_t get_be32(const char *p)
+{
+	const uint8_t *u = (const uint8_t *)p;
+
+	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 |
+	       (uint32_t)u[2] << 8 | u[3];
+}
+
+/* ---- connections ------------------------------------------------------- */
+
+/* notice_drop keeps the server's notices (NOTICE: relation exists...)
+ * off the service's stderr: libpq prints them there by default. */
+static void notice_drop(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/* conn_open connects to ps's database with the session settings every
+ * connection of the SDK has; the URI's own settings win over the
+ * defaults given here. */
+static int conn_open(pg_store *ps, PGconn **ret_conn)
+{
+	const char *keys[] = {"connect_timeout", "application_name", "dbname",
+	                      NULL};
+	const char *vals[] = {"10", "dtx", ps->uri, NULL};
+	PGconn *conn = PQconnectdbParams(keys, vals, 1);
+	int rv;
+
+	if (conn == NULL)
+		return DTX_ENOMEM;
+	if (PQstatus(conn) != CONNECTION_OK) {
+		sdk_logf(DTX_LOG_WARN, "store %s: connect: %.200s", ps->where,
+		         PQerrorMessage(conn));
+		PQfinish(conn);
+		return DTX_EUNREACHABLE;
+	}
+	PQsetNoticeProcessor(conn, notice_drop, NULL);
+	rv = conn_exec(ps, conn, "session settings",
+	               "SELECT set_config('synchronous_commit', 'on', false), "
+	               "set_config('lock_timeout', '10s', false)",
+	               NULL, 0, NULL);
+	if (rv != DTX_OK) {
+		PQfinish(conn);
+		return rv;
+	}
+	*ret_conn = conn;
+	return DTX_OK;
+}
+
+/* pool_take waits (at most POOL_WAIT_MS) for a free slot of ps, takes it,
+ * and connects it if it has no connection. */
+static int pool_take(pg_store *ps, pg_slot **ret_slot)
+{
+	struct timespec until;
+	pg_slot *slot = NULL;
+	int rv = DTX_OK;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += POOL_WAIT_MS / 1000;
+	pthread_mutex_lock(&ps->mu);
+	while (slot == NULL && rv == DTX_OK) {
+		for (int i = 0; i < POOL_MAX && slot == NULL; i++)
+			if (!ps->slots[i].busy)
+				slot = &ps->slots[i];
+		if (slot == NULL &&
+		    pthread_cond_timedwait(&ps->cv, &ps->mu, &until) != 0)
+			rv = DTX_EBUSY;
+	}
+	if (slot != NULL)
+		slot->busy = true;
+	pthread_mutex_unlock(&ps->mu);
+	if (slot != NULL && slot->conn == NULL &&
+	    (rv = conn_open(ps, &slot->conn)) != DTX_OK)
+		slot->conn = NULL;
+	if (rv != DTX_OK && slot != NULL) {
+		pthread_mutex_lock(&ps->mu);
+		slot->busy = false;
+		pthread_cond_signal(&ps->cv);
+		pthread_mutex_unlock(&ps->mu);
+		return rv;
+	}
+	*ret_slot = slot;
+	return rv;
+}
+
+/* pool_give returns slot, closing a connection that is bad or still in a
+ * transaction (a failed ROLLBACK), so the next user reconnects. */
+static void pool_give(pg_slot *slot)
+{
+	pg_store *ps = slot->ps;
+
+	if (slot->conn != NULL &&
+	    (PQstatus(slot->conn) != CONNECTION_OK ||
+	     PQtransactionStatus(slot->conn) != PQTRANS_IDLE)) {
+		PQfinish(slot->conn);
+		slot->conn = NULL;
+	}
+	pthread_mutex_lock(&ps->mu);
+	slot->busy = false;
+	pthread_cond_signal(&ps->cv);
+	pthread_mutex_unlock(&ps->mu);
+}
+
+/* ---- transactions (ops) ------------------------------------------------ */
+
+static size_t pg_enter(void *impl)
+{
+	(void)impl;
+	return 0;
+}
+
+static void pg_leave(void *impl)
+{
+	(void)impl;
+}
+
+static int pg_grow(void *impl, size_t seen)
+{
+	(void)impl;
+	(void)seen;
+	return DTX_ELIMIT; /* never asked: no operation sets map_full */
+}
+
+/* savepoint_sql writes "<verb> SAVEPOINT dtx_<depth>" into buf. */
+static const char *savepoint_sql(char *buf, size_t cap, const char *verb,
+                                 unsigned depth)
+{
+	snprintf(buf, cap, "%s SAVEPOINT dtx_%u", verb, depth);
+	return buf;
+}
+
+static int pg_txn_begin(dtx_store *store, dtx_txn *parent, bool read_only,
+                        dtx_txn *ret_txn)
+{
+	pg_store *ps = store->impl;
+	char sql[64];
+	pg_slot *slot;
+	int rv;
+
+	ret_txn->store = store;
+	ret_txn->read_only = read_only;
+	if (parent != NULL) {
+		ret_txn->h = parent->h;
+		ret_txn->depth = parent->depth + 1;
+		snprintf(sql, sizeof(sql), "SAVEPOINT dtx_%u", ret_txn->depth);
+		return txn_exec(ret_txn, "savepoint", sql, NULL, 0, NULL);
+	}
+	if ((rv = pool_take(ps, &slot)) != DTX_OK)
+		return rv;
+	ret_txn->h = slot;
+	rv = txn_exec(ret_txn, "begin", read_only ? "BEGIN READ ONLY" : "BEGIN",
+	              NULL, 0, NULL);
+	if (rv != DTX_OK) {
+		pool_give(slot);
+		ret_txn->h = NULL;
+	}
+	return rv;
+}
+
+/* nested_end releases (keep) or rolls back and releases the savepoint of
+ * txn (depth > 0). An aborted transaction cannot keep anything. */
+static int nested_end(dtx_txn *txn, bool keep)
+{
+	char sql[64];
+	int rv = DTX_OK;
+
+	if (keep && PQtransactionStatus(CONN(txn)) == PQTRANS_INERROR) {
+		sdk_logf(DTX_LOG_WARN,
+		         "store %s: a statement of the transaction failed, "
+		         "yet its work was to be kept: rolled back",
+		         PS(txn)->where);
+		keep = false;
+		rv = DTX_EIO;
+	}
+	if (!keep)
+		(void)txn_exec(txn, "rollback to savepoint",
+		               savepoint_sql(sql, sizeof(sql), "ROLLBACK TO",
+		                             txn->depth),
+		               NULL, 0, NULL);
+	if (rv == DTX_OK || PQstatus(CONN(txn)) == CONNECTION_OK) {
+		int r2 = txn_exec(
+		        txn, "release savepoint",
+		        savepoint_sql(sql, sizeof(sql), "RELEASE", txn->depth),
+		        NULL, 0, NULL);
+		if (rv == DTX_OK)
+			rv = r2;
+	}
+	txn_clear(txn);
+	txn->h = NULL;
+	return rv;
+}
+
+/* top_end commits (COMMIT must answer COMMIT) or rolls back txn and gives
+ * its connection back. */
+static int top_end(dtx_txn *txn, bool commit)
+{
+	pg_slot *slot = txn->h;
+	PGresult *res = NULL;
+	int rv = txn_exec(txn, commit ? "commit" : "rollback",
+	                  commit ? "COMMIT" : "ROLLBACK", NULL, 0, &res);
+
+	if (rv == DTX_OK && commit && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		sdk_logf(DTX_LOG_WARN,
+		         "store %s: COMMIT answered %s: nothing kept",
+		         PS(txn)->where, PQcmdStatus(res));
+		rv = DTX_EIO;
+	}
+	PQclear(res);
+	txn->h = NULL;
+	pool_give(slot);
+	return rv;
+}
+
+static int pg_txn_commit(dtx_txn *txn)
+{
+	if (txn->h == NULL)
+		return DTX_EINVAL;
+	return txn->depth > 0 ? nested_end(txn, true) : top_end(txn, true);
+}
+
+static void pg_txn_abort(dtx_txn *txn)
+{
+	if (txn->h == NULL)
+		return;
+	if (txn->depth > 0)
+		(void)nested_end(txn, false);
+	else
+		(void)top_end(txn, false);
+}
+
+/* ---- gid locks (ops) --------------------------------------------------- */
+
+/* gid_hash: FNV-1a of the gid, as a non-negative int4 key. */
+static int32_t gid_hash(const char *gid)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = gid; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return (int32_t)(h & 0x7fffffffu);
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* pg_lock_gids takes the advisory lock of each gid's hash, in ascending
+ * order in one statement, for the rest of the transaction. */
+static int pg_lock_gids(dtx_txn *txn, const char *const *gids, size_t n)
+{
+	int32_t h[SDK_GROUP_MAX];
+	char arr[SDK_GROUP_MAX * 12 + 3];
+	size_t len = 0, m = 0;
+
+	if (n == 0 || n > SDK_GROUP_MAX)
+		return n == 0 ? DTX_OK : DTX_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		h[i] = gid_hash(gids[i]);
+	qsort(h, n, sizeof(h[0]), cmp_i32);
+	arr[len++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && h[i] == h[i - 1])
+			continue;
+		len += (size_t)snprintf(arr + len, sizeof(arr) - len, "%s%d",
+		                        m++ ? "," : "", (int)h[i]);
+	}
+	snprintf(arr + len, sizeof(arr) - len, "}");
+	return txn_exec(txn, "lock gids",
+	                "SELECT count(pg_advisory_xact_lock(" LOCK_KEY
+	                ", k)) FROM (SELECT unnest($1::int4[]) AS k "
+	                "ORDER BY 1) AS s",
+	                &P_TEXT(arr), 1, NULL);
+}
+
+/* ---- barrier records (ops) --------------------------------------------- */
+
+/* gid_param checks gid's length (1..DTX_GID_MAX) and binds it. */
+static int gid_param(const char *gid, param *ret_p)
+{
+	size_t n = strnlen(gid, DTX_GID_MAX + 1);
+
+	if (n == 0 || n > DTX_GID_MAX)
+		return DTX_EINVAL;
+	*ret_p = P_BIN(gid, n);
+	return DTX_OK;
+}
+
+static int pg_rec_get(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
+                      sdk_rec *ret_rec)
+{
+	char b[16], o[8];
+	param p[3];
+	PGresult *res = NULL;
+	unsigned status, flags;
+	int rv = gid_param(gid, &p[0]);
+
+	if (rv != DTX_OK)
+		return rv;
+	snprintf(b, sizeof(b), "%u", branch);
+	snprintf(o, sizeof(o), "%d", (int)op);
+	p[1] = P_TEXT(b);
+	p[2] = P_TEXT(o);
+	rv = txn_exec(txn, "read barrier row",
+	              "SELECT status, flags, message, result FROM dtx_barrier "
+	              "WHERE gid = $1 AND branch = $2 AND op = $3",
+	              p, 3, &res);
+	if (rv != DTX_OK)
+		return rv;
+	txn->scratch = res;
+	if (PQntuples(res) == 0)
+		return DTX_ENOENT;
+	status = get_be16(PQgetvalue(res, 0, 0));
+	flags = get_be16(PQgetvalue(res, 0, 1));
+	if ((status != DTX_STATUS_OK && status != DTX_STATUS_FAIL) ||
+	    PQgetlength(res, 0, 2) > WIRE_MESSAGE_MAX) {
+		sdk_logf(DTX_LOG_WARN,
+		         "store %s: barrier row of %s/%u/%s: bad "
+		         "status %u",
+		         PS(txn)->where, gid, branch, dtx_op_name(op), status);
+		return DTX_ECORRUPT;
+	}
+	ret_rec->status = (dtx_status)status;
+	ret_rec->null_comp = (flags & 1u) != 0;
+	ret_rec->message = PQgetvalue(res, 0, 2);
+	ret_rec->message_len = (size_t)PQgetlength(res, 0, 2);
+	ret_rec->result = PQgetvalue(res, 0, 3);
+	ret_rec->result_len = (size_t)PQgetlength(res, 0, 3);
+	return DTX_OK;
+}
+
+/* pg_rec_put inserts the row; a row already there (a second writer the
+ * gid locks should have excluded) fails the call instead of overwriting. */
+static int pg_rec_put(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
+                      const sdk_rec *rec)
+{
+	char b[16], o[8], st[8], fl[8];
+	param p[7];
+	int rv = gid_param(gid, &p[0]);
+
+	if (rv != DTX_OK)
+		return rv;
+	snprintf(b, sizeof(b), "%u", branch);
+	snprintf(o, sizeof(o), "%d", (int)op);
+	snprintf(st, sizeof(st), "%d", (int)rec->status);
+	snprintf(fl, sizeof(fl), "%d", rec->null_comp ? 1 : 0);
+	p[1] = P_TEXT(b);
+	p[2] = P_TEXT(o);
+	p[3] = P_TEXT(st);
+	p[4] = P_TEXT(fl);
+	p[5] = P_BIN(rec->message_len ? rec->message : "", rec->message_len);
+	p[6] = P_BIN(rec->result_len ? rec->result : "", rec->result_len);
+	return txn_exec(txn, "write barrier row",
+	                "INSERT INTO dtx_barrier (gid, branch, op, status, "
+	                "flags, message, result) "
+	                "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	                p, 7, NULL);
+}
+
+static int pg_rec_scan(dtx_txn *txn, dtx_barrier_fn fn, void *arg)
+{
+	char gid[DTX_GID_MAX + 1];
+	dtx_barrier_entry e;
+	PGresult *res = NULL;
+	int rv = txn_exec(txn, "scan barrier",
+	                  "SELECT gid, branch, op, status, flags "
+	                  "FROM dtx_barrier ORDER BY gid, branch, op",
+	                  NULL, 0, &res);
+
+	if (rv != DTX_OK)
+		return rv;
+	txn->scratch = res;
+	for (int i = 0; i < PQntuples(res) && rv == DTX_OK; i++) {
+		int n = PQgetlength(res, i, 0);
+
+		if (n <= 0 || n > DTX_GID_MAX)
+			return DTX_ECORRUPT;
+		memcpy(gid, PQgetvalue(res, i, 0), (size_t)n);
+		gid[n] = '\0';
+		e.gid = gid;
+		e.branch = get_be32(PQgetvalue(res, i, 1));
+		e.op = (dtx_op)get_be16(PQgetvalue(res, i, 2));
+		e.status = (dtx_status)get_be16(PQgetvalue(res, i, 3));
+		e.null_compensation =
+		        (get_be16(PQgetvalue(res, i, 4)) & 1) != 0;
+		rv = fn(arg, &e);
+	}
+	return rv;
+}
+
+static int pg_rec_gids(dtx_txn *txn, const char *after, sdk_gid_fn fn,
+                       void *arg)
+{
+	char gid[DTX_GID_MAX + 1];
+	PGresult *res = NULL;
+	param p = P_BIN(after, strnlen(after, DTX_GID_MAX));
+	int rv = txn_exec(txn, "walk barrier gids",
+	                  "SELECT DISTINCT gid FROM dtx_barrier WHERE gid > $1 "
+	                  "ORDER BY gid LIMIT " GIDS_LIMIT,
+	                  &p, 1, &res);
+
+	if (rv != DTX_OK)
+		return rv;
+	txn->scratch = res;
+	for (int i = 0; i < PQntuples(res) && rv == DTX_OK; i++) {
+		int n = PQgetlength(res, i, 0);
+
+		if (n <= 0 || n > DTX_GID_MAX)
+			return DTX_ECORRUPT;
+		memcpy(gid, PQgetvalue(res, i, 0), (size_t)n);
+		gid[n] = '\0';
+		rv = fn(arg, gid);
+	}
+	return rv;
+}
+
+static int pg_rec_del_gid(dtx_txn *txn, const char *gid, size_t *ret_n)
+{
+	PGresult *res = NULL;
+	param p;
+	int rv = gid_param(gid, &p);
+
+	if (rv == DTX_OK)
+		rv = txn_exec(txn, "delete barrier rows",
+		              "DELETE FROM dtx_barrier WHERE gid = $1", &p, 1,
+		              &res);
+	if (rv != DTX_OK)
+		return rv;
+	*ret_n = (size_t)strtoul(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return DTX_OK;
+}
+
+/* ---- the service's tables (ops) ---------------------------------------- */
+
+static int key_check(size_t klen)
+{
+	if (klen == 0)
+		return DTX_EINVAL;
+	return klen > KEY_MAX ? DTX_ETOOBIG : DTX_OK;
+}
+
+static int pg_kv_get(dtx_txn *txn, unsigned t, const void *key, size_t klen,
+                     const void **ret_val, size_t *ret_len)
+{
+	param p[2] = {P_TEXT(txn->store->names[t]), P_BIN(key, klen)};
+	PGresult *res = NULL;
+	int rv = klen == 0 || klen > KEY_MAX ? DTX_EINVAL : DTX_OK;
+
+	if (rv == DTX_OK)
+		rv = txn_exec(txn, "get",
+		              "SELECT v FROM dtx_kv WHERE tbl = $1 AND k = $2",
+		              p, 2, &res);
+	if (rv != DTX_OK)
+		return rv;
+	txn->scratch = res;
+	if (PQntuples(res) == 0)
+		return DTX_ENOENT;
+	*ret_val = PQgetvalue(res, 0, 0);
+	*ret_len = (size_t)PQgetlength(res, 0, 0);
+	return DTX_OK;
+}
+
+static int pg_kv_put(dtx_txn *txn, unsigned t, const void *key, size_t klen,
+                     const void *val, size_t vlen)
+{
+	param p[3] = {P_TEXT(txn->store->names[t]), P_BIN(key, klen),
+	              P_BIN(vlen ? val : "", vlen)};
+	int rv = key_check(klen);
+
+	if (rv != DTX_OK)
+		return rv;
+	if (vlen > (size_t)1 << 30)
+		return DTX_ETOOBIG;
+	return txn_exec(txn, "put",
+	                "INSERT INTO dtx_kv (tbl, k, v) VALUES ($1, $2, $3) "
+	                "ON CONFLICT (tbl, k) DO UPDATE SET v = EXCLUDED.v",
+	                p, 3, NULL);
+}
+
+static int pg_kv_del(dtx_txn *txn, unsigned t, const void *key, size_t klen)
+{
+	param p[2] = {P_TEXT(txn->store->names[t]), P_BIN(key, klen)};
+	PGresult *res = NULL;
+	int rv = klen == 0 || klen > KEY_MAX ? DTX_EINVAL : DTX_OK;
+
+	if (rv == DTX_OK)
+		rv = txn_exec(txn, "del",
+		              "DELETE FROM dtx_kv WHERE tbl = $1 AND k = $2", p,
+		              2, &res);
+	if (rv != DTX_OK)
+		return rv;
+	rv = strcmp(PQcmdTuples(res), "0") == 0 ? DTX_ENOENT : DTX_OK;
+	PQclear(res);
+	return rv;
+}
+
+/* prefix_end writes into end the first key past every key starting with
+ * prefix (plen bytes) and returns its length, or 0 if there is none. */
+static size_t prefix_end(const uint8_t *prefix, size_t plen, uint8_t *end)
+{
+	memcpy(end, prefix, plen);
+	while (plen > 0 && end[plen - 1] == 0xff)
+		plen--;
+	if (plen > 0)
+		end[plen - 1]++;
+	return plen;
+}
+
+static int pg_kv_scan(dtx_txn *txn, unsigned t, const void *prefix, size_t plen,
+                      dtx_scan_fn fn, void *arg)
+{
+	uint8_t end[KEY_MAX];
+	size_t elen = plen <= KEY_MAX ? prefix_end(prefix, plen, end) : 0;
+	param p[3] = {P_TEXT(txn->store->names[t]),
+	              P_BIN(plen ? prefix : "", plen), P_BIN(end, elen)};
+	PGresult *res = NULL;
+	int rv = plen > KEY_MAX ? DTX_EINVAL : DTX_OK;
+
+	if (rv == DTX_OK)
+		rv = txn_exec(
+		        txn, "scan",
+		        "SELECT k, v FROM dtx_kv WHERE tbl = $1 AND k >= $2 "
+		        "AND "
+		        "(length($3::bytea) = 0 OR k < $3::bytea) ORDER BY k",
+		        p, 3, &res);
+	if (rv != DTX_OK)
+		return rv;
+	txn->scratch = res;
+	for (int i = 0; i < PQntuples(res) && rv == DTX_OK; i++)
+		rv = fn(arg, PQgetvalue(res, i, 0),
+		        (size_t)PQgetlength(res, i, 0), PQgetvalue(res, i, 1),
+		        (size_t)PQgetlength(res, i, 1));
+	return rv;
+}
+
+/* ---- schema ------------------------------------------------------------ */
+
+static const char schema_sql[] =
+        "CREATE TABLE IF NOT EXISTS dtx_meta ("
+        " k text PRIMARY KEY, v text NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS dtx_barrier ("
+        " gid text COLLATE \"C\" NOT NULL, branch int4 NOT NULL,"
+        " op int2 NOT NULL, status int2 NOT NULL, flags int2 NOT NULL,"
+        " message text NOT NULL DEFAULT '', result bytea,"
+        " created timestamptz NOT NULL DEFAULT now(),"
+        " PRIMARY KEY (gid, branch, op));"
+        "CREATE TABLE IF NOT EXISTS dtx_kv ("
+        " tbl text COLLATE \"C\" NOT NULL, k bytea NOT NULL,"
+        " v bytea NOT NULL, PRIMARY KEY (tbl, k));"
+        "INSERT INTO dtx_meta VALUES ('schema', '1')"
+        " ON CONFLICT (k) DO NOTHING;";
+
+/* column - what one column of a dtx table must be. */
+typedef struct column {
+	const char *table;
+	const char *name;
+	unsigned oid;
+} column;
+
+static const column columns[] = {
+        {"dtx_barrier", "gid", OID_TEXT},
+        {"dtx_barrier", "branch", OID_INT4},
+        {"dtx_barrier", "op", OID_INT2},
+        {"dtx_barrier", "status", OID_INT2},
+        {"dtx_barrier", "flags", OID_INT2},
+        {"dtx_barrier", "message", OID_TEXT},
+        {"dtx_barrier", "result", OID_BYTEA},
+        {"dtx_kv", "tbl", OID_TEXT},
+        {"dtx_kv", "k", OID_BYTEA},
+        {"dtx_kv", "v", OID_BYTEA},
+};
+
+/* schema_create creates the missing tables and the version row in one
+ * transaction, serialised with other processes opening the database. */
+static int schema_create(pg_store *ps, PGconn *conn)
+{
+	int rv = conn_exec(ps, conn, "begin", "BEGIN", NULL, 0, NULL);
+
+	if (rv == DTX_OK)
+		rv = conn_exec(ps, conn, "schema lock",
+		               "SELECT pg_advisory_xact_lock(" LOCK_KEY ", -1)",
+		               NULL, 0, NULL);
+	if (rv == DTX_OK) {
+		PGresult *res = PQexec(conn, schema_sql);
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			rv = pg_fail(ps, conn, res, "create schema");
+		else
+			PQclear(res);
+	}
+	(void)conn_exec(ps, conn, rv == DTX_OK ? "commit" : "rollback",
+	                rv == DTX_OK ? "COMMIT" : "ROLLBACK", NULL, 0, NULL);
+	return rv;
+}
+
+/* schema_version reads the version row: a newer one is refused. */
+static int schema_version(pg_store *ps, PGconn *conn)
+{
+	PGresult *res = NULL;
+	long v = 0;
+	int rv = conn_exec(ps, conn, "read schema version",
+	                   "SELECT v FROM dtx_meta WHERE k = 'schema'", NULL, 0,
+	                   &res);
+
+	if (rv != DTX_OK)
+		return DTX_ECORRUPT; /* no dtx_meta table: not dtx's */
+	if (PQntuples(res) == 1)
+		v = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (v == SCHEMA_VERSION)
+		return DTX_OK;
+	sdk_logf(DTX_LOG_WARN,
+	         "store %s: barrier schema version %ld, this "
+	         "build knows %d",
+	         ps->where, v, SCHEMA_VERSION);
+	return v > SCHEMA_VERSION ? DTX_EVERSION : DTX_ECORRUPT;
+}
+
+/* schema_check compares every column's type and each table's primary key
+ * with what the SDK made: a table altered by hand is refused. */
+static int schema_check(pg_store *ps, PGconn *conn)
+{
+	char oid[16];
+	PGresult *res = NULL;
+	size_t i;
+	int rv = DTX_OK;
+
+	for (i = 0; i < sizeof(columns) / sizeof(columns[0]) && rv == DTX_OK;
+	     i++) {
+		param p[2] = {P_TEXT(columns[i].table),
+		              P_TEXT(columns[i].name)};
+
+		rv = conn_exec(ps, conn, "check schema",
+		               "SELECT atttypid::int4 FROM pg_attribute "
+		               "WHERE attrelid = to_regclass($1) "
+		               "AND attname = $2 AND NOT attisdropped",
+		               p, 2, &res);
+		if (rv != DTX_OK)
+			return rv;
+		if (PQntuples(res) != 1 ||
+		    get_be32(PQgetvalue(res, 0, 0)) != columns[i].oid) {
+			snprintf(oid, sizeof(oid), "%u", columns[i].oid);
+			sdk_logf(DTX_LOG_WARN,
+			         "store %s: %s.%s is missing or not of type "
+			         "oid %s: refused",
+			         ps->where, columns[i].table, columns[i].name,
+			         oid);
+			rv = DTX_ECORRUPT;
+		}
+		PQclear(res);
+	}
+	if (rv != DTX_OK)
+		return rv;
+	rv = conn_exec(ps, conn, "check keys",
+	               "SELECT count(*)::int4 FROM pg_constraint WHERE contype "
+	               "= 'p' AND conrelid IN (to_regclass('dtx_barrier'), "
+	               "to_regclass('dtx_kv'))",
+	               NULL, 0, &res);
+	if (rv != DTX_OK)
+		return rv;
+	if (get_be32(PQgetvalue(res, 0, 0)) != 2) {
+		sdk_logf(DTX_LOG_WARN,
+		         "store %s: dtx_barrier or dtx_kv lost "
+		         "its primary key: refused",
+		         ps->where);
+		rv = DTX_ECORRUPT;
+	}
+	PQclear(res);
+	return rv;
+}
+
+/* ---- open and close ---------------------------------------------------- */
+
+static void pg_close(void *impl)
+{
+	pg_store *ps = impl;
+
+	if (ps == NULL)
+		return;
+	for (int i = 0; i < POOL_MAX; i++)
+		if (ps->slots[i].conn != NULL)
+			PQfinish(ps->slots[i].conn);
+	if (ps->sync_init) {
+		pthread_cond_destroy(&ps->cv);
+		pthread_mutex_destroy(&ps->mu);
+	}
+	free(ps->uri);
+	free(ps);
+}
+
+static int pg_alloc(const char *uri, bool read_only, pg_store **ret_ps)
+{
+	pg_store *ps = calloc(1, sizeof(*ps));
+
+	if (ps == NULL || (ps->uri = strdup(uri)) == NULL) {
+		free(ps);
+		return DTX_ENOMEM;
+	}
+	ps->read_only = read_only;
+	snprintf(ps->where, sizeof(ps->where), "postgresql");
+	for (int i = 0; i < POOL_MAX; i++)
+		ps->slots[i].ps = ps;
+	if (pthread_mutex_init(&ps->mu, NULL) != 0) {
+		pg_close(ps);
+		return DTX_ENOMEM;
+	}
+	if (pthread_cond_init(&ps->cv, NULL) != 0) {
+		pthread_mutex_destroy(&ps->mu);
+		pg_close(ps);
+		return DTX_ENOMEM;
+	}
+	ps->sync_init = true;
+	*ret_ps = ps;
+	return DTX_OK;
+}
+
+/* pg_start connects the first slot, names the store after its database
+ * (never the password) and creates or checks the schema. */
+static int pg_start(pg_store *ps)
+{
+	PGconn *conn;
+	int rv = conn_open(ps, &conn);
+
+	if (rv != DTX_OK)
+		return rv;
+	ps->slots[0].conn = conn;
+	snprintf(ps->where, sizeof(ps->where), "postgresql %s on %s:%s",
+	         PQdb(conn), PQhost(conn), PQport(conn));
+	if (!ps->read_only)
+		rv = schema_create(ps, conn);
+	if (rv == DTX_OK)
+		rv = schema_version(ps, conn);
+	if (rv == DTX_OK)
+		rv = schema_check(ps, conn);
+	return rv;
+}
+
+static const sdk_store_ops pg_ops = {
+        .version = SDK_STORE_OPS_VERSION,
+        .name = "postgresql",
+        .close = pg_close,
+        .enter = pg_enter,
+        .leave = pg_leave,
+        .grow = pg_grow,
+        .txn_begin = pg_txn_begin,
+        .txn_commit = pg_txn_commit,
+        .txn_abort = pg_txn_abort,
+        .lock_gids = pg_lock_gids,
+        .rec_get = pg_rec_get,
+        .rec_put = pg_rec_put,
+        .rec_scan = pg_rec_scan,
+        .rec_gids = pg_rec_gids,
+        .rec_del_gid = pg_rec_del_gid,
+        .kv_get = pg_kv_get,
+        .kv_put = pg_kv_put,
+        .kv_del = pg_kv_del,
+        .kv_scan = pg_kv_scan,
+};
+
+int dtx_store_open_pg(const char *uri, const dtx_store_opts *opts,
+                      dtx_store **ret_store)
+{
+	dtx_store_opts defaults;
+	pg_store *ps = NULL;
+	int rv;
+
+	dtx_store_opts_init(&defaults);
+	if (opts == NULL)
+		opts = &defaults;
+	if (uri == NULL || ret_store == NULL || !sdk_store_opts_are_valid(opts))
+		return DTX_EINVAL;
+	rv = pg_alloc(uri, opts->read_only, &ps);
+	if (rv == DTX_OK)
+		rv = pg_start(ps);
+	if (rv != DTX_OK) {
+		pg_close(ps);
+		return rv;
+	}
+	return sdk_store_create(&pg_ops, ps, ps->where, opts, ret_store);
+}
+
+PGconn *dtx_txn_pg(dtx_txn *txn)
+{
+	if (txn == NULL || txn->h == NULL || txn->store->ops != &pg_ops)
+		return NULL;
+	return CONN(txn);
+}
+
+PGconn *dtx_call_pg(dtx_call *call)
+{
+	return dtx_txn_pg(dtx_call_txn(call));
+}
