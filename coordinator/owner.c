@@ -302,3 +302,8 @@ const char *dc_owner_owner_of(const dc_owner *o, uint32_t shard,
 			*ret_url = o->beats[i].client_url;
 	return owner;
 }
+
+uint64_t dc_owner_epoch_of(const dc_owner *o, uint32_t shard)
+{
+	return shard < o->st.shards ? o->leases[shard].epoch : 0;
+}

@@ -103,4 +103,7 @@ bool dc_owner_owns(const dc_owner *o, uint32_t shard, uint64_t *ret_epoch);
 const char *dc_owner_owner_of(const dc_owner *o, uint32_t shard,
                               const char **ret_url);
 
+/* dc_owner_epoch_of: shard's epoch as last read. */
+uint64_t dc_owner_epoch_of(const dc_owner *o, uint32_t shard);
+
 #endif
