@@ -93,7 +93,7 @@ static const char usage[] =
         "  --lease-ms MS            with a PostgreSQL store and --shards\n"
         "                           M > 1 the instances lease the shards;\n"
         "                           one is dead to the others MS after\n"
-        "                           its last heartbeat (5000)\n"
+        "                           its last heartbeat (3000..; 5000)\n"
         "  --ready-file PATH        written (pid) once recovered and "
         "listening\n"
         "  --call-timeout-ms MS     default branch call deadline (5000)\n"
@@ -376,7 +376,7 @@ static const num_opt num_opts[] = {
         {OPT_WAITS_PER_CONN, "max-waits-per-conn", 1, 1000000},
         {OPT_IDLE, "idle-timeout-ms", 0, 86400000u * 30u},
         {OPT_MAX_WAIT, "max-wait-ms", 0, 86400000u},
-        {OPT_LEASE_MS, "lease-ms", 300, 600000},
+        {OPT_LEASE_MS, "lease-ms", 3000, 600000},
 };
 
 static void store_conn_num(dc_config *cfg, int id, uint64_t v)

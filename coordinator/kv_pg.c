@@ -672,8 +672,14 @@ static void create_sql(pg_kv *kv, int version, char *buf, size_t len)
 {
 	size_t n = 0;
 
+	/* Writers that share the store (dc_kv_opts.shared) may create it at
+	 * once: the lock serializes them, and the statements after it see
+	 * what the first one committed (CREATE TABLE IF NOT EXISTS alone
+	 * races: a duplicate key in pg_type). */
 	n += snprintf(buf + n, len - n,
-	              "BEGIN; CREATE TABLE IF NOT EXISTS %s.dtx_schema "
+	              "BEGIN; SELECT pg_advisory_xact_lock(hashtextextended("
+	              "'dtx schema ' || current_schema(), 0)); "
+	              "CREATE TABLE IF NOT EXISTS %s.dtx_schema "
 	              "(version int NOT NULL);",
 	              kv->schema_q);
 	for (int t = 0; t < kv->ntables; t++)
@@ -684,8 +690,9 @@ static void create_sql(pg_kv *kv, int version, char *buf, size_t len)
 			              kv->schema_q, kv->tables[t]);
 	if (version == 0)
 		n += snprintf(buf + n, len - n,
-		              "INSERT INTO %s.dtx_schema VALUES (%d);",
-		              kv->schema_q, DC_KV_PG_VERSION);
+		              "INSERT INTO %s.dtx_schema SELECT %d WHERE NOT "
+		              "EXISTS (SELECT 1 FROM %s.dtx_schema);",
+		              kv->schema_q, DC_KV_PG_VERSION, kv->schema_q);
 	else
 		n += snprintf(buf + n, len - n,
 		              "UPDATE %s.dtx_schema SET version = %d;",
@@ -807,6 +814,13 @@ static int pg_open(const dc_kv_opts *opts, dc_kv **ret_kv, bool *ret_fresh)
 		rc = learn_names(kv, c);
 	if (rc == DTX_OK && !kv->read_only)
 		rc = take_lock(kv, c);
+	/* A shared writer paused mid-transaction (SIGSTOP) would hold the
+	 * rows it locked - the lease rows its fences lock - and stall the
+	 * instances taking its shards: the server ends such a session. */
+	if (rc == DTX_OK && kv->shared)
+		rc = exec_ok(kv, c,
+		             "SET idle_in_transaction_session_timeout = 2000",
+		             "set up a shared writer", NULL);
 	if (rc == DTX_OK)
 		rc = check_schema(kv, c, ret_fresh);
 	if (rc == DTX_OK)
