@@ -100,6 +100,8 @@ static void send_call(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 	msg.payload.data = st->payload;
 	msg.payload.len = st->payload_len;
 	msg.attempt = st->attempts ? st->attempts : 1;
+	msg.epoch = eng_leases_epoch_of(e, lv->tx->gid);
+	msg.has_epoch = msg.epoch != 0;
 	/* A newer call of this step replaces any backoff still queued. */
 	dc_timerq_remove(&e->retry_q, &ls->retry_timer);
 	ls->token = ++e->next_token;

@@ -387,6 +387,8 @@ void eng_leases_fence(dc_engine *e, dc_log_batch *batch, const char *gid);
 
 bool eng_leases_may_make_ids(const dc_engine *e);
 
+uint64_t eng_leases_epoch_of(const dc_engine *e, const char *gid);
+
 int eng_leases_set_floor(dc_engine *e, dc_log_batch *batch, uint64_t id);
 
 __attribute__((noreturn)) void eng_leases_die_fenced(dc_engine *e,

@@ -94,7 +94,9 @@ struct dc_leases {
 	uint8_t draining[DC_LEASE_SHARDS_MAX / 8];
 	char url[DC_LEASE_SHARDS_MAX][DC_LOG_URL_MAX + 1];
 	uint64_t last_ok_mono; /* the last round that wrote */
-	bool gen_ok;           /* e->gids makes ids of a served shard */
+	uv_timer_t stale;      /* checks last_ok_mono without a mail */
+	bool stale_open;
+	bool gen_ok; /* e->gids makes ids of a served shard */
 	char url_tmp[DC_LEASE_SHARDS_MAX][DC_LOG_URL_MAX + 1]; /* thread */
 };
 
@@ -462,6 +464,24 @@ int eng_leases_create(dc_engine *e, char *errbuf, size_t errlen)
 	return rc;
 }
 
+/* on_stale: a round thread stuck in a call to the store sends no mail,
+ * so the loop checks the age of the last heartbeat on its own. */
+static void on_stale(uv_timer_t *h)
+{
+	dc_engine *e = h->data;
+	dc_leases *l = e->leases;
+	uint64_t now = eng_now_mono_ms(e);
+
+	if (l->last_ok_mono == 0 || now < l->last_ok_mono + l->lease_ms)
+		return;
+	dc_diag(DTX_LOG_ERROR,
+	        "no heartbeat written for %llu ms (the store does not "
+	        "answer): the other instances take our shards; stopping now "
+	        "(crash-only)",
+	        (unsigned long long)(now - l->last_ok_mono));
+	_exit(LEASE_EXIT_LOST);
+}
+
 int eng_leases_start(dc_engine *e)
 {
 	dc_leases *l = e->leases;
@@ -469,6 +489,10 @@ int eng_leases_start(dc_engine *e)
 	if (pthread_create(&l->th, NULL, round_main, l) != 0)
 		return DTX_EINTERNAL;
 	l->started = true;
+	uv_timer_init(e->loop, &l->stale);
+	l->stale.data = e;
+	l->stale_open = true;
+	uv_timer_start(&l->stale, on_stale, l->lease_ms / 3, l->lease_ms / 3);
 	return DTX_OK;
 }
 
@@ -476,6 +500,10 @@ void eng_leases_stop(dc_engine *e)
 {
 	dc_leases *l = e->leases;
 
+	if (l != NULL && l->stale_open) {
+		uv_close((uv_handle_t *)&l->stale, NULL);
+		l->stale_open = false;
+	}
 	if (l == NULL || !l->started)
 		return;
 	pthread_mutex_lock(&l->mu);
@@ -517,6 +545,15 @@ void eng_leases_fence(dc_engine *e, dc_log_batch *batch, const char *gid)
 	if (dc_log_batch_fence(batch, s, e->cfg.instance, l->epoch[s]) !=
 	    DTX_OK)
 		eng_die_oom("fence");
+}
+
+/* eng_leases_epoch_of: the epoch of gid's shard that branch calls carry
+ * (0 without leases). */
+uint64_t eng_leases_epoch_of(const dc_engine *e, const char *gid)
+{
+	const dc_leases *l = e->leases;
+
+	return l == NULL ? 0 : l->epoch[shard_of_gid(gid, l->shards)];
 }
 
 bool eng_leases_may_make_ids(const dc_engine *e)
