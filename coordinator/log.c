@@ -2528,8 +2528,8 @@ static int shards_init(dc_log *log, dc_kv_txn *txn)
 		return rc;
 	if (have == 0)
 		return shards_record(log, txn);
-	if (have != log->shards)
-		return log_fail(log, DTX_EINVAL,
+	if (have != log->shards) /* DTX_ECONFLICT: a flag, not the store */
+		return log_fail(log, DTX_ECONFLICT,
 		                "%s: the store was made with %u shards; this "
 		                "instance has --shards %u",
 		                log->path, have, log->shards);

@@ -87,8 +87,9 @@ typedef struct dc_log_opts {
 	bool read_only;      /* open for offline reading (dtxctl) */
 	bool no_sync;        /* UNIT TESTS ONLY: gives durability away */
 	/* The deployment's shard count (1..DC_LOG_SHARDS_MAX; 0: not
-	 * checked): recorded in meta when the store is made, refused with
-	 * DTX_EINVAL if the store has another. */
+	 * checked): recorded in meta when the store is made; dc_log_open
+	 * fails with DTX_ECONFLICT (the reason names both counts) if the
+	 * store has another. */
 	uint32_t shards;
 	/* One of several writers on one PostgreSQL store (dtxd instances
 	 * with shard leases; needs shards): every shard gets a free lease

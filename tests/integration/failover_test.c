@@ -326,3 +326,50 @@ Test(failover, a_second_instance_with_a_live_ones_name_exits_64)
 	wait_split(&f, one, 2 * LEASE_MS);
 	th_end(t);
 }
+
+/* run_bad runs dtxd on the fleet's store with flags (NULL-terminated)
+ * and returns its exit code (bounded wait). */
+static int run_bad(fleet *f, const char *name, const char *const *flags)
+{
+	const char *argv[24] = {
+	        th_exe("DTX_DTXD"), "--store", f->t->log_dir, "--listen",
+	        f->url[3],          "--admin", "none"};
+	size_t n = 7;
+	th_proc *p;
+
+	while (*flags != NULL)
+		argv[n++] = *flags++;
+	argv[n] = NULL;
+	p = th_spawn(f->t, name, argv);
+	cr_assert(th_proc_wait(p, 4 * LEASE_MS), "%s stops", name);
+	return th_proc_exit_code(p);
+}
+
+Test(failover, bad_lease_flags_are_refused_naming_the_problem)
+{
+	th_env *t = th_begin();
+	fleet f;
+	static const int one[MAXI] = {SHARDS, 0, 0, 0};
+	static const char *const other_m[] = {"--shards", "4", "--instance",
+	                                      "x", NULL};
+	static const char *const bad_name[] = {"--shards", "6", "--instance",
+	                                       "x:y", NULL};
+	static const char *const short_lease[] = {
+	        "--shards", "6", "--instance", "y", "--lease-ms", "100", NULL};
+	int code;
+
+	cr_assert(t->pg_store, "run under pgtmp.sh (suite postgres)");
+	fleet_init(&f, t, 1);
+	wait_split(&f, one, 6 * LEASE_MS);
+	/* the store keeps the count it was made with; main.c maps the
+	 * store's DTX_ECONFLICT to an exit code (64 once it names it) */
+	code = run_bad(&f, "otherm", other_m);
+	cr_assert_neq(code, 0);
+	cr_assert(th_log_contains(t, "otherm", "made with 6 shards"));
+	cr_assert(th_log_contains(t, "otherm", "--shards 4"));
+	cr_assert_eq(run_bad(&f, "badname", bad_name), 64);
+	cr_assert(th_log_contains(t, "badname", "--instance x:y"));
+	cr_assert_eq(run_bad(&f, "short", short_lease), 64);
+	wait_split(&f, one, 2 * LEASE_MS); /* nothing changed */
+	th_end(t);
+}

@@ -190,7 +190,7 @@ Test(SUITE, a_store_records_its_shards_and_refuses_another_count)
 	cr_assert_eq(m, SHARDS);
 	dc_log_close(log);
 	rc = try_open(SHARDS / 2, &again, err, sizeof(err));
-	cr_assert_eq(rc, DTX_EINVAL, "another count: %s", dtx_strerror(rc));
+	cr_assert_eq(rc, DTX_ECONFLICT, "another count: %s", dtx_strerror(rc));
 	cr_assert_not_null(strstr(err, "made with 8 shards"), "%s", err);
 	cr_assert_not_null(strstr(err, "--shards 4"), "%s", err);
 	cr_log_info("%s", err);
