@@ -88,6 +88,10 @@ struct dc_leases {
 	bool stop;   /* under mu */
 	bool posted; /* under mu: mail at the loop */
 	uint8_t drained[DC_LEASE_SHARDS_MAX / 8]; /* under mu */
+	/* the thread's: shards taken whose transactions were not read yet
+	 * (a failed scan is tried again next round; until it succeeds the
+	 * loop serves nothing of the round: see eng_leases_on_mail) */
+	uint8_t pend[DC_LEASE_SHARDS_MAX / 8];
 	lease_mail mail;
 	/* the loop's side */
 	uint64_t epoch[DC_LEASE_SHARDS_MAX];
@@ -173,23 +177,36 @@ static int keep_bad(void *arg, const dc_log_bad *bad)
 }
 
 /* recover_taken reads, on the thread's handle, the non-final transactions
- * of the shards the round took and their id floors. */
+ * of the shards taken and not yet read (l->pend: this round's takes and
+ * those of a round whose scan failed) and their id floors; on success the
+ * mail's taken list is those shards and pend is empty. */
 static int recover_taken(dc_leases *l)
 {
 	lease_mail *m = &l->mail;
-	uint8_t taken[DC_LEASE_SHARDS_MAX / 8] = {0};
-	scan_ctx c = {l, taken};
+	scan_ctx c = {l, l->pend};
+	uint32_t n = 0;
 	int rc = DTX_OK;
 
-	for (uint32_t i = 0; i < m->r.ntaken && rc == DTX_OK; i++) {
-		bit_set(taken, m->r.taken[i], true);
-		rc = dc_log_shard_gid_floor(l->log, m->r.taken[i],
-		                            &m->floor[m->r.taken[i]]);
-	}
-	if (rc == DTX_OK && m->r.ntaken > 0)
+	for (uint32_t i = 0; i < m->r.ntaken; i++)
+		bit_set(l->pend, m->r.taken[i], true);
+	for (uint32_t s = 0; s < l->shards && rc == DTX_OK; s++)
+		if (bit(l->pend, s)) {
+			m->r.taken[n++] = s;
+			rc = dc_log_shard_gid_floor(l->log, s, &m->floor[s]);
+		}
+	m->r.ntaken = 0;
+	if (rc == DTX_OK && n > 0)
 		rc = dc_log_scan_checked(l->log, false, NULL, keep_tx, keep_bad,
 		                         &c);
-	return rc;
+	if (rc != DTX_OK) {
+		for (size_t i = 0; i < m->ntxs; i++)
+			dc_tx_destroy(m->txs[i]);
+		m->ntxs = m->nbads = 0;
+		return rc;
+	}
+	m->r.ntaken = n;
+	memset(l->pend, 0, sizeof(l->pend));
+	return DTX_OK;
 }
 
 /* run_one runs a round and fills the mail. */
@@ -204,7 +221,8 @@ static void run_one(dc_leases *l)
 	m->ntxs = m->nbads = 0;
 	m->err[0] = '\0';
 	m->rc = dc_owner_run_round(l->own, mono_ms(), drained, &m->r);
-	if (m->rc == DTX_OK && m->r.ntaken > 0)
+	/* only a round the loop acts on carries transactions (adopt) */
+	if (m->rc == DTX_OK && !m->r.waiting && !m->r.conflict)
 		m->rc = recover_taken(l);
 	if (m->rc != DTX_OK)
 		snprintf(m->err, sizeof(m->err), "%s",
@@ -360,22 +378,42 @@ static bool live_in_shard(const dc_engine *e, uint32_t s)
 	return false;
 }
 
-/* drain stops serving the shards to give away and reports those with no
- * transaction left in memory as drained. */
-static void drain(dc_engine *e, const lease_mail *m)
+/* set_draining makes the draining set this round's drain list: a shard
+ * no longer asked for (the joining instance went away) is served again,
+ * and forgets that it was drained (new transactions may come). */
+static void set_draining(dc_engine *e, const lease_mail *m)
+{
+	dc_leases *l = e->leases;
+	uint8_t want[DC_LEASE_SHARDS_MAX / 8] = {0};
+
+	for (uint32_t i = 0; i < m->r.ndrain; i++) {
+		uint32_t s = m->r.drain[i];
+
+		if (!bit(l->draining, s))
+			dc_diag(DTX_LOG_INFO,
+			        "shard %u: giving it to a joining instance "
+			        "once its transactions here are final",
+			        (unsigned)s);
+		bit_set(want, s, true);
+	}
+	pthread_mutex_lock(&l->mu);
+	for (uint32_t s = 0; s < l->shards; s++)
+		if (!bit(want, s))
+			bit_set(l->drained, s, false);
+	pthread_mutex_unlock(&l->mu);
+	memcpy(l->draining, want, sizeof(want));
+}
+
+/* mark_drained reports the draining shards with no transaction left in
+ * memory (not served since set_draining: none can come) as drained; the
+ * next round writes their release. */
+static void mark_drained(dc_engine *e, const lease_mail *m)
 {
 	dc_leases *l = e->leases;
 
 	for (uint32_t i = 0; i < m->r.ndrain; i++) {
 		uint32_t s = m->r.drain[i];
 
-		dc_shards_set_owned(&e->shards, s, false);
-		if (!bit(l->draining, s))
-			dc_diag(DTX_LOG_INFO,
-			        "shard %u: giving it to a joining instance "
-			        "once its transactions here are final",
-			        (unsigned)s);
-		bit_set(l->draining, s, true);
 		if (!live_in_shard(e, s)) {
 			pthread_mutex_lock(&l->mu);
 			bit_set(l->drained, s, true);
@@ -384,8 +422,8 @@ static void drain(dc_engine *e, const lease_mail *m)
 	}
 }
 
-/* serve takes the round's ownership into dc_shards, the epochs the
- * commits fence with and the owners' URLs. */
+/* serve takes the round's ownership into dc_shards (owned and not being
+ * given away), the epochs the commits fence with and the owners' URLs. */
 static void serve(dc_engine *e, const lease_mail *m)
 {
 	dc_leases *l = e->leases;
@@ -394,23 +432,16 @@ static void serve(dc_engine *e, const lease_mail *m)
 		dc_diag(DTX_LOG_INFO, "shard %u: taken at epoch %llu",
 		        (unsigned)m->r.taken[i],
 		        (unsigned long long)m->epoch[m->r.taken[i]]);
-	for (uint32_t i = 0; i < m->r.nreleased; i++) {
+	for (uint32_t i = 0; i < m->r.nreleased; i++)
 		dc_diag(DTX_LOG_INFO, "shard %u: released",
 		        (unsigned)m->r.released[i]);
-		bit_set(l->draining, m->r.released[i], false);
-	}
-	pthread_mutex_lock(&l->mu);
 	for (uint32_t s = 0; s < l->shards; s++) {
 		l->epoch[s] = m->epoch[s];
-		if (m->r.nreleased > 0)
-			bit_set(l->drained, s, false);
 		memcpy(l->url[s], l->url_tmp[s], sizeof(l->url[s]));
 		e->shards.owner_url[s] = l->url[s][0] ? l->url[s] : NULL;
-	}
-	pthread_mutex_unlock(&l->mu);
-	for (uint32_t s = 0; s < l->shards; s++)
 		dc_shards_set_owned(&e->shards, s,
 		                    m->epoch[s] != 0 && !bit(l->draining, s));
+	}
 }
 
 void eng_leases_on_mail(dc_engine *e, dc_mail *mail)
@@ -420,10 +451,11 @@ void eng_leases_on_mail(dc_engine *e, dc_mail *mail)
 
 	check_round(e, m);
 	if (m->rc == DTX_OK && !m->r.waiting && !m->r.conflict) {
-		adopt(e, m);
+		adopt(e, m); /* before its shards are served */
+		set_draining(e, m);
 		serve(e, m);
 		reseed(e, m);
-		drain(e, m);
+		mark_drained(e, m);
 	}
 	pthread_mutex_lock(&l->mu);
 	l->posted = false;

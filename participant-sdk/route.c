@@ -241,7 +241,13 @@ static int pick_shard(sdk_route *rt, uint32_t s, uint32_t *tried)
 		if (!(*tried & BIT(i)) && (!co->topo_known || owns(co, s)))
 			return (int)i;
 	}
-	*tried = 0; /* after a pause, ask them all again */
+	/* after a pause, ask them all again - their topologies too: the
+	 * shard moved to an owner none of them knew when it answered
+	 * (shard leases: taken by an instance that joined) */
+	*tried = 0;
+	for (size_t k = 0; k < rt->n; k++)
+		if (!rt->coords[k].topo_asking)
+			rt->coords[k].topo_known = false;
 	return -1;
 }
 

@@ -159,11 +159,19 @@ static uint64_t wait_split(fleet *f, const int want[MAXI], uint64_t max_ms)
 	}
 }
 
+static void sdk_log(void *arg, dtx_log_level level, const char *msg)
+{
+	(void)arg;
+	if (level <= DTX_LOG_INFO)
+		fprintf(stderr, "sdk: %s\n", msg);
+}
+
 static dtx_client *fleet_client(fleet *f)
 {
 	dtx_client_opts o;
 	dtx_client *c = NULL;
 
+	dtx_set_log_cb(sdk_log, NULL);
 	dtx_client_opts_init(&o);
 	o.timeout_ms = 2000;
 	cr_assert_eq(dtx_client_open(f->all, &o, &c), DTX_OK);
@@ -236,16 +244,21 @@ Test(failover, shards_split_fairly_and_a_joining_instance_gets_its_share)
 	th_env *t = th_begin();
 	fleet f;
 	static const int three[MAXI] = {2, 2, 2, 0}, four[MAXI] = {2, 2, 1, 1};
+	dtx_client *c;
 	uint64_t ms;
 
 	cr_assert(t->pg_store, "run under pgtmp.sh (suite postgres)");
+	participant(t);
 	fleet_init(&f, t, 3);
 	ms = wait_split(&f, three, 6 * LEASE_MS);
 	cr_log_info("3 instances: 2/2/2 after %llu ms", (unsigned long long)ms);
+	c = fleet_client(&f);
+	load(&f, c, "join"); /* in flight while shards are handed over */
 	f.n = 4;
 	start_one(&f, 3);
 	ms = wait_split(&f, four, 6 * LEASE_MS);
 	cr_log_info("a 4th: 2/2/1/1 after %llu ms", (unsigned long long)ms);
+	all_once(&f, c, "join", 6 * LEASE_MS);
 	th_end(t);
 }
 
