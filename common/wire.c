@@ -737,6 +737,9 @@ static int check_branch_call(struct vctx *v, const void *msg,
 		return rv;
 	if (m->attempt < 1)
 		return fail(v, DTX_EINVAL, "attempt must be at least 1");
+	if (m->has_deadline_unix_ms && (m->deadline_unix_ms <= 0 ||
+	                                m->deadline_unix_ms > WIRE_UNIX_MS_MAX))
+		return fail(v, DTX_EINVAL, "deadline_unix_ms out of range");
 	return DTX_OK;
 }
 

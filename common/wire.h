@@ -41,6 +41,10 @@ typedef struct wire_limits {
 /* Longest per-call deadline a request may ask for (SagaStep/TccBranch
  * timeout_ms): one hour. nng's durations are signed 32-bit milliseconds. */
 #define WIRE_TIMEOUT_MAX_MS 3600000u
+/* Latest wall-clock time a message may carry (BranchCall
+ * deadline_unix_ms): year 9999, far from int64 overflow when a tolerance
+ * is added to it. */
+#define WIRE_UNIX_MS_MAX INT64_C(253402300799999)
 /* Longest unix-domain socket path (sun_path, NUL excluded). */
 #define WIRE_IPC_PATH_MAX 107
 

@@ -81,6 +81,25 @@ static void schedule_retry(dc_engine *e, lstep *ls, dtx_op op,
 static void give_up_call(dc_engine *e, live *lv, uint32_t step, dtx_op op,
                          const char *why);
 
+/* call_deadline is a call's BranchCall.deadline_unix_ms: the time after
+ * which the branch's action/try must not take effect. A transaction with
+ * a deadline rolls back when it passes, so that is the time for every call
+ * of it. One without (a saga submitted without deadline_ms) has no time by
+ * which it compensates; what bounds an action is the call itself: past
+ * its timeout the engine no longer takes this attempt's answer (it resends
+ * or gives up and compensates), so an attempt applied later than that is
+ * one nobody waits for. A compensate is sent after every attempt of its
+ * action, so its own send + timeout is at least theirs: the participant
+ * keeps the null compensation at least as long as any action attempt may
+ * apply. */
+static int64_t call_deadline(const dc_engine *e, const dc_tx *tx,
+                             uint32_t timeout_ms)
+{
+	if (tx->deadline_unix_ms > 0)
+		return tx->deadline_unix_ms;
+	return eng_now_unix_ms(e) + dc_rpc_timeout_clamp(timeout_ms);
+}
+
 static void send_call(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 {
 	const dc_step *st = &lv->tx->steps[step];
@@ -102,6 +121,8 @@ static void send_call(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 	msg.attempt = st->attempts ? st->attempts : 1;
 	msg.epoch = eng_leases_epoch_of(e, lv->tx->gid);
 	msg.has_epoch = msg.epoch != 0;
+	msg.has_deadline_unix_ms = 1;
+	msg.deadline_unix_ms = call_deadline(e, lv->tx, timeout);
 	/* A newer call of this step replaces any backoff still queued. */
 	dc_timerq_remove(&e->retry_q, &ls->retry_timer);
 	ls->token = ++e->next_token;

@@ -49,8 +49,18 @@
  * and a 15 s TCP user timeout on both ends unless the URI sets libpq's,
  * so a writer whose machine vanished loses its session, and the lock, in
  * seconds, and a call on a connection to a vanished server fails in
- * seconds. (A server that is alive but never answers - SIGSTOP - still
- * blocks the caller: libpq's blocking calls have no deadline.)
+ * seconds. A server whose machine hangs (its processes stopped, its
+ * storage stalled) is not vanished: its kernel acknowledges packets and
+ * keepalives, the connection looks alive for ever, and libpq's blocking
+ * calls have no deadline. So no call here blocks in PQgetResult (nor
+ * PQexec): it polls for the answer its server owes, and one that has not
+ * come in ANSWER_WAIT_MS (the TCP user timeout's 15 s) gives the
+ * connection up: DTX_EIO, latched for the writer - the commit's outcome
+ * is unknown, dtxd stops crash-only, and its restart follows a multi-host
+ * URI to a server that answers. (Sends are bounded by the TCP user
+ * timeout, zero-window probes included. At open, PQprepare and the
+ * query naming the lock's holder still block: a server that hangs just
+ * then holds the start, not a running dtxd.)
  *
  * Expectations (dc_kv_expect). A value expectation is one pipelined
  * statement, SELECT 1 / count(*) FROM (SELECT 1 ... WHERE k = $1 AND v =
@@ -77,6 +87,8 @@
  */
 #include "kv_int.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +106,7 @@
 #define READERS_MAX      64
 #define POOL_WAIT_MS     30000 /* a read transaction waits this for a slot */
 #define CONNECT_TIMEOUT  "10"  /* seconds, unless the URI says otherwise */
+#define ANSWER_WAIT_MS   15000 /* an answer owed, as the TCP user timeout */
 #define DESC_MAX         384
 #define NAME_MAX_PG      64
 #define BYTEA_OID        17
@@ -217,17 +230,83 @@ static bool res_ok(const PGresult *r)
 	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* await_input waits until c's next result can be read without blocking
+ * (true; also when libpq has a lost connection to report), or
+ * ANSWER_WAIT_MS passed without it (false): see the top comment, a hung
+ * server. */
+static bool await_input(PGconn *c)
+{
+	struct pollfd p = {.fd = PQsocket(c), .events = POLLIN};
+	int64_t deadline = mono_ms() + ANSWER_WAIT_MS;
+
+	while (p.fd >= 0 && PQisBusy(c)) {
+		int64_t left = deadline - mono_ms();
+
+		if (left <= 0 || (poll(&p, 1, (int)left) < 0 && errno != EINTR))
+			return false;
+		if (PQconsumeInput(c) != 1)
+			break; /* PQgetResult reports the loss */
+	}
+	return true;
+}
+
+/* hung gives c up: its server owes an answer it did not give in
+ * ANSWER_WAIT_MS. The writer's loss is latched; a reader's connection is
+ * left mid-command, so pool_put closes it. Returns DTX_EIO. */
+static int hung(pg_kv *kv, PGconn *c, const char *what)
+{
+	if (c == kv->writer)
+		kv->writer_err = DTX_EIO;
+	return dc_kv_fail(DTX_EIO,
+	                  "store %s: %s: the server answered nothing for %d "
+	                  "ms; connection given up",
+	                  kv->desc, what, ANSWER_WAIT_MS);
+}
+
+/* finish reads the results of the command just sent on c as PQexec does
+ * (the first error, else the last result), each wait bounded: the result
+ * (NULL if libpq has none: see PQerrorMessage), or NULL with *ret_hung
+ * set. */
+static PGresult *finish(PGconn *c, bool *ret_hung)
+{
+	PGresult *keep = NULL, *r;
+
+	while (await_input(c)) {
+		if ((r = PQgetResult(c)) == NULL)
+			return keep;
+		if (keep != NULL && !res_ok(keep)) {
+			PQclear(r);
+		} else {
+			PQclear(keep);
+			keep = r;
+		}
+	}
+	PQclear(keep);
+	*ret_hung = true;
+	return NULL;
+}
+
 /* exec_ok runs sql (no parameters) on c and returns DTX_OK or its error;
  * *ret_res (may be NULL) gets the result on success. */
-static int exec_ok(const pg_kv *kv, PGconn *c, const char *sql,
-                   const char *what, PGresult **ret_res)
+static int exec_ok(pg_kv *kv, PGconn *c, const char *sql, const char *what,
+                   PGresult **ret_res)
 {
-	PGresult *r = PQexec(c, sql);
+	bool hang = false;
+	PGresult *r = PQsendQuery(c, sql) == 1 ? finish(c, &hang) : NULL;
 	int rc = DTX_OK;
 
+	if (hang)
+		return hung(kv, c, what);
 	if (r == NULL)
-		return dc_kv_fail(DTX_ENOMEM, "store %s: %s: out of memory",
-		                  kv->desc, what);
+		return pg_error(kv, c, NULL, what);
 	if (!res_ok(r))
 		rc = pg_error(kv, c, r, what);
 	if (rc == DTX_OK && ret_res != NULL)
@@ -918,18 +997,38 @@ static int pipe_send(pg_txn *x, int st, int t, int n, const dc_kv_val *vals)
 	return DTX_OK;
 }
 
+/* await_answer waits until the writer's next result can be read without
+ * blocking: DTX_OK, also when libpq has an error to report; DTX_EIO when
+ * the server owes an answer it did not give (hung), or the connection was
+ * given up before. */
+static int await_answer(pg_txn *x)
+{
+	if (x->kv->writer_err != DTX_OK)
+		return x->kv->writer_err;
+	if (!await_input(x->c))
+		return lost(x, hung(x->kv, x->c, "write transaction"));
+	return DTX_OK;
+}
+
 /* read_one reads the result of one queued statement (and the NULL after
  * it). The first failure is kept in x->failed (the statements after it up
- * to the sync answer PGRES_PIPELINE_ABORTED); *ret_r gets the result. */
+ * to the sync answer PGRES_PIPELINE_ABORTED); *ret_r gets the result
+ * (NULL when the answer never came). */
 static void read_one(pg_txn *x, PGresult **ret_r)
 {
-	PGresult *r = PQgetResult(x->c), *extra;
-	ExecStatusType s = PQresultStatus(r);
+	PGresult *r = NULL, *extra;
+	ExecStatusType s;
 
+	*ret_r = NULL;
+	if (await_answer(x) != DTX_OK)
+		return;
+	r = PQgetResult(x->c);
+	s = PQresultStatus(r);
 	if (r == NULL || (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK))
 		if (x->failed == DTX_OK)
 			lost(x, pg_error(x->kv, x->c, r, "write transaction"));
-	while (r != NULL && (extra = PQgetResult(x->c)) != NULL)
+	while (r != NULL && await_answer(x) == DTX_OK &&
+	       (extra = PQgetResult(x->c)) != NULL)
 		PQclear(extra);
 	*ret_r = r;
 }
@@ -972,7 +1071,7 @@ static int pipe_sync(pg_txn *x, PGresult **ret_last)
 		last = r;
 	}
 	memset(x->expect_at, 0, sizeof(x->expect_at));
-	r = PQgetResult(x->c);
+	r = await_answer(x) == DTX_OK ? PQgetResult(x->c) : NULL;
 	if (PQresultStatus(r) != PGRES_PIPELINE_SYNC && x->failed == DTX_OK)
 		lost(x, pg_error(x->kv, x->c, r, "sync"));
 	PQclear(r);
@@ -1226,6 +1325,7 @@ static int query(pg_txn *x, int st, int t, int n, const dc_kv_val *v,
 	int len[1], fmt[1] = {1};
 	char name[16];
 	PGresult *r;
+	bool hang = false;
 
 	if (x->slot < 0) {
 		int rc = x->failed != DTX_OK ? x->failed
@@ -1238,7 +1338,11 @@ static int query(pg_txn *x, int st, int t, int n, const dc_kv_val *v,
 		len[i] = (int)v[i].len;
 	}
 	snprintf(name, sizeof(name), "s%d_%d", st, t);
-	r = PQexecPrepared(x->c, name, n, p, len, fmt, 1);
+	r = PQsendQueryPrepared(x->c, name, n, p, len, fmt, 1) == 1
+	            ? finish(x->c, &hang)
+	            : NULL;
+	if (hang)
+		return hung(x->kv, x->c, "read");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		int rc = pg_error(x->kv, x->c, r, "read");
 

@@ -237,8 +237,8 @@ static void run_one(dc_leases *l)
 	}
 }
 
-/* wait_until waits on l->cv until pred or stop, or until deadline_ms
- * (monotonic; 0: no deadline). Called with l->mu held. */
+/* wait_for waits on l->cv until *flag is want or the room stops, or
+ * until `until` (monotonic ms; 0: no deadline). Called with l->mu held. */
 static void wait_for(dc_leases *l, bool *flag, bool want, uint64_t until)
 {
 	while (!l->stop && *flag != want) {

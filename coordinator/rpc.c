@@ -35,7 +35,10 @@
  *     the call is refused with DTX_ELIMIT.
  * A peer is closed only with nothing in flight (PLATFORM.md, the stuck
  * reaper): an evicted peer leaves the table at once but keeps its socket
- * until the engine released its last call.
+ * until the engine released its last call. And only with its aios stopped
+ * first (stop_peer): a callback may still be inside nng for a request
+ * whose calls were already released, and nng 1.5.2 aborts the process if
+ * nng_close frees the socket under it.
  */
 #include "rpc.h"
 
@@ -51,6 +54,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "diag.h"
+#include "fault.h"
 #include "netutil.h"
 
 #define PEER_BUCKETS      256
@@ -235,14 +239,37 @@ static bool url_was_dead(const dc_rpc *rpc, const char *url, uint64_t key,
 	       now - rpc->dead[i].at < DEAD_MEMORY_MS;
 }
 
-/* peer_destroy closes p's socket and frees p with its pools. Nothing of p
- * may be in flight (a closed rpc stopped every aio first). */
+/* stop_peer stops every aio of p (waiting for its callback), then closes
+ * p's socket: nothing is in flight when it closes, and no callback of p is
+ * running. The second matters even with no call left: a callback that sent
+ * a request calls nng_ctx_recv, and the receive can complete (peer gone:
+ * ECONNRESET; deadline passed: a 1 ms timeout) on another nng thread whose
+ * callback posts the calls, so the loop releases them and closes p while
+ * the first thread is still inside nng_ctx_recv, holding the context. nng
+ * 1.5.2 then frees the socket under it (nni_ctx_rele unlists the context
+ * before req0_ctx_fini takes the socket's mutex, and nng_close waits only
+ * for the list): "panic: pthread_mutex_lock: Invalid argument", SIGABRT.
+ * nng_aio_stop waits for every running callback of its aio and refuses
+ * new operations on it, so nng_close then has no caller inside p. */
+static void stop_peer(peer *p)
+{
+	for (wmsg *w = p->all_msgs; w != NULL; w = w->next_all)
+		nng_aio_cancel(w->aio);
+	for (wmsg *w = p->all_msgs; w != NULL; w = w->next_all)
+		nng_aio_stop(w->aio);
+	if (p->sock_open)
+		nng_close(p->sock);
+	p->sock_open = false;
+}
+
+/* peer_destroy closes p's socket (stop_peer) and frees p with its pools.
+ * No call of p may be in flight (none left, or the rpc is closed): the
+ * stop only waits out callbacks that are finishing. */
 static void peer_destroy(peer *p)
 {
 	if (p == NULL)
 		return;
-	if (p->sock_open)
-		nng_close(p->sock);
+	stop_peer(p);
 	for (wmsg *w = p->all_msgs, *next; w != NULL; w = next) {
 		next = w->next_all;
 		wire_branch_reply_free(w->reply);
@@ -586,8 +613,11 @@ static void wmsg_cb(void *arg)
 	wmsg *w = arg;
 	int rv = nng_aio_result(w->aio);
 
-	if (rv == NNG_ECLOSED || (rv == NNG_ECANCELED && w->rpc->closed))
+	if (rv == NNG_ECLOSED || (rv == NNG_ECANCELED && w->rpc->closed)) {
+		if (w->phase == PHASE_SEND) /* a failed send leaves it to us */
+			nng_msg_free(nng_aio_get_msg(w->aio));
 		return; /* shutting down: nothing is posted */
+	}
 	if (rv != 0) {
 		if (w->phase == PHASE_SEND)
 			nng_msg_free(nng_aio_get_msg(w->aio));
@@ -604,6 +634,7 @@ static void wmsg_cb(void *arg)
 		return;
 	}
 	w->phase = PHASE_RECV;
+	DTX_HOLD("rpc.sent"); /* rpc_close_test: the peer goes meanwhile */
 	nng_aio_set_timeout(w->aio, time_left(w->deadline));
 	nng_ctx_recv(w->ctx, w->aio);
 }
@@ -923,19 +954,6 @@ void dc_rpc_stats_get(const dc_rpc *rpc, dc_rpc_stats *ret_stats)
 	ret_stats->closing = 0;
 	for (const peer *p = rpc->evicted; p != NULL; p = p->next)
 		ret_stats->closing++;
-}
-
-/* stop_peer stops every aio of p (waiting for its callback), then closes
- * p's socket: nothing is in flight when it closes. */
-static void stop_peer(peer *p)
-{
-	for (wmsg *w = p->all_msgs; w != NULL; w = w->next_all)
-		nng_aio_cancel(w->aio);
-	for (wmsg *w = p->all_msgs; w != NULL; w = w->next_all)
-		nng_aio_stop(w->aio);
-	if (p->sock_open)
-		nng_close(p->sock);
-	p->sock_open = false;
 }
 
 void dc_rpc_close(dc_rpc *rpc)

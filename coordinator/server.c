@@ -324,8 +324,11 @@ static void slot_cb(void *arg)
 	slot *s = arg;
 	int rv = nng_aio_result(s->aio);
 
-	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+		if (s->state == SLOT_SEND) /* a failed send leaves it to us */
+			nng_msg_free(nng_aio_get_msg(s->aio));
 		return; /* shutting down */
+	}
 	if (s->state == SLOT_SEND) {
 		if (rv != 0)
 			nng_msg_free(nng_aio_get_msg(s->aio));
@@ -486,11 +489,15 @@ void dc_server_close(dc_server *srv)
 	srv->stopping = true;
 	pthread_mutex_unlock(&srv->mu);
 	nng_aio_stop(srv->sweep_aio);
-	nng_close(srv->sock);
-	srv->sock_open = false;
+	/* Every slot's aio stops before the socket closes: a callback that
+	 * answered calls nng_ctx_recv, and if nng_close ran meanwhile, nng
+	 * 1.5.2 could free the socket while that call still held the
+	 * context (see rpc.c, stop_peer: SIGABRT in nng's panic). */
 	for (unsigned i = 0; i < srv->nslots; i++)
 		if (srv->slots[i].aio != NULL)
 			nng_aio_stop(srv->slots[i].aio);
+	nng_close(srv->sock);
+	srv->sock_open = false;
 }
 
 static void free_table(dc_server *srv)

@@ -27,6 +27,7 @@
  *   -----------------  ------------------------------  -------------------  -------
  *   any                record of (gid, branch, op)     replay it            its status
  *   action / try       compensate/cancel recorded      record FAIL (late)   FAIL
+ *   action / try       its deadline + tolerance passed record FAIL (late)   FAIL
  *   action / try       otherwise                       run handler (nested) OK/FAIL
  *   cancel             confirm recorded                nothing (conflict)   RETRY
  *   compensate/cancel  action/try missing or FAIL      record OK, null flag OK
@@ -45,6 +46,13 @@
  *     it would undo something that never happened. The action/try that
  *     comes later (a resend, a delayed packet) finds that marker and is
  *     refused: no hanging reservation.
+ *   - An action/try whose deadline (BranchCall.deadline_unix_ms) plus the
+ *     participant's tolerance has passed by this host's wall clock is one
+ *     the coordinator no longer waits for: its transaction rolled back at
+ *     that deadline, or (a saga without one) it gave up on that call. It
+ *     is refused and recorded like a late one. This row is what holds once
+ *     GC has removed the null compensation: the coordinator is never
+ *     asked on this path.
  *   - The coordinator decides confirm or cancel for a TCC branch, never
  *     both. A confirm after a cancel, or a cancel after a confirm, is a
  *     coordinator bug or a mixed-up gid: running it would apply both
@@ -79,14 +87,20 @@
  * the coordinator may still deliver: above all a null compensation, which
  * is what refuses a late action/try. They are never removed here;
  * barrier_gc.c removes the records of a gid only once the coordinator says
- * the transaction is final and a grace period (longer than any call can be
- * delayed) has passed since.
+ * the transaction is final, a grace period has passed since, and the
+ * keep_until_ms of every record of the gid (its call's deadline plus the
+ * tolerance) has passed: from then on the deadline row above refuses what
+ * the records would have. A replay whose call carries a later deadline
+ * than its record (a saga's resend: each attempt has its own) raises the
+ * record's keep_until_ms. A call without a deadline (an older
+ * coordinator) records 0 and is kept for the grace period only.
  *
  * Threads: sdk_barrier_serve runs on many worker threads at once; every
  * piece of its state lives on the caller's stack or in the store.
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "fault.h"
 #include "sdk.h"
@@ -98,9 +112,10 @@ typedef struct serve_ctx {
 	dtx_store *store; /* borrowed */
 	dtx_call *call;   /* borrowed */
 	dtx_handler_fn run;
-	void *arg;   /* borrowed: run's argument */
-	dtx_txn txn; /* the call's write transaction */
-	bool commit; /* a record was written */
+	void *arg;          /* borrowed: run's argument */
+	int64_t keep_until; /* the call's deadline + tolerance; 0: none */
+	dtx_txn txn;        /* the call's write transaction */
+	bool commit;        /* a record was written */
 	dtx_status status;
 	sdk_outcome out;
 } serve_ctx;
@@ -125,7 +140,8 @@ static int record_put(serve_ctx *s, dtx_status status, bool null_comp)
 	               .message = call->message,
 	               .message_len = call->message_len,
 	               .result = call->result,
-	               .result_len = call->result_len};
+	               .result_len = call->result_len,
+	               .keep_until_ms = s->keep_until};
 	int rv = s->store->ops->rec_put(&s->txn, dtx_call_gid(call),
 	                                dtx_call_branch(call),
 	                                dtx_call_op(call), &rec);
@@ -139,7 +155,9 @@ static int record_put(serve_ctx *s, dtx_status status, bool null_comp)
 
 /* ---- the decisions ----------------------------------------------------- */
 
-/* replay answers the call from its record (rec, borrowed). */
+/* replay answers the call from its record (rec, borrowed), and writes
+ * the record again (now from the call's copy of it) when the call's
+ * deadline keeps it longer. */
 static int replay(serve_ctx *s, const sdk_rec *rec)
 {
 	int rv = sdk_call_set_reply(s->call, rec->message, rec->message_len,
@@ -147,6 +165,8 @@ static int replay(serve_ctx *s, const sdk_rec *rec)
 
 	s->status = rec->status;
 	s->out = SDK_OUT_REPLAYED;
+	if (rv == DTX_OK && s->keep_until > rec->keep_until_ms)
+		rv = record_put(s, rec->status, rec->null_comp);
 	return rv;
 }
 
@@ -206,20 +226,41 @@ static int apply(serve_ctx *s, bool fail_is_retry)
 	return record_put(s, st, false);
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* is_past_deadline: the call carries a deadline, and it plus the
+ * tolerance has passed by the local wall clock. */
+static bool is_past_deadline(const serve_ctx *s)
+{
+	return s->keep_until > 0 && wall_ms() > s->keep_until;
+}
+
 /* forward serves an action or a try: refused if its compensation came
- * first, else applied. */
+ * first or its deadline passed, else applied. The clock is read after the
+ * compensation was found missing: if GC removed it, GC's clock was past
+ * the record's keep_until (the call's deadline + tolerance) before that
+ * removal committed, so ours is too and the call is refused. */
 static int forward(serve_ctx *s, dtx_op pair)
 {
 	sdk_rec rec;
 	int rv = record_find(s, pair, &rec);
 
-	if (rv == DTX_ENOENT)
+	if (rv == DTX_ENOENT && !is_past_deadline(s))
 		return apply(s, false);
-	if (rv != DTX_OK)
+	if (rv != DTX_OK && rv != DTX_ENOENT)
 		return rv;
-	sdk_call_set_text(s->call, pair == DTX_OP_COMPENSATE
-	                                   ? "already compensated"
-	                                   : "already cancelled");
+	if (rv == DTX_ENOENT)
+		sdk_call_set_text(s->call, "deadline passed");
+	else
+		sdk_call_set_text(s->call, pair == DTX_OP_COMPENSATE
+		                                   ? "already compensated"
+		                                   : "already cancelled");
 	s->out = SDK_OUT_LATE_REFUSED;
 	return record_put(s, DTX_STATUS_FAIL, false);
 }
@@ -430,6 +471,15 @@ static int group_once(dtx_store *store, serve_ctx *ss, size_t n,
 	return rv;
 }
 
+/* keep_until is the call's deadline plus tolerance_ms, or 0 without a
+ * deadline (the decoder bounds it: no overflow). */
+static int64_t keep_until(const dtx_call *call, unsigned tolerance_ms)
+{
+	int64_t d = dtx_call_deadline_unix_ms(call);
+
+	return d > 0 ? d + (int64_t)tolerance_ms : 0;
+}
+
 bool sdk_barrier_serve_group(dtx_store *store, sdk_barrier_item *items,
                              size_t n)
 {
@@ -446,7 +496,10 @@ bool sdk_barrier_serve_group(dtx_store *store, sdk_barrier_item *items,
 		ss[i] = (serve_ctx){.store = store,
 		                    .call = items[i].call,
 		                    .run = items[i].run,
-		                    .arg = items[i].arg};
+		                    .arg = items[i].arg,
+		                    .keep_until =
+		                            keep_until(items[i].call,
+		                                       items[i].tolerance_ms)};
 	for (int tries = 0;; tries++) {
 		seen = sdk_store_enter(store);
 		rv = group_once(store, ss, n, &committed);
@@ -469,7 +522,11 @@ dtx_status sdk_barrier_serve(dtx_store *store, dtx_call *call,
                              dtx_handler_fn run, void *arg,
                              sdk_outcome *ret_out)
 {
-	sdk_barrier_item item = {.call = call, .run = run, .arg = arg};
+	sdk_barrier_item item = {.call = call,
+	                         .run = run,
+	                         .arg = arg,
+	                         .tolerance_ms =
+	                                 DTX_DEADLINE_TOLERANCE_MS_DEFAULT};
 
 	sdk_barrier_serve_group(store, &item, 1);
 	*ret_out = item.out;

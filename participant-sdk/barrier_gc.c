@@ -5,8 +5,10 @@
  * Owns: the GC pass (dtx_store_barrier_gc) and the participant's GC thread
  * (sdk_gc, started by dtx_participant_set_barrier_gc). Never: removes a
  * record the coordinator has not called final for at least the grace
- * period, removes anything when the coordinator cannot be asked, names a
- * backend (the store's ops table does the storage), or prints (sdk_logf).
+ * period, removes a gid's records before the keep_until_ms of each of them
+ * (its call's deadline plus the tolerance) has passed, removes anything
+ * when the coordinator cannot be asked, names a backend (the store's ops
+ * table does the storage), or prints (sdk_logf).
  *
  * Why a grace period. A barrier record answers calls the coordinator may
  * still deliver; the one that matters most is a null compensation, which
@@ -15,21 +17,30 @@
  * call it sent earlier can still be on its way (a delayed packet, nng's
  * resend, an initiator's Try in flight). Grace must exceed the longest such
  * delay plus the coordinator's call timeout and the clock skew between the
- * coordinator (which stamps final_unix_ms) and this host.
+ * coordinator (which stamps final_unix_ms) and this host - for calls that
+ * carry no deadline. Calls that carry one (BranchCall.deadline_unix_ms)
+ * need no such guess: past its deadline plus the tolerance an action/try
+ * is refused without its records (barrier.c), so keeping every record of
+ * the gid until then (keep_until_ms) closes the gap whatever the grace.
  *
  * One pass, bounded:
  *   1. claim the store's GC slot (one pass at a time) and its cursor;
  *   2. in a read transaction, collect up to max_gids distinct gids after
- *      the cursor's, in gid order (the store's rec_gids);
+ *      the cursor's, in gid order, each with the largest keep_until_ms of
+ *      its records (the store's rec_gids);
  *   3. ask the coordinator which are final, WIRE_FINAL_QUERY_MAX at a time;
  *      a failure ends the pass: nothing removed, cursor kept;
  *   4. in one write transaction, delete every record of each gid final
- *      for at least grace_ms by the local wall clock;
+ *      for at least grace_ms, and past its keep_until_ms, by the local
+ *      wall clock;
  *   5. move the cursor to the last gid collected, or back to the first
  *      once the walk reached the end.
  * If we crash during step 4, the store keeps all the deletes or none; a record
  * read in step 2 and deleted in step 4 is one of a final transaction, so a
- * call that slipped in between belongs to it too.
+ * call that slipped in between belongs to it too, and carries a deadline
+ * no later than the ones read (the coordinator sends nothing new for a
+ * final transaction; every call of one with a deadline carries the same).
+
  *
  * Threads: a pass runs on the caller's thread; the participant's GC thread
  * runs passes every interval and is the only user of its client.
@@ -54,6 +65,7 @@ typedef struct gc_batch {
 	char (*gids)[DTX_GID_MAX + 1]; /* owned: max of them */
 	const char **names;            /* owned: names[i] = gids[i] */
 	int64_t *final_ms;             /* owned */
+	int64_t *keep_until;           /* owned: per gid, from step 2 */
 	size_t n;
 	size_t max;
 	bool full;      /* the scan stopped at the first gid past max */
@@ -67,6 +79,7 @@ static void batch_fini(gc_batch *b)
 	free(b->gids);
 	free(b->names);
 	free(b->final_ms);
+	free(b->keep_until);
 }
 
 static int batch_init(gc_batch *b, size_t max, unsigned grace_ms)
@@ -77,7 +90,9 @@ static int batch_init(gc_batch *b, size_t max, unsigned grace_ms)
 	b->gids = calloc(max, sizeof(*b->gids));
 	b->names = calloc(max, sizeof(*b->names));
 	b->final_ms = calloc(max, sizeof(*b->final_ms));
-	if (b->gids == NULL || b->names == NULL || b->final_ms == NULL) {
+	b->keep_until = calloc(max, sizeof(*b->keep_until));
+	if (b->gids == NULL || b->names == NULL || b->final_ms == NULL ||
+	    b->keep_until == NULL) {
 		batch_fini(b);
 		return DTX_ENOMEM;
 	}
@@ -94,9 +109,9 @@ static int64_t wall_ms(void)
 
 /* ---- step 2: collect gids ---------------------------------------------- */
 
-/* collect_one adds gid (borrowed) to the batch (arg); DTX_ELIMIT stops
- * the walk once the batch is full. */
-static int collect_one(void *arg, const char *gid)
+/* collect_one adds gid (borrowed) and its records' keep_until to the
+ * batch (arg); DTX_ELIMIT stops the walk once the batch is full. */
+static int collect_one(void *arg, const char *gid, int64_t keep_until)
 {
 	gc_batch *b = arg;
 	size_t n = strnlen(gid, DTX_GID_MAX + 1);
@@ -109,6 +124,7 @@ static int collect_one(void *arg, const char *gid)
 	}
 	memcpy(b->gids[b->n], gid, n + 1);
 	b->names[b->n] = b->gids[b->n];
+	b->keep_until[b->n] = keep_until;
 	b->n++;
 	return DTX_OK;
 }
@@ -151,13 +167,14 @@ static int ask(dtx_client *client, gc_batch *b)
 /* ---- step 4: delete ---------------------------------------------------- */
 
 /* is_expired: final for at least grace_ms (a final time ahead of our
- * clock is not). */
+ * clock is not), and past the keep_until of every record of the gid. */
 static bool is_expired(const gc_batch *b, size_t i)
 {
 	int64_t f = b->final_ms[i];
 
 	return f > 0 && b->now_ms >= f &&
-	       (uint64_t)(b->now_ms - f) >= (uint64_t)b->grace_ms;
+	       (uint64_t)(b->now_ms - f) >= (uint64_t)b->grace_ms &&
+	       b->now_ms > b->keep_until[i];
 }
 
 static int delete_fn(void *arg, dtx_txn *txn)

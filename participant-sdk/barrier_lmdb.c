@@ -9,10 +9,17 @@
  * Record registry (on disk: never change or reuse a number):
  *
  *   key    gid bytes, '\0', branch (u32 big-endian), op (u8: dtx_op)
- *   value  [u8 format = 1][u8 status][u8 flags][u8 0][u32 LE message
+ *   value  format 1: [u8 1][u8 status][u8 flags][u8 0][u32 LE message
  *          length][message bytes][result bytes]
+ *          format 2: [u8 2][u8 status][u8 flags][u8 0][u32 LE message
+ *          length][i64 LE keep_until_ms][message bytes][result bytes]
  *   flags  bit 0: null compensation (recorded without running the handler)
  *   status OK or FAIL; RETRY is never recorded
+ *   keep_until_ms  GC keeps the gid's records at least until then (the
+ *          call's deadline plus the tolerance); format 1 reads as 0
+ *
+ * A record without a deadline is written in format 1, so a store whose
+ * coordinator sends none stays readable by an SDK that knows only it.
  *
  * A gid's records are contiguous and in (branch, op) order, so GC walks
  * gids by key order and deletes a gid by its prefix (gid '\0').
@@ -21,8 +28,10 @@
 
 #include "sdk.h"
 
-#define REC_FORMAT    1u
-#define REC_HEAD      8u
+#define REC_FORMAT_1  1u /* no keep_until_ms */
+#define REC_FORMAT_2  2u /* with keep_until_ms */
+#define REC_HEAD_1    8u
+#define REC_HEAD_2    16u
 #define REC_FLAG_NULL 0x01u
 #define KEY_MAX       (DTX_GID_MAX + 1 + 4 + 1)
 
@@ -51,23 +60,35 @@ static uint32_t get_le32(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
+static int64_t get_le64(const uint8_t *p)
+{
+	uint64_t u = 0;
+
+	for (int i = 7; i >= 0; i--)
+		u = u << 8 | p[i];
+	return (int64_t)u;
+}
+
 /* record_decode checks and decodes a stored value (v, len bytes). */
 static int record_decode(const uint8_t *v, size_t len, sdk_rec *ret_rec)
 {
-	size_t mlen;
+	size_t head, mlen;
 
-	if (len < REC_HEAD || v[0] != REC_FORMAT ||
-	    (v[1] != DTX_STATUS_OK && v[1] != DTX_STATUS_FAIL))
+	if (len < REC_HEAD_1 || (v[0] != REC_FORMAT_1 && v[0] != REC_FORMAT_2))
+		return DTX_ECORRUPT;
+	head = v[0] == REC_FORMAT_1 ? REC_HEAD_1 : REC_HEAD_2;
+	if (len < head || (v[1] != DTX_STATUS_OK && v[1] != DTX_STATUS_FAIL))
 		return DTX_ECORRUPT;
 	mlen = get_le32(v + 4);
-	if (mlen > WIRE_MESSAGE_MAX || mlen > len - REC_HEAD)
+	if (mlen > WIRE_MESSAGE_MAX || mlen > len - head)
 		return DTX_ECORRUPT;
 	ret_rec->status = (dtx_status)v[1];
 	ret_rec->null_comp = (v[2] & REC_FLAG_NULL) != 0;
-	ret_rec->message = v + REC_HEAD;
+	ret_rec->keep_until_ms = head == REC_HEAD_2 ? get_le64(v + 8) : 0;
+	ret_rec->message = v + head;
 	ret_rec->message_len = mlen;
-	ret_rec->result = v + REC_HEAD + mlen;
-	ret_rec->result_len = len - REC_HEAD - mlen;
+	ret_rec->result = v + head + mlen;
+	ret_rec->result_len = len - head - mlen;
 	return DTX_OK;
 }
 
@@ -92,24 +113,28 @@ int sdk_lmdb_rec_put(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
 	uint8_t key[KEY_MAX], *v;
 	size_t klen = key_make(key, gid, branch, op);
 	size_t mlen = rec->message_len, rlen = rec->result_len;
+	bool keep = rec->keep_until_ms > 0;
+	size_t head = keep ? REC_HEAD_2 : REC_HEAD_1;
 	int rv;
 
 	if (klen == 0)
 		return DTX_EINVAL;
 	rv = sdk_txn_reserve_at(txn, SDK_TABLE_BARRIER, key, klen,
-	                        REC_HEAD + mlen + rlen, (void **)&v);
+	                        head + mlen + rlen, (void **)&v);
 	if (rv != DTX_OK)
 		return rv;
-	v[0] = REC_FORMAT;
+	v[0] = keep ? REC_FORMAT_2 : REC_FORMAT_1;
 	v[1] = (uint8_t)rec->status;
 	v[2] = rec->null_comp ? REC_FLAG_NULL : 0;
 	v[3] = 0;
 	for (int i = 0; i < 4; i++)
 		v[4 + i] = (uint8_t)(mlen >> (8 * i));
+	for (int i = 0; keep && i < 8; i++)
+		v[8 + i] = (uint8_t)((uint64_t)rec->keep_until_ms >> (8 * i));
 	if (mlen > 0)
-		memcpy(v + REC_HEAD, rec->message, mlen);
+		memcpy(v + head, rec->message, mlen);
 	if (rlen > 0)
-		memcpy(v + REC_HEAD + mlen, rec->result, rlen);
+		memcpy(v + head + mlen, rec->result, rlen);
 	return DTX_OK;
 }
 
@@ -154,6 +179,7 @@ static int scan_one(void *arg, const void *key, size_t klen, const void *val,
 		return rv;
 	e.status = rec.status;
 	e.null_compensation = rec.null_comp;
+	e.keep_until_unix_ms = rec.keep_until_ms;
 	return sc->fn(sc->arg, &e);
 }
 
@@ -164,12 +190,21 @@ int sdk_lmdb_rec_scan(dtx_txn *txn, dtx_barrier_fn fn, void *arg)
 	return sdk_txn_scan_at(txn, SDK_TABLE_BARRIER, NULL, 0, scan_one, &sc);
 }
 
-/* gids_ctx - a walk over distinct gids: the last one handed to fn. */
+/* gids_ctx - a walk over distinct gids: the gid whose records are being
+ * read (handed to fn once the next gid or the end shows up) and the
+ * largest keep_until_ms among them. */
 typedef struct gids_ctx {
 	sdk_gid_fn fn;
 	void *arg; /* borrowed: fn's argument */
 	char last[DTX_GID_MAX + 1];
+	int64_t keep_until;
 } gids_ctx;
+
+static int gid_flush(gids_ctx *gc)
+{
+	return gc->last[0] != '\0' ? gc->fn(gc->arg, gc->last, gc->keep_until)
+	                           : DTX_OK;
+}
 
 static int gid_one(void *arg, const void *key, size_t klen, const void *val,
                    size_t vlen)
@@ -177,16 +212,23 @@ static int gid_one(void *arg, const void *key, size_t klen, const void *val,
 	gids_ctx *gc = arg;
 	const char *nul = memchr(key, '\0', klen);
 	size_t n = nul != NULL ? (size_t)(nul - (const char *)key) : klen;
+	sdk_rec rec;
+	int rv;
 
-	(void)val;
-	(void)vlen;
 	if (nul == NULL || n == 0 || n > DTX_GID_MAX)
 		return DTX_ECORRUPT;
-	if (strlen(gc->last) == n && memcmp(gc->last, key, n) == 0)
-		return DTX_OK;
-	memcpy(gc->last, key, n);
-	gc->last[n] = '\0';
-	return gc->fn(gc->arg, gc->last);
+	if ((rv = record_decode(val, vlen, &rec)) != DTX_OK)
+		return rv;
+	if (strlen(gc->last) != n || memcmp(gc->last, key, n) != 0) {
+		if ((rv = gid_flush(gc)) != DTX_OK)
+			return rv;
+		memcpy(gc->last, key, n);
+		gc->last[n] = '\0';
+		gc->keep_until = 0;
+	}
+	if (rec.keep_until_ms > gc->keep_until)
+		gc->keep_until = rec.keep_until_ms;
+	return DTX_OK;
 }
 
 int sdk_lmdb_rec_gids(dtx_txn *txn, const char *after, sdk_gid_fn fn, void *arg)
@@ -194,6 +236,7 @@ int sdk_lmdb_rec_gids(dtx_txn *txn, const char *after, sdk_gid_fn fn, void *arg)
 	gids_ctx gc = {.fn = fn, .arg = arg};
 	uint8_t from[DTX_GID_MAX + 1];
 	size_t n = strnlen(after, DTX_GID_MAX + 1);
+	int rv;
 
 	if (n > DTX_GID_MAX)
 		return DTX_EINVAL;
@@ -201,8 +244,9 @@ int sdk_lmdb_rec_gids(dtx_txn *txn, const char *after, sdk_gid_fn fn, void *arg)
 	 * the first key of any later gid (gid bytes are printable). */
 	memcpy(from, after, n);
 	from[n] = 0x01;
-	return sdk_txn_scan_from_at(txn, SDK_TABLE_BARRIER, from,
-	                            n > 0 ? n + 1 : 0, gid_one, &gc);
+	rv = sdk_txn_scan_from_at(txn, SDK_TABLE_BARRIER, from,
+	                          n > 0 ? n + 1 : 0, gid_one, &gc);
+	return rv == DTX_OK ? gid_flush(&gc) : rv;
 }
 
 int sdk_lmdb_rec_del_gid(dtx_txn *txn, const char *gid, size_t *ret_n)

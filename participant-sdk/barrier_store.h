@@ -25,7 +25,9 @@
  *     sees every record committed by a group that held the gid before;
  *   - rec_get/rec_put find and write the record of (gid, branch, op); the
  *     pointers of a found record stay valid until the next operation on
- *     the transaction;
+ *     the transaction; rec_put over an existing record is only ever asked
+ *     to raise its keep_until_ms (the rest equal: a replay that carried a
+ *     later deadline), and may refuse anything else;
  *   - kv_* are dtx_txn_get/put/del/scan on the service's table of index t
  *     (1..ntables; 0 is never passed);
  *   - enter/leave bracket every use of the store by a thread, and grow is
@@ -51,12 +53,16 @@ typedef struct sdk_rec {
 	size_t message_len;
 	const void *result;
 	size_t result_len;
+	/* GC keeps the record at least until then (wall clock, unix ms): the
+	 * call's deadline plus the participant's tolerance; 0: no deadline */
+	int64_t keep_until_ms;
 } sdk_rec;
 
-/* sdk_gid_fn receives one gid (borrowed); DTX_ELIMIT stops a walk. */
-typedef int (*sdk_gid_fn)(void *arg, const char *gid);
+/* sdk_gid_fn receives one gid (borrowed) and the largest keep_until_ms of
+ * its records; DTX_ELIMIT stops a walk. */
+typedef int (*sdk_gid_fn)(void *arg, const char *gid, int64_t keep_until_ms);
 
-#define SDK_STORE_OPS_VERSION 1
+#define SDK_STORE_OPS_VERSION 2 /* 2: keep_until_ms */
 
 typedef struct sdk_store_ops {
 	unsigned version; /* SDK_STORE_OPS_VERSION */
@@ -77,7 +83,8 @@ typedef struct sdk_store_ops {
 	/* rec_scan: every record, in gid (bytes), branch, op order */
 	int (*rec_scan)(dtx_txn *txn, dtx_barrier_fn fn, void *arg);
 	/* rec_gids: the distinct gids after `after` ("" : from the first),
-	 * in byte order, until fn returns non-OK */
+	 * in byte order, each with its records' largest keep_until_ms, until
+	 * fn returns non-OK */
 	int (*rec_gids)(dtx_txn *txn, const char *after, sdk_gid_fn fn,
 	                void *arg);
 	int (*rec_del_gid)(dtx_txn *txn, const char *gid, size_t *ret_n);

@@ -151,6 +151,14 @@ const char *dtx_call_handler(const dtx_call *call)
 	return call->msg->handler;
 }
 
+int64_t dtx_call_deadline_unix_ms(const dtx_call *call)
+{
+	if (call == NULL || call->msg == NULL ||
+	    !call->msg->has_deadline_unix_ms)
+		return 0;
+	return call->msg->deadline_unix_ms; /* wire.c: 1..WIRE_UNIX_MS_MAX */
+}
+
 uint32_t dtx_call_attempt(const dtx_call *call)
 {
 	if (call == NULL || call->msg == NULL || !call->msg->has_attempt ||

@@ -84,6 +84,8 @@ struct dtx_client {
 	unsigned npool;       /* guarded by mu */
 	bool keeper_started;  /* keeper runs (set before it can race) */
 	bool keeper_done;     /* guarded by mu: sockets closed */
+	bool nng_gate;        /* guarded by mu: no callback may enter nng */
+	unsigned in_nng;      /* guarded by mu: callbacks inside nng calls */
 	pthread_t keeper;     /* tends the links, closes them at the end */
 	sdk_link *peers[PEERS_MAX]; /* guarded by mu; owned; live until close */
 	size_t npeers;
@@ -163,6 +165,45 @@ static void until(struct timespec *ts, unsigned ms)
 	}
 }
 
+/* nng_enter lets a request's callback call nng on one of c's sockets
+ * (nng_ctx_open, _send, _recv, _close); false once the keeper is about to
+ * close them (the caller finishes its request instead). nng 1.5.2 can
+ * free a socket in nng_close while another thread is still inside
+ * nng_ctx_recv on one of its contexts - nni_ctx_rele wakes the close
+ * before req0_ctx_fini locks the socket, and nng panics (dtxd died of it
+ * in a soak: doc/evidence/nng-ctx-close-panic.md) - so the keeper closes
+ * only once every such call has returned (nng_leave). */
+static bool nng_enter(dtx_client *c)
+{
+	bool ok;
+
+	pthread_mutex_lock(&c->mu);
+	ok = !c->nng_gate;
+	if (ok)
+		c->in_nng++;
+	pthread_mutex_unlock(&c->mu);
+	return ok;
+}
+
+static void nng_leave(dtx_client *c)
+{
+	pthread_mutex_lock(&c->mu);
+	if (--c->in_nng == 0)
+		pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* close_gate refuses callbacks new nng calls and waits for those inside
+ * one to return (they never block: every call starts an operation). */
+static void close_gate(dtx_client *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->nng_gate = true;
+	while (c->in_nng > 0)
+		pthread_cond_wait(&c->cv, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* ---- the keeper thread ------------------------------------------------- */
 
 static void ask_topology(dtx_client *c, size_t i);
@@ -222,6 +263,7 @@ static void *keeper_main(void *arg)
 			pthread_cond_timedwait(&c->cv, &c->mu, &ts);
 	}
 	pthread_mutex_unlock(&c->mu);
+	close_gate(c);
 	close_links(c);
 	pthread_mutex_lock(&c->mu);
 	c->keeper_done = true;
@@ -484,8 +526,10 @@ static void finish(request *r, int err, const dtx_tx_info *info,
 		r->raw(r->arg, err, err == DTX_OK ? rep : NULL);
 	else
 		r->done(r->arg, err, err == DTX_OK ? info : NULL);
-	if (r->ctx_open)
+	if (r->ctx_open && nng_enter(c)) { /* else nng_close closes it */
 		nng_ctx_close(r->ctx);
+		nng_leave(c);
+	}
 	r->ctx_open = false;
 	release(c, r);
 }
@@ -573,6 +617,10 @@ static void attempt(request *r)
 		pause_then_retry(r);
 		return;
 	}
+	if (!nng_enter(c)) {
+		finish(r, DTX_ECLOSED, NULL, NULL);
+		return;
+	}
 	if (r->ctx_open)
 		nng_ctx_close(r->ctx);
 	r->ctx_open = false;
@@ -583,6 +631,7 @@ static void attempt(request *r)
 	if (rv == 0 && (rv = nng_msg_dup(&msg, r->copy)) != 0)
 		msg = NULL;
 	if (rv != 0) {
+		nng_leave(c);
 		finish(r, sdk_err_from_nng(rv), NULL, NULL);
 		return;
 	}
@@ -591,6 +640,7 @@ static void attempt(request *r)
 	nng_aio_set_timeout(r->aio, attempt_ms(r, r->link, now));
 	nng_aio_set_msg(r->aio, msg);
 	nng_ctx_send(r->ctx, r->aio);
+	nng_leave(c); /* c outlives it: the keeper waits before closing */
 }
 
 /* may_retry: r was not sent (rv) and may be tried again: routed, time
@@ -626,11 +676,16 @@ static void on_request_sent(request *r, int rv)
 		finish(r, rv == DTX_ECLOSED ? rv : r->last_err, NULL, NULL);
 		return;
 	}
+	if (!nng_enter(r->client)) {
+		finish(r, DTX_ECLOSED, NULL, NULL);
+		return;
+	}
 	r->phase = PH_RECEIVING;
 	nng_aio_set_timeout(
 	        r->aio,
 	        now >= r->deadline ? 1 : (nng_duration)(r->deadline - now));
 	nng_ctx_recv(r->ctx, r->aio);
+	nng_leave(r->client);
 }
 
 /* follow tries r again after coordinator r->target answered rep

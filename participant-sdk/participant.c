@@ -72,6 +72,8 @@
 #define BATCH_MSGS       64   /* messages one worker serves together */
 #define CLOSE_MS         5000 /* nng_close gets this long, at most */
 
+#define TOLERANCE_MAX_MS 86400000u /* deadline tolerance: one day */
+
 typedef enum work_state {
 	WORK_RECV,
 	WORK_RUN,
@@ -113,6 +115,7 @@ struct dtx_participant {
 	bool started;
 	dtx_store *store; /* retained; NULL: handlers run without a barrier */
 	sdk_gc *gc;       /* owned; NULL: no barrier GC thread */
+	unsigned tolerance_ms; /* deadline tolerance (clock skew) */
 
 	_Atomic uint64_t calls;                   /* valid calls received */
 	_Atomic uint64_t commits;                 /* group commits */
@@ -206,6 +209,7 @@ int dtx_participant_create(const dtx_participant_opts *opts,
 	part->max_msg = opts->max_msg_bytes;
 	part->limits.max_steps = WIRE_MAX_STEPS_DEFAULT;
 	part->limits.max_payload = opts->max_msg_bytes;
+	part->tolerance_ms = DTX_DEADLINE_TOLERANCE_MS_DEFAULT;
 	part->url = strdup(opts->url);
 	rv = part->url == NULL ? DTX_ENOMEM : sync_init(part);
 	if (rv != DTX_OK) {
@@ -308,6 +312,15 @@ int dtx_participant_set_barrier_gc(dtx_participant *part,
 		return rv;
 	sdk_gc_destroy(part->gc);
 	part->gc = gc;
+	return DTX_OK;
+}
+
+int dtx_participant_set_deadline_tolerance(dtx_participant *part,
+                                           unsigned tolerance_ms)
+{
+	if (part == NULL || part->started || tolerance_ms > TOLERANCE_MAX_MS)
+		return DTX_EINVAL;
+	part->tolerance_ms = tolerance_ms;
 	return DTX_OK;
 }
 
@@ -491,8 +504,10 @@ static bool prepare(dtx_participant *part, batch *b, unsigned i,
 /* add_group puts call i (prepared for the barrier) into b's group. */
 static void add_group(batch *b, unsigned i, unsigned *n)
 {
-	b->item[*n] = (sdk_barrier_item){
-	        .call = &b->call[i], .run = run_cb, .arg = &b->rc[i]};
+	b->item[*n] = (sdk_barrier_item){.call = &b->call[i],
+	                                 .run = run_cb,
+	                                 .arg = &b->rc[i],
+	                                 .tolerance_ms = b->part->tolerance_ms};
 	b->item_of[(*n)++] = i;
 }
 

@@ -13,8 +13,9 @@
  *   participant.c  - the rep0 server: work-item pool, worker threads
  *   store_api.c    - dtx_store / dtx_txn of either backend: the public
  *                    store calls, dispatched through barrier_store.h
- *   store.c        - the LMDB backend (the only <lmdb.h> user)
- *   barrier_lmdb.c - the barrier's records in an LMDB store
+ *   store.c        - the LMDB backend (libdtx-lmdb, the only <lmdb.h>
+ *                    user)
+ *   barrier_lmdb.c - the barrier's records in an LMDB store (libdtx-lmdb)
  *   store_pg.c     - the PostgreSQL backend (libdtx-pg, the only libpq
  *                    user)
  *   barrier.c      - exactly-once branch calls on top of a store
@@ -37,9 +38,10 @@
 #include "dtx/dtx.h"
 #include "wire.h"
 
-/* SDK_PRIVATE marks the few internals libdtx exports for libdtx-pg only,
- * in the version node DTX_PRIVATE_0 of libdtx.sym (no stable ABI: a
- * libdtx-pg works with the libdtx of its own build). */
+/* SDK_PRIVATE marks the few internals libdtx exports for its backends
+ * only (libdtx-pg, libdtx-lmdb), in the version node DTX_PRIVATE_0 of
+ * libdtx.sym (no stable ABI: a backend works with the libdtx of its own
+ * build). */
 #define SDK_PRIVATE __attribute__((visibility("default")))
 
 /* ---- util.c ------------------------------------------------------------ */
@@ -66,7 +68,7 @@ bool sdk_close_bounded_id(uint32_t sock_id, unsigned ms);
 
 /* sdk_strlcpy copies src (borrowed; NULL copies "") into dst (borrowed, cap
  * bytes, cap >= 1), truncating, always NUL-terminating. */
-void sdk_strlcpy(char *dst, size_t cap, const char *src);
+SDK_PRIVATE void sdk_strlcpy(char *dst, size_t cap, const char *src);
 
 /* sdk_text_copy copies src (borrowed, NUL-terminated) into dst (borrowed,
  * cap >= 1 bytes) as a string fit for a protobuf `string` field: truncated
@@ -126,6 +128,9 @@ void sdk_call_reply(dtx_call *call, dtx_status status,
 /* ---- store_api.c: a store of either backend (barrier_store.h) -------- */
 
 #include "barrier_store.h"
+
+/* The LMDB map a store starts with unless opts say (dtx_store_opts). */
+#define SDK_MAP_SIZE_DEFAULT ((size_t)256 << 20)
 
 /* sdk_store_enter brackets a thread's use of store (ops->enter; LMDB: its
  * shared grow lock, never taken twice on one thread) and returns what
@@ -219,7 +224,8 @@ typedef enum sdk_outcome {
 	SDK_OUT_APPLIED,      /* handler ran; OK or FAIL recorded */
 	SDK_OUT_REPLAYED,     /* answered from the call's record */
 	SDK_OUT_NULL_COMP,    /* compensate/cancel recorded without a handler */
-	SDK_OUT_LATE_REFUSED, /* action/try after its compensate/cancel */
+	SDK_OUT_LATE_REFUSED, /* action/try after its compensate/cancel, or
+	                         past its deadline */
 	SDK_OUT_RETRY,        /* handler answered RETRY (or FAIL where it
 	                         may not): nothing recorded */
 	SDK_OUT_NOT_READY,    /* confirm before its try was recorded OK */
@@ -237,7 +243,8 @@ typedef enum sdk_outcome {
 typedef struct sdk_barrier_item {
 	dtx_call *call;
 	dtx_handler_fn run;
-	void *arg; /* borrowed: run's argument */
+	void *arg;             /* borrowed: run's argument */
+	unsigned tolerance_ms; /* added to the call's deadline (clock skew) */
 	dtx_status status;
 	sdk_outcome out;
 } sdk_barrier_item;

@@ -43,7 +43,7 @@
 #include "sdk.h"
 
 #define STORE_FORMAT     1u
-#define MAP_SIZE_DEFAULT ((size_t)256 << 20)
+#define MAP_SIZE_DEFAULT SDK_MAP_SIZE_DEFAULT
 #define MAP_SIZE_MIN     ((size_t)64 << 10)
 #define BARRIER_TABLE    "__dtx_barrier"
 #define META_TABLE       "__dtx_meta"
@@ -120,14 +120,6 @@ static int store_fail(const lmdb_store *store, int rc, const char *what)
 }
 
 /* ---- options and names ------------------------------------------------- */
-
-void dtx_store_opts_init(dtx_store_opts *opts)
-{
-	if (opts == NULL)
-		return;
-	memset(opts, 0, sizeof(*opts));
-	opts->map_size = MAP_SIZE_DEFAULT;
-}
 
 static bool opts_are_valid(const char *dir, const dtx_store_opts *o)
 {

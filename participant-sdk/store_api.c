@@ -22,6 +22,14 @@
 
 /* ---- creation ---------------------------------------------------------- */
 
+void dtx_store_opts_init(dtx_store_opts *opts)
+{
+	if (opts == NULL)
+		return;
+	memset(opts, 0, sizeof(*opts));
+	opts->map_size = SDK_MAP_SIZE_DEFAULT;
+}
+
 /* table_name_is_valid: 1..DTX_TABLE_NAME_MAX of [A-Za-z0-9._-], and not
  * starting with "__" (the SDK's own tables). */
 static bool table_name_is_valid(const char *name)

@@ -47,12 +47,13 @@
 #define POOL_MAX       8
 #define POOL_WAIT_MS   30000 /* a thread waits this long for a connection */
 #define LOCK_KEY       "1685353560" /* advisory locks: (LOCK_KEY, hash) */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2            /* 2: dtx_barrier.keep_until */
 #define KEY_MAX        511     /* as LMDB's, so a service behaves the same */
 #define GIDS_LIMIT     "65537" /* one GC walk's rows, past its largest */
 #define OID_BYTEA      17
 #define OID_INT2       21
 #define OID_INT4       23
+#define OID_INT8       20
 #define OID_TEXT       25
 
 typedef struct pg_slot {
@@ -176,6 +177,11 @@ static uint32_t get_be32(const char *p)
 
 	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 |
 	       (uint32_t)u[2] << 8 | u[3];
+}
+
+static int64_t get_be64(const char *p)
+{
+	return (int64_t)((uint64_t)get_be32(p) << 32 | get_be32(p + 4));
 }
 
 /* ---- connections ------------------------------------------------------- */
@@ -477,7 +483,8 @@ static int pg_rec_get(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
 	p[1] = P_TEXT(b);
 	p[2] = P_TEXT(o);
 	rv = txn_exec(txn, "read barrier row",
-	              "SELECT status, flags, message, result FROM dtx_barrier "
+	              "SELECT status, flags, message, result, keep_until "
+	              "FROM dtx_barrier "
 	              "WHERE gid = $1 AND branch = $2 AND op = $3",
 	              p, 3, &res);
 	if (rv != DTX_OK)
@@ -501,16 +508,20 @@ static int pg_rec_get(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
 	ret_rec->message_len = (size_t)PQgetlength(res, 0, 2);
 	ret_rec->result = PQgetvalue(res, 0, 3);
 	ret_rec->result_len = (size_t)PQgetlength(res, 0, 3);
+	ret_rec->keep_until_ms = get_be64(PQgetvalue(res, 0, 4));
 	return DTX_OK;
 }
 
-/* pg_rec_put inserts the row; a row already there (a second writer the
- * gid locks should have excluded) fails the call instead of overwriting. */
+/* pg_rec_put inserts the row. Over a row already there it only raises
+ * keep_until, and only when status and flags are the same (a replay with
+ * a later deadline); a row that differs (a second writer the gid locks
+ * should have excluded) fails the call instead of being overwritten. */
 static int pg_rec_put(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
                       const sdk_rec *rec)
 {
-	char b[16], o[8], st[8], fl[8];
-	param p[7];
+	char b[16], o[8], st[8], fl[8], ku[24];
+	PGresult *res = NULL;
+	param p[8];
 	int rv = gid_param(gid, &p[0]);
 
 	if (rv != DTX_OK)
@@ -525,11 +536,28 @@ static int pg_rec_put(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
 	p[4] = P_TEXT(fl);
 	p[5] = P_BIN(rec->message_len ? rec->message : "", rec->message_len);
 	p[6] = P_BIN(rec->result_len ? rec->result : "", rec->result_len);
-	return txn_exec(txn, "write barrier row",
-	                "INSERT INTO dtx_barrier (gid, branch, op, status, "
-	                "flags, message, result) "
-	                "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-	                p, 7, NULL);
+	snprintf(ku, sizeof(ku), "%lld", (long long)rec->keep_until_ms);
+	p[7] = P_TEXT(ku);
+	rv = txn_exec(txn, "write barrier row",
+	              "INSERT INTO dtx_barrier (gid, branch, op, status, "
+	              "flags, message, result, keep_until) "
+	              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+	              "ON CONFLICT (gid, branch, op) DO UPDATE SET keep_until "
+	              "= GREATEST(dtx_barrier.keep_until, EXCLUDED.keep_until) "
+	              "WHERE dtx_barrier.status = EXCLUDED.status "
+	              "AND dtx_barrier.flags = EXCLUDED.flags",
+	              p, 8, &res);
+	if (rv != DTX_OK)
+		return rv;
+	if (strcmp(PQcmdTuples(res), "1") != 0) {
+		sdk_logf(DTX_LOG_WARN,
+		         "store %s: barrier row of %s/%u/%s exists with "
+		         "another status: not overwritten",
+		         PS(txn)->where, gid, branch, dtx_op_name(op));
+		rv = DTX_ECONFLICT;
+	}
+	PQclear(res);
+	return rv;
 }
 
 static int pg_rec_scan(dtx_txn *txn, dtx_barrier_fn fn, void *arg)
@@ -538,7 +566,7 @@ static int pg_rec_scan(dtx_txn *txn, dtx_barrier_fn fn, void *arg)
 	dtx_barrier_entry e;
 	PGresult *res = NULL;
 	int rv = txn_exec(txn, "scan barrier",
-	                  "SELECT gid, branch, op, status, flags "
+	                  "SELECT gid, branch, op, status, flags, keep_until "
 	                  "FROM dtx_barrier ORDER BY gid, branch, op",
 	                  NULL, 0, &res);
 
@@ -558,6 +586,7 @@ static int pg_rec_scan(dtx_txn *txn, dtx_barrier_fn fn, void *arg)
 		e.status = (dtx_status)get_be16(PQgetvalue(res, i, 3));
 		e.null_compensation =
 		        (get_be16(PQgetvalue(res, i, 4)) & 1) != 0;
+		e.keep_until_unix_ms = get_be64(PQgetvalue(res, i, 5));
 		rv = fn(arg, &e);
 	}
 	return rv;
@@ -570,7 +599,8 @@ static int pg_rec_gids(dtx_txn *txn, const char *after, sdk_gid_fn fn,
 	PGresult *res = NULL;
 	param p = P_BIN(after, strnlen(after, DTX_GID_MAX));
 	int rv = txn_exec(txn, "walk barrier gids",
-	                  "SELECT DISTINCT gid FROM dtx_barrier WHERE gid > $1 "
+	                  "SELECT gid, max(keep_until) FROM dtx_barrier "
+	                  "WHERE gid > $1 GROUP BY gid "
 	                  "ORDER BY gid LIMIT " GIDS_LIMIT,
 	                  &p, 1, &res);
 
@@ -584,7 +614,7 @@ static int pg_rec_gids(dtx_txn *txn, const char *after, sdk_gid_fn fn,
 			return DTX_ECORRUPT;
 		memcpy(gid, PQgetvalue(res, i, 0), (size_t)n);
 		gid[n] = '\0';
-		rv = fn(arg, gid);
+		rv = fn(arg, gid, get_be64(PQgetvalue(res, i, 1)));
 	}
 	return rv;
 }
@@ -719,12 +749,20 @@ static const char schema_sql[] =
         " op int2 NOT NULL, status int2 NOT NULL, flags int2 NOT NULL,"
         " message text NOT NULL DEFAULT '', result bytea,"
         " created timestamptz NOT NULL DEFAULT now(),"
+        " keep_until int8 NOT NULL DEFAULT 0,"
         " PRIMARY KEY (gid, branch, op));"
         "CREATE TABLE IF NOT EXISTS dtx_kv ("
         " tbl text COLLATE \"C\" NOT NULL, k bytea NOT NULL,"
         " v bytea NOT NULL, PRIMARY KEY (tbl, k));"
-        "INSERT INTO dtx_meta VALUES ('schema', '1')"
+        "INSERT INTO dtx_meta VALUES ('schema', '2')"
         " ON CONFLICT (k) DO NOTHING;";
+
+/* upgrade_sql takes a version 1 schema (made by an SDK before deadlines)
+ * to version 2: existing rows keep nothing past their grace (0). */
+static const char upgrade_sql[] =
+        "ALTER TABLE dtx_barrier"
+        " ADD COLUMN IF NOT EXISTS keep_until int8 NOT NULL DEFAULT 0;"
+        "UPDATE dtx_meta SET v = '2' WHERE k = 'schema' AND v = '1';";
 
 /* column - what one column of a dtx table must be. */
 typedef struct column {
@@ -741,13 +779,49 @@ static const column columns[] = {
         {"dtx_barrier", "flags", OID_INT2},
         {"dtx_barrier", "message", OID_TEXT},
         {"dtx_barrier", "result", OID_BYTEA},
+        {"dtx_barrier", "keep_until", OID_INT8},
         {"dtx_kv", "tbl", OID_TEXT},
         {"dtx_kv", "k", OID_BYTEA},
         {"dtx_kv", "v", OID_BYTEA},
 };
 
-/* schema_create creates the missing tables and the version row in one
- * transaction, serialised with other processes opening the database. */
+/* exec_script runs sql (several statements, no parameters) on conn. */
+static int exec_script(pg_store *ps, PGconn *conn, const char *sql,
+                       const char *what)
+{
+	PGresult *res = PQexec(conn, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pg_fail(ps, conn, res, what);
+	PQclear(res);
+	return DTX_OK;
+}
+
+/* schema_upgrade runs upgrade_sql if the version row says 1. */
+static int schema_upgrade(pg_store *ps, PGconn *conn)
+{
+	PGresult *res = NULL;
+	bool old;
+	int rv = conn_exec(ps, conn, "read schema version",
+	                   "SELECT 1 FROM dtx_meta WHERE k = 'schema' "
+	                   "AND v = '1'",
+	                   NULL, 0, &res);
+
+	if (rv != DTX_OK)
+		return rv;
+	old = PQntuples(res) == 1;
+	PQclear(res);
+	if (!old)
+		return DTX_OK;
+	sdk_logf(DTX_LOG_INFO,
+	         "store %s: barrier schema 1 upgraded to 2 (keep_until)",
+	         ps->where);
+	return exec_script(ps, conn, upgrade_sql, "upgrade schema");
+}
+
+/* schema_create creates the missing tables and the version row, and
+ * upgrades an older schema, in one transaction, serialised with other
+ * processes opening the database. */
 static int schema_create(pg_store *ps, PGconn *conn)
 {
 	int rv = conn_exec(ps, conn, "begin", "BEGIN", NULL, 0, NULL);
@@ -756,14 +830,10 @@ static int schema_create(pg_store *ps, PGconn *conn)
 		rv = conn_exec(ps, conn, "schema lock",
 		               "SELECT pg_advisory_xact_lock(" LOCK_KEY ", -1)",
 		               NULL, 0, NULL);
-	if (rv == DTX_OK) {
-		PGresult *res = PQexec(conn, schema_sql);
-
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			rv = pg_fail(ps, conn, res, "create schema");
-		else
-			PQclear(res);
-	}
+	if (rv == DTX_OK)
+		rv = exec_script(ps, conn, schema_sql, "create schema");
+	if (rv == DTX_OK)
+		rv = schema_upgrade(ps, conn);
 	(void)conn_exec(ps, conn, rv == DTX_OK ? "commit" : "rollback",
 	                rv == DTX_OK ? "COMMIT" : "ROLLBACK", NULL, 0, NULL);
 	return rv;
@@ -787,9 +857,10 @@ static int schema_version(pg_store *ps, PGconn *conn)
 		return DTX_OK;
 	sdk_logf(DTX_LOG_WARN,
 	         "store %s: barrier schema version %ld, this "
-	         "build knows %d",
-	         ps->where, v, SCHEMA_VERSION);
-	return v > SCHEMA_VERSION ? DTX_EVERSION : DTX_ECORRUPT;
+	         "build knows %d%s",
+	         ps->where, v, SCHEMA_VERSION,
+	         v == 1 ? ": a writable open upgrades it" : "");
+	return v > SCHEMA_VERSION || v == 1 ? DTX_EVERSION : DTX_ECORRUPT;
 }
 
 /* schema_check compares every column's type and each table's primary key

@@ -17,7 +17,9 @@
  *   If we crash between 1 and 2, the coordinator cancels the branch at the
  *   deadline (a null cancel at the participant). If we crash after 2, the
  *   same: the Cancel undoes the Try. A Try delayed past its Cancel is
- *   refused by the participant's barrier.
+ *   refused by the participant's barrier; each Try carries the
+ *   transaction's deadline (from BeginTcc's answer), so one delayed past
+ *   the barrier's GC too is refused by that.
  *
  * Never packs protobuf itself except through client.c / wire.h, never
  * prints. A dtx_tcc or dtx_tcc_tx is used by one thread at a time.
@@ -39,9 +41,10 @@ struct dtx_tcc {
 struct dtx_tcc_tx {
 	dtx_client *client; /* retained */
 	char gid[DTX_GID_MAX + 1];
-	uint32_t nbranches; /* registered so far */
-	uint32_t ntried_ok; /* Tries that answered OK */
-	bool failed;        /* a Try did not answer OK */
+	int64_t deadline_unix_ms; /* the coordinator's; 0: none */
+	uint32_t nbranches;       /* registered so far */
+	uint32_t ntried_ok;       /* Tries that answered OK */
+	bool failed;              /* a Try did not answer OK */
 };
 
 /* ---- dtx_tcc: branches kept in wire form ------------------------------- */
@@ -260,6 +263,7 @@ int dtx_tcc_begin(dtx_client *client, const char *gid, unsigned deadline_ms,
 	if ((tx = calloc(1, sizeof(*tx))) == NULL)
 		return DTX_ENOMEM;
 	tx->client = client;
+	tx->deadline_unix_ms = info.deadline_unix_ms;
 	sdk_strlcpy(tx->gid, sizeof(tx->gid), info.gid);
 	*ret_tx = tx;
 	return DTX_OK;
@@ -320,6 +324,11 @@ static int call_try(dtx_tcc_tx *tx, const Dtx__V1__TccBranch *branch,
 	call.payload = branch->payload;
 	call.has_attempt = 1;
 	call.attempt = 1;
+	/* the deadline BeginTcc answered with: past it the coordinator
+	 * cancels, so a Try delivered later must not reserve */
+	call.has_deadline_unix_ms = tx->deadline_unix_ms > 0 &&
+	                            tx->deadline_unix_ms <= WIRE_UNIX_MS_MAX;
+	call.deadline_unix_ms = tx->deadline_unix_ms;
 	rv = sdk_client_branch_call(tx->client, branch->participant_url, &call,
 	                            timeout_ms, &rep);
 	if (rv != DTX_OK)

@@ -6,7 +6,13 @@
  * participant with its store on disk; the sagas it submits call that
  * participant's handlers, so a transaction becomes final in milliseconds.
  * A raw BranchCall (nng + the codec) plants a null compensation for a gid
- * the coordinator does not know yet.
+ * the coordinator does not know yet, or plays a delayed Try.
+ *
+ * Every call dtxd sends carries a deadline (BranchCall.deadline_unix_ms)
+ * and GC keeps a gid's records until their deadline has passed: the
+ * participants here allow no clock tolerance and the sagas' steps time out
+ * after STEP_TIMEOUT_MS, so what keeps records is the grace under test
+ * (wait_keep first where a test wants them gone at grace 0).
  */
 #include <signal.h>
 #include <stdatomic.h>
@@ -22,14 +28,17 @@
 #include "harness.h"
 #include "wire.h"
 
-#define GRACE_MS 2500 /* long enough to look before it passes */
+#define GRACE_MS        2500 /* long enough to look before it passes */
+#define STEP_TIMEOUT_MS 300  /* a saga step's calls: their own deadline */
 
 TestSuite(barrier_gc, .fini = th_teardown, .timeout = 120);
 
 /* ---- the participant under test ---------------------------------------- */
 
-static atomic_bool hold;       /* gc.hold answers RETRY while set */
-static atomic_int gc_warnings; /* log lines about a failed GC sweep */
+static atomic_bool hold;              /* gc.hold answers RETRY while set */
+static atomic_int gc_warnings;        /* log lines about a failed GC sweep */
+static atomic_int hold_runs;          /* gc.hold ran */
+static _Atomic int64_t hold_deadline; /* the deadline its last call had */
 
 static dtx_status h_ok(void *arg, dtx_call *call)
 {
@@ -41,7 +50,8 @@ static dtx_status h_ok(void *arg, dtx_call *call)
 static dtx_status h_hold(void *arg, dtx_call *call)
 {
 	(void)arg;
-	(void)call;
+	atomic_fetch_add(&hold_runs, 1);
+	atomic_store(&hold_deadline, dtx_call_deadline_unix_ms(call));
 	return atomic_load(&hold) ? DTX_STATUS_RETRY : DTX_STATUS_OK;
 }
 
@@ -80,6 +90,8 @@ static void party_start(th_env *t, party *p, const char *gc_url,
 	cr_assert_eq(dtx_participant_register(p->part, "gc.hold", h_hold, NULL),
 	             DTX_OK);
 	cr_assert_eq(dtx_participant_set_store(p->part, p->store), DTX_OK);
+	cr_assert_eq(dtx_participant_set_deadline_tolerance(p->part, 0),
+	             DTX_OK);
 	if (gc_url != NULL)
 		cr_assert_eq(dtx_participant_set_barrier_gc(
 		                     p->part, gc_url, grace_ms, interval_ms),
@@ -99,6 +111,7 @@ typedef struct census {
 	const char *gid; /* count only this gid; NULL: all */
 	int n;
 	int nulls;
+	int64_t keep_until; /* the largest */
 } census;
 
 static int census_one(void *arg, const dtx_barrier_entry *e)
@@ -109,6 +122,8 @@ static int census_one(void *arg, const dtx_barrier_entry *e)
 		return DTX_OK;
 	c->n++;
 	c->nulls += e->null_compensation;
+	if (e->keep_until_unix_ms > c->keep_until)
+		c->keep_until = e->keep_until_unix_ms;
 	return DTX_OK;
 }
 
@@ -120,7 +135,7 @@ static int census_fn(void *arg, dtx_txn *txn)
 /* records counts gid's barrier records (all records for NULL). */
 static census records(party *p, const char *gid)
 {
-	census c = {gid, 0, 0};
+	census c = {gid, 0, 0, 0};
 
 	cr_assert_eq(dtx_store_view(p->store, census_fn, &c), DTX_OK);
 	return c;
@@ -159,7 +174,7 @@ static void run_saga(dtx_client *c, party *p, const char *gid,
 		slash = strchr(buf, '/');
 		*slash = '\0';
 		cr_assert_eq(dtx_saga_add_step(saga, p->url, buf, slash + 1,
-		                               NULL, 0, 0),
+		                               NULL, 0, STEP_TIMEOUT_MS),
 		             DTX_OK);
 	}
 	cr_assert_eq(dtx_client_submit(c, saga, wait_ms, ret_info), DTX_OK);
@@ -176,6 +191,18 @@ static int64_t final_ms(dtx_client *c, const char *gid)
 	return at;
 }
 
+/* wait_keep waits (bounded) until the wall clock is past every record's
+ * keep_until: the deadlines of their calls. */
+static void wait_keep(party *p)
+{
+	int64_t until = records(p, NULL).keep_until;
+
+	for (int i = 0; i < 500 && wall_ms() <= until; i++)
+		sleep_ms(10);
+	cr_assert_gt(wall_ms(), until, "records kept until %lld",
+	             (long long)until);
+}
+
 /* gc runs one pass with grace_ms and returns the records it removed. */
 static size_t gc(party *p, dtx_client *c, unsigned grace_ms)
 {
@@ -186,9 +213,11 @@ static size_t gc(party *p, dtx_client *c, unsigned grace_ms)
 	return removed;
 }
 
-/* compensate_raw sends p a compensate of (gid, branch 0) as the
- * coordinator would, and asserts it answered OK. */
-static void compensate_raw(party *p, const char *gid)
+/* call_raw sends p a call of (gid, branch 0) as the coordinator or an
+ * initiator would, with deadline_unix_ms when deadline is not 0, and
+ * returns its status; its message goes to text (64 bytes). */
+static int call_raw(party *p, const char *gid, dtx_op op, const char *handler,
+                    int64_t deadline, char *text)
 {
 	Dtx__V1__BranchCall bc = DTX__V1__BRANCH_CALL__INIT;
 	Dtx__V1__BranchReply *r;
@@ -196,14 +225,17 @@ static void compensate_raw(party *p, const char *gid)
 	uint8_t *buf;
 	size_t len;
 	nng_msg *m;
+	int status;
 
 	bc.has_version = bc.has_branch = bc.has_op = bc.has_attempt = 1;
 	bc.version = 1;
 	bc.attempt = 1;
 	bc.gid = (char *)gid;
 	bc.branch = 0;
-	bc.op = DTX__V1__OP__OP_COMPENSATE;
-	bc.handler = (char *)"gc.undo";
+	bc.op = (Dtx__V1__Op)op;
+	bc.handler = (char *)handler;
+	bc.has_deadline_unix_ms = deadline != 0;
+	bc.deadline_unix_ms = deadline;
 	cr_assert_eq(nng_req0_open(&s), 0);
 	cr_assert_eq(nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000), 0);
 	cr_assert_eq(nng_dial(s, p->url, NULL, 0), 0);
@@ -214,10 +246,22 @@ static void compensate_raw(party *p, const char *gid)
 	cr_assert_eq(wire_branch_reply_decode(nng_msg_body(m), nng_msg_len(m),
 	                                      &r, NULL, 0),
 	             DTX_OK);
-	cr_assert_eq(r->status, DTX__V1__BRANCH_STATUS__BRANCH_OK);
+	status = (int)r->status;
+	snprintf(text, 64, "%s", r->message != NULL ? r->message : "");
 	wire_branch_reply_free(r);
 	nng_msg_free(m);
 	nng_close(s);
+	return status;
+}
+
+/* compensate_raw plants a null compensation of gid (no deadline: the
+ * coordinator does not know gid) and asserts it answered OK. */
+static void compensate_raw(party *p, const char *gid)
+{
+	char text[64];
+
+	cr_assert_eq(call_raw(p, gid, DTX_OP_COMPENSATE, "gc.undo", 0, text),
+	             DTX__V1__BRANCH_STATUS__BRANCH_OK);
 }
 
 static dtx_client *client_with_timeout(const char *url, unsigned ms)
@@ -334,6 +378,7 @@ Test(barrier_gc, each_pass_resumes_where_the_last_stopped_and_wraps)
 		run_saga(c, &p, gid, do_undo, 1, 10000, &info);
 		cr_assert_eq(info.state, DTX_TX_COMMITTED);
 	}
+	wait_keep(&p);
 	cr_assert_eq(gc_max(&p, c, 2), 1); /* gc-0 kept, gc-1 */
 	cr_assert_eq(gc_max(&p, c, 2), 2); /* gc-2, gc-3 */
 	cr_assert_eq(records(&p, "gc-4").n, 1);
@@ -368,6 +413,7 @@ Test(barrier_gc, never_removes_the_records_of_a_running_transaction)
 	atomic_store(&hold, false);
 	cr_assert_eq(dtx_client_query(c, "gc-run", 10000, &info), DTX_OK);
 	cr_assert_eq(info.state, DTX_TX_COMMITTED);
+	wait_keep(&p);
 	cr_assert_eq(gc(&p, c, 0), 2);
 	party_stop(&p);
 	th_end(t);
@@ -398,6 +444,7 @@ Test(barrier_gc, an_unreachable_coordinator_removes_nothing)
 	cr_assert_eq(records(&p, "gc-down").n, 1);
 
 	th_dtxd_restart(t);
+	wait_keep(&p);
 	/* c waits for its reconnection; slow might give up first */
 	cr_assert_eq(gc(&p, c, 0), 1);
 	cr_assert_eq(records(&p, NULL).n, 0);
@@ -461,6 +508,55 @@ Test(barrier_gc, the_participant_thread_logs_and_keeps_when_unreachable)
 	cr_assert_eq(st.barrier_gc_removed, 0);
 	cr_assert_geq(atomic_load(&gc_warnings), 2);
 	cr_assert_eq(records(&p, "gc-orphan").nulls, 1);
+	party_stop(&p);
+	th_end(t);
+}
+
+/* Issue 16 item 5 end to end: an initiator-driven TCC whose Try did not
+ * take (RETRY), never finished; dtxd cancels it at its deadline (a null
+ * cancel at the participant), the transaction is final, GC runs with grace
+ * 0. The initiator's Try, delayed, is then released: it carries the
+ * deadline BeginTcc answered with, which has passed, so it applies
+ * nothing although its null cancel is gone. */
+Test(barrier_gc, a_try_released_after_gc_past_the_tcc_deadline_applies_nothing)
+{
+	th_env *t = th_begin();
+	dtx_try_result tr;
+	dtx_tx_info info;
+	dtx_tcc_tx *tx;
+	dtx_client *c;
+	char text[64];
+	party p;
+	int64_t d;
+
+	atomic_store(&hold, true);
+	th_dtxd_start(t, NULL);
+	party_start(t, &p, NULL, 0, 0);
+	c = th_client(t);
+	cr_assert_eq(dtx_tcc_begin(c, "gc-tcc", 800, &tx), DTX_OK);
+	cr_assert_eq(dtx_tcc_try(tx, p.url, "gc.hold", "gc.do", "gc.undo", NULL,
+	                         0, 2000, &tr),
+	             DTX_OK);
+	cr_assert_eq(tr.status, DTX_STATUS_RETRY);
+	cr_assert_eq(dtx_client_query(c, "gc-tcc", 10000, &info), DTX_OK);
+	cr_assert_eq(info.state, DTX_TX_CANCELLED);
+	d = info.deadline_unix_ms;
+	cr_assert_gt(d, 0);
+	/* the initiator's Try and dtxd's Cancel both carried it */
+	cr_assert_eq(atomic_load(&hold_deadline), d);
+	cr_assert_eq(records(&p, "gc-tcc").nulls, 1);
+	cr_assert_eq(records(&p, "gc-tcc").keep_until, d);
+
+	wait_keep(&p);
+	cr_assert_eq(gc(&p, c, 0), 1);
+	cr_assert_eq(records(&p, "gc-tcc").n, 0);
+	atomic_store(&hold, false);
+	atomic_store(&hold_runs, 0);
+	cr_assert_eq(call_raw(&p, "gc-tcc", DTX_OP_TRY, "gc.hold", d, text),
+	             DTX__V1__BRANCH_STATUS__BRANCH_FAIL);
+	cr_assert_str_eq(text, "deadline passed");
+	cr_assert_eq(atomic_load(&hold_runs), 0, "the late Try ran");
+	dtx_tcc_tx_destroy(tx);
 	party_stop(&p);
 	th_end(t);
 }

@@ -441,15 +441,12 @@ static th_proc *start_ready(th_env *t, const char *name,
 
 /* ---- dtxd and participants --------------------------------------------- */
 
-/* dtxd_spawn starts dtxd with t's flags, env_kv (may be NULL) added to
- * its environment, and waits for its ready file. */
-static th_proc *dtxd_spawn(th_env *t, const char *env_kv)
+/* dtxd_argv fills argv (TH_DTXD_ARGS + 20 slots) with dtxd's command
+ * line: t's store, address and flags, ready file ready (borrowed). */
+static void dtxd_argv(th_env *t, const char *ready, const char **argv)
 {
-	char ready[PATH_MAX];
-	const char *argv[TH_DTXD_ARGS + 20];
 	size_t n = 0;
 
-	th_path(t, "dtxd.ready", ready, sizeof(ready));
 	argv[n++] = th_exe("DTX_DTXD");
 	argv[n++] = "--store";
 	argv[n++] = t->log_dir;
@@ -466,6 +463,17 @@ static th_proc *dtxd_spawn(th_env *t, const char *env_kv)
 	for (size_t i = 0; i < t->ndtxd_args; i++)
 		argv[n++] = t->dtxd_args[i];
 	argv[n] = NULL;
+}
+
+/* dtxd_spawn starts dtxd with t's flags, env_kv (may be NULL) added to
+ * its environment, and waits for its ready file. */
+static th_proc *dtxd_spawn(th_env *t, const char *env_kv)
+{
+	char ready[PATH_MAX];
+	const char *argv[TH_DTXD_ARGS + 20];
+
+	th_path(t, "dtxd.ready", ready, sizeof(ready));
+	dtxd_argv(t, ready, argv);
 	t->dtxd = start_ready(t, "dtxd", argv, ready, env_kv);
 	return t->dtxd;
 }
@@ -516,6 +524,23 @@ th_proc *th_dtxd_restart(th_env *t)
 	cr_assert_not_null(t->dtxd, "dtxd was never started");
 	th_proc_crash(t->dtxd);
 	return dtxd_spawn(t, NULL);
+}
+
+bool th_dtxd_try_restart(th_env *t, int timeout_ms)
+{
+	char ready[PATH_MAX];
+	const char *argv[TH_DTXD_ARGS + 20];
+
+	cr_assert_not_null(t->dtxd, "dtxd was never started");
+	th_proc_crash(t->dtxd);
+	th_path(t, "dtxd.ready", ready, sizeof(ready));
+	dtxd_argv(t, ready, argv);
+	unlink(ready);
+	t->dtxd = th_spawn(t, "dtxd", argv);
+	if (th_wait_ready(t->dtxd, ready, timeout_ms))
+		return true;
+	th_proc_crash(t->dtxd);
+	return false;
 }
 
 /* participant_spawn starts part (its name and url set) with env_kv (may be

@@ -189,6 +189,14 @@ th_proc *th_dtxd_start_env(th_env *t, const char *env_kv, ...)
  * environment given to th_dtxd_start_env). */
 th_proc *th_dtxd_restart(th_env *t);
 
+/* th_dtxd_try_restart is th_dtxd_restart for a test that plays the
+ * supervisor: it kills dtxd if it still runs, starts it again and waits
+ * up to timeout_ms for its ready file. It returns false, without
+ * asserting, if dtxd exited first (a store it cannot reach yet) or was
+ * not ready in time (it is then killed and reaped). Each start takes one
+ * of the TH_PROCS_MAX process slots. */
+bool th_dtxd_try_restart(th_env *t, int timeout_ms);
+
 /* th_participant_start starts dtx-sample-participant --name name on a fresh
  * address, journaling to t->journal, with the extra flags given
  * (NULL-terminated), and waits for its ready file. */

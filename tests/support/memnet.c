@@ -173,6 +173,8 @@ static int net_call(dc_transport *t, const char *url,
 	c->op = (dtx_op)msg->op;
 	c->attempt = msg->attempt;
 	c->timeout_ms = timeout_ms;
+	c->deadline_unix_ms =
+	        msg->has_deadline_unix_ms ? msg->deadline_unix_ms : 0;
 	c->next = net->calls;
 	net->calls = c;
 	return DTX_OK;

@@ -7,6 +7,7 @@
  */
 #include "pgtmp.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -37,6 +38,7 @@ struct pgtmp {
 	char data[96]; /* dir/data */
 	pid_t pid;     /* the postmaster; 0 once gone */
 	int port;      /* loopback TCP */
+	char name[32]; /* cluster_name: a standby's application_name */
 	char uri[PGTMP_URI_MAX];
 	char admin[PGTMP_URI_MAX];
 };
@@ -190,9 +192,11 @@ static int run_initdb(pgtmp *pg, char *err, size_t errlen)
 	return 0;
 }
 
+/* run_postgres starts the postmaster on pg->data, on pg->port (a free
+ * one picked first when it is 0), as pg->name's cluster_name. */
 static int run_postgres(pgtmp *pg, char *err, size_t errlen)
 {
-	char exe[256], log[128], port[16];
+	char exe[256], log[128], port[16], name[sizeof(pg->name) + 16];
 	const char *argv[] = {exe,
 	                      "-D",
 	                      pg->data,
@@ -208,11 +212,16 @@ static int run_postgres(pgtmp *pg, char *err, size_t errlen)
 	                      "synchronous_commit=on",
 	                      "-c",
 	                      "max_connections=200",
+	                      "-c",
+	                      name,
 	                      NULL};
 
-	pg->port = free_port();
+	if (pg->port == 0)
+		pg->port = free_port();
 	if (pg->port < 0)
 		return fail(err, errlen, "no free port: %s", strerror(errno));
+	snprintf(name, sizeof(name), "cluster_name=%s",
+	         pg->name[0] ? pg->name : "pgtmp");
 	snprintf(exe, sizeof(exe), "%s/postgres", pg_bin());
 	snprintf(log, sizeof(log), "%s/server.log", pg->dir);
 	snprintf(port, sizeof(port), "%d", pg->port);
@@ -250,6 +259,16 @@ static int wait_ready(pgtmp *pg, char *err, size_t errlen)
 	            PGTMP_START_WAIT, pg->dir);
 }
 
+static void set_uris(pgtmp *pg)
+{
+	snprintf(pg->admin, sizeof(pg->admin),
+	         "postgresql://postgres@/postgres?host=%s&port=%d", pg->dir,
+	         pg->port);
+	snprintf(pg->uri, sizeof(pg->uri),
+	         "postgresql://" PGTMP_ROLE "@/dtx?host=%s&port=%d", pg->dir,
+	         pg->port);
+}
+
 pgtmp *pgtmp_start(char *err, size_t errlen)
 {
 	pgtmp *pg = calloc(1, sizeof(*pg));
@@ -262,12 +281,7 @@ pgtmp *pgtmp_start(char *err, size_t errlen)
 	    run_initdb(pg, err, errlen) != 0 ||
 	    run_postgres(pg, err, errlen) != 0)
 		goto fail;
-	snprintf(pg->admin, sizeof(pg->admin),
-	         "postgresql://postgres@/postgres?host=%s&port=%d", pg->dir,
-	         pg->port);
-	snprintf(pg->uri, sizeof(pg->uri),
-	         "postgresql://" PGTMP_ROLE "@/dtx?host=%s&port=%d", pg->dir,
-	         pg->port);
+	set_uris(pg);
 	/* Two calls: CREATE DATABASE refuses a multi-statement string. */
 	if (wait_ready(pg, err, errlen) != 0 ||
 	    pgtmp_sql(pg->admin, NULL, "CREATE ROLE " PGTMP_ROLE " LOGIN", err,
@@ -446,4 +460,275 @@ int pgtmp_shared_main(int argc, char **argv, int (*run)(int argc, char **argv))
 	rc = run(argc, argv);
 	pgtmp_stop(pg);
 	return rc;
+}
+
+/* ---- restarts, standbys, lost machines --------------------------------- */
+
+/* run_tool runs a PostgreSQL tool (argv[0] a name in pg_bin) as the
+ * postgres user when we are root, output appended to log, and waits up
+ * to ms for it. Returns 0 if it exited 0, else -1 with a reason. */
+static int run_tool(const char *const argv[], const char *log, int ms,
+                    char *err, size_t errlen)
+{
+	char exe[256];
+	const char *args[24];
+	int status = 0, n = 0;
+	pid_t pid;
+
+	snprintf(exe, sizeof(exe), "%s/%s", pg_bin(), argv[0]);
+	args[n++] = exe;
+	while (argv[n] != NULL && n < 23) {
+		args[n] = argv[n];
+		n++;
+	}
+	args[n] = NULL;
+	pid = spawn(args, log, true);
+	if (pid < 0)
+		return fail(err, errlen, "fork: %s", strerror(errno));
+	if (!wait_gone(pid, ms, &status)) {
+		kill(pid, SIGKILL);
+		wait_gone(pid, 5000, &status);
+		return fail(err, errlen, "%s took over %d ms: see %s", argv[0],
+		            ms, log);
+	}
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return fail(err, errlen, "%s failed (status %d): see %s",
+		            argv[0], status, log);
+	return 0;
+}
+
+int pgtmp_restart(pgtmp *pg, bool fast, char *err, size_t errlen)
+{
+	/* SIGINT: fast shutdown (sessions ended, a shutdown checkpoint);
+	 * SIGQUIT: immediate (crash recovery at the next start). */
+	if (!signal_wait(pg, fast ? SIGINT : SIGQUIT, PGTMP_START_WAIT)) {
+		pgtmp_kill(pg);
+		return fail(err, errlen, "postgres did not stop within %d ms",
+		            PGTMP_START_WAIT);
+	}
+	if (run_postgres(pg, err, errlen) != 0)
+		return -1;
+	return wait_ready(pg, err, errlen);
+}
+
+/* children lists up to max processes whose parent is parent (from
+ * /proc/N/stat). Returns how many. */
+static int children(pid_t parent, pid_t *out, int max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL && n < max) {
+		char path[300], buf[512], *rp;
+		long ppid = 0;
+		ssize_t len;
+		int fd;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		/* "pid (comm) state ppid ...": comm may hold spaces. */
+		rp = strrchr(buf, ')');
+		if (rp != NULL && sscanf(rp + 1, " %*c %ld", &ppid) == 1 &&
+		    ppid == (long)parent)
+			out[n++] = (pid_t)atol(e->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+void pgtmp_crash(pgtmp *pg)
+{
+	pid_t kids[256];
+	int n, status;
+
+	if (pg->pid == 0)
+		return;
+	/* The list first: once the postmaster is gone its children belong
+	 * to init and can no longer be told apart. */
+	n = children(pg->pid, kids, 256);
+	kill(pg->pid, SIGKILL);
+	for (int i = 0; i < n; i++)
+		kill(kids[i], SIGKILL);
+	if (wait_gone(pg->pid, 5000, &status))
+		pg->pid = 0;
+	/* Let the kernel close their sockets before the caller goes on. */
+	for (int i = 0; i < n; i++)
+		for (int waited = 0; waited < 5000 && kill(kids[i], 0) == 0;
+		     waited += POLL_MS)
+			sleep_ms(POLL_MS);
+}
+
+void pgtmp_freeze(pgtmp *pg, bool frozen)
+{
+	pid_t kids[256];
+	int n, sig = frozen ? SIGSTOP : SIGCONT;
+
+	if (pg->pid == 0)
+		return;
+	n = children(pg->pid, kids, 256);
+	kill(pg->pid, sig);
+	for (int i = 0; i < n; i++)
+		kill(kids[i], sig);
+}
+
+pid_t pgtmp_child_pid(const pgtmp *pg, const char *role)
+{
+	pid_t kids[256];
+	int n = pg->pid ? children(pg->pid, kids, 256) : 0;
+
+	for (int i = 0; i < n; i++) {
+		char path[64], cmd[256];
+		ssize_t len;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)kids[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, cmd, sizeof(cmd) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		cmd[len] = '\0';
+		if (strstr(cmd, role) != NULL)
+			return kids[i];
+	}
+	return 0;
+}
+
+int pgtmp_sql_value(const char *admin_uri, const char *sql, char *out,
+                    size_t outlen, char *err, size_t errlen)
+{
+	PGconn *c = PQconnectdb(admin_uri);
+	PGresult *r;
+	int rc = 0;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		rc = fail(err, errlen, "connect %s: %s", admin_uri,
+		          PQerrorMessage(c));
+		PQfinish(c);
+		return rc;
+	}
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		rc = fail(err, errlen, "%s: %s", sql, PQerrorMessage(c));
+	else if (PQntuples(r) < 1 || PQnfields(r) < 1)
+		snprintf(out, outlen, "%s", "");
+	else
+		snprintf(out, outlen, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+/* wait_value polls sql on admin_uri until its first cell is want, up to
+ * PGTMP_START_WAIT. */
+static int wait_value(const char *admin_uri, const char *sql, const char *want,
+                      char *err, size_t errlen)
+{
+	char got[64] = "";
+
+	for (int waited = 0; waited < PGTMP_START_WAIT; waited += POLL_MS) {
+		if (pgtmp_sql_value(admin_uri, sql, got, sizeof(got), err,
+		                    errlen) == 0 &&
+		    strcmp(got, want) == 0)
+			return 0;
+		sleep_ms(POLL_MS);
+	}
+	return fail(err, errlen, "%s gave '%s', not '%s', for %d ms", sql, got,
+	            want, PGTMP_START_WAIT);
+}
+
+/* base_backup copies primary into sb->data with pg_basebackup -R (a
+ * standby.signal and primary_conninfo naming the primary's socket). */
+static int base_backup(const pgtmp *primary, pgtmp *sb, char *err,
+                       size_t errlen)
+{
+	char conn[256], log[128];
+	const char *argv[] = {
+	        "pg_basebackup", "-D", sb->data, "-d",        conn, "-R", "-X",
+	        "stream",        "-c", "fast",   "--no-sync", NULL};
+
+	snprintf(conn, sizeof(conn), "host=%s port=%d user=postgres",
+	         primary->dir, primary->port);
+	snprintf(log, sizeof(log), "%s/basebackup.log", sb->dir);
+	return run_tool(argv, log, INITDB_WAIT, err, errlen);
+}
+
+/* standby_sync makes primary's commits wait for sb (or stop waiting for
+ * any standby) and waits until the primary reports it so. */
+static int standby_sync(const pgtmp *primary, const pgtmp *sb, bool sync,
+                        char *err, size_t errlen)
+{
+	char sql[160], want[64];
+
+	snprintf(sql, sizeof(sql),
+	         "ALTER SYSTEM SET synchronous_standby_names = '%s'",
+	         sync ? sb->name : "");
+	if (pgtmp_sql(primary->admin, NULL, sql, err, errlen) != 0 ||
+	    pgtmp_sql(primary->admin, NULL, "SELECT pg_reload_conf()", err,
+	              errlen) != 0)
+		return -1;
+	snprintf(sql, sizeof(sql),
+	         "SELECT state || '/' || sync_state FROM pg_stat_replication "
+	         "WHERE application_name = '%s'",
+	         sb->name);
+	snprintf(want, sizeof(want), "streaming/%s", sync ? "sync" : "async");
+	return wait_value(primary->admin, sql, want, err, errlen);
+}
+
+pgtmp *pgtmp_start_standby(const pgtmp *primary, const char *name, bool sync,
+                           char *err, size_t errlen)
+{
+	pgtmp *sb = calloc(1, sizeof(*sb));
+	size_t n = strlen(name);
+
+	if (sb == NULL) {
+		fail(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (n == 0 || n >= sizeof(sb->name) ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != n) {
+		fail(err, errlen, "bad standby name '%s'", name);
+		goto fail;
+	}
+	snprintf(sb->name, sizeof(sb->name), "%s", name);
+	if (make_dir(sb, err, errlen) != 0 ||
+	    base_backup(primary, sb, err, errlen) != 0 ||
+	    run_postgres(sb, err, errlen) != 0)
+		goto fail;
+	set_uris(sb);
+	if (wait_ready(sb, err, errlen) != 0 ||
+	    standby_sync(primary, sb, sync, err, errlen) != 0)
+		goto fail;
+	return sb;
+fail:
+	pgtmp_stop(sb);
+	return NULL;
+}
+
+int pgtmp_promote(pgtmp *pg, char *err, size_t errlen)
+{
+	char log[128], wait_s[16];
+	const char *argv[] = {"pg_ctl", "promote", "-D",   pg->data,
+	                      "-w",     "-t",      wait_s, NULL};
+
+	snprintf(log, sizeof(log), "%s/promote.log", pg->dir);
+	snprintf(wait_s, sizeof(wait_s), "%d", PGTMP_START_WAIT / 1000);
+	if (run_tool(argv, log, PGTMP_START_WAIT + 5000, err, errlen) != 0)
+		return -1;
+	return wait_value(pg->admin, "SELECT pg_is_in_recovery()::text",
+	                  "false", err, errlen);
 }

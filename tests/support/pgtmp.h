@@ -16,11 +16,21 @@
  * PostgreSQL refuses to run as root: when the caller is root, initdb and
  * postgres run as the "postgres" user (the directory is chowned to it).
  * The postmaster gets PR_SET_PDEATHSIG, so a test process killed on a
- * timeout leaves no server behind (its directory may stay in /tmp).
+ * timeout leaves no server behind (its directory may stay in /tmp). The
+ * signal follows the thread that forked, not the process: start (and
+ * restart, promote) a cluster from a thread that outlives it. A frozen
+ * cluster (pgtmp_freeze) ignores it until SIGKILL: end one with
+ * pgtmp_crash.
  *
  * Starting costs ~1-2 s (initdb): a Criterion test binary starts one
  * cluster in its runner (pgtmp_shared_main) and every test makes its own
  * database on it (pgtmp_create_db), so tests run in parallel.
+ *
+ * For the failover tests a cluster can be restarted (fast or immediate),
+ * lost as a machine is (pgtmp_crash: every process SIGKILLed at once),
+ * frozen (pgtmp_freeze: a machine that hangs), and given a streaming
+ * standby, synchronous or not (pgtmp_start_standby), that pgtmp_promote
+ * promotes.
  *
  * Binaries come from $DTX_PG_BIN or /usr/lib/postgresql/15/bin. Every
  * wait is bounded. Calls that can fail return 0 or -1 with a reason in
@@ -29,6 +39,7 @@
 #ifndef DTX_TESTS_PGTMP_H
 #define DTX_TESTS_PGTMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -85,6 +96,57 @@ int pgtmp_uri_for(const char *admin_uri, const char *db, const char *user,
 /* pgtmp_tcp_uri_for: as pgtmp_uri_for, over loopback TCP. */
 int pgtmp_tcp_uri_for(const char *admin_uri, const char *db, const char *user,
                       char *uri, size_t urilen);
+
+/* ---- restarts, standbys, lost machines (the failover tests) ---------- */
+
+/* pgtmp_restart stops pg's server - fast (SIGINT: sessions ended, a
+ * shutdown checkpoint) or immediate (SIGQUIT: crash recovery at the next
+ * start) - and starts it again on the same directory and port; it also
+ * starts a server that pgtmp_kill or pgtmp_crash stopped. Returns 0 once
+ * it accepts logins, or -1 with a reason in err. */
+int pgtmp_restart(pgtmp *pg, bool fast, char *err, size_t errlen);
+
+/* pgtmp_crash is a lost machine: SIGKILL of the postmaster and of every
+ * one of its children at once (no shutdown, no goodbye to any client; the
+ * kernel closes their sockets). The directory stays; pgtmp_restart
+ * starts it again. */
+void pgtmp_crash(pgtmp *pg);
+
+/* pgtmp_freeze stops (SIGSTOP) or resumes (SIGCONT) pg's postmaster and
+ * every one of its children: a machine that hangs - its kernel still
+ * accepts connections and acknowledges packets, nothing answers. End a
+ * frozen cluster with pgtmp_crash (SIGKILL ends stopped processes; a
+ * stopped backend would outlive pgtmp_stop's signal to the postmaster). */
+void pgtmp_freeze(pgtmp *pg, bool frozen);
+
+/* pgtmp_child_pid returns the pid of a child of pg's postmaster whose
+ * process title contains role ("walsender", "walreceiver", "checkpointer"),
+ * or 0 if none: for a test that SIGSTOPs one (replication that lags). */
+pid_t pgtmp_child_pid(const pgtmp *pg, const char *role);
+
+/* pgtmp_start_standby makes a streaming standby of primary (which keeps
+ * running): pg_basebackup -R into a fresh directory, started on a free
+ * loopback port with cluster_name (its application_name on the primary)
+ * name ([a-z0-9_], under 32 bytes). With sync, the primary's
+ * synchronous_standby_names names it, so a commit on the primary returns
+ * only once the standby has its WAL; without, the standby is asynchronous
+ * (synchronous_standby_names emptied). It returns once the primary reports
+ * the standby streaming in that mode: the standby (end it with
+ * pgtmp_stop), or NULL with a reason in err. The standby copies the
+ * primary's databases and roles; its own synchronous_standby_names is
+ * empty, so once promoted it commits alone. */
+pgtmp *pgtmp_start_standby(const pgtmp *primary, const char *name, bool sync,
+                           char *err, size_t errlen);
+
+/* pgtmp_promote promotes the standby pg (pg_ctl promote -w) and returns 0
+ * once it accepts writes, or -1 with a reason in err. */
+int pgtmp_promote(pgtmp *pg, char *err, size_t errlen);
+
+/* pgtmp_sql_value runs one query as admin_uri and copies the first cell
+ * of its first row to out ("" when no row). Returns 0 or -1 with a reason
+ * in err. */
+int pgtmp_sql_value(const char *admin_uri, const char *sql, char *out,
+                    size_t outlen, char *err, size_t errlen);
 
 /* pgtmp_shared_main is the main of a test binary that shares one cluster
  * among its tests: it starts a cluster, exports its URIs as

@@ -171,6 +171,12 @@ DTX_API dtx_op dtx_call_op(const dtx_call *call);
 DTX_API const char *dtx_call_handler(const dtx_call *call);
 /* dtx_call_attempt returns 1 for the first call, and counts resends. */
 DTX_API uint32_t dtx_call_attempt(const dtx_call *call);
+/* dtx_call_deadline_unix_ms returns the time (wall clock, unix ms, the
+ * coordinator's clock) after which this branch's action/try must not take
+ * effect, or 0 when the call carries none (an older coordinator). With a
+ * store, an action/try past it is refused before its handler runs (see
+ * the barrier below). */
+DTX_API int64_t dtx_call_deadline_unix_ms(const dtx_call *call);
 /* dtx_call_payload returns the payload (may be NULL when its length is 0) and
  * stores its length in *ret_len. */
 DTX_API const void *dtx_call_payload(const dtx_call *call, size_t *ret_len);
@@ -224,6 +230,23 @@ DTX_API int dtx_participant_register(dtx_participant *part, const char *name,
  * started or bad URL), DTX_EUNREACHABLE (cannot listen), DTX_ENOMEM. */
 DTX_API int dtx_participant_start(dtx_participant *part);
 
+/* DTX_DEADLINE_TOLERANCE_MS_DEFAULT: the clock skew a participant allows
+ * between the coordinator and itself when it judges a call's deadline. */
+#define DTX_DEADLINE_TOLERANCE_MS_DEFAULT 5000u
+
+/* dtx_participant_set_deadline_tolerance sets how far this host's wall
+ * clock may be ahead of the coordinator's (default 5 s): with a store, an
+ * action/try is refused once its deadline (dtx_call_deadline_unix_ms) plus
+ * tolerance_ms has passed by this host's clock, and the barrier records a
+ * call writes are kept (GC) at least until its deadline plus tolerance_ms.
+ * Too small refuses calls the coordinator still waits for (a FAIL the
+ * transaction then rolls back on); too large only keeps records longer.
+ * Raising it later does not lengthen the keeping of records already
+ * written. Before start only. Errors: DTX_EINVAL (NULL, started, over one
+ * day). */
+DTX_API int dtx_participant_set_deadline_tolerance(dtx_participant *part,
+                                                   unsigned tolerance_ms);
+
 /* dtx_participant_destroy stops listening, waits for running handlers to
  * return, and frees the participant. Accepts NULL. Its wait on nng is
  * bounded: if the socket does not close within 5 s (nng 1.5.2 can hang in
@@ -252,6 +275,13 @@ DTX_API void dtx_participant_destroy(dtx_participant *part);
  *     refused) records a null compensation and answers OK without calling
  *     the handler; an action/try that arrives after it finds that record
  *     and answers FAIL ("already compensated") without running;
+ *   - an action/try that arrives after its deadline (the call's
+ *     deadline_unix_ms plus the participant's tolerance, see
+ *     dtx_participant_set_deadline_tolerance) is refused the same way
+ *     ("deadline passed"), recorded, without running: by then the
+ *     coordinator has rolled its transaction back or stopped waiting for
+ *     the call, and this holds also after GC removed the null
+ *     compensation;
  *   - a confirm runs only after its try was recorded OK (else RETRY);
  *   - a confirm after a cancel, or a cancel after a confirm, never runs:
  *     it is logged as an error and answered RETRY (a coordinator decides
@@ -274,17 +304,21 @@ DTX_API void dtx_participant_destroy(dtx_participant *part);
  *   - a handler or a dtx_txn_fn may run more than once for one call (a
  *     full map is grown and the work run again): effects outside the
  *     transaction must tolerate that;
- *   - a barrier record takes about 20 bytes plus the gid, message and
+ *   - a barrier record takes about 28 bytes plus the gid, message and
  *     result of its call. Records are kept until a garbage collection
  *     (dtx_store_barrier_gc, or dtx_participant_set_barrier_gc in the
  *     background) finds their transaction final at the coordinator for at
- *     least a grace period; without one they are kept for ever and the map
- *     grows to hold them. Until then a null compensation keeps refusing a
- *     late action/try. The grace period must exceed the longest time a call
- *     can be delayed (network, nng's resend, an initiator's Try in flight)
- *     plus the coordinator's call timeout and the clock skew between the
- *     coordinator and this host: a call delivered after its records were
- *     removed runs as if it were the first.
+ *     least a grace period, and never before the deadline (plus tolerance)
+ *     the calls of their branch carried; without GC they are kept for ever
+ *     and the map grows to hold them. Until then a null compensation keeps
+ *     refusing a late action/try; after it, the deadline refuses it. Calls
+ *     without a deadline (a coordinator older than BranchCall's
+ *     deadline_unix_ms) have only the grace period: it must then exceed the
+ *     longest time a call can be delayed (network, nng's resend, an
+ *     initiator's Try in flight) plus the coordinator's call timeout and
+ *     the clock skew between the coordinator and this host, or a call
+ *     delivered after its records were removed runs as if it were the
+ *     first.
  */
 
 typedef struct dtx_store dtx_store;
@@ -304,7 +338,12 @@ typedef struct dtx_store_opts {
 /* dtx_store_opts_init fills opts with defaults (no tables, writable). */
 DTX_API void dtx_store_opts_init(dtx_store_opts *opts);
 
-/* dtx_store_open opens (creating if missing and writable) the store in dir
+/* dtx_store_open is in libdtx-lmdb (link `pkg-config --libs dtx-lmdb`), so
+ * that a program that serves no calls from an LMDB store links no LMDB;
+ * the PostgreSQL store is libdtx-pg's (<dtx/dtx_pg.h>). Everything else
+ * about stores here is in libdtx and works on either.
+ *
+ * dtx_store_open opens (creating if missing and writable) the store in dir
  * (copied; one missing directory level is created) with the given tables
  * (opts may be NULL: no tables). A writer creates tables the store lacks;
  * a reader sees them as empty. The map is never shrunk below the size a
@@ -370,6 +409,9 @@ typedef struct dtx_barrier_entry {
 	dtx_op op;
 	dtx_status status;
 	bool null_compensation; /* recorded without running the handler */
+	/* GC keeps it at least until then (wall clock, unix ms): its call's
+	 * deadline plus the participant's tolerance; 0: no deadline */
+	int64_t keep_until_unix_ms;
 } dtx_barrier_entry;
 
 typedef int (*dtx_barrier_fn)(void *arg, const dtx_barrier_entry *entry);
@@ -391,8 +433,12 @@ DTX_API int dtx_txn_barrier_scan(dtx_txn *txn, dtx_barrier_fn fn, void *arg);
  * coordinator through client (both borrowed) which are final and since
  * when (dtx_client_final_gids), and deletes, in one write transaction,
  * every record of each gid that has been final for at least grace_ms by
- * this host's wall clock (0: as soon as it is final - only safe when no
- * call can still be on its way). Gids the coordinator does not know, or
+ * this host's wall clock (0: as soon as it is final) and whose records'
+ * keep_until_unix_ms (their calls' deadline plus the participant's
+ * tolerance) have all passed. A grace of 0 is safe for calls that carry a
+ * deadline (dtx_call_deadline_unix_ms: a late one is refused by it); for
+ * calls without, only when none can still be on its way. Gids the
+ * coordinator does not know, or
  * still runs, are kept. If the coordinator cannot be asked, nothing is
  * deleted and the next pass asks about the same gids. Stores the number of
  * records deleted in *ret_removed (may be NULL). Blocking (one request per
@@ -446,7 +492,7 @@ typedef struct dtx_participant_stats {
 	uint64_t applied;  /* handler ran and its answer was recorded */
 	uint64_t replayed; /* answered from a barrier record */
 	uint64_t null_compensations; /* compensate/cancel before its action */
-	uint64_t late_refused; /* action/try after its compensate/cancel */
+	uint64_t late_refused; /* action/try after compensate/cancel/deadline */
 	uint64_t retries;      /* handler answered RETRY (or FAIL to a
 	                          compensate, cancel or confirm) */
 	uint64_t barrier_gc_removed;  /* records removed by the GC thread */

@@ -42,12 +42,19 @@
  * DTX_ECORRUPT and a log line naming it):
  *
  *   dtx_meta    (k text PRIMARY KEY, v text NOT NULL)
- *               row ('schema', '1'): the version of the tables below
+ *               row ('schema', '2'): the version of the tables below
  *   dtx_barrier (gid text COLLATE "C", branch int4, op int2 (dtx_op),
  *                status int2 (dtx_status: OK or FAIL), flags int2 (bit 0:
  *                null compensation), message text, result bytea,
  *                created timestamptz DEFAULT now(),
+ *                keep_until int8 DEFAULT 0 (unix ms: GC keeps the gid's
+ *                rows at least until then, the call's deadline plus the
+ *                participant's tolerance; 0: no deadline),
  *                PRIMARY KEY (gid, branch, op))
+ *
+ * Version 1 (before keep_until) is upgraded by the first writable open
+ * (ADD COLUMN keep_until, rows get 0); a read-only open of it is refused
+ * with DTX_EVERSION.
  *   dtx_kv      (tbl text COLLATE "C", k bytea, v bytea NOT NULL,
  *                PRIMARY KEY (tbl, k)): the tables of dtx_txn_get/put/
  *                del/scan, so a service written against the key-value API
@@ -74,7 +81,8 @@ extern "C" {
  * Connects once to create or check the schema (see above); later
  * connections, at most 8, are opened when a thread first needs one and
  * reopened after a failure. Errors: DTX_EINVAL (NULL, bad table name),
- * DTX_EUNREACHABLE (cannot connect), DTX_EVERSION (a newer schema),
+ * DTX_EUNREACHABLE (cannot connect), DTX_EVERSION (a newer schema, or a
+ * read-only open of an older one),
  * DTX_ECORRUPT (a table that is not dtx's), DTX_EIO (an SQL error),
  * DTX_ENOMEM. */
 DTX_API int dtx_store_open_pg(const char *uri, const dtx_store_opts *opts,

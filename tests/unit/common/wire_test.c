@@ -715,6 +715,30 @@ Test(wire, refuses_branch_call_with_attempt_zero)
 	cr_assert_eq(branch_call_code(&c, NULL), DTX_EINVAL);
 }
 
+/* deadline_unix_ms is optional (absent: no deadline) and, when present, a
+ * wall-clock time from 1 ms to year 9999: nothing a tolerance added to it
+ * can overflow. */
+Test(wire, refuses_branch_call_with_an_out_of_range_deadline)
+{
+	Dtx__V1__BranchCall c;
+
+	branch_call_init(&c);
+	cr_assert_eq(branch_call_code(&c, NULL), DTX_OK);
+	c.has_deadline_unix_ms = true;
+	c.deadline_unix_ms = INT64_C(1700000000000);
+	cr_assert_eq(branch_call_code(&c, NULL), DTX_OK);
+	c.deadline_unix_ms = WIRE_UNIX_MS_MAX;
+	cr_assert_eq(branch_call_code(&c, NULL), DTX_OK);
+	c.deadline_unix_ms = WIRE_UNIX_MS_MAX + 1;
+	cr_assert_eq(branch_call_code(&c, NULL), DTX_EINVAL);
+	c.deadline_unix_ms = INT64_MAX;
+	cr_assert_eq(branch_call_code(&c, NULL), DTX_EINVAL);
+	c.deadline_unix_ms = 0;
+	cr_assert_eq(branch_call_code(&c, NULL), DTX_EINVAL);
+	c.deadline_unix_ms = -5;
+	cr_assert_eq(branch_call_code(&c, NULL), DTX_EINVAL);
+}
+
 Test(wire, refuses_branch_call_with_bad_gid_or_handler)
 {
 	Dtx__V1__BranchCall c;

@@ -692,6 +692,56 @@ Test(engine, tcc_confirms_every_branch_once_every_try_succeeded)
 	free_reply(rep);
 }
 
+/* Every call carries the time after which its action/try must not apply
+ * (BranchCall.deadline_unix_ms): the transaction's deadline when it has
+ * one - on the cancel and confirm too, so the participant keeps its
+ * records that long. */
+Test(engine, calls_carry_the_transactions_deadline)
+{
+	memnet_req *r = submit_tcc("t-dlf", 2, 3000, WAIT_MS);
+	memnet_call *c;
+
+	c = expect_call("t-dlf", 0, DTX_OP_TRY, 1);
+	cr_assert_eq(c->deadline_unix_ms, T0_UNIX + 3000);
+	answer(c, MEMNET_OK);
+	advance(1000);
+	c = expect_call("t-dlf", 1, DTX_OP_TRY, 1);
+	cr_assert_eq(c->deadline_unix_ms, T0_UNIX + 3000);
+	answer(c, MEMNET_FAIL);
+	c = expect_call("t-dlf", 0, DTX_OP_CANCEL, 1);
+	cr_assert_eq(c->deadline_unix_ms, T0_UNIX + 3000);
+	answer(c, MEMNET_OK);
+	call_and_answer("t-dlf", 1, DTX_OP_CANCEL, 1, MEMNET_OK);
+	free_reply(reply_of(r));
+	r = submit_saga("s-dlf", 1, 7000, WAIT_MS);
+	c = expect_call("s-dlf", 0, DTX_OP_ACTION, 1);
+	cr_assert_eq(c->deadline_unix_ms, g.clock.unix_ms + 7000);
+	answer(c, MEMNET_OK);
+	free_reply(reply_of(r));
+	checks_hold();
+}
+
+/* A saga without a deadline: each call's own end (sent + its timeout),
+ * so a resend and the compensate that follows carry later times. */
+Test(engine, a_saga_without_a_deadline_sends_each_call_its_own_end)
+{
+	memnet_req *r = submit_saga("s-nodl", 1, 0, WAIT_MS);
+	uint32_t t = g.cfg.call_timeout_ms;
+	memnet_call *c;
+	int64_t sent;
+
+	c = expect_call("s-nodl", 0, DTX_OP_ACTION, 1);
+	cr_assert_eq(c->deadline_unix_ms, T0_UNIX + t);
+	answer(c, MEMNET_TIMEOUT);
+	advance(g.cfg.retry_max_ms);
+	sent = g.clock.unix_ms;
+	c = expect_call("s-nodl", 0, DTX_OP_ACTION, 2);
+	cr_assert_eq(c->deadline_unix_ms, sent + t);
+	answer(c, MEMNET_OK);
+	free_reply(reply_of(r));
+	checks_hold();
+}
+
 /* backoff_of is the engine's nth backoff (1 = its first) after failed
  * failed calls: the jitter of its known seed. */
 static int64_t backoff_of(unsigned nth, uint32_t failed)

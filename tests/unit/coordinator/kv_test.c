@@ -1073,6 +1073,47 @@ Test(SUITE, a_server_that_dies_under_the_store_is_an_io_error)
 	pgtmp_stop(pg);
 }
 
+/* A server whose processes are stopped (a machine that hangs) keeps its
+ * connections open and never answers: a read and a commit each end
+ * DTX_EIO once the answer they are owed is 15 s late, and the writer's
+ * loss is latched - they never block for ever. */
+Test(SUITE, a_server_that_hangs_under_the_store_is_an_io_error, .timeout = 90)
+{
+	char err[512];
+	pgtmp *pg = pgtmp_start(err, sizeof(err));
+	dc_kv *kv = NULL;
+	dc_kv_txn *x = NULL, *r = NULL;
+	int rc;
+
+	cr_assert_not_null(pg, "%s", err);
+	cr_assert_eq(try_open_at(pgtmp_uri(pg), false, 1, &kv, NULL, err,
+	                         sizeof(err)),
+	             DTX_OK, "%s", err);
+	put1(kv, T_ALPHA, V("k"), V("v"));
+	r = begin(kv, false); /* the reader connection exists */
+	commit(r);
+	pgtmp_freeze(pg, true);
+
+	rc = dc_kv_begin(kv, false, &r);
+	cr_assert_eq(rc, DTX_EIO, "a read: %s (%s)", dtx_strerror(rc),
+	             dc_kv_last_error());
+	cr_log_info("server hangs: %s", dc_kv_last_error());
+	rc = dc_kv_begin(kv, true, &x);
+	if (rc == DTX_OK) {
+		(void)dc_kv_put(x, T_ALPHA, V("k2"), V("v2"));
+		rc = dc_kv_commit(x);
+	}
+	cr_assert_eq(rc, DTX_EIO, "write: %s (%s)", dtx_strerror(rc),
+	             dc_kv_last_error());
+	cr_assert(strstr(dc_kv_last_error(), "answered nothing") != NULL, "%s",
+	          dc_kv_last_error());
+	rc = dc_kv_begin(kv, true, &x);
+	cr_assert_eq(rc, DTX_EIO, "the next write: %s", dtx_strerror(rc));
+	pgtmp_crash(pg);
+	dc_kv_close(kv);
+	pgtmp_stop(pg);
+}
+
 static int run_tests(int argc, char **argv)
 {
 	struct criterion_test_set *tests = criterion_initialize();

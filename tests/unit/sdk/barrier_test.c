@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
 #include "dtx/dtx.h"
@@ -61,6 +62,7 @@ static char pg_uri[PGTMP_URI_MAX]; /* this test's database */
 enum { H_ADD, H_SUB, H_REFUSE, H_FLAKY, H_CONFIRM, H_BIG, H_SLOW, H_COUNT };
 static atomic_int runs[H_COUNT];
 static atomic_int flaky_retries; /* H_FLAKY answers RETRY this many times */
+static unsigned tolerance_ms;    /* the participant's deadline tolerance */
 
 static void rm_tree(const char *path)
 {
@@ -116,6 +118,7 @@ static void setup(void)
 	for (int i = 0; i < H_COUNT; i++)
 		atomic_store(&runs[i], 0);
 	atomic_store(&flaky_retries, 0);
+	tolerance_ms = DTX_DEADLINE_TOLERANCE_MS_DEFAULT;
 	part = NULL;
 	store = NULL;
 	sock = (nng_socket)NNG_SOCKET_INITIALIZER;
@@ -269,8 +272,12 @@ static void start_with_map(unsigned workers, size_t map_size)
 	register_sql_handlers(part);
 #endif
 	cr_assert_eq(dtx_participant_set_store(part, store), DTX_OK);
+	cr_assert_eq(dtx_participant_set_deadline_tolerance(part, tolerance_ms),
+	             DTX_OK);
 	cr_assert_eq(dtx_participant_start(part), DTX_OK);
 	cr_assert_eq(dtx_participant_set_store(part, store), DTX_EINVAL);
+	cr_assert_eq(dtx_participant_set_deadline_tolerance(part, 0),
+	             DTX_EINVAL);
 }
 
 static void start(unsigned workers)
@@ -313,6 +320,7 @@ typedef struct entry {
 	dtx_op op;
 	dtx_status status;
 	bool null_comp;
+	int64_t keep_until;
 } entry;
 
 typedef struct entries {
@@ -335,6 +343,7 @@ static int collect(void *arg, const dtx_barrier_entry *be)
 	e->op = be->op;
 	e->status = be->status;
 	e->null_comp = be->null_compensation;
+	e->keep_until = be->keep_until_unix_ms;
 	return DTX_OK;
 }
 
@@ -375,9 +384,10 @@ typedef struct reply {
 	char result[256];
 } reply;
 
-/* send_call sends one BranchCall on s and returns its decoded reply. */
-static reply send_call(nng_socket s, const char *gid, dtx_op op,
-                       const char *handler)
+/* send_call_dl sends one BranchCall on s, with deadline_unix_ms when
+ * deadline is not 0, and returns its decoded reply. */
+static reply send_call_dl(nng_socket s, const char *gid, dtx_op op,
+                          const char *handler, int64_t deadline)
 {
 	Dtx__V1__BranchCall c = DTX__V1__BRANCH_CALL__INIT;
 	Dtx__V1__BranchReply *r;
@@ -393,6 +403,8 @@ static reply send_call(nng_socket s, const char *gid, dtx_op op,
 	c.branch = 2;
 	c.op = (Dtx__V1__Op)op;
 	c.handler = (char *)handler;
+	c.has_deadline_unix_ms = deadline != 0;
+	c.deadline_unix_ms = deadline;
 	cr_assert_eq(wire_pack_alloc(&c.base, &buf, &len), DTX_OK);
 	cr_assert_eq(nng_send(s, buf, len, 0), 0);
 	free(buf);
@@ -411,9 +423,22 @@ static reply send_call(nng_socket s, const char *gid, dtx_op op,
 	return out;
 }
 
+static reply send_call(nng_socket s, const char *gid, dtx_op op,
+                       const char *handler)
+{
+	return send_call_dl(s, gid, op, handler, 0);
+}
+
 static reply send1(const char *gid, dtx_op op, const char *handler)
 {
 	return send_call(sock, gid, op, handler);
+}
+
+/* send_dl sends a call that carries deadline (unix ms). */
+static reply send_dl(const char *gid, dtx_op op, const char *handler,
+                     int64_t deadline)
+{
+	return send_call_dl(sock, gid, op, handler, deadline);
 }
 
 static void expect_stats(uint64_t calls, uint64_t applied, uint64_t replayed,
@@ -1244,6 +1269,263 @@ Test(barrier, gc_needs_a_store_to_start)
 	cr_assert_eq(dtx_participant_start(part), DTX_EINVAL);
 }
 
+/* ---- deadlines: no hanging reservation after GC ------------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* wait_past waits (bounded: at most 10 s) until the wall clock is past t. */
+static void wait_past(int64_t t)
+{
+	for (int i = 0; i < 1000 && now_ms() <= t; i++)
+		usleep(10000);
+	cr_assert_gt(now_ms(), t, "the clock did not pass %lld", (long long)t);
+}
+
+/* finals - the fake coordinator's answers to FinalQuery: every gid it is
+ * asked about is final (committed) since final_ms. */
+typedef struct finals {
+	nng_socket rep;
+	pthread_t thread;
+	char url[160];
+	int64_t final_ms;
+} finals;
+
+static void finals_answer(finals *f, const Dtx__V1__ClientRequest *req,
+                          nng_msg *m)
+{
+	Dtx__V1__ClientReply rep = DTX__V1__CLIENT_REPLY__INIT;
+	Dtx__V1__FinalGid fg[WIRE_FINAL_QUERY_MAX], *fp[WIRE_FINAL_QUERY_MAX];
+	size_t n = req->final_query != NULL ? req->final_query->n_gids : 0;
+	uint8_t *buf;
+	size_t len;
+
+	cr_assert_leq(n, WIRE_FINAL_QUERY_MAX);
+	for (size_t i = 0; i < n; i++) {
+		dtx__v1__final_gid__init(&fg[i]);
+		fg[i].gid = req->final_query->gids[i];
+		fg[i].has_state = fg[i].has_final_unix_ms = 1;
+		fg[i].state = DTX__V1__TX_STATE__TX_COMMITTED;
+		fg[i].final_unix_ms = f->final_ms;
+		fp[i] = &fg[i];
+	}
+	rep.has_version = rep.has_code = 1;
+	rep.version = 1;
+	rep.code = DTX__V1__CODE__CODE_OK;
+	rep.n_finals = n;
+	rep.finals = fp;
+	cr_assert_eq(wire_pack_alloc(&rep.base, &buf, &len), DTX_OK);
+	nng_msg_clear(m);
+	cr_assert_eq(nng_msg_append(m, buf, len), 0);
+	free(buf);
+}
+
+static void *finals_main(void *arg)
+{
+	finals *f = arg;
+	Dtx__V1__ClientRequest *req;
+	nng_msg *m;
+
+	while (nng_recvmsg(f->rep, &m, 0) == 0) {
+		req = dtx__v1__client_request__unpack(NULL, nng_msg_len(m),
+		                                      nng_msg_body(m));
+		cr_assert_not_null(req);
+		finals_answer(f, req, m);
+		dtx__v1__client_request__free_unpacked(req, NULL);
+		if (nng_sendmsg(f->rep, m, 0) != 0)
+			nng_msg_free(m);
+	}
+	return NULL;
+}
+
+static void finals_start(finals *f, int64_t final_ms)
+{
+	snprintf(f->url, sizeof(f->url), "ipc://%s/coord.ipc", dir);
+	f->final_ms = final_ms;
+	cr_assert_eq(nng_rep0_open(&f->rep), 0);
+	cr_assert_eq(nng_listen(f->rep, f->url, NULL, 0), 0);
+	cr_assert_eq(pthread_create(&f->thread, NULL, finals_main, f), 0);
+}
+
+static void finals_stop(finals *f)
+{
+	nng_close(f->rep);
+	pthread_join(f->thread, NULL);
+}
+
+/* gc_now runs one GC pass with grace 0 against the fake coordinator (every
+ * gid final) and returns the records it removed. */
+static size_t gc_now(finals *f)
+{
+	dtx_client_opts co;
+	dtx_client *c;
+	size_t removed = 0;
+
+	dtx_client_opts_init(&co);
+	co.timeout_ms = 5000;
+	cr_assert_eq(dtx_client_open(f->url, &co, &c), DTX_OK);
+	cr_assert_eq(dtx_store_barrier_gc(store, c, 0, 64, &removed), DTX_OK);
+	dtx_client_close(c);
+	return removed;
+}
+
+static int count_records(const char *gid)
+{
+	entries es = {.gid = gid};
+
+	cr_assert_eq(dtx_store_view(store, scan_barrier, &es), DTX_OK);
+	return es.n;
+}
+
+/* The hole of issue 16 item 5: a cancel came first (a null cancel), the
+ * transaction is final, GC ran with grace 0; then the Try, delayed, is
+ * released. GC keeps the null cancel until the deadline (plus tolerance)
+ * has passed, and from then on the deadline refuses the Try. */
+Test(barrier, a_try_released_after_gc_applies_nothing)
+{
+	int64_t far = now_ms() + 3600000, soon = now_ms() + 300;
+	finals f;
+	reply r;
+
+	tolerance_ms = 0;
+	start(2);
+	sock = dial();
+	finals_start(&f, now_ms() - 1000);
+	cr_assert_eq(send_dl("d-far", DTX_OP_CANCEL, "c.sub", far).status, OK);
+	cr_assert_eq(send_dl("d-soon", DTX_OP_CANCEL, "c.sub", soon).status,
+	             OK);
+	cr_assert_eq(record_of("d-far", DTX_OP_CANCEL).keep_until, far);
+	/* final, grace 0: kept while the deadline has not passed */
+	(void)gc_now(&f);
+	cr_assert_eq(count_records("d-far"), 1);
+	r = send_dl("d-far", DTX_OP_TRY, "c.add", far);
+	cr_assert_eq(r.status, FAIL);
+	cr_assert_str_eq(r.message, "already cancelled");
+	/* past the deadline: GC removes the null cancel, and the Try
+	 * released now is refused by its deadline */
+	wait_past(soon);
+	(void)gc_now(&f);
+	cr_assert_eq(count_records("d-soon"), 0);
+	cr_assert_eq(count_records("d-far"), 2);
+	for (int i = 0; i < 2; i++) {
+		r = send_dl("d-soon", DTX_OP_TRY, "c.add", soon);
+		cr_assert_eq(r.status, FAIL);
+		cr_assert_str_eq(r.message, "deadline passed");
+	}
+	cr_assert_eq(record_of("d-soon", DTX_OP_TRY).status, DTX_STATUS_FAIL);
+	cr_assert_eq(atomic_load(&runs[H_ADD]), 0);
+	cr_assert_eq(counter("n"), 0);
+	finals_stop(&f);
+}
+
+/* The same for a saga: an action released after GC removed its null
+ * compensation. */
+Test(barrier, an_action_released_after_gc_applies_nothing)
+{
+	int64_t soon = now_ms() + 200;
+	finals f;
+	reply r;
+
+	tolerance_ms = 0;
+	start(1);
+	sock = dial();
+	finals_start(&f, now_ms() - 1000);
+	cr_assert_eq(send_dl("d-act", DTX_OP_COMPENSATE, "c.sub", soon).status,
+	             OK);
+	wait_past(soon);
+	cr_assert_eq(gc_now(&f), 1);
+	r = send_dl("d-act", DTX_OP_ACTION, "c.add", soon);
+	cr_assert_eq(r.status, FAIL);
+	cr_assert_str_eq(r.message, "deadline passed");
+	cr_assert_eq(atomic_load(&runs[H_ADD]), 0);
+	cr_assert_eq(counter("n"), 0);
+	expect_stats(2, 0, 0, 1, 1, 0);
+	finals_stop(&f);
+}
+
+/* Within its deadline (or past it by less than the tolerance, 5 s by
+ * default) a Try runs as ever; past it, it is refused and recorded, a
+ * repeat is answered the same, and its cancel is a null cancel. */
+Test(barrier, a_try_within_its_deadline_applies_and_one_past_it_is_refused)
+{
+	int64_t now = now_ms();
+	reply r;
+
+	start(2);
+	sock = dial();
+	r = send_dl("w-1", DTX_OP_TRY, "c.add", now + 3600000);
+	cr_assert_eq(r.status, OK);
+	cr_assert_str_eq(r.message, "added");
+	r = send_dl("w-2", DTX_OP_TRY, "c.add", now - 1000);
+	cr_assert_eq(r.status, OK, "refused within the tolerance");
+	cr_assert_eq(record_of("w-2", DTX_OP_TRY).keep_until,
+	             now - 1000 + DTX_DEADLINE_TOLERANCE_MS_DEFAULT);
+	for (int i = 0; i < 2; i++) {
+		r = send_dl("w-3", DTX_OP_TRY, "c.add", now - 10000);
+		cr_assert_eq(r.status, FAIL);
+		cr_assert_str_eq(r.message, "deadline passed");
+	}
+	cr_assert_eq(send_dl("w-3", DTX_OP_CANCEL, "c.sub", now - 10000).status,
+	             OK);
+	cr_assert(record_of("w-3", DTX_OP_CANCEL).null_comp);
+	cr_assert_eq(atomic_load(&runs[H_ADD]), 2);
+	cr_assert_eq(atomic_load(&runs[H_SUB]), 0);
+	cr_assert_eq(counter("n"), 2);
+	expect_stats(5, 2, 1, 1, 1, 0);
+}
+
+/* A call without a deadline (an older coordinator) is served as before:
+ * its record keeps nothing past the grace (GC removes it at once with
+ * grace 0), and a Try after that runs - the hole only deadlines close. */
+Test(barrier, a_try_without_a_deadline_behaves_as_before)
+{
+	finals f;
+
+	start(2);
+	sock = dial();
+	finals_start(&f, now_ms() - 1000);
+	cr_assert_eq(send1("n-1", DTX_OP_TRY, "c.add").status, OK);
+	cr_assert_eq(record_of("n-1", DTX_OP_TRY).keep_until, 0);
+	cr_assert_eq(send1("n-2", DTX_OP_CANCEL, "c.sub").status, OK);
+	cr_assert_eq(send1("n-2", DTX_OP_TRY, "c.add").status, FAIL);
+	cr_assert_eq(gc_now(&f), 3);
+	cr_assert_eq(send1("n-2", DTX_OP_TRY, "c.add").status, OK);
+	cr_assert_eq(counter("n"), 2);
+	finals_stop(&f);
+}
+
+/* A resend that carries a later deadline than the record it is answered
+ * from (a saga without a deadline gives each attempt its own) makes the
+ * record kept that much longer; an earlier one changes nothing. */
+Test(barrier, a_replay_with_a_later_deadline_keeps_the_record_longer)
+{
+	int64_t d = now_ms() + 600000;
+	unsigned tol = DTX_DEADLINE_TOLERANCE_MS_DEFAULT;
+
+	start(1);
+	sock = dial();
+	cr_assert_eq(send_dl("k-1", DTX_OP_ACTION, "c.add", d).status, OK);
+	cr_assert_eq(record_of("k-1", DTX_OP_ACTION).keep_until, d + tol);
+	cr_assert_eq(send_dl("k-1", DTX_OP_ACTION, "c.add", d + 7000).status,
+	             OK);
+	cr_assert_eq(record_of("k-1", DTX_OP_ACTION).keep_until,
+	             d + 7000 + tol);
+	cr_assert_eq(send_dl("k-1", DTX_OP_ACTION, "c.add", d).status, OK);
+	cr_assert_eq(send1("k-1", DTX_OP_ACTION, "c.add").status, OK);
+	cr_assert_eq(record_of("k-1", DTX_OP_ACTION).keep_until,
+	             d + 7000 + tol);
+	cr_assert_eq(atomic_load(&runs[H_ADD]), 1);
+	cr_assert_str_eq(
+	        send_dl("k-1", DTX_OP_ACTION, "c.add", d + 9000).result,
+	        "r:k-1");
+	expect_stats(5, 1, 4, 0, 0, 0);
+}
+
 #ifdef BARRIER_TEST_PG
 
 /* ---- PostgreSQL only: the handler's own SQL ----------------------------- */
@@ -1446,9 +1728,9 @@ Test(barrier, a_schema_altered_by_hand_or_newer_is_refused)
 	dtx_store *s2 = NULL;
 
 	start(1);
-	(void)db_value("UPDATE dtx_meta SET v = '2' WHERE k = 'schema'");
+	(void)db_value("UPDATE dtx_meta SET v = '3' WHERE k = 'schema'");
 	cr_assert_eq(dtx_store_open_pg(pg_uri, NULL, &s2), DTX_EVERSION);
-	(void)db_value("UPDATE dtx_meta SET v = '1' WHERE k = 'schema'");
+	(void)db_value("UPDATE dtx_meta SET v = '2' WHERE k = 'schema'");
 	cr_assert_eq(dtx_store_open_pg(pg_uri, NULL, &s2), DTX_OK);
 	dtx_store_close(s2);
 	(void)db_value("ALTER TABLE dtx_barrier ALTER COLUMN status TYPE int4");
@@ -1456,6 +1738,43 @@ Test(barrier, a_schema_altered_by_hand_or_newer_is_refused)
 	cr_assert_eq(dtx_store_open_pg("postgresql:///nope?host=/nonexistent",
 	                               NULL, &s2),
 	             DTX_EUNREACHABLE);
+}
+
+/* A database whose barrier table an SDK before deadlines made (schema 1,
+ * no keep_until) is upgraded by the first writable open; its rows keep
+ * nothing past the grace; a read-only open of it is refused. */
+Test(barrier, a_schema_1_database_is_upgraded_at_open)
+{
+	dtx_store_opts ro;
+	dtx_store *s2 = NULL;
+
+	start(1);
+	sock = dial();
+	cr_assert_eq(send1("u-1", DTX_OP_CANCEL, "c.sub").status, OK);
+	dtx_participant_destroy(part);
+	part = NULL;
+	dtx_store_close(store);
+	store = NULL;
+	(void)db_value("ALTER TABLE dtx_barrier DROP COLUMN keep_until");
+	(void)db_value("UPDATE dtx_meta SET v = '1' WHERE k = 'schema'");
+	dtx_store_opts_init(&ro);
+	ro.read_only = true;
+	cr_assert_eq(dtx_store_open_pg(pg_uri, &ro, &s2), DTX_EVERSION);
+	cr_assert_eq(dtx_store_open_pg(pg_uri, NULL, &s2), DTX_OK);
+	dtx_store_close(s2);
+	cr_assert_eq(db_value("SELECT v::int8 FROM dtx_meta "
+	                      "WHERE k = 'schema'"),
+	             2);
+	cr_assert_eq(db_value("SELECT count(*) FROM dtx_barrier "
+	                      "WHERE keep_until = 0"),
+	             1);
+	nng_close(sock);
+	start(1);
+	sock = dial();
+	cr_assert_eq(
+	        send_dl("u-1", DTX_OP_TRY, "c.add", now_ms() + 60000).status,
+	        FAIL);
+	cr_assert(record_of("u-1", DTX_OP_CANCEL).null_comp);
 }
 
 /* ---- two processes' worth of participants on one database -------------- */
