@@ -25,7 +25,9 @@ static const char *const err_messages[DTX_ERR_COUNT] = {
         [DTX_EBUSY] = "busy (overloaded or in use), try again later",
         [DTX_EVERSION] = "unsupported protocol or format version",
         [DTX_EINTERNAL] = "internal error (an invariant did not hold)",
-        [DTX_ECONFLICT] = "conflict: the gid names a different transaction",
+        [DTX_ECONFLICT] = "conflict: the gid names a different "
+                          "transaction, or the store changed under a "
+                          "conditional write",
         [DTX_EMOVED] = "the gid's shard is not this coordinator's: ask "
                        "its owner",
 };

@@ -575,6 +575,12 @@ static bool admit_new(dc_engine *e, dc_request *req, const char **gid,
 	}
 	if (*gid != NULL && admit_existing(e, req, *gid, sp, wait_ms))
 		return false;
+	if (*gid == NULL && !eng_leases_may_make_ids(e)) {
+		eng_send_error(req, DTX_EBUSY,
+		               "this instance serves no shard yet: ask another "
+		               "or retry");
+		return false;
+	}
 	if (e->nlive >= e->cfg.max_active) {
 		eng_send_error(req, DTX_EBUSY, "too many active transactions");
 		return false;
@@ -1037,6 +1043,8 @@ void eng_on_mail(void *arg, dc_mail *mail)
 		eng_on_admin(e, (dc_request *)mail);
 	else if (mail->kind == DC_MAIL_READ)
 		eng_on_read_done(e, mail);
+	else if (mail->kind == DC_MAIL_LEASES)
+		eng_leases_on_mail(e, mail);
 	else
 		eng_on_call_done(e, (dc_call *)mail);
 }

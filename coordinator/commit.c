@@ -156,6 +156,7 @@ static void seal_dirty(dc_engine *e, flight *f)
 		if (dc_log_batch_put_tx(f->batch, lv->tx, lv->dirty_steps) !=
 		    DTX_OK)
 			eng_die_oom("batch");
+		eng_leases_fence(e, f->batch, lv->tx->gid);
 		lv->dirty = false;
 		lv->dirty_steps = 0;
 		lv->dnext = NULL;
@@ -167,7 +168,7 @@ static void seal_dirty(dc_engine *e, flight *f)
 		lv = next;
 	}
 	if (e->gid_floor_pending != 0) {
-		if (dc_log_batch_set_gid_floor(f->batch, e->gid_floor_pending))
+		if (eng_leases_set_floor(e, f->batch, e->gid_floor_pending))
 			eng_die_oom("batch");
 		e->gid_floor_pending = 0;
 	}
@@ -229,6 +230,8 @@ void eng_after_work_cb(uv_work_t *w, int status)
 		uv_queue_work(e->loop, &f->work, work_cb, eng_after_work_cb);
 		return;
 	}
+	if (f->result == DTX_ECONFLICT && e->leases != NULL)
+		eng_leases_die_fenced(e, f->err);
 	if (f->result != DTX_OK)
 		eng_die_durability(e, f->result, f->err);
 	after_commit(e, f);

@@ -20,6 +20,7 @@ void dc_config_defaults(dc_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = DTX_LOG_INFO;
 	cfg->nshards = 1;
+	cfg->lease_ms = 5000;
 	cfg->call_timeout_ms = 5000;
 	cfg->retry_base_ms = 100;
 	cfg->retry_multiplier = 2;
@@ -89,6 +90,10 @@ static const char usage[] =
         "                           dial it (default: the first --listen)\n"
         "  --instance NAME          a name for operators (default: the\n"
         "                           advertised URL)\n"
+        "  --lease-ms MS            with a PostgreSQL store and --shards\n"
+        "                           M > 1 the instances lease the shards;\n"
+        "                           one is dead to the others MS after\n"
+        "                           its last heartbeat (3000..; 5000)\n"
         "  --ready-file PATH        written (pid) once recovered and "
         "listening\n"
         "  --call-timeout-ms MS     default branch call deadline (5000)\n"
@@ -207,6 +212,7 @@ enum {
 	OPT_ADVERTISE,
 	OPT_INSTANCE,
 	OPT_STORE,
+	OPT_LEASE_MS,
 };
 
 static const struct option options[] = {
@@ -219,6 +225,7 @@ static const struct option options[] = {
         {"peer", required_argument, NULL, OPT_PEER},
         {"advertise", required_argument, NULL, OPT_ADVERTISE},
         {"instance", required_argument, NULL, OPT_INSTANCE},
+        {"lease-ms", required_argument, NULL, OPT_LEASE_MS},
         {"ready-file", required_argument, NULL, OPT_READY},
         {"call-timeout-ms", required_argument, NULL, OPT_CALL_TIMEOUT},
         {"retry-base-ms", required_argument, NULL, OPT_RETRY_BASE},
@@ -369,6 +376,7 @@ static const num_opt num_opts[] = {
         {OPT_WAITS_PER_CONN, "max-waits-per-conn", 1, 1000000},
         {OPT_IDLE, "idle-timeout-ms", 0, 86400000u * 30u},
         {OPT_MAX_WAIT, "max-wait-ms", 0, 86400000u},
+        {OPT_LEASE_MS, "lease-ms", 3000, 600000},
 };
 
 static void store_conn_num(dc_config *cfg, int id, uint64_t v)
@@ -402,6 +410,9 @@ static void store_num(dc_config *cfg, int id, uint64_t v)
 		break;
 	case OPT_SHARDS:
 		cfg->nshards = (uint32_t)v;
+		break;
+	case OPT_LEASE_MS:
+		cfg->lease_ms = (uint32_t)v;
 		break;
 	case OPT_CALL_TIMEOUT:
 		cfg->call_timeout_ms = (uint32_t)v;
@@ -652,6 +663,15 @@ static int check(dc_config *cfg, FILE *err)
 	if (check_shards(cfg, err) != DC_CONFIG_OK)
 		return DC_CONFIG_USAGE;
 	return check_replies(cfg, err);
+}
+
+bool dc_config_leases(const dc_config *cfg)
+{
+	const char *s = cfg->log_dir;
+
+	return cfg->nshards > 1 && s != NULL &&
+	       (strncmp(s, "postgresql://", 13) == 0 ||
+	        strncmp(s, "postgres://", 11) == 0);
 }
 
 bool dc_config_has_fault_points(void)

@@ -36,6 +36,11 @@ typedef struct dc_config {
 	size_t npeers;
 	const char *advertise;
 	const char *instance;
+	/* Shard leases (coordinator/leases.c): on a PostgreSQL store with
+	 * --shards M > 1 the instances on it lease the shards among them
+	 * (dc_config_leases); an instance is dead to the others lease_ms
+	 * after its last heartbeat. */
+	uint32_t lease_ms;
 	int log_level; /* dtx_log_level */
 
 	uint32_t call_timeout_ms;     /* default per-call deadline */
@@ -121,5 +126,9 @@ bool dc_config_has_fault_points(void);
  * help/version to out and problems to err. Returns DC_CONFIG_*. */
 int dc_config_parse(dc_config *cfg, int argc, char **argv, FILE *out,
                     FILE *err);
+
+/* dc_config_leases: cfg's instances lease their shards on a shared
+ * store (a PostgreSQL URI and --shards 2 or more). */
+bool dc_config_leases(const dc_config *cfg);
 
 #endif

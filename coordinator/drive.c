@@ -119,6 +119,8 @@ static void send_call(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 	msg.payload.data = st->payload;
 	msg.payload.len = st->payload_len;
 	msg.attempt = st->attempts ? st->attempts : 1;
+	msg.epoch = eng_leases_epoch_of(e, lv->tx->gid);
+	msg.has_epoch = msg.epoch != 0;
 	msg.has_deadline_unix_ms = 1;
 	msg.deadline_unix_ms = call_deadline(e, lv->tx, timeout);
 	/* A newer call of this step replaces any backoff still queued. */

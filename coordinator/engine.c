@@ -106,6 +106,8 @@ static int open_log(dc_engine *e, dc_log *given, char *errbuf, size_t errlen)
 	        .dir = e->cfg.log_dir,
 	        .map_size = e->cfg.map_size,
 	        .map_size_max = e->cfg.map_size_max,
+	        .shards = dc_config_leases(&e->cfg) ? e->cfg.nshards : 0,
+	        .shared = dc_config_leases(&e->cfg),
 	};
 	int rv;
 
@@ -199,11 +201,14 @@ int dc_engine_create_with(uv_loop_t *loop, const dc_config *cfg,
 	eng_flight_reset(e, &e->flights[1]);
 	e->building = &e->flights[0];
 	if ((rv = open_log(e, parts->log, errbuf, errlen)) != DTX_OK ||
+	    (dc_config_leases(cfg) &&
+	     (rv = eng_leases_create(e, errbuf, errlen)) != DTX_OK) ||
 	    (rv = open_handles(e)) != DTX_OK ||
 	    (rv = eng_recover(e, errbuf, errlen)) != DTX_OK ||
 	    (rv = dc_reader_create(e->log, &e->mb, read_queue(&e->cfg),
 	                           &e->reader)) != DTX_OK ||
-	    (rv = open_net(e, parts->transport, errbuf, errlen)) != DTX_OK)
+	    (rv = open_net(e, parts->transport, errbuf, errlen)) != DTX_OK ||
+	    (e->leases != NULL && (rv = eng_leases_start(e)) != DTX_OK))
 		goto fail;
 	*ret_engine = e;
 	return DTX_OK;
@@ -257,6 +262,7 @@ void dc_engine_stop(dc_engine *e)
 	if (e->stopping)
 		return;
 	e->stopping = true;
+	eng_leases_stop(e); /* no round is running after this */
 	/* No more mail: close the transport (nng: the sockets, waiting for
 	 * nng's callbacks). */
 	if (e->net_open) {
@@ -296,6 +302,7 @@ void dc_engine_destroy(dc_engine *e)
 	eng_flight_fini(&e->flights[0]);
 	eng_flight_fini(&e->flights[1]);
 	dc_reader_destroy(e->reader);
+	eng_leases_destroy(e);
 	if (e->log_owned)
 		dc_log_close(e->log);
 	dc_mailbox_fini(&e->mb);

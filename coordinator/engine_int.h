@@ -19,6 +19,8 @@
  *   operator.c    the admin API (dtxctl): list, show, stats, watch, and
  *                 operator actions as state-machine events
  *   recovery.c    recovery at start: every non-final transaction resumed
+ *   leases.c      shard leases on a shared store: the round thread, taking
+ *                 (recover) and giving (drain) shards, fenced commits
  *
  * Its parts (engine.h, dc_engine_parts) are seams, so that a unit test
  * (tests/unit/coordinator/engine_test.c) drives this same code without
@@ -80,11 +82,13 @@
 #define WATCH_BATCH_MAX   1000
 #define READ_EPOCHS       4096 /* hash buckets of gids freed while read */
 #define READ_PENDING      (-1) /* read_tx: answered when the read is done */
+#define DC_MAIL_LEASES    5    /* a lease round's outcome (leases.c) */
 
 #define container_of(ptr, type, member)                                        \
 	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 typedef struct live live;
+typedef struct dc_leases dc_leases;
 
 /* What the engine keeps of one client request while it holds it: one per
  * slot of the client endpoint's pool (dc_request_index), so a request
@@ -228,6 +232,8 @@ struct dc_engine {
 	dc_reader *reader;                 /* reads of the log, off the loop */
 	dc_load_job *redo;                 /* a load done, for read_tx */
 	uint32_t read_epochs[READ_EPOCHS]; /* bumped when a tx is freed */
+
+	dc_leases *leases; /* NULL unless dc_config_leases (leases.c) */
 };
 
 /* ---- engine.c ---- */
@@ -360,5 +366,32 @@ void eng_on_admin(dc_engine *e, dc_request *req);
 /* ---- recovery.c ---- */
 
 int eng_recover(dc_engine *e, char *errbuf, size_t errlen);
+
+int eng_recover_tx(dc_engine *e, dc_tx *tx);
+
+int eng_recover_bad(void *arg, const dc_log_bad *bad);
+
+/* ---- leases.c ---- */
+
+int eng_leases_create(dc_engine *e, char *errbuf, size_t errlen);
+
+int eng_leases_start(dc_engine *e);
+
+void eng_leases_stop(dc_engine *e);
+
+void eng_leases_destroy(dc_engine *e);
+
+void eng_leases_on_mail(dc_engine *e, dc_mail *mail);
+
+void eng_leases_fence(dc_engine *e, dc_log_batch *batch, const char *gid);
+
+bool eng_leases_may_make_ids(const dc_engine *e);
+
+uint64_t eng_leases_epoch_of(const dc_engine *e, const char *gid);
+
+int eng_leases_set_floor(dc_engine *e, dc_log_batch *batch, uint64_t id);
+
+__attribute__((noreturn)) void eng_leases_die_fenced(dc_engine *e,
+                                                     const char *detail);
 
 #endif

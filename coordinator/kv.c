@@ -201,3 +201,10 @@ int dc_kv_next(dc_kv_cursor *cur, dc_kv_val *ret_key, dc_kv_val *ret_val)
 {
 	return cur->ops->next(cur, ret_key, ret_val);
 }
+
+int dc_kv_expect(dc_kv_txn *txn, int t, dc_kv_val key, dc_kv_val val)
+{
+	int rc = key_check(key);
+
+	return rc == DTX_OK ? txn->ops->expect(txn, t, key, val) : rc;
+}

@@ -33,7 +33,10 @@
  *     next move or close, or the next write on its transaction.
  *   - One writer per store: a second writer handle on the same store
  *     (directory, database) fails at open with DTX_EBUSY and a reason
- *     naming the holder; a read-only handle takes no lock.
+ *     naming the holder; a read-only handle takes no lock. PostgreSQL
+ *     also has shared writers (dc_kv_opts.shared, several dtxd on one
+ *     store): they exclude a sole writer and it excludes them, and what
+ *     keeps them apart from each other is dc_kv_expect, not a lock.
  *
  * Errors are dtx_err codes. The reason of the last failure on the calling
  * thread is dc_kv_last_error (one line naming the store).
@@ -75,6 +78,11 @@ typedef struct dc_kv_opts {
 	bool no_sync;        /* LMDB, UNIT TESTS ONLY: gives durability away */
 	int readers;         /* PostgreSQL: connections for read transactions
 	                        on other threads; 0 = 4 */
+	bool shared;         /* PostgreSQL: one of several writers (dtxd
+	                        instances with shard leases, whose every write
+	                        is fenced by dc_kv_expect): takes the store's
+	                        lock shared, so a sole writer and shared
+	                        writers exclude each other. LMDB: DTX_EINVAL */
 } dc_kv_opts;
 
 /* What the store holds and may hold (dc_kv_usage_read): used_bytes of the
@@ -173,6 +181,19 @@ int dc_kv_del(dc_kv_txn *txn, int t, dc_kv_val key);
 /* dc_kv_del_range removes every key k of table t with from <= k < to
  * (one statement on PostgreSQL). Errors: as dc_kv_put. */
 int dc_kv_del_range(dc_kv_txn *txn, int t, dc_kv_val from, dc_kv_val to);
+
+/* dc_kv_expect makes the write transaction txn conditional: key of table
+ * t must hold exactly val now (val.data NULL: be absent) and stay so
+ * until txn commits, as far as other writers that also expect on this key
+ * are concerned (a fence, or a compare and swap when txn then writes the
+ * key). A mismatch spoils txn: its later calls may still return DTX_OK,
+ * but dc_kv_commit returns DTX_ECONFLICT and nothing of txn is durable.
+ * On PostgreSQL the check runs on the server inside the pipeline, without
+ * a round trip of its own (kv_pg.c "Expectations"); on LMDB, whose writer
+ * is alone, it is a get and a compare. Errors: DTX_EINVAL (a read
+ * transaction, a bad key or table), DTX_ECONFLICT (LMDB: known at once),
+ * DTX_EIO. */
+int dc_kv_expect(dc_kv_txn *txn, int t, dc_kv_val key, dc_kv_val val);
 
 /* ---- cursors ---- */
 

@@ -44,6 +44,7 @@ struct dc_kv_ops {
 	int (*put)(dc_kv_txn *txn, int t, dc_kv_val key, dc_kv_val val);
 	int (*del)(dc_kv_txn *txn, int t, dc_kv_val key);
 	int (*del_range)(dc_kv_txn *txn, int t, dc_kv_val from, dc_kv_val to);
+	int (*expect)(dc_kv_txn *txn, int t, dc_kv_val key, dc_kv_val val);
 	int (*cursor_open)(dc_kv_txn *txn, int t, dc_kv_cursor **ret_cur);
 	void (*cursor_close)(dc_kv_cursor *cur);
 	int (*seek)(dc_kv_cursor *cur, const dc_kv_val *key, dc_kv_val *ret_key,

@@ -88,6 +88,7 @@ typedef struct lmdb_txn {
 	unsigned present; /* tables this transaction may use */
 	unsigned created; /* tables it created (a writer's first) */
 	bool write;
+	bool spoilt; /* an expectation failed: commit aborts (ECONFLICT) */
 } lmdb_txn;
 
 typedef struct lmdb_cursor {
@@ -371,8 +372,14 @@ static int store_alloc(const dc_kv_opts *opts, lmdb_store **ret_kv)
 static int lmdb_open(const dc_kv_opts *opts, dc_kv **ret_kv, bool *ret_fresh)
 {
 	lmdb_store *kv = NULL;
-	int rc = store_alloc(opts, &kv);
+	int rc;
 
+	if (opts->shared)
+		return dc_kv_fail(DTX_EINVAL,
+		                  "%s: an LMDB store has one writer process "
+		                  "(shared writers need PostgreSQL)",
+		                  opts->where);
+	rc = store_alloc(opts, &kv);
 	if (rc != DTX_OK)
 		return rc;
 	rc = store_start(kv, opts, ret_fresh);
@@ -540,7 +547,17 @@ static int lmdb_commit(dc_kv_txn *base)
 {
 	lmdb_txn *tx = (lmdb_txn *)base;
 	lmdb_store *kv = tx->kv;
-	int rc = mdb_txn_commit(tx->txn); /* frees txn even on failure */
+	int rc;
+
+	if (tx->spoilt) {
+		mdb_txn_abort(tx->txn);
+		free(tx);
+		return dc_kv_fail(DTX_ECONFLICT,
+		                  "%s: an expected value had changed: nothing "
+		                  "written",
+		                  kv->path);
+	}
+	rc = mdb_txn_commit(tx->txn); /* frees txn even on failure */
 
 	if (rc == MDB_SUCCESS && tx->created != 0)
 		atomic_fetch_or(&kv->present, tx->created);
@@ -675,6 +692,31 @@ static int lmdb_del_range(dc_kv_txn *base, int t, dc_kv_val from, dc_kv_val to)
 	return DTX_OK;
 }
 
+/* lmdb_expect: the writer is alone (the store's lock), so what it reads
+ * now stays so until its commit: a get and a compare. */
+static int lmdb_expect(dc_kv_txn *base, int t, dc_kv_val key, dc_kv_val val)
+{
+	lmdb_txn *tx = (lmdb_txn *)base;
+	MDB_val k = mval(key), v;
+	int rc = write_check(tx, t);
+
+	if (rc != DTX_OK)
+		return rc;
+	rc = mdb_get(tx->txn, tx->kv->dbi[t], &k, &v);
+	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+		return fail_op(tx->kv, rc);
+	if (val.data == NULL && rc == MDB_NOTFOUND)
+		return DTX_OK;
+	if (val.data != NULL && rc == MDB_SUCCESS && v.mv_size == val.len &&
+	    memcmp(v.mv_data, val.data, val.len) == 0)
+		return DTX_OK;
+	tx->spoilt = true;
+	return dc_kv_fail(DTX_ECONFLICT,
+	                  "%s: table %s: the key does not hold the expected "
+	                  "value",
+	                  tx->kv->path, tx->kv->names[t]);
+}
+
 /* ---- cursors ---- */
 
 static int lmdb_cursor_open(dc_kv_txn *base, int t, dc_kv_cursor **ret_cur)
@@ -766,6 +808,7 @@ const dc_kv_ops dc_kv_lmdb_ops = {
         .put = lmdb_put,
         .del = lmdb_del,
         .del_range = lmdb_del_range,
+        .expect = lmdb_expect,
         .cursor_open = lmdb_cursor_open,
         .cursor_close = lmdb_cursor_close,
         .seek = lmdb_seek,

@@ -62,6 +62,29 @@
  * timeout, zero-window probes included. At open, PQprepare and the
  * query naming the lock's holder still block: a server that hangs just
  * then holds the start, not a running dtxd.)
+ *
+ * Expectations (dc_kv_expect). A value expectation is one pipelined
+ * statement, SELECT 1 / count(*) FROM (SELECT 1 ... WHERE k = $1 AND v =
+ * $2 FOR UPDATE): the row is locked to the end of the transaction, and a
+ * mismatch divides by zero, which fails the statement on the server, so
+ * the rest of the pipeline - COMMIT included - is skipped without a round
+ * trip of its own (group commit keeps one round trip per flight). Only a
+ * 22012 of a statement marked as an expectation (pg_txn.expect_at) is
+ * read as DTX_ECONFLICT. FOR UPDATE rather than FOR SHARE: the caller
+ * usually writes the key it expects (a compare and swap), and two share
+ * locks that both upgrade deadlock; with FOR UPDATE the second waits, and
+ * READ COMMITTED rechecks the WHERE on the row the first committed, so
+ * the second sees the new value and conflicts. An absence expectation
+ * locks nothing a row could carry, so it first takes a transaction-level
+ * advisory lock on the key (hashtextextended of schema, table and key),
+ * then, in the next statement (a fresh snapshot that sees what the lock's
+ * previous holder committed), divides by 1 - count(*). Absence holds
+ * against writers that expect on the same key, which is kv.h's promise.
+ *
+ * Shared writers (dc_kv_opts.shared): the store's advisory lock is taken
+ * shared, so any number of shared writers (dtxd instances that fence
+ * every write with dc_kv_expect) work together and a sole writer is kept
+ * out, and the other way round.
  */
 #include "kv_int.h"
 
@@ -101,6 +124,9 @@ enum {
 	ST_SEEK,
 	ST_NEXT,
 	ST_MANY,
+	ST_EXPECT, /* the row holds $2 (locked) */
+	ST_LOCK,   /* the advisory lock of key $1 */
+	ST_ABSENT, /* no row of key $1 */
 	ST_COUNT
 };
 
@@ -121,6 +147,7 @@ typedef struct pg_kv {
 	char tables[DC_KV_TABLES_MAX][32];
 	bool has[DC_KV_TABLES_MAX];
 	bool read_only;
+	bool shared;    /* one of several writers (dc_kv_opts.shared) */
 	PGconn *writer; /* NULL for a read-only store */
 	int writer_err; /* latched: the writer connection is lost */
 	bool writing;   /* a write transaction is open */
@@ -143,6 +170,8 @@ typedef struct pg_txn {
 	int failed;     /* first failure of a write transaction */
 	uint64_t wseq;  /* counts writes, so cursors know to refetch */
 	PGresult *last; /* backs the value of the last get */
+	/* bit i: the i-th result of the next sync is an expectation's */
+	uint64_t expect_at[(PIPE_MAX + 128) / 64];
 } pg_txn;
 
 typedef struct pg_cursor {
@@ -343,12 +372,40 @@ static void notice_drop(void *arg, const char *msg)
 	(void)msg;
 }
 
+/* expect_sql writes the statements of an expectation (see the top
+ * comment): a mismatch is a division by zero on the server. */
+static void expect_sql(const pg_kv *kv, int s, int t, char *sql, size_t len)
+{
+	const char *q = kv->schema_q, *n = kv->tables[t];
+
+	if (s == ST_EXPECT)
+		snprintf(sql, len,
+		         "SELECT 1 / count(*)::int FROM (SELECT 1 FROM "
+		         "%s.dtx_%s WHERE k = $1 AND v = $2 FOR UPDATE) s",
+		         q, n);
+	else if (s == ST_LOCK)
+		snprintf(sql, len,
+		         "SELECT pg_advisory_xact_lock(hashtextextended('dtx "
+		         "key ' || current_schema() || ' %s ' || encode($1, "
+		         "'hex'), 0))",
+		         n);
+	else
+		snprintf(sql, len,
+		         "SELECT 1 / (1 - count(*))::int FROM %s.dtx_%s WHERE "
+		         "k = $1",
+		         q, n);
+}
+
 /* stmt_sql writes statement s of table t (names from the fixed list of
  * opts, checked [a-z_] by kv.c; the schema quoted by libpq). */
 static void stmt_sql(const pg_kv *kv, int s, int t, char *sql, size_t len)
 {
 	const char *q = kv->schema_q, *n = kv->tables[t];
 
+	if (s >= ST_EXPECT) {
+		expect_sql(kv, s, t, sql, len);
+		return;
+	}
 	switch (s) {
 	case ST_GET:
 		snprintf(sql, len, "SELECT v FROM %s.dtx_%s WHERE k = $1", q,
@@ -394,6 +451,14 @@ static void stmt_sql(const pg_kv *kv, int s, int t, char *sql, size_t len)
 	}
 }
 
+/* stmt_params: how many bytea parameters statement s takes. */
+static int stmt_params(int s)
+{
+	if (s == ST_PUT || s == ST_RANGE || s == ST_EXPECT)
+		return 2;
+	return s == ST_FIRST ? 0 : 1;
+}
+
 /* prepare_table makes the statements of table t on c, named "s<op>_<t>". */
 static int prepare_table(pg_kv *kv, PGconn *c, int t)
 {
@@ -403,9 +468,7 @@ static int prepare_table(pg_kv *kv, PGconn *c, int t)
 	int rc = DTX_OK;
 
 	for (int s = 0; s < ST_COUNT && rc == DTX_OK; s++) {
-		int nparams = s == ST_PUT || s == ST_RANGE ? 2
-		              : s == ST_FIRST              ? 0
-		                                           : 1;
+		int nparams = stmt_params(s);
 		PGresult *r;
 
 		stmt_sql(kv, s, t, sql, sizeof(sql));
@@ -639,11 +702,15 @@ static int lock_busy(pg_kv *kv, PGconn *c, const char *key)
 static int take_lock(pg_kv *kv, PGconn *c)
 {
 	PGresult *r = NULL;
-	int rc = exec_ok(kv, c,
-	                 "SELECT pg_try_advisory_lock(k), k FROM (SELECT "
-	                 "hashtextextended('dtx log ' || current_schema(), 0) "
-	                 "AS k) s",
-	                 "take the writer lock", &r);
+	int rc =
+	        exec_ok(kv, c,
+	                kv->shared ? "SELECT pg_try_advisory_lock_shared(k), k "
+	                             "FROM (SELECT hashtextextended('dtx log ' "
+	                             "|| current_schema(), 0) AS k) s"
+	                           : "SELECT pg_try_advisory_lock(k), k FROM "
+	                             "(SELECT hashtextextended('dtx log ' || "
+	                             "current_schema(), 0) AS k) s",
+	                "take the writer lock", &r);
 
 	if (rc != DTX_OK)
 		return rc;
@@ -700,8 +767,14 @@ static void create_sql(pg_kv *kv, int version, char *buf, size_t len)
 {
 	size_t n = 0;
 
+	/* Writers that share the store (dc_kv_opts.shared) may create it at
+	 * once: the lock serializes them, and the statements after it see
+	 * what the first one committed (CREATE TABLE IF NOT EXISTS alone
+	 * races: a duplicate key in pg_type). */
 	n += snprintf(buf + n, len - n,
-	              "BEGIN; CREATE TABLE IF NOT EXISTS %s.dtx_schema "
+	              "BEGIN; SELECT pg_advisory_xact_lock(hashtextextended("
+	              "'dtx schema ' || current_schema(), 0)); "
+	              "CREATE TABLE IF NOT EXISTS %s.dtx_schema "
 	              "(version int NOT NULL);",
 	              kv->schema_q);
 	for (int t = 0; t < kv->ntables; t++)
@@ -712,8 +785,9 @@ static void create_sql(pg_kv *kv, int version, char *buf, size_t len)
 			              kv->schema_q, kv->tables[t]);
 	if (version == 0)
 		n += snprintf(buf + n, len - n,
-		              "INSERT INTO %s.dtx_schema VALUES (%d);",
-		              kv->schema_q, DC_KV_PG_VERSION);
+		              "INSERT INTO %s.dtx_schema SELECT %d WHERE NOT "
+		              "EXISTS (SELECT 1 FROM %s.dtx_schema);",
+		              kv->schema_q, DC_KV_PG_VERSION, kv->schema_q);
 	else
 		n += snprintf(buf + n, len - n,
 		              "UPDATE %s.dtx_schema SET version = %d;",
@@ -807,6 +881,7 @@ static pg_kv *kv_alloc(const dc_kv_opts *opts)
 		return NULL;
 	}
 	kv->read_only = opts->read_only;
+	kv->shared = opts->shared;
 	kv->ntables = opts->ntables;
 	for (int t = 0; t < opts->ntables; t++)
 		snprintf(kv->tables[t], sizeof(kv->tables[t]), "%s",
@@ -834,6 +909,13 @@ static int pg_open(const dc_kv_opts *opts, dc_kv **ret_kv, bool *ret_fresh)
 		rc = learn_names(kv, c);
 	if (rc == DTX_OK && !kv->read_only)
 		rc = take_lock(kv, c);
+	/* A shared writer paused mid-transaction (SIGSTOP) would hold the
+	 * rows it locked - the lease rows its fences lock - and stall the
+	 * instances taking its shards: the server ends such a session. */
+	if (rc == DTX_OK && kv->shared)
+		rc = exec_ok(kv, c,
+		             "SET idle_in_transaction_session_timeout = 2000",
+		             "set up a shared writer", NULL);
 	if (rc == DTX_OK)
 		rc = check_schema(kv, c, ret_fresh);
 	if (rc == DTX_OK)
@@ -1000,6 +1082,22 @@ static void read_one(pg_txn *x, PGresult **ret_r)
 	*ret_r = r;
 }
 
+/* conflict_check reads the failure of the i-th result r of a sync as
+ * DTX_ECONFLICT if that statement was an expectation that divided by zero
+ * (see "Expectations" in the top comment). */
+static void conflict_check(pg_txn *x, int i, const PGresult *r)
+{
+	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	if (i >= PIPE_MAX + 128 || !(x->expect_at[i / 64] >> (i % 64) & 1) ||
+	    st == NULL || strcmp(st, "22012") != 0)
+		return;
+	x->failed = dc_kv_fail(DTX_ECONFLICT,
+	                       "store %s: a key did not hold its expected "
+	                       "value: nothing written",
+	                       x->kv->desc);
+}
+
 /* pipe_sync sends a sync and reads the results of every queued statement,
  * then the sync's. The last statement's result goes to *ret_last (may be
  * NULL; the caller clears it). Returns x->failed. */
@@ -1012,11 +1110,16 @@ static int pipe_sync(pg_txn *x, PGresult **ret_last)
 		x->queued = 0;
 		return x->failed;
 	}
-	for (; x->queued > 0; x->queued--) {
+	for (int i = 0; x->queued > 0; x->queued--, i++) {
+		int before = x->failed;
+
 		read_one(x, &r);
+		if (before == DTX_OK && x->failed != DTX_OK)
+			conflict_check(x, i, r);
 		PQclear(last);
 		last = r;
 	}
+	memset(x->expect_at, 0, sizeof(x->expect_at));
 	r = await_answer(x) == DTX_OK ? PQgetResult(x->c) : NULL;
 	if (PQresultStatus(r) != PGRES_PIPELINE_SYNC && x->failed == DTX_OK)
 		lost(x, pg_error(x->kv, x->c, r, "sync"));
@@ -1054,6 +1157,37 @@ static int write_stmt(pg_txn *x, int st, int t, int n, const dc_kv_val *v)
 	rc = pipe_send(x, st, t, n, v);
 	if (rc == DTX_OK && x->queued >= PIPE_MAX)
 		rc = pipe_sync(x, NULL);
+	return rc;
+}
+
+/* pg_expect queues an expectation (two statements for an absence) and
+ * marks its result as one (see "Expectations" in the top comment). */
+static int pg_expect(dc_kv_txn *base, int t, dc_kv_val key, dc_kv_val val)
+{
+	pg_txn *x = (pg_txn *)base;
+	dc_kv_val v[2] = {key, val};
+	int rc, at;
+
+	if (x->slot >= 0)
+		return dc_kv_fail(DTX_EINVAL,
+		                  "store %s: an expectation in a read "
+		                  "transaction",
+		                  x->kv->desc);
+	if (t < 0 || t >= x->kv->ntables)
+		return dc_kv_fail(DTX_EINVAL, "store %s: no table #%d",
+		                  x->kv->desc, t);
+	if (x->failed != DTX_OK)
+		return x->failed;
+	if (x->queued >= PIPE_MAX && pipe_sync(x, NULL) != DTX_OK)
+		return x->failed;
+	rc = val.data == NULL ? pipe_send(x, ST_LOCK, t, 1, v) : DTX_OK;
+	if (rc != DTX_OK)
+		return rc;
+	at = x->queued;
+	rc = pipe_send(x, val.data == NULL ? ST_ABSENT : ST_EXPECT, t,
+	               val.data == NULL ? 1 : 2, v);
+	if (rc == DTX_OK)
+		x->expect_at[at / 64] |= (uint64_t)1 << (at % 64);
 	return rc;
 }
 
@@ -1515,6 +1649,7 @@ const dc_kv_ops dc_kv_pg_ops = {
         .put = pg_put,
         .del = pg_del,
         .del_range = pg_del_range,
+        .expect = pg_expect,
         .cursor_open = pg_cursor_open,
         .cursor_close = pg_cursor_close,
         .seek = pg_seek,

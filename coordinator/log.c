@@ -24,6 +24,14 @@
  *   type 4  LogEvent  in quarantine (unix_ms: when; detail: the cause)
  *   type 5  LogTx     in tombstones (gid, mode, state, created, updated =
  *                     final time, pruned_unix_ms; no steps)
+ *   type 6  lease     in leases: u64le epoch, u8 n, n bytes of owner name
+ *   type 7  beat      in beats: u64le beat, u16le n, client URL, u16le m,
+ *                     admin URL
+ *
+ * Leases and beats are not protobuf: a compare and swap compares the
+ * stored bytes with the encoding of what the caller read, so the encoding
+ * must be canonical - one byte string per value - which a fixed layout is
+ * by construction.
  *
  * Frame of every value in txs, steps, events, quarantine and tombstones:
  *
@@ -105,6 +113,9 @@
 #define KEY_FORMAT    "format"
 #define KEY_GID_FLOOR "gid_floor"
 #define KEY_COUNTS    "counts"
+#define KEY_SHARDS    "shards"
+#define LEASE_VAL_MAX (LOG_FRAME_HDR + 9 + DC_LOG_NAME_MAX)
+#define BEAT_VAL_MAX  (LOG_FRAME_HDR + 12 + 2 * DC_LOG_URL_MAX)
 /* counts in meta: [mode 1..2][state 0..7] tx records, tombstones, pruned */
 #define LOG_COUNT_STATES 8
 #define LOG_COUNTS_N     (2 * LOG_COUNT_STATES + 2)
@@ -123,6 +134,8 @@ enum log_table {
 	LOG_FINALS,
 	LOG_TOMBS,
 	LOG_TOMB_TIMES,
+	LOG_LEASES,
+	LOG_BEATS,
 	LOG_TABLE_COUNT
 };
 
@@ -132,11 +145,13 @@ enum log_rec {
 	LOG_REC_EVENT = 3,
 	LOG_REC_QUARANTINE = 4, /* a LogEvent: unix_ms and detail */
 	LOG_REC_TOMB = 5,       /* a LogTx: a pruned transaction's outcome */
+	LOG_REC_LEASE = 6,      /* fixed layout: see the registry above */
+	LOG_REC_BEAT = 7,
 };
 
 static const char *const table_names[LOG_TABLE_COUNT] = {
-        "meta",       "txs",    "steps",      "events",     "active",
-        "quarantine", "finals", "tombstones", "tomb_times",
+        "meta",   "txs",        "steps",      "events", "active", "quarantine",
+        "finals", "tombstones", "tomb_times", "leases", "beats",
 };
 
 struct dc_log {
@@ -146,6 +161,9 @@ struct dc_log {
 	bool has_retention;   /* finals, tombstones, tomb_times exist */
 	dc_log_counts counts; /* writer: as of its last commit */
 	const char *path;     /* dc_kv_describe: dir/data.mdb for LMDB */
+	bool shared;          /* one of several writers: no counts */
+	bool has_leases;      /* leases and beats exist */
+	uint32_t shards;      /* dc_log_opts.shards */
 };
 
 /* The reason for the last error a call on any log returned on this thread
@@ -159,6 +177,7 @@ typedef struct log_write {
 	enum log_table table;
 	bool del;
 	bool counted; /* a tx record: counts move to (mode, state) */
+	bool expect;  /* a fence: the value must be there (dc_kv_expect) */
 	uint8_t mode;
 	uint8_t state;
 	size_t key_off;
@@ -174,6 +193,7 @@ struct dc_log_batch {
 	uint8_t *buf;
 	size_t buf_len;
 	size_t buf_cap;
+	uint8_t fenced[DC_LOG_SHARDS_MAX / 8]; /* bit per shard */
 };
 
 /* A read transaction with a reusable cursor on steps (for scans). */
@@ -183,6 +203,10 @@ typedef struct log_reader {
 	dc_kv_cursor *steps;
 	dc_log_bad *bad; /* NULL, or where a checked read describes a bad tx */
 } log_reader;
+
+static int shards_init(dc_log *log, dc_kv_txn *txn);
+static int check_lease_rec(dc_log *log, enum log_table t, const dc_kv_val *k,
+                           const dc_kv_val *v);
 
 /* ---- errors ---- */
 
@@ -276,6 +300,10 @@ static void key_describe(enum log_table t, const dc_kv_val *k, char *out,
 	char gid[DTX_GID_MAX + 1];
 	size_t n = 0;
 
+	if (t == LOG_LEASES && k->len == 4) {
+		snprintf(out, outlen, "shard %u", get_be32(p));
+		return;
+	}
 	if ((t == LOG_STEPS || t == LOG_EVENTS) && glen >= 5)
 		glen -= 5;
 	for (size_t i = 0; i < glen && n < DTX_GID_MAX; i++)
@@ -553,6 +581,8 @@ static int open_tables(dc_log *log, dc_kv_txn *txn, bool create)
 	log->has_retention = dc_kv_has_table(log->kv, LOG_FINALS) &&
 	                     dc_kv_has_table(log->kv, LOG_TOMBS) &&
 	                     dc_kv_has_table(log->kv, LOG_TOMB_TIMES);
+	log->has_leases = dc_kv_has_table(log->kv, LOG_LEASES) &&
+	                  dc_kv_has_table(log->kv, LOG_BEATS);
 	return rc;
 }
 
@@ -744,7 +774,9 @@ static int init_tables(dc_log *log, dc_kv_txn *txn, bool fresh)
 
 	if (!fresh) {
 		rc = open_tables(log, txn, false);
-		return rc == DTX_OK ? counts_load(log, txn) : rc;
+		if (rc == DTX_OK && !log->shared)
+			rc = counts_load(log, txn);
+		return rc == DTX_OK ? shards_init(log, txn) : rc;
 	}
 	rc = open_tables(log, txn, true);
 	if (rc != DTX_OK)
@@ -753,12 +785,12 @@ static int init_tables(dc_log *log, dc_kv_txn *txn, bool fresh)
 	rc = dc_kv_put(txn, LOG_META, k, v);
 	if (rc != DTX_OK)
 		return log_fail_kv(log, rc, "write meta format");
-	return counts_put(log, txn, &log->counts);
+	if (!log->shared)
+		rc = counts_put(log, txn, &log->counts);
+	return rc == DTX_OK ? shards_init(log, txn) : rc;
 }
 
-/* load_tables runs init_tables (writer: committed, which creates the
- * tables an older log lacks) or open_tables (reader). */
-static int load_tables(dc_log *log, bool fresh)
+static int load_tables_once(dc_log *log, bool fresh)
 {
 	dc_kv_txn *txn;
 	int rc = dc_kv_begin(log->kv, !log->read_only, &txn);
@@ -779,6 +811,19 @@ static int load_tables(dc_log *log, bool fresh)
 	return DTX_OK;
 }
 
+/* load_tables runs init_tables (writer: committed, which creates the
+ * tables an older log lacks) or open_tables (reader). Shared writers that
+ * open a new store at once race to record its shards (shards_init): the
+ * loser's commit is DTX_ECONFLICT, and its second try finds them. */
+static int load_tables(dc_log *log, bool fresh)
+{
+	int rc = load_tables_once(log, fresh);
+
+	if (rc == DTX_ECONFLICT && log->shared)
+		rc = load_tables_once(log, false);
+	return rc;
+}
+
 /* log_start opens the store (for LMDB: directory, writer lock,
  * environment, stale reader slots, map size; see kv_lmdb.c), then checks
  * or makes its tables. */
@@ -792,6 +837,7 @@ static int log_start(dc_log *log, const dc_log_opts *opts)
 	        .map_size = opts->map_size,
 	        .map_size_max = opts->map_size_max,
 	        .no_sync = opts->no_sync,
+	        .shared = opts->shared,
 	};
 	bool fresh = false;
 	int rc = dc_kv_open(&ko, &log->kv, &fresh, NULL, 0);
@@ -823,6 +869,15 @@ int dc_log_open(const dc_log_opts *opts, dc_log **ret_log, char *errbuf,
 		return DTX_ENOMEM;
 	}
 	log->read_only = opts->read_only;
+	log->shared = opts->shared;
+	log->shards = opts->shards;
+	if (opts->shards > DC_LOG_SHARDS_MAX ||
+	    (opts->shared && (opts->shards == 0 || opts->read_only))) {
+		copy_err(errbuf, errlen,
+		         "log: a shared writer needs 1..1024 shards");
+		free(log);
+		return DTX_EINVAL;
+	}
 	rc = log_start(log, opts);
 	if (rc != DTX_OK) {
 		copy_err(errbuf, errlen, log_err);
@@ -877,6 +932,7 @@ void dc_log_batch_reset(dc_log_batch *batch)
 {
 	batch->len = 0;
 	batch->buf_len = 0;
+	memset(batch->fenced, 0, sizeof(batch->fenced));
 }
 
 size_t dc_log_batch_len(const dc_log_batch *batch)
@@ -1253,7 +1309,11 @@ static int apply_write(dc_log *log, dc_kv_txn *txn, const dc_log_batch *b,
 	dc_kv_val v = {b->buf + w->val_off, w->val_len};
 	int rc;
 
-	if (w->counted)
+	if (w->expect) {
+		rc = dc_kv_expect(txn, w->table, k, v);
+		return rc == DTX_OK ? DTX_OK : log_fail_kv(log, rc, "fence");
+	}
+	if (w->counted && !log->shared)
 		count_put(w, old, c);
 	if (w->del)
 		rc = dc_kv_del(txn, w->table, k); /* a missing key is fine */
@@ -1634,16 +1694,17 @@ static int fill_txn(dc_log *log, dc_kv_txn *txn, const dc_log_batch *batch,
                     dc_log_pruned *res)
 {
 	uint8_t *old = calloc(batch->len ? batch->len : 1, 1);
-	int rc = old != NULL ? olds_read(log, txn, batch, old)
-	                     : log_fail(log, DTX_ENOMEM, "%s: out of memory",
-	                                log->path);
+	int rc = old == NULL   ? log_fail(log, DTX_ENOMEM, "%s: out of memory",
+	                                  log->path)
+	         : log->shared ? DTX_OK /* shared writers keep no counts */
+	                       : olds_read(log, txn, batch, old);
 
 	for (size_t i = 0; rc == DTX_OK && i < batch->len; i++)
 		rc = apply_write(log, txn, batch, &batch->writes[i], old[i], c);
 	free(old);
 	if (rc == DTX_OK)
 		rc = prune_in(log, txn, spec, c, res);
-	if (rc == DTX_OK)
+	if (rc == DTX_OK && !log->shared)
 		rc = counts_put(log, txn, c);
 	return rc;
 }
@@ -2420,9 +2481,10 @@ int dc_log_gid_floor(dc_log *log, uint64_t *ret_id)
 static int check_meta(dc_log *log, const dc_kv_val *k, const dc_kv_val *v)
 {
 	dc_kv_val fmt = key_str(KEY_FORMAT), floor = key_str(KEY_GID_FLOOR);
-	dc_kv_val counts = key_str(KEY_COUNTS);
+	dc_kv_val counts = key_str(KEY_COUNTS), shards = key_str(KEY_SHARDS);
 
 	if ((key_equal(k, &fmt) && v->len != 4) ||
+	    (key_equal(k, &shards) && v->len != 4) ||
 	    (key_equal(k, &floor) && v->len != 8) ||
 	    (key_equal(k, &counts) && v->len != 8 * LOG_COUNTS_N))
 		return log_fail_rec(log, DTX_ECORRUPT, LOG_META, k,
@@ -2457,6 +2519,8 @@ static int check_one(dc_log *log, enum log_table t, const dc_kv_val *k,
 		return log_fail_rec(log, DTX_ECORRUPT, t, k, "bad time entry");
 	if (t == LOG_META)
 		return check_meta(log, k, v);
+	if (t == LOG_LEASES || t == LOG_BEATS)
+		return check_lease_rec(log, t, k, v);
 	if (t == LOG_ACTIVE || t == LOG_FINALS || t == LOG_TOMB_TIMES)
 		return DTX_OK;
 	if (t == LOG_STEPS || t == LOG_EVENTS) {
@@ -2515,6 +2579,7 @@ int dc_log_check(dc_log *log, uint64_t *ret_records, uint64_t *ret_bad,
 	copy_err(errbuf, errlen, "");
 	for (int t = 0; rc == DTX_OK && t < LOG_TABLE_COUNT; t++) {
 		bool has = t == LOG_QUARANTINE ? log->has_quarantine
+		           : t >= LOG_LEASES   ? log->has_leases
 		           : t >= LOG_FINALS   ? log->has_retention
 		                               : true;
 		if (has)
@@ -2553,4 +2618,465 @@ int dc_log_usage_read(dc_log *log, dc_log_usage *ret_usage)
 	ret_usage->file_bytes = u.file_bytes;
 	ret_usage->max_bytes = u.max_bytes;
 	return DTX_OK;
+}
+
+/* ---- shard leases ---- */
+
+/* name_ok: n bytes of [A-Za-z0-9._-], 1..DC_LOG_NAME_MAX (lease.h's
+ * rule for an instance name). */
+static bool name_ok(const char *p, size_t n)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
+	                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+
+	if (n == 0 || n > DC_LOG_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '\0' || strchr(ok, p[i]) == NULL)
+			return false;
+	return true;
+}
+
+/* url_ok: 0..DC_LOG_URL_MAX bytes of printable ASCII without spaces. */
+static bool url_ok(const char *p, size_t n)
+{
+	if (n > DC_LOG_URL_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* lease_encode frames l into buf (LEASE_VAL_MAX bytes): its only
+ * encoding (a compare and swap compares bytes). */
+static dc_kv_val lease_encode(const dc_log_lease *l, uint8_t *buf)
+{
+	size_t n = strnlen(l->owner, DC_LOG_NAME_MAX);
+
+	put_le(buf + LOG_FRAME_HDR, l->epoch, 8);
+	buf[LOG_FRAME_HDR + 8] = (uint8_t)n;
+	memcpy(buf + LOG_FRAME_HDR + 9, l->owner, n);
+	frame_seal(buf, LOG_REC_LEASE, 9 + n);
+	return (dc_kv_val){buf, LOG_FRAME_HDR + 9 + n};
+}
+
+static int lease_decode(dc_log *log, const dc_kv_val *k, const dc_kv_val *v,
+                        dc_log_lease *ret)
+{
+	const uint8_t *p = NULL;
+	const char *why = NULL;
+	size_t n = 0;
+	int rc = frame_open(v, LOG_REC_LEASE, &p, &n, &why);
+
+	if (rc == DTX_OK &&
+	    (k->len != 4 || n < 9 || n != 9 + (size_t)p[8] ||
+	     (p[8] > 0 && !name_ok((const char *)p + 9, p[8])))) {
+		rc = DTX_ECORRUPT;
+		why = "not a lease record (key, length or owner name)";
+	}
+	if (rc != DTX_OK)
+		return log_fail_rec(log, rc, LOG_LEASES, k, why);
+	ret->epoch = get_le(p, 8);
+	memcpy(ret->owner, p + 9, p[8]);
+	ret->owner[p[8]] = '\0';
+	return DTX_OK;
+}
+
+/* beat_encode frames b (its name is the key) into buf (BEAT_VAL_MAX). */
+static dc_kv_val beat_encode(const dc_log_beat *b, uint8_t *buf)
+{
+	size_t cl = strnlen(b->client_url, DC_LOG_URL_MAX);
+	size_t al = strnlen(b->admin_url, DC_LOG_URL_MAX);
+	uint8_t *p = buf + LOG_FRAME_HDR;
+
+	put_le(p, b->beat, 8);
+	put_le(p + 8, cl, 2);
+	memcpy(p + 10, b->client_url, cl);
+	put_le(p + 10 + cl, al, 2);
+	memcpy(p + 12 + cl, b->admin_url, al);
+	frame_seal(buf, LOG_REC_BEAT, 12 + cl + al);
+	return (dc_kv_val){buf, LOG_FRAME_HDR + 12 + cl + al};
+}
+
+/* beat_fields checks the payload p (n bytes) of a beat record and finds
+ * its URLs: *ret_cl bytes at p + 10, *ret_al bytes after their length. */
+static bool beat_fields(const uint8_t *p, size_t n, size_t *ret_cl,
+                        size_t *ret_al)
+{
+	size_t cl, al;
+
+	if (n < 12)
+		return false;
+	cl = get_le(p + 8, 2);
+	if (cl > DC_LOG_URL_MAX || n < 12 + cl)
+		return false;
+	al = get_le(p + 10 + cl, 2);
+	if (al > DC_LOG_URL_MAX || n != 12 + cl + al ||
+	    !url_ok((const char *)p + 10, cl) ||
+	    !url_ok((const char *)p + 12 + cl, al))
+		return false;
+	*ret_cl = cl;
+	*ret_al = al;
+	return true;
+}
+
+static int beat_decode(dc_log *log, const dc_kv_val *k, const dc_kv_val *v,
+                       dc_log_beat *ret)
+{
+	const uint8_t *p = NULL;
+	const char *why = NULL;
+	size_t n = 0, cl = 0, al = 0;
+	int rc = frame_open(v, LOG_REC_BEAT, &p, &n, &why);
+
+	if (rc == DTX_OK &&
+	    (!name_ok(k->data, k->len) || !beat_fields(p, n, &cl, &al))) {
+		rc = DTX_ECORRUPT;
+		why = "not a beat record (name, length or URLs)";
+	}
+	if (rc != DTX_OK)
+		return log_fail_rec(log, rc, LOG_BEATS, k, why);
+	memcpy(ret->name, k->data, k->len);
+	ret->name[k->len] = '\0';
+	ret->beat = get_le(p, 8);
+	memcpy(ret->client_url, p + 10, cl);
+	ret->client_url[cl] = '\0';
+	memcpy(ret->admin_url, p + 12 + cl, al);
+	ret->admin_url[al] = '\0';
+	return DTX_OK;
+}
+
+static int check_lease_rec(dc_log *log, enum log_table t, const dc_kv_val *k,
+                           const dc_kv_val *v)
+{
+	dc_log_lease l;
+	dc_log_beat b;
+
+	return t == LOG_LEASES ? lease_decode(log, k, v, &l)
+	                       : beat_decode(log, k, v, &b);
+}
+
+/* meta_shards reads meta "shards" in txn (0: none). */
+static int meta_shards(dc_log *log, dc_kv_txn *txn, uint32_t *ret_shards)
+{
+	dc_kv_val k = key_str(KEY_SHARDS), v;
+	int rc = dc_kv_get(txn, LOG_META, k, &v);
+
+	if (rc == DTX_ENOENT) {
+		*ret_shards = 0;
+		return DTX_OK;
+	}
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "read meta shards");
+	if (v.len != 4 || get_le(v.data, 4) == 0 ||
+	    get_le(v.data, 4) > DC_LOG_SHARDS_MAX)
+		return log_fail_rec(log, DTX_ECORRUPT, LOG_META, &k,
+		                    "shards is not 1..1024 in 4 bytes");
+	*ret_shards = (uint32_t)get_le(v.data, 4);
+	return DTX_OK;
+}
+
+/* shards_record writes meta "shards" (expected absent: of two shared
+ * writers making the store at once, one commit conflicts) and a free
+ * lease for every shard (what the first take compares with). */
+static int shards_record(dc_log *log, dc_kv_txn *txn)
+{
+	static const dc_log_lease free_lease = {"", 0};
+	uint8_t buf[4], key[4], val[LEASE_VAL_MAX];
+	dc_kv_val k = key_str(KEY_SHARDS), v = {buf, 4};
+	int rc = dc_kv_expect(txn, LOG_META, k, (dc_kv_val){NULL, 0});
+
+	put_le(buf, log->shards, 4);
+	if (rc == DTX_OK)
+		rc = dc_kv_put(txn, LOG_META, k, v);
+	for (uint32_t s = 0; rc == DTX_OK && s < log->shards; s++) {
+		put_be32(key, s);
+		rc = dc_kv_put(txn, LOG_LEASES, (dc_kv_val){key, 4},
+		               lease_encode(&free_lease, val));
+	}
+	return rc == DTX_OK ? DTX_OK : log_fail_kv(log, rc, "record shards");
+}
+
+/* shards_init, in the writer's open transaction: record the store's shard
+ * count, or check it; a store of shared writers keeps no counts (a
+ * leftover of a sole writer is dropped: a sole writer that opens it later
+ * counts again with one scan). */
+static int shards_init(dc_log *log, dc_kv_txn *txn)
+{
+	uint32_t have = 0;
+	int rc;
+
+	if (log->shards == 0)
+		return DTX_OK;
+	if (log->shared &&
+	    (rc = dc_kv_del(txn, LOG_META, key_str(KEY_COUNTS))) != DTX_OK)
+		return log_fail_kv(log, rc, "drop meta counts");
+	rc = meta_shards(log, txn, &have);
+	if (rc != DTX_OK)
+		return rc;
+	if (have == 0)
+		return shards_record(log, txn);
+	if (have != log->shards) /* DTX_ECONFLICT: a flag, not the store */
+		return log_fail(log, DTX_ECONFLICT,
+		                "%s: the store was made with %u shards; this "
+		                "instance has --shards %u",
+		                log->path, have, log->shards);
+	return DTX_OK;
+}
+
+int dc_log_shards(dc_log *log, uint32_t *ret_shards)
+{
+	dc_kv_txn *txn;
+	int rc = read_begin(log, &txn);
+
+	if (rc != DTX_OK)
+		return rc;
+	rc = meta_shards(log, txn, ret_shards);
+	dc_kv_abort(txn);
+	return rc;
+}
+
+/* read_leases fills leases[0..n-1]: free where a record is missing. */
+static int read_leases(dc_log *log, dc_kv_txn *txn, dc_log_lease *leases,
+                       uint32_t n)
+{
+	uint8_t key[4];
+	dc_kv_val k = {key, 4}, v;
+
+	for (uint32_t s = 0; s < n; s++) {
+		int rc;
+
+		put_be32(key, s);
+		rc = dc_kv_get(txn, LOG_LEASES, k, &v);
+		leases[s] = (dc_log_lease){"", 0};
+		if (rc == DTX_OK)
+			rc = lease_decode(log, &k, &v, &leases[s]);
+		else if (rc != DTX_ENOENT)
+			return log_fail_kv(log, rc, "read leases");
+		if (rc != DTX_OK && rc != DTX_ENOENT)
+			return rc;
+	}
+	return DTX_OK;
+}
+
+/* read_beats fills beats with every heartbeat record, in name order. */
+static int read_beats(dc_log *log, dc_kv_txn *txn, dc_log_beat *beats,
+                      uint32_t max, uint32_t *ret_n)
+{
+	dc_kv_cursor *cur;
+	dc_kv_val k, v;
+	uint32_t n = 0;
+	int rc = dc_kv_cursor_open(txn, LOG_BEATS, &cur);
+
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "open cursor on beats");
+	for (rc = dc_kv_seek(cur, NULL, &k, &v); rc == DTX_OK;
+	     rc = dc_kv_next(cur, &k, &v)) {
+		if (n == max) {
+			rc = log_fail(log, DTX_ELIMIT,
+			              "%s: more than %u instances have a "
+			              "heartbeat",
+			              log->path, max);
+			break;
+		}
+		if ((rc = beat_decode(log, &k, &v, &beats[n++])) != DTX_OK)
+			break;
+	}
+	dc_kv_cursor_close(cur);
+	if (rc == DTX_ENOENT) {
+		*ret_n = n;
+		return DTX_OK;
+	}
+	return rc == DTX_EIO ? log_fail_kv(log, rc, "read beats") : rc;
+}
+
+int dc_log_leases_read(dc_log *log, dc_log_lease *ret_leases, uint32_t nshards,
+                       dc_log_beat *ret_beats, uint32_t max_beats,
+                       uint32_t *ret_nbeats)
+{
+	dc_kv_txn *txn;
+	int rc;
+
+	if (nshards == 0 || nshards > DC_LOG_SHARDS_MAX)
+		return log_fail(log, DTX_EINVAL, "%s: %u shards", log->path,
+		                nshards);
+	if ((rc = read_begin(log, &txn)) != DTX_OK)
+		return rc;
+	rc = read_leases(log, txn, ret_leases, nshards);
+	if (rc == DTX_OK)
+		rc = read_beats(log, txn, ret_beats, max_beats, ret_nbeats);
+	dc_kv_abort(txn);
+	return rc;
+}
+
+static bool lease_ok(const dc_log_lease *l)
+{
+	size_t n = strnlen(l->owner, DC_LOG_NAME_MAX + 1);
+
+	return n == 0 || name_ok(l->owner, n);
+}
+
+static bool beat_ok(const dc_log_beat *b)
+{
+	return name_ok(b->name, strnlen(b->name, DC_LOG_NAME_MAX + 1)) &&
+	       url_ok(b->client_url,
+	              strnlen(b->client_url, DC_LOG_URL_MAX + 1)) &&
+	       url_ok(b->admin_url, strnlen(b->admin_url, DC_LOG_URL_MAX + 1));
+}
+
+/* round_cas expects c->old on its lease and, if it changes, writes neu. */
+static int round_cas(dc_kv_txn *txn, const dc_log_lease_cas *c)
+{
+	uint8_t key[4], old[LEASE_VAL_MAX], neu[LEASE_VAL_MAX];
+	dc_kv_val k = {key, 4}, ov = lease_encode(&c->old, old);
+	dc_kv_val nv = lease_encode(&c->neu, neu);
+	int rc;
+
+	put_be32(key, c->shard);
+	rc = dc_kv_expect(txn, LOG_LEASES, k, ov);
+	if (rc == DTX_OK && (ov.len != nv.len || memcmp(old, neu, ov.len)))
+		rc = dc_kv_put(txn, LOG_LEASES, k, nv);
+	return rc;
+}
+
+/* round_beat expects old (NULL: absent) on neu's name and writes neu. */
+static int round_beat(dc_kv_txn *txn, const dc_log_beat *old,
+                      const dc_log_beat *neu)
+{
+	uint8_t ob[BEAT_VAL_MAX], nb[BEAT_VAL_MAX];
+	dc_kv_val k = key_str(neu->name), ov = {NULL, 0};
+	int rc;
+
+	if (old != NULL)
+		ov = beat_encode(old, ob);
+	rc = dc_kv_expect(txn, LOG_BEATS, k, ov);
+	return rc == DTX_OK ? dc_kv_put(txn, LOG_BEATS, k, beat_encode(neu, nb))
+	                    : rc;
+}
+
+/* round_check refuses what the store should never hold. */
+static int round_check(dc_log *log, const dc_log_lease_cas *cas, uint32_t n,
+                       const dc_log_beat *old_beat, const dc_log_beat *neu)
+{
+	if (log->read_only || !log->has_leases)
+		return log_fail(log, DTX_EINVAL, "%s: no lease tables to write",
+		                log->path);
+	if (neu == NULL || !beat_ok(neu) || (old_beat && !beat_ok(old_beat)) ||
+	    (old_beat && strcmp(old_beat->name, neu->name) != 0))
+		return log_fail(log, DTX_EINVAL, "%s: a bad heartbeat record",
+		                log->path);
+	for (uint32_t i = 0; i < n; i++)
+		if (cas[i].shard >= DC_LOG_SHARDS_MAX ||
+		    !lease_ok(&cas[i].old) || !lease_ok(&cas[i].neu))
+			return log_fail(log, DTX_EINVAL,
+			                "%s: a bad lease record (shard %u)",
+			                log->path, cas[i].shard);
+	return DTX_OK;
+}
+
+/*
+ * dc_log_round_commit: one write transaction, every write conditional.
+ * If we crash before the commit returned, nothing of the round holds: the
+ * leases it would have taken stay free (or the dead owner's) and are
+ * taken by the next round of whoever is alive; a lease it would have
+ * released stays this instance's and expires with its heartbeat.
+ */
+int dc_log_round_commit(dc_log *log, const dc_log_lease_cas *cas, uint32_t ncas,
+                        const dc_log_beat *old_beat,
+                        const dc_log_beat *new_beat)
+{
+	dc_kv_txn *txn;
+	int rc = round_check(log, cas, ncas, old_beat, new_beat);
+
+	if (rc != DTX_OK)
+		return rc;
+	if ((rc = dc_kv_begin(log->kv, true, &txn)) != DTX_OK)
+		return log_fail_kv(log, rc, "begin lease round");
+	for (uint32_t i = 0; rc == DTX_OK && i < ncas; i++)
+		rc = round_cas(txn, &cas[i]);
+	if (rc == DTX_OK)
+		rc = round_beat(txn, old_beat, new_beat);
+	if (rc != DTX_OK) {
+		dc_kv_abort(txn);
+		return log_fail_kv(log, rc, "lease round");
+	}
+	rc = dc_kv_commit(txn);
+	return rc == DTX_OK ? DTX_OK
+	                    : log_fail_kv(log, rc, "commit lease round");
+}
+
+int dc_log_batch_fence(dc_log_batch *batch, uint32_t shard, const char *owner,
+                       uint64_t epoch)
+{
+	dc_log_lease l = {"", epoch};
+	uint8_t key[4], *v, val[LEASE_VAL_MAX];
+	dc_kv_val ev;
+	size_t n = owner ? strnlen(owner, DC_LOG_NAME_MAX + 1) : 0;
+	int rc;
+
+	if (shard >= DC_LOG_SHARDS_MAX || !name_ok(owner, n))
+		return DTX_EINVAL;
+	if (batch->fenced[shard / 8] & (1u << (shard % 8)))
+		return DTX_OK;
+	memcpy(l.owner, owner, n + 1);
+	ev = lease_encode(&l, val);
+	put_be32(key, shard);
+	rc = batch_add(batch, LOG_LEASES, key, 4, ev.len, &v);
+	if (rc != DTX_OK)
+		return rc;
+	memcpy(v, val, ev.len);
+	batch->writes[batch->len - 1].expect = true;
+	batch->fenced[shard / 8] |= (uint8_t)(1u << (shard % 8));
+	return DTX_OK;
+}
+
+/* shard_floor_key writes meta's key of shard's gid floor. */
+static dc_kv_val shard_floor_key(uint8_t *buf, uint32_t shard)
+{
+	size_t n = strlen(KEY_GID_FLOOR);
+
+	memcpy(buf, KEY_GID_FLOOR, n);
+	put_be32(buf + n, shard);
+	return (dc_kv_val){buf, n + 4};
+}
+
+int dc_log_batch_set_shard_gid_floor(dc_log_batch *batch, uint32_t shard,
+                                     uint64_t id)
+{
+	uint8_t kb[sizeof(KEY_GID_FLOOR) + 4], *v;
+	dc_kv_val k = shard_floor_key(kb, shard);
+	int rc;
+
+	if (shard >= DC_LOG_SHARDS_MAX)
+		return DTX_EINVAL;
+	rc = batch_add(batch, LOG_META, k.data, k.len, 8, &v);
+	if (rc == DTX_OK)
+		put_le(v, id, 8);
+	return rc;
+}
+
+int dc_log_shard_gid_floor(dc_log *log, uint32_t shard, uint64_t *ret_id)
+{
+	uint8_t kb[sizeof(KEY_GID_FLOOR) + 4];
+	dc_kv_val k = shard_floor_key(kb, shard), v;
+	dc_kv_txn *txn;
+	int krc, rc;
+
+	if (shard >= DC_LOG_SHARDS_MAX)
+		return log_fail(log, DTX_EINVAL, "%s: shard %u", log->path,
+		                shard);
+	if ((rc = read_begin(log, &txn)) != DTX_OK)
+		return rc;
+	krc = dc_kv_get(txn, LOG_META, k, &v);
+	if (krc == DTX_ENOENT)
+		*ret_id = 0;
+	else if (krc != DTX_OK)
+		rc = log_fail_kv(log, krc, "read a shard's gid floor");
+	else if (v.len != 8)
+		rc = log_fail_rec(log, DTX_ECORRUPT, LOG_META, &k,
+		                  "gid floor is not 8 bytes");
+	else
+		*ret_id = get_le(v.data, 8);
+	dc_kv_abort(txn);
+	return rc;
 }

@@ -22,6 +22,17 @@
  *   tombstones gid -> LogTx      (a pruned transaction: gid, mode, final
  *                                  state, created, final and pruned times)
  *   tomb_times u64be(pruned unix ms) gid -> "" (tombstones by age)
+ *   leases   u32be(shard) -> lease record (owner, epoch): which instance
+ *            owns the shard (owner "" = free); written free for every
+ *            shard when the store's shard count is recorded, then only by
+ *            compare and swap (dc_log_round_commit)
+ *   beats    instance name -> beat record (counter, client and admin URL
+ *            it advertises): an instance's heartbeat
+ *
+ * meta also holds "shards" (u32: the store's shard count M, recorded when
+ * a store is first opened with dc_log_opts.shards; a later open with
+ * another M is refused) and, for a store of shared writers, "gid_floor"
+ * u32be(shard) per shard (each owner makes ids in its shards).
  *
  * meta also holds "counts": the number of tx records per (mode, state),
  * of tombstones and of transactions ever pruned, kept up to date by every
@@ -75,6 +86,16 @@ typedef struct dc_log_opts {
 	size_t map_size_max; /* dc_log_grow stops here; 0 = 64 GiB */
 	bool read_only;      /* open for offline reading (dtxctl) */
 	bool no_sync;        /* UNIT TESTS ONLY: gives durability away */
+	/* The deployment's shard count (1..DC_LOG_SHARDS_MAX; 0: not
+	 * checked): recorded in meta when the store is made; dc_log_open
+	 * fails with DTX_ECONFLICT (the reason names both counts) if the
+	 * store has another. */
+	uint32_t shards;
+	/* One of several writers on one PostgreSQL store (dtxd instances
+	 * with shard leases; needs shards): every shard gets a free lease
+	 * record, and the store keeps no "counts" (several writers would
+	 * overwrite each other's: dtxctl stats counts with a scan). */
+	bool shared;
 } dc_log_opts;
 
 /* One line of a transaction's timeline. */
@@ -302,5 +323,76 @@ int dc_log_gid_floor(dc_log *log, uint64_t *ret_id);
  * first problem to errbuf. Errors: DTX_EIO, DTX_ENOMEM. */
 int dc_log_check(dc_log *log, uint64_t *ret_records, uint64_t *ret_bad,
                  char *errbuf, size_t errlen);
+
+/* ---- shard leases: several writers on one store ---- */
+
+#define DC_LOG_SHARDS_MAX 1024 /* the gid's shard bits */
+#define DC_LOG_NAME_MAX   63   /* an instance name: [A-Za-z0-9._-] */
+#define DC_LOG_URL_MAX    255  /* an advertised URL */
+
+/* A shard's lease record: owner "" is a free shard; epoch rises with
+ * every new owner. */
+typedef struct dc_log_lease {
+	char owner[DC_LOG_NAME_MAX + 1];
+	uint64_t epoch;
+} dc_log_lease;
+
+/* An instance's heartbeat record. */
+typedef struct dc_log_beat {
+	char name[DC_LOG_NAME_MAX + 1];
+	uint64_t beat;
+	char client_url[DC_LOG_URL_MAX + 1]; /* "" = none advertised */
+	char admin_url[DC_LOG_URL_MAX + 1];
+} dc_log_beat;
+
+/* One lease of a round: expect old, write neu (neu equal to old: only
+ * expect - a lease kept). */
+typedef struct dc_log_lease_cas {
+	uint32_t shard;
+	dc_log_lease old;
+	dc_log_lease neu;
+} dc_log_lease_cas;
+
+/* dc_log_shards reads meta "shards" into *ret_shards (0: none recorded).
+ * Errors: DTX_ECORRUPT, DTX_EIO. */
+int dc_log_shards(dc_log *log, uint32_t *ret_shards);
+
+/* dc_log_leases_read reads, in one read transaction (a consistent
+ * snapshot), the lease records of shards 0..nshards-1 into ret_leases
+ * (caller-owned, nshards of them; a missing record reads as free, epoch
+ * 0) and up to max_beats heartbeat records into ret_beats, their number in
+ * *ret_nbeats. Errors: DTX_EINVAL (nshards 0 or over DC_LOG_SHARDS_MAX),
+ * DTX_ELIMIT (more than max_beats heartbeats), DTX_ECORRUPT (a record
+ * fails its frame, CRC or shape: the reason names it), DTX_EIO. */
+int dc_log_leases_read(dc_log *log, dc_log_lease *ret_leases, uint32_t nshards,
+                       dc_log_beat *ret_beats, uint32_t max_beats,
+                       uint32_t *ret_nbeats);
+
+/* dc_log_round_commit writes one lease round in one write transaction:
+ * every cas[i] (borrowed) is conditional on its lease record still being
+ * cas[i].old, and the heartbeat new_beat on new_beat->name's record still
+ * being old_beat (NULL: absent). If any condition fails nothing is
+ * written and the result is DTX_ECONFLICT. Errors: DTX_EINVAL (a bad
+ * shard, name or URL; read-only), DTX_ECONFLICT, DTX_EIO, DTX_ENOSPC. */
+int dc_log_round_commit(dc_log *log, const dc_log_lease_cas *cas, uint32_t ncas,
+                        const dc_log_beat *old_beat,
+                        const dc_log_beat *new_beat);
+
+/* dc_log_batch_fence makes batch's commit conditional on shard's lease
+ * still being (owner, epoch) (owner borrowed): if it changed - another
+ * instance took the shard - the commit writes nothing and returns
+ * DTX_ECONFLICT. A shard is fenced once per batch (a second call for it
+ * is a no-op until dc_log_batch_reset). Errors: DTX_EINVAL (shard over
+ * DC_LOG_SHARDS_MAX, a bad owner), DTX_ENOMEM. */
+int dc_log_batch_fence(dc_log_batch *batch, uint32_t shard, const char *owner,
+                       uint64_t epoch);
+
+/* dc_log_batch_set_shard_gid_floor records that ids up to id may have
+ * been made in shard (a store of shared writers: one floor per shard).
+ * dc_log_shard_gid_floor reads it (0 if none). Errors: DTX_EINVAL (shard),
+ * DTX_ENOMEM; reading: DTX_ECORRUPT, DTX_EIO. */
+int dc_log_batch_set_shard_gid_floor(dc_log_batch *batch, uint32_t shard,
+                                     uint64_t id);
+int dc_log_shard_gid_floor(dc_log *log, uint32_t shard, uint64_t *ret_id);
 
 #endif

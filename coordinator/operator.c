@@ -423,6 +423,21 @@ static void admin_act(dc_engine *e, dc_request *req, dc_admin_out *o,
 
 	o->rep.has_dry_run = 1;
 	o->rep.dry_run = a->dry_run;
+	if (!dc_shards_owns_gid(&e->shards, a->gid)) {
+		uint32_t s = shard_of_gid(a->gid, e->shards.count);
+
+		/* another instance's shard (or one being given away): only
+		 * its owner acts on it, fenced like any of its writes */
+		snprintf(
+		        msg, sizeof(msg),
+		        "gid %s is in shard %u, not served here; its owner: %s",
+		        a->gid, (unsigned)s,
+		        e->shards.owner_url[s] ? e->shards.owner_url[s]
+		                               : "unknown here");
+		dc_admin_error(o, DTX_EMOVED, msg);
+		eng_admin_send(req, o);
+		return;
+	}
 	if (lv == NULL || dc_tx_is_final(lv->tx)) {
 		if (lv == NULL)
 			rv = eng_read_tx(e, req, a->gid, &tx, &bad);

@@ -14,7 +14,7 @@
 
 /* recover_bad keeps a transaction recovery cannot load, or cannot drive,
  * out of the engine: quarantined (once), counted, never called. */
-static int recover_bad(void *arg, const dc_log_bad *bad)
+int eng_recover_bad(void *arg, const dc_log_bad *bad)
 {
 	dc_engine *e = arg;
 
@@ -36,7 +36,7 @@ static int recover_one(void *arg, dc_tx *tx)
 	}
 	if (!dc_read_check(tx, &bad)) {
 		dc_tx_destroy(tx);
-		return recover_bad(e, &bad);
+		return eng_recover_bad(e, &bad);
 	}
 	if (eng_live_add(e, tx, &lv) != DTX_OK) {
 		dc_tx_destroy(tx);
@@ -60,6 +60,13 @@ static int recover_one(void *arg, dc_tx *tx)
 	return DTX_OK;
 }
 
+/* eng_recover_tx adds tx (transferred on success) of a shard just taken
+ * and drives it, as recovery at start does. Errors: DTX_ENOMEM. */
+int eng_recover_tx(dc_engine *e, dc_tx *tx)
+{
+	return recover_one(e, tx);
+}
+
 /* eng_recover loads every non-final transaction and queues the call each one
  * may have had in flight; the calls go out once the new attempt counts are
  * committed (the first flush). A transaction that cannot be loaded or
@@ -74,9 +81,11 @@ int eng_recover(dc_engine *e, char *errbuf, size_t errlen)
 	rv = dc_log_gid_floor(e->log, &floor);
 	if (rv == DTX_OK)
 		rv = gid_gen_init(&e->gids, e->cfg.shard, floor);
-	if (rv == DTX_OK)
+	/* with leases, a shard's transactions are recovered when it is
+	 * taken (leases.c), not here */
+	if (rv == DTX_OK && e->leases == NULL)
 		rv = dc_log_scan_checked(e->log, false, NULL, recover_one,
-		                         recover_bad, e);
+		                         eng_recover_bad, e);
 	if (rv != DTX_OK) {
 		snprintf(errbuf, errlen, "recovery from %s failed: %s: %s",
 		         dc_log_path(e->log), dtx_strerror(rv),

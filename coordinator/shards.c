@@ -36,6 +36,7 @@
 
 #include <dtx/dtx.h>
 
+#include "lease.h"
 #include "wire.h"
 
 /* ---- flags ------------------------------------------------------------- */
@@ -94,6 +95,28 @@ static int check_peers(const dc_config *cfg, char *why, size_t len)
 	return DTX_OK;
 }
 
+/* check_lease_flags: instances that lease their shards (leases.c) need a
+ * name the lease records can hold, and learn the owners from the store,
+ * not from --peer. */
+static int check_lease_flags(const dc_config *cfg, char *why, size_t len)
+{
+	if (!dc_lease_name_ok(cfg->instance)) {
+		snprintf(why, len,
+		         "--instance %.64s: instances that lease shards on a "
+		         "PostgreSQL store need a name of 1..%d of "
+		         "[A-Za-z0-9._-]",
+		         cfg->instance, DC_LEASE_NAME_MAX);
+		return DTX_EINVAL;
+	}
+	if (cfg->npeers > 0) {
+		snprintf(why, len,
+		         "--peer: instances that lease shards learn "
+		         "their owners from the store");
+		return DTX_EINVAL;
+	}
+	return DTX_OK;
+}
+
 int dc_shards_check_config(const dc_config *cfg, char *why, size_t len)
 {
 	char err[160];
@@ -112,6 +135,8 @@ int dc_shards_check_config(const dc_config *cfg, char *why, size_t len)
 		         WIRE_INSTANCE_MAX);
 		return DTX_EINVAL;
 	}
+	if (dc_config_leases(cfg))
+		return check_lease_flags(cfg, why, len);
 	return check_peers(cfg, why, len);
 }
 
@@ -250,4 +275,19 @@ void dc_shards_answer_topology(const dc_shards *s, dc_request *req)
 	if (wire_packed_size(&rep.base) > s->max_msg_bytes)
 		t.n_owners = 0; /* clients learn owners from redirects */
 	dc_request_reply(req, &rep);
+}
+
+bool dc_shards_owns_shard(const dc_shards *s, uint32_t shard)
+{
+	return shard < s->count && owns(s, shard);
+}
+
+void dc_shards_set_owned(dc_shards *s, uint32_t shard, bool owned)
+{
+	if (shard >= s->count)
+		return;
+	if (owned)
+		s->owned[shard / 8] |= (uint8_t)(1u << (shard % 8));
+	else
+		s->owned[shard / 8] &= (uint8_t) ~(1u << (shard % 8));
 }

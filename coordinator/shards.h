@@ -55,4 +55,11 @@ bool dc_shards_refuse(const dc_shards *s, dc_request *req,
  * (left out if the reply would not fit in max_msg_bytes). Loop thread. */
 void dc_shards_answer_topology(const dc_shards *s, dc_request *req);
 
+/* dc_shards_owns_shard: shard is in s's owned set. */
+bool dc_shards_owns_shard(const dc_shards *s, uint32_t shard);
+
+/* dc_shards_set_owned adds shard to s's owned set or takes it out (shard
+ * leases fill the set at run time). Loop thread. */
+void dc_shards_set_owned(dc_shards *s, uint32_t shard, bool owned);
+
 #endif

@@ -241,7 +241,13 @@ static int pick_shard(sdk_route *rt, uint32_t s, uint32_t *tried)
 		if (!(*tried & BIT(i)) && (!co->topo_known || owns(co, s)))
 			return (int)i;
 	}
-	*tried = 0; /* after a pause, ask them all again */
+	/* after a pause, ask them all again - their topologies too: the
+	 * shard moved to an owner none of them knew when it answered
+	 * (shard leases: taken by an instance that joined) */
+	*tried = 0;
+	for (size_t k = 0; k < rt->n; k++)
+		if (!rt->coords[k].topo_asking)
+			rt->coords[k].topo_known = false;
 	return -1;
 }
 
@@ -258,13 +264,19 @@ int sdk_route_pick(sdk_route *rt, const char *gid, uint32_t *tried)
 	return i;
 }
 
+/* sdk_route_unsent: a gid's owner that cannot be reached may have lost
+ * its shards (shard leases: another instance takes them once its lease
+ * ran out), so every coordinator is asked its topology again, not only
+ * that one: the new owner's answer moves the map. */
 void sdk_route_unsent(sdk_route *rt, const char *gid, int i, uint32_t *tried)
 {
 	pthread_mutex_lock(&rt->mu);
 	if (gid == NULL)
 		*tried |= BIT(i);
-	else if (!rt->coords[i].topo_asking)
-		rt->coords[i].topo_known = false; /* ask who it is now */
+	else
+		for (size_t k = 0; k < rt->n; k++)
+			if (!rt->coords[k].topo_asking)
+				rt->coords[k].topo_known = false;
 	pthread_mutex_unlock(&rt->mu);
 }
 

@@ -66,7 +66,9 @@ typedef enum dtx_err {
 	DTX_EBUSY = 13,        /* overloaded or in use: try again later */
 	DTX_EVERSION = 14,     /* unsupported protocol or format version */
 	DTX_EINTERNAL = 15,    /* a bug: an invariant did not hold */
-	DTX_ECONFLICT = 16,    /* the gid names a different transaction */
+	DTX_ECONFLICT = 16,    /* the gid names a different transaction (or,
+	                          in dtxd, a store's conditional write or
+	                          recorded setting disagrees) */
 	DTX_EMOVED = 17,       /* not this coordinator's shard: ask its owner */
 	DTX_ERR_COUNT
 } dtx_err;

@@ -1251,3 +1251,236 @@ int main(int argc, char **argv)
 }
 
 #endif
+
+/* ---- expectations: fenced writes (dc_kv_expect) ------------------------- */
+
+static int expect(dc_kv_txn *x, int t, dc_kv_val k, dc_kv_val v)
+{
+	int rc = dc_kv_expect(x, t, k, v);
+
+	cr_assert(rc == DTX_OK || rc == DTX_ECONFLICT, "expect: %s (%s)",
+	          dtx_strerror(rc), dc_kv_last_error());
+	return rc;
+}
+
+/* cas_commit: one write transaction that expects k to hold old (old.data
+ * NULL: absent) and writes new; returns what the commit returned. */
+static int cas_commit(dc_kv *kv, dc_kv_val k, dc_kv_val old, dc_kv_val neu)
+{
+	dc_kv_txn *x = begin(kv, true);
+
+	(void)expect(x, T_ALPHA, k, old);
+	put(x, T_BETA, V("side"), neu); /* a write of another table */
+	(void)dc_kv_put(x, T_ALPHA, k, neu);
+	return dc_kv_commit(x);
+}
+
+Test(SUITE, an_expectation_that_holds_lets_the_transaction_commit)
+{
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x;
+
+	cr_assert_eq(cas_commit(kv, V("k"), (dc_kv_val){NULL, 0}, V("v1")),
+	             DTX_OK, "absent -> v1: %s", dc_kv_last_error());
+	cr_assert_eq(cas_commit(kv, V("k"), V("v1"), V("v2")), DTX_OK,
+	             "v1 -> v2: %s", dc_kv_last_error());
+	put1(kv, T_ALPHA, V("e"), V(""));
+	x = begin(kv, true);
+	cr_assert_eq(expect(x, T_ALPHA, V("e"), V("")), DTX_OK, "empty value");
+	commit(x);
+	x = begin(kv, false);
+	assert_get(x, T_ALPHA, V("k"), V("v2"));
+	assert_get(x, T_BETA, V("side"), V("v2"));
+	commit(x);
+	dc_kv_close(kv);
+}
+
+Test(SUITE, a_failed_expectation_writes_nothing_and_is_a_conflict)
+{
+	static const dc_kv_val absent = {NULL, 0};
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x;
+
+	put1(kv, T_ALPHA, V("k"), V("v1"));
+	put1(kv, T_BETA, V("side"), V("before"));
+	cr_assert_eq(cas_commit(kv, V("k"), V("v0"), V("v2")), DTX_ECONFLICT,
+	             "another value");
+	cr_assert_eq(cas_commit(kv, V("k"), V("v"), V("v2")), DTX_ECONFLICT,
+	             "a prefix of the value");
+	cr_assert_eq(cas_commit(kv, V("k"), absent, V("v2")), DTX_ECONFLICT,
+	             "expected absent, is present");
+	cr_assert_eq(cas_commit(kv, V("none"), V("v1"), V("v2")), DTX_ECONFLICT,
+	             "expected a value, is absent");
+	cr_log_info("conflict: %s", dc_kv_last_error());
+	/* The writer goes on: the spoilt transactions left nothing open. */
+	cr_assert_eq(cas_commit(kv, V("k"), V("v1"), V("v3")), DTX_OK, "%s",
+	             dc_kv_last_error());
+	x = begin(kv, false);
+	assert_get(x, T_ALPHA, V("k"), V("v3"));
+	assert_absent(x, T_ALPHA, V("none"));
+	assert_get(x, T_BETA, V("side"), V("v3"));
+	commit(x);
+	x = begin(kv, false);
+	cr_assert_eq(dc_kv_expect(x, T_ALPHA, V("k"), V("v3")), DTX_EINVAL,
+	             "an expectation in a read transaction");
+	commit(x);
+	dc_kv_close(kv);
+}
+
+/* One conflict among many statements: the failure is found in the right
+ * place of a long pipeline (past a sync of the PostgreSQL backend). */
+Test(SUITE, a_conflict_behind_many_writes_is_still_a_conflict)
+{
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x;
+	unsigned char kb[4];
+	int rc;
+
+	put1(kv, T_ALPHA, V("k"), V("v1"));
+	x = begin(kv, true);
+	for (uint32_t i = 0; i < 3000; i++) {
+		if (i % 500 == 0)
+			(void)expect(x, T_ALPHA, V("k"), V("v1"));
+		put(x, T_BETA, be32(kb, i), V("x"));
+	}
+	(void)expect(x, T_ALPHA, V("k"), V("v0"));
+	put(x, T_BETA, V("last"), V("x"));
+	rc = dc_kv_commit(x);
+	cr_assert_eq(rc, DTX_ECONFLICT, "commit: %s (%s)", dtx_strerror(rc),
+	             dc_kv_last_error());
+	x = begin(kv, false);
+	cr_assert_eq(count_keys(x, T_BETA), 0, "nothing of it is durable");
+	commit(x);
+	dc_kv_close(kv);
+}
+
+#ifndef KV_TEST_PG
+Test(SUITE, an_lmdb_store_refuses_shared_writers)
+{
+	dc_kv_opts o = {.where = g_where,
+	                .tables = g_tables,
+	                .ntables = T_COUNT,
+	                .shared = true};
+	char err[DC_KV_ERR_MAX] = "";
+	dc_kv *kv = NULL;
+
+	cr_assert_eq(dc_kv_open(&o, &kv, NULL, err, sizeof(err)), DTX_EINVAL);
+	cr_assert_not_null(strstr(err, "PostgreSQL"), "%s", err);
+}
+#else
+static int open_shared(bool shared, dc_kv **ret, char *err, size_t len)
+{
+	dc_kv_opts o = {.where = g_where,
+	                .tables = g_tables,
+	                .ntables = T_COUNT,
+	                .shared = shared};
+
+	return dc_kv_open(&o, ret, NULL, err, len);
+}
+
+Test(SUITE, shared_writers_work_together_and_exclude_a_sole_writer)
+{
+	char err[DC_KV_ERR_MAX] = "";
+	dc_kv *a = NULL, *b = NULL, *sole = NULL;
+
+	cr_assert_eq(open_shared(true, &a, err, sizeof(err)), DTX_OK, "%s",
+	             err);
+	cr_assert_eq(open_shared(true, &b, err, sizeof(err)), DTX_OK, "%s",
+	             err);
+	cr_assert_eq(open_shared(false, &sole, err, sizeof(err)), DTX_EBUSY,
+	             "a sole writer beside shared ones");
+	cr_log_info("sole beside shared: %s", err);
+	put1(a, T_ALPHA, V("a"), V("1"));
+	put1(b, T_ALPHA, V("b"), V("2"));
+	dc_kv_close(a);
+	dc_kv_close(b);
+	cr_assert_eq(open_shared(false, &sole, err, sizeof(err)), DTX_OK, "%s",
+	             err);
+	cr_assert_eq(open_shared(true, &a, err, sizeof(err)), DTX_EBUSY,
+	             "a shared writer beside a sole one");
+	dc_kv_close(sole);
+}
+
+#define RACE_ROUNDS 25
+
+typedef struct racer {
+	dc_kv *kv;
+	pthread_barrier_t *go;
+	char mine[16];
+	int won, lost;
+	bool absent; /* race to create the key instead of to change it */
+} racer;
+
+/* race_main: every round, read the key, wait for the other racer, then
+ * compare and swap from what was read to its own value. */
+static void *race_main(void *p)
+{
+	racer *r = p;
+	char key[16], old[64], neu[32];
+
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		dc_kv_txn *x = begin(r->kv, false);
+		dc_kv_val v, o = {NULL, 0};
+		int rc;
+
+		snprintf(key, sizeof(key), "k%d", r->absent ? i : 0);
+		rc = dc_kv_get(x, T_ALPHA, (dc_kv_val){key, strlen(key)}, &v);
+		if (rc == DTX_OK) {
+			memcpy(old, v.data, v.len < 63 ? v.len : 63);
+			o = (dc_kv_val){old, v.len < 63 ? v.len : 63};
+		}
+		commit(x);
+		pthread_barrier_wait(r->go);
+		snprintf(neu, sizeof(neu), "%s.%d", r->mine,
+		         i); /* a new value */
+		rc = cas_commit(r->kv, (dc_kv_val){key, strlen(key)}, o,
+		                (dc_kv_val){neu, strlen(neu)});
+		cr_assert(rc == DTX_OK || rc == DTX_ECONFLICT, "cas: %s (%s)",
+		          dtx_strerror(rc), dc_kv_last_error());
+		r->won += rc == DTX_OK;
+		r->lost += rc == DTX_ECONFLICT;
+		pthread_barrier_wait(r->go);
+	}
+	return NULL;
+}
+
+static void race(bool absent)
+{
+	char err[DC_KV_ERR_MAX] = "";
+	pthread_barrier_t go;
+	racer r[2] = {{.absent = absent}, {.absent = absent}};
+	pthread_t th[2];
+
+	pthread_barrier_init(&go, NULL, 2);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(open_shared(true, &r[i].kv, err, sizeof(err)),
+		             DTX_OK, "%s", err);
+		r[i].go = &go;
+		snprintf(r[i].mine, sizeof(r[i].mine), "racer%d", i);
+	}
+	if (!absent)
+		put1(r[0].kv, T_ALPHA, V("k0"), V("start"));
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, race_main, &r[i]);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	cr_log_info("%s race: %d/%d won, %d/%d lost",
+	            absent ? "create" : "change", r[0].won, r[1].won, r[0].lost,
+	            r[1].lost);
+	cr_assert_eq(r[0].won + r[1].won, RACE_ROUNDS, "one winner a round");
+	cr_assert_eq(r[0].lost + r[1].lost, RACE_ROUNDS, "one loser a round");
+	for (int i = 0; i < 2; i++)
+		dc_kv_close(r[i].kv);
+	pthread_barrier_destroy(&go);
+}
+
+Test(SUITE, two_writers_racing_a_compare_and_swap_one_wins)
+{
+	race(false);
+}
+
+Test(SUITE, two_writers_racing_to_create_a_key_one_wins)
+{
+	race(true);
+}
+#endif
