@@ -230,13 +230,16 @@ static int start_dtxd(const procs_opts *o, procs_proc *p)
 	return start_one(o, p, argv, ready);
 }
 
-/* start_service starts one service; it cleans its barrier records by
- * asking the coordinator at coord_url (borrowed) which are final. */
+/* start_service starts one service on its store (--data DIR, or --store
+ * URI when the work directory puts it in PostgreSQL: seed.h); it cleans
+ * its barrier records by asking the coordinator at coord_url (borrowed)
+ * which are final. */
 static int start_service(const procs_opts *o, shop_service_id id, procs_proc *p,
                          const char *coord_url)
 {
 	char exe[PATH_MAX], prog[32], ready[PATH_MAX], data[PATH_MAX];
-	char workers[16];
+	char workers[16], uri[4096];
+	bool pg = seed_store_uri(o->workdir, id, uri, sizeof(uri));
 	const char *argv[ARGS_MAX];
 	size_t n = 0;
 
@@ -251,8 +254,8 @@ static int start_service(const procs_opts *o, shop_service_id id, procs_proc *p,
 	argv[n++] = exe;
 	argv[n++] = "--url";
 	argv[n++] = p->url;
-	argv[n++] = "--data";
-	argv[n++] = data;
+	argv[n++] = pg ? "--store" : "--data";
+	argv[n++] = pg ? uri : data;
 	argv[n++] = "--ready-file";
 	argv[n++] = ready;
 	argv[n++] = "--coordinator";

@@ -6,6 +6,10 @@
  * run is reproducible. About one buyer in five gets less than one unit's
  * price (unless rich): those purchases must be refused "insufficient
  * balance". This file never runs while a service holds a store open.
+ *
+ * It also owns the layout of a store: LMDB in WORKDIR/stores/SERVICE, or
+ * the PostgreSQL database named by WORKDIR/stores/SERVICE.uri (seeded
+ * through the same key-value API, so both hold the same rows).
  */
 #include "seed.h"
 
@@ -13,7 +17,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <dtx/dtx_pg.h>
 
 #define SEED_SKU    "gift-card"
 #define SEED_PRICE  1000u /* cents: 10.00 */
@@ -49,6 +57,72 @@ bool seed_store_dir(const char *workdir, shop_service_id id, char *out,
 	                 shop_service_name(id));
 
 	return n > 0 && (size_t)n < len;
+}
+
+/* uri_path writes WORKDIR/stores/SERVICE.uri into out. */
+static bool uri_path(const char *workdir, shop_service_id id, char *out,
+                     size_t len)
+{
+	int n = snprintf(out, len, "%s/stores/%s.uri", workdir,
+	                 shop_service_name(id));
+
+	return n > 0 && (size_t)n < len;
+}
+
+bool seed_store_uri(const char *workdir, shop_service_id id, char *out,
+                    size_t len)
+{
+	char path[4096];
+	FILE *f;
+	bool ok;
+
+	if (!uri_path(workdir, id, path, sizeof(path)) ||
+	    (f = fopen(path, "r")) == NULL)
+		return false;
+	ok = fgets(out, (int)len, f) != NULL;
+	fclose(f);
+	if (!ok)
+		return false;
+	out[strcspn(out, "\n")] = '\0';
+	return out[0] != '\0';
+}
+
+int seed_store_open(const char *workdir, shop_service_id id,
+                    const dtx_store_opts *opts, dtx_store **ret_store)
+{
+	char where[4096];
+	dtx_store_opts own;
+
+	if (opts == NULL) {
+		dtx_store_opts_init(&own);
+		own.ntables = shop_service_tables(id, &own.tables);
+		opts = &own;
+	}
+	if (seed_store_uri(workdir, id, where, sizeof(where)))
+		return dtx_store_open_pg(where, opts, ret_store);
+	if (!seed_store_dir(workdir, id, where, sizeof(where)))
+		return DTX_ETOOBIG;
+	return dtx_store_open(where, opts, ret_store);
+}
+
+/* write_uri writes uri to WORKDIR/stores/SERVICE.uri, readable by its
+ * owner only (a URI may hold a password). */
+static int write_uri(const char *workdir, shop_service_id id, const char *uri)
+{
+	char path[4096];
+	FILE *f;
+	int fd;
+
+	if (!uri_path(workdir, id, path, sizeof(path)))
+		return DTX_ETOOBIG;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return DTX_EIO;
+	}
+	fprintf(f, "%s\n", uri);
+	return fclose(f) == 0 ? DTX_OK : DTX_EIO;
 }
 
 void seed_buyer_id(unsigned i, char *out, size_t len)
@@ -117,21 +191,19 @@ static int fill_nothing(void *arg, dtx_txn *txn)
 	return DTX_OK;
 }
 
-/* fill_store creates the store of service id and runs fill in one write
+/* fill_store creates the store of service id (first naming its
+ * PostgreSQL database, if it has one) and runs fill in one write
  * transaction. */
 static int fill_store(const char *workdir, shop_service_id id, dtx_txn_fn fill,
                       seed_ctx *c)
 {
-	char dir[4096];
-	dtx_store_opts opts;
 	dtx_store *store;
-	int err;
+	int err = DTX_OK;
 
-	if (!seed_store_dir(workdir, id, dir, sizeof(dir)))
-		return DTX_ETOOBIG;
-	dtx_store_opts_init(&opts);
-	opts.ntables = shop_service_tables(id, &opts.tables);
-	err = dtx_store_open(dir, &opts, &store);
+	if (c->o->uris != NULL)
+		err = write_uri(workdir, id, c->o->uris[id]);
+	if (err == DTX_OK)
+		err = seed_store_open(workdir, id, NULL, &store);
 	if (err != DTX_OK)
 		return err;
 	err = dtx_store_update(store, fill, c);
