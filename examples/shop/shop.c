@@ -16,6 +16,7 @@
  *            [--bin-dir DIR] [--rich] [--workers N] [--json FILE]
  *            [--mode saga|tcc] [--reserve-ms MS] [--abandon-pct P]
  *            [--services-store lmdb|postgresql|postgresql://ADMIN]
+ *            [--fault SERVICE=POINT[:N]]   (a test aid, see procs.h)
  *   dtx-shop check --workdir DIR
  *   dtx-shop refund --workdir DIR [--count K] [--concurrency C]
  *            [--bin-dir DIR] [--workers N]
@@ -64,6 +65,8 @@ static const char usage_text[] =
         "[--abandon-pct P]\n"
         "                [--services-store lmdb|postgresql|"
         "postgresql://ADMIN]\n"
+        "                [--fault SERVICE=POINT[:N]] (test aid: a build "
+        "with fault points)\n"
         "       dtx-shop check --workdir DIR\n"
         "       dtx-shop refund --workdir DIR [--count K] "
         "[--concurrency C]\n"
@@ -80,7 +83,9 @@ typedef struct shop_args {
 	bool keep, rich;
 	const char *workdir, *bin_dir, *json;
 	const char *services_store; /* NULL: LMDB; PGSHOP_OWN or a URI */
-	bool given[128];            /* by option letter */
+	const char *fault;          /* --fault's POINT[:N]; NULL: none */
+	shop_service_id fault_svc;
+	bool given[128]; /* by option letter */
 } shop_args;
 
 /* shop_report - what a run measured, for the text and JSON reports. */
@@ -91,6 +96,7 @@ typedef struct shop_report {
 	double cpu_ms;
 	int failed_invariants; /* -1: the checker could not run */
 	int bad_stops;
+	unsigned restarts; /* services the fault aid restarted */
 } shop_report;
 
 static unsigned flag_uint(const char *flag, unsigned long max)
@@ -159,10 +165,33 @@ static void parse_services_store(shop_args *a)
 		           "postgresql://ADMIN-URI");
 }
 
+/* parse_fault: SERVICE=POINT[:N], a crash point armed in one service. */
+static void parse_fault(shop_args *a)
+{
+	const char *eq = strchr(optarg, '=');
+
+	for (int id = 0; eq != NULL && id < SHOP_SVC_COUNT; id++) {
+		const char *name = shop_service_name((shop_service_id)id);
+
+		if (strlen(name) == (size_t)(eq - optarg) &&
+		    strncmp(optarg, name, strlen(name)) == 0 && eq[1] != '\0' &&
+		    strlen(eq + 1) < 128) {
+			a->fault_svc = (shop_service_id)id;
+			a->fault = eq + 1;
+			return;
+		}
+	}
+	shop_usage(PROG, usage_text,
+	           "--fault wants SERVICE=POINT[:N], SERVICE one of order, "
+	           "inventory, payment, delivery");
+}
+
 static void parse_named(int c, shop_args *a, char **argv)
 {
 	if (c == 'v')
 		parse_services_store(a);
+	else if (c == 'F')
+		parse_fault(a);
 	else if (c == 'w')
 		a->workdir = optarg;
 	else if (c == 'k')
@@ -271,6 +300,7 @@ static void parse_args(int argc, char **argv, shop_args *a)
 	        {"abandon-pct", required_argument, NULL, 'a'},
 	        {"count", required_argument, NULL, 'n'},
 	        {"services-store", required_argument, NULL, 'v'},
+	        {"fault", required_argument, NULL, 'F'},
 	        {NULL, 0, NULL, 0},
 	};
 	bool known = false;
@@ -356,6 +386,8 @@ static void print_counts(const shop_report *rep)
 		print_line("  paid too late", r->late);
 	}
 	print_failures(r);
+	if (rep->a->fault != NULL)
+		print_line("service restarts", rep->restarts);
 }
 
 static void print_figures(const shop_report *rep)
@@ -448,7 +480,9 @@ static int sell(const shop_args *a, const seed_initial *init, shop_report *rep)
 {
 	procs_opts po = {.workdir = rep->workdir,
 	                 .bin_dir = a->bin_dir,
-	                 .workers = a->workers};
+	                 .workers = a->workers,
+	                 .fault = a->fault,
+	                 .fault_svc = a->fault_svc};
 	sale_config sc = {.init = init,
 	                  .workdir = rep->workdir,
 	                  .mode = a->mode,
@@ -470,6 +504,7 @@ static int sell(const shop_args *a, const seed_initial *init, shop_report *rep)
 	cpu0 = procs_cpu_ms(&ps) + self_cpu_ms();
 	rc = sale_run(&sc, &rep->sale);
 	rep->cpu_ms = procs_cpu_ms(&ps) + self_cpu_ms() - cpu0;
+	rep->restarts = procs_restarts(&ps);
 	rep->bad_stops = procs_stop(&ps);
 	return rc;
 }

@@ -10,6 +10,11 @@
  * dtx-shop comes from the environment (DTX_SHOP). The test reads and
  * writes the stores through the public store API only, knowing just the
  * documented table layout (examples/shop/README.md).
+ *
+ * With DTX_TEST_STORE=postgresql (suite postgres, under pgtmp.sh) every
+ * sale runs its services on PostgreSQL: dtx-shop makes four databases on
+ * the cluster of $DTX_PGTMP_ADMIN_URI (--services-store), and the test
+ * opens a store through its WORKDIR/stores/SERVICE.uri (libdtx-pg).
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +23,7 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
+#include <dtx/dtx_pg.h>
 
 #include "harness.h"
 
@@ -29,18 +35,39 @@ TestSuite(shop, .fini = th_teardown, .timeout = 240);
 
 /* ---- running dtx-shop -------------------------------------------------- */
 
-static char *read_output(const th_proc *p)
+/* services_store returns the admin URI the services' databases go on, or
+ * NULL when they run on LMDB. */
+static const char *services_store(void)
+{
+	const char *store = getenv("DTX_TEST_STORE");
+	const char *admin = getenv("DTX_PGTMP_ADMIN_URI");
+
+	if (store == NULL || strcmp(store, "postgresql") != 0)
+		return NULL;
+	cr_assert_not_null(admin, "DTX_TEST_STORE=postgresql without "
+	                          "DTX_PGTMP_ADMIN_URI (run under pgtmp.sh)");
+	return admin;
+}
+
+/* read_text returns the first OUTPUT_MAX - 1 bytes of the file at path
+ * (freed by the caller). */
+static char *read_text(const char *path)
 {
 	char *buf = malloc(OUTPUT_MAX);
-	FILE *f = fopen(p->out_path, "r");
+	FILE *f = fopen(path, "r");
 	size_t n;
 
 	cr_assert_not_null(buf, "out of memory");
-	cr_assert_not_null(f, "open %s: %s", p->out_path, strerror(errno));
+	cr_assert_not_null(f, "open %s: %s", path, strerror(errno));
 	n = fread(buf, 1, OUTPUT_MAX - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	return buf;
+}
+
+static char *read_output(const th_proc *p)
+{
+	return read_text(p->out_path);
 }
 
 /* shop_exec runs dtx-shop with args (NULL-terminated) as process name,
@@ -54,8 +81,12 @@ static char *shop_exec(th_env *t, const char *name, const char *const args[],
 	th_proc *p;
 
 	argv[n++] = th_exe("DTX_SHOP");
-	for (size_t i = 0; args[i] != NULL && n < 31; i++)
+	for (size_t i = 0; args[i] != NULL && n < 29; i++)
 		argv[n++] = args[i];
+	if (strcmp(args[0], "run") == 0 && services_store() != NULL) {
+		argv[n++] = "--services-store";
+		argv[n++] = services_store();
+	}
 	argv[n] = NULL;
 	p = th_spawn(t, name, argv);
 	cr_assert(th_proc_wait(p, timeout_ms), "%s did not finish in %d ms",
@@ -133,23 +164,45 @@ static const char *const delivery_tables[] = {"pool", "issued",  "deliveries",
                                               "held", "revoked", "revocations"};
 static const char *const order_tables[] = {"orders"};
 
-/* tamper runs fn(arg) in one write transaction on DIR/stores/service; fn
+/* open_store opens service's store of a kept run with tables: LMDB in
+ * DIR/stores/service, or the PostgreSQL database DIR/stores/service.uri
+ * names. */
+static dtx_store *open_store(const char *workdir, const char *service,
+                             const char *const *tables, size_t ntables)
+{
+	char dir[PATH_MAX], uri[1024];
+	dtx_store_opts opts;
+	dtx_store *store;
+	FILE *f;
+	int err;
+
+	dtx_store_opts_init(&opts);
+	opts.tables = tables;
+	opts.ntables = ntables;
+	snprintf(dir, sizeof(dir), "%s/stores/%s.uri", workdir, service);
+	f = fopen(dir, "r");
+	if (f != NULL) {
+		cr_assert_not_null(fgets(uri, sizeof(uri), f), "%s", dir);
+		fclose(f);
+		uri[strcspn(uri, "\n")] = '\0';
+		err = dtx_store_open_pg(uri, &opts, &store);
+	} else {
+		snprintf(dir, sizeof(dir), "%s/stores/%s", workdir, service);
+		err = dtx_store_open(dir, &opts, &store);
+	}
+	cr_assert_eq(err, DTX_OK, "open %s: %s", dir, dtx_strerror(err));
+	return store;
+}
+
+/* tamper runs fn(arg) in one write transaction on service's store; fn
  * only reads arg (a string or NULL). */
 static void tamper(const char *workdir, const char *service,
                    const char *const *tables, size_t ntables, dtx_txn_fn fn,
                    const char *arg)
 {
-	char dir[PATH_MAX];
-	dtx_store_opts opts;
-	dtx_store *store;
+	dtx_store *store = open_store(workdir, service, tables, ntables);
 	int err;
 
-	snprintf(dir, sizeof(dir), "%s/stores/%s", workdir, service);
-	dtx_store_opts_init(&opts);
-	opts.tables = tables;
-	opts.ntables = ntables;
-	err = dtx_store_open(dir, &opts, &store);
-	cr_assert_eq(err, DTX_OK, "open %s: %s", dir, dtx_strerror(err));
 	err = dtx_store_update(store, fn, (void *)arg);
 	dtx_store_close(store);
 	cr_assert_eq(err, DTX_OK, "tamper %s: %s", service, dtx_strerror(err));
@@ -560,3 +613,92 @@ Test(shop, checker_fails_refunds_complete_when_money_or_units_are_not_back)
 	free(out);
 	th_end(t);
 }
+
+/* ---- a service killed between its commit and its replies --------------- */
+
+#ifdef SHOP_TEST_FAULTS
+static const char *const services[] = {"order", "inventory", "payment",
+                                       "delivery"};
+static const char *const applied_table[] = {"applied"};
+
+/* applied_once_cb asserts that a journal row ("gid|branch|op" -> "count
+ * first last") counts one application, and counts the rows. */
+static int applied_once_cb(void *arg, const void *key, size_t klen,
+                           const void *val, size_t vlen)
+{
+	size_t *n = arg;
+
+	if (klen == 4 && memcmp(key, "~seq", 4) == 0)
+		return DTX_OK; /* the journal's sequence number */
+	cr_assert(vlen > 2 && memcmp(val, "1 ", 2) == 0,
+	          "call %.*s applied more than once: %.*s", (int)klen,
+	          (const char *)key, (int)vlen, (const char *)val);
+	(*n)++;
+	return DTX_OK;
+}
+
+static int applied_once_view(void *arg, dtx_txn *txn)
+{
+	return dtx_txn_scan(txn, "applied", NULL, 0, applied_once_cb, arg);
+}
+
+/* assert_applied_once asserts that every call service's journal holds
+ * was applied once, and returns how many there are. */
+static size_t assert_applied_once(const char *workdir, const char *service)
+{
+	dtx_store *store = open_store(workdir, service, applied_table, 1);
+	size_t n = 0;
+	int err = dtx_store_view(store, applied_once_view, &n);
+
+	dtx_store_close(store);
+	cr_assert_eq(err, DTX_OK, "journal of %s: %s", service,
+	             dtx_strerror(err));
+	return n;
+}
+
+/* The inventory service commits a group of calls and is killed (-9)
+ * before it sends their replies (its third group commit); dtx-shop starts
+ * it again on the same store. dtxd resends the calls: the barrier answers
+ * them from their rows, so every call is applied exactly once (each
+ * service's journal says so), every purchase ends, and every invariant
+ * holds. */
+Test(shop, a_service_killed_after_its_commit_before_its_replies_loses_nothing)
+{
+	th_env *t = th_begin();
+	char workdir[PATH_MAX], log[PATH_MAX + 16];
+	const char *args[] = {
+	        "run",       "--buyers",
+	        "200",       "--stock",
+	        "60",        "--concurrency",
+	        "64",        "--duration-s",
+	        "60",        "--keep",
+	        "--workdir", workdir,
+	        "--fault",   "inventory=sdk.after_commit_before_reply:3",
+	        NULL};
+	long committed;
+	char *out;
+	int code;
+
+	th_path(t, "shop", workdir, sizeof(workdir));
+	out = shop_exec(t, "sale", args, SHOP_WAIT_MS, &code);
+	cr_assert_eq(code, 0, "dtx-shop run exited %d:\n%s", code, out);
+	cr_assert_eq(field(out, "service restarts"), 1, "%s", out);
+	committed = field(out, "committed");
+	cr_assert_gt(committed, 0, "nothing sold:\n%s", out);
+	cr_assert_eq(committed + field(out, "compensated"), 200, "%s", out);
+	cr_assert_eq(field(out, "non-business failures"), 0, "%s", out);
+	cr_assert_null(strstr(out, "FAIL"), "%s", out);
+	free(out);
+
+	snprintf(log, sizeof(log), "%s/inventory.log", workdir);
+	out = read_text(log);
+	cr_assert_not_null(strstr(out, "fault point "
+	                               "sdk.after_commit_before_reply hit"),
+	                   "the inventory was not killed:\n%s", out);
+	free(out);
+	for (size_t i = 0; i < 4; i++)
+		cr_assert_gt(assert_applied_once(workdir, services[i]), 0,
+		             "%s applied nothing", services[i]);
+	th_end(t);
+}
+#endif
