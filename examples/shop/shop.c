@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "checker.h"
 #include "pgshop.h"
@@ -555,8 +556,16 @@ static int services_pg(const shop_args *a, const char *workdir, pgshop **ret_pg,
                        char buf[][PGSHOP_URI_MAX], const char *uris[])
 {
 	const char *admin = a->services_store;
+	char stores[4096];
 
 	*ret_pg = NULL;
+	/* seed_stores refuses a work directory that holds a shop: refuse
+	 * it before a cluster starts, and before its pgcluster is lost */
+	if (seed_path(workdir, "stores", stores, sizeof(stores)) &&
+	    access(stores, F_OK) == 0) {
+		fprintf(stderr, PROG ": %s: already holds a shop\n", stores);
+		return -1;
+	}
 	if (strcmp(admin, PGSHOP_OWN) == 0) {
 		if (pgshop_start_new(workdir, ret_pg) != 0)
 			return -1;
@@ -584,12 +593,16 @@ static int run(const shop_args *a)
 		return EXIT_FAILURE;
 	}
 	if (a->services_store != NULL) {
-		if (services_pg(a, workdir, &pg, buf, uris) != 0)
-			goto fail;
+		if (services_pg(a, workdir, &pg, buf, uris) != 0) {
+			pgshop_stop(pg, true);
+			return EXIT_FAILURE;
+		}
 		so.uris = uris;
 	}
-	if (seed_stores(workdir, &so, &init) != 0)
-		goto fail;
+	if (seed_stores(workdir, &so, &init) != 0) {
+		pgshop_stop(pg, true); /* nothing in it to look at */
+		return EXIT_FAILURE;
+	}
 	print_header(a, &init, workdir);
 	if (sell(a, &init, &rep) != 0)
 		goto fail;
@@ -599,7 +612,7 @@ static int run(const shop_args *a)
 	rep.failed_invariants = checker_run(workdir, stdout);
 	return finish(&rep, a->workdir == NULL, pg);
 fail:
-	pgshop_stop(pg, false);
+	pgshop_stop(pg, false); /* kept with the work directory */
 	return EXIT_FAILURE;
 }
 
