@@ -300,7 +300,7 @@ static int start_service(const procs_opts *o, shop_service_id id, procs_proc *p,
 		argv[n++] = "--workers";
 		argv[n++] = workers;
 	}
-	if (o->fault != NULL)
+	if (o->fault != NULL || o->journal)
 		argv[n++] = "--journal";
 	argv[n] = NULL;
 	if (armed && (env = fault_env(o, kv, sizeof(kv))) == NULL) {

@@ -43,6 +43,7 @@ typedef struct procs_opts {
 	 * start of service fault_svc; services restarted when they die */
 	const char *fault;
 	shop_service_id fault_svc;
+	bool journal; /* test aid: the services' --journal (fault implies) */
 } procs_opts;
 
 typedef struct procs {

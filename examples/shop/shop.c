@@ -16,7 +16,7 @@
  *            [--bin-dir DIR] [--rich] [--workers N] [--json FILE]
  *            [--mode saga|tcc] [--reserve-ms MS] [--abandon-pct P]
  *            [--services-store lmdb|postgresql|postgresql://ADMIN]
- *            [--fault SERVICE=POINT[:N]]   (a test aid, see procs.h)
+ *            [--fault SERVICE=POINT[:N]] [--journal]  (test aids, procs.h)
  *   dtx-shop check --workdir DIR
  *   dtx-shop refund --workdir DIR [--count K] [--concurrency C]
  *            [--bin-dir DIR] [--workers N]
@@ -66,8 +66,8 @@ static const char usage_text[] =
         "[--abandon-pct P]\n"
         "                [--services-store lmdb|postgresql|"
         "postgresql://ADMIN]\n"
-        "                [--fault SERVICE=POINT[:N]] (test aid: a build "
-        "with fault points)\n"
+        "                [--fault SERVICE=POINT[:N]] [--journal] (test "
+        "aids)\n"
         "       dtx-shop check --workdir DIR\n"
         "       dtx-shop refund --workdir DIR [--count K] "
         "[--concurrency C]\n"
@@ -81,7 +81,7 @@ typedef struct shop_args {
 	unsigned buyers, stock, concurrency, duration_s, workers;
 	unsigned reserve_ms, abandon_pct, count;
 	unsigned long seed;
-	bool keep, rich;
+	bool keep, rich, journal;
 	const char *workdir, *bin_dir, *json;
 	const char *services_store; /* NULL: LMDB; PGSHOP_OWN or a URI */
 	const char *fault;          /* --fault's POINT[:N]; NULL: none */
@@ -193,6 +193,8 @@ static void parse_named(int c, shop_args *a, char **argv)
 		parse_services_store(a);
 	else if (c == 'F')
 		parse_fault(a);
+	else if (c == 'J')
+		a->journal = true;
 	else if (c == 'w')
 		a->workdir = optarg;
 	else if (c == 'k')
@@ -302,6 +304,7 @@ static void parse_args(int argc, char **argv, shop_args *a)
 	        {"count", required_argument, NULL, 'n'},
 	        {"services-store", required_argument, NULL, 'v'},
 	        {"fault", required_argument, NULL, 'F'},
+	        {"journal", no_argument, NULL, 'J'},
 	        {NULL, 0, NULL, 0},
 	};
 	bool known = false;
@@ -483,7 +486,8 @@ static int sell(const shop_args *a, const seed_initial *init, shop_report *rep)
 	                 .bin_dir = a->bin_dir,
 	                 .workers = a->workers,
 	                 .fault = a->fault,
-	                 .fault_svc = a->fault_svc};
+	                 .fault_svc = a->fault_svc,
+	                 .journal = a->journal};
 	sale_config sc = {.init = init,
 	                  .workdir = rep->workdir,
 	                  .mode = a->mode,
