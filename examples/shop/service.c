@@ -156,6 +156,9 @@ static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 	if (a->url == NULL || (a->data == NULL) == (a->store == NULL))
 		shop_usage(prog, usage_text,
 		           "--url and one of --data or --store are required");
+	/* libpq reads "" as "the environment's defaults": not a database */
+	if (a->store != NULL && a->store[0] == '\0')
+		shop_usage(prog, usage_text, "--store needs a URI");
 }
 
 static void log_cb(void *arg, dtx_log_level level, const char *msg)
