@@ -50,6 +50,8 @@
 #define SCHEMA_VERSION 2            /* 2: dtx_barrier.keep_until */
 #define KEY_MAX        511     /* as LMDB's, so a service behaves the same */
 #define GIDS_LIMIT     "65537" /* one GC walk's rows, past its largest */
+#define SCAN_PAGE      "128"   /* rows of one dtx_txn_scan statement */
+#define SCAN_PAGE_ROWS 128
 #define OID_BYTEA      17
 #define OID_INT2       21
 #define OID_INT4       23
@@ -712,30 +714,66 @@ static size_t prefix_end(const uint8_t *prefix, size_t plen, uint8_t *end)
 	return plen;
 }
 
+/* scan_page fetches up to SCAN_PAGE rows of table t from key from (flen
+ * bytes; inclusive on the first page, exclusive after) to end (elen
+ * bytes, 0: the table's end), in key order, into *ret_res (owned by the
+ * caller). */
+static int scan_page(dtx_txn *txn, unsigned t, const void *from, size_t flen,
+                     bool first, const void *end, size_t elen,
+                     PGresult **ret_res)
+{
+	param p[3] = {P_TEXT(txn->store->names[t]),
+	              P_BIN(flen ? from : "", flen),
+	              P_BIN(elen ? end : "", elen)};
+
+	txn_clear(txn);
+	if (txn->h == NULL)
+		return DTX_EINVAL;
+	return conn_exec(PS(txn), CONN(txn), "scan",
+	                 first ? "SELECT k, v FROM dtx_kv WHERE tbl = $1 AND "
+	                         "k >= $2 AND (length($3::bytea) = 0 OR "
+	                         "k < $3::bytea) ORDER BY k LIMIT " SCAN_PAGE
+	                       : "SELECT k, v FROM dtx_kv WHERE tbl = $1 AND "
+	                         "k > $2 AND (length($3::bytea) = 0 OR "
+	                         "k < $3::bytea) ORDER BY k LIMIT " SCAN_PAGE,
+	                 p, 3, ret_res);
+}
+
+/* pg_kv_scan reads the keys of the prefix a page at a time, so a scan fn
+ * stops early (taking the first few of a large table) costs a page, not
+ * the table. The page's result is the scan's own, not txn's scratch, so
+ * fn may run statements on txn. */
 static int pg_kv_scan(dtx_txn *txn, unsigned t, const void *prefix, size_t plen,
                       dtx_scan_fn fn, void *arg)
 {
-	uint8_t end[KEY_MAX];
+	uint8_t end[KEY_MAX], from[KEY_MAX];
 	size_t elen = plen <= KEY_MAX ? prefix_end(prefix, plen, end) : 0;
-	param p[3] = {P_TEXT(txn->store->names[t]),
-	              P_BIN(plen ? prefix : "", plen), P_BIN(end, elen)};
+	size_t flen = plen;
 	PGresult *res = NULL;
 	int rv = plen > KEY_MAX ? DTX_EINVAL : DTX_OK;
+	int n = SCAN_PAGE_ROWS;
 
-	if (rv == DTX_OK)
-		rv = txn_exec(
-		        txn, "scan",
-		        "SELECT k, v FROM dtx_kv WHERE tbl = $1 AND k >= $2 "
-		        "AND "
-		        "(length($3::bytea) = 0 OR k < $3::bytea) ORDER BY k",
-		        p, 3, &res);
-	if (rv != DTX_OK)
-		return rv;
-	txn->scratch = res;
-	for (int i = 0; i < PQntuples(res) && rv == DTX_OK; i++)
-		rv = fn(arg, PQgetvalue(res, i, 0),
-		        (size_t)PQgetlength(res, i, 0), PQgetvalue(res, i, 1),
-		        (size_t)PQgetlength(res, i, 1));
+	if (rv == DTX_OK && plen > 0)
+		memcpy(from, prefix, plen);
+	for (bool first = true; rv == DTX_OK && n == SCAN_PAGE_ROWS;
+	     first = false) {
+		rv = scan_page(txn, t, from, flen, first, end, elen, &res);
+		if (rv != DTX_OK)
+			break;
+		n = PQntuples(res);
+		for (int i = 0; i < n && rv == DTX_OK; i++)
+			rv = fn(arg, PQgetvalue(res, i, 0),
+			        (size_t)PQgetlength(res, i, 0),
+			        PQgetvalue(res, i, 1),
+			        (size_t)PQgetlength(res, i, 1));
+		flen = n > 0 ? (size_t)PQgetlength(res, n - 1, 0) : 0;
+		if (rv == DTX_OK && n == SCAN_PAGE_ROWS && flen > KEY_MAX)
+			rv = DTX_ECORRUPT; /* a key no put could write */
+		else if (rv == DTX_OK && n > 0)
+			memcpy(from, PQgetvalue(res, n - 1, 0), flen);
+		PQclear(res);
+		res = NULL;
+	}
 	return rv;
 }
 

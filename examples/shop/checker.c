@@ -5,7 +5,9 @@
  * key/value strings, one per table), the Cancel records of the inventory
  * store's barrier, and the gids the driver saw expire (expired.txt, if a
  * TCC sale wrote one); then runs each invariant as a pure function of
- * that snapshot and initial.txt. It opens the stores read-only and never
+ * that snapshot and initial.txt. The stores are LMDB or PostgreSQL, as
+ * the work directory's layout says (seed_store_open): the same tables
+ * either way. It opens the stores read-only and never
  * writes anything but its report; it must only run when no service runs,
  * since the four stores are read one after another and are consistent
  * with each other only at rest.
@@ -157,18 +159,15 @@ static int cmp_row(const void *a, const void *b)
 
 static int load_service(const char *workdir, shop_service_id id, snapshot *snap)
 {
-	char dir[4096];
 	load_ctx c = {snap, id};
 	dtx_store_opts opts;
 	dtx_store *store;
 	int err;
 
-	if (!seed_store_dir(workdir, id, dir, sizeof(dir)))
-		return DTX_ETOOBIG;
 	dtx_store_opts_init(&opts);
 	opts.ntables = shop_service_tables(id, &opts.tables);
 	opts.read_only = true;
-	err = dtx_store_open(dir, &opts, &store);
+	err = seed_store_open(workdir, id, &opts, &store);
 	if (err != DTX_OK)
 		return err;
 	err = dtx_store_view(store, load_cb, &c);

@@ -5,6 +5,12 @@
  * Every wait here is bounded: ready files get READY_MS, a stop gets
  * STOP_MS, then the process is killed. This file never talks to a
  * process other than through signals, files and its exit status.
+ *
+ * With the fault aid on, a watcher thread polls the services every
+ * POLL_MS and restarts one that exited; it holds ps->mu while it reaps
+ * and restarts, and every other reader of the pids takes ps->mu too.
+ * procs_stop holds ps->mu while it stops everything, then ends the
+ * watcher.
  */
 #include "procs.h"
 
@@ -67,8 +73,11 @@ static bool binary_path(const procs_opts *o, const char *name, char *out,
 	return snprintf(out, len, "%s/%s", dir, name) < (int)len;
 }
 
+extern char **environ;
+
 /* child_exec runs in the forked child: only async-signal-safe calls. */
-static void child_exec(pid_t parent, int log_fd, const char *const argv[])
+static void child_exec(pid_t parent, int log_fd, const char *const argv[],
+                       char *const envp[])
 {
 	sigset_t none;
 	int null_fd;
@@ -82,14 +91,15 @@ static void child_exec(pid_t parent, int log_fd, const char *const argv[])
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 ||
 	    dup2(log_fd, 2) < 0)
 		_exit(127);
-	/* execv's argv type predates const; it does not write to it. */
-	execv(argv[0], (char *const *)argv);
+	/* execve's argv type predates const; it does not write to it. */
+	execve(argv[0], (char *const *)argv, envp);
 	_exit(127);
 }
 
-/* spawn starts argv with its output appended to WORKDIR/NAME.log. */
+/* spawn starts argv with its output appended to WORKDIR/NAME.log, in
+ * envp (NULL: ours). */
 static pid_t spawn(const char *workdir, const char *name,
-                   const char *const argv[])
+                   const char *const argv[], char *const envp[])
 {
 	char log[PATH_MAX], file[32];
 	pid_t parent = getpid(), pid;
@@ -103,7 +113,7 @@ static pid_t spawn(const char *workdir, const char *name,
 		return -1;
 	pid = fork();
 	if (pid == 0)
-		child_exec(parent, fd, argv);
+		child_exec(parent, fd, argv, envp != NULL ? envp : environ);
 	close(fd);
 	if (pid > 0)
 		setpgid(pid, pid);
@@ -165,12 +175,14 @@ static void print_log_tail(const char *workdir, const char *name)
 	}
 }
 
-/* start_one spawns argv as p and waits for its ready file. */
+/* start_one spawns argv as p (in envp, NULL: ours) and waits for its
+ * ready file. */
 static int start_one(const procs_opts *o, procs_proc *p,
-                     const char *const argv[], const char *ready)
+                     const char *const argv[], char *const envp[],
+                     const char *ready)
 {
 	unlink(ready);
-	p->pid = spawn(o->workdir, p->name, argv);
+	p->pid = spawn(o->workdir, p->name, argv, envp);
 	if (p->pid < 0) {
 		p->pid = 0;
 		fprintf(stderr, "dtx-shop: cannot start %s: %s\n", argv[0],
@@ -227,16 +239,43 @@ static int start_dtxd(const procs_opts *o, procs_proc *p)
 		argv[n++] = clients;
 	}
 	argv[n] = NULL;
-	return start_one(o, p, argv, ready);
+	return start_one(o, p, argv, NULL, ready);
 }
 
-/* start_service starts one service; it cleans its barrier records by
- * asking the coordinator at coord_url (borrowed) which are final. */
-static int start_service(const procs_opts *o, shop_service_id id, procs_proc *p,
-                         const char *coord_url)
+/* fault_env returns our environment (without DTX_FAULT) plus kv =
+ * "DTX_FAULT=<o->fault>" (freed by the caller; its strings borrowed), or
+ * NULL. */
+static char **fault_env(const procs_opts *o, char *kv, size_t len)
 {
+	size_t n = 0, k = 0;
+	char **env;
+
+	if (snprintf(kv, len, "DTX_FAULT=%s", o->fault) >= (int)len)
+		return NULL;
+	while (environ[n] != NULL)
+		n++;
+	env = calloc(n + 2, sizeof(*env));
+	if (env == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "DTX_FAULT=", 10) != 0)
+			env[k++] = environ[i];
+	env[k] = kv;
+	return env;
+}
+
+/* start_service starts one service on its store (--data DIR, or --store
+ * URI when the work directory puts it in PostgreSQL: seed.h); it cleans
+ * its barrier records by asking the coordinator at coord_url (borrowed)
+ * which are final. */
+static int start_service(const procs_opts *o, shop_service_id id, procs_proc *p,
+                         const char *coord_url, bool armed)
+{
+	char kv[160], **env = NULL;
+	int rc;
 	char exe[PATH_MAX], prog[32], ready[PATH_MAX], data[PATH_MAX];
-	char workers[16];
+	char workers[16], uri[4096];
+	bool pg = seed_store_uri(o->workdir, id, uri, sizeof(uri));
 	const char *argv[ARGS_MAX];
 	size_t n = 0;
 
@@ -251,8 +290,8 @@ static int start_service(const procs_opts *o, shop_service_id id, procs_proc *p,
 	argv[n++] = exe;
 	argv[n++] = "--url";
 	argv[n++] = p->url;
-	argv[n++] = "--data";
-	argv[n++] = data;
+	argv[n++] = pg ? "--store" : "--data";
+	argv[n++] = pg ? uri : data;
 	argv[n++] = "--ready-file";
 	argv[n++] = ready;
 	argv[n++] = "--coordinator";
@@ -261,23 +300,86 @@ static int start_service(const procs_opts *o, shop_service_id id, procs_proc *p,
 		argv[n++] = "--workers";
 		argv[n++] = workers;
 	}
+	if (o->fault != NULL || o->journal)
+		argv[n++] = "--journal";
 	argv[n] = NULL;
-	return start_one(o, p, argv, ready);
+	if (armed && (env = fault_env(o, kv, sizeof(kv))) == NULL) {
+		fprintf(stderr, "dtx-shop: --fault: out of memory\n");
+		return -1;
+	}
+	rc = start_one(o, p, argv, env, ready);
+	free(env);
+	return rc;
+}
+
+/* watch_once reaps a service that exited and starts it again (without
+ * the fault); ps->mu held. */
+static void watch_once(procs *ps)
+{
+	int status;
+
+	for (int id = 0; id < SHOP_SVC_COUNT; id++) {
+		procs_proc *p = &ps->p[id];
+
+		if (p->pid <= 0 || waitpid(p->pid, &status, WNOHANG) != p->pid)
+			continue;
+		fprintf(stderr, "dtx-shop: %s died (%s %d): restarting it\n",
+		        p->name, WIFSIGNALED(status) ? "signal" : "exit",
+		        WIFSIGNALED(status) ? WTERMSIG(status)
+		                            : WEXITSTATUS(status));
+		p->pid = 0;
+		if (start_service(&ps->o, (shop_service_id)id, p,
+		                  ps->p[PROCS_DTXD].url, false) == 0)
+			atomic_fetch_add(&ps->restarts, 1);
+	}
+}
+
+static void *watch_main(void *arg)
+{
+	procs *ps = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&ps->mu);
+		if (atomic_load(&ps->stopping)) {
+			pthread_mutex_unlock(&ps->mu);
+			return NULL;
+		}
+		watch_once(ps);
+		pthread_mutex_unlock(&ps->mu);
+		sleep_ms(POLL_MS);
+	}
 }
 
 int procs_start(procs *ps, const procs_opts *o)
 {
 	memset(ps, 0, sizeof(*ps));
+	ps->o = *o;
+	pthread_mutex_init(&ps->mu, NULL);
 	if (start_dtxd(o, &ps->p[PROCS_DTXD]) != 0)
 		goto fail;
 	for (int id = 0; id < SHOP_SVC_COUNT; id++)
 		if (start_service(o, (shop_service_id)id, &ps->p[id],
-		                  ps->p[PROCS_DTXD].url) != 0)
+		                  ps->p[PROCS_DTXD].url,
+		                  o->fault != NULL && (shop_service_id)id ==
+		                                              o->fault_svc) !=
+		    0)
 			goto fail;
+	if (o->fault != NULL) {
+		if (pthread_create(&ps->watcher, NULL, watch_main, ps) != 0) {
+			fprintf(stderr, "dtx-shop: cannot start a thread\n");
+			goto fail;
+		}
+		ps->watching = true;
+	}
 	return 0;
 fail:
 	procs_stop(ps);
 	return -1;
+}
+
+unsigned procs_restarts(procs *ps)
+{
+	return atomic_load(&ps->restarts);
 }
 
 /* cpu_ticks reads utime + stime (fields 14 and 15) of pid. */
@@ -306,14 +408,16 @@ static unsigned long long cpu_ticks(pid_t pid)
 	return ut + st;
 }
 
-double procs_cpu_ms(const procs *ps)
+double procs_cpu_ms(procs *ps)
 {
 	unsigned long long ticks = 0;
 	long hz = sysconf(_SC_CLK_TCK);
 
+	pthread_mutex_lock(&ps->mu);
 	for (int i = 0; i < PROCS_COUNT; i++)
 		if (ps->p[i].pid > 0)
 			ticks += cpu_ticks(ps->p[i].pid);
+	pthread_mutex_unlock(&ps->mu);
 	return hz > 0 ? (double)ticks * 1000.0 / (double)hz : 0.0;
 }
 
@@ -340,6 +444,11 @@ int procs_stop(procs *ps)
 {
 	int bad = 0, code;
 
+	/* The watcher is joined only after every child is reaped: a child
+	 * it started gets PR_SET_PDEATHSIG from its thread, and would die
+	 * of that thread's exit. */
+	pthread_mutex_lock(&ps->mu);
+	atomic_store(&ps->stopping, true);
 	for (int i = 0; i < PROCS_COUNT; i++)
 		if (ps->p[i].pid > 0)
 			kill(ps->p[i].pid, SIGTERM);
@@ -353,5 +462,10 @@ int procs_stop(procs *ps)
 			bad++;
 		}
 	}
+	pthread_mutex_unlock(&ps->mu);
+	if (ps->watching)
+		pthread_join(ps->watcher, NULL);
+	ps->watching = false;
+	pthread_mutex_destroy(&ps->mu);
 	return bad;
 }

@@ -5,10 +5,19 @@
  * A child gets its own process group (a terminal's Ctrl-C reaches only
  * the driver) and dies with the driver (PR_SET_PDEATHSIG), so nothing
  * outlives a crashed run. Its stdout and stderr go to WORKDIR/NAME.log.
+ *
+ * A test aid (dtx-shop --fault SERVICE=POINT[:N], a build with fault
+ * points): that service starts with DTX_FAULT=POINT[:N] and every service
+ * with --journal; a watcher thread restarts a service that died (without
+ * the fault: a kill -9 and a restart, as an init system does), so the
+ * sale goes on and the journal shows whether a call was applied twice.
  */
 #ifndef DTX_SHOP_PROCS_H
 #define DTX_SHOP_PROCS_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -25,10 +34,6 @@ typedef struct procs_proc {
 	pid_t pid; /* 0 when not running */
 } procs_proc;
 
-typedef struct procs {
-	procs_proc p[PROCS_COUNT];
-} procs;
-
 typedef struct procs_opts {
 	const char *workdir;
 	const char *bin_dir;  /* NULL: next to dtx-shop (dtxd: build tree) */
@@ -36,7 +41,24 @@ typedef struct procs_opts {
 	unsigned max_clients; /* dtxd --max-clients; 0 = dtxd's default */
 	/* dtxd --store URI; NULL: --log-dir WORKDIR/log (the default) */
 	const char *dtxd_store;
+	/* test aid (NULL: none): DTX_FAULT=fault (borrowed) for the first
+	 * start of service fault_svc; services restarted when they die */
+	const char *fault;
+	shop_service_id fault_svc;
+	bool journal; /* test aid: the services' --journal (fault implies) */
 } procs_opts;
+
+typedef struct procs {
+	procs_proc p[PROCS_COUNT];
+	/* the fault aid's watcher (procs_opts.fault): it alone reaps and
+	 * restarts services while it runs; mu guards the pids then */
+	procs_opts o; /* copied at start (its strings borrowed) */
+	pthread_mutex_t mu;
+	pthread_t watcher;
+	bool watching;
+	atomic_bool stopping;
+	atomic_uint restarts;
+} procs;
 
 /* procs_start starts dtxd and the four services and waits (10 s each)
  * for their ready files. On failure it prints the reason and the tail of
@@ -45,7 +67,11 @@ int procs_start(procs *ps, const procs_opts *o);
 
 /* procs_cpu_ms returns the CPU time (user + system) the running processes
  * used so far, in milliseconds, from /proc/PID/stat. */
-double procs_cpu_ms(const procs *ps);
+double procs_cpu_ms(procs *ps);
+
+/* procs_restarts returns how many times the watcher restarted a service
+ * that died (the fault aid; 0 without it). */
+unsigned procs_restarts(procs *ps);
 
 /* procs_stop sends SIGTERM to every running process and waits up to 10 s
  * for each (then SIGKILL). Returns how many did not exit 0. */

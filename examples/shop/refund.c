@@ -68,21 +68,18 @@ int refund_pick(const char *workdir, unsigned count, shop_purchase **ret_orders,
                 size_t *ret_n)
 {
 	pick_ctx c = {.want = count};
-	char dir[4096];
 	dtx_store_opts opts;
 	dtx_store *store = NULL;
-	int err = DTX_ETOOBIG;
+	int err = DTX_OK;
 
 	c.orders = calloc(count > 0 ? count : 1, sizeof(*c.orders));
 	if (c.orders == NULL)
 		err = DTX_ENOMEM;
-	else if (seed_store_dir(workdir, SHOP_SVC_ORDER, dir, sizeof(dir)))
-		err = DTX_OK;
 	dtx_store_opts_init(&opts);
 	opts.ntables = shop_service_tables(SHOP_SVC_ORDER, &opts.tables);
 	opts.read_only = true;
 	if (err == DTX_OK)
-		err = dtx_store_open(dir, &opts, &store);
+		err = seed_store_open(workdir, SHOP_SVC_ORDER, &opts, &store);
 	if (err == DTX_OK && count > 0)
 		err = dtx_store_view(store, pick_view, &c);
 	dtx_store_close(store);

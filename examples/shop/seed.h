@@ -2,13 +2,17 @@
  * seed.h - the shop's starting state and the layout of a work directory.
  *
  *   WORKDIR/initial.txt          what the sale started with (seed_initial)
- *   WORKDIR/stores/SERVICE/      each service's dtx_store
+ *   WORKDIR/stores/SERVICE/      each service's dtx_store (LMDB), unless
+ *   WORKDIR/stores/SERVICE.uri   names its PostgreSQL database instead
+ *                                (one line, a libpq URI; mode 0600)
  *   WORKDIR/log/                 dtxd's log
  *   WORKDIR/NAME.ipc .ready .log sockets, ready files, stderr of processes
  *
  * seed_stores writes the stores BEFORE any service runs, so the services
  * never need a "load" handler and the checker knows exactly what was
- * there at the start.
+ * there at the start. Whoever opens a service's store (the services'
+ * command lines, the checker, refunds, tests) asks seed_store_uri /
+ * seed_store_open which kind it is, so every reader follows the layout.
  */
 #ifndef DTX_SHOP_SEED_H
 #define DTX_SHOP_SEED_H
@@ -37,6 +41,9 @@ typedef struct seed_opts {
 	unsigned stock;
 	uint64_t seed; /* the random source of balances and codes */
 	bool rich;     /* every buyer can pay */
+	/* NULL: LMDB stores in WORKDIR/stores; else SHOP_SVC_COUNT libpq
+	 * URIs (borrowed), one empty PostgreSQL database per service */
+	const char *const *uris;
 } seed_opts;
 
 /* seed_path writes WORKDIR/name into out; false if it does not fit. */
@@ -45,6 +52,19 @@ bool seed_path(const char *workdir, const char *name, char *out, size_t len);
 /* seed_store_dir writes WORKDIR/stores/SERVICE into out. */
 bool seed_store_dir(const char *workdir, shop_service_id id, char *out,
                     size_t len);
+
+/* seed_store_uri writes the URI of service id's PostgreSQL database into
+ * out and returns true, or returns false when its store is LMDB (no
+ * WORKDIR/stores/SERVICE.uri) or the file cannot be read. */
+bool seed_store_uri(const char *workdir, shop_service_id id, char *out,
+                    size_t len);
+
+/* seed_store_open opens service id's store, LMDB or PostgreSQL by the
+ * layout above, with opts (borrowed; NULL: the service's tables,
+ * writable). Errors: DTX_ETOOBIG (a path too long), and those of
+ * dtx_store_open / dtx_store_open_pg. */
+int seed_store_open(const char *workdir, shop_service_id id,
+                    const dtx_store_opts *opts, dtx_store **ret_store);
 
 /* seed_buyer_id writes the id of buyer i ("buyer-000042"). */
 void seed_buyer_id(unsigned i, char *out, size_t len);

@@ -1,6 +1,9 @@
 /*
  * service.c - the runner shared by the four shop services (see service.h).
  *
+ * The store is LMDB (--data DIR) or PostgreSQL (--store URI, libdtx-pg);
+ * the handlers write through the key-value API and do not know which.
+ *
  * Startup order: parse flags, open the store, create the participant,
  * register the handlers, bind the store (the barrier), listen, write the
  * ready file; then wait for SIGTERM/SIGINT. Shutdown runs in reverse:
@@ -41,13 +44,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dtx/dtx_pg.h>
+
 #define WORKERS_MAX  1024
 #define HANDLERS_MAX 32
 #define STATS_MS     100
 
 typedef struct service_args {
 	const char *url;
-	const char *data;
+	const char *data;  /* an LMDB store in this directory, or */
+	const char *store; /* a PostgreSQL database (a libpq URI) */
 	const char *ready_file;
 	unsigned workers;      /* 0 = the SDK's default */
 	const char *coord_url; /* NULL: barrier records are kept */
@@ -73,11 +79,14 @@ typedef struct handler_ctx {
 } handler_ctx;
 
 static const char usage_text[] =
-        "usage: dtx-shop-SERVICE --url URL --data DIR [--workers N] "
-        "[--ready-file PATH]\n"
+        "usage: dtx-shop-SERVICE --url URL (--data DIR | --store URI)\n"
+        "       [--workers N] [--ready-file PATH]\n"
         "       [--coordinator URL [--barrier-grace-ms MS]]\n"
         "       [--journal] [--chaos-retry-pct P --chaos-seed S] "
         "[--stats-file PATH]\n"
+        "  --data DIR: the service's LMDB store in DIR; --store URI: its\n"
+        "  tables and barrier in the PostgreSQL database of URI\n"
+        "  (postgresql://...)\n"
         "  --coordinator URL: remove barrier records of transactions the\n"
         "  coordinator says are final, once --barrier-grace-ms passed\n"
         "  (default 600000)\n"
@@ -89,6 +98,7 @@ static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 	static const struct option longopts[] = {
 	        {"url", required_argument, NULL, 'u'},
 	        {"data", required_argument, NULL, 'd'},
+	        {"store", required_argument, NULL, 'o'},
 	        {"workers", required_argument, NULL, 'w'},
 	        {"ready-file", required_argument, NULL, 'r'},
 	        {"coordinator", required_argument, NULL, 'c'},
@@ -107,6 +117,8 @@ static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 			a->url = optarg;
 		else if (c == 'd')
 			a->data = optarg;
+		else if (c == 'o')
+			a->store = optarg;
 		else if (c == 'r')
 			a->ready_file = optarg;
 		else if (c == 'c')
@@ -141,8 +153,12 @@ static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 	if (optind < argc)
 		shop_usage(prog, usage_text, "unexpected argument '%s'",
 		           argv[optind]);
-	if (a->url == NULL || a->data == NULL)
-		shop_usage(prog, usage_text, "--url and --data are required");
+	if (a->url == NULL || (a->data == NULL) == (a->store == NULL))
+		shop_usage(prog, usage_text,
+		           "--url and one of --data or --store are required");
+	/* libpq reads "" as "the environment's defaults": not a database */
+	if (a->store != NULL && a->store[0] == '\0')
+		shop_usage(prog, usage_text, "--store needs a URI");
 }
 
 static void log_cb(void *arg, dtx_log_level level, const char *msg)
@@ -244,14 +260,18 @@ static void wait_for_stop(const service_args *a, const sigset_t *stop,
 	}
 }
 
-static int open_store(const shop_service *svc, const char *dir,
+/* open_store opens the service's store: LMDB in a->data, or the
+ * PostgreSQL database of a->store (the same tables, through dtx_kv). */
+static int open_store(const shop_service *svc, const service_args *a,
                       dtx_store **ret_store)
 {
 	dtx_store_opts opts;
 
 	dtx_store_opts_init(&opts);
 	opts.ntables = shop_service_tables(svc->id, &opts.tables);
-	return dtx_store_open(dir, &opts, ret_store);
+	if (a->store != NULL)
+		return dtx_store_open_pg(a->store, &opts, ret_store);
+	return dtx_store_open(a->data, &opts, ret_store);
 }
 
 /* build_participant registers every handler of svc through serve_cb
@@ -304,9 +324,12 @@ static int serve(const char *prog, const shop_service *svc,
 	c.journal = a->journal;
 	c.seed = a->chaos_seed;
 	atomic_store(&c.retry_pct, a->retry_pct);
-	err = open_store(svc, a->data, &store);
+	err = open_store(svc, a, &store);
 	if (err != DTX_OK) {
-		fprintf(stderr, "%s: store %s: %s\n", prog, a->data,
+		/* the URI may hold a password: not printed (the SDK's log
+		 * line names the database) */
+		fprintf(stderr, "%s: store %s: %s\n", prog,
+		        a->data != NULL ? a->data : "postgresql",
 		        dtx_strerror(err));
 		goto out;
 	}

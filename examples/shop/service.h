@@ -31,9 +31,12 @@ typedef struct shop_service {
 
 /* shop_service_main is the whole life of a service process:
  *
- *   dtx-shop-NAME --url URL --data DIR [--workers N] [--ready-file PATH]
+ *   dtx-shop-NAME --url URL (--data DIR | --store URI) [--workers N]
+ *                 [--ready-file PATH]
  *
- * it opens (creating) the store in DIR with the service's tables, binds it
+ * it opens (creating) the store with the service's tables, an LMDB store
+ * in DIR or the PostgreSQL database of URI (libdtx-pg: the same tables in
+ * dtx_kv, the barrier in dtx_barrier; the handlers run unchanged), binds it
  * to a participant with the handlers, listens, writes the ready file, and
  * serves until SIGTERM/SIGINT. Returns the exit status: 0 after a signal,
  * 1 on a start failure; bad flags exit 64 at once. */

@@ -9,12 +9,15 @@
  *   refund.c   refunds of paid orders, one saga each
  *   pool.c     the bounded thread pool the blocking calls run on
  *   checker.c  the invariants that prove no oversell
+ *   pgshop.c   the PostgreSQL cluster and databases of --services-store
  *
  *   dtx-shop [run] [--buyers N] [--stock N] [--concurrency C]
  *            [--duration-s S] [--seed N] [--workdir DIR] [--keep]
  *            [--bin-dir DIR] [--rich] [--workers N] [--json FILE]
  *            [--mode saga|tcc] [--reserve-ms MS] [--abandon-pct P]
  *            [--dtxd-store URI]
+ *            [--services-store lmdb|postgresql|postgresql://ADMIN]
+ *            [--fault SERVICE=POINT[:N]] [--journal]  (test aids, procs.h)
  *   dtx-shop check --workdir DIR
  *   dtx-shop refund --workdir DIR [--count K] [--concurrency C]
  *            [--bin-dir DIR] [--workers N] [--dtxd-store URI]
@@ -34,8 +37,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "checker.h"
+#include "pgshop.h"
 #include "pool.h"
 #include "procs.h"
 #include "refund.h"
@@ -64,6 +69,10 @@ static const char usage_text[] =
         "                [--mode saga|tcc] [--reserve-ms MS] "
         "[--abandon-pct P]\n"
         "                [--dtxd-store URI]\n"
+        "                [--services-store lmdb|postgresql|"
+        "postgresql://ADMIN]\n"
+        "                [--fault SERVICE=POINT[:N]] [--journal] (test "
+        "aids)\n"
         "       dtx-shop check --workdir DIR\n"
         "       dtx-shop refund --workdir DIR [--count K] "
         "[--concurrency C]\n"
@@ -78,10 +87,13 @@ typedef struct shop_args {
 	unsigned buyers, stock, concurrency, duration_s, workers;
 	unsigned reserve_ms, abandon_pct, count;
 	unsigned long seed;
-	bool keep, rich;
+	bool keep, rich, journal;
 	const char *workdir, *bin_dir, *json;
 	/* dtxd's store URI; NULL: its LMDB log in WORKDIR/log */
 	const char *dtxd_store;
+	const char *services_store; /* NULL: LMDB; PGSHOP_OWN or a URI */
+	const char *fault;          /* --fault's POINT[:N]; NULL: none */
+	shop_service_id fault_svc;
 	bool given[128]; /* by option letter */
 } shop_args;
 
@@ -93,6 +105,7 @@ typedef struct shop_report {
 	double cpu_ms;
 	int failed_invariants; /* -1: the checker could not run */
 	int bad_stops;
+	unsigned restarts; /* services the fault aid restarted */
 } shop_report;
 
 static unsigned flag_uint(const char *flag, unsigned long max)
@@ -145,9 +158,52 @@ static void parse_mode(shop_args *a)
 		           "--mode wants saga or tcc, got '%s'", optarg);
 }
 
+/* parse_services_store: lmdb (the default), postgresql (a cluster of our
+ * own) or the admin URI of a server to make the databases on. */
+static void parse_services_store(shop_args *a)
+{
+	if (strcmp(optarg, "lmdb") == 0)
+		a->services_store = NULL;
+	else if (strcmp(optarg, PGSHOP_OWN) == 0 ||
+	         strncmp(optarg, "postgresql://", 13) == 0 ||
+	         strncmp(optarg, "postgres://", 11) == 0)
+		a->services_store = optarg;
+	else
+		shop_usage(PROG, usage_text,
+		           "--services-store wants lmdb, postgresql or "
+		           "postgresql://ADMIN-URI");
+}
+
+/* parse_fault: SERVICE=POINT[:N], a crash point armed in one service. */
+static void parse_fault(shop_args *a)
+{
+	const char *eq = strchr(optarg, '=');
+
+	for (int id = 0; eq != NULL && id < SHOP_SVC_COUNT; id++) {
+		const char *name = shop_service_name((shop_service_id)id);
+
+		if (strlen(name) == (size_t)(eq - optarg) &&
+		    strncmp(optarg, name, strlen(name)) == 0 && eq[1] != '\0' &&
+		    strlen(eq + 1) < 128) {
+			a->fault_svc = (shop_service_id)id;
+			a->fault = eq + 1;
+			return;
+		}
+	}
+	shop_usage(PROG, usage_text,
+	           "--fault wants SERVICE=POINT[:N], SERVICE one of order, "
+	           "inventory, payment, delivery");
+}
+
 static void parse_named(int c, shop_args *a, char **argv)
 {
-	if (c == 'w')
+	if (c == 'v')
+		parse_services_store(a);
+	else if (c == 'F')
+		parse_fault(a);
+	else if (c == 'J')
+		a->journal = true;
+	else if (c == 'w')
 		a->workdir = optarg;
 	else if (c == 'k')
 		a->keep = true;
@@ -257,6 +313,9 @@ static void parse_args(int argc, char **argv, shop_args *a)
 	        {"abandon-pct", required_argument, NULL, 'a'},
 	        {"count", required_argument, NULL, 'n'},
 	        {"dtxd-store", required_argument, NULL, 'T'},
+	        {"services-store", required_argument, NULL, 'v'},
+	        {"fault", required_argument, NULL, 'F'},
+	        {"journal", no_argument, NULL, 'J'},
 	        {NULL, 0, NULL, 0},
 	};
 	bool known = false;
@@ -342,6 +401,8 @@ static void print_counts(const shop_report *rep)
 		print_line("  paid too late", r->late);
 	}
 	print_failures(r);
+	if (rep->a->fault != NULL)
+		print_line("service restarts", rep->restarts);
 }
 
 static void print_figures(const shop_report *rep)
@@ -435,7 +496,10 @@ static int sell(const shop_args *a, const seed_initial *init, shop_report *rep)
 	procs_opts po = {.workdir = rep->workdir,
 	                 .bin_dir = a->bin_dir,
 	                 .workers = a->workers,
-	                 .dtxd_store = a->dtxd_store};
+	                 .dtxd_store = a->dtxd_store,
+	                 .fault = a->fault,
+	                 .fault_svc = a->fault_svc,
+	                 .journal = a->journal};
 	sale_config sc = {.init = init,
 	                  .workdir = rep->workdir,
 	                  .mode = a->mode,
@@ -457,6 +521,7 @@ static int sell(const shop_args *a, const seed_initial *init, shop_report *rep)
 	cpu0 = procs_cpu_ms(&ps) + self_cpu_ms();
 	rc = sale_run(&sc, &rep->sale);
 	rep->cpu_ms = procs_cpu_ms(&ps) + self_cpu_ms() - cpu0;
+	rep->restarts = procs_restarts(&ps);
 	rep->bad_stops = procs_stop(&ps);
 	return rc;
 }
@@ -473,10 +538,14 @@ static void print_header(const shop_args *a, const seed_initial *init,
 		       "buyers abandon theirs\n",
 		       a->reserve_ms, a->abandon_pct);
 	printf("workdir                 %s\n", workdir);
+	printf("services store          %s\n",
+	       a->services_store == NULL ? "lmdb" : "postgresql");
 	fflush(stdout);
 }
 
-static int finish(const shop_report *rep, bool made)
+/* finish reports and removes the work directory of a run that passed
+ * (unless kept); pg (NULL: none) is stopped, and removed with it. */
+static int finish(const shop_report *rep, bool made, pgshop *pg)
 {
 	bool ok = rep->failed_invariants == 0 && rep->bad_stops == 0;
 
@@ -488,41 +557,91 @@ static int finish(const shop_report *rep, bool made)
 		       rep->bad_stops);
 	printf("result: %s\n",
 	       ok ? "PASS, no oversell" : "FAIL (work directory kept)");
-	if (made && ok && !rep->a->keep)
+	bool gone = made && ok && !rep->a->keep;
+
+	if (gone)
 		nftw(rep->workdir, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
+	pgshop_stop(pg, gone);
 	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* services_pg makes the services' PostgreSQL databases for a run with
+ * --services-store (starting our own cluster, *ret_pg, if asked) and
+ * points uris at their URIs (kept in buf). Returns 0 or -1. */
+static int services_pg(const shop_args *a, const char *workdir, pgshop **ret_pg,
+                       char buf[][PGSHOP_URI_MAX], const char *uris[])
+{
+	const char *admin = a->services_store;
+	char stores[4096];
+
+	*ret_pg = NULL;
+	/* seed_stores refuses a work directory that holds a shop: refuse
+	 * it before a cluster starts, and before its pgcluster is lost */
+	if (seed_path(workdir, "stores", stores, sizeof(stores)) &&
+	    access(stores, F_OK) == 0) {
+		fprintf(stderr, PROG ": %s: already holds a shop\n", stores);
+		return -1;
+	}
+	if (strcmp(admin, PGSHOP_OWN) == 0) {
+		if (pgshop_start_new(workdir, ret_pg) != 0)
+			return -1;
+		admin = pgshop_admin_uri(*ret_pg);
+	}
+	if (pgshop_create_dbs(admin, buf) != 0)
+		return -1;
+	for (int id = 0; id < SHOP_SVC_COUNT; id++)
+		uris[id] = buf[id];
+	return 0;
 }
 
 static int run(const shop_args *a)
 {
-	char workdir[4096];
+	char workdir[4096], buf[SHOP_SVC_COUNT][PGSHOP_URI_MAX];
+	const char *uris[SHOP_SVC_COUNT];
 	shop_report rep = {.a = a, .workdir = workdir};
 	seed_opts so = {a->buyers, a->stock, a->seed, a->rich};
 	seed_initial init;
+	pgshop *pg = NULL;
 
 	if (make_workdir(a, workdir, sizeof(workdir)) != 0) {
 		fprintf(stderr, PROG ": work directory %s: %s\n", workdir,
 		        strerror(errno));
 		return EXIT_FAILURE;
 	}
-	if (seed_stores(workdir, &so, &init) != 0)
+	if (a->services_store != NULL) {
+		if (services_pg(a, workdir, &pg, buf, uris) != 0) {
+			pgshop_stop(pg, true);
+			return EXIT_FAILURE;
+		}
+		so.uris = uris;
+	}
+	if (seed_stores(workdir, &so, &init) != 0) {
+		pgshop_stop(pg, true); /* nothing in it to look at */
 		return EXIT_FAILURE;
+	}
 	print_header(a, &init, workdir);
 	if (sell(a, &init, &rep) != 0)
-		return EXIT_FAILURE;
+		goto fail;
 	print_counts(&rep);
 	print_figures(&rep);
 	printf("invariants\n");
 	rep.failed_invariants = checker_run(workdir, stdout);
-	return finish(&rep, a->workdir == NULL);
+	return finish(&rep, a->workdir == NULL, pg);
+fail:
+	pgshop_stop(pg, false); /* kept with the work directory */
+	return EXIT_FAILURE;
 }
 
 static int check(const shop_args *a)
 {
+	pgshop *pg;
 	int failed;
 
 	printf("invariants of %s\n", a->workdir);
+	if (pgshop_resume(a->workdir, &pg) != 0)
+		return EXIT_FAILURE;
 	failed = checker_run(a->workdir, stdout);
+	pgshop_stop(pg, false);
 	if (failed < 0)
 		return EXIT_FAILURE;
 	printf("result: %s\n", failed == 0 ? "PASS" : "FAIL");
@@ -567,11 +686,16 @@ static int refund(const shop_args *a)
 {
 	sale_result res = {0};
 	shop_purchase *orders;
-	int bad, failed;
+	pgshop *pg;
+	int bad, failed = -1;
 	size_t n;
 
-	if (refund_pick(a->workdir, a->count, &orders, &n) != 0)
+	if (pgshop_resume(a->workdir, &pg) != 0)
 		return EXIT_FAILURE;
+	if (refund_pick(a->workdir, a->count, &orders, &n) != 0) {
+		pgshop_stop(pg, false);
+		return EXIT_FAILURE;
+	}
 	printf("dtx-shop: refund of %zu paid order(s) (%u asked), %u in "
 	       "flight\n",
 	       n, a->count, a->concurrency);
@@ -579,11 +703,14 @@ static int refund(const shop_args *a)
 	fflush(stdout);
 	bad = refund_with_procs(a, orders, n, &res);
 	free(orders);
+	if (bad >= 0) {
+		print_refunds(&res);
+		printf("invariants\n");
+		failed = checker_run(a->workdir, stdout);
+	}
+	pgshop_stop(pg, false);
 	if (bad < 0)
 		return EXIT_FAILURE;
-	print_refunds(&res);
-	printf("invariants\n");
-	failed = checker_run(a->workdir, stdout);
 	if (bad > 0)
 		printf("result: %d process(es) did not stop cleanly\n", bad);
 	printf("result: %s\n", failed == 0 && bad == 0 ? "PASS" : "FAIL");

@@ -4,6 +4,9 @@
 #   - dtx: the shop's saga purchase (dtxd + order, inventory, payment,
 #     delivery as separate processes) and its TCC purchase; the saga also
 #     with dtxd's log on PostgreSQL (dtxd --store, on the cluster below);
+#   - dtx saga with the 4 services on PostgreSQL (saga-pgservices): each
+#     service's data and barrier in its own database on the monolith's
+#     server (dtx-shop --services-store);
 #   - a PostgreSQL 15 monolith: the purchase as one transaction over four
 #     tables, stock row taken with SELECT ... FOR UPDATE, or with a
 #     conditional UPDATE (synchronous_commit on);
@@ -23,8 +26,8 @@
 #   DURATION_S  seconds per point (10; QUICK=1 makes it 3)
 #   POINTS      concurrencies ("1 64 1000 5000")
 #   SYSTEMS     which systems, in order ("saga saga-pglog tcc
-#               pg-forupdate pg-conditional redis-always redis-everysec
-#               empty-saga empty-saga-pglog")
+#               pg-forupdate pg-conditional saga-pgservices redis-always
+#               redis-everysec empty-saga empty-saga-pglog")
 #   NNG_OUTSTANDING  outstanding requests for the ceiling ("1 64 256 1024")
 #   RECOVERY    1: also run recovery_bench.sh (default 1; 0 skips)
 #   RESULTS     where compare.md and compare.png go (tests/bench/results)
@@ -43,7 +46,8 @@ else
 fi
 read -r -a points <<<"${POINTS:-1 64 1000 5000}"
 read -r -a systems <<<"${SYSTEMS:-saga saga-pglog tcc pg-forupdate \
-pg-conditional redis-always redis-everysec empty-saga empty-saga-pglog}"
+pg-conditional saga-pgservices redis-always redis-everysec empty-saga \
+empty-saga-pglog}"
 read -r -a nng_points <<<"${NNG_OUTSTANDING:-1 64 256 1024}"
 results=${RESULTS:-tests/bench/results}
 tcc_max=1024 # examples/shop/pool.h: POOL_THREADS_MAX
@@ -336,6 +340,17 @@ run_shop_pglog() { # C JSON
 	return "$rc"
 }
 
+# run_shop_pgservices C JSON: the saga purchase, its four services each on
+# a database of their own that dtx-shop makes on our PostgreSQL server.
+run_shop_pgservices() {
+	pg_start
+	bounded "$build/examples/shop/dtx-shop" run --mode saga --rich \
+		--buyers "$buyers" --stock "$buyers" --concurrency "$1" \
+		--duration-s "$duration" --json "$2" \
+		--services-store "postgresql://bench@/postgres?host=$work/pg&port=$pg_port" \
+		>"$2.out" 2>&1
+}
+
 run_pg() { # VARIANT C JSON
 	pg_start
 	local pm
@@ -437,6 +452,7 @@ plain_label() {
 	tcc) echo "dtx TCC (4 services)" ;;
 	pg-forupdate) echo "PostgreSQL, SELECT FOR UPDATE" ;;
 	pg-conditional) echo "PostgreSQL, conditional UPDATE" ;;
+	saga-pgservices) echo "dtx saga, 4 services on PostgreSQL" ;;
 	redis-always) echo "Redis Lua, appendfsync always (stock only)" ;;
 	redis-everysec) echo "Redis Lua, appendfsync everysec (stock only)" ;;
 	empty-saga) echo "dtx empty 2-step saga" ;;
@@ -500,6 +516,7 @@ run_point() { # SYSTEM C
 		fi
 		run_shop tcc "$c" "$json" || status=$?
 		;;
+	saga-pgservices) run_shop_pgservices "$c" "$json" || status=$? ;;
 	pg-*) run_pg "${sys#pg-}" "$c" "$json" || status=$? ;;
 	redis-*) run_redis "${sys#redis-}" "$c" "$json" || status=$? ;;
 	empty-saga) run_empty_saga "$c" "$json" || status=$? ;;

@@ -10,14 +10,21 @@
  * dtx-shop comes from the environment (DTX_SHOP). The test reads and
  * writes the stores through the public store API only, knowing just the
  * documented table layout (examples/shop/README.md).
+ *
+ * With DTX_TEST_STORE=postgresql (suite postgres, under pgtmp.sh) every
+ * sale runs its services on PostgreSQL: dtx-shop makes four databases on
+ * the cluster of $DTX_PGTMP_ADMIN_URI (--services-store), and the test
+ * opens a store through its WORKDIR/stores/SERVICE.uri (libdtx-pg).
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <criterion/criterion.h>
+#include <dtx/dtx_pg.h>
 
 #include "harness.h"
 
@@ -29,35 +36,68 @@ TestSuite(shop, .fini = th_teardown, .timeout = 240);
 
 /* ---- running dtx-shop -------------------------------------------------- */
 
-static char *read_output(const th_proc *p)
+/* services_store returns the admin URI the services' databases go on, or
+ * NULL when they run on LMDB. */
+static const char *services_store(void)
+{
+	const char *store = getenv("DTX_TEST_STORE");
+	const char *admin = getenv("DTX_PGTMP_ADMIN_URI");
+
+	if (store == NULL || strcmp(store, "postgresql") != 0)
+		return NULL;
+	cr_assert_not_null(admin, "DTX_TEST_STORE=postgresql without "
+	                          "DTX_PGTMP_ADMIN_URI (run under pgtmp.sh)");
+	return admin;
+}
+
+/* read_text returns the first OUTPUT_MAX - 1 bytes of the file at path
+ * (freed by the caller). */
+static char *read_text(const char *path)
 {
 	char *buf = malloc(OUTPUT_MAX);
-	FILE *f = fopen(p->out_path, "r");
+	FILE *f = fopen(path, "r");
 	size_t n;
 
 	cr_assert_not_null(buf, "out of memory");
-	cr_assert_not_null(f, "open %s: %s", p->out_path, strerror(errno));
+	cr_assert_not_null(f, "open %s: %s", path, strerror(errno));
 	n = fread(buf, 1, OUTPUT_MAX - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	return buf;
 }
 
+static char *read_output(const th_proc *p)
+{
+	return read_text(p->out_path);
+}
+
 /* shop_exec runs dtx-shop with args (NULL-terminated) as process name,
  * waits for it, stores its exit code and returns its output (freed by
  * the caller). */
-static char *shop_exec(th_env *t, const char *name, const char *const args[],
-                       int timeout_ms, int *ret_code)
+/* shop_spawn starts dtx-shop with args (NULL-terminated; a run gets the
+ * services' store) as process name. */
+static th_proc *shop_spawn(th_env *t, const char *name,
+                           const char *const args[])
 {
 	const char *argv[32];
 	size_t n = 0;
-	th_proc *p;
 
 	argv[n++] = th_exe("DTX_SHOP");
-	for (size_t i = 0; args[i] != NULL && n < 31; i++)
+	for (size_t i = 0; args[i] != NULL && n < 29; i++)
 		argv[n++] = args[i];
+	if (strcmp(args[0], "run") == 0 && services_store() != NULL) {
+		argv[n++] = "--services-store";
+		argv[n++] = services_store();
+	}
 	argv[n] = NULL;
-	p = th_spawn(t, name, argv);
+	return th_spawn(t, name, argv);
+}
+
+static char *shop_exec(th_env *t, const char *name, const char *const args[],
+                       int timeout_ms, int *ret_code)
+{
+	th_proc *p = shop_spawn(t, name, args);
+
 	cr_assert(th_proc_wait(p, timeout_ms), "%s did not finish in %d ms",
 	          name, timeout_ms);
 	*ret_code = th_proc_exit_code(p);
@@ -133,23 +173,45 @@ static const char *const delivery_tables[] = {"pool", "issued",  "deliveries",
                                               "held", "revoked", "revocations"};
 static const char *const order_tables[] = {"orders"};
 
-/* tamper runs fn(arg) in one write transaction on DIR/stores/service; fn
+/* open_store opens service's store of a kept run with tables: LMDB in
+ * DIR/stores/service, or the PostgreSQL database DIR/stores/service.uri
+ * names. */
+static dtx_store *open_store(const char *workdir, const char *service,
+                             const char *const *tables, size_t ntables)
+{
+	char dir[PATH_MAX], uri[1024];
+	dtx_store_opts opts;
+	dtx_store *store;
+	FILE *f;
+	int err;
+
+	dtx_store_opts_init(&opts);
+	opts.tables = tables;
+	opts.ntables = ntables;
+	snprintf(dir, sizeof(dir), "%s/stores/%s.uri", workdir, service);
+	f = fopen(dir, "r");
+	if (f != NULL) {
+		cr_assert_not_null(fgets(uri, sizeof(uri), f), "%s", dir);
+		fclose(f);
+		uri[strcspn(uri, "\n")] = '\0';
+		err = dtx_store_open_pg(uri, &opts, &store);
+	} else {
+		snprintf(dir, sizeof(dir), "%s/stores/%s", workdir, service);
+		err = dtx_store_open(dir, &opts, &store);
+	}
+	cr_assert_eq(err, DTX_OK, "open %s: %s", dir, dtx_strerror(err));
+	return store;
+}
+
+/* tamper runs fn(arg) in one write transaction on service's store; fn
  * only reads arg (a string or NULL). */
 static void tamper(const char *workdir, const char *service,
                    const char *const *tables, size_t ntables, dtx_txn_fn fn,
                    const char *arg)
 {
-	char dir[PATH_MAX];
-	dtx_store_opts opts;
-	dtx_store *store;
+	dtx_store *store = open_store(workdir, service, tables, ntables);
 	int err;
 
-	snprintf(dir, sizeof(dir), "%s/stores/%s", workdir, service);
-	dtx_store_opts_init(&opts);
-	opts.tables = tables;
-	opts.ntables = ntables;
-	err = dtx_store_open(dir, &opts, &store);
-	cr_assert_eq(err, DTX_OK, "open %s: %s", dir, dtx_strerror(err));
 	err = dtx_store_update(store, fn, (void *)arg);
 	dtx_store_close(store);
 	cr_assert_eq(err, DTX_OK, "tamper %s: %s", service, dtx_strerror(err));
@@ -560,3 +622,234 @@ Test(shop, checker_fails_refunds_complete_when_money_or_units_are_not_back)
 	free(out);
 	th_end(t);
 }
+
+/* ---- crashes: every call applied once --------------------------------- */
+
+static const char *const services[] = {"order", "inventory", "payment",
+                                       "delivery"};
+static const char *const applied_table[] = {"applied"};
+
+/* applied_once_cb asserts that a journal row ("gid|branch|op" -> "count
+ * first last") counts one application, and counts the rows. */
+static int applied_once_cb(void *arg, const void *key, size_t klen,
+                           const void *val, size_t vlen)
+{
+	size_t *n = arg;
+
+	if (klen == 4 && memcmp(key, "~seq", 4) == 0)
+		return DTX_OK; /* the journal's sequence number */
+	cr_assert(vlen > 2 && memcmp(val, "1 ", 2) == 0,
+	          "call %.*s applied more than once: %.*s", (int)klen,
+	          (const char *)key, (int)vlen, (const char *)val);
+	(*n)++;
+	return DTX_OK;
+}
+
+static int applied_once_view(void *arg, dtx_txn *txn)
+{
+	return dtx_txn_scan(txn, "applied", NULL, 0, applied_once_cb, arg);
+}
+
+/* assert_applied_once asserts that every call service's journal holds
+ * was applied once, and returns how many there are. */
+static size_t assert_applied_once(const char *workdir, const char *service)
+{
+	dtx_store *store = open_store(workdir, service, applied_table, 1);
+	size_t n = 0;
+	int err = dtx_store_view(store, applied_once_view, &n);
+
+	dtx_store_close(store);
+	cr_assert_eq(err, DTX_OK, "journal of %s: %s", service,
+	             dtx_strerror(err));
+	return n;
+}
+
+#ifdef SHOP_TEST_FAULTS
+/* killed_sale runs a sale of 200 buyers for 60 units in mode ("saga" or
+ * "tcc") where service is killed (-9) after its third group commit,
+ * before that group's replies, and started again on the same store by
+ * dtx-shop; asserts that every purchase ended, every invariant holds and
+ * every service's journal shows each call applied once. A saga's calls
+ * come from dtxd, which resends them: every purchase ends with a business
+ * outcome. A TCC Try comes from the buyer's own thread: a buyer whose Try
+ * reaches the service between the kill and the restart is told "cannot
+ * be reached" (a client error) and aborts, so dtxd cancels what it had
+ * reserved. */
+static void killed_sale(const char *mode, const char *service)
+{
+	th_env *t = th_begin();
+	char workdir[PATH_MAX], log[PATH_MAX + 16], fault[96];
+	const char *args[] = {"run",      "--mode",        mode,
+	                      "--buyers", "200",           "--stock",
+	                      "60",       "--concurrency", "32",
+	                      "--keep",   "--workdir",     workdir,
+	                      "--fault",  fault,           NULL};
+	long committed, refused, errors;
+	char *out;
+	int code;
+
+	snprintf(fault, sizeof(fault), "%s=sdk.after_commit_before_reply:3",
+	         service);
+	th_path(t, "shop", workdir, sizeof(workdir));
+	out = shop_exec(t, "sale", args, SHOP_WAIT_MS, &code);
+	cr_assert_eq(code, 0, "dtx-shop run exited %d:\n%s", code, out);
+	cr_assert_eq(field(out, "service restarts"), 1, "%s", out);
+	committed = field(out, "committed");
+	refused = field(out,
+	                strcmp(mode, "tcc") == 0 ? "cancelled" : "compensated");
+	cr_assert_gt(committed, 0, "nothing sold:\n%s", out);
+	errors = field(out, "  client errors");
+	cr_assert_eq(committed + refused + errors, 200, "%s", out);
+	cr_assert_eq(field(out, "non-business failures"), errors, "%s", out);
+	if (strcmp(mode, "tcc") != 0)
+		cr_assert_eq(errors, 0, "%s", out);
+	cr_assert_null(strstr(out, "FAIL"), "%s", out);
+	free(out);
+
+	snprintf(log, sizeof(log), "%s/%s.log", workdir, service);
+	out = read_text(log);
+	cr_assert_not_null(strstr(out, "fault point "
+	                               "sdk.after_commit_before_reply hit"),
+	                   "%s was not killed:\n%s", service, out);
+	free(out);
+	for (size_t i = 0; i < 4; i++)
+		cr_assert_gt(assert_applied_once(workdir, services[i]), 0,
+		             "%s applied nothing", services[i]);
+	th_end(t);
+}
+
+/* dtxd resends the calls the killed inventory committed but never
+ * answered: its barrier answers them from their rows. */
+Test(shop, a_service_killed_after_its_commit_before_its_replies_loses_nothing)
+{
+	killed_sale("saga", "inventory");
+}
+
+/* The same for reservations: the killed payment's Tries (and Confirms)
+ * are answered from their rows, never frozen twice. */
+Test(shop,
+     a_tcc_service_killed_after_its_commit_before_its_replies_loses_nothing)
+{
+	killed_sale("tcc", "payment");
+}
+#endif
+
+/* ---- PostgreSQL stops mid-sale ----------------------------------------- */
+
+#ifdef PGTMP_SH
+#define PROGRESS_WAIT_MS 60000 /* the sale's first orders */
+
+static int count_cb(void *arg, const void *key, size_t klen, const void *val,
+                    size_t vlen)
+{
+	(*(size_t *)arg)++;
+	return DTX_OK;
+}
+
+static int count_orders(void *arg, dtx_txn *txn)
+{
+	return dtx_txn_scan(txn, "orders", NULL, 0, count_cb, arg);
+}
+
+/* orders_in counts the orders of a running sale's order database (0
+ * while it cannot be read). */
+static size_t orders_in(const char *workdir)
+{
+	static const char *const orders[] = {"orders"};
+	char path[PATH_MAX + 32], uri[1024];
+	dtx_store_opts opts;
+	dtx_store *store;
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/stores/order.uri", workdir);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(uri, sizeof(uri), f) == NULL)
+		uri[0] = '\0';
+	fclose(f);
+	uri[strcspn(uri, "\n")] = '\0';
+	dtx_store_opts_init(&opts);
+	opts.tables = orders;
+	opts.ntables = 1;
+	opts.read_only = true;
+	if (uri[0] == '\0' || dtx_store_open_pg(uri, &opts, &store) != DTX_OK)
+		return 0;
+	if (dtx_store_view(store, count_orders, &n) != DTX_OK)
+		n = 0;
+	dtx_store_close(store);
+	return n;
+}
+
+/* pgtmp runs "pgtmp.sh VERB DIR" on the test's cluster. */
+static void pgtmp(const char *verb)
+{
+	char cmd[PATH_MAX * 2];
+
+	snprintf(cmd, sizeof(cmd), "'%s' %s '%s'", PGTMP_SH, verb,
+	         getenv("DTX_PGTMP_DIR"));
+	cr_assert_eq(system(cmd), 0, "%s failed", cmd);
+}
+
+/* The cluster under the four services' databases stops at once
+ * (immediate shutdown: every backend drops its client, a COMMIT in flight
+ * has happened or not) once the sale sold its first orders, stays down a
+ * second and starts again. The services answer RETRY meanwhile and
+ * reconnect; dtxd resends; the barrier answers a call whose COMMIT had
+ * happened from its row. Every purchase ends, every invariant holds,
+ * every call is applied once. */
+Test(shop, a_postgresql_restart_mid_sale_loses_nothing_applies_nothing_twice)
+{
+	th_env *t;
+	char workdir[PATH_MAX];
+	const char *args[] = {"run",       "--buyers",
+	                      "600",       "--stock",
+	                      "200",       "--concurrency",
+	                      "32",        "--duration-s",
+	                      "60",        "--keep",
+	                      "--workdir", workdir,
+	                      "--journal", NULL};
+	struct timespec outage = {1, 0}, poll = {0, 50000000};
+	long committed;
+	th_proc *p;
+	char *out;
+	int code, waited;
+
+	/* It stops the cluster every test of the binary shares: it runs
+	 * alone, in a test of its own (shop_test_pg_restart). */
+	if (services_store() == NULL || getenv("DTX_PGTMP_DIR") == NULL ||
+	    getenv("DTX_SHOP_TEST_PG_RESTART") == NULL)
+		cr_skip_test("runs alone on a cluster of its own");
+	t = th_begin();
+	th_path(t, "shop", workdir, sizeof(workdir));
+	p = shop_spawn(t, "sale", args);
+	for (waited = 0; orders_in(workdir) < 20 && waited < PROGRESS_WAIT_MS;
+	     waited += 50)
+		nanosleep(&poll, NULL);
+	cr_assert_lt(waited, PROGRESS_WAIT_MS, "the sale sold nothing");
+	pgtmp("kill");
+	nanosleep(&outage, NULL);
+	pgtmp("restart");
+	cr_assert(th_proc_wait(p, SHOP_WAIT_MS), "the sale did not finish");
+	code = th_proc_exit_code(p);
+	out = read_output(p);
+	cr_assert_eq(code, 0, "dtx-shop run exited %d:\n%s", code, out);
+	committed = field(out, "committed");
+	cr_assert_gt(committed, 0, "nothing sold:\n%s", out);
+	/* An outage costs time, not effects: a purchase may end after the
+	 * driver's wait (settled by its query), or be compensated when its
+	 * action's retries ran out ("other") - never left unfinished. */
+	cr_assert_eq(committed + field(out, "compensated") +
+	                     field(out, "  not final in time"),
+	             field(out, "attempted"), "%s", out);
+	cr_assert_eq(field(out, "  client errors"), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "(0 still not after settling)"), "%s",
+	                   out);
+	cr_assert_null(strstr(out, "FAIL"), "%s", out);
+	free(out);
+	for (size_t i = 0; i < 4; i++)
+		cr_assert_gt(assert_applied_once(workdir, services[i]), 0,
+		             "%s applied nothing", services[i]);
+	th_end(t);
+}
+#endif

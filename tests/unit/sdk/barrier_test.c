@@ -1161,6 +1161,79 @@ Test(barrier, a_full_map_grows_and_the_call_runs_again)
 }
 #endif
 
+/* ---- key-value scans ---------------------------------------------------- */
+
+#define SCAN_KEYS 300 /* more than a page of the PostgreSQL scan (128) */
+
+/* put_keys writes "k0000".."k0299" (value: the number) and "j", "l"
+ * around them. */
+static int put_keys(void *arg, dtx_txn *txn)
+{
+	char key[16];
+	int rv = DTX_OK;
+
+	for (int i = 0; rv == DTX_OK && i < SCAN_KEYS; i++) {
+		snprintf(key, sizeof(key), "k%04d", i);
+		rv = dtx_txn_put(txn, "counter", key, 5, &i, sizeof(i));
+	}
+	if (rv == DTX_OK)
+		rv = dtx_txn_put(txn, "counter", "j", 1, "x", 1);
+	if (rv == DTX_OK)
+		rv = dtx_txn_put(txn, "counter", "l", 1, "x", 1);
+	return rv;
+}
+
+typedef struct scan_q {
+	dtx_txn *txn;
+	int seen;
+	int stop_at; /* 0: never */
+} scan_q;
+
+/* scan_cb checks that keys come in order, reading another key on the
+ * same transaction first: a statement in the callback must not take the
+ * scan's row away. */
+static int scan_cb(void *arg, const void *key, size_t klen, const void *val,
+                   size_t vlen)
+{
+	scan_q *q = arg;
+	char want[16];
+	const void *v;
+	size_t len;
+	int i;
+
+	cr_assert_eq(dtx_txn_get(q->txn, "counter", "j", 1, &v, &len), DTX_OK);
+	snprintf(want, sizeof(want), "k%04d", q->seen);
+	cr_assert_eq(klen, 5);
+	cr_assert(memcmp(key, want, 5) == 0, "key %d out of order", q->seen);
+	cr_assert_eq(vlen, sizeof(i));
+	memcpy(&i, val, sizeof(i));
+	cr_assert_eq(i, q->seen);
+	q->seen++;
+	return q->seen == q->stop_at ? DTX_ELIMIT : DTX_OK;
+}
+
+static int scan_keys(void *arg, dtx_txn *txn)
+{
+	scan_q *q = arg;
+
+	q->txn = txn;
+	return dtx_txn_scan(txn, "counter", "k", 1, scan_cb, q);
+}
+
+Test(barrier, a_scan_crosses_pages_in_key_order_and_stops_when_told)
+{
+	scan_q all = {0}, few = {.stop_at = 5}, most = {.stop_at = 200};
+
+	start(1);
+	cr_assert_eq(dtx_store_update(store, put_keys, NULL), DTX_OK);
+	cr_assert_eq(dtx_store_view(store, scan_keys, &all), DTX_OK);
+	cr_assert_eq(all.seen, SCAN_KEYS);
+	cr_assert_eq(dtx_store_view(store, scan_keys, &few), DTX_ELIMIT);
+	cr_assert_eq(few.seen, 5);
+	cr_assert_eq(dtx_store_update(store, scan_keys, &most), DTX_ELIMIT);
+	cr_assert_eq(most.seen, 200);
+}
+
 /* ---- barrier_scan ------------------------------------------------------ */
 
 Test(barrier, barrier_scan_lists_the_records_in_gid_order)
