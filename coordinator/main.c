@@ -76,6 +76,8 @@ static int exit_code(int err)
 		return EX_UNAVAILABLE;
 	case DTX_EBUSY: /* another dtxd writes this log */
 		return EX_TEMPFAIL;
+	case DTX_ECONFLICT: /* a store made for another --shards */
+		return EX_USAGE;
 	default:
 		return EX_SOFTWARE;
 	}
