@@ -58,7 +58,13 @@
  *   dtx_kv      (tbl text COLLATE "C", k bytea, v bytea NOT NULL,
  *                PRIMARY KEY (tbl, k)): the tables of dtx_txn_get/put/
  *                del/scan, so a service written against the key-value API
- *                runs unchanged on PostgreSQL
+ *                runs unchanged on PostgreSQL. Its reads are plain
+ *                SELECTs (READ COMMITTED): a read-then-write through this
+ *                API is safe only while one participant process serves
+ *                the database (the SDK serves one group at a time). Two
+ *                processes on one database must change shared rows in SQL
+ *                on dtx_call_pg's connection (one conditional UPDATE, as
+ *                the shop's inventory does) or take a row lock first.
  *
  * Barrier GC (dtx_participant_set_barrier_gc, dtx_store_barrier_gc) works
  * as on LMDB and deletes a final gid's rows in one transaction.
