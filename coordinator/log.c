@@ -2453,9 +2453,12 @@ int dc_log_read_events(dc_log *log, const char *gid, dc_log_event_fn fn,
 	return rc;
 }
 
-int dc_log_gid_floor(dc_log *log, uint64_t *ret_id)
+/* floor_read reads the id floor under meta key k (0 if none) in a read
+ * transaction of its own; what names the read in an error. */
+static int floor_read(dc_log *log, dc_kv_val k, const char *what,
+                      uint64_t *ret_id)
 {
-	dc_kv_val k = key_str(KEY_GID_FLOOR), v;
+	dc_kv_val v;
 	dc_kv_txn *txn;
 	int krc, rc = read_begin(log, &txn);
 
@@ -2465,7 +2468,7 @@ int dc_log_gid_floor(dc_log *log, uint64_t *ret_id)
 	if (krc == DTX_ENOENT)
 		*ret_id = 0;
 	else if (krc != DTX_OK)
-		rc = log_fail_kv(log, krc, "read gid floor");
+		rc = log_fail_kv(log, krc, what);
 	else if (v.len != 8)
 		rc = log_fail_rec(log, DTX_ECORRUPT, LOG_META, &k,
 		                  "gid floor is not 8 bytes");
@@ -2473,6 +2476,12 @@ int dc_log_gid_floor(dc_log *log, uint64_t *ret_id)
 		*ret_id = get_le(v.data, 8);
 	dc_kv_abort(txn);
 	return rc;
+}
+
+int dc_log_gid_floor(dc_log *log, uint64_t *ret_id)
+{
+	return floor_read(log, key_str(KEY_GID_FLOOR), "read gid floor",
+	                  ret_id);
 }
 
 /* ---- check ---- */
@@ -3058,25 +3067,10 @@ int dc_log_batch_set_shard_gid_floor(dc_log_batch *batch, uint32_t shard,
 int dc_log_shard_gid_floor(dc_log *log, uint32_t shard, uint64_t *ret_id)
 {
 	uint8_t kb[sizeof(KEY_GID_FLOOR) + 4];
-	dc_kv_val k = shard_floor_key(kb, shard), v;
-	dc_kv_txn *txn;
-	int krc, rc;
 
 	if (shard >= DC_LOG_SHARDS_MAX)
 		return log_fail(log, DTX_EINVAL, "%s: shard %u", log->path,
 		                shard);
-	if ((rc = read_begin(log, &txn)) != DTX_OK)
-		return rc;
-	krc = dc_kv_get(txn, LOG_META, k, &v);
-	if (krc == DTX_ENOENT)
-		*ret_id = 0;
-	else if (krc != DTX_OK)
-		rc = log_fail_kv(log, krc, "read a shard's gid floor");
-	else if (v.len != 8)
-		rc = log_fail_rec(log, DTX_ECORRUPT, LOG_META, &k,
-		                  "gid floor is not 8 bytes");
-	else
-		*ret_id = get_le(v.data, 8);
-	dc_kv_abort(txn);
-	return rc;
+	return floor_read(log, shard_floor_key(kb, shard),
+	                  "read a shard's gid floor", ret_id);
 }
