@@ -1224,6 +1224,37 @@ static int olds_fetch(dc_log *log, dc_kv_txn *txn, const tx_ref *refs, size_t n,
 	return DTX_OK;
 }
 
+/* A read of many gids' records (dc_kv_get_many, at most
+ * DC_KV_GET_MANY_MAX at a time): refs for all n of them, and for one
+ * chunk the firsts, keys and values. */
+typedef struct many_read {
+	tx_ref *refs, *firsts;
+	dc_kv_val *keys, *vals;
+} many_read;
+
+/* many_alloc sizes m for n gids; DTX_ENOMEM (reported) if it cannot. */
+static int many_alloc(dc_log *log, many_read *m, size_t n)
+{
+	size_t chunk = n < DC_KV_GET_MANY_MAX ? n : DC_KV_GET_MANY_MAX;
+
+	m->refs = calloc(n ? n : 1, sizeof(*m->refs));
+	m->firsts = calloc(chunk ? chunk : 1, sizeof(*m->firsts));
+	m->keys = calloc(chunk ? chunk : 1, sizeof(*m->keys));
+	m->vals = calloc(chunk ? chunk : 1, sizeof(*m->vals));
+	if (m->refs != NULL && m->firsts != NULL && m->keys != NULL &&
+	    m->vals != NULL)
+		return DTX_OK;
+	return log_fail(log, DTX_ENOMEM, "%s: out of memory", log->path);
+}
+
+static void many_free(many_read *m)
+{
+	free(m->refs);
+	free(m->firsts);
+	free(m->keys);
+	free(m->vals);
+}
+
 /* olds_walk fills old[w] for the n writes of txs in refs, sorted by
  * tx_ref_cmp: the first write of a key replaces what the store holds
  * (read in chunks: firsts, keys and vals have room for a chunk), a later
@@ -1258,36 +1289,27 @@ static int olds_walk(dc_log *log, dc_kv_txn *txn, const dc_log_batch *b,
 static int olds_read(dc_log *log, dc_kv_txn *txn, const dc_log_batch *b,
                      uint8_t *old)
 {
-	size_t n = 0, chunk;
-	tx_ref *refs, *firsts;
-	dc_kv_val *keys, *vals;
-	int rc = DTX_ENOMEM;
+	size_t n = 0;
+	many_read m;
+	int rc;
 
 	for (size_t i = 0; i < b->len; i++)
 		n += b->writes[i].table == LOG_TXS;
 	if (n == 0)
 		return DTX_OK;
-	chunk = n < DC_KV_GET_MANY_MAX ? n : DC_KV_GET_MANY_MAX;
-	refs = calloc(n, sizeof(*refs));
-	firsts = calloc(chunk, sizeof(*firsts));
-	keys = calloc(chunk, sizeof(*keys));
-	vals = calloc(chunk, sizeof(*vals));
-	if (refs != NULL && firsts != NULL && keys != NULL && vals != NULL) {
+	if ((rc = many_alloc(log, &m, n)) == DTX_OK) {
 		n = 0;
 		for (size_t i = 0; i < b->len; i++)
 			if (b->writes[i].table == LOG_TXS)
-				refs[n++] =
+				m.refs[n++] =
 				        (tx_ref){{b->buf + b->writes[i].key_off,
 				                  b->writes[i].key_len},
 				                 i};
-		qsort(refs, n, sizeof(*refs), tx_ref_cmp);
-		rc = olds_walk(log, txn, b, refs, n, firsts, keys, vals, old);
-	} else
-		log_fail(log, rc, "%s: out of memory", log->path);
-	free(refs);
-	free(firsts);
-	free(keys);
-	free(vals);
+		qsort(m.refs, n, sizeof(*m.refs), tx_ref_cmp);
+		rc = olds_walk(log, txn, b, m.refs, n, m.firsts, m.keys, m.vals,
+		               old);
+	}
+	many_free(&m);
 	return rc;
 }
 
@@ -1590,29 +1612,22 @@ static int due_read(dc_log *log, dc_kv_txn *txn, enum log_table src,
 static int due_read_all(dc_log *log, dc_kv_txn *txn, enum log_table src,
                         due_walk *d)
 {
-	size_t n = 0,
-	       chunk = d->n < DC_KV_GET_MANY_MAX ? d->n : DC_KV_GET_MANY_MAX;
-	tx_ref *refs = calloc(d->n ? d->n : 1, sizeof(*refs));
-	tx_ref *firsts = calloc(chunk ? chunk : 1, sizeof(*firsts));
-	dc_kv_val *keys = calloc(chunk ? chunk : 1, sizeof(*keys));
-	dc_kv_val *vals = calloc(chunk ? chunk : 1, sizeof(*vals));
-	int rc = DTX_ENOMEM;
+	size_t n = 0;
+	many_read m;
+	int rc = many_alloc(log, &m, d->n);
 
-	if (refs != NULL && firsts != NULL && keys != NULL && vals != NULL) {
+	if (rc == DTX_OK) {
 		for (size_t i = 0; i < d->n; i++)
 			if (d->e[i].ok)
-				refs[n++] =
+				m.refs[n++] =
 				        (tx_ref){{d->arena + d->e[i].off + 8,
 				                  d->e[i].len - 8},
 				                 i};
-		qsort(refs, n, sizeof(*refs), tx_ref_cmp);
-		rc = due_read(log, txn, src, d, refs, n, firsts, keys, vals);
-	} else
-		log_fail(log, rc, "%s: out of memory", log->path);
-	free(refs);
-	free(firsts);
-	free(keys);
-	free(vals);
+		qsort(m.refs, n, sizeof(*m.refs), tx_ref_cmp);
+		rc = due_read(log, txn, src, d, m.refs, n, m.firsts, m.keys,
+		              m.vals);
+	}
+	many_free(&m);
 	return rc;
 }
 
