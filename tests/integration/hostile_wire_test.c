@@ -262,11 +262,24 @@ Test(hostile_wire, dtxd_survives_a_participant_answering_nested_10000_deep)
 
 /* ---- an SDK participant answers every invalid message ------------------ */
 
+/* pack_call_at packs a call carrying deadline (unix ms; 0: none). */
+static uint8_t *pack_call_at(const char *gid, Dtx__V1__Op op, uint32_t attempt,
+                             int64_t deadline, size_t *ret_len);
+
 static uint8_t *pack_call(const char *gid, Dtx__V1__Op op, uint32_t attempt,
                           size_t *ret_len)
 {
+	return pack_call_at(gid, op, attempt, 0, ret_len);
+}
+
+static uint8_t *pack_call_at(const char *gid, Dtx__V1__Op op, uint32_t attempt,
+                             int64_t deadline, size_t *ret_len)
+{
 	Dtx__V1__BranchCall call = DTX__V1__BRANCH_CALL__INIT;
 	uint8_t *buf;
+
+	call.has_deadline_unix_ms = deadline != 0;
+	call.deadline_unix_ms = deadline;
 
 	call.has_version = true;
 	call.version = DTX__V1__VERSION__VERSION_1;
@@ -345,6 +358,12 @@ Test(hostile_wire, a_participant_answers_every_invalid_message_and_serves_on)
 	expect_fail(s, buf, len, "attempt 0", "attempt");
 	buf = pack_call("op99", (Dtx__V1__Op)99, 1, &len);
 	expect_fail(s, buf, len, "op 99", "op 99");
+	buf = pack_call_at("dl-neg", DTX__V1__OP__OP_ACTION, 1, -1, &len);
+	expect_fail(s, buf, len, "a deadline before 1970", "deadline_unix_ms");
+	buf = pack_call_at("dl-far", DTX__V1__OP__OP_ACTION, 1, INT64_MAX,
+	                   &len);
+	expect_fail(s, buf, len, "a deadline past year 9999",
+	            "deadline_unix_ms");
 	buf = batch_of(1, &len);
 	expect_fail(s, buf, len, "a batch of 1", "a batch of 1 calls");
 	buf = batch_of(WIRE_BATCH_MAX + 1, &len);
