@@ -12,6 +12,7 @@
 
 #include <dtx/dtx.h>
 
+#include "http.h"
 #include "shards.h"
 #include "wire.h"
 
@@ -78,6 +79,11 @@ static const char usage[] =
         "                           " DC_ADMIN_URL_DEFAULT "; if that\n"
         "                           default is taken dtxd warns and runs\n"
         "                           without one; none = no endpoint)\n"
+        "  --http HOST:PORT         serve the read-only operator console\n"
+        "                           and its JSON API (/api/) over HTTP,\n"
+        "                           e.g. 127.0.0.1:7480 (default: none;\n"
+        "                           keep it on loopback or behind a proxy\n"
+        "                           that authenticates)\n"
         "  --shard N                shard number in made ids (0..1023);\n"
         "                           with --shards M > 1: the shard this\n"
         "                           instance owns (0..M-1)\n"
@@ -213,6 +219,7 @@ enum {
 	OPT_INSTANCE,
 	OPT_STORE,
 	OPT_LEASE_MS,
+	OPT_HTTP,
 };
 
 static const struct option options[] = {
@@ -220,6 +227,7 @@ static const struct option options[] = {
         {"store", required_argument, NULL, OPT_STORE},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"admin", required_argument, NULL, OPT_ADMIN},
+        {"http", required_argument, NULL, OPT_HTTP},
         {"shard", required_argument, NULL, OPT_SHARD},
         {"shards", required_argument, NULL, OPT_SHARDS},
         {"peer", required_argument, NULL, OPT_PEER},
@@ -484,6 +492,23 @@ static void store_num(dc_config *cfg, int id, uint64_t v)
 	}
 }
 
+/* parse_http checks --http's address (http.c reads it again to listen). */
+static int parse_http(dc_config *cfg, const char *arg, FILE *err)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+
+	if (!dc_http_addr_parse(arg, &sa, &len)) {
+		fprintf(err,
+		        "dtxd: --http %s: not HOST:PORT (an IPv4 address, "
+		        "[IPv6] or localhost; port 1..65535)\n",
+		        arg);
+		return DC_CONFIG_USAGE;
+	}
+	cfg->http = arg;
+	return DC_CONFIG_OK;
+}
+
 static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
                      FILE *err)
 {
@@ -516,6 +541,8 @@ static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
 		cfg->admin = strcmp(arg, "none") == 0 ? NULL : arg;
 		cfg->admin_default = false;
 		return DC_CONFIG_OK;
+	case OPT_HTTP:
+		return parse_http(cfg, arg, err);
 	case OPT_LOG_LEVEL:
 		return parse_level(arg, &cfg->log_level, err);
 	case OPT_ADVERTISE:

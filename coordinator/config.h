@@ -22,6 +22,7 @@ typedef struct dc_config {
 	size_t nlisten;
 	const char *admin;  /* admin endpoint URL; NULL = none (--admin none) */
 	bool admin_default; /* admin is the default, not asked for */
+	const char *http;   /* --http HOST:PORT: the console; NULL = none */
 	const char *log_dir; /* --log-dir or --store: a directory or a URI */
 	const char *ready_file;
 	uint32_t shard;

@@ -16,6 +16,7 @@
  * configured limit.
  */
 #include "engine_int.h"
+#include "http_api.h" /* DC_HTTP_API_SLOTS */
 
 /* ---- small helpers -------------------------------------------------- */
 
@@ -164,7 +165,8 @@ static uint32_t read_queue(const dc_config *cfg)
 {
 	if (cfg->read_queue != 0)
 		return cfg->read_queue;
-	return cfg->max_clients + cfg->admin_slots;
+	return cfg->max_clients + cfg->admin_slots +
+	       (cfg->http != NULL ? DC_HTTP_API_SLOTS : 0);
 }
 
 int dc_engine_create(uv_loop_t *loop, const dc_config *cfg,

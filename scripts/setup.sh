@@ -12,6 +12,9 @@ packages=(
 	liblmdb-dev libcriterion-dev meson ninja-build pkg-config
 	clang-format git
 	libjansson-dev scdoc
+	# the console's HTTP server (coordinator/http.c) and the browser that
+	# tests it (tests/integration/console_test.c: headless, WebDriver)
+	libmicrohttpd-dev chromium chromium-driver
 	# fault tools of tests/integration/durability_test.c: libfiu (EIO by
 	# preload) and libfaketime (wall-clock jumps)
 	fiu-utils libfiu-dev faketime libfaketime
