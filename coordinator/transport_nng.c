@@ -5,8 +5,9 @@
  *
  * Owns the three and the order they open (the pool, the client endpoint,
  * the admin endpoint, then the console's HTTP endpoint, --http: an admin
- * endpoint of its own, http_api.h) and close. The admin endpoint has its own request
- * pool, so operators get answers while the client endpoint is saturated.
+ * endpoint of its own, http_api.h) and close. The admin endpoint has its
+ * own request pool, so operators get answers while the client endpoint is
+ * saturated.
  *
  * Must never: interpret a request or a reply (server.c and rpc.c do the
  * bounded decoding, the engine the rest).
