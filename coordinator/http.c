@@ -57,7 +57,10 @@ struct dc_http_ex {
 	const dc_http_route *route;
 	const char *path; /* libmicrohttpd's, valid for the request */
 	bool head;
-	bool suspended, answered;
+	bool suspended; /* under http->lock */
+	/* the server's thread's alone: */
+	bool answered, failed;   /* failed: no answer could be queued */
+	bool parked_now;         /* this run of the route suspended ex */
 	dc_http_ex *prev, *next; /* in http->parked while suspended */
 	void *state;
 	void (*state_free)(void *state);
@@ -204,8 +207,10 @@ int dc_http_reply(dc_http_ex *ex, unsigned status, const char *type,
                   const void *body, size_t len)
 {
 	ex->answered = true;
-	if (!answer(ex->conn, status, type, body, len, NULL))
+	if (!answer(ex->conn, status, type, body, len, NULL)) {
+		ex->failed = true;
 		return DTX_ENOMEM;
+	}
 	return DTX_OK;
 }
 
@@ -320,11 +325,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	if (ex->answered)
-		return MHD_YES;
+		return ex->failed ? MHD_NO : MHD_YES;
 	ex->path = url;
+	ex->parked_now = false;
 	ex->route->fn(ex->route->arg, ex);
-	if (!ex->answered && !ex->suspended)
-		return MHD_NO; /* a route that did neither: close */
+	if (ex->failed || (!ex->answered && !ex->parked_now))
+		return MHD_NO; /* no answer (or a route that did neither) */
 	return MHD_YES;
 }
 
@@ -383,7 +389,7 @@ bool dc_http_suspend(dc_http_ex *ex)
 		return false;
 	}
 	MHD_suspend_connection(ex->conn);
-	ex->suspended = true;
+	ex->suspended = ex->parked_now = true;
 	ex->prev = NULL;
 	ex->next = h->parked;
 	if (h->parked != NULL)
