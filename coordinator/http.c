@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -45,8 +46,10 @@ struct dc_http {
 	int fd; /* the listening socket (closed by the daemon once given) */
 	bool loopback;
 	pthread_mutex_t lock;
+	pthread_cond_t drained; /* signalled as `draining` goes down */
 	bool closing;
 	dc_http_ex *parked; /* suspended exchanges (a list) */
+	unsigned draining;  /* exchanges resumed by close, not yet ended */
 	dc_http_route routes[DC_HTTP_ROUTES_MAX];
 	size_t nroutes;
 };
@@ -61,6 +64,7 @@ struct dc_http_ex {
 	/* the server's thread's alone: */
 	bool answered, failed;   /* failed: no answer could be queued */
 	bool parked_now;         /* this run of the route suspended ex */
+	bool drain;              /* resumed by close: counted in draining */
 	dc_http_ex *prev, *next; /* in http->parked while suspended */
 	void *state;
 	void (*state_free)(void *state);
@@ -338,9 +342,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
 	dc_http_ex *ex = *con_cls;
+	dc_http *h = cls;
 
 	if (ex == NULL)
 		return;
+	if (ex->drain) {
+		pthread_mutex_lock(&h->lock);
+		h->draining--;
+		pthread_cond_signal(&h->drained);
+		pthread_mutex_unlock(&h->lock);
+	}
 	if (ex->state_free != NULL)
 		ex->state_free(ex->state);
 	free(ex);
@@ -513,6 +524,7 @@ int dc_http_open(const char *addr, const dc_http_route *routes, size_t nroutes,
                  dc_http **ret_http, char *errbuf, size_t errlen)
 {
 	struct sockaddr_storage sa;
+	pthread_condattr_t ca;
 	socklen_t len;
 	dc_http *h;
 	int rv;
@@ -528,6 +540,10 @@ int dc_http_open(const char *addr, const dc_http_route *routes, size_t nroutes,
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return DTX_ENOMEM;
 	pthread_mutex_init(&h->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->drained, &ca);
+	pthread_condattr_destroy(&ca);
 	memcpy(h->routes, routes, nroutes * sizeof(*routes));
 	h->nroutes = nroutes;
 	h->loopback = is_loopback(&sa);
@@ -548,9 +564,34 @@ int dc_http_open(const char *addr, const dc_http_route *routes, size_t nroutes,
 	*ret_http = h;
 	return DTX_OK;
 fail:
+	pthread_cond_destroy(&h->drained);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 	return rv;
+}
+
+/* drain resumes every parked exchange (its route answers 503) and waits,
+ * at most DC_HTTP_DRAIN_MS, until their answers are sent: stopping the
+ * daemon at once would close them unanswered. h->lock held. */
+static void drain(dc_http *h)
+{
+	struct timespec until;
+
+	while (h->parked != NULL) {
+		h->parked->drain = true;
+		h->draining++;
+		unpark(h, h->parked);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += DC_HTTP_DRAIN_MS / 1000;
+	until.tv_nsec += (DC_HTTP_DRAIN_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (h->draining > 0 &&
+	       pthread_cond_timedwait(&h->drained, &h->lock, &until) == 0)
+		;
 }
 
 void dc_http_close(dc_http *h)
@@ -559,10 +600,10 @@ void dc_http_close(dc_http *h)
 		return;
 	pthread_mutex_lock(&h->lock);
 	h->closing = true;
-	while (h->parked != NULL)
-		unpark(h, h->parked); /* each route answers 503 */
+	drain(h);
 	pthread_mutex_unlock(&h->lock);
 	MHD_stop_daemon(h->d); /* joins the thread; closes the socket */
+	pthread_cond_destroy(&h->drained);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

@@ -39,7 +39,8 @@
 #define DC_HTTP_CONN_MEMORY                                                    \
 	(32u << 10) /* bytes per connection: request line, headers, query */
 #define DC_HTTP_ROUTES_MAX 16
-#define DC_HTTP_ADDR_MAX   64 /* bytes of an --http address */
+#define DC_HTTP_DRAIN_MS   2000 /* close: longest wait for 503s to leave */
+#define DC_HTTP_ADDR_MAX   64   /* bytes of an --http address */
 
 typedef struct dc_http dc_http;
 typedef struct dc_http_ex dc_http_ex; /* one request and its answer */
@@ -73,8 +74,9 @@ int dc_http_open(const char *addr, const dc_http_route *routes, size_t nroutes,
                  dc_http **ret_http, char *errbuf, size_t errlen);
 
 /* dc_http_close stops the server: every suspended exchange is run once
- * more with dc_http_is_closing true (its route answers 503), then the
- * server's thread is joined. After it returns no route runs. Any thread
+ * more with dc_http_is_closing true (its route answers 503; close waits
+ * up to DC_HTTP_DRAIN_MS for those answers to leave), then the server's
+ * thread is joined. After it returns no route runs. Any thread
  * but the server's; accepts NULL. */
 void dc_http_close(dc_http *h);
 

@@ -123,7 +123,7 @@ function handlers(b) {
 }
 
 async function loadDetail(gid) {
-  const r = await api("/api/transactions/" + encodeURIComponent(gid) + "?events=500");
+  const r = await api("/api/transactions/" + encodeURIComponent(gid) + "?events=100");
   const t = r.transaction;
   document.getElementById("detail").hidden = false;
   document.getElementById("tx-title").textContent = "Transaction " + t.gid;
