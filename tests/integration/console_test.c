@@ -10,6 +10,8 @@
  *     while dtxd serves on;
  *   - idle connections past the console's bound neither stall the client
  *     API nor grow dtxd's descriptors without bound;
+ *   - a bad --http address is a usage error (64), a taken one stops the
+ *     start (69), each naming --http;
  *   - a request the engine holds (its stats scan held at a hold point)
  *     when dtxd is told to stop is answered 503, and dtxd exits 0;
  *   - a real headless Chromium (console_browser.py over WebDriver) finds
@@ -385,6 +387,45 @@ Test(console, idle_connections_stall_neither_dtxd_nor_its_descriptors)
 		sleep_ms(100);
 	}
 	th_end(c->t);
+	free(c);
+}
+
+/* run_dtxd runs dtxd with --http addr on a fresh log and returns its exit
+ * code (it must exit by itself within 30 s). */
+static int run_dtxd(th_env *t, const char *name, const char *addr)
+{
+	char dir[4096], url[TH_URL_MAX];
+	const char *argv[] = {
+	        th_exe("DTX_DTXD"), "--log-dir", dir,      "--listen", url,
+	        "--admin",          "none",      "--http", addr,       NULL};
+	th_proc *p;
+
+	th_path(t, name, dir, sizeof(dir));
+	th_url(t, name, url, sizeof(url));
+	p = th_spawn(t, name, argv);
+	cr_assert(th_proc_wait(p, 30000), "dtxd --http %s did not exit", addr);
+	return th_proc_exit_code(p);
+}
+
+Test(console, dtxd_refuses_a_bad_or_taken_http_address)
+{
+	th_env *t = th_begin();
+	console *c = start(t);
+
+	/* not an address: a usage error (64) naming --http */
+	cr_assert_eq(run_dtxd(t, "bad-1", "example.com:80"), 64);
+	cr_assert_eq(run_dtxd(t, "bad-2", "127.0.0.1:0"), 64);
+	cr_assert_eq(run_dtxd(t, "bad-3", "127.0.0.1:65536"), 64);
+	cr_assert_eq(run_dtxd(t, "bad-4", "[::1:80"), 64);
+	cr_assert(th_log_contains(t, "bad-1",
+	                          "--http example.com:80: not "
+	                          "HOST:PORT"));
+	/* the console's address in use: dtxd does not start (69) */
+	cr_assert_eq(run_dtxd(t, "taken", c->http), 69);
+	cr_assert(th_log_contains(t, "taken",
+	                          "cannot listen: Address already "
+	                          "in use"));
+	th_end(t);
 	free(c);
 }
 
