@@ -17,7 +17,8 @@
  *   - a real headless Chromium (console_browser.py over WebDriver) finds
  *     the stuck transaction in the console, opens its timeline and
  *     branches, filters the list, and leaves a screenshot in the build's
- *     meson-logs/console.png (DTX_ARTIFACTS).
+ *     meson-logs/console.png (DTX_ARTIFACTS; console-pg.png on the
+ *     PostgreSQL store).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -505,6 +506,7 @@ Test(console, a_browser_finds_the_stuck_transaction_and_its_timeline)
 	console *c;
 	char shot[4096];
 	const char *dir = getenv("DTX_ARTIFACTS");
+	const char *store = getenv("DTX_TEST_STORE");
 	int rc;
 
 	if (system("command -v chromium >/dev/null && "
@@ -512,7 +514,9 @@ Test(console, a_browser_finds_the_stuck_transaction_and_its_timeline)
 		cr_skip_test("chromium and chromium-driver are not installed "
 		             "(scripts/setup.sh installs them)");
 	c = shop();
-	snprintf(shot, sizeof(shot), "%s/console.png", dir ? dir : ".");
+	snprintf(shot, sizeof(shot), "%s/console%s.png", dir ? dir : ".",
+	         store != NULL && strcmp(store, "postgresql") == 0 ? "-pg"
+	                                                           : "");
 	rc = browser(c, "stuck-1", shot);
 	cr_assert_eq(rc, 0,
 	             "the console did not show stuck-1 as expected "
