@@ -508,15 +508,16 @@ static struct MHD_Daemon *start_daemon(dc_http *h, bool v6)
 	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
 	                 (v6 ? MHD_USE_IPv6 : 0);
 
+	/* the logger first: libmicrohttpd logs with its own until it is set */
 	return MHD_start_daemon(
-	        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET,
-	        h->fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)DC_HTTP_CONNS_MAX,
+	        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+	        on_mhd_log, h, MHD_OPTION_LISTEN_SOCKET, h->fd,
+	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)DC_HTTP_CONNS_MAX,
 	        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	        (unsigned)DC_HTTP_CONNS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
 	        (unsigned)DC_HTTP_IDLE_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	        (size_t)DC_HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
 	        on_completed, h, MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
-	        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
 	        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
 }
 
