@@ -27,7 +27,7 @@ import time
 import urllib.error
 import urllib.request
 
-WAIT_S = 20  # one element or one text to appear
+WAIT_S = 30  # one element or one text to appear (a loaded machine)
 
 
 class Failed(Exception):

@@ -501,7 +501,8 @@ static int browser(console *c, const char *gid, const char *shot)
 	return WEXITSTATUS(status);
 }
 
-Test(console, a_browser_finds_the_stuck_transaction_and_its_timeline)
+Test(console, a_browser_finds_the_stuck_transaction_and_its_timeline,
+     .timeout = 240)
 {
 	console *c;
 	char shot[4096];
