@@ -16,9 +16,11 @@
  * loopback address a Host header that names loopback (a web page that
  * rebinds its own DNS name to 127.0.0.1 cannot read the console).
  *
- * Locking: one mutex guards each exchange's suspended flag and the
- * closing flag, so that a resume from the engine's loop and a close never
- * race with libmicrohttpd's own suspend/resume.
+ * Locking: one mutex guards each exchange's suspended flag, the parked
+ * list and the closing flag, so that a resume from the engine's loop and
+ * a close never race with a suspend; MHD_resume_connection is called
+ * after it is released (libmicrohttpd's thread takes it in on_completed
+ * while holding libmicrohttpd's own locks).
  *
  * Must never: run a route anywhere but the server's thread.
  */
@@ -73,7 +75,7 @@ struct dc_http_ex {
 static const char csp[] = "default-src 'self'; frame-ancestors 'none'; "
                           "base-uri 'none'; form-action 'none'";
 
-/* ---- addresses ------------------------------------------------------- */
+/* ---- addresses ---------------------------------------------------------- */
 
 static bool parse_port(const char *s, uint16_t *ret)
 {
@@ -218,7 +220,7 @@ int dc_http_reply(dc_http_ex *ex, unsigned status, const char *type,
 	return DTX_OK;
 }
 
-/* ---- requests ------------------------------------------------------------ */
+/* ---- requests ----------------------------------------------------------- */
 
 static const dc_http_route *find_route(dc_http *h, const char *path)
 {
@@ -387,8 +389,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	dc_diag(DTX_LOG_DEBUG, "http: %s", line);
 }
 
-/* ---- suspend and resume ---------------------------------------------------
- */
+/* ---- suspend and resume ------------------------------------------------- */
 
 bool dc_http_suspend(dc_http_ex *ex)
 {
@@ -410,11 +411,15 @@ bool dc_http_suspend(dc_http_ex *ex)
 	return true;
 }
 
-/* unpark resumes ex; h->lock held. */
-static void unpark(dc_http *h, dc_http_ex *ex)
+/* unpark takes ex off the parked list (h->lock held); true if it was
+ * parked: the caller then resumes it with MHD_resume_connection, after
+ * unlocking (libmicrohttpd takes its own locks, and its thread calls
+ * on_completed, which takes h->lock). A parked exchange cannot end
+ * meanwhile: only MHD_stop_daemon ends one, after drain. */
+static bool unpark(dc_http *h, dc_http_ex *ex)
 {
 	if (!ex->suspended)
-		return;
+		return false;
 	ex->suspended = false;
 	if (ex->prev != NULL)
 		ex->prev->next = ex->next;
@@ -422,20 +427,22 @@ static void unpark(dc_http *h, dc_http_ex *ex)
 		h->parked = ex->next;
 	if (ex->next != NULL)
 		ex->next->prev = ex->prev;
-	MHD_resume_connection(ex->conn);
+	return true;
 }
 
 void dc_http_resume(dc_http_ex *ex)
 {
 	dc_http *h = ex->http;
+	bool was;
 
 	pthread_mutex_lock(&h->lock);
-	unpark(h, ex);
+	was = unpark(h, ex);
 	pthread_mutex_unlock(&h->lock);
+	if (was)
+		MHD_resume_connection(ex->conn);
 }
 
-/* ---- accessors ------------------------------------------------------------
- */
+/* ---- accessors ---------------------------------------------------------- */
 
 bool dc_http_is_closing(const dc_http_ex *ex)
 {
@@ -499,8 +506,7 @@ void dc_http_set_state_free(dc_http_ex *ex, void (*fn)(void *state))
 	ex->state_free = fn;
 }
 
-/* ---- open and close -------------------------------------------------------
- */
+/* ---- open and close ----------------------------------------------------- */
 
 static struct MHD_Daemon *start_daemon(dc_http *h, bool v6)
 {
@@ -577,11 +583,15 @@ fail:
 static void drain(dc_http *h)
 {
 	struct timespec until;
+	dc_http_ex *ex;
 
-	while (h->parked != NULL) {
-		h->parked->drain = true;
+	while ((ex = h->parked) != NULL) { /* none parks: closing is set */
+		ex->drain = true;
 		h->draining++;
-		unpark(h, h->parked);
+		unpark(h, ex);
+		pthread_mutex_unlock(&h->lock);
+		MHD_resume_connection(ex->conn);
+		pthread_mutex_lock(&h->lock);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += DC_HTTP_DRAIN_MS / 1000;

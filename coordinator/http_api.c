@@ -133,8 +133,7 @@ static unsigned status_of(int code)
 	}
 }
 
-/* ---- the query ------------------------------------------------------------
- */
+/* ---- the query ---------------------------------------------------------- */
 
 typedef const char *(*param_fn)(api_query *q, const char *v);
 
@@ -445,8 +444,7 @@ static const dc_request_ops slot_ops = {
         .drop = slot_drop,
 };
 
-/* ---- asking the engine (the server's thread) ------------------------------
- */
+/* ---- asking the engine (the server's thread) ---------------------------- */
 
 /* pack_request packs q's admin request (list from after) into *buf. */
 static int pack_request(const api_query *q, const char *after, uint8_t **buf,
@@ -540,8 +538,7 @@ static void ask(api_ex *st, dc_http_ex *ex, const char *after)
 	dc_mailbox_post(api->mb, &s->req.mail);
 }
 
-/* ---- the engine's answer (the server's thread) ----------------------------
- */
+/* ---- the engine's answer (the server's thread) -------------------------- */
 
 /* render answers ex with view as dtxctl -o json prints it for cmd. */
 static void render(dc_http_ex *ex, const char *cmd,
@@ -686,8 +683,7 @@ static void on_asset(void *arg, dc_http_ex *ex)
 	dc_http_reply(ex, 200, a->type, a->data, a->len);
 }
 
-/* ---- open and close --------------------------------------------------------
- */
+/* ---- open and close ----------------------------------------------------- */
 
 int dc_http_api_open(const dc_config *cfg, dc_mailbox *mb,
                      dc_http_api **ret_api, char *errbuf, size_t errlen)
