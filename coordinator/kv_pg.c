@@ -137,6 +137,7 @@
 #define PEND_OPS_MAX     4096             /* writes held before a flush */
 #define PEND_BYTES_MAX   (32u << 20)      /* their keys and values */
 #define PEND_ONE_MAX     (1u << 20)       /* a bigger write goes on its own */
+#define PEND_KEEP        (4u << 20) /* a table's buffer kept for the next */
 
 enum {
 	ST_GET,
@@ -1357,6 +1358,19 @@ static void pend_drop(pg_kv *kv, int t)
 	kv->pend[t].n = kv->pend[t].len = 0;
 }
 
+/* pend_trim frees the buffers of a table that one big transaction grew
+ * past PEND_KEEP, so a one-off batch does not hold its memory for ever. */
+static void pend_trim(pg_kv *kv, int t)
+{
+	pg_pend *p = &kv->pend[t];
+
+	if (p->cap + p->ncap * sizeof(*p->ops) <= PEND_KEEP)
+		return;
+	free(p->buf);
+	free(p->ops);
+	*p = (pg_pend){0};
+}
+
 /* pend_flush sends the held writes of table t: one INSERT ... ON CONFLICT
  * of every key whose last write is a put, one DELETE of every key whose
  * last write is a delete. A key is in one of them at most, so their order
@@ -1586,8 +1600,10 @@ static int end_write(pg_txn *x, const char *sql)
 
 	if (strcmp(sql, "COMMIT") == 0)
 		pend_flush_all(x); /* a failure is x->failed: pipe_sync's */
-	for (int t = 0; t < kv->ntables; t++)
+	for (int t = 0; t < kv->ntables; t++) {
 		pend_drop(kv, t); /* a ROLLBACK sends none */
+		pend_trim(kv, t);
+	}
 	if (PQsendQueryParams(x->c, sql, 0, NULL, NULL, NULL, NULL, 0) == 1)
 		x->queued++;
 	else

@@ -217,12 +217,13 @@ static bool name_paths(const procs_opts *o, procs_proc *p, const char *name,
 static int start_dtxd(const procs_opts *o, procs_proc *p, int i, bool several)
 {
 	char exe[PATH_MAX], ready[PATH_MAX], logdir[PATH_MAX], clients[16];
-	char name[16], shards[16];
+	char name[16], shards[16], lease[16];
 	const char *argv[ARGS_MAX];
 	size_t n = 0;
 
 	snprintf(name, sizeof(name), several ? "dtxd-%c" : "dtxd", 'a' + i);
 	snprintf(shards, sizeof(shards), "%d", PROCS_SHARDS);
+	snprintf(lease, sizeof(lease), "%u", o->dtxd_lease_ms);
 	if (!name_paths(o, p, name, ready, sizeof(ready)) ||
 	    !binary_path(o, "dtxd", exe, sizeof(exe)) ||
 	    !seed_path(o->workdir, "log", logdir, sizeof(logdir))) {
@@ -250,6 +251,10 @@ static int start_dtxd(const procs_opts *o, procs_proc *p, int i, bool several)
 		argv[n++] = p->name;
 		argv[n++] = "--admin";
 		argv[n++] = "none";
+	}
+	if (several && o->dtxd_lease_ms > 0) {
+		argv[n++] = "--lease-ms";
+		argv[n++] = lease;
 	}
 	argv[n] = NULL;
 	return start_one(o, p, argv, NULL, ready);

@@ -47,6 +47,7 @@ typedef struct procs_opts {
 	 * dtxd_store, leasing PROCS_SHARDS shards, every client and service
 	 * given all their URLs) */
 	unsigned dtxd_instances;
+	unsigned dtxd_lease_ms; /* their --lease-ms; 0: dtxd's default */
 	/* test aid (NULL: none): DTX_FAULT=fault (borrowed) for the first
 	 * start of service fault_svc; services restarted when they die */
 	const char *fault;

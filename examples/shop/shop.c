@@ -16,7 +16,7 @@
  *            [--bin-dir DIR] [--rich] [--workers N] [--json FILE]
  *            [--mode saga|tcc] [--reserve-ms MS] [--abandon-pct P]
  *            [--dtxd-store URI [--dtxd-instances N]
- *             [--kill-dtxd-after-s S]]
+ *             [--dtxd-lease-ms MS] [--kill-dtxd-after-s S]]
  *            [--services-store lmdb|postgresql|postgresql://ADMIN]
  *            [--fault SERVICE=POINT[:N]] [--journal]  (test aids, procs.h)
  *   dtx-shop check --workdir DIR
@@ -26,7 +26,8 @@
  * --dtxd-store gives dtxd a store URI (dtxd --store: a PostgreSQL log)
  * instead of its LMDB log in WORKDIR/log; refund must name the same one.
  * --dtxd-instances N (2..3) starts N dtxd on that store, leasing its
- * shards, and gives the buyers and the services all their URLs;
+ * shards (--lease-ms MS with --dtxd-lease-ms), and gives the buyers and
+ * the services all their URLs;
  * --kill-dtxd-after-s S (saga mode, a bench aid) kills the first of them
  * with SIGKILL S seconds into the sale and reports the latencies around
  * the kill (tests/bench/failover_bench.sh).
@@ -75,7 +76,8 @@ static const char usage_text[] =
         "                [--mode saga|tcc] [--reserve-ms MS] "
         "[--abandon-pct P]\n"
         "                [--dtxd-store URI [--dtxd-instances N]\n"
-        "                 [--kill-dtxd-after-s S]]\n"
+        "                 [--dtxd-lease-ms MS] [--kill-dtxd-after-s "
+        "S]]\n"
         "                [--services-store lmdb|postgresql|"
         "postgresql://ADMIN]\n"
         "                [--fault SERVICE=POINT[:N]] [--journal] (test "
@@ -93,7 +95,7 @@ typedef struct shop_args {
 	sale_mode mode;
 	unsigned buyers, stock, concurrency, duration_s, workers;
 	unsigned reserve_ms, abandon_pct, count;
-	unsigned dtxd_instances, kill_after_s;
+	unsigned dtxd_instances, dtxd_lease_ms, kill_after_s;
 	unsigned long seed;
 	bool keep, rich, journal;
 	const char *workdir, *bin_dir, *json;
@@ -127,6 +129,9 @@ static void parse_flag(int c, shop_args *a)
 	case 'I':
 		a->dtxd_instances =
 		        flag_uint("--dtxd-instances", PROCS_DTXD_MAX);
+		break;
+	case 'L':
+		a->dtxd_lease_ms = flag_uint("--dtxd-lease-ms", 600000);
 		break;
 	case 'K':
 		a->kill_after_s =
@@ -236,7 +241,7 @@ static void parse_named(int c, shop_args *a, char **argv)
 	else if (c == ':')
 		shop_usage(PROG, usage_text, "%s needs a value",
 		           argv[optind - 1]);
-	else if (strchr("bscdSWRanIK", c) != NULL)
+	else if (strchr("bscdSWRanIKL", c) != NULL)
 		parse_flag(c, a);
 	else
 		shop_usage(PROG, usage_text, "unknown option '%s'",
@@ -276,6 +281,9 @@ static void check_args(shop_args *a)
 		           "--bin-dir, --workers and --dtxd-store");
 	if (a->cmd == CMD_RUN && a->given['n'])
 		shop_usage(PROG, usage_text, "--count is for refund");
+	if (a->dtxd_lease_ms > 0 && a->dtxd_instances < 2)
+		shop_usage(PROG, usage_text,
+		           "--dtxd-lease-ms needs --dtxd-instances 2 or more");
 	if (a->dtxd_instances > 1 && a->dtxd_store == NULL)
 		shop_usage(PROG, usage_text,
 		           "--dtxd-instances needs --dtxd-store");
@@ -341,6 +349,7 @@ static void parse_args(int argc, char **argv, shop_args *a)
 	        {"dtxd-store", required_argument, NULL, 'T'},
 	        {"dtxd-instances", required_argument, NULL, 'I'},
 	        {"kill-dtxd-after-s", required_argument, NULL, 'K'},
+	        {"dtxd-lease-ms", required_argument, NULL, 'L'},
 	        {"services-store", required_argument, NULL, 'v'},
 	        {"fault", required_argument, NULL, 'F'},
 	        {"journal", no_argument, NULL, 'J'},
@@ -545,6 +554,7 @@ static int sell(const shop_args *a, const seed_initial *init, shop_report *rep)
 	                 .workers = a->workers,
 	                 .dtxd_store = a->dtxd_store,
 	                 .dtxd_instances = a->dtxd_instances,
+	                 .dtxd_lease_ms = a->dtxd_lease_ms,
 	                 .fault = a->fault,
 	                 .fault_svc = a->fault_svc,
 	                 .journal = a->journal};

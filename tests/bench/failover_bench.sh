@@ -14,6 +14,7 @@
 #   DURATION_S  seconds of sale (40)
 #   KILL_AT_S   when the first instance is killed (15)
 #   RUNS        how many runs, each on a fresh cluster (1; at most 10)
+#   LEASE_MS    the instances' --lease-ms (empty: dtxd's default, 5000)
 # "Around the kill": the purchases in flight at the kill or started in the
 # 10 s after it (examples/shop/sale.h SALE_FAILOVER_S); "after": started
 # later than that. Every run is bounded (timeout), the cluster is stopped
@@ -26,6 +27,10 @@ c=${CONCURRENCY:-1000}
 duration=${DURATION_S:-40}
 kill_at=${KILL_AT_S:-15}
 runs=${RUNS:-1}
+lease=()
+if [[ -n ${LEASE_MS:-} ]]; then
+	lease=(--dtxd-lease-ms "$LEASE_MS")
+fi
 if ((runs < 1 || runs > 10 || kill_at < 1 || kill_at >= duration)); then
 	echo "failover_bench: RUNS 1..10, 0 < KILL_AT_S < DURATION_S" >&2
 	exit 64
@@ -70,7 +75,7 @@ for ((r = 1; r <= runs; r++)); do
 		--mode saga --rich --buyers $((duration * 20000)) \
 		--stock $((duration * 20000)) --concurrency "$c" \
 		--duration-s "$duration" --dtxd-store "$uri" \
-		--dtxd-instances 3 --kill-dtxd-after-s "$kill_at" \
+		--dtxd-instances 3 "${lease[@]}" --kill-dtxd-after-s "$kill_at" \
 		--json "$json" >"$work/run$r.out" 2>&1 || rc=$?
 	if [[ ! -s $json ]]; then
 		echo "| $r | run failed (exit $rc) | | | | | | |"
@@ -96,6 +101,7 @@ done
 echo
 cat "$work/notes" 2>/dev/null || true
 echo "$runs run(s): 3 dtxd on one PostgreSQL 15 (loopback TCP), $c buyers," \
-	"$duration s, instance 0 killed -9 at $kill_at s; load: $(uptime |
+	"$duration s, --lease-ms ${LEASE_MS:-default}, instance 0 killed -9" \
+	"at $kill_at s; load: $(uptime |
 		sed 's/.*load average: //')"
 exit "$fail"
