@@ -25,11 +25,31 @@
  * while the connection lives; a second writer gets DTX_EBUSY naming the
  * holder's pid, address and application_name.
  *
- * Write transactions run in libpq's pipeline mode: BEGIN, puts and dels
+ * Write transactions run in libpq's pipeline mode: BEGIN and the writes
  * are sent without waiting; a read in the transaction, COMMIT, or every
  * PIPE_MAX statements send a sync and read the results queued so far (a
  * read of many keys is one statement on a bytea[]: one sync). The
- * first failure spoils the transaction (kept in pg_txn.failed). COMMIT
+ * first failure spoils the transaction (kept in pg_txn.failed).
+ *
+ * Batches. A statement costs the server a bind and an execution whatever
+ * it carries, and a group commit is mostly small puts and deletes (~45
+ * records per purchase of the shop's saga): one statement each made the
+ * statements, not the rows, PostgreSQL's work. So puts and deletes are
+ * held per table (pg_kv.pend: copied, the caller's bytes are borrowed)
+ * and sent as two statements per table: an INSERT ... SELECT FROM
+ * unnest($1::bytea[], $2::bytea[]) ON CONFLICT DO UPDATE of the keys
+ * whose last write is a put, a DELETE ... WHERE k = ANY($1::bytea[]) of
+ * those whose last write is a delete (pend_flush; the arrays in binary,
+ * array_of). Only the last write of a key is sent: an INSERT may not
+ * touch a row twice, and the last write is what a transaction leaves, so
+ * no order is lost. A table's held writes are sent before anything that
+ * must see them or follow them - a read of that table (get, get_many, a
+ * cursor's page), an expectation on it, a dc_kv_del_range - and all of
+ * them before COMMIT, or past PEND_OPS_MAX writes or PEND_BYTES_MAX bytes
+ * held (so a batch's memory and a parameter's size are bounded). A write
+ * bigger than PEND_ONE_MAX goes as a statement of its own. Reads and
+ * expectations of one table never depend on another table's writes, so
+ * the order in which tables are flushed is free. COMMIT
  * returns only after PostgreSQL answered it, with synchronous_commit set
  * on on every connection. A read transaction is REPEATABLE READ, READ ONLY
  * on a pooled connection, its snapshot taken at begin (LMDB's semantics);
@@ -114,6 +134,10 @@
 #define BYTEA_OID        17
 #define BYTEA_ARRAY_OID  1001
 #define VALUE_MAX        ((1u << 30) - 1) /* PostgreSQL's largest field */
+#define PEND_OPS_MAX     4096             /* writes held before a flush */
+#define PEND_BYTES_MAX   (32u << 20)      /* their keys and values */
+#define PEND_ONE_MAX     (1u << 20)       /* a bigger write goes on its own */
+#define PEND_KEEP        (4u << 20) /* a table's buffer kept for the next */
 
 enum {
 	ST_GET,
@@ -124,11 +148,30 @@ enum {
 	ST_SEEK,
 	ST_NEXT,
 	ST_MANY,
+	ST_PUTS,   /* the rows of two bytea[], keys and values */
+	ST_DELS,   /* the rows of the keys of a bytea[] */
 	ST_EXPECT, /* the row holds $2 (locked) */
 	ST_LOCK,   /* the advisory lock of key $1 */
 	ST_ABSENT, /* no row of key $1 */
 	ST_COUNT
 };
+
+/* A write held back for its table's next flush: key then value at off of
+ * the table's buffer. */
+typedef struct pend_op {
+	size_t off;
+	uint32_t klen, vlen;
+	bool del;
+} pend_op;
+
+/* The writes of one table not sent yet (see "Batches" in the top
+ * comment); buf and ops are kept from one transaction to the next. */
+typedef struct pg_pend {
+	uint8_t *buf;
+	size_t len, cap;
+	pend_op *ops;
+	size_t n, ncap;
+} pg_pend;
 
 typedef struct pg_slot {
 	PGconn *c; /* NULL until first used, or after it broke */
@@ -151,6 +194,10 @@ typedef struct pg_kv {
 	PGconn *writer; /* NULL for a read-only store */
 	int writer_err; /* latched: the writer connection is lost */
 	bool writing;   /* a write transaction is open */
+	/* the open write transaction's held writes, per table, and their
+	 * totals (PEND_OPS_MAX, PEND_BYTES_MAX) */
+	pg_pend pend[DC_KV_TABLES_MAX];
+	size_t pend_ops, pend_bytes;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int nslots;
@@ -442,6 +489,18 @@ static void stmt_sql(const pg_kv *kv, int s, int t, char *sql, size_t len)
 		         "ORDINALITY AS q(k, i) JOIN %s.dtx_%s t ON t.k = q.k",
 		         q, n);
 		break;
+	case ST_PUTS: /* keys of a batch are distinct: pend_flush */
+		snprintf(sql, len,
+		         "INSERT INTO %s.dtx_%s (k, v) SELECT * FROM "
+		         "unnest($1::bytea[], $2::bytea[]) ON CONFLICT (k) DO "
+		         "UPDATE SET v = EXCLUDED.v",
+		         q, n);
+		break;
+	case ST_DELS:
+		snprintf(sql, len,
+		         "DELETE FROM %s.dtx_%s WHERE k = ANY($1::bytea[])", q,
+		         n);
+		break;
 	default:
 		snprintf(sql, len,
 		         "SELECT k, v FROM %s.dtx_%s WHERE k > $1 ORDER BY k "
@@ -454,16 +513,23 @@ static void stmt_sql(const pg_kv *kv, int s, int t, char *sql, size_t len)
 /* stmt_params: how many bytea parameters statement s takes. */
 static int stmt_params(int s)
 {
-	if (s == ST_PUT || s == ST_RANGE || s == ST_EXPECT)
+	if (s == ST_PUT || s == ST_RANGE || s == ST_EXPECT || s == ST_PUTS)
 		return 2;
 	return s == ST_FIRST ? 0 : 1;
+}
+
+/* stmt_types: the parameter types of statement s (bytea, or bytea[]). */
+static const Oid *stmt_types(int s)
+{
+	static const Oid one[2] = {BYTEA_OID, BYTEA_OID};
+	static const Oid arrays[2] = {BYTEA_ARRAY_OID, BYTEA_ARRAY_OID};
+
+	return s == ST_MANY || s == ST_PUTS || s == ST_DELS ? arrays : one;
 }
 
 /* prepare_table makes the statements of table t on c, named "s<op>_<t>". */
 static int prepare_table(pg_kv *kv, PGconn *c, int t)
 {
-	static const Oid types[2] = {BYTEA_OID, BYTEA_OID};
-	static const Oid many_types[1] = {BYTEA_ARRAY_OID};
 	char sql[512], name[16];
 	int rc = DTX_OK;
 
@@ -473,8 +539,7 @@ static int prepare_table(pg_kv *kv, PGconn *c, int t)
 
 		stmt_sql(kv, s, t, sql, sizeof(sql));
 		snprintf(name, sizeof(name), "s%d_%d", s, t);
-		r = PQprepare(c, name, sql, nparams,
-		              s == ST_MANY ? many_types : types);
+		r = PQprepare(c, name, sql, nparams, stmt_types(s));
 		if (!res_ok(r))
 			rc = pg_error(kv, c, r, "prepare");
 		PQclear(r);
@@ -855,6 +920,10 @@ static void pg_close(dc_kv *base)
 	for (int i = 0; i < kv->nslots; i++)
 		if (kv->slots[i].c != NULL)
 			PQfinish(kv->slots[i].c);
+	for (int t = 0; t < DC_KV_TABLES_MAX; t++) {
+		free(kv->pend[t].buf);
+		free(kv->pend[t].ops);
+	}
 	PQfreemem(kv->schema_q);
 	pthread_cond_destroy(&kv->cv);
 	pthread_mutex_destroy(&kv->mu);
@@ -1131,12 +1200,10 @@ static int pipe_sync(pg_txn *x, PGresult **ret_last)
 	return x->failed;
 }
 
-/* write_stmt queues one write, syncing every PIPE_MAX statements so the
- * server's answers never fill the socket while we only send. */
-static int write_stmt(pg_txn *x, int st, int t, int n, const dc_kv_val *v)
+/* write_check refuses a write txn cannot take: a read transaction, no
+ * such table, a value PostgreSQL cannot keep (the n values v). */
+static int write_check(pg_txn *x, int t, int n, const dc_kv_val *v)
 {
-	int rc;
-
 	if (x->slot >= 0)
 		return dc_kv_fail(DTX_EINVAL,
 		                  "store %s: a write in a read transaction",
@@ -1151,13 +1218,224 @@ static int write_stmt(pg_txn *x, int st, int t, int n, const dc_kv_val *v)
 			        "store %s: %zu bytes (PostgreSQL keeps "
 			        "at most %zu in a value)",
 			        x->kv->desc, v[i].len, (size_t)VALUE_MAX);
-	if (x->failed != DTX_OK)
-		return x->failed;
+	return x->failed;
+}
+
+/* write_stmt queues one statement of its own, syncing every PIPE_MAX
+ * statements so the server's answers never fill the socket while we only
+ * send. */
+static int write_stmt(pg_txn *x, int st, int t, int n, const dc_kv_val *v)
+{
+	int rc = write_check(x, t, n, v);
+
+	if (rc != DTX_OK)
+		return rc;
 	x->wseq++;
 	rc = pipe_send(x, st, t, n, v);
 	if (rc == DTX_OK && x->queued >= PIPE_MAX)
 		rc = pipe_sync(x, NULL);
 	return rc;
+}
+
+/* ---- write transactions: batches --------------------------------------- */
+
+static int array_of(const pg_kv *kv, const dc_kv_val *keys, size_t n,
+                    dc_kv_val *ret_arr, uint8_t **ret_buf);
+
+/* pend_room makes room in p for one more write of len bytes. Errors:
+ * DTX_ENOMEM. */
+static int pend_room(pg_kv *kv, pg_pend *p, size_t len)
+{
+	size_t cap = p->cap ? p->cap : 4096;
+	void *m;
+
+	if (p->n == p->ncap) {
+		m = realloc(p->ops,
+		            (p->ncap ? p->ncap * 2 : 64) * sizeof(*p->ops));
+		if (m == NULL)
+			return dc_kv_fail(DTX_ENOMEM, "store %s: out of memory",
+			                  kv->desc);
+		p->ops = m;
+		p->ncap = p->ncap ? p->ncap * 2 : 64;
+	}
+	while (cap - p->len < len)
+		cap *= 2;
+	if (cap != p->cap) {
+		if ((m = realloc(p->buf, cap)) == NULL)
+			return dc_kv_fail(DTX_ENOMEM, "store %s: out of memory",
+			                  kv->desc);
+		p->buf = m;
+		p->cap = cap;
+	}
+	return DTX_OK;
+}
+
+/* A held write's key and its place among its table's held writes. */
+typedef struct pend_ref {
+	dc_kv_val key;
+	size_t i;
+} pend_ref;
+
+static bool same_key(const dc_kv_val *a, const dc_kv_val *b)
+{
+	return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* pend_ref_cmp orders by key (kv.h's order), then by place. */
+static int pend_ref_cmp(const void *a, const void *b)
+{
+	const pend_ref *x = a, *y = b;
+	size_t n = x->key.len < y->key.len ? x->key.len : y->key.len;
+	int c = memcmp(x->key.data, y->key.data, n);
+
+	if (c != 0)
+		return c;
+	if (x->key.len != y->key.len)
+		return x->key.len < y->key.len ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* send_arrays queues statement st (ST_PUTS, ST_DELS) of table t on the n
+ * keys and, for ST_PUTS, values, each as one bytea[]. */
+static int send_arrays(pg_txn *x, int st, int t, const dc_kv_val *keys,
+                       const dc_kv_val *vals, size_t n)
+{
+	dc_kv_val arr[2];
+	uint8_t *buf[2] = {NULL, NULL};
+	int np = st == ST_PUTS ? 2 : 1, rc;
+
+	if (n == 0)
+		return DTX_OK;
+	rc = array_of(x->kv, keys, n, &arr[0], &buf[0]);
+	if (rc == DTX_OK && np == 2)
+		rc = array_of(x->kv, vals, n, &arr[1], &buf[1]);
+	if (rc == DTX_OK)
+		rc = pipe_send(x, st, t, np, arr); /* libpq copies them */
+	else
+		lost(x, rc);
+	free(buf[0]);
+	free(buf[1]);
+	if (rc == DTX_OK && x->queued >= PIPE_MAX)
+		rc = pipe_sync(x, NULL);
+	return rc;
+}
+
+/* pend_split sorts p's writes by key and keeps the last write of each
+ * key: its puts go to keys/vals (*ret_np), its deletes to dels
+ * (*ret_nd). refs, keys, vals, dels: p->n entries each. */
+static void pend_split(pg_pend *p, pend_ref *refs, dc_kv_val *keys,
+                       dc_kv_val *vals, dc_kv_val *dels, size_t *ret_np,
+                       size_t *ret_nd)
+{
+	size_t np = 0, nd = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		refs[i] =
+		        (pend_ref){{p->buf + p->ops[i].off, p->ops[i].klen}, i};
+	qsort(refs, p->n, sizeof(*refs), pend_ref_cmp);
+	for (size_t i = 0; i < p->n; i++) {
+		const pend_op *o = &p->ops[refs[i].i];
+
+		if (i + 1 < p->n && same_key(&refs[i].key, &refs[i + 1].key))
+			continue; /* a later write of the key wins */
+		if (o->del) {
+			dels[nd++] = refs[i].key;
+		} else {
+			keys[np] = refs[i].key;
+			vals[np++] =
+			        (dc_kv_val){p->buf + o->off + o->klen, o->vlen};
+		}
+	}
+	*ret_np = np;
+	*ret_nd = nd;
+}
+
+/* pend_drop forgets the held writes of table t. */
+static void pend_drop(pg_kv *kv, int t)
+{
+	kv->pend_ops -= kv->pend[t].n;
+	kv->pend_bytes -= kv->pend[t].len;
+	kv->pend[t].n = kv->pend[t].len = 0;
+}
+
+/* pend_trim frees the buffers of a table that one big transaction grew
+ * past PEND_KEEP, so a one-off batch does not hold its memory for ever. */
+static void pend_trim(pg_kv *kv, int t)
+{
+	pg_pend *p = &kv->pend[t];
+
+	if (p->cap + p->ncap * sizeof(*p->ops) <= PEND_KEEP)
+		return;
+	free(p->buf);
+	free(p->ops);
+	*p = (pg_pend){0};
+}
+
+/* pend_flush sends the held writes of table t: one INSERT ... ON CONFLICT
+ * of every key whose last write is a put, one DELETE of every key whose
+ * last write is a delete. A key is in one of them at most, so their order
+ * does not matter. Returns x->failed. */
+static int pend_flush(pg_txn *x, int t)
+{
+	pg_pend *p = &x->kv->pend[t];
+	pend_ref *refs;
+	dc_kv_val *v;
+	size_t np, nd;
+
+	if (p->n == 0 || x->failed != DTX_OK) {
+		pend_drop(x->kv, t);
+		return x->failed;
+	}
+	refs = malloc(p->n * sizeof(*refs));
+	v = malloc(3 * p->n * sizeof(*v));
+	if (refs == NULL || v == NULL) {
+		lost(x, dc_kv_fail(DTX_ENOMEM, "store %s: out of memory",
+		                   x->kv->desc));
+	} else {
+		pend_split(p, refs, v, v + p->n, v + 2 * p->n, &np, &nd);
+		if (send_arrays(x, ST_PUTS, t, v, v + p->n, np) == DTX_OK)
+			send_arrays(x, ST_DELS, t, v + 2 * p->n, NULL, nd);
+	}
+	free(refs);
+	free(v);
+	pend_drop(x->kv, t);
+	return x->failed;
+}
+
+static int pend_flush_all(pg_txn *x)
+{
+	for (int t = 0; t < x->kv->ntables && x->failed == DTX_OK; t++)
+		pend_flush(x, t);
+	return x->failed;
+}
+
+/* pend_add holds a write of key (and val, for a put) of table t for the
+ * table's next flush; past PEND_OPS_MAX writes or PEND_BYTES_MAX bytes
+ * held, it flushes them all. */
+static int pend_add(pg_txn *x, int t, dc_kv_val key, dc_kv_val val, bool del)
+{
+	pg_kv *kv = x->kv;
+	pg_pend *p;
+	size_t len = key.len + val.len;
+	int rc = write_check(x, t, 1, &val);
+
+	if (rc != DTX_OK)
+		return rc;
+	p = &kv->pend[t];
+	if ((rc = pend_room(kv, p, len)) != DTX_OK)
+		return lost(x, rc);
+	memcpy(p->buf + p->len, key.data, key.len);
+	if (val.len > 0)
+		memcpy(p->buf + p->len + key.len, val.data, val.len);
+	p->ops[p->n++] =
+	        (pend_op){p->len, (uint32_t)key.len, (uint32_t)val.len, del};
+	p->len += len;
+	kv->pend_ops++;
+	kv->pend_bytes += len;
+	x->wseq++;
+	if (kv->pend_ops >= PEND_OPS_MAX || kv->pend_bytes >= PEND_BYTES_MAX)
+		return pend_flush_all(x);
+	return DTX_OK;
 }
 
 /* pg_expect queues an expectation (two statements for an absence) and
@@ -1176,7 +1454,8 @@ static int pg_expect(dc_kv_txn *base, int t, dc_kv_val key, dc_kv_val val)
 	if (t < 0 || t >= x->kv->ntables)
 		return dc_kv_fail(DTX_EINVAL, "store %s: no table #%d",
 		                  x->kv->desc, t);
-	if (x->failed != DTX_OK)
+	/* It must see the transaction's own writes of t: send them first. */
+	if (pend_flush(x, t) != DTX_OK)
 		return x->failed;
 	if (x->queued >= PIPE_MAX && pipe_sync(x, NULL) != DTX_OK)
 		return x->failed;
@@ -1191,23 +1470,39 @@ static int pg_expect(dc_kv_txn *base, int t, dc_kv_val key, dc_kv_val val)
 	return rc;
 }
 
+/* pg_put holds the write for its table's next flush; a write bigger than
+ * PEND_ONE_MAX goes on its own, after the held writes of its table. */
 static int pg_put(dc_kv_txn *base, int t, dc_kv_val key, dc_kv_val val)
 {
+	pg_txn *x = (pg_txn *)base;
 	dc_kv_val v[2] = {key, val};
 
-	return write_stmt((pg_txn *)base, ST_PUT, t, 2, v);
+	int rc;
+
+	if (key.len + val.len <= PEND_ONE_MAX)
+		return pend_add(x, t, key, val, false);
+	rc = write_check(x, t, 2, v);
+	if (rc == DTX_OK)
+		rc = pend_flush(x, t);
+	return rc == DTX_OK ? write_stmt(x, ST_PUT, t, 2, v) : rc;
 }
 
 static int pg_del(dc_kv_txn *base, int t, dc_kv_val key)
 {
-	return write_stmt((pg_txn *)base, ST_DEL, t, 1, &key);
+	return pend_add((pg_txn *)base, t, key, (dc_kv_val){NULL, 0}, true);
 }
 
+/* pg_del_range deletes after the held writes of its table (it may delete
+ * what they put), before the later ones. */
 static int pg_del_range(dc_kv_txn *base, int t, dc_kv_val from, dc_kv_val to)
 {
+	pg_txn *x = (pg_txn *)base;
 	dc_kv_val v[2] = {from, to};
+	int rc = write_check(x, t, 2, v);
 
-	return write_stmt((pg_txn *)base, ST_RANGE, t, 2, v);
+	if (rc == DTX_OK)
+		rc = pend_flush(x, t);
+	return rc == DTX_OK ? write_stmt(x, ST_RANGE, t, 2, v) : rc;
 }
 
 /* ---- transactions ------------------------------------------------------ */
@@ -1303,6 +1598,12 @@ static int end_write(pg_txn *x, const char *sql)
 	pg_kv *kv = x->kv;
 	int rc;
 
+	if (strcmp(sql, "COMMIT") == 0)
+		pend_flush_all(x); /* a failure is x->failed: pipe_sync's */
+	for (int t = 0; t < kv->ntables; t++) {
+		pend_drop(kv, t); /* a ROLLBACK sends none */
+		pend_trim(kv, t);
+	}
 	if (PQsendQueryParams(x->c, sql, 0, NULL, NULL, NULL, NULL, 0) == 1)
 		x->queued++;
 	else
@@ -1376,9 +1677,9 @@ static int query(pg_txn *x, int st, int t, int n, const dc_kv_val *v,
 	PGresult *r;
 	bool hang = false;
 
-	if (x->slot < 0) {
-		int rc = x->failed != DTX_OK ? x->failed
-		                             : pipe_send(x, st, t, n, v);
+	if (x->slot < 0) { /* after the held writes of t: it sees them */
+		int rc = pend_flush(x, t) != DTX_OK ? x->failed
+		                                    : pipe_send(x, st, t, n, v);
 
 		return rc == DTX_OK ? pipe_sync(x, ret_r) : rc;
 	}
@@ -1439,8 +1740,10 @@ static uint8_t *put_be32(uint8_t *p, uint32_t v)
 	return p + 4;
 }
 
-/* array_of encodes the n keys (at most DC_KV_GET_MANY_MAX of at most 511
- * bytes: kv.c checked) as a one-dimensional bytea[] in PostgreSQL's
+/* array_of encodes the n keys (or values: a dc_kv_get_many's, at most
+ * DC_KV_GET_MANY_MAX of at most 511 bytes, kv.c checked; a batch's, at
+ * most PEND_BYTES_MAX + PEND_ONE_MAX bytes in all, pend_add checked) as a
+ * one-dimensional bytea[] in PostgreSQL's
  * binary array format (array_recv): dimensions, a has-nulls flag, the
  * element type, the dimension's length and lower bound, then each element
  * as its length and bytes. *ret_buf (malloc'd) backs *ret_arr. */

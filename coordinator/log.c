@@ -1331,10 +1331,8 @@ static int apply_write(dc_log *log, dc_kv_txn *txn, const dc_log_batch *b,
 	dc_kv_val v = {b->buf + w->val_off, w->val_len};
 	int rc;
 
-	if (w->expect) {
-		rc = dc_kv_expect(txn, w->table, k, v);
-		return rc == DTX_OK ? DTX_OK : log_fail_kv(log, rc, "fence");
-	}
+	if (w->expect)
+		return DTX_OK; /* fences_apply's */
 	if (w->counted && !log->shared)
 		count_put(w, old, c);
 	if (w->del)
@@ -1344,6 +1342,50 @@ static int apply_write(dc_log *log, dc_kv_txn *txn, const dc_log_batch *b,
 	if (rc != DTX_OK)
 		return log_fail_kv(log, rc, w->del ? "delete" : "put");
 	return DTX_OK;
+}
+
+/*
+ * fences_apply checks the batch's fences (its expect writes: lease rows
+ * of the shards it writes), before its other writes, in the order of
+ * their keys. Why sorted: a fence on PostgreSQL locks its lease row to
+ * the commit, and so does a lease round of another instance (its
+ * dc_log_round_commit, sorted the same way); two transactions that lock
+ * two rows in opposite orders deadlock, and PostgreSQL ends one of them
+ * (40P01), which dtxd can only take as a failed commit - crash-only, an
+ * instance lost. In one order no cycle can form. Their place among the
+ * batch's writes does not matter: a fence reads a lease row, which no
+ * other write of a batch touches.
+ */
+static int fences_apply(dc_log *log, dc_kv_txn *txn, const dc_log_batch *b)
+{
+	tx_ref *refs;
+	size_t n = 0;
+	int rc = DTX_OK;
+
+	for (size_t i = 0; i < b->len; i++)
+		n += b->writes[i].expect;
+	if (n == 0)
+		return DTX_OK;
+	if ((refs = calloc(n, sizeof(*refs))) == NULL)
+		return log_fail(log, DTX_ENOMEM, "%s: out of memory",
+		                log->path);
+	n = 0;
+	for (size_t i = 0; i < b->len; i++)
+		if (b->writes[i].expect)
+			refs[n++] = (tx_ref){{b->buf + b->writes[i].key_off,
+			                      b->writes[i].key_len},
+			                     i};
+	qsort(refs, n, sizeof(*refs), tx_ref_cmp);
+	for (size_t i = 0; rc == DTX_OK && i < n; i++) {
+		const log_write *w = &b->writes[refs[i].w];
+
+		rc = dc_kv_expect(txn, w->table, refs[i].key,
+		                  (dc_kv_val){b->buf + w->val_off, w->val_len});
+		if (rc != DTX_OK)
+			rc = log_fail_kv(log, rc, "fence");
+	}
+	free(refs);
+	return rc;
 }
 
 /* ---- retention: pruning inside a commit ---- */
@@ -1714,6 +1756,8 @@ static int fill_txn(dc_log *log, dc_kv_txn *txn, const dc_log_batch *batch,
 	         : log->shared ? DTX_OK /* shared writers keep no counts */
 	                       : olds_read(log, txn, batch, old);
 
+	if (rc == DTX_OK)
+		rc = fences_apply(log, txn, batch);
 	for (size_t i = 0; rc == DTX_OK && i < batch->len; i++)
 		rc = apply_write(log, txn, batch, &batch->writes[i], old[i], c);
 	free(old);
@@ -2998,8 +3042,20 @@ static int round_check(dc_log *log, const dc_log_lease_cas *cas, uint32_t n,
 	return DTX_OK;
 }
 
+/* cas_by_shard orders a round's compare-and-swaps by shard: their keys'
+ * order (see fences_apply). */
+static int cas_by_shard(const void *a, const void *b)
+{
+	const dc_log_lease_cas *x = *(const dc_log_lease_cas *const *)a;
+	const dc_log_lease_cas *y = *(const dc_log_lease_cas *const *)b;
+
+	return (x->shard > y->shard) - (x->shard < y->shard);
+}
+
 /*
- * dc_log_round_commit: one write transaction, every write conditional.
+ * dc_log_round_commit: one write transaction, every write conditional,
+ * its lease rows locked in the order of their shards (fences_apply says
+ * why).
  * If we crash before the commit returned, nothing of the round holds: the
  * leases it would have taken stay free (or the dead owner's) and are
  * taken by the next round of whoever is alive; a lease it would have
@@ -3009,15 +3065,26 @@ int dc_log_round_commit(dc_log *log, const dc_log_lease_cas *cas, uint32_t ncas,
                         const dc_log_beat *old_beat,
                         const dc_log_beat *new_beat)
 {
+	const dc_log_lease_cas **by = NULL;
 	dc_kv_txn *txn;
 	int rc = round_check(log, cas, ncas, old_beat, new_beat);
 
 	if (rc != DTX_OK)
 		return rc;
-	if ((rc = dc_kv_begin(log->kv, true, &txn)) != DTX_OK)
+	if (ncas > 0 && (by = calloc(ncas, sizeof(*by))) == NULL)
+		return log_fail(log, DTX_ENOMEM, "%s: out of memory",
+		                log->path);
+	for (uint32_t i = 0; i < ncas; i++)
+		by[i] = &cas[i];
+	if (ncas > 0)
+		qsort(by, ncas, sizeof(*by), cas_by_shard);
+	if ((rc = dc_kv_begin(log->kv, true, &txn)) != DTX_OK) {
+		free(by);
 		return log_fail_kv(log, rc, "begin lease round");
+	}
 	for (uint32_t i = 0; rc == DTX_OK && i < ncas; i++)
-		rc = round_cas(txn, &cas[i]);
+		rc = round_cas(txn, by[i]);
+	free(by);
 	if (rc == DTX_OK)
 		rc = round_beat(txn, old_beat, new_beat);
 	if (rc != DTX_OK) {

@@ -212,13 +212,19 @@ static bool name_paths(const procs_opts *o, procs_proc *p, const char *name,
 	                name) < 100;
 }
 
-static int start_dtxd(const procs_opts *o, procs_proc *p)
+/* start_dtxd starts dtxd instance i of several (several false: the one
+ * dtxd, named "dtxd"). */
+static int start_dtxd(const procs_opts *o, procs_proc *p, int i, bool several)
 {
 	char exe[PATH_MAX], ready[PATH_MAX], logdir[PATH_MAX], clients[16];
+	char name[16], shards[16], lease[16];
 	const char *argv[ARGS_MAX];
 	size_t n = 0;
 
-	if (!name_paths(o, p, "dtxd", ready, sizeof(ready)) ||
+	snprintf(name, sizeof(name), several ? "dtxd-%c" : "dtxd", 'a' + i);
+	snprintf(shards, sizeof(shards), "%d", PROCS_SHARDS);
+	snprintf(lease, sizeof(lease), "%u", o->dtxd_lease_ms);
+	if (!name_paths(o, p, name, ready, sizeof(ready)) ||
 	    !binary_path(o, "dtxd", exe, sizeof(exe)) ||
 	    !seed_path(o->workdir, "log", logdir, sizeof(logdir))) {
 		fprintf(stderr, "dtx-shop: work directory path too long\n");
@@ -238,8 +244,62 @@ static int start_dtxd(const procs_opts *o, procs_proc *p)
 		argv[n++] = "--max-clients";
 		argv[n++] = clients;
 	}
+	if (several) {
+		argv[n++] = "--shards";
+		argv[n++] = shards;
+		argv[n++] = "--instance";
+		argv[n++] = p->name;
+		argv[n++] = "--admin";
+		argv[n++] = "none";
+	}
+	if (several && o->dtxd_lease_ms > 0) {
+		argv[n++] = "--lease-ms";
+		argv[n++] = lease;
+	}
 	argv[n] = NULL;
 	return start_one(o, p, argv, NULL, ready);
+}
+
+/* start_dtxds starts the dtxd instances o asks for and lists their URLs
+ * in ps->dtxd_urls. */
+static int start_dtxds(procs *ps, const procs_opts *o)
+{
+	bool several = o->dtxd_instances > 1;
+
+	ps->ndtxd = several ? (int)o->dtxd_instances : 1;
+	if (ps->ndtxd > PROCS_DTXD_MAX || (several && o->dtxd_store == NULL)) {
+		fprintf(stderr,
+		        "dtx-shop: %d dtxd instances need a "
+		        "PostgreSQL store, at most %d\n",
+		        ps->ndtxd, PROCS_DTXD_MAX);
+		return -1;
+	}
+	for (int i = 0; i < ps->ndtxd; i++) {
+		procs_proc *p = &ps->p[PROCS_DTXD + i];
+		size_t len = strlen(ps->dtxd_urls);
+
+		if (start_dtxd(o, p, i, several) != 0)
+			return -1;
+		snprintf(ps->dtxd_urls + len, sizeof(ps->dtxd_urls) - len,
+		         "%s%s", i > 0 ? "," : "", p->url);
+	}
+	return 0;
+}
+
+int procs_kill_dtxd(procs *ps, int i)
+{
+	procs_proc *p = &ps->p[PROCS_DTXD + i];
+	int rc = -1;
+
+	pthread_mutex_lock(&ps->mu);
+	if (i >= 0 && i < ps->ndtxd && p->pid > 0 &&
+	    kill(p->pid, SIGKILL) == 0) {
+		waitpid(p->pid, NULL, 0);
+		p->pid = 0;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&ps->mu);
+	return rc;
 }
 
 /* fault_env returns our environment (without DTX_FAULT) plus kv =
@@ -328,8 +388,8 @@ static void watch_once(procs *ps)
 		        WIFSIGNALED(status) ? WTERMSIG(status)
 		                            : WEXITSTATUS(status));
 		p->pid = 0;
-		if (start_service(&ps->o, (shop_service_id)id, p,
-		                  ps->p[PROCS_DTXD].url, false) == 0)
+		if (start_service(&ps->o, (shop_service_id)id, p, ps->dtxd_urls,
+		                  false) == 0)
 			atomic_fetch_add(&ps->restarts, 1);
 	}
 }
@@ -355,14 +415,13 @@ int procs_start(procs *ps, const procs_opts *o)
 	memset(ps, 0, sizeof(*ps));
 	ps->o = *o;
 	pthread_mutex_init(&ps->mu, NULL);
-	if (start_dtxd(o, &ps->p[PROCS_DTXD]) != 0)
+	if (start_dtxds(ps, o) != 0)
 		goto fail;
 	for (int id = 0; id < SHOP_SVC_COUNT; id++)
-		if (start_service(o, (shop_service_id)id, &ps->p[id],
-		                  ps->p[PROCS_DTXD].url,
-		                  o->fault != NULL && (shop_service_id)id ==
-		                                              o->fault_svc) !=
-		    0)
+		if (start_service(
+		            o, (shop_service_id)id, &ps->p[id], ps->dtxd_urls,
+		            o->fault != NULL &&
+		                    (shop_service_id)id == o->fault_svc) != 0)
 			goto fail;
 	if (o->fault != NULL) {
 		if (pthread_create(&ps->watcher, NULL, watch_main, ps) != 0) {

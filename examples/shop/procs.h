@@ -25,8 +25,10 @@
 
 #include "shop_common.h"
 
-#define PROCS_COUNT (SHOP_SVC_COUNT + 1) /* dtxd is the last slot */
-#define PROCS_DTXD  SHOP_SVC_COUNT
+#define PROCS_DTXD_MAX 3 /* dtxd instances on one PostgreSQL log */
+#define PROCS_COUNT    (SHOP_SVC_COUNT + PROCS_DTXD_MAX)
+#define PROCS_DTXD     SHOP_SVC_COUNT /* the first dtxd; the rest follow */
+#define PROCS_SHARDS   12             /* --shards of several instances */
 
 typedef struct procs_proc {
 	char name[16];
@@ -41,6 +43,11 @@ typedef struct procs_opts {
 	unsigned max_clients; /* dtxd --max-clients; 0 = dtxd's default */
 	/* dtxd --store URI; NULL: --log-dir WORKDIR/log (the default) */
 	const char *dtxd_store;
+	/* dtxd instances (0 or 1: one dtxd; 2..PROCS_DTXD_MAX: that many on
+	 * dtxd_store, leasing PROCS_SHARDS shards, every client and service
+	 * given all their URLs) */
+	unsigned dtxd_instances;
+	unsigned dtxd_lease_ms; /* their --lease-ms; 0: dtxd's default */
 	/* test aid (NULL: none): DTX_FAULT=fault (borrowed) for the first
 	 * start of service fault_svc; services restarted when they die */
 	const char *fault;
@@ -50,6 +57,9 @@ typedef struct procs_opts {
 
 typedef struct procs {
 	procs_proc p[PROCS_COUNT];
+	int ndtxd; /* dtxd instances, at p[PROCS_DTXD] .. */
+	/* their URLs, comma-separated (dtx_client_open's list) */
+	char dtxd_urls[PROCS_DTXD_MAX * (DTX_URL_MAX + 1)];
 	/* the fault aid's watcher (procs_opts.fault): it alone reaps and
 	 * restarts services while it runs; mu guards the pids then */
 	procs_opts o; /* copied at start (its strings borrowed) */
@@ -72,6 +82,11 @@ double procs_cpu_ms(procs *ps);
 /* procs_restarts returns how many times the watcher restarted a service
  * that died (the fault aid; 0 without it). */
 unsigned procs_restarts(procs *ps);
+
+/* procs_kill_dtxd kills dtxd instance i (0 .. ndtxd - 1) with SIGKILL
+ * and reaps it (a bench's failover). Returns 0, or -1 if it was not
+ * running. */
+int procs_kill_dtxd(procs *ps, int i);
 
 /* procs_stop sends SIGTERM to every running process and waits up to 10 s
  * for each (then SIGKILL). Returns how many did not exit 0. */

@@ -41,6 +41,7 @@ struct sale {
 	dtx_client *client;
 	purchase *purchases; /* one per buyer */
 	double *lat_ms;      /* latencies of answered purchases */
+	int64_t *lat_start;  /* and when each started (the failover aid) */
 	unsigned *undecided; /* buyers whose purchase was not final */
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* signalled when inflight drops to 0 */
@@ -49,6 +50,7 @@ struct sale {
 	size_t nlat, nundecided;
 	int64_t stop_ns; /* no purchase starts after this */
 	int64_t first_ns, last_ns;
+	int64_t kill_ns; /* when the failover aid killed (0: not yet) */
 	sale_result res;
 };
 
@@ -166,6 +168,7 @@ static void record(purchase *pu, int err, const dtx_tx_info *info)
 	int64_t t = now_ns();
 
 	pthread_mutex_lock(&s->mu);
+	s->lat_start[s->nlat] = pu->start_ns;
 	s->lat_ms[s->nlat++] = (double)(t - pu->start_ns) / 1e6;
 	if (t > s->last_ns)
 		s->last_ns = t;
@@ -242,6 +245,24 @@ static void launch(sale *s)
 
 /* ---- the whole sale ---------------------------------------------------- */
 
+/* maybe_kill kills dtxd instance 0 once the failover aid's time came;
+ * s->mu held (dropped around the kill and its reaping). */
+static void maybe_kill(sale *s)
+{
+	const sale_config *c = s->cfg;
+	int64_t at = s->first_ns + (int64_t)c->kill_after_s * 1000000000;
+
+	if (c->kill_after_s == 0 || s->kill_ns != 0 || now_ns() < at)
+		return;
+	s->kill_ns = now_ns();
+	pthread_mutex_unlock(&s->mu);
+	if (procs_kill_dtxd(c->kill_ps, 0) != 0)
+		fprintf(stderr, "dtx-shop: the failover aid found no dtxd\n");
+	else
+		fprintf(stderr, "dtx-shop: killed dtxd instance 0 (SIGKILL)\n");
+	pthread_mutex_lock(&s->mu);
+}
+
 static void wait_all(sale *s)
 {
 	int64_t limit = s->stop_ns +
@@ -250,6 +271,7 @@ static void wait_all(sale *s)
 
 	pthread_mutex_lock(&s->mu);
 	for (int i = 0; s->inflight > 0 && now_ns() < limit; i++) {
+		maybe_kill(s);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_nsec += TICK_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -313,8 +335,54 @@ void sale_percentiles(double *ms, size_t n, sale_result *r)
 	r->p999_ms = percentile(ms, n, 0.999);
 }
 
+/* p99_of returns the p99 of the n latencies v (sorted in place). */
+static double p99_of(double *v, size_t n)
+{
+	sale_result r;
+
+	sale_percentiles(v, n, &r);
+	return r.p99_ms;
+}
+
+/* summarise_failover splits the answered purchases at the kill (see
+ * sale_failover); before sale_percentiles sorts lat_ms. */
+static void summarise_failover(sale *s)
+{
+	sale_failover *f = &s->res.failover;
+	int64_t k = s->kill_ns, win = (int64_t)SALE_FAILOVER_S * 1000000000;
+	double *before = calloc(s->nlat + 1, sizeof(double));
+	double *after = calloc(s->nlat + 1, sizeof(double));
+
+	if (k == 0 || before == NULL || after == NULL)
+		goto out;
+	f->killed = true;
+	f->kill_at_s = (double)(k - s->first_ns) / 1e9;
+	for (size_t i = 0; i < s->nlat; i++) {
+		int64_t st = s->lat_start[i];
+		int64_t end = st + (int64_t)(s->lat_ms[i] * 1e6);
+
+		if (end < k) {
+			before[f->before++] = s->lat_ms[i];
+		} else if (st >= k + win) {
+			after[f->after++] = s->lat_ms[i];
+		} else {
+			f->around++;
+			if (s->lat_ms[i] > f->max_ms)
+				f->max_ms = s->lat_ms[i];
+			if (st <= k && (double)(end - k) / 1e6 > f->last_ms)
+				f->last_ms = (double)(end - k) / 1e6;
+		}
+	}
+	f->p99_before_ms = p99_of(before, f->before);
+	f->p99_after_ms = p99_of(after, f->after);
+out:
+	free(before);
+	free(after);
+}
+
 static void summarise(sale *s)
 {
+	summarise_failover(s);
 	sale_percentiles(s->lat_ms, s->nlat, &s->res);
 	if (s->last_ns > s->first_ns)
 		s->res.elapsed_s = (double)(s->last_ns - s->first_ns) / 1e9;
@@ -335,12 +403,13 @@ static int sale_init(sale *s, const sale_config *cfg)
 	pthread_condattr_destroy(&ca);
 	s->purchases = calloc(n, sizeof(*s->purchases));
 	s->lat_ms = calloc(n, sizeof(*s->lat_ms));
+	s->lat_start = calloc(n, sizeof(*s->lat_start));
 	s->undecided = calloc(n, sizeof(*s->undecided));
-	if (!s->purchases || !s->lat_ms || !s->undecided)
+	if (!s->purchases || !s->lat_ms || !s->lat_start || !s->undecided)
 		return DTX_ENOMEM;
 	dtx_client_opts_init(&copts);
 	copts.timeout_ms = SALE_WAIT_MS + TRANSPORT_SLACK_MS;
-	return dtx_client_open(cfg->ps->p[PROCS_DTXD].url, &copts, &s->client);
+	return dtx_client_open(cfg->ps->dtxd_urls, &copts, &s->client);
 }
 
 /* sale_fini closes the client first: that ends every request still in
@@ -354,6 +423,7 @@ static void sale_fini(sale *s)
 	pthread_mutex_destroy(&s->mu);
 	free(s->purchases);
 	free(s->lat_ms);
+	free(s->lat_start);
 	free(s->undecided);
 }
 

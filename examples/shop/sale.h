@@ -43,7 +43,25 @@ typedef struct sale_config {
 	unsigned reserve_ms;  /* tcc: a reservation's deadline */
 	unsigned abandon_pct; /* tcc: share of buyers who never pay */
 	uint64_t seed;        /* tcc: which buyers abandon */
+	/* the failover aid (saga mode; 0: none): kill dtxd instance 0 of
+	 * kill_ps with SIGKILL kill_after_s into the sale */
+	unsigned kill_after_s;
+	procs *kill_ps;
 } sale_config;
+
+/* What a sale with a kill measured around it (sale_config.kill_after_s;
+ * all 0 without one). "Around" the kill: purchases in flight at it or
+ * started within SALE_FAILOVER_S after it. */
+#define SALE_FAILOVER_S 10
+typedef struct sale_failover {
+	bool killed;
+	double kill_at_s;     /* since the first submit */
+	double max_ms;        /* the longest purchase around the kill */
+	double last_ms;       /* kill to the last answer of one in flight */
+	double p99_before_ms; /* purchases answered before the kill */
+	double p99_after_ms;  /* started SALE_FAILOVER_S after it or later */
+	uint64_t before, around, after; /* how many of each */
+} sale_failover;
 
 typedef struct sale_result {
 	uint64_t attempted; /* purchases submitted (or refused by submit) */
@@ -58,6 +76,7 @@ typedef struct sale_result {
 	uint64_t unsettled;     /* still not final after the settling query */
 	double elapsed_s;       /* first submit to last answer */
 	double p50_ms, p99_ms, p999_ms;
+	sale_failover failover;
 	char first_failure[DTX_GID_MAX + 2 +
 	                   256]; /* the first non-business failure, or "" */
 } sale_result;

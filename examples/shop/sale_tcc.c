@@ -371,7 +371,7 @@ static int tsale_init(tsale *s, const sale_config *cfg)
 		return DTX_ENOMEM;
 	dtx_client_opts_init(&copts);
 	copts.timeout_ms = SALE_WAIT_MS + TRANSPORT_SLACK_MS;
-	return dtx_client_open(cfg->ps->p[PROCS_DTXD].url, &copts, &s->client);
+	return dtx_client_open(cfg->ps->dtxd_urls, &copts, &s->client);
 }
 
 static void tsale_fini(tsale *s)

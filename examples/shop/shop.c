@@ -15,7 +15,8 @@
  *            [--duration-s S] [--seed N] [--workdir DIR] [--keep]
  *            [--bin-dir DIR] [--rich] [--workers N] [--json FILE]
  *            [--mode saga|tcc] [--reserve-ms MS] [--abandon-pct P]
- *            [--dtxd-store URI]
+ *            [--dtxd-store URI [--dtxd-instances N]
+ *             [--dtxd-lease-ms MS] [--kill-dtxd-after-s S]]
  *            [--services-store lmdb|postgresql|postgresql://ADMIN]
  *            [--fault SERVICE=POINT[:N]] [--journal]  (test aids, procs.h)
  *   dtx-shop check --workdir DIR
@@ -24,6 +25,12 @@
  *
  * --dtxd-store gives dtxd a store URI (dtxd --store: a PostgreSQL log)
  * instead of its LMDB log in WORKDIR/log; refund must name the same one.
+ * --dtxd-instances N (2..3) starts N dtxd on that store, leasing its
+ * shards (--lease-ms MS with --dtxd-lease-ms), and gives the buyers and
+ * the services all their URLs;
+ * --kill-dtxd-after-s S (saga mode, a bench aid) kills the first of them
+ * with SIGKILL S seconds into the sale and reports the latencies around
+ * the kill (tests/bench/failover_bench.sh).
  *
  * Exit status: 0 every invariant holds (and, for run, every process
  * started and stopped cleanly), 1 otherwise, 64 usage error. This file
@@ -68,7 +75,9 @@ static const char usage_text[] =
         "[--json FILE]\n"
         "                [--mode saga|tcc] [--reserve-ms MS] "
         "[--abandon-pct P]\n"
-        "                [--dtxd-store URI]\n"
+        "                [--dtxd-store URI [--dtxd-instances N]\n"
+        "                 [--dtxd-lease-ms MS] [--kill-dtxd-after-s "
+        "S]]\n"
         "                [--services-store lmdb|postgresql|"
         "postgresql://ADMIN]\n"
         "                [--fault SERVICE=POINT[:N]] [--journal] (test "
@@ -86,6 +95,7 @@ typedef struct shop_args {
 	sale_mode mode;
 	unsigned buyers, stock, concurrency, duration_s, workers;
 	unsigned reserve_ms, abandon_pct, count;
+	unsigned dtxd_instances, dtxd_lease_ms, kill_after_s;
 	unsigned long seed;
 	bool keep, rich, journal;
 	const char *workdir, *bin_dir, *json;
@@ -116,6 +126,17 @@ static unsigned flag_uint(const char *flag, unsigned long max)
 static void parse_flag(int c, shop_args *a)
 {
 	switch (c) {
+	case 'I':
+		a->dtxd_instances =
+		        flag_uint("--dtxd-instances", PROCS_DTXD_MAX);
+		break;
+	case 'L':
+		a->dtxd_lease_ms = flag_uint("--dtxd-lease-ms", 600000);
+		break;
+	case 'K':
+		a->kill_after_s =
+		        flag_uint("--kill-dtxd-after-s", DURATION_MAX_S);
+		break;
 	case 'b':
 		a->buyers = flag_uint("--buyers", SEED_BUYERS_MAX);
 		break;
@@ -220,7 +241,7 @@ static void parse_named(int c, shop_args *a, char **argv)
 	else if (c == ':')
 		shop_usage(PROG, usage_text, "%s needs a value",
 		           argv[optind - 1]);
-	else if (strchr("bscdSWRan", c) != NULL)
+	else if (strchr("bscdSWRanIKL", c) != NULL)
 		parse_flag(c, a);
 	else
 		shop_usage(PROG, usage_text, "unknown option '%s'",
@@ -260,6 +281,19 @@ static void check_args(shop_args *a)
 		           "--bin-dir, --workers and --dtxd-store");
 	if (a->cmd == CMD_RUN && a->given['n'])
 		shop_usage(PROG, usage_text, "--count is for refund");
+	if (a->dtxd_lease_ms > 0 && a->dtxd_instances < 2)
+		shop_usage(PROG, usage_text,
+		           "--dtxd-lease-ms needs --dtxd-instances 2 or more");
+	if (a->dtxd_instances > 1 && a->dtxd_store == NULL)
+		shop_usage(PROG, usage_text,
+		           "--dtxd-instances needs --dtxd-store");
+	if (a->kill_after_s > 0 &&
+	    (a->dtxd_instances < 2 || a->mode != SALE_MODE_SAGA ||
+	     a->kill_after_s >= a->duration_s))
+		shop_usage(PROG, usage_text,
+		           "--kill-dtxd-after-s needs --mode saga, "
+		           "--dtxd-instances 2 or more, and less than "
+		           "--duration-s");
 	if (a->cmd == CMD_RUN && a->mode != SALE_MODE_TCC &&
 	    (a->given['R'] || a->given['a']))
 		shop_usage(PROG, usage_text,
@@ -313,6 +347,9 @@ static void parse_args(int argc, char **argv, shop_args *a)
 	        {"abandon-pct", required_argument, NULL, 'a'},
 	        {"count", required_argument, NULL, 'n'},
 	        {"dtxd-store", required_argument, NULL, 'T'},
+	        {"dtxd-instances", required_argument, NULL, 'I'},
+	        {"kill-dtxd-after-s", required_argument, NULL, 'K'},
+	        {"dtxd-lease-ms", required_argument, NULL, 'L'},
 	        {"services-store", required_argument, NULL, 'v'},
 	        {"fault", required_argument, NULL, 'F'},
 	        {"journal", no_argument, NULL, 'J'},
@@ -419,6 +456,24 @@ static void print_figures(const shop_report *rep)
 	       cpu_per_purchase(rep));
 }
 
+/* json_failover writes what the failover aid measured, if it killed. */
+static void json_failover(FILE *f, const sale_failover *v)
+{
+	if (!v->killed)
+		return;
+	fprintf(f, "  \"kill_at_s\": %.3f,\n", v->kill_at_s);
+	fprintf(f, "  \"failover_max_ms\": %.3f,\n", v->max_ms);
+	fprintf(f, "  \"failover_last_ms\": %.3f,\n", v->last_ms);
+	fprintf(f, "  \"p99_before_kill_ms\": %.3f,\n", v->p99_before_ms);
+	fprintf(f, "  \"p99_after_kill_ms\": %.3f,\n", v->p99_after_ms);
+	fprintf(f, "  \"purchases_before_kill\": %llu,\n",
+	        (unsigned long long)v->before);
+	fprintf(f, "  \"purchases_around_kill\": %llu,\n",
+	        (unsigned long long)v->around);
+	fprintf(f, "  \"purchases_after_kill\": %llu,\n",
+	        (unsigned long long)v->after);
+}
+
 static void json_sale(FILE *f, const shop_report *rep)
 {
 	const sale_result *r = &rep->sale;
@@ -447,6 +502,7 @@ static void json_sale(FILE *f, const shop_report *rep)
 	        (unsigned long long)sale_expired(r),
 	        (unsigned long long)r->abandoned);
 	fprintf(f, "  \"paid_too_late\": %llu,\n", (unsigned long long)r->late);
+	json_failover(f, &r->failover);
 }
 
 static int write_json(const shop_report *rep)
@@ -497,6 +553,8 @@ static int sell(const shop_args *a, const seed_initial *init, shop_report *rep)
 	                 .bin_dir = a->bin_dir,
 	                 .workers = a->workers,
 	                 .dtxd_store = a->dtxd_store,
+	                 .dtxd_instances = a->dtxd_instances,
+	                 .dtxd_lease_ms = a->dtxd_lease_ms,
 	                 .fault = a->fault,
 	                 .fault_svc = a->fault_svc,
 	                 .journal = a->journal};
@@ -508,7 +566,8 @@ static int sell(const shop_args *a, const seed_initial *init, shop_report *rep)
 	                  .duration_s = a->duration_s,
 	                  .reserve_ms = a->reserve_ms,
 	                  .abandon_pct = a->abandon_pct,
-	                  .seed = a->seed};
+	                  .seed = a->seed,
+	                  .kill_after_s = a->kill_after_s};
 	procs ps;
 	double cpu0;
 	int rc;
@@ -518,6 +577,7 @@ static int sell(const shop_args *a, const seed_initial *init, shop_report *rep)
 	if (procs_start(&ps, &po) != 0)
 		return -1;
 	sc.ps = &ps;
+	sc.kill_ps = &ps;
 	cpu0 = procs_cpu_ms(&ps) + self_cpu_ms();
 	rc = sale_run(&sc, &rep->sale);
 	rep->cpu_ms = procs_cpu_ms(&ps) + self_cpu_ms() - cpu0;

@@ -3,7 +3,9 @@
 # SKU, closed loop, C buyers in flight, durability on everywhere) through
 #   - dtx: the shop's saga purchase (dtxd + order, inventory, payment,
 #     delivery as separate processes) and its TCC purchase; the saga also
-#     with dtxd's log on PostgreSQL (dtxd --store, on the cluster below);
+#     with dtxd's log on PostgreSQL (dtxd --store, on the cluster below),
+#     by one dtxd (saga-pglog) and by three sharing it (saga-pglog3:
+#     shard leases, the buyers and services given all three URLs);
 #   - dtx saga with the 4 services on PostgreSQL (saga-pgservices): each
 #     service's data and barrier in its own database on the monolith's
 #     server (dtx-shop --services-store);
@@ -25,7 +27,7 @@
 #               if missing)
 #   DURATION_S  seconds per point (10; QUICK=1 makes it 3)
 #   POINTS      concurrencies ("1 64 1000 5000")
-#   SYSTEMS     which systems, in order ("saga saga-pglog tcc
+#   SYSTEMS     which systems, in order ("saga saga-pglog saga-pglog3 tcc
 #               pg-forupdate pg-conditional saga-pgservices redis-always
 #               redis-everysec empty-saga empty-saga-pglog")
 #   NNG_OUTSTANDING  outstanding requests for the ceiling ("1 64 256 1024")
@@ -45,7 +47,7 @@ else
 	duration=${DURATION_S:-10}
 fi
 read -r -a points <<<"${POINTS:-1 64 1000 5000}"
-read -r -a systems <<<"${SYSTEMS:-saga saga-pglog tcc pg-forupdate \
+read -r -a systems <<<"${SYSTEMS:-saga saga-pglog saga-pglog3 tcc pg-forupdate \
 pg-conditional saga-pgservices redis-always redis-everysec empty-saga \
 empty-saga-pglog}"
 read -r -a nng_points <<<"${NNG_OUTSTANDING:-1 64 256 1024}"
@@ -242,10 +244,13 @@ bounded() {
 
 # Each run_* writes $work/json/SYSTEM-C.json (dtx-shop's keys) or fails.
 
-run_shop() { # MODE C JSON [DTXD-STORE-URI]
+run_shop() { # MODE C JSON [DTXD-STORE-URI [INSTANCES]]
 	local mode=$1 c=$2 store=()
 	if [[ -n ${4:-} ]]; then
 		store=(--dtxd-store "$4")
+	fi
+	if [[ -n ${5:-} ]]; then
+		store+=(--dtxd-instances "$5")
 	fi
 	bounded "$build/examples/shop/dtx-shop" run --mode "$mode" --rich \
 		--buyers "$buyers" --stock "$buyers" --concurrency "$c" \
@@ -326,11 +331,11 @@ json_add_cpu() {
 		"$1"
 }
 
-run_shop_pglog() { # C JSON
-	local db="dtxlog_saga_$1" t0 t1 rc=0
+run_shop_pglog() { # C JSON [INSTANCES]
+	local db="dtxlog_saga_$1_${3:-1}" t0 t1 rc=0
 	pglog_create "$db"
 	t0=$(pg_cpu_ticks)
-	run_shop saga "$1" "$2" "$(pglog_uri "$db")" || rc=$?
+	run_shop saga "$1" "$2" "$(pglog_uri "$db")" "${3:-}" || rc=$?
 	t1=$(pg_cpu_ticks)
 	if [[ -s $2 ]]; then
 		json_add_cpu "$2" "$(((t1 - t0) * 1000 / $(getconf CLK_TCK)))" \
@@ -449,6 +454,7 @@ plain_label() {
 	case $1 in
 	saga) echo "dtx saga (4 services)" ;;
 	saga-pglog) echo "dtx saga (4 services), PostgreSQL log, 1 instance" ;;
+	saga-pglog3) echo "dtx saga (4 services), PostgreSQL log, 3 instances" ;;
 	tcc) echo "dtx TCC (4 services)" ;;
 	pg-forupdate) echo "PostgreSQL, SELECT FOR UPDATE" ;;
 	pg-conditional) echo "PostgreSQL, conditional UPDATE" ;;
@@ -467,7 +473,7 @@ label_of() {
 	case $1 in
 	redis-*) echo "$(plain_label "$1") ¹" ;;
 	empty-saga) echo "$(plain_label "$1") ²" ;;
-	saga-pglog) echo "$(plain_label "$1") ⁵" ;;
+	saga-pglog | saga-pglog3) echo "$(plain_label "$1") ⁵" ;;
 	empty-saga-pglog) echo "$(plain_label "$1") ² ⁵" ;;
 	nng-*) echo "$(plain_label "$1") ³" ;;
 	*) plain_label "$1" ;;
@@ -509,6 +515,7 @@ run_point() { # SYSTEM C
 	case $sys in
 	saga) run_shop saga "$c" "$json" || status=$? ;;
 	saga-pglog) run_shop_pglog "$c" "$json" || status=$? ;;
+	saga-pglog3) run_shop_pglog "$c" "$json" 3 || status=$? ;;
 	tcc)
 		if ((c > tcc_max)); then
 			shown="$c (ran $tcc_max ⁴)"
@@ -579,11 +586,14 @@ outstanding; "purchases/s" = round trips/s; CPU per round trip of both.
 ⁴ The TCC sale runs its blocking calls on a thread pool of at most
 $tcc_max threads (examples/shop/pool.h), so its 5,000 point runs at $tcc_max.
 EOF
-if [[ " ${systems[*]} " == *-pglog\ * ]]; then
+if [[ " ${systems[*]} " == *-pglog* ]]; then
 	cat <<-EOF | tee -a "$table"
-		⁵ One dtxd with its log on PostgreSQL (dtxd --store) instead of
+		⁵ dtxd with its log on PostgreSQL (dtxd --store) instead of
 		LMDB: the cluster of the PostgreSQL rows, over loopback TCP, a fresh
-		database per point. Its CPU ms/purchase includes every process of that
+		database per point; "3 instances": three dtxd on that database
+		leasing 12 shards (--shards 12, --lease-ms default), the buyers'
+		client and the services given all three URLs, the CPU of all three
+		counted. Its CPU ms/purchase includes every process of that
 		PostgreSQL cluster over the point (postmaster, backends, checkpointer,
 		WAL writer, autovacuum), from /proc.
 	EOF

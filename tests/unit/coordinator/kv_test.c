@@ -1354,6 +1354,131 @@ Test(SUITE, a_conflict_behind_many_writes_is_still_a_conflict)
 	dc_kv_close(kv);
 }
 
+/* ---- batches: many writes in one transaction ---------------------------
+ * The PostgreSQL backend holds puts and deletes and sends each table's
+ * as one statement per kind (kv_pg.c "Batches"); what a transaction
+ * leaves must be what its writes in order leave, on every backend. */
+
+/* big_val fills buf (len bytes) with a pattern of seed. */
+static dc_kv_val big_val(unsigned char *buf, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (unsigned char)(seed * 31 + i * 7);
+	return (dc_kv_val){buf, len};
+}
+
+Test(SUITE, a_key_put_twice_and_deleted_in_one_batch_keeps_the_last_write)
+{
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x;
+
+	put1(kv, T_ALPHA, V("old"), V("0"));
+	x = begin(kv, true);
+	put(x, T_ALPHA, V("a"), V("1"));
+	put(x, T_ALPHA, V("a"), V("2"));
+	cr_assert_eq(dc_kv_del(x, T_ALPHA, V("a")), DTX_OK);
+	cr_assert_eq(dc_kv_del(x, T_ALPHA, V("b")), DTX_OK);
+	put(x, T_ALPHA, V("b"), V("1"));
+	put(x, T_ALPHA, V("b"), V("2"));
+	put(x, T_ALPHA, V("c"), V("1"));
+	cr_assert_eq(dc_kv_del(x, T_ALPHA, V("c")), DTX_OK);
+	put(x, T_ALPHA, V("c"), V("3"));
+	cr_assert_eq(dc_kv_del(x, T_ALPHA, V("old")), DTX_OK);
+	put(x, T_ALPHA, V("old"), V("new"));
+	cr_assert_eq(dc_kv_del(x, T_ALPHA, V("old")), DTX_OK);
+	commit(x);
+	x = begin(kv, false);
+	assert_absent(x, T_ALPHA, V("a"));
+	assert_get(x, T_ALPHA, V("b"), V("2"));
+	assert_get(x, T_ALPHA, V("c"), V("3"));
+	assert_absent(x, T_ALPHA, V("old"));
+	cr_assert_eq(count_keys(x, T_ALPHA), 2);
+	commit(x);
+	dc_kv_close(kv);
+}
+
+/* 10,000 writes of varied sizes, empty and 2 MiB values among them, keys
+ * written again and deleted far apart in the batch: more than one flush
+ * of the PostgreSQL backend's batch, and one write on its own. */
+Test(SUITE, a_batch_of_ten_thousand_records_is_kept_whole)
+{
+	static unsigned char big[2u << 20], buf[4096];
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x = begin(kv, true);
+	unsigned char kb[4];
+	dc_kv_val v;
+
+	for (uint32_t i = 0; i < 10000; i++)
+		put(x, T_ALPHA, be32(kb, i),
+		    big_val(buf, (i * 37) % sizeof(buf), i));
+	put(x, T_ALPHA, be32(kb, 5), big_val(big, sizeof(big), 5));
+	put(x, T_ALPHA, be32(kb, 6), big_val(big, sizeof(big), 6));
+	put(x, T_ALPHA, be32(kb, 6), V("small after big"));
+	for (uint32_t i = 0; i < 10000; i += 100) /* 100 of the first */
+		cr_assert_eq(dc_kv_del(x, T_ALPHA, be32(kb, i + 1)), DTX_OK);
+	put(x, T_ALPHA, be32(kb, 1), V("back"));
+	commit(x);
+	x = begin(kv, false);
+	cr_assert_eq(count_keys(x, T_ALPHA), 10000 - 99);
+	assert_get(x, T_ALPHA, be32(kb, 0), big_val(buf, 0, 0));
+	assert_get(x, T_ALPHA, be32(kb, 1), V("back"));
+	assert_absent(x, T_ALPHA, be32(kb, 101));
+	assert_get(x, T_ALPHA, be32(kb, 5), big_val(big, sizeof(big), 5));
+	assert_get(x, T_ALPHA, be32(kb, 6), V("small after big"));
+	for (uint32_t i = 2; i < 10000; i += 997) {
+		if (i % 100 == 1)
+			continue;
+		cr_assert_eq(dc_kv_get(x, T_ALPHA, be32(kb, i), &v), DTX_OK);
+		if (i != 5 && i != 6)
+			assert_val(v, big_val(buf, (i * 37) % sizeof(buf), i),
+			           "record");
+	}
+	commit(x);
+	dc_kv_close(kv);
+}
+
+/* Writes of both tables interleaved with what must see them or follow
+ * them: a read, a read of many keys, a cursor, a range delete, an
+ * expectation on a key the transaction wrote. */
+Test(SUITE, a_batch_mixing_every_table_keeps_the_order_of_its_writes)
+{
+	static const dc_kv_val ks[3] = {{"k1", 2}, {"k2", 2}, {"zz", 2}};
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x = begin(kv, true);
+	dc_kv_val got[3];
+
+	put(x, T_ALPHA, V("r1"), V("before range"));
+	put(x, T_BETA, V("r1"), V("beta"));
+	put(x, T_ALPHA, V("r2"), V("before range"));
+	cr_assert_eq(dc_kv_del_range(x, T_ALPHA, V("r"), V("s")), DTX_OK);
+	put(x, T_ALPHA, V("r2"), V("after range"));
+	put(x, T_BETA, V("k1"), V("1"));
+	put(x, T_ALPHA, V("k2"), V("alpha"));
+	put(x, T_BETA, V("k2"), V("2"));
+	cr_assert_eq(dc_kv_get_many(x, T_BETA, ks, 3, got), DTX_OK);
+	assert_val(got[0], V("1"), "k1");
+	assert_val(got[1], V("2"), "k2");
+	cr_assert_null(got[2].data);
+	cr_assert_eq(dc_kv_del(x, T_BETA, V("k1")), DTX_OK);
+	assert_absent(x, T_BETA, V("k1"));
+	put(x, T_ALPHA, V("fence"), V("e1"));
+	cr_assert_eq(expect(x, T_ALPHA, V("fence"), V("e1")), DTX_OK);
+	put(x, T_ALPHA, V("fence"), V("e2"));
+	cr_assert_eq(count_keys(x, T_ALPHA), 3);
+	commit(x);
+	x = begin(kv, false);
+	assert_absent(x, T_ALPHA, V("r1"));
+	assert_get(x, T_ALPHA, V("r2"), V("after range"));
+	assert_get(x, T_BETA, V("r1"), V("beta"));
+	assert_absent(x, T_BETA, V("k1"));
+	assert_get(x, T_BETA, V("k2"), V("2"));
+	assert_get(x, T_ALPHA, V("fence"), V("e2"));
+	cr_assert_eq(count_keys(x, T_ALPHA), 3);
+	cr_assert_eq(count_keys(x, T_BETA), 2);
+	commit(x);
+	dc_kv_close(kv);
+}
+
 #ifndef KV_TEST_PG
 Test(SUITE, an_lmdb_store_refuses_shared_writers)
 {
