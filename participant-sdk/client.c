@@ -64,7 +64,7 @@
 #define POOL_MAX           4096  /* finished requests kept for reuse */
 #define KEEPER_TICK_MS     500   /* how often the keeper tends the links */
 #define CLOSE_MS           5000  /* dtx_client_close waits this, at most */
-#define ROUTE_HOPS_MAX     4    /* redirects (DTX_EMOVED) one request follows */
+#define ROUTE_HOPS_MAX     4 /* redirects (DTX_EMOVED) in a row, then a pause */
 #define SEND_UP_MS         1000 /* several coordinators: one attempt's send */
 #define SEND_DOWN_MS       200  /* ... to one without a connection */
 #define PAUSE_MS           100  /* no coordinator may own the shard: wait */
@@ -689,19 +689,29 @@ static void on_request_sent(request *r, int rv)
 }
 
 /* follow tries r again after coordinator r->target answered rep
- * (DTX_EMOVED): learns the owner, then picks again. Returns false if r
- * may not follow (pinned, too many hops, deadline passed). */
+ * (DTX_EMOVED): learns the owner, then picks again. While shards move
+ * (an instance joined, or one died and its lease has not expired yet) the
+ * coordinators' views disagree for a while and redirects can go round:
+ * after ROUTE_HOPS_MAX redirects in a row r waits PAUSE_MS and starts a
+ * new round, until its deadline. A redirect is never logged, so trying
+ * again cannot start anything twice; a failover costs latency, and
+ * DTX_EMOVED reaches the caller only at the deadline. Returns false if r
+ * may not follow (pinned, deadline passed, closing). */
 static bool follow(request *r, const Dtx__V1__ClientReply *rep)
 {
-	if (r->pinned >= 0 || r->hops >= ROUTE_HOPS_MAX ||
-	    nng_clock() >= r->deadline || is_closing(r->client))
+	if (r->pinned >= 0 || nng_clock() >= r->deadline ||
+	    is_closing(r->client))
 		return false;
-	r->hops++;
 	sdk_route_moved(r->client->route, r->target, r->has_gid ? r->gid : NULL,
 	                rep, &r->tried);
 	sdk_logf(DTX_LOG_DEBUG, "client: %s: %s", sdk_link_url(r->link),
 	         rep->message ? rep->message : "moved");
 	r->last_err = DTX_EMOVED;
+	if (++r->hops >= ROUTE_HOPS_MAX) {
+		r->hops = 0;
+		pause_then_retry(r);
+		return true;
+	}
 	attempt(r);
 	return true;
 }

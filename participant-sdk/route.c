@@ -28,7 +28,8 @@
  *     short attempts, until the request's deadline: a failover costs
  *     latency (later, another instance takes the shard and the map
  *     follows its topology), DTX_EUNREACHABLE only at the deadline.
- * Redirects are bounded per request (client.c: ROUTE_HOPS_MAX).
+ * Redirects go round while shards move: after ROUTE_HOPS_MAX in a row a
+ * request pauses and starts over, until its deadline (client.c: follow).
  *
  * Owns the coordinators' links and the map. Never sends anything (client.c
  * does); never blocks (nng's dialers start in the background). Threads:

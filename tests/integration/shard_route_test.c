@@ -43,15 +43,25 @@ typedef struct cluster {
 	size_t nclients;
 } cluster;
 
-/* start_one starts instance i: shard i of N, the others as --peer. */
-static void start_one(cluster *k, int i)
+/* spawn_one starts instance i: shard i of N, the others as --peer, each
+ * at k->url[peer_url[j]] (j itself when peer_url is NULL: the truth). With
+ * delay_s > 0 it is started through sh after that many seconds, and not
+ * waited for. */
+static void spawn_one(cluster *k, int i, const int *peer_url, int delay_s)
 {
-	char shard[8], peer[N - 1][TH_URL_MAX + 8], name[16];
-	const char *argv[40];
+	char shard[8], peer[N - 1][TH_URL_MAX + 8], name[16], sleep_s[32];
+	const char *argv[44];
 	size_t n = 0;
 
 	snprintf(shard, sizeof(shard), "%d", i);
 	snprintf(name, sizeof(name), "dtxd%d", i);
+	if (delay_s > 0) {
+		snprintf(sleep_s, sizeof(sleep_s),
+		         "sleep %d; exec \"$0\" \"$@\"", delay_s);
+		argv[n++] = "/bin/sh";
+		argv[n++] = "-c";
+		argv[n++] = sleep_s;
+	}
 	argv[n++] = th_exe("DTX_DTXD");
 	argv[n++] = "--log-dir";
 	argv[n++] = k->log[i];
@@ -74,18 +84,28 @@ static void start_one(cluster *k, int i)
 	for (int j = 0, p = 0; j < N; j++) {
 		if (j == i)
 			continue;
-		snprintf(peer[p], sizeof(peer[p]), "%d=%s", j, k->url[j]);
+		snprintf(peer[p], sizeof(peer[p]), "%d=%s", j,
+		         k->url[peer_url != NULL ? peer_url[j] : j]);
 		argv[n++] = "--peer";
 		argv[n++] = peer[p++];
 	}
 	argv[n] = NULL;
 	unlink(k->ready[i]);
 	k->proc[i] = th_spawn(k->t, name, argv);
+}
+
+/* start_one starts instance i with the true peers and waits for it. */
+static void start_one(cluster *k, int i)
+{
+	spawn_one(k, i, NULL, 0);
 	cr_assert(th_wait_ready(k->proc[i], k->ready[i], TH_WAIT_READY),
 	          "dtxd%d did not start", i);
 }
 
-static void start_cluster(cluster *k, th_env *t)
+static void cluster_urls(cluster *k);
+
+/* cluster_init names every instance's URL, log and ready file. */
+static void cluster_init(cluster *k, th_env *t)
 {
 	char name[16];
 
@@ -99,11 +119,22 @@ static void start_cluster(cluster *k, th_env *t)
 		snprintf(name, sizeof(name), "dtxd%d.ready", i);
 		th_path(t, name, k->ready[i], sizeof(k->ready[i]));
 	}
+}
+
+static void start_cluster(cluster *k, th_env *t)
+{
+	cluster_init(k, t);
 	for (int i = 0; i < N; i++)
 		start_one(k, i);
+	cluster_urls(k);
+}
+
+/* cluster_urls names every instance in k->all and starts participant p1. */
+static void cluster_urls(cluster *k)
+{
 	snprintf(k->all, sizeof(k->all), "%s,%s,%s", k->url[0], k->url[1],
 	         k->url[2]);
-	th_participant_start(t, "p1", NULL);
+	th_participant_start(k->t, "p1", NULL);
 }
 
 /* client opens a client on urls with a transport deadline of timeout_ms
@@ -377,6 +408,40 @@ Test(shard_route, a_dead_instance_costs_latency_not_errors)
 		err = dtx_client_query(quick, gid, 0, &info);
 	cr_assert_eq(err, DTX_OK, "%s", dtx_strerror(err));
 	cr_assert_eq(info.state, DTX_TX_COMMITTED);
+	end_cluster(&k);
+}
+
+/* While shards move, instances' views disagree and redirects go round.
+ * Here dtxd0 and dtxd1 each name the other as shard 2's owner, and the
+ * real owner, dtxd2, starts only 2 s later: the submit follows the
+ * redirects, pauses, goes round again and commits at dtxd2 once it is up
+ * (before, the fifth redirect in a row ended it with DTX_EMOVED). */
+Test(shard_route, redirects_that_go_round_cost_latency_not_errors)
+{
+	th_env *t = th_begin();
+	cluster k;
+	const int wrong0[N] = {0, 1, 1}, wrong1[N] = {0, 1, 0};
+	dtx_client *c;
+	char gid[DTX_GID_MAX + 1];
+	int next = 0;
+	dtx_tx_info info;
+
+	cluster_init(&k, t);
+	spawn_one(&k, 0, wrong0, 0);
+	spawn_one(&k, 1, wrong1, 0);
+	for (int i = 0; i < 2; i++)
+		cr_assert(th_wait_ready(k.proc[i], k.ready[i], TH_WAIT_READY),
+		          "dtxd%d did not start", i);
+	cluster_urls(&k);
+	spawn_one(&k, 2, NULL, 2);
+	c = client(&k, k.all, 30000);
+	gid_in_shard("round", 2, &next, gid, sizeof(gid));
+	submit(&k, c, gid, &info);
+	cr_assert(th_wait_ready(k.proc[2], k.ready[2], TH_WAIT_READY));
+	stop_all(&k);
+	cr_assert(in_log(&k, 2, gid), "%s is not in shard 2's log", gid);
+	cr_assert_not(in_log(&k, 0, gid));
+	cr_assert_not(in_log(&k, 1, gid));
 	end_cluster(&k);
 }
 
