@@ -762,9 +762,21 @@ static void request_cb(void *arg)
 		finish(r, rv, NULL, NULL);
 		return;
 	}
-	sdk_link_ended(r->link, r->mark, DTX_OK);
 	msg = nng_aio_get_msg(r->aio);
 	nng_aio_set_msg(r->aio, NULL);
+	if (msg == NULL) {
+		/* a receive that succeeded without a message (seen in the
+		 * PostgreSQL chaos soak with several coordinators, cause in
+		 * nng not found): the answer is lost, as with a reset
+		 * connection, and never dereferenced */
+		sdk_logf(DTX_LOG_WARN,
+		         "client: %s: an answer without a message",
+		         sdk_link_url(r->link));
+		finish(r, transport_error(r, sdk_err_from_nng(NNG_ECONNRESET)),
+		       NULL, NULL);
+		return;
+	}
+	sdk_link_ended(r->link, r->mark, DTX_OK);
 	on_reply(r, msg);
 }
 
