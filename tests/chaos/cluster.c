@@ -3,7 +3,7 @@
  * cluster.h).
  *
  * Layout of the work directory (the shop's, seed.h, plus the harness's):
- *   log/                 dtxd's log        stores/NAME/  each service's
+ *   log/                 dtxd's log (LMDB) stores/NAME/  each service's
  *   run/NAME.ready       ready files       logs/NAME.log output of NAME
  *   stats/NAME.N         counters of NAME's Nth run    history.txt
  *   run/fiu-PID.in/out   libfiu's control fifos of dtxd
@@ -32,6 +32,8 @@
 #define EX_IOERR_CODE    74
 #define BUYER_STOP_MS    60000
 #define BUYER_STUCK_CODE 75 /* buyer.c: every client of its process stalled */
+#define EX_TEMPFAIL_CODE 75 /* dtxd: lost a lease, or no heartbeat in time */
+#define EX_UNAVAIL_CODE  69 /* dtxd: the store unreachable at start */
 
 void cluster_url(uint16_t port, char *out, size_t len)
 {
@@ -90,34 +92,88 @@ static void add_path(argv_buf *b, const cluster *c, const char *dir,
 	add(b, s);
 }
 
-static void dtxd_argv(const cluster *c, argv_buf *b)
+/* pg_args: the store of instance k, reached through its relay, with
+ * application_name NAME.RUN - what the audit triggers record of every
+ * write and lease change (main.c), so each is tied to one process. The
+ * log level is info: "shard S: taken at epoch E" lines are evidence. */
+static void pg_args(const cluster *c, const member *m, argv_buf *b)
 {
+	int k = m->role - ROLE_DTXD;
+	const char *name = chaos_role_name(m->role);
+	char *s = slot(b);
+
+	snprintf(s, PATH_MAX,
+	         "postgresql://dtx@127.0.0.1:%u/%s?application_name=%s.%u",
+	         (unsigned)c->o.ports.pg[k], c->o.pg_db, name, m->starts + 1);
+	add(b, "--store");
+	add(b, s);
+	add(b, "--instance");
+	add(b, name);
+	add(b, "--advertise");
+	add_url(b, c->o.ports.dtxd[k]);
+	add(b, "--shards");
+	add_num(b, c->o.shards);
+	add(b, "--lease-ms");
+	add_num(b, c->o.lease_ms);
+	add(b, "--log-level");
+	add(b, "info");
+}
+
+static void dtxd_argv(const cluster *c, const member *m, argv_buf *b)
+{
+	int k = m->role - ROLE_DTXD;
 	char *s;
 
-	if (c->o.fiu) {
+	if (c->o.fiu && c->o.instances <= 1) {
 		s = slot(b);
 		snprintf(s, PATH_MAX, "%s/run/fiu", c->o.workdir);
 		b->n = fiu_wrap(s, b->v);
 	}
 	add(b, c->o.dtxd_exe);
-	add(b, "--log-dir");
-	s = slot(b);
-	snprintf(s, PATH_MAX, "%s/log", c->o.workdir);
-	add(b, s);
+	if (c->o.instances > 1) {
+		pg_args(c, m, b);
+	} else {
+		add(b, "--log-dir");
+		s = slot(b);
+		snprintf(s, PATH_MAX, "%s/log", c->o.workdir);
+		add(b, s);
+		add(b, "--log-level");
+		add(b, "warn");
+	}
 	add(b, "--listen");
-	add_url(b, c->o.ports.dtxd);
+	add_url(b, c->o.ports.dtxd[k]);
 	add(b, "--admin");
-	add_url(b, c->o.ports.admin);
+	add_url(b, c->o.ports.admin[k]);
 	add(b, "--ready-file");
-	add_path(b, c, "run", "dtxd", ".ready");
+	add_path(b, c, "run", chaos_role_name(m->role), ".ready");
 	add(b, "--call-timeout-ms");
 	add_num(b, c->o.call_timeout_ms);
 	add(b, "--retry-base-ms");
 	add(b, "50");
 	add(b, "--retry-max-ms");
 	add(b, "2000");
-	add(b, "--log-level");
-	add(b, "warn");
+}
+
+void cluster_dtxd_urls(const cluster *c, char *out, size_t len)
+{
+	unsigned n = c->o.instances > 0 ? c->o.instances : 1;
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (unsigned k = 0; k < n && used < len; k++) {
+		int w = snprintf(out + used, len - used, "%stcp://127.0.0.1:%u",
+		                 k ? "," : "", (unsigned)c->o.ports.dtxd[k]);
+
+		used += w > 0 ? (size_t)w : 0;
+	}
+}
+
+static void add_dtxd_urls(const cluster *c, argv_buf *b)
+{
+	char *s = slot(b);
+
+	cluster_dtxd_urls(c, s, PATH_MAX);
+	add(b, s);
 }
 
 static void service_argv(const cluster *c, const member *m, argv_buf *b)
@@ -134,7 +190,7 @@ static void service_argv(const cluster *c, const member *m, argv_buf *b)
 	add(b, "--ready-file");
 	add_path(b, c, "run", name, ".ready");
 	add(b, "--coordinator");
-	add_url(b, c->o.ports.dtxd);
+	add_dtxd_urls(c, b);
 	add(b, "--journal");
 	add(b, "--stats-file");
 	s = slot(b);
@@ -155,7 +211,7 @@ static void buyer_argv(const cluster *c, argv_buf *b)
 	add(b, c->o.self_exe);
 	add(b, "buyer");
 	add(b, "--dtxd");
-	add_url(b, c->o.ports.dtxd);
+	add_dtxd_urls(c, b);
 	for (int i = 0; i < CHAOS_NSVC; i++) {
 		add(b, "--svc");
 		add_url(b, c->o.ports.proxy[i]);
@@ -198,8 +254,8 @@ static int spawn_member(cluster *c, member *m)
 
 	if (b == NULL)
 		return -1;
-	if (m->role == ROLE_DTXD)
-		dtxd_argv(c, b);
+	if (chaos_is_dtxd(m->role))
+		dtxd_argv(c, m, b);
 	else if (m->role == ROLE_BUYER)
 		buyer_argv(c, b);
 	else
@@ -257,6 +313,23 @@ static void note_unexpected(cluster *c, const member *m, const char *what)
 	        chaos_role_name(m->role), m->starts, what);
 }
 
+/* crash_only_stop counts an instance's stop by design on PostgreSQL
+ * (cluster_counts.stepdowns): true if code is one. */
+static bool crash_only_stop(cluster *c, const member *m, int code)
+{
+	if (c->o.instances <= 1 || !chaos_is_dtxd(m->role))
+		return false;
+	if (code == EX_TEMPFAIL_CODE)
+		c->n.stepdowns++;
+	else if (code == EX_IOERR_CODE)
+		c->n.store_stops++;
+	else if (code == EX_UNAVAIL_CODE)
+		c->n.start_unreachable++;
+	else
+		return false;
+	return true;
+}
+
 /* classify decides whether the exit (wait status) was caused by the
  * harness, and when the member starts again. */
 static void classify(cluster *c, member *m, int status)
@@ -274,6 +347,8 @@ static void classify(cluster *c, member *m, int status)
 		c->n.points_fired++;
 	} else if (m->fiu_armed && code == EX_IOERR_CODE) {
 		c->n.fiu_stops++;
+	} else if (crash_only_stop(c, m, code)) {
+		/* counted by crash_only_stop */
 	} else if (m->role == ROLE_BUYER && code == 0) {
 		m->st = M_DONE;
 		m->pid = 0;
@@ -420,6 +495,13 @@ void cluster_tick(cluster *c)
 
 /* ---- the faults -------------------------------------------------------- */
 
+bool cluster_in_use(const cluster *c, int role)
+{
+	unsigned n = c->o.instances > 0 ? c->o.instances : 1;
+
+	return !chaos_is_dtxd(role) || role - ROLE_DTXD < (int)n;
+}
+
 bool cluster_is_up(const cluster *c, int role)
 {
 	return c->m[role].st == M_UP && !c->m[role].paused;
@@ -504,8 +586,8 @@ bool cluster_apply(cluster *c, const chaos_event *e)
 
 static bool all_up(const cluster *c)
 {
-	for (int r = 0; r <= ROLE_DTXD; r++)
-		if (!cluster_is_up(c, r))
+	for (int r = 0; r < ROLE_BUYER; r++)
+		if (cluster_in_use(c, r) && !cluster_is_up(c, r))
 			return false;
 	return true;
 }
@@ -535,7 +617,7 @@ int cluster_start(cluster *c, const cluster_opts *o)
 		c->m[r].fault = c->m[r].next_fault = -1;
 		c->m[r].st = M_DONE;
 	}
-	for (int r = 0; r <= ROLE_DTXD; r++) {
+	for (int r = 0; r < ROLE_BUYER && cluster_in_use(c, r); r++) {
 		if (spawn_member(c, &c->m[r]) != 0) {
 			fprintf(stderr, "dtx-chaos: cannot start %s\n",
 			        chaos_role_name(r));
@@ -556,7 +638,7 @@ int cluster_heal(cluster *c, unsigned wait_ms)
 
 	c->healed = true;
 	snprintf(prefix, sizeof(prefix), "%s/run/fiu", c->o.workdir);
-	for (int r = 0; r <= ROLE_DTXD; r++) {
+	for (int r = 0; r < ROLE_BUYER && cluster_in_use(c, r); r++) {
 		member *m = &c->m[r];
 
 		if (m->paused) {
