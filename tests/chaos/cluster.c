@@ -632,6 +632,16 @@ int cluster_start_buyer(cluster *c)
 	return spawn_member(c, &c->m[ROLE_BUYER]);
 }
 
+/* restart_plain restarts a service still starting at the heal: it was
+ * started with RETRY answers on, and SIGUSR1 (which turns them off)
+ * would kill it before it handles the signal. Not counted as a fault. */
+static void restart_plain(member *m)
+{
+	kill(m->pid, SIGKILL);
+	m->killed = true;
+	m->restart_at = 0; /* read by classify: restart at once */
+}
+
 int cluster_heal(cluster *c, unsigned wait_ms)
 {
 	char prefix[PATH_MAX];
@@ -655,8 +665,10 @@ int cluster_heal(cluster *c, unsigned wait_ms)
 			restart_clean(m, -1, 0);
 		else if (m->st == M_DOWN)
 			m->restart_at = 0;
-		if (r < CHAOS_NSVC && m->pid > 0)
+		if (r < CHAOS_NSVC && m->pid > 0 && m->st == M_UP)
 			kill(m->pid, SIGUSR1); /* no more RETRY answers */
+		else if (r < CHAOS_NSVC && m->pid > 0 && m->st == M_STARTING)
+			restart_plain(m);
 	}
 	return wait_all_up(c, wait_ms);
 }

@@ -81,6 +81,7 @@ typedef struct args {
 	bool pg;            /* --store postgresql */
 	unsigned instances; /* --instances (1 on LMDB) */
 	unsigned lease_ms;  /* --lease-ms */
+	uint32_t only;      /* --only: the fault kinds drawn; 0 all */
 } args;
 
 /* run - everything the phases share. */
@@ -117,6 +118,7 @@ static const char usage_text[] =
         "         [--self-test] [--print-schedule] [--require-faults]\n"
         "         [--store lmdb|postgresql] [--instances 1..3] "
         "[--lease-ms 3000]\n"
+        "         [--only KIND,...]\n"
         "       dtx-chaos check --workdir DIR [--json FILE]\n"
         "       dtx-chaos self-test --workdir DIR\n"
         "  --smoke: the CI run: seed 42, 100 s of faults, at most 5 min;\n"
@@ -124,7 +126,9 @@ static const char usage_text[] =
         "  0.7 s on average (every kind happens), at most 90 s\n"
         "  --soak-s N: N seconds of faults (a long soak)\n"
         "  --store postgresql: dtxd on a PostgreSQL 15 the run starts, with\n"
-        "  --instances N instances leasing its shards (default 3)\n";
+        "  --instances N instances leasing its shards (default 3)\n"
+        "  --only KIND,...: draw only these fault kinds (kill, fault-point,\n"
+        "  pause, proxy, partition, fiu-eio, pg-restart, pg-partition)\n";
 
 /* ---- setup ------------------------------------------------------------- */
 
@@ -247,7 +251,7 @@ static int seed_shop(run *r)
 
 static schedule_shape shape_of(const args *a)
 {
-	return (schedule_shape){a->instances, a->lease_ms};
+	return (schedule_shape){a->instances, a->lease_ms, a->only};
 }
 
 static int write_schedule(run *r)
@@ -417,7 +421,8 @@ static bool pg_cut(run *r, const chaos_event *e)
 	if (!r->a.pg || k >= r->a.instances)
 		return false;
 	pgrun_cut(&r->pg, k, true);
-	r->pg_cut_end[k] = chaos_now_ms() + e->dur_ms;
+	if (r->pg_cut_end[k] < chaos_now_ms() + e->dur_ms) /* the longer */
+		r->pg_cut_end[k] = chaos_now_ms() + e->dur_ms;
 	if (r->have_nft && r->nparts < PARTS_MAX &&
 	    nft_partition(r->helper_log, r->ports.pg[k]) == 0) {
 		r->parts[r->nparts].port = r->ports.pg[k];
@@ -914,6 +919,7 @@ static void parse_args(int argc, char **argv, args *a)
 	        {"store", required_argument, NULL, 'y'},
 	        {"instances", required_argument, NULL, 'i'},
 	        {"lease-ms", required_argument, NULL, 'l'},
+	        {"only", required_argument, NULL, 'o'},
 	        {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -991,6 +997,12 @@ static void parse_args(int argc, char **argv, args *a)
 			break;
 		case 'l':
 			a->lease_ms = num("--lease-ms", optarg, 60000);
+			break;
+		case 'o':
+			a->only = schedule_kinds(optarg);
+			if (a->only == 0)
+				shop_usage("dtx-chaos", usage_text,
+				           "--only: kinds such as pause,kill");
 			break;
 		default:
 			shop_usage("dtx-chaos", usage_text, "bad option '%s'",

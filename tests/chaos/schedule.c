@@ -13,6 +13,7 @@
 #include "schedule.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "chaos.h"
 #include "proxy.h"
@@ -48,6 +49,26 @@ const char *ev_kind_name(ev_kind k)
 	return k < EV_COUNT ? kind_names[k] : "unknown";
 }
 
+uint32_t schedule_kinds(const char *list)
+{
+	uint32_t mask = 0;
+	size_t n;
+
+	for (const char *p = list; *p != '\0'; p += n + (p[n] == ',')) {
+		int k;
+
+		n = strcspn(p, ",");
+		for (k = 0; k < EV_COUNT; k++)
+			if (strlen(kind_names[k]) == n &&
+			    strncmp(p, kind_names[k], n) == 0)
+				break;
+		if (k == EV_COUNT)
+			return 0;
+		mask |= 1u << k;
+	}
+	return mask;
+}
+
 static uint32_t between(uint64_t *rng, uint32_t lo, uint32_t hi)
 {
 	return lo + (uint32_t)chaos_rng_below(rng, (uint64_t)(hi - lo) + 1);
@@ -55,11 +76,15 @@ static uint32_t between(uint64_t *rng, uint32_t lo, uint32_t hi)
 
 static ev_kind draw_kind(uint64_t *rng, const schedule_shape *sh)
 {
-	const unsigned *weights = sh->instances > 1 ? weights_pg : weights_lmdb;
-	unsigned total = 0, r;
+	const unsigned *all = sh->instances > 1 ? weights_pg : weights_lmdb;
+	unsigned weights[EV_COUNT], total = 0, r;
 
-	for (int k = 0; k < EV_COUNT; k++)
+	for (int k = 0; k < EV_COUNT; k++) {
+		weights[k] = !sh->only || (sh->only >> k & 1) ? all[k] : 0;
 		total += weights[k];
+	}
+	if (total == 0)
+		return EV_KILL;
 	r = (unsigned)chaos_rng_below(rng, total);
 	for (int k = 0; k < EV_COUNT; k++) {
 		if (r < weights[k])

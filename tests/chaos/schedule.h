@@ -67,7 +67,13 @@ const char *ev_kind_name(ev_kind k);
 typedef struct schedule_shape {
 	unsigned instances;
 	uint32_t lease_ms;
+	uint32_t only; /* bit (1 << kind) per kind to draw; 0: every kind */
 } schedule_shape;
+
+/* schedule_kinds parses a comma-separated list of kind names (as
+ * ev_kind_name gives them) into a mask for schedule_shape.only. Returns
+ * 0 if a name is unknown. */
+uint32_t schedule_kinds(const char *list);
 
 /* schedule_make draws the events of a safety phase of duration_ms, one
  * every mean_gap_ms on average, from seed, for a run of shape. Returns
