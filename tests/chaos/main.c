@@ -122,8 +122,8 @@ static const char usage_text[] =
         "       dtx-chaos check --workdir DIR [--json FILE]\n"
         "       dtx-chaos self-test --workdir DIR\n"
         "  --smoke: the CI run: seed 42, 100 s of faults, at most 5 min;\n"
-        "  with --store postgresql: seed 22, 30 s of faults, one every\n"
-        "  0.7 s on average (every kind happens), at most 90 s\n"
+        "  with --store postgresql: seed 22, 30 s of kill -9, SIGSTOP and\n"
+        "  cuts from PostgreSQL (instances' and services'), at most 90 s\n"
         "  --soak-s N: N seconds of faults (a long soak)\n"
         "  --store postgresql: dtxd on a PostgreSQL 15 the run starts, with\n"
         "  --instances N instances leasing its shards (default 3)\n"
@@ -672,7 +672,8 @@ static void faults_happened(run *r)
 		           (k != EV_FIU || r->have_fiu) &&
 		           (k != EV_FAULT_POINT || r->have_points) &&
 		           ((k != EV_PG_RESTART && k != EV_PG_PARTITION) ||
-		            r->a.pg);
+		            r->a.pg) &&
+		           (r->a.only == 0 || (r->a.only >> k & 1));
 
 		if (can && r->rep.applied[k] == 0)
 			snprintf(missing + strlen(missing),
@@ -1020,7 +1021,8 @@ static void parse_args(int argc, char **argv, args *a)
 		            .seed = 22,
 		            .safety_s = 30,
 		            .converge_s = 60,
-		            .gap_ms = 700,
+		            .gap_ms = 1000,
+		            .only = schedule_kinds("kill,pause,pg-partition"),
 		            .retry_pct = a->retry_pct,
 		            .threads = a->threads,
 		            .workdir = a->workdir,
