@@ -896,6 +896,16 @@ static void smoke_defaults(args *a)
 	a->require_faults = true;
 }
 
+/* pg_smoke_defaults: --smoke with --store postgresql (usage_text). */
+static void pg_smoke_defaults(args *a)
+{
+	a->seed = 22;
+	a->safety_s = 30;
+	a->converge_s = 60;
+	a->gap_ms = 1000;
+	a->only = schedule_kinds("kill,pause,pg-partition");
+}
+
 static void parse_args(int argc, char **argv, args *a)
 {
 	static const struct option opts[] = {
@@ -1017,24 +1027,7 @@ static void parse_args(int argc, char **argv, args *a)
 		shop_usage("dtx-chaos", usage_text,
 		           "--safety-s and --threads must be > 0");
 	if (a->smoke && a->pg) /* the PostgreSQL smoke: see usage_text */
-		*a = (args){.kind = a->kind,
-		            .seed = 22,
-		            .safety_s = 30,
-		            .converge_s = 60,
-		            .gap_ms = 1000,
-		            .only = schedule_kinds("kill,pause,pg-partition"),
-		            .retry_pct = a->retry_pct,
-		            .threads = a->threads,
-		            .workdir = a->workdir,
-		            .bin_dir = a->bin_dir,
-		            .json = a->json,
-		            .keep = a->keep,
-		            .netns = a->netns,
-		            .require_faults = true,
-		            .smoke = true,
-		            .pg = true,
-		            .instances = a->instances,
-		            .lease_ms = a->lease_ms};
+		pg_smoke_defaults(a);
 	if (a->instances == 0)
 		a->instances = a->pg ? 3 : 1;
 	if (a->pg ? a->instances < 2 : a->instances != 1)
