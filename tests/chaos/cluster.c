@@ -476,6 +476,7 @@ void cluster_tick(cluster *c)
 			kill(m->pid, SIGKILL);
 			m->killed = true;
 			m->restart_at = UNEXPECTED_MS;
+			m->deadline = INT64_MAX; /* noted once; reaped next */
 		}
 		if (m->st == M_STOPPING && now > m->deadline) {
 			if (dump_stacks(c, m)) {
@@ -701,19 +702,23 @@ int cluster_stop(cluster *c)
 {
 	char dump[PATH_MAX], what[PATH_MAX + 64];
 	int bad = 0, status;
-	bool hung;
+	bool hung, starting;
 
 	for (int r = ROLE_COUNT - 1; r >= 0; r--) {
 		member *m = &c->m[r];
 
 		if (m->pid <= 0)
 			continue;
+		starting = m->st == M_STARTING;
 		dump_path(c, m, dump, sizeof(dump));
 		unlink(dump);
 		status = procs_stop_dump(m->pid, SIGTERM, STOP_MS, dump, &hung);
 		if (hung && !dump_says(dump, "is a zombie")) {
 			note_hang(c, m, dump);
 			bad++;
+		} else if (starting && WIFSIGNALED(status) &&
+		           WTERMSIG(status) == SIGTERM) {
+			/* still starting: no handler for SIGTERM yet */
 		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			snprintf(what, sizeof(what), "stopped with status %#x",
 			         (unsigned)status);
