@@ -11,7 +11,8 @@
  * A member's life: M_DOWN -(restart_at)-> M_STARTING -(ready file)->
  * M_UP; any exit -> M_DOWN with a restart time; M_STOPPING (a clean
  * restart, to arm a fault point or to disarm one) -> M_DOWN at once. The
- * buyer is started once and never restarted. Every wait has a deadline.
+ * buyer is restarted only after it stalled (exit 75) or crashed (a
+ * violation, counted), until the heal. Every wait has a deadline.
  */
 #include "cluster.h"
 
@@ -383,7 +384,9 @@ static void classify(cluster *c, member *m, int status)
 		arm_fault(m, -1, 0);
 	m->pid = 0;
 	m->paused = false;
-	m->st = m->role == ROLE_BUYER ? M_DONE : M_DOWN;
+	/* a buyer that crashed (counted above) is replaced, with gids of its
+	 * own, so a long run keeps its load; not once healed */
+	m->st = m->role == ROLE_BUYER && c->healed ? M_DONE : M_DOWN;
 	m->restart_at = chaos_now_ms() + delay;
 }
 
