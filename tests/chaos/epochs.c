@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "shard.h"
 
@@ -352,4 +354,146 @@ int epochs_check(const char *workdir, unsigned shards, check_result *r,
 	          "shard's current epoch",
 	          bad2, gid[0] ? gid : NULL, ev2);
 	return 0;
+}
+
+/* ---- the self-test ------------------------------------------------------ */
+
+/* copy_file copies from to to, appending extra (may be NULL) at its end.
+ * Returns 0 or -1. */
+static int copy_file(const char *from, const char *to, const char *extra)
+{
+	char buf[65536];
+	FILE *in = fopen(from, "r"), *out = fopen(to, "w");
+	size_t n;
+	int rc = in != NULL && out != NULL ? 0 : -1;
+
+	while (rc == 0 && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		rc = fwrite(buf, 1, n, out) == n ? 0 : -1;
+	if (rc == 0 && extra != NULL && fputs(extra, out) < 0)
+		rc = -1;
+	if (in != NULL)
+		fclose(in);
+	if (out != NULL && fclose(out) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* copy_run copies the audit and the dtxd logs of workdir to dir, with
+ * extra_lease / extra_write (may be NULL) appended. Returns 0 or -1. */
+static int copy_run(const char *workdir, const char *dir,
+                    const char *extra_lease, const char *extra_write)
+{
+	static const char *const files[] = {"audit/leases.txt",
+	                                    "audit/writes.txt", "logs/dtxd.log",
+	                                    "logs/dtxd2.log", "logs/dtxd3.log"};
+	char from[PATH_MAX], to[PATH_MAX];
+	int rc = 0;
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(to, sizeof(to), "%s/%s", dir, i ? "logs" : "audit");
+		if (mkdir(to, 0755) != 0)
+			return -1;
+	}
+	for (size_t i = 0; rc == 0 && i < 5; i++) {
+		snprintf(from, sizeof(from), "%s/%s", workdir, files[i]);
+		snprintf(to, sizeof(to), "%s/%s", dir, files[i]);
+		if (i >= 2 && access(from, R_OK) != 0)
+			continue; /* fewer instances */
+		rc = copy_file(from, to,
+		               i == 0   ? extra_lease
+		               : i == 1 ? extra_write
+		                        : NULL);
+	}
+	return rc;
+}
+
+/* first_lines reads the last lease change and the first write of
+ * workdir's audit into the two lines. Returns 0 or -1 (none). */
+static int first_lines(const char *workdir, char *lease, char *write,
+                       size_t len)
+{
+	char path[PATH_MAX], line[512];
+	FILE *f;
+
+	lease[0] = write[0] = '\0';
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/audit/%s", workdir,
+		         i ? "writes.txt" : "leases.txt");
+		f = fopen(path, "r");
+		while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+			snprintf(i ? write : lease, len, "%s", line);
+			if (i)
+				break;
+		}
+		if (f != NULL)
+			fclose(f);
+	}
+	return lease[0] && write[0] ? 0 : -1;
+}
+
+/* judge checks the copy in dir: the item named want_fail must fail (NULL:
+ * both must pass). Returns 0 if so. */
+static int judge(const char *dir, unsigned shards, const char *want_fail)
+{
+	static check_result r;
+	epochs_stats st;
+	int rc = 0;
+
+	memset(&r, 0, sizeof(r));
+	if (epochs_check(dir, shards, &r, &st) != 0)
+		return -1;
+	for (size_t i = 0; i < r.nitems; i++) {
+		bool should = want_fail && !strcmp(r.items[i].name, want_fail);
+
+		if (want_fail != NULL && !should)
+			continue; /* the tampered copy may break more */
+		if (r.items[i].ok == should) {
+			fprintf(stderr,
+			        "dtx-chaos: epochs self-test: %s %s on %s\n",
+			        r.items[i].name, should ? "passed" : "failed",
+			        dir);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+int epochs_self_test(const char *workdir, unsigned shards)
+{
+	char lease[512], write[512], extra[2][600], dir[PATH_MAX];
+	char app[APP_MAX], owner[APP_MAX], g[DTX_GID_MAX + 1];
+	const char *want[3] = {NULL, "one-owner-per-epoch", "no-stale-write"};
+	int64_t us;
+	uint32_t shard;
+	uint64_t epoch;
+	int rc = 0;
+
+	if (first_lines(workdir, lease, write, sizeof(lease)) != 0 ||
+	    sscanf(lease, "%" SCNd64 " %31s %" SCNu32 " %" SCNu64 " %31s", &us,
+	           app, &shard, &epoch, owner) != 5 ||
+	    sscanf(write, "%" SCNd64 " %31s %128s", &us, app, g) != 3)
+		return -1;
+	/* the last lease change again, later, by a process of its own */
+	sscanf(lease, "%" SCNd64, &us);
+	snprintf(extra[0], sizeof(extra[0]),
+	         "%" PRId64 " intruder.1 %" PRIu32 " %" PRIu64 " intruder\n",
+	         us + 1, shard, epoch);
+	/* the first write again, by a process that never held a lease */
+	sscanf(write, "%" SCNd64, &us);
+	snprintf(extra[1], sizeof(extra[1]), "%" PRId64 " intruder.1 %s W\n",
+	         us, g);
+	for (int k = 0; rc == 0 && k < 3; k++) {
+		snprintf(dir, sizeof(dir), "%s/epochs-test-%d", workdir, k);
+		rc = mkdir(dir, 0755) == 0 &&
+		                     copy_run(workdir, dir,
+		                              k == 1 ? extra[0] : NULL,
+		                              k == 2 ? extra[1] : NULL) == 0
+		             ? judge(dir, shards, want[k])
+		             : -1;
+	}
+	printf("epochs self-test: %s\n",
+	       rc == 0 ? "a second owner of a (shard, epoch) and a write by a "
+	                 "process without the lease are both caught"
+	               : "FAILED");
+	return rc;
 }

@@ -36,4 +36,12 @@ typedef check_epochs epochs_stats;
 int epochs_check(const char *workdir, unsigned shards, check_result *r,
                  epochs_stats *st);
 
+/* epochs_self_test proves the two checks fail where they must: on
+ * copies of WORKDIR's audit and dtxd logs, one with a transaction write
+ * by a process that never held its shard, one with a lease at a
+ * (shard, epoch) the store already gave to another process, each must
+ * fail its invariant (and the untouched copy pass both). Returns 0, or
+ * -1 (what was missed on stderr). */
+int epochs_self_test(const char *workdir, unsigned shards);
+
 #endif
