@@ -15,21 +15,35 @@
 #include "shop_common.h"
 
 /* The processes of a run. The four services keep the shop's ids
- * (SHOP_SVC_ORDER .. SHOP_SVC_DELIVERY) so a service id is a role. */
+ * (SHOP_SVC_ORDER .. SHOP_SVC_DELIVERY) so a service id is a role. With
+ * --store postgresql --instances N, dtxd instances 2..N are ROLE_DTXD+1
+ * .. ROLE_DTXD+N-1 ("dtxd2", "dtxd3"); an LMDB run has ROLE_DTXD alone,
+ * and the other instance roles are never started. */
 typedef enum chaos_role {
 	ROLE_DTXD = SHOP_SVC_COUNT,
+	ROLE_DTXD2,
+	ROLE_DTXD3,
 	ROLE_BUYER,
 	ROLE_COUNT
 } chaos_role;
 
-#define CHAOS_NSVC SHOP_SVC_COUNT
+#define CHAOS_NSVC          SHOP_SVC_COUNT
+#define CHAOS_INSTANCES_MAX (ROLE_BUYER - ROLE_DTXD)
+
+/* chaos_is_dtxd tells whether role is one of the dtxd instances. */
+static inline bool chaos_is_dtxd(int role)
+{
+	return role >= ROLE_DTXD && role < ROLE_BUYER;
+}
 
 /* Ports on 127.0.0.1: in the run's private network namespace they are
  * fixed; without one, main.c picks free ones. */
 typedef struct chaos_ports {
-	uint16_t dtxd, admin;
-	uint16_t svc[CHAOS_NSVC];   /* where each service listens */
-	uint16_t proxy[CHAOS_NSVC]; /* where its fault proxy listens */
+	uint16_t dtxd[CHAOS_INSTANCES_MAX];  /* each instance's client URL */
+	uint16_t admin[CHAOS_INSTANCES_MAX]; /* ... and admin URL */
+	uint16_t pg[CHAOS_INSTANCES_MAX]; /* its way to PostgreSQL (pgproxy) */
+	uint16_t svc[CHAOS_NSVC];         /* where each service listens */
+	uint16_t proxy[CHAOS_NSVC];       /* where its fault proxy listens */
 } chaos_ports;
 
 /* The transaction modes the buyers use (history.h, check.c). */
@@ -43,7 +57,8 @@ typedef enum chaos_mode {
 /* chaos_mode_name returns "saga", "tcc" or "tcc-sub". */
 const char *chaos_mode_name(chaos_mode m);
 
-/* chaos_role_name returns "order" .. "delivery", "dtxd" or "buyer". */
+/* chaos_role_name returns "order" .. "delivery", "dtxd", "dtxd2",
+ * "dtxd3" or "buyer". */
 const char *chaos_role_name(int role);
 
 /* chaos_now_ms returns CLOCK_MONOTONIC in milliseconds. */

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "checker.h"
+#include "epochs.h"
 #include "log.h"
 #include "seed.h"
 
@@ -409,6 +410,32 @@ static const ltx *find_tx(const world *w, const char *gid)
 	              : NULL;
 }
 
+/* store_of reads WORKDIR/run/store.uri, which a run on PostgreSQL
+ * leaves (pgrun.h): the store's URI into uri and its shard count into
+ * *ret_shards (may be NULL). false: an LMDB run (the log is WORKDIR/log). */
+static bool store_of(const char *workdir, char *uri, size_t len,
+                     unsigned *ret_shards)
+{
+	char path[4096], line[64];
+	unsigned shards = 0;
+	bool ok;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/run/store.uri", workdir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	ok = fgets(uri, (int)len, f) != NULL && strchr(uri, '\n') != NULL &&
+	     fgets(line, sizeof(line), f) != NULL &&
+	     sscanf(line, "shards %u", &shards) == 1;
+	if (ok)
+		*strchr(uri, '\n') = '\0';
+	fclose(f);
+	if (ret_shards != NULL)
+		*ret_shards = shards;
+	return ok;
+}
+
 /* load_log reads every transaction; the log's own check goes into
  * *ret_bad (records failing their checks) and why. */
 static int load_log(const char *workdir, world *w, uint64_t *ret_bad, char *why,
@@ -420,7 +447,8 @@ static int load_log(const char *workdir, world *w, uint64_t *ret_bad, char *why,
 	uint64_t records = 0;
 	int rv, scan_rv;
 
-	snprintf(dir, sizeof(dir), "%s/log", workdir);
+	if (!store_of(workdir, dir, sizeof(dir), NULL))
+		snprintf(dir, sizeof(dir), "%s/log", workdir);
 	rv = dc_log_open(&lo, &sc.log, err, sizeof(err));
 	if (rv != DTX_OK) {
 		fprintf(stderr, "dtx-chaos: check: log %s: %s\n", dir, err);
@@ -791,6 +819,8 @@ static int load(const char *workdir, world *w, check_result *r)
 
 int check_run(const char *workdir, check_result *ret)
 {
+	char uri[1024];
+	unsigned shards;
 	world w = {0};
 	int rc;
 
@@ -810,6 +840,9 @@ int check_run(const char *workdir, check_result *ret)
 		          w.illegal.violations ? w.illegal.evidence
 		                               : "every timeline replays");
 	}
+	if (rc == 0 && store_of(workdir, uri, sizeof(uri), &shards) &&
+	    epochs_check(workdir, shards, ret, &ret->epochs) != 0)
+		rc = -1;
 	world_fini(&w);
 	return rc;
 }

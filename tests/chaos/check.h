@@ -56,10 +56,16 @@ typedef struct check_summary {
 	uint64_t journal_rows;
 } check_summary;
 
+/* What epochs.c counted (a PostgreSQL run; zero otherwise). */
+typedef struct check_epochs {
+	uint64_t lease_changes, takeovers, beliefs, writes;
+} check_epochs;
+
 typedef struct check_result {
 	check_item items[CHECK_ITEMS_MAX];
 	size_t nitems, failed;
 	check_summary sum;
+	check_epochs epochs;
 } check_result;
 
 /* check_run checks the run in workdir (stopped) into *ret. Returns 0,

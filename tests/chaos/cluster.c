@@ -3,7 +3,7 @@
  * cluster.h).
  *
  * Layout of the work directory (the shop's, seed.h, plus the harness's):
- *   log/                 dtxd's log        stores/NAME/  each service's
+ *   log/                 dtxd's log (LMDB) stores/NAME/  each service's
  *   run/NAME.ready       ready files       logs/NAME.log output of NAME
  *   stats/NAME.N         counters of NAME's Nth run    history.txt
  *   run/fiu-PID.in/out   libfiu's control fifos of dtxd
@@ -11,7 +11,8 @@
  * A member's life: M_DOWN -(restart_at)-> M_STARTING -(ready file)->
  * M_UP; any exit -> M_DOWN with a restart time; M_STOPPING (a clean
  * restart, to arm a fault point or to disarm one) -> M_DOWN at once. The
- * buyer is started once and never restarted. Every wait has a deadline.
+ * buyer is restarted only after it stalled (exit 75) or crashed (a
+ * violation, counted), until the heal. Every wait has a deadline.
  */
 #include "cluster.h"
 
@@ -32,6 +33,8 @@
 #define EX_IOERR_CODE    74
 #define BUYER_STOP_MS    60000
 #define BUYER_STUCK_CODE 75 /* buyer.c: every client of its process stalled */
+#define EX_TEMPFAIL_CODE 75 /* dtxd: lost a lease, or no heartbeat in time */
+#define EX_UNAVAIL_CODE  69 /* dtxd: the store unreachable at start */
 
 void cluster_url(uint16_t port, char *out, size_t len)
 {
@@ -90,34 +93,88 @@ static void add_path(argv_buf *b, const cluster *c, const char *dir,
 	add(b, s);
 }
 
-static void dtxd_argv(const cluster *c, argv_buf *b)
+/* pg_args: the store of instance k, reached through its relay, with
+ * application_name NAME.RUN - what the audit triggers record of every
+ * write and lease change (main.c), so each is tied to one process. The
+ * log level is info: "shard S: taken at epoch E" lines are evidence. */
+static void pg_args(const cluster *c, const member *m, argv_buf *b)
 {
+	int k = m->role - ROLE_DTXD;
+	const char *name = chaos_role_name(m->role);
+	char *s = slot(b);
+
+	snprintf(s, PATH_MAX,
+	         "postgresql://dtx@127.0.0.1:%u/%s?application_name=%s.%u",
+	         (unsigned)c->o.ports.pg[k], c->o.pg_db, name, m->starts + 1);
+	add(b, "--store");
+	add(b, s);
+	add(b, "--instance");
+	add(b, name);
+	add(b, "--advertise");
+	add_url(b, c->o.ports.dtxd[k]);
+	add(b, "--shards");
+	add_num(b, c->o.shards);
+	add(b, "--lease-ms");
+	add_num(b, c->o.lease_ms);
+	add(b, "--log-level");
+	add(b, "info");
+}
+
+static void dtxd_argv(const cluster *c, const member *m, argv_buf *b)
+{
+	int k = m->role - ROLE_DTXD;
 	char *s;
 
-	if (c->o.fiu) {
+	if (c->o.fiu && c->o.instances <= 1) {
 		s = slot(b);
 		snprintf(s, PATH_MAX, "%s/run/fiu", c->o.workdir);
 		b->n = fiu_wrap(s, b->v);
 	}
 	add(b, c->o.dtxd_exe);
-	add(b, "--log-dir");
-	s = slot(b);
-	snprintf(s, PATH_MAX, "%s/log", c->o.workdir);
-	add(b, s);
+	if (c->o.instances > 1) {
+		pg_args(c, m, b);
+	} else {
+		add(b, "--log-dir");
+		s = slot(b);
+		snprintf(s, PATH_MAX, "%s/log", c->o.workdir);
+		add(b, s);
+		add(b, "--log-level");
+		add(b, "warn");
+	}
 	add(b, "--listen");
-	add_url(b, c->o.ports.dtxd);
+	add_url(b, c->o.ports.dtxd[k]);
 	add(b, "--admin");
-	add_url(b, c->o.ports.admin);
+	add_url(b, c->o.ports.admin[k]);
 	add(b, "--ready-file");
-	add_path(b, c, "run", "dtxd", ".ready");
+	add_path(b, c, "run", chaos_role_name(m->role), ".ready");
 	add(b, "--call-timeout-ms");
 	add_num(b, c->o.call_timeout_ms);
 	add(b, "--retry-base-ms");
 	add(b, "50");
 	add(b, "--retry-max-ms");
 	add(b, "2000");
-	add(b, "--log-level");
-	add(b, "warn");
+}
+
+void cluster_dtxd_urls(const cluster *c, char *out, size_t len)
+{
+	unsigned n = c->o.instances > 0 ? c->o.instances : 1;
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (unsigned k = 0; k < n && used < len; k++) {
+		int w = snprintf(out + used, len - used, "%stcp://127.0.0.1:%u",
+		                 k ? "," : "", (unsigned)c->o.ports.dtxd[k]);
+
+		used += w > 0 ? (size_t)w : 0;
+	}
+}
+
+static void add_dtxd_urls(const cluster *c, argv_buf *b)
+{
+	char *s = slot(b);
+
+	cluster_dtxd_urls(c, s, PATH_MAX);
+	add(b, s);
 }
 
 static void service_argv(const cluster *c, const member *m, argv_buf *b)
@@ -134,7 +191,7 @@ static void service_argv(const cluster *c, const member *m, argv_buf *b)
 	add(b, "--ready-file");
 	add_path(b, c, "run", name, ".ready");
 	add(b, "--coordinator");
-	add_url(b, c->o.ports.dtxd);
+	add_dtxd_urls(c, b);
 	add(b, "--journal");
 	add(b, "--stats-file");
 	s = slot(b);
@@ -155,7 +212,7 @@ static void buyer_argv(const cluster *c, argv_buf *b)
 	add(b, c->o.self_exe);
 	add(b, "buyer");
 	add(b, "--dtxd");
-	add_url(b, c->o.ports.dtxd);
+	add_dtxd_urls(c, b);
 	for (int i = 0; i < CHAOS_NSVC; i++) {
 		add(b, "--svc");
 		add_url(b, c->o.ports.proxy[i]);
@@ -198,8 +255,8 @@ static int spawn_member(cluster *c, member *m)
 
 	if (b == NULL)
 		return -1;
-	if (m->role == ROLE_DTXD)
-		dtxd_argv(c, b);
+	if (chaos_is_dtxd(m->role))
+		dtxd_argv(c, m, b);
 	else if (m->role == ROLE_BUYER)
 		buyer_argv(c, b);
 	else
@@ -257,6 +314,23 @@ static void note_unexpected(cluster *c, const member *m, const char *what)
 	        chaos_role_name(m->role), m->starts, what);
 }
 
+/* crash_only_stop counts an instance's stop by design on PostgreSQL
+ * (cluster_counts.stepdowns): true if code is one. */
+static bool crash_only_stop(cluster *c, const member *m, int code)
+{
+	if (c->o.instances <= 1 || !chaos_is_dtxd(m->role))
+		return false;
+	if (code == EX_TEMPFAIL_CODE)
+		c->n.stepdowns++;
+	else if (code == EX_IOERR_CODE)
+		c->n.store_stops++;
+	else if (code == EX_UNAVAIL_CODE)
+		c->n.start_unreachable++;
+	else
+		return false;
+	return true;
+}
+
 /* classify decides whether the exit (wait status) was caused by the
  * harness, and when the member starts again. */
 static void classify(cluster *c, member *m, int status)
@@ -274,6 +348,8 @@ static void classify(cluster *c, member *m, int status)
 		c->n.points_fired++;
 	} else if (m->fiu_armed && code == EX_IOERR_CODE) {
 		c->n.fiu_stops++;
+	} else if (crash_only_stop(c, m, code)) {
+		/* counted by crash_only_stop */
 	} else if (m->role == ROLE_BUYER && code == 0) {
 		m->st = M_DONE;
 		m->pid = 0;
@@ -308,7 +384,9 @@ static void classify(cluster *c, member *m, int status)
 		arm_fault(m, -1, 0);
 	m->pid = 0;
 	m->paused = false;
-	m->st = m->role == ROLE_BUYER ? M_DONE : M_DOWN;
+	/* a buyer that crashed (counted above) is replaced, with gids of its
+	 * own, so a long run keeps its load; not once healed */
+	m->st = m->role == ROLE_BUYER && c->healed ? M_DONE : M_DOWN;
 	m->restart_at = chaos_now_ms() + delay;
 }
 
@@ -401,6 +479,7 @@ void cluster_tick(cluster *c)
 			kill(m->pid, SIGKILL);
 			m->killed = true;
 			m->restart_at = UNEXPECTED_MS;
+			m->deadline = INT64_MAX; /* noted once; reaped next */
 		}
 		if (m->st == M_STOPPING && now > m->deadline) {
 			if (dump_stacks(c, m)) {
@@ -419,6 +498,13 @@ void cluster_tick(cluster *c)
 }
 
 /* ---- the faults -------------------------------------------------------- */
+
+bool cluster_in_use(const cluster *c, int role)
+{
+	unsigned n = c->o.instances > 0 ? c->o.instances : 1;
+
+	return !chaos_is_dtxd(role) || role - ROLE_DTXD < (int)n;
+}
 
 bool cluster_is_up(const cluster *c, int role)
 {
@@ -504,8 +590,8 @@ bool cluster_apply(cluster *c, const chaos_event *e)
 
 static bool all_up(const cluster *c)
 {
-	for (int r = 0; r <= ROLE_DTXD; r++)
-		if (!cluster_is_up(c, r))
+	for (int r = 0; r < ROLE_BUYER; r++)
+		if (cluster_in_use(c, r) && !cluster_is_up(c, r))
 			return false;
 	return true;
 }
@@ -535,7 +621,7 @@ int cluster_start(cluster *c, const cluster_opts *o)
 		c->m[r].fault = c->m[r].next_fault = -1;
 		c->m[r].st = M_DONE;
 	}
-	for (int r = 0; r <= ROLE_DTXD; r++) {
+	for (int r = 0; r < ROLE_BUYER && cluster_in_use(c, r); r++) {
 		if (spawn_member(c, &c->m[r]) != 0) {
 			fprintf(stderr, "dtx-chaos: cannot start %s\n",
 			        chaos_role_name(r));
@@ -550,13 +636,23 @@ int cluster_start_buyer(cluster *c)
 	return spawn_member(c, &c->m[ROLE_BUYER]);
 }
 
+/* restart_plain restarts a service still starting at the heal: it was
+ * started with RETRY answers on, and SIGUSR1 (which turns them off)
+ * would kill it before it handles the signal. Not counted as a fault. */
+static void restart_plain(member *m)
+{
+	kill(m->pid, SIGKILL);
+	m->killed = true;
+	m->restart_at = 0; /* read by classify: restart at once */
+}
+
 int cluster_heal(cluster *c, unsigned wait_ms)
 {
 	char prefix[PATH_MAX];
 
 	c->healed = true;
 	snprintf(prefix, sizeof(prefix), "%s/run/fiu", c->o.workdir);
-	for (int r = 0; r <= ROLE_DTXD; r++) {
+	for (int r = 0; r < ROLE_BUYER && cluster_in_use(c, r); r++) {
 		member *m = &c->m[r];
 
 		if (m->paused) {
@@ -573,8 +669,10 @@ int cluster_heal(cluster *c, unsigned wait_ms)
 			restart_clean(m, -1, 0);
 		else if (m->st == M_DOWN)
 			m->restart_at = 0;
-		if (r < CHAOS_NSVC && m->pid > 0)
+		if (r < CHAOS_NSVC && m->pid > 0 && m->st == M_UP)
 			kill(m->pid, SIGUSR1); /* no more RETRY answers */
+		else if (r < CHAOS_NSVC && m->pid > 0 && m->st == M_STARTING)
+			restart_plain(m);
 	}
 	return wait_all_up(c, wait_ms);
 }
@@ -607,19 +705,23 @@ int cluster_stop(cluster *c)
 {
 	char dump[PATH_MAX], what[PATH_MAX + 64];
 	int bad = 0, status;
-	bool hung;
+	bool hung, starting;
 
 	for (int r = ROLE_COUNT - 1; r >= 0; r--) {
 		member *m = &c->m[r];
 
 		if (m->pid <= 0)
 			continue;
+		starting = m->st == M_STARTING;
 		dump_path(c, m, dump, sizeof(dump));
 		unlink(dump);
 		status = procs_stop_dump(m->pid, SIGTERM, STOP_MS, dump, &hung);
 		if (hung && !dump_says(dump, "is a zombie")) {
 			note_hang(c, m, dump);
 			bad++;
+		} else if (starting && WIFSIGNALED(status) &&
+		           WTERMSIG(status) == SIGTERM) {
+			/* still starting: no handler for SIGTERM yet */
 		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			snprintf(what, sizeof(what), "stopped with status %#x",
 			         (unsigned)status);

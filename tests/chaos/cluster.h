@@ -52,6 +52,12 @@ typedef struct member {
 } member;
 
 typedef struct cluster_opts {
+	/* 1: one dtxd on an LMDB log in WORKDIR/log; 2..CHAOS_INSTANCES_MAX:
+	 * that many dtxd instances on PostgreSQL (pg_db on 127.0.0.1,
+	 * instance k through ports.pg[k]), with shards and lease_ms */
+	unsigned instances;
+	const char *pg_db;
+	unsigned shards, lease_ms;
 	const char *workdir;
 	const char *dtxd_exe;
 	const char *shop_dir; /* holds dtx-shop-order ... */
@@ -83,6 +89,12 @@ typedef struct cluster_counts {
 	/* the buyer exited 75: every client of its process stalled (see
 	 * buyer.c); a new buyer process was started */
 	uint64_t buyer_restarts;
+	/* PostgreSQL runs: an instance's crash-only stops, by cause (its exit
+	 * code): lost a lease or could not write a heartbeat in time (75),
+	 * its store connection failed (74), could not reach the store at
+	 * start (69). By design, not violations; what they cost is the
+	 * failover the report measures. */
+	uint64_t stepdowns, store_stops, start_unreachable;
 	char unexpected_what[CLUSTER_UNEXPECTED_MAX][160];
 } cluster_counts;
 
@@ -97,8 +109,8 @@ typedef struct cluster {
 /* cluster_url writes tcp://127.0.0.1:port into out. */
 void cluster_url(uint16_t port, char *out, size_t len);
 
-/* cluster_start starts dtxd and the four services and waits (bounded)
- * until all are ready. Returns 0, or -1 (reason on stderr). */
+/* cluster_start starts the dtxd instances and the four services and
+ * waits (bounded) until all are ready. Returns 0, or -1 (reason on stderr). */
 int cluster_start(cluster *c, const cluster_opts *o);
 
 /* cluster_start_buyer starts the workload process. Returns 0 or -1. */
@@ -117,6 +129,14 @@ bool cluster_apply(cluster *c, const chaos_event *e);
  * RETRY answers off, and waits (bounded, wait_ms) until dtxd and the
  * services are up. Returns 0 or -1. */
 int cluster_heal(cluster *c, unsigned wait_ms);
+
+/* cluster_in_use tells whether the run has role (instances past
+ * o.instances are never started). */
+bool cluster_in_use(const cluster *c, int role);
+
+/* cluster_dtxd_urls writes every instance's client URL, comma-separated
+ * (dtx_client_open's list), into out. */
+void cluster_dtxd_urls(const cluster *c, char *out, size_t len);
 
 /* cluster_is_up tells whether role is up and not paused. */
 bool cluster_is_up(const cluster *c, int role);

@@ -20,6 +20,14 @@
  * checked over the whole run while faults go on, and liveness (the good
  * thing eventually happens) only after they stop, within a bound.
  *
+ * With --store postgresql --instances N (issue 15): the harness starts its
+ * own PostgreSQL 15 (pgrun.h, with the audit the lease invariants read)
+ * and N dtxd instances leasing SHARDS shards, each reaching the database
+ * through a relay it can cut; the buyers and the services get every
+ * instance's URL. Faults added: kill -9 and SIGSTOP (past the lease) of
+ * an instance, PostgreSQL restarts (fast, immediate), an instance cut
+ * from PostgreSQL; invariants added: epochs.h's.
+ *
  * Other commands: "dtx-chaos buyer ..." is the workload process (buyer.c);
  * "dtx-chaos check --workdir DIR" re-checks a kept run; "dtx-chaos
  * self-test --workdir DIR" proves the checker fails on tampered copies
@@ -41,7 +49,9 @@
 #include "buyer.h"
 #include "check.h"
 #include "cluster.h"
+#include "epochs.h"
 #include "netfault.h"
+#include "pgrun.h"
 #include "procs.h"
 #include "report.h"
 #include "schedule.h"
@@ -57,6 +67,7 @@
 #define WORKDIR_MAX 1024  /* leaves room for the paths under it */
 #define AVAIL_MS    15000 /* the buyers go on this long after the heal */
 #define AVAIL_GRACE 5000  /* ... and must decide purchases after this */
+#define PG_SHARDS   8     /* shards of a PostgreSQL run's store */
 
 typedef struct args {
 	const char *kind;
@@ -67,6 +78,11 @@ typedef struct args {
 	const char *bin_dir;
 	const char *json;
 	bool keep, netns, print_schedule, self_test, require_faults;
+	bool smoke;         /* --smoke */
+	bool pg;            /* --store postgresql */
+	unsigned instances; /* --instances (1 on LMDB) */
+	unsigned lease_ms;  /* --lease-ms */
+	uint32_t only;      /* --only: the fault kinds drawn; 0 all */
 } args;
 
 /* run - everything the phases share. */
@@ -88,9 +104,11 @@ typedef struct run {
 		int64_t end;
 	} parts[PARTS_MAX];
 	size_t nparts;
+	pgrun pg;
+	int64_t pg_cut_end[CHAOS_INSTANCES_MAX];
 	run_report rep;
 	check_result check;
-	int64_t heal_unix_ms;
+	int64_t heal_unix_ms, safety_unix_ms;
 } run;
 
 static const char usage_text[] =
@@ -99,10 +117,19 @@ static const char usage_text[] =
         "         [--buyers N] [--stock N] [--threads 48] [--workdir DIR]\n"
         "         [--keep] [--json FILE] [--bin-dir DIR] [--no-netns]\n"
         "         [--self-test] [--print-schedule] [--require-faults]\n"
+        "         [--store lmdb|postgresql] [--instances 1..3] "
+        "[--lease-ms 3000]\n"
+        "         [--only KIND,...]\n"
         "       dtx-chaos check --workdir DIR [--json FILE]\n"
-        "       dtx-chaos self-test --workdir DIR\n"
-        "  --smoke: the CI run: seed 42, 100 s of faults, at most 5 min\n"
-        "  --soak-s N: N seconds of faults (a long soak)\n";
+        "       dtx-chaos self-test --workdir DIR [--store postgresql]\n"
+        "  --smoke: the CI run: seed 42, 100 s of faults, at most 5 min;\n"
+        "  with --store postgresql: seed 22, 30 s of kill -9, SIGSTOP and\n"
+        "  cuts from PostgreSQL (instances' and services'), at most 90 s\n"
+        "  --soak-s N: N seconds of faults (a long soak)\n"
+        "  --store postgresql: dtxd on a PostgreSQL 15 the run starts, with\n"
+        "  --instances N instances leasing its shards (default 3)\n"
+        "  --only KIND,...: draw only these fault kinds (kill, fault-point,\n"
+        "  pause, proxy, partition, fiu-eio, pg-restart, pg-partition)\n";
 
 /* ---- setup ------------------------------------------------------------- */
 
@@ -136,8 +163,13 @@ static void pick_ports(run *r, bool private_ns)
 {
 	chaos_ports *p = &r->ports;
 
-	p->dtxd = private_ns ? 7400 : free_port();
-	p->admin = private_ns ? 7401 : free_port();
+	for (int k = 0; k < CHAOS_INSTANCES_MAX; k++) {
+		p->dtxd[k] =
+		        private_ns ? (uint16_t)(7400 + 2 * k) : free_port();
+		p->admin[k] =
+		        private_ns ? (uint16_t)(7401 + 2 * k) : free_port();
+		p->pg[k] = private_ns ? (uint16_t)(7700 + k) : free_port();
+	}
 	for (int i = 0; i < CHAOS_NSVC; i++) {
 		p->svc[i] = private_ns ? (uint16_t)(7510 + i) : free_port();
 		p->proxy[i] = private_ns ? (uint16_t)(7610 + i) : free_port();
@@ -196,8 +228,11 @@ static void probe(run *r, bool private_ns, const char *ns_why)
 		skip(r, "partitions (nftables)", ns_why);
 	else if (!r->have_nft)
 		skip(r, "partitions (nftables)", why);
-	r->have_fiu = fiu_probe(why, sizeof(why));
-	if (!r->have_fiu)
+	r->have_fiu = !r->a.pg && fiu_probe(why, sizeof(why));
+	if (r->a.pg)
+		skip(r, "EIO on the coordinator's log (libfiu)",
+		     "no log file on PostgreSQL");
+	else if (!r->have_fiu)
 		skip(r, "EIO on the coordinator's log (libfiu)", why);
 #ifdef DTX_FAULT_POINTS
 	r->have_points = true;
@@ -215,12 +250,18 @@ static int seed_shop(run *r)
 	return seed_stores(r->workdir, &so, &init);
 }
 
+static schedule_shape shape_of(const args *a)
+{
+	return (schedule_shape){a->instances, a->lease_ms, a->only};
+}
+
 static int write_schedule(run *r)
 {
+	schedule_shape sh = shape_of(&r->a);
 	char path[PATH_MAX];
 	FILE *f;
 
-	r->ev = schedule_make(r->a.seed, r->a.safety_s * 1000, r->a.gap_ms,
+	r->ev = schedule_make(r->a.seed, r->a.safety_s * 1000, r->a.gap_ms, &sh,
 	                      &r->nev);
 	if (r->ev == NULL)
 		return -1;
@@ -228,8 +269,11 @@ static int write_schedule(run *r)
 	f = fopen(path, "w");
 	if (f == NULL)
 		return -1;
-	fprintf(f, "# dtx-chaos seed %llu, safety %u s, gap %u ms\n",
-	        (unsigned long long)r->a.seed, r->a.safety_s, r->a.gap_ms);
+	fprintf(f,
+	        "# dtx-chaos seed %llu, safety %u s, gap %u ms, %u "
+	        "instance(s) on %s\n",
+	        (unsigned long long)r->a.seed, r->a.safety_s, r->a.gap_ms,
+	        r->a.instances, r->a.pg ? "PostgreSQL" : "LMDB");
 	schedule_print(f, r->ev, r->nev);
 	return fclose(f) == 0 ? 0 : -1;
 }
@@ -249,9 +293,28 @@ static int start_proxies(run *r)
 	return 0;
 }
 
+/* start_pg starts the run's PostgreSQL and the instances' relays. */
+static int start_pg(run *r)
+{
+	char err[512];
+
+	if (!r->a.pg)
+		return 0;
+	if (pgrun_start(&r->pg, r->workdir, PG_SHARDS, r->ports.pg,
+	                r->a.instances, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dtx-chaos: PostgreSQL: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int start_cluster(run *r)
 {
 	cluster_opts o = {
+	        .instances = r->a.pg ? r->a.instances : 1,
+	        .pg_db = PGRUN_DB,
+	        .shards = PG_SHARDS,
+	        .lease_ms = r->a.lease_ms,
 	        .workdir = r->workdir,
 	        .dtxd_exe = r->dtxd_exe,
 	        .shop_dir = r->shop_dir,
@@ -280,7 +343,8 @@ static int start_cluster(run *r)
 
 static uint16_t partition_port(const run *r, int role)
 {
-	return role == ROLE_DTXD ? r->ports.dtxd : r->ports.svc[role];
+	return chaos_is_dtxd(role) ? r->ports.dtxd[role - ROLE_DTXD]
+	                           : r->ports.svc[role];
 }
 
 /* reapply_partitions makes nft hold exactly the partitions still on. */
@@ -349,9 +413,42 @@ static void end_windows(run *r, int64_t now)
 	}
 }
 
+/* pg_cut cuts an instance from PostgreSQL: its relay stalls and, with
+ * nftables, its relay's port drops every segment too. */
+static bool pg_cut(run *r, const chaos_event *e)
+{
+	unsigned k = (unsigned)(e->target - ROLE_DTXD);
+
+	if (!r->a.pg || k >= r->a.instances)
+		return false;
+	pgrun_cut(&r->pg, k, true);
+	if (r->pg_cut_end[k] < chaos_now_ms() + e->dur_ms) /* the longer */
+		r->pg_cut_end[k] = chaos_now_ms() + e->dur_ms;
+	if (r->have_nft && r->nparts < PARTS_MAX &&
+	    nft_partition(r->helper_log, r->ports.pg[k]) == 0) {
+		r->parts[r->nparts].port = r->ports.pg[k];
+		r->parts[r->nparts++].end = r->pg_cut_end[k];
+	}
+	r->rep.pg_cuts++;
+	return true;
+}
+
+static void end_pg_cuts(run *r, int64_t now, bool all)
+{
+	for (unsigned k = 0; k < CHAOS_INSTANCES_MAX; k++)
+		if (r->pg_cut_end[k] != 0 && (all || now >= r->pg_cut_end[k])) {
+			pgrun_cut(&r->pg, k, false);
+			r->pg_cut_end[k] = 0;
+		}
+}
+
 static bool apply(run *r, const chaos_event *e)
 {
 	switch (e->kind) {
+	case EV_PG_RESTART:
+		return r->a.pg && pgrun_restart(&r->pg, e->arg != 0) == 0;
+	case EV_PG_PARTITION:
+		return pg_cut(r, e);
 	case EV_PROXY:
 		return proxy_window(r, e);
 	case EV_PARTITION:
@@ -370,6 +467,7 @@ static void safety_phase(run *r)
 
 	printf("safety phase: %u s, %zu scheduled faults\n", r->a.safety_s,
 	       r->nev);
+	r->safety_unix_ms = chaos_unix_ms();
 	fflush(stdout);
 	proxies_baseline(r);
 	for (int64_t now = t0; now < end; now = chaos_now_ms()) {
@@ -382,6 +480,7 @@ static void safety_phase(run *r)
 				r->rep.not_applied[e->kind]++;
 		}
 		end_windows(r, now);
+		end_pg_cuts(r, now, false);
 		cluster_tick(&r->cl);
 		chaos_sleep_ms(TICK_MS);
 	}
@@ -391,7 +490,8 @@ static void safety_phase(run *r)
 /* ---- the liveness phase ------------------------------------------------ */
 
 /* active_count asks dtxd (dtxctl stats) how many transactions are not
- * final; -1 if it could not say. */
+ * final - on PostgreSQL, the store's active index itself (every shard,
+ * whichever instance is up) - or -1 if it could not say. */
 static long active_count(run *r)
 {
 	char out[PATH_MAX], url[64];
@@ -400,7 +500,9 @@ static long active_count(run *r)
 	json_t *o;
 	long n = -1;
 
-	cluster_url(r->ports.admin, url, sizeof(url));
+	if (r->a.pg)
+		return pgrun_active(&r->pg);
+	cluster_url(r->ports.admin[0], url, sizeof(url));
 	snprintf(out, sizeof(out), "%s/run/stats.json", r->workdir);
 	unlink(out);
 	if (procs_run(out, argv, 5000) != 0)
@@ -442,6 +544,7 @@ static void liveness_phase(run *r)
 	r->nparts = 0;
 	if (r->have_nft)
 		nft_heal(r->helper_log);
+	end_pg_cuts(r, 0, true);
 	cluster_heal(&r->cl, HEAL_UP_MS);
 	r->heal_unix_ms = chaos_unix_ms();
 	tick_for(r, AVAIL_MS);
@@ -526,7 +629,7 @@ static void count_points(run *r)
 {
 	char path[PATH_MAX], line[512];
 
-	for (int role = 0; role <= ROLE_DTXD; role++) {
+	for (int role = 0; role < ROLE_BUYER; role++) {
 		FILE *f;
 
 		snprintf(path, sizeof(path), "%s/logs/%s.log", r->workdir,
@@ -550,7 +653,12 @@ static void count_points(run *r)
 }
 
 /* faults_happened checks that every kind this machine can inject was
- * injected (the smoke must not pass vacuously). */
+ * injected (the smoke must not pass vacuously). On PostgreSQL every
+ * scheduled kind must have been applied, but the counts that need
+ * traffic through a service over the whole run (each proxy fault at its
+ * background rate, RETRY answers, a fault point's Nth hit) are reported,
+ * not required: the 30 s smoke spends much of its time in failovers, and
+ * the LMDB smoke requires them. */
 static void faults_happened(run *r)
 {
 	char missing[400] = "";
@@ -563,14 +671,17 @@ static void faults_happened(run *r)
 	for (int k = 0; k < EV_COUNT; k++) {
 		bool can = (k != EV_PARTITION || r->have_nft) &&
 		           (k != EV_FIU || r->have_fiu) &&
-		           (k != EV_FAULT_POINT || r->have_points);
+		           (k != EV_FAULT_POINT || r->have_points) &&
+		           ((k != EV_PG_RESTART && k != EV_PG_PARTITION) ||
+		            r->a.pg) &&
+		           (r->a.only == 0 || (r->a.only >> k & 1));
 
 		if (can && r->rep.applied[k] == 0)
 			snprintf(missing + strlen(missing),
 			         sizeof(missing) - strlen(missing), " %s",
 			         ev_kind_name((ev_kind)k));
 	}
-	for (int pf = 0; pf < PF_COUNT; pf++) {
+	for (int pf = 0; pf < PF_COUNT && !r->a.pg; pf++) {
 		n = 0;
 		for (int s = 0; s < CHAOS_NSVC; s++)
 			n += r->rep.pc[s].injected[pf];
@@ -579,9 +690,9 @@ static void faults_happened(run *r)
 			         sizeof(missing) - strlen(missing), " proxy-%s",
 			         proxy_fault_name((proxy_fault)pf));
 	}
-	if (r->a.retry_pct > 0 && retries == 0)
+	if (r->a.retry_pct > 0 && retries == 0 && !r->a.pg)
 		strcat(missing, " retry-answers");
-	if (r->have_points && hit == 0)
+	if (r->have_points && hit == 0 && !r->a.pg)
 		strcat(missing, " fault-point-hits");
 	if (r->have_fiu && r->cl.n.fiu_stops == 0)
 		strcat(missing, " fiu-fail-stops");
@@ -597,6 +708,39 @@ static void faults_happened(run *r)
  * the SDK client was seen to stall after faults (README, "What it
  * found"). The coordinator's own liveness is "converged"; this is the
  * client's, reported. */
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* longest_gap measures the longest time in the safety phase in which no
+ * purchase was decided (committed or rolled back, as the buyers were
+ * told): the worst unavailability the faults caused, failovers included. */
+static void longest_gap(run *r, const hist_rec *h, size_t n)
+{
+	int64_t *t = malloc((n + 2) * sizeof(*t)), prev;
+	size_t k = 0;
+
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if ((h[i].t == TOLD_COMMITTED || h[i].t == TOLD_ROLLED_BACK) &&
+		    h[i].end_unix_ms >= r->safety_unix_ms &&
+		    h[i].end_unix_ms <= r->heal_unix_ms)
+			t[k++] = h[i].end_unix_ms;
+	t[k++] = r->heal_unix_ms;
+	qsort(t, k, sizeof(*t), cmp_i64);
+	prev = r->safety_unix_ms;
+	for (size_t i = 0; i < k; i++) {
+		if (t[i] - prev > r->rep.longest_gap_ms)
+			r->rep.longest_gap_ms = t[i] - prev;
+		prev = t[i];
+	}
+	free(t);
+}
+
 static void buyer_recovery(run *r)
 {
 	char path[PATH_MAX];
@@ -614,6 +758,7 @@ static void buyer_recovery(run *r)
 		r->rep.decided_after_heal +=
 		        h[i].t == TOLD_COMMITTED || h[i].t == TOLD_ROLLED_BACK;
 	}
+	longest_gap(r, h, n);
 	free(h);
 }
 
@@ -649,6 +794,8 @@ static int finish(run *r, int64_t t_start)
 	count_stats(r);
 	count_points(r);
 	count_reopens(r);
+	if (r->a.pg && pgrun_export(&r->pg, r->workdir) != 0)
+		return -1;
 	t = chaos_now_ms();
 	if (check_run(r->workdir, &r->check) != 0)
 		return -1;
@@ -657,6 +804,10 @@ static int finish(run *r, int64_t t_start)
 	r->rep.wall_s = (double)(chaos_now_ms() - t_start) / 1e3;
 	r->rep.check = &r->check;
 	r->rep.cn = &r->cl.n;
+	r->rep.pg = r->a.pg;
+	r->rep.instances = r->a.pg ? r->a.instances : 1;
+	r->rep.pg_restarts[0] = r->pg.restarts[0];
+	r->rep.pg_restarts[1] = r->pg.restarts[1];
 	report_print(stdout, &r->rep);
 	snprintf(path, sizeof(path), "%s/report.json", r->workdir);
 	if (report_write_json(path, &r->rep) != 0 ||
@@ -704,7 +855,8 @@ static int run_all(run *r)
 	if (seed_shop(r) != 0 || write_schedule(r) != 0)
 		return 2;
 	r->rep.nevents = r->nev;
-	if (start_proxies(r) == 0 && start_cluster(r) == 0) {
+	if (start_pg(r) == 0 && start_proxies(r) == 0 &&
+	    start_cluster(r) == 0) {
 		safety_phase(r);
 		liveness_phase(r);
 		rc = 0;
@@ -714,9 +866,12 @@ static int run_all(run *r)
 		rc = 2;
 	for (int s = 0; s < CHAOS_NSVC; s++)
 		proxy_stop(r->px[s]);
+	pgrun_stop(&r->pg);
 	if (rc == 0 && r->check.failed > 0)
 		rc = 1;
-	if (rc == 0 && r->a.self_test)
+	if (rc == 0 && r->a.self_test && r->a.pg)
+		rc = epochs_self_test(r->workdir, PG_SHARDS) == 0 ? 0 : 1;
+	else if (rc == 0 && r->a.self_test)
 		rc = tamper_self_test(r->workdir) == 0 ? 0 : 1;
 	if (rc == 0 && !r->a.keep && r->a.workdir == NULL)
 		tamper_remove_tree(r->workdir);
@@ -735,10 +890,21 @@ static unsigned num(const char *flag, const char *v, unsigned long max)
 static void smoke_defaults(args *a)
 {
 	a->kind = "smoke";
+	a->smoke = true;
 	a->seed = 42;
 	a->safety_s = 100;
 	a->converge_s = 90;
 	a->require_faults = true;
+}
+
+/* pg_smoke_defaults: --smoke with --store postgresql (usage_text). */
+static void pg_smoke_defaults(args *a)
+{
+	a->seed = 22;
+	a->safety_s = 30;
+	a->converge_s = 60;
+	a->gap_ms = 1000;
+	a->only = schedule_kinds("kill,pause,pg-partition");
 }
 
 static void parse_args(int argc, char **argv, args *a)
@@ -762,6 +928,10 @@ static void parse_args(int argc, char **argv, args *a)
 	        {"self-test", no_argument, NULL, 'T'},
 	        {"print-schedule", no_argument, NULL, 'P'},
 	        {"require-faults", no_argument, NULL, 'R'},
+	        {"store", required_argument, NULL, 'y'},
+	        {"instances", required_argument, NULL, 'i'},
+	        {"lease-ms", required_argument, NULL, 'l'},
+	        {"only", required_argument, NULL, 'o'},
 	        {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -826,6 +996,26 @@ static void parse_args(int argc, char **argv, args *a)
 		case 'R':
 			a->require_faults = true;
 			break;
+		case 'y':
+			if (strcmp(optarg, "postgresql") != 0 &&
+			    strcmp(optarg, "lmdb") != 0)
+				shop_usage("dtx-chaos", usage_text,
+				           "--store: lmdb or postgresql");
+			a->pg = strcmp(optarg, "postgresql") == 0;
+			break;
+		case 'i':
+			a->instances =
+			        num("--instances", optarg, CHAOS_INSTANCES_MAX);
+			break;
+		case 'l':
+			a->lease_ms = num("--lease-ms", optarg, 60000);
+			break;
+		case 'o':
+			a->only = schedule_kinds(optarg);
+			if (a->only == 0)
+				shop_usage("dtx-chaos", usage_text,
+				           "--only: kinds such as pause,kill");
+			break;
 		default:
 			shop_usage("dtx-chaos", usage_text, "bad option '%s'",
 			           argv[optind - 1]);
@@ -837,6 +1027,15 @@ static void parse_args(int argc, char **argv, args *a)
 	if (a->safety_s == 0 || a->threads == 0)
 		shop_usage("dtx-chaos", usage_text,
 		           "--safety-s and --threads must be > 0");
+	if (a->smoke && a->pg) /* the PostgreSQL smoke: see usage_text */
+		pg_smoke_defaults(a);
+	if (a->instances == 0)
+		a->instances = a->pg ? 3 : 1;
+	if (a->pg ? a->instances < 2 : a->instances != 1)
+		shop_usage("dtx-chaos", usage_text,
+		           "--instances: 1 on LMDB, 2..3 on PostgreSQL");
+	if (a->lease_ms < 500)
+		shop_usage("dtx-chaos", usage_text, "--lease-ms: 500 or more");
 }
 
 /* size_shop sizes the stock and the buyers to the run's length unless
@@ -885,6 +1084,7 @@ int main(int argc, char **argv)
 	             .gap_ms = 1000,
 	             .retry_pct = 5,
 	             .threads = 48,
+	             .lease_ms = 3000,
 	             .netns = true};
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
@@ -894,13 +1094,17 @@ int main(int argc, char **argv)
 		if (r.a.workdir == NULL)
 			shop_usage("dtx-chaos", usage_text,
 			           "self-test needs --workdir");
+		if (r.a.pg) /* a PostgreSQL run: its audit, at rest */
+			return epochs_self_test(r.a.workdir, PG_SHARDS) ? 1 : 0;
 		return tamper_self_test(r.a.workdir) == 0 ? 0 : 1;
 	}
 	parse_args(argc, argv, &r.a);
 	size_shop(&r.a);
 	if (r.a.print_schedule) {
+		schedule_shape sh = shape_of(&r.a);
+
 		r.ev = schedule_make(r.a.seed, r.a.safety_s * 1000, r.a.gap_ms,
-		                     &r.nev);
+		                     &sh, &r.nev);
 		if (r.ev != NULL)
 			schedule_print(stdout, r.ev, r.nev);
 		free(r.ev);

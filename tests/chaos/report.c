@@ -11,6 +11,38 @@ static json_t *u64(uint64_t v)
 	return json_integer((json_int_t)v);
 }
 
+/* nroles: the services and the run's dtxd instances. */
+static int nroles(const run_report *r)
+{
+	return ROLE_DTXD + (r->instances > 0 ? (int)r->instances : 1);
+}
+
+/* pg_json: what a PostgreSQL run adds (NULL on LMDB). */
+static json_t *pg_json(const run_report *r)
+{
+	json_t *o;
+	const check_epochs *e = &r->check->epochs;
+
+	if (!r->pg)
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "instances", u64(r->instances));
+	json_object_set_new(o, "restarts_fast", u64(r->pg_restarts[0]));
+	json_object_set_new(o, "restarts_immediate", u64(r->pg_restarts[1]));
+	json_object_set_new(o, "instance_cuts", u64(r->pg_cuts));
+	json_object_set_new(o, "stepdowns", u64(r->cn->stepdowns));
+	json_object_set_new(o, "store_stops", u64(r->cn->store_stops));
+	json_object_set_new(o, "start_unreachable",
+	                    u64(r->cn->start_unreachable));
+	json_object_set_new(o, "lease_changes", u64(e->lease_changes));
+	json_object_set_new(o, "takeovers", u64(e->takeovers));
+	json_object_set_new(o, "taken_lines", u64(e->beliefs));
+	json_object_set_new(o, "writes_checked", u64(e->writes));
+	json_object_set_new(o, "longest_gap_ms",
+	                    json_integer((json_int_t)r->longest_gap_ms));
+	return o;
+}
+
 static json_t *faults_json(const run_report *r)
 {
 	json_t *f = json_object(), *kills = json_object(),
@@ -26,7 +58,7 @@ static json_t *faults_json(const run_report *r)
 		json_object_set_new(e, "not_applied", u64(r->not_applied[k]));
 		json_object_set_new(sched, ev_kind_name((ev_kind)k), e);
 	}
-	for (int role = 0; role <= ROLE_DTXD; role++) {
+	for (int role = 0; role < nroles(r); role++) {
 		json_object_set_new(kills, chaos_role_name(role),
 		                    u64(r->cn->kills[role]));
 		json_object_set_new(pauses, chaos_role_name(role),
@@ -158,6 +190,7 @@ int report_write_json(const char *path, const run_report *r)
 	                    u64(r->cn->buyer_restarts));
 	json_object_set_new(o, "scheduled_events", u64(r->nevents));
 	json_object_set_new(o, "faults", faults_json(r));
+	json_object_set_new(o, "postgresql", pg_json(r));
 	json_object_set_new(o, "skipped", skipped);
 	json_object_set_new(o, "transactions", txs_json(&r->check->sum));
 	json_object_set_new(o, "barrier", barrier_json(r));
@@ -176,11 +209,11 @@ static void print_faults(FILE *out, const run_report *r)
 	uint64_t retries = 0, hit = 0, armed = 0;
 
 	fprintf(out, "faults injected:\n  kill -9:  ");
-	for (int role = 0; role <= ROLE_DTXD; role++)
+	for (int role = 0; role < nroles(r); role++)
 		fprintf(out, " %s %llu", chaos_role_name(role),
 		        (unsigned long long)r->cn->kills[role]);
 	fprintf(out, "\n  SIGSTOP:  ");
-	for (int role = 0; role <= ROLE_DTXD; role++)
+	for (int role = 0; role < nroles(r); role++)
 		fprintf(out, " %s %llu", chaos_role_name(role),
 		        (unsigned long long)r->cn->pauses[role]);
 	fprintf(out, "\n  proxy:    ");
@@ -261,6 +294,35 @@ static void print_findings(FILE *out, const run_report *r)
 		        (unsigned long long)r->cn->stop_hangs_nng);
 }
 
+/* print_pg prints what a PostgreSQL run adds. */
+static void print_pg(FILE *out, const run_report *r)
+{
+	const check_epochs *e = &r->check->epochs;
+
+	if (!r->pg)
+		return;
+	fprintf(out,
+	        "postgresql: %u instances; PostgreSQL restarts fast %llu, "
+	        "immediate %llu; instances cut from it %llu\n"
+	        "  instance stops by design: lost lease/heartbeat %llu, "
+	        "store connection failed %llu, store unreachable at start "
+	        "%llu\n"
+	        "  lease changes %llu, takeovers (failovers) %llu, \"taken\" "
+	        "lines %llu, transaction writes checked %llu\n"
+	        "  longest time with no purchase decided (safety phase): "
+	        "%.1f s\n",
+	        r->instances, (unsigned long long)r->pg_restarts[0],
+	        (unsigned long long)r->pg_restarts[1],
+	        (unsigned long long)r->pg_cuts,
+	        (unsigned long long)r->cn->stepdowns,
+	        (unsigned long long)r->cn->store_stops,
+	        (unsigned long long)r->cn->start_unreachable,
+	        (unsigned long long)e->lease_changes,
+	        (unsigned long long)e->takeovers,
+	        (unsigned long long)e->beliefs, (unsigned long long)e->writes,
+	        (double)r->longest_gap_ms / 1000.0);
+}
+
 void report_print(FILE *out, const run_report *r)
 {
 	svc_stats sum = {0};
@@ -282,6 +344,7 @@ void report_print(FILE *out, const run_report *r)
 	        (unsigned long long)r->check->sum.null_compensations,
 	        (unsigned long long)sum.late_refused);
 	print_findings(out, r);
+	print_pg(out, r);
 	if (r->converge_s >= 0)
 		fprintf(out,
 		        "converged: every transaction final %.1f s after the "

@@ -7,6 +7,7 @@
 #ifndef DTX_CHAOS_REPORT_H
 #define DTX_CHAOS_REPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -42,6 +43,13 @@ typedef struct run_report {
 	char skipped[REPORT_SKIPPED_MAX][240];
 	size_t nskipped;
 	const check_result *check;
+	/* a PostgreSQL run */
+	bool pg;
+	unsigned instances;
+	uint64_t pg_restarts[2]; /* fast, immediate */
+	uint64_t pg_cuts;        /* instances cut from PostgreSQL */
+	int64_t longest_gap_ms;  /* safety phase: longest with no purchase
+	                            decided */
 } run_report;
 
 /* report_write_json writes r to path. Returns 0 or -1. */

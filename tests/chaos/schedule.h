@@ -18,14 +18,18 @@
 #define SCHEDULE_EVENTS_MAX 100000
 
 typedef enum ev_kind {
-	EV_KILL,        /* kill -9 target; restart it after dur_ms */
-	EV_FAULT_POINT, /* restart target with DTX_FAULT=point:level */
-	EV_PAUSE,       /* SIGSTOP target for dur_ms (> call deadlines) */
-	EV_PROXY,       /* target's proxy injects fault arg, level per
-	                   mille of frames, for dur_ms */
-	EV_PARTITION,   /* nftables drops target's port for dur_ms */
-	EV_FIU,         /* libfiu: dtxd's next log fdatasync (arg 0) or
-	                   pwrite (arg 1) fails with EIO */
+	EV_KILL,         /* kill -9 target; restart it after dur_ms */
+	EV_FAULT_POINT,  /* restart target with DTX_FAULT=point:level */
+	EV_PAUSE,        /* SIGSTOP target for dur_ms (> call deadlines) */
+	EV_PROXY,        /* target's proxy injects fault arg, level per
+	                    mille of frames, for dur_ms */
+	EV_PARTITION,    /* nftables drops target's port for dur_ms */
+	EV_FIU,          /* libfiu: dtxd's next log fdatasync (arg 0) or
+	                    pwrite (arg 1) fails with EIO */
+	EV_PG_RESTART,   /* PostgreSQL restarts: fast (arg 0) or immediate
+	                    (arg 1); PostgreSQL runs only */
+	EV_PG_PARTITION, /* target (a dtxd instance) cut from PostgreSQL for
+	                    dur_ms (its pgproxy stalls); PostgreSQL runs */
 	EV_COUNT
 } ev_kind;
 
@@ -52,14 +56,32 @@ extern const size_t schedule_npoints;
 extern const char *const schedule_fiu_points[2];
 
 /* ev_kind_name returns "kill", "fault-point", "pause", "proxy",
- * "partition" or "fiu-eio". */
+ * "partition", "fiu-eio", "pg-restart" or "pg-partition". */
 const char *ev_kind_name(ev_kind k);
 
+/* What the run has: instances 1 is the LMDB run of one dtxd (the
+ * schedule of a seed is then what it always was); instances 2..3 is a
+ * run on PostgreSQL with leases of lease_ms: dtxd faults pick one of the
+ * instances, pauses of an instance outlast its lease, libfiu (a file
+ * log's fault) is not drawn, PostgreSQL restarts and partitions are. */
+typedef struct schedule_shape {
+	unsigned instances;
+	uint32_t lease_ms;
+	uint32_t only; /* bit (1 << kind) per kind to draw; 0: every kind */
+} schedule_shape;
+
+/* schedule_kinds parses a comma-separated list of kind names (as
+ * ev_kind_name gives them) into a mask for schedule_shape.only. Returns
+ * 0 if a name is unknown. */
+uint32_t schedule_kinds(const char *list);
+
 /* schedule_make draws the events of a safety phase of duration_ms, one
- * every mean_gap_ms on average, from seed. Returns the events (freed by
- * the caller) and their number in *ret_n, or NULL (out of memory). */
+ * every mean_gap_ms on average, from seed, for a run of shape. Returns
+ * the events (freed by the caller) and their number in *ret_n, or NULL
+ * (out of memory). */
 chaos_event *schedule_make(uint64_t seed, uint32_t duration_ms,
-                           uint32_t mean_gap_ms, size_t *ret_n);
+                           uint32_t mean_gap_ms, const schedule_shape *shape,
+                           size_t *ret_n);
 
 /* schedule_describe writes one event as a line of text into buf. */
 void schedule_describe(const chaos_event *e, char *buf, size_t len);

@@ -17,10 +17,13 @@ const char *chaos_mode_name(chaos_mode m)
 
 const char *chaos_role_name(int role)
 {
+	static const char *const dtxd[CHAOS_INSTANCES_MAX] = {"dtxd", "dtxd2",
+	                                                      "dtxd3"};
+
 	if (role >= 0 && role < CHAOS_NSVC)
 		return shop_service_name((shop_service_id)role);
-	if (role == ROLE_DTXD)
-		return "dtxd";
+	if (chaos_is_dtxd(role))
+		return dtxd[role - ROLE_DTXD];
 	return role == ROLE_BUYER ? "buyer" : "unknown";
 }
 
