@@ -90,9 +90,9 @@ static void admin_read(dc_engine *e, dc_request *req, dc_admin_out *o,
 	eng_admin_send(req, o);
 }
 
-/* admin_show shows a live transaction from memory (a copy without its
- * payloads and results, which show does not print, with its backoffs);
- * any other is loaded by the reader. */
+/* admin_show shows a live transaction from memory (a copy, with its
+ * payloads and results - bounded by --max-msg-bytes, as the submit that
+ * brought them - and its backoffs); any other is loaded by the reader. */
 static void admin_show(dc_engine *e, dc_request *req, dc_admin_out *o,
                        const Dtx__V1__AdminShow *s)
 {
@@ -102,7 +102,7 @@ static void admin_show(dc_engine *e, dc_request *req, dc_admin_out *o,
 
 	if (lv != NULL) {
 		next = calloc(lv->tx->nsteps + 1, sizeof(*next));
-		if (next == NULL || dc_tx_copy(lv->tx, false, &copy) != DTX_OK)
+		if (next == NULL || dc_tx_copy(lv->tx, true, &copy) != DTX_OK)
 			eng_die_oom("show");
 		next_retries(e, lv, next);
 	}
