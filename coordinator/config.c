@@ -78,6 +78,11 @@ static const char usage[] =
         "                           " DC_ADMIN_URL_DEFAULT "; if that\n"
         "                           default is taken dtxd warns and runs\n"
         "                           without one; none = no endpoint)\n"
+        "  --admin-allow-uid LIST   users (names or uids, comma-separated)\n"
+        "                           who may use an ipc:// --admin endpoint\n"
+        "                           (default: whoever can open its socket)\n"
+        "  --admin-allow-gid LIST   the same for groups (a user's primary\n"
+        "                           or supplementary group)\n"
         "  --shard N                shard number in made ids (0..1023);\n"
         "                           with --shards M > 1: the shard this\n"
         "                           instance owns (0..M-1)\n"
@@ -213,6 +218,8 @@ enum {
 	OPT_INSTANCE,
 	OPT_STORE,
 	OPT_LEASE_MS,
+	OPT_ALLOW_UID,
+	OPT_ALLOW_GID,
 };
 
 static const struct option options[] = {
@@ -220,6 +227,8 @@ static const struct option options[] = {
         {"store", required_argument, NULL, OPT_STORE},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"admin", required_argument, NULL, OPT_ADMIN},
+        {"admin-allow-uid", required_argument, NULL, OPT_ALLOW_UID},
+        {"admin-allow-gid", required_argument, NULL, OPT_ALLOW_GID},
         {"shard", required_argument, NULL, OPT_SHARD},
         {"shards", required_argument, NULL, OPT_SHARDS},
         {"peer", required_argument, NULL, OPT_PEER},
@@ -484,6 +493,19 @@ static void store_num(dc_config *cfg, int id, uint64_t v)
 	}
 }
 
+/* parse_allow adds --admin-allow-uid (gids: -gid) LIST to the admin
+ * endpoint's allow lists. */
+static int parse_allow(dc_config *cfg, bool gids, const char *arg, FILE *err)
+{
+	char why[300];
+
+	if (dc_acl_add_list(&cfg->admin_acl, gids, arg, why, sizeof(why)) ==
+	    DTX_OK)
+		return DC_CONFIG_OK;
+	fprintf(err, "dtxd: --admin-allow-%s: %s\n", gids ? "gid" : "uid", why);
+	return DC_CONFIG_USAGE;
+}
+
 static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
                      FILE *err)
 {
@@ -516,6 +538,9 @@ static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
 		cfg->admin = strcmp(arg, "none") == 0 ? NULL : arg;
 		cfg->admin_default = false;
 		return DC_CONFIG_OK;
+	case OPT_ALLOW_UID:
+	case OPT_ALLOW_GID:
+		return parse_allow(cfg, id == OPT_ALLOW_GID, arg, err);
 	case OPT_LOG_LEVEL:
 		return parse_level(arg, &cfg->log_level, err);
 	case OPT_ADVERTISE:
@@ -662,6 +687,14 @@ static int check(dc_config *cfg, FILE *err)
 		cfg->map_size_max = cfg->map_size;
 	if (check_shards(cfg, err) != DC_CONFIG_OK)
 		return DC_CONFIG_USAGE;
+	/* over TCP no peer has a uid: every request would be refused */
+	if (dc_acl_is_set(&cfg->admin_acl) &&
+	    (cfg->admin == NULL || strncmp(cfg->admin, "ipc://", 6) != 0)) {
+		fprintf(err, "dtxd: --admin-allow-uid/-gid need an ipc:// "
+		             "--admin endpoint (over TCP the peer's uid is "
+		             "not known)\n");
+		return DC_CONFIG_USAGE;
+	}
 	return check_replies(cfg, err);
 }
 

@@ -11,7 +11,8 @@
  *   66 EX_NOINPUT no such transaction / no log; 69 EX_UNAVAILABLE the
  *   coordinator cannot be reached or did not answer in time; 70
  *   EX_SOFTWARE internal error; 71 EX_OSERR out of memory; 74 EX_IOERR
- *   the log cannot be read; 76 EX_PROTOCOL a reply that does not decode.
+ *   the log cannot be read; 76 EX_PROTOCOL a reply that does not decode;
+ *   77 EX_NOPERM the admin endpoint refused this user (--admin-allow-*).
  * A refused command changes nothing.
  */
 #include <errno.h>
@@ -145,8 +146,8 @@ static void usage_all(FILE *f)
 		fprintf(f, "  %s\n", cmds[i].usage);
 	fputs("\nExit codes: 0 ok, 64 usage, 65 does not apply / bad records,"
 	      "\n66 no such transaction, 69 coordinator unavailable, 70 "
-	      "internal,\n71 out of memory, 74 log unreadable, 76 bad reply. "
-	      "See dtxctl(1).\n",
+	      "internal,\n71 out of memory, 74 log unreadable, 76 bad reply, "
+	      "77 not allowed.\nSee dtxctl(1).\n",
 	      f);
 }
 
@@ -590,6 +591,8 @@ static int exit_of(int code)
 		return EX_IOERR;
 	case DTX_ENOMEM:
 		return EX_OSERR;
+	case DTX_EPERM:
+		return EX_NOPERM;
 	default:
 		return EX_SOFTWARE;
 	}

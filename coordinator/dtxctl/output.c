@@ -235,6 +235,7 @@ static const char *code_name(int code)
 	        "ETIMEDOUT",    "ECLOSED", "EPROTO",   "ETOOBIG",
 	        "ELIMIT",       "EIO",     "ENOSPC",   "ECORRUPT",
 	        "EUNREACHABLE", "EBUSY",   "EVERSION", "EINTERNAL",
+	        "ECONFLICT",    "EMOVED",  "EPERM",
 	};
 
 	return code >= 0 && (size_t)code < sizeof(names) / sizeof(names[0])

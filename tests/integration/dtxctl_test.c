@@ -253,7 +253,8 @@ Test(dtxctl, finds_explains_and_compensates_a_stuck_saga)
 	o = json(c, 0, "show stuck-1 --events 5000");
 	json_array_foreach(json_object_get(o, "timeline"), i, ev) found |=
 	        strcmp(str(ev, "detail"),
-	               "operator compensate by op: p1 is broken") == 0;
+	               "operator compensate by op (claimed): p1 is "
+	               "broken") == 0;
 	cr_assert(found, "the operator action is not in the timeline");
 	json_decref(o);
 	cr_assert_eq(ctl(c, "list --needs-operator -q"), 0);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
@@ -497,5 +498,158 @@ Test(story, dtxctl_names_bad_flags_and_missing_logs)
 	         c->admin);
 	cr_assert_eq(sh(c, cmd), 0, "%s", c->out);
 	free(c);
+	th_end(t);
+}
+
+/* ---- item 5: who did it ----------------------------------------------- */
+
+/* ipc_admin starts dtxd with its admin endpoint on ipc:// in t's
+ * directory, opened to every local user (the test's second uid, nobody,
+ * must reach it: the directory and the socket are made accessible), and
+ * a participant whose flaky handler keeps a transaction running. */
+static ctl_env *ipc_admin(th_env *t, const char *allow_flag, const char *allow)
+{
+	ctl_env *c = calloc(1, sizeof(*c));
+	char path[PATH_MAX + 16];
+
+	cr_assert_not_null(c);
+	c->t = t;
+	snprintf(path, sizeof(path), "%s/admin.ipc", t->dir);
+	snprintf(c->admin, sizeof(c->admin), "ipc://%.*s", PATH_MAX, path);
+	th_dtxd_start(t, "--admin", c->admin, "--action-max-attempts", "0",
+	              allow_flag, allow, NULL);
+	cr_assert_eq(chmod(t->dir, 0755), 0);
+	cr_assert_eq(chmod(path, 0777), 0);
+	th_participant_start(t, "p1", "--flaky", "1000000", NULL);
+	return c;
+}
+
+/* as_nobody runs `dtxctl --admin ADMIN ARGS` as uid nobody. */
+static int as_nobody(ctl_env *c, const char *args)
+{
+	char cmd[3 * TH_URL_MAX + 8192];
+
+	snprintf(cmd, sizeof(cmd),
+	         "setpriv --reuid nobody --regid nogroup --clear-groups %s "
+	         "--admin %s %s",
+	         th_exe("DTX_DTXCTL"), c->admin, args);
+	return sh(c, cmd);
+}
+
+/* operator_lines returns the timeline's operator lines of gid, joined by
+ * newlines (owned by the caller). */
+static char *operator_lines(ctl_env *c, const char *gid)
+{
+	json_t *o = json(c, "show %s --events 5000", gid), *ev;
+	char *all = calloc(1, 8192);
+	size_t i;
+
+	cr_assert_not_null(all);
+	json_array_foreach(json_object_get(o, "timeline"), i, ev)
+	{
+		const char *d = str(ev, "detail");
+		if (strncmp(d, "operator ", 9) == 0 &&
+		    strlen(all) + strlen(d) + 2 < 8192) {
+			strcat(all, d);
+			strcat(all, "\n");
+		}
+	}
+	json_decref(o);
+	return all;
+}
+
+static void submit_stuck(th_env *t, const char *gid)
+{
+	static const char *const steps[] = {"p1.flaky/p1.undo"};
+	const void *payloads[] = {NULL};
+	const size_t lens[] = {0};
+
+	submit_steps(t, gid, 1, steps, payloads, lens, false);
+}
+
+Test(story, an_ipc_operator_is_recorded_by_uid_not_by_claimed_name)
+{
+	th_env *t = th_begin();
+	ctl_env *c = ipc_admin(t, NULL, NULL);
+	char *lines;
+
+	submit_stuck(t, "who-1");
+	cr_assert_eq(ctl(c, "pause who-1 --reason look --user mallory"), 0,
+	             "%s", c->out);
+	cr_assert_eq(as_nobody(c, "resume who-1 --reason go --user root"), 0,
+	             "%s", c->out);
+	lines = operator_lines(c, "who-1");
+	cr_assert_not_null(
+	        strstr(lines, "operator pause by root (uid 0): look"), "%s",
+	        lines);
+	cr_assert_not_null(
+	        strstr(lines, "operator resume by nobody (uid 65534): go"),
+	        "%s", lines);
+	cr_assert_null(strstr(lines, "mallory"), "%s", lines);
+	free(lines);
+	free(c);
+	th_end(t);
+}
+
+Test(story, a_tcp_operator_name_is_recorded_as_claimed)
+{
+	th_env *t = th_begin();
+	ctl_env *c = start(t, "1000000", NULL);
+	char *lines;
+
+	submit_stuck(t, "who-2");
+	cr_assert_eq(ctl(c, "pause who-2 --reason look --user op"), 0, "%s",
+	             c->out);
+	lines = operator_lines(c, "who-2");
+	cr_assert_not_null(
+	        strstr(lines, "operator pause by op (claimed): look"), "%s",
+	        lines);
+	free(lines);
+	free(c);
+	th_end(t);
+}
+
+Test(story, the_admin_allow_list_refuses_other_users_and_changes_nothing)
+{
+	th_env *t = th_begin();
+	ctl_env *c = ipc_admin(t, "--admin-allow-uid", "root,0");
+	json_t *o;
+
+	submit_stuck(t, "who-3");
+	cr_assert_eq(as_nobody(c, "pause who-3 --reason sneaky"), EX_NOPERM,
+	             "%s", c->out);
+	cr_assert_not_null(strstr(c->out, "refused: nobody (uid 65534) may "
+	                                  "not use this admin endpoint"),
+	                   "%s", c->out);
+	cr_assert_eq(as_nobody(c, "list"), EX_NOPERM, "%s", c->out);
+	o = json(c, "show who-3");
+	cr_assert(json_is_false(
+	        json_object_get(json_object_get(o, "transaction"), "paused")));
+	json_decref(o);
+	cr_assert_eq(ctl(c, "pause who-3 --reason allowed"), 0, "%s", c->out);
+	free(c);
+	th_end(t);
+}
+
+Test(story, dtxd_refuses_allow_lists_it_cannot_apply)
+{
+	th_env *t = th_begin();
+	ctl_env c = {.t = t};
+	char cmd[2 * TH_URL_MAX + 512];
+
+	snprintf(cmd, sizeof(cmd),
+	         "%s --log-dir %s/l1 --admin tcp://127.0.0.1:1 "
+	         "--admin-allow-uid root",
+	         th_exe("DTX_DTXD"), t->dir);
+	cr_assert_eq(sh(&c, cmd), 64, "%s", c.out);
+	cr_assert_not_null(strstr(c.out, "need an ipc:// --admin"), "%s",
+	                   c.out);
+	snprintf(cmd, sizeof(cmd),
+	         "%s --log-dir %s/l1 --admin ipc://%s/a.ipc "
+	         "--admin-allow-gid no-such-group-here",
+	         th_exe("DTX_DTXD"), t->dir, t->dir);
+	cr_assert_eq(sh(&c, cmd), 64, "%s", c.out);
+	cr_assert_not_null(strstr(c.out, "no such group: 'no-such-group-here'"),
+	                   "%s", c.out);
 	th_end(t);
 }

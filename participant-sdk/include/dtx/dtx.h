@@ -70,6 +70,8 @@ typedef enum dtx_err {
 	                          in dtxd, a store's conditional write or
 	                          recorded setting disagrees) */
 	DTX_EMOVED = 17,       /* not this coordinator's shard: ask its owner */
+	DTX_EPERM = 18,        /* refused: the peer may not do this (dtxd's
+	                          admin allow lists) */
 	DTX_ERR_COUNT
 } dtx_err;
 
