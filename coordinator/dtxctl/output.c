@@ -231,11 +231,10 @@ static void merge(json_t *o, json_t *x)
 static const char *code_name(int code)
 {
 	static const char *const names[] = {
-	        "OK",           "EINVAL",  "ENOMEM",   "ENOENT",
-	        "ETIMEDOUT",    "ECLOSED", "EPROTO",   "ETOOBIG",
-	        "ELIMIT",       "EIO",     "ENOSPC",   "ECORRUPT",
-	        "EUNREACHABLE", "EBUSY",   "EVERSION", "EINTERNAL",
-	        "ECONFLICT",    "EMOVED",  "EPERM",
+	        "OK",        "EINVAL",    "ENOMEM",       "ENOENT", "ETIMEDOUT",
+	        "ECLOSED",   "EPROTO",    "ETOOBIG",      "ELIMIT", "EIO",
+	        "ENOSPC",    "ECORRUPT",  "EUNREACHABLE", "EBUSY",  "EVERSION",
+	        "EINTERNAL", "ECONFLICT", "EMOVED",       "EPERM",
 	};
 
 	return code >= 0 && (size_t)code < sizeof(names) / sizeof(names[0])
