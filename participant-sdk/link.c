@@ -31,9 +31,10 @@
  * Telling "nothing listens there" from "slow". nng's dialer retries a
  * refused connect in silence, so a request to a coordinator that is not
  * running would wait its whole deadline and end like a slow one. While
- * the link has no connection, it therefore connects once more on its own
- * (a probe: nng's stream dialer, whose aio reports the connect's error,
- * at most PROBE_MS), at open and at every tend. A link that never had a
+ * the link has had no connection for PROBE_AFTER_MS, it therefore
+ * connects once more on its own (a probe: nng's stream dialer, whose aio
+ * reports the connect's error, at most PROBE_MS), at every tend and when
+ * a request asks whether the link is refused. A link that never had a
  * connection and whose probes were refused (ECONNREFUSED, or ENOENT: an
  * ipc path with no socket) for REFUSED_MS is "refused"
  * (sdk_link_is_refused): its requests end DTX_EUNREACHABLE at once. A
@@ -59,10 +60,11 @@
 
 #define LINK_PIPES_MAX 8 /* connections one link keeps at once */
 #define LINK_REDIAL_MS                                                         \
-	2000            /* no connection this long: dial afresh; and           \
-	                   at most one fresh dialer this often */
-#define PROBE_MS   1000 /* a probe's connect waits this long, at most */
-#define REFUSED_MS 1000 /* refused this long, never connected: refused */
+	2000                /* no connection this long: dial afresh; and       \
+	                       at most one fresh dialer this often */
+#define PROBE_MS       1000 /* a probe's connect waits this long, at most */
+#define PROBE_AFTER_MS 150  /* no connection this long: probe */
+#define REFUSED_MS     1000 /* refused this long, never connected: refused */
 
 struct sdk_link {
 	char *url; /* owned */
@@ -153,14 +155,17 @@ static void probe_cb(void *arg)
 	pthread_mutex_unlock(&l->mu);
 }
 
-/* probe_start connects once more on the side, if the link has no
- * connection and no probe is out. */
+/* probe_start connects once more on the side, if the link has had no
+ * connection for PROBE_AFTER_MS (not at once: a healthy dialer connects
+ * first, and a probe's connection that never speaks SP is no use to the
+ * peer's listener) and no probe is out. */
 static void probe_start(sdk_link *l)
 {
 	bool go;
 
 	pthread_mutex_lock(&l->mu);
-	go = l->probe != NULL && !l->probing && l->npipes == 0;
+	go = l->probe != NULL && !l->probing && l->npipes == 0 &&
+	     nng_clock() - l->down_since >= PROBE_AFTER_MS;
 	l->probing = l->probing || go;
 	pthread_mutex_unlock(&l->mu);
 	if (!go)
@@ -186,6 +191,7 @@ bool sdk_link_is_refused(sdk_link *link)
 {
 	bool refused;
 
+	probe_start(link); /* for the next asking, if none is out */
 	pthread_mutex_lock(&link->mu);
 	refused = !link->ever_up && link->npipes == 0 &&
 	          link->refused_since != 0 &&
@@ -258,7 +264,6 @@ int sdk_link_open(const char *url, size_t max_msg, sdk_link **ret_link)
 		sdk_link_free(l);
 		return rv;
 	}
-	probe_start(l);
 	*ret_link = l;
 	return DTX_OK;
 }

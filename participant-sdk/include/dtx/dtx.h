@@ -548,8 +548,10 @@ DTX_API void dtx_client_opts_init(dtx_client_opts *opts);
  * ends DTX_EUNREACHABLE ("no connection"); one sent and not answered in
  * time ends DTX_ETIMEDOUT ("deadline passed"); one whose connection was
  * lost before the answer ends DTX_EUNREACHABLE (it may have been
- * received). Errors: DTX_EINVAL, DTX_ENOMEM, DTX_EUNREACHABLE (bad URL
- * scheme). A request answered DTX_EMOVED more often than it may follow
+ * received); one to a coordinator nothing listens for (never connected,
+ * its connects refused for a second) ends DTX_EUNREACHABLE then, not at
+ * its deadline. Errors: DTX_EINVAL (also a URL scheme dtx does not speak,
+ * "http://": the log callback names it), DTX_ENOMEM. A request answered DTX_EMOVED more often than it may follow
  * ends DTX_EMOVED (coordinators that disagree about their shards). */
 DTX_API int dtx_client_open(const char *url, const dtx_client_opts *opts,
                             dtx_client **ret_client);
