@@ -551,8 +551,9 @@ DTX_API void dtx_client_opts_init(dtx_client_opts *opts);
  * received); one to a coordinator nothing listens for (never connected,
  * its connects refused for a second) ends DTX_EUNREACHABLE then, not at
  * its deadline. Errors: DTX_EINVAL (also a URL scheme dtx does not speak,
- * "http://": the log callback names it), DTX_ENOMEM. A request answered DTX_EMOVED more often than it may follow
- * ends DTX_EMOVED (coordinators that disagree about their shards). */
+ * "http://": the log callback names it), DTX_ENOMEM. A request answered
+ * DTX_EMOVED more often than it may follow ends DTX_EMOVED (coordinators
+ * that disagree about their shards). */
 DTX_API int dtx_client_open(const char *url, const dtx_client_opts *opts,
                             dtx_client **ret_client);
 
