@@ -30,6 +30,7 @@ static const char *const err_messages[DTX_ERR_COUNT] = {
                           "conditional write",
         [DTX_EMOVED] = "the gid's shard is not this coordinator's: ask "
                        "its owner",
+        [DTX_EPERM] = "refused: not allowed for this peer",
 };
 
 static const char *const tx_state_names[] = {

@@ -368,6 +368,30 @@ static int check_url(struct vctx *v, const char *where, const char *url)
 	            where, (int)(sep - url > 16 ? 16 : sep - url), url);
 }
 
+int wire_scheme_check(const char *url, char *errbuf, size_t errlen)
+{
+	static const char *const ok[] = {
+	        "tcp://",     "tcp4://",     "tcp6://",    "ipc://",
+	        "tls+tcp://", "tls+tcp4://", "tls+tcp6://"};
+	struct vctx v = {errbuf, errlen};
+	const char *sep;
+
+	if (url == NULL)
+		return fail(&v, DTX_EINVAL, "no URL");
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strncmp(url, ok[i], strlen(ok[i])) == 0)
+			return DTX_OK;
+	if ((sep = strstr(url, "://")) == NULL)
+		return fail(&v, DTX_EINVAL,
+		            "URL \"%.64s\" has no scheme (tcp://HOST:PORT or "
+		            "ipc://PATH)",
+		            url);
+	return fail(&v, DTX_EINVAL,
+	            "unsupported URL scheme \"%.*s://\" in \"%.64s\": dtx "
+	            "speaks tcp://, ipc:// and tls+tcp://",
+	            (int)(sep - url > 16 ? 16 : sep - url), url, url);
+}
+
 int wire_url_check(const char *url, char *errbuf, size_t errlen)
 {
 	struct vctx v = {errbuf, errlen};

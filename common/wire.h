@@ -62,6 +62,13 @@ bool wire_name_is_valid(const char *s, size_t max);
  * UTF-8). */
 int wire_url_check(const char *url, char *errbuf, size_t errlen);
 
+/* wire_scheme_check checks that url (borrowed, may be NULL) has a scheme
+ * dtx speaks on its endpoints (tcp://, tcp4://, tcp6://, ipc://,
+ * tls+tcp://...): an "http://" URL is named as such where it is given,
+ * not found out at the first call. On error a one-line reason naming the
+ * scheme goes to errbuf (may be NULL). Errors: DTX_EINVAL. */
+int wire_scheme_check(const char *url, char *errbuf, size_t errlen);
+
 /* wire_utf8_is_valid returns true if the len bytes at s are valid UTF-8. */
 bool wire_utf8_is_valid(const char *s, size_t len);
 

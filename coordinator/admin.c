@@ -198,6 +198,33 @@ static void fill_tx(const dc_tx *tx, Dtx__V1__TxInfo *info)
 	info->pruned_unix_ms = tx->pruned_unix_ms;
 }
 
+/* live_reason rewrites info's needs-operator reason with figures of now:
+ * the reason was written once, when the transaction was flagged ("step 1
+ * action p1.flaky: 3 attempts, 0 s old: retry"), and its attempts and age
+ * go stale while the retries go on. A reason in another shape is shown as
+ * it was written. */
+static void live_reason(dc_admin_out *o, const dc_tx *tx, int64_t now,
+                        Dtx__V1__TxInfo *info)
+{
+	char op[16], handler[DTX_HANDLER_MAX + 1], line[700];
+	unsigned step, attempts;
+	long long age;
+	int rest = 0;
+	const char *r = tx->operator_reason;
+
+	if (!tx->needs_operator || r == NULL ||
+	    sscanf(r, "step %u %15s %128[^:]: %u attempts, %lld s old: %n",
+	           &step, op, handler, &attempts, &age, &rest) != 5 ||
+	    rest == 0 || step >= tx->nsteps)
+		return;
+	age = now > tx->created_unix_ms ? (now - tx->created_unix_ms) / 1000
+	                                : 0;
+	snprintf(line, sizeof(line),
+	         "step %u %s %s: %u attempts, %lld s old: %s", step, op,
+	         handler, tx->steps[step].attempts, age, r + rest);
+	info->operator_reason = sdup(o, line);
+}
+
 void dc_admin_add_tx(dc_admin_out *o, const dc_tx *tx,
                      const int64_t *next_retry_ms)
 {
@@ -210,6 +237,7 @@ void dc_admin_add_tx(dc_admin_out *o, const dc_tx *tx,
 		return;
 	dtx__v1__tx_info__init(info);
 	fill_tx(tx, info);
+	live_reason(o, tx, o->rep.now_unix_ms, info);
 	for (uint32_t i = 0; i < tx->nsteps; i++) {
 		dc_admin_fill_step(&tx->steps[i], i,
 		                   next_retry_ms != NULL ? next_retry_ms[i] : 0,
@@ -496,10 +524,52 @@ static int show_load(dc_admin_out *o, dc_log *log, const char *gid,
 	return DTX_OK;
 }
 
-int dc_admin_show(dc_admin_out *o, dc_log *log, const char *gid,
-                  const dc_tx *tx, const int64_t *next_retry_ms,
-                  uint32_t max_events)
+/* cut_len is how many of len bytes one payload or result of a show may
+ * send: at most max, and at most a quarter of what the reply's size bound
+ * still leaves (the timeline needs room too). */
+static size_t cut_len(const dc_admin_out *o, size_t len, uint32_t max)
 {
+	size_t n = len < max ? len : max;
+	size_t used = o->bytes + REPLY_SLACK;
+
+	if (o->max_bytes == 0)
+		return n;
+	if (used >= o->max_bytes)
+		return 0;
+	return n < (o->max_bytes - used) / 4 ? n : (o->max_bytes - used) / 4;
+}
+
+/* add_bytes puts each step's payload and result, cut to max bytes each,
+ * into the last transaction of o (what dc_admin_add_tx added for tx). The
+ * bytes are borrowed from tx, which outlives the reply. */
+static void add_bytes(dc_admin_out *o, const dc_tx *tx, uint32_t max)
+{
+	Dtx__V1__TxInfo *info;
+
+	if (o->oom || o->rep.n_txs == 0)
+		return;
+	info = o->rep.txs[o->rep.n_txs - 1];
+	for (uint32_t i = 0; i < tx->nsteps && i < info->n_steps; i++) {
+		const dc_step *st = &tx->steps[i];
+		Dtx__V1__StepInfo *si = info->steps[i];
+		si->has_payload_size = si->has_result_size = 1;
+		si->payload_size = (uint32_t)st->payload_len;
+		si->result_size = (uint32_t)st->result_len;
+		si->has_payload = si->has_result = 1;
+		si->payload.data = st->payload;
+		si->payload.len = cut_len(o, st->payload_len, max);
+		o->bytes += si->payload.len;
+		si->result.data = st->result;
+		si->result.len = cut_len(o, st->result_len, max);
+		o->bytes += si->result.len;
+	}
+}
+
+int dc_admin_show(dc_admin_out *o, dc_log *log, const Dtx__V1__AdminShow *req,
+                  const dc_tx *tx, const int64_t *next_retry_ms)
+{
+	const char *gid = req->gid;
+	uint32_t max_events = req->has_max_events ? req->max_events : 0;
 	event_read er = {.o = o};
 	bool bad = false;
 	int rv;
@@ -507,6 +577,9 @@ int dc_admin_show(dc_admin_out *o, dc_log *log, const char *gid,
 	if (tx == NULL && (rv = show_load(o, log, gid, &tx, &bad)) != DTX_OK)
 		return rv;
 	dc_admin_add_tx(o, tx, next_retry_ms);
+	add_bytes(o, tx,
+	          req->has_max_field_bytes ? req->max_field_bytes
+	                                   : DC_ADMIN_FIELD_DEFAULT);
 	if (tx->pruned_unix_ms != 0) { /* a tombstone: no timeline left */
 		char msg[128];
 		dc_retain_pruned_message((int)tx->state, tx->pruned_unix_ms,

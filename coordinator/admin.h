@@ -27,6 +27,7 @@
 #define DC_ADMIN_LIST_DEFAULT   100 /* page size when the request has none */
 #define DC_ADMIN_EVENTS_DEFAULT 200 /* newest timeline lines in `show` */
 #define DC_ADMIN_EVENTS_MAX     5000
+#define DC_ADMIN_FIELD_DEFAULT  256 /* bytes of a payload/result in `show` */
 #define DC_ADMIN_LINES_MAX      (2 * 64 + 8) /* transitions / calls of an act */
 /* Records one list page reads at most: with a filter that matches few, a
  * page ends short with a cursor (next_after_gid) after this many. */
@@ -94,11 +95,12 @@ bool dc_admin_matches(const dc_tx *tx, const Dtx__V1__AdminFilter *f,
 int dc_admin_list(dc_admin_out *o, dc_log *log, const Dtx__V1__AdminList *req,
                   dc_admin_lookup_fn lookup, void *arg, int64_t now_unix_ms);
 
-/* dc_admin_show answers an AdminShow: tx (borrowed; NULL = load from the
- * log) and its newest timeline lines from log. DTX_ENOENT if unknown. */
-int dc_admin_show(dc_admin_out *o, dc_log *log, const char *gid,
-                  const dc_tx *tx, const int64_t *next_retry_ms,
-                  uint32_t max_events);
+/* dc_admin_show answers req, an AdminShow (borrowed): tx (borrowed, must
+ * outlive o's reply; NULL = load from the log) with its steps' payloads
+ * and results cut to req's max_field_bytes, and its newest timeline lines
+ * from log. DTX_ENOENT if unknown. */
+int dc_admin_show(dc_admin_out *o, dc_log *log, const Dtx__V1__AdminShow *req,
+                  const dc_tx *tx, const int64_t *next_retry_ms);
 
 /* dc_admin_stats answers an AdminStats: the counts per mode and state,
  * tombstones and room from the log's counters (a log without them, read

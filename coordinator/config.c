@@ -84,6 +84,11 @@ static const char usage[] =
         "                           e.g. 127.0.0.1:7480 (default: none;\n"
         "                           keep it on loopback or behind a proxy\n"
         "                           that authenticates)\n"
+        "  --admin-allow-uid LIST   users (names or uids, comma-separated)\n"
+        "                           who may use an ipc:// --admin endpoint\n"
+        "                           (default: whoever can open its socket)\n"
+        "  --admin-allow-gid LIST   the same for groups (a user's primary\n"
+        "                           or supplementary group)\n"
         "  --shard N                shard number in made ids (0..1023);\n"
         "                           with --shards M > 1: the shard this\n"
         "                           instance owns (0..M-1)\n"
@@ -220,6 +225,8 @@ enum {
 	OPT_STORE,
 	OPT_LEASE_MS,
 	OPT_HTTP,
+	OPT_ALLOW_UID,
+	OPT_ALLOW_GID,
 };
 
 static const struct option options[] = {
@@ -228,6 +235,8 @@ static const struct option options[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"admin", required_argument, NULL, OPT_ADMIN},
         {"http", required_argument, NULL, OPT_HTTP},
+        {"admin-allow-uid", required_argument, NULL, OPT_ALLOW_UID},
+        {"admin-allow-gid", required_argument, NULL, OPT_ALLOW_GID},
         {"shard", required_argument, NULL, OPT_SHARD},
         {"shards", required_argument, NULL, OPT_SHARDS},
         {"peer", required_argument, NULL, OPT_PEER},
@@ -509,6 +518,19 @@ static int parse_http(dc_config *cfg, const char *arg, FILE *err)
 	return DC_CONFIG_OK;
 }
 
+/* parse_allow adds --admin-allow-uid (gids: -gid) LIST to the admin
+ * endpoint's allow lists. */
+static int parse_allow(dc_config *cfg, bool gids, const char *arg, FILE *err)
+{
+	char why[300];
+
+	if (dc_acl_add_list(&cfg->admin_acl, gids, arg, why, sizeof(why)) ==
+	    DTX_OK)
+		return DC_CONFIG_OK;
+	fprintf(err, "dtxd: --admin-allow-%s: %s\n", gids ? "gid" : "uid", why);
+	return DC_CONFIG_USAGE;
+}
+
 static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
                      FILE *err)
 {
@@ -543,6 +565,9 @@ static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
 		return DC_CONFIG_OK;
 	case OPT_HTTP:
 		return parse_http(cfg, arg, err);
+	case OPT_ALLOW_UID:
+	case OPT_ALLOW_GID:
+		return parse_allow(cfg, id == OPT_ALLOW_GID, arg, err);
 	case OPT_LOG_LEVEL:
 		return parse_level(arg, &cfg->log_level, err);
 	case OPT_ADVERTISE:
@@ -689,6 +714,14 @@ static int check(dc_config *cfg, FILE *err)
 		cfg->map_size_max = cfg->map_size;
 	if (check_shards(cfg, err) != DC_CONFIG_OK)
 		return DC_CONFIG_USAGE;
+	/* over TCP no peer has a uid: every request would be refused */
+	if (dc_acl_is_set(&cfg->admin_acl) &&
+	    (cfg->admin == NULL || strncmp(cfg->admin, "ipc://", 6) != 0)) {
+		fprintf(err, "dtxd: --admin-allow-uid/-gid need an ipc:// "
+		             "--admin endpoint (over TCP the peer's uid is "
+		             "not known)\n");
+		return DC_CONFIG_USAGE;
+	}
 	return check_replies(cfg, err);
 }
 

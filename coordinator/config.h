@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "acl.h"
+
 #define DC_MAX_LISTEN        8
 #define DC_MAX_PEERS         1024 /* --peer flags (one per other shard) */
 #define DC_ADMIN_URL_DEFAULT "tcp://127.0.0.1:7401"
@@ -23,6 +25,9 @@ typedef struct dc_config {
 	const char *admin;  /* admin endpoint URL; NULL = none (--admin none) */
 	bool admin_default; /* admin is the default, not asked for */
 	const char *http;   /* --http HOST:PORT: the console; NULL = none */
+	/* --admin-allow-uid / --admin-allow-gid: who may use an ipc:// admin
+	 * endpoint (empty: anyone who can open its socket) */
+	dc_acl admin_acl;
 	const char *log_dir; /* --log-dir or --store: a directory or a URI */
 	const char *ready_file;
 	uint32_t shard;

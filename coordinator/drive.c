@@ -18,13 +18,53 @@ static void on_deadline(dc_engine *e, live *lv);
 
 /* ---- driving the state machine -------------------------------------- */
 
-static void record_changes(dc_engine *e, live *lv, const dc_out *out,
-                           const char *what)
+/* has_step: ev is about one step (ev->step), whose answer or timer `what`
+ * describes. */
+static bool has_step(const dc_event *ev)
 {
+	return ev->kind == DC_EV_REPLY || ev->kind == DC_EV_RETRY_DUE ||
+	       ev->kind == DC_EV_REGISTER || ev->kind == DC_EV_SKIP;
+}
+
+/* follow_line describes step i's change that ev (about another step)
+ * brought along: the next saga step called after step 0's "action ok",
+ * or every Cancel after a Try's refusal. Such a line must not read as
+ * step i's own answer (it once read "branch 1 acting action ok"). */
+static void follow_line(const dc_tx *tx, uint32_t i, const dc_event *ev,
+                        const char *what, char *buf, size_t len)
+{
+	static const struct {
+		dc_step_state state;
+		const char *op;
+	} calls[] = {{DC_STEP_ACTING, "action"},
+	             {DC_STEP_COMPENSATING, "compensate"},
+	             {DC_STEP_TRYING, "try"},
+	             {DC_STEP_CONFIRMING, "confirm"},
+	             {DC_STEP_CANCELLING, "cancel"}};
+	const char *op = NULL;
+
+	for (size_t k = 0; k < sizeof(calls) / sizeof(calls[0]); k++)
+		if (tx->steps[i].state == calls[k].state)
+			op = calls[k].op;
+	snprintf(buf, len, "%s%safter branch %u: %s", op ? op : "",
+	         op ? " called, " : "", (unsigned)ev->step, what);
+}
+
+static void record_changes(dc_engine *e, live *lv, const dc_event *ev,
+                           const dc_out *out, const char *what)
+{
+	char line[400];
+
 	for (uint32_t i = 0; i < lv->tx->nsteps; i++) {
 		uint64_t bit = 1ull << (i < 63 ? i : 63);
-		if (out->dirty_steps & bit)
+		if (!(out->dirty_steps & bit))
+			continue;
+		if (!has_step(ev) || ev->step == i) {
 			eng_add_event(e, lv, (int32_t)i, what);
+			continue;
+		}
+		follow_line(lv->tx, i, ev, what, line, sizeof(line));
+		eng_add_event(e, lv, (int32_t)i, line);
 	}
 	if (dc_tx_is_final(lv->tx))
 		eng_add_event(e, lv, -1, dtx_tx_state_name((int)lv->tx->state));
@@ -55,7 +95,7 @@ bool eng_apply(dc_engine *e, live *lv, const dc_event *ev, const char *what)
 		return false;
 	if (out.changed) {
 		eng_mark_dirty(e, lv, out.dirty_steps);
-		record_changes(e, lv, &out, what);
+		record_changes(e, lv, ev, &out, what);
 	}
 	for (uint32_t i = 0; i < out.nacts; i++) {
 		const dc_act *a = &out.acts[i];
@@ -307,11 +347,27 @@ static void set_reason(live *lv, uint32_t step, const char *what)
 	dc_tx_set_str(&lv->tx->reason, reason);
 }
 
-/* record_answer keeps what the answer leaves in the step: an OK's result
- * (unless dropped is set: then why it was dropped), another answer's
- * description. */
-static void record_answer(dc_step *st, const dc_call *call, dc_outcome out,
-                          const char *what, const char *dropped)
+/* clear_error_of forgets st's last error if it was one of op, which has
+ * now succeeded: show prints a step's current error only (a compensated
+ * step must not keep its "compensate timeout"; the old errors stay in the
+ * timeline). Every error line starts with its op's name (describe,
+ * give_up_call, check_result); an action's or a Try's error that made the
+ * step fail stays when its compensation succeeds: it says why. */
+static void clear_error_of(dc_step *st, dtx_op op)
+{
+	const char *name = dtx_op_name(op);
+	size_t n = strlen(name);
+
+	if (st->last_error != NULL && strncmp(st->last_error, name, n) == 0 &&
+	    st->last_error[n] == ' ')
+		dc_tx_set_str(&st->last_error, NULL);
+}
+
+/* record_answer keeps what the answer of op leaves in the step: an OK's
+ * result (unless dropped is set: then why it was dropped), another
+ * answer's description. */
+static void record_answer(dc_step *st, dtx_op op, const dc_call *call,
+                          dc_outcome out, const char *what, const char *dropped)
 {
 	if (out == DC_OUT_OK) {
 		const ProtobufCBinaryData *r = &call->reply->result;
@@ -322,6 +378,7 @@ static void record_answer(dc_step *st, const dc_call *call, dc_outcome out,
 			dc_tx_set_str(&st->last_error, dropped);
 			return;
 		}
+		clear_error_of(st, op);
 		if (call->reply->has_result && r->len > 0 &&
 		    (st->result = malloc(r->len)) != NULL) {
 			memcpy(st->result, r->data, r->len);
@@ -435,7 +492,8 @@ void eng_on_call_done(dc_engine *e, dc_call *call)
 	before = lv->tx->state;
 	if (out == DC_OUT_OK)
 		heal(e, lv);
-	record_answer(&lv->tx->steps[ls->index], call, out, what, dropped);
+	record_answer(&lv->tx->steps[ls->index], ls->call_op, call, out, what,
+	              dropped);
 	dc_transport_release(e->net, call);
 	eng_apply(e, lv, &ev, what);
 	if (before == DC_TX_RUNNING && lv->tx->state != DC_TX_RUNNING &&

@@ -226,6 +226,10 @@ struct dc_engine {
 
 	waiter *waiters; /* one per client request slot (--max-clients) */
 
+	/* While an admin request runs (eng_on_admin): who sent it, as
+	 * recorded in the timeline ("alice (uid 1000)", "bob (claimed)"). */
+	const char *admin_who;
+
 	watch_line *ring;  /* WATCH_RING lines, by seq % WATCH_RING */
 	uint64_t ring_seq; /* seq of the newest line; 0 = none yet */
 

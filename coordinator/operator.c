@@ -90,9 +90,9 @@ static void admin_read(dc_engine *e, dc_request *req, dc_admin_out *o,
 	eng_admin_send(req, o);
 }
 
-/* admin_show shows a live transaction from memory (a copy without its
- * payloads and results, which show does not print, with its backoffs);
- * any other is loaded by the reader. */
+/* admin_show shows a live transaction from memory (a copy, with its
+ * payloads and results - bounded by --max-msg-bytes, as the submit that
+ * brought them - and its backoffs); any other is loaded by the reader. */
 static void admin_show(dc_engine *e, dc_request *req, dc_admin_out *o,
                        const Dtx__V1__AdminShow *s)
 {
@@ -102,7 +102,7 @@ static void admin_show(dc_engine *e, dc_request *req, dc_admin_out *o,
 
 	if (lv != NULL) {
 		next = calloc(lv->tx->nsteps + 1, sizeof(*next));
-		if (next == NULL || dc_tx_copy(lv->tx, false, &copy) != DTX_OK)
+		if (next == NULL || dc_tx_copy(lv->tx, true, &copy) != DTX_OK)
 			eng_die_oom("show");
 		next_retries(e, lv, next);
 	}
@@ -364,7 +364,7 @@ static void record_action(dc_engine *e, live *lv, const Dtx__V1__AdminAct *a)
 	else
 		snprintf(what, sizeof(what), "%s", action_name(a->action));
 	snprintf(line, sizeof(line), "operator %s by %s: %s", what,
-	         a->user != NULL && *a->user ? a->user : "unknown", a->reason);
+	         e->admin_who != NULL ? e->admin_who : "unknown", a->reason);
 	eng_mark_dirty(e, lv, 0);
 	eng_add_event(e, lv, -1, line);
 	dc_diag(DTX_LOG_INFO, "%s: %s", lv->tx->gid, line);
@@ -498,11 +498,42 @@ static void admin_dispatch(dc_engine *e, dc_request *req, dc_admin_out *o,
 	eng_admin_send(req, o);
 }
 
+/* admin_peer_check finds who sent req (its ipc:// uid, else the name it
+ * claims: who, DC_ACL_WHO_MAX bytes) and refuses a peer that
+ * --admin-allow-uid/-gid do not let in (DTX_EPERM, err says why). */
+static int admin_peer_check(dc_engine *e, const dc_request *req,
+                            const Dtx__V1__AdminRequest *m, char *who,
+                            char *err, size_t errlen)
+{
+	dc_peer peer;
+
+	dc_request_peer(req, &peer);
+	dc_acl_who(&peer,
+	           m->body_case == DTX__V1__ADMIN_REQUEST__BODY_ACT
+	                   ? m->act->user
+	                   : NULL,
+	           who, DC_ACL_WHO_MAX);
+	if (dc_acl_allows(&e->cfg.admin_acl, &peer))
+		return DTX_OK;
+	if (peer.known)
+		snprintf(err, errlen,
+		         "refused: %s may not use this admin endpoint "
+		         "(dtxd --admin-allow-uid/--admin-allow-gid)",
+		         who);
+	else
+		snprintf(err, errlen,
+		         "refused: this admin endpoint admits only the users "
+		         "and groups of dtxd --admin-allow-uid/-gid, and the "
+		         "peer's uid is not known");
+	dc_diag(DTX_LOG_WARN, "admin: %s", err);
+	return DTX_EPERM;
+}
+
 void eng_on_admin(dc_engine *e, dc_request *req)
 {
 	Dtx__V1__AdminRequest *m;
 	dc_admin_out o;
-	char err[200] = "";
+	char err[400] = "", who[DC_ACL_WHO_MAX];
 	size_t len;
 	const void *body = dc_request_body(req, &len);
 	int rv = dc_request_admit(req, err, sizeof(err));
@@ -521,13 +552,18 @@ void eng_on_admin(dc_engine *e, dc_request *req)
 			         "endpoint; use the client endpoint");
 		}
 	}
+	if (rv == DTX_OK &&
+	    (rv = admin_peer_check(e, req, m, who, err, sizeof(err))) != DTX_OK)
+		wire_admin_request_free(m);
 	dc_admin_out_init(&o, eng_now_unix_ms(e));
 	o.max_bytes = e->cfg.max_msg_bytes;
 	if (rv != DTX_OK) {
 		dc_admin_error(&o, rv, err);
 		eng_admin_send(req, &o);
 	} else {
+		e->admin_who = who;
 		admin_dispatch(e, req, &o, m);
+		e->admin_who = NULL;
 		wire_admin_request_free(m);
 	}
 	dc_admin_out_fini(&o);

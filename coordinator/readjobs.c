@@ -167,9 +167,7 @@ static bool admin_answer(dc_admin_job *j, dc_log *log, dc_admin_out *o,
 		dc_admin_list(o, log, m->list, NULL, NULL, j->now_unix_ms);
 		return true;
 	case DTX__V1__ADMIN_REQUEST__BODY_SHOW:
-		dc_admin_show(o, log, m->show->gid, j->tx, j->next_retry,
-		              m->show->has_max_events ? m->show->max_events
-		                                      : 0);
+		dc_admin_show(o, log, m->show, j->tx, j->next_retry);
 		return true;
 	default: /* STATS: the engine sends no other body here */
 		rv = dc_admin_stats_step(&j->ss, log, DC_READER_CHUNK, &done);

@@ -6,6 +6,8 @@
  */
 #include "request.h"
 
+#include <dtx/dtx.h>
+
 unsigned dc_request_index(const dc_request *req)
 {
 	return req->index;
@@ -39,4 +41,10 @@ void dc_request_reply_raw(dc_request *req, const void *buf, size_t len)
 void dc_request_drop(dc_request *req)
 {
 	req->ops->drop(req);
+}
+
+int dc_request_peer(const dc_request *req, dc_peer *ret_peer)
+{
+	*ret_peer = (dc_peer){.known = false};
+	return req->ops->peer != NULL ? req->ops->peer(req, ret_peer) : DTX_OK;
 }

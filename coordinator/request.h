@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 
+#include "acl.h"
 #include "mailbox.h"
 #include "wire.h"
 
@@ -38,6 +39,7 @@ typedef struct dc_request_ops {
 	void (*reply)(dc_request *req, const Dtx__V1__ClientReply *reply);
 	void (*reply_raw)(dc_request *req, const void *buf, size_t len);
 	void (*drop)(dc_request *req);
+	int (*peer)(const dc_request *req, dc_peer *ret_peer); /* or NULL */
 } dc_request_ops;
 
 /* One request: its endpoint embeds it first in its own slot and sets
@@ -81,5 +83,11 @@ void dc_request_reply_raw(dc_request *req, const void *buf, size_t len);
 
 /* dc_request_drop gives req back without answering. Loop thread. */
 void dc_request_drop(dc_request *req);
+
+/* dc_request_peer tells who sent req, as far as its connection says: an
+ * ipc:// peer's uid, gid and pid (ret_peer->known); over TCP, or once the
+ * connection is gone, nothing (known false). Loop thread; before the
+ * reply. Always DTX_OK. */
+int dc_request_peer(const dc_request *req, dc_peer *ret_peer);
 
 #endif

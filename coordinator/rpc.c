@@ -608,6 +608,28 @@ static nng_duration time_left(nng_time deadline)
 	return (nng_duration)(deadline - now);
 }
 
+/* fail_wmsg completes w's calls after nng error rv. A send that found no
+ * connection for its whole deadline was never delivered: the participant
+ * is unreachable (down, or nothing listens at its URL), not slow - only a
+ * call sent and not answered in time is a timeout (its effect unknown). */
+static void fail_wmsg(wmsg *w, int rv)
+{
+	peer *p = w->peer;
+	bool timeout = dc_err_from_nng(rv) == DTX_ETIMEDOUT;
+
+	if (timeout && w->phase == PHASE_SEND && !peer_is_connected(p)) {
+		complete_all(w, DTX_EUNREACHABLE,
+		             p->evicted ? "no connection (peer table full)"
+		                        : "no connection to the participant "
+		                          "(down, or nothing listens at its "
+		                          "URL)");
+		return;
+	}
+	complete_all(w, timeout ? DTX_ETIMEDOUT : DTX_EUNREACHABLE,
+	             p->evicted ? "no connection (peer table full)"
+	                        : nng_strerror(rv));
+}
+
 static void wmsg_cb(void *arg)
 {
 	wmsg *w = arg;
@@ -621,12 +643,7 @@ static void wmsg_cb(void *arg)
 	if (rv != 0) {
 		if (w->phase == PHASE_SEND)
 			nng_msg_free(nng_aio_get_msg(w->aio));
-		complete_all(
-		        w,
-		        dc_err_from_nng(rv) == DTX_ETIMEDOUT ? DTX_ETIMEDOUT
-		                                             : DTX_EUNREACHABLE,
-		        w->peer->evicted ? "no connection (peer table full)"
-		                         : nng_strerror(rv));
+		fail_wmsg(w, rv);
 		return;
 	}
 	if (w->phase == PHASE_RECV) {

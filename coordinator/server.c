@@ -718,7 +718,29 @@ static void slot_drop(dc_request *req)
 	slot_recv(s);
 }
 
+/* slot_peer reads the credentials of the ipc:// connection the request
+ * came on (the kernel's, through nng 1.5.2's NNG_OPT_IPC_PEER_*): a tcp
+ * pipe has none (NNG_ENOTSUP), a closed one is gone (NNG_ENOENT). */
+static int slot_peer(const dc_request *req, dc_peer *ret_peer)
+{
+	const slot *s = (const slot *)req;
+	nng_pipe p = nng_msg_get_pipe(s->msg);
+	uint64_t uid, gid, pid = 0;
+
+	if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) != 0 ||
+	    nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_GID, &gid) != 0 ||
+	    uid > UINT32_MAX || gid > UINT32_MAX)
+		return DTX_OK;
+	(void)nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &pid);
+	ret_peer->known = true;
+	ret_peer->uid = (uint32_t)uid;
+	ret_peer->gid = (uint32_t)gid;
+	ret_peer->pid = pid <= UINT32_MAX ? (uint32_t)pid : 0;
+	return DTX_OK;
+}
+
 static const dc_request_ops slot_ops = {
+        .peer = slot_peer,
         .body = slot_body,
         .admit = slot_admit,
         .wait = slot_wait,

@@ -583,8 +583,11 @@ static nng_duration attempt_ms(request *r, sdk_link *l, nng_time now)
 	        now >= r->deadline ? 1 : (nng_duration)(r->deadline - now);
 	nng_duration most = sdk_link_is_up(l) ? SEND_UP_MS : SEND_DOWN_MS;
 
-	if (!sdk_route_is_multi(r->client->route) || r->pinned >= 0)
+	if ((!sdk_route_is_multi(r->client->route) || r->pinned >= 0) &&
+	    sdk_link_is_up(l))
 		return left;
+	/* several coordinators, or no connection: a short while, then
+	 * another attempt (waits_again: to the same one) */
 	return left < most ? left : most;
 }
 
@@ -652,6 +655,24 @@ static bool may_retry(request *r, int rv)
 	       nng_clock() < r->deadline && !is_closing(r->client);
 }
 
+/* waits_again: r's attempt to its only coordinator found no connection
+ * (rv, after attempt_error) and r may try the same one again: time left,
+ * not closing, and something may listen there (else r ends at once:
+ * nothing listens at the URL, not a slow coordinator). */
+static bool waits_again(request *r, int rv)
+{
+	if (rv != DTX_EUNREACHABLE || r->phase != PH_SENDING ||
+	    nng_clock() >= r->deadline || is_closing(r->client))
+		return false;
+	if (!sdk_link_is_refused(r->link))
+		return true;
+	sdk_logf(DTX_LOG_INFO,
+	         "client: coordinator unreachable: nothing listens at %s "
+	         "(connection refused)",
+	         sdk_link_url(r->link));
+	return false;
+}
+
 static void on_request_sent(request *r, int rv)
 {
 	nng_time now = nng_clock();
@@ -671,7 +692,11 @@ static void on_request_sent(request *r, int rv)
 			attempt(r);
 			return;
 		}
-		if (rv != DTX_ECLOSED)
+		if (rv != DTX_ECLOSED && waits_again(r, r->last_err)) {
+			attempt(r);
+			return;
+		}
+		if (rv != DTX_ECLOSED && !sdk_link_is_refused(r->link))
 			log_error(r, r->last_err);
 		finish(r, rv == DTX_ECLOSED ? rv : r->last_err, NULL, NULL);
 		return;

@@ -28,8 +28,22 @@
  * sdk_link_tend (the client's keeper thread), without the mutex held
  * (closing a dialer waits for its callbacks, which take the mutex).
  *
- * Threads: sdk_link_mark/ended/is_up and the pipe callback may run on any
- * thread; sdk_link_tend, close_socket and free on one thread at a time.
+ * Telling "nothing listens there" from "slow". nng's dialer retries a
+ * refused connect in silence, so a request to a coordinator that is not
+ * running would wait its whole deadline and end like a slow one. While
+ * the link has had no connection for PROBE_AFTER_MS, it therefore
+ * connects once more on its own (a probe: nng's stream dialer, whose aio
+ * reports the connect's error, at most PROBE_MS), at every tend and when
+ * a request asks whether the link is refused. A link that never had a
+ * connection and whose probes were refused (ECONNREFUSED, or ENOENT: an
+ * ipc path with no socket) for REFUSED_MS is "refused"
+ * (sdk_link_is_refused): its requests end DTX_EUNREACHABLE at once. A
+ * link that was connected once keeps waiting: its coordinator may be
+ * restarting.
+ *
+ * Threads: sdk_link_mark/ended/is_up/is_refused, the pipe and the probe
+ * callbacks may run on any thread; sdk_link_tend, close_socket and free on
+ * one thread at a time.
  */
 #include "link.h"
 
@@ -42,11 +56,15 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "sdk.h"
+#include "wire.h"
 
 #define LINK_PIPES_MAX 8 /* connections one link keeps at once */
 #define LINK_REDIAL_MS                                                         \
-	2000 /* no connection this long: dial afresh; and                      \
-	        at most one fresh dialer this often */
+	2000                /* no connection this long: dial afresh; and       \
+	                       at most one fresh dialer this often */
+#define PROBE_MS       1000 /* a probe's connect waits this long, at most */
+#define PROBE_AFTER_MS 150  /* no connection this long: probe */
+#define REFUSED_MS     1000 /* refused this long, never connected: refused */
 
 struct sdk_link {
 	char *url; /* owned */
@@ -64,6 +82,12 @@ struct sdk_link {
 	/* Bumped by every answer and every fresh dialer: a request that
 	 * ends with the value it began with heard nothing meanwhile. */
 	_Atomic uint64_t heard;
+	nng_stream_dialer *probe; /* NULL: none (a scheme it cannot dial) */
+	nng_aio *probe_aio;
+	bool probing;           /* guarded by mu: the probe's connect is out */
+	bool ever_up;           /* guarded by mu: a pipe was added once */
+	nng_time refused_since; /* guarded by mu: 0 = the last probe was not
+	                           refused */
 };
 
 /* ---- the pipe table (nng threads) -------------------------------------- */
@@ -76,6 +100,8 @@ static void pipe_add(sdk_link *l, nng_pipe p)
 	full = l->npipes == LINK_PIPES_MAX;
 	if (!full)
 		l->pipes[l->npipes++] = p;
+	l->ever_up = true;
+	l->refused_since = 0;
 	pthread_mutex_unlock(&l->mu);
 	if (full) /* more connections than a client needs */
 		nng_pipe_close(p);
@@ -104,6 +130,74 @@ static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 		pipe_add(arg, p);
 	else if (ev == NNG_PIPE_EV_REM_POST)
 		pipe_remove(arg, p);
+}
+
+/* ---- the probe ------------------------------------------------------- */
+
+/* probe_cb ends a probe (nng's threads): a connection made is closed at
+ * once (the dialer makes its own), a refused one starts or continues the
+ * link's refused time, any other ending (a timeout: packets dropped)
+ * says nothing is known. */
+static void probe_cb(void *arg)
+{
+	sdk_link *l = arg;
+	int rv = nng_aio_result(l->probe_aio);
+	bool refused = rv == NNG_ECONNREFUSED || rv == NNG_ENOENT;
+
+	if (rv == 0)
+		nng_stream_free(nng_aio_get_output(l->probe_aio, 0));
+	pthread_mutex_lock(&l->mu);
+	l->probing = false;
+	if (!refused)
+		l->refused_since = 0;
+	else if (l->refused_since == 0)
+		l->refused_since = nng_clock();
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* probe_start connects once more on the side, if the link has had no
+ * connection for PROBE_AFTER_MS (not at once: a healthy dialer connects
+ * first, and a probe's connection that never speaks SP is no use to the
+ * peer's listener) and no probe is out. */
+static void probe_start(sdk_link *l)
+{
+	bool go;
+
+	pthread_mutex_lock(&l->mu);
+	go = l->probe != NULL && !l->probing && l->npipes == 0 &&
+	     nng_clock() - l->down_since >= PROBE_AFTER_MS;
+	l->probing = l->probing || go;
+	pthread_mutex_unlock(&l->mu);
+	if (!go)
+		return;
+	nng_aio_set_timeout(l->probe_aio, PROBE_MS);
+	nng_stream_dialer_dial(l->probe, l->probe_aio);
+}
+
+/* probe_open makes l's probe; a URL its stream dialer cannot take (the
+ * socket's dialer may still) leaves l without one. */
+static int probe_open(sdk_link *l)
+{
+	int rv = nng_aio_alloc(&l->probe_aio, probe_cb, l);
+
+	if (rv != 0)
+		return sdk_err_from_nng(rv);
+	if (nng_stream_dialer_alloc(&l->probe, l->url) != 0)
+		l->probe = NULL;
+	return DTX_OK;
+}
+
+bool sdk_link_is_refused(sdk_link *link)
+{
+	bool refused;
+
+	probe_start(link); /* for the next asking, if none is out */
+	pthread_mutex_lock(&link->mu);
+	refused = !link->ever_up && link->npipes == 0 &&
+	          link->refused_since != 0 &&
+	          nng_clock() - link->refused_since >= REFUSED_MS;
+	pthread_mutex_unlock(&link->mu);
+	return refused;
 }
 
 /* ---- open -------------------------------------------------------------- */
@@ -144,10 +238,15 @@ static int link_setup(sdk_link *l, size_t max_msg)
 
 int sdk_link_open(const char *url, size_t max_msg, sdk_link **ret_link)
 {
-	sdk_link *l = calloc(1, sizeof(*l));
+	sdk_link *l;
+	char why[200];
 	int rv;
 
-	if (l == NULL)
+	if (wire_scheme_check(url, why, sizeof(why)) != DTX_OK) {
+		sdk_logf(DTX_LOG_WARN, "client: %s", why);
+		return DTX_EINVAL;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return DTX_ENOMEM;
 	if ((l->url = strdup(url)) == NULL ||
 	    pthread_mutex_init(&l->mu, NULL) != 0) {
@@ -157,7 +256,9 @@ int sdk_link_open(const char *url, size_t max_msg, sdk_link **ret_link)
 	}
 	l->mu_init = true;
 	l->down_since = nng_clock();
-	rv = link_setup(l, max_msg);
+	rv = probe_open(l);
+	if (rv == DTX_OK)
+		rv = link_setup(l, max_msg);
 	if (rv != DTX_OK) {
 		sdk_link_close_socket(l); /* no pipe yet: cannot hang */
 		sdk_link_free(l);
@@ -239,6 +340,7 @@ void sdk_link_tend(sdk_link *link)
 	bool due;
 	int rv;
 
+	probe_start(link);
 	pthread_mutex_lock(&link->mu);
 	due = link->sock_open && is_due(link, nng_clock(), pipes, &n);
 	pthread_mutex_unlock(&link->mu);
@@ -271,7 +373,14 @@ void sdk_link_tend(sdk_link *link)
  */
 void sdk_link_close_socket(sdk_link *link)
 {
-	if (link == NULL || !link->sock_open)
+	if (link == NULL)
+		return;
+	if (link->probe_aio != NULL)
+		nng_aio_stop(link->probe_aio); /* its callback has run */
+	if (link->probe != NULL)
+		nng_stream_dialer_free(link->probe);
+	link->probe = NULL;
+	if (!link->sock_open)
 		return;
 	nng_close(link->sock);
 	link->sock_open = false;
@@ -284,6 +393,7 @@ void sdk_link_free(sdk_link *link)
 		return;
 	if (link->mu_init)
 		pthread_mutex_destroy(&link->mu);
+	nng_aio_free(link->probe_aio);
 	free(link->url);
 	free(link);
 }

@@ -16,8 +16,9 @@
 typedef struct sdk_link sdk_link;
 
 /* sdk_link_open opens a req0 socket (receive limit max_msg, nng's resends
- * off) and dials url (copied) in the background. Errors: DTX_EINVAL /
- * DTX_EUNREACHABLE (a URL nng refuses), DTX_ENOMEM. */
+ * off) and dials url (copied) in the background. Errors: DTX_EINVAL (a
+ * scheme dtx does not speak, "http://": logged naming it, or a URL nng
+ * refuses), DTX_EUNREACHABLE (a URL nng refuses), DTX_ENOMEM. */
 int sdk_link_open(const char *url, size_t max_msg, sdk_link **ret_link);
 
 /* sdk_link_socket returns the link's socket, for contexts. */
@@ -29,6 +30,11 @@ const char *sdk_link_url(const sdk_link *link);
 /* sdk_link_is_up tells whether the link has a connection, as far as nng
  * reported one. Thread-safe. */
 bool sdk_link_is_up(sdk_link *link);
+
+/* sdk_link_is_refused tells whether nothing listens at the link's URL as
+ * far as it can tell: never connected, and its probes' connects were
+ * refused for a while (see link.c). Thread-safe. */
+bool sdk_link_is_refused(sdk_link *link);
 
 /* sdk_link_mark returns what a request remembers when it begins, to tell
  * sdk_link_ended whether anything was heard since. Thread-safe. */

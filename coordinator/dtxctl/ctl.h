@@ -51,10 +51,12 @@ int ctl_offline_check(const char *dir, uint64_t *ret_records, uint64_t *ret_bad,
 void ctl_print(FILE *out, ctl_format fmt, const char *cmd,
                const Dtx__V1__AdminReply *rep, bool quiet);
 
-/* ctl_print_events prints rep's events (dtxctl watch), one per line; gid
- * NULL or a filter. */
-void ctl_print_events(FILE *out, ctl_format fmt, const Dtx__V1__AdminReply *rep,
-                      const char *gid);
+/* ctl_print_events prints rep's events (dtxctl watch), one per line, at
+ * most max of them (0: all); gid NULL or a filter. Returns how many it
+ * printed (those of gid only). */
+uint64_t ctl_print_events(FILE *out, ctl_format fmt,
+                          const Dtx__V1__AdminReply *rep, const char *gid,
+                          uint64_t max);
 
 /* ctl_print_error prints a failed command: JSON on out for json/jsonl,
  * and always a line on err. */

@@ -11,7 +11,8 @@
  *   66 EX_NOINPUT no such transaction / no log; 69 EX_UNAVAILABLE the
  *   coordinator cannot be reached or did not answer in time; 70
  *   EX_SOFTWARE internal error; 71 EX_OSERR out of memory; 74 EX_IOERR
- *   the log cannot be read; 76 EX_PROTOCOL a reply that does not decode.
+ *   the log cannot be read; 76 EX_PROTOCOL a reply that does not decode;
+ *   77 EX_NOPERM the admin endpoint refused this user (--admin-allow-*).
  * A refused command changes nothing.
  */
 #include <errno.h>
@@ -30,7 +31,8 @@
 
 #include "ctl.h"
 
-#define ADMIN_DEFAULT "tcp://127.0.0.1:7401"
+#define ADMIN_DEFAULT  "tcp://127.0.0.1:7401"
+#define WATCH_POLL_MAX 1000 /* lines per watch poll (dtxd's most) */
 
 /* Option bits: which flags were given, and which a command accepts. */
 enum {
@@ -40,6 +42,7 @@ enum {
 	F_ACT = 1 << 3, /* --reason --dry-run --user */
 	F_AS = 1 << 4,
 	F_WATCH = 1 << 5,
+	F_FULL = 1 << 6, /* show --full */
 };
 
 typedef struct cmd_def {
@@ -59,10 +62,12 @@ static const cmd_def cmds[] = {
          "  --state names a final state. Pages of --limit (100); the next\n"
          "  page starts --after the last gid shown. -q prints bare gids.\n"
          "  DUR is N[ms|s|m|h|d]."},
-        {"show", 0, 1, F_EVENTS,
-         "show GID [--events N]\n"
-         "  State, deadline, each branch (state, attempts, last error, next\n"
-         "  retry) and the newest N (200) lines of the timeline."},
+        {"show", 0, 1, F_EVENTS | F_FULL,
+         "show GID [--events N] [--full]\n"
+         "  State, deadline, each branch (state, attempts, current error,\n"
+         "  next retry, participant URL, payload and result: UTF-8 text,\n"
+         "  else hex; the first 256 bytes of each, --full for all) and the\n"
+         "  newest N (200) lines of the timeline."},
         {"retry", DTX__V1__ADMIN_ACTION__ADMIN_RETRY, 1, F_ACT,
          "retry GID --reason TEXT [--dry-run]\n"
          "  Call every branch waiting for a backoff now."},
@@ -94,7 +99,9 @@ static const cmd_def cmds[] = {
         {"watch", 0, 0, F_WATCH,
          "watch [--gid GID] [--count N] [--for DUR] [--interval-ms MS]\n"
          "  Follow transitions as they are made (polls the coordinator's\n"
-         "  ring of recent transitions), until interrupted, N lines or DUR."},
+         "  ring of recent transitions), until interrupted, N lines or DUR.\n"
+         "  --gid: that transaction's lines only, from the oldest the ring\n"
+         "  still holds; --count counts its lines only."},
         {"log", 0, 1, 0,
          "log check --log DIR|--store URI\n"
          "  Verify every record's checksum in a log (read-only)."},
@@ -106,7 +113,7 @@ typedef struct ctl {
 	ctl_format fmt;
 	uint32_t timeout_ms;
 	unsigned given;
-	bool quiet, dry_run, help;
+	bool quiet, dry_run, help, full;
 	const char *reason, *user, *as, *watch_gid;
 	Dtx__V1__AdminFilter filter;
 	Dtx__V1__AdminList list;
@@ -128,8 +135,8 @@ static void on_sigint(int sig)
 
 static void usage_all(FILE *f)
 {
-	fputs("usage: dtxctl [--admin URL | --log DIR | --store URI] [--output "
-	      "table|json|jsonl]\n"
+	fputs("usage: dtxctl [--admin URL | --log DIR | --store URI]\n"
+	      "              [-o|--output table|json|jsonl]\n"
 	      "              [--timeout-ms MS] COMMAND [ARGS] [--help]\n\n"
 	      "Find, understand and repair dtx transactions.\n"
 	      "--admin defaults to $DTXCTL_ADMIN or " ADMIN_DEFAULT ".\n"
@@ -139,8 +146,8 @@ static void usage_all(FILE *f)
 		fprintf(f, "  %s\n", cmds[i].usage);
 	fputs("\nExit codes: 0 ok, 64 usage, 65 does not apply / bad records,"
 	      "\n66 no such transaction, 69 coordinator unavailable, 70 "
-	      "internal,\n71 out of memory, 74 log unreadable, 76 bad reply. "
-	      "See dtxctl(1).\n",
+	      "internal,\n71 out of memory, 74 log unreadable, 76 bad reply, "
+	      "77 not allowed.\nSee dtxctl(1).\n",
 	      f);
 }
 
@@ -225,7 +232,6 @@ static bool state_is_final(Dtx__V1__TxState s)
 enum {
 	O_ADMIN = 256,
 	O_LOG,
-	O_OUTPUT,
 	O_TIMEOUT,
 	O_STATE,
 	O_MODE,
@@ -247,13 +253,14 @@ enum {
 	O_INTERVAL,
 	O_HELP,
 	O_VERSION,
+	O_FULL,
 };
 
 static const struct option options[] = {
         {"admin", required_argument, NULL, O_ADMIN},
         {"log", required_argument, NULL, O_LOG},
         {"store", required_argument, NULL, O_LOG},
-        {"output", required_argument, NULL, O_OUTPUT},
+        {"output", required_argument, NULL, 'o'},
         {"timeout-ms", required_argument, NULL, O_TIMEOUT},
         {"state", required_argument, NULL, O_STATE},
         {"mode", required_argument, NULL, O_MODE},
@@ -276,8 +283,32 @@ static const struct option options[] = {
         {"interval-ms", required_argument, NULL, O_INTERVAL},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
+        {"full", no_argument, NULL, O_FULL},
         {NULL, 0, NULL, 0},
 };
+
+/* bad_option names the option getopt refused (arg: the argument it was
+ * in): unknown, or given without the value it needs. */
+static int bad_option(const char *arg)
+{
+	size_t n = strcspn(arg + 2, "=");
+
+	if (arg[0] == '-' && arg[1] == '-')
+		for (const struct option *o = options; o->name != NULL; o++)
+			if (strlen(o->name) == n &&
+			    strncmp(o->name, arg + 2, n) == 0)
+				return usage_error(
+				        o->has_arg == required_argument
+				                ? "option '%s' needs a "
+				                  "value"
+				                : "option '%s' takes no "
+				                  "value",
+				        arg);
+	if (arg[0] == '-' && arg[1] == 'o' && arg[2] == '\0')
+		return usage_error("option '-o' needs a value (table, json "
+		                   "or jsonl)");
+	return usage_error("unknown option '%s'", arg);
+}
 
 static int flag_filter(ctl *c, int o, const char *arg)
 {
@@ -396,7 +427,7 @@ static int flag(ctl *c, int o, const char *arg)
 	case O_LOG:
 		c->log_dir = arg;
 		return 0;
-	case O_OUTPUT:
+	case 'o':
 		if (strcmp(arg, "table") == 0)
 			c->fmt = CTL_TABLE;
 		else if (strcmp(arg, "json") == 0)
@@ -424,8 +455,12 @@ static int flag(ctl *c, int o, const char *arg)
 		printf("dtxctl %d.%d.%d\n", DTX_VERSION_MAJOR,
 		       DTX_VERSION_MINOR, DTX_VERSION_PATCH);
 		exit(0);
+	case O_FULL:
+		c->given |= F_FULL;
+		c->full = true;
+		return 0;
 	case '?':
-		return usage_error("unknown or incomplete option%s", "");
+		return bad_option(arg);
 	default:
 		if (o >= O_STATE && o <= O_AFTER)
 			return flag_filter(c, o, arg);
@@ -463,12 +498,39 @@ static int parse(ctl *c, int argc, char **argv)
 
 	opterr = 0;
 	/* "-" first: positional arguments come back in order as 1. */
-	while ((o = getopt_long(argc, argv, "-q", options, NULL)) != -1) {
-		rv = o == 1 ? positional(c, optarg) : flag(c, o, optarg);
+	while ((o = getopt_long(argc, argv, "-qo:", options, NULL)) != -1) {
+		/* a refused option is the argument before optind */
+		rv = o == 1     ? positional(c, optarg)
+		     : o == '?' ? flag(c, o, argv[optind - 1])
+		                : flag(c, o, optarg);
 		if (rv != 0)
 			return rv;
 	}
 	return 0;
+}
+
+/* stray_name names the first option group in bits, which the command
+ * does not take. */
+static const char *stray_name(unsigned bits)
+{
+	static const struct {
+		unsigned bit;
+		const char *names;
+	} groups[] = {
+	        {F_FILTER, "--state/--mode/--older-than/--needs-operator/"
+	                   "--handler/--participant/--all/--limit/--after"},
+	        {F_QUIET, "-q"},
+	        {F_EVENTS, "--events"},
+	        {F_ACT, "--reason/--dry-run/--user"},
+	        {F_AS, "--as"},
+	        {F_WATCH, "--gid/--count/--for/--interval-ms"},
+	        {F_FULL, "--full"},
+	};
+
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (bits & groups[i].bit)
+			return groups[i].names;
+	return "an option given";
 }
 
 /* check_cmd refuses flags the command does not take, missing arguments
@@ -479,8 +541,8 @@ static int check_cmd(ctl *c)
 	unsigned stray = c->given & ~d->allowed;
 
 	if (stray != 0)
-		return usage_error("an option given does not apply to '%s'",
-		                   d->name);
+		return usage_error("%s does not apply to '%s'",
+		                   stray_name(stray), d->name);
 	if (c->nargs != d->args)
 		return usage_error("'%s' takes more arguments", d->name);
 	if (d->action != 0 && (c->reason == NULL || c->reason[0] == '\0'))
@@ -529,6 +591,8 @@ static int exit_of(int code)
 		return EX_IOERR;
 	case DTX_ENOMEM:
 		return EX_OSERR;
+	case DTX_EPERM:
+		return EX_NOPERM;
 	default:
 		return EX_SOFTWARE;
 	}
@@ -545,9 +609,12 @@ static int call(ctl *c, const Dtx__V1__AdminRequest *req,
 	                                   ret_rep, err, sizeof(err));
 
 	if (rv != DTX_OK) {
+		/* a refused --admin URL (its scheme) is a usage error */
+		int ex = rv == DTX_EINVAL && c->log_dir == NULL ? EX_USAGE
+		                                                : exit_of(rv);
 		ctl_print_error(stdout, stderr, c->fmt, c->cmd->name, rv,
-		                err[0] ? err : dtx_strerror(rv), exit_of(rv));
-		return exit_of(rv);
+		                err[0] ? err : dtx_strerror(rv), ex);
+		return ex;
 	}
 	if ((*ret_rep)->code != DTX__V1__CODE__CODE_OK) {
 		int code = (int)(*ret_rep)->code;
@@ -583,6 +650,8 @@ static void build(ctl *c, Dtx__V1__AdminRequest *req, Dtx__V1__AdminShow *sh,
 		sh->gid = c->args[0];
 		sh->has_max_events = c->events != 0;
 		sh->max_events = c->events;
+		sh->has_max_field_bytes = c->full;
+		sh->max_field_bytes = UINT32_MAX; /* the reply's bound cuts */
 	} else if (strcmp(d->name, "list") == 0) {
 		req->body_case = DTX__V1__ADMIN_REQUEST__BODY_LIST;
 		req->list = &c->list;
@@ -696,7 +765,20 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* run_watch polls the coordinator's ring of recent transitions. */
+/* watch_start sets w's cursor for the first poll: with --gid, the oldest
+ * transition the ring holds (that transaction's story so far, then what
+ * follows: a transaction submitted just before watch started is not
+ * missed); else from now on, like tail -f. */
+static void watch_start(const ctl *c, Dtx__V1__AdminWatch *w)
+{
+	if (c->watch_gid == NULL)
+		return;
+	w->has_after_seq = 1;
+	w->after_seq = 0;
+}
+
+/* run_watch polls the coordinator's ring of recent transitions; --count
+ * counts the lines printed (with --gid, that transaction's only). */
 static int run_watch(ctl *c)
 {
 	Dtx__V1__AdminRequest req = DTX__V1__ADMIN_REQUEST__INIT;
@@ -704,27 +786,35 @@ static int run_watch(ctl *c)
 	Dtx__V1__AdminReply *rep;
 	int64_t end = c->for_ms ? mono_ms() + (int64_t)c->for_ms : 0;
 	uint64_t seen = 0;
+	bool first = true, full;
 	int rv;
 
 	req.has_version = 1;
 	req.version = DTX__V1__VERSION__VERSION_1;
 	req.body_case = DTX__V1__ADMIN_REQUEST__BODY_WATCH;
 	req.watch = &w;
+	w.has_max_events = 1;
+	w.max_events = WATCH_POLL_MAX;
+	watch_start(c, &w);
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
 	while (!interrupted && (end == 0 || mono_ms() < end)) {
 		if ((rv = call(c, &req, &rep)) != 0)
 			return rv;
-		if (rep->message != NULL)
+		/* the first poll from the ring's start "missed" nothing */
+		if (rep->message != NULL && !(first && c->watch_gid != NULL))
 			fprintf(stderr, "dtxctl watch: %s\n", rep->message);
-		ctl_print_events(stdout, c->fmt, rep, c->watch_gid);
-		seen += rep->n_events;
+		seen += ctl_print_events(stdout, c->fmt, rep, c->watch_gid,
+		                         c->count ? c->count - seen : 0);
+		first = false;
 		w.has_after_seq = 1;
 		w.after_seq = rep->next_seq;
+		full = rep->n_events >= WATCH_POLL_MAX; /* more: at once */
 		wire_admin_reply_free(rep);
 		if (c->count != 0 && seen >= c->count)
 			break;
-		usleep((useconds_t)c->interval_ms * 1000);
+		if (!full)
+			usleep((useconds_t)c->interval_ms * 1000);
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "admin.h"
@@ -31,6 +32,24 @@ static struct {
 	const char *dir; /* borrowed from argv */
 } ro;
 
+/* say_no_log words a log that is not there (rv DTX_ENOENT from
+ * dc_log_open, whose err names a file): no directory, or a directory with
+ * no log in it. A store URI is not printed (it may hold a password). */
+static void say_no_log(const char *dir, int rv, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (rv != DTX_ENOENT)
+		return;
+	if (strstr(dir, "://") != NULL || strchr(dir, '=') != NULL)
+		snprintf(err, errlen, "no dtx log in that store (--store)");
+	else if (stat(dir, &st) != 0)
+		snprintf(err, errlen, "no log at %s: no such directory", dir);
+	else
+		snprintf(err, errlen,
+		         "no log at %s: the directory holds no dtx log", dir);
+}
+
 static int open_ro(const char *dir, dc_log **ret_log, char *err, size_t errlen)
 {
 	dc_log_opts lo = {.dir = dir, .read_only = true};
@@ -42,8 +61,10 @@ static int open_ro(const char *dir, dc_log **ret_log, char *err, size_t errlen)
 	}
 	dc_log_close(ro.log);
 	ro.log = NULL;
-	if ((rv = dc_log_open(&lo, &ro.log, err, errlen)) != DTX_OK)
+	if ((rv = dc_log_open(&lo, &ro.log, err, errlen)) != DTX_OK) {
+		say_no_log(dir, rv, err, errlen);
 		return rv;
+	}
 	ro.dir = dir;
 	*ret_log = ro.log;
 	return DTX_OK;
@@ -58,9 +79,7 @@ static void answer(dc_admin_out *o, dc_log *log,
 		              o->rep.now_unix_ms);
 		break;
 	case DTX__V1__ADMIN_REQUEST__BODY_SHOW:
-		dc_admin_show(o, log, req->show->gid, NULL, NULL,
-		              req->show->has_max_events ? req->show->max_events
-		                                        : 0);
+		dc_admin_show(o, log, req->show, NULL, NULL);
 		break;
 	default:
 		dc_admin_stats(o, log, NULL, NULL);

@@ -32,7 +32,27 @@ static int from_nng(int rv)
 	}
 }
 
-static int exchange(nng_socket s, const Dtx__V1__AdminRequest *req,
+/* exchange_error words a failed send or receive (nng error rv) of a
+ * request to url: no answer in time is not the same as a lost
+ * connection. */
+static int exchange_error(const char *url, uint32_t timeout_ms, int rv,
+                          char *err, size_t errlen)
+{
+	if (rv == NNG_ETIMEDOUT)
+		snprintf(err, errlen,
+		         "no answer from the admin endpoint %s within %u ms "
+		         "(--timeout-ms): dtxd is up but busy or stuck",
+		         url, (unsigned)timeout_ms);
+	else
+		snprintf(err, errlen,
+		         "the admin endpoint %s is unreachable: %s (the "
+		         "connection was lost)",
+		         url, nng_strerror(rv));
+	return from_nng(rv);
+}
+
+static int exchange(nng_socket s, const char *url, uint32_t timeout_ms,
+                    const Dtx__V1__AdminRequest *req,
                     Dtx__V1__AdminReply **ret_rep, char *err, size_t errlen)
 {
 	uint8_t *buf;
@@ -47,10 +67,8 @@ static int exchange(nng_socket s, const Dtx__V1__AdminRequest *req,
 	free(buf);
 	if (rv == 0)
 		rv = nng_recv(s, &in, &inlen, NNG_FLAG_ALLOC);
-	if (rv != 0) {
-		snprintf(err, errlen, "admin endpoint: %s", nng_strerror(rv));
-		return from_nng(rv);
-	}
+	if (rv != 0)
+		return exchange_error(url, timeout_ms, rv, err, errlen);
 	rv = wire_admin_reply_decode(in, inlen, ret_rep, err, errlen);
 	nng_free(in, inlen);
 	return rv;
@@ -77,6 +95,8 @@ static int dial_once(const char *url, uint32_t timeout_ms, char *err,
 	if (conn.open)
 		nng_close(conn.s);
 	conn.open = false;
+	if ((rv = wire_scheme_check(url, err, errlen)) != DTX_OK)
+		return rv;
 	if ((rv = nng_req0_open(&conn.s)) != 0) {
 		snprintf(err, errlen, "cannot open a socket: %s",
 		         nng_strerror(rv));
@@ -87,8 +107,12 @@ static int dial_once(const char *url, uint32_t timeout_ms, char *err,
 	nng_socket_set_ms(conn.s, NNG_OPT_SENDTIMEO, (nng_duration)timeout_ms);
 	rv = nng_dial(conn.s, url, NULL, 0);
 	if (rv != 0) {
-		snprintf(err, errlen, "cannot reach the admin endpoint %s: %s",
-		         url, nng_strerror(rv));
+		snprintf(err, errlen,
+		         "the admin endpoint %s is unreachable: %s%s", url,
+		         nng_strerror(rv),
+		         rv == NNG_ECONNREFUSED || rv == NNG_ENOENT
+		                 ? " (is dtxd running, with --admin there?)"
+		                 : "");
 		nng_close(conn.s);
 		return from_nng(rv);
 	}
@@ -105,5 +129,5 @@ int ctl_online_call(const char *url, uint32_t timeout_ms,
 
 	if (rv != DTX_OK)
 		return rv;
-	return exchange(conn.s, req, ret_rep, err, errlen);
+	return exchange(conn.s, url, timeout_ms, req, ret_rep, err, errlen);
 }

@@ -6,6 +6,7 @@
  * rename or remove one without raising CTL_SCHEMA.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -36,9 +37,84 @@ static json_t *ms_or_null(protobuf_c_boolean has, int64_t ms)
 	return has && ms != 0 ? json_integer(ms) : json_null();
 }
 
+/* ---- payloads and results -------------------------------------------- */
+
+/* utf8_len is the length of the UTF-8 sequence that starts with byte c
+ * (0: not a first byte). */
+static size_t utf8_len(uint8_t c)
+{
+	return c < 0x80                ? 1
+	       : c >= 0xc2 && c < 0xe0 ? 2
+	       : c >= 0xe0 && c < 0xf0 ? 3
+	       : c >= 0xf0 && c < 0xf5 ? 4
+	                               : 0;
+}
+
+/* text_len returns how many of b's len bytes are shown as text, or 0 if
+ * b is to be shown as hex: UTF-8 without control characters other than
+ * tab and newline. A cut buffer (cut) may end inside a character: that
+ * tail is left out. (Overlong and surrogate forms are not refused: the
+ * bytes are shown, never interpreted.) */
+static size_t text_len(const uint8_t *b, size_t len, bool cut)
+{
+	size_t i = 0, n;
+
+	while (i < len) {
+		if ((n = utf8_len(b[i])) == 0)
+			return 0;
+		if (i + n > len)
+			return cut ? i : 0;
+		for (size_t k = 1; k < n; k++)
+			if ((b[i + k] & 0xc0) != 0x80)
+				return 0;
+		if (n == 1 && (b[i] < 0x20 || b[i] == 0x7f) && b[i] != '\t' &&
+		    b[i] != '\n')
+			return 0;
+		i += n;
+	}
+	return len == 0 ? 0 : i;
+}
+
+static char *hex_of(const uint8_t *b, size_t len)
+{
+	char *h = malloc(2 * len + 1);
+
+	for (size_t i = 0; h != NULL && i < len; i++)
+		sprintf(h + 2 * i, "%02x", b[i]);
+	if (h != NULL)
+		h[2 * len] = '\0';
+	return h;
+}
+
+/* bytes_json is a payload or result as JSON: {"size", "truncated", and
+ * "text" (UTF-8) or "hex"}; null if the reply has none (a list). */
+static json_t *bytes_json(protobuf_c_boolean has, ProtobufCBinaryData b,
+                          protobuf_c_boolean has_size, uint32_t size)
+{
+	size_t sz = has_size ? size : b.len;
+	bool cut = b.len < sz;
+	size_t t = text_len(b.data, b.len, cut);
+	json_t *o;
+	char *h;
+
+	if (!has)
+		return json_null();
+	o = json_pack("{s:I, s:b}", "size", (json_int_t)sz, "truncated",
+	              (int)cut);
+	if (t > 0 || b.len == 0) {
+		json_object_set_new(o, "text",
+		                    json_stringn((const char *)b.data, t));
+		return o;
+	}
+	h = hex_of(b.data, b.len);
+	json_object_set_new(o, "hex", h ? json_string(h) : json_null());
+	free(h);
+	return o;
+}
+
 static json_t *branch_json(const Dtx__V1__StepInfo *s)
 {
-	return json_pack(
+	json_t *o = json_pack(
 	        "{s:I, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "index",
 	        (json_int_t)s->index, "state",
 	        dtx_step_state_name((int)s->state), "attempts",
@@ -48,6 +124,18 @@ static json_t *branch_json(const Dtx__V1__StepInfo *s)
 	        "participant_url", str_or_null(s->participant_url), "action",
 	        str_or_null(s->action), "compensate",
 	        str_or_null(s->compensate), "confirm", str_or_null(s->confirm));
+
+	if (s->has_payload_size) { /* show only: not in lists */
+		json_object_set_new(o, "payload",
+		                    bytes_json(s->has_payload, s->payload,
+		                               s->has_payload_size,
+		                               s->payload_size));
+		json_object_set_new(o, "result",
+		                    bytes_json(s->has_result, s->result,
+		                               s->has_result_size,
+		                               s->result_size));
+	}
+	return o;
 }
 
 static json_t *tx_json(const Dtx__V1__TxInfo *t)
@@ -143,10 +231,10 @@ static void merge(json_t *o, json_t *x)
 static const char *code_name(int code)
 {
 	static const char *const names[] = {
-	        "OK",           "EINVAL",  "ENOMEM",   "ENOENT",
-	        "ETIMEDOUT",    "ECLOSED", "EPROTO",   "ETOOBIG",
-	        "ELIMIT",       "EIO",     "ENOSPC",   "ECORRUPT",
-	        "EUNREACHABLE", "EBUSY",   "EVERSION", "EINTERNAL",
+	        "OK",        "EINVAL",    "ENOMEM",       "ENOENT", "ETIMEDOUT",
+	        "ECLOSED",   "EPROTO",    "ETOOBIG",      "ELIMIT", "EIO",
+	        "ENOSPC",    "ECORRUPT",  "EUNREACHABLE", "EBUSY",  "EVERSION",
+	        "EINTERNAL", "ECONFLICT", "EMOVED",       "EPERM",
 	};
 
 	return code >= 0 && (size_t)code < sizeof(names) / sizeof(names[0])
@@ -236,16 +324,28 @@ static void fmt_age(int64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%" PRId64 "h", s / 3600);
 }
 
+/* gid_width is the width of the GID column of r's transactions. */
+static int gid_width(const Dtx__V1__AdminReply *r)
+{
+	size_t w = 3;
+
+	for (size_t i = 0; i < r->n_txs; i++)
+		if (strlen(r->txs[i]->gid) > w)
+			w = strlen(r->txs[i]->gid);
+	return (int)w;
+}
+
 static void table_list(FILE *out, const Dtx__V1__AdminReply *r)
 {
+	int w = gid_width(r);
 	char age[32];
 
-	fprintf(out, "%-28s %-5s %-13s %6s %8s  %s\n", "GID", "MODE", "STATE",
-	        "AGE", "BRANCHES", "FLAGS");
+	fprintf(out, "%-*s  %-5s %-13s %6s %8s  %s\n", w, "GID", "MODE",
+	        "STATE", "AGE", "BRANCHES", "FLAGS");
 	for (size_t i = 0; i < r->n_txs; i++) {
 		const Dtx__V1__TxInfo *t = r->txs[i];
 		fmt_age(r->now_unix_ms - t->created_unix_ms, age, sizeof(age));
-		fprintf(out, "%-28s %-5s %-13s %6s %8zu  %s%s\n", t->gid,
+		fprintf(out, "%-*s  %-5s %-13s %6s %8zu  %s%s\n", w, t->gid,
 		        mode_name((int)t->mode),
 		        dtx_tx_state_name((int)t->state), age, t->n_steps,
 		        t->needs_operator ? "needs-operator " : "",
@@ -253,6 +353,94 @@ static void table_list(FILE *out, const Dtx__V1__AdminReply *r)
 	}
 	if (r->next_after_gid != NULL)
 		fprintf(out, "(more: --after %s)\n", r->next_after_gid);
+}
+
+static void fmt_handlers(const Dtx__V1__StepInfo *s, char *h, size_t len)
+{
+	snprintf(h, len, "%s/%s%s%s", s->action ? s->action : "",
+	         s->confirm ? s->confirm : "", s->confirm ? "/" : "",
+	         s->compensate ? s->compensate : "");
+}
+
+/* table_branches prints t's branches as a table whose columns are as wide
+ * as their widest cell (handler names run to 3 * DTX_HANDLER_MAX). */
+static void table_branches(FILE *out, const Dtx__V1__TxInfo *t)
+{
+	char h[3 * DTX_HANDLER_MAX + 8], a[40];
+	int hw = 8;
+
+	for (size_t i = 0; i < t->n_steps; i++) {
+		fmt_handlers(t->steps[i], h, sizeof(h));
+		if ((int)strlen(h) > hw)
+			hw = (int)strlen(h);
+	}
+	fprintf(out, "\n%-4s %-13s %5s %-24s  %-*s  %s\n", "#", "STATE", "TRY",
+	        "NEXT RETRY", hw, "HANDLERS", "ERROR");
+	for (size_t i = 0; i < t->n_steps; i++) {
+		const Dtx__V1__StepInfo *s = t->steps[i];
+		fmt_time(s->has_next_retry_unix_ms ? s->next_retry_unix_ms : 0,
+		         a, sizeof(a));
+		fmt_handlers(s, h, sizeof(h));
+		fprintf(out, "%-4u %-13s %5u %-24s  %-*s  %s\n", s->index,
+		        dtx_step_state_name((int)s->state), s->attempts, a, hw,
+		        h, s->last_error ? s->last_error : "");
+	}
+}
+
+/* put_text prints len bytes of text on one line: \n and \t escaped. */
+static void put_text(FILE *out, const uint8_t *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (b[i] == '\n')
+			fputs("\\n", out);
+		else if (b[i] == '\t')
+			fputs("\\t", out);
+		else
+			fputc(b[i], out);
+	}
+}
+
+/* print_bytes prints one payload or result line of a branch: text (tabs
+ * and newlines shown as \t and \n) or hex, and whether it was cut. */
+static void print_bytes(FILE *out, const char *name, ProtobufCBinaryData b,
+                        uint32_t size)
+{
+	bool cut = b.len < size;
+	size_t t = text_len(b.data, b.len, cut);
+
+	fprintf(out, "  %-8s ", name);
+	if (size == 0) {
+		fprintf(out, "(none)\n");
+		return;
+	}
+	if (t > 0)
+		put_text(out, b.data, t);
+	else
+		for (size_t i = 0; i < b.len; i++)
+			fprintf(out, "%02x", b.data[i]);
+	if (cut)
+		fprintf(out,
+		        "... (%s, first %zu of %" PRIu32
+		        " bytes; --full for all)\n",
+		        t > 0 ? "text" : "hex", b.len, size);
+	else
+		fprintf(out, "  (%s, %" PRIu32 " bytes)\n",
+		        t > 0 ? "text" : "hex", size);
+}
+
+/* table_branch_details prints, per branch, its participant, payload and
+ * result (a show; a list carries none of them). */
+static void table_branch_details(FILE *out, const Dtx__V1__TxInfo *t)
+{
+	for (size_t i = 0; i < t->n_steps; i++) {
+		const Dtx__V1__StepInfo *s = t->steps[i];
+		fprintf(out, "\nbranch %u  %s\n", s->index,
+		        s->participant_url ? s->participant_url : "?");
+		if (!s->has_payload_size)
+			continue;
+		print_bytes(out, "payload:", s->payload, s->payload_size);
+		print_bytes(out, "result:", s->result, s->result_size);
+	}
 }
 
 static void table_tx(FILE *out, const Dtx__V1__TxInfo *t)
@@ -279,33 +467,27 @@ static void table_tx(FILE *out, const Dtx__V1__TxInfo *t)
 	if (t->needs_operator)
 		fprintf(out, "NEEDS OPERATOR: %s\n",
 		        t->operator_reason ? t->operator_reason : "");
-	fprintf(out, "\n%-3s %-13s %4s %-24s %-28s %s\n", "#", "STATE", "TRY",
-	        "NEXT RETRY", "HANDLERS", "LAST ERROR");
-	for (size_t i = 0; i < t->n_steps; i++) {
-		const Dtx__V1__StepInfo *s = t->steps[i];
-		char h[3 * DTX_HANDLER_MAX + 8];
-		fmt_time(s->has_next_retry_unix_ms ? s->next_retry_unix_ms : 0,
-		         a, sizeof(a));
-		snprintf(h, sizeof(h), "%s/%s%s%s", s->action ? s->action : "",
-		         s->confirm ? s->confirm : "", s->confirm ? "/" : "",
-		         s->compensate ? s->compensate : "");
-		fprintf(out, "%-3u %-13s %4u %-24s %-28s %s\n", s->index,
-		        dtx_step_state_name((int)s->state), s->attempts, a, h,
-		        s->last_error ? s->last_error : "");
-	}
+	table_branches(out, t);
+	table_branch_details(out, t);
 }
 
-static void table_event(FILE *out, const Dtx__V1__TimelineEvent *e)
+/* table_event prints one timeline line in fixed columns (a line about
+ * the transaction leaves the branch columns blank); gid_w > 0: a watch
+ * line, its gid padded to gid_w. */
+static void table_event(FILE *out, const Dtx__V1__TimelineEvent *e, int gid_w)
 {
-	char t[40];
+	char t[40], b[24] = "";
 
 	fmt_time(e->unix_ms, t, sizeof(t));
-	fprintf(out, "%s  %s%s%-12s ", t, e->gid ? e->gid : "",
-	        e->gid ? "  " : "", dtx_tx_state_name((int)e->tx_state));
 	if (e->step >= 0)
-		fprintf(out, "branch %d %-12s ", (int)e->step,
-		        dtx_step_state_name((int)e->step_state));
-	fprintf(out, "%s\n", e->detail ? e->detail : "");
+		snprintf(b, sizeof(b), "branch %d", (int)e->step);
+	fprintf(out, "%s  ", t);
+	if (gid_w > 0)
+		fprintf(out, "%-*s  ", gid_w, e->gid ? e->gid : "");
+	fprintf(out, "%-12s  %-10s  %-12s  %s\n",
+	        dtx_tx_state_name((int)e->tx_state), b,
+	        e->step >= 0 ? dtx_step_state_name((int)e->step_state) : "",
+	        e->detail ? e->detail : "");
 }
 
 static void table_stats(FILE *out, const Dtx__V1__AdminReply *r)
@@ -362,7 +544,7 @@ static void table(FILE *out, const char *cmd, const Dtx__V1__AdminReply *r)
 		fprintf(out, "\ntimeline (%zu of %" PRIu64 "):\n", r->n_events,
 		        r->events_total);
 		for (size_t i = 0; i < r->n_events; i++)
-			table_event(out, r->events[i]);
+			table_event(out, r->events[i], 0);
 	} else {
 		table_act(out, cmd, r);
 	}
@@ -394,16 +576,33 @@ void ctl_print(FILE *out, ctl_format fmt, const char *cmd,
 	dump(out, reply_json(cmd, rep), fmt);
 }
 
-void ctl_print_events(FILE *out, ctl_format fmt, const Dtx__V1__AdminReply *rep,
-                      const char *gid)
+/* watch_gid_width is the width of watch's GID column: the widest gid
+ * seen so far, at least WATCH_GID_MIN (a wider one widens it from then
+ * on; --gid prints one gid, always aligned). */
+#define WATCH_GID_MIN 20
+static int watch_gid_width(const char *gid)
 {
-	for (size_t i = 0; i < rep->n_events; i++) {
+	static int w = WATCH_GID_MIN;
+
+	if (gid != NULL && (int)strlen(gid) > w)
+		w = (int)strlen(gid);
+	return w;
+}
+
+uint64_t ctl_print_events(FILE *out, ctl_format fmt,
+                          const Dtx__V1__AdminReply *rep, const char *gid,
+                          uint64_t max)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < rep->n_events && (max == 0 || n < max); i++) {
 		const Dtx__V1__TimelineEvent *e = rep->events[i];
 		json_t *o;
 		if (gid != NULL && (e->gid == NULL || strcmp(gid, e->gid) != 0))
 			continue;
+		n++;
 		if (fmt == CTL_TABLE) {
-			table_event(out, e);
+			table_event(out, e, watch_gid_width(e->gid));
 			continue;
 		}
 		o = head("watch");
@@ -411,12 +610,15 @@ void ctl_print_events(FILE *out, ctl_format fmt, const Dtx__V1__AdminReply *rep,
 		dump(out, o, CTL_JSONL);
 	}
 	fflush(out);
+	return n;
 }
 
 void ctl_print_error(FILE *out, FILE *err, ctl_format fmt, const char *cmd,
                      int code, const char *msg, int exit_code)
 {
-	fprintf(err, "dtxctl %s: %s (%s)\n", cmd, msg, dtx_strerror(code));
+	/* the message says what happened; the code's symbol is for scripts
+	 * (dtx_strerror would add "no such transaction" to a missing log) */
+	fprintf(err, "dtxctl %s: %s (%s)\n", cmd, msg, code_name(code));
 	if (fmt == CTL_TABLE)
 		return;
 	json_t *o = head(cmd);

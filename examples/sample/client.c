@@ -266,6 +266,15 @@ static int run(dtx_client *client, const client_args *a, dtx_tx_info *info)
 	return err;
 }
 
+/* log_cb prints libdtx's diagnostics that say what went wrong (an
+ * unsupported URL scheme, a coordinator nothing listens for) on stderr. */
+static void log_cb(void *arg, dtx_log_level level, const char *msg)
+{
+	(void)arg;
+	if (level <= DTX_LOG_INFO)
+		fprintf(stderr, "dtx-sample-client: libdtx: %s\n", msg);
+}
+
 int main(int argc, char **argv)
 {
 	client_args a = {0};
@@ -280,6 +289,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dtx-sample-client: out of memory\n");
 		goto out;
 	}
+	dtx_set_log_cb(log_cb, NULL);
 	dtx_client_opts_init(&copts);
 	copts.timeout_ms = a.wait_ms + TRANSPORT_SLACK_MS;
 	err = dtx_client_open(a.coordinator, &copts, &client);

@@ -70,6 +70,8 @@ typedef enum dtx_err {
 	                          in dtxd, a store's conditional write or
 	                          recorded setting disagrees) */
 	DTX_EMOVED = 17,       /* not this coordinator's shard: ask its owner */
+	DTX_EPERM = 18,        /* refused: the peer may not do this (dtxd's
+	                          admin allow lists) */
 	DTX_ERR_COUNT
 } dtx_err;
 
@@ -546,9 +548,12 @@ DTX_API void dtx_client_opts_init(dtx_client_opts *opts);
  * ends DTX_EUNREACHABLE ("no connection"); one sent and not answered in
  * time ends DTX_ETIMEDOUT ("deadline passed"); one whose connection was
  * lost before the answer ends DTX_EUNREACHABLE (it may have been
- * received). Errors: DTX_EINVAL, DTX_ENOMEM, DTX_EUNREACHABLE (bad URL
- * scheme). A request answered DTX_EMOVED more often than it may follow
- * ends DTX_EMOVED (coordinators that disagree about their shards). */
+ * received); one to a coordinator nothing listens for (never connected,
+ * its connects refused for a second) ends DTX_EUNREACHABLE then, not at
+ * its deadline. Errors: DTX_EINVAL (also a URL scheme dtx does not speak,
+ * "http://": the log callback names it), DTX_ENOMEM. A request answered
+ * DTX_EMOVED more often than it may follow ends DTX_EMOVED (coordinators
+ * that disagree about their shards). */
 DTX_API int dtx_client_open(const char *url, const dtx_client_opts *opts,
                             dtx_client **ret_client);
 
