@@ -22,6 +22,9 @@
 #include "config.h"
 #include "diag.h"
 #include "engine.h"
+#include "settings.h"
+
+extern char **environ;
 
 #define STOP_BOUND_S    10 /* see on_stop_overdue */
 #define STOP_BOUND_TEXT "10"
@@ -156,22 +159,29 @@ static void raise_fd_limit(dc_config *cfg)
 int main(int argc, char **argv)
 {
 	daemon_state d = {0};
+	dc_settings *settings;
 	dc_config cfg;
 	char err[512] = "";
 	int rv;
 
-	dc_config_defaults(&cfg);
-	rv = dc_config_parse(&cfg, argc, argv, stdout, stderr);
-	if (rv == DC_CONFIG_EXIT)
-		return 0;
-	if (rv != DC_CONFIG_OK)
-		return EX_USAGE;
+	/* cfg borrows its strings from settings: both live until exit */
+	rv = dc_settings_load(&cfg, argc, argv, environ, stdout, stderr,
+	                      &settings);
+	if (rv != DC_CONFIG_OK) {
+		dc_settings_destroy(settings);
+		return rv == DC_CONFIG_EXIT ? 0 : EX_USAGE;
+	}
 	dc_diag_set_level(cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
 	if (dc_config_has_fault_points())
 		dc_diag(DTX_LOG_WARN, "test build: fault points are compiled "
 		                      "in (DTX_FAULT); production builds use "
 		                      "-Dfault_points=false");
+	if (dc_settings_file(settings) != NULL)
+		dc_diag(DTX_LOG_INFO,
+		        "settings from %s (then DTX_* variables, "
+		        "then flags)",
+		        dc_settings_file(settings));
 	raise_fd_limit(&cfg);
 
 	rv = dc_engine_create(uv_default_loop(), &cfg, &d.engine, err,
@@ -179,6 +189,7 @@ int main(int argc, char **argv)
 	if (rv != DTX_OK) {
 		dc_diag(DTX_LOG_ERROR, "cannot start: %s (%s)",
 		        err[0] ? err : dtx_strerror(rv), dtx_strerror(rv));
+		dc_settings_destroy(settings);
 		return exit_code(rv);
 	}
 	announce(&cfg, d.engine);
@@ -195,5 +206,6 @@ int main(int argc, char **argv)
 	dc_engine_destroy(d.engine);
 	uv_loop_close(uv_default_loop());
 	dc_diag(DTX_LOG_INFO, "stopped");
+	dc_settings_destroy(settings);
 	return 0;
 }
