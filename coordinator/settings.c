@@ -755,6 +755,40 @@ int dc_settings_load(dc_config *cfg, int argc, char **argv, char **envp,
 	return DC_CONFIG_EXIT;
 }
 
+/* differs: setting id has other values in a than in b. */
+static bool differs(const dc_config *a, const dc_config *b, int id)
+{
+	char va[DC_SETTINGS_LINE_MAX + 1], vb[DC_SETTINGS_LINE_MAX + 1];
+
+	for (size_t i = 0;; i++) {
+		int ra = dc_config_show(a, id, i, va, sizeof(va));
+		int rb = dc_config_show(b, id, i, vb, sizeof(vb));
+		if (ra != rb || (ra == 1 && strcmp(va, vb) != 0))
+			return true;
+		if (ra != 1)
+			return false;
+	}
+}
+
+size_t dc_settings_changed(const dc_config *a, const dc_config *b, char *buf,
+                           size_t len)
+{
+	size_t n = 0, o = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (const struct option *r = dc_config_options(); r->name; r++) {
+		if (dc_config_is_command(r->val) || row_by_id(r->val) != r ||
+		    !differs(a, b, r->val))
+			continue;
+		if (o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s",
+			                      n > 0 ? ", " : "", r->name);
+		n++;
+	}
+	return n;
+}
+
 const char *dc_settings_file(const dc_settings *s)
 {
 	return s->path;

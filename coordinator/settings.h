@@ -34,6 +34,12 @@ typedef struct dc_settings dc_settings;
 int dc_settings_load(dc_config *cfg, int argc, char **argv, char **envp,
                      FILE *out, FILE *err, dc_settings **ret_s);
 
+/* dc_settings_changed writes to buf (comma-separated, truncated to len)
+ * the names of the settings whose values differ between a and b, and
+ * returns how many do. */
+size_t dc_settings_changed(const dc_config *a, const dc_config *b, char *buf,
+                           size_t len);
+
 /* dc_settings_file is the configuration file s read (NULL: none). */
 const char *dc_settings_file(const dc_settings *s);
 
