@@ -19,6 +19,7 @@
 
 #include <dtx/dtx.h>
 
+#include "kv.h"
 #include "shards.h"
 #include "wire.h"
 
@@ -868,6 +869,22 @@ static int check_shards(dc_config *cfg, FILE *err)
 	return DC_CONFIG_OK;
 }
 
+/* check_store refuses a PostgreSQL URI that libpq cannot read (a
+ * mistyped parameter would fail every restart with exit 69). */
+static int check_store(const dc_config *cfg, FILE *err)
+{
+	const char *s = cfg->log_dir;
+	char why[400];
+
+	if (strncmp(s, "postgresql://", 13) != 0 &&
+	    strncmp(s, "postgres://", 11) != 0)
+		return DC_CONFIG_OK;
+	if (dc_kv_check_uri(s, why, sizeof(why)) == DTX_OK)
+		return DC_CONFIG_OK;
+	fprintf(err, "dtxd: --store: %s\n", why);
+	return DC_CONFIG_USAGE;
+}
+
 int dc_config_finish(dc_config *cfg, FILE *err)
 {
 	if (cfg->log_dir == NULL || cfg->log_dir[0] == '\0') {
@@ -875,6 +892,8 @@ int dc_config_finish(dc_config *cfg, FILE *err)
 		             "(see --help)\n");
 		return DC_CONFIG_USAGE;
 	}
+	if (check_store(cfg, err) != DC_CONFIG_OK)
+		return DC_CONFIG_USAGE;
 	if (cfg->retry_max_ms < cfg->retry_base_ms) {
 		fprintf(err,
 		        "dtxd: --retry-max-ms must be >= --retry-base-ms\n");

@@ -142,6 +142,17 @@ Test(config, check_config_masks_passwords_and_names_stray_variables)
 	assert_has(out, "--retry-max-ms must be >= --retry-base-ms");
 	assert_has(out, "retry-max-ms = 50 (env DTX_RETRY_MAX_MS)");
 	assert_has(out, "retry-base-ms = 100 (default)");
+	/* libpq's reading of a store URI, without connecting */
+	cr_assert_eq(RUN(t,
+	                 "DTX_STORE=postgresql://dtx:hunter2@db/dtx"
+	                 "?sslmod=require",
+	                 &out, "--check-config"),
+	             EX_USAGE, "%s", out);
+	assert_has(out, "dtxd: --store: libpq refuses the URI: invalid URI "
+	                "query parameter: \"sslmod\"");
+	assert_has(out, "store = postgresql://dtx:*****@db/dtx?sslmod=require "
+	                "(env DTX_STORE)");
+	cr_assert_null(strstr(out, "hunter"), "a password shows:\n%s", out);
 	th_end(t);
 }
 
