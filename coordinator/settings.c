@@ -293,6 +293,7 @@ static int file_line(dc_settings *s, FILE *err, unsigned line, const char *b,
 static int file_text(dc_settings *s, FILE *err, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len;
+	size_t n0 = s->n; /* values from flags and variables before */
 	unsigned line = 0;
 
 	if (memchr(text, '\0', len) != NULL) {
@@ -306,12 +307,13 @@ static int file_text(dc_settings *s, FILE *err, const char *text, size_t len)
 		if (le - p > DC_SETTINGS_LINE_MAX)
 			file_error(s, err, line, "line longer than %d bytes",
 			           DC_SETTINGS_LINE_MAX);
-		else if (s->n >= DC_SETTINGS_KEYS_MAX) {
+		else if (file_line(s, err, line, p, le) != 0)
+			return -1;
+		if (s->n - n0 > DC_SETTINGS_KEYS_MAX) {
 			file_error(s, err, line, "more than %d values",
 			           DC_SETTINGS_KEYS_MAX);
 			return 0;
-		} else if (file_line(s, err, line, p, le) != 0)
-			return -1;
+		}
 		p = le + 1;
 	}
 	return 0;
@@ -552,20 +554,22 @@ static void resolve(dc_settings *s)
 			s->top[s->v[i].id] = s->v[i].from;
 }
 
-/* apply_all applies the values of each setting's source, every problem
- * printed. */
+/* apply_all applies the values of each setting's source, printing the
+ * first ERRORS_SHOWN problems. */
 static int apply_all(dc_settings *s, dc_config *cfg, FILE *out, FILE *err)
 {
-	int rv = DC_CONFIG_OK;
+	unsigned failed = 0;
 
 	resolve(s);
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = 0; i < s->n && failed < ERRORS_SHOWN; i++) {
 		const entry *e = &s->v[i];
 		if (e->from == s->top[e->id] &&
 		    apply_one(s, cfg, e, out, err) != DC_CONFIG_OK)
-			rv = DC_CONFIG_USAGE;
+			failed++;
 	}
-	return rv;
+	if (failed == ERRORS_SHOWN)
+		fprintf(err, "dtxd: further values not checked\n");
+	return failed > 0 ? DC_CONFIG_USAGE : DC_CONFIG_OK;
 }
 
 /* mask_uri copies v to buf with the password of a URI's user information
@@ -669,14 +673,21 @@ static void explain(const dc_settings *s, const dc_config *cfg, const char *msg,
 {
 	char from[PATH_MAX + 32], val[256], shown[256];
 	const char *p = msg;
+	int said[8], nsaid = 0; /* ids explained already */
 
 	fputs(msg, err);
-	while ((p = strstr(p, "--")) != NULL) {
+	while ((p = strstr(p, "--")) != NULL && nsaid < 8) {
 		size_t n = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
 		const struct option *row = row_by_name(p + 2, n);
+		bool dup = false;
 		p += 2 + n;
 		if (row == NULL || dc_config_is_command(row->val))
 			continue;
+		for (int i = 0; i < nsaid; i++)
+			dup = dup || said[i] == row->val;
+		if (dup)
+			continue;
+		said[nsaid++] = row->val;
 		snprintf(from, sizeof(from), "default");
 		for (size_t i = 0; i < s->n; i++)
 			if (s->v[i].id == row->val &&

@@ -254,6 +254,20 @@ Test(config,
 	snprintf(want, sizeof(want), "%s:1: line longer than 4096 bytes", path);
 	assert_has(out, want);
 
+	/* values are bounded, and so are the lines about them */
+	{
+		FILE *f = fopen(path, "w");
+		cr_assert_not_null(f);
+		for (int i = 0; i < 4097; i++)
+			fprintf(f, "listen = tcp://127.0.0.1:%d\n", 1000 + i);
+		cr_assert_eq(fclose(f), 0);
+	}
+	cr_assert_eq(RUN(t, NULL, &out, "--config", path, "--store", "/x"),
+	             EX_USAGE);
+	snprintf(want, sizeof(want), "%s:4097: more than 4096 values", path);
+	assert_has(out, want);
+	cr_assert_lt(strlen(out), 8192, "%zu bytes of complaints", strlen(out));
+
 	conf(t, "nul.conf", "shard = 1\n", path);
 	cr_assert_eq(truncate(path, 20), 0); /* ten NUL bytes at the end */
 	cr_assert_eq(RUN(t, NULL, &out, "--config", path, "--store", "/x"),
