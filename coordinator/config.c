@@ -1,6 +1,12 @@
 /*
  * config.c - dtxd's flags (see config.h). getopt_long; every number is
  * range-checked; nothing is started here.
+ *
+ * The flag table (options[]) is the one list of dtxd's settings: the
+ * configuration file and the DTX_* environment (settings.c) take their
+ * keys from it and set values through parse_one, so a flag added here is
+ * a key of dtxd.conf and a variable at once. A flag that may be given more
+ * than once must be listed in repeatable_ids.
  */
 #include "config.h"
 
@@ -9,10 +15,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <dtx/dtx.h>
 
 #include "http.h"
+#include "kv.h"
 #include "shards.h"
 #include "wire.h"
 
@@ -68,6 +76,15 @@ static const char usage[] =
         "dtx coordinator: logs global transactions durably (LMDB) and drives\n"
         "their branches on participants.\n"
         "\n"
+        "  --config FILE            settings from FILE (dtxd.conf(5)): KEY =\n"
+        "                           VALUE lines, keys are these flags'\n"
+        "                           names; DTX_KEY variables (upper case,\n"
+        "                           - as _) override the file, flags both;\n"
+        "                           DTX_CONFIG names the file if no --config\n"
+        "  --check-config           check the settings as a start would\n"
+        "                           (without opening the store or binding),\n"
+        "                           print them with their sources; exit 0,\n"
+        "                           or 64 naming what is wrong\n"
         "  --log-dir DIR            the durable log in LMDB (created if\n"
         "                           missing)\n"
         "  --store DIR|URI          the same, or a PostgreSQL database:\n"
@@ -227,11 +244,16 @@ enum {
 	OPT_HTTP,
 	OPT_ALLOW_UID,
 	OPT_ALLOW_GID,
+	OPT_CONFIG,
+	OPT_CHECK_CONFIG,
 };
 
+/* --store comes before --log-dir, its older name: both set one setting
+ * (one id), which the configuration file and dtxd --check-config name
+ * "store". */
 static const struct option options[] = {
-        {"log-dir", required_argument, NULL, OPT_LOG_DIR},
         {"store", required_argument, NULL, OPT_STORE},
+        {"log-dir", required_argument, NULL, OPT_STORE},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"admin", required_argument, NULL, OPT_ADMIN},
         {"http", required_argument, NULL, OPT_HTTP},
@@ -275,8 +297,45 @@ static const struct option options[] = {
         {"retain-tombstones", required_argument, NULL, OPT_RETAIN_TOMBS},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
         {NULL, 0, NULL, 0},
 };
+
+/* Flags that add a value each time they are given (the others: the last
+ * one counts on the command line; a repeated key is an error in a file). */
+static const int repeatable_ids[] = {OPT_LISTEN, OPT_PEER, OPT_ALLOW_UID,
+                                     OPT_ALLOW_GID};
+
+/* Flags that are commands to this run, not settings: no key, no variable
+ * (--config is read by settings.c; DTX_CONFIG is its variable). */
+static const int command_ids[] = {OPT_HELP, OPT_VERSION, OPT_CONFIG,
+                                  OPT_CHECK_CONFIG};
+
+static bool id_in(int id, const int *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+const struct option *dc_config_options(void)
+{
+	return options;
+}
+
+bool dc_config_is_repeatable(int id)
+{
+	return id_in(id, repeatable_ids,
+	             sizeof(repeatable_ids) / sizeof(repeatable_ids[0]));
+}
+
+bool dc_config_is_command(int id)
+{
+	return id_in(id, command_ids,
+	             sizeof(command_ids) / sizeof(command_ids[0]));
+}
 
 /* parse_u64 accepts a decimal in [lo, hi]; anything else is a usage error. */
 static int parse_u64(const char *name, const char *s, uint64_t lo, uint64_t hi,
@@ -613,6 +672,184 @@ static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
 	}
 }
 
+int dc_config_apply(dc_config *cfg, int id, const char *arg, FILE *out,
+                    FILE *err)
+{
+	return parse_one(cfg, id, arg, out, err);
+}
+
+/* show_conn_num is show_num's second half (store_conn_num's mirror). */
+static bool show_conn_num(const dc_config *cfg, int id, uint64_t *ret)
+{
+	switch (id) {
+	case OPT_MAX_CONNS:
+		*ret = cfg->max_conns;
+		if (*ret == 0) { /* main sizes it as a start would */
+			struct rlimit rl;
+			rl.rlim_max = 1024;
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+			*ret = dc_config_conns_for_fds((uint64_t)rl.rlim_max);
+		}
+		return true;
+	case OPT_PER_CONN: /* 0: derived by the engine (see --help) */
+		*ret = cfg->max_requests_per_conn;
+		return *ret != 0;
+	case OPT_WAITS_PER_CONN:
+		*ret = cfg->max_waits_per_conn;
+		return *ret != 0;
+	case OPT_IDLE:
+		*ret = cfg->idle_timeout_ms;
+		return true;
+	case OPT_MAX_WAIT:
+		*ret = cfg->max_wait_ms;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* show_num reads back what store_num wrote (false: id is not a number
+ * this function knows). */
+static bool show_num(const dc_config *cfg, int id, uint64_t *ret)
+{
+	const struct {
+		int id;
+		uint64_t v;
+	} vals[] = {
+	        {OPT_SHARD, cfg->shard},
+	        {OPT_SHARDS, cfg->nshards},
+	        {OPT_LEASE_MS, cfg->lease_ms},
+	        {OPT_CALL_TIMEOUT, cfg->call_timeout_ms},
+	        {OPT_RETRY_BASE, cfg->retry_base_ms},
+	        {OPT_RETRY_MULT, cfg->retry_multiplier},
+	        {OPT_RETRY_MAX, cfg->retry_max_ms},
+	        {OPT_ACTION_MAX, cfg->action_max_attempts},
+	        {OPT_MAX_STEPS, cfg->max_steps},
+	        {OPT_MAX_PAYLOAD, cfg->max_payload},
+	        {OPT_MAX_MSG, cfg->max_msg_bytes},
+	        {OPT_MAX_RESULT, cfg->max_result},
+	        {OPT_MAX_ACTIVE, cfg->max_active},
+	        {OPT_MAX_CLIENTS, cfg->max_clients},
+	        {OPT_MAX_CALLS, cfg->max_calls},
+	        {OPT_MAX_PEERS, cfg->max_peers},
+	        {OPT_MAX_DIALING, cfg->max_dialing},
+	        {OPT_PEER_IDLE, cfg->peer_idle_ms},
+	        {OPT_READ_QUEUE, cfg->read_queue},
+	        {OPT_STUCK_ATTEMPTS, cfg->stuck_after_attempts},
+	        {OPT_STUCK_MS, cfg->stuck_after_ms},
+	        {OPT_MAP_SIZE, cfg->map_size >> 20},
+	        {OPT_MAP_SIZE_MAX, cfg->map_size_max >> 20},
+	        {OPT_TCC_DEADLINE, cfg->tcc_deadline_ms},
+	};
+
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		if (vals[i].id == id) {
+			*ret = vals[i].v;
+			return true;
+		}
+	return show_conn_num(cfg, id, ret);
+}
+
+/* show_text writes string setting id's value number i to buf (1), or
+ * returns 0 past its last value, -1 for an id it does not know. */
+static int show_text(const dc_config *cfg, int id, size_t i, char *buf,
+                     size_t len)
+{
+	static const char *const levels[] = {"error", "warn", "info", "debug"};
+	const dc_acl *acl = &cfg->admin_acl;
+	const char *v;
+
+	if (id == OPT_ALLOW_UID || id == OPT_ALLOW_GID) {
+		if (i >= (id == OPT_ALLOW_UID ? acl->nuids : acl->ngids))
+			return 0;
+		snprintf(buf, len, "%" PRIu32,
+		         id == OPT_ALLOW_UID ? acl->uids[i] : acl->gids[i]);
+		return 1;
+	}
+	switch (id) {
+	case OPT_HTTP:
+		v = i == 0 ? cfg->http : NULL;
+		break;
+	case OPT_LISTEN:
+		v = i < cfg->nlisten ? cfg->listen[i] : NULL;
+		break;
+	case OPT_PEER:
+		v = i < cfg->npeers ? cfg->peers[i] : NULL;
+		break;
+	case OPT_STORE:
+		v = i == 0 ? cfg->log_dir : NULL;
+		break;
+	case OPT_ADMIN:
+		v = i > 0 ? NULL : cfg->admin != NULL ? cfg->admin : "none";
+		break;
+	case OPT_READY:
+		v = i == 0 ? cfg->ready_file : NULL;
+		break;
+	case OPT_ADVERTISE:
+		v = i == 0 ? cfg->advertise : NULL;
+		break;
+	case OPT_INSTANCE:
+		v = i == 0 ? cfg->instance : NULL;
+		break;
+	case OPT_LOG_LEVEL:
+		v = i == 0 ? levels[cfg->log_level & 3] : NULL;
+		break;
+	default:
+		return -1;
+	}
+	if (v == NULL)
+		return 0;
+	snprintf(buf, len, "%s", v);
+	return 1;
+}
+
+/* show_duration writes ms in the largest unit that divides it. */
+static void show_duration(uint64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {{"d", 86400000},
+	             {"h", 3600000},
+	             {"m", 60000},
+	             {"s", 1000},
+	             {"ms", 1}};
+
+	if (ms == 0) {
+		snprintf(buf, len, "0");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (ms % units[i].ms == 0) {
+			snprintf(buf, len, "%" PRIu64 "%s", ms / units[i].ms,
+			         units[i].unit);
+			return;
+		}
+}
+
+int dc_config_show(const dc_config *cfg, int id, size_t i, char *buf,
+                   size_t len)
+{
+	uint64_t v;
+
+	if (id == OPT_RETAIN_FINAL || id == OPT_RETAIN_TOMBS) {
+		if (i > 0)
+			return 0;
+		show_duration(id == OPT_RETAIN_FINAL
+		                      ? cfg->retain_final_ms
+		                      : cfg->retain_tombstones_ms,
+		              buf, len);
+		return 1;
+	}
+	if (show_num(cfg, id, &v)) {
+		if (i > 0)
+			return 0;
+		snprintf(buf, len, "%" PRIu64, v);
+		return 1;
+	}
+	return show_text(cfg, id, i, buf, len);
+}
+
 /* Bytes a string field of at most n bytes, or a nested message, adds to
  * a message beside its content: a tag and a length of up to 5 bytes. */
 #define FIELD_FRAME 6
@@ -696,13 +933,31 @@ static int check_shards(dc_config *cfg, FILE *err)
 	return DC_CONFIG_OK;
 }
 
-static int check(dc_config *cfg, FILE *err)
+/* check_store refuses a PostgreSQL URI that libpq cannot read (a
+ * mistyped parameter would fail every restart with exit 69). */
+static int check_store(const dc_config *cfg, FILE *err)
+{
+	const char *s = cfg->log_dir;
+	char why[400];
+
+	if (strncmp(s, "postgresql://", 13) != 0 &&
+	    strncmp(s, "postgres://", 11) != 0)
+		return DC_CONFIG_OK;
+	if (dc_kv_check_uri(s, why, sizeof(why)) == DTX_OK)
+		return DC_CONFIG_OK;
+	fprintf(err, "dtxd: --store: %s\n", why);
+	return DC_CONFIG_USAGE;
+}
+
+int dc_config_finish(dc_config *cfg, FILE *err)
 {
 	if (cfg->log_dir == NULL || cfg->log_dir[0] == '\0') {
 		fprintf(err, "dtxd: --log-dir DIR or --store URI is required "
 		             "(see --help)\n");
 		return DC_CONFIG_USAGE;
 	}
+	if (check_store(cfg, err) != DC_CONFIG_OK)
+		return DC_CONFIG_USAGE;
 	if (cfg->retry_max_ms < cfg->retry_base_ms) {
 		fprintf(err,
 		        "dtxd: --retry-max-ms must be >= --retry-base-ms\n");
@@ -764,5 +1019,5 @@ int dc_config_parse(dc_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 		fprintf(err, "dtxd: unexpected argument '%s'\n", argv[optind]);
 		return DC_CONFIG_USAGE;
 	}
-	return check(cfg, err);
+	return dc_config_finish(cfg, err);
 }

@@ -133,6 +133,39 @@ bool dc_config_has_fault_points(void);
 int dc_config_parse(dc_config *cfg, int argc, char **argv, FILE *out,
                     FILE *err);
 
+/* dc_config_options is the flag table getopt_long reads (static; the
+ * last row is all zeros). Each row's val is the setting's id; two rows
+ * may share one (--store and its older name --log-dir). */
+struct option;
+const struct option *dc_config_options(void);
+
+/* dc_config_is_repeatable: flag id adds a value each time it is given
+ * (--listen, --peer). */
+bool dc_config_is_repeatable(int id);
+
+/* dc_config_is_command: flag id is a command to this run (--help,
+ * --version, --config, --check-config), not a setting. */
+bool dc_config_is_command(int id);
+
+/* dc_config_apply sets the setting of flag id to arg (borrowed: it must
+ * outlive cfg; NULL for a flag without a value), as if given as a flag.
+ * Problems are printed on err, --help and --version on out. Returns
+ * DC_CONFIG_*. */
+int dc_config_apply(dc_config *cfg, int id, const char *arg, FILE *out,
+                    FILE *err);
+
+/* dc_config_finish checks the settings together once all are applied
+ * (a store given, ranges that depend on each other) and derives the
+ * defaults that depend on others (--listen, --advertise, --instance,
+ * --max-result). Problems are printed on err. Returns DC_CONFIG_*. */
+int dc_config_finish(dc_config *cfg, FILE *err);
+
+/* dc_config_show writes value number i (from 0) of setting id to buf as
+ * a flag would give it: returns 1, or 0 past its last value, or -1 for a
+ * setting it cannot show. --max-conns 0 shows what main would size. */
+int dc_config_show(const dc_config *cfg, int id, size_t i, char *buf,
+                   size_t len);
+
 /* dc_config_leases: cfg's instances lease their shards on a shared
  * store (a PostgreSQL URI and --shards 2 or more). */
 bool dc_config_leases(const dc_config *cfg);

@@ -9,7 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static int max_level = DTX_LOG_INFO;
+/* atomic: SIGHUP sets it on the loop while other threads log */
+static _Atomic int max_level = DTX_LOG_INFO;
 
 void dc_diag_set_level(int level)
 {

@@ -108,6 +108,13 @@ typedef struct dc_kv_usage {
 int dc_kv_open(const dc_kv_opts *opts, dc_kv **ret_kv, bool *ret_fresh,
                char *errbuf, size_t errlen);
 
+/* dc_kv_check_uri checks a PostgreSQL store's URI as libpq reads it
+ * (keywords, percent-encoding), without connecting: dtxd --check-config
+ * and a start refuse a mistyped parameter before any attempt. On error
+ * libpq's reason, which never holds the whole URI, is written to why.
+ * Errors: DTX_EINVAL. */
+int dc_kv_check_uri(const char *uri, char *why, size_t len);
+
 /* dc_kv_close releases the store and the writer lock. Accepts NULL. No
  * transaction may be open. */
 void dc_kv_close(dc_kv *kv);

@@ -1958,3 +1958,19 @@ const dc_kv_ops dc_kv_pg_ops = {
         .seek = pg_seek,
         .next = pg_next,
 };
+
+int dc_kv_check_uri(const char *uri, char *why, size_t len)
+{
+	char *errmsg = NULL, line[300];
+	PQconninfoOption *o = PQconninfoParse(uri, &errmsg);
+
+	if (o != NULL) {
+		PQconninfoFree(o);
+		return DTX_OK;
+	}
+	snprintf(why, len, "libpq refuses the URI: %s",
+	         errmsg != NULL ? one_line(errmsg, line, sizeof(line))
+	                        : "out of memory");
+	PQfreemem(errmsg);
+	return DTX_EINVAL;
+}

@@ -8,6 +8,13 @@
  * commit stops the process, crash-only), 75 another dtxd holds the log
  * directory, 70 anything else. A stop that
  * has not finished 10 s after the signal exits 0 anyway (on_stop_overdue).
+ *
+ * Under systemd (Type=notify, coordinator/notify.h) dtxd says READY=1 once
+ * recovered and listening, STOPPING=1 on SIGTERM, and pings the watchdog
+ * from the loop. SIGHUP re-reads the settings (the same flags, variables
+ * and file) and applies the log level; it logs what changed and what
+ * would need a restart, and keeps everything when the settings have a
+ * problem.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +29,10 @@
 #include "config.h"
 #include "diag.h"
 #include "engine.h"
+#include "notify.h"
+#include "settings.h"
+
+extern char **environ;
 
 #define STOP_BOUND_S    10 /* see on_stop_overdue */
 #define STOP_BOUND_TEXT "10"
@@ -30,6 +41,12 @@ typedef struct daemon_state {
 	dc_engine *engine;
 	uv_signal_t sigterm;
 	uv_signal_t sigint;
+	uv_signal_t sighup;
+	uv_timer_t watchdog; /* started when systemd asks for pings */
+	bool watching;
+	dc_config *cfg; /* as started; SIGHUP changes its log_level */
+	int argc;       /* for SIGHUP's re-read */
+	char **argv;
 } daemon_state;
 
 /* on_stop_overdue ends a stop that nng's socket close holds up: nng 1.5.2
@@ -57,9 +74,107 @@ static void on_signal(uv_signal_t *h, int signum)
 	signal(SIGALRM, on_stop_overdue);
 	alarm(STOP_BOUND_S);
 	dc_diag(DTX_LOG_INFO, "signal %d: stopping", signum);
+	dc_notify_stopping();
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
+	uv_close((uv_handle_t *)&d->sighup, NULL);
+	if (d->watching)
+		uv_close((uv_handle_t *)&d->watchdog, NULL);
 	dc_engine_stop(d->engine);
+}
+
+static const char *level_name(int level)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+
+	return names[level & 3];
+}
+
+/* log_lines logs each line of text (a settings problem) at level. */
+static void log_lines(int level, const char *text)
+{
+	while (text != NULL && *text != '\0') {
+		size_t n = strcspn(text, "\n");
+		dc_diag(level, "SIGHUP: %.*s", (int)n, text);
+		text += n + (text[n] == '\n');
+	}
+}
+
+/* reload is SIGHUP's work: re-read the settings from the same sources;
+ * apply the log level, name the other changes (a restart applies them).
+ * A problem keeps every setting as it is. */
+static void reload(daemon_state *d)
+{
+	dc_settings *s = NULL;
+	dc_config next;
+	char *msg = NULL, changed[512];
+	size_t len = 0;
+	FILE *cap = open_memstream(&msg, &len);
+	int rv = DC_CONFIG_USAGE;
+
+	if (cap != NULL) {
+		rv = dc_settings_load(&next, d->argc, d->argv, environ, cap,
+		                      cap, &s);
+		fclose(cap);
+	}
+	if (rv != DC_CONFIG_OK) {
+		log_lines(DTX_LOG_ERROR, msg);
+		dc_diag(DTX_LOG_ERROR, "SIGHUP: the settings have problems: "
+		                       "nothing changed");
+	} else {
+		dc_diag(DTX_LOG_INFO,
+		        "SIGHUP: settings re-read; log-level %s "
+		        "-> %s",
+		        level_name(d->cfg->log_level),
+		        level_name(next.log_level));
+		dc_diag_set_level(next.log_level);
+		d->cfg->log_level = next.log_level;
+		if (dc_settings_changed(d->cfg, &next, changed,
+		                        sizeof(changed)) > 0)
+			dc_diag(DTX_LOG_WARN,
+			        "SIGHUP: changed, applied at the "
+			        "next start only: %s",
+			        changed);
+	}
+	free(msg);
+	dc_settings_destroy(s);
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+	(void)signum;
+	dc_notify_reloading();
+	reload(h->data);
+	dc_notify_ready("reloaded");
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+	(void)t;
+	dc_notify_watchdog();
+}
+
+/* start_signals takes SIGTERM, SIGINT and SIGHUP on the loop, and pings
+ * systemd's watchdog from it when asked to (a stuck loop stops pinging). */
+static void start_signals(daemon_state *d)
+{
+	uint64_t ping_ms = dc_notify_watchdog_ms();
+	uv_loop_t *loop = uv_default_loop();
+
+	uv_signal_init(loop, &d->sigterm);
+	uv_signal_init(loop, &d->sigint);
+	uv_signal_init(loop, &d->sighup);
+	d->sigterm.data = d->sigint.data = d->sighup.data = d;
+	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&d->sigint, on_signal, SIGINT);
+	uv_signal_start(&d->sighup, on_hup, SIGHUP);
+	if (ping_ms > 0) {
+		uv_timer_init(loop, &d->watchdog);
+		uv_timer_start(&d->watchdog, on_watchdog, ping_ms, ping_ms);
+		d->watching = true;
+		dc_diag(DTX_LOG_INFO, "systemd watchdog: a ping every %llu ms",
+		        (unsigned long long)ping_ms);
+	}
 }
 
 static int exit_code(int err)
@@ -156,22 +271,30 @@ static void raise_fd_limit(dc_config *cfg)
 int main(int argc, char **argv)
 {
 	daemon_state d = {0};
+	dc_settings *settings;
 	dc_config cfg;
 	char err[512] = "";
 	int rv;
 
-	dc_config_defaults(&cfg);
-	rv = dc_config_parse(&cfg, argc, argv, stdout, stderr);
-	if (rv == DC_CONFIG_EXIT)
-		return 0;
-	if (rv != DC_CONFIG_OK)
-		return EX_USAGE;
+	/* cfg borrows its strings from settings: both live until exit */
+	rv = dc_settings_load(&cfg, argc, argv, environ, stdout, stderr,
+	                      &settings);
+	if (rv != DC_CONFIG_OK) {
+		dc_settings_destroy(settings);
+		return rv == DC_CONFIG_EXIT ? 0 : EX_USAGE;
+	}
 	dc_diag_set_level(cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN); /* until the loop takes it: never a kill */
 	if (dc_config_has_fault_points())
 		dc_diag(DTX_LOG_WARN, "test build: fault points are compiled "
 		                      "in (DTX_FAULT); production builds use "
 		                      "-Dfault_points=false");
+	if (dc_settings_file(settings) != NULL)
+		dc_diag(DTX_LOG_INFO,
+		        "settings from %s (then DTX_* variables, "
+		        "then flags)",
+		        dc_settings_file(settings));
 	raise_fd_limit(&cfg);
 
 	rv = dc_engine_create(uv_default_loop(), &cfg, &d.engine, err,
@@ -179,21 +302,23 @@ int main(int argc, char **argv)
 	if (rv != DTX_OK) {
 		dc_diag(DTX_LOG_ERROR, "cannot start: %s (%s)",
 		        err[0] ? err : dtx_strerror(rv), dtx_strerror(rv));
+		dc_settings_destroy(settings);
 		return exit_code(rv);
 	}
 	announce(&cfg, d.engine);
-	uv_signal_init(uv_default_loop(), &d.sigterm);
-	uv_signal_init(uv_default_loop(), &d.sigint);
-	d.sigterm.data = d.sigint.data = &d;
-	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
-	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	d.cfg = &cfg;
+	d.argc = argc;
+	d.argv = argv;
+	start_signals(&d);
 	if (cfg.ready_file && write_ready_file(cfg.ready_file) != 0)
 		dc_diag(DTX_LOG_WARN, "cannot write ready file %s",
 		        cfg.ready_file);
+	dc_notify_ready("recovered; listening");
 
 	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 	dc_engine_destroy(d.engine);
 	uv_loop_close(uv_default_loop());
 	dc_diag(DTX_LOG_INFO, "stopped");
+	dc_settings_destroy(settings);
 	return 0;
 }

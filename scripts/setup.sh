@@ -24,6 +24,10 @@ packages=(
 	# the PostgreSQL store (coordinator/kv_pg.c) and the throw-away
 	# clusters of the tests (tests/support/pgtmp.c, suite postgres)
 	postgresql-15 libpq-dev
+	# dtxd's Type=notify unit (coordinator/notify.c: sd_notify); the
+	# unit's test (systemd-analyze verify, systemd-sysusers) and man
+	# (systemd-analyze checks the unit's Documentation= pages)
+	libsystemd-dev systemd man-db
 )
 
 missing=()
