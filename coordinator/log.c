@@ -1055,6 +1055,8 @@ static void step_to_rec(const dc_step *s, Dtx__V1__LogStep *m)
 	m->has_result = s->result != NULL;
 	m->result.data = s->result;
 	m->result.len = s->result_len;
+	m->has_forced = s->forced;
+	m->forced = s->forced;
 }
 
 static bool step_is_dirty(uint64_t dirty, uint32_t i)
@@ -1807,6 +1809,7 @@ static int step_from_rec(dc_step *s, const Dtx__V1__LogStep *m)
 	s->state = (dc_step_state)m->state;
 	s->timeout_ms = m->timeout_ms;
 	s->attempts = m->attempts;
+	s->forced = m->has_forced && m->forced;
 	if (dc_tx_set_str(&s->url, m->participant_url) ||
 	    dc_tx_set_str(&s->action, m->action) ||
 	    dc_tx_set_str(&s->compensate, m->compensate) ||

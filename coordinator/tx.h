@@ -70,6 +70,10 @@ typedef struct dc_step {
 	char *last_error; /* NULL or the last non-OK answer / transport error */
 	uint8_t *result;  /* result bytes of the last OK answer, or NULL */
 	size_t result_len;
+	/* An operator's --force took this branch's action/Try as answered OK
+	 * without a participant's OK (operator.c): repairs that build on that
+	 * OK ask for --force again. */
+	bool forced;
 } dc_step;
 
 typedef struct dc_tx {

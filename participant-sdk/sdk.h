@@ -91,6 +91,7 @@ struct dtx_call {
 	size_t result_cap;
 	size_t result_max; /* largest result accepted (from max_msg_bytes) */
 	dtx_txn *txn;      /* borrowed while the handler runs; NULL: no store */
+	bool unknown_handler; /* the answer's cause: no such handler here */
 };
 
 /* sdk_call_init prepares call (caller-owned memory) with no buffers;

@@ -74,9 +74,10 @@ static const cmd_def cmds[] = {
          "cancel GID --reason TEXT [--dry-run]\n"
          "  TCC, not yet confirming: cancel every branch."},
         {"commit", DTX__V1__ADMIN_ACTION__ADMIN_COMMIT, 1, F_ACT,
-         "commit GID --reason TEXT [--dry-run]\n"
-         "  Initiator-driven TCC, still running: confirm every branch. Only\n"
-         "  when every Try succeeded (check the participants first)."},
+         "commit GID --reason TEXT [--dry-run] [--force]\n"
+         "  Initiator-driven TCC, still running: confirm every branch.\n"
+         "  Refused while a Try is not recorded OK (each one is named):\n"
+         "  check the participants, then --force with the reason."},
         {"pause", DTX__V1__ADMIN_ACTION__ADMIN_PAUSE, 1, F_ACT,
          "pause GID --reason TEXT [--dry-run]\n"
          "  Send no branch call until resume (survives a restart)."},
@@ -85,8 +86,12 @@ static const cmd_def cmds[] = {
          "  Send calls again; every call held back goes out now."},
         {"skip-branch", DTX__V1__ADMIN_ACTION__ADMIN_SKIP, 2, F_ACT | F_AS,
          "skip-branch GID BRANCH --as done|failed --reason TEXT [--dry-run]\n"
+         "            [--force]\n"
          "  A branch repaired by hand: treat its pending call as answered\n"
-         "  OK (done) or refused (failed; actions and Tries only)."},
+         "  OK (done) or refused (failed; actions and Tries only). --as done\n"
+         "  of an action or Try (never answered OK), or of a Confirm whose\n"
+         "  Try was forced, records an effect the log does not show: it\n"
+         "  needs --force."},
         {"stats", 0, 0, 0,
          "stats\n"
          "  Counts by mode and state, needs-operator and paused counts, the\n"
@@ -106,7 +111,7 @@ typedef struct ctl {
 	ctl_format fmt;
 	uint32_t timeout_ms;
 	unsigned given;
-	bool quiet, dry_run, help;
+	bool quiet, dry_run, force, help;
 	const char *reason, *user, *as, *watch_gid;
 	Dtx__V1__AdminFilter filter;
 	Dtx__V1__AdminList list;
@@ -239,6 +244,7 @@ enum {
 	O_EVENTS,
 	O_REASON,
 	O_DRY_RUN,
+	O_FORCE,
 	O_USER,
 	O_AS,
 	O_GID,
@@ -268,6 +274,7 @@ static const struct option options[] = {
         {"events", required_argument, NULL, O_EVENTS},
         {"reason", required_argument, NULL, O_REASON},
         {"dry-run", no_argument, NULL, O_DRY_RUN},
+        {"force", no_argument, NULL, O_FORCE},
         {"user", required_argument, NULL, O_USER},
         {"as", required_argument, NULL, O_AS},
         {"gid", required_argument, NULL, O_GID},
@@ -348,6 +355,10 @@ static int flag_other(ctl *c, int o, const char *arg)
 	case O_DRY_RUN:
 		c->given |= F_ACT;
 		c->dry_run = true;
+		return 0;
+	case O_FORCE:
+		c->given |= F_ACT;
+		c->force = true;
 		return 0;
 	case O_USER:
 		c->given |= F_ACT;
@@ -577,6 +588,8 @@ static void build(ctl *c, Dtx__V1__AdminRequest *req, Dtx__V1__AdminShow *sh,
 		act->reason = (char *)c->reason;
 		act->user = (char *)c->user;
 		act->dry_run = c->dry_run;
+		act->has_force = c->force;
+		act->force = c->force;
 	} else if (strcmp(d->name, "show") == 0) {
 		req->body_case = DTX__V1__ADMIN_REQUEST__BODY_SHOW;
 		req->show = sh;
