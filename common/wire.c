@@ -1413,6 +1413,32 @@ static int check_admin_list(struct vctx *v, const Dtx__V1__AdminList *l)
 	return l->filter != NULL ? check_admin_filter(v, l->filter) : DTX_OK;
 }
 
+/* check_set_branch: a set-branch's new URL (a URL a branch may have)
+ * and handler (a valid name), at least one of them; an op in range. */
+static int check_set_branch(struct vctx *v, const Dtx__V1__AdminAct *a)
+{
+	int rv;
+
+	if (a->action != DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH)
+		return a->url == NULL && a->handler == NULL && !a->has_op
+		               ? DTX_OK
+		               : fail(v, DTX_EINVAL,
+		                      "url, handler and op are for "
+		                      "set-branch only");
+	if (a->url == NULL && a->handler == NULL)
+		return fail(v, DTX_EINVAL,
+		            "set-branch needs a url or a "
+		            "handler");
+	if ((rv = check_enum(v, "op", a->has_op, (int)a->op,
+	                     DTX__V1__OP__OP_ACTION, DTX__V1__OP__OP_CANCEL)) !=
+	    DTX_OK)
+		return rv;
+	if (a->handler != NULL && (rv = check_handler(v, "new ", "handler name",
+	                                              a->handler)) != DTX_OK)
+		return rv;
+	return a->url != NULL ? check_url(v, "new ", a->url) : DTX_OK;
+}
+
 static int check_admin_act(struct vctx *v, const Dtx__V1__AdminAct *a)
 {
 	int rv;
@@ -1420,11 +1446,15 @@ static int check_admin_act(struct vctx *v, const Dtx__V1__AdminAct *a)
 	if ((rv = need(v, a->has_action, "action")) != DTX_OK ||
 	    (rv = check_enum(v, "action", true, (int)a->action,
 	                     DTX__V1__ADMIN_ACTION__ADMIN_RETRY,
-	                     DTX__V1__ADMIN_ACTION__ADMIN_SKIP)) != DTX_OK ||
+	                     DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH)) !=
+	            DTX_OK ||
 	    (rv = check_gid(v, a->gid)) != DTX_OK)
 		return rv;
-	if (a->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP &&
+	if ((a->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP ||
+	     a->action == DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH) &&
 	    (rv = need(v, a->has_branch, "branch")) != DTX_OK)
+		return rv;
+	if ((rv = check_set_branch(v, a)) != DTX_OK)
 		return rv;
 	if (a->reason == NULL || a->reason[0] == '\0')
 		return fail(v, DTX_EINVAL, "a reason is required");

@@ -20,7 +20,12 @@
  *
  *   type 1  LogTx     in txs
  *   type 2  LogStep   in steps
- *   type 3  LogEvent  in events
+ *   type 3  LogEvent  in events (one with `edit` set is an operator's
+ *                     set-branch: a field, not a type of its own, so a
+ *                     build that predates it reads the line and skips
+ *                     the field, where an unknown type would be a bad
+ *                     record to its checked reads and quarantine the
+ *                     transaction on a downgrade)
  *   type 4  LogEvent  in quarantine (unix_ms: when; detail: the cause)
  *   type 5  LogTx     in tombstones (gid, mode, state, created, updated =
  *                     final time, pruned_unix_ms; no steps)
@@ -1119,12 +1124,25 @@ int dc_log_batch_put_tx(dc_log_batch *batch, const dc_tx *tx,
 	return rc;
 }
 
+/* edit_to_rec fills m (borrowing ed's strings) from a set-branch. */
+static void edit_to_rec(const dc_log_edit *ed, Dtx__V1__BranchEdit *m)
+{
+	dtx__v1__branch_edit__init(m);
+	m->old_url = (char *)ed->old_url;
+	m->url = (char *)ed->url;
+	m->has_op = ed->op != 0;
+	m->op = (Dtx__V1__Op)ed->op;
+	m->old_handler = (char *)ed->old_handler;
+	m->handler = (char *)ed->handler;
+}
+
 int dc_log_batch_add_event(dc_log_batch *batch, const char *gid, uint32_t seq,
                            const dc_log_event *ev)
 {
 	uint8_t key[LOG_KEY_MAX];
 	size_t glen = gid_len(gid);
 	Dtx__V1__LogEvent m;
+	Dtx__V1__BranchEdit edit;
 
 	if (glen == 0 || ev == NULL)
 		return DTX_EINVAL;
@@ -1136,6 +1154,10 @@ int dc_log_batch_add_event(dc_log_batch *batch, const char *gid, uint32_t seq,
 	m.has_step_state = ev->step >= 0;
 	m.step_state = (Dtx__V1__StepState)ev->step_state;
 	m.detail = (char *)ev->detail;
+	if (ev->edit != NULL) {
+		edit_to_rec(ev->edit, &edit);
+		m.edit = &edit;
+	}
 	return batch_add_rec(batch, LOG_EVENTS, key,
 	                     key_seq(key, gid, glen, seq), LOG_REC_EVENT,
 	                     &m.base);
@@ -2398,13 +2420,27 @@ int dc_log_scan_checked(dc_log *log, bool all, const char *after,
 	            &(scan_fns){fn, bad, arg});
 }
 
-static void event_from_rec(const Dtx__V1__LogEvent *m, dc_log_event *ev)
+/* event_from_rec fills ev (and ed, which ev->edit then points at, if m
+ * is a set-branch) borrowing m's strings. */
+static void event_from_rec(const Dtx__V1__LogEvent *m, dc_log_event *ev,
+                           dc_log_edit *ed)
 {
+	const Dtx__V1__BranchEdit *x = m->edit;
+
 	ev->unix_ms = m->unix_ms;
 	ev->tx_state = (dc_tx_state)m->tx_state;
 	ev->step = m->has_step ? m->step : -1;
 	ev->step_state = (dc_step_state)m->step_state;
 	ev->detail = m->detail;
+	ev->edit = NULL;
+	if (x == NULL)
+		return;
+	*ed = (dc_log_edit){.old_url = x->old_url,
+	                    .url = x->url,
+	                    .op = x->has_op ? (dtx_op)x->op : (dtx_op)0,
+	                    .old_handler = x->old_handler,
+	                    .handler = x->handler};
+	ev->edit = ed;
 }
 
 /* emit_event decodes the event at k/v and hands it to fn. */
@@ -2414,13 +2450,14 @@ static int emit_event(dc_log *log, const dc_kv_val *k, const dc_kv_val *v,
 	const uint8_t *p = k->data;
 	Dtx__V1__LogEvent *m;
 	dc_log_event ev;
+	dc_log_edit ed;
 	void *msg = NULL;
 	int rc = rec_decode(log, LOG_EVENTS, k, v, LOG_REC_EVENT, &msg);
 
 	if (rc != DTX_OK)
 		return rc;
 	m = msg;
-	event_from_rec(m, &ev);
+	event_from_rec(m, &ev, &ed);
 	rc = fn(arg, get_be32(p + k->len - 4), &ev);
 	wire_log_event_free(m);
 	return rc;

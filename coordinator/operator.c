@@ -155,8 +155,8 @@ static void admin_watch(dc_engine *e, dc_admin_out *o,
 static const char *action_name(Dtx__V1__AdminAction a)
 {
 	static const char *const names[] = {
-	        "?",      "retry", "compensate", "cancel",
-	        "commit", "pause", "resume",     "skip-branch",
+	        "?",     "retry",  "compensate",  "cancel",     "commit",
+	        "pause", "resume", "skip-branch", "set-branch",
 	};
 
 	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "?";
@@ -233,6 +233,7 @@ const char *eng_refusal(const dc_tx *tx, const Dtx__V1__AdminAct *a, char *msg,
 	case DTX__V1__ADMIN_ACTION__ADMIN_RETRY:
 		return tx->paused ? "paused: resume it first" : NULL;
 	case DTX__V1__ADMIN_ACTION__ADMIN_SKIP:
+	case DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH:
 		if (a->branch < tx->nsteps)
 			return NULL;
 		snprintf(msg, len,
@@ -455,6 +456,136 @@ static const char *act_runtime(dc_engine *e, live *lv,
 	return NULL;
 }
 
+/* ---- set-branch ---- */
+
+/* handler_slot returns the field of st holding op's handler in a tx of
+ * mode, or NULL if that mode has no such op. */
+static char **handler_slot(dc_mode mode, dc_step *st, dtx_op op)
+{
+	bool tcc = mode == DC_MODE_TCC;
+
+	switch (op) {
+	case DTX_OP_ACTION:
+		return tcc ? NULL : &st->action;
+	case DTX_OP_COMPENSATE:
+		return tcc ? NULL : &st->compensate;
+	case DTX_OP_TRY:
+		return tcc ? &st->action : NULL;
+	case DTX_OP_CONFIRM:
+		return tcc ? &st->confirm : NULL;
+	case DTX_OP_CANCEL:
+		return tcc ? &st->compensate : NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* edit_of fills ed with what a (SET_BRANCH) changes in branch st of tx:
+ * returns a refusal (into msg) or NULL. */
+static const char *edit_of(const dc_tx *tx, dc_step *st,
+                           const Dtx__V1__AdminAct *a, dc_log_edit *ed,
+                           char *msg, size_t len)
+{
+	char **slot;
+
+	*ed = (dc_log_edit){0};
+	if (a->url != NULL && strcmp(a->url, st->url) != 0) {
+		ed->old_url = st->url;
+		ed->url = a->url;
+	}
+	if (a->handler == NULL)
+		return ed->url ? NULL : "nothing to change: it has that URL";
+	ed->op = a->has_op ? (dtx_op)a->op : inflight_op(tx, a->branch);
+	if (ed->op == 0) {
+		snprintf(msg, len,
+		         "branch %u has no call in flight: say which "
+		         "handler changes with --op",
+		         (unsigned)a->branch);
+		return msg;
+	}
+	if ((slot = handler_slot(tx->mode, st, ed->op)) == NULL) {
+		snprintf(msg, len, "a %s has no %s handler",
+		         tx->mode == DC_MODE_TCC ? "TCC branch" : "saga step",
+		         dtx_op_name(ed->op));
+		return msg;
+	}
+	if (*slot != NULL && strcmp(*slot, a->handler) == 0) {
+		ed->op = 0;
+		return ed->url ? NULL
+		               : "nothing to change: it has that handler";
+	}
+	ed->old_handler = *slot != NULL ? *slot : "";
+	ed->handler = a->handler;
+	return NULL;
+}
+
+/* describe_edit words ed (branch i) into line. */
+static void describe_edit(uint32_t i, const dc_log_edit *ed, char *line,
+                          size_t len)
+{
+	size_t n = (size_t)snprintf(line, len, "branch %u:", (unsigned)i);
+
+	if (ed->url != NULL && n < len)
+		n += (size_t)snprintf(line + n, len - n, " url %s -> %s",
+		                      ed->old_url, ed->url);
+	if (ed->handler != NULL && n < len)
+		snprintf(line + n, len - n, "%s %s handler %s -> %s",
+		         ed->url ? "," : "", dtx_op_name(ed->op),
+		         ed->old_handler, ed->handler);
+}
+
+/* redirect calls branch i's op in flight again, now, at its new URL or
+ * handler (a call out to the old one is abandoned: its answer no longer
+ * counts; the barrier absorbs it if it ran). */
+static void redirect(dc_engine *e, live *lv, uint32_t i, dtx_op op)
+{
+	dc_event ev = {.kind = DC_EV_RETRY_DUE, .step = i, .op = op};
+
+	dc_timerq_remove(&e->retry_q, &lv->rt[i].retry_timer);
+	lv->rt[i].token = 0;
+	eng_apply(e, lv, &ev, "called at its new URL/handler");
+}
+
+/* act_set_branch does (or, dry, describes) a set-branch: the change and
+ * the timeline line (with LogEvent.edit) in one commit; the op in flight
+ * is called again at once if the change is its URL or handler. */
+static const char *act_set_branch(dc_engine *e, live *lv,
+                                  const Dtx__V1__AdminAct *a, dc_admin_out *o,
+                                  char *msg, size_t len)
+{
+	dc_step *st = &lv->tx->steps[a->branch];
+	dtx_op now = inflight_op(lv->tx, a->branch);
+	char line[2 * (DTX_URL_MAX + DTX_HANDLER_MAX) + 64];
+	char rec[sizeof(line) + WIRE_MESSAGE_MAX + DTX_HANDLER_MAX + 32];
+	dc_log_edit ed;
+	const char *why = edit_of(lv->tx, st, a, &ed, msg, len);
+	bool call = now != 0 && (ed.url != NULL || ed.op == now);
+
+	if (why != NULL)
+		return why;
+	describe_edit(a->branch, &ed, line, sizeof(line));
+	dc_admin_add_line(o, false, line);
+	if (call && lv->tx->paused)
+		dc_admin_add_line(o, true,
+		                  "(paused: the call goes out on resume)");
+	if (a->dry_run)
+		return NULL;
+	snprintf(rec, sizeof(rec), "operator set-branch %s by %s: %s", line,
+	         a->user != NULL && *a->user ? a->user : "unknown", a->reason);
+	eng_mark_dirty(e, lv, 1ull << (a->branch < 63 ? a->branch : 63));
+	eng_add_edit(e, lv, (int32_t)a->branch, rec, &ed);
+	dc_diag(DTX_LOG_INFO, "%s: %s", lv->tx->gid, rec);
+	/* the strings ed borrows are read: now the step may change */
+	if ((ed.url != NULL && dc_tx_set_str(&st->url, a->url) != DTX_OK) ||
+	    (ed.handler != NULL &&
+	     dc_tx_set_str(handler_slot(lv->tx->mode, st, ed.op), a->handler) !=
+	             DTX_OK))
+		eng_die_oom("set-branch"); /* the event is in the batch */
+	if (call && !lv->tx->paused)
+		redirect(e, lv, a->branch, now);
+	return NULL;
+}
+
 /* act_machine runs the action's event on a shadow copy (describing what
  * follows) and, unless dry, on the transaction itself. */
 static const char *act_machine(dc_engine *e, live *lv,
@@ -532,6 +663,8 @@ static const char *act_on(dc_engine *e, live *lv, const Dtx__V1__AdminAct *a,
 
 	if (why != NULL)
 		return why;
+	if (a->action == DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH)
+		return act_set_branch(e, lv, a, o, msg, len);
 	if (!action_event(a, &ev)) {
 		if (!dry)
 			record_action(e, lv, a, NULL);

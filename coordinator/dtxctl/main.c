@@ -40,6 +40,8 @@ enum {
 	F_ACT = 1 << 3, /* --reason --dry-run --user */
 	F_AS = 1 << 4,
 	F_WATCH = 1 << 5,
+	F_HANDLER = 1 << 6, /* list: a filter; set-branch: the new handler */
+	F_SET = 1 << 7,     /* set-branch: --url --op */
 };
 
 typedef struct cmd_def {
@@ -51,7 +53,7 @@ typedef struct cmd_def {
 } cmd_def;
 
 static const cmd_def cmds[] = {
-        {"list", 0, 0, F_FILTER | F_QUIET,
+        {"list", 0, 0, F_FILTER | F_HANDLER | F_QUIET,
          "list [--state S] [--mode saga|tcc] [--older-than DUR]\n"
          "     [--needs-operator] [--handler NAME] [--participant URL]\n"
          "     [--all] [--limit N] [--after GID] [-q]\n"
@@ -92,6 +94,14 @@ static const cmd_def cmds[] = {
          "  of an action or Try (never answered OK), or of a Confirm whose\n"
          "  Try was forced, records an effect the log does not show: it\n"
          "  needs --force."},
+        {"set-branch", DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH, 2,
+         F_ACT | F_SET | F_HANDLER,
+         "set-branch GID BRANCH [--url URL] [--handler NAME [--op OP]]\n"
+         "           --reason TEXT [--dry-run]\n"
+         "  Point a branch at its service's new URL and/or a corrected\n"
+         "  handler name: of the call in flight, or of --op (action,\n"
+         "  compensate, try, confirm, cancel). Recorded in the timeline;\n"
+         "  the call in flight goes out again at once (unless paused)."},
         {"stats", 0, 0, 0,
          "stats\n"
          "  Counts by mode and state, needs-operator and paused counts, the\n"
@@ -112,7 +122,8 @@ typedef struct ctl {
 	uint32_t timeout_ms;
 	unsigned given;
 	bool quiet, dry_run, force, help;
-	const char *reason, *user, *as, *watch_gid;
+	const char *reason, *user, *as, *watch_gid, *url;
+	int op; /* set-branch --op; 0 = none */
 	Dtx__V1__AdminFilter filter;
 	Dtx__V1__AdminList list;
 	uint32_t events;
@@ -247,6 +258,8 @@ enum {
 	O_FORCE,
 	O_USER,
 	O_AS,
+	O_URL,
+	O_OP,
 	O_GID,
 	O_COUNT,
 	O_FOR,
@@ -277,6 +290,8 @@ static const struct option options[] = {
         {"force", no_argument, NULL, O_FORCE},
         {"user", required_argument, NULL, O_USER},
         {"as", required_argument, NULL, O_AS},
+        {"url", required_argument, NULL, O_URL},
+        {"op", required_argument, NULL, O_OP},
         {"gid", required_argument, NULL, O_GID},
         {"count", required_argument, NULL, O_COUNT},
         {"for", required_argument, NULL, O_FOR},
@@ -314,9 +329,6 @@ static int flag_filter(ctl *c, int o, const char *arg)
 		return 0;
 	case O_NEEDS_OP:
 		f->has_needs_operator = f->needs_operator = 1;
-		return 0;
-	case O_HANDLER:
-		f->handler = (char *)arg;
 		return 0;
 	case O_PARTICIPANT:
 		f->participant = (char *)arg;
@@ -371,6 +383,24 @@ static int flag_other(ctl *c, int o, const char *arg)
 			                   arg);
 		c->as = arg;
 		return 0;
+	case O_HANDLER:
+		c->given |= F_HANDLER;
+		c->filter.handler = (char *)arg;
+		return 0;
+	case O_URL:
+		c->given |= F_SET;
+		c->url = arg;
+		return 0;
+	case O_OP:
+		c->given |= F_SET;
+		for (int i = DTX_OP_ACTION; i <= DTX_OP_CANCEL; i++)
+			if (strcmp(arg, dtx_op_name(i)) == 0)
+				c->op = i;
+		return c->op != 0 ? 0
+		                  : usage_error("--op is action, compensate, "
+		                                "try, confirm or cancel, not "
+		                                "'%s'",
+		                                arg);
 	case O_GID:
 		c->given |= F_WATCH;
 		c->watch_gid = arg;
@@ -438,7 +468,7 @@ static int flag(ctl *c, int o, const char *arg)
 	case '?':
 		return usage_error("unknown or incomplete option%s", "");
 	default:
-		if (o >= O_STATE && o <= O_AFTER)
+		if (o >= O_STATE && o <= O_AFTER && o != O_HANDLER)
 			return flag_filter(c, o, arg);
 		return flag_other(c, o, arg);
 	}
@@ -500,6 +530,14 @@ static int check_cmd(ctl *c)
 		                   d->name);
 	if (d->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP && c->as == NULL)
 		return usage_error("'%s' needs --as done|failed", d->name);
+	if (d->action == DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH &&
+	    c->url == NULL && c->filter.handler == NULL)
+		return usage_error("'%s' needs --url URL or --handler NAME",
+		                   d->name);
+	if (c->op != 0 && c->filter.handler == NULL)
+		return usage_error("--op names whose handler --handler "
+		                   "changes%s",
+		                   "");
 	if (c->log_dir != NULL && d->action != 0)
 		return usage_error("--log reads only: '%s' needs a running "
 		                   "coordinator",
@@ -590,6 +628,12 @@ static void build(ctl *c, Dtx__V1__AdminRequest *req, Dtx__V1__AdminShow *sh,
 		act->dry_run = c->dry_run;
 		act->has_force = c->force;
 		act->force = c->force;
+		if (d->action == DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH) {
+			act->url = (char *)c->url;
+			act->handler = c->filter.handler;
+			act->has_op = c->op != 0;
+			act->op = (Dtx__V1__Op)c->op;
+		}
 	} else if (strcmp(d->name, "show") == 0) {
 		req->body_case = DTX__V1__ADMIN_REQUEST__BODY_SHOW;
 		req->show = sh;
@@ -686,12 +730,16 @@ static int run_once(ctl *c)
 	build(c, &req, &sh, &act);
 	if (req.body_case == DTX__V1__ADMIN_REQUEST__BODY_LIST)
 		return run_list(c, &req);
-	if (c->cmd->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP) {
+	if (c->cmd->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP ||
+	    c->cmd->action == DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH) {
 		if (!parse_u64(c->args[1], UINT32_MAX, &branch))
 			return usage_error("BRANCH is a number, not '%s'",
 			                   c->args[1]);
-		act.has_branch = act.has_skip_as_done = 1;
+		act.has_branch = 1;
 		act.branch = (uint32_t)branch;
+	}
+	if (c->cmd->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP) {
+		act.has_skip_as_done = 1;
 		act.skip_as_done = strcmp(c->as, "done") == 0;
 	}
 	if ((rv = call(c, &req, &rep)) != 0)

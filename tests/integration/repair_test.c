@@ -294,7 +294,21 @@ Test(repair, an_unknown_compensation_handler_needs_an_operator_at_once)
 	cr_assert_not_null(strstr(reason, "step 0 compensate: unknown handler "
 	                                  "p1.remov at "),
 	                   "reason: %s", reason);
-	await_state(t, "typo-1", DTX_TX_COMPENSATING);
+	/* set-branch corrects the name; resume calls it */
+	lines_say(json(c, 0,
+	               "set-branch typo-1 0 --handler p1.undo --dry-run "
+	               "--reason typo"),
+	          "branch 0: compensate handler p1.remov -> p1.undo");
+	cr_assert_eq(ctl(c, "set-branch typo-1 0 --handler p1.undo --reason "
+	                    "typo --user op"),
+	             0);
+	cr_assert_eq(ctl(c, "resume typo-1 --reason fixed"), 0);
+	await_state(t, "typo-1", DTX_TX_COMPENSATED);
+	cr_assert_str_eq(th_journal_story(t, "typo-1"),
+	                 "p1.do:ok p1.fail:fail p1.undo:ok");
+	cr_assert(has_timeline(c, "typo-1",
+	                       "operator set-branch branch 0: compensate "
+	                       "handler p1.remov -> p1.undo by op: typo"));
 	free(c);
 	th_end(t);
 }
@@ -311,6 +325,65 @@ Test(repair, an_unknown_action_handler_is_a_refusal_that_says_so)
 	                                       "p1.dox at "),
 	                   "reason: %s", info.reason);
 	cr_assert_str_eq(th_journal_story(t, "typo-2"), "p1.do:ok p1.undo:ok");
+	free(c);
+	th_end(t);
+}
+
+Test(repair, set_branch_moves_a_branch_and_survives_a_kill_9)
+{
+	th_env *t = th_begin();
+	ctl_env *c = start(t, "3");
+	th_proc *p2 = th_participant_start(t, "p2", NULL);
+	char old[TH_URL_MAX], args[3 * TH_URL_MAX];
+	const char *q2;
+	json_t *o, *tx, *b1;
+
+	snprintf(old, sizeof(old), "%s", th_participant_url(t, "p2"));
+	th_proc_kill(p2, SIGKILL);
+	cr_assert(th_proc_wait(p2, 5000));
+	submit(t, "move-1", "p1.do/p1.undo p2.do/p2.undo");
+	th_wait_step_state(t, th_client(t), "move-1", 1, DTX_STEP_ACTING,
+	                   TH_WAIT_FINAL);
+	cr_assert_eq(ctl(c, "pause move-1 --reason 'p2 moved'"), 0);
+	/* the service moved, and its handlers were renamed */
+	th_participant_start(t, "q2", NULL);
+	q2 = th_participant_url(t, "q2");
+	cr_assert_eq(ctl(c, "set-branch move-1 1 --reason x"), EX_USAGE);
+	cr_assert_eq(ctl(c, "set-branch move-1 1 --url bogus --reason x"),
+	             EX_DATAERR);
+	cr_assert_eq(ctl(c, "set-branch move-1 7 --url %s --reason x", q2),
+	             EX_DATAERR);
+	cr_assert_eq(ctl(c, "set-branch move-1 1 --handler q2.do --op cancel "
+	                    "--reason x"),
+	             EX_DATAERR);
+	snprintf(args, sizeof(args),
+	         "set-branch move-1 1 --url %s --handler q2.do --dry-run "
+	         "--reason moved",
+	         q2);
+	o = json(c, 0, args);
+	json_decref(o);
+	o = show_tx(c, "move-1", &tx);
+	b1 = json_array_get(json_object_get(tx, "branches"), 1);
+	cr_assert_str_eq(str(b1, "participant_url"), old);
+	json_decref(o);
+	cr_assert_eq(ctl(c,
+	                 "set-branch move-1 1 --url %s --handler q2.do "
+	                 "--reason moved --user op",
+	                 q2),
+	             0);
+	/* kill -9 at once: the change is durable, the restart drives it */
+	th_dtxd_restart(t);
+	o = show_tx(c, "move-1", &tx);
+	b1 = json_array_get(json_object_get(tx, "branches"), 1);
+	cr_assert_str_eq(str(b1, "participant_url"), q2);
+	cr_assert_str_eq(str(b1, "action"), "q2.do");
+	cr_assert_str_eq(str(b1, "compensate"), "p2.undo");
+	json_decref(o);
+	cr_assert(has_timeline(c, "move-1",
+	                       "operator set-branch branch 1: url "));
+	cr_assert_eq(ctl(c, "resume move-1 --reason 'p2 is q2 now'"), 0);
+	await_state(t, "move-1", DTX_TX_COMMITTED);
+	cr_assert_str_eq(th_journal_story(t, "move-1"), "p1.do:ok q2.do:ok");
 	free(c);
 	th_end(t);
 }
