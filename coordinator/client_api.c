@@ -416,6 +416,10 @@ static int build_saga(const dc_engine *e, const char *gid,
 			return rv;
 		}
 	stamp_new(e, tx, s->has_deadline_ms ? s->deadline_ms : 0);
+	if (dc_tx_set_tags(tx, s->key, s->labels, s->n_labels) != DTX_OK) {
+		dc_tx_destroy(tx);
+		return DTX_ENOMEM;
+	}
 	*ret_tx = tx;
 	return DTX_OK;
 }
@@ -440,6 +444,10 @@ static int build_tcc(dc_engine *e, const char *gid, const Dtx__V1__SubmitTcc *s,
 			return rv;
 		}
 	stamp_new(e, tx, tcc_deadline(e, s->has_deadline_ms, s->deadline_ms));
+	if (dc_tx_set_tags(tx, s->key, s->labels, s->n_labels) != DTX_OK) {
+		dc_tx_destroy(tx);
+		return DTX_ENOMEM;
+	}
 	*ret_tx = tx;
 	return DTX_OK;
 }

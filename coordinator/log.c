@@ -1040,6 +1040,9 @@ static void tx_to_rec(const dc_tx *tx, Dtx__V1__LogTx *m)
 	m->initiator_driven = tx->initiator_driven;
 	m->has_paused = tx->paused;
 	m->paused = tx->paused;
+	m->key = tx->key;
+	m->n_labels = tx->nlabels;
+	m->labels = tx->labels;
 }
 
 static void step_to_rec(const dc_step *s, Dtx__V1__LogStep *m)
@@ -1942,7 +1945,8 @@ static int tx_fill(dc_tx *tx, const Dtx__V1__LogTx *m)
 	tx->initiator_driven = m->has_initiator_driven && m->initiator_driven;
 	tx->paused = m->has_paused && m->paused;
 	if (dc_tx_set_str(&tx->reason, m->reason) != DTX_OK ||
-	    dc_tx_set_str(&tx->operator_reason, m->operator_reason) != DTX_OK)
+	    dc_tx_set_str(&tx->operator_reason, m->operator_reason) != DTX_OK ||
+	    dc_tx_set_tags(tx, m->key, m->labels, m->n_labels) != DTX_OK)
 		return DTX_ENOMEM;
 	return DTX_OK;
 }

@@ -36,6 +36,7 @@ struct dtx_tcc {
 	Dtx__V1__TccBranch **branches; /* owned array of owned branches */
 	size_t n, cap;
 	uint32_t deadline_ms; /* 0 = the coordinator's default */
+	sdk_tags tags;        /* business key and labels */
 };
 
 struct dtx_tcc_tx {
@@ -89,6 +90,7 @@ void dtx_tcc_destroy(dtx_tcc *tcc)
 		branch_free(tcc->branches[i]);
 	free(tcc->branches);
 	free(tcc->gid);
+	sdk_tags_fini(&tcc->tags);
 	free(tcc);
 }
 
@@ -182,6 +184,17 @@ int dtx_tcc_add_branch(dtx_tcc *tcc, const char *url, const char *try_h,
 	return DTX_OK;
 }
 
+int dtx_tcc_set_key(dtx_tcc *tcc, const char *key)
+{
+	return tcc != NULL ? sdk_tags_set_key(&tcc->tags, key) : DTX_EINVAL;
+}
+
+int dtx_tcc_add_label(dtx_tcc *tcc, const char *name, const char *value)
+{
+	return tcc != NULL ? sdk_tags_add_label(&tcc->tags, name, value)
+	                   : DTX_EINVAL;
+}
+
 int dtx_tcc_set_deadline(dtx_tcc *tcc, unsigned deadline_ms)
 {
 	if (tcc == NULL)
@@ -200,6 +213,9 @@ static void view(const dtx_tcc *tcc, Dtx__V1__SubmitTcc *s,
 	s->branches = tcc->branches;
 	s->has_deadline_ms = tcc->deadline_ms != 0;
 	s->deadline_ms = tcc->deadline_ms;
+	s->key = tcc->tags.key;
+	s->n_labels = tcc->tags.n;
+	s->labels = tcc->tags.labels;
 	ret_req->body_case = DTX__V1__CLIENT_REQUEST__BODY_SUBMIT_TCC;
 	ret_req->submit_tcc = s;
 }

@@ -42,7 +42,15 @@ enum {
 	F_WATCH = 1 << 5,
 	F_HANDLER = 1 << 6, /* list: a filter; set-branch: the new handler */
 	F_SET = 1 << 7,     /* set-branch: --url --op */
+	F_LIMIT = 1 << 8,   /* list: page size; --select: most touched */
+	F_SELECT = 1 << 9,  /* a changing verb on a selection */
 };
+
+/* Most transactions a --select touches unless --limit says otherwise:
+ * small, so that a selection broader than meant does little. */
+#define SELECT_LIMIT_DEFAULT 10
+/* Exit code of a --select of which some, not all, were done. */
+#define EX_SOME 2
 
 typedef struct cmd_def {
 	const char *name;
@@ -53,10 +61,11 @@ typedef struct cmd_def {
 } cmd_def;
 
 static const cmd_def cmds[] = {
-        {"list", 0, 0, F_FILTER | F_HANDLER | F_QUIET,
+        {"list", 0, 0, F_FILTER | F_HANDLER | F_QUIET | F_LIMIT,
          "list [--state S] [--mode saga|tcc] [--older-than DUR]\n"
          "     [--needs-operator] [--handler NAME] [--participant URL]\n"
-         "     [--all] [--limit N] [--after GID] [-q]\n"
+         "     [--key KEY] [--label NAME=VALUE]... [--all] [--limit N]\n"
+         "     [--after GID] [-q]\n"
          "  Transactions, oldest id first; non-final ones unless --all or\n"
          "  --state names a final state. Pages of --limit (100); the next\n"
          "  page starts --after the last gid shown. -q prints bare gids.\n"
@@ -124,6 +133,8 @@ typedef struct ctl {
 	bool quiet, dry_run, force, help;
 	const char *reason, *user, *as, *watch_gid, *url;
 	int op; /* set-branch --op; 0 = none */
+	const char *select;
+	char *labels[WIRE_LABELS_MAX];
 	Dtx__V1__AdminFilter filter;
 	Dtx__V1__AdminList list;
 	uint32_t events;
@@ -250,8 +261,11 @@ enum {
 	O_HANDLER,
 	O_PARTICIPANT,
 	O_ALL,
-	O_LIMIT,
+	O_KEY,
+	O_LABEL,
 	O_AFTER,
+	O_LIMIT,
+	O_SELECT,
 	O_EVENTS,
 	O_REASON,
 	O_DRY_RUN,
@@ -281,6 +295,9 @@ static const struct option options[] = {
         {"handler", required_argument, NULL, O_HANDLER},
         {"participant", required_argument, NULL, O_PARTICIPANT},
         {"all", no_argument, NULL, O_ALL},
+        {"key", required_argument, NULL, O_KEY},
+        {"label", required_argument, NULL, O_LABEL},
+        {"select", required_argument, NULL, O_SELECT},
         {"limit", required_argument, NULL, O_LIMIT},
         {"after", required_argument, NULL, O_AFTER},
         {"quiet", no_argument, NULL, 'q'},
@@ -336,11 +353,17 @@ static int flag_filter(ctl *c, int o, const char *arg)
 	case O_ALL:
 		f->has_include_final = f->include_final = 1;
 		return 0;
-	case O_LIMIT:
-		if (!parse_u64(arg, WIRE_ADMIN_LIST_MAX, &v) || v == 0)
-			return usage_error("--limit is 1..1000, not '%s'", arg);
-		c->list.has_limit = 1;
-		c->list.limit = (uint32_t)v;
+	case O_KEY:
+		f->key = (char *)arg;
+		return 0;
+	case O_LABEL:
+		if (strchr(arg, '=') == NULL || f->n_labels >= WIRE_LABELS_MAX)
+			return usage_error(
+			        "--label is NAME=VALUE (at most %d), "
+			        "not '%s'",
+			        WIRE_LABELS_MAX, arg);
+		c->labels[f->n_labels++] = (char *)arg;
+		f->labels = c->labels;
 		return 0;
 	default: /* O_AFTER */
 		c->list.after_gid = (char *)arg;
@@ -386,6 +409,17 @@ static int flag_other(ctl *c, int o, const char *arg)
 	case O_HANDLER:
 		c->given |= F_HANDLER;
 		c->filter.handler = (char *)arg;
+		return 0;
+	case O_LIMIT:
+		c->given |= F_LIMIT;
+		if (!parse_u64(arg, WIRE_ADMIN_LIST_MAX, &v) || v == 0)
+			return usage_error("--limit is 1..1000, not '%s'", arg);
+		c->list.has_limit = 1;
+		c->list.limit = (uint32_t)v;
+		return 0;
+	case O_SELECT:
+		c->given |= F_SELECT | F_LIMIT;
+		c->select = arg;
 		return 0;
 	case O_URL:
 		c->given |= F_SET;
@@ -517,13 +551,18 @@ static int parse(ctl *c, int argc, char **argv)
 static int check_cmd(ctl *c)
 {
 	const cmd_def *d = c->cmd;
-	unsigned stray = c->given & ~d->allowed;
+	unsigned allowed = d->allowed | (d->action ? F_SELECT | F_LIMIT : 0);
+	unsigned stray = c->given & ~allowed;
 
 	if (stray != 0)
 		return usage_error("an option given does not apply to '%s'",
 		                   d->name);
-	if (c->nargs != d->args)
-		return usage_error("'%s' takes more arguments", d->name);
+	if (d->action != 0 && (c->given & F_LIMIT) && c->select == NULL)
+		return usage_error("--limit goes with --select%s", "");
+	if (c->nargs != d->args - (c->select != NULL))
+		return usage_error("'%s' takes %d argument(s)%s", d->name,
+		                   d->args - (c->select != NULL),
+		                   c->select ? " with --select (no GID)" : "");
 	if (d->action != 0 && (c->reason == NULL || c->reason[0] == '\0'))
 		return usage_error("'%s' changes a transaction: --reason TEXT "
 		                   "is required",
@@ -715,6 +754,73 @@ static int run_list(ctl *c, Dtx__V1__AdminRequest *req)
 	return rv;
 }
 
+/* select_act runs c's action on gid (one of a selection): prints its
+ * line; returns 0 (done, or would be), 1 (refused) or an exit code of a
+ * failure that ends the selection (transport, protocol). */
+static int select_act(ctl *c, Dtx__V1__AdminRequest *req,
+                      Dtx__V1__AdminAct *act, char *gid)
+{
+	char err[400] = "";
+	Dtx__V1__AdminReply *rep = NULL;
+	int rv, code;
+
+	act->gid = gid;
+	rv = ctl_online_call(c->admin, c->timeout_ms, req, &rep, err,
+	                     sizeof(err));
+	if (rv != DTX_OK) {
+		ctl_print_error(stdout, stderr, c->fmt, c->cmd->name, rv,
+		                err[0] ? err : dtx_strerror(rv), exit_of(rv));
+		return exit_of(rv);
+	}
+	code = (int)rep->code;
+	ctl_print_selected(stdout, c->fmt, c->cmd->name, gid, code,
+	                   code ? rep->message : NULL, rep);
+	wire_admin_reply_free(rep);
+	return code == 0 ? 0 : 1;
+}
+
+/* run_select lists the transactions --select names, at most --limit
+ * (SELECT_LIMIT_DEFAULT), and runs the action on each with the one
+ * reason. Exit: 0 every one done (or none selected), EX_SOME some done,
+ * EX_DATAERR none done; a failure to reach the coordinator ends it with
+ * its own code. */
+static int run_select(ctl *c, Dtx__V1__AdminRequest *req,
+                      Dtx__V1__AdminAct *act)
+{
+	Dtx__V1__AdminRequest lreq = DTX__V1__ADMIN_REQUEST__INIT;
+	uint32_t limit =
+	        c->list.has_limit ? c->list.limit : SELECT_LIMIT_DEFAULT;
+	Dtx__V1__AdminReply *rep = NULL;
+	Dtx__V1__TxInfo **txs = NULL;
+	size_t n = 0, done = 0;
+	char err[400];
+	int rv = 0;
+
+	if (ctl_select_parse(c->select, &c->filter, c->labels, err,
+	                     sizeof(err)) != 0)
+		return usage_error("--select: %s", err);
+	lreq.has_version = 1;
+	lreq.version = DTX__V1__VERSION__VERSION_1;
+	lreq.body_case = DTX__V1__ADMIN_REQUEST__BODY_LIST;
+	lreq.list = &c->list;
+	c->list.filter = &c->filter;
+	if ((rv = list_page(c, &lreq, limit, &rep, &txs, &n)) != 0)
+		return rv;
+	for (size_t i = 0; i < n && rv <= 1; i++) {
+		rv = select_act(c, req, act, txs[i]->gid);
+		done += rv == 0;
+	}
+	if (rv <= 1) {
+		ctl_print_select_summary(stdout, c->fmt, c->cmd->name,
+		                         c->dry_run, n, done, limit,
+		                         rep->next_after_gid != NULL);
+		rv = done == n ? 0 : done > 0 ? EX_SOME : EX_DATAERR;
+	}
+	wire_admin_reply_free(rep);
+	free(txs);
+	return rv;
+}
+
 static int run_once(ctl *c)
 {
 	Dtx__V1__AdminRequest req = DTX__V1__ADMIN_REQUEST__INIT;
@@ -727,6 +833,11 @@ static int run_once(ctl *c)
 
 	req.body_case = DTX__V1__ADMIN_REQUEST__BODY_STATS;
 	req.stats = &st;
+	if (c->select != NULL) {
+		/* no GID: the arguments after it move up one */
+		c->args[1] = c->args[0];
+		c->args[0] = NULL;
+	}
 	build(c, &req, &sh, &act);
 	if (req.body_case == DTX__V1__ADMIN_REQUEST__BODY_LIST)
 		return run_list(c, &req);
@@ -742,6 +853,8 @@ static int run_once(ctl *c)
 		act.has_skip_as_done = 1;
 		act.skip_as_done = strcmp(c->as, "done") == 0;
 	}
+	if (c->select != NULL)
+		return run_select(c, &req, &act);
 	if ((rv = call(c, &req, &rep)) != 0)
 		return rv;
 	ctl_print(stdout, c->fmt, c->cmd->name, rep, c->quiet);
@@ -845,4 +958,15 @@ int main(int argc, char **argv)
 	if (strcmp(c.cmd->name, "watch") == 0)
 		return run_watch(&c);
 	return run_once(&c);
+}
+
+/* ctl_parse_state / ctl_parse_duration: the flag parsers, for select.c. */
+bool ctl_parse_state(const char *s, Dtx__V1__TxState *ret)
+{
+	return parse_state(s, ret);
+}
+
+bool ctl_parse_duration(const char *s, uint64_t *ret_ms)
+{
+	return parse_duration(s, ret_ms);
 }

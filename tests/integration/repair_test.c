@@ -387,3 +387,89 @@ Test(repair, set_branch_moves_a_branch_and_survives_a_kill_9)
 	free(c);
 	th_end(t);
 }
+
+/* submit_tagged submits a stuck saga gid with business key key and the
+ * label sku=sku. */
+static void submit_tagged(th_env *t, const char *gid, const char *key,
+                          const char *sku)
+{
+	dtx_saga *saga = th_saga(t, gid, "p1.flaky/p1.undo");
+	dtx_tx_info info;
+
+	cr_assert_eq(dtx_saga_set_key(saga, key), DTX_OK);
+	cr_assert_eq(dtx_saga_add_label(saga, "sku", sku), DTX_OK);
+	cr_assert_eq(dtx_saga_add_label(saga, "shop", "eu-1"), DTX_OK);
+	cr_assert_eq(dtx_client_submit(th_client(t), saga, 0, &info), DTX_OK);
+	dtx_saga_destroy(saga);
+}
+
+Test(repair, business_keys_and_labels_find_and_select_transactions)
+{
+	th_env *t = th_begin();
+	ctl_env *c = start(t, "3");
+	dtx_saga *saga;
+	char big[DTX_KEY_MAX + 2], name[16];
+	json_t *o, *tx;
+
+	/* the SDK refuses what is over the bounds, with a clear code */
+	cr_assert_eq(dtx_saga_create(NULL, &saga), DTX_OK);
+	memset(big, 'k', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_eq(dtx_saga_set_key(saga, big), DTX_ETOOBIG);
+	cr_assert_eq(dtx_saga_set_key(saga, ""), DTX_EINVAL);
+	cr_assert_eq(dtx_saga_add_label(saga, "bad name", "x"), DTX_EINVAL);
+	for (int i = 0; i < DTX_LABELS_MAX; i++) {
+		snprintf(name, sizeof(name), "l%d", i);
+		cr_assert_eq(dtx_saga_add_label(saga, name, "v"), DTX_OK);
+	}
+	cr_assert_eq(dtx_saga_add_label(saga, "one-more", "v"), DTX_ELIMIT);
+	cr_assert_eq(dtx_saga_add_label(saga, "l0", "again"), DTX_EINVAL);
+	dtx_saga_destroy(saga);
+
+	submit_tagged(t, "sel-1", "order-1001", "gift-card");
+	submit_tagged(t, "sel-2", "order-1002", "gift-card");
+	submit_tagged(t, "sel-3", "order-1003", "game-key");
+	cr_assert_eq(ctl(c, "list --key order-1002 -q"), 0);
+	cr_assert_str_eq(c->out, "sel-2\n");
+	cr_assert_eq(ctl(c, "list --label sku=gift-card --label shop=eu-1 -q"),
+	             0);
+	cr_assert_str_eq(c->out, "sel-1\nsel-2\n");
+	o = show_tx(c, "sel-3", &tx);
+	cr_assert_str_eq(str(tx, "key"), "order-1003");
+	cr_assert_str_eq(str(json_object_get(tx, "labels"), "sku"), "game-key");
+	json_decref(o);
+
+	/* a dry run lists what it would touch and changes nothing */
+	cr_assert_eq(ctl(c, "--output jsonl pause --select "
+	                    "'state=running,label=sku=gift-card' --dry-run "
+	                    "--reason 'sku recalled'"),
+	             0);
+	cr_assert(strstr(c->out, "\"gid\":\"sel-1\"") &&
+	                  strstr(c->out, "\"gid\":\"sel-2\"") &&
+	                  !strstr(c->out, "sel-3"),
+	          "dry run: %s", c->out);
+	cr_assert_not_null(strstr(c->out, "\"selected\":2"), "%s", c->out);
+	cr_assert_eq(ctl(c, "list -q --select x"), EX_USAGE);
+	cr_assert_eq(ctl(c, "pause --select 'colour=red' --reason x"),
+	             EX_USAGE);
+	cr_assert_eq(ctl(c, "pause sel-1 --limit 3 --reason x"), EX_USAGE);
+	/* the limit bounds what is touched */
+	cr_assert_eq(ctl(c, "pause --select 'label=sku=gift-card' --limit 1 "
+	                    "--reason 'sku recalled'"),
+	             0);
+	cr_assert_eq(ctl(c, "--output json show sel-2"), 0);
+	cr_assert_not_null(strstr(c->out, "\"paused\": false"), "%s", c->out);
+	/* some done, some refused (already paused): exit 2 */
+	cr_assert_eq(ctl(c, "pause --select 'label=sku=gift-card' --reason "
+	                    "'sku recalled'"),
+	             2);
+	cr_assert_eq(ctl(c, "pause --select 'key=order-1001' --reason again"),
+	             EX_DATAERR);
+	/* an empty selection does nothing and succeeds */
+	cr_assert_eq(ctl(c, "resume --select 'key=order-9999' --reason x"), 0);
+	cr_assert_eq(ctl(c, "resume --select 'label=shop=eu-1' --reason go"),
+	             2);
+	cr_assert(has_timeline(c, "sel-2", "operator resume by "));
+	free(c);
+	th_end(t);
+}
