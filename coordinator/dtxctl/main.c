@@ -779,6 +779,30 @@ static int select_act(ctl *c, Dtx__V1__AdminRequest *req,
 	return code == 0 ? 0 : 1;
 }
 
+/* select_list follows the list's cursors (dtxd reads a bounded number of
+ * records per request) until limit transactions matched or the log ends;
+ * the replies (*ret_reps, at least one on success) own the txs. */
+static int select_list(ctl *c, const Dtx__V1__AdminRequest *lreq,
+                       uint32_t limit, Dtx__V1__AdminReply ***ret_reps,
+                       size_t *nreps, Dtx__V1__TxInfo ***txs, size_t *n)
+{
+	Dtx__V1__AdminReply *rep, **grown;
+	int rv;
+
+	do {
+		grown = realloc(*ret_reps, (*nreps + 1) * sizeof(*grown));
+		if (grown == NULL)
+			return EX_OSERR;
+		*ret_reps = grown;
+		rv = list_page(c, lreq, limit - (uint32_t)*n, &rep, txs, n);
+		if (rv != 0)
+			return rv;
+		(*ret_reps)[(*nreps)++] = rep;
+		c->list.after_gid = rep->next_after_gid;
+	} while (c->list.after_gid != NULL && *n < limit);
+	return 0;
+}
+
 /* run_select lists the transactions --select names, at most --limit
  * (SELECT_LIMIT_DEFAULT), and runs the action on each with the one
  * reason. Exit: 0 every one done (or none selected), EX_SOME some done,
@@ -790,9 +814,9 @@ static int run_select(ctl *c, Dtx__V1__AdminRequest *req,
 	Dtx__V1__AdminRequest lreq = DTX__V1__ADMIN_REQUEST__INIT;
 	uint32_t limit =
 	        c->list.has_limit ? c->list.limit : SELECT_LIMIT_DEFAULT;
-	Dtx__V1__AdminReply *rep = NULL;
+	Dtx__V1__AdminReply *rep, **reps = NULL;
 	Dtx__V1__TxInfo **txs = NULL;
-	size_t n = 0, done = 0;
+	size_t n = 0, nreps = 0, done = 0;
 	char err[400];
 	int rv = 0;
 
@@ -804,8 +828,9 @@ static int run_select(ctl *c, Dtx__V1__AdminRequest *req,
 	lreq.body_case = DTX__V1__ADMIN_REQUEST__BODY_LIST;
 	lreq.list = &c->list;
 	c->list.filter = &c->filter;
-	if ((rv = list_page(c, &lreq, limit, &rep, &txs, &n)) != 0)
+	if ((rv = select_list(c, &lreq, limit, &reps, &nreps, &txs, &n)) != 0)
 		return rv;
+	rep = reps[nreps - 1];
 	for (size_t i = 0; i < n && rv <= 1; i++) {
 		rv = select_act(c, req, act, txs[i]->gid);
 		done += rv == 0;
@@ -816,7 +841,9 @@ static int run_select(ctl *c, Dtx__V1__AdminRequest *req,
 		                         rep->next_after_gid != NULL);
 		rv = done == n ? 0 : done > 0 ? EX_SOME : EX_DATAERR;
 	}
-	wire_admin_reply_free(rep);
+	for (size_t i = 0; i < nreps; i++)
+		wire_admin_reply_free(reps[i]);
+	free(reps);
 	free(txs);
 	return rv;
 }
