@@ -12,6 +12,8 @@
  *   coordinator cannot be reached or did not answer in time; 70
  *   EX_SOFTWARE internal error; 71 EX_OSERR out of memory; 74 EX_IOERR
  *   the log cannot be read; 76 EX_PROTOCOL a reply that does not decode.
+ *   With --select (a changing verb on a selection): 0 every selected
+ *   transaction done (or none selected), 2 (EX_SOME) some done, 65 none.
  * A refused command changes nothing.
  */
 #include <errno.h>
@@ -164,10 +166,21 @@ static void usage_all(FILE *f)
 	      f);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %s\n", cmds[i].usage);
+	fputs("\nEvery changing verb takes --select 'TERM,...' [--limit N] "
+	      "instead of GID:\n"
+	      "  TERM is state=S, mode=saga|tcc, handler=NAME, "
+	      "participant=URL,\n"
+	      "  older-than=DUR, key=KEY, label=NAME=VALUE or needs-operator; "
+	      "at most\n"
+	      "  N (10) transactions are touched, each with the one --reason; "
+	      "--dry-run\n"
+	      "  lists them and what would be refused.\n",
+	      f);
 	fputs("\nExit codes: 0 ok, 64 usage, 65 does not apply / bad records,"
 	      "\n66 no such transaction, 69 coordinator unavailable, 70 "
 	      "internal,\n71 out of memory, 74 log unreadable, 76 bad reply. "
-	      "See dtxctl(1).\n",
+	      "With --select:\n0 every selected one done (or none selected), "
+	      "2 some done, 65 none.\nSee dtxctl(1).\n",
 	      f);
 }
 
