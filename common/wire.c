@@ -641,9 +641,11 @@ static int check_client_request(struct vctx *v, const void *msg,
 	case DTX__V1__CLIENT_REQUEST__BODY_SUBMIT_TCC:
 		return check_submit_tcc(v, m->submit_tcc, lim);
 	case DTX__V1__CLIENT_REQUEST__BODY_BEGIN_TCC:
-		if (m->begin_tcc->gid == NULL)
-			return DTX_OK;
-		return check_gid(v, m->begin_tcc->gid);
+		if (m->begin_tcc->gid != NULL &&
+		    (rv = check_gid(v, m->begin_tcc->gid)) != DTX_OK)
+			return rv;
+		return check_tags(v, m->begin_tcc->key, m->begin_tcc->labels,
+		                  m->begin_tcc->n_labels);
 	case DTX__V1__CLIENT_REQUEST__BODY_REGISTER:
 		return check_register(v, m->register_, lim);
 	case DTX__V1__CLIENT_REQUEST__BODY_FINISH:

@@ -684,6 +684,8 @@ static void handle_begin_tcc(dc_engine *e, dc_request *req,
 		eng_die_oom("begin");
 	tx->initiator_driven = true;
 	stamp_new(e, tx, tcc_deadline(e, b->has_deadline_ms, b->deadline_ms));
+	if (dc_tx_set_tags(tx, b->key, b->labels, b->n_labels) != DTX_OK)
+		eng_die_oom("begin");
 	start_new(e, req, tx, 0, "begun (TCC, initiator-driven)");
 }
 

@@ -246,24 +246,51 @@ int dtx_client_submit_tcc(dtx_client *client, const dtx_tcc *tcc,
 
 /* ---- dtx_tcc_tx: the initiator drives ---------------------------------- */
 
+static int begin(dtx_client *client, Dtx__V1__BeginTcc *b, dtx_tcc_tx **ret_tx);
+
 int dtx_tcc_begin(dtx_client *client, const char *gid, unsigned deadline_ms,
                   dtx_tcc_tx **ret_tx)
 {
-	Dtx__V1__ClientRequest req = DTX__V1__CLIENT_REQUEST__INIT;
 	Dtx__V1__BeginTcc b = DTX__V1__BEGIN_TCC__INIT;
+	int rv;
+
+	if (gid != NULL && (rv = sdk_check_name(gid, DTX_GID_MAX)) != DTX_OK)
+		return rv;
+	b.gid = (char *)gid; /* only read while packing */
+	b.has_deadline_ms = deadline_ms != 0;
+	b.deadline_ms = deadline_ms;
+	return begin(client, &b, ret_tx);
+}
+
+int dtx_tcc_begin_from(dtx_client *client, const dtx_tcc *desc,
+                       dtx_tcc_tx **ret_tx)
+{
+	Dtx__V1__BeginTcc b = DTX__V1__BEGIN_TCC__INIT;
+
+	if (desc == NULL || desc->n > 0)
+		return DTX_EINVAL;
+	b.gid = desc->gid; /* only read while packing */
+	b.has_deadline_ms = desc->deadline_ms != 0;
+	b.deadline_ms = desc->deadline_ms;
+	b.key = desc->tags.key;
+	b.n_labels = desc->tags.n;
+	b.labels = desc->tags.labels;
+	return begin(client, &b, ret_tx);
+}
+
+/* begin sends the BeginTcc b (borrowed) and makes *ret_tx of the answer
+ * (see dtx_tcc_begin). */
+static int begin(dtx_client *client, Dtx__V1__BeginTcc *b, dtx_tcc_tx **ret_tx)
+{
+	Dtx__V1__ClientRequest req = DTX__V1__CLIENT_REQUEST__INIT;
 	dtx_tx_info info;
 	dtx_tcc_tx *tx;
 	int rv;
 
 	if (client == NULL || ret_tx == NULL)
 		return DTX_EINVAL;
-	if (gid != NULL && (rv = sdk_check_name(gid, DTX_GID_MAX)) != DTX_OK)
-		return rv;
-	b.gid = (char *)gid; /* only read while packing */
-	b.has_deadline_ms = deadline_ms != 0;
-	b.deadline_ms = deadline_ms;
 	req.body_case = DTX__V1__CLIENT_REQUEST__BODY_BEGIN_TCC;
-	req.begin_tcc = &b;
+	req.begin_tcc = b;
 	if ((rv = sdk_client_call(client, &req, 0, &info)) != DTX_OK)
 		return rv;
 	if (info.mode != DTX_MODE_TCC || info.state != DTX_TX_RUNNING ||

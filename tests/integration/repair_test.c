@@ -211,11 +211,17 @@ Test(repair, a_blind_commit_is_refused_naming_the_branch_and_its_answer)
 	ctl_env *c = start(t, "3");
 	const char *url = th_participant_url(t, "p1");
 	dtx_tcc_tx *tx;
+	dtx_tcc *desc;
 	dtx_try_result r;
 	json_t *o;
 
-	cr_assert_eq(dtx_tcc_begin(th_client(t), "blind-1", 600000, &tx),
-	             DTX_OK);
+	/* an initiator-driven TCC with a business key and a label */
+	cr_assert_eq(dtx_tcc_create("blind-1", &desc), DTX_OK);
+	cr_assert_eq(dtx_tcc_set_deadline(desc, 600000), DTX_OK);
+	cr_assert_eq(dtx_tcc_set_key(desc, "order-1005"), DTX_OK);
+	cr_assert_eq(dtx_tcc_add_label(desc, "sku", "gift-card"), DTX_OK);
+	cr_assert_eq(dtx_tcc_begin_from(th_client(t), desc, &tx), DTX_OK);
+	dtx_tcc_destroy(desc);
 	cr_assert_eq(
 	        dtx_tcc_try(tx, url, "p1.do", "p1.do", "p1.undo", "", 0, 0, &r),
 	        DTX_OK);
@@ -225,6 +231,9 @@ Test(repair, a_blind_commit_is_refused_naming_the_branch_and_its_answer)
 	             DTX_OK);
 	cr_assert_eq(r.status, DTX_STATUS_FAIL);
 	/* the initiator is gone before it aborts: an operator finds it */
+	cr_assert_eq(ctl(c, "list --key order-1005 --label sku=gift-card -q"),
+	             0);
+	cr_assert_str_eq(c->out, "blind-1\n");
 	error_says(json(c, EX_DATAERR,
 	                "commit blind-1 --dry-run --reason 'looks stuck'"),
 	           "branch 1: Try not recorded OK (trying, no answer recorded");

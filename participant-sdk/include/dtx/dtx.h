@@ -754,6 +754,14 @@ typedef struct dtx_tcc_tx dtx_tcc_tx;
 DTX_API int dtx_tcc_begin(dtx_client *client, const char *gid,
                           unsigned deadline_ms, dtx_tcc_tx **ret_tx);
 
+/* dtx_tcc_begin_from is dtx_tcc_begin with the gid, deadline, business
+ * key and labels of desc (borrowed; dtx_tcc_create, dtx_tcc_set_deadline,
+ * dtx_tcc_set_key, dtx_tcc_add_label), which must have no branch: the
+ * initiator adds them with dtx_tcc_try. Errors: DTX_EINVAL (desc has
+ * branches), those of dtx_tcc_begin. */
+DTX_API int dtx_tcc_begin_from(dtx_client *client, const dtx_tcc *desc,
+                               dtx_tcc_tx **ret_tx);
+
 /* dtx_tcc_tx_gid returns the transaction's gid (borrowed). */
 DTX_API const char *dtx_tcc_tx_gid(const dtx_tcc_tx *tx);
 
