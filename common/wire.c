@@ -241,6 +241,100 @@ static int check_text(struct vctx *v, const char *what, const char *s,
 	return DTX_OK;
 }
 
+/* ---- business keys and labels ---- */
+
+static int check_key(struct vctx *v, const char *key)
+{
+	int rv;
+
+	if (key == NULL || key[0] == '\0')
+		return fail(v, DTX_EINVAL, "the business key is empty");
+	if ((rv = check_text(v, "the business key", key, WIRE_KEY_MAX)) !=
+	    DTX_OK)
+		return rv;
+	if (has_control_char(key))
+		return fail(v, DTX_EINVAL,
+		            "the business key has control characters");
+	return DTX_OK;
+}
+
+static bool is_label_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '/' ||
+	       c == '-';
+}
+
+static int check_label(struct vctx *v, const char *label)
+{
+	size_t n = 0;
+	int rv;
+
+	if (label == NULL)
+		return fail(v, DTX_EINVAL, "a label is missing");
+	if ((rv = check_text(v, "a label", label, WIRE_LABEL_MAX)) != DTX_OK)
+		return rv;
+	while (is_label_name_char(label[n]))
+		n++;
+	if (n == 0 || n > 63 || label[n] != '=')
+		return fail(v, DTX_EINVAL,
+		            "label '%.64s' is not name=value (a name of 1..63 "
+		            "of [A-Za-z0-9._/-])",
+		            label);
+	if (has_control_char(label))
+		return fail(v, DTX_EINVAL, "a label has control characters");
+	return DTX_OK;
+}
+
+/* check_labels checks a transaction's (or a filter's) labels: each one,
+ * their count, and (unique) that no name comes twice. */
+static int check_labels(struct vctx *v, char *const *labels, size_t n,
+                        bool unique)
+{
+	int rv;
+
+	if (n > WIRE_LABELS_MAX)
+		return fail(v, DTX_ELIMIT, "%zu labels (max %d)", n,
+		            WIRE_LABELS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if ((rv = check_label(v, labels[i])) != DTX_OK)
+			return rv;
+		for (size_t k = 0; unique && k < i; k++) {
+			size_t len = strcspn(labels[k], "=");
+			if (strncmp(labels[k], labels[i], len + 1) == 0)
+				return fail(v, DTX_EINVAL,
+				            "label name '%.*s' given twice",
+				            (int)len, labels[k]);
+		}
+	}
+	return DTX_OK;
+}
+
+/* check_tags checks an optional key and labels of a submit. */
+static int check_tags(struct vctx *v, const char *key, char *const *labels,
+                      size_t n)
+{
+	int rv;
+
+	if (key != NULL && (rv = check_key(v, key)) != DTX_OK)
+		return rv;
+	return check_labels(v, labels, n, true);
+}
+
+int wire_key_check(const char *key, char *errbuf, size_t errlen)
+{
+	struct vctx v = {errbuf, errlen};
+
+	return check_key(&v, key);
+}
+
+int wire_label_check(const char *label, char *errbuf, size_t errlen)
+{
+	struct vctx v = {errbuf, errlen};
+
+	return check_label(&v, label);
+}
+
 /* check_name checks a gid or handler name; where prefixes the message
  * ("step 2: "), too_long is the code for a name past max. */
 static int check_name(struct vctx *v, const char *where, const char *what,
@@ -461,7 +555,7 @@ static int check_submit(struct vctx *v, const Dtx__V1__SubmitSaga *s,
 		if ((rv = check_saga_step(v, s->steps[i], i, lim)) != DTX_OK)
 			return rv;
 	}
-	return DTX_OK;
+	return check_tags(v, s->key, s->labels, s->n_labels);
 }
 
 static int check_tcc_branch(struct vctx *v, const Dtx__V1__TccBranch *b,
@@ -507,7 +601,7 @@ static int check_submit_tcc(struct vctx *v, const Dtx__V1__SubmitTcc *s,
 		if (rv != DTX_OK)
 			return rv;
 	}
-	return DTX_OK;
+	return check_tags(v, s->key, s->labels, s->n_labels);
 }
 
 static int check_register(struct vctx *v, const Dtx__V1__RegisterBranch *r,
@@ -571,9 +665,11 @@ static int check_client_request(struct vctx *v, const void *msg,
 	case DTX__V1__CLIENT_REQUEST__BODY_SUBMIT_TCC:
 		return check_submit_tcc(v, m->submit_tcc, lim);
 	case DTX__V1__CLIENT_REQUEST__BODY_BEGIN_TCC:
-		if (m->begin_tcc->gid == NULL)
-			return DTX_OK;
-		return check_gid(v, m->begin_tcc->gid);
+		if (m->begin_tcc->gid != NULL &&
+		    (rv = check_gid(v, m->begin_tcc->gid)) != DTX_OK)
+			return rv;
+		return check_tags(v, m->begin_tcc->key, m->begin_tcc->labels,
+		                  m->begin_tcc->n_labels);
 	case DTX__V1__CLIENT_REQUEST__BODY_REGISTER:
 		return check_register(v, m->register_, lim);
 	case DTX__V1__CLIENT_REQUEST__BODY_FINISH:
@@ -1422,7 +1518,9 @@ static int check_admin_filter(struct vctx *v, const Dtx__V1__AdminFilter *f)
 	if (f->participant != NULL &&
 	    (rv = check_url(v, "filter ", f->participant)) != DTX_OK)
 		return rv;
-	return DTX_OK;
+	if (f->key != NULL && (rv = check_key(v, f->key)) != DTX_OK)
+		return rv;
+	return check_labels(v, f->labels, f->n_labels, false);
 }
 
 static int check_admin_list(struct vctx *v, const Dtx__V1__AdminList *l)
@@ -1437,6 +1535,32 @@ static int check_admin_list(struct vctx *v, const Dtx__V1__AdminList *l)
 	return l->filter != NULL ? check_admin_filter(v, l->filter) : DTX_OK;
 }
 
+/* check_set_branch: a set-branch's new URL (a URL a branch may have)
+ * and handler (a valid name), at least one of them; an op in range. */
+static int check_set_branch(struct vctx *v, const Dtx__V1__AdminAct *a)
+{
+	int rv;
+
+	if (a->action != DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH)
+		return a->url == NULL && a->handler == NULL && !a->has_op
+		               ? DTX_OK
+		               : fail(v, DTX_EINVAL,
+		                      "url, handler and op are for "
+		                      "set-branch only");
+	if (a->url == NULL && a->handler == NULL)
+		return fail(v, DTX_EINVAL,
+		            "set-branch needs a url or a "
+		            "handler");
+	if ((rv = check_enum(v, "op", a->has_op, (int)a->op,
+	                     DTX__V1__OP__OP_ACTION, DTX__V1__OP__OP_CANCEL)) !=
+	    DTX_OK)
+		return rv;
+	if (a->handler != NULL && (rv = check_handler(v, "new ", "handler name",
+	                                              a->handler)) != DTX_OK)
+		return rv;
+	return a->url != NULL ? check_url(v, "new ", a->url) : DTX_OK;
+}
+
 static int check_admin_act(struct vctx *v, const Dtx__V1__AdminAct *a)
 {
 	int rv;
@@ -1444,11 +1568,15 @@ static int check_admin_act(struct vctx *v, const Dtx__V1__AdminAct *a)
 	if ((rv = need(v, a->has_action, "action")) != DTX_OK ||
 	    (rv = check_enum(v, "action", true, (int)a->action,
 	                     DTX__V1__ADMIN_ACTION__ADMIN_RETRY,
-	                     DTX__V1__ADMIN_ACTION__ADMIN_SKIP)) != DTX_OK ||
+	                     DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH)) !=
+	            DTX_OK ||
 	    (rv = check_gid(v, a->gid)) != DTX_OK)
 		return rv;
-	if (a->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP &&
+	if ((a->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP ||
+	     a->action == DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH) &&
 	    (rv = need(v, a->has_branch, "branch")) != DTX_OK)
+		return rv;
+	if ((rv = check_set_branch(v, a)) != DTX_OK)
 		return rv;
 	if (a->reason == NULL || a->reason[0] == '\0')
 		return fail(v, DTX_EINVAL, "a reason is required");

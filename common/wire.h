@@ -48,6 +48,21 @@ typedef struct wire_limits {
 /* Longest unix-domain socket path (sun_path, NUL excluded). */
 #define WIRE_IPC_PATH_MAX 107
 
+/* A transaction's business key and labels (SubmitSaga.key, .labels): a
+ * key of 1..WIRE_KEY_MAX bytes, at most WIRE_LABELS_MAX labels of at most
+ * WIRE_LABEL_MAX bytes each, "name=value" with a name of 1..63 bytes of
+ * [A-Za-z0-9._/-] and a value of UTF-8 without control characters. */
+#define WIRE_KEY_MAX    128
+#define WIRE_LABELS_MAX 16
+#define WIRE_LABEL_MAX  256
+
+/* wire_key_check / wire_label_check check a business key and one label
+ * (borrowed, may be NULL) as above. Errors: DTX_EINVAL (empty, bad
+ * characters, no '='), DTX_ETOOBIG (too long); a reason goes to errbuf
+ * (may be NULL). */
+int wire_key_check(const char *key, char *errbuf, size_t errlen);
+int wire_label_check(const char *label, char *errbuf, size_t errlen);
+
 /* wire_name_is_valid returns true if s is 1..max bytes of [A-Za-z0-9._:-].
  * Used for gids and handler names. s may be NULL (false). */
 bool wire_name_is_valid(const char *s, size_t max);

@@ -196,6 +196,9 @@ static void fill_tx(const dc_tx *tx, Dtx__V1__TxInfo *info)
 	info->initiator_driven = tx->initiator_driven;
 	info->has_pruned_unix_ms = tx->pruned_unix_ms != 0;
 	info->pruned_unix_ms = tx->pruned_unix_ms;
+	info->key = tx->key;
+	info->n_labels = tx->nlabels;
+	info->labels = tx->labels;
 }
 
 /* live_reason rewrites info's needs-operator reason with figures of now:
@@ -296,6 +299,11 @@ bool dc_admin_matches(const dc_tx *tx, const Dtx__V1__AdminFilter *f,
 		return false;
 	if (f->participant != NULL && !uses(tx, NULL, f->participant))
 		return false;
+	if (f->key != NULL && (tx->key == NULL || strcmp(tx->key, f->key)))
+		return false;
+	for (size_t i = 0; i < f->n_labels; i++)
+		if (!dc_tx_has_label(tx, f->labels[i]))
+			return false;
 	return true;
 }
 

@@ -416,6 +416,10 @@ static int build_saga(const dc_engine *e, const char *gid,
 			return rv;
 		}
 	stamp_new(e, tx, s->has_deadline_ms ? s->deadline_ms : 0);
+	if (dc_tx_set_tags(tx, s->key, s->labels, s->n_labels) != DTX_OK) {
+		dc_tx_destroy(tx);
+		return DTX_ENOMEM;
+	}
 	*ret_tx = tx;
 	return DTX_OK;
 }
@@ -440,6 +444,10 @@ static int build_tcc(dc_engine *e, const char *gid, const Dtx__V1__SubmitTcc *s,
 			return rv;
 		}
 	stamp_new(e, tx, tcc_deadline(e, s->has_deadline_ms, s->deadline_ms));
+	if (dc_tx_set_tags(tx, s->key, s->labels, s->n_labels) != DTX_OK) {
+		dc_tx_destroy(tx);
+		return DTX_ENOMEM;
+	}
 	*ret_tx = tx;
 	return DTX_OK;
 }
@@ -676,6 +684,8 @@ static void handle_begin_tcc(dc_engine *e, dc_request *req,
 		eng_die_oom("begin");
 	tx->initiator_driven = true;
 	stamp_new(e, tx, tcc_deadline(e, b->has_deadline_ms, b->deadline_ms));
+	if (dc_tx_set_tags(tx, b->key, b->labels, b->n_labels) != DTX_OK)
+		eng_die_oom("begin");
 	start_new(e, req, tx, 0, "begun (TCC, initiator-driven)");
 }
 

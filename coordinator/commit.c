@@ -127,9 +127,16 @@ static void watch_push(dc_engine *e, const char *gid, const dc_log_event *ev)
 	snprintf(w->detail, sizeof(w->detail), "%s",
 	         ev->detail != NULL ? ev->detail : "");
 	w->ev.detail = w->detail;
+	w->ev.edit = NULL;
 }
 
 void eng_add_event(dc_engine *e, live *lv, int32_t step, const char *what)
+{
+	eng_add_edit(e, lv, step, what, NULL);
+}
+
+void eng_add_edit(dc_engine *e, live *lv, int32_t step, const char *what,
+                  const dc_log_edit *edit)
 {
 	dc_tx *tx = lv->tx;
 	dc_log_event ev = {
@@ -138,6 +145,7 @@ void eng_add_event(dc_engine *e, live *lv, int32_t step, const char *what)
 	        .step = step,
 	        .step_state = step >= 0 ? tx->steps[step].state : 0,
 	        .detail = what,
+	        .edit = edit,
 	};
 
 	if (dc_log_batch_add_event(e->building->batch, tx->gid,

@@ -444,6 +444,56 @@ static void check_result(const dc_engine *e, const live *lv, uint32_t i,
 	dc_diag(DTX_LOG_WARN, "%s step %u: %s", lv->tx->gid, i, what);
 }
 
+/* is_unknown_handler: the participant answered that it serves no handler
+ * of the call's name (BranchReply.cause; dtx.proto says why a cause and
+ * not a status). */
+static bool is_unknown_handler(const dc_call *call)
+{
+	return call->result == DTX_OK && call->reply->has_cause &&
+	       call->reply->cause ==
+	               DTX__V1__BRANCH_CAUSE__BRANCH_UNKNOWN_HANDLER;
+}
+
+/* describe_unknown words an unknown handler's answer plainly: the
+ * handler, where, and that the participant does not serve it. */
+static void describe_unknown(const live *lv, uint32_t step, dtx_op op,
+                             char *buf, size_t len)
+{
+	const dc_step *st = &lv->tx->steps[step];
+
+	snprintf(buf, len, "%s fail: unknown handler %s at %s", dtx_op_name(op),
+	         dc_step_handler(st, op), st->url);
+}
+
+/* park_unknown_handler flags lv for an operator at once, and pauses its
+ * calls, when the participant does not know the handler of a compensate,
+ * confirm or cancel still in flight: those must take effect, and no number
+ * of retries makes a missing handler appear. The operator corrects the
+ * name or the URL (dtxctl set-branch) or deploys the handler, then
+ * resumes; the pause and the flag are durable with the answer. */
+static void park_unknown_handler(dc_engine *e, live *lv, uint32_t step,
+                                 dtx_op op)
+{
+	dc_tx *tx = lv->tx;
+	const dc_step *st = &tx->steps[step];
+	char why[DTX_URL_MAX + DTX_HANDLER_MAX + 200];
+
+	if (op == DTX_OP_ACTION || op == DTX_OP_TRY ||
+	    !dc_machine_op_inflight(tx, step, op))
+		return;
+	snprintf(why, sizeof(why),
+	         "step %u %s: unknown handler %s at %s; calls paused: "
+	         "correct it (dtxctl set-branch) or deploy the handler, "
+	         "then dtxctl resume",
+	         step, dtx_op_name(op), dc_step_handler(st, op), st->url);
+	tx->needs_operator = true;
+	tx->paused = true;
+	dc_tx_set_str(&tx->operator_reason, why);
+	eng_mark_dirty(e, lv, 0);
+	eng_add_event(e, lv, (int32_t)step, why);
+	dc_diag(DTX_LOG_WARN, "%s needs an operator: %s", tx->gid, why);
+}
+
 /* call_owner finds the step whose counted call this is, or NULL for an
  * abandoned call (a newer call of the step replaced it). */
 static lstep *call_owner(live *lv, const dc_call *call)
@@ -463,7 +513,8 @@ void eng_on_call_done(dc_engine *e, dc_call *call)
 	dc_event ev;
 	dc_tx_state before;
 	const char *dropped;
-	char what[300];
+	char what[DTX_URL_MAX + DTX_HANDLER_MAX + 64];
+	bool unknown;
 
 	lv->calls_out--;
 	if (ls == NULL ||
@@ -482,7 +533,12 @@ void eng_on_call_done(dc_engine *e, dc_call *call)
 	 * barrier answers from its record. */
 	DTX_FAULT("dtxd.after_reply_before_log");
 	out = outcome_of(call);
-	describe(call, out, ls->call_op, what, sizeof(what));
+	unknown = out == DC_OUT_FAIL && is_unknown_handler(call);
+	if (unknown)
+		describe_unknown(lv, ls->index, ls->call_op, what,
+		                 sizeof(what));
+	else
+		describe(call, out, ls->call_op, what, sizeof(what));
 	check_result(e, lv, ls->index, ls->call_op, call, &out, what,
 	             sizeof(what), &dropped);
 	ev = (dc_event){.kind = DC_EV_REPLY,
@@ -499,6 +555,8 @@ void eng_on_call_done(dc_engine *e, dc_call *call)
 	if (before == DC_TX_RUNNING && lv->tx->state != DC_TX_RUNNING &&
 	    lv->tx->failed_step >= 0)
 		set_reason(lv, (uint32_t)lv->tx->failed_step, what);
+	if (unknown)
+		park_unknown_handler(e, lv, ls->index, ls->call_op);
 	dc_diag(DTX_LOG_DEBUG, "%s step %u %s", lv->tx->gid, ls->index, what);
 	eng_live_maybe_free(e, lv);
 }

@@ -292,6 +292,11 @@ void eng_mark_dirty(dc_engine *e, live *lv, uint64_t dirty_steps);
 
 void eng_add_event(dc_engine *e, live *lv, int32_t step, const char *what);
 
+/* eng_add_edit is eng_add_event for an operator's set-branch: edit
+ * (borrowed) goes into the event record too (LogEvent.edit). */
+void eng_add_edit(dc_engine *e, live *lv, int32_t step, const char *what,
+                  const dc_log_edit *edit);
+
 void eng_after_work_cb(uv_work_t *w, int status);
 
 void eng_flush(dc_engine *e);

@@ -20,7 +20,12 @@
  *
  *   type 1  LogTx     in txs
  *   type 2  LogStep   in steps
- *   type 3  LogEvent  in events
+ *   type 3  LogEvent  in events (one with `edit` set is an operator's
+ *                     set-branch: a field, not a type of its own, so a
+ *                     build that predates it reads the line and skips
+ *                     the field, where an unknown type would be a bad
+ *                     record to its checked reads and quarantine the
+ *                     transaction on a downgrade)
  *   type 4  LogEvent  in quarantine (unix_ms: when; detail: the cause)
  *   type 5  LogTx     in tombstones (gid, mode, state, created, updated =
  *                     final time, pruned_unix_ms; no steps)
@@ -1035,6 +1040,9 @@ static void tx_to_rec(const dc_tx *tx, Dtx__V1__LogTx *m)
 	m->initiator_driven = tx->initiator_driven;
 	m->has_paused = tx->paused;
 	m->paused = tx->paused;
+	m->key = tx->key;
+	m->n_labels = tx->nlabels;
+	m->labels = tx->labels;
 }
 
 static void step_to_rec(const dc_step *s, Dtx__V1__LogStep *m)
@@ -1055,6 +1063,8 @@ static void step_to_rec(const dc_step *s, Dtx__V1__LogStep *m)
 	m->has_result = s->result != NULL;
 	m->result.data = s->result;
 	m->result.len = s->result_len;
+	m->has_forced = s->forced;
+	m->forced = s->forced;
 }
 
 static bool step_is_dirty(uint64_t dirty, uint32_t i)
@@ -1117,12 +1127,25 @@ int dc_log_batch_put_tx(dc_log_batch *batch, const dc_tx *tx,
 	return rc;
 }
 
+/* edit_to_rec fills m (borrowing ed's strings) from a set-branch. */
+static void edit_to_rec(const dc_log_edit *ed, Dtx__V1__BranchEdit *m)
+{
+	dtx__v1__branch_edit__init(m);
+	m->old_url = (char *)ed->old_url;
+	m->url = (char *)ed->url;
+	m->has_op = ed->op != 0;
+	m->op = (Dtx__V1__Op)ed->op;
+	m->old_handler = (char *)ed->old_handler;
+	m->handler = (char *)ed->handler;
+}
+
 int dc_log_batch_add_event(dc_log_batch *batch, const char *gid, uint32_t seq,
                            const dc_log_event *ev)
 {
 	uint8_t key[LOG_KEY_MAX];
 	size_t glen = gid_len(gid);
 	Dtx__V1__LogEvent m;
+	Dtx__V1__BranchEdit edit;
 
 	if (glen == 0 || ev == NULL)
 		return DTX_EINVAL;
@@ -1134,6 +1157,10 @@ int dc_log_batch_add_event(dc_log_batch *batch, const char *gid, uint32_t seq,
 	m.has_step_state = ev->step >= 0;
 	m.step_state = (Dtx__V1__StepState)ev->step_state;
 	m.detail = (char *)ev->detail;
+	if (ev->edit != NULL) {
+		edit_to_rec(ev->edit, &edit);
+		m.edit = &edit;
+	}
 	return batch_add_rec(batch, LOG_EVENTS, key,
 	                     key_seq(key, gid, glen, seq), LOG_REC_EVENT,
 	                     &m.base);
@@ -1851,6 +1878,7 @@ static int step_from_rec(dc_step *s, const Dtx__V1__LogStep *m)
 	s->state = (dc_step_state)m->state;
 	s->timeout_ms = m->timeout_ms;
 	s->attempts = m->attempts;
+	s->forced = m->has_forced && m->forced;
 	if (dc_tx_set_str(&s->url, m->participant_url) ||
 	    dc_tx_set_str(&s->action, m->action) ||
 	    dc_tx_set_str(&s->compensate, m->compensate) ||
@@ -1961,7 +1989,8 @@ static int tx_fill(dc_tx *tx, const Dtx__V1__LogTx *m)
 	tx->initiator_driven = m->has_initiator_driven && m->initiator_driven;
 	tx->paused = m->has_paused && m->paused;
 	if (dc_tx_set_str(&tx->reason, m->reason) != DTX_OK ||
-	    dc_tx_set_str(&tx->operator_reason, m->operator_reason) != DTX_OK)
+	    dc_tx_set_str(&tx->operator_reason, m->operator_reason) != DTX_OK ||
+	    dc_tx_set_tags(tx, m->key, m->labels, m->n_labels) != DTX_OK)
 		return DTX_ENOMEM;
 	return DTX_OK;
 }
@@ -2439,13 +2468,27 @@ int dc_log_scan_checked(dc_log *log, bool all, const char *after,
 	            &(scan_fns){fn, bad, arg});
 }
 
-static void event_from_rec(const Dtx__V1__LogEvent *m, dc_log_event *ev)
+/* event_from_rec fills ev (and ed, which ev->edit then points at, if m
+ * is a set-branch) borrowing m's strings. */
+static void event_from_rec(const Dtx__V1__LogEvent *m, dc_log_event *ev,
+                           dc_log_edit *ed)
 {
+	const Dtx__V1__BranchEdit *x = m->edit;
+
 	ev->unix_ms = m->unix_ms;
 	ev->tx_state = (dc_tx_state)m->tx_state;
 	ev->step = m->has_step ? m->step : -1;
 	ev->step_state = (dc_step_state)m->step_state;
 	ev->detail = m->detail;
+	ev->edit = NULL;
+	if (x == NULL)
+		return;
+	*ed = (dc_log_edit){.old_url = x->old_url,
+	                    .url = x->url,
+	                    .op = x->has_op ? (dtx_op)x->op : (dtx_op)0,
+	                    .old_handler = x->old_handler,
+	                    .handler = x->handler};
+	ev->edit = ed;
 }
 
 /* emit_event decodes the event at k/v and hands it to fn. */
@@ -2455,13 +2498,14 @@ static int emit_event(dc_log *log, const dc_kv_val *k, const dc_kv_val *v,
 	const uint8_t *p = k->data;
 	Dtx__V1__LogEvent *m;
 	dc_log_event ev;
+	dc_log_edit ed;
 	void *msg = NULL;
 	int rc = rec_decode(log, LOG_EVENTS, k, v, LOG_REC_EVENT, &msg);
 
 	if (rc != DTX_OK)
 		return rc;
 	m = msg;
-	event_from_rec(m, &ev);
+	event_from_rec(m, &ev, &ed);
 	rc = fn(arg, get_be32(p + k->len - 4), &ev);
 	wire_log_event_free(m);
 	return rc;

@@ -105,7 +105,16 @@ typedef struct dc_log_event {
 	int32_t step;             /* -1: about the transaction itself */
 	dc_step_state step_state; /* after the event (ignored if step is -1) */
 	const char *detail;       /* borrowed; may be NULL */
+	const struct dc_log_edit *edit; /* borrowed; NULL but on set-branch */
 } dc_log_event;
+
+/* An operator's set-branch (LogEvent.edit): the fields that changed, the
+ * others NULL. Strings are borrowed. */
+typedef struct dc_log_edit {
+	const char *old_url, *url;
+	dtx_op op; /* whose handler changed; 0 = none */
+	const char *old_handler, *handler;
+} dc_log_edit;
 
 /* A transaction that cannot be loaded: its key, printable name and cause.
  * err is 0 when nothing is wrong (or the problem was LMDB's, not the

@@ -9,7 +9,16 @@
  * only once that commit is durable. A dry run runs the machine on a
  * shadow copy and changes nothing.
  *
- * Must never: change a transaction without recording who and why.
+ * Repairs that cannot make things worse: an action is checked against
+ * what the log says happened before it runs (unrecorded): a TCC commit
+ * needs every Try recorded OK, and skip-branch --as done, which records an
+ * answer no participant gave, needs the call it builds on recorded OK.
+ * Otherwise it is refused, naming the branch and its recorded answer,
+ * unless the operator says --force: then the warning goes into the reply
+ * and the timeline, and the branches taken as OK are marked forced.
+ *
+ * Must never: change a transaction without recording who and why; record
+ * an effect the log does not show without --force.
  */
 #include "engine_int.h"
 
@@ -146,8 +155,8 @@ static void admin_watch(dc_engine *e, dc_admin_out *o,
 static const char *action_name(Dtx__V1__AdminAction a)
 {
 	static const char *const names[] = {
-	        "?",      "retry", "compensate", "cancel",
-	        "commit", "pause", "resume",     "skip-branch",
+	        "?",     "retry",  "compensate",  "cancel",     "commit",
+	        "pause", "resume", "skip-branch", "set-branch",
 	};
 
 	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "?";
@@ -176,6 +185,28 @@ static bool action_event(const Dtx__V1__AdminAct *a, dc_event *ev)
 	}
 }
 
+static const char *commit_unrecorded(const dc_tx *tx, char *msg, size_t len);
+
+/* pending_tries refuses a commit of a running coordinator-run TCC tx,
+ * naming its Tries not recorded OK (into msg). */
+static const char *pending_tries(const dc_tx *tx, char *msg, size_t len)
+{
+	static const char head[] = "a coordinator-run TCC transaction "
+	                           "confirms by itself once every Try "
+	                           "succeeded; a Try is still pending (";
+	static const char tail[] = "): use retry, skip-branch or cancel";
+	size_t n;
+
+	if (len < sizeof(head) + sizeof(tail) + 16)
+		return "a Try is still pending";
+	memcpy(msg, head, sizeof(head) - 1);
+	commit_unrecorded(tx, msg + sizeof(head) - 1,
+	                  len - sizeof(head) - sizeof(tail));
+	n = strlen(msg);
+	memcpy(msg + n, tail, sizeof(tail));
+	return msg;
+}
+
 /* eng_refusal explains why action a does not apply to tx (msg, NULL if it
  * may apply: the machine has the last word). */
 const char *eng_refusal(const dc_tx *tx, const Dtx__V1__AdminAct *a, char *msg,
@@ -193,10 +224,7 @@ const char *eng_refusal(const dc_tx *tx, const Dtx__V1__AdminAct *a, char *msg,
 		if (!tcc)
 			return "commit applies to TCC transactions only";
 		if (!tx->initiator_driven && tx->state == DC_TX_RUNNING)
-			return "a coordinator-run TCC transaction confirms by "
-			       "itself once every Try succeeded; a Try is "
-			       "still pending: use retry, skip-branch or "
-			       "cancel";
+			return pending_tries(tx, msg, len);
 		return NULL;
 	case DTX__V1__ADMIN_ACTION__ADMIN_PAUSE:
 		return tx->paused ? "already paused" : NULL;
@@ -205,6 +233,7 @@ const char *eng_refusal(const dc_tx *tx, const Dtx__V1__AdminAct *a, char *msg,
 	case DTX__V1__ADMIN_ACTION__ADMIN_RETRY:
 		return tx->paused ? "paused: resume it first" : NULL;
 	case DTX__V1__ADMIN_ACTION__ADMIN_SKIP:
+	case DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH:
 		if (a->branch < tx->nsteps)
 			return NULL;
 		snprintf(msg, len,
@@ -215,6 +244,124 @@ const char *eng_refusal(const dc_tx *tx, const Dtx__V1__AdminAct *a, char *msg,
 	default:
 		return "unknown action";
 	}
+}
+
+/* ---- what the log shows happened ---- */
+
+/* try_answer words the recorded answer of branch st's Try (of tx) for a
+ * refusal: why it is not a recorded OK. */
+static void try_answer(const dc_tx *tx, const dc_step *st, char *buf,
+                       size_t len)
+{
+	if (st->state == DC_STEP_TRIED && st->forced)
+		snprintf(buf, len, "taken as done by an operator's --force");
+	else if (tx->initiator_driven && st->attempts == 0)
+		snprintf(buf, len,
+		         "%s, no answer recorded (the initiator calls its "
+		         "Tries and never said they succeeded)",
+		         dtx_step_state_name((int)st->state));
+	else
+		snprintf(buf, len, "%s, attempt %u, last answer: %s",
+		         dtx_step_state_name((int)st->state), st->attempts,
+		         st->last_error ? st->last_error : "none");
+}
+
+/* commit_unrecorded lists (into msg) the branches of a running TCC tx
+ * whose Try is not recorded OK; NULL if every one is. A list longer than
+ * msg ends in "...". */
+static const char *commit_unrecorded(const dc_tx *tx, char *msg, size_t len)
+{
+	char answer[WIRE_MESSAGE_MAX];
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < tx->nsteps && n < len; i++) {
+		const dc_step *st = &tx->steps[i];
+		if (st->state == DC_STEP_TRIED && !st->forced)
+			continue;
+		try_answer(tx, st, answer, sizeof(answer));
+		n += (size_t)snprintf(msg + n, len - n,
+		                      "%sbranch %u: Try not recorded OK (%s)",
+		                      n ? "; " : "", (unsigned)i, answer);
+	}
+	if (n == 0 && tx->nsteps > 0)
+		return NULL;
+	if (n == 0)
+		snprintf(msg, len, "no branch is registered");
+	else if (n >= len && len > 4)
+		memcpy(msg + len - 4, "...", 4);
+	return msg;
+}
+
+/* skip_unrecorded explains (into msg) why taking branch i's call in
+ * flight as done would record an effect the log does not show, or
+ * returns NULL: an action or Try never answered OK (it is in flight), or
+ * a Confirm whose Try an operator's --force took as done. Compensations
+ * and Cancels may be taken as done: they record that nothing is left. */
+static const char *skip_unrecorded(const dc_tx *tx, uint32_t i, dtx_op op,
+                                   char *msg, size_t len)
+{
+	const dc_step *st = &tx->steps[i];
+
+	if (op == DTX_OP_ACTION || op == DTX_OP_TRY) {
+		snprintf(msg, len,
+		         "branch %u: its %s never answered OK (attempt %u, "
+		         "last answer: %s); --as done records an effect no "
+		         "participant reported",
+		         (unsigned)i, dtx_op_name(op), st->attempts,
+		         st->last_error ? st->last_error : "none");
+		return msg;
+	}
+	if (op == DTX_OP_CONFIRM && st->forced) {
+		snprintf(msg, len,
+		         "branch %u: its Try is not recorded OK (taken as done "
+		         "by an operator's --force); --as done records a "
+		         "Confirm no participant reported",
+		         (unsigned)i);
+		return msg;
+	}
+	return NULL;
+}
+
+static dtx_op inflight_op(const dc_tx *tx, uint32_t i);
+
+/* unrecorded explains (into msg) what action a would record on tx that
+ * the log does not show, or returns NULL. */
+static const char *unrecorded(const dc_tx *tx, const Dtx__V1__AdminAct *a,
+                              char *msg, size_t len)
+{
+	dtx_op op;
+
+	switch (a->action) {
+	case DTX__V1__ADMIN_ACTION__ADMIN_COMMIT:
+		if (tx->mode != DC_MODE_TCC || tx->state != DC_TX_RUNNING)
+			return NULL; /* the machine refuses it */
+		return commit_unrecorded(tx, msg, len);
+	case DTX__V1__ADMIN_ACTION__ADMIN_SKIP:
+		op = inflight_op(tx, a->branch);
+		if (!a->skip_as_done || op == 0)
+			return NULL;
+		return skip_unrecorded(tx, a->branch, op, msg, len);
+	default:
+		return NULL;
+	}
+}
+
+/* mark_forced marks the branches a forced action takes as OK without a
+ * participant's OK: a commit's Tries not recorded OK, a skipped action or
+ * Try. */
+static void mark_forced(live *lv, const Dtx__V1__AdminAct *a)
+{
+	dc_tx *tx = lv->tx;
+
+	if (a->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP) {
+		dtx_op op = inflight_op(tx, a->branch);
+		if (op == DTX_OP_ACTION || op == DTX_OP_TRY)
+			tx->steps[a->branch].forced = true;
+		return;
+	}
+	for (uint32_t i = 0; i < tx->nsteps; i++)
+		if (tx->steps[i].state != DC_STEP_TRIED)
+			tx->steps[i].forced = true;
 }
 
 /* inflight_op returns the op step i has in flight, or 0. */
@@ -309,6 +456,136 @@ static const char *act_runtime(dc_engine *e, live *lv,
 	return NULL;
 }
 
+/* ---- set-branch ---- */
+
+/* handler_slot returns the field of st holding op's handler in a tx of
+ * mode, or NULL if that mode has no such op. */
+static char **handler_slot(dc_mode mode, dc_step *st, dtx_op op)
+{
+	bool tcc = mode == DC_MODE_TCC;
+
+	switch (op) {
+	case DTX_OP_ACTION:
+		return tcc ? NULL : &st->action;
+	case DTX_OP_COMPENSATE:
+		return tcc ? NULL : &st->compensate;
+	case DTX_OP_TRY:
+		return tcc ? &st->action : NULL;
+	case DTX_OP_CONFIRM:
+		return tcc ? &st->confirm : NULL;
+	case DTX_OP_CANCEL:
+		return tcc ? &st->compensate : NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* edit_of fills ed with what a (SET_BRANCH) changes in branch st of tx:
+ * returns a refusal (into msg) or NULL. */
+static const char *edit_of(const dc_tx *tx, dc_step *st,
+                           const Dtx__V1__AdminAct *a, dc_log_edit *ed,
+                           char *msg, size_t len)
+{
+	char **slot;
+
+	*ed = (dc_log_edit){0};
+	if (a->url != NULL && strcmp(a->url, st->url) != 0) {
+		ed->old_url = st->url;
+		ed->url = a->url;
+	}
+	if (a->handler == NULL)
+		return ed->url ? NULL : "nothing to change: it has that URL";
+	ed->op = a->has_op ? (dtx_op)a->op : inflight_op(tx, a->branch);
+	if (ed->op == 0) {
+		snprintf(msg, len,
+		         "branch %u has no call in flight: say which "
+		         "handler changes with --op",
+		         (unsigned)a->branch);
+		return msg;
+	}
+	if ((slot = handler_slot(tx->mode, st, ed->op)) == NULL) {
+		snprintf(msg, len, "a %s has no %s handler",
+		         tx->mode == DC_MODE_TCC ? "TCC branch" : "saga step",
+		         dtx_op_name(ed->op));
+		return msg;
+	}
+	if (*slot != NULL && strcmp(*slot, a->handler) == 0) {
+		ed->op = 0;
+		return ed->url ? NULL
+		               : "nothing to change: it has that handler";
+	}
+	ed->old_handler = *slot != NULL ? *slot : "";
+	ed->handler = a->handler;
+	return NULL;
+}
+
+/* describe_edit words ed (branch i) into line. */
+static void describe_edit(uint32_t i, const dc_log_edit *ed, char *line,
+                          size_t len)
+{
+	size_t n = (size_t)snprintf(line, len, "branch %u:", (unsigned)i);
+
+	if (ed->url != NULL && n < len)
+		n += (size_t)snprintf(line + n, len - n, " url %s -> %s",
+		                      ed->old_url, ed->url);
+	if (ed->handler != NULL && n < len)
+		snprintf(line + n, len - n, "%s %s handler %s -> %s",
+		         ed->url ? "," : "", dtx_op_name(ed->op),
+		         ed->old_handler, ed->handler);
+}
+
+/* redirect calls branch i's op in flight again, now, at its new URL or
+ * handler (a call out to the old one is abandoned: its answer no longer
+ * counts; the barrier absorbs it if it ran). */
+static void redirect(dc_engine *e, live *lv, uint32_t i, dtx_op op)
+{
+	dc_event ev = {.kind = DC_EV_RETRY_DUE, .step = i, .op = op};
+
+	dc_timerq_remove(&e->retry_q, &lv->rt[i].retry_timer);
+	lv->rt[i].token = 0;
+	eng_apply(e, lv, &ev, "called at its new URL/handler");
+}
+
+/* act_set_branch does (or, dry, describes) a set-branch: the change and
+ * the timeline line (with LogEvent.edit) in one commit; the op in flight
+ * is called again at once if the change is its URL or handler. */
+static const char *act_set_branch(dc_engine *e, live *lv,
+                                  const Dtx__V1__AdminAct *a, dc_admin_out *o,
+                                  char *msg, size_t len)
+{
+	dc_step *st = &lv->tx->steps[a->branch];
+	dtx_op now = inflight_op(lv->tx, a->branch);
+	char line[2 * (DTX_URL_MAX + DTX_HANDLER_MAX) + 64];
+	char rec[sizeof(line) + WIRE_MESSAGE_MAX + DTX_HANDLER_MAX + 32];
+	dc_log_edit ed;
+	const char *why = edit_of(lv->tx, st, a, &ed, msg, len);
+	bool call = now != 0 && (ed.url != NULL || ed.op == now);
+
+	if (why != NULL)
+		return why;
+	describe_edit(a->branch, &ed, line, sizeof(line));
+	dc_admin_add_line(o, false, line);
+	if (call && lv->tx->paused)
+		dc_admin_add_line(o, true,
+		                  "(paused: the call goes out on resume)");
+	if (a->dry_run)
+		return NULL;
+	snprintf(rec, sizeof(rec), "operator set-branch %s by %s: %s", line,
+	         a->user != NULL && *a->user ? a->user : "unknown", a->reason);
+	eng_mark_dirty(e, lv, 1ull << (a->branch < 63 ? a->branch : 63));
+	eng_add_edit(e, lv, (int32_t)a->branch, rec, &ed);
+	dc_diag(DTX_LOG_INFO, "%s: %s", lv->tx->gid, rec);
+	/* the strings ed borrows are read: now the step may change */
+	if ((ed.url != NULL && dc_tx_set_str(&st->url, a->url) != DTX_OK) ||
+	    (ed.handler != NULL &&
+	     dc_tx_set_str(handler_slot(lv->tx->mode, st, ed.op), a->handler) !=
+	             DTX_OK))
+		eng_die_oom("set-branch"); /* the event is in the batch */
+	if (call && !lv->tx->paused)
+		redirect(e, lv, a->branch, now);
+	return NULL;
+}
+
 /* act_machine runs the action's event on a shadow copy (describing what
  * follows) and, unless dry, on the transaction itself. */
 static const char *act_machine(dc_engine *e, live *lv,
@@ -351,10 +628,12 @@ static void set_operator_reason(live *lv, const Dtx__V1__AdminAct *a)
 }
 
 /* record_action appends "operator ACTION by USER: REASON" to lv's
- * timeline, in the commit that holds the action's change. */
-static void record_action(dc_engine *e, live *lv, const Dtx__V1__AdminAct *a)
+ * timeline, in the commit that holds the action's change; forced (NULL or
+ * what --force overrode) goes in too. */
+static void record_action(dc_engine *e, live *lv, const Dtx__V1__AdminAct *a,
+                          const char *forced)
 {
-	char line[WIRE_MESSAGE_MAX + DTX_HANDLER_MAX + 64];
+	char line[2 * WIRE_MESSAGE_MAX + DTX_HANDLER_MAX + 64];
 	char what[48];
 
 	if (a->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP)
@@ -363,8 +642,10 @@ static void record_action(dc_engine *e, live *lv, const Dtx__V1__AdminAct *a)
 		         a->skip_as_done ? "done" : "failed");
 	else
 		snprintf(what, sizeof(what), "%s", action_name(a->action));
-	snprintf(line, sizeof(line), "operator %s by %s: %s", what,
-	         e->admin_who != NULL ? e->admin_who : "unknown", a->reason);
+	snprintf(line, sizeof(line), "operator %s by %s%s%s%s: %s", what,
+	         e->admin_who != NULL ? e->admin_who : "unknown",
+	         forced ? " (--force over: " : "", forced ? forced : "",
+	         forced ? ")" : "", a->reason);
 	eng_mark_dirty(e, lv, 0);
 	eng_add_event(e, lv, -1, line);
 	dc_diag(DTX_LOG_INFO, "%s: %s", lv->tx->gid, line);
@@ -377,14 +658,25 @@ static const char *act_on(dc_engine *e, live *lv, const Dtx__V1__AdminAct *a,
 	dc_event ev;
 	const char *why = eng_refusal(lv->tx, a, msg, len);
 	bool dry = a->dry_run;
-	char what[64];
+	char what[64], warn[WIRE_MESSAGE_MAX / 2];
+	const char *forced;
 
 	if (why != NULL)
 		return why;
+	if (a->action == DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH)
+		return act_set_branch(e, lv, a, o, msg, len);
 	if (!action_event(a, &ev)) {
 		if (!dry)
-			record_action(e, lv, a);
+			record_action(e, lv, a, NULL);
 		return act_runtime(e, lv, a, o, dry);
+	}
+	forced = unrecorded(lv->tx, a, warn, sizeof(warn));
+	if (forced != NULL && !a->force) {
+		snprintf(msg, len,
+		         "%s refused: %s. Check the participants; to record "
+		         "it anyway say --force and why in --reason",
+		         action_name(a->action), forced);
+		return msg;
 	}
 	/* Refuse before anything is recorded: try on a shadow first. */
 	if (act_machine(e, lv, a, o, true, NULL) == NULL) {
@@ -400,9 +692,15 @@ static const char *act_on(dc_engine *e, live *lv, const Dtx__V1__AdminAct *a,
 		                 : "");
 		return msg;
 	}
+	if (forced != NULL) {
+		snprintf(msg, len, "--force: %s", forced);
+		dc_admin_add_line(o, false, msg);
+	}
 	if (dry)
 		return NULL;
-	record_action(e, lv, a);
+	record_action(e, lv, a, forced);
+	if (forced != NULL)
+		mark_forced(lv, a);
 	snprintf(what, sizeof(what), "operator %s", action_name(a->action));
 	eng_apply(e, lv, &ev, what);
 	set_operator_reason(lv, a);
@@ -415,7 +713,7 @@ static void admin_act(dc_engine *e, dc_request *req, dc_admin_out *o,
                       const Dtx__V1__AdminAct *a)
 {
 	live *lv = eng_live_find(e, a->gid);
-	char msg[DC_LOG_WHY_MAX + 32];
+	char msg[WIRE_MESSAGE_MAX];
 	const char *why;
 	dc_log_bad bad;
 	dc_tx *tx;

@@ -110,6 +110,43 @@ static void step_fini(dc_step *step)
 	free(step->result);
 }
 
+static void free_tags(char *key, char **labels, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		free(labels[i]);
+	free(labels);
+	free(key);
+}
+
+int dc_tx_set_tags(dc_tx *tx, const char *key, char *const *labels, size_t n)
+{
+	char *k = NULL, **l = NULL;
+	uint32_t got = 0;
+
+	if ((key != NULL && (k = strdup(key)) == NULL) ||
+	    (n > 0 && (l = calloc(n, sizeof(*l))) == NULL))
+		goto fail;
+	for (; got < n; got++)
+		if ((l[got] = strdup(labels[got])) == NULL)
+			goto fail;
+	free_tags(tx->key, tx->labels, tx->nlabels);
+	tx->key = k;
+	tx->labels = l;
+	tx->nlabels = got;
+	return DTX_OK;
+fail:
+	free_tags(k, l, got);
+	return DTX_ENOMEM;
+}
+
+bool dc_tx_has_label(const dc_tx *tx, const char *label)
+{
+	for (uint32_t i = 0; i < tx->nlabels; i++)
+		if (strcmp(tx->labels[i], label) == 0)
+			return true;
+	return false;
+}
+
 void dc_tx_destroy(dc_tx *tx)
 {
 	if (tx == NULL)
@@ -121,6 +158,7 @@ void dc_tx_destroy(dc_tx *tx)
 	free(tx->steps);
 	free(tx->reason);
 	free(tx->operator_reason);
+	free_tags(tx->key, tx->labels, tx->nlabels);
 	free(tx);
 }
 
@@ -176,6 +214,9 @@ int dc_tx_copy(const dc_tx *tx, bool bytes, dc_tx **ret_tx)
 		return DTX_ENOMEM;
 	*c = *tx;
 	c->reason = c->operator_reason = NULL;
+	c->key = NULL;
+	c->labels = NULL;
+	c->nlabels = 0;
 	c->steps = NULL;
 	c->nsteps = 0;
 	if (tx->nsteps > 0 &&
@@ -186,7 +227,8 @@ int dc_tx_copy(const dc_tx *tx, bool bytes, dc_tx **ret_tx)
 		              bytes))
 			goto fail_step;
 	if (dc_tx_set_str(&c->reason, tx->reason) != DTX_OK ||
-	    dc_tx_set_str(&c->operator_reason, tx->operator_reason) != DTX_OK)
+	    dc_tx_set_str(&c->operator_reason, tx->operator_reason) != DTX_OK ||
+	    dc_tx_set_tags(c, tx->key, tx->labels, tx->nlabels) != DTX_OK)
 		goto fail;
 	*ret_tx = c;
 	return DTX_OK;

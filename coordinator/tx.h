@@ -70,6 +70,10 @@ typedef struct dc_step {
 	char *last_error; /* NULL or the last non-OK answer / transport error */
 	uint8_t *result;  /* result bytes of the last OK answer, or NULL */
 	size_t result_len;
+	/* An operator's --force took this branch's action/Try as answered OK
+	 * without a participant's OK (operator.c): repairs that build on that
+	 * OK ask for --force again. */
+	bool forced;
 } dc_step;
 
 typedef struct dc_tx {
@@ -92,6 +96,9 @@ typedef struct dc_tx {
 	 * details at this unix ms): final, no steps; only gid, mode, state,
 	 * created and updated (= final time) are known. Never driven. */
 	int64_t pruned_unix_ms;
+	char *key;        /* NULL or the initiator's business key */
+	uint32_t nlabels; /* labels "name=value" (wire.c bounds them) */
+	char **labels;    /* nlabels owned strings, NULL if none */
 	uint32_t nsteps;
 	dc_step *steps; /* nsteps entries, owned (NULL if nsteps is 0) */
 } dc_tx;
@@ -117,6 +124,13 @@ int dc_tx_copy(const dc_tx *tx, bool bytes, dc_tx **ret_tx);
 
 /* dc_tx_destroy frees tx and everything it owns. Accepts NULL. */
 void dc_tx_destroy(dc_tx *tx);
+
+/* dc_tx_set_tags replaces tx's key and labels with copies of key (may be
+ * NULL) and the n labels. Errors: DTX_ENOMEM (tx unchanged). */
+int dc_tx_set_tags(dc_tx *tx, const char *key, char *const *labels, size_t n);
+
+/* dc_tx_has_label: tx has the label "name=value" (borrowed). */
+bool dc_tx_has_label(const dc_tx *tx, const char *label);
 
 /* dc_tx_set_str replaces *slot (owned) with a copy of s (NULL clears).
  * Errors: DTX_ENOMEM (slot unchanged). */

@@ -33,6 +33,7 @@ void sdk_call_begin(dtx_call *call, const Dtx__V1__BranchCall *msg)
 {
 	call->msg = msg;
 	call->txn = NULL;
+	call->unknown_handler = false;
 	sdk_call_reset(call);
 }
 
@@ -119,6 +120,10 @@ void sdk_call_reply(dtx_call *call, dtx_status status,
 	ret_reply->has_result = call->result_len > 0;
 	ret_reply->result.data = call->result;
 	ret_reply->result.len = call->result_len;
+	/* the cause rides beside FAIL: a coordinator that predates it reads
+	 * the FAIL it always read (dtx.proto, BranchCause) */
+	ret_reply->has_cause = call->unknown_handler;
+	ret_reply->cause = DTX__V1__BRANCH_CAUSE__BRANCH_UNKNOWN_HANDLER;
 }
 
 /* ---- public getters and setters ---------------------------------------- */

@@ -30,7 +30,9 @@
  *     FAIL "invalid call: <reason>" (a bad call inside a valid batch is
  *     answered so in its place, the others are served);
  *   - out of memory while decoding: answered RETRY;
- *   - unknown handler: answered FAIL with "unknown handler: <name>";
+ *   - unknown handler: answered FAIL with "unknown handler: <name>" and
+ *     cause BRANCH_UNKNOWN_HANDLER (the coordinator flags a compensate,
+ *     confirm or cancel for an operator at once);
  *   - handler returns OK/FAIL/RETRY: answered with it, its message and
  *     result; any other value: answered RETRY "handler returned invalid
  *     status" and logged;
@@ -490,6 +492,7 @@ static bool prepare(dtx_participant *part, batch *b, unsigned i,
 		         msg->handler);
 		sdk_logf(DTX_LOG_WARN, "participant %s: %s", part->url, text);
 		sdk_call_set_text(call, text);
+		call->unknown_handler = true;
 		b->st[i] = DTX_STATUS_FAIL;
 		return false;
 	}

@@ -12,6 +12,7 @@
  * Threads: none; a dtx_saga is used by one thread at a time.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ struct dtx_saga {
 	size_t nsteps;
 	size_t cap;
 	uint32_t deadline_ms; /* 0 = none */
+	sdk_tags tags;        /* business key and labels */
 };
 
 int sdk_check_name(const char *name, size_t max)
@@ -76,6 +78,7 @@ void dtx_saga_destroy(dtx_saga *saga)
 		step_free(saga->steps[i]);
 	free(saga->steps);
 	free(saga->gid);
+	sdk_tags_fini(&saga->tags);
 	free(saga);
 }
 
@@ -189,6 +192,81 @@ void sdk_saga_view(const dtx_saga *saga, Dtx__V1__SubmitSaga *ret_msg)
 	ret_msg->steps = saga->steps;
 	ret_msg->has_deadline_ms = saga->deadline_ms != 0;
 	ret_msg->deadline_ms = saga->deadline_ms;
+	ret_msg->key = saga->tags.key;
+	ret_msg->n_labels = saga->tags.n;
+	ret_msg->labels = saga->tags.labels;
+}
+
+int dtx_saga_set_key(dtx_saga *saga, const char *key)
+{
+	return saga != NULL ? sdk_tags_set_key(&saga->tags, key) : DTX_EINVAL;
+}
+
+int dtx_saga_add_label(dtx_saga *saga, const char *name, const char *value)
+{
+	return saga != NULL ? sdk_tags_add_label(&saga->tags, name, value)
+	                    : DTX_EINVAL;
+}
+
+/* ---- business key and labels (sdk_tags, shared with tcc.c) ---- */
+
+int sdk_tags_set_key(sdk_tags *t, const char *key)
+{
+	char *k;
+	int rv = wire_key_check(key, NULL, 0);
+
+	if (rv != DTX_OK)
+		return rv == DTX_ETOOBIG ? rv : DTX_EINVAL;
+	if ((k = strdup(key)) == NULL)
+		return DTX_ENOMEM;
+	free(t->key);
+	t->key = k;
+	return DTX_OK;
+}
+
+/* tag_name_given: one of t's labels has the name of label (name=...). */
+static bool tag_name_given(const sdk_tags *t, const char *label)
+{
+	size_t len = strcspn(label, "=") + 1;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (strncmp(t->labels[i], label, len) == 0)
+			return true;
+	return false;
+}
+
+int sdk_tags_add_label(sdk_tags *t, const char *name, const char *value)
+{
+	char label[WIRE_LABEL_MAX + 2], **grown;
+	int rv, n;
+
+	if (name == NULL || value == NULL || strchr(name, '=') != NULL)
+		return DTX_EINVAL;
+	n = snprintf(label, sizeof(label), "%s=%s", name, value);
+	if (n < 0 || (size_t)n > WIRE_LABEL_MAX)
+		return DTX_ETOOBIG;
+	if ((rv = wire_label_check(label, NULL, 0)) != DTX_OK)
+		return rv == DTX_ETOOBIG ? rv : DTX_EINVAL;
+	if (tag_name_given(t, label))
+		return DTX_EINVAL;
+	if (t->n >= WIRE_LABELS_MAX)
+		return DTX_ELIMIT;
+	if ((grown = realloc(t->labels, (t->n + 1) * sizeof(*grown))) == NULL)
+		return DTX_ENOMEM;
+	t->labels = grown;
+	if ((t->labels[t->n] = strdup(label)) == NULL)
+		return DTX_ENOMEM;
+	t->n++;
+	return DTX_OK;
+}
+
+void sdk_tags_fini(sdk_tags *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->labels[i]);
+	free(t->labels);
+	free(t->key);
+	*t = (sdk_tags){0};
 }
 
 int dtx_saga_set_deadline(dtx_saga *saga, unsigned deadline_ms)

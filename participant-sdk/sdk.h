@@ -91,6 +91,7 @@ struct dtx_call {
 	size_t result_cap;
 	size_t result_max; /* largest result accepted (from max_msg_bytes) */
 	dtx_txn *txn;      /* borrowed while the handler runs; NULL: no store */
+	bool unknown_handler; /* the answer's cause: no such handler here */
 };
 
 /* sdk_call_init prepares call (caller-owned memory) with no buffers;
@@ -307,6 +308,21 @@ void sdk_saga_view(const dtx_saga *saga, Dtx__V1__SubmitSaga *ret_msg);
 
 /* sdk_saga_nsteps returns the number of steps added so far. */
 size_t sdk_saga_nsteps(const dtx_saga *saga);
+
+/* sdk_tags - a transaction's business key and labels as an initiator
+ * builds them (dtx_saga_set_key...): owned strings, checked on entry
+ * (wire.c's rules, the coordinator checks them again). */
+typedef struct sdk_tags {
+	char *key;     /* NULL = none */
+	char **labels; /* n owned "name=value" strings */
+	size_t n;
+} sdk_tags;
+
+/* sdk_tags_set_key / sdk_tags_add_label: see dtx_saga_set_key and
+ * dtx_saga_add_label (their errors). sdk_tags_fini frees t's strings. */
+int sdk_tags_set_key(sdk_tags *t, const char *key);
+int sdk_tags_add_label(sdk_tags *t, const char *name, const char *value);
+void sdk_tags_fini(sdk_tags *t);
 
 /* sdk_check_name validates a gid or handler name (borrowed) of at most max
  * bytes with the coordinator's rules. Errors: DTX_EINVAL, DTX_ETOOBIG. */

@@ -36,6 +36,7 @@ struct dtx_tcc {
 	Dtx__V1__TccBranch **branches; /* owned array of owned branches */
 	size_t n, cap;
 	uint32_t deadline_ms; /* 0 = the coordinator's default */
+	sdk_tags tags;        /* business key and labels */
 };
 
 struct dtx_tcc_tx {
@@ -89,6 +90,7 @@ void dtx_tcc_destroy(dtx_tcc *tcc)
 		branch_free(tcc->branches[i]);
 	free(tcc->branches);
 	free(tcc->gid);
+	sdk_tags_fini(&tcc->tags);
 	free(tcc);
 }
 
@@ -182,6 +184,17 @@ int dtx_tcc_add_branch(dtx_tcc *tcc, const char *url, const char *try_h,
 	return DTX_OK;
 }
 
+int dtx_tcc_set_key(dtx_tcc *tcc, const char *key)
+{
+	return tcc != NULL ? sdk_tags_set_key(&tcc->tags, key) : DTX_EINVAL;
+}
+
+int dtx_tcc_add_label(dtx_tcc *tcc, const char *name, const char *value)
+{
+	return tcc != NULL ? sdk_tags_add_label(&tcc->tags, name, value)
+	                   : DTX_EINVAL;
+}
+
 int dtx_tcc_set_deadline(dtx_tcc *tcc, unsigned deadline_ms)
 {
 	if (tcc == NULL)
@@ -200,6 +213,9 @@ static void view(const dtx_tcc *tcc, Dtx__V1__SubmitTcc *s,
 	s->branches = tcc->branches;
 	s->has_deadline_ms = tcc->deadline_ms != 0;
 	s->deadline_ms = tcc->deadline_ms;
+	s->key = tcc->tags.key;
+	s->n_labels = tcc->tags.n;
+	s->labels = tcc->tags.labels;
 	ret_req->body_case = DTX__V1__CLIENT_REQUEST__BODY_SUBMIT_TCC;
 	ret_req->submit_tcc = s;
 }
@@ -230,24 +246,51 @@ int dtx_client_submit_tcc(dtx_client *client, const dtx_tcc *tcc,
 
 /* ---- dtx_tcc_tx: the initiator drives ---------------------------------- */
 
+static int begin(dtx_client *client, Dtx__V1__BeginTcc *b, dtx_tcc_tx **ret_tx);
+
 int dtx_tcc_begin(dtx_client *client, const char *gid, unsigned deadline_ms,
                   dtx_tcc_tx **ret_tx)
 {
-	Dtx__V1__ClientRequest req = DTX__V1__CLIENT_REQUEST__INIT;
 	Dtx__V1__BeginTcc b = DTX__V1__BEGIN_TCC__INIT;
+	int rv;
+
+	if (gid != NULL && (rv = sdk_check_name(gid, DTX_GID_MAX)) != DTX_OK)
+		return rv;
+	b.gid = (char *)gid; /* only read while packing */
+	b.has_deadline_ms = deadline_ms != 0;
+	b.deadline_ms = deadline_ms;
+	return begin(client, &b, ret_tx);
+}
+
+int dtx_tcc_begin_from(dtx_client *client, const dtx_tcc *desc,
+                       dtx_tcc_tx **ret_tx)
+{
+	Dtx__V1__BeginTcc b = DTX__V1__BEGIN_TCC__INIT;
+
+	if (desc == NULL || desc->n > 0)
+		return DTX_EINVAL;
+	b.gid = desc->gid; /* only read while packing */
+	b.has_deadline_ms = desc->deadline_ms != 0;
+	b.deadline_ms = desc->deadline_ms;
+	b.key = desc->tags.key;
+	b.n_labels = desc->tags.n;
+	b.labels = desc->tags.labels;
+	return begin(client, &b, ret_tx);
+}
+
+/* begin sends the BeginTcc b (borrowed) and makes *ret_tx of the answer
+ * (see dtx_tcc_begin). */
+static int begin(dtx_client *client, Dtx__V1__BeginTcc *b, dtx_tcc_tx **ret_tx)
+{
+	Dtx__V1__ClientRequest req = DTX__V1__CLIENT_REQUEST__INIT;
 	dtx_tx_info info;
 	dtx_tcc_tx *tx;
 	int rv;
 
 	if (client == NULL || ret_tx == NULL)
 		return DTX_EINVAL;
-	if (gid != NULL && (rv = sdk_check_name(gid, DTX_GID_MAX)) != DTX_OK)
-		return rv;
-	b.gid = (char *)gid; /* only read while packing */
-	b.has_deadline_ms = deadline_ms != 0;
-	b.deadline_ms = deadline_ms;
 	req.body_case = DTX__V1__CLIENT_REQUEST__BODY_BEGIN_TCC;
-	req.begin_tcc = &b;
+	req.begin_tcc = b;
 	if ((rv = sdk_client_call(client, &req, 0, &info)) != DTX_OK)
 		return rv;
 	if (info.mode != DTX_MODE_TCC || info.state != DTX_TX_RUNNING ||

@@ -63,6 +63,28 @@ uint64_t ctl_print_events(FILE *out, ctl_format fmt,
 void ctl_print_error(FILE *out, FILE *err, ctl_format fmt, const char *cmd,
                      int code, const char *msg, int exit_code);
 
+/* ctl_parse_state / ctl_parse_duration read a state name and a duration
+ * N[ms|s|m|h|d] (main.c's flag parsers, shared with select.c). */
+bool ctl_parse_state(const char *s, Dtx__V1__TxState *ret);
+bool ctl_parse_duration(const char *s, uint64_t *ret_ms);
+
+/* ctl_select_parse parses a --select expression (comma-separated state=,
+ * mode=, handler=, participant=, older-than=, key=, label=NAME=VALUE,
+ * needs-operator) into f; labels (WIRE_LABELS_MAX entries) holds the
+ * label terms f points at. Returns 0, or -1 with a reason in err. */
+int ctl_select_parse(const char *sel, Dtx__V1__AdminFilter *f, char **labels,
+                     char *err, size_t errlen);
+
+/* ctl_print_selected prints one selected transaction's outcome (code 0:
+ * done or, dry, would be; msg: why not) with rep's transitions (rep may be
+ * NULL); ctl_print_select_summary prints the counts. */
+void ctl_print_selected(FILE *out, ctl_format fmt, const char *cmd,
+                        const char *gid, int code, const char *msg,
+                        const Dtx__V1__AdminReply *rep);
+void ctl_print_select_summary(FILE *out, ctl_format fmt, const char *cmd,
+                              bool dry, size_t selected, size_t done,
+                              uint32_t limit, bool more);
+
 /* ctl_print_check prints the result of `log check`. */
 void ctl_print_check(FILE *out, ctl_format fmt, uint64_t records, uint64_t bad,
                      const char *first_problem);

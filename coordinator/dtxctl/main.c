@@ -13,6 +13,8 @@
  *   EX_SOFTWARE internal error; 71 EX_OSERR out of memory; 74 EX_IOERR
  *   the log cannot be read; 76 EX_PROTOCOL a reply that does not decode;
  *   77 EX_NOPERM the admin endpoint refused this user (--admin-allow-*).
+ *   With --select (a changing verb on a selection): 0 every selected
+ *   transaction done (or none selected), 2 (EX_SOME) some done, 65 none.
  * A refused command changes nothing.
  */
 #include <errno.h>
@@ -42,8 +44,18 @@ enum {
 	F_ACT = 1 << 3, /* --reason --dry-run --user */
 	F_AS = 1 << 4,
 	F_WATCH = 1 << 5,
-	F_FULL = 1 << 6, /* show --full */
+	F_HANDLER = 1 << 6, /* list: a filter; set-branch: the new handler */
+	F_SET = 1 << 7,     /* set-branch: --url --op */
+	F_LIMIT = 1 << 8,   /* list: page size; --select: most touched */
+	F_SELECT = 1 << 9,  /* a changing verb on a selection */
+	F_FULL = 1 << 10,   /* show --full */
 };
+
+/* Most transactions a --select touches unless --limit says otherwise:
+ * small, so that a selection broader than meant does little. */
+#define SELECT_LIMIT_DEFAULT 10
+/* Exit code of a --select of which some, not all, were done. */
+#define EX_SOME 2
 
 typedef struct cmd_def {
 	const char *name;
@@ -54,10 +66,11 @@ typedef struct cmd_def {
 } cmd_def;
 
 static const cmd_def cmds[] = {
-        {"list", 0, 0, F_FILTER | F_QUIET,
+        {"list", 0, 0, F_FILTER | F_HANDLER | F_QUIET | F_LIMIT,
          "list [--state S] [--mode saga|tcc] [--older-than DUR]\n"
          "     [--needs-operator] [--handler NAME] [--participant URL]\n"
-         "     [--all] [--limit N] [--after GID] [-q]\n"
+         "     [--key KEY] [--label NAME=VALUE]... [--all] [--limit N]\n"
+         "     [--after GID] [-q]\n"
          "  Transactions, oldest id first; non-final ones unless --all or\n"
          "  --state names a final state. Pages of --limit (100); the next\n"
          "  page starts --after the last gid shown. -q prints bare gids.\n"
@@ -79,9 +92,10 @@ static const cmd_def cmds[] = {
          "cancel GID --reason TEXT [--dry-run]\n"
          "  TCC, not yet confirming: cancel every branch."},
         {"commit", DTX__V1__ADMIN_ACTION__ADMIN_COMMIT, 1, F_ACT,
-         "commit GID --reason TEXT [--dry-run]\n"
-         "  Initiator-driven TCC, still running: confirm every branch. Only\n"
-         "  when every Try succeeded (check the participants first)."},
+         "commit GID --reason TEXT [--dry-run] [--force]\n"
+         "  Initiator-driven TCC, still running: confirm every branch.\n"
+         "  Refused while a Try is not recorded OK (each one is named):\n"
+         "  check the participants, then --force with the reason."},
         {"pause", DTX__V1__ADMIN_ACTION__ADMIN_PAUSE, 1, F_ACT,
          "pause GID --reason TEXT [--dry-run]\n"
          "  Send no branch call until resume (survives a restart)."},
@@ -90,8 +104,20 @@ static const cmd_def cmds[] = {
          "  Send calls again; every call held back goes out now."},
         {"skip-branch", DTX__V1__ADMIN_ACTION__ADMIN_SKIP, 2, F_ACT | F_AS,
          "skip-branch GID BRANCH --as done|failed --reason TEXT [--dry-run]\n"
+         "            [--force]\n"
          "  A branch repaired by hand: treat its pending call as answered\n"
-         "  OK (done) or refused (failed; actions and Tries only)."},
+         "  OK (done) or refused (failed; actions and Tries only). --as done\n"
+         "  of an action or Try (never answered OK), or of a Confirm whose\n"
+         "  Try was forced, records an effect the log does not show: it\n"
+         "  needs --force."},
+        {"set-branch", DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH, 2,
+         F_ACT | F_SET | F_HANDLER,
+         "set-branch GID BRANCH [--url URL] [--handler NAME [--op OP]]\n"
+         "           --reason TEXT [--dry-run]\n"
+         "  Point a branch at its service's new URL and/or a corrected\n"
+         "  handler name: of the call in flight, or of --op (action,\n"
+         "  compensate, try, confirm, cancel). Recorded in the timeline;\n"
+         "  the call in flight goes out again at once (unless paused)."},
         {"stats", 0, 0, 0,
          "stats\n"
          "  Counts by mode and state, needs-operator and paused counts, the\n"
@@ -113,8 +139,11 @@ typedef struct ctl {
 	ctl_format fmt;
 	uint32_t timeout_ms;
 	unsigned given;
-	bool quiet, dry_run, help, full;
-	const char *reason, *user, *as, *watch_gid;
+	bool quiet, dry_run, force, help, full;
+	const char *reason, *user, *as, *watch_gid, *url;
+	int op; /* set-branch --op; 0 = none */
+	const char *select;
+	char *labels[WIRE_LABELS_MAX];
 	Dtx__V1__AdminFilter filter;
 	Dtx__V1__AdminList list;
 	uint32_t events;
@@ -144,10 +173,22 @@ static void usage_all(FILE *f)
 	      f);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %s\n", cmds[i].usage);
+	fputs("\nEvery changing verb takes --select 'TERM,...' [--limit N] "
+	      "instead of GID:\n"
+	      "  TERM is state=S, mode=saga|tcc, handler=NAME, "
+	      "participant=URL,\n"
+	      "  older-than=DUR, key=KEY, label=NAME=VALUE or needs-operator; "
+	      "at most\n"
+	      "  N (10) transactions are touched, each with the one --reason; "
+	      "--dry-run\n"
+	      "  lists them and what would be refused.\n",
+	      f);
 	fputs("\nExit codes: 0 ok, 64 usage, 65 does not apply / bad records,"
 	      "\n66 no such transaction, 69 coordinator unavailable, 70 "
 	      "internal,\n71 out of memory, 74 log unreadable, 76 bad reply, "
-	      "77 not allowed.\nSee dtxctl(1).\n",
+	      "77 not allowed.\nWith --select: 0 every selected one done (or "
+	      "none "
+	      "selected),\n2 some done, 65 none.\nSee dtxctl(1).\n",
 	      f);
 }
 
@@ -240,13 +281,19 @@ enum {
 	O_HANDLER,
 	O_PARTICIPANT,
 	O_ALL,
-	O_LIMIT,
+	O_KEY,
+	O_LABEL,
 	O_AFTER,
+	O_LIMIT,
+	O_SELECT,
 	O_EVENTS,
 	O_REASON,
 	O_DRY_RUN,
+	O_FORCE,
 	O_USER,
 	O_AS,
+	O_URL,
+	O_OP,
 	O_GID,
 	O_COUNT,
 	O_FOR,
@@ -269,14 +316,20 @@ static const struct option options[] = {
         {"handler", required_argument, NULL, O_HANDLER},
         {"participant", required_argument, NULL, O_PARTICIPANT},
         {"all", no_argument, NULL, O_ALL},
+        {"key", required_argument, NULL, O_KEY},
+        {"label", required_argument, NULL, O_LABEL},
+        {"select", required_argument, NULL, O_SELECT},
         {"limit", required_argument, NULL, O_LIMIT},
         {"after", required_argument, NULL, O_AFTER},
         {"quiet", no_argument, NULL, 'q'},
         {"events", required_argument, NULL, O_EVENTS},
         {"reason", required_argument, NULL, O_REASON},
         {"dry-run", no_argument, NULL, O_DRY_RUN},
+        {"force", no_argument, NULL, O_FORCE},
         {"user", required_argument, NULL, O_USER},
         {"as", required_argument, NULL, O_AS},
+        {"url", required_argument, NULL, O_URL},
+        {"op", required_argument, NULL, O_OP},
         {"gid", required_argument, NULL, O_GID},
         {"count", required_argument, NULL, O_COUNT},
         {"for", required_argument, NULL, O_FOR},
@@ -339,20 +392,23 @@ static int flag_filter(ctl *c, int o, const char *arg)
 	case O_NEEDS_OP:
 		f->has_needs_operator = f->needs_operator = 1;
 		return 0;
-	case O_HANDLER:
-		f->handler = (char *)arg;
-		return 0;
 	case O_PARTICIPANT:
 		f->participant = (char *)arg;
 		return 0;
 	case O_ALL:
 		f->has_include_final = f->include_final = 1;
 		return 0;
-	case O_LIMIT:
-		if (!parse_u64(arg, WIRE_ADMIN_LIST_MAX, &v) || v == 0)
-			return usage_error("--limit is 1..1000, not '%s'", arg);
-		c->list.has_limit = 1;
-		c->list.limit = (uint32_t)v;
+	case O_KEY:
+		f->key = (char *)arg;
+		return 0;
+	case O_LABEL:
+		if (strchr(arg, '=') == NULL || f->n_labels >= WIRE_LABELS_MAX)
+			return usage_error(
+			        "--label is NAME=VALUE (at most %d), "
+			        "not '%s'",
+			        WIRE_LABELS_MAX, arg);
+		c->labels[f->n_labels++] = (char *)arg;
+		f->labels = c->labels;
 		return 0;
 	default: /* O_AFTER */
 		c->list.after_gid = (char *)arg;
@@ -380,6 +436,10 @@ static int flag_other(ctl *c, int o, const char *arg)
 		c->given |= F_ACT;
 		c->dry_run = true;
 		return 0;
+	case O_FORCE:
+		c->given |= F_ACT;
+		c->force = true;
+		return 0;
 	case O_USER:
 		c->given |= F_ACT;
 		c->user = arg;
@@ -391,6 +451,35 @@ static int flag_other(ctl *c, int o, const char *arg)
 			                   arg);
 		c->as = arg;
 		return 0;
+	case O_HANDLER:
+		c->given |= F_HANDLER;
+		c->filter.handler = (char *)arg;
+		return 0;
+	case O_LIMIT:
+		c->given |= F_LIMIT;
+		if (!parse_u64(arg, WIRE_ADMIN_LIST_MAX, &v) || v == 0)
+			return usage_error("--limit is 1..1000, not '%s'", arg);
+		c->list.has_limit = 1;
+		c->list.limit = (uint32_t)v;
+		return 0;
+	case O_SELECT:
+		c->given |= F_SELECT | F_LIMIT;
+		c->select = arg;
+		return 0;
+	case O_URL:
+		c->given |= F_SET;
+		c->url = arg;
+		return 0;
+	case O_OP:
+		c->given |= F_SET;
+		for (int i = DTX_OP_ACTION; i <= DTX_OP_CANCEL; i++)
+			if (strcmp(arg, dtx_op_name(i)) == 0)
+				c->op = i;
+		return c->op != 0 ? 0
+		                  : usage_error("--op is action, compensate, "
+		                                "try, confirm or cancel, not "
+		                                "'%s'",
+		                                arg);
 	case O_GID:
 		c->given |= F_WATCH;
 		c->watch_gid = arg;
@@ -462,7 +551,7 @@ static int flag(ctl *c, int o, const char *arg)
 	case '?':
 		return bad_option(arg);
 	default:
-		if (o >= O_STATE && o <= O_AFTER)
+		if (o >= O_STATE && o <= O_AFTER && o != O_HANDLER)
 			return flag_filter(c, o, arg);
 		return flag_other(c, o, arg);
 	}
@@ -518,13 +607,17 @@ static const char *stray_name(unsigned bits)
 		const char *names;
 	} groups[] = {
 	        {F_FILTER, "--state/--mode/--older-than/--needs-operator/"
-	                   "--handler/--participant/--all/--limit/--after"},
+	                   "--participant/--all/--after/--key/--label"},
 	        {F_QUIET, "-q"},
 	        {F_EVENTS, "--events"},
 	        {F_ACT, "--reason/--dry-run/--user"},
 	        {F_AS, "--as"},
 	        {F_WATCH, "--gid/--count/--for/--interval-ms"},
 	        {F_FULL, "--full"},
+	        {F_HANDLER, "--handler"},
+	        {F_SET, "--url/--op"},
+	        {F_LIMIT, "--limit"},
+	        {F_SELECT, "--select"},
 	};
 
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
@@ -538,19 +631,32 @@ static const char *stray_name(unsigned bits)
 static int check_cmd(ctl *c)
 {
 	const cmd_def *d = c->cmd;
-	unsigned stray = c->given & ~d->allowed;
+	unsigned allowed = d->allowed | (d->action ? F_SELECT | F_LIMIT : 0);
+	unsigned stray = c->given & ~allowed;
 
 	if (stray != 0)
 		return usage_error("%s does not apply to '%s'",
 		                   stray_name(stray), d->name);
-	if (c->nargs != d->args)
-		return usage_error("'%s' takes more arguments", d->name);
+	if (d->action != 0 && (c->given & F_LIMIT) && c->select == NULL)
+		return usage_error("--limit goes with --select%s", "");
+	if (c->nargs != d->args - (c->select != NULL))
+		return usage_error("'%s' takes %d argument(s)%s", d->name,
+		                   d->args - (c->select != NULL),
+		                   c->select ? " with --select (no GID)" : "");
 	if (d->action != 0 && (c->reason == NULL || c->reason[0] == '\0'))
 		return usage_error("'%s' changes a transaction: --reason TEXT "
 		                   "is required",
 		                   d->name);
 	if (d->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP && c->as == NULL)
 		return usage_error("'%s' needs --as done|failed", d->name);
+	if (d->action == DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH &&
+	    c->url == NULL && c->filter.handler == NULL)
+		return usage_error("'%s' needs --url URL or --handler NAME",
+		                   d->name);
+	if (c->op != 0 && c->filter.handler == NULL)
+		return usage_error("--op names whose handler --handler "
+		                   "changes%s",
+		                   "");
 	if (c->log_dir != NULL && d->action != 0)
 		return usage_error("--log reads only: '%s' needs a running "
 		                   "coordinator",
@@ -644,6 +750,14 @@ static void build(ctl *c, Dtx__V1__AdminRequest *req, Dtx__V1__AdminShow *sh,
 		act->reason = (char *)c->reason;
 		act->user = (char *)c->user;
 		act->dry_run = c->dry_run;
+		act->has_force = c->force;
+		act->force = c->force;
+		if (d->action == DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH) {
+			act->url = (char *)c->url;
+			act->handler = c->filter.handler;
+			act->has_op = c->op != 0;
+			act->op = (Dtx__V1__Op)c->op;
+		}
 	} else if (strcmp(d->name, "show") == 0) {
 		req->body_case = DTX__V1__ADMIN_REQUEST__BODY_SHOW;
 		req->show = sh;
@@ -727,6 +841,100 @@ static int run_list(ctl *c, Dtx__V1__AdminRequest *req)
 	return rv;
 }
 
+/* select_act runs c's action on gid (one of a selection): prints its
+ * line; returns 0 (done, or would be), 1 (refused) or an exit code of a
+ * failure that ends the selection (transport, protocol). */
+static int select_act(ctl *c, Dtx__V1__AdminRequest *req,
+                      Dtx__V1__AdminAct *act, char *gid)
+{
+	char err[400] = "";
+	Dtx__V1__AdminReply *rep = NULL;
+	int rv, code;
+
+	act->gid = gid;
+	rv = ctl_online_call(c->admin, c->timeout_ms, req, &rep, err,
+	                     sizeof(err));
+	if (rv != DTX_OK) {
+		ctl_print_error(stdout, stderr, c->fmt, c->cmd->name, rv,
+		                err[0] ? err : dtx_strerror(rv), exit_of(rv));
+		return exit_of(rv);
+	}
+	code = (int)rep->code;
+	ctl_print_selected(stdout, c->fmt, c->cmd->name, gid, code,
+	                   code ? rep->message : NULL, rep);
+	wire_admin_reply_free(rep);
+	return code == 0 ? 0 : 1;
+}
+
+/* select_list follows the list's cursors (dtxd reads a bounded number of
+ * records per request) until limit transactions matched or the log ends;
+ * the replies (*ret_reps, at least one on success) own the txs. */
+static int select_list(ctl *c, const Dtx__V1__AdminRequest *lreq,
+                       uint32_t limit, Dtx__V1__AdminReply ***ret_reps,
+                       size_t *nreps, Dtx__V1__TxInfo ***txs, size_t *n)
+{
+	Dtx__V1__AdminReply *rep, **grown;
+	int rv;
+
+	do {
+		grown = realloc(*ret_reps, (*nreps + 1) * sizeof(*grown));
+		if (grown == NULL)
+			return EX_OSERR;
+		*ret_reps = grown;
+		rv = list_page(c, lreq, limit - (uint32_t)*n, &rep, txs, n);
+		if (rv != 0)
+			return rv;
+		(*ret_reps)[(*nreps)++] = rep;
+		c->list.after_gid = rep->next_after_gid;
+	} while (c->list.after_gid != NULL && *n < limit);
+	return 0;
+}
+
+/* run_select lists the transactions --select names, at most --limit
+ * (SELECT_LIMIT_DEFAULT), and runs the action on each with the one
+ * reason. Exit: 0 every one done (or none selected), EX_SOME some done,
+ * EX_DATAERR none done; a failure to reach the coordinator ends it with
+ * its own code. */
+static int run_select(ctl *c, Dtx__V1__AdminRequest *req,
+                      Dtx__V1__AdminAct *act)
+{
+	Dtx__V1__AdminRequest lreq = DTX__V1__ADMIN_REQUEST__INIT;
+	uint32_t limit =
+	        c->list.has_limit ? c->list.limit : SELECT_LIMIT_DEFAULT;
+	Dtx__V1__AdminReply *rep, **reps = NULL;
+	Dtx__V1__TxInfo **txs = NULL;
+	size_t n = 0, nreps = 0, done = 0;
+	char err[400];
+	int rv = 0;
+
+	if (ctl_select_parse(c->select, &c->filter, c->labels, err,
+	                     sizeof(err)) != 0)
+		return usage_error("--select: %s", err);
+	lreq.has_version = 1;
+	lreq.version = DTX__V1__VERSION__VERSION_1;
+	lreq.body_case = DTX__V1__ADMIN_REQUEST__BODY_LIST;
+	lreq.list = &c->list;
+	c->list.filter = &c->filter;
+	if ((rv = select_list(c, &lreq, limit, &reps, &nreps, &txs, &n)) != 0)
+		return rv;
+	rep = reps[nreps - 1];
+	for (size_t i = 0; i < n && rv <= 1; i++) {
+		rv = select_act(c, req, act, txs[i]->gid);
+		done += rv == 0;
+	}
+	if (rv <= 1) {
+		ctl_print_select_summary(stdout, c->fmt, c->cmd->name,
+		                         c->dry_run, n, done, limit,
+		                         rep->next_after_gid != NULL);
+		rv = done == n ? 0 : done > 0 ? EX_SOME : EX_DATAERR;
+	}
+	for (size_t i = 0; i < nreps; i++)
+		wire_admin_reply_free(reps[i]);
+	free(reps);
+	free(txs);
+	return rv;
+}
+
 static int run_once(ctl *c)
 {
 	Dtx__V1__AdminRequest req = DTX__V1__ADMIN_REQUEST__INIT;
@@ -739,17 +947,28 @@ static int run_once(ctl *c)
 
 	req.body_case = DTX__V1__ADMIN_REQUEST__BODY_STATS;
 	req.stats = &st;
+	if (c->select != NULL) {
+		/* no GID: the arguments after it move up one */
+		c->args[1] = c->args[0];
+		c->args[0] = NULL;
+	}
 	build(c, &req, &sh, &act);
 	if (req.body_case == DTX__V1__ADMIN_REQUEST__BODY_LIST)
 		return run_list(c, &req);
-	if (c->cmd->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP) {
+	if (c->cmd->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP ||
+	    c->cmd->action == DTX__V1__ADMIN_ACTION__ADMIN_SET_BRANCH) {
 		if (!parse_u64(c->args[1], UINT32_MAX, &branch))
 			return usage_error("BRANCH is a number, not '%s'",
 			                   c->args[1]);
-		act.has_branch = act.has_skip_as_done = 1;
+		act.has_branch = 1;
 		act.branch = (uint32_t)branch;
+	}
+	if (c->cmd->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP) {
+		act.has_skip_as_done = 1;
 		act.skip_as_done = strcmp(c->as, "done") == 0;
 	}
+	if (c->select != NULL)
+		return run_select(c, &req, &act);
 	if ((rv = call(c, &req, &rep)) != 0)
 		return rv;
 	ctl_print(stdout, c->fmt, c->cmd->name, rep, c->quiet);
@@ -874,4 +1093,15 @@ int main(int argc, char **argv)
 	if (strcmp(c.cmd->name, "watch") == 0)
 		return run_watch(&c);
 	return run_once(&c);
+}
+
+/* ctl_parse_state / ctl_parse_duration: the flag parsers, for select.c. */
+bool ctl_parse_state(const char *s, Dtx__V1__TxState *ret)
+{
+	return parse_state(s, ret);
+}
+
+bool ctl_parse_duration(const char *s, uint64_t *ret_ms)
+{
+	return parse_duration(s, ret_ms);
 }

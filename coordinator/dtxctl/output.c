@@ -138,6 +138,25 @@ static json_t *branch_json(const Dtx__V1__StepInfo *s)
 	return o;
 }
 
+/* tags_json adds the business key and labels to o: "key" (or null) and
+ * "labels" (an object, name: value). */
+static void tags_json(json_t *o, const Dtx__V1__TxInfo *t)
+{
+	json_t *labels = json_object();
+
+	for (size_t i = 0; i < t->n_labels; i++) {
+		const char *eq = strchr(t->labels[i], '=');
+		char name[64];
+		if (eq == NULL || (size_t)(eq - t->labels[i]) >= sizeof(name))
+			continue;
+		memcpy(name, t->labels[i], (size_t)(eq - t->labels[i]));
+		name[eq - t->labels[i]] = '\0';
+		json_object_set_new(labels, name, json_string(eq + 1));
+	}
+	json_object_set_new(o, "key", str_or_null(t->key));
+	json_object_set_new(o, "labels", labels);
+}
+
 static json_t *tx_json(const Dtx__V1__TxInfo *t)
 {
 	json_t *branches = json_array();
@@ -159,6 +178,7 @@ static json_t *tx_json(const Dtx__V1__TxInfo *t)
 	              "initiator_driven", (int)t->initiator_driven, "branches",
 	              branches, "pruned_unix_ms",
 	              ms_or_null(t->has_pruned_unix_ms, t->pruned_unix_ms));
+	tags_json(o, t);
 	return o;
 }
 
@@ -456,6 +476,12 @@ static void table_tx(FILE *out, const Dtx__V1__TxInfo *t)
 	        t->initiator_driven ? " (initiator-driven)" : "",
 	        dtx_tx_state_name((int)t->state), t->paused ? " (PAUSED)" : "");
 	fprintf(out, "created:   %s\nupdated:   %s\ndeadline:  %s\n", a, b, c);
+	if (t->key != NULL)
+		fprintf(out, "key:       %s\n", t->key);
+	for (size_t i = 0; i < t->n_labels; i++)
+		fprintf(out, "%s%s", i ? ", " : "labels:    ", t->labels[i]);
+	if (t->n_labels > 0)
+		fputc('\n', out);
 	if (t->has_pruned_unix_ms) {
 		char line[128];
 		dc_retain_pruned_message((int)t->state, t->pruned_unix_ms, line,

@@ -305,8 +305,12 @@ Test(dtxctl, bad_input_gets_its_exit_code_and_changes_nothing)
 	cr_assert_eq(ctl(c, "retry stuck-2 --reason now"), EX_DATAERR);
 	cr_assert_eq(ctl(c, "resume stuck-2 --reason 'go on'"), 0);
 
-	/* skip-branch as done finishes a branch repaired by hand. */
+	/* skip-branch as done finishes a branch repaired by hand (the
+	 * action never answered OK: the operator says --force). */
 	cr_assert_eq(ctl(c, "skip-branch stuck-2 0 --as done --reason fixed"),
+	             EX_DATAERR);
+	cr_assert_eq(ctl(c, "skip-branch stuck-2 0 --as done --force "
+	                    "--reason fixed"),
 	             0);
 	await_state(t, "stuck-2", DTX_TX_COMMITTED);
 	cr_assert_eq(ctl(c, "compensate stuck-2 --reason late"), EX_DATAERR);

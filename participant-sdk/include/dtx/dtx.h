@@ -84,6 +84,9 @@ DTX_API const char *dtx_strerror(int err);
 #define DTX_GID_MAX         128 /* bytes; [A-Za-z0-9._:-] only */
 #define DTX_HANDLER_MAX     128 /* bytes of a handler name; same charset */
 #define DTX_URL_MAX         256 /* bytes of a participant URL */
+#define DTX_KEY_MAX         128 /* bytes of a business key (UTF-8) */
+#define DTX_LABELS_MAX      16  /* labels per transaction */
+#define DTX_LABEL_MAX       256 /* bytes of one label, "name=value" */
 #define DTX_MSG_MAX_DEFAULT (1u << 20) /* largest message a socket accepts */
 
 /* ---- logging ----------------------------------------------------------- */
@@ -589,6 +592,22 @@ DTX_API int dtx_saga_add_step(dtx_saga *saga, const char *url,
  * coordinator times it on its monotonic clock. Errors: DTX_EINVAL. */
 DTX_API int dtx_saga_set_deadline(dtx_saga *saga, unsigned deadline_ms);
 
+/* dtx_saga_set_key attaches a business key (copied; e.g. "order-1005")
+ * that operators find the transaction by (dtxctl list --key). 1 to
+ * DTX_KEY_MAX bytes of UTF-8 without control characters; a second call
+ * replaces it. Errors: DTX_EINVAL (empty, control characters, not UTF-8),
+ * DTX_ETOOBIG, DTX_ENOMEM. */
+DTX_API int dtx_saga_set_key(dtx_saga *saga, const char *key);
+
+/* dtx_saga_add_label attaches the label name=value (copied; e.g. sku,
+ * gift-card) that operators select by (dtxctl list --label sku=gift-card).
+ * name: 1..63 bytes of [A-Za-z0-9._/-], given once; value: UTF-8 without
+ * control characters; together at most DTX_LABEL_MAX bytes; at most
+ * DTX_LABELS_MAX labels. Errors: DTX_EINVAL (bad name or value, a name
+ * given twice), DTX_ETOOBIG, DTX_ELIMIT (too many), DTX_ENOMEM. */
+DTX_API int dtx_saga_add_label(dtx_saga *saga, const char *name,
+                               const char *value);
+
 DTX_API void dtx_saga_destroy(dtx_saga *saga);
 
 /* dtx_step_info / dtx_tx_info - a snapshot of a transaction. */
@@ -708,6 +727,12 @@ DTX_API int dtx_tcc_add_branch(dtx_tcc *tcc, const char *url, const char *try_h,
  * = cancelled. 0 = the coordinator's default. Errors: DTX_EINVAL. */
 DTX_API int dtx_tcc_set_deadline(dtx_tcc *tcc, unsigned deadline_ms);
 
+/* dtx_tcc_set_key / dtx_tcc_add_label: as dtx_saga_set_key and
+ * dtx_saga_add_label, for a coordinator-run TCC transaction. */
+DTX_API int dtx_tcc_set_key(dtx_tcc *tcc, const char *key);
+DTX_API int dtx_tcc_add_label(dtx_tcc *tcc, const char *name,
+                              const char *value);
+
 /* dtx_tcc_destroy frees tcc. Accepts NULL. */
 DTX_API void dtx_tcc_destroy(dtx_tcc *tcc);
 
@@ -733,6 +758,14 @@ typedef struct dtx_tcc_tx dtx_tcc_tx;
  * dtx_client_submit. */
 DTX_API int dtx_tcc_begin(dtx_client *client, const char *gid,
                           unsigned deadline_ms, dtx_tcc_tx **ret_tx);
+
+/* dtx_tcc_begin_from is dtx_tcc_begin with the gid, deadline, business
+ * key and labels of desc (borrowed; dtx_tcc_create, dtx_tcc_set_deadline,
+ * dtx_tcc_set_key, dtx_tcc_add_label), which must have no branch: the
+ * initiator adds them with dtx_tcc_try. Errors: DTX_EINVAL (desc has
+ * branches), those of dtx_tcc_begin. */
+DTX_API int dtx_tcc_begin_from(dtx_client *client, const dtx_tcc *desc,
+                               dtx_tcc_tx **ret_tx);
 
 /* dtx_tcc_tx_gid returns the transaction's gid (borrowed). */
 DTX_API const char *dtx_tcc_tx_gid(const dtx_tcc_tx *tx);

@@ -392,9 +392,10 @@ static Dtx__V1__AdminReply *admin(Dtx__V1__AdminRequest *m)
 	return rep;
 }
 
-static Dtx__V1__AdminReply *act_dry(Dtx__V1__AdminAction action,
-                                    const char *gid, uint32_t branch,
-                                    bool as_done, bool dry)
+/* act_full runs an operator action with every flag given. */
+static Dtx__V1__AdminReply *act_full(Dtx__V1__AdminAction action,
+                                     const char *gid, uint32_t branch,
+                                     bool as_done, bool dry, bool force)
 {
 	Dtx__V1__AdminRequest m = DTX__V1__ADMIN_REQUEST__INIT;
 	Dtx__V1__AdminAct a = DTX__V1__ADMIN_ACT__INIT;
@@ -410,9 +411,37 @@ static Dtx__V1__AdminReply *act_dry(Dtx__V1__AdminAction action,
 	a.user = (char *)"tester";
 	a.has_dry_run = 1;
 	a.dry_run = dry;
+	a.has_force = force;
+	a.force = force;
 	m.body_case = DTX__V1__ADMIN_REQUEST__BODY_ACT;
 	m.act = &a;
 	return admin(&m);
+}
+
+static Dtx__V1__AdminReply *act_dry(Dtx__V1__AdminAction action,
+                                    const char *gid, uint32_t branch,
+                                    bool as_done, bool dry)
+{
+	return act_full(action, gid, branch, as_done, dry, false);
+}
+
+/* reply_says asserts rep's code is OK (want_ok) or not, and that its
+ * message (refused) or one of its transitions (accepted) holds want;
+ * frees rep. */
+static void reply_says(Dtx__V1__AdminReply *rep, bool want_ok, const char *want)
+{
+	bool found = false;
+
+	cr_assert_eq(rep->code == DTX__V1__CODE__CODE_OK, want_ok,
+	             "code %d: %s", (int)rep->code,
+	             rep->message ? rep->message : "");
+	if (!want_ok)
+		found = rep->message && strstr(rep->message, want);
+	for (size_t i = 0; want_ok && i < rep->n_transitions; i++)
+		found |= strstr(rep->transitions[i], want) != NULL;
+	cr_assert(found, "no \"%s\" in the reply (%s)", want,
+	          rep->message ? rep->message : "");
+	dtx__v1__admin_reply__free_unpacked(rep, NULL);
 }
 
 static Dtx__V1__AdminReply *act(Dtx__V1__AdminAction action, const char *gid,
@@ -920,12 +949,22 @@ Test(engine, skip_branch_as_done_moves_the_saga_on)
 	silent = expect_call("o-skip", 0, DTX_OP_ACTION, 1);
 	act_refused(A(SKIP), "o-skip", 5,
 	            "branch 5 is out of range (the transaction has 2)");
-	act_ok(A(SKIP), "o-skip", 0, true);
+	/* the action never answered OK: done needs --force, dry or not */
+	reply_says(act_full(A(SKIP), "o-skip", 0, true, true, false), false,
+	           "branch 0: its action never answered OK (attempt 1");
+	reply_says(act_full(A(SKIP), "o-skip", 0, true, false, false), false,
+	           "--force");
+	cr_assert_eq(log_state("o-skip"), DC_TX_RUNNING);
+	reply_says(act_full(A(SKIP), "o-skip", 0, true, true, true), true,
+	           "--force: branch 0");
+	reply_says(act_full(A(SKIP), "o-skip", 0, true, false, true), true,
+	           "--force: branch 0");
 	call_and_answer("o-skip", 1, DTX_OP_ACTION, 1, MEMNET_OK);
 	cr_assert_eq(log_state("o-skip"), DC_TX_COMMITTED);
 	answer(silent, MEMNET_FAIL); /* stale: counts for nothing */
 	cr_assert_eq(log_state("o-skip"), DC_TX_COMMITTED);
-	cr_assert(has_event("o-skip", "operator skip-branch 0 as done"));
+	cr_assert(has_event("o-skip", "operator skip-branch 0 as done by "
+	                              "tester (--force over: branch 0"));
 	act_refused(A(SKIP), "o-skip", 0, "(final): nothing to do");
 	checks_hold();
 }
@@ -1005,8 +1044,16 @@ Test(engine, operator_commits_an_initiator_driven_tcc)
 
 	begin_tcc("o-init", 2);
 	cr_assert_eq(memnet_calls_sent(g.net), 0); /* the initiator's Tries */
-	/* a dry run says what would happen and changes nothing */
-	rep = act_dry(A(COMMIT), "o-init", 0, false, true);
+	/* nothing in the log says a Try succeeded: refused, dry or not,
+	 * naming each branch and what is recorded of it */
+	reply_says(act_dry(A(COMMIT), "o-init", 0, false, true), false,
+	           "branch 0: Try not recorded OK (trying, no answer "
+	           "recorded");
+	reply_says(act(A(COMMIT), "o-init", 0, false), false,
+	           "; branch 1: Try not recorded OK");
+	/* with --force a dry run says what would happen and changes
+	 * nothing */
+	rep = act_full(A(COMMIT), "o-init", 0, false, true, true);
 	cr_assert_eq(rep->code, DTX__V1__CODE__CODE_OK);
 	cr_assert(rep->dry_run);
 	cr_assert_gt(rep->n_calls, 0);
@@ -1014,14 +1061,19 @@ Test(engine, operator_commits_an_initiator_driven_tcc)
 	settle();
 	cr_assert_eq(log_state("o-init"), DC_TX_RUNNING);
 	cr_assert_eq(memnet_calls_sent(g.net), 0);
-	act_ok(A(COMMIT), "o-init", 0, false);
+	reply_says(act_full(A(COMMIT), "o-init", 0, false, false, true), true,
+	           "--force: branch 0: Try not recorded OK");
 	cr_assert_eq(log_state("o-init"), DC_TX_CONFIRMING);
+	/* a Confirm over a forced Try is not taken as done without --force */
+	reply_says(act_full(A(SKIP), "o-init", 0, true, false, false), false,
+	           "branch 0: its Try is not recorded OK");
 	call_and_answer("o-init", 0, DTX_OP_CONFIRM, 1, MEMNET_OK);
 	call_and_answer("o-init", 1, DTX_OP_CONFIRM, 1, MEMNET_RETRY);
 	act_ok(A(RETRY), "o-init", 1, false);
 	call_and_answer("o-init", 1, DTX_OP_CONFIRM, 2, MEMNET_OK);
 	cr_assert_eq(log_state("o-init"), DC_TX_COMMITTED);
-	cr_assert(has_event("o-init", "operator commit by tester"));
+	cr_assert(has_event("o-init", "operator commit by tester (--force "
+	                              "over: branch 0"));
 	checks_hold();
 }
 

@@ -440,6 +440,59 @@ Test(log, events_read_back_in_order_for_their_gid_only)
 	dc_log_close(log);
 }
 
+/* edit_fn checks the one event of "e1": a set-branch with its edit. */
+static int edit_fn(void *arg, uint32_t seq, const dc_log_event *ev)
+{
+	const dc_log_edit *ed = ev->edit;
+
+	(void)seq;
+	cr_assert_not_null(ed, "the edit was not read back");
+	cr_assert_str_eq(ed->old_url, "tcp://127.0.0.1:1");
+	cr_assert_str_eq(ed->url, "tcp://127.0.0.1:2");
+	cr_assert_eq(ed->op, DTX_OP_COMPENSATE);
+	cr_assert_str_eq(ed->old_handler, "p.remov");
+	cr_assert_str_eq(ed->handler, "p.undo");
+	(*(int *)arg)++;
+	return DTX_OK;
+}
+
+Test(log, key_labels_forced_steps_and_branch_edits_round_trip)
+{
+	dc_log *log = open_log();
+	dc_tx *tx = make_tx("k1", 2, DC_TX_RUNNING), *back;
+	char l0[] = "sku=gift-card", l1[] = "shop=eu-1";
+	char *labels[] = {l0, l1};
+	dc_log_edit ed = {.old_url = "tcp://127.0.0.1:1",
+	                  .url = "tcp://127.0.0.1:2",
+	                  .op = DTX_OP_COMPENSATE,
+	                  .old_handler = "p.remov",
+	                  .handler = "p.undo"};
+	dc_log_event ev = {
+	        .unix_ms = 1, .step = 1, .detail = "set", .edit = &ed};
+	dc_log_batch *b = NULL;
+	int seen = 0;
+
+	cr_assert_eq(dc_tx_set_tags(tx, "order-1005", labels, 2), DTX_OK);
+	tx->steps[1].forced = true;
+	commit_one(log, tx, UINT64_MAX);
+	back = load(log, "k1");
+	cr_assert_str_eq(back->key, "order-1005");
+	cr_assert_eq(back->nlabels, 2);
+	cr_assert_str_eq(back->labels[1], "shop=eu-1");
+	cr_assert(dc_tx_has_label(back, "sku=gift-card"));
+	cr_assert(!back->steps[0].forced);
+	cr_assert(back->steps[1].forced);
+	cr_assert_eq(dc_log_batch_create(&b), DTX_OK);
+	cr_assert_eq(dc_log_batch_add_event(b, "e1", 0, &ev), DTX_OK);
+	cr_assert_eq(dc_log_commit(log, b), DTX_OK);
+	dc_log_batch_destroy(b);
+	cr_assert_eq(dc_log_read_events(log, "e1", edit_fn, &seen), DTX_OK);
+	cr_assert_eq(seen, 1);
+	dc_tx_destroy(tx);
+	dc_tx_destroy(back);
+	dc_log_close(log);
+}
+
 /* ---- dirty steps ---- */
 
 Test(log, a_dirty_bit_rewrites_only_that_step)
