@@ -394,4 +394,13 @@ int eng_leases_set_floor(dc_engine *e, dc_log_batch *batch, uint64_t id);
 __attribute__((noreturn)) void eng_leases_die_fenced(dc_engine *e,
                                                      const char *detail);
 
+/* eng_leases_shards fills o with every shard as this instance knows it
+ * (dtxctl shards): from the last lease round with leases, else from the
+ * flags (owned shards OWNED, the others UNKNOWN). Loop thread. */
+void eng_leases_shards(dc_engine *e, dc_admin_out *o);
+
+/* eng_leases_admin_url: the admin URL the owner of shard advertises, or
+ * NULL if unknown (no leases, or none advertised). Loop thread. */
+const char *eng_leases_admin_url(const dc_engine *e, uint32_t shard);
+
 #endif

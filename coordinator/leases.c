@@ -62,11 +62,26 @@
 
 #define LEASE_EXIT_LOST 75 /* EX_TEMPFAIL */
 
+/* One shard as this instance knows it, for dtxctl shards (owner.h's
+ * dc_owner_shard, copied out of the round thread). */
+typedef struct shard_row {
+	char owner[DC_LOG_NAME_MAX + 1];
+	char admin_url[DC_LOG_URL_MAX + 1];
+	uint64_t epoch;
+	int64_t since_unix_ms;
+	uint64_t beat_age_ms; /* as of the round */
+	bool since_lower, alive, releasing, beat_known;
+} shard_row;
+
 typedef struct lease_mail {
 	dc_mail base;
 	int rc;
 	char err[300];
 	dc_owner_round r;
+	uint64_t round_mono;                 /* when the round read the store */
+	double scan_ms;                      /* the scan of the shards taken */
+	uint32_t nrec[DC_LEASE_SHARDS_MAX];  /* recovered per shard taken */
+	uint32_t nbad[DC_LEASE_SHARDS_MAX];  /* quarantined per shard taken */
 	uint64_t epoch[DC_LEASE_SHARDS_MAX]; /* of the shards owned */
 	uint64_t floor[DC_LEASE_SHARDS_MAX]; /* of the shards taken */
 	dc_tx **txs;                         /* recovered (taken shards) */
@@ -97,11 +112,14 @@ struct dc_leases {
 	uint64_t epoch[DC_LEASE_SHARDS_MAX];
 	uint8_t draining[DC_LEASE_SHARDS_MAX / 8];
 	char url[DC_LEASE_SHARDS_MAX][DC_LOG_URL_MAX + 1];
+	shard_row row[DC_LEASE_SHARDS_MAX];
+	uint64_t row_mono;     /* when the rows were read */
 	uint64_t last_ok_mono; /* the last round that wrote */
 	uv_timer_t stale;      /* checks last_ok_mono without a mail */
 	bool stale_open;
 	bool gen_ok; /* e->gids makes ids of a served shard */
 	char url_tmp[DC_LEASE_SHARDS_MAX][DC_LOG_URL_MAX + 1]; /* thread */
+	shard_row row_tmp[DC_LEASE_SHARDS_MAX];                /* thread */
 };
 
 static bool bit(const uint8_t *m, uint32_t i)
@@ -123,6 +141,14 @@ static uint64_t mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int64_t unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- the round thread ------------------------------------------------ */
@@ -153,6 +179,7 @@ static int keep_tx(void *arg, dc_tx *tx)
 		m->captxs = n;
 	}
 	m->txs[m->ntxs++] = tx;
+	m->nrec[shard_of_gid(tx->gid, c->l->shards)]++;
 	return DTX_OK;
 }
 
@@ -173,6 +200,7 @@ static int keep_bad(void *arg, const dc_log_bad *bad)
 		m->capbads = n;
 	}
 	m->bads[m->nbads++] = *bad;
+	m->nbad[shard_of_gid(bad->gid, c->l->shards)]++;
 	return DTX_OK;
 }
 
@@ -185,6 +213,7 @@ static int recover_taken(dc_leases *l)
 	lease_mail *m = &l->mail;
 	scan_ctx c = {l, l->pend};
 	uint32_t n = 0;
+	uint64_t t0;
 	int rc = DTX_OK;
 
 	for (uint32_t i = 0; i < m->r.ntaken; i++)
@@ -195,9 +224,13 @@ static int recover_taken(dc_leases *l)
 			rc = dc_log_shard_gid_floor(l->log, s, &m->floor[s]);
 		}
 	m->r.ntaken = 0;
+	memset(m->nrec, 0, sizeof(m->nrec));
+	memset(m->nbad, 0, sizeof(m->nbad));
+	t0 = mono_ms();
 	if (rc == DTX_OK && n > 0)
 		rc = dc_log_scan_checked(l->log, false, NULL, keep_tx, keep_bad,
 		                         &c);
+	m->scan_ms = (double)(mono_ms() - t0);
 	if (rc != DTX_OK) {
 		for (size_t i = 0; i < m->ntxs; i++)
 			dc_tx_destroy(m->txs[i]);
@@ -207,6 +240,26 @@ static int recover_taken(dc_leases *l)
 	m->r.ntaken = n;
 	memset(l->pend, 0, sizeof(l->pend));
 	return DTX_OK;
+}
+
+/* fill_rows copies what the round knows of every shard for operators. */
+static void fill_rows(dc_leases *l, uint64_t now)
+{
+	for (uint32_t s = 0; s < l->shards; s++) {
+		shard_row *r = &l->row_tmp[s];
+		dc_owner_shard v;
+
+		dc_owner_view(l->own, s, now, &v);
+		snprintf(r->owner, sizeof(r->owner), "%s", v.owner);
+		snprintf(r->admin_url, sizeof(r->admin_url), "%s", v.admin_url);
+		r->epoch = v.epoch;
+		r->since_unix_ms = v.since_unix_ms;
+		r->since_lower = v.since_is_lower_bound;
+		r->alive = v.alive;
+		r->releasing = v.releasing;
+		r->beat_known = v.beat_age_known;
+		r->beat_age_ms = v.beat_age_ms;
+	}
 }
 
 /* run_one runs a round and fills the mail. */
@@ -220,7 +273,9 @@ static void run_one(dc_leases *l)
 	pthread_mutex_unlock(&l->mu);
 	m->ntxs = m->nbads = 0;
 	m->err[0] = '\0';
-	m->rc = dc_owner_run_round(l->own, mono_ms(), drained, &m->r);
+	m->round_mono = mono_ms();
+	m->rc = dc_owner_run_round(l->own, m->round_mono, unix_ms(), drained,
+	                           &m->r);
 	/* only a round the loop acts on carries transactions (adopt) */
 	if (m->rc == DTX_OK && !m->r.waiting && !m->r.conflict)
 		m->rc = recover_taken(l);
@@ -235,6 +290,7 @@ static void run_one(dc_leases *l)
 		if (!dc_owner_owns(l->own, s, &m->epoch[s]))
 			m->epoch[s] = 0;
 	}
+	fill_rows(l, m->round_mono);
 }
 
 /* wait_for waits on l->cv until *flag is want or the room stops, or
@@ -428,13 +484,22 @@ static void serve(dc_engine *e, const lease_mail *m)
 {
 	dc_leases *l = e->leases;
 
-	for (uint32_t i = 0; i < m->r.ntaken; i++)
-		dc_diag(DTX_LOG_INFO, "shard %u: taken at epoch %llu",
-		        (unsigned)m->r.taken[i],
-		        (unsigned long long)m->epoch[m->r.taken[i]]);
+	for (uint32_t i = 0; i < m->r.ntaken; i++) {
+		uint32_t s = m->r.taken[i];
+
+		dc_diag(DTX_LOG_INFO,
+		        "shard %u: taken at epoch %llu; recovered %u non-final "
+		        "transactions%s (%u quarantined) in %.0f ms",
+		        (unsigned)s, (unsigned long long)m->epoch[s],
+		        (unsigned)m->nrec[s],
+		        m->nrec[s] ? ", driving them" : "",
+		        (unsigned)m->nbad[s], m->scan_ms);
+	}
 	for (uint32_t i = 0; i < m->r.nreleased; i++)
 		dc_diag(DTX_LOG_INFO, "shard %u: released",
 		        (unsigned)m->r.released[i]);
+	memcpy(l->row, l->row_tmp, sizeof(l->row[0]) * l->shards);
+	l->row_mono = m->round_mono;
 	for (uint32_t s = 0; s < l->shards; s++) {
 		l->epoch[s] = m->epoch[s];
 		memcpy(l->url[s], l->url_tmp[s], sizeof(l->url[s]));
@@ -611,4 +676,84 @@ __attribute__((noreturn)) void eng_leases_die_fenced(dc_engine *e,
 	        "recovers the transactions)",
 	        detail[0] ? detail : "fenced");
 	_exit(LEASE_EXIT_LOST);
+}
+
+/* row_state says what operators see of shard s (dc_owner_shard's facts
+ * and, for our own shards, the drain list). */
+static Dtx__V1__ShardState row_state(const dc_engine *e, uint32_t s)
+{
+	const dc_leases *l = e->leases;
+	const shard_row *r = &l->row[s];
+
+	if (r->owner[0] == '\0' || !r->alive)
+		return DTX__V1__SHARD_STATE__SHARD_UNOWNED;
+	if (strcmp(r->owner, e->cfg.instance) == 0)
+		return bit(l->draining, s)
+		               ? DTX__V1__SHARD_STATE__SHARD_DRAINING
+		               : DTX__V1__SHARD_STATE__SHARD_OWNED;
+	return r->releasing ? DTX__V1__SHARD_STATE__SHARD_DRAINING
+	                    : DTX__V1__SHARD_STATE__SHARD_OWNED;
+}
+
+/* shards_of_flags answers without leases: the shards --shard gives us,
+ * and the others as far as --peer names them. */
+static void shards_of_flags(dc_engine *e, dc_admin_out *o)
+{
+	for (uint32_t s = 0; s < e->shards.count; s++) {
+		bool mine = dc_shards_owns_shard(&e->shards, s);
+		const char *peer = e->shards.owner_url[s];
+		dc_admin_shard row = {
+		        .shard = s,
+		        .owner = mine ? e->cfg.instance : "",
+		        .client_url = mine && e->shards.url ? e->shards.url
+		                      : peer                ? peer
+		                                            : "",
+		        .admin_url = mine && e->cfg.admin ? e->cfg.admin : "",
+		        .state = mine ? DTX__V1__SHARD_STATE__SHARD_OWNED
+		                      : DTX__V1__SHARD_STATE__SHARD_UNKNOWN};
+
+		dc_admin_add_shard(o, &row);
+	}
+}
+
+void eng_leases_shards(dc_engine *e, dc_admin_out *o)
+{
+	dc_leases *l = e->leases;
+	uint64_t now = eng_now_mono_ms(e);
+
+	dc_admin_set_instance(o, e->cfg.instance ? e->cfg.instance : "");
+	if (l == NULL) {
+		shards_of_flags(e, o);
+		return;
+	}
+	for (uint32_t s = 0; s < l->shards; s++) {
+		const shard_row *r = &l->row[s];
+		bool me = r->owner[0] && strcmp(r->owner, e->cfg.instance) == 0;
+		uint64_t later = now > l->row_mono ? now - l->row_mono : 0;
+		dc_admin_shard row = {.shard = s,
+		                      .state = row_state(e, s),
+		                      .owner = r->owner,
+		                      .epoch = r->epoch,
+		                      .client_url = l->url[s],
+		                      .admin_url = r->admin_url,
+		                      .since_unix_ms = r->since_unix_ms,
+		                      .since_is_lower_bound = r->since_lower,
+		                      .beat_age_known = me || r->beat_known,
+		                      .beat_age_ms = r->beat_age_ms + later};
+
+		if (me) /* our heartbeat: the last round that wrote */
+			row.beat_age_ms = now > l->last_ok_mono
+			                          ? now - l->last_ok_mono
+			                          : 0;
+		dc_admin_add_shard(o, &row);
+	}
+}
+
+const char *eng_leases_admin_url(const dc_engine *e, uint32_t shard)
+{
+	const dc_leases *l = e->leases;
+
+	if (l == NULL || shard >= l->shards || l->row[shard].admin_url[0] == 0)
+		return NULL;
+	return l->row[shard].admin_url;
 }

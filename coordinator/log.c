@@ -26,7 +26,12 @@
  *                     final time, pruned_unix_ms; no steps)
  *   type 6  lease     in leases: u64le epoch, u8 n, n bytes of owner name
  *   type 7  beat      in beats: u64le beat, u16le n, client URL, u16le m,
- *                     admin URL
+ *                     admin URL, then u64le unix ms of the writer's wall
+ *                     clock when it wrote the beat (for operators only:
+ *                     dtxctl shards on a stopped store; no lease decision
+ *                     reads it). A record without it (written before it
+ *                     was added) reads as time 0, unknown, and time 0 is
+ *                     encoded without it: one encoding per value.
  *
  * Leases and beats are not protobuf: a compare and swap compares the
  * stored bytes with the encoding of what the caller read, so the encoding
@@ -115,7 +120,7 @@
 #define KEY_COUNTS    "counts"
 #define KEY_SHARDS    "shards"
 #define LEASE_VAL_MAX (LOG_FRAME_HDR + 9 + DC_LOG_NAME_MAX)
-#define BEAT_VAL_MAX  (LOG_FRAME_HDR + 12 + 2 * DC_LOG_URL_MAX)
+#define BEAT_VAL_MAX  (LOG_FRAME_HDR + 20 + 2 * DC_LOG_URL_MAX)
 /* counts in meta: [mode 1..2][state 0..7] tx records, tombstones, pruned */
 #define LOG_COUNT_STATES 8
 #define LOG_COUNTS_N     (2 * LOG_COUNT_STATES + 2)
@@ -2712,6 +2717,7 @@ static dc_kv_val beat_encode(const dc_log_beat *b, uint8_t *buf)
 {
 	size_t cl = strnlen(b->client_url, DC_LOG_URL_MAX);
 	size_t al = strnlen(b->admin_url, DC_LOG_URL_MAX);
+	size_t n = 12 + cl + al;
 	uint8_t *p = buf + LOG_FRAME_HDR;
 
 	put_le(p, b->beat, 8);
@@ -2719,8 +2725,12 @@ static dc_kv_val beat_encode(const dc_log_beat *b, uint8_t *buf)
 	memcpy(p + 10, b->client_url, cl);
 	put_le(p + 10 + cl, al, 2);
 	memcpy(p + 12 + cl, b->admin_url, al);
-	frame_seal(buf, LOG_REC_BEAT, 12 + cl + al);
-	return (dc_kv_val){buf, LOG_FRAME_HDR + 12 + cl + al};
+	if (b->unix_ms > 0) {
+		put_le(p + n, (uint64_t)b->unix_ms, 8);
+		n += 8;
+	}
+	frame_seal(buf, LOG_REC_BEAT, n);
+	return (dc_kv_val){buf, LOG_FRAME_HDR + n};
 }
 
 /* beat_fields checks the payload p (n bytes) of a beat record and finds
@@ -2736,7 +2746,10 @@ static bool beat_fields(const uint8_t *p, size_t n, size_t *ret_cl,
 	if (cl > DC_LOG_URL_MAX || n < 12 + cl)
 		return false;
 	al = get_le(p + 10 + cl, 2);
-	if (al > DC_LOG_URL_MAX || n != 12 + cl + al ||
+	if (al > DC_LOG_URL_MAX ||
+	    (n != 12 + cl + al &&
+	     (n != 20 + cl + al || get_le(p + 12 + cl + al, 8) == 0 ||
+	      get_le(p + 12 + cl + al, 8) > INT64_MAX)) ||
 	    !url_ok((const char *)p + 10, cl) ||
 	    !url_ok((const char *)p + 12 + cl, al))
 		return false;
@@ -2767,6 +2780,8 @@ static int beat_decode(dc_log *log, const dc_kv_val *k, const dc_kv_val *v,
 	ret->client_url[cl] = '\0';
 	memcpy(ret->admin_url, p + 12 + cl, al);
 	ret->admin_url[al] = '\0';
+	ret->unix_ms =
+	        n > 12 + cl + al ? (int64_t)get_le(p + 12 + cl + al, 8) : 0;
 	return DTX_OK;
 }
 
@@ -2945,7 +2960,9 @@ static bool beat_ok(const dc_log_beat *b)
 	return name_ok(b->name, strnlen(b->name, DC_LOG_NAME_MAX + 1)) &&
 	       url_ok(b->client_url,
 	              strnlen(b->client_url, DC_LOG_URL_MAX + 1)) &&
-	       url_ok(b->admin_url, strnlen(b->admin_url, DC_LOG_URL_MAX + 1));
+	       url_ok(b->admin_url,
+	              strnlen(b->admin_url, DC_LOG_URL_MAX + 1)) &&
+	       b->unix_ms >= 0;
 }
 
 /* round_cas expects c->old on its lease and, if it changes, writes neu. */

@@ -343,6 +343,8 @@ typedef struct dc_log_beat {
 	uint64_t beat;
 	char client_url[DC_LOG_URL_MAX + 1]; /* "" = none advertised */
 	char admin_url[DC_LOG_URL_MAX + 1];
+	int64_t unix_ms; /* the writer's wall clock; 0 unknown (operators
+	                    only: no decision reads it) */
 } dc_log_beat;
 
 /* One lease of a round: expect old, write neu (neu equal to old: only
