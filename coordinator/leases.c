@@ -44,7 +44,15 @@
  * end by this instance, still fenced by its lease; when none is left in
  * memory the shard is drained and the next round writes the release.
  * Simpler than dropping them mid-flight (no late completion to ignore),
- * at the cost of a slower hand-over when one of them retries for long.
+ * at the cost of a slower hand-over when one of them retries for long -
+ * bounded by --drain-ms (dc_config_drain_ms): past it, the transactions
+ * still here are handed over (eng_live_hand_over: no call, retry,
+ * deadline or transition of theirs runs here again, an answer that comes
+ * back is dropped), and once nothing refers to them (a call out ends
+ * within its timeout) they are freed and the release is written; the new
+ * owner recovers them from the store, as after a kill -9, and calls again
+ * (the barrier answers a repeat). Nothing is lost: what they did here is
+ * durable, and what was not durable was not acted on.
  *
  * Made ids: the generator makes ids in one shard this instance serves
  * (gid_gen carries the shard), re-seeded from that shard's own floor in
@@ -111,6 +119,8 @@ struct dc_leases {
 	/* the loop's side */
 	uint64_t epoch[DC_LEASE_SHARDS_MAX];
 	uint8_t draining[DC_LEASE_SHARDS_MAX / 8];
+	uint64_t drain_mono[DC_LEASE_SHARDS_MAX]; /* when its drain began */
+	uint64_t drain_ms;                        /* dc_config_drain_ms */
 	char url[DC_LEASE_SHARDS_MAX][DC_LOG_URL_MAX + 1];
 	shard_row row[DC_LEASE_SHARDS_MAX];
 	uint64_t row_mono;     /* when the rows were read */
@@ -445,11 +455,14 @@ static void set_draining(dc_engine *e, const lease_mail *m)
 	for (uint32_t i = 0; i < m->r.ndrain; i++) {
 		uint32_t s = m->r.drain[i];
 
-		if (!bit(l->draining, s))
+		if (!bit(l->draining, s)) {
 			dc_diag(DTX_LOG_INFO,
 			        "shard %u: giving it to a joining instance "
-			        "once its transactions here are final",
-			        (unsigned)s);
+			        "once its transactions here are final (at most "
+			        "%llu ms: --drain-ms)",
+			        (unsigned)s, (unsigned long long)l->drain_ms);
+			l->drain_mono[s] = eng_now_mono_ms(e);
+		}
 		bit_set(want, s, true);
 	}
 	pthread_mutex_lock(&l->mu);
@@ -460,16 +473,50 @@ static void set_draining(dc_engine *e, const lease_mail *m)
 	memcpy(l->draining, want, sizeof(want));
 }
 
+/* hand_over stops driving the transactions of shard s still in memory
+ * (eng_live_hand_over) and frees those nothing refers to any more. */
+static void hand_over(dc_engine *e, uint32_t s)
+{
+	size_t n = 0, left = 0;
+
+	for (size_t i = 0; i < e->nbuckets; i++) {
+		live *lv = e->buckets[i];
+
+		while (lv != NULL) {
+			live *next = lv->hnext;
+
+			if (shard_of_gid(lv->tx->gid, e->leases->shards) == s) {
+				n += !lv->handed;
+				left += !eng_live_hand_over(e, lv);
+			}
+			lv = next;
+		}
+	}
+	if (n > 0)
+		dc_diag(DTX_LOG_WARN,
+		        "shard %u: drained for %llu ms (--drain-ms) with %zu "
+		        "transactions still running here; handing them over: "
+		        "driven here no more, their next owner recovers them "
+		        "from the store (%zu still wait for a call or commit "
+		        "out)",
+		        (unsigned)s, (unsigned long long)e->leases->drain_ms, n,
+		        left);
+}
+
 /* mark_drained reports the draining shards with no transaction left in
  * memory (not served since set_draining: none can come) as drained; the
- * next round writes their release. */
+ * next round writes their release. A shard draining for longer than the
+ * drain bound has its transactions handed over first. */
 static void mark_drained(dc_engine *e, const lease_mail *m)
 {
 	dc_leases *l = e->leases;
+	uint64_t now = eng_now_mono_ms(e);
 
 	for (uint32_t i = 0; i < m->r.ndrain; i++) {
 		uint32_t s = m->r.drain[i];
 
+		if (now >= l->drain_mono[s] + l->drain_ms)
+			hand_over(e, s);
 		if (!live_in_shard(e, s)) {
 			pthread_mutex_lock(&l->mu);
 			bit_set(l->drained, s, true);
@@ -549,6 +596,7 @@ int eng_leases_create(dc_engine *e, char *errbuf, size_t errlen)
 	l->e = e;
 	l->shards = e->cfg.nshards;
 	l->lease_ms = e->cfg.lease_ms;
+	l->drain_ms = dc_config_drain_ms(&e->cfg);
 	l->mail.base.kind = DC_MAIL_LEASES;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
@@ -642,6 +690,19 @@ void eng_leases_fence(dc_engine *e, dc_log_batch *batch, const char *gid)
 	if (dc_log_batch_fence(batch, s, e->cfg.instance, l->epoch[s]) !=
 	    DTX_OK)
 		eng_die_oom("fence");
+}
+
+void eng_leases_prune_scope(dc_engine *e, flight *f)
+{
+	dc_leases *l = e->leases;
+
+	if (l == NULL)
+		return;
+	memset(f->prune_epoch, 0, sizeof(f->prune_epoch));
+	memcpy(f->prune_epoch, l->epoch, sizeof(l->epoch[0]) * l->shards);
+	f->prune.owner = e->cfg.instance;
+	f->prune.epoch = f->prune_epoch;
+	f->prune.nshards = l->shards;
 }
 
 /* eng_leases_epoch_of: the epoch of gid's shard that branch calls carry

@@ -109,6 +109,7 @@
 #include "crc32c.h"
 #include "fault.h"
 #include "kv.h"
+#include "shard.h"
 #include "wire.h"
 
 #define LOG_MAGIC     0xD7u
@@ -125,6 +126,8 @@
 #define LOG_COUNT_STATES 8
 #define LOG_COUNTS_N     (2 * LOG_COUNT_STATES + 2)
 #define LOG_TIME_KEY_MAX (8 + DTX_GID_MAX)
+/* Entries of other writers' shards one prune walk passes over at most. */
+#define DUE_SKIP_MAX 4096
 
 _Static_assert(DC_TX_STATE_COUNT <= LOG_COUNT_STATES,
                "counts in meta have room for 8 states per mode");
@@ -1534,14 +1537,37 @@ static int due_add(due_walk *d, const dc_kv_val *k, bool ok)
 	return DTX_OK;
 }
 
+/* shard_of_key: the shard of the gid in time-index key k (ok: long
+ * enough) among nshards. */
+static uint32_t shard_of_key(const dc_kv_val *k, uint32_t nshards)
+{
+	char gid[DTX_GID_MAX + 1];
+	size_t n = k->len - 8;
+
+	memcpy(gid, (const uint8_t *)k->data + 8, n);
+	gid[n] = '\0';
+	return shard_of_gid(gid, nshards);
+}
+
+/* is_others: entry k belongs to a shard spec's writer does not own (an
+ * entry too short to name a gid is anyone's to delete). */
+static bool is_others(const dc_log_prune *spec, const dc_kv_val *k, bool ok)
+{
+	return spec->owner != NULL && ok &&
+	       spec->epoch[shard_of_key(k, spec->nshards)] == 0;
+}
+
 /* due_collect copies the entries of time index t older than before,
- * oldest first, at most max of them (*ret_more: there were more). */
+ * oldest first, at most max of them (*ret_more: there were more),
+ * skipping other writers' shards (spec) - at most DUE_SKIP_MAX of them
+ * per walk, so a walk stays bounded when they come first. */
 static int due_collect(dc_log *log, dc_kv_txn *txn, enum log_table t,
-                       int64_t before, uint32_t max, due_walk *d,
-                       bool *ret_more)
+                       const dc_log_prune *spec, int64_t before, uint32_t max,
+                       due_walk *d, bool *ret_more)
 {
 	dc_kv_cursor *cur;
 	dc_kv_val k, v;
+	uint32_t skipped = 0;
 	int krc = dc_kv_cursor_open(txn, t, &cur);
 
 	if (krc != DTX_OK)
@@ -1551,9 +1577,13 @@ static int due_collect(dc_log *log, dc_kv_txn *txn, enum log_table t,
 		bool ok = k.len > 8 && k.len <= LOG_TIME_KEY_MAX;
 		if (ok && time_of_key(&k) >= before)
 			break;
-		if (d->n == max) {
+		if (d->n == max || skipped == DUE_SKIP_MAX) {
 			*ret_more = true;
 			break;
+		}
+		if (is_others(spec, &k, ok)) {
+			skipped++;
+			continue;
 		}
 		if (due_add(d, &k, ok) != DTX_OK) {
 			krc = DTX_ENOMEM;
@@ -1665,18 +1695,56 @@ static int due_apply(dc_log *log, dc_kv_txn *txn, enum log_table t, due_walk *d,
 	return rc;
 }
 
+static dc_kv_val lease_encode(const dc_log_lease *l, uint8_t *buf);
+
+/* prune_fences makes the walk's writes conditional on the lease of every
+ * shard its entries belong to (a shared store: spec->owner), as a batch
+ * fence does: a lease that moved is DTX_ECONFLICT and the whole commit
+ * writes nothing. */
+static int prune_fences(dc_log *log, dc_kv_txn *txn, const dc_log_prune *spec,
+                        const due_walk *d)
+{
+	uint8_t done[DC_LOG_SHARDS_MAX / 8] = {0};
+
+	for (size_t i = 0; i < d->n && spec->owner != NULL; i++) {
+		dc_kv_val k = {d->arena + d->e[i].off, d->e[i].len};
+		uint8_t key[4], val[LEASE_VAL_MAX];
+		dc_log_lease l = {"", 0};
+		uint32_t s;
+		int rc;
+
+		if (!d->e[i].ok)
+			continue;
+		s = shard_of_key(&k, spec->nshards);
+		if (done[s / 8] & (1u << (s % 8)))
+			continue;
+		done[s / 8] |= (uint8_t)(1u << (s % 8));
+		snprintf(l.owner, sizeof(l.owner), "%s", spec->owner);
+		l.epoch = spec->epoch[s];
+		put_be32(key, s);
+		rc = dc_kv_expect(txn, LOG_LEASES, (dc_kv_val){key, 4},
+		                  lease_encode(&l, val));
+		if (rc != DTX_OK)
+			return log_fail_kv(log, rc, "prune fence");
+	}
+	return DTX_OK;
+}
+
 /* walk_due hands the entries of time index t older than before to fn,
  * oldest first, deleting each; at most max of them (*ret_more: there were
  * more). fn gets what its gid's record in table src is. A key too short
  * to hold a time and a gid is only deleted. */
 static int walk_due(dc_log *log, dc_kv_txn *txn, enum log_table t,
-                    enum log_table src, int64_t before, uint32_t max,
-                    prune_fn fn, int64_t now, dc_log_counts *c,
+                    enum log_table src, const dc_log_prune *spec,
+                    int64_t before, uint32_t max, prune_fn fn, dc_log_counts *c,
                     dc_log_pruned *res, bool *ret_more)
 {
 	due_walk d = {0};
-	int rc = due_collect(log, txn, t, before, max, &d, ret_more);
+	int64_t now = spec->now_unix_ms;
+	int rc = due_collect(log, txn, t, spec, before, max, &d, ret_more);
 
+	if (rc == DTX_OK && d.n > 0)
+		rc = prune_fences(log, txn, spec, &d);
 	if (rc == DTX_OK && d.n > 0)
 		rc = due_read_all(log, txn, src, &d);
 	if (rc == DTX_OK)
@@ -1694,16 +1762,19 @@ static int prune_in(dc_log *log, dc_kv_txn *txn, const dc_log_prune *spec,
 
 	if (spec == NULL || !log->has_retention)
 		return DTX_OK;
+	if (spec->owner != NULL &&
+	    (spec->nshards == 0 || spec->nshards > DC_LOG_SHARDS_MAX ||
+	     spec->epoch == NULL))
+		return log_fail(log, DTX_EINVAL, "%s: a bad prune spec",
+		                log->path);
 	if (spec->final_before_ms > 0)
-		rc = walk_due(log, txn, LOG_FINALS, LOG_TXS,
+		rc = walk_due(log, txn, LOG_FINALS, LOG_TXS, spec,
 		              spec->final_before_ms, spec->max_final,
-		              prune_one_fn, spec->now_unix_ms, c, res,
-		              &res->more_final);
+		              prune_one_fn, c, res, &res->more_final);
 	if (rc == DTX_OK && spec->tomb_before_ms > 0)
-		rc = walk_due(log, txn, LOG_TOMB_TIMES, LOG_TOMBS,
+		rc = walk_due(log, txn, LOG_TOMB_TIMES, LOG_TOMBS, spec,
 		              spec->tomb_before_ms, spec->max_tombs,
-		              expire_one_fn, spec->now_unix_ms, c, res,
-		              &res->more_tombs);
+		              expire_one_fn, c, res, &res->more_tombs);
 	return rc;
 }
 
