@@ -331,6 +331,10 @@ const char *dc_owner_owner_of(const dc_owner *o, uint32_t shard,
 	const char *owner = shard < o->st.shards ? o->leases[shard].owner : "";
 
 	*ret_url = "";
+	if (strcmp(owner, o->st.me) == 0) { /* our record may lag our commit */
+		*ret_url = o->client_url;
+		return owner;
+	}
 	for (uint32_t i = 0; i < o->nbeats && owner[0]; i++)
 		if (strcmp(o->beats[i].name, owner) == 0)
 			*ret_url = o->beats[i].client_url;
