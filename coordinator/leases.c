@@ -444,6 +444,34 @@ static bool live_in_shard(const dc_engine *e, uint32_t s)
 	return false;
 }
 
+/* handed_in_shard: a transaction of shard s handed over is still in
+ * memory (waiting for its call or commit to come back). */
+static bool handed_in_shard(const dc_engine *e, uint32_t s)
+{
+	for (size_t i = 0; i < e->nbuckets; i++)
+		for (const live *lv = e->buckets[i]; lv != NULL; lv = lv->hnext)
+			if (lv->handed &&
+			    shard_of_gid(lv->tx->gid, e->leases->shards) == s)
+				return true;
+	return false;
+}
+
+/* check_undrain stops the process if shard s, no longer to be given
+ * away, still holds transactions handed over: they are driven by nobody
+ * while s stays ours. Crash-only (rare: the joiner left within a call
+ * timeout of the hand-over): the restart recovers them from the store. */
+static void check_undrain(dc_engine *e, uint32_t s)
+{
+	if (!handed_in_shard(e, s))
+		return;
+	dc_diag(DTX_LOG_ERROR,
+	        "shard %u: no longer given away, but transactions of it were "
+	        "handed over; stopping now (crash-only: the restart recovers "
+	        "them)",
+	        (unsigned)s);
+	_exit(LEASE_EXIT_LOST);
+}
+
 /* set_draining makes the draining set this round's drain list: a shard
  * no longer asked for (the joining instance went away) is served again,
  * and forgets that it was drained (new transactions may come). */
@@ -465,6 +493,9 @@ static void set_draining(dc_engine *e, const lease_mail *m)
 		}
 		bit_set(want, s, true);
 	}
+	for (uint32_t s = 0; s < l->shards; s++)
+		if (bit(l->draining, s) && !bit(want, s))
+			check_undrain(e, s);
 	pthread_mutex_lock(&l->mu);
 	for (uint32_t s = 0; s < l->shards; s++)
 		if (!bit(want, s))
