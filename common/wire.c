@@ -1610,6 +1610,7 @@ static int check_admin_request(struct vctx *v, const void *msg,
 		return check_admin_act(v, m->act);
 	case DTX__V1__ADMIN_REQUEST__BODY_STATS:
 	case DTX__V1__ADMIN_REQUEST__BODY_WATCH:
+	case DTX__V1__ADMIN_REQUEST__BODY_SHARDS:
 		return DTX_OK;
 	default:
 		return fail(v, DTX_EPROTO, "admin request has no body");
@@ -1652,6 +1653,53 @@ static int check_admin_stats(struct vctx *v, const Dtx__V1__AdminStatsReply *s)
 	return DTX_OK;
 }
 
+/* check_shard_info checks one row of a shards reply: shard number and
+ * state in range, names and URLs bounded text. */
+static int check_shard_info(struct vctx *v, const Dtx__V1__ShardInfo *s)
+{
+	int rv;
+
+	if ((rv = need(v, s->has_shard, "shard number")) != DTX_OK)
+		return rv;
+	if (s->shard >= SHARD_COUNT_MAX)
+		return fail(v, DTX_EPROTO, "shard %u is past %d",
+		            (unsigned)s->shard, SHARD_COUNT_MAX - 1);
+	if ((rv = check_enum(v, "shard state", s->has_state, (int)s->state,
+	                     DTX__V1__SHARD_STATE__SHARD_OWNED,
+	                     DTX__V1__SHARD_STATE__SHARD_UNKNOWN)) != DTX_OK ||
+	    (rv = check_text(v, "shard owner", s->owner, WIRE_INSTANCE_MAX)) !=
+	            DTX_OK ||
+	    (rv = check_text(v, "shard owner's client URL", s->client_url,
+	                     DTX_URL_MAX)) != DTX_OK)
+		return rv;
+	return check_text(v, "shard owner's admin URL", s->admin_url,
+	                  DTX_URL_MAX);
+}
+
+/* check_admin_shards checks a shards reply (at most SHARD_COUNT_MAX rows)
+ * and a redirect's owner (a URL dtxctl will dial). */
+static int check_admin_shards(struct vctx *v, const Dtx__V1__AdminReply *m)
+{
+	int rv;
+
+	if (m->n_shards > SHARD_COUNT_MAX)
+		return fail(v, DTX_ETOOBIG, "%zu shards, max %d", m->n_shards,
+		            SHARD_COUNT_MAX);
+	for (size_t i = 0; i < m->n_shards; i++)
+		if ((rv = check_shard_info(v, m->shards[i])) != DTX_OK)
+			return rv;
+	if ((rv = check_text(v, "instance", m->instance, WIRE_INSTANCE_MAX)) !=
+	    DTX_OK)
+		return rv;
+	if (m->has_shard && m->shard >= SHARD_COUNT_MAX)
+		return fail(v, DTX_EPROTO, "shard %u is past %d",
+		            (unsigned)m->shard, SHARD_COUNT_MAX - 1);
+	if (m->owner_admin_url != NULL)
+		return check_url(
+		        v, "owner's admin endpoint: ", m->owner_admin_url);
+	return DTX_OK;
+}
+
 static int check_admin_reply(struct vctx *v, const void *msg,
                              const wire_limits *lim)
 {
@@ -1679,6 +1727,8 @@ static int check_admin_reply(struct vctx *v, const void *msg,
 			return rv;
 	if (m->next_after_gid != NULL &&
 	    (rv = check_gid(v, m->next_after_gid)) != DTX_OK)
+		return rv;
+	if ((rv = check_admin_shards(v, m)) != DTX_OK)
 		return rv;
 	return m->stats != NULL ? check_admin_stats(v, m->stats) : DTX_OK;
 }

@@ -874,3 +874,119 @@ void dc_admin_shadow_fini(dc_tx *copy)
 	free(copy->steps);
 	copy->steps = NULL;
 }
+
+/* ---- shards ------------------------------------------------------------ */
+
+void dc_admin_add_shard(dc_admin_out *o, const dc_admin_shard *row)
+{
+	Dtx__V1__ShardInfo *si = zalloc(o, sizeof(*si));
+
+	if (si == NULL ||
+	    !grow(o, (void ***)&o->rep.shards, o->rep.n_shards, &o->capshards))
+		return;
+	dtx__v1__shard_info__init(si);
+	si->has_shard = si->has_state = si->has_epoch = 1;
+	si->shard = row->shard;
+	si->state = row->state;
+	si->epoch = row->epoch;
+	if (row->owner[0])
+		si->owner = sdup(o, row->owner);
+	if (row->client_url[0])
+		si->client_url = sdup(o, row->client_url);
+	if (row->admin_url[0])
+		si->admin_url = sdup(o, row->admin_url);
+	si->has_owned_since_unix_ms = row->since_unix_ms > 0;
+	si->owned_since_unix_ms = row->since_unix_ms;
+	si->has_since_is_lower_bound = row->since_is_lower_bound;
+	si->since_is_lower_bound = row->since_is_lower_bound;
+	si->has_heartbeat_age_ms = row->beat_age_known;
+	si->heartbeat_age_ms = row->beat_age_ms;
+	o->rep.shards[o->rep.n_shards++] = si;
+}
+
+void dc_admin_set_instance(dc_admin_out *o, const char *name)
+{
+	o->rep.instance = sdup(o, name);
+}
+
+void dc_admin_set_owner_admin(dc_admin_out *o, const char *url)
+{
+	if (url != NULL && url[0])
+		o->rep.owner_admin_url = sdup(o, url);
+}
+
+/* stored_row makes shard s's row from its stored lease and the beats. */
+static dc_admin_shard stored_row(uint32_t s, const dc_log_lease *l,
+                                 const dc_log_beat *beats, uint32_t nbeats,
+                                 int64_t now)
+{
+	dc_admin_shard row = {.shard = s,
+	                      .owner = l->owner,
+	                      .epoch = l->epoch,
+	                      .client_url = "",
+	                      .admin_url = ""};
+
+	row.state = l->owner[0] ? DTX__V1__SHARD_STATE__SHARD_OWNED
+	                        : DTX__V1__SHARD_STATE__SHARD_UNOWNED;
+	for (uint32_t i = 0; i < nbeats && l->owner[0]; i++) {
+		if (strcmp(beats[i].name, l->owner) != 0)
+			continue;
+		row.client_url = beats[i].client_url;
+		row.admin_url = beats[i].admin_url;
+		row.beat_age_known = beats[i].unix_ms > 0;
+		row.beat_age_ms = now > beats[i].unix_ms
+		                          ? (uint64_t)(now - beats[i].unix_ms)
+		                          : 0;
+	}
+	return row;
+}
+
+/* shards_read reads log's shard count, leases and beats (*ret_leases and
+ * *ret_beats allocated; free both); a reason in o on failure. */
+static int shards_read(dc_admin_out *o, dc_log *log, uint32_t *ret_shards,
+                       dc_log_lease **ret_leases, dc_log_beat **ret_beats,
+                       uint32_t *ret_nbeats)
+{
+	int rc = dc_log_shards(log, ret_shards);
+
+	if (rc == DTX_OK && *ret_shards == 0) {
+		dc_admin_error(o, DTX_EINVAL,
+		               "no shard leases in this store (one coordinator "
+		               "per log: dtxd --shard N)");
+		return DTX_EINVAL;
+	}
+	*ret_leases = calloc(DC_LOG_SHARDS_MAX, sizeof(**ret_leases));
+	*ret_beats = calloc(DC_ADMIN_INSTANCES_MAX, sizeof(**ret_beats));
+	if (rc == DTX_OK && (*ret_leases == NULL || *ret_beats == NULL))
+		rc = DTX_ENOMEM;
+	if (rc == DTX_OK)
+		rc = dc_log_leases_read(log, *ret_leases, *ret_shards,
+		                        *ret_beats, DC_ADMIN_INSTANCES_MAX,
+		                        ret_nbeats);
+	if (rc != DTX_OK)
+		dc_admin_error(o, rc,
+		               rc == DTX_ENOMEM ? "out of memory"
+		                                : dc_log_last_error(log));
+	return rc;
+}
+
+int dc_admin_shards_from_log(dc_admin_out *o, dc_log *log, int64_t now_unix_ms)
+{
+	dc_log_lease *leases = NULL;
+	dc_log_beat *beats = NULL;
+	uint32_t shards = 0, nbeats = 0;
+	int rc = shards_read(o, log, &shards, &leases, &beats, &nbeats);
+
+	if (rc == DTX_OK) {
+		dc_admin_set_instance(o, "");
+		for (uint32_t s = 0; s < shards; s++) {
+			dc_admin_shard row = stored_row(s, &leases[s], beats,
+			                                nbeats, now_unix_ms);
+
+			dc_admin_add_shard(o, &row);
+		}
+	}
+	free(leases);
+	free(beats);
+	return rc;
+}

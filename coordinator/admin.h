@@ -32,6 +32,8 @@
 /* Records one list page reads at most: with a filter that matches few, a
  * page ends short with a cursor (next_after_gid) after this many. */
 #define DC_ADMIN_LIST_EXAMINE 512
+/* Heartbeat records a shards reply reads at most (lease.h's bound). */
+#define DC_ADMIN_INSTANCES_MAX 64
 
 typedef struct dc_admin_out {
 	Dtx__V1__AdminReply rep;
@@ -39,7 +41,7 @@ typedef struct dc_admin_out {
 	size_t nallocs, capallocs;
 	dc_tx **owned; /* transactions destroyed by fini */
 	size_t nowned, capowned;
-	size_t captxs, capevents, caplines, capcalls;
+	size_t captxs, capevents, caplines, capcalls, capshards;
 	bool oom;
 	/* The reply's size bound (0 = none; the engine sets its
 	 * --max-msg-bytes): a list page ends early (its cursor says where
@@ -156,6 +158,38 @@ void dc_admin_describe(dc_admin_out *o, const dc_tx *before, const dc_tx *after,
 /* dc_admin_add_line appends text (copied) to transitions (calls false) or
  * calls (calls true). */
 void dc_admin_add_line(dc_admin_out *o, bool calls, const char *text);
+
+/* One row of a shards reply (dtxctl shards); strings borrowed. */
+typedef struct dc_admin_shard {
+	uint32_t shard;
+	Dtx__V1__ShardState state;
+	const char *owner; /* "" none */
+	uint64_t epoch;
+	const char *client_url, *admin_url; /* "" unknown */
+	int64_t since_unix_ms;              /* 0 unknown */
+	bool since_is_lower_bound;
+	bool beat_age_known;
+	uint64_t beat_age_ms;
+} dc_admin_shard;
+
+/* dc_admin_add_shard appends row (strings copied) to o's shards. */
+void dc_admin_add_shard(dc_admin_out *o, const dc_admin_shard *row);
+
+/* dc_admin_set_instance names the instance that answers (copied). */
+void dc_admin_set_instance(dc_admin_out *o, const char *name);
+
+/* dc_admin_set_owner_admin puts the owner's admin URL (copied; NULL:
+ * none) in a DTX_EMOVED reply. */
+void dc_admin_set_owner_admin(dc_admin_out *o, const char *url);
+
+/* dc_admin_shards_from_log answers AdminShards from log's lease and
+ * heartbeat records (a stopped store: dtxctl --store): owner, epoch and
+ * URLs as stored, OWNED or UNOWNED (nothing drains when nothing runs),
+ * the heartbeat's age from the wall time its writer stored (against
+ * now_unix_ms; unknown for a record without one), owned-since unknown (a
+ * lease record holds no time: fences compare its bytes). Errors: DTX_EINVAL
+ * (a log without shard leases), the log's (also put in the reply). */
+int dc_admin_shards_from_log(dc_admin_out *o, dc_log *log, int64_t now_unix_ms);
 
 /* dc_admin_shadow makes *copy a copy of tx that a machine may run on: the
  * steps array is new (free it with dc_admin_shadow_fini), every string is

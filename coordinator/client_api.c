@@ -944,6 +944,8 @@ const ProtobufCMessage *eng_admin_body(const Dtx__V1__AdminRequest *m)
 		return &m->act->base;
 	case DTX__V1__ADMIN_REQUEST__BODY_STATS:
 		return &m->stats->base;
+	case DTX__V1__ADMIN_REQUEST__BODY_SHARDS:
+		return &m->shards->base;
 	default: /* the decoder admits no other body */
 		return &m->watch->base;
 	}

@@ -267,6 +267,8 @@ void eng_flush(dc_engine *e)
 	/* Retention rides on the commit, bounded (coordinator/retain.c);
 	 * the same now as above, so a due prune is planned. */
 	f->pruning = dc_retain_plan(&e->retain, now, f->nlives, &f->prune);
+	if (f->pruning) /* with leases: our shards only, fenced */
+		eng_leases_prune_scope(e, f);
 	/* Effects are queued on a flight only while one of its transactions
 	 * has a change in it, so a flight with effects has writes. */
 	assert(dc_log_batch_len(f->batch) > 0 || f->pruning);

@@ -122,6 +122,12 @@ static const char usage[] =
         "                           M > 1 the instances lease the shards;\n"
         "                           one is dead to the others MS after\n"
         "                           its last heartbeat (3000..; 5000)\n"
+        "  --drain-ms MS            a shard given to a joining instance\n"
+        "                           is released within MS even if some\n"
+        "                           of its transactions still run here;\n"
+        "                           they are handed over (their new owner\n"
+        "                           recovers them) (default: 4 x\n"
+        "                           --call-timeout-ms + --lease-ms)\n"
         "  --ready-file PATH        written (pid) once recovered and "
         "listening\n"
         "  --call-timeout-ms MS     default branch call deadline (5000)\n"
@@ -246,6 +252,7 @@ enum {
 	OPT_ALLOW_GID,
 	OPT_CONFIG,
 	OPT_CHECK_CONFIG,
+	OPT_DRAIN_MS,
 };
 
 /* --store comes before --log-dir, its older name: both set one setting
@@ -265,6 +272,7 @@ static const struct option options[] = {
         {"advertise", required_argument, NULL, OPT_ADVERTISE},
         {"instance", required_argument, NULL, OPT_INSTANCE},
         {"lease-ms", required_argument, NULL, OPT_LEASE_MS},
+        {"drain-ms", required_argument, NULL, OPT_DRAIN_MS},
         {"ready-file", required_argument, NULL, OPT_READY},
         {"call-timeout-ms", required_argument, NULL, OPT_CALL_TIMEOUT},
         {"retry-base-ms", required_argument, NULL, OPT_RETRY_BASE},
@@ -453,6 +461,7 @@ static const num_opt num_opts[] = {
         {OPT_IDLE, "idle-timeout-ms", 0, 86400000u * 30u},
         {OPT_MAX_WAIT, "max-wait-ms", 0, 86400000u},
         {OPT_LEASE_MS, "lease-ms", 3000, 600000},
+        {OPT_DRAIN_MS, "drain-ms", 1, 86400000},
 };
 
 static void store_conn_num(dc_config *cfg, int id, uint64_t v)
@@ -489,6 +498,9 @@ static void store_num(dc_config *cfg, int id, uint64_t v)
 		break;
 	case OPT_LEASE_MS:
 		cfg->lease_ms = (uint32_t)v;
+		break;
+	case OPT_DRAIN_MS:
+		cfg->drain_ms = (uint32_t)v;
 		break;
 	case OPT_CALL_TIMEOUT:
 		cfg->call_timeout_ms = (uint32_t)v;
@@ -841,6 +853,12 @@ int dc_config_show(const dc_config *cfg, int id, size_t i, char *buf,
 		              buf, len);
 		return 1;
 	}
+	if (id == OPT_DRAIN_MS) {
+		if (i > 0)
+			return 0;
+		snprintf(buf, len, "%" PRIu64, dc_config_drain_ms(cfg));
+		return 1;
+	}
 	if (show_num(cfg, id, &v)) {
 		if (i > 0)
 			return 0;
@@ -978,6 +996,13 @@ int dc_config_finish(dc_config *cfg, FILE *err)
 		return DC_CONFIG_USAGE;
 	}
 	return check_replies(cfg, err);
+}
+
+uint64_t dc_config_drain_ms(const dc_config *cfg)
+{
+	if (cfg->drain_ms != 0)
+		return cfg->drain_ms;
+	return 4 * (uint64_t)cfg->call_timeout_ms + cfg->lease_ms;
 }
 
 bool dc_config_leases(const dc_config *cfg)

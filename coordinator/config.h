@@ -47,6 +47,10 @@ typedef struct dc_config {
 	 * (dc_config_leases); an instance is dead to the others lease_ms
 	 * after its last heartbeat. */
 	uint32_t lease_ms;
+	/* How long a shard given to a joining instance may drain here
+	 * before it is released with its transactions handed over; 0 =
+	 * dc_config_drain_ms's default. */
+	uint32_t drain_ms;
 	int log_level; /* dtx_log_level */
 
 	uint32_t call_timeout_ms;     /* default per-call deadline */
@@ -165,6 +169,10 @@ int dc_config_finish(dc_config *cfg, FILE *err);
  * setting it cannot show. --max-conns 0 shows what main would size. */
 int dc_config_show(const dc_config *cfg, int id, size_t i, char *buf,
                    size_t len);
+/* dc_config_drain_ms: --drain-ms, or its default 4 x --call-timeout-ms
+ * + --lease-ms: time for a transaction whose participants answer to end
+ * a few calls, and one lease for the round that notices. */
+uint64_t dc_config_drain_ms(const dc_config *cfg);
 
 /* dc_config_leases: cfg's instances lease their shards on a shared
  * store (a PostgreSQL URI and --shards 2 or more). */

@@ -90,6 +90,8 @@ bool eng_apply(dc_engine *e, live *lv, const dc_event *ev, const char *what)
 {
 	dc_out out;
 
+	if (lv->handed) /* another instance drives it now */
+		return false;
 	dc_machine_apply(lv->tx, &e->policy, ev, &out);
 	if (out.ignored)
 		return false;
@@ -249,8 +251,9 @@ static void call_now(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 {
 	if (!dc_machine_op_inflight(lv->tx, step, op))
 		return;
-	if (lv->tx->paused)
-		return; /* an operator paused it: resume re-issues the call */
+	if (lv->tx->paused || lv->handed)
+		return; /* an operator paused it: resume re-issues the call;
+		           or its shard was given away */
 	/* If we crash here, the transition is durable and the call was
 	 * never sent: recovery sends it (attempt + 1). */
 	DTX_FAULT("dtxd.after_commit_before_call");
@@ -273,7 +276,8 @@ void eng_run_fx(dc_engine *e, const fx *x)
 		break;
 	case FX_RETRY_LATER: {
 		uint32_t failed = lv->tx->steps[x->step].attempts - 1;
-		if (!dc_machine_op_inflight(lv->tx, x->step, x->op))
+		if (lv->handed ||
+		    !dc_machine_op_inflight(lv->tx, x->step, x->op))
 			break;
 		check_stuck(e, lv, x->step, x->op);
 		schedule_retry(e, &lv->rt[x->step], x->op,
@@ -517,10 +521,11 @@ void eng_on_call_done(dc_engine *e, dc_call *call)
 	bool unknown;
 
 	lv->calls_out--;
-	if (ls == NULL ||
+	if (ls == NULL || lv->handed ||
 	    !dc_machine_op_inflight(lv->tx, ls->index, ls->call_op)) {
 		/* An abandoned or stale call (the deadline or an abort moved
-		 * the transaction on while it was out): it no longer counts. */
+		 * the transaction on while it was out, or its shard was given
+		 * away): it no longer counts. */
 		if (ls != NULL)
 			ls->token = 0;
 		dc_transport_release(e->net, call);

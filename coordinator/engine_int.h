@@ -136,8 +136,11 @@ typedef struct flight {
 	size_t nfx, capfx;
 	live **lives; /* transactions encoded into batch */
 	size_t nlives, caplives;
-	bool pruning;         /* the commit prunes: prune says what */
-	dc_log_prune prune;   /* (coordinator/retain.h) */
+	bool pruning;       /* the commit prunes: prune says what */
+	dc_log_prune prune; /* (coordinator/retain.h) */
+	/* with leases: the epochs of the shards owned when sealed (the
+	 * prune's scope and fences; eng_leases_prune_scope) */
+	uint64_t prune_epoch[DC_LOG_SHARDS_MAX];
 	dc_log_pruned pruned; /* written by the worker */
 	dc_log_usage usage;   /* measured by the worker after the commit */
 	bool usage_ok;
@@ -177,6 +180,8 @@ struct live {
 	uint64_t loaded_mono_ms; /* when, on the loop's monotonic clock: ages
 	                            never follow a wall-clock jump */
 	waiter *waiters;         /* clients waiting for the final state */
+	bool handed; /* its shard was given away: driven here no more
+	                (eng_live_hand_over) */
 };
 
 struct dc_engine {
@@ -273,6 +278,15 @@ int64_t eng_age_ms(const dc_engine *e, const live *lv);
 int eng_live_add(dc_engine *e, dc_tx *tx, live **ret_lv);
 
 void eng_live_maybe_free(dc_engine *e, live *lv);
+
+/* eng_live_hand_over stops driving lv here: its shard goes to another
+ * instance whose drain bound passed (leases.c). From now on no call,
+ * retry, deadline or transition of it runs here and an answer that comes
+ * back is dropped (the new owner recovers it from the store and calls
+ * again; the participant's barrier answers a repeat); its waiting clients
+ * get its state now. Frees lv and returns true once nothing refers to it
+ * (no call out, no commit or effect pending); false: call again later. */
+bool eng_live_hand_over(dc_engine *e, live *lv);
 
 /* ---- commit.c ---- */
 
@@ -402,5 +416,19 @@ int eng_leases_set_floor(dc_engine *e, dc_log_batch *batch, uint64_t id);
 
 __attribute__((noreturn)) void eng_leases_die_fenced(dc_engine *e,
                                                      const char *detail);
+
+/* eng_leases_prune_scope limits spec (f's) to the shards this instance
+ * owns, each fenced by its epoch (copied into f->prune_epoch: the loop
+ * may move on while the worker prunes). Without leases: no change. */
+void eng_leases_prune_scope(dc_engine *e, flight *f);
+
+/* eng_leases_shards fills o with every shard as this instance knows it
+ * (dtxctl shards): from the last lease round with leases, else from the
+ * flags (owned shards OWNED, the others UNKNOWN). Loop thread. */
+void eng_leases_shards(dc_engine *e, dc_admin_out *o);
+
+/* eng_leases_admin_url: the admin URL the owner of shard advertises, or
+ * NULL if unknown (no leases, or none advertised). Loop thread. */
+const char *eng_leases_admin_url(const dc_engine *e, uint32_t shard);
 
 #endif

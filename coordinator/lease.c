@@ -189,23 +189,35 @@ static uint32_t owned_by(const dc_lease_state *s, const char *name)
 	return n;
 }
 
-/* someone_short: a live instance other than me holds fewer shards than
- * its fair share. */
-static bool someone_short(const dc_lease_state *s, uint64_t now)
+/* short_besides: a live instance other than name (me included) holds
+ * fewer shards than its fair share. */
+static bool short_besides(const dc_lease_state *s, const char *name,
+                          uint64_t now)
 {
-	uint32_t live;
+	uint32_t live, r;
 
+	if (strcmp(s->me, name) != 0) {
+		r = rank_of(s, s->me, now, &live);
+		if (owned_by(s, s->me) < share_of(s->shards, live, r))
+			return true;
+	}
 	for (uint32_t i = 0; i < s->npeers; i++) {
 		const dc_lease_peer *p = &s->peer[i];
-		uint32_t r;
 
-		if (!peer_alive(s, p, now))
+		if (!peer_alive(s, p, now) || strcmp(p->name, name) == 0)
 			continue;
 		r = rank_of(s, p->name, now, &live);
 		if (owned_by(s, p->name) < share_of(s->shards, live, r))
 			return true;
 	}
 	return false;
+}
+
+/* someone_short: a live instance other than me holds fewer shards than
+ * its fair share. */
+static bool someone_short(const dc_lease_state *s, uint64_t now)
+{
+	return short_besides(s, s->me, now);
 }
 
 static bool takeable(const dc_lease_state *s, uint32_t shard, uint64_t now)
@@ -264,6 +276,37 @@ void dc_lease_wrote(dc_lease_state *s, const dc_lease_plan *plan, uint64_t beat)
 	for (uint32_t i = 0; i < plan->nrelease; i++)
 		s->rec[plan->release[i]].owner[0] = '\0';
 	s->my_beat = beat;
+}
+
+bool dc_lease_beat_age(const dc_lease_state *s, const char *name,
+                       uint64_t now_mono, uint64_t *ret_age_ms)
+{
+	const dc_lease_peer *p;
+
+	if (strcmp(name, s->me) == 0 || (p = peer_find(s, name)) == NULL ||
+	    !p->present)
+		return false;
+	*ret_age_ms = now_mono > p->since_mono ? now_mono - p->since_mono : 0;
+	return true;
+}
+
+bool dc_lease_is_releasing(const dc_lease_state *s, uint32_t shard,
+                           uint64_t now_mono)
+{
+	const char *o = shard < s->shards ? s->rec[shard].owner : "";
+	uint32_t live, rank, share, held, above = 0;
+
+	if (o[0] == '\0' || !dc_lease_alive(s, o, now_mono))
+		return false;
+	rank = rank_of(s, o, now_mono, &live);
+	share = share_of(s->shards, live, rank);
+	held = owned_by(s, o);
+	if (held <= share || !short_besides(s, o, now_mono))
+		return false;
+	/* dc_lease_make_plan gives back the highest numbered ones */
+	for (uint32_t i = shard + 1; i < s->shards; i++)
+		above += strcmp(s->rec[i].owner, o) == 0;
+	return above < held - share;
 }
 
 bool dc_lease_owns(const dc_lease_state *s, uint32_t shard, uint64_t *ret_epoch)

@@ -130,6 +130,21 @@ void dc_lease_make_plan(const dc_lease_state *s, uint64_t now_mono,
 void dc_lease_wrote(dc_lease_state *s, const dc_lease_plan *plan,
                     uint64_t beat);
 
+/* dc_lease_beat_age: how long ago (*ret_age_ms) another instance's
+ * heartbeat last moved as this instance saw it; false for this instance,
+ * one never seen, or one without a heartbeat record. */
+bool dc_lease_beat_age(const dc_lease_state *s, const char *name,
+                       uint64_t now_mono, uint64_t *ret_age_ms);
+
+/* dc_lease_is_releasing: shard's owner, alive as of now_mono, holds more
+ * than its fair share while another live instance is short, and shard is
+ * one its plan gives back (its highest numbered) - what this instance
+ * predicts from its own observation; the owner drains the shard first,
+ * so operators see it as draining. For this instance's own shards the
+ * engine knows better (its drain list). */
+bool dc_lease_is_releasing(const dc_lease_state *s, uint32_t shard,
+                           uint64_t now_mono);
+
 /* dc_lease_owns: shard is this instance's as of the last observation or
  * write (its epoch in *ret_epoch, may be NULL). */
 bool dc_lease_owns(const dc_lease_state *s, uint32_t shard,

@@ -44,7 +44,15 @@
  * end by this instance, still fenced by its lease; when none is left in
  * memory the shard is drained and the next round writes the release.
  * Simpler than dropping them mid-flight (no late completion to ignore),
- * at the cost of a slower hand-over when one of them retries for long.
+ * at the cost of a slower hand-over when one of them retries for long -
+ * bounded by --drain-ms (dc_config_drain_ms): past it, the transactions
+ * still here are handed over (eng_live_hand_over: no call, retry,
+ * deadline or transition of theirs runs here again, an answer that comes
+ * back is dropped), and once nothing refers to them (a call out ends
+ * within its timeout) they are freed and the release is written; the new
+ * owner recovers them from the store, as after a kill -9, and calls again
+ * (the barrier answers a repeat). Nothing is lost: what they did here is
+ * durable, and what was not durable was not acted on.
  *
  * Made ids: the generator makes ids in one shard this instance serves
  * (gid_gen carries the shard), re-seeded from that shard's own floor in
@@ -62,11 +70,26 @@
 
 #define LEASE_EXIT_LOST 75 /* EX_TEMPFAIL */
 
+/* One shard as this instance knows it, for dtxctl shards (owner.h's
+ * dc_owner_shard, copied out of the round thread). */
+typedef struct shard_row {
+	char owner[DC_LOG_NAME_MAX + 1];
+	char admin_url[DC_LOG_URL_MAX + 1];
+	uint64_t epoch;
+	int64_t since_unix_ms;
+	uint64_t beat_age_ms; /* as of the round */
+	bool since_lower, alive, releasing, beat_known;
+} shard_row;
+
 typedef struct lease_mail {
 	dc_mail base;
 	int rc;
 	char err[300];
 	dc_owner_round r;
+	uint64_t round_mono;                 /* when the round read the store */
+	double scan_ms;                      /* the scan of the shards taken */
+	uint32_t nrec[DC_LEASE_SHARDS_MAX];  /* recovered per shard taken */
+	uint32_t nbad[DC_LEASE_SHARDS_MAX];  /* quarantined per shard taken */
 	uint64_t epoch[DC_LEASE_SHARDS_MAX]; /* of the shards owned */
 	uint64_t floor[DC_LEASE_SHARDS_MAX]; /* of the shards taken */
 	dc_tx **txs;                         /* recovered (taken shards) */
@@ -96,12 +119,17 @@ struct dc_leases {
 	/* the loop's side */
 	uint64_t epoch[DC_LEASE_SHARDS_MAX];
 	uint8_t draining[DC_LEASE_SHARDS_MAX / 8];
+	uint64_t drain_mono[DC_LEASE_SHARDS_MAX]; /* when its drain began */
+	uint64_t drain_ms;                        /* dc_config_drain_ms */
 	char url[DC_LEASE_SHARDS_MAX][DC_LOG_URL_MAX + 1];
+	shard_row row[DC_LEASE_SHARDS_MAX];
+	uint64_t row_mono;     /* when the rows were read */
 	uint64_t last_ok_mono; /* the last round that wrote */
 	uv_timer_t stale;      /* checks last_ok_mono without a mail */
 	bool stale_open;
 	bool gen_ok; /* e->gids makes ids of a served shard */
 	char url_tmp[DC_LEASE_SHARDS_MAX][DC_LOG_URL_MAX + 1]; /* thread */
+	shard_row row_tmp[DC_LEASE_SHARDS_MAX];                /* thread */
 };
 
 static bool bit(const uint8_t *m, uint32_t i)
@@ -123,6 +151,14 @@ static uint64_t mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int64_t unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- the round thread ------------------------------------------------ */
@@ -153,6 +189,7 @@ static int keep_tx(void *arg, dc_tx *tx)
 		m->captxs = n;
 	}
 	m->txs[m->ntxs++] = tx;
+	m->nrec[shard_of_gid(tx->gid, c->l->shards)]++;
 	return DTX_OK;
 }
 
@@ -173,6 +210,7 @@ static int keep_bad(void *arg, const dc_log_bad *bad)
 		m->capbads = n;
 	}
 	m->bads[m->nbads++] = *bad;
+	m->nbad[shard_of_gid(bad->gid, c->l->shards)]++;
 	return DTX_OK;
 }
 
@@ -185,6 +223,7 @@ static int recover_taken(dc_leases *l)
 	lease_mail *m = &l->mail;
 	scan_ctx c = {l, l->pend};
 	uint32_t n = 0;
+	uint64_t t0;
 	int rc = DTX_OK;
 
 	for (uint32_t i = 0; i < m->r.ntaken; i++)
@@ -195,9 +234,13 @@ static int recover_taken(dc_leases *l)
 			rc = dc_log_shard_gid_floor(l->log, s, &m->floor[s]);
 		}
 	m->r.ntaken = 0;
+	memset(m->nrec, 0, sizeof(m->nrec));
+	memset(m->nbad, 0, sizeof(m->nbad));
+	t0 = mono_ms();
 	if (rc == DTX_OK && n > 0)
 		rc = dc_log_scan_checked(l->log, false, NULL, keep_tx, keep_bad,
 		                         &c);
+	m->scan_ms = (double)(mono_ms() - t0);
 	if (rc != DTX_OK) {
 		for (size_t i = 0; i < m->ntxs; i++)
 			dc_tx_destroy(m->txs[i]);
@@ -207,6 +250,26 @@ static int recover_taken(dc_leases *l)
 	m->r.ntaken = n;
 	memset(l->pend, 0, sizeof(l->pend));
 	return DTX_OK;
+}
+
+/* fill_rows copies what the round knows of every shard for operators. */
+static void fill_rows(dc_leases *l, uint64_t now)
+{
+	for (uint32_t s = 0; s < l->shards; s++) {
+		shard_row *r = &l->row_tmp[s];
+		dc_owner_shard v;
+
+		dc_owner_view(l->own, s, now, &v);
+		snprintf(r->owner, sizeof(r->owner), "%s", v.owner);
+		snprintf(r->admin_url, sizeof(r->admin_url), "%s", v.admin_url);
+		r->epoch = v.epoch;
+		r->since_unix_ms = v.since_unix_ms;
+		r->since_lower = v.since_is_lower_bound;
+		r->alive = v.alive;
+		r->releasing = v.releasing;
+		r->beat_known = v.beat_age_known;
+		r->beat_age_ms = v.beat_age_ms;
+	}
 }
 
 /* run_one runs a round and fills the mail. */
@@ -220,7 +283,9 @@ static void run_one(dc_leases *l)
 	pthread_mutex_unlock(&l->mu);
 	m->ntxs = m->nbads = 0;
 	m->err[0] = '\0';
-	m->rc = dc_owner_run_round(l->own, mono_ms(), drained, &m->r);
+	m->round_mono = mono_ms();
+	m->rc = dc_owner_run_round(l->own, m->round_mono, unix_ms(), drained,
+	                           &m->r);
 	/* only a round the loop acts on carries transactions (adopt) */
 	if (m->rc == DTX_OK && !m->r.waiting && !m->r.conflict)
 		m->rc = recover_taken(l);
@@ -235,6 +300,7 @@ static void run_one(dc_leases *l)
 		if (!dc_owner_owns(l->own, s, &m->epoch[s]))
 			m->epoch[s] = 0;
 	}
+	fill_rows(l, m->round_mono);
 }
 
 /* wait_for waits on l->cv until *flag is want or the room stops, or
@@ -395,6 +461,34 @@ static bool live_in_shard(const dc_engine *e, uint32_t s)
 	return false;
 }
 
+/* handed_in_shard: a transaction of shard s handed over is still in
+ * memory (waiting for its call or commit to come back). */
+static bool handed_in_shard(const dc_engine *e, uint32_t s)
+{
+	for (size_t i = 0; i < e->nbuckets; i++)
+		for (const live *lv = e->buckets[i]; lv != NULL; lv = lv->hnext)
+			if (lv->handed &&
+			    shard_of_gid(lv->tx->gid, e->leases->shards) == s)
+				return true;
+	return false;
+}
+
+/* check_undrain stops the process if shard s, no longer to be given
+ * away, still holds transactions handed over: they are driven by nobody
+ * while s stays ours. Crash-only (rare: the joiner left within a call
+ * timeout of the hand-over): the restart recovers them from the store. */
+static void check_undrain(dc_engine *e, uint32_t s)
+{
+	if (!handed_in_shard(e, s))
+		return;
+	dc_diag(DTX_LOG_ERROR,
+	        "shard %u: no longer given away, but transactions of it were "
+	        "handed over; stopping now (crash-only: the restart recovers "
+	        "them)",
+	        (unsigned)s);
+	_exit(LEASE_EXIT_LOST);
+}
+
 /* set_draining makes the draining set this round's drain list: a shard
  * no longer asked for (the joining instance went away) is served again,
  * and forgets that it was drained (new transactions may come). */
@@ -406,13 +500,19 @@ static void set_draining(dc_engine *e, const lease_mail *m)
 	for (uint32_t i = 0; i < m->r.ndrain; i++) {
 		uint32_t s = m->r.drain[i];
 
-		if (!bit(l->draining, s))
+		if (!bit(l->draining, s)) {
 			dc_diag(DTX_LOG_INFO,
 			        "shard %u: giving it to a joining instance "
-			        "once its transactions here are final",
-			        (unsigned)s);
+			        "once its transactions here are final (at most "
+			        "%llu ms: --drain-ms)",
+			        (unsigned)s, (unsigned long long)l->drain_ms);
+			l->drain_mono[s] = eng_now_mono_ms(e);
+		}
 		bit_set(want, s, true);
 	}
+	for (uint32_t s = 0; s < l->shards; s++)
+		if (bit(l->draining, s) && !bit(want, s))
+			check_undrain(e, s);
 	pthread_mutex_lock(&l->mu);
 	for (uint32_t s = 0; s < l->shards; s++)
 		if (!bit(want, s))
@@ -421,16 +521,50 @@ static void set_draining(dc_engine *e, const lease_mail *m)
 	memcpy(l->draining, want, sizeof(want));
 }
 
+/* hand_over stops driving the transactions of shard s still in memory
+ * (eng_live_hand_over) and frees those nothing refers to any more. */
+static void hand_over(dc_engine *e, uint32_t s)
+{
+	size_t n = 0, left = 0;
+
+	for (size_t i = 0; i < e->nbuckets; i++) {
+		live *lv = e->buckets[i];
+
+		while (lv != NULL) {
+			live *next = lv->hnext;
+
+			if (shard_of_gid(lv->tx->gid, e->leases->shards) == s) {
+				n += !lv->handed;
+				left += !eng_live_hand_over(e, lv);
+			}
+			lv = next;
+		}
+	}
+	if (n > 0)
+		dc_diag(DTX_LOG_WARN,
+		        "shard %u: drained for %llu ms (--drain-ms) with %zu "
+		        "transactions still running here; handing them over: "
+		        "driven here no more, their next owner recovers them "
+		        "from the store (%zu still wait for a call or commit "
+		        "out)",
+		        (unsigned)s, (unsigned long long)e->leases->drain_ms, n,
+		        left);
+}
+
 /* mark_drained reports the draining shards with no transaction left in
  * memory (not served since set_draining: none can come) as drained; the
- * next round writes their release. */
+ * next round writes their release. A shard draining for longer than the
+ * drain bound has its transactions handed over first. */
 static void mark_drained(dc_engine *e, const lease_mail *m)
 {
 	dc_leases *l = e->leases;
+	uint64_t now = eng_now_mono_ms(e);
 
 	for (uint32_t i = 0; i < m->r.ndrain; i++) {
 		uint32_t s = m->r.drain[i];
 
+		if (now >= l->drain_mono[s] + l->drain_ms)
+			hand_over(e, s);
 		if (!live_in_shard(e, s)) {
 			pthread_mutex_lock(&l->mu);
 			bit_set(l->drained, s, true);
@@ -445,13 +579,22 @@ static void serve(dc_engine *e, const lease_mail *m)
 {
 	dc_leases *l = e->leases;
 
-	for (uint32_t i = 0; i < m->r.ntaken; i++)
-		dc_diag(DTX_LOG_INFO, "shard %u: taken at epoch %llu",
-		        (unsigned)m->r.taken[i],
-		        (unsigned long long)m->epoch[m->r.taken[i]]);
+	for (uint32_t i = 0; i < m->r.ntaken; i++) {
+		uint32_t s = m->r.taken[i];
+
+		dc_diag(DTX_LOG_INFO,
+		        "shard %u: taken at epoch %llu; recovered %u non-final "
+		        "transactions%s (%u quarantined) in %.0f ms",
+		        (unsigned)s, (unsigned long long)m->epoch[s],
+		        (unsigned)m->nrec[s],
+		        m->nrec[s] ? ", driving them" : "",
+		        (unsigned)m->nbad[s], m->scan_ms);
+	}
 	for (uint32_t i = 0; i < m->r.nreleased; i++)
 		dc_diag(DTX_LOG_INFO, "shard %u: released",
 		        (unsigned)m->r.released[i]);
+	memcpy(l->row, l->row_tmp, sizeof(l->row[0]) * l->shards);
+	l->row_mono = m->round_mono;
 	for (uint32_t s = 0; s < l->shards; s++) {
 		l->epoch[s] = m->epoch[s];
 		memcpy(l->url[s], l->url_tmp[s], sizeof(l->url[s]));
@@ -501,6 +644,7 @@ int eng_leases_create(dc_engine *e, char *errbuf, size_t errlen)
 	l->e = e;
 	l->shards = e->cfg.nshards;
 	l->lease_ms = e->cfg.lease_ms;
+	l->drain_ms = dc_config_drain_ms(&e->cfg);
 	l->mail.base.kind = DC_MAIL_LEASES;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
@@ -597,6 +741,19 @@ void eng_leases_fence(dc_engine *e, dc_log_batch *batch, const char *gid)
 		eng_die_oom("fence");
 }
 
+void eng_leases_prune_scope(dc_engine *e, flight *f)
+{
+	dc_leases *l = e->leases;
+
+	if (l == NULL)
+		return;
+	memset(f->prune_epoch, 0, sizeof(f->prune_epoch));
+	memcpy(f->prune_epoch, l->epoch, sizeof(l->epoch[0]) * l->shards);
+	f->prune.owner = e->cfg.instance;
+	f->prune.epoch = f->prune_epoch;
+	f->prune.nshards = l->shards;
+}
+
 /* eng_leases_epoch_of: the epoch of gid's shard that branch calls carry
  * (0 without leases). */
 uint64_t eng_leases_epoch_of(const dc_engine *e, const char *gid)
@@ -629,4 +786,84 @@ __attribute__((noreturn)) void eng_leases_die_fenced(dc_engine *e,
 	        "recovers the transactions)",
 	        detail[0] ? detail : "fenced");
 	_exit(LEASE_EXIT_LOST);
+}
+
+/* row_state says what operators see of shard s (dc_owner_shard's facts
+ * and, for our own shards, the drain list). */
+static Dtx__V1__ShardState row_state(const dc_engine *e, uint32_t s)
+{
+	const dc_leases *l = e->leases;
+	const shard_row *r = &l->row[s];
+
+	if (r->owner[0] == '\0' || !r->alive)
+		return DTX__V1__SHARD_STATE__SHARD_UNOWNED;
+	if (strcmp(r->owner, e->cfg.instance) == 0)
+		return bit(l->draining, s)
+		               ? DTX__V1__SHARD_STATE__SHARD_DRAINING
+		               : DTX__V1__SHARD_STATE__SHARD_OWNED;
+	return r->releasing ? DTX__V1__SHARD_STATE__SHARD_DRAINING
+	                    : DTX__V1__SHARD_STATE__SHARD_OWNED;
+}
+
+/* shards_of_flags answers without leases: the shards --shard gives us,
+ * and the others as far as --peer names them. */
+static void shards_of_flags(dc_engine *e, dc_admin_out *o)
+{
+	for (uint32_t s = 0; s < e->shards.count; s++) {
+		bool mine = dc_shards_owns_shard(&e->shards, s);
+		const char *peer = e->shards.owner_url[s];
+		dc_admin_shard row = {
+		        .shard = s,
+		        .owner = mine ? e->cfg.instance : "",
+		        .client_url = mine && e->shards.url ? e->shards.url
+		                      : peer                ? peer
+		                                            : "",
+		        .admin_url = mine && e->cfg.admin ? e->cfg.admin : "",
+		        .state = mine ? DTX__V1__SHARD_STATE__SHARD_OWNED
+		                      : DTX__V1__SHARD_STATE__SHARD_UNKNOWN};
+
+		dc_admin_add_shard(o, &row);
+	}
+}
+
+void eng_leases_shards(dc_engine *e, dc_admin_out *o)
+{
+	dc_leases *l = e->leases;
+	uint64_t now = eng_now_mono_ms(e);
+
+	dc_admin_set_instance(o, e->cfg.instance ? e->cfg.instance : "");
+	if (l == NULL) {
+		shards_of_flags(e, o);
+		return;
+	}
+	for (uint32_t s = 0; s < l->shards; s++) {
+		const shard_row *r = &l->row[s];
+		bool me = r->owner[0] && strcmp(r->owner, e->cfg.instance) == 0;
+		uint64_t later = now > l->row_mono ? now - l->row_mono : 0;
+		dc_admin_shard row = {.shard = s,
+		                      .state = row_state(e, s),
+		                      .owner = r->owner,
+		                      .epoch = r->epoch,
+		                      .client_url = l->url[s],
+		                      .admin_url = r->admin_url,
+		                      .since_unix_ms = r->since_unix_ms,
+		                      .since_is_lower_bound = r->since_lower,
+		                      .beat_age_known = me || r->beat_known,
+		                      .beat_age_ms = r->beat_age_ms + later};
+
+		if (me) /* our heartbeat: the last round that wrote */
+			row.beat_age_ms = now > l->last_ok_mono
+			                          ? now - l->last_ok_mono
+			                          : 0;
+		dc_admin_add_shard(o, &row);
+	}
+}
+
+const char *eng_leases_admin_url(const dc_engine *e, uint32_t shard)
+{
+	const dc_leases *l = e->leases;
+
+	if (l == NULL || shard >= l->shards || l->row[shard].admin_url[0] == 0)
+		return NULL;
+	return l->row[shard].admin_url;
 }

@@ -138,6 +138,27 @@ static void live_unlink(dc_engine *e, live *lv)
 	e->nlive--;
 }
 
+bool eng_live_hand_over(dc_engine *e, live *lv)
+{
+	lv->handed = true;
+	for (uint32_t i = 0; i < lv->rtcap; i++)
+		dc_timerq_remove(&e->retry_q, &lv->rt[i].retry_timer);
+	dc_timerq_remove(&e->deadline_q, &lv->deadline_timer);
+	while (lv->waiters != NULL) {
+		waiter *w = lv->waiters;
+
+		eng_waiter_remove(w);
+		eng_reply_when_durable(e, w->req, lv);
+	}
+	if (lv->pins > 0 || lv->calls_out > 0 || lv->pending_gen != 0 ||
+	    lv->dirty || lv->waiters != NULL)
+		return false;
+	live_unlink(e, lv);
+	e->read_epochs[eng_gid_hash(lv->tx->gid, READ_EPOCHS)]++;
+	eng_live_free(lv);
+	return true;
+}
+
 /* eng_live_maybe_free drops a final transaction once nothing refers to it:
  * later requests for its gid are answered from the log. */
 void eng_live_maybe_free(dc_engine *e, live *lv)

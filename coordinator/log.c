@@ -31,7 +31,12 @@
  *                     final time, pruned_unix_ms; no steps)
  *   type 6  lease     in leases: u64le epoch, u8 n, n bytes of owner name
  *   type 7  beat      in beats: u64le beat, u16le n, client URL, u16le m,
- *                     admin URL
+ *                     admin URL, then u64le unix ms of the writer's wall
+ *                     clock when it wrote the beat (for operators only:
+ *                     dtxctl shards on a stopped store; no lease decision
+ *                     reads it). A record without it (written before it
+ *                     was added) reads as time 0, unknown, and time 0 is
+ *                     encoded without it: one encoding per value.
  *
  * Leases and beats are not protobuf: a compare and swap compares the
  * stored bytes with the encoding of what the caller read, so the encoding
@@ -109,6 +114,7 @@
 #include "crc32c.h"
 #include "fault.h"
 #include "kv.h"
+#include "shard.h"
 #include "wire.h"
 
 #define LOG_MAGIC     0xD7u
@@ -120,11 +126,13 @@
 #define KEY_COUNTS    "counts"
 #define KEY_SHARDS    "shards"
 #define LEASE_VAL_MAX (LOG_FRAME_HDR + 9 + DC_LOG_NAME_MAX)
-#define BEAT_VAL_MAX  (LOG_FRAME_HDR + 12 + 2 * DC_LOG_URL_MAX)
+#define BEAT_VAL_MAX  (LOG_FRAME_HDR + 20 + 2 * DC_LOG_URL_MAX)
 /* counts in meta: [mode 1..2][state 0..7] tx records, tombstones, pruned */
 #define LOG_COUNT_STATES 8
 #define LOG_COUNTS_N     (2 * LOG_COUNT_STATES + 2)
 #define LOG_TIME_KEY_MAX (8 + DTX_GID_MAX)
+/* Entries of other writers' shards one prune walk passes over at most. */
+#define DUE_SKIP_MAX 4096
 
 _Static_assert(DC_TX_STATE_COUNT <= LOG_COUNT_STATES,
                "counts in meta have room for 8 states per mode");
@@ -1598,14 +1606,37 @@ static int due_add(due_walk *d, const dc_kv_val *k, bool ok)
 	return DTX_OK;
 }
 
+/* shard_of_key: the shard of the gid in time-index key k (ok: long
+ * enough) among nshards. */
+static uint32_t shard_of_key(const dc_kv_val *k, uint32_t nshards)
+{
+	char gid[DTX_GID_MAX + 1];
+	size_t n = k->len - 8;
+
+	memcpy(gid, (const uint8_t *)k->data + 8, n);
+	gid[n] = '\0';
+	return shard_of_gid(gid, nshards);
+}
+
+/* is_others: entry k belongs to a shard spec's writer does not own (an
+ * entry too short to name a gid is anyone's to delete). */
+static bool is_others(const dc_log_prune *spec, const dc_kv_val *k, bool ok)
+{
+	return spec->owner != NULL && ok &&
+	       spec->epoch[shard_of_key(k, spec->nshards)] == 0;
+}
+
 /* due_collect copies the entries of time index t older than before,
- * oldest first, at most max of them (*ret_more: there were more). */
+ * oldest first, at most max of them (*ret_more: there were more),
+ * skipping other writers' shards (spec) - at most DUE_SKIP_MAX of them
+ * per walk, so a walk stays bounded when they come first. */
 static int due_collect(dc_log *log, dc_kv_txn *txn, enum log_table t,
-                       int64_t before, uint32_t max, due_walk *d,
-                       bool *ret_more)
+                       const dc_log_prune *spec, int64_t before, uint32_t max,
+                       due_walk *d, bool *ret_more)
 {
 	dc_kv_cursor *cur;
 	dc_kv_val k, v;
+	uint32_t skipped = 0;
 	int krc = dc_kv_cursor_open(txn, t, &cur);
 
 	if (krc != DTX_OK)
@@ -1615,9 +1646,13 @@ static int due_collect(dc_log *log, dc_kv_txn *txn, enum log_table t,
 		bool ok = k.len > 8 && k.len <= LOG_TIME_KEY_MAX;
 		if (ok && time_of_key(&k) >= before)
 			break;
-		if (d->n == max) {
+		if (d->n == max || skipped == DUE_SKIP_MAX) {
 			*ret_more = true;
 			break;
+		}
+		if (is_others(spec, &k, ok)) {
+			skipped++;
+			continue;
 		}
 		if (due_add(d, &k, ok) != DTX_OK) {
 			krc = DTX_ENOMEM;
@@ -1729,18 +1764,56 @@ static int due_apply(dc_log *log, dc_kv_txn *txn, enum log_table t, due_walk *d,
 	return rc;
 }
 
+static dc_kv_val lease_encode(const dc_log_lease *l, uint8_t *buf);
+
+/* prune_fences makes the walk's writes conditional on the lease of every
+ * shard its entries belong to (a shared store: spec->owner), as a batch
+ * fence does: a lease that moved is DTX_ECONFLICT and the whole commit
+ * writes nothing. */
+static int prune_fences(dc_log *log, dc_kv_txn *txn, const dc_log_prune *spec,
+                        const due_walk *d)
+{
+	uint8_t done[DC_LOG_SHARDS_MAX / 8] = {0};
+
+	for (size_t i = 0; i < d->n && spec->owner != NULL; i++) {
+		dc_kv_val k = {d->arena + d->e[i].off, d->e[i].len};
+		uint8_t key[4], val[LEASE_VAL_MAX];
+		dc_log_lease l = {"", 0};
+		uint32_t s;
+		int rc;
+
+		if (!d->e[i].ok)
+			continue;
+		s = shard_of_key(&k, spec->nshards);
+		if (done[s / 8] & (1u << (s % 8)))
+			continue;
+		done[s / 8] |= (uint8_t)(1u << (s % 8));
+		snprintf(l.owner, sizeof(l.owner), "%s", spec->owner);
+		l.epoch = spec->epoch[s];
+		put_be32(key, s);
+		rc = dc_kv_expect(txn, LOG_LEASES, (dc_kv_val){key, 4},
+		                  lease_encode(&l, val));
+		if (rc != DTX_OK)
+			return log_fail_kv(log, rc, "prune fence");
+	}
+	return DTX_OK;
+}
+
 /* walk_due hands the entries of time index t older than before to fn,
  * oldest first, deleting each; at most max of them (*ret_more: there were
  * more). fn gets what its gid's record in table src is. A key too short
  * to hold a time and a gid is only deleted. */
 static int walk_due(dc_log *log, dc_kv_txn *txn, enum log_table t,
-                    enum log_table src, int64_t before, uint32_t max,
-                    prune_fn fn, int64_t now, dc_log_counts *c,
+                    enum log_table src, const dc_log_prune *spec,
+                    int64_t before, uint32_t max, prune_fn fn, dc_log_counts *c,
                     dc_log_pruned *res, bool *ret_more)
 {
 	due_walk d = {0};
-	int rc = due_collect(log, txn, t, before, max, &d, ret_more);
+	int64_t now = spec->now_unix_ms;
+	int rc = due_collect(log, txn, t, spec, before, max, &d, ret_more);
 
+	if (rc == DTX_OK && d.n > 0)
+		rc = prune_fences(log, txn, spec, &d);
 	if (rc == DTX_OK && d.n > 0)
 		rc = due_read_all(log, txn, src, &d);
 	if (rc == DTX_OK)
@@ -1758,16 +1831,19 @@ static int prune_in(dc_log *log, dc_kv_txn *txn, const dc_log_prune *spec,
 
 	if (spec == NULL || !log->has_retention)
 		return DTX_OK;
+	if (spec->owner != NULL &&
+	    (spec->nshards == 0 || spec->nshards > DC_LOG_SHARDS_MAX ||
+	     spec->epoch == NULL))
+		return log_fail(log, DTX_EINVAL, "%s: a bad prune spec",
+		                log->path);
 	if (spec->final_before_ms > 0)
-		rc = walk_due(log, txn, LOG_FINALS, LOG_TXS,
+		rc = walk_due(log, txn, LOG_FINALS, LOG_TXS, spec,
 		              spec->final_before_ms, spec->max_final,
-		              prune_one_fn, spec->now_unix_ms, c, res,
-		              &res->more_final);
+		              prune_one_fn, c, res, &res->more_final);
 	if (rc == DTX_OK && spec->tomb_before_ms > 0)
-		rc = walk_due(log, txn, LOG_TOMB_TIMES, LOG_TOMBS,
+		rc = walk_due(log, txn, LOG_TOMB_TIMES, LOG_TOMBS, spec,
 		              spec->tomb_before_ms, spec->max_tombs,
-		              expire_one_fn, spec->now_unix_ms, c, res,
-		              &res->more_tombs);
+		              expire_one_fn, c, res, &res->more_tombs);
 	return rc;
 }
 
@@ -2800,6 +2876,7 @@ static dc_kv_val beat_encode(const dc_log_beat *b, uint8_t *buf)
 {
 	size_t cl = strnlen(b->client_url, DC_LOG_URL_MAX);
 	size_t al = strnlen(b->admin_url, DC_LOG_URL_MAX);
+	size_t n = 12 + cl + al;
 	uint8_t *p = buf + LOG_FRAME_HDR;
 
 	put_le(p, b->beat, 8);
@@ -2807,8 +2884,12 @@ static dc_kv_val beat_encode(const dc_log_beat *b, uint8_t *buf)
 	memcpy(p + 10, b->client_url, cl);
 	put_le(p + 10 + cl, al, 2);
 	memcpy(p + 12 + cl, b->admin_url, al);
-	frame_seal(buf, LOG_REC_BEAT, 12 + cl + al);
-	return (dc_kv_val){buf, LOG_FRAME_HDR + 12 + cl + al};
+	if (b->unix_ms > 0) {
+		put_le(p + n, (uint64_t)b->unix_ms, 8);
+		n += 8;
+	}
+	frame_seal(buf, LOG_REC_BEAT, n);
+	return (dc_kv_val){buf, LOG_FRAME_HDR + n};
 }
 
 /* beat_fields checks the payload p (n bytes) of a beat record and finds
@@ -2824,7 +2905,10 @@ static bool beat_fields(const uint8_t *p, size_t n, size_t *ret_cl,
 	if (cl > DC_LOG_URL_MAX || n < 12 + cl)
 		return false;
 	al = get_le(p + 10 + cl, 2);
-	if (al > DC_LOG_URL_MAX || n != 12 + cl + al ||
+	if (al > DC_LOG_URL_MAX ||
+	    (n != 12 + cl + al &&
+	     (n != 20 + cl + al || get_le(p + 12 + cl + al, 8) == 0 ||
+	      get_le(p + 12 + cl + al, 8) > INT64_MAX)) ||
 	    !url_ok((const char *)p + 10, cl) ||
 	    !url_ok((const char *)p + 12 + cl, al))
 		return false;
@@ -2855,6 +2939,8 @@ static int beat_decode(dc_log *log, const dc_kv_val *k, const dc_kv_val *v,
 	ret->client_url[cl] = '\0';
 	memcpy(ret->admin_url, p + 12 + cl, al);
 	ret->admin_url[al] = '\0';
+	ret->unix_ms =
+	        n > 12 + cl + al ? (int64_t)get_le(p + 12 + cl + al, 8) : 0;
 	return DTX_OK;
 }
 
@@ -3033,7 +3119,9 @@ static bool beat_ok(const dc_log_beat *b)
 	return name_ok(b->name, strnlen(b->name, DC_LOG_NAME_MAX + 1)) &&
 	       url_ok(b->client_url,
 	              strnlen(b->client_url, DC_LOG_URL_MAX + 1)) &&
-	       url_ok(b->admin_url, strnlen(b->admin_url, DC_LOG_URL_MAX + 1));
+	       url_ok(b->admin_url,
+	              strnlen(b->admin_url, DC_LOG_URL_MAX + 1)) &&
+	       b->unix_ms >= 0;
 }
 
 /* round_cas expects c->old on its lease and, if it changes, writes neu. */

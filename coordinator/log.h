@@ -210,6 +210,15 @@ typedef struct dc_log_prune {
 	uint32_t max_final;
 	int64_t tomb_before_ms;
 	uint32_t max_tombs;
+	/* A writer of a shared store (shard leases) prunes only the shards
+	 * it owns, each conditional on its lease as a batch fence is
+	 * (dc_log_batch_fence): owner is its name and epoch[s] the epoch of
+	 * shard s it owns (0: not owned, skipped), for nshards shards; a
+	 * lease that moved fails the whole commit with DTX_ECONFLICT. owner
+	 * NULL: one writer, every shard. */
+	const char *owner;
+	const uint64_t *epoch;
+	uint32_t nshards;
 } dc_log_prune;
 
 /* What a commit pruned: more_* says the bound was reached before the
@@ -352,6 +361,8 @@ typedef struct dc_log_beat {
 	uint64_t beat;
 	char client_url[DC_LOG_URL_MAX + 1]; /* "" = none advertised */
 	char admin_url[DC_LOG_URL_MAX + 1];
+	int64_t unix_ms; /* the writer's wall clock; 0 unknown (operators
+	                    only: no decision reads it) */
 } dc_log_beat;
 
 /* One lease of a round: expect old, write neu (neu equal to old: only

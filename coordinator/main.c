@@ -217,17 +217,27 @@ static void announce(const dc_config *cfg, dc_engine *e)
 {
 	const dc_recovery *r = dc_engine_recovery(e);
 
-	dc_diag(DTX_LOG_INFO,
-	        "recovered %llu non-final transactions (running %llu, "
-	        "compensating %llu, confirming %llu, cancelling %llu) from %s "
-	        "in %.1f ms",
-	        (unsigned long long)(r->running + r->compensating +
-	                             r->confirming + r->cancelling),
-	        (unsigned long long)r->running,
-	        (unsigned long long)r->compensating,
-	        (unsigned long long)r->confirming,
-	        (unsigned long long)r->cancelling, dc_engine_store(e),
-	        r->millis);
+	if (dc_config_leases(cfg))
+		/* nothing is recovered at start: a shard's transactions are,
+		 * when its lease is taken ("shard N: taken ..., recovered") */
+		dc_diag(DTX_LOG_INFO,
+		        "instance %s on %s: shard leases; each shard's "
+		        "non-final transactions are recovered as its lease is "
+		        "taken",
+		        cfg->instance, dc_engine_store(e));
+	else
+		dc_diag(DTX_LOG_INFO,
+		        "recovered %llu non-final transactions (running %llu, "
+		        "compensating %llu, confirming %llu, cancelling %llu) "
+		        "from %s "
+		        "in %.1f ms",
+		        (unsigned long long)(r->running + r->compensating +
+		                             r->confirming + r->cancelling),
+		        (unsigned long long)r->running,
+		        (unsigned long long)r->compensating,
+		        (unsigned long long)r->confirming,
+		        (unsigned long long)r->cancelling, dc_engine_store(e),
+		        r->millis);
 	if (r->quarantined > 0)
 		dc_diag(DTX_LOG_WARN,
 		        "%llu transactions are quarantined and not driven "

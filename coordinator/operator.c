@@ -733,6 +733,9 @@ static void admin_act(dc_engine *e, dc_request *req, dc_admin_out *o,
 		        e->shards.owner_url[s] ? e->shards.owner_url[s]
 		                               : "unknown here");
 		dc_admin_error(o, DTX_EMOVED, msg);
+		o->rep.has_shard = 1;
+		o->rep.shard = s;
+		dc_admin_set_owner_admin(o, eng_leases_admin_url(e, s));
 		eng_admin_send(req, o);
 		return;
 	}
@@ -788,6 +791,9 @@ static void admin_dispatch(dc_engine *e, dc_request *req, dc_admin_out *o,
 		return;
 	case DTX__V1__ADMIN_REQUEST__BODY_WATCH:
 		admin_watch(e, o, m->watch);
+		break;
+	case DTX__V1__ADMIN_REQUEST__BODY_SHARDS:
+		eng_leases_shards(e, o);
 		break;
 	default: /* ACT: the decoder admits no other body */
 		admin_act(e, req, o, m->act);

@@ -39,8 +39,11 @@ struct dc_owner {
 	dc_log_lease_cas cas[DC_LEASE_SHARDS_MAX];
 	uint64_t epoch[DC_LEASE_SHARDS_MAX];    /* of the shards owned */
 	uint8_t owned[DC_LEASE_SHARDS_MAX / 8]; /* as last committed */
-	bool wrote;                             /* a round committed */
-	bool have_first;                        /* start rule: see top */
+	int64_t since[DC_LEASE_SHARDS_MAX]; /* unix ms: (owner, epoch) seen */
+	uint8_t since_lower[DC_LEASE_SHARDS_MAX / 8]; /* since: our start */
+	int64_t now_unix;                             /* of the round running */
+	bool wrote;                                   /* a round committed */
+	bool have_first;                              /* start rule: see top */
 	uint64_t first_beat, first_mono;
 };
 
@@ -99,6 +102,23 @@ static const dc_log_beat *my_record(const dc_owner *o)
 	return NULL;
 }
 
+/* note_since stamps each shard whose (owner, epoch) this read shows for
+ * the first time with the round's wall time: a lower bound on the first
+ * read (it may be older than this instance). */
+static void note_since(dc_owner *o)
+{
+	for (uint32_t i = 0; i < o->st.shards; i++) {
+		bool first = !o->st.observed;
+
+		if (!first &&
+		    strcmp(o->recs[i].owner, o->leases[i].owner) == 0 &&
+		    o->recs[i].epoch == o->leases[i].epoch)
+			continue;
+		o->since[i] = o->now_unix;
+		bit_set(o->since_lower, i, first);
+	}
+}
+
 /* read_all reads the store and hands it to lease.c. */
 static int read_all(dc_owner *o, uint64_t now)
 {
@@ -107,6 +127,7 @@ static int read_all(dc_owner *o, uint64_t now)
 
 	if (rc != DTX_OK)
 		return rc;
+	note_since(o);
 	for (uint32_t i = 0; i < o->st.shards; i++) {
 		strcpy(o->recs[i].owner, o->leases[i].owner);
 		o->recs[i].epoch = o->leases[i].epoch;
@@ -222,6 +243,10 @@ static void committed(dc_owner *o, uint64_t beat, dc_owner_round *r)
 		uint64_t e;
 		bool owns = dc_lease_owns(&o->st, s, &e);
 
+		if (owns && (!bit(o->owned, s) || o->epoch[s] != e)) {
+			o->since[s] = o->now_unix; /* this epoch is ours */
+			bit_set(o->since_lower, s, false);
+		}
 		if (owns && !bit(o->owned, s))
 			r->taken[r->ntaken++] = s;
 		if (!owns && bit(o->owned, s))
@@ -231,8 +256,15 @@ static void committed(dc_owner *o, uint64_t beat, dc_owner_round *r)
 		if (owns)
 			o->leases[s] = lease(o->st.me, e);
 	}
-	for (uint32_t i = 0; i < o->plan.nrelease; i++)
+	for (uint32_t i = 0; i < o->plan.nrelease; i++) {
 		o->leases[o->plan.release[i]].owner[0] = '\0';
+		o->since[o->plan.release[i]] = o->now_unix;
+	}
+	/* what we wrote is what the next read compares with (note_since) */
+	for (uint32_t s = 0; s < o->st.shards; s++) {
+		strcpy(o->recs[s].owner, o->leases[s].owner);
+		o->recs[s].epoch = o->leases[s].epoch;
+	}
 	o->wrote = true;
 }
 
@@ -240,7 +272,8 @@ static void committed(dc_owner *o, uint64_t beat, dc_owner_round *r)
 static int write_round(dc_owner *o, dc_owner_round *r)
 {
 	const dc_log_beat *mine = my_record(o);
-	dc_log_beat old, next = {.beat = o->st.my_beat + 1};
+	dc_log_beat old, next = {.beat = o->st.my_beat + 1,
+	                         .unix_ms = o->now_unix > 0 ? o->now_unix : 0};
 	uint32_t n = build_cas(o);
 	int rc;
 
@@ -259,11 +292,12 @@ static int write_round(dc_owner *o, dc_owner_round *r)
 	return rc;
 }
 
-int dc_owner_run_round(dc_owner *o, uint64_t now_mono, const uint8_t *drained,
-                       dc_owner_round *r)
+int dc_owner_run_round(dc_owner *o, uint64_t now_mono, int64_t now_unix,
+                       const uint8_t *drained, dc_owner_round *r)
 {
 	int rc;
 
+	o->now_unix = now_unix;
 	r->ntaken = r->ndrain = r->nreleased = r->nlost = 0;
 	r->conflict = r->waiting = false;
 	r->live = 1;
@@ -297,6 +331,10 @@ const char *dc_owner_owner_of(const dc_owner *o, uint32_t shard,
 	const char *owner = shard < o->st.shards ? o->leases[shard].owner : "";
 
 	*ret_url = "";
+	if (strcmp(owner, o->st.me) == 0) { /* our record may lag our commit */
+		*ret_url = o->client_url;
+		return owner;
+	}
 	for (uint32_t i = 0; i < o->nbeats && owner[0]; i++)
 		if (strcmp(o->beats[i].name, owner) == 0)
 			*ret_url = o->beats[i].client_url;
@@ -306,4 +344,38 @@ const char *dc_owner_owner_of(const dc_owner *o, uint32_t shard,
 uint64_t dc_owner_epoch_of(const dc_owner *o, uint32_t shard)
 {
 	return shard < o->st.shards ? o->leases[shard].epoch : 0;
+}
+
+/* beat_of: name's heartbeat record as last read, or NULL. */
+static const dc_log_beat *beat_of(const dc_owner *o, const char *name)
+{
+	for (uint32_t i = 0; i < o->nbeats && name[0]; i++)
+		if (strcmp(o->beats[i].name, name) == 0)
+			return &o->beats[i];
+	return NULL;
+}
+
+void dc_owner_view(const dc_owner *o, uint32_t shard, uint64_t now_mono,
+                   dc_owner_shard *ret)
+{
+	const dc_log_lease *l = &o->leases[shard];
+	const dc_log_beat *b = beat_of(o, l->owner);
+
+	memset(ret, 0, sizeof(*ret));
+	ret->owner = l->owner;
+	ret->epoch = l->epoch;
+	ret->client_url = b != NULL ? b->client_url : "";
+	ret->admin_url = b != NULL ? b->admin_url : "";
+	if (strcmp(l->owner, o->st.me) == 0) {
+		/* our own record may lag our commit: believe the commit */
+		ret->client_url = o->client_url;
+		ret->admin_url = o->admin_url;
+	}
+	ret->since_unix_ms = o->since[shard];
+	ret->since_is_lower_bound = bit(o->since_lower, shard);
+	ret->alive = l->owner[0] != '\0' &&
+	             dc_lease_alive(&o->st, l->owner, now_mono);
+	ret->releasing = dc_lease_is_releasing(&o->st, shard, now_mono);
+	ret->beat_age_known = dc_lease_beat_age(&o->st, l->owner, now_mono,
+	                                        &ret->beat_age_ms);
 }

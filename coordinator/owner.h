@@ -83,15 +83,16 @@ int dc_owner_create(const dc_owner_opts *opts, dc_owner **ret_owner);
 /* dc_owner_destroy accepts NULL. */
 void dc_owner_destroy(dc_owner *o);
 
-/* dc_owner_run_round runs one round at now_mono; drained (NULL: none)
+/* dc_owner_run_round runs one round at now_mono (its heartbeat carries
+ * now_unix, the wall clock, for operators only); drained (NULL: none)
  * has a bit per shard the caller finished draining. *ret (caller-owned)
  * says what to do. Errors: DTX_ECONFLICT (another live instance has this
  * name: stop), DTX_ECORRUPT (a lease or heartbeat record fails its
  * checks), DTX_ELIMIT (more instances than DC_LEASE_INSTANCES_MAX), and
  * the store's errors (DTX_EIO...: the heartbeat was not written; an
  * instance that cannot write for lease_ms must stop driving). */
-int dc_owner_run_round(dc_owner *o, uint64_t now_mono, const uint8_t *drained,
-                       dc_owner_round *ret);
+int dc_owner_run_round(dc_owner *o, uint64_t now_mono, int64_t now_unix,
+                       const uint8_t *drained, dc_owner_round *ret);
 
 /* dc_owner_owns: shard is this instance's as of its last round that
  * wrote (its epoch in *ret_epoch, may be NULL). */
@@ -102,6 +103,26 @@ bool dc_owner_owns(const dc_owner *o, uint32_t shard, uint64_t *ret_epoch);
  * round. */
 const char *dc_owner_owner_of(const dc_owner *o, uint32_t shard,
                               const char **ret_url);
+
+/* What this instance knows of one shard, for operators (dtxctl shards). */
+typedef struct dc_owner_shard {
+	const char *owner;      /* "" none; borrowed until the next round */
+	const char *client_url; /* the owner's advertised URLs, "" unknown */
+	const char *admin_url;
+	uint64_t epoch;
+	int64_t since_unix_ms;     /* (owner, epoch) first seen, or taken */
+	bool since_is_lower_bound; /* ... at this instance's first read */
+	bool alive;                /* the owner's heartbeat moves */
+	bool releasing;            /* its owner's plan gives it back */
+	bool beat_age_known;
+	uint64_t beat_age_ms; /* since the owner's heartbeat moved */
+} dc_owner_shard;
+
+/* dc_owner_view fills *ret (caller-owned; its strings borrow o until the
+ * next round) with shard (< the store's shards) as of the last round, at
+ * monotonic time now_mono. The round thread's, like every call here. */
+void dc_owner_view(const dc_owner *o, uint32_t shard, uint64_t now_mono,
+                   dc_owner_shard *ret);
 
 /* dc_owner_epoch_of: shard's epoch as last read. */
 uint64_t dc_owner_epoch_of(const dc_owner *o, uint32_t shard);

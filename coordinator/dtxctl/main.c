@@ -35,6 +35,11 @@
 
 #define ADMIN_DEFAULT  "tcp://127.0.0.1:7401"
 #define WATCH_POLL_MAX 1000 /* lines per watch poll (dtxd's most) */
+/* An action on another instance's shard is answered DTX_EMOVED naming the
+ * owner's admin URL; dtxctl asks that owner, at most this many times (an
+ * owner changes at most once per lease round; two hops cover a hand-over
+ * seen late by both ends). */
+#define CTL_HOPS_MAX 3
 
 /* Option bits: which flags were given, and which a command accepts. */
 enum {
@@ -118,6 +123,12 @@ static const cmd_def cmds[] = {
          "  handler name: of the call in flight, or of --op (action,\n"
          "  compensate, try, confirm, cancel). Recorded in the timeline;\n"
          "  the call in flight goes out again at once (unless paused)."},
+        {"shards", 0, 0, 0,
+         "shards\n"
+         "  Every shard of a store that several dtxd share: state (owned,\n"
+         "  draining, unowned), owner, epoch, owned since, the owner's\n"
+         "  heartbeat age and its URLs, as the instance asked knows them\n"
+         "  (--store: as stored; heartbeat age from the owner's clock)."},
         {"stats", 0, 0, 0,
          "stats\n"
          "  Counts by mode and state, needs-operator and paused counts, the\n"
@@ -152,6 +163,7 @@ typedef struct ctl {
 	const cmd_def *cmd;
 	char *args[2];
 	int nargs;
+	int hops; /* redirects followed (CTL_HOPS_MAX) */
 } ctl;
 
 static volatile sig_atomic_t interrupted;
@@ -689,6 +701,7 @@ static int exit_of(int code)
 	case DTX_ETIMEDOUT:
 	case DTX_ECLOSED:
 	case DTX_EBUSY:
+	case DTX_EMOVED: /* an owner that could not be found or followed */
 		return EX_UNAVAILABLE;
 	case DTX_EPROTO:
 	case DTX_EVERSION:
@@ -704,6 +717,36 @@ static int exit_of(int code)
 	}
 }
 
+/* follow takes a DTX_EMOVED answer to an action (*rep, freed here when
+ * followed) to the owner it names: at most CTL_HOPS_MAX times per
+ * command, so two instances that name each other (a hand-over in
+ * progress) cannot keep dtxctl going. Returns true if *rep was replaced
+ * by the owner's answer; false leaves *rep (the last redirect) as is. */
+static bool follow(ctl *c, const Dtx__V1__AdminRequest *req,
+                   Dtx__V1__AdminReply **rep, int *rv, char *err, size_t len)
+{
+	static char url[DTX_URL_MAX + 1];
+	Dtx__V1__AdminReply *next = NULL;
+
+	if (c->hops >= CTL_HOPS_MAX ||
+	    (*rep)->code != DTX__V1__CODE__CODE_EMOVED ||
+	    (*rep)->owner_admin_url == NULL ||
+	    req->body_case != DTX__V1__ADMIN_REQUEST__BODY_ACT)
+		return false;
+	c->hops++;
+	snprintf(url, sizeof(url), "%s", (*rep)->owner_admin_url);
+	fprintf(stderr,
+	        "dtxctl: %s is in shard %u, owned elsewhere: asking its "
+	        "owner at %s (redirect %d of at most %d)\n",
+	        req->act->gid, (unsigned)(*rep)->shard, url, c->hops,
+	        CTL_HOPS_MAX);
+	c->admin = url;
+	*rv = ctl_online_call(c->admin, c->timeout_ms, req, &next, err, len);
+	wire_admin_reply_free(*rep);
+	*rep = *rv == DTX_OK ? next : NULL;
+	return true;
+}
+
 static int call(ctl *c, const Dtx__V1__AdminRequest *req,
                 Dtx__V1__AdminReply **ret_rep)
 {
@@ -714,6 +757,9 @@ static int call(ctl *c, const Dtx__V1__AdminRequest *req,
 	                 : ctl_online_call(c->admin, c->timeout_ms, req,
 	                                   ret_rep, err, sizeof(err));
 
+	while (rv == DTX_OK && c->log_dir == NULL &&
+	       follow(c, req, ret_rep, &rv, err, sizeof(err)))
+		;
 	if (rv != DTX_OK) {
 		/* a refused --admin URL (its scheme) is a usage error */
 		int ex = rv == DTX_EINVAL && c->log_dir == NULL ? EX_USAGE
@@ -735,7 +781,7 @@ static int call(ctl *c, const Dtx__V1__AdminRequest *req,
 }
 
 static void build(ctl *c, Dtx__V1__AdminRequest *req, Dtx__V1__AdminShow *sh,
-                  Dtx__V1__AdminAct *act)
+                  Dtx__V1__AdminAct *act, Dtx__V1__AdminShards *sha)
 {
 	const cmd_def *d = c->cmd;
 
@@ -766,6 +812,9 @@ static void build(ctl *c, Dtx__V1__AdminRequest *req, Dtx__V1__AdminShow *sh,
 		sh->max_events = c->events;
 		sh->has_max_field_bytes = c->full;
 		sh->max_field_bytes = UINT32_MAX; /* the reply's bound cuts */
+	} else if (strcmp(d->name, "shards") == 0) {
+		req->body_case = DTX__V1__ADMIN_REQUEST__BODY_SHARDS;
+		req->shards = sha;
 	} else if (strcmp(d->name, "list") == 0) {
 		req->body_case = DTX__V1__ADMIN_REQUEST__BODY_LIST;
 		req->list = &c->list;
@@ -941,6 +990,7 @@ static int run_once(ctl *c)
 	Dtx__V1__AdminShow sh = DTX__V1__ADMIN_SHOW__INIT;
 	Dtx__V1__AdminAct act = DTX__V1__ADMIN_ACT__INIT;
 	Dtx__V1__AdminStats st = DTX__V1__ADMIN_STATS__INIT;
+	Dtx__V1__AdminShards sha = DTX__V1__ADMIN_SHARDS__INIT;
 	Dtx__V1__AdminReply *rep;
 	uint64_t branch;
 	int rv;
@@ -952,7 +1002,7 @@ static int run_once(ctl *c)
 		c->args[1] = c->args[0];
 		c->args[0] = NULL;
 	}
-	build(c, &req, &sh, &act);
+	build(c, &req, &sh, &act, &sha);
 	if (req.body_case == DTX__V1__ADMIN_REQUEST__BODY_LIST)
 		return run_list(c, &req);
 	if (c->cmd->action == DTX__V1__ADMIN_ACTION__ADMIN_SKIP ||

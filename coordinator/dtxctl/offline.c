@@ -78,6 +78,9 @@ static void answer(dc_admin_out *o, dc_log *log,
 		dc_admin_list(o, log, req->list, NULL, NULL,
 		              o->rep.now_unix_ms);
 		break;
+	case DTX__V1__ADMIN_REQUEST__BODY_SHARDS:
+		dc_admin_shards_from_log(o, log, o->rep.now_unix_ms);
+		break;
 	case DTX__V1__ADMIN_REQUEST__BODY_SHOW:
 		dc_admin_show(o, log, req->show, NULL, NULL);
 		break;
@@ -97,8 +100,10 @@ int ctl_offline_call(const char *dir, const Dtx__V1__AdminRequest *req,
 
 	if (req->body_case != DTX__V1__ADMIN_REQUEST__BODY_LIST &&
 	    req->body_case != DTX__V1__ADMIN_REQUEST__BODY_SHOW &&
+	    req->body_case != DTX__V1__ADMIN_REQUEST__BODY_SHARDS &&
 	    req->body_case != DTX__V1__ADMIN_REQUEST__BODY_STATS) {
-		snprintf(err, errlen, "--log reads only: list, show, stats");
+		snprintf(err, errlen,
+		         "--log reads only: list, show, stats, shards");
 		return DTX_EINVAL;
 	}
 	if ((rv = open_ro(dir, &log, err, errlen)) != DTX_OK)

@@ -80,7 +80,7 @@ static int exchange(nng_socket s, const char *url, uint32_t timeout_ms,
  * (dtxctl is short-lived). */
 static struct {
 	nng_socket s;
-	const char *url; /* borrowed from argv */
+	char url[DTX_URL_MAX + 1]; /* copied: a redirect's URL is freed */
 	bool open;
 } conn;
 
@@ -116,7 +116,7 @@ static int dial_once(const char *url, uint32_t timeout_ms, char *err,
 		nng_close(conn.s);
 		return from_nng(rv);
 	}
-	conn.url = url;
+	snprintf(conn.url, sizeof(conn.url), "%s", url);
 	conn.open = true;
 	return DTX_OK;
 }

@@ -262,6 +262,32 @@ static const char *code_name(int code)
 	               : "EINTERNAL";
 }
 
+static const char *shard_state_name(int state)
+{
+	static const char *const names[] = {"?", "owned", "draining", "unowned",
+	                                    "unknown"};
+
+	return state >= 0 && (size_t)state < sizeof(names) / sizeof(names[0])
+	               ? names[state]
+	               : "?";
+}
+
+static json_t *shard_json(const Dtx__V1__ShardInfo *s)
+{
+	return json_pack(
+	        "{s:i, s:s, s:o, s:I, s:o, s:o, s:o, s:b, s:o}", "shard",
+	        (int)s->shard, "state", shard_state_name((int)s->state),
+	        "owner", str_or_null(s->owner), "epoch", (json_int_t)s->epoch,
+	        "client_url", str_or_null(s->client_url), "admin_url",
+	        str_or_null(s->admin_url), "owned_since_unix_ms",
+	        ms_or_null(s->has_owned_since_unix_ms, s->owned_since_unix_ms),
+	        "since_is_lower_bound", (int)s->since_is_lower_bound,
+	        "heartbeat_age_ms",
+	        s->has_heartbeat_age_ms
+	                ? json_integer((json_int_t)s->heartbeat_age_ms)
+	                : json_null());
+}
+
 static json_t *head(const char *cmd)
 {
 	return json_pack("{s:i, s:s}", "schema", CTL_SCHEMA, "command", cmd);
@@ -284,6 +310,19 @@ static json_t *reply_json(const char *cmd, const Dtx__V1__AdminReply *r)
 	if (strcmp(cmd, "stats") == 0) {
 		json_decref(txs);
 		merge(o, stats_json(r->stats, r->now_unix_ms));
+		return o;
+	}
+	if (strcmp(cmd, "shards") == 0) {
+		json_t *a = json_array();
+
+		json_decref(txs);
+		for (size_t i = 0; i < r->n_shards; i++)
+			json_array_append_new(a, shard_json(r->shards[i]));
+		json_object_set_new(o, "answered_by",
+		                    r->instance && r->instance[0]
+		                            ? json_string(r->instance)
+		                            : json_null());
+		json_object_set_new(o, "shards", a);
 		return o;
 	}
 	json_object_set_new(o, "transaction",
@@ -547,6 +586,39 @@ static void table_stats(FILE *out, const Dtx__V1__AdminReply *r)
 		        s->counts[i]->count);
 }
 
+/* table_shards prints one line per shard; SINCE is ">=" when the
+ * answering instance saw that owner at its own start (no earlier). */
+static void table_shards(FILE *out, const Dtx__V1__AdminReply *r)
+{
+	char since[48], beat[32];
+
+	fprintf(out, "answered by %s\n",
+	        r->instance && r->instance[0] ? r->instance
+	                                      : "the store (offline)");
+	fprintf(out, "%5s %-9s %-16s %6s %-26s %9s  %s\n", "SHARD", "STATE",
+	        "OWNER", "EPOCH", "OWNED SINCE", "HEARTBEAT", "URLS");
+	for (size_t i = 0; i < r->n_shards; i++) {
+		const Dtx__V1__ShardInfo *s = r->shards[i];
+
+		since[0] = s->since_is_lower_bound ? '>' : ' ';
+		since[1] = s->since_is_lower_bound ? '=' : ' ';
+		fmt_time(s->has_owned_since_unix_ms ? s->owned_since_unix_ms
+		                                    : 0,
+		         since + 2, sizeof(since) - 2);
+		if (s->has_heartbeat_age_ms)
+			snprintf(beat, sizeof(beat), "%.1fs ago",
+			         (double)s->heartbeat_age_ms / 1000.0);
+		else
+			snprintf(beat, sizeof(beat), "-");
+		fprintf(out, "%5u %-9s %-16s %6" PRIu64 " %-26s %9s  %s%s%s\n",
+		        (unsigned)s->shard, shard_state_name((int)s->state),
+		        s->owner ? s->owner : "-", s->epoch, since, beat,
+		        s->client_url ? s->client_url : "-",
+		        s->admin_url ? " admin " : "",
+		        s->admin_url ? s->admin_url : "");
+	}
+}
+
 static void table_act(FILE *out, const char *cmd, const Dtx__V1__AdminReply *r)
 {
 	fprintf(out, "%s%s:\n", r->dry_run ? "dry run, nothing changed: " : "",
@@ -565,6 +637,8 @@ static void table(FILE *out, const char *cmd, const Dtx__V1__AdminReply *r)
 		table_list(out, r);
 	} else if (strcmp(cmd, "stats") == 0) {
 		table_stats(out, r);
+	} else if (strcmp(cmd, "shards") == 0) {
+		table_shards(out, r);
 	} else if (strcmp(cmd, "show") == 0) {
 		table_tx(out, r->txs[0]);
 		fprintf(out, "\ntimeline (%zu of %" PRIu64 "):\n", r->n_events,

@@ -13,6 +13,12 @@
  * participants here allow no clock tolerance and the sagas' steps time out
  * after STEP_TIMEOUT_MS, so what keeps records is the grace under test
  * (wait_keep first where a test wants them gone at grace 0).
+ *
+ * Built with BARRIER_GC_TEST_PG (barrier_gc_test_pg, suite postgres, under
+ * pgtmp.sh), the same tests run with the participant's store on
+ * PostgreSQL (dtx_store_open_pg, a fresh database per test) and dtxd's
+ * log on PostgreSQL too: its tombstones for pruned transactions answer
+ * the participant's GC.
  */
 #include <signal.h>
 #include <stdatomic.h>
@@ -28,8 +34,21 @@
 #include "harness.h"
 #include "wire.h"
 
-#define GRACE_MS        2500 /* long enough to look before it passes */
-#define STEP_TIMEOUT_MS 300  /* a saga step's calls: their own deadline */
+#ifdef BARRIER_GC_TEST_PG
+#include <unistd.h>
+
+#include "dtx/dtx_pg.h"
+#include "pgtmp.h"
+#endif
+
+#define GRACE_MS 2500 /* long enough to look before it passes */
+#ifdef BARRIER_GC_TEST_PG
+/* a call served on PostgreSQL takes a round trip or two more: on a
+ * loaded machine 300 ms was seen to pass before a RETRY's resend came */
+#define STEP_TIMEOUT_MS 2000
+#else
+#define STEP_TIMEOUT_MS 300 /* a saga step's calls: their own deadline */
+#endif
 
 TestSuite(barrier_gc, .fini = th_teardown, .timeout = 120);
 
@@ -68,6 +87,34 @@ typedef struct party {
 	dtx_participant *part;
 } party;
 
+#ifdef BARRIER_GC_TEST_PG
+/* store_open opens the party's store on a database of its own on the
+ * cluster pgtmp.sh started. */
+static void store_open(th_env *t, party *p)
+{
+	static int n;
+	const char *admin = getenv(PGTMP_ENV_ADMIN);
+	char name[64], uri[PGTMP_URI_MAX], err[512];
+
+	(void)t;
+	cr_assert_not_null(admin, "run under pgtmp.sh (suite postgres)");
+	snprintf(name, sizeof(name), "gc_%ld_%d", (long)getpid(), n++);
+	cr_assert_eq(pgtmp_create_db(admin, name, uri, sizeof(uri), err,
+	                             sizeof(err)),
+	             0, "%s", err);
+	cr_assert_eq(dtx_store_open_pg(uri, NULL, &p->store), DTX_OK);
+}
+#else
+/* store_open opens the party's store in the test directory. */
+static void store_open(th_env *t, party *p)
+{
+	char dir[PATH_MAX];
+
+	th_path(t, "p.data", dir, sizeof(dir));
+	cr_assert_eq(dtx_store_open(dir, NULL, &p->store), DTX_OK);
+}
+#endif
+
 /* party_start opens a store in the test directory and serves gc.do,
  * gc.undo and gc.hold on a fresh address; gc_url (may be NULL) turns on
  * the participant's GC thread. */
@@ -75,11 +122,9 @@ static void party_start(th_env *t, party *p, const char *gc_url,
                         unsigned grace_ms, unsigned interval_ms)
 {
 	dtx_participant_opts o;
-	char dir[PATH_MAX];
 
-	th_path(t, "p.data", dir, sizeof(dir));
 	th_url(t, "p", p->url, sizeof(p->url));
-	cr_assert_eq(dtx_store_open(dir, NULL, &p->store), DTX_OK);
+	store_open(t, p);
 	dtx_participant_opts_init(&o);
 	o.url = p->url;
 	cr_assert_eq(dtx_participant_create(&o, &p->part), DTX_OK);
@@ -556,6 +601,60 @@ Test(barrier_gc, a_try_released_after_gc_past_the_tcc_deadline_applies_nothing)
 	             DTX__V1__BRANCH_STATUS__BRANCH_FAIL);
 	cr_assert_str_eq(text, "deadline passed");
 	cr_assert_eq(atomic_load(&hold_runs), 0, "the late Try ran");
+	dtx_tcc_tx_destroy(tx);
+	party_stop(&p);
+	th_end(t);
+}
+
+/* The same with the coordinator's retention: the cancelled transaction is
+ * pruned (--retain-final 1s: only its tombstone is left, a query shows no
+ * branches), its tombstone still tells the participant's GC that it is
+ * final, GC removes its null cancel, and the Try released after that
+ * applies nothing. */
+Test(barrier_gc, a_pruned_transactions_late_try_after_gc_applies_nothing)
+{
+	th_env *t = th_begin();
+	dtx_try_result tr;
+	dtx_tx_info info;
+	dtx_tcc_tx *tx;
+	dtx_client *c;
+	char text[64];
+	party p;
+	int64_t d;
+
+	atomic_store(&hold, true);
+	th_dtxd_start(t, "--retain-final", "1s", "--retain-tombstones", "1h",
+	              NULL);
+	party_start(t, &p, NULL, 0, 0);
+	c = th_client(t);
+	cr_assert_eq(dtx_tcc_begin(c, "gc-pruned", 800, &tx), DTX_OK);
+	cr_assert_eq(dtx_tcc_try(tx, p.url, "gc.hold", "gc.do", "gc.undo", NULL,
+	                         0, 2000, &tr),
+	             DTX_OK);
+	cr_assert_eq(tr.status, DTX_STATUS_RETRY);
+	cr_assert_eq(dtx_client_query(c, "gc-pruned", 10000, &info), DTX_OK);
+	cr_assert_eq(info.state, DTX_TX_CANCELLED);
+	d = info.deadline_unix_ms;
+	cr_assert_eq(records(&p, "gc-pruned").nulls, 1);
+	for (int i = 0; i < 300 && info.nsteps > 0; i++) {
+		sleep_ms(100);
+		cr_assert_eq(dtx_client_query(c, "gc-pruned", 0, &info),
+		             DTX_OK);
+	}
+	cr_assert_eq(info.nsteps, 0, "gc-pruned was never pruned");
+	cr_assert_eq(info.state, DTX_TX_CANCELLED, "the tombstone's outcome");
+	cr_assert_gt(final_ms(c, "gc-pruned"), 0);
+
+	wait_keep(&p);
+	cr_assert_eq(gc(&p, c, 0), 1);
+	cr_assert_eq(records(&p, "gc-pruned").n, 0);
+	atomic_store(&hold, false);
+	atomic_store(&hold_runs, 0);
+	cr_assert_eq(call_raw(&p, "gc-pruned", DTX_OP_TRY, "gc.hold", d, text),
+	             DTX__V1__BRANCH_STATUS__BRANCH_FAIL);
+	cr_assert_str_eq(text, "deadline passed");
+	cr_assert_eq(atomic_load(&hold_runs), 0, "the late Try ran");
+	cr_assert_eq(records(&p, "gc-pruned").n, 1, "only its refusal");
 	dtx_tcc_tx_destroy(tx);
 	party_stop(&p);
 	th_end(t);

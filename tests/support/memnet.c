@@ -175,6 +175,7 @@ static int net_call(dc_transport *t, const char *url,
 	c->timeout_ms = timeout_ms;
 	c->deadline_unix_ms =
 	        msg->has_deadline_unix_ms ? msg->deadline_unix_ms : 0;
+	c->epoch = msg->has_epoch ? msg->epoch : 0;
 	c->next = net->calls;
 	net->calls = c;
 	return DTX_OK;

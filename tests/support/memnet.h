@@ -65,6 +65,7 @@ typedef struct memnet_call {
 	uint32_t attempt;
 	uint32_t timeout_ms;
 	int64_t deadline_unix_ms; /* BranchCall.deadline_unix_ms; 0: absent */
+	uint64_t epoch;           /* BranchCall.epoch; 0: absent */
 	Dtx__V1__BranchReply reply;
 	char message[128];
 } memnet_call;

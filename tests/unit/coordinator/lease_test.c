@@ -322,3 +322,28 @@ Test(lease, no_shard_ever_has_two_owners_in_a_churning_world)
 	}
 	world_free(w);
 }
+
+/* What operators see as draining (dtxctl shards): an observer predicts
+ * from its own observation the shards an owner above its share gives
+ * back - its highest numbered - and none once the split is fair. */
+Test(lease, an_observer_sees_which_shards_an_owner_gives_back)
+{
+	world *w = world_new(4, 2);
+	dc_lease_state *i1 = w->st[1];
+
+	rounds(w, 1, 5000, 1000); /* i0 alone: all four */
+	cr_assert_eq(count_owned(w, "i0"), 4);
+	cr_assert_eq(dc_lease_observe(i1, w->rec, w->beat, w->nbeats, w->now),
+	             DTX_OK);
+	cr_assert_not(dc_lease_is_releasing(i1, 0, w->now));
+	cr_assert_not(dc_lease_is_releasing(i1, 1, w->now));
+	cr_assert(dc_lease_is_releasing(i1, 2, w->now));
+	cr_assert(dc_lease_is_releasing(i1, 3, w->now));
+	rounds(w, 2, 20000, 1000);
+	cr_assert_eq(count_owned(w, "i1"), 2);
+	for (uint32_t s = 0; s < 4; s++) {
+		cr_assert_not(dc_lease_is_releasing(w->st[0], s, w->now));
+		cr_assert_not(dc_lease_is_releasing(i1, s, w->now));
+	}
+	world_free(w);
+}

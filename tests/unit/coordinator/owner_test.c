@@ -87,7 +87,7 @@ static void inst_stop(inst *in)
  * drained at once (the next round releases them). */
 static int round_at(inst *in, uint64_t now)
 {
-	int rc = dc_owner_run_round(in->own, now, in->drained, &in->r);
+	int rc = dc_owner_run_round(in->own, now, 1, in->drained, &in->r);
 
 	if (rc != DTX_OK)
 		return rc;
@@ -199,7 +199,7 @@ Test(owner, a_dead_instances_shards_are_taken_after_its_lease)
 		          "shard %u: a new owner, a new epoch", s);
 	}
 	/* c wakes up (SIGCONT): its next round finds its leases lost. */
-	cr_assert_eq(dc_owner_run_round(in[2].own, now, NULL, &in[2].r),
+	cr_assert_eq(dc_owner_run_round(in[2].own, now, 1, NULL, &in[2].r),
 	             DTX_OK);
 	cr_assert_eq(in[2].r.nlost, had, "c lost its %u shards", had);
 	for (int i = 0; i < 3; i++)
