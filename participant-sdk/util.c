@@ -106,6 +106,10 @@ int sdk_err_from_nng(int nng_rv)
 	case NNG_ENOSPC:
 		return DTX_ENOSPC;
 	default:
+		/* named, so that an internal error seen by a caller can be
+		 * traced to the nng failure behind it */
+		sdk_logf(DTX_LOG_WARN, "nng error %d (%s) has no dtx meaning",
+		         nng_rv, nng_strerror(nng_rv));
 		return DTX_EINTERNAL;
 	}
 }
