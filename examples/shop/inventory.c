@@ -38,13 +38,16 @@
  * so it commits with the call's barrier row: one conditional UPDATE
  * (left + delta >= 0) instead of a read and a write. That is the pattern
  * for a hot row: the check and the change are one statement under the
- * row's lock, so it stays right when several inventory processes share
- * the database (a read then a write through the key-value API is right
- * only because one process serves one group at a time: under READ
- * COMMITTED two processes could both read the last unit), and it costs
- * one round trip instead of two. The row is dtx_kv's ('stock', sku), the
- * decimal text the key-value API reads, so the checker and the other
- * handlers see the same counter.
+ * row's lock, so it stays right when several groups (service.c's
+ * --groups) or inventory processes change it at once (a read then a
+ * write through the key-value API would not be: under READ COMMITTED two
+ * groups could both read the last unit), and it costs one round trip
+ * instead of two. The row is dtx_kv's ('stock', sku), the decimal text
+ * the key-value API reads, so the checker and the other handlers see the
+ * same counter. It is every purchase's row: a group holds its lock from
+ * its first deduct to its commit, and the next group's first deduct
+ * waits for that commit; the rows of each gid (sold, reserved) are the
+ * gid's alone.
  */
 #include <stdio.h>
 #include <stdlib.h>
