@@ -110,7 +110,8 @@ struct dtx_store {
 	void *impl;               /* owned by the backend (ops->close) */
 	char *where;              /* owned: directory or URI, no password */
 	bool read_only;
-	size_t ntables; /* the service's tables, names[1..ntables] */
+	unsigned groups; /* groups a participant may serve at once (>= 1) */
+	size_t ntables;  /* the service's tables, names[1..ntables] */
 	char names[DTX_STORE_MAX_TABLES + 1][DTX_TABLE_NAME_MAX + 1];
 	atomic_bool gc_busy;     /* a barrier GC pass holds gc_cursor */
 	sdk_gc_cursor gc_cursor; /* barrier_gc.c's */

@@ -132,11 +132,13 @@ struct dtx_participant {
 	batch *batches;     /* owned: one per worker thread */
 	unsigned nthreads;
 
-	bool sync_init;           /* mu, cv and group_mu are initialised */
-	pthread_mutex_t group_mu; /* held by the group's leader (worker_main) */
+	bool sync_init; /* mu, cv and leader_cv are initialised */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	work **ring; /* owned: ncontexts slots; guarded by mu */
+	pthread_cond_t leader_cv; /* a group's leader left (worker_main) */
+	unsigned leaders_max;     /* groups at once: the store's, <= workers */
+	unsigned leaders;         /* guarded by mu: groups being served */
+	work **ring;              /* owned: ncontexts slots; guarded by mu */
 	unsigned head;
 	unsigned count;
 	bool stopping; /* guarded by mu: workers exit */
@@ -177,7 +179,7 @@ static bool opts_are_valid(const dtx_participant_opts *opts)
 	       opts->max_msg_bytes >= MSG_MIN && opts->max_msg_bytes <= MSG_MAX;
 }
 
-/* sync_init initialises part's queue lock and condition, and group_mu. */
+/* sync_init initialises part's queue lock and its conditions. */
 static int sync_init(dtx_participant *part)
 {
 	if (pthread_mutex_init(&part->mu, NULL) != 0)
@@ -186,7 +188,7 @@ static int sync_init(dtx_participant *part)
 		pthread_mutex_destroy(&part->mu);
 		return DTX_ENOMEM;
 	}
-	if (pthread_mutex_init(&part->group_mu, NULL) != 0) {
+	if (pthread_cond_init(&part->leader_cv, NULL) != 0) {
 		pthread_cond_destroy(&part->cv);
 		pthread_mutex_destroy(&part->mu);
 		return DTX_ENOMEM;
@@ -614,6 +616,31 @@ static void finish(batch *b, unsigned k)
 	nng_ctx_send(w->ctx, w->aio);
 }
 
+/* leader_take waits until fewer than leaders_max groups are being
+ * served and counts this worker in; false once the participant stops. */
+static bool leader_take(dtx_participant *part)
+{
+	bool ok;
+
+	pthread_mutex_lock(&part->mu);
+	while (part->leaders >= part->leaders_max && !part->stopping)
+		pthread_cond_wait(&part->leader_cv, &part->mu);
+	ok = !part->stopping;
+	if (ok)
+		part->leaders++;
+	pthread_mutex_unlock(&part->mu);
+	return ok;
+}
+
+/* leader_give counts a group's leader out and wakes a worker waiting. */
+static void leader_give(dtx_participant *part)
+{
+	pthread_mutex_lock(&part->mu);
+	part->leaders--;
+	pthread_cond_signal(&part->leader_cv);
+	pthread_mutex_unlock(&part->mu);
+}
+
 /* serve_batch serves the messages waiting for part, starting with first
  * (RUN, moved in): with a store it takes more while they fit (at most
  * BATCH_MSGS messages, SDK_GROUP_MAX calls), serves the barrier's calls
@@ -633,7 +660,7 @@ static void serve_batch(dtx_participant *part, batch *b, work *first)
 		atomic_fetch_add_explicit(&part->commits, 1,
 		                          memory_order_relaxed);
 	if (part->store != NULL)
-		pthread_mutex_unlock(&part->group_mu); /* see worker_main */
+		leader_give(part); /* see worker_main */
 	for (unsigned k = 0; k < n; k++) {
 		b->st[b->item_of[k]] = b->item[k].status;
 		count(part, b->item[k].out);
@@ -647,13 +674,17 @@ static void serve_batch(dtx_participant *part, batch *b, work *first)
  * without a store may block, so then each worker takes one message at a
  * time.
  *
- * With a store, one worker at a time is the group's leader: it holds
- * group_mu from taking the first message to the group's commit, so the
- * calls that arrive meanwhile wait in the queue and the next leader takes
- * them all. (Taking them before the store's write lock, as several
- * workers would, splits them into small groups queued behind each other:
- * a call then waits for up to one commit per worker.) Replies are sent
- * after group_mu is released, while the next group runs. */
+ * With a store, up to leaders_max workers at a time are a group's leader
+ * (the store's groups: 1 on LMDB, whose one writer serialises groups
+ * anyway; dtx_store_opts.groups on PostgreSQL, each group on a
+ * connection of its own): a leader counts from taking the first message
+ * to the group's commit, so the calls that arrive meanwhile wait in the
+ * queue and the next leader takes them all. (Taking them before the
+ * store's write lock, as more workers would, splits them into small
+ * groups queued behind each other: a call then waits for up to one
+ * commit per worker.) Replies are sent after the leader counted out,
+ * while the next group runs. Calls of one gid in two groups at once are
+ * the store's to order (lock_gids). */
 static void *worker_main(void *arg)
 {
 	batch *b = arg;
@@ -663,14 +694,14 @@ static void *worker_main(void *arg)
 	for (unsigned i = 0; i < SDK_GROUP_MAX; i++)
 		sdk_call_init(&b->call[i], part->max_msg - REPLY_HEADROOM);
 	for (;;) {
-		if (part->store != NULL)
-			pthread_mutex_lock(&part->group_mu);
+		if (part->store != NULL && !leader_take(part))
+			break;
 		if ((w = queue_pop(part)) == NULL) {
 			if (part->store != NULL)
-				pthread_mutex_unlock(&part->group_mu);
+				leader_give(part);
 			break;
 		}
-		serve_batch(part, b, w); /* releases group_mu */
+		serve_batch(part, b, w); /* counts the leader out */
 	}
 	for (unsigned i = 0; i < SDK_GROUP_MAX; i++)
 		sdk_call_fini(&b->call[i]);
@@ -768,6 +799,11 @@ static int build_items(dtx_participant *part)
 
 static int start_workers(dtx_participant *part)
 {
+	part->leaders_max = 1;
+	if (part->store != NULL && part->store->groups > 1)
+		part->leaders_max = part->store->groups < part->nworkers
+		                            ? part->store->groups
+		                            : part->nworkers;
 	part->threads = calloc(part->nworkers, sizeof(*part->threads));
 	part->batches = calloc(part->nworkers, sizeof(*part->batches));
 	if (part->threads == NULL || part->batches == NULL)
@@ -793,6 +829,7 @@ static void stop_workers(dtx_participant *part)
 	pthread_mutex_lock(&part->mu);
 	part->stopping = true;
 	pthread_cond_broadcast(&part->cv);
+	pthread_cond_broadcast(&part->leader_cv);
 	pthread_mutex_unlock(&part->mu);
 	for (i = 0; i < part->nthreads; i++)
 		pthread_join(part->threads[i], NULL);
@@ -846,7 +883,7 @@ static void teardown(dtx_participant *part)
 	part->ring = NULL;
 	part->threads = NULL;
 	part->batches = NULL;
-	part->nitems = part->head = part->count = 0;
+	part->nitems = part->head = part->count = part->leaders = 0;
 	part->stopping = false;
 }
 
@@ -898,7 +935,7 @@ void dtx_participant_destroy(dtx_participant *part)
 	if (part->sync_init) {
 		pthread_cond_destroy(&part->cv);
 		pthread_mutex_destroy(&part->mu);
-		pthread_mutex_destroy(&part->group_mu);
+		pthread_cond_destroy(&part->leader_cv);
 	}
 	free(part->url);
 	free(part);

@@ -88,6 +88,7 @@ int sdk_store_create(const sdk_store_ops *ops, void *impl, const char *where,
 	store->ops = ops;
 	store->impl = impl;
 	store->read_only = opts->read_only;
+	store->groups = 1; /* a backend that serves more says so after */
 	store->ntables = opts->ntables;
 	for (size_t i = 0; i < opts->ntables; i++)
 		sdk_strlcpy(store->names[i + 1], DTX_TABLE_NAME_MAX + 1,

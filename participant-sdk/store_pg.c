@@ -4,36 +4,65 @@
  * own database, so a handler's SQL and the record of its call commit in
  * one transaction (dtx_pg.h documents the guarantees and the schema).
  *
- * Owns: the connections (a pool of POOL_MAX, opened lazily, dropped after
- * any failure and reopened by the next user), the schema and its check,
- * the SQL of every operation, and the translation of libpq's results into
- * dtx_err (pg_fail: nothing else reads a SQLSTATE). Never: decides
- * anything about a call (barrier.c does), answers before COMMIT returned
- * COMMIT, gives durability away (synchronous_commit = on), or prints
- * (diagnostics go to sdk_logf).
+ * Owns: the connections (a pool of the store's groups plus POOL_SPARE,
+ * opened lazily, dropped after any failure and reopened by the next user),
+ * the schema and its check, the SQL of every operation, the group's cache
+ * of barrier rows, and the translation of libpq's results into dtx_err
+ * (pg_fail: nothing else reads a SQLSTATE). Never: decides anything about
+ * a call (barrier.c does), answers before COMMIT returned COMMIT, gives
+ * durability away (synchronous_commit = on), or prints (diagnostics go to
+ * sdk_logf).
  *
- * Transactions: a top-level transaction takes a connection from the pool
- * and runs BEGIN; a nested one is SAVEPOINT dtx_<depth> on the same
- * connection; committing it is RELEASE, aborting it ROLLBACK TO + RELEASE
- * (which also leaves an SQL error inside it behind). A savepoint whose
- * transaction is aborted when it should be released (a handler answered
- * OK after its SQL failed) is rolled back and the commit fails. The
- * top-level COMMIT succeeds only if its command tag says COMMIT (an
- * aborted transaction's COMMIT says ROLLBACK). A connection that is bad,
- * or not idle when its transaction ended, is closed.
+ * Transactions: a top-level transaction takes a connection from the pool;
+ * a nested one is SAVEPOINT dtx_<depth> on the same connection; committing
+ * it is RELEASE, aborting it ROLLBACK TO + RELEASE (which also leaves an
+ * SQL error inside it behind). A savepoint whose transaction is aborted
+ * when it should be released (a handler answered OK after its SQL failed)
+ * is rolled back and the commit fails. The top-level COMMIT succeeds only
+ * if its command tag says COMMIT (an aborted transaction's COMMIT says
+ * ROLLBACK). A connection that is bad, or not idle when its transaction
+ * ended, is closed.
+ *
+ * Round trips (each costs two context switches; on a loaded machine that
+ * is milliseconds, and a group of calls pays them one after the other):
+ *   - BEGIN, SAVEPOINT and RELEASE are not sent when asked for: they wait
+ *     in the slot's queue and go in one libpq pipeline with the next
+ *     statement that needs them (the transaction's first statement, a
+ *     handler's SQL: dtx_txn_pg flushes them). A savepoint inside which no
+ *     SQL ran is never sent at all. A ROLLBACK TO is sent at once (rare:
+ *     a refusal that ran SQL), so the transaction status a later RELEASE
+ *     checks is the server's;
+ *   - lock_gids sends BEGIN, the advisory locks of the group's gids and
+ *     one SELECT of every barrier row of those gids in one pipeline (the
+ *     SELECT runs after the locks are held: in READ COMMITTED each
+ *     statement takes its snapshot when it starts, so it sees every row a
+ *     group that held a gid before committed); rec_get of those gids then
+ *     reads the slot's cache;
+ *   - rec_put of those gids writes the cache (a nested transaction's
+ *     rows are dropped with it); the top-level commit sends the queue,
+ *     one INSERT of every row written and COMMIT in one pipeline. The
+ *     INSERT fails (so the transaction aborts and COMMIT answers ROLLBACK)
+ *     if a row it writes exists with another status: only someone not
+ *     taking the gid's lock could have written it.
+ * So a group costs two round trips plus its handlers' statements (each
+ * carrying the savepoints queued before it).
  *
  * If we crash (or the connection drops) before COMMIT returned, the
  * server rolls the transaction back or has committed it; either way the
  * caller answered RETRY and a resend finds the row or runs afresh.
  *
  * Values travel in binary (bytea, text bytes, big-endian integers); every
- * statement has its parameters bound, none is built from input.
+ * statement has its parameters bound, none is built from input (the
+ * INSERT's text is built from row counts only).
  *
  * Threads: a transaction and its connection belong to the thread that
- * began it; the pool's mutex guards the slots.
+ * began it; the pool's mutex guards the slots' busy flags. Several
+ * threads serve groups at once, each on its own connection; the advisory
+ * locks keep the calls of one gid in order (dtx_pg.h).
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +73,8 @@
 #include "dtx/dtx_pg.h"
 #include "sdk.h"
 
-#define POOL_MAX       8
+#define GROUPS_MAX     64    /* dtx_store_opts.groups */
+#define POOL_SPARE     2     /* connections beyond the groups': GC, the app */
 #define POOL_WAIT_MS   30000 /* a thread waits this long for a connection */
 #define LOCK_KEY       "1685353560" /* advisory locks: (LOCK_KEY, hash) */
 #define SCHEMA_VERSION 2            /* 2: dtx_barrier.keep_until */
@@ -52,16 +82,50 @@
 #define GIDS_LIMIT     "65537" /* one GC walk's rows, past its largest */
 #define SCAN_PAGE      "128"   /* rows of one dtx_txn_scan statement */
 #define SCAN_PAGE_ROWS 128
+#define QUEUE_MAX      16    /* statements waiting for the next round trip */
+#define CTL_SQL_MAX    40    /* "ROLLBACK TO SAVEPOINT dtx_<depth>" */
+#define ROW_PARAMS     8     /* bound values of one barrier row */
+#define ROWS_READ_MAX  65536 /* barrier rows one group reads */
 #define OID_BYTEA      17
 #define OID_INT2       21
 #define OID_INT4       23
 #define OID_INT8       20
 #define OID_TEXT       25
 
+/* pg_row - one barrier row in a group's cache: read by lock_gids (its
+ * pointers into the slot's `pre` result), or written by rec_put (owned
+ * copies, sent by the top-level commit). */
+typedef struct pg_row {
+	int32_t hash; /* gid_hash(gid) */
+	const char *gid;
+	uint32_t branch;
+	dtx_op op;
+	sdk_rec rec;
+	unsigned depth; /* written inside the transaction of this depth */
+	bool bad;       /* read, and not a row the SDK could have written */
+	/* written rows' bound values, as text */
+	char b[12], o[8], st[8], fl[8], ku[24];
+} pg_row;
+
+/* pg_slot - one connection of the pool and the state of the transaction
+ * running on it (reset when it ends). */
 typedef struct pg_slot {
 	struct pg_store *ps; /* borrowed: the owner */
 	PGconn *conn;        /* owned; NULL: connect on next use */
 	bool busy;           /* guarded by ps->mu */
+	bool broken;         /* a pipeline went wrong: close it when given */
+	bool sent;           /* BEGIN has gone to the server */
+	unsigned sp_made;    /* savepoints dtx_1..sp_made exist there */
+	char queue[QUEUE_MAX][CTL_SQL_MAX]; /* BEGIN/SAVEPOINT/RELEASE */
+	unsigned nqueue;
+	int32_t locked[SDK_GROUP_MAX];  /* hashes of the gids lock_gids read */
+	char (*lgids)[DTX_GID_MAX + 1]; /* owned: those gids */
+	size_t nlocked;
+	PGresult *pre; /* owned: the rows lock_gids read */
+	pg_row *read;  /* owned: pre, parsed */
+	size_t nread;
+	pg_row *wrote; /* owned: rows written, message/result/gid owned */
+	size_t nwrote, capwrote;
 } pg_slot;
 
 typedef struct pg_store {
@@ -71,11 +135,13 @@ typedef struct pg_store {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool sync_init;
-	pg_slot slots[POOL_MAX];
+	unsigned nslots; /* groups + POOL_SPARE */
+	pg_slot slots[GROUPS_MAX + POOL_SPARE];
 } pg_store;
 
 #define PS(txn)   (((pg_slot *)(txn)->h)->ps)
 #define CONN(txn) (((pg_slot *)(txn)->h)->conn)
+#define SLOT(txn) ((pg_slot *)(txn)->h)
 
 static const sdk_store_ops pg_ops;
 
@@ -139,6 +205,8 @@ static int conn_exec(const pg_store *ps, PGconn *conn, const char *what,
 	PGresult *res = NULL;
 	ExecStatusType st;
 
+	if (n > 8)
+		return DTX_EINVAL;
 	for (int i = 0; i < n; i++) {
 		vals[i] = p[i].v;
 		lens[i] = p[i].len;
@@ -155,15 +223,182 @@ static int conn_exec(const pg_store *ps, PGconn *conn, const char *what,
 	return DTX_OK;
 }
 
-/* txn_exec is conn_exec on txn's connection; a result it keeps becomes
- * txn's scratch (what found pointers borrow until the next statement). */
+/* stmt - one statement of a pipeline; ret_res NULL: its result is
+ * checked and freed, else it is stored there (transferred) on success. */
+typedef struct stmt {
+	const char *what;
+	const char *sql;
+	const param *p;
+	int n;
+	PGresult **ret_res;
+} stmt;
+
+/* send_stmt queues s on conn (in pipeline mode). Errors: DTX_ENOMEM,
+ * DTX_EUNREACHABLE (libpq could not queue it). */
+static int send_stmt(PGconn *conn, const stmt *s)
+{
+	size_t n = s->n > 0 ? (size_t)s->n : 1;
+	const char **vals = calloc(n, sizeof(*vals));
+	int *lens = calloc(n, sizeof(*lens));
+	int *fmts = calloc(n, sizeof(*fmts));
+	int rv = DTX_ENOMEM;
+
+	if (vals != NULL && lens != NULL && fmts != NULL) {
+		for (int i = 0; i < s->n; i++) {
+			vals[i] = s->p[i].v;
+			lens[i] = s->p[i].len;
+			fmts[i] = s->p[i].binary;
+		}
+		rv = PQsendQueryParams(conn, s->sql, s->n, NULL, vals, lens,
+		                       fmts, 1) == 1
+		             ? DTX_OK
+		             : DTX_EUNREACHABLE;
+	}
+	free(vals);
+	free(lens);
+	free(fmts);
+	return rv;
+}
+
+/* take_result reads the result of s, the next on conn, and the NULL that
+ * ends it; *rv keeps the first error. False: conn did not answer as a
+ * pipeline does. */
+static bool take_result(const pg_store *ps, PGconn *conn, const stmt *s,
+                        int *rv)
+{
+	PGresult *res = PQgetResult(conn);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (res == NULL)
+		return false;
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		if (*rv == DTX_OK && s->ret_res != NULL) {
+			*s->ret_res = res;
+			res = NULL;
+		}
+	} else if (st != PGRES_PIPELINE_ABORTED && *rv == DTX_OK) {
+		*rv = pg_fail(ps, conn, res, s->what);
+		res = NULL;
+	} else if (*rv == DTX_OK) {
+		*rv = DTX_EIO; /* skipped after an error it did not report */
+	}
+	PQclear(res);
+	return PQgetResult(conn) == NULL;
+}
+
+/* conn_pipeline runs s[0..n) on slot's connection in one round trip
+ * (libpq pipeline mode): after the first error the server skips the rest,
+ * and that error is returned (no result of s is kept then). A pipeline
+ * that does not end as it should marks the slot broken. */
+static int conn_pipeline(pg_slot *slot, const stmt *s, int n)
+{
+	PGconn *conn = slot->conn;
+	PGresult *res = NULL;
+	bool ok = PQenterPipelineMode(conn) == 1;
+	int rv = DTX_OK, sent = 0;
+
+	while (ok && rv == DTX_OK && sent < n)
+		if ((rv = send_stmt(conn, &s[sent])) == DTX_OK)
+			sent++;
+	ok = ok && PQpipelineSync(conn) == 1;
+	for (int i = 0; ok && i < sent; i++)
+		ok = take_result(slot->ps, conn, &s[i], &rv);
+	if (ok)
+		res = PQgetResult(conn);
+	ok = ok && PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+	PQclear(res);
+	ok = ok && PQexitPipelineMode(conn) == 1;
+	if (!ok) {
+		sdk_logf(DTX_LOG_WARN, "store %s: pipeline: %.200s",
+		         slot->ps->where, PQerrorMessage(conn));
+		slot->broken = true;
+		rv = rv == DTX_OK ? DTX_EUNREACHABLE : rv;
+	}
+	for (int i = 0; rv != DTX_OK && i < sent; i++)
+		if (s[i].ret_res != NULL) {
+			PQclear(*s[i].ret_res);
+			*s[i].ret_res = NULL;
+		}
+	return rv;
+}
+
+/* run_queued sends slot's queued statements, then extra[0..n), in one
+ * round trip (none if there is nothing). */
+static int run_queued(pg_slot *slot, const stmt *extra, int n)
+{
+	stmt s[QUEUE_MAX + 4];
+	int k = 0;
+
+	if (slot->conn == NULL ||
+	    (size_t)n > sizeof(s) / sizeof(s[0]) - QUEUE_MAX)
+		return DTX_EINVAL;
+	for (unsigned i = 0; i < slot->nqueue; i++)
+		s[k++] = (stmt){slot->queue[i], slot->queue[i], NULL, 0, NULL};
+	for (int i = 0; i < n; i++)
+		s[k++] = extra[i];
+	if (slot->nqueue > 0)
+		slot->sent = true; /* BEGIN is the first statement queued */
+	slot->nqueue = 0;
+	if (k == 0)
+		return DTX_OK;
+	if (k == 1 && s[0].n <= 8)
+		return conn_exec(slot->ps, slot->conn, s[0].what, s[0].sql,
+		                 s[0].p, s[0].n, s[0].ret_res);
+	return conn_pipeline(slot, s, k);
+}
+
+/* queue_push queues sql (at most CTL_SQL_MAX - 1 bytes) for the next
+ * round trip, sending the queue first when it is full. */
+static int queue_push(pg_slot *slot, const char *sql)
+{
+	int rv = slot->nqueue == QUEUE_MAX ? run_queued(slot, NULL, 0) : DTX_OK;
+
+	if (rv == DTX_OK)
+		snprintf(slot->queue[slot->nqueue++], CTL_SQL_MAX, "%s", sql);
+	return rv;
+}
+
+/* savepoint_sql writes "<verb> SAVEPOINT dtx_<depth>" into buf. */
+static const char *savepoint_sql(char *buf, size_t cap, const char *verb,
+                                 unsigned depth)
+{
+	snprintf(buf, cap, "%s%sSAVEPOINT dtx_%u", verb, verb[0] ? " " : "",
+	         depth);
+	return buf;
+}
+
+/* materialize queues the savepoints of txn's depth the server does not
+ * have yet, so that the next statement runs inside them. */
+static int materialize(dtx_txn *txn)
+{
+	pg_slot *slot = SLOT(txn);
+	char sql[CTL_SQL_MAX];
+	int rv = DTX_OK;
+
+	while (rv == DTX_OK && slot->sp_made < txn->depth) {
+		slot->sp_made++;
+		rv = queue_push(slot, savepoint_sql(sql, sizeof(sql), "",
+		                                    slot->sp_made));
+	}
+	return rv;
+}
+
+/* txn_exec runs one statement on txn's connection, with the statements
+ * queued before it, inside txn's savepoints; a result it keeps (ret_res)
+ * is the caller's (most make it txn's scratch, what found pointers
+ * borrow until the next statement). */
 static int txn_exec(dtx_txn *txn, const char *what, const char *sql,
                     const param *p, int n, PGresult **ret_res)
 {
+	stmt s = {what, sql, p, n, ret_res};
+	int rv;
+
 	txn_clear(txn);
 	if (txn->h == NULL)
 		return DTX_EINVAL;
-	return conn_exec(PS(txn), CONN(txn), what, sql, p, n, ret_res);
+	if ((rv = materialize(txn)) != DTX_OK)
+		return rv;
+	return run_queued(SLOT(txn), &s, 1);
 }
 
 static uint16_t get_be16(const char *p)
@@ -240,7 +475,7 @@ static int pool_take(pg_store *ps, pg_slot **ret_slot)
 	until.tv_sec += POOL_WAIT_MS / 1000;
 	pthread_mutex_lock(&ps->mu);
 	while (slot == NULL && rv == DTX_OK) {
-		for (int i = 0; i < POOL_MAX && slot == NULL; i++)
+		for (unsigned i = 0; i < ps->nslots && slot == NULL; i++)
 			if (!ps->slots[i].busy)
 				slot = &ps->slots[i];
 		if (slot == NULL &&
@@ -264,18 +499,20 @@ static int pool_take(pg_store *ps, pg_slot **ret_slot)
 	return rv;
 }
 
-/* pool_give returns slot, closing a connection that is bad or still in a
- * transaction (a failed ROLLBACK), so the next user reconnects. */
+/* pool_give returns slot, closing a connection that is bad, broken (a
+ * pipeline that went wrong) or still in a transaction (a failed
+ * ROLLBACK), so the next user reconnects. */
 static void pool_give(pg_slot *slot)
 {
 	pg_store *ps = slot->ps;
 
 	if (slot->conn != NULL &&
-	    (PQstatus(slot->conn) != CONNECTION_OK ||
+	    (slot->broken || PQstatus(slot->conn) != CONNECTION_OK ||
 	     PQtransactionStatus(slot->conn) != PQTRANS_IDLE)) {
 		PQfinish(slot->conn);
 		slot->conn = NULL;
 	}
+	slot->broken = false;
 	pthread_mutex_lock(&ps->mu);
 	slot->busy = false;
 	pthread_cond_signal(&ps->cv);
@@ -302,91 +539,180 @@ static int pg_grow(void *impl, size_t seen)
 	return DTX_ELIMIT; /* never asked: no operation sets map_full */
 }
 
-/* savepoint_sql writes "<verb> SAVEPOINT dtx_<depth>" into buf. */
-static const char *savepoint_sql(char *buf, size_t cap, const char *verb,
-                                 unsigned depth)
+/* rows_free frees what rows written into the cache own. */
+static void rows_free(pg_row *rows, size_t n)
 {
-	snprintf(buf, cap, "%s SAVEPOINT dtx_%u", verb, depth);
-	return buf;
+	for (size_t i = 0; i < n; i++) {
+		free((void *)rows[i].gid);
+		free((void *)rows[i].rec.message);
+		free((void *)rows[i].rec.result);
+	}
 }
 
+/* slot_reset forgets the state of the transaction that ran on slot. */
+static void slot_reset(pg_slot *slot)
+{
+	rows_free(slot->wrote, slot->nwrote);
+	slot->nwrote = 0;
+	free(slot->read);
+	slot->read = NULL;
+	slot->nread = 0;
+	PQclear(slot->pre);
+	slot->pre = NULL;
+	slot->nlocked = 0;
+	slot->nqueue = 0;
+	slot->sp_made = 0;
+	slot->sent = false;
+}
+
+/* pg_txn_begin begins a transaction without a round trip: BEGIN, or a
+ * nested transaction's SAVEPOINT, waits for the first statement that
+ * needs it (materialize). */
 static int pg_txn_begin(dtx_store *store, dtx_txn *parent, bool read_only,
                         dtx_txn *ret_txn)
 {
 	pg_store *ps = store->impl;
-	char sql[64];
 	pg_slot *slot;
 	int rv;
 
 	ret_txn->store = store;
 	ret_txn->read_only = read_only;
 	if (parent != NULL) {
+		if (parent->h == NULL)
+			return DTX_EINVAL;
 		ret_txn->h = parent->h;
 		ret_txn->depth = parent->depth + 1;
-		snprintf(sql, sizeof(sql), "SAVEPOINT dtx_%u", ret_txn->depth);
-		return txn_exec(ret_txn, "savepoint", sql, NULL, 0, NULL);
+		return DTX_OK;
 	}
 	if ((rv = pool_take(ps, &slot)) != DTX_OK)
 		return rv;
+	slot_reset(slot);
 	ret_txn->h = slot;
-	rv = txn_exec(ret_txn, "begin", read_only ? "BEGIN READ ONLY" : "BEGIN",
-	              NULL, 0, NULL);
-	if (rv != DTX_OK) {
-		pool_give(slot);
-		ret_txn->h = NULL;
+	return queue_push(slot, read_only ? "BEGIN READ ONLY" : "BEGIN");
+}
+
+/* rows_end ends the rows txn's depth wrote into the cache: kept, they
+ * belong to the parent; else they are dropped. (A row written before and
+ * only raised here keeps its raised keep_until: it is kept longer, no
+ * harm.) */
+static void rows_end(pg_slot *slot, unsigned depth, bool keep)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < slot->nwrote; i++) {
+		pg_row *r = &slot->wrote[i];
+
+		if (r->depth >= depth && !keep) {
+			rows_free(r, 1);
+			continue;
+		}
+		if (r->depth >= depth)
+			r->depth = depth - 1;
+		slot->wrote[j++] = *r;
 	}
-	return rv;
+	slot->nwrote = j;
+}
+
+/* rollback_to rolls txn's savepoint back and releases it, at once (with
+ * what is queued), so the transaction status a later RELEASE looks at is
+ * the server's. */
+static int rollback_to(dtx_txn *txn)
+{
+	pg_slot *slot = SLOT(txn);
+	char sql[CTL_SQL_MAX];
+	int rv = queue_push(slot, savepoint_sql(sql, sizeof(sql), "ROLLBACK TO",
+	                                        txn->depth));
+
+	if (rv == DTX_OK)
+		rv = queue_push(slot, savepoint_sql(sql, sizeof(sql), "RELEASE",
+		                                    txn->depth));
+	return rv == DTX_OK ? run_queued(slot, NULL, 0) : rv;
 }
 
 /* nested_end releases (keep) or rolls back and releases the savepoint of
- * txn (depth > 0). An aborted transaction cannot keep anything. */
+ * txn (depth > 0), if the server has it; the cache's rows follow. An
+ * aborted transaction cannot keep anything. */
 static int nested_end(dtx_txn *txn, bool keep)
 {
-	char sql[64];
+	pg_slot *slot = SLOT(txn);
+	char sql[CTL_SQL_MAX];
 	int rv = DTX_OK;
 
-	if (keep && PQtransactionStatus(CONN(txn)) == PQTRANS_INERROR) {
+	if (keep && slot->broken)
+		rv = DTX_EUNREACHABLE;
+	if (keep && slot->sp_made >= txn->depth &&
+	    PQtransactionStatus(slot->conn) == PQTRANS_INERROR) {
 		sdk_logf(DTX_LOG_WARN,
 		         "store %s: a statement of the transaction failed, "
 		         "yet its work was to be kept: rolled back",
-		         PS(txn)->where);
-		keep = false;
+		         slot->ps->where);
 		rv = DTX_EIO;
 	}
-	if (!keep)
-		(void)txn_exec(txn, "rollback to savepoint",
-		               savepoint_sql(sql, sizeof(sql), "ROLLBACK TO",
-		                             txn->depth),
-		               NULL, 0, NULL);
-	if (rv == DTX_OK || PQstatus(CONN(txn)) == CONNECTION_OK) {
-		int r2 = txn_exec(
-		        txn, "release savepoint",
-		        savepoint_sql(sql, sizeof(sql), "RELEASE", txn->depth),
-		        NULL, 0, NULL);
+	keep = keep && rv == DTX_OK;
+	if (slot->sp_made >= txn->depth) {
+		int r2 = keep ? queue_push(slot,
+		                           savepoint_sql(sql, sizeof(sql),
+		                                         "RELEASE", txn->depth))
+		              : rollback_to(txn);
+
+		slot->sp_made = txn->depth - 1;
 		if (rv == DTX_OK)
 			rv = r2;
 	}
+	rows_end(slot, txn->depth, keep && rv == DTX_OK);
 	txn_clear(txn);
 	txn->h = NULL;
 	return rv;
 }
 
-/* top_end commits (COMMIT must answer COMMIT) or rolls back txn and gives
- * its connection back. */
-static int top_end(dtx_txn *txn, bool commit)
-{
-	pg_slot *slot = txn->h;
-	PGresult *res = NULL;
-	int rv = txn_exec(txn, commit ? "commit" : "rollback",
-	                  commit ? "COMMIT" : "ROLLBACK", NULL, 0, &res);
+static int insert_build(pg_slot *slot, char **ret_sql, param **ret_p);
 
-	if (rv == DTX_OK && commit && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+/* commit_send sends the queue, the rows the cache wrote (one INSERT) and
+ * COMMIT in one round trip; COMMIT must answer COMMIT. */
+static int commit_send(pg_slot *slot)
+{
+	PGresult *res = NULL;
+	char *sql = NULL;
+	param *p = NULL;
+	stmt s[2];
+	int n = 0, rv = DTX_OK;
+
+	if (slot->broken)
+		return DTX_EUNREACHABLE;
+	if (slot->nwrote > 0 && (rv = insert_build(slot, &sql, &p)) != DTX_OK)
+		return rv;
+	if (slot->nwrote > 0)
+		s[n++] = (stmt){"write barrier rows", sql, p,
+		                (int)(slot->nwrote * ROW_PARAMS), NULL};
+	s[n++] = (stmt){"commit", "COMMIT", NULL, 0, &res};
+	rv = run_queued(slot, s, n);
+	if (rv == DTX_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		sdk_logf(DTX_LOG_WARN,
 		         "store %s: COMMIT answered %s: nothing kept",
-		         PS(txn)->where, PQcmdStatus(res));
+		         slot->ps->where, PQcmdStatus(res));
 		rv = DTX_EIO;
 	}
 	PQclear(res);
+	free(sql);
+	free(p);
+	return rv;
+}
+
+/* top_end commits or rolls back txn (nothing to send if nothing was) and
+ * gives its connection back. */
+static int top_end(dtx_txn *txn, bool commit)
+{
+	pg_slot *slot = SLOT(txn);
+	int rv = DTX_OK;
+
+	txn_clear(txn);
+	if (commit && (slot->sent || slot->nwrote > 0))
+		rv = commit_send(slot);
+	if (slot->conn != NULL && !slot->broken &&
+	    PQtransactionStatus(slot->conn) != PQTRANS_IDLE)
+		(void)conn_exec(slot->ps, slot->conn, "rollback", "ROLLBACK",
+		                NULL, 0, NULL);
+	slot_reset(slot);
 	txn->h = NULL;
 	pool_give(slot);
 	return rv;
@@ -428,16 +754,13 @@ static int cmp_i32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* pg_lock_gids takes the advisory lock of each gid's hash, in ascending
- * order in one statement, for the rest of the transaction. */
-static int pg_lock_gids(dtx_txn *txn, const char *const *gids, size_t n)
+/* hash_list writes the distinct hashes of gids[0..n), ascending, as an
+ * int4[] literal into arr (SDK_GROUP_MAX * 12 + 3 bytes). */
+static void hash_list(const char *const *gids, size_t n, char *arr)
 {
 	int32_t h[SDK_GROUP_MAX];
-	char arr[SDK_GROUP_MAX * 12 + 3];
-	size_t len = 0, m = 0;
+	size_t cap = SDK_GROUP_MAX * 12 + 3, len = 0, m = 0;
 
-	if (n == 0 || n > SDK_GROUP_MAX)
-		return n == 0 ? DTX_OK : DTX_EINVAL;
 	for (size_t i = 0; i < n; i++)
 		h[i] = gid_hash(gids[i]);
 	qsort(h, n, sizeof(h[0]), cmp_i32);
@@ -445,15 +768,90 @@ static int pg_lock_gids(dtx_txn *txn, const char *const *gids, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && h[i] == h[i - 1])
 			continue;
-		len += (size_t)snprintf(arr + len, sizeof(arr) - len, "%s%d",
+		len += (size_t)snprintf(arr + len, cap - len, "%s%d",
 		                        m++ ? "," : "", (int)h[i]);
 	}
-	snprintf(arr + len, sizeof(arr) - len, "}");
-	return txn_exec(txn, "lock gids",
-	                "SELECT count(pg_advisory_xact_lock(" LOCK_KEY
-	                ", k)) FROM (SELECT unnest($1::int4[]) AS k "
-	                "ORDER BY 1) AS s",
-	                &P_TEXT(arr), 1, NULL);
+	snprintf(arr + len, cap - len, "}");
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* gid_array encodes gids[0..n) (each 1..DTX_GID_MAX bytes) as a binary
+ * text[] (PostgreSQL's array_send: ndim, has-null, element type, length,
+ * lower bound, then each element's length and bytes) into buf, which
+ * holds 20 + n * (4 + DTX_GID_MAX) bytes. Returns its length, 0 if a gid
+ * is out of bounds. */
+static size_t gid_array(const char *const *gids, size_t n, uint8_t *buf)
+{
+	size_t len = 20;
+
+	put_be32(buf, 1);
+	put_be32(buf + 4, 0);
+	put_be32(buf + 8, OID_TEXT);
+	put_be32(buf + 12, (uint32_t)n);
+	put_be32(buf + 16, 1);
+	for (size_t i = 0; i < n; i++) {
+		size_t g = strnlen(gids[i], DTX_GID_MAX + 1);
+
+		if (g == 0 || g > DTX_GID_MAX)
+			return 0;
+		put_be32(buf + len, (uint32_t)g);
+		memcpy(buf + len + 4, gids[i], g);
+		len += 4 + g;
+	}
+	return len;
+}
+
+static int cache_read(pg_slot *slot, const char *const *gids, size_t n,
+                      PGresult *res);
+
+/* pg_lock_gids begins the group: BEGIN, the advisory lock of each gid's
+ * hash (ascending, in one statement, held to the transaction's end) and
+ * one SELECT of every barrier row of the gids, in one round trip. The
+ * SELECT starts after the locks are held, so its snapshot (READ
+ * COMMITTED: per statement) has every row an earlier holder committed;
+ * rec_get/rec_put of these gids then use the cache. Once per top-level
+ * transaction. */
+static int pg_lock_gids(dtx_txn *txn, const char *const *gids, size_t n)
+{
+	static const char lock_sql[] =
+	        "SELECT count(pg_advisory_xact_lock(" LOCK_KEY ", k)) FROM "
+	        "(SELECT unnest($1::int4[]) AS k ORDER BY 1) AS s";
+	static const char read_sql[] =
+	        "SELECT gid, branch, op, status, flags, message, result, "
+	        "keep_until FROM dtx_barrier WHERE gid = ANY($1::text[])";
+	static uint8_t none;
+	char arr[SDK_GROUP_MAX * 12 + 3];
+	stmt s[2];
+	uint8_t *garr;
+	PGresult *res = NULL;
+	size_t glen;
+	int rv;
+
+	if (n == 0)
+		return DTX_OK;
+	if (n > SDK_GROUP_MAX || txn->h == NULL || txn->depth > 0 ||
+	    SLOT(txn)->nlocked > 0)
+		return DTX_EINVAL;
+	garr = malloc(20 + n * (4 + DTX_GID_MAX));
+	if (garr == NULL)
+		return DTX_ENOMEM;
+	hash_list(gids, n, arr);
+	glen = gid_array(gids, n, garr);
+	s[0] = (stmt){"lock gids", lock_sql, &P_TEXT(arr), 1, NULL};
+	s[1] = (stmt){"read barrier rows", read_sql,
+	              &P_BIN(glen ? (void *)garr : &none, glen), 1, &res};
+	rv = glen == 0 ? DTX_EINVAL : run_queued(SLOT(txn), s, 2);
+	free(garr);
+	if (rv == DTX_OK)
+		rv = cache_read(SLOT(txn), gids, n, res);
+	return rv;
 }
 
 /* ---- barrier records (ops) --------------------------------------------- */
@@ -469,6 +867,274 @@ static int gid_param(const char *gid, param *ret_p)
 	return DTX_OK;
 }
 
+/* ---- the group's cache of barrier rows -------------------------------- */
+
+/* row_check tells whether a row read is one the SDK could have written. */
+static bool row_check(const PGresult *res, int i)
+{
+	unsigned status = get_be16(PQgetvalue(res, i, 3));
+
+	return PQgetlength(res, i, 0) > 0 &&
+	       PQgetlength(res, i, 0) <= DTX_GID_MAX &&
+	       (status == DTX_STATUS_OK || status == DTX_STATUS_FAIL) &&
+	       PQgetlength(res, i, 5) <= WIRE_MESSAGE_MAX;
+}
+
+/* row_parse reads row i of res (lock_gids' SELECT) into r, whose
+ * pointers borrow res. */
+static void row_parse(PGresult *res, int i, pg_row *r)
+{
+	*r = (pg_row){.gid = PQgetvalue(res, i, 0),
+	              .branch = get_be32(PQgetvalue(res, i, 1)),
+	              .op = (dtx_op)get_be16(PQgetvalue(res, i, 2)),
+	              .bad = !row_check(res, i)};
+	r->hash = gid_hash(r->gid);
+	r->rec = (sdk_rec){
+	        .status = (dtx_status)get_be16(PQgetvalue(res, i, 3)),
+	        .null_comp = (get_be16(PQgetvalue(res, i, 4)) & 1u) != 0,
+	        .message = PQgetvalue(res, i, 5),
+	        .message_len = (size_t)PQgetlength(res, i, 5),
+	        .result = PQgetvalue(res, i, 6),
+	        .result_len = (size_t)PQgetlength(res, i, 6),
+	        .keep_until_ms = get_be64(PQgetvalue(res, i, 7))};
+}
+
+/* cache_read keeps res (transferred) as the rows of gids[0..n), which
+ * the transaction holds the locks of. Errors: DTX_ENOMEM, DTX_ECORRUPT
+ * (more rows than any group could have written). */
+static int cache_read(pg_slot *slot, const char *const *gids, size_t n,
+                      PGresult *res)
+{
+	int rows = PQntuples(res);
+
+	slot->pre = res;
+	if (rows > ROWS_READ_MAX) {
+		sdk_logf(DTX_LOG_WARN, "store %s: %d barrier rows for %zu gids",
+		         slot->ps->where, rows, n);
+		return DTX_ECORRUPT;
+	}
+	if (slot->lgids == NULL &&
+	    (slot->lgids = malloc(SDK_GROUP_MAX * sizeof(*slot->lgids))) ==
+	            NULL)
+		return DTX_ENOMEM;
+	if (rows > 0 &&
+	    (slot->read = calloc((size_t)rows, sizeof(*slot->read))) == NULL)
+		return DTX_ENOMEM;
+	for (int i = 0; i < rows; i++)
+		row_parse(res, i, &slot->read[i]);
+	slot->nread = (size_t)rows;
+	for (size_t i = 0; i < n; i++) {
+		sdk_strlcpy(slot->lgids[i], DTX_GID_MAX + 1, gids[i]);
+		slot->locked[i] = gid_hash(gids[i]);
+	}
+	slot->nlocked = n;
+	return DTX_OK;
+}
+
+/* is_cached: gid is one lock_gids read the rows of (txn's slot). */
+static bool is_cached(const dtx_txn *txn, int32_t h, const char *gid)
+{
+	const pg_slot *slot = txn->h;
+
+	for (size_t i = 0; slot != NULL && i < slot->nlocked; i++)
+		if (slot->locked[i] == h && strcmp(slot->lgids[i], gid) == 0)
+			return true;
+	return false;
+}
+
+static bool row_is(const pg_row *r, int32_t h, const char *gid, uint32_t branch,
+                   dtx_op op)
+{
+	return r->hash == h && r->branch == branch && r->op == op &&
+	       strcmp(r->gid, gid) == 0;
+}
+
+/* cache_find returns the newest row of (gid, branch, op): written, else
+ * read; NULL if there is none. *ret_written says which. */
+static pg_row *cache_find(pg_slot *slot, int32_t h, const char *gid,
+                          uint32_t branch, dtx_op op, bool *ret_written)
+{
+	*ret_written = true;
+	for (size_t i = slot->nwrote; i-- > 0;)
+		if (row_is(&slot->wrote[i], h, gid, branch, op))
+			return &slot->wrote[i];
+	*ret_written = false;
+	for (size_t i = 0; i < slot->nread; i++)
+		if (row_is(&slot->read[i], h, gid, branch, op))
+			return &slot->read[i];
+	return NULL;
+}
+
+static int cache_get(dtx_txn *txn, int32_t h, const char *gid, uint32_t branch,
+                     dtx_op op, sdk_rec *ret_rec)
+{
+	bool written;
+	pg_row *r = cache_find(SLOT(txn), h, gid, branch, op, &written);
+
+	if (r == NULL)
+		return DTX_ENOENT;
+	if (r->bad) {
+		sdk_logf(DTX_LOG_WARN,
+		         "store %s: barrier row of %s/%u/%s: bad "
+		         "status, size or gid",
+		         PS(txn)->where, gid, branch, dtx_op_name(op));
+		return DTX_ECORRUPT;
+	}
+	*ret_rec = r->rec;
+	return DTX_OK;
+}
+
+/* row_fill sets r's bound values from its fields. */
+static void row_fill(pg_row *r)
+{
+	snprintf(r->b, sizeof(r->b), "%u", r->branch);
+	snprintf(r->o, sizeof(r->o), "%d", (int)r->op);
+	snprintf(r->st, sizeof(r->st), "%d", (int)r->rec.status);
+	snprintf(r->fl, sizeof(r->fl), "%d", r->rec.null_comp ? 1 : 0);
+	snprintf(r->ku, sizeof(r->ku), "%lld", (long long)r->rec.keep_until_ms);
+}
+
+static void *dup_bytes(const void *p, size_t n)
+{
+	void *d = malloc(n ? n : 1);
+
+	if (d != NULL && n > 0)
+		memcpy(d, p, n);
+	return d;
+}
+
+/* row_add appends a written row (copies of gid, message and result) at
+ * depth. Errors: DTX_ENOMEM, DTX_ELIMIT (past 16 rows a call). */
+static int row_add(pg_slot *slot, pg_row *r, const char *gid, unsigned depth)
+{
+	if (slot->nwrote == slot->capwrote) {
+		size_t cap = slot->capwrote ? slot->capwrote * 2 : 64;
+		pg_row *w = cap > 16 * SDK_GROUP_MAX
+		                    ? NULL
+		                    : realloc(slot->wrote, cap * sizeof(*w));
+
+		if (w == NULL)
+			return cap > 16 * SDK_GROUP_MAX ? DTX_ELIMIT
+			                                : DTX_ENOMEM;
+		slot->wrote = w;
+		slot->capwrote = cap;
+	}
+	r->gid = strdup(gid);
+	r->rec.message = dup_bytes(r->rec.message, r->rec.message_len);
+	r->rec.result = dup_bytes(r->rec.result, r->rec.result_len);
+	r->depth = depth;
+	if (r->gid == NULL || r->rec.message == NULL || r->rec.result == NULL) {
+		rows_free(r, 1);
+		return DTX_ENOMEM;
+	}
+	row_fill(r);
+	slot->wrote[slot->nwrote++] = *r;
+	return DTX_OK;
+}
+
+/* cache_put writes (gid, branch, op) into the cache: over a row with the
+ * same status and flags it only raises keep_until; a row that differs
+ * (a second writer the gid locks should have excluded) fails the call
+ * instead of being overwritten. */
+static int cache_put(dtx_txn *txn, int32_t h, const char *gid, uint32_t branch,
+                     dtx_op op, const sdk_rec *rec)
+{
+	pg_slot *slot = SLOT(txn);
+	bool written;
+	pg_row *r = cache_find(slot, h, gid, branch, op, &written);
+	pg_row n = {.hash = h, .branch = branch, .op = op, .rec = *rec};
+
+	if (r != NULL && (r->bad || r->rec.status != rec->status ||
+	                  r->rec.null_comp != rec->null_comp)) {
+		sdk_logf(DTX_LOG_WARN,
+		         "store %s: barrier row of %s/%u/%s exists with "
+		         "another status: not overwritten",
+		         slot->ps->where, gid, branch, dtx_op_name(op));
+		return DTX_ECONFLICT;
+	}
+	if (r != NULL && rec->keep_until_ms <= r->rec.keep_until_ms)
+		return DTX_OK;
+	if (r != NULL && written) {
+		r->rec.keep_until_ms = rec->keep_until_ms;
+		row_fill(r);
+		return DTX_OK;
+	}
+	return row_add(slot, &n, gid, txn->depth);
+}
+
+/* sql_add appends to sql (cap bytes, *len used) what fmt says; the
+ * caller sized sql for everything it adds. */
+static void sql_add(char *sql, size_t cap, size_t *len, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static void sql_add(char *sql, size_t cap, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(sql + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*len += (size_t)n < cap - *len ? (size_t)n : cap - *len - 1;
+}
+
+/* insert_build makes the one INSERT of every row the cache wrote: the SQL
+ * (only placeholders and counts in it) in *ret_sql and its ROW_PARAMS
+ * values a row in *ret_p (both owned by the caller). Rows that exist get
+ * a raised keep_until if their status and flags are the same; if any row
+ * is neither inserted nor raised, the statement fails (the cast of the
+ * text says why), so the transaction aborts and COMMIT answers ROLLBACK.
+ */
+static int insert_build(pg_slot *slot, char **ret_sql, param **ret_p)
+{
+	size_t n = slot->nwrote, cap = 1024 + n * 160, len = 0;
+	char *sql = malloc(cap);
+	param *p = calloc(n * ROW_PARAMS, sizeof(*p));
+
+	if (sql == NULL || p == NULL) {
+		free(sql);
+		free(p);
+		return DTX_ENOMEM;
+	}
+	sql_add(sql, cap, &len,
+	        "WITH w AS (INSERT INTO dtx_barrier (gid, "
+	        "branch, op, status, flags, message, result, keep_until) "
+	        "VALUES ");
+	for (size_t i = 0; i < n; i++) {
+		const pg_row *r = &slot->wrote[i];
+		param *q = &p[i * ROW_PARAMS];
+		size_t k = i * ROW_PARAMS + 1;
+
+		sql_add(sql, cap, &len,
+		        "%s($%zu::text,$%zu::int4,$%zu::int2,"
+		        "$%zu::int2,$%zu::int2,$%zu::text,$%zu::bytea,"
+		        "$%zu::int8)",
+		        i ? "," : "", k, k + 1, k + 2, k + 3, k + 4, k + 5,
+		        k + 6, k + 7);
+		q[0] = P_BIN(r->gid, strlen(r->gid));
+		q[1] = P_TEXT(r->b);
+		q[2] = P_TEXT(r->o);
+		q[3] = P_TEXT(r->st);
+		q[4] = P_TEXT(r->fl);
+		q[5] = P_BIN(r->rec.message, r->rec.message_len);
+		q[6] = P_BIN(r->rec.result, r->rec.result_len);
+		q[7] = P_TEXT(r->ku);
+	}
+	sql_add(sql, cap, &len,
+	        " ON CONFLICT (gid, branch, op) DO UPDATE SET "
+	        "keep_until = GREATEST(dtx_barrier.keep_until, "
+	        "EXCLUDED.keep_until) WHERE dtx_barrier.status = "
+	        "EXCLUDED.status AND dtx_barrier.flags = EXCLUDED.flags "
+	        "RETURNING 1) SELECT CASE WHEN count(*) = %zu THEN 0 ELSE "
+	        "('dtx_barrier: ' || %zu - count(*) || ' row(s) exist with "
+	        "another status')::int END FROM w",
+	        n, n);
+	*ret_sql = sql;
+	*ret_p = p;
+	return DTX_OK;
+}
+
 static int pg_rec_get(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
                       sdk_rec *ret_rec)
 {
@@ -477,9 +1143,12 @@ static int pg_rec_get(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
 	PGresult *res = NULL;
 	unsigned status, flags;
 	int rv = gid_param(gid, &p[0]);
+	int32_t h = rv == DTX_OK ? gid_hash(gid) : 0;
 
 	if (rv != DTX_OK)
 		return rv;
+	if (is_cached(txn, h, gid))
+		return cache_get(txn, h, gid, branch, op, ret_rec);
 	snprintf(b, sizeof(b), "%u", branch);
 	snprintf(o, sizeof(o), "%d", (int)op);
 	p[1] = P_TEXT(b);
@@ -525,9 +1194,12 @@ static int pg_rec_put(dtx_txn *txn, const char *gid, uint32_t branch, dtx_op op,
 	PGresult *res = NULL;
 	param p[8];
 	int rv = gid_param(gid, &p[0]);
+	int32_t h = rv == DTX_OK ? gid_hash(gid) : 0;
 
 	if (rv != DTX_OK)
 		return rv;
+	if (is_cached(txn, h, gid))
+		return cache_put(txn, h, gid, branch, op, rec);
 	snprintf(b, sizeof(b), "%u", branch);
 	snprintf(o, sizeof(o), "%d", (int)op);
 	snprintf(st, sizeof(st), "%d", (int)rec->status);
@@ -726,17 +1398,14 @@ static int scan_page(dtx_txn *txn, unsigned t, const void *from, size_t flen,
 	              P_BIN(flen ? from : "", flen),
 	              P_BIN(elen ? end : "", elen)};
 
-	txn_clear(txn);
-	if (txn->h == NULL)
-		return DTX_EINVAL;
-	return conn_exec(PS(txn), CONN(txn), "scan",
-	                 first ? "SELECT k, v FROM dtx_kv WHERE tbl = $1 AND "
-	                         "k >= $2 AND (length($3::bytea) = 0 OR "
-	                         "k < $3::bytea) ORDER BY k LIMIT " SCAN_PAGE
-	                       : "SELECT k, v FROM dtx_kv WHERE tbl = $1 AND "
-	                         "k > $2 AND (length($3::bytea) = 0 OR "
-	                         "k < $3::bytea) ORDER BY k LIMIT " SCAN_PAGE,
-	                 p, 3, ret_res);
+	return txn_exec(txn, "scan",
+	                first ? "SELECT k, v FROM dtx_kv WHERE tbl = $1 AND "
+	                        "k >= $2 AND (length($3::bytea) = 0 OR "
+	                        "k < $3::bytea) ORDER BY k LIMIT " SCAN_PAGE
+	                      : "SELECT k, v FROM dtx_kv WHERE tbl = $1 AND "
+	                        "k > $2 AND (length($3::bytea) = 0 OR "
+	                        "k < $3::bytea) ORDER BY k LIMIT " SCAN_PAGE,
+	                p, 3, ret_res);
 }
 
 /* pg_kv_scan reads the keys of the prefix a page at a time, so a scan fn
@@ -962,9 +1631,15 @@ static void pg_close(void *impl)
 
 	if (ps == NULL)
 		return;
-	for (int i = 0; i < POOL_MAX; i++)
-		if (ps->slots[i].conn != NULL)
-			PQfinish(ps->slots[i].conn);
+	for (unsigned i = 0; i < GROUPS_MAX + POOL_SPARE; i++) {
+		pg_slot *slot = &ps->slots[i];
+
+		slot_reset(slot);
+		free(slot->wrote);
+		free(slot->lgids);
+		if (slot->conn != NULL)
+			PQfinish(slot->conn);
+	}
 	if (ps->sync_init) {
 		pthread_cond_destroy(&ps->cv);
 		pthread_mutex_destroy(&ps->mu);
@@ -973,7 +1648,8 @@ static void pg_close(void *impl)
 	free(ps);
 }
 
-static int pg_alloc(const char *uri, bool read_only, pg_store **ret_ps)
+static int pg_alloc(const char *uri, const dtx_store_opts *opts,
+                    pg_store **ret_ps)
 {
 	pg_store *ps = calloc(1, sizeof(*ps));
 
@@ -981,9 +1657,10 @@ static int pg_alloc(const char *uri, bool read_only, pg_store **ret_ps)
 		free(ps);
 		return DTX_ENOMEM;
 	}
-	ps->read_only = read_only;
+	ps->read_only = opts->read_only;
+	ps->nslots = (opts->groups ? opts->groups : 1) + POOL_SPARE;
 	snprintf(ps->where, sizeof(ps->where), "postgresql");
-	for (int i = 0; i < POOL_MAX; i++)
+	for (unsigned i = 0; i < GROUPS_MAX + POOL_SPARE; i++)
 		ps->slots[i].ps = ps;
 	if (pthread_mutex_init(&ps->mu, NULL) != 0) {
 		pg_close(ps);
@@ -1052,22 +1729,34 @@ int dtx_store_open_pg(const char *uri, const dtx_store_opts *opts,
 	dtx_store_opts_init(&defaults);
 	if (opts == NULL)
 		opts = &defaults;
-	if (uri == NULL || ret_store == NULL || !sdk_store_opts_are_valid(opts))
+	if (uri == NULL || ret_store == NULL ||
+	    !sdk_store_opts_are_valid(opts) || opts->groups > GROUPS_MAX)
 		return DTX_EINVAL;
-	rv = pg_alloc(uri, opts->read_only, &ps);
+	rv = pg_alloc(uri, opts, &ps);
 	if (rv == DTX_OK)
 		rv = pg_start(ps);
 	if (rv != DTX_OK) {
 		pg_close(ps);
 		return rv;
 	}
-	return sdk_store_create(&pg_ops, ps, ps->where, opts, ret_store);
+	rv = sdk_store_create(&pg_ops, ps, ps->where, opts, ret_store);
+	if (rv == DTX_OK)
+		(*ret_store)->groups = ps->nslots - POOL_SPARE;
+	return rv;
 }
 
+/* dtx_txn_pg sends what is queued (BEGIN, the savepoints of txn's
+ * depth) first, so the caller's SQL runs inside them. If that fails, the
+ * slot is marked broken: the caller's statements fail or, whatever they
+ * do, the transaction does not commit. */
 PGconn *dtx_txn_pg(dtx_txn *txn)
 {
 	if (txn == NULL || txn->h == NULL || txn->store->ops != &pg_ops)
 		return NULL;
+	txn_clear(txn);
+	if (materialize(txn) != DTX_OK ||
+	    run_queued(SLOT(txn), NULL, 0) != DTX_OK)
+		SLOT(txn)->broken = true;
 	return CONN(txn);
 }
 

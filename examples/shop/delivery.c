@@ -33,10 +33,20 @@
  * issued names, a revoked one in the revocation of its gid. Handlers
  * write only through dtx_call_txn(call); this file never opens the store
  * or prints.
+ *
+ * On PostgreSQL the pool is taken from in one statement (take_pg): the
+ * first qty codes of the SKU that no other group holds (FOR UPDATE SKIP
+ * LOCKED, the queue idiom), deleted and returned. A scan then a delete,
+ * as on LMDB, would let two groups served at once (service.c's --groups)
+ * pick the same codes, and the second would find them gone. A group that
+ * holds the last codes and then rolls back can make another refuse "no
+ * codes left" a moment before they are back: only at the sale's very end.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <dtx/dtx_pg.h>
 
 #include "service.h"
 
@@ -201,6 +211,68 @@ static int move_list(dtx_txn *txn, const char *gid, const char *from,
 
 /* ---- taking codes from the pool ---------------------------------------- */
 
+/* The pool's head on PostgreSQL: dtx_kv rows ('pool', "<sku>/<code>").
+ * $1 the SKU's first key ("<sku>/"), $2 the key past its last ("<sku>0":
+ * '0' follows '/'), $3 how many, $4 where the code starts (1-based). */
+static const char take_sql[] =
+        "WITH taken AS (DELETE FROM dtx_kv WHERE tbl = '" SHOP_T_POOL "' AND "
+        "k IN (SELECT k FROM dtx_kv WHERE tbl = '" SHOP_T_POOL "' AND "
+        "k >= convert_to($1, 'UTF8') AND k < convert_to($2, 'UTF8') "
+        "ORDER BY k LIMIT $3::int4 FOR UPDATE SKIP LOCKED) RETURNING k) "
+        "SELECT convert_from(substr(k, $4::int4), 'UTF8') FROM taken "
+        "ORDER BY k";
+
+/* take_pg takes p's codes from the pool in one statement on conn and
+ * lists them, comma-separated, in codes (CODES_MAX bytes). DTX_ENOENT:
+ * fewer left than p->qty (the refusal rolls the deletes back). */
+static int take_pg(PGconn *conn, const shop_purchase *p, char *codes)
+{
+	char first[SHOP_ID_MAX + 2], past[SHOP_ID_MAX + 2], qty[16], at[16];
+	const char *params[4] = {first, past, qty, at};
+	PGresult *res;
+	size_t used = 0;
+	int n, err = DTX_OK;
+
+	snprintf(first, sizeof(first), "%s/", p->sku);
+	snprintf(past, sizeof(past), "%s0", p->sku);
+	snprintf(qty, sizeof(qty), "%u", (unsigned)p->qty);
+	snprintf(at, sizeof(at), "%zu", strlen(first) + 1);
+	res = PQexecParams(conn, take_sql, 4, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		err = DTX_EIO; /* the transaction is aborted: RETRY */
+	else if ((n = PQntuples(res)) < (int)p->qty)
+		err = DTX_ENOENT;
+	codes[0] = '\0';
+	for (int i = 0; err == DTX_OK && i < n; i++) {
+		size_t clen = (size_t)PQgetlength(res, i, 0);
+
+		if (used + clen + 2 > CODES_MAX) {
+			err = DTX_ETOOBIG;
+			break;
+		}
+		if (used > 0)
+			codes[used++] = ',';
+		memcpy(codes + used, PQgetvalue(res, i, 0), clen + 1);
+		used += clen;
+	}
+	PQclear(res);
+	return err;
+}
+
+/* take_codes takes p's codes from the pool into codes: one statement on
+ * PostgreSQL, a scan and deletes on LMDB. */
+static int take_codes(dtx_txn *txn, const shop_purchase *p, picked *pk,
+                      char *codes)
+{
+	PGconn *conn = dtx_txn_pg(txn);
+	int err;
+
+	if (conn != NULL)
+		return take_pg(conn, p, codes);
+	err = pick(txn, p, pk);
+	return err == DTX_OK ? take_from_pool(txn, pk, codes) : err;
+}
+
 /* answer_take takes p's codes from the pool into table[gid]; with
  * issue, also records each as issued. */
 static dtx_status answer_take(dtx_call *call, const shop_purchase *p,
@@ -212,9 +284,7 @@ static dtx_status answer_take(dtx_call *call, const shop_purchase *p,
 	int err = DTX_ENOMEM;
 
 	if (pk != NULL && codes != NULL)
-		err = pick(txn, p, pk);
-	if (err == DTX_OK)
-		err = take_from_pool(txn, pk, codes);
+		err = take_codes(txn, p, pk, codes);
 	if (err == DTX_OK)
 		err = shop_txn_put_str(txn, table, p->order, codes);
 	if (err == DTX_OK && issue)

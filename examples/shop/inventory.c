@@ -38,13 +38,16 @@
  * so it commits with the call's barrier row: one conditional UPDATE
  * (left + delta >= 0) instead of a read and a write. That is the pattern
  * for a hot row: the check and the change are one statement under the
- * row's lock, so it stays right when several inventory processes share
- * the database (a read then a write through the key-value API is right
- * only because one process serves one group at a time: under READ
- * COMMITTED two processes could both read the last unit), and it costs
- * one round trip instead of two. The row is dtx_kv's ('stock', sku), the
- * decimal text the key-value API reads, so the checker and the other
- * handlers see the same counter.
+ * row's lock, so it stays right when several groups (service.c's
+ * --groups) or inventory processes change it at once (a read then a
+ * write through the key-value API would not be: under READ COMMITTED two
+ * groups could both read the last unit), and it costs one round trip
+ * instead of two. The row is dtx_kv's ('stock', sku), the decimal text
+ * the key-value API reads, so the checker and the other handlers see the
+ * same counter. It is every purchase's row: a group holds its lock from
+ * its first deduct to its commit, and the next group's first deduct
+ * waits for that commit; the rows of each gid (sold, reserved) are the
+ * gid's alone.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,12 +114,49 @@ static int stock_move(dtx_txn *txn, const char *sku, int64_t delta,
 	return shop_txn_put_i64(txn, SHOP_T_STOCK, sku, left + delta);
 }
 
+/* The take of a purchase in one statement: the stock's conditional
+ * UPDATE, and table[gid] = qty only if it changed a row. $1 the sku, $2
+ * the units, $3 the table, $4 the gid. */
+static const char take_into_sql[] =
+        "WITH s AS (UPDATE dtx_kv SET v = convert_to((convert_from(v, "
+        "'UTF8')::int8 - $2::int8)::text, 'UTF8') WHERE tbl = '" SHOP_T_STOCK
+        "' AND k = convert_to($1, 'UTF8') AND convert_from(v, 'UTF8')::int8"
+        " - $2::int8 >= 0 RETURNING 1) INSERT INTO dtx_kv (tbl, k, v) "
+        "SELECT $3, convert_to($4, 'UTF8'), convert_to($2::int8::text, "
+        "'UTF8') FROM s ON CONFLICT (tbl, k) DO UPDATE SET v = EXCLUDED.v";
+
+/* take_units_pg is take_units on PostgreSQL: one statement on conn (one
+ * round trip, the stock row's lock taken once per group). */
+static int take_units_pg(PGconn *conn, const shop_purchase *p,
+                         const char *table, bool *ret_short)
+{
+	char q[24];
+	const char *params[4] = {p->sku, q, table, p->order};
+	PGresult *res;
+	int err = DTX_OK;
+
+	snprintf(q, sizeof(q), "%lld", (long long)p->qty);
+	res = PQexecParams(conn, take_into_sql, 4, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		err = DTX_EIO; /* the transaction is aborted: RETRY */
+	else
+		*ret_short = strcmp(PQcmdTuples(res), "0") == 0;
+	PQclear(res);
+	return err;
+}
+
 /* take_units moves qty units out of the stock of sku into table[gid];
  * *ret_short is set when fewer than qty are left (nothing changes). */
 static int take_units(dtx_txn *txn, const shop_purchase *p, const char *table,
                       bool *ret_short)
 {
-	int err = stock_move(txn, p->sku, -(int64_t)p->qty, ret_short);
+	PGconn *conn = dtx_txn_pg(txn);
+	int err;
+
+	*ret_short = false;
+	if (conn != NULL)
+		return take_units_pg(conn, p, table, ret_short);
+	err = stock_move(txn, p->sku, -(int64_t)p->qty, ret_short);
 
 	if (err != DTX_OK || *ret_short)
 		return err;

@@ -28,6 +28,14 @@
  * Invariant: sum(balances) + sum(frozen) + revenue = the initial money,
  * after every commit; no balance is negative. Handlers write only through
  * dtx_call_txn(call); this file never opens the store or prints.
+ *
+ * Every change of a balance or of the revenue is shop_add_i64: on
+ * PostgreSQL one upsert under the row's lock, so several groups served at
+ * once (service.c's --groups) never lose an update; a debit is checked on
+ * the balance it left (a refusal rolls it back), so a buyer's money spent
+ * by another group between can_pay's read and the debit is refused, not
+ * taken below zero. The revenue row is every charge's: a group holds its
+ * lock from its first charge to its commit.
  */
 #include "service.h"
 
@@ -36,12 +44,11 @@
 static int move(dtx_txn *txn, const char *buyer, int64_t delta,
                 int64_t *ret_balance)
 {
-	int err = shop_txn_add_i64(txn, SHOP_T_BALANCES, buyer, delta,
-	                           ret_balance);
+	int err = shop_add_i64(txn, SHOP_T_BALANCES, buyer, delta, ret_balance);
 
 	if (err == DTX_OK)
-		err = shop_txn_add_i64(txn, SHOP_T_REVENUE, SHOP_MERCHANT,
-		                       -delta, NULL);
+		err = shop_add_i64(txn, SHOP_T_REVENUE, SHOP_MERCHANT, -delta,
+		                   NULL);
 	return err;
 }
 
@@ -68,6 +75,7 @@ static bool can_pay(dtx_call *call, const shop_purchase *p, int *ret_err)
 static dtx_status charge_cb(void *arg, dtx_call *call)
 {
 	dtx_txn *txn = dtx_call_txn(call);
+	int64_t balance;
 	shop_purchase p;
 	int err;
 
@@ -76,7 +84,9 @@ static dtx_status charge_cb(void *arg, dtx_call *call)
 	if (!can_pay(call, &p, &err))
 		return err == DTX_OK ? DTX_STATUS_FAIL
 		                     : shop_store_failed(call, err);
-	err = move(txn, p.buyer, -shop_purchase_amount(&p), NULL);
+	err = move(txn, p.buyer, -shop_purchase_amount(&p), &balance);
+	if (err == DTX_OK && balance < 0) /* another group spent it first */
+		return shop_refuse(call, "insufficient balance");
 	if (err == DTX_OK)
 		err = shop_txn_put_i64(txn, SHOP_T_CHARGES, p.order,
 		                       shop_purchase_amount(&p));
@@ -105,7 +115,7 @@ static dtx_status refund_cb(void *arg, dtx_call *call)
 static dtx_status try_cb(void *arg, dtx_call *call)
 {
 	dtx_txn *txn = dtx_call_txn(call);
-	int64_t amount;
+	int64_t amount, balance;
 	shop_purchase p;
 	int err;
 
@@ -115,7 +125,9 @@ static dtx_status try_cb(void *arg, dtx_call *call)
 		return err == DTX_OK ? DTX_STATUS_FAIL
 		                     : shop_store_failed(call, err);
 	amount = shop_purchase_amount(&p);
-	err = shop_txn_add_i64(txn, SHOP_T_BALANCES, p.buyer, -amount, NULL);
+	err = shop_add_i64(txn, SHOP_T_BALANCES, p.buyer, -amount, &balance);
+	if (err == DTX_OK && balance < 0) /* another group spent it first */
+		return shop_refuse(call, "insufficient balance");
 	if (err == DTX_OK)
 		err = shop_txn_put_i64(txn, SHOP_T_FROZEN, p.order, amount);
 	return err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
@@ -136,8 +148,8 @@ static dtx_status confirm_cb(void *arg, dtx_call *call)
 		return shop_refuse(call,
 		                   "nothing frozen"); /* RETRY: operator */
 	if (err == DTX_OK)
-		err = shop_txn_add_i64(txn, SHOP_T_REVENUE, SHOP_MERCHANT,
-		                       amount, NULL);
+		err = shop_add_i64(txn, SHOP_T_REVENUE, SHOP_MERCHANT, amount,
+		                   NULL);
 	if (err == DTX_OK)
 		err = shop_txn_put_i64(txn, SHOP_T_CHARGES, p.order, amount);
 	return err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
@@ -156,8 +168,7 @@ static dtx_status cancel_cb(void *arg, dtx_call *call)
 	if (err == DTX_ENOENT)
 		return DTX_STATUS_OK; /* nothing was frozen */
 	if (err == DTX_OK)
-		err = shop_txn_add_i64(txn, SHOP_T_BALANCES, p.buyer, amount,
-		                       NULL);
+		err = shop_add_i64(txn, SHOP_T_BALANCES, p.buyer, amount, NULL);
 	return err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
 }
 

@@ -46,9 +46,16 @@
 
 #include <dtx/dtx_pg.h>
 
-#define WORKERS_MAX  1024
-#define HANDLERS_MAX 32
-#define STATS_MS     100
+#define WORKERS_MAX 1024
+#define GROUPS_MAX  64 /* dtx_store_opts.groups */
+/* Groups a PostgreSQL store serves at once: the handlers change shared
+ * rows in one statement each (inventory's stock, payment's balances and
+ * revenue, shop_add_i64) or skip rows another group holds (delivery's
+ * pool), so several groups are safe; the journal (a test aid) reads then
+ * writes its sequence and keeps 1. */
+#define GROUPS_PG_DEFAULT 4
+#define HANDLERS_MAX      32
+#define STATS_MS          100
 
 typedef struct service_args {
 	const char *url;
@@ -56,6 +63,7 @@ typedef struct service_args {
 	const char *store; /* a PostgreSQL database (a libpq URI) */
 	const char *ready_file;
 	unsigned workers;      /* 0 = the SDK's default */
+	unsigned groups;       /* 0 = GROUPS_PG_DEFAULT (PostgreSQL) */
 	const char *coord_url; /* NULL: barrier records are kept */
 	unsigned grace_ms;     /* 0 = the SDK's default */
 	bool journal;          /* record every applied call (test aid) */
@@ -80,13 +88,15 @@ typedef struct handler_ctx {
 
 static const char usage_text[] =
         "usage: dtx-shop-SERVICE --url URL (--data DIR | --store URI)\n"
-        "       [--workers N] [--ready-file PATH]\n"
+        "       [--workers N] [--groups N] [--ready-file PATH]\n"
         "       [--coordinator URL [--barrier-grace-ms MS]]\n"
         "       [--journal] [--chaos-retry-pct P --chaos-seed S] "
         "[--stats-file PATH]\n"
         "  --data DIR: the service's LMDB store in DIR; --store URI: its\n"
         "  tables and barrier in the PostgreSQL database of URI\n"
-        "  (postgresql://...)\n"
+        "  (postgresql://...); --groups N: groups of calls it serves at\n"
+        "  once, each on a connection of its own (default 4; 1 with\n"
+        "  --journal)\n"
         "  --coordinator URL: remove barrier records of transactions the\n"
         "  coordinator says are final, once --barrier-grace-ms passed\n"
         "  (default 600000)\n"
@@ -100,6 +110,7 @@ static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 	        {"data", required_argument, NULL, 'd'},
 	        {"store", required_argument, NULL, 'o'},
 	        {"workers", required_argument, NULL, 'w'},
+	        {"groups", required_argument, NULL, 'G'},
 	        {"ready-file", required_argument, NULL, 'r'},
 	        {"coordinator", required_argument, NULL, 'c'},
 	        {"barrier-grace-ms", required_argument, NULL, 'g'},
@@ -143,6 +154,10 @@ static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 			a->workers = (unsigned)shop_parse_uint(
 			        prog, usage_text, "--workers", optarg,
 			        WORKERS_MAX);
+		else if (c == 'G')
+			a->groups = (unsigned)shop_parse_uint(
+			        prog, usage_text, "--groups", optarg,
+			        GROUPS_MAX);
 		else if (c == ':')
 			shop_usage(prog, usage_text, "%s needs a value",
 			           argv[optind - 1]);
@@ -168,6 +183,41 @@ static void log_cb(void *arg, dtx_log_level level, const char *msg)
 	if (level <= DTX_LOG_WARN)
 		fprintf(stderr, "%s %s: %s\n", (const char *)arg, names[level],
 		        msg);
+}
+
+/* ---- shared rows on PostgreSQL --------------------------------------- */
+
+/* The upsert of shop_add_i64: dtx_kv (tbl, k the key's bytes, v decimal
+ * text, as the key-value API writes it). $1 table, $2 key, $3 delta. */
+static const char add_sql[] =
+        "INSERT INTO dtx_kv (tbl, k, v) VALUES ($1, convert_to($2, 'UTF8'),"
+        " convert_to($3::int8::text, 'UTF8')) ON CONFLICT (tbl, k) DO "
+        "UPDATE SET v = convert_to((convert_from(dtx_kv.v, 'UTF8')::int8"
+        " + $3::int8)::text, 'UTF8') RETURNING convert_from(v, 'UTF8')";
+
+int shop_add_i64(dtx_txn *txn, const char *table, const char *key,
+                 int64_t delta, int64_t *ret_v)
+{
+	PGconn *conn = dtx_txn_pg(txn);
+	char d[24];
+	const char *params[3] = {table, key, d};
+	PGresult *res;
+	int64_t v = 0;
+	int err = DTX_OK;
+
+	if (conn == NULL)
+		return shop_txn_add_i64(txn, table, key, delta, ret_v);
+	snprintf(d, sizeof(d), "%lld", (long long)delta);
+	res = PQexecParams(conn, add_sql, 3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		err = DTX_EIO; /* the transaction is aborted: RETRY */
+	else if (!shop_parse_i64(PQgetvalue(res, 0, 0),
+	                         (size_t)PQgetlength(res, 0, 0), &v))
+		err = DTX_ECORRUPT;
+	PQclear(res);
+	if (err == DTX_OK && ret_v != NULL)
+		*ret_v = v;
+	return err;
 }
 
 /* ---- the handler wrapper ----------------------------------------------- */
@@ -269,6 +319,9 @@ static int open_store(const shop_service *svc, const service_args *a,
 
 	dtx_store_opts_init(&opts);
 	opts.ntables = shop_service_tables(svc->id, &opts.tables);
+	opts.groups = a->groups ? a->groups : GROUPS_PG_DEFAULT;
+	if (a->journal)
+		opts.groups = 1;
 	if (a->store != NULL)
 		return dtx_store_open_pg(a->store, &opts, ret_store);
 	return dtx_store_open(a->data, &opts, ret_store);

@@ -32,14 +32,24 @@ typedef struct shop_service {
 /* shop_service_main is the whole life of a service process:
  *
  *   dtx-shop-NAME --url URL (--data DIR | --store URI) [--workers N]
- *                 [--ready-file PATH]
+ *                 [--groups N] [--ready-file PATH]
  *
  * it opens (creating) the store with the service's tables, an LMDB store
  * in DIR or the PostgreSQL database of URI (libdtx-pg: the same tables in
- * dtx_kv, the barrier in dtx_barrier; the handlers run unchanged), binds it
+ * dtx_kv, the barrier in dtx_barrier; the handlers run unchanged; --groups
+ * groups of calls served at once, each on a connection of its own,
+ * default GROUPS_PG_DEFAULT, 1 with --journal), binds it
  * to a participant with the handlers, listens, writes the ready file, and
  * serves until SIGTERM/SIGINT. Returns the exit status: 0 after a signal,
  * 1 on a start failure; bad flags exit 64 at once. */
 int shop_service_main(const shop_service *svc, int argc, char **argv);
+
+/* shop_add_i64 is shop_txn_add_i64 (table[key] += delta, a missing row
+ * counting as 0; *ret_v, if not NULL, the new value) that stays right
+ * when several groups change the row at once: on PostgreSQL it is one
+ * upsert under the row's lock (a read then a write would lose an update
+ * of another group), on LMDB the read and the write of its one writer. */
+int shop_add_i64(dtx_txn *txn, const char *table, const char *key,
+                 int64_t delta, int64_t *ret_v);
 
 #endif

@@ -338,6 +338,10 @@ typedef struct dtx_store_opts {
 	size_t map_size; /* initial map size; default 256 MiB; grows when full
 	                  */
 	bool read_only;  /* inspect a store another process writes */
+	/* groups of calls a participant bound to the store serves at once
+	 * (0 = 1, at most 64): PostgreSQL serves each on a connection of
+	 * its own (dtx_pg.h); LMDB has one writer and always serves one */
+	unsigned groups;
 } dtx_store_opts;
 
 /* dtx_store_opts_init fills opts with defaults (no tables, writable). */

@@ -27,7 +27,25 @@
  *     32-bit hash of the gid (pg_advisory_xact_lock(1685353560, hash)),
  *     taken in ascending order before any barrier row is read, so two
  *     groups never wait for each other in a cycle. Handlers must not
- *     take advisory locks with that first key. A handler's own row locks
+ *     take advisory locks with that first key. Ordering: two calls of
+ *     one gid in two groups (two connections, or two processes) run one
+ *     after the other, in the order their groups took the gid's lock, and
+ *     the second sees every barrier row and every write the first
+ *     committed (its rows are read after the lock is held); which group
+ *     takes the lock first is not the order the calls arrived in. The
+ *     barrier's answers do not depend on it (dtx.h's table: a cancel
+ *     after its try undoes it, a try after its cancel is refused);
+ *   - dtx_store_opts.groups (default 1, at most 64) is how many groups of
+ *     calls the participant bound to the store serves at once, each in a
+ *     transaction on a connection of its own; the store opens at most
+ *     groups + 2 connections (the others: barrier GC, dtx_store_update);
+ *   - a group costs two round trips to the server besides its handlers'
+ *     statements: BEGIN, the gid locks and one read of the group's barrier
+ *     rows go together in one libpq pipeline; the rows the calls write go
+ *     as one INSERT in the pipeline of the COMMIT; a savepoint is sent
+ *     with the first statement that runs inside it (dtx_call_pg sends
+ *     what waits before handing the connection over), and one inside
+ *     which no SQL ran is never sent; A handler's own row locks
  *     are the service's: a deadlock between them is found by PostgreSQL
  *     and the calls of the losing group are answered RETRY;
  *   - a statement waits at most 10 s for a lock (lock_timeout), then the
@@ -60,11 +78,14 @@
  *                del/scan, so a service written against the key-value API
  *                runs unchanged on PostgreSQL. Its reads are plain
  *                SELECTs (READ COMMITTED): a read-then-write through this
- *                API is safe only while one participant process serves
- *                the database (the SDK serves one group at a time). Two
- *                processes on one database must change shared rows in SQL
- *                on dtx_call_pg's connection (one conditional UPDATE, as
- *                the shop's inventory does) or take a row lock first.
+ *                API of a row that calls of other gids change too is safe
+ *                only while one group at a time writes the database (one
+ *                participant process, dtx_store_opts.groups 1). With more
+ *                groups, or processes, change shared rows in SQL on
+ *                dtx_call_pg's connection (one conditional UPDATE or
+ *                upsert, as the shop's inventory and payment do; FOR
+ *                UPDATE SKIP LOCKED to take from a queue, as its
+ *                delivery does) or take a row lock first.
  *
  * Barrier GC (dtx_participant_set_barrier_gc, dtx_store_barrier_gc) works
  * as on LMDB and deletes a final gid's rows in one transaction.
@@ -85,10 +106,10 @@ extern "C" {
  * appears in diagnostics) with opts' tables (opts may be NULL: none;
  * map_size is ignored; read_only creates nothing and refuses writes).
  * Connects once to create or check the schema (see above); later
- * connections, at most 8, are opened when a thread first needs one and
- * reopened after a failure. Errors: DTX_EINVAL (NULL, bad table name),
- * DTX_EUNREACHABLE (cannot connect), DTX_EVERSION (a newer schema, or a
- * read-only open of an older one),
+ * connections, at most opts->groups + 2, are opened when a thread first
+ * needs one and reopened after a failure. Errors: DTX_EINVAL (NULL, bad
+ * table name, groups over 64), DTX_EUNREACHABLE (cannot connect),
+ * DTX_EVERSION (a newer schema, or a read-only open of an older one),
  * DTX_ECORRUPT (a table that is not dtx's), DTX_EIO (an SQL error),
  * DTX_ENOMEM. */
 DTX_API int dtx_store_open_pg(const char *uri, const dtx_store_opts *opts,
