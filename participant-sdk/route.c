@@ -339,8 +339,13 @@ bool sdk_route_moved(sdk_route *rt, int i, const char *gid,
 		s = shard_of_gid(gid, rt->shards);
 		if (rt->owner[s] == i)
 			rt->owner[s] = -1;
+		/* a redirect is hearsay: the named instance's own topology,
+		 * when known, wins (two instances that each name the other,
+		 * seen late in a hand-over, would otherwise keep r going
+		 * round between them and never try the real owner) */
 		if (rep->owner_url != NULL &&
-		    (j = add_locked(rt, rep->owner_url)) >= 0 && j != i) {
+		    (j = add_locked(rt, rep->owner_url)) >= 0 && j != i &&
+		    (!rt->coords[j].topo_known || owns(&rt->coords[j], s))) {
 			rt->owner[s] = (int16_t)j;
 			*tried &= ~BIT(j);
 		}

@@ -963,8 +963,9 @@ Test(engine, skip_branch_as_done_moves_the_saga_on)
 	cr_assert_eq(log_state("o-skip"), DC_TX_COMMITTED);
 	answer(silent, MEMNET_FAIL); /* stale: counts for nothing */
 	cr_assert_eq(log_state("o-skip"), DC_TX_COMMITTED);
-	cr_assert(has_event("o-skip", "operator skip-branch 0 as done by "
-	                              "tester (--force over: branch 0"));
+	cr_assert(has_event("o-skip",
+	                    "operator skip-branch 0 as done by "
+	                    "tester (claimed) (--force over: branch 0"));
 	act_refused(A(SKIP), "o-skip", 0, "(final): nothing to do");
 	checks_hold();
 }
@@ -1072,8 +1073,9 @@ Test(engine, operator_commits_an_initiator_driven_tcc)
 	act_ok(A(RETRY), "o-init", 1, false);
 	call_and_answer("o-init", 1, DTX_OP_CONFIRM, 2, MEMNET_OK);
 	cr_assert_eq(log_state("o-init"), DC_TX_COMMITTED);
-	cr_assert(has_event("o-init", "operator commit by tester (--force "
-	                              "over: branch 0"));
+	cr_assert(has_event("o-init",
+	                    "operator commit by tester (claimed) (--force "
+	                    "over: branch 0"));
 	checks_hold();
 }
 
