@@ -442,6 +442,72 @@ Test(hostile_wire, dtxd_refuses_a_step_timeout_nng_cannot_hold)
 	th_end(t);
 }
 
+/* A business key and labels come from the network like everything else:
+ * over their bounds or malformed, the submit is refused naming the fault,
+ * nothing is logged, and dtxd serves on. */
+Test(hostile_wire, keys_and_labels_over_their_bounds_are_refused)
+{
+	th_env *t = th_begin();
+	char why[256], big[WIRE_LABEL_MAX + 64], *many[WIRE_LABELS_MAX + 1];
+	char names[WIRE_LABELS_MAX + 1][16];
+	static const struct {
+		const char *gid, *key, *label, *fault;
+	} rows[] = {
+	        {"k-empty", "", NULL, "key"},
+	        {"k-long", "L", NULL, "key"},
+	        {"l-noeq", NULL, "nameonly", "label"},
+	        {"l-badname", NULL, "bad name=x", "label"},
+	        {"l-long", NULL, "B", "label"},
+	};
+	submit1 c;
+	nng_socket s;
+	dtx_tx_info info;
+
+	th_participant_start(t, "p1", NULL);
+	th_dtxd_start(t, NULL);
+	s = rw_open(t->dtxd_url, REPLY_MS);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *label = (char *)rows[i].label;
+		char longlabel[sizeof(big) + 8];
+
+		craft_submit1(&c, rows[i].gid, th_participant_url(t, "p1"));
+		c.submit.key = (char *)rows[i].key;
+		if (c.submit.key != NULL && strcmp(c.submit.key, "L") == 0)
+			c.submit.key = big; /* over WIRE_KEY_MAX */
+		if (label != NULL && strcmp(label, "B") == 0) {
+			snprintf(longlabel, sizeof(longlabel), "n=%s", big);
+			label = longlabel;
+		}
+		if (label != NULL) {
+			c.submit.n_labels = 1;
+			c.submit.labels = &label;
+		}
+		cr_assert_neq(client_ask_msg(s, &c.req.base, why, sizeof(why)),
+		              DTX_OK, "%s was taken", rows[i].gid);
+		cr_assert(strstr(why, rows[i].fault) != NULL, "%s: %s",
+		          rows[i].gid, why);
+		cr_assert_eq(query_code(s, rows[i].gid), DTX_ENOENT);
+	}
+	/* one label too many */
+	for (size_t i = 0; i <= WIRE_LABELS_MAX; i++) {
+		snprintf(names[i], sizeof(names[i]), "l%zu=v", i);
+		many[i] = names[i];
+	}
+	craft_submit1(&c, "l-many", th_participant_url(t, "p1"));
+	c.submit.n_labels = WIRE_LABELS_MAX + 1;
+	c.submit.labels = many;
+	cr_assert_eq(client_ask_msg(s, &c.req.base, why, sizeof(why)),
+	             DTX_ELIMIT, "%s", why);
+	cr_assert_eq(query_code(s, "l-many"), DTX_ENOENT);
+	nng_close(s);
+	/* and it serves on */
+	th_run(t, "after-keys", "p1.do/p1.undo", &info);
+	cr_assert_eq(info.state, DTX_TX_COMMITTED);
+	th_end(t);
+}
+
 /* with_nul packs m and makes byte at of the first occurrence of needle
  * in it a NUL ("nulXtail", 3 -> "nul\0tail"). The caller frees it. */
 static uint8_t *with_nul(const ProtobufCMessage *m, const char *needle,
