@@ -45,9 +45,15 @@
  * DC_SERVER_WIRE_FACTOR times max_msg_bytes, and a request between the two
  * is answered DTX_ETOOBIG.
  *
+ * Listening goes through a guard (common/lguard.h): nng 1.5.2 stops a
+ * listener for good when one peer connects and closes at the wrong
+ * instant; the guard finds such a listener and listens again.
+ *
  * Must never block the loop: dc_request_reply starts an asynchronous send.
  */
 #include "server.h"
+
+#include "lguard.h"
 
 #include <limits.h>
 #include <malloc.h>
@@ -104,6 +110,7 @@ typedef struct conn {
 struct dc_server {
 	nng_socket sock;
 	bool sock_open;
+	lguard *guard; /* owned: keeps the listeners accepting */
 	dc_mailbox *mb;
 	slot *slots;
 	unsigned nslots;
@@ -230,6 +237,7 @@ static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 	}
 	if (ev != NNG_PIPE_EV_ADD_PRE)
 		return;
+	lguard_pipe_added(srv->guard, p); /* before it may be refused */
 	c = calloc(1, sizeof(*c));
 	if (c == NULL || pipe_added(srv, p, c))
 		nng_pipe_close(p);
@@ -412,6 +420,13 @@ static int open_table(dc_server *srv)
 	return DTX_OK;
 }
 
+/* guard_log logs a line of the listener guard (lguard.h). */
+static void guard_log(void *arg, const char *line)
+{
+	(void)arg;
+	dc_diag(DTX_LOG_WARN, "%s", line);
+}
+
 /* wire_limit is nng's receive limit: DC_SERVER_WIRE_FACTOR * max_msg. */
 static size_t wire_limit(size_t max_msg)
 {
@@ -423,6 +438,7 @@ static size_t wire_limit(size_t max_msg)
 static int open_socket(dc_server *srv, const dc_server_opts *opts, char *errbuf,
                        size_t errlen)
 {
+	lguard_opts gopts = {.log = guard_log};
 	int rv = nng_rep0_open(&srv->sock);
 
 	if (rv != 0)
@@ -433,8 +449,11 @@ static int open_socket(dc_server *srv, const dc_server_opts *opts, char *errbuf,
 	                    wire_limit(opts->max_msg_bytes));
 	nng_pipe_notify(srv->sock, NNG_PIPE_EV_ADD_PRE, on_pipe, srv);
 	nng_pipe_notify(srv->sock, NNG_PIPE_EV_REM_POST, on_pipe, srv);
+	rv = lguard_open(srv->sock, &gopts, &srv->guard);
+	if (rv != 0)
+		return dc_err_from_nng(rv);
 	for (size_t i = 0; i < opts->nurls; i++) {
-		rv = nng_listen(srv->sock, opts->urls[i], NULL, 0);
+		rv = lguard_listen(srv->guard, opts->urls[i]);
 		if (rv != 0) {
 			snprintf(errbuf, errlen, "cannot listen on %s: %s",
 			         opts->urls[i], nng_strerror(rv));
@@ -496,6 +515,7 @@ void dc_server_close(dc_server *srv)
 	for (unsigned i = 0; i < srv->nslots; i++)
 		if (srv->slots[i].aio != NULL)
 			nng_aio_stop(srv->slots[i].aio);
+	lguard_stop(srv->guard); /* before the socket it listens on */
 	nng_close(srv->sock);
 	srv->sock_open = false;
 }
@@ -526,6 +546,7 @@ void dc_server_destroy(dc_server *srv)
 	}
 	free(srv->slots);
 	nng_aio_free(srv->sweep_aio);
+	lguard_free(srv->guard); /* the socket is closed: no pipe event */
 	free_table(srv);
 	free(srv);
 }

@@ -43,7 +43,9 @@
  *     that connection (nng does not tell us, so it is not logged).
  *
  * With dtx_participant_set_barrier_gc, a GC thread (barrier_gc.c) runs
- * beside the workers from start to teardown.
+ * beside the workers from start to teardown. The listener is made and
+ * watched by a guard (common/lguard.h): nng 1.5.2 stops a listener for
+ * good when a peer closes during the handshake; the guard listens again.
  *
  * Threads: work_cb runs on nng's threads and only moves items between the
  * queue and nng; handlers run on the `workers` threads; the queue's mutex is
@@ -61,6 +63,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
+#include "lguard.h"
 #include "sdk.h"
 
 #define WORKERS_DEFAULT  4
@@ -126,7 +129,8 @@ struct dtx_participant {
 
 	nng_socket sock;
 	bool sock_open;
-	work *items; /* owned: ncontexts items, the first nitems built */
+	lguard *guard; /* owned: keeps the listener accepting */
+	work *items;   /* owned: ncontexts items, the first nitems built */
 	unsigned nitems;
 	pthread_t *threads; /* owned: the first nthreads are running */
 	batch *batches;     /* owned: one per worker thread */
@@ -838,7 +842,9 @@ static void stop_workers(dtx_participant *part)
 
 /*
  * teardown undoes dtx_participant_start, from any point it reached:
- * 0. stop the barrier GC thread (it uses only the store and its client);
+ * 0. stop the barrier GC thread (it uses only the store and its client)
+ *    and the listener guard's thread (it uses the socket; the guard is
+ *    freed once the socket is closed: its pipe events reach it);
  * 1. stop the workers: running handlers finish and hand their reply to
  *    nng; queued calls stay queued. This must come before the socket
  *    closes: nng 1.5.2 can touch a freed context if nng_ctx_send runs on a
@@ -858,6 +864,7 @@ static void teardown(dtx_participant *part)
 	unsigned i;
 
 	sdk_gc_stop(part->gc);
+	lguard_stop(part->guard);
 	stop_workers(part);
 	for (i = 0; i < part->nitems; i++)
 		nng_aio_stop(part->items[i].aio);
@@ -871,6 +878,8 @@ static void teardown(dtx_participant *part)
 		return;
 	}
 	part->sock_open = false;
+	lguard_free(part->guard); /* the socket is closed: no pipe event */
+	part->guard = NULL;
 	for (i = 0; i < part->nitems; i++) {
 		msg_free(part->items[i].msg);
 		nng_aio_free(part->items[i].aio);
@@ -887,8 +896,17 @@ static void teardown(dtx_participant *part)
 	part->stopping = false;
 }
 
+/* guard_log logs a line of the listener guard (lguard.h). */
+static void guard_log(void *arg, const char *line)
+{
+	sdk_logf(DTX_LOG_WARN, "participant %s: %s",
+	         ((dtx_participant *)arg)->url, line);
+}
+
 int dtx_participant_start(dtx_participant *part)
 {
+	lguard_opts gopts = {
+	        .log = guard_log, .log_arg = part, .own_pipe_events = true};
 	unsigned i;
 	int rv;
 
@@ -902,7 +920,9 @@ int dtx_participant_start(dtx_participant *part)
 		rv = start_workers(part);
 	if (rv == DTX_OK)
 		rv = sdk_err_from_nng(
-		        nng_listen(part->sock, part->url, NULL, 0));
+		        lguard_open(part->sock, &gopts, &part->guard));
+	if (rv == DTX_OK)
+		rv = sdk_err_from_nng(lguard_listen(part->guard, part->url));
 	if (rv == DTX_OK && part->gc != NULL)
 		rv = sdk_gc_start(part->gc, part->store, part->url);
 	if (rv != DTX_OK) {

@@ -2,18 +2,26 @@
  * hostile_wire_test.c - hostile bytes on the wire (issue 13): a message
  * nested 10,000 deep, strings with a NUL byte, URLs the coordinator cannot
  * dial, a per-call timeout past nng's range, and every kind of invalid
- * branch call. Each goes to a real process over a real socket; each case
- * ends by checking that the process is alive and still serves.
+ * branch call; peers that connect and close before the handshake, which
+ * stopped nng 1.5.2's listeners for good. Each goes to a real process
+ * over a real socket; each case ends by checking that the process is
+ * alive and still serves.
  *
  * The "evil participant" is a rep0 socket served by a thread of this test:
  * it answers every call dtxd sends with the bytes the test chose (a
  * BranchReply nested 10,000 deep), and plain OK once told to behave.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -566,5 +574,131 @@ Test(hostile_wire, a_gid_with_a_nul_is_refused_and_never_reaches_another_tx)
 	          "the committed saga was touched: %s",
 	          th_journal_story(t, "nul"));
 	nng_close(s);
+	th_end(t);
+}
+
+/* ---- peers that connect and close at once ------------------------------ */
+
+#define KNOCKS    20
+#define ANSWER_MS 1000  /* one attempt of a fresh client */
+#define SERVED_MS 30000 /* the guard listens again within this, at most */
+
+/* knock connects to url's ipc path (or tcp address) n times and closes
+ * each connection at once, before the SP handshake: nng 1.5.2 then stops
+ * the listener (its issue #1518) unless lguard replaces it. */
+static void knock(const char *url, int n)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	socklen_t len;
+	unsigned port;
+	int fd;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strncmp(url, "ipc://", 6) == 0) {
+		un->sun_family = AF_UNIX;
+		snprintf(un->sun_path, sizeof(un->sun_path), "%s", url + 6);
+		len = sizeof(*un);
+	} else {
+		cr_assert_eq(sscanf(url, "tcp://127.0.0.1:%u", &port), 1, "%s",
+		             url);
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*in);
+	}
+	for (int i = 0; i < n; i++) {
+		fd = socket(ss.ss_family, SOCK_STREAM, 0);
+		cr_assert_geq(fd, 0);
+		cr_assert_eq(connect(fd, (struct sockaddr *)&ss, len), 0,
+		             "connect %s: %s", url, strerror(errno));
+		close(fd);
+	}
+}
+
+/* answered sends one query for gid over a fresh connection to url and
+ * returns whether any reply came within ANSWER_MS (a participant answers
+ * it too: with an error, it is no branch call). */
+static bool answered(const char *url, const char *gid)
+{
+	Dtx__V1__ClientRequest req = DTX__V1__CLIENT_REQUEST__INIT;
+	Dtx__V1__Query q = DTX__V1__QUERY__INIT;
+	nng_socket s;
+	uint8_t *buf;
+	void *rbuf = NULL;
+	size_t len, rlen;
+	bool ok;
+
+	req.has_version = true;
+	req.version = DTX__V1__VERSION__VERSION_1;
+	req.body_case = DTX__V1__CLIENT_REQUEST__BODY_QUERY;
+	req.query = &q;
+	q.gid = (char *)gid;
+	cr_assert_eq(wire_pack_alloc(&req.base, &buf, &len), DTX_OK);
+	s = rw_open(url, ANSWER_MS);
+	ok = nng_send(s, buf, len, 0) == 0 &&
+	     nng_recv(s, &rbuf, &rlen, NNG_FLAG_ALLOC) == 0;
+	if (rbuf != NULL)
+		nng_free(rbuf, rlen);
+	free(buf);
+	nng_close(s);
+	return ok;
+}
+
+/* served_again waits (bounded) until a fresh client of url is answered. */
+static void served_again(const char *url)
+{
+	for (int waited = 0; !answered(url, "after-knocks");
+	     waited += ANSWER_MS)
+		cr_assert_lt(waited, SERVED_MS,
+		             "%s: no fresh client served %d ms after peers "
+		             "connected and closed at once",
+		             url, SERVED_MS);
+}
+
+/* One process that connects and closes at once stopped dtxd's endpoint
+ * for every later client (nng 1.5.2). Every listener kind: the client
+ * endpoint on ipc and on tcp, and the admin endpoint. */
+Test(hostile_wire, peers_closing_at_once_never_stop_dtxd_listening)
+{
+	th_env *t = th_begin();
+	char ipc[TH_URL_MAX + PATH_MAX], admin[TH_URL_MAX + PATH_MAX];
+	char tcp[TH_URL_MAX];
+	const char *urls[3] = {ipc, tcp, admin};
+
+	snprintf(ipc, sizeof(ipc), "ipc://%s/client.ipc", t->dir);
+	snprintf(admin, sizeof(admin), "ipc://%s/admin.ipc", t->dir);
+	th_dtxd_start(t, "--listen", ipc, "--admin", admin, NULL);
+	snprintf(tcp, sizeof(tcp), "%s", t->dtxd_url);
+	for (int round = 0; round < 3; round++)
+		for (size_t i = 0; i < 3; i++) {
+			knock(urls[i], KNOCKS);
+			served_again(urls[i]);
+		}
+	cr_assert(th_proc_is_alive(t->dtxd));
+	th_end(t);
+}
+
+/* The same for a participant's listener: a fresh client is answered, and
+ * a saga through it commits. */
+Test(hostile_wire, peers_closing_at_once_never_stop_a_participant_listening)
+{
+	th_env *t = th_begin();
+	dtx_tx_info info;
+	char gid[32];
+
+	th_use_ipc(t);
+	th_dtxd_start(t, NULL);
+	th_participant_start(t, "p1", NULL);
+	for (int round = 0; round < 3; round++) {
+		knock(th_participant_url(t, "p1"), KNOCKS);
+		served_again(th_participant_url(t, "p1"));
+		snprintf(gid, sizeof(gid), "knocked-%d", round);
+		th_run(t, gid, "p1.do/p1.undo", &info);
+		cr_assert_eq(info.state, DTX_TX_COMMITTED, "%s: %s", gid,
+		             dtx_tx_state_name(info.state));
+	}
+	cr_assert(th_proc_is_alive(t->parts[0].proc));
 	th_end(t);
 }
