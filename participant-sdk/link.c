@@ -33,7 +33,9 @@
  * running would wait its whole deadline and end like a slow one. While
  * the link has had no connection for PROBE_AFTER_MS, it therefore
  * connects once more on its own (a probe: nng's stream dialer, whose aio
- * reports the connect's error, when the connect ends), at every tend and when
+ * reports the connect's error, when the connect ends; a connection made
+ * completes the SP handshake before it is closed, or nng 1.5.2's
+ * listener would stop for good: see probe_greet), at every tend and when
  * a request asks whether the link is refused. A link that never had a
  * connection and whose probes were refused (ECONNREFUSED, or ENOENT: an
  * ipc path with no socket) for REFUSED_MS is "refused"
@@ -65,6 +67,13 @@
 #define PROBE_AFTER_MS 150  /* no connection this long: probe */
 #define REFUSED_MS     1000 /* refused this long, never connected: refused */
 
+#define SP_HEAD_LEN    8     /* the SP handshake's header */
+#define PROBE_GREET_MS 11000 /* past nng's 10 s handshake timeout */
+
+/* A probe's steps: connect; then, on a connection made, send our SP
+ * header and read the listener's before closing (see probe_cb). */
+typedef enum probe_step { PROBE_DIAL, PROBE_HELLO, PROBE_HEAR } probe_step;
+
 struct sdk_link {
 	char *url; /* owned */
 	nng_socket sock;
@@ -83,7 +92,13 @@ struct sdk_link {
 	_Atomic uint64_t heard;
 	nng_stream_dialer *probe; /* NULL: none (a scheme it cannot dial) */
 	nng_aio *probe_aio;
-	bool probing;           /* guarded by mu: the probe's connect is out */
+	bool probing; /* guarded by mu: the probe's connect is out, or it is
+	                 still greeting on the connection it made */
+	nng_stream *probe_conn; /* the probe's connection, while it greets */
+	probe_step step;        /* what probe_aio does now */
+	uint8_t probe_head[SP_HEAD_LEN]; /* the header sent, then received */
+	size_t probe_got;                /* header bytes received */
+	uint16_t proto;                  /* the socket's own SP protocol */
 	bool ever_up;           /* guarded by mu: a pipe was added once */
 	nng_time refused_since; /* guarded by mu: 0 = the last probe was not
 	                           refused */
@@ -133,25 +148,86 @@ static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 
 /* ---- the probe ------------------------------------------------------- */
 
-/* probe_cb ends a probe (nng's threads): a connection made is closed at
- * once (the dialer makes its own), a refused one starts or continues the
- * link's refused time, any other ending (a timeout: packets dropped)
- * says nothing is known. */
+/* probe_end frees the probe's connection (if any) and lets the next
+ * probe start. */
+static void probe_end(sdk_link *l)
+{
+	if (l->probe_conn != NULL)
+		nng_stream_free(l->probe_conn);
+	l->probe_conn = NULL;
+	pthread_mutex_lock(&l->mu);
+	l->probing = false;
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* probe_greet does the probe's next step on its connection: nng 1.5.2
+ * takes a peer that closes before the listener wrote its own header for
+ * the listener's close and stops accepting for good (lguard.h), so a
+ * probe never closes a connection it made at once: it sends our header,
+ * reads the listener's (or waits past nng's handshake timeout) and only
+ * then closes; the listener sees a well-formed peer that left. */
+static void probe_greet(sdk_link *l)
+{
+	nng_iov iov;
+
+	if (l->step == PROBE_DIAL) {
+		l->step = PROBE_HELLO;
+		l->probe_head[0] = 0;
+		l->probe_head[1] = 'S';
+		l->probe_head[2] = 'P';
+		l->probe_head[3] = 0;
+		l->probe_head[4] = (uint8_t)(l->proto >> 8);
+		l->probe_head[5] = (uint8_t)l->proto;
+		l->probe_head[6] = l->probe_head[7] = 0;
+		iov.iov_buf = l->probe_head;
+		iov.iov_len = SP_HEAD_LEN;
+		nng_aio_set_iov(l->probe_aio, 1, &iov);
+		nng_aio_set_timeout(l->probe_aio, PROBE_GREET_MS);
+		nng_stream_send(l->probe_conn, l->probe_aio);
+		return;
+	}
+	l->step = PROBE_HEAR;
+	iov.iov_buf = l->probe_head + l->probe_got;
+	iov.iov_len = SP_HEAD_LEN - l->probe_got;
+	nng_aio_set_iov(l->probe_aio, 1, &iov);
+	nng_aio_set_timeout(l->probe_aio, PROBE_GREET_MS);
+	nng_stream_recv(l->probe_conn, l->probe_aio);
+}
+
+/* probe_cb ends a probe's step (nng's threads). A connect that was
+ * refused starts or continues the link's refused time, one that was made
+ * ends it, any other ending (a timeout: packets dropped) says nothing is
+ * known. A connection made is greeted (probe_greet), not closed at once:
+ * the dialer makes its own. */
 static void probe_cb(void *arg)
 {
 	sdk_link *l = arg;
 	int rv = nng_aio_result(l->probe_aio);
 	bool refused = rv == NNG_ECONNREFUSED || rv == NNG_ENOENT;
 
-	if (rv == 0)
-		nng_stream_free(nng_aio_get_output(l->probe_aio, 0));
-	pthread_mutex_lock(&l->mu);
-	l->probing = false;
-	if (!refused)
-		l->refused_since = 0;
-	else if (l->refused_since == 0)
-		l->refused_since = nng_clock();
-	pthread_mutex_unlock(&l->mu);
+	if (l->step == PROBE_DIAL) {
+		pthread_mutex_lock(&l->mu);
+		if (!refused)
+			l->refused_since = 0;
+		else if (l->refused_since == 0)
+			l->refused_since = nng_clock();
+		pthread_mutex_unlock(&l->mu);
+		if (rv != 0) {
+			probe_end(l);
+			return;
+		}
+		l->probe_conn = nng_aio_get_output(l->probe_aio, 0);
+		l->probe_got = 0;
+		probe_greet(l);
+		return;
+	}
+	if (rv == 0 && l->step == PROBE_HEAR)
+		l->probe_got += nng_aio_count(l->probe_aio);
+	if (rv != 0 || (l->step == PROBE_HEAR && l->probe_got >= SP_HEAD_LEN)) {
+		probe_end(l);
+		return;
+	}
+	probe_greet(l);
 }
 
 /* probe_start connects once more on the side, if the link has had no
@@ -175,6 +251,7 @@ static void probe_start(sdk_link *l)
 	 * (panic "assert err: !nni_aio_list_active(aio)", seen in
 	 * client_stall_test). While a probe hangs (packets dropped) no other
 	 * starts and nothing is concluded: the link is not "refused". */
+	l->step = PROBE_DIAL;
 	nng_aio_set_timeout(l->probe_aio, NNG_DURATION_INFINITE);
 	nng_stream_dialer_dial(l->probe, l->probe_aio);
 }
@@ -245,7 +322,7 @@ int sdk_link_open(const char *url, size_t max_msg, sdk_link **ret_link)
 {
 	sdk_link *l;
 	char why[200];
-	int rv;
+	int rv, proto = 0;
 
 	if (wire_scheme_check(url, why, sizeof(why)) != DTX_OK) {
 		sdk_logf(DTX_LOG_WARN, "client: %s", why);
@@ -264,6 +341,11 @@ int sdk_link_open(const char *url, size_t max_msg, sdk_link **ret_link)
 	rv = probe_open(l);
 	if (rv == DTX_OK)
 		rv = link_setup(l, max_msg);
+	if (rv == DTX_OK &&
+	    (nng_socket_get_int(l->sock, NNG_OPT_PROTO, &proto) != 0 ||
+	     proto <= 0 || proto > 0xffff))
+		rv = DTX_EINTERNAL;
+	l->proto = (uint16_t)proto;
 	if (rv != DTX_OK) {
 		sdk_link_close_socket(l); /* no pipe yet: cannot hang */
 		sdk_link_free(l);
@@ -382,6 +464,9 @@ void sdk_link_close_socket(sdk_link *link)
 		return;
 	if (link->probe_aio != NULL)
 		nng_aio_stop(link->probe_aio); /* its callback has run */
+	if (link->probe_conn != NULL)
+		nng_stream_free(link->probe_conn);
+	link->probe_conn = NULL;
 	if (link->probe != NULL)
 		nng_stream_dialer_free(link->probe);
 	link->probe = NULL;

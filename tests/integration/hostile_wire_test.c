@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -700,5 +701,84 @@ Test(hostile_wire, peers_closing_at_once_never_stop_a_participant_listening)
 		             dtx_tx_state_name(info.state));
 	}
 	cr_assert(th_proc_is_alive(t->parts[0].proc));
+	th_end(t);
+}
+
+/* ---- a client's probe is no knock --------------------------------------- */
+
+#define GREET_MS  2000  /* a connection's SP header comes within this */
+#define LATE_CONN 10    /* connections looked at */
+#define PAUSE_MS  600   /* a connection waits this long to be accepted */
+#define LATE_WAIT 20000 /* at most this long for them */
+
+/* greeted reads a peer's 8-byte SP header from fd; false if the peer
+ * closed (or sent nothing for GREET_MS) before it was all there. */
+static bool greeted(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	unsigned char got[8];
+	size_t have = 0;
+	ssize_t n;
+
+	while (have < sizeof(got)) {
+		if (poll(&p, 1, GREET_MS) != 1)
+			return false;
+		n = recv(fd, got + have, sizeof(got) - have, 0);
+		if (n <= 0)
+			return false;
+		have += (size_t)n;
+	}
+	return got[1] == 'S' && got[2] == 'P';
+}
+
+/* A client whose link has no connection probes the URL on its own
+ * (participant-sdk/link.c). Its probe used to close the connection it
+ * made at once, without a word: to nng 1.5.2 that is the knock above,
+ * and the shop's TCC buyers stopped a restarted payment service with it
+ * (CI: the sale hung for 120 s). Here the listener is a plain socket that
+ * reads the peer's SP header, answers with its own and closes (so the
+ * client stays without a connection and keeps probing): every
+ * connection, the dialer's and the probes', must greet before it ends. */
+Test(hostile_wire, a_clients_probe_greets_the_listener_before_it_closes)
+{
+	static const unsigned char head[8] = {0, 'S', 'P', 0, 0, 0x31, 0, 0};
+	th_env *t = th_begin();
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	char url[TH_URL_MAX + PATH_MAX];
+	struct pollfd p;
+	dtx_client *c;
+	int lfd, fd, seen = 0, knocked = 0;
+
+	th_path(t, "late.ipc", un.sun_path, sizeof(un.sun_path));
+	snprintf(url, sizeof(url), "ipc://%s", un.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert(lfd >= 0 &&
+	          bind(lfd, (struct sockaddr *)&un, sizeof(un)) == 0 &&
+	          listen(lfd, 64) == 0);
+	cr_assert_eq(dtx_client_open(url, NULL, &c), DTX_OK);
+	p.fd = lfd;
+	p.events = POLLIN;
+	for (int waited = 0; seen < LATE_CONN && waited < LATE_WAIT;
+	     waited += 100) {
+		if (poll(&p, 1, 100) != 1)
+			continue;
+		usleep(PAUSE_MS *
+		       1000); /* no connection meanwhile: it probes */
+		fd = accept(lfd, NULL, NULL);
+		cr_assert_geq(fd, 0);
+		if (!greeted(fd))
+			knocked++;
+		(void)send(fd, head, sizeof(head), MSG_NOSIGNAL);
+		seen++;
+		close(fd);
+	}
+	dtx_client_close(c);
+	close(lfd);
+	cr_assert_eq(seen, LATE_CONN, "only %d connections in %d ms", seen,
+	             LATE_WAIT);
+	cr_assert_eq(knocked, 0,
+	             "%d of %d connections closed without an SP header (a "
+	             "knock that stops nng 1.5.2's listener)",
+	             knocked, seen);
 	th_end(t);
 }
