@@ -2328,6 +2328,50 @@ int dc_log_load_tx_checked(dc_log *log, const char *gid, dc_tx **ret_tx,
 	return read_gid(log, gid, load_checked, ret_tx, ret_bad);
 }
 
+/* probe_table sets known[i] for each of the n keys that table t holds,
+ * in one dc_kv_get_many (vals: room for n). */
+static int probe_table(dc_log *log, dc_kv_txn *txn, enum log_table t,
+                       const dc_kv_val *keys, size_t n, dc_kv_val *vals,
+                       bool *known)
+{
+	int rc = dc_kv_get_many(txn, (int)t, keys, n, vals);
+
+	if (rc != DTX_OK)
+		return log_fail_kv(log, rc, "probe gids");
+	for (size_t i = 0; i < n; i++)
+		known[i] = known[i] || vals[i].data != NULL;
+	return DTX_OK;
+}
+
+int dc_log_probe_gids(dc_log *log, const char *const *gids, size_t n,
+                      bool *ret_known)
+{
+	dc_kv_val keys[DC_LOG_PROBE_MAX], vals[DC_LOG_PROBE_MAX];
+	bool known[DC_LOG_PROBE_MAX] = {false};
+	dc_kv_txn *txn;
+	int rc;
+
+	if (n == 0 || n > DC_LOG_PROBE_MAX)
+		return log_fail(log, DTX_EINVAL, "log: probe of %zu gids", n);
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = (dc_kv_val){gids[i], gid_len(gids[i])};
+		if (keys[i].len == 0)
+			return log_fail(log, DTX_EINVAL, "log: invalid gid");
+	}
+	if ((rc = read_begin(log, &txn)) != DTX_OK)
+		return rc;
+	rc = probe_table(log, txn, LOG_TXS, keys, n, vals, known);
+	if (rc == DTX_OK && log->has_quarantine)
+		rc = probe_table(log, txn, LOG_QUARANTINE, keys, n, vals,
+		                 known);
+	if (rc == DTX_OK && log->has_retention)
+		rc = probe_table(log, txn, LOG_TOMBS, keys, n, vals, known);
+	dc_kv_abort(txn);
+	if (rc == DTX_OK)
+		memcpy(ret_known, known, n * sizeof(*known));
+	return rc;
+}
+
 /* salvage_steps reads every step of tx (nsteps zeroed steps) that
  * decodes, noting the first problem in r->bad. */
 static int salvage_steps(log_reader *r, dc_tx *tx)
