@@ -169,8 +169,11 @@ void dc_log_batch_reset(dc_log_batch *batch);
 
 /* dc_log_batch_put_tx encodes tx now (a snapshot: tx may change right after)
  * into batch: the tx record, the step records in dirty_steps (bit i = step i;
- * bit 63 = steps 63 and above; UINT64_MAX = all), and the active index (added
- * if tx is not final, removed if it is). Errors: DTX_ENOMEM. */
+ * bit 63 = steps 63 and above; UINT64_MAX = all), and the active index
+ * (removed if tx is final; added if it is not and dirty_steps is
+ * UINT64_MAX: a transaction's first put must write it whole, and no
+ * final transaction becomes non-final again, so its entry stands from
+ * then on). Errors: DTX_ENOMEM. */
 int dc_log_batch_put_tx(dc_log_batch *batch, const dc_tx *tx,
                         uint64_t dirty_steps);
 
