@@ -309,6 +309,20 @@ bool dc_lease_is_releasing(const dc_lease_state *s, uint32_t shard,
 	return above < held - share;
 }
 
+bool dc_lease_watch(const dc_lease_state *s, uint64_t now_mono)
+{
+	if (short_besides(s, "", now_mono)) /* "": no instance's name */
+		return true;
+	for (uint32_t i = 0; i < s->npeers; i++) {
+		const dc_lease_peer *p = &s->peer[i];
+
+		if (peer_alive(s, p, now_mono) && owned_by(s, p->name) > 0 &&
+		    now_mono >= p->since_mono + s->lease_ms / 2)
+			return true;
+	}
+	return false;
+}
+
 bool dc_lease_owns(const dc_lease_state *s, uint32_t shard, uint64_t *ret_epoch)
 {
 	if (shard >= s->shards || strcmp(s->rec[shard].owner, s->me) != 0)

@@ -145,6 +145,17 @@ bool dc_lease_beat_age(const dc_lease_state *s, const char *name,
 bool dc_lease_is_releasing(const dc_lease_state *s, uint32_t shard,
                            uint64_t now_mono);
 
+/* dc_lease_watch: something is about to change hands, as of now_mono, so
+ * the rounds should come faster than every lease_ms / 3 for a while: a
+ * live instance (this one included) holds fewer shards than its fair
+ * share (a move is under way: shards being drained, released and taken,
+ * each step one round later than the last), or another instance that
+ * holds shards has a heartbeat that stood still for half a lease (it may
+ * be dead: its shards are takeable the moment its lease runs out, not a
+ * round later). Neither holds while the instances are balanced and
+ * alive, so a steady deployment keeps its slow rounds. */
+bool dc_lease_watch(const dc_lease_state *s, uint64_t now_mono);
+
 /* dc_lease_owns: shard is this instance's as of the last observation or
  * write (its epoch in *ret_epoch, may be NULL). */
 bool dc_lease_owns(const dc_lease_state *s, uint32_t shard,

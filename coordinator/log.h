@@ -169,8 +169,11 @@ void dc_log_batch_reset(dc_log_batch *batch);
 
 /* dc_log_batch_put_tx encodes tx now (a snapshot: tx may change right after)
  * into batch: the tx record, the step records in dirty_steps (bit i = step i;
- * bit 63 = steps 63 and above; UINT64_MAX = all), and the active index (added
- * if tx is not final, removed if it is). Errors: DTX_ENOMEM. */
+ * bit 63 = steps 63 and above; UINT64_MAX = all), and the active index
+ * (removed if tx is final; added if it is not and dirty_steps is
+ * UINT64_MAX: a transaction's first put must write it whole, and no
+ * final transaction becomes non-final again, so its entry stands from
+ * then on). Errors: DTX_ENOMEM. */
 int dc_log_batch_put_tx(dc_log_batch *batch, const dc_tx *tx,
                         uint64_t dirty_steps);
 
@@ -287,6 +290,21 @@ int dc_log_load_tx(dc_log *log, const char *gid, dc_tx **ret_tx);
  * DTX_ECORRUPT of LMDB itself, DTX_ENOMEM) leaves ret_bad->err 0. */
 int dc_log_load_tx_checked(dc_log *log, const char *gid, dc_tx **ret_tx,
                            dc_log_bad *ret_bad);
+
+#define DC_LOG_PROBE_MAX 256 /* gids per dc_log_probe_gids */
+
+/* dc_log_probe_gids tells, for each of the n gids (borrowed; n at most
+ * DC_LOG_PROBE_MAX), whether the log holds anything under it - a tx
+ * record, a tombstone or a quarantine entry - in ret_known[i] (n
+ * entries), read in one snapshot. It checks no record: a known gid is
+ * then read with dc_log_load_tx_checked, which does. It is the cheap
+ * answer for the common case of a new client gid (a submit's check that
+ * its gid names nothing): on PostgreSQL one statement per table for all n
+ * gids, where a dc_log_load_tx_checked costs five round trips each.
+ * Errors: DTX_EINVAL (n 0 or too large, a gid that cannot be a key),
+ * DTX_ENOMEM, DTX_EIO. */
+int dc_log_probe_gids(dc_log *log, const char *const *gids, size_t n,
+                      bool *ret_known);
 
 /* dc_log_salvage_tx reads what can be read of gid for an operator
  * (dtxctl show of a quarantined transaction): *ret_tx (transferred) has

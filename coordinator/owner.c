@@ -299,7 +299,7 @@ int dc_owner_run_round(dc_owner *o, uint64_t now_mono, int64_t now_unix,
 
 	o->now_unix = now_unix;
 	r->ntaken = r->ndrain = r->nreleased = r->nlost = 0;
-	r->conflict = r->waiting = false;
+	r->conflict = r->waiting = r->watch = false;
 	r->live = 1;
 	if ((rc = read_all(o, now_mono)) != DTX_OK)
 		return rc;
@@ -313,6 +313,7 @@ int dc_owner_run_round(dc_owner *o, uint64_t now_mono, int64_t now_unix,
 	dc_lease_make_plan(&o->st, now_mono, &o->plan);
 	r->live = o->plan.live;
 	hold_undrained(o, drained, r);
+	r->watch = dc_lease_watch(&o->st, now_mono);
 	return write_round(o, r);
 }
 

@@ -73,6 +73,7 @@ typedef struct dc_owner_round {
 	bool waiting;  /* nothing written: this name's record must stand still
 	                  first (see the top comment) */
 	uint32_t live; /* live instances seen, this one included */
+	bool watch;    /* dc_lease_watch: the next round should come soon */
 } dc_owner_round;
 
 /* dc_owner_create makes the owner of opts->name (the state, ~200 KB, is

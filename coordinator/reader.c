@@ -82,6 +82,39 @@ static dc_read_job *take(lane *l)
 	return job;
 }
 
+/* take_more moves the jobs queued right behind first that share its
+ * run_many into jobs[1..], up to DC_READER_BATCH_MAX in all (jobs[0] is
+ * first); returns how many jobs there are. */
+static size_t take_more(lane *l, dc_read_job *first, dc_read_job **jobs)
+{
+	dc_reader *r = l->r;
+	size_t n = 1;
+
+	jobs[0] = first;
+	pthread_mutex_lock(&r->lock);
+	while (n < DC_READER_BATCH_MAX && !r->stopping && l->head != NULL &&
+	       l->head->run_many == first->run_many) {
+		jobs[n++] = l->head;
+		l->head = l->head->qnext;
+		if (l->head == NULL)
+			l->tail = NULL;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+/* run_batch runs first and the jobs of its kind queued behind it with
+ * their run_many, and posts them all. */
+static void run_batch(lane *l, dc_read_job *first)
+{
+	dc_read_job *jobs[DC_READER_BATCH_MAX];
+	size_t n = take_more(l, first, jobs);
+
+	first->run_many(jobs, n, l->r->log);
+	for (size_t i = 0; i < n; i++)
+		dc_mailbox_post(l->r->mb, &jobs[i]->mail);
+}
+
 static void *lane_main(void *arg)
 {
 	lane *l = arg;
@@ -94,6 +127,10 @@ static void *lane_main(void *arg)
 	if (l->index == 1) /* Linux: nice() changes the calling thread */
 		(void)!nice(BULK_NICE);
 	while ((job = take(l)) != NULL) {
+		if (job->run_many != NULL) {
+			run_batch(l, job);
+			continue;
+		}
 		if (job->run(job, r->log)) {
 			dc_mailbox_post(r->mb, &job->mail);
 			continue;

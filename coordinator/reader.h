@@ -17,7 +17,12 @@
  * priority), so a client's read never waits for an operator's scan. Fair
  * within a lane: a job's run reads a bounded number of records
  * (DC_READER_CHUNK) and may ask to be run again; it then goes to the back
- * of its lane.
+ * of its lane. Jobs that can be read together (run_many: the loads of
+ * gids a flash sale's submits ask about) are taken from the head of the
+ * lane in one go, as many as are queued there back to back, up to
+ * DC_READER_BATCH_MAX: the reads of a busy moment share one snapshot and
+ * one statement per table, so a queue of reads drains in a few round
+ * trips of the store instead of five each.
  *
  * Locks: one mutex (with a condition variable per lane) guards the
  * queues (the hand-off from the loop to the reader threads); completions
@@ -35,6 +40,8 @@
 
 #define DC_MAIL_READ    4   /* a dc_read_job whose run is done */
 #define DC_READER_CHUNK 512 /* records one run of a scan job reads */
+#define DC_READER_BATCH_MAX                                                    \
+	DC_LOG_PROBE_MAX /* jobs one run_many takes at most */
 
 typedef struct dc_reader dc_reader;
 typedef struct dc_read_job dc_read_job;
@@ -45,6 +52,12 @@ typedef struct dc_read_job dc_read_job;
  * behind it. */
 typedef bool (*dc_read_run_fn)(dc_read_job *job, dc_log *log);
 
+/* dc_read_many_fn runs jobs[0..n) (1 <= n <= DC_READER_BATCH_MAX, each
+ * with this run_many) at once on a reader thread, where reading them
+ * together costs less than one by one (one snapshot, one statement for
+ * all). Each job is then done, as if its run had returned true. */
+typedef void (*dc_read_many_fn)(dc_read_job **jobs, size_t n, dc_log *log);
+
 /* dc_read_dispose_fn frees a job that will never be finished (the engine
  * stopped first). Called by dc_reader_destroy, on the destroying thread. */
 typedef void (*dc_read_dispose_fn)(dc_read_job *job);
@@ -54,6 +67,9 @@ typedef void (*dc_read_dispose_fn)(dc_read_job *job);
 struct dc_read_job {
 	dc_mail mail; /* kind DC_MAIL_READ */
 	dc_read_run_fn run;
+	/* NULL, or how the jobs queued one behind another that share it are
+	 * run together (then run is never called) */
+	dc_read_many_fn run_many;
 	dc_read_dispose_fn dispose;
 	bool bulk; /* an operator's read: the bulk lane */
 	/* reader (private) */

@@ -347,3 +347,30 @@ Test(lease, an_observer_sees_which_shards_an_owner_gives_back)
 	}
 	world_free(w);
 }
+
+/* Rounds come faster while something is about to change hands: a joining
+ * instance short of its share (a move is under way), or an owner whose
+ * heartbeat stood still for half a lease (it may be dead); a balanced,
+ * living deployment keeps its slow rounds. */
+Test(lease, watch_says_when_rounds_should_come_faster)
+{
+	world *w = world_new(12, 3);
+
+	rounds(w, 1, 5000, 1000);
+	cr_assert_not(dc_lease_watch(w->st[0], w->now), "one, alone");
+	rounds(w, 3, 1000, 1000); /* i1, i2 join: short of their share */
+	cr_assert(dc_lease_watch(w->st[1], w->now), "i1: a move is due");
+	cr_assert(dc_lease_watch(w->st[2], w->now), "i2: a move is due");
+	rounds(w, 3, 20000, 1000);
+	cr_assert_eq(count_owned(w, "i2"), 4);
+	cr_assert_not(dc_lease_watch(w->st[0], w->now), "balanced");
+	w->running[2] = false; /* kill -9: its heartbeat stands still */
+	rounds(w, 2, LEASE_MS / 2 - 1000, 1000);
+	cr_assert_not(dc_lease_watch(w->st[0], w->now), "not yet suspect");
+	rounds(w, 2, 1000, 1000);
+	cr_assert(dc_lease_watch(w->st[0], w->now), "still for half a lease");
+	rounds(w, 2, LEASE_MS, 1000);
+	cr_assert_eq(count_owned(w, "i2"), 0, "its shards were taken");
+	cr_assert_not(dc_lease_watch(w->st[0], w->now), "balanced again");
+	world_free(w);
+}

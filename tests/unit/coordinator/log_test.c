@@ -507,7 +507,8 @@ Test(log, a_dirty_bit_rewrites_only_that_step)
 	tx->updated_unix_ms = 99;
 	cr_assert_eq(dc_log_batch_create(&b), DTX_OK);
 	cr_assert_eq(dc_log_batch_put_tx(b, tx, UINT64_C(1) << 1), DTX_OK);
-	cr_assert_eq(dc_log_batch_len(b), 3); /* tx, step 1, active */
+	/* tx, step 1: its active entry was written with it whole */
+	cr_assert_eq(dc_log_batch_len(b), 2);
 	cr_assert_eq(dc_log_commit(log, b), DTX_OK);
 	dc_log_batch_destroy(b);
 
@@ -528,11 +529,11 @@ Test(log, bit_63_covers_every_step_from_63_on)
 
 	cr_assert_eq(dc_log_batch_create(&b), DTX_OK);
 	cr_assert_eq(dc_log_batch_put_tx(b, tx, UINT64_C(1) << 63), DTX_OK);
-	cr_assert_eq(dc_log_batch_len(b), 2 + 3); /* tx, active, 63..65 */
+	cr_assert_eq(dc_log_batch_len(b), 1 + 3); /* tx, 63..65 */
 	dc_log_batch_reset(b);
 	cr_assert_eq(dc_log_batch_len(b), 0);
 	cr_assert_eq(dc_log_batch_put_tx(b, tx, UINT64_MAX), DTX_OK);
-	cr_assert_eq(dc_log_batch_len(b), 2 + 66);
+	cr_assert_eq(dc_log_batch_len(b), 2 + 66); /* tx, active, steps */
 	dc_log_batch_destroy(b);
 	dc_tx_destroy(tx);
 }
@@ -1142,6 +1143,46 @@ Test(log, prune_replaces_old_final_transactions_by_tombstones)
 	cr_assert_eq(dc_log_check(log, &records, &bad, err, sizeof(err)),
 	             DTX_OK);
 	cr_assert_eq(bad, 0, "%s", err);
+	dc_log_close(log);
+}
+
+/* A probe answers for many gids at once what a load would find first:
+ * whether the log holds anything under each - a tx record, a tombstone,
+ * a quarantine entry - or nothing (the reader's batched submits). */
+Test(log, a_probe_knows_records_tombstones_and_quarantined_gids)
+{
+	const char *gids[] = {"run", "a", "q", "nope", "c"};
+	bool known[DC_LOG_PROBE_MAX], want[5] = {true, true, true, false, true};
+	const char *many[DC_LOG_PROBE_MAX + 1];
+	dc_log *log = open_log();
+	dc_tx *tx = make_tx("run", 2, DC_TX_RUNNING);
+	dc_log_batch *b = NULL;
+	dc_log_bad bad;
+
+	commit_one(log, tx, UINT64_MAX);
+	dc_tx_destroy(tx);
+	commit_final(log, "a", 1000, DC_TX_COMMITTED);
+	commit_final(log, "c", 3000, DC_TX_COMMITTED);
+	cr_assert_eq(prune(log, 2500, 100, 0).pruned, 1); /* a: tombstone */
+	dc_log_bad_set(&bad, "q", DTX_ECORRUPT, "no records, only this");
+	cr_assert_eq(dc_log_batch_create(&b), DTX_OK);
+	cr_assert_eq(dc_log_batch_quarantine(b, &bad, 1700000000999), DTX_OK);
+	cr_assert_eq(dc_log_commit(log, b), DTX_OK);
+	dc_log_batch_destroy(b);
+
+	cr_assert_eq(dc_log_probe_gids(log, gids, 5, known), DTX_OK, "%s",
+	             dc_log_last_error(log));
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(known[i], want[i], "%s", gids[i]);
+	for (int i = 0; i <= DC_LOG_PROBE_MAX; i++)
+		many[i] = "nope";
+	cr_assert_eq(dc_log_probe_gids(log, many, DC_LOG_PROBE_MAX, known),
+	             DTX_OK);
+	cr_assert_eq(dc_log_probe_gids(log, many, DC_LOG_PROBE_MAX + 1, known),
+	             DTX_EINVAL);
+	cr_assert_eq(dc_log_probe_gids(log, many, 0, known), DTX_EINVAL);
+	many[0] = "";
+	cr_assert_eq(dc_log_probe_gids(log, many, 1, known), DTX_EINVAL);
 	dc_log_close(log);
 }
 
