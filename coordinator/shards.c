@@ -67,12 +67,24 @@ static int parse_peer(const char *arg, uint32_t nshards, uint32_t *ret_shard,
 	return DTX_OK;
 }
 
-/* check_peers checks every --peer of cfg: parsed, another shard, once. */
+/* is_self: peer (shard, url) names this instance itself - its own shard at
+ * its --advertise URL. Such an entry is allowed and skipped, so one --peer
+ * list (a StatefulSet's ConfigMap) serves every member; the own shard at
+ * another URL stays an error (two owners of one shard). */
+static bool is_self(const dc_config *cfg, uint32_t shard, const char *url)
+{
+	return shard == cfg->shard && cfg->advertise != NULL &&
+	       strcmp(url, cfg->advertise) == 0;
+}
+
+/* check_peers checks every --peer of cfg: parsed, another shard (or this
+ * instance itself, see is_self), once. */
 static int check_peers(const dc_config *cfg, char *why, size_t len)
 {
 	uint8_t seen[SHARD_COUNT_MAX];
 	uint32_t shard;
 	const char *url;
+	bool clash;
 
 	if (cfg->npeers > 0 && cfg->nshards <= 1) {
 		snprintf(why, len, "--peer needs --shards 2 or more");
@@ -83,11 +95,14 @@ static int check_peers(const dc_config *cfg, char *why, size_t len)
 		if (parse_peer(cfg->peers[i], cfg->nshards, &shard, &url, why,
 		               len) != DTX_OK)
 			return DTX_EINVAL;
-		if (shard == cfg->shard || seen[shard]) {
+		clash = shard == cfg->shard && !is_self(cfg, shard, url);
+		if (seen[shard] || clash) {
 			snprintf(why, len, "--peer %.64s: shard %u is %s",
 			         cfg->peers[i], (unsigned)shard,
 			         seen[shard] ? "named twice"
-			                     : "this instance's own (--shard)");
+			                     : "this instance's own (--shard) "
+			                       "and the URL is not its "
+			                       "--advertise");
 			return DTX_EINVAL;
 		}
 		seen[shard] = 1;
@@ -154,7 +169,8 @@ void dc_shards_init(dc_shards *s, const dc_config *cfg)
 	s->max_msg_bytes = cfg->max_msg_bytes;
 	for (size_t i = 0; i < cfg->npeers; i++)
 		if (parse_peer(cfg->peers[i], s->count, &shard, &url, NULL,
-		               0) == DTX_OK)
+		               0) == DTX_OK &&
+		    !is_self(cfg, shard, url))
 			s->owner_url[shard] = url;
 }
 

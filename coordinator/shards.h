@@ -29,7 +29,8 @@ typedef struct dc_shards {
 } dc_shards;
 
 /* dc_shards_check_config checks cfg's shard flags (borrowed): every --peer
- * is SHARD=URL with SHARD another shard of --shards (once each) and URL
+ * is SHARD=URL with SHARD another shard of --shards (once each; this
+ * instance's own shard only at its --advertise URL, then skipped) and URL
  * one a client can dial (wire_url_check), --advertise such a URL too,
  * --instance 1..WIRE_INSTANCE_MAX bytes of UTF-8. Errors: DTX_EINVAL with
  * a one-line reason naming the flag in why (len bytes). */

@@ -28,6 +28,10 @@ packages=(
 	# unit's test (systemd-analyze verify, systemd-sysusers) and man
 	# (systemd-analyze checks the unit's Documentation= pages)
 	libsystemd-dev systemd man-db
+	# the checks of deploy/ (tests/deploy: node runs the Kubernetes
+	# schema and type checks and the Containerfile lint, readelf reads
+	# which libraries dtxd loads)
+	nodejs binutils
 )
 
 missing=()
@@ -61,6 +65,21 @@ if [[ -f /etc/postgresql/15/main/start.conf ]]; then
 	"${sudo[@]}" pg_ctlcluster 15 main stop 2>/dev/null || true
 	echo manual | "${sudo[@]}" tee /etc/postgresql/15/main/start.conf \
 		>/dev/null
+fi
+
+# The npm packages of tests/deploy (kubernetes-models, typescript, yaml,
+# dockerfile-utils), at the versions package-lock.json pins. Debian's
+# nodejs comes without npm; a nodejs that bundles it needs none.
+if [[ ! -d tests/deploy/node_modules/kubernetes-models ]]; then
+	if ! command -v npm >/dev/null; then
+		sudo=()
+		if ((EUID != 0)); then
+			sudo=(sudo)
+		fi
+		"${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+			npm >/dev/null
+	fi
+	npm ci --prefix tests/deploy --no-audit --no-fund --loglevel=error
 fi
 
 if [[ -f build/build.ninja ]]; then

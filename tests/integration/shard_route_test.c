@@ -39,18 +39,20 @@ typedef struct cluster {
 	char ready[N][PATH_MAX];
 	th_proc *proc[N];
 	char all[N * (TH_URL_MAX + 1)]; /* "url0,url1,url2" */
+	bool self_peer; /* every instance gets one --peer list, itself too */
 	dtx_client *clients[8];
 	size_t nclients;
 } cluster;
 
 /* spawn_one starts instance i: shard i of N, the others as --peer, each
- * at k->url[peer_url[j]] (j itself when peer_url is NULL: the truth). With
+ * at k->url[peer_url[j]] (j itself when peer_url is NULL: the truth), and
+ * with k->self_peer instance i too, at its own URL (its --advertise). With
  * delay_s > 0 it is started through sh after that many seconds, and not
  * waited for. */
 static void spawn_one(cluster *k, int i, const int *peer_url, int delay_s)
 {
-	char shard[8], peer[N - 1][TH_URL_MAX + 8], name[16], sleep_s[32];
-	const char *argv[44];
+	char shard[8], peer[N][TH_URL_MAX + 8], name[16], sleep_s[32];
+	const char *argv[46];
 	size_t n = 0;
 
 	snprintf(shard, sizeof(shard), "%d", i);
@@ -82,7 +84,7 @@ static void spawn_one(cluster *k, int i, const int *peer_url, int delay_s)
 	argv[n++] = "--shard";
 	argv[n++] = shard;
 	for (int j = 0, p = 0; j < N; j++) {
-		if (j == i)
+		if (j == i && !k->self_peer)
 			continue;
 		snprintf(peer[p], sizeof(peer[p]), "%d=%s", j,
 		         k->url[peer_url != NULL ? peer_url[j] : j]);
@@ -271,6 +273,36 @@ Test(shard_route, gids_land_in_the_log_of_their_shard_from_any_url)
 			cr_assert_eq(in_log(&k, i, made[g]),
 			             i == owner_of_made(made[g]),
 			             "%s in log %d", made[g], i);
+	end_cluster(&k);
+}
+
+/* One --peer list for every instance, each naming itself too (what a
+ * StatefulSet's ConfigMap gives every member, deploy/k8s/): each starts,
+ * and a gid of every shard reaches its owner's log from one URL. */
+Test(shard_route, one_peer_list_naming_every_instance_serves_all)
+{
+	th_env *t = th_begin();
+	cluster k;
+	dtx_client *one;
+	char gids[N][DTX_GID_MAX + 1];
+	int next = 0;
+	dtx_tx_info info;
+
+	cluster_init(&k, t);
+	k.self_peer = true;
+	for (int i = 0; i < N; i++)
+		start_one(&k, i);
+	cluster_urls(&k);
+	one = client(&k, k.url[0], 0);
+	for (uint32_t s = 0; s < N; s++) {
+		gid_in_shard("list", s, &next, gids[s], sizeof(gids[s]));
+		submit(&k, one, gids[s], &info);
+	}
+	stop_all(&k);
+	for (int g = 0; g < N; g++)
+		for (int i = 0; i < N; i++)
+			cr_assert_eq(in_log(&k, i, gids[g]), i == g,
+			             "%s in log %d", gids[g], i);
 	end_cluster(&k);
 }
 
@@ -486,6 +518,9 @@ Test(shard_route, bad_shard_flags_exit_64)
 	        dtxd_exit(t, (const char *[]){"--shards", "2", "--peer",
 	                                      "0=tcp://127.0.0.1:9", NULL}),
 	        64);
+	cr_assert(th_log_contains(t, "bad",
+	                          "shard 0 is this instance's own (--shard) "
+	                          "and the URL is not its --advertise"));
 	cr_assert_eq(
 	        dtxd_exit(t, (const char *[]){"--peer", "1=tcp://127.0.0.1:9",
 	                                      NULL}),
