@@ -18,7 +18,13 @@
  *     private cluster): /readyz is 503 while the server is stopped
  *     (SIGSTOP of every PostgreSQL process: no lease round gets through),
  *     with the reason, and 200 again once it runs, dtxd serving on;
- *   - a taken --http address stops the start (69), naming --http.
+ *   - a taken --http address stops the start (69), naming --http;
+ *   - libdtx's own counters, as a service exports them
+ *     (dtx_participant_metrics_text of a participant served in this
+ *     process, dtx_client_metrics_text of the test's client), parse by
+ *     the same rules, count what went through them, take a prefix of the
+ *     caller's, refuse a bad one, and report the full length of a text
+ *     cut short as snprintf does.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -736,4 +742,127 @@ Test(metrics, readyz_follows_the_postgresql_store, .fini = pg_fini,
 	cr_assert_eq(find(&sc, "dtx_ready", ""), 1);
 	th_end(t);
 	free(h);
+}
+
+/* ---- libdtx's counters --------------------------------------------------- */
+
+static dtx_status on_ok(void *arg, dtx_call *call)
+{
+	(void)arg;
+	(void)call;
+	return DTX_STATUS_OK;
+}
+
+/* sdk_text writes what fn makes of obj with prefix into a new buffer,
+ * checking the snprintf contract on the way (a cut text is terminated
+ * and the length is the whole one). */
+static char *sdk_text(int (*fn)(const void *, const char *, char *, size_t,
+                                size_t *),
+                      const void *obj, const char *prefix)
+{
+	char small[16];
+	size_t len = 0, again = 0;
+	char *buf;
+
+	cr_assert_eq(fn(obj, prefix, NULL, 0, &len), DTX_OK);
+	cr_assert_gt(len, sizeof(small));
+	cr_assert_eq(fn(obj, prefix, small, sizeof(small), &again), DTX_OK);
+	cr_assert_eq(again, len);
+	cr_assert_eq(strlen(small), sizeof(small) - 1);
+	buf = malloc(len + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fn(obj, prefix, buf, len + 1, &again), DTX_OK);
+	cr_assert_eq(again, len);
+	cr_assert_eq(strlen(buf), len);
+	return buf;
+}
+
+static int part_text(const void *o, const char *p, char *b, size_t l, size_t *r)
+{
+	return dtx_participant_metrics_text(o, p, b, l, r);
+}
+
+static int client_text(const void *o, const char *p, char *b, size_t l,
+                       size_t *r)
+{
+	return dtx_client_metrics_text(o, p, b, l, r);
+}
+
+Test(metrics, libdtx_exports_its_counters_as_prometheus_text)
+{
+	th_env *t = th_begin();
+	static scrape sc;
+	char url[TH_URL_MAX];
+	dtx_participant_opts po;
+	dtx_participant *part;
+	dtx_tx_info info;
+	dtx_saga *saga;
+	dtx_client *cl;
+	size_t len;
+	char *text;
+
+	th_dtxd_start(t, NULL);
+	cl = th_client(t); /* one client (th_client opens one per call) */
+	th_url(t, "inproc", url, sizeof(url));
+	dtx_participant_opts_init(&po);
+	po.url = url;
+	cr_assert_eq(dtx_participant_create(&po, &part), DTX_OK);
+	cr_assert_eq(dtx_participant_register(part, "svc.do", on_ok, NULL),
+	             DTX_OK);
+	cr_assert_eq(dtx_participant_register(part, "svc.undo", on_ok, NULL),
+	             DTX_OK);
+	cr_assert_eq(dtx_participant_start(part), DTX_OK);
+	for (int i = 0; i < 3; i++) {
+		char gid[32];
+		snprintf(gid, sizeof(gid), "sdk-%d", i);
+		cr_assert_eq(dtx_saga_create(gid, &saga), DTX_OK);
+		cr_assert_eq(dtx_saga_add_step(saga, url, "svc.do", "svc.undo",
+		                               NULL, 0, 0),
+		             DTX_OK);
+		cr_assert_eq(dtx_client_submit(cl, saga, TH_WAIT_FINAL, &info),
+		             DTX_OK);
+		dtx_saga_destroy(saga);
+		cr_assert_eq(info.state, DTX_TX_COMMITTED);
+	}
+	cr_assert_eq(dtx_client_query(cl, "sdk-nope", 0, &info), DTX_ENOENT);
+
+	text = sdk_text(part_text, part, "shop_inventory");
+	parse(&sc, text);
+	free(text);
+	cr_assert_eq(find(&sc, "shop_inventory_calls_total", ""), 3);
+	cr_assert_eq(find(&sc, "shop_inventory_applied_total", ""), 3);
+	cr_assert_eq(find(&sc, "shop_inventory_replayed_total", ""), 0);
+
+	text = sdk_text(client_text, cl, NULL);
+	parse(&sc, text);
+	free(text);
+	/* the client also asks for the coordinators' topology on its own */
+	cr_assert_geq(find(&sc, "dtx_client_requests_total", ""), 4);
+	cr_assert_geq(find(&sc, "dtx_client_request_outcomes_total",
+	                   "outcome=\"ok\""),
+	              3);
+	cr_assert_eq(find(&sc, "dtx_client_request_outcomes_total",
+	                  "outcome=\"refused\""),
+	             1);
+	cr_assert_eq(find(&sc, "dtx_client_request_duration_seconds_count", ""),
+	             find(&sc, "dtx_client_request_outcomes_total",
+	                  "outcome=\"ok\"") +
+	                     find(&sc, "dtx_client_request_outcomes_total",
+	                          "outcome=\"refused\"") +
+	                     find(&sc, "dtx_client_request_outcomes_total",
+	                          "outcome=\"timeout\"") +
+	                     find(&sc, "dtx_client_request_outcomes_total",
+	                          "outcome=\"unreachable\"") +
+	                     find(&sc, "dtx_client_request_outcomes_total",
+	                          "outcome=\"failed\""));
+	cr_assert_geq(find(&sc, "dtx_client_attempts_total", ""), 4);
+
+	cr_assert_eq(dtx_client_metrics_text(cl, "9bad", NULL, 0, &len),
+	             DTX_EINVAL);
+	cr_assert_eq(dtx_client_metrics_text(cl, "a b", NULL, 0, &len),
+	             DTX_EINVAL);
+	cr_assert_eq(dtx_participant_metrics_text(NULL, NULL, NULL, 0, &len),
+	             DTX_EINVAL);
+	dtx_participant_destroy(part);
+	th_end(t);
 }
