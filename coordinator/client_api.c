@@ -615,6 +615,7 @@ static void start_new(dc_engine *e, dc_request *req, dc_tx *tx,
 	if (eng_live_add(e, tx, &lv) != DTX_OK)
 		eng_die_oom("submit");
 	eng_waiter_of(e, req)->created = true;
+	dc_metrics_submit(e->metrics, (int)tx->mode);
 	eng_mark_dirty(e, lv, UINT64_MAX);
 	eng_add_event(e, lv, -1, what);
 	eng_apply(e, lv, &ev,

@@ -165,6 +165,7 @@ static void seal_dirty(dc_engine *e, flight *f)
 		    DTX_OK)
 			eng_die_oom("batch");
 		eng_leases_fence(e, f->batch, lv->tx->gid);
+		eng_live_count(e, lv);
 		lv->dirty = false;
 		lv->dirty_steps = 0;
 		lv->dnext = NULL;
@@ -207,6 +208,11 @@ static void after_commit(dc_engine *e, flight *f)
 	e->inflight = NULL;
 	dc_retain_done(&e->retain, f->pruning ? &f->pruned : NULL,
 	               f->usage_ok ? &f->usage : NULL);
+	dc_metrics_commit(e->metrics, f->nlives,
+	                  dc_metrics_now_ns() - f->sealed_ns);
+	if (f->usage_ok)
+		dc_metrics_log_usage(e->metrics, f->usage.used_bytes,
+		                     f->usage.file_bytes, f->usage.max_bytes);
 	/* 2. Act on it, in the order the transitions were made. Effects may
 	 *    queue more effects on the building flight, never on this one. */
 	for (size_t i = 0; i < f->nfx; i++)
@@ -274,6 +280,7 @@ void eng_flush(dc_engine *e)
 	assert(dc_log_batch_len(f->batch) > 0 || f->pruning);
 	e->inflight = f;
 	e->building = (f == &e->flights[0]) ? &e->flights[1] : &e->flights[0];
+	f->sealed_ns = dc_metrics_now_ns();
 	if (uv_queue_work(e->loop, &f->work, work_cb, eng_after_work_cb) != 0)
 		eng_die_durability(e, DTX_EINTERNAL, "cannot queue the commit");
 }

@@ -169,6 +169,7 @@ static void send_call(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 	dc_timerq_remove(&e->retry_q, &ls->retry_timer);
 	ls->token = ++e->next_token;
 	ls->call_op = op;
+	ls->sent_ns = dc_metrics_now_ns();
 	rv = dc_transport_call(e->net, st->url, &msg, timeout, lv, ls->token);
 	if (rv == DTX_OK) {
 		lv->calls_out++;
@@ -280,6 +281,7 @@ void eng_run_fx(dc_engine *e, const fx *x)
 		    !dc_machine_op_inflight(lv->tx, x->step, x->op))
 			break;
 		check_stuck(e, lv, x->step, x->op);
+		dc_metrics_retry(e->metrics, (int)x->op);
 		schedule_retry(e, &lv->rt[x->step], x->op,
 		               dc_backoff_delay_ms(&e->backoff, failed,
 		                                   eng_next_random(e)));
@@ -538,6 +540,10 @@ void eng_on_call_done(dc_engine *e, dc_call *call)
 	 * barrier answers from its record. */
 	DTX_FAULT("dtxd.after_reply_before_log");
 	out = outcome_of(call);
+	dc_metrics_call(e->metrics, lv->tx->steps[ls->index].url,
+	                dc_step_handler(&lv->tx->steps[ls->index], ls->call_op),
+	                (int)ls->call_op, (int)out,
+	                dc_metrics_now_ns() - ls->sent_ns);
 	unknown = out == DC_OUT_FAIL && is_unknown_handler(call);
 	if (unknown)
 		describe_unknown(lv, ls->index, ls->call_op, what,

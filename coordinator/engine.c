@@ -4,9 +4,13 @@
  *
  * Owns the engine object, its parts (engine.h: the log, the clock and the
  * transport, each given by the caller or made here), its loop handles and
- * the order of start and stop: log, mailbox, loop handles, recovery, then
- * the transport; a stop answers nothing more, lets the commit in flight
- * finish, then closes in reverse. Also the helpers every room uses: the
+ * the order of start and stop: log, mailbox, loop handles, the HTTP
+ * endpoint (--http: console, /metrics, /livez, /readyz - open before
+ * recovery, so that /readyz says "starting" meanwhile and a taken
+ * address stops the start before anything listens), recovery, then the
+ * transport; a stop answers nothing more, lets the commit in flight
+ * finish, then closes in reverse. The metrics (metrics.h) live as long as
+ * the engine. Also the helpers every room uses: the
  * clock's two readings, the jitter source, and the fail-stop exits
  * (durability, out of memory).
  *
@@ -16,7 +20,7 @@
  * configured limit.
  */
 #include "engine_int.h"
-#include "http_api.h" /* DC_HTTP_API_SLOTS */
+#include "http_api.h"
 
 /* ---- small helpers -------------------------------------------------- */
 
@@ -121,6 +125,13 @@ static int open_log(dc_engine *e, dc_log *given, char *errbuf, size_t errlen)
 	return rv;
 }
 
+static void on_beat(uv_timer_t *h)
+{
+	dc_engine *e = h->data;
+
+	dc_metrics_beat(e->metrics);
+}
+
 static int open_handles(dc_engine *e)
 {
 	if (dc_mailbox_init(&e->mb, e->loop, eng_on_mail, e) != DTX_OK)
@@ -129,9 +140,13 @@ static int open_handles(dc_engine *e)
 	uv_prepare_init(e->loop, &e->prepare);
 	uv_timer_init(e->loop, &e->timer);
 	uv_timer_init(e->loop, &e->retain_timer);
+	uv_timer_init(e->loop, &e->beat);
 	e->prepare.data = e->timer.data = e->retain_timer.data = e;
+	e->beat.data = e;
 	e->handles_open = true;
 	uv_prepare_start(&e->prepare, eng_on_prepare);
+	uv_timer_start(&e->beat, on_beat, DC_METRICS_BEAT_MS,
+	               DC_METRICS_BEAT_MS);
 	if (dc_retain_is_on(&e->retain)) /* an idle log is pruned too */
 		uv_timer_start(&e->retain_timer, eng_on_retain_timer,
 		               e->retain.every_ms, e->retain.every_ms);
@@ -154,6 +169,16 @@ static int open_net(dc_engine *e, dc_transport *given, char *errbuf,
 	}
 	e->net_open = true; /* a half-open transport is closed too */
 	return e->net->ops->open(e->net, &e->mb, errbuf, errlen);
+}
+
+/* open_http serves cfg->http, if given: the console's admin reads go
+ * through the mailbox; /metrics and the health checks read e->metrics. */
+static int open_http(dc_engine *e, char *errbuf, size_t errlen)
+{
+	if (e->cfg.http == NULL)
+		return DTX_OK;
+	return dc_http_api_open(&e->cfg, &e->mb, e->metrics, &e->http, errbuf,
+	                        errlen);
 }
 
 /* read_queue is --read-queue, or by default one read per request the
@@ -190,7 +215,9 @@ int dc_engine_create_with(uv_loop_t *loop, const dc_config *cfg,
 		parts = &production;
 	configure(e, loop, cfg, parts);
 	e->nbuckets = 1024;
-	if ((e->buckets = calloc(e->nbuckets, sizeof(*e->buckets))) == NULL ||
+	if (dc_metrics_create(dc_config_leases(cfg), cfg->nshards,
+	                      cfg->lease_ms, &e->metrics) != DTX_OK ||
+	    (e->buckets = calloc(e->nbuckets, sizeof(*e->buckets))) == NULL ||
 	    (e->ring = calloc(WATCH_RING, sizeof(*e->ring))) == NULL ||
 	    (e->waiters = calloc(cfg->max_clients, sizeof(*e->waiters))) ==
 	            NULL ||
@@ -206,12 +233,14 @@ int dc_engine_create_with(uv_loop_t *loop, const dc_config *cfg,
 	    (dc_config_leases(cfg) &&
 	     (rv = eng_leases_create(e, errbuf, errlen)) != DTX_OK) ||
 	    (rv = open_handles(e)) != DTX_OK ||
+	    (rv = open_http(e, errbuf, errlen)) != DTX_OK ||
 	    (rv = eng_recover(e, errbuf, errlen)) != DTX_OK ||
 	    (rv = dc_reader_create(e->log, &e->mb, read_queue(&e->cfg),
 	                           &e->reader)) != DTX_OK ||
 	    (rv = open_net(e, parts->transport, errbuf, errlen)) != DTX_OK ||
 	    (e->leases != NULL && (rv = eng_leases_start(e)) != DTX_OK))
 		goto fail;
+	dc_metrics_set_phase(e->metrics, DC_METRICS_SERVING);
 	*ret_engine = e;
 	return DTX_OK;
 fail:
@@ -255,6 +284,7 @@ void eng_finish_stop(dc_engine *e)
 		uv_close((uv_handle_t *)&e->prepare, NULL);
 		uv_close((uv_handle_t *)&e->timer, NULL);
 		uv_close((uv_handle_t *)&e->retain_timer, NULL);
+		uv_close((uv_handle_t *)&e->beat, NULL);
 		e->handles_open = false;
 	}
 }
@@ -264,7 +294,10 @@ void dc_engine_stop(dc_engine *e)
 	if (e->stopping)
 		return;
 	e->stopping = true;
-	eng_leases_stop(e); /* no round is running after this */
+	if (e->metrics != NULL)
+		dc_metrics_set_phase(e->metrics, DC_METRICS_STOPPING);
+	dc_http_api_close(e->http); /* suspended requests answered 503 */
+	eng_leases_stop(e);         /* no round is running after this */
 	/* No more mail: close the transport (nng: the sockets, waiting for
 	 * nng's callbacks). */
 	if (e->net_open) {
@@ -308,5 +341,7 @@ void dc_engine_destroy(dc_engine *e)
 	if (e->log_owned)
 		dc_log_close(e->log);
 	dc_mailbox_fini(&e->mb);
+	dc_http_api_destroy(e->http); /* after the mailbox: no slot is held */
+	dc_metrics_destroy(e->metrics);
 	free(e);
 }

@@ -63,6 +63,7 @@
 #include "gid.h"
 #include "log.h"
 #include "mailbox.h"
+#include "metrics.h"
 #include "reader.h"
 #include "readjobs.h"
 #include "machine.h"
@@ -144,7 +145,8 @@ typedef struct flight {
 	dc_log_pruned pruned; /* written by the worker */
 	dc_log_usage usage;   /* measured by the worker after the commit */
 	bool usage_ok;
-	int result;    /* of the commit, written by the worker */
+	uint64_t sealed_ns; /* when it went to the worker (metrics) */
+	int result;         /* of the commit, written by the worker */
 	char err[256]; /* the worker's dc_log_last_error when result fails */
 	uv_work_t work;
 	dc_engine *e;
@@ -160,6 +162,7 @@ typedef struct lstep {
 	dtx_op call_op;       /* what that call is */
 	dc_timer retry_timer; /* backoff (or a wait for an rpc slot) */
 	dtx_op retry_op;
+	uint64_t sent_ns; /* when the counted call left (metrics) */
 } lstep;
 
 /* A transaction the engine holds in memory: every non-final one, and a
@@ -182,6 +185,9 @@ struct live {
 	waiter *waiters;         /* clients waiting for the final state */
 	bool handed; /* its shard was given away: driven here no more
 	                (eng_live_hand_over) */
+	/* what the metrics count it as (eng_live_count) */
+	uint8_t m_mode, m_state;
+	bool m_needs;
 };
 
 struct dc_engine {
@@ -243,6 +249,10 @@ struct dc_engine {
 	uint32_t read_epochs[READ_EPOCHS]; /* bumped when a tx is freed */
 
 	dc_leases *leases; /* NULL unless dc_config_leases (leases.c) */
+
+	dc_metrics *metrics;      /* what /metrics and /readyz read (owned) */
+	uv_timer_t beat;          /* says the loop turns (/livez) */
+	struct dc_http_api *http; /* --http: console, metrics, health */
 };
 
 /* ---- engine.c ---- */
@@ -278,6 +288,10 @@ int64_t eng_age_ms(const dc_engine *e, const live *lv);
 int eng_live_add(dc_engine *e, dc_tx *tx, live **ret_lv);
 
 void eng_live_maybe_free(dc_engine *e, live *lv);
+
+/* eng_live_count brings the metrics' count of lv (mode, state, needs an
+ * operator) up to date, and counts it finished when it became final. */
+void eng_live_count(dc_engine *e, live *lv);
 
 /* eng_live_hand_over stops driving lv here: its shard goes to another
  * instance whose drain bound passed (leases.c). From now on no call,

@@ -566,7 +566,9 @@ int dc_http_open(const char *addr, const dc_http_route *routes, size_t nroutes,
 		rv = DTX_ENOMEM;
 		goto fail;
 	}
-	dc_diag(DTX_LOG_INFO, "console and HTTP API on http://%s/ (read-only)",
+	dc_diag(DTX_LOG_INFO,
+	        "console, HTTP API, /metrics, /livez and /readyz on "
+	        "http://%s/ (read-only)",
 	        addr);
 	*ret_http = h;
 	return DTX_OK;

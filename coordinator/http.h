@@ -38,7 +38,7 @@
 #define DC_HTTP_IDLE_S       15 /* a connection silent this long is closed */
 #define DC_HTTP_CONN_MEMORY                                                    \
 	(32u << 10) /* bytes per connection: request line, headers, query */
-#define DC_HTTP_ROUTES_MAX 16
+#define DC_HTTP_ROUTES_MAX 24
 #define DC_HTTP_DRAIN_MS   2000 /* close: longest wait for 503s to leave */
 #define DC_HTTP_ADDR_MAX   64   /* bytes of an --http address */
 

@@ -14,6 +14,9 @@
  * reply and resume the exchange. One mutex guards the slots' state and
  * the closing flag.
  *
+ * Also the routes of /metrics, /livez and /readyz, which only read the
+ * engine's counters (metrics.h) on this thread.
+ *
  * Must never: build any admin request but list, show and stats; decode
  * or render on the loop thread.
  */
@@ -683,9 +686,52 @@ static void on_asset(void *arg, dc_http_ex *ex)
 	dc_http_reply(ex, 200, a->type, a->data, a->len);
 }
 
+/* ---- metrics and health (metrics.h, read on this thread) --------------- */
+
+static void on_metrics(void *arg, dc_http_ex *ex)
+{
+	char *buf;
+	size_t len;
+
+	if (dc_metrics_render(arg, &buf, &len) != DTX_OK) {
+		dc_http_reply(ex, 500, "text/plain; charset=utf-8",
+		              "out of memory\n", 14);
+		return;
+	}
+	dc_http_reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8", buf,
+	              len);
+	free(buf);
+}
+
+/* health answers 200 "ok: WHY" or 503 "WHY" (one line each). */
+static void health(dc_http_ex *ex, bool ok, const char *why)
+{
+	char body[300];
+	int n = snprintf(body, sizeof(body), "%s%s\n", ok ? "ok: " : "", why);
+
+	dc_http_reply(ex, ok ? 200 : 503, "text/plain; charset=utf-8", body,
+	              (size_t)n < sizeof(body) ? (size_t)n : sizeof(body) - 1);
+}
+
+static void on_livez(void *arg, dc_http_ex *ex)
+{
+	char why[200];
+	bool ok = dc_metrics_is_live(arg, why, sizeof(why));
+
+	health(ex, ok, why);
+}
+
+static void on_readyz(void *arg, dc_http_ex *ex)
+{
+	char why[200];
+	bool ok = dc_metrics_is_ready(arg, why, sizeof(why));
+
+	health(ex, ok, why);
+}
+
 /* ---- open and close ----------------------------------------------------- */
 
-int dc_http_api_open(const dc_config *cfg, dc_mailbox *mb,
+int dc_http_api_open(const dc_config *cfg, dc_mailbox *mb, const dc_metrics *m,
                      dc_http_api **ret_api, char *errbuf, size_t errlen)
 {
 	dc_http_route routes[DC_HTTP_ROUTES_MAX];
@@ -704,6 +750,9 @@ int dc_http_api_open(const dc_config *cfg, dc_mailbox *mb,
 		api->slots[i].req.index = (unsigned)i;
 	}
 	routes[n++] = (dc_http_route){"/api/", on_api, api};
+	routes[n++] = (dc_http_route){"/metrics", on_metrics, (void *)m};
+	routes[n++] = (dc_http_route){"/livez", on_livez, (void *)m};
+	routes[n++] = (dc_http_route){"/readyz", on_readyz, (void *)m};
 	for (size_t i = 0; i < dc_http_nassets && n < DC_HTTP_ROUTES_MAX; i++)
 		routes[n++] = (dc_http_route){dc_http_assets[i].path, on_asset,
 		                              (void *)&dc_http_assets[i]};

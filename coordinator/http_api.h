@@ -10,6 +10,15 @@
  *                                participant, gid (a substring), final,
  *                                limit (1..DC_HTTP_API_LIST_MAX), after
  *   GET /api/transactions/GID?events=N   dtxctl show -o json
+ *   GET /metrics                 Prometheus text format 0.0.4 (metrics.h)
+ *   GET /livez                   200 while the engine's loop turns, 503
+ *   GET /readyz                  200 when recovered, listening and (with
+ *                                leases) the store reachable and a shard
+ *                                held; 503 with the reason otherwise
+ *
+ * /metrics, /livez and /readyz read the engine's counters (metrics.h)
+ * directly on the HTTP thread: they never post to the engine, so a busy
+ * or stuck loop cannot delay them (and /livez can say it is stuck).
  *
  * Every answer is the JSON dtxctl -o json prints (coordinator/dtxctl/
  * output.c renders both), read through the same admin requests: each API
@@ -33,6 +42,7 @@
 
 #include "config.h"
 #include "mailbox.h"
+#include "metrics.h"
 
 #define DC_HTTP_API_SLOTS     8   /* API requests the engine holds at once */
 #define DC_HTTP_API_LIST_MAX  200 /* transactions in one page */
@@ -43,10 +53,11 @@
 typedef struct dc_http_api dc_http_api;
 
 /* dc_http_api_open serves the console on cfg->http, posting admin reads
- * to mb (retained until dc_http_api_close). cfg is retained. On failure
+ * to mb (retained until dc_http_api_close), and the metrics and health of
+ * m (retained until dc_http_api_close). cfg is retained. On failure
  * a one-line reason naming --http goes to errbuf. Errors: those of
  * dc_http_open (DTX_EINVAL, DTX_EUNREACHABLE, DTX_ENOMEM). */
-int dc_http_api_open(const dc_config *cfg, dc_mailbox *mb,
+int dc_http_api_open(const dc_config *cfg, dc_mailbox *mb, const dc_metrics *m,
                      dc_http_api **ret_api, char *errbuf, size_t errlen);
 
 /* dc_http_api_close stops serving: requests waiting on the engine are

@@ -594,9 +594,14 @@ static void mark_drained(dc_engine *e, const lease_mail *m)
 static void serve(dc_engine *e, const lease_mail *m)
 {
 	dc_leases *l = e->leases;
+	uint64_t nrec = 0, nbad = 0;
+	uint32_t owned = 0;
 
 	for (uint32_t i = 0; i < m->r.ntaken; i++) {
 		uint32_t s = m->r.taken[i];
+
+		nrec += m->nrec[s];
+		nbad += m->nbad[s];
 
 		dc_diag(DTX_LOG_INFO,
 		        "shard %u: taken at epoch %llu; recovered %u non-final "
@@ -617,7 +622,11 @@ static void serve(dc_engine *e, const lease_mail *m)
 		e->shards.owner_url[s] = l->url[s][0] ? l->url[s] : NULL;
 		dc_shards_set_owned(&e->shards, s,
 		                    m->epoch[s] != 0 && !bit(l->draining, s));
+		owned += dc_shards_owns_shard(&e->shards, s);
 	}
+	if (m->r.ntaken > 0)
+		dc_metrics_recovered(e->metrics, nrec, nbad, m->scan_ms);
+	dc_metrics_lease_round(e->metrics, true, owned);
 }
 
 void eng_leases_on_mail(dc_engine *e, dc_mail *mail)
@@ -626,6 +635,8 @@ void eng_leases_on_mail(dc_engine *e, dc_mail *mail)
 	lease_mail *m = (lease_mail *)mail;
 
 	check_round(e, m);
+	if (m->rc != DTX_OK)
+		dc_metrics_lease_round(e->metrics, false, 0);
 	if (m->rc == DTX_OK && !m->r.waiting && !m->r.conflict) {
 		adopt(e, m); /* before its shards are served */
 		set_draining(e, m);

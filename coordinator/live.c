@@ -124,8 +124,33 @@ int eng_live_add(dc_engine *e, dc_tx *tx, live **ret_lv)
 	lv->hnext = e->buckets[h];
 	e->buckets[h] = lv;
 	e->nlive++;
+	lv->m_mode = (uint8_t)tx->mode;
+	lv->m_state = (uint8_t)tx->state;
+	lv->m_needs = tx->needs_operator;
+	dc_metrics_tx_gauge(e->metrics, lv->m_mode, lv->m_state, lv->m_needs,
+	                    1);
 	*ret_lv = lv;
 	return DTX_OK;
+}
+
+/* eng_live_count: see engine_int.h. Called as lv is sealed into a
+ * commit (every change of a transaction is), so the gauges follow what
+ * is being made durable. */
+void eng_live_count(dc_engine *e, live *lv)
+{
+	const dc_tx *tx = lv->tx;
+
+	if (lv->m_state == (uint8_t)tx->state &&
+	    lv->m_needs == tx->needs_operator)
+		return;
+	dc_metrics_tx_gauge(e->metrics, lv->m_mode, lv->m_state, lv->m_needs,
+	                    -1);
+	dc_metrics_tx_gauge(e->metrics, lv->m_mode, tx->state,
+	                    tx->needs_operator, 1);
+	if (dc_tx_is_final(tx))
+		dc_metrics_tx_finished(e->metrics, lv->m_mode, tx->state);
+	lv->m_state = (uint8_t)tx->state;
+	lv->m_needs = tx->needs_operator;
 }
 
 static void live_unlink(dc_engine *e, live *lv)
@@ -136,6 +161,8 @@ static void live_unlink(dc_engine *e, live *lv)
 		pp = &(*pp)->hnext;
 	*pp = lv->hnext;
 	e->nlive--;
+	dc_metrics_tx_gauge(e->metrics, lv->m_mode, lv->m_state, lv->m_needs,
+	                    -1);
 }
 
 bool eng_live_hand_over(dc_engine *e, live *lv)

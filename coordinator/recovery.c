@@ -78,6 +78,8 @@ int eng_recover(dc_engine *e, char *errbuf, size_t errlen)
 	uint64_t t0 = uv_hrtime();
 	int rv;
 
+	/* a test holds recovery here to see /readyz answer 503 meanwhile */
+	DTX_HOLD("dtxd.recovery");
 	rv = dc_log_gid_floor(e->log, &floor);
 	if (rv == DTX_OK)
 		rv = gid_gen_init(&e->gids, e->cfg.shard, floor);
@@ -93,5 +95,11 @@ int eng_recover(dc_engine *e, char *errbuf, size_t errlen)
 		return rv;
 	}
 	e->recovery.millis = (double)(uv_hrtime() - t0) / 1e6;
+	if (e->leases == NULL)
+		dc_metrics_recovered(
+		        e->metrics,
+		        e->recovery.running + e->recovery.compensating +
+		                e->recovery.confirming + e->recovery.cancelling,
+		        e->recovery.quarantined, e->recovery.millis);
 	return DTX_OK;
 }

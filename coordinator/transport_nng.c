@@ -4,10 +4,10 @@
  * transport.h.
  *
  * Owns the three and the order they open (the pool, the client endpoint,
- * the admin endpoint, then the console's HTTP endpoint, --http: an admin
- * endpoint of its own, http_api.h) and close. The admin endpoint has its
- * own request pool, so operators get answers while the client endpoint is
- * saturated.
+ * the admin endpoint) and close. The HTTP endpoint (--http, http_api.h)
+ * is the engine's: it opens before recovery (engine.c). The admin
+ * endpoint has its own request pool, so operators get answers while the
+ * client endpoint is saturated.
  *
  * Must never: interpret a request or a reply (server.c and rpc.c do the
  * bounded decoding, the engine the rest).
@@ -17,7 +17,6 @@
 #include <stdlib.h>
 
 #include "diag.h"
-#include "http_api.h"
 #include "server.h"
 
 typedef struct nng_transport {
@@ -26,7 +25,6 @@ typedef struct nng_transport {
 	wire_limits limits;
 	dc_server *srv;
 	dc_server *admin_srv; /* NULL: no admin endpoint */
-	dc_http_api *http;    /* NULL: no console (--http) */
 	dc_rpc *rpc;
 } nng_transport;
 
@@ -90,10 +88,7 @@ static int nng_open(dc_transport *t, dc_mailbox *mb, char *errbuf,
 	rv = dc_server_open(&so, mb, &n->srv, errbuf, errlen);
 	if (rv != DTX_OK)
 		return rv;
-	rv = open_admin(n, mb, errbuf, errlen);
-	if (rv != DTX_OK || cfg->http == NULL)
-		return rv;
-	return dc_http_api_open(cfg, mb, &n->http, errbuf, errlen);
+	return open_admin(n, mb, errbuf, errlen);
 }
 
 static int nng_call(dc_transport *t, const char *url,
@@ -120,7 +115,6 @@ static void nng_close(dc_transport *t)
 {
 	nng_transport *n = (nng_transport *)t;
 
-	dc_http_api_close(n->http);
 	dc_server_close(n->srv);
 	dc_server_close(n->admin_srv);
 	dc_rpc_close(n->rpc);
@@ -134,7 +128,6 @@ static void nng_destroy(dc_transport *t)
 		return;
 	dc_server_destroy(n->srv);
 	dc_server_destroy(n->admin_srv);
-	dc_http_api_destroy(n->http);
 	dc_rpc_destroy(n->rpc);
 	free(n);
 }

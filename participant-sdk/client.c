@@ -39,10 +39,12 @@
  * Threads: every dtx_client_* call except close may run on many threads at
  * once; callbacks run on nng's threads. The client's mutex guards the
  * count of requests in flight, the pool, the closing flag, the keeper's
- * state and the peer table.
+ * state and the peer table; the counters (dtx_client_get_stats) are
+ * relaxed atomics.
  */
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +73,16 @@
 
 typedef struct request request;
 
+/* How a request ended (dtx_client_stats). */
+typedef enum end_kind {
+	END_OK = 0,
+	END_REFUSED,
+	END_TIMEOUT,
+	END_UNREACHABLE,
+	END_FAILED,
+	END_COUNT
+} end_kind;
+
 struct dtx_client {
 	sdk_route *route; /* owned: the coordinators and their links */
 	unsigned timeout_ms;
@@ -89,6 +101,10 @@ struct dtx_client {
 	pthread_t keeper;     /* tends the links, closes them at the end */
 	sdk_link *peers[PEERS_MAX]; /* guarded by mu; owned; live until close */
 	size_t npeers;
+	/* counters (dtx_client_stats), relaxed atomics */
+	_Atomic uint64_t requests, attempts, redirects, latency_us;
+	_Atomic uint64_t ends[END_COUNT];
+	_Atomic uint64_t lat[SDK_LAT_N + 1];
 };
 
 typedef enum phase {
@@ -114,6 +130,7 @@ struct request {
 	int last_err;      /* what the application gets at the deadline */
 	uint64_t mark;     /* sdk_link_mark when the attempt began */
 	nng_time deadline; /* nng_clock() value that ends the request */
+	uint64_t begun_us; /* monotonic, when it began (its latency) */
 	dtx_done_fn done;  /* either this (a transaction's info) ... */
 	sdk_reply_fn raw;  /* ... or this (the whole validated reply) */
 	void *arg;         /* retained for the application */
@@ -508,6 +525,66 @@ static int reply_info(const Dtx__V1__ClientReply *rep, dtx_tx_info **ret_info)
 	return rv;
 }
 
+/* ---- counters ----------------------------------------------------------- */
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void bump(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+static uint64_t load(const _Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+/* count_end counts r's end: err, answered (rep non-NULL) or not. */
+static void count_end(dtx_client *c, const request *r, int err,
+                      const Dtx__V1__ClientReply *rep)
+{
+	uint64_t us = mono_us() - r->begun_us;
+	size_t i = 0;
+	end_kind k = err == DTX_OK             ? END_OK
+	             : rep != NULL             ? END_REFUSED
+	             : err == DTX_ETIMEDOUT    ? END_TIMEOUT
+	             : err == DTX_EUNREACHABLE ? END_UNREACHABLE
+	                                       : END_FAILED;
+
+	bump(&c->ends[k], 1);
+	bump(&c->latency_us, us);
+	while (i < SDK_LAT_N && us > sdk_lat_le_us[i])
+		i++;
+	bump(&c->lat[i], 1);
+}
+
+void dtx_client_get_stats(const dtx_client *client, dtx_client_stats *ret_stats)
+{
+	if (client == NULL || ret_stats == NULL)
+		return;
+	ret_stats->requests = load(&client->requests);
+	ret_stats->ok = load(&client->ends[END_OK]);
+	ret_stats->refused = load(&client->ends[END_REFUSED]);
+	ret_stats->timeouts = load(&client->ends[END_TIMEOUT]);
+	ret_stats->unreachable = load(&client->ends[END_UNREACHABLE]);
+	ret_stats->failed = load(&client->ends[END_FAILED]);
+	ret_stats->attempts = load(&client->attempts);
+	ret_stats->redirects = load(&client->redirects);
+	ret_stats->latency_us = load(&client->latency_us);
+}
+
+void sdk_client_latency(const dtx_client *client, uint64_t *ret_counts)
+{
+	for (size_t i = 0; i <= SDK_LAT_N; i++)
+		ret_counts[i] = load(&client->lat[i]);
+}
+
 /* ---- the life of a request (callbacks run on nng threads) -------------- */
 
 /* finish completes r (owned; back to the pool here) with err and info
@@ -519,6 +596,7 @@ static void finish(request *r, int err, const dtx_tx_info *info,
 
 	if (err != DTX_OK && is_closing(c))
 		err = DTX_ECLOSED; /* not the pipe reset nng_close caused */
+	count_end(c, r, err, rep);
 	if (r->copy != NULL)
 		nng_msg_free(r->copy);
 	r->copy = NULL;
@@ -639,6 +717,7 @@ static void attempt(request *r)
 		return;
 	}
 	r->phase = PH_SENDING;
+	bump(&c->attempts, 1);
 	r->mark = sdk_link_mark(r->link);
 	nng_aio_set_timeout(r->aio, attempt_ms(r, r->link, now));
 	nng_aio_set_msg(r->aio, msg);
@@ -731,6 +810,7 @@ static bool follow(request *r, const Dtx__V1__ClientReply *rep)
 	                rep, &r->tried);
 	sdk_logf(DTX_LOG_DEBUG, "client: %s: %s", sdk_link_url(r->link),
 	         rep->message ? rep->message : "moved");
+	bump(&r->client->redirects, 1);
 	r->last_err = DTX_EMOVED;
 	if (++r->hops >= ROUTE_HOPS_MAX) {
 		r->hops = 0;
@@ -891,6 +971,8 @@ static int request_begin(dtx_client *c, nng_msg *msg, unsigned wait_ms,
 	r->raw = raw;
 	r->arg = arg;
 	r->deadline = nng_clock() + (nng_time)ms;
+	r->begun_us = mono_us();
+	bump(&c->requests, 1);
 	attempt(r);
 	return DTX_OK;
 }

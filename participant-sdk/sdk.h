@@ -77,6 +77,18 @@ SDK_PRIVATE void sdk_strlcpy(char *dst, size_t cap, const char *src);
  * length written. */
 size_t sdk_text_copy(char *dst, size_t cap, const char *src);
 
+/* ---- metrics.c --------------------------------------------------------- */
+
+#define SDK_LAT_N 14 /* request latency buckets (then +Inf) */
+
+/* sdk_lat_le_us: the upper bounds of the request latency buckets, in
+ * microseconds (0.5 ms .. 10 s), rising. */
+extern const uint64_t sdk_lat_le_us[SDK_LAT_N];
+
+/* sdk_client_latency copies client's latency bucket counts (SDK_LAT_N + 1,
+ * not cumulative; the last is +Inf) into ret_counts. Thread-safe. */
+void sdk_client_latency(const dtx_client *client, uint64_t *ret_counts);
+
 /* ---- call.c ------------------------------------------------------------ */
 
 /* struct dtx_call - one branch call as a handler sees it. A worker thread

@@ -517,6 +517,21 @@ typedef struct dtx_participant_stats {
 DTX_API void dtx_participant_get_stats(const dtx_participant *part,
                                        dtx_participant_stats *ret_stats);
 
+/* dtx_participant_metrics_text writes part's counters (those of
+ * dtx_participant_get_stats) in the Prometheus text exposition format
+ * 0.0.4, for a service to serve on its own /metrics: one family per
+ * counter, named PREFIX_calls_total, PREFIX_applied_total, ... with a
+ * HELP and a TYPE line each. prefix (borrowed; NULL: "dtx_participant")
+ * must match [a-zA-Z_:][a-zA-Z0-9_:]* and be at most 64 bytes. Like
+ * snprintf: up to len - 1 bytes go to buf (borrowed; may be NULL when
+ * len is 0), always NUL-terminated when len > 0, and *ret_len gets the
+ * length of the whole text; a result >= len means it was cut (call again
+ * with *ret_len + 1 bytes). Thread-safe. Errors: DTX_EINVAL (part or
+ * ret_len NULL, a bad prefix, buf NULL with len > 0). */
+DTX_API int dtx_participant_metrics_text(const dtx_participant *part,
+                                         const char *prefix, char *buf,
+                                         size_t len, size_t *ret_len);
+
 /* ---- initiator (client) ------------------------------------------------ */
 
 typedef struct dtx_client dtx_client;
@@ -563,6 +578,35 @@ DTX_API void dtx_client_opts_init(dtx_client_opts *opts);
  * that disagree about their shards). */
 DTX_API int dtx_client_open(const char *url, const dtx_client_opts *opts,
                             dtx_client **ret_client);
+
+/* dtx_client_stats - a client's counters since open (monotonic). Every
+ * request ends as exactly one of ok, refused, timeouts, unreachable and
+ * failed (once its callback ran). */
+typedef struct dtx_client_stats {
+	uint64_t requests;    /* begun: submits, queries, TCC, final queries */
+	uint64_t ok;          /* answered DTX_OK by a coordinator */
+	uint64_t refused;     /* answered with an error (busy, conflict, ...) */
+	uint64_t timeouts;    /* DTX_ETIMEDOUT: sent, no answer in time */
+	uint64_t unreachable; /* DTX_EUNREACHABLE: no coordinator to take it */
+	uint64_t failed;      /* any other end (closed, a bad reply, memory) */
+	uint64_t attempts;    /* sends to a coordinator, failovers included */
+	uint64_t redirects;   /* DTX_EMOVED answers followed to another one */
+	uint64_t latency_us;  /* the sum of requests' times, begun to ended */
+} dtx_client_stats;
+
+/* dtx_client_get_stats copies client's counters. Thread-safe. */
+DTX_API void dtx_client_get_stats(const dtx_client *client,
+                                  dtx_client_stats *ret_stats);
+
+/* dtx_client_metrics_text is dtx_participant_metrics_text for a client:
+ * its counters (dtx_client_get_stats) as PREFIX_requests_total,
+ * PREFIX_request_outcomes_total{outcome="ok|refused|timeout|unreachable|
+ * failed"}, PREFIX_attempts_total, PREFIX_redirects_total and the
+ * histogram PREFIX_request_duration_seconds (prefix NULL:
+ * "dtx_client"). Same buffer contract, thread safety and errors. */
+DTX_API int dtx_client_metrics_text(const dtx_client *client,
+                                    const char *prefix, char *buf, size_t len,
+                                    size_t *ret_len);
 
 /* dtx_client_close aborts outstanding requests (their callbacks run with
  * DTX_ECLOSED) and frees the client. Accepts NULL. It returns within 5 s
