@@ -195,6 +195,12 @@ int dtx_tcc_add_label(dtx_tcc *tcc, const char *name, const char *value)
 	                   : DTX_EINVAL;
 }
 
+int dtx_tcc_set_traceparent(dtx_tcc *tcc, const char *traceparent)
+{
+	return tcc != NULL ? sdk_tags_set_traceparent(&tcc->tags, traceparent)
+	                   : DTX_EINVAL;
+}
+
 int dtx_tcc_set_deadline(dtx_tcc *tcc, unsigned deadline_ms)
 {
 	if (tcc == NULL)
@@ -216,6 +222,7 @@ static void view(const dtx_tcc *tcc, Dtx__V1__SubmitTcc *s,
 	s->key = tcc->tags.key;
 	s->n_labels = tcc->tags.n;
 	s->labels = tcc->tags.labels;
+	s->traceparent = tcc->tags.traceparent;
 	ret_req->body_case = DTX__V1__CLIENT_REQUEST__BODY_SUBMIT_TCC;
 	ret_req->submit_tcc = s;
 }
@@ -275,6 +282,7 @@ int dtx_tcc_begin_from(dtx_client *client, const dtx_tcc *desc,
 	b.key = desc->tags.key;
 	b.n_labels = desc->tags.n;
 	b.labels = desc->tags.labels;
+	b.traceparent = desc->tags.traceparent;
 	return begin(client, &b, ret_tx);
 }
 
