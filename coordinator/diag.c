@@ -46,9 +46,21 @@ int dc_diag_enabled(int level)
 	return level <= max_level;
 }
 
+/* journald's socket: sd_journal_sendv returns success without it (it
+ * drops entries silently when journald does not run), so dtxd looks. */
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
+
 void dc_diag_set_format(dc_diag_format f)
 {
-	format = f;
+	bool missing =
+	        f == DC_DIAG_JOURNAL && access(JOURNAL_SOCKET, W_OK) != 0;
+
+	format = missing ? DC_DIAG_TEXT : f;
+	if (missing)
+		dc_diag(DTX_LOG_WARN,
+		        "--log-format journal: journald does not run here (no "
+		        "%s): lines go to stderr as text",
+		        JOURNAL_SOCKET);
 }
 
 int dc_diag_format_parse(const char *s, dc_diag_format *ret)
@@ -345,8 +357,8 @@ static void emit(int level, const dc_diag_about *about, const char *fmt,
 	size_t n;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	/* journald unreachable (not under systemd): the line goes to
-	 * stderr as text, never lost */
+	/* journald refused it (stopped since): the line goes to stderr as
+	 * text, never lost */
 	if (f == DC_DIAG_JOURNAL && send_journal(level, about, msg))
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);

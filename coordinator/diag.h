@@ -10,7 +10,9 @@
  *   journal  a journald entry (sd_journal_sendv): MESSAGE, PRIORITY (3
  *            error, 4 warn, 6 info, 7 debug), SYSLOG_IDENTIFIER=dtxd and
  *            DTX_GID, DTX_BRANCH, DTX_OP, TRACE_ID, SPAN_ID; where
- *            journald cannot be reached the entry goes to stderr as text.
+ *            journald does not run (no /run/systemd/journal/socket when
+ *            the format is set) or refuses an entry, lines go to stderr
+ *            as text, after a warning that says so.
  *
  * A message never breaks its line: control characters are escaped (\n,
  * \t, \xNN in text; JSON's escapes in json), bytes that are not UTF-8
