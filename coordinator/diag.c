@@ -152,7 +152,10 @@ static void put_escaped(sbuf *b, const char *msg, bool json)
 
 	while (i < n && i < DC_DIAG_MSG_MAX) {
 		if (s[i] == '\n' || s[i] == '\t' || s[i] == '\r')
-			putf(b, "\\%c", "ntr"[s[i] == '\t' ? 1 : s[i] == '\r']);
+			putf(b, "\\%c",
+			     s[i] == '\n'   ? 'n'
+			     : s[i] == '\t' ? 't'
+			                    : 'r');
 		else if (json && (s[i] == '"' || s[i] == '\\'))
 			putf(b, "\\%c", s[i]);
 		else if (s[i] < 0x20 || s[i] == 0x7f)
