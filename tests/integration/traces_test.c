@@ -238,6 +238,70 @@ Test(traces, a_saga_without_a_traceparent_carries_none)
 	th_end(t);
 }
 
+/* tp_of returns the traceparent journaled for gid's call of op on
+ * branch ("" if none). */
+static const char *tp_of(th_env *t, const char *gid, uint32_t branch,
+                         const char *op)
+{
+	static char tp[DTX_TRACEPARENT_LEN + 1];
+	th_jline *lines;
+	size_t n = th_journal_read(t, &lines);
+
+	tp[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(lines[i].gid, gid) == 0 &&
+		    lines[i].branch == branch && strcmp(lines[i].op, op) == 0)
+			snprintf(tp, sizeof(tp), "%s", lines[i].traceparent);
+	free(lines);
+	return tp;
+}
+
+Test(traces, tcc_tries_and_confirms_carry_the_trace_whoever_calls_them)
+{
+	th_env *t = th_begin();
+	dtx_tcc *tcc;
+	dtx_tcc_tx *tx;
+	dtx_try_result tr;
+	dtx_tx_info info;
+	const char *url;
+
+	th_dtxd_start(t, NULL);
+	th_participant_start(t, "p1", NULL);
+	url = th_participant_url(t, "p1");
+	/* coordinator-run */
+	cr_assert_eq(dtx_tcc_create("tcc-run", &tcc), DTX_OK);
+	cr_assert_eq(dtx_tcc_set_traceparent(tcc, TP), DTX_OK);
+	cr_assert_eq(dtx_tcc_add_branch(tcc, url, "p1.do", "p1.do", "p1.undo",
+	                                "x", 1, 0),
+	             DTX_OK);
+	cr_assert_eq(
+	        dtx_client_submit_tcc(th_client(t), tcc, TH_WAIT_FINAL, &info),
+	        DTX_OK);
+	dtx_tcc_destroy(tcc);
+	cr_assert_eq(info.state, DTX_TX_COMMITTED);
+	cr_assert_str_eq(tp_of(t, "tcc-run", 0, "try"),
+	                 child_of("tcc-run", 0, DTX_OP_TRY).tp);
+	cr_assert_str_eq(tp_of(t, "tcc-run", 0, "confirm"),
+	                 child_of("tcc-run", 0, DTX_OP_CONFIRM).tp);
+	/* initiator-driven: the SDK calls the Try with the same span */
+	cr_assert_eq(dtx_tcc_create("tcc-own", &tcc), DTX_OK);
+	cr_assert_eq(dtx_tcc_set_traceparent(tcc, TP), DTX_OK);
+	cr_assert_eq(dtx_tcc_begin_from(th_client(t), tcc, &tx), DTX_OK);
+	dtx_tcc_destroy(tcc);
+	cr_assert_eq(dtx_tcc_try(tx, url, "p1.do", "p1.do", "p1.undo", "x", 1,
+	                         0, &tr),
+	             DTX_OK);
+	cr_assert_eq(tr.status, DTX_STATUS_OK);
+	cr_assert_eq(dtx_tcc_commit(tx, TH_WAIT_FINAL, &info), DTX_OK);
+	dtx_tcc_tx_destroy(tx);
+	cr_assert_eq(info.state, DTX_TX_COMMITTED);
+	cr_assert_str_eq(tp_of(t, "tcc-own", 0, "try"),
+	                 child_of("tcc-own", 0, DTX_OP_TRY).tp);
+	cr_assert_str_eq(tp_of(t, "tcc-own", 0, "confirm"),
+	                 child_of("tcc-own", 0, DTX_OP_CONFIRM).tp);
+	th_end(t);
+}
+
 /* raw_submit sends dtxd a one-step saga gid with traceparent tp, past
  * the SDK's check, and returns the reply's code; its message goes to why. */
 static int raw_submit(th_env *t, nng_socket s, const char *gid, const char *tp,
