@@ -45,6 +45,7 @@
 
 #include "dtx/dtx.h"
 #include "shard.h"
+#include "trace.h"
 
 /* ---- validation context ------------------------------------------------ */
 
@@ -310,13 +311,28 @@ static int check_labels(struct vctx *v, char *const *labels, size_t n,
 	return DTX_OK;
 }
 
-/* check_tags checks an optional key and labels of a submit. */
+/* check_traceparent checks a submit's W3C traceparent (common/trace.h):
+ * an invalid one refuses the submit, naming the fault. */
+static int check_traceparent(struct vctx *v, const char *tp)
+{
+	char why[160];
+	trace_ctx c;
+
+	if (trace_parse(tp, &c, why, sizeof(why)) != DTX_OK)
+		return fail(v, DTX_EINVAL, "%s", why);
+	return DTX_OK;
+}
+
+/* check_tags checks an optional key, labels and traceparent of a submit. */
 static int check_tags(struct vctx *v, const char *key, char *const *labels,
-                      size_t n)
+                      size_t n, const char *traceparent)
 {
 	int rv;
 
 	if (key != NULL && (rv = check_key(v, key)) != DTX_OK)
+		return rv;
+	if (traceparent != NULL &&
+	    (rv = check_traceparent(v, traceparent)) != DTX_OK)
 		return rv;
 	return check_labels(v, labels, n, true);
 }
@@ -555,7 +571,7 @@ static int check_submit(struct vctx *v, const Dtx__V1__SubmitSaga *s,
 		if ((rv = check_saga_step(v, s->steps[i], i, lim)) != DTX_OK)
 			return rv;
 	}
-	return check_tags(v, s->key, s->labels, s->n_labels);
+	return check_tags(v, s->key, s->labels, s->n_labels, s->traceparent);
 }
 
 static int check_tcc_branch(struct vctx *v, const Dtx__V1__TccBranch *b,
@@ -601,7 +617,7 @@ static int check_submit_tcc(struct vctx *v, const Dtx__V1__SubmitTcc *s,
 		if (rv != DTX_OK)
 			return rv;
 	}
-	return check_tags(v, s->key, s->labels, s->n_labels);
+	return check_tags(v, s->key, s->labels, s->n_labels, s->traceparent);
 }
 
 static int check_register(struct vctx *v, const Dtx__V1__RegisterBranch *r,
@@ -669,7 +685,8 @@ static int check_client_request(struct vctx *v, const void *msg,
 		    (rv = check_gid(v, m->begin_tcc->gid)) != DTX_OK)
 			return rv;
 		return check_tags(v, m->begin_tcc->key, m->begin_tcc->labels,
-		                  m->begin_tcc->n_labels);
+		                  m->begin_tcc->n_labels,
+		                  m->begin_tcc->traceparent);
 	case DTX__V1__CLIENT_REQUEST__BODY_REGISTER:
 		return check_register(v, m->register_, lim);
 	case DTX__V1__CLIENT_REQUEST__BODY_FINISH:

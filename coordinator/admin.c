@@ -199,6 +199,7 @@ static void fill_tx(const dc_tx *tx, Dtx__V1__TxInfo *info)
 	info->key = tx->key;
 	info->n_labels = tx->nlabels;
 	info->labels = tx->labels;
+	info->traceparent = tx->traceparent;
 }
 
 /* live_reason rewrites info's needs-operator reason with figures of now:

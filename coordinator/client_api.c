@@ -416,7 +416,8 @@ static int build_saga(const dc_engine *e, const char *gid,
 			return rv;
 		}
 	stamp_new(e, tx, s->has_deadline_ms ? s->deadline_ms : 0);
-	if (dc_tx_set_tags(tx, s->key, s->labels, s->n_labels) != DTX_OK) {
+	if (dc_tx_set_tags(tx, s->key, s->labels, s->n_labels,
+	                   s->traceparent) != DTX_OK) {
 		dc_tx_destroy(tx);
 		return DTX_ENOMEM;
 	}
@@ -444,7 +445,8 @@ static int build_tcc(dc_engine *e, const char *gid, const Dtx__V1__SubmitTcc *s,
 			return rv;
 		}
 	stamp_new(e, tx, tcc_deadline(e, s->has_deadline_ms, s->deadline_ms));
-	if (dc_tx_set_tags(tx, s->key, s->labels, s->n_labels) != DTX_OK) {
+	if (dc_tx_set_tags(tx, s->key, s->labels, s->n_labels,
+	                   s->traceparent) != DTX_OK) {
 		dc_tx_destroy(tx);
 		return DTX_ENOMEM;
 	}
@@ -610,8 +612,11 @@ static void start_new(dc_engine *e, dc_request *req, dc_tx *tx,
                       uint32_t wait_ms, const char *what)
 {
 	dc_event ev = {.kind = DC_EV_START};
+	dc_diag_about about = eng_about(tx, -1, 0);
 	live *lv;
 
+	dc_diag_tx(DTX_LOG_DEBUG, &about, "%s %s: %u %s", tx->gid, what,
+	           tx->nsteps, tx->mode == DC_MODE_SAGA ? "steps" : "branches");
 	if (eng_live_add(e, tx, &lv) != DTX_OK)
 		eng_die_oom("submit");
 	eng_waiter_of(e, req)->created = true;
@@ -685,7 +690,8 @@ static void handle_begin_tcc(dc_engine *e, dc_request *req,
 		eng_die_oom("begin");
 	tx->initiator_driven = true;
 	stamp_new(e, tx, tcc_deadline(e, b->has_deadline_ms, b->deadline_ms));
-	if (dc_tx_set_tags(tx, b->key, b->labels, b->n_labels) != DTX_OK)
+	if (dc_tx_set_tags(tx, b->key, b->labels, b->n_labels,
+	                   b->traceparent) != DTX_OK)
 		eng_die_oom("begin");
 	start_new(e, req, tx, 0, "begun (TCC, initiator-driven)");
 }

@@ -19,6 +19,7 @@
 
 #include <dtx/dtx.h>
 
+#include "diag.h"
 #include "http.h"
 #include "kv.h"
 #include "shards.h"
@@ -206,6 +207,9 @@ static const char usage[] =
         "                           and sent none for this long; 0 = never\n"
         "                           (300000)\n"
         "  --log-level LEVEL        error|warn|info|debug (info)\n"
+        "  --log-format FORMAT      text|json|journal: one event per line;\n"
+        "                           json one object per line; journal to\n"
+        "                           journald with fields (text)\n"
         "  --help, --version\n";
 
 enum {
@@ -257,6 +261,7 @@ enum {
 	OPT_CONFIG,
 	OPT_CHECK_CONFIG,
 	OPT_DRAIN_MS,
+	OPT_LOG_FORMAT,
 };
 
 /* --store comes before --log-dir, its older name: both set one setting
@@ -305,6 +310,7 @@ static const struct option options[] = {
         {"idle-timeout-ms", required_argument, NULL, OPT_IDLE},
         {"max-wait-ms", required_argument, NULL, OPT_MAX_WAIT},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
         {"retain-final", required_argument, NULL, OPT_RETAIN_FINAL},
         {"retain-tombstones", required_argument, NULL, OPT_RETAIN_TOMBS},
         {"help", no_argument, NULL, OPT_HELP},
@@ -426,6 +432,21 @@ static int parse_level(const char *s, int *ret, FILE *err)
 			return DC_CONFIG_OK;
 		}
 	fprintf(err, "dtxd: --log-level: expected error|warn|info|debug\n");
+	return DC_CONFIG_USAGE;
+}
+
+static int parse_format(const char *s, int *ret, FILE *err)
+{
+	dc_diag_format f;
+
+	if (dc_diag_format_parse(s, &f) == DTX_OK) {
+		*ret = (int)f;
+		return DC_CONFIG_OK;
+	}
+	fprintf(err,
+	        "dtxd: --log-format: expected text|json|journal, got "
+	        "'%s'\n",
+	        s);
 	return DC_CONFIG_USAGE;
 }
 
@@ -645,6 +666,8 @@ static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
 		return parse_allow(cfg, id == OPT_ALLOW_GID, arg, err);
 	case OPT_LOG_LEVEL:
 		return parse_level(arg, &cfg->log_level, err);
+	case OPT_LOG_FORMAT:
+		return parse_format(arg, &cfg->log_format, err);
 	case OPT_ADVERTISE:
 		cfg->advertise = arg;
 		return DC_CONFIG_OK;
@@ -809,6 +832,9 @@ static int show_text(const dc_config *cfg, int id, size_t i, char *buf,
 		break;
 	case OPT_LOG_LEVEL:
 		v = i == 0 ? levels[cfg->log_level & 3] : NULL;
+		break;
+	case OPT_LOG_FORMAT:
+		v = i == 0 ? dc_diag_format_name(cfg->log_format) : NULL;
 		break;
 	default:
 		return -1;

@@ -51,7 +51,8 @@ typedef struct dc_config {
 	 * before it is released with its transactions handed over; 0 =
 	 * dc_config_drain_ms's default. */
 	uint32_t drain_ms;
-	int log_level; /* dtx_log_level */
+	int log_level;  /* dtx_log_level */
+	int log_format; /* dc_diag_format (diag.h): text, json, journal */
 
 	uint32_t call_timeout_ms;     /* default per-call deadline */
 	uint32_t retry_base_ms;       /* backoff: first ceiling */

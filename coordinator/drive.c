@@ -14,6 +14,8 @@
  */
 #include "engine_int.h"
 
+#include "trace.h"
+
 static void on_deadline(dc_engine *e, live *lv);
 
 /* ---- driving the state machine -------------------------------------- */
@@ -142,6 +144,32 @@ static int64_t call_deadline(const dc_engine *e, const dc_tx *tx,
 	return eng_now_unix_ms(e) + dc_rpc_timeout_clamp(timeout_ms);
 }
 
+dc_diag_about eng_about(const dc_tx *tx, int64_t step, dtx_op op)
+{
+	return (dc_diag_about){.gid = tx->gid,
+	                       .branch = step,
+	                       .op = (int)op,
+	                       .traceparent = tx->traceparent};
+}
+
+/* call_traceparent writes into buf (TRACE_PARENT_LEN + 1 bytes) the
+ * traceparent of the call of (step, op) of tx - the transaction's trace,
+ * the call's own span (trace.h) - and returns it, or NULL if tx has none.
+ * The span depends only on stored fields: each attempt, before and after
+ * a restart, carries the same one, and the log lines name it. */
+static char *call_traceparent(const dc_tx *tx, uint32_t step, dtx_op op,
+                              char *buf)
+{
+	trace_ctx parent, span;
+
+	if (tx->traceparent == NULL ||
+	    trace_parse(tx->traceparent, &parent, NULL, 0) != DTX_OK)
+		return NULL;
+	trace_child(&parent, tx->gid, step, (int)op, &span);
+	trace_format(&span, buf);
+	return buf;
+}
+
 static void send_call(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 {
 	const dc_step *st = &lv->tx->steps[step];
@@ -149,6 +177,8 @@ static void send_call(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 	Dtx__V1__BranchCall msg = DTX__V1__BRANCH_CALL__INIT;
 	uint32_t timeout =
 	        st->timeout_ms ? st->timeout_ms : e->cfg.call_timeout_ms;
+	char tp[TRACE_PARENT_LEN + 1];
+	dc_diag_about about = eng_about(lv->tx, step, op);
 	int rv;
 
 	msg.has_version = msg.has_branch = msg.has_op = msg.has_attempt = 1;
@@ -165,6 +195,10 @@ static void send_call(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 	msg.has_epoch = msg.epoch != 0;
 	msg.has_deadline_unix_ms = 1;
 	msg.deadline_unix_ms = call_deadline(e, lv->tx, timeout);
+	msg.traceparent = call_traceparent(lv->tx, step, op, tp);
+	dc_diag_tx(DTX_LOG_DEBUG, &about, "%s step %u: %s %s at %s, attempt %u",
+	           lv->tx->gid, step, dtx_op_name(op), msg.handler, st->url,
+	           msg.attempt);
 	/* A newer call of this step replaces any backoff still queued. */
 	dc_timerq_remove(&e->retry_q, &ls->retry_timer);
 	ls->token = ++e->next_token;
@@ -230,7 +264,9 @@ static void check_stuck(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 	dc_tx_set_str(&tx->operator_reason, why);
 	eng_mark_dirty(e, lv, 0);
 	eng_add_event(e, lv, -1, why);
-	dc_diag(DTX_LOG_WARN, "%s needs an operator: %s", tx->gid, why);
+	const dc_diag_about about = eng_about(tx, step, op);
+	dc_diag_tx(DTX_LOG_WARN, &about, "%s needs an operator: %s", tx->gid,
+	           why);
 }
 
 /* heal clears the operator flag once a call of lv succeeds again. */
@@ -242,7 +278,8 @@ static void heal(dc_engine *e, live *lv)
 	dc_tx_set_str(&lv->tx->operator_reason, NULL);
 	eng_mark_dirty(e, lv, 0);
 	eng_add_event(e, lv, -1, "healed: a call succeeded again");
-	dc_diag(DTX_LOG_INFO, "%s healed", lv->tx->gid);
+	const dc_diag_about about = eng_about(lv->tx, -1, 0);
+	dc_diag_tx(DTX_LOG_INFO, &about, "%s healed", lv->tx->gid);
 }
 
 /* call_now sends (step, op) if it is still in flight: between the
@@ -447,7 +484,9 @@ static void check_result(const dc_engine *e, const live *lv, uint32_t i,
 		         why);
 		*ret_dropped = what;
 	}
-	dc_diag(DTX_LOG_WARN, "%s step %u: %s", lv->tx->gid, i, what);
+	const dc_diag_about about = eng_about(lv->tx, i, op);
+	dc_diag_tx(DTX_LOG_WARN, &about, "%s step %u: %s", lv->tx->gid, i,
+	           what);
 }
 
 /* is_unknown_handler: the participant answered that it serves no handler
@@ -497,7 +536,9 @@ static void park_unknown_handler(dc_engine *e, live *lv, uint32_t step,
 	dc_tx_set_str(&tx->operator_reason, why);
 	eng_mark_dirty(e, lv, 0);
 	eng_add_event(e, lv, (int32_t)step, why);
-	dc_diag(DTX_LOG_WARN, "%s needs an operator: %s", tx->gid, why);
+	const dc_diag_about about = eng_about(tx, step, op);
+	dc_diag_tx(DTX_LOG_WARN, &about, "%s needs an operator: %s", tx->gid,
+	           why);
 }
 
 /* call_owner finds the step whose counted call this is, or NULL for an
@@ -520,6 +561,7 @@ void eng_on_call_done(dc_engine *e, dc_call *call)
 	dc_tx_state before;
 	const char *dropped;
 	char what[DTX_URL_MAX + DTX_HANDLER_MAX + 64];
+	dc_diag_about about;
 	bool unknown;
 
 	lv->calls_out--;
@@ -568,7 +610,9 @@ void eng_on_call_done(dc_engine *e, dc_call *call)
 		set_reason(lv, (uint32_t)lv->tx->failed_step, what);
 	if (unknown)
 		park_unknown_handler(e, lv, ls->index, ls->call_op);
-	dc_diag(DTX_LOG_DEBUG, "%s step %u %s", lv->tx->gid, ls->index, what);
+	about = eng_about(lv->tx, ls->index, ls->call_op);
+	dc_diag_tx(DTX_LOG_DEBUG, &about, "%s step %u %s", lv->tx->gid,
+	           ls->index, what);
 	eng_live_maybe_free(e, lv);
 }
 

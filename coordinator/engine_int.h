@@ -364,6 +364,11 @@ void eng_on_mail(void *arg, dc_mail *mail);
 
 /* ---- drive.c ---- */
 
+/* eng_about says what a log line is about (diag.h): tx (borrowed: it must
+ * outlive the line), and its branch step (-1: none) and op's call (0:
+ * none). */
+dc_diag_about eng_about(const dc_tx *tx, int64_t step, dtx_op op);
+
 bool eng_apply(dc_engine *e, live *lv, const dc_event *ev, const char *what);
 
 void eng_run_fx(dc_engine *e, const fx *x);

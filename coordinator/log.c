@@ -115,6 +115,7 @@
 #include "fault.h"
 #include "kv.h"
 #include "shard.h"
+#include "trace.h"
 #include "wire.h"
 
 #define LOG_MAGIC     0xD7u
@@ -1053,6 +1054,7 @@ static void tx_to_rec(const dc_tx *tx, Dtx__V1__LogTx *m)
 	m->key = tx->key;
 	m->n_labels = tx->nlabels;
 	m->labels = tx->labels;
+	m->traceparent = tx->traceparent;
 }
 
 static void step_to_rec(const dc_step *s, Dtx__V1__LogStep *m)
@@ -2068,6 +2070,8 @@ static int load_steps(log_reader *r, dc_tx *tx)
  * has steps). */
 static const char *tx_rec_problem(const dc_kv_val *k, const Dtx__V1__LogTx *m)
 {
+	trace_ctx tc;
+
 	if (m->gid == NULL || strlen(m->gid) != k->len ||
 	    memcmp(m->gid, k->data, k->len) != 0 || !m->has_mode ||
 	    !m->has_state || !m->has_nsteps)
@@ -2076,6 +2080,9 @@ static const char *tx_rec_problem(const dc_kv_val *k, const Dtx__V1__LogTx *m)
 		return "tx record has a state out of range";
 	if (m->nsteps > DC_TX_STEPS_MAX)
 		return "tx record has more steps than DC_TX_STEPS_MAX";
+	if (m->traceparent != NULL &&
+	    trace_parse(m->traceparent, &tc, NULL, 0) != DTX_OK)
+		return "tx record has an invalid traceparent";
 	return NULL;
 }
 
@@ -2094,7 +2101,8 @@ static int tx_fill(dc_tx *tx, const Dtx__V1__LogTx *m)
 	tx->paused = m->has_paused && m->paused;
 	if (dc_tx_set_str(&tx->reason, m->reason) != DTX_OK ||
 	    dc_tx_set_str(&tx->operator_reason, m->operator_reason) != DTX_OK ||
-	    dc_tx_set_tags(tx, m->key, m->labels, m->n_labels) != DTX_OK)
+	    dc_tx_set_tags(tx, m->key, m->labels, m->n_labels,
+	                   m->traceparent) != DTX_OK)
 		return DTX_ENOMEM;
 	return DTX_OK;
 }

@@ -12,9 +12,9 @@
  * Under systemd (Type=notify, coordinator/notify.h) dtxd says READY=1 once
  * recovered and listening, STOPPING=1 on SIGTERM, and pings the watchdog
  * from the loop. SIGHUP re-reads the settings (the same flags, variables
- * and file) and applies the log level; it logs what changed and what
- * would need a restart, and keeps everything when the settings have a
- * problem.
+ * and file) and applies the log level and format; it logs what changed
+ * and what would need a restart, and keeps everything when the settings
+ * have a problem.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -101,8 +101,8 @@ static void log_lines(int level, const char *text)
 }
 
 /* reload is SIGHUP's work: re-read the settings from the same sources;
- * apply the log level, name the other changes (a restart applies them).
- * A problem keeps every setting as it is. */
+ * apply the log level and format, name the other changes (a restart
+ * applies them). A problem keeps every setting as it is. */
 static void reload(daemon_state *d)
 {
 	dc_settings *s = NULL;
@@ -129,6 +129,12 @@ static void reload(daemon_state *d)
 		        level_name(next.log_level));
 		dc_diag_set_level(next.log_level);
 		d->cfg->log_level = next.log_level;
+		if (next.log_format != d->cfg->log_format)
+			dc_diag(DTX_LOG_INFO, "SIGHUP: log-format %s -> %s",
+			        dc_diag_format_name(d->cfg->log_format),
+			        dc_diag_format_name(next.log_format));
+		dc_diag_set_format(next.log_format);
+		d->cfg->log_format = next.log_format;
 		if (dc_settings_changed(d->cfg, &next, changed,
 		                        sizeof(changed)) > 0)
 			dc_diag(DTX_LOG_WARN,
@@ -294,6 +300,7 @@ int main(int argc, char **argv)
 		return rv == DC_CONFIG_EXIT ? 0 : EX_USAGE;
 	}
 	dc_diag_set_level(cfg.log_level);
+	dc_diag_set_format(cfg.log_format);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN); /* until the loop takes it: never a kill */
 	if (dc_config_has_fault_points())

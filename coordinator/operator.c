@@ -574,7 +574,8 @@ static const char *act_set_branch(dc_engine *e, live *lv,
 	         a->user != NULL && *a->user ? a->user : "unknown", a->reason);
 	eng_mark_dirty(e, lv, 1ull << (a->branch < 63 ? a->branch : 63));
 	eng_add_edit(e, lv, (int32_t)a->branch, rec, &ed);
-	dc_diag(DTX_LOG_INFO, "%s: %s", lv->tx->gid, rec);
+	const dc_diag_about about = eng_about(lv->tx, a->branch, 0);
+	dc_diag_tx(DTX_LOG_INFO, &about, "%s: %s", lv->tx->gid, rec);
 	/* the strings ed borrows are read: now the step may change */
 	if ((ed.url != NULL && dc_tx_set_str(&st->url, a->url) != DTX_OK) ||
 	    (ed.handler != NULL &&
@@ -648,7 +649,8 @@ static void record_action(dc_engine *e, live *lv, const Dtx__V1__AdminAct *a,
 	         forced ? ")" : "", a->reason);
 	eng_mark_dirty(e, lv, 0);
 	eng_add_event(e, lv, -1, line);
-	dc_diag(DTX_LOG_INFO, "%s: %s", lv->tx->gid, line);
+	const dc_diag_about about = eng_about(lv->tx, -1, 0);
+	dc_diag_tx(DTX_LOG_INFO, &about, "%s: %s", lv->tx->gid, line);
 }
 
 /* act_on runs a on the live transaction lv; returns a refusal or NULL. */

@@ -118,12 +118,14 @@ static void free_tags(char *key, char **labels, uint32_t n)
 	free(key);
 }
 
-int dc_tx_set_tags(dc_tx *tx, const char *key, char *const *labels, size_t n)
+int dc_tx_set_tags(dc_tx *tx, const char *key, char *const *labels, size_t n,
+                   const char *traceparent)
 {
-	char *k = NULL, **l = NULL;
+	char *k = NULL, **l = NULL, *tp = NULL;
 	uint32_t got = 0;
 
-	if ((key != NULL && (k = strdup(key)) == NULL) ||
+	if ((traceparent != NULL && (tp = strdup(traceparent)) == NULL) ||
+	    (key != NULL && (k = strdup(key)) == NULL) ||
 	    (n > 0 && (l = calloc(n, sizeof(*l))) == NULL))
 		goto fail;
 	for (; got < n; got++)
@@ -133,9 +135,12 @@ int dc_tx_set_tags(dc_tx *tx, const char *key, char *const *labels, size_t n)
 	tx->key = k;
 	tx->labels = l;
 	tx->nlabels = got;
+	free(tx->traceparent);
+	tx->traceparent = tp;
 	return DTX_OK;
 fail:
 	free_tags(k, l, got);
+	free(tp);
 	return DTX_ENOMEM;
 }
 
@@ -159,6 +164,7 @@ void dc_tx_destroy(dc_tx *tx)
 	free(tx->reason);
 	free(tx->operator_reason);
 	free_tags(tx->key, tx->labels, tx->nlabels);
+	free(tx->traceparent);
 	free(tx);
 }
 
@@ -217,6 +223,7 @@ int dc_tx_copy(const dc_tx *tx, bool bytes, dc_tx **ret_tx)
 	c->key = NULL;
 	c->labels = NULL;
 	c->nlabels = 0;
+	c->traceparent = NULL;
 	c->steps = NULL;
 	c->nsteps = 0;
 	if (tx->nsteps > 0 &&
@@ -228,7 +235,8 @@ int dc_tx_copy(const dc_tx *tx, bool bytes, dc_tx **ret_tx)
 			goto fail_step;
 	if (dc_tx_set_str(&c->reason, tx->reason) != DTX_OK ||
 	    dc_tx_set_str(&c->operator_reason, tx->operator_reason) != DTX_OK ||
-	    dc_tx_set_tags(c, tx->key, tx->labels, tx->nlabels) != DTX_OK)
+	    dc_tx_set_tags(c, tx->key, tx->labels, tx->nlabels,
+	                   tx->traceparent) != DTX_OK)
 		goto fail;
 	*ret_tx = c;
 	return DTX_OK;

@@ -99,6 +99,9 @@ typedef struct dc_tx {
 	char *key;        /* NULL or the initiator's business key */
 	uint32_t nlabels; /* labels "name=value" (wire.c bounds them) */
 	char **labels;    /* nlabels owned strings, NULL if none */
+	/* NULL or the initiator's W3C traceparent (common/trace.h; wire.c
+	 * checked it at submit) */
+	char *traceparent;
 	uint32_t nsteps;
 	dc_step *steps; /* nsteps entries, owned (NULL if nsteps is 0) */
 } dc_tx;
@@ -125,9 +128,11 @@ int dc_tx_copy(const dc_tx *tx, bool bytes, dc_tx **ret_tx);
 /* dc_tx_destroy frees tx and everything it owns. Accepts NULL. */
 void dc_tx_destroy(dc_tx *tx);
 
-/* dc_tx_set_tags replaces tx's key and labels with copies of key (may be
- * NULL) and the n labels. Errors: DTX_ENOMEM (tx unchanged). */
-int dc_tx_set_tags(dc_tx *tx, const char *key, char *const *labels, size_t n);
+/* dc_tx_set_tags replaces tx's key, labels and traceparent with copies of
+ * key (may be NULL), the n labels and traceparent (may be NULL). Errors:
+ * DTX_ENOMEM (tx unchanged). */
+int dc_tx_set_tags(dc_tx *tx, const char *key, char *const *labels, size_t n,
+                   const char *traceparent);
 
 /* dc_tx_has_label: tx has the label "name=value" (borrowed). */
 bool dc_tx_has_label(const dc_tx *tx, const char *label);

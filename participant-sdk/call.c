@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sdk.h"
+#include "trace.h"
 
 void sdk_call_init(dtx_call *call, size_t result_max)
 {
@@ -29,12 +30,49 @@ void sdk_call_fini(dtx_call *call)
 	memset(call, 0, sizeof(*call));
 }
 
+/* read_trace takes msg's traceparent if it is valid: a receiver ignores
+ * an invalid one (W3C Trace Context, 3.2.2.3), and tracing must never
+ * fail a business call; call->trace_invalid tells the caller to warn. */
+static void read_trace(dtx_call *call, const Dtx__V1__BranchCall *msg)
+{
+	trace_ctx tc;
+
+	call->traceparent = NULL;
+	call->trace_invalid = false;
+	call->trace_id[0] = call->span_id[0] = '\0';
+	if (msg == NULL || msg->traceparent == NULL)
+		return;
+	if (trace_parse(msg->traceparent, &tc, NULL, 0) != DTX_OK) {
+		call->trace_invalid = true;
+		return;
+	}
+	call->traceparent = msg->traceparent;
+	trace_id_hex(&tc, call->trace_id);
+	trace_span_hex(&tc, call->span_id);
+}
+
 void sdk_call_begin(dtx_call *call, const Dtx__V1__BranchCall *msg)
 {
 	call->msg = msg;
 	call->txn = NULL;
 	call->unknown_handler = false;
+	read_trace(call, msg);
 	sdk_call_reset(call);
+}
+
+void sdk_call_about(const dtx_call *call, dtx_log_record *ret_about)
+{
+	const Dtx__V1__BranchCall *m = call->msg;
+
+	*ret_about = (dtx_log_record){.branch = -1};
+	if (m == NULL)
+		return;
+	ret_about->gid = m->gid;
+	ret_about->branch = m->branch;
+	ret_about->op = (int)m->op;
+	ret_about->handler = m->handler;
+	ret_about->trace_id = call->trace_id[0] ? call->trace_id : NULL;
+	ret_about->span_id = call->span_id[0] ? call->span_id : NULL;
 }
 
 void sdk_call_end(dtx_call *call)
@@ -162,6 +200,11 @@ int64_t dtx_call_deadline_unix_ms(const dtx_call *call)
 	    !call->msg->has_deadline_unix_ms)
 		return 0;
 	return call->msg->deadline_unix_ms; /* wire.c: 1..WIRE_UNIX_MS_MAX */
+}
+
+const char *dtx_call_traceparent(const dtx_call *call)
+{
+	return call == NULL ? NULL : call->traceparent;
 }
 
 uint32_t dtx_call_attempt(const dtx_call *call)

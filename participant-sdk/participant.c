@@ -427,13 +427,25 @@ static work *queue_try_pop(dtx_participant *part)
 static dtx_status run_handler(dtx_participant *part, const handler *h,
                               dtx_call *call)
 {
+	static const char *const status_names[] = {[DTX_STATUS_OK] = "OK",
+	                                           [DTX_STATUS_FAIL] = "FAIL",
+	                                           [DTX_STATUS_RETRY] =
+	                                                   "RETRY"};
 	dtx_status st = h->fn(h->arg, call);
+	dtx_log_record about;
 
+	sdk_call_about(call, &about);
 	if (st == DTX_STATUS_OK || st == DTX_STATUS_FAIL ||
-	    st == DTX_STATUS_RETRY)
+	    st == DTX_STATUS_RETRY) {
+		sdk_log_about(DTX_LOG_DEBUG, &about,
+		              "participant %s: ran %s, attempt %u: %s",
+		              part->url, h->name, dtx_call_attempt(call),
+		              status_names[st]);
 		return st;
-	sdk_logf(DTX_LOG_ERROR, "participant %s: handler %s returned %d",
-	         part->url, h->name, (int)st);
+	}
+	sdk_log_about(DTX_LOG_ERROR, &about,
+	              "participant %s: handler %s returned %d", part->url,
+	              h->name, (int)st);
 	dtx_call_set_result(call, NULL, 0);
 	sdk_call_set_text(call, "handler returned invalid status");
 	return DTX_STATUS_RETRY;
@@ -479,6 +491,7 @@ static bool prepare(dtx_participant *part, batch *b, unsigned i,
                     const Dtx__V1__BranchCall *msg, int rv, const char *why)
 {
 	dtx_call *call = &b->call[i];
+	dtx_log_record about;
 	char text[300];
 
 	sdk_call_begin(call, msg);
@@ -491,12 +504,19 @@ static bool prepare(dtx_participant *part, batch *b, unsigned i,
 		return false;
 	}
 	atomic_fetch_add_explicit(&part->calls, 1, memory_order_relaxed);
+	sdk_call_about(call, &about);
+	if (call->trace_invalid)
+		sdk_log_about(DTX_LOG_WARN, &about,
+		              "participant %s: the call's traceparent is not "
+		              "valid: served without it",
+		              part->url);
 	b->rc[i] = (run_ctx){part, lookup(part, msg->handler)};
 	if (b->rc[i].h == NULL) {
 		/* not recorded: deploying the handler later must still work */
 		snprintf(text, sizeof(text), "unknown handler: %s",
 		         msg->handler);
-		sdk_logf(DTX_LOG_WARN, "participant %s: %s", part->url, text);
+		sdk_log_about(DTX_LOG_WARN, &about, "participant %s: %s",
+		              part->url, text);
 		sdk_call_set_text(call, text);
 		call->unknown_handler = true;
 		b->st[i] = DTX_STATUS_FAIL;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "sdk.h"
+#include "trace.h"
 
 struct dtx_saga {
 	char *gid;                 /* owned; NULL = the coordinator makes one */
@@ -195,6 +196,7 @@ void sdk_saga_view(const dtx_saga *saga, Dtx__V1__SubmitSaga *ret_msg)
 	ret_msg->key = saga->tags.key;
 	ret_msg->n_labels = saga->tags.n;
 	ret_msg->labels = saga->tags.labels;
+	ret_msg->traceparent = saga->tags.traceparent;
 }
 
 int dtx_saga_set_key(dtx_saga *saga, const char *key)
@@ -208,7 +210,27 @@ int dtx_saga_add_label(dtx_saga *saga, const char *name, const char *value)
 	                    : DTX_EINVAL;
 }
 
-/* ---- business key and labels (sdk_tags, shared with tcc.c) ---- */
+int dtx_saga_set_traceparent(dtx_saga *saga, const char *traceparent)
+{
+	return saga != NULL ? sdk_tags_set_traceparent(&saga->tags, traceparent)
+	                    : DTX_EINVAL;
+}
+
+/* ---- business key, labels, traceparent (sdk_tags, shared with tcc.c) */
+
+int sdk_tags_set_traceparent(sdk_tags *t, const char *traceparent)
+{
+	trace_ctx tc;
+	char *copy;
+
+	if (trace_parse(traceparent, &tc, NULL, 0) != DTX_OK)
+		return DTX_EINVAL;
+	if ((copy = strdup(traceparent)) == NULL)
+		return DTX_ENOMEM;
+	free(t->traceparent);
+	t->traceparent = copy;
+	return DTX_OK;
+}
 
 int sdk_tags_set_key(sdk_tags *t, const char *key)
 {
@@ -266,6 +288,7 @@ void sdk_tags_fini(sdk_tags *t)
 		free(t->labels[i]);
 	free(t->labels);
 	free(t->key);
+	free(t->traceparent);
 	*t = (sdk_tags){0};
 }
 

@@ -52,6 +52,13 @@
 SDK_PRIVATE void sdk_logf(dtx_log_level level, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
+/* sdk_log_about is sdk_logf for a line about a transaction or a call:
+ * about's fields (borrowed; its level and msg are ignored) go to the
+ * record callback as they are, or to the line callback as text after the
+ * line (dtx.h, dtx_set_log_cb). */
+void sdk_log_about(dtx_log_level level, const dtx_log_record *about,
+                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* sdk_err_from_nng translates an nng result code (0 or a positive NNG_E*)
  * into a dtx_err. The only function of libdtx that knows NNG_E* values. */
 int sdk_err_from_nng(int nng_rv);
@@ -104,6 +111,12 @@ struct dtx_call {
 	size_t result_max; /* largest result accepted (from max_msg_bytes) */
 	dtx_txn *txn;      /* borrowed while the handler runs; NULL: no store */
 	bool unknown_handler; /* the answer's cause: no such handler here */
+	/* msg's traceparent if valid (borrowed from msg), else NULL; its
+	 * trace-id and parent-id in hex ("" without) */
+	const char *traceparent;
+	bool trace_invalid; /* msg had one, and it is not valid */
+	char trace_id[33];
+	char span_id[17];
 };
 
 /* sdk_call_init prepares call (caller-owned memory) with no buffers;
@@ -116,6 +129,10 @@ void sdk_call_fini(dtx_call *call);
  * call that failed to decode (the getters then return empty values). */
 void sdk_call_begin(dtx_call *call, const Dtx__V1__BranchCall *msg);
 void sdk_call_end(dtx_call *call);
+
+/* sdk_call_about fills *ret_about with what call is about (for
+ * sdk_log_about; strings borrowed from call). */
+void sdk_call_about(const dtx_call *call, dtx_log_record *ret_about);
 
 /* sdk_call_reset empties the reply message and result of call. */
 void sdk_call_reset(dtx_call *call);
@@ -328,12 +345,15 @@ typedef struct sdk_tags {
 	char *key;     /* NULL = none */
 	char **labels; /* n owned "name=value" strings */
 	size_t n;
+	char *traceparent; /* NULL = none; a valid W3C one (trace.h) */
 } sdk_tags;
 
 /* sdk_tags_set_key / sdk_tags_add_label: see dtx_saga_set_key and
  * dtx_saga_add_label (their errors). sdk_tags_fini frees t's strings. */
 int sdk_tags_set_key(sdk_tags *t, const char *key);
 int sdk_tags_add_label(sdk_tags *t, const char *name, const char *value);
+/* sdk_tags_set_traceparent: see dtx_saga_set_traceparent. */
+int sdk_tags_set_traceparent(sdk_tags *t, const char *traceparent);
 void sdk_tags_fini(sdk_tags *t);
 
 /* sdk_check_name validates a gid or handler name (borrowed) of at most max

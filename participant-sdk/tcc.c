@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "sdk.h"
+#include "trace.h"
 
 #define TRY_TIMEOUT_DEFAULT_MS 5000
 
@@ -46,6 +47,8 @@ struct dtx_tcc_tx {
 	uint32_t nbranches;       /* registered so far */
 	uint32_t ntried_ok;       /* Tries that answered OK */
 	bool failed;              /* a Try did not answer OK */
+	bool traced;              /* begun with a traceparent: trace */
+	trace_ctx trace;
 };
 
 /* ---- dtx_tcc: branches kept in wire form ------------------------------- */
@@ -195,6 +198,12 @@ int dtx_tcc_add_label(dtx_tcc *tcc, const char *name, const char *value)
 	                   : DTX_EINVAL;
 }
 
+int dtx_tcc_set_traceparent(dtx_tcc *tcc, const char *traceparent)
+{
+	return tcc != NULL ? sdk_tags_set_traceparent(&tcc->tags, traceparent)
+	                   : DTX_EINVAL;
+}
+
 int dtx_tcc_set_deadline(dtx_tcc *tcc, unsigned deadline_ms)
 {
 	if (tcc == NULL)
@@ -216,6 +225,7 @@ static void view(const dtx_tcc *tcc, Dtx__V1__SubmitTcc *s,
 	s->key = tcc->tags.key;
 	s->n_labels = tcc->tags.n;
 	s->labels = tcc->tags.labels;
+	s->traceparent = tcc->tags.traceparent;
 	ret_req->body_case = DTX__V1__CLIENT_REQUEST__BODY_SUBMIT_TCC;
 	ret_req->submit_tcc = s;
 }
@@ -275,6 +285,7 @@ int dtx_tcc_begin_from(dtx_client *client, const dtx_tcc *desc,
 	b.key = desc->tags.key;
 	b.n_labels = desc->tags.n;
 	b.labels = desc->tags.labels;
+	b.traceparent = desc->tags.traceparent;
 	return begin(client, &b, ret_tx);
 }
 
@@ -307,6 +318,8 @@ static int begin(dtx_client *client, Dtx__V1__BeginTcc *b, dtx_tcc_tx **ret_tx)
 		return DTX_ENOMEM;
 	tx->client = client;
 	tx->deadline_unix_ms = info.deadline_unix_ms;
+	tx->traced = b->traceparent != NULL &&
+	             trace_parse(b->traceparent, &tx->trace, NULL, 0) == DTX_OK;
 	sdk_strlcpy(tx->gid, sizeof(tx->gid), info.gid);
 	*ret_tx = tx;
 	return DTX_OK;
@@ -355,8 +368,17 @@ static int call_try(dtx_tcc_tx *tx, const Dtx__V1__TccBranch *branch,
 {
 	Dtx__V1__BranchCall call = DTX__V1__BRANCH_CALL__INIT;
 	Dtx__V1__BranchReply *rep;
+	char tp[TRACE_PARENT_LEN + 1];
+	trace_ctx span;
 	int rv;
 
+	/* the span dtxd would give this Try (trace.h): the participant sees
+	 * one span per branch op whoever calls it */
+	if (tx->traced) {
+		trace_child(&tx->trace, tx->gid, n, DTX_OP_TRY, &span);
+		trace_format(&span, tp);
+		call.traceparent = tp;
+	}
 	call.has_version = call.has_branch = call.has_op = 1;
 	call.version = DTX__V1__VERSION__VERSION_1;
 	call.gid = tx->gid;

@@ -10,6 +10,7 @@
  * Threads: every function may run on any thread at once.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +26,9 @@
 
 static dtx_log_cb log_cb;
 static void *log_arg;
+static dtx_log_record_cb rec_cb;
+static void *rec_arg;
+static _Atomic int max_level = DTX_LOG_DEBUG;
 
 void dtx_set_log_cb(dtx_log_cb cb, void *arg)
 {
@@ -32,17 +36,85 @@ void dtx_set_log_cb(dtx_log_cb cb, void *arg)
 	log_arg = arg;
 }
 
+void dtx_set_log_record_cb(dtx_log_record_cb cb, void *arg)
+{
+	rec_cb = cb;
+	rec_arg = arg;
+}
+
+void dtx_set_log_level(dtx_log_level level)
+{
+	max_level = (int)level;
+}
+
+/* with_fields writes line and r's fields as text (dtx_set_log_cb) into
+ * out. The values are bounded and printable: wire.c checks the gid and
+ * handler, call.c the hex ids. */
+static void with_fields(const char *line, const dtx_log_record *r, char *out,
+                        size_t len)
+{
+	size_t n = (size_t)snprintf(out, len, "%s", line);
+
+	if (n < len && r->gid != NULL)
+		n += (size_t)snprintf(out + n, len - n, " gid=%s", r->gid);
+	if (n < len && r->branch >= 0)
+		n += (size_t)snprintf(out + n, len - n, " branch=%lld",
+		                      (long long)r->branch);
+	if (n < len && r->op > 0)
+		n += (size_t)snprintf(out + n, len - n, " op=%s",
+		                      dtx_op_name(r->op));
+	if (n < len && r->handler != NULL)
+		n += (size_t)snprintf(out + n, len - n, " handler=%s",
+		                      r->handler);
+	if (n < len && r->trace_id != NULL)
+		n += (size_t)snprintf(out + n, len - n, " trace_id=%s",
+		                      r->trace_id);
+	if (n < len && r->span_id != NULL)
+		snprintf(out + n, len - n, " span_id=%s", r->span_id);
+}
+
+static void emit(dtx_log_level level, const dtx_log_record *about,
+                 const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
+
+static void emit(dtx_log_level level, const dtx_log_record *about,
+                 const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX], text[LOG_LINE_MAX + 320];
+	dtx_log_record r = {.branch = -1};
+
+	if ((int)level > max_level || (log_cb == NULL && rec_cb == NULL))
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (about != NULL)
+		r = *about;
+	r.level = level;
+	r.msg = line;
+	if (rec_cb != NULL) {
+		rec_cb(rec_arg, &r);
+		return;
+	}
+	with_fields(line, &r, text, sizeof(text));
+	log_cb(log_arg, level, text);
+}
+
 void sdk_logf(dtx_log_level level, const char *fmt, ...)
 {
-	char line[LOG_LINE_MAX];
 	va_list ap;
 
-	if (log_cb == NULL)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	emit(level, NULL, fmt, ap);
 	va_end(ap);
-	log_cb(log_arg, level, line);
+}
+
+void sdk_log_about(dtx_log_level level, const dtx_log_record *about,
+                   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(level, about, fmt, ap);
+	va_end(ap);
 }
 
 /*

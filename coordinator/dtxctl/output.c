@@ -138,8 +138,9 @@ static json_t *branch_json(const Dtx__V1__StepInfo *s)
 	return o;
 }
 
-/* tags_json adds the business key and labels to o: "key" (or null) and
- * "labels" (an object, name: value). */
+/* tags_json adds the business key, labels and trace context to o: "key"
+ * (or null), "labels" (an object, name: value) and "traceparent" (or
+ * null). */
 static void tags_json(json_t *o, const Dtx__V1__TxInfo *t)
 {
 	json_t *labels = json_object();
@@ -155,6 +156,7 @@ static void tags_json(json_t *o, const Dtx__V1__TxInfo *t)
 	}
 	json_object_set_new(o, "key", str_or_null(t->key));
 	json_object_set_new(o, "labels", labels);
+	json_object_set_new(o, "traceparent", str_or_null(t->traceparent));
 }
 
 static json_t *tx_json(const Dtx__V1__TxInfo *t)
@@ -521,6 +523,8 @@ static void table_tx(FILE *out, const Dtx__V1__TxInfo *t)
 		fprintf(out, "%s%s", i ? ", " : "labels:    ", t->labels[i]);
 	if (t->n_labels > 0)
 		fputc('\n', out);
+	if (t->traceparent != NULL)
+		fprintf(out, "trace:     %s\n", t->traceparent);
 	if (t->has_pruned_unix_ms) {
 		char line[128];
 		dc_retain_pruned_message((int)t->state, t->pruned_unix_ms, line,

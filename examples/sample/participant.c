@@ -17,7 +17,9 @@
  *
  * Every call served appends one line to the journal (--journal FILE):
  *
- *   <gid> <branch> <op-name> <handler> <attempt> <status>\n
+ *   <gid> <branch> <op-name> <handler> <attempt> <status> <traceparent>\n
+ *
+ * (traceparent: the call's, dtx_call_traceparent, or "-" without one)
  *
  * written with one write() on an O_APPEND descriptor, so several processes
  * may share one journal and the line order is the order calls completed.
@@ -66,6 +68,7 @@ typedef struct sample_opts {
 	unsigned workers;
 	unsigned flaky;
 	unsigned delay_ms;
+	bool log_records; /* --log-records: dtx_set_log_record_cb, DEBUG */
 } sample_opts;
 
 /* What one handler does; the handlers differ only in these fields. */
@@ -120,7 +123,8 @@ static void usage(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nusage: dtx-sample-participant --url URL --name NAME "
 	                "[--journal FILE] [--ready-file PATH] [--data DIR] "
-	                "[--workers N] [--flaky N] [--delay-ms N]\n");
+	                "[--workers N] [--flaky N] [--delay-ms N] "
+	                "[--log-records]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -148,6 +152,7 @@ static void parse_args(int argc, char **argv, sample_opts *o)
 	        {"workers", required_argument, NULL, 'w'},
 	        {"flaky", required_argument, NULL, 'f'},
 	        {"delay-ms", required_argument, NULL, 'd'},
+	        {"log-records", no_argument, NULL, 'L'},
 	        {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -178,6 +183,9 @@ static void parse_args(int argc, char **argv, sample_opts *o)
 			break;
 		case 'd':
 			o->delay_ms = parse_uint("--delay-ms", optarg);
+			break;
+		case 'L':
+			o->log_records = true;
 			break;
 		case ':':
 			usage("%s needs a value", argv[optind - 1]);
@@ -222,15 +230,17 @@ static const char *status_name(dtx_status st)
 static void journal_append(const sample_ctx *ctx, const dtx_call *call,
                            dtx_status st)
 {
-	char line[DTX_GID_MAX + DTX_HANDLER_MAX + 96];
+	char line[DTX_GID_MAX + DTX_HANDLER_MAX + DTX_TRACEPARENT_LEN + 96];
+	const char *tp = dtx_call_traceparent(call);
 	int n;
 
 	if (ctx->journal_fd < 0)
 		return;
-	n = snprintf(line, sizeof(line), "%s %u %s %s %u %s\n",
+	n = snprintf(line, sizeof(line), "%s %u %s %s %u %s %s\n",
 	             dtx_call_gid(call), (unsigned)dtx_call_branch(call),
 	             dtx_op_name(dtx_call_op(call)), dtx_call_handler(call),
-	             (unsigned)dtx_call_attempt(call), status_name(st));
+	             (unsigned)dtx_call_attempt(call), status_name(st),
+	             tp != NULL ? tp : "-");
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	if (write(ctx->journal_fd, line, (size_t)n) != n)
@@ -334,6 +344,34 @@ static void log_cb(void *arg, dtx_log_level level, const char *msg)
 	if (level <= DTX_LOG_INFO)
 		fprintf(stderr, "dtx-sample-participant[%s] %s: %s\n", o->name,
 		        names[level], msg);
+}
+
+/* record_cb prints every diagnostic record (--log-records) as one line:
+ * "record LEVEL NAME=VALUE... msg=MESSAGE", the fields it has. */
+static void record_cb(void *arg, const dtx_log_record *r)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	const sample_opts *o = arg;
+	char f[512];
+	int n = 0;
+
+	f[0] = '\0';
+	if (r->gid != NULL)
+		n += snprintf(f + n, sizeof(f) - (size_t)n, " gid=%s", r->gid);
+	if (r->branch >= 0)
+		n += snprintf(f + n, sizeof(f) - (size_t)n, " branch=%lld",
+		              (long long)r->branch);
+	if (r->handler != NULL)
+		n += snprintf(f + n, sizeof(f) - (size_t)n, " handler=%s",
+		              r->handler);
+	if (r->trace_id != NULL)
+		n += snprintf(f + n, sizeof(f) - (size_t)n, " trace_id=%s",
+		              r->trace_id);
+	if (r->span_id != NULL)
+		snprintf(f + n, sizeof(f) - (size_t)n, " span_id=%s",
+		         r->span_id);
+	fprintf(stderr, "dtx-sample-participant[%s] record %s%s msg=%s\n",
+	        o->name, names[r->level & 3], f, r->msg);
 }
 
 /* write_ready_file writes "<pid>\n" to a temporary file and renames it, so a
@@ -478,6 +516,10 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	dtx_set_log_cb(log_cb, &o);
+	if (o.log_records)
+		dtx_set_log_record_cb(record_cb, &o);
+	else
+		dtx_set_log_level(DTX_LOG_INFO); /* what log_cb prints */
 
 	status = EXIT_FAILURE;
 	if (o.data_dir == NULL || open_store(&ctx) == 0)

@@ -419,5 +419,6 @@ int shop_service_main(const shop_service *svc, int argc, char **argv)
 	sigaddset(&stop, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	dtx_set_log_cb(log_cb, prog);
+	dtx_set_log_level(DTX_LOG_WARN); /* what log_cb prints */
 	return serve(prog, svc, &a, &stop);
 }

@@ -99,6 +99,7 @@ Test(config, a_flag_beats_the_environment_beats_the_file_beats_the_default)
 	assert_has(out, want);
 	assert_has(out, "max-steps = 20 ; env DTX_MAX_STEPS\n");
 	assert_has(out, "log-level = debug ; flag --log-level\n");
+	assert_has(out, "log-format = text ; default\n");
 	assert_has(out, "retain-final = 2d ; ");
 	assert_has(out, "call-timeout-ms = 5000 ; default\n");
 	/* a repeatable flag replaces the file's values, not adds to them */
@@ -187,6 +188,8 @@ Test(config, every_bad_key_value_and_line_is_refused_naming_file_and_line)
 	refused(t, "log-level = loud\n",
 	        "1: log-level: expected "
 	        "error|warn|info|debug");
+	refused(t, "log-format = yaml\n",
+	        "1: log-format: expected text|json|journal, got 'yaml'");
 	refused(t, "shard = 1\nlisten = tcp://127.0.0.1:1\nshard = 2\n",
 	        "3: shard: repeated key (first set on line 1)");
 	refused(t, "store = /a\nlog-dir = /b\n",
@@ -290,6 +293,14 @@ Test(config, a_bad_variable_or_flag_is_refused_naming_it)
 	cr_assert_eq(RUN(t, NULL, &out, "--store", "/x", "--max-steps", "0"),
 	             EX_USAGE);
 	assert_has(out, "dtxd: --max-steps: expected a number in 1..4096");
+	cr_assert_eq(RUN(t, "DTX_LOG_FORMAT=json", &out, "--store", "/x",
+	                 "--check-config"),
+	             0, "%s", out);
+	assert_has(out, "log-format = json ; env DTX_LOG_FORMAT\n");
+	cr_assert_eq(RUN(t, NULL, &out, "--store", "/x", "--log-format", "xml"),
+	             EX_USAGE);
+	assert_has(out, "dtxd: --log-format: expected text|json|journal, got "
+	                "'xml'");
 	cr_assert_eq(RUN(t, NULL, &out, "--check-config"), EX_USAGE);
 	assert_has(out, "--log-dir DIR or --store URI is required");
 	th_end(t);

@@ -200,6 +200,31 @@ Test(notify, the_watchdog_is_pinged_from_the_loop)
 	th_end(s.t);
 }
 
+Test(notify, sighup_switches_the_log_format)
+{
+	sd_env s;
+	th_proc *p;
+
+	sd_begin(&s);
+	sd_conf(&s, "log-format = text\n");
+	p = sd_start(&s);
+	sd_wait_for(&s, "READY=1");
+	cr_assert(th_log_contains(s.t, "dtxd", " INFO listening on "));
+
+	sd_conf(&s, "log-format = json\n");
+	th_proc_kill(p, SIGHUP);
+	sd_wait_for(&s, "RELOADING=1");
+	sd_wait_for(&s, "READY=1");
+	cr_assert(th_log_contains(s.t, "dtxd",
+	                          "SIGHUP: log-format text -> json"));
+	th_proc_kill(p, SIGTERM);
+	cr_assert(th_proc_wait(p, 10000), "dtxd did not stop");
+	cr_assert(th_log_contains(s.t, "dtxd", "\"level\":\"info\",\"pid\":"));
+	cr_assert(th_log_contains(s.t, "dtxd", "\"msg\":\"stopped\"}"));
+	close(s.sock);
+	th_end(s.t);
+}
+
 Test(notify, sighup_rereads_the_log_level_and_survives_a_broken_file)
 {
 	sd_env s;

@@ -742,10 +742,10 @@ void th_wait_step_state(th_env *t, dtx_client *c, const char *gid,
 static bool parse_jline(const char *s, th_jline *l)
 {
 	unsigned branch, attempt;
-	int n = sscanf(s, "%128s %u %15s %128s %u %7s", l->gid, &branch, l->op,
-	               l->handler, &attempt, l->status);
+	int n = sscanf(s, "%128s %u %15s %128s %u %7s %55s", l->gid, &branch,
+	               l->op, l->handler, &attempt, l->status, l->traceparent);
 
-	if (n != 6)
+	if (n != 7)
 		return false;
 	l->branch = branch;
 	l->attempt = attempt;

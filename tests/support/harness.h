@@ -78,7 +78,8 @@ typedef struct th_jline {
 	char op[16];
 	char handler[DTX_HANDLER_MAX + 1];
 	uint32_t attempt;
-	char status[8]; /* ok, fail, retry */
+	char status[8];                            /* ok, fail, retry */
+	char traceparent[DTX_TRACEPARENT_LEN + 1]; /* "-": none */
 } th_jline;
 
 typedef struct th_env {

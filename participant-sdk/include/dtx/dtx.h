@@ -87,6 +87,7 @@ DTX_API const char *dtx_strerror(int err);
 #define DTX_KEY_MAX         128 /* bytes of a business key (UTF-8) */
 #define DTX_LABELS_MAX      16  /* labels per transaction */
 #define DTX_LABEL_MAX       256 /* bytes of one label, "name=value" */
+#define DTX_TRACEPARENT_LEN 55  /* bytes of a W3C traceparent, version 00 */
 #define DTX_MSG_MAX_DEFAULT (1u << 20) /* largest message a socket accepts */
 
 /* ---- logging ----------------------------------------------------------- */
@@ -104,8 +105,39 @@ typedef void (*dtx_log_cb)(void *arg, dtx_log_level level, const char *msg);
 
 /* dtx_set_log_cb installs the process-wide diagnostic callback (NULL drops
  * diagnostics, the default). arg is retained. Call it before creating
- * objects; it is not synchronised against running threads. */
+ * objects; it is not synchronised against running threads. A line about a
+ * transaction ends with the fields of its dtx_log_record as text:
+ * " gid=G branch=N op=OP handler=H trace_id=T span_id=S" (those known). */
 DTX_API void dtx_set_log_cb(dtx_log_cb cb, void *arg);
+
+/* dtx_log_record - one diagnostic with what it is about, each field
+ * borrowed for the callback's duration and absent as NULL / -1 / 0. */
+typedef struct dtx_log_record {
+	dtx_log_level level;
+	const char *msg;      /* the line, without the fields below */
+	const char *gid;      /* the transaction it is about */
+	int64_t branch;       /* its branch; -1: none */
+	int op;               /* a dtx_op: the call's; 0: none */
+	const char *handler;  /* the call's handler */
+	const char *trace_id; /* W3C trace-id, 32 lowercase hex digits */
+	const char *span_id;  /* the call's span as the coordinator sent it
+	                         (its traceparent's parent-id), 16 hex */
+} dtx_log_record;
+
+/* dtx_log_record_cb receives one diagnostic as a record (rec borrowed).
+ * It may run on any libdtx thread, concurrently. */
+typedef void (*dtx_log_record_cb)(void *arg, const dtx_log_record *rec);
+
+/* dtx_set_log_record_cb installs a process-wide callback that gets each
+ * diagnostic as a record, for a service that logs JSON or to journald
+ * (NULL: none, the default). It replaces dtx_set_log_cb's callback while
+ * set. arg is retained. Same rules as dtx_set_log_cb. */
+DTX_API void dtx_set_log_record_cb(dtx_log_record_cb cb, void *arg);
+
+/* dtx_set_log_level drops diagnostics above level before they are
+ * formatted (the default: DTX_LOG_DEBUG, every one). Per-call lines are
+ * DTX_LOG_DEBUG: a busy participant formats none below it. Thread-safe. */
+DTX_API void dtx_set_log_level(dtx_log_level level);
 
 /* ---- shared enums ------------------------------------------------------ */
 
@@ -182,6 +214,15 @@ DTX_API uint32_t dtx_call_attempt(const dtx_call *call);
  * store, an action/try past it is refused before its handler runs (see
  * the barrier below). */
 DTX_API int64_t dtx_call_deadline_unix_ms(const dtx_call *call);
+/* dtx_call_traceparent returns the call's W3C traceparent (version 00,
+ * DTX_TRACEPARENT_LEN bytes; borrowed, valid during the handler), or NULL
+ * if the transaction has none. Its trace-id is the one the initiator
+ * gave (dtx_saga_set_traceparent); its parent-id is the span of the
+ * coordinator's call of this branch op - the same for every attempt of
+ * it (dtx_call_attempt counts them) - so a handler's span is its child.
+ * A traceparent that is not valid is not given (NULL: W3C's rule for a
+ * receiver; the call is served) and logged as a warning. */
+DTX_API const char *dtx_call_traceparent(const dtx_call *call);
 /* dtx_call_payload returns the payload (may be NULL when its length is 0) and
  * stores its length in *ret_len. */
 DTX_API const void *dtx_call_payload(const dtx_call *call, size_t *ret_len);
@@ -656,6 +697,16 @@ DTX_API int dtx_saga_set_key(dtx_saga *saga, const char *key);
 DTX_API int dtx_saga_add_label(dtx_saga *saga, const char *name,
                                const char *value);
 
+/* dtx_saga_set_traceparent attaches the initiator's W3C trace context
+ * (copied): "00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>",
+ * lowercase, ids not all zero. The coordinator keeps it with the
+ * transaction, logs its trace-id, shows it (dtxctl show) and passes it on
+ * to every branch call (dtx_call_traceparent). None is made when absent:
+ * the gid already ties a transaction's lines together, and an id no
+ * tracer knows would tie nothing more. A second call replaces it.
+ * Errors: DTX_EINVAL (not a valid version 00 traceparent), DTX_ENOMEM. */
+DTX_API int dtx_saga_set_traceparent(dtx_saga *saga, const char *traceparent);
+
 DTX_API void dtx_saga_destroy(dtx_saga *saga);
 
 /* dtx_step_info / dtx_tx_info - a snapshot of a transaction. */
@@ -780,6 +831,10 @@ DTX_API int dtx_tcc_set_deadline(dtx_tcc *tcc, unsigned deadline_ms);
 DTX_API int dtx_tcc_set_key(dtx_tcc *tcc, const char *key);
 DTX_API int dtx_tcc_add_label(dtx_tcc *tcc, const char *name,
                               const char *value);
+
+/* dtx_tcc_set_traceparent: as dtx_saga_set_traceparent, for a TCC
+ * transaction (coordinator-run, or begun with dtx_tcc_begin_from). */
+DTX_API int dtx_tcc_set_traceparent(dtx_tcc *tcc, const char *traceparent);
 
 /* dtx_tcc_destroy frees tcc. Accepts NULL. */
 DTX_API void dtx_tcc_destroy(dtx_tcc *tcc);

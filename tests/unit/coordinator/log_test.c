@@ -456,7 +456,9 @@ static int edit_fn(void *arg, uint32_t seq, const dc_log_event *ev)
 	return DTX_OK;
 }
 
-Test(log, key_labels_forced_steps_and_branch_edits_round_trip)
+#define TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+Test(log, key_labels_traceparent_forced_steps_and_branch_edits_round_trip)
 {
 	dc_log *log = open_log();
 	dc_tx *tx = make_tx("k1", 2, DC_TX_RUNNING), *back;
@@ -472,13 +474,14 @@ Test(log, key_labels_forced_steps_and_branch_edits_round_trip)
 	dc_log_batch *b = NULL;
 	int seen = 0;
 
-	cr_assert_eq(dc_tx_set_tags(tx, "order-1005", labels, 2), DTX_OK);
+	cr_assert_eq(dc_tx_set_tags(tx, "order-1005", labels, 2, TP), DTX_OK);
 	tx->steps[1].forced = true;
 	commit_one(log, tx, UINT64_MAX);
 	back = load(log, "k1");
 	cr_assert_str_eq(back->key, "order-1005");
 	cr_assert_eq(back->nlabels, 2);
 	cr_assert_str_eq(back->labels[1], "shop=eu-1");
+	cr_assert_str_eq(back->traceparent, TP);
 	cr_assert(dc_tx_has_label(back, "sku=gift-card"));
 	cr_assert(!back->steps[0].forced);
 	cr_assert(back->steps[1].forced);
