@@ -1485,7 +1485,7 @@ Test(barrier, a_take_refused_or_retried_in_a_group_gives_its_unit_back)
 	static const char *const hs[] = {"c.take", "c.take_refuse",
 	                                 "c.take_retry", "c.take"};
 	reply r[4];
-	stock_q q = {.add = 3, .floor = 0};
+	stock_q q = {.add = 10, .floor = 0}; /* enough: no rerun */
 
 	start(1);
 	sock = dial();
@@ -1496,7 +1496,7 @@ Test(barrier, a_take_refused_or_retried_in_a_group_gives_its_unit_back)
 	cr_assert_str_eq(r[1].message, "changed its mind");
 	cr_assert_eq(r[2].status, RETRY);
 	cr_assert_eq(r[3].status, OK);
-	cr_assert_eq(stock_left(), 1, "only the two OK calls took a unit");
+	cr_assert_eq(stock_left(), 8, "only the two OK calls took a unit");
 	cr_assert(has_sold("u-a") && has_sold("u-d"));
 	cr_assert_not(has_sold("u-b") || has_sold("u-c"));
 }
