@@ -66,7 +66,11 @@
  * RETRY drops everything and records nothing. A FAIL from compensate,
  * cancel or confirm is treated as RETRY: they must succeed eventually.
  * A full map aborts everything; the map is grown and the call runs once
- * more from the start (then RETRY).
+ * more from the start (then RETRY). Likewise a group whose deferred
+ * counter changes (dtx_txn_add_i64 on PostgreSQL) do not fit at its
+ * commit is rolled back whole and runs once more with every change
+ * applied and checked at once, call by call: the calls then get exactly
+ * the answers a group without deferral would have given.
  *
  * On PostgreSQL the nested transactions are SAVEPOINTs of one
  * transaction of the service's own database, so a FAIL record is written
@@ -106,6 +110,9 @@
 #include "sdk.h"
 
 #define GROW_RERUNS 1 /* a full map grows and reruns the call once */
+/* group_once's "a deferred sum did not fit" (not a dtx_err: it never
+ * leaves this file; the group runs again without deferring) */
+#define SHORT_SUM (-1)
 
 /* serve_ctx - one call on its way through the barrier. */
 typedef struct serve_ctx {
@@ -422,10 +429,12 @@ static dtx_status store_failed(serve_ctx *s, int rv)
  * once, one fsync for all. No call is answered before that commit returns,
  * so a later call that reads an earlier call's record (a resend in the
  * same group) is answered only once that record is durable.
+ * With defer, the group's dtx_txn_add_i64 changes may wait for the commit
+ * (dtx.h); SHORT_SUM: a sum of them did not fit and nothing was kept.
  * Returns DTX_ELIMIT when the map must grow and the group run again; any
  * other error fails the whole group (nothing of it is on disk).
  */
-static int group_once(dtx_store *store, serve_ctx *ss, size_t n,
+static int group_once(dtx_store *store, serve_ctx *ss, size_t n, bool defer,
                       bool *ret_committed)
 {
 	const char *gids[SDK_GROUP_MAX];
@@ -435,6 +444,7 @@ static int group_once(dtx_store *store, serve_ctx *ss, size_t n,
 
 	if (rv != DTX_OK)
 		return rv;
+	group.defer_adds = defer;
 	for (size_t i = 0; i < n; i++)
 		gids[i] = dtx_call_gid(ss[i].call);
 	rv = store->ops->lock_gids(&group, gids, n);
@@ -466,6 +476,8 @@ static int group_once(dtx_store *store, serve_ctx *ss, size_t n,
 			DTX_FAULT("sdk.after_commit_before_reply");
 		else if (group.map_full)
 			rv = DTX_ELIMIT;
+		else if (group.short_sum)
+			rv = SHORT_SUM;
 	}
 	sdk_txn_abort(&group);
 	return rv;
@@ -484,7 +496,7 @@ bool sdk_barrier_serve_group(dtx_store *store, sdk_barrier_item *items,
                              size_t n)
 {
 	serve_ctx ss[SDK_GROUP_MAX];
-	bool committed = false;
+	bool committed = false, defer = true;
 	size_t seen;
 	int rv = DTX_OK;
 
@@ -502,8 +514,13 @@ bool sdk_barrier_serve_group(dtx_store *store, sdk_barrier_item *items,
 		                                       items[i].tolerance_ms)};
 	for (int tries = 0;; tries++) {
 		seen = sdk_store_enter(store);
-		rv = group_once(store, ss, n, &committed);
+		rv = group_once(store, ss, n, defer, &committed);
 		sdk_store_leave(store);
+		if (rv == SHORT_SUM && defer) {
+			defer = false; /* the calls one by one, each checked */
+			tries--;
+			continue;
+		}
 		if (rv != DTX_ELIMIT || tries == GROW_RERUNS)
 			break;
 		if ((rv = sdk_store_grow(store, seen)) != DTX_OK)

@@ -30,6 +30,11 @@
  *     later deadline), and may refuse anything else;
  *   - kv_* are dtx_txn_get/put/del/scan on the service's table of index t
  *     (1..ntables; 0 is never passed);
+ *   - kv_add (optional) is dtx_txn_add_i64; with txn->defer_adds it may
+ *     keep the change until the top-level commit and apply the sums
+ *     there: a sum that does not fit fails the commit with
+ *     txn->short_sum set and nothing of the transaction kept; a nested
+ *     transaction's abort drops its changes from the sums;
  *   - enter/leave bracket every use of the store by a thread, and grow is
  *     asked for when a transaction came back with txn->map_full (LMDB's
  *     full map; a backend that never sets map_full returns DTX_ELIMIT).
@@ -62,7 +67,7 @@ typedef struct sdk_rec {
  * its records; DTX_ELIMIT stops a walk. */
 typedef int (*sdk_gid_fn)(void *arg, const char *gid, int64_t keep_until_ms);
 
-#define SDK_STORE_OPS_VERSION 2 /* 2: keep_until_ms */
+#define SDK_STORE_OPS_VERSION 3 /* 2: keep_until_ms; 3: kv_add */
 
 typedef struct sdk_store_ops {
 	unsigned version; /* SDK_STORE_OPS_VERSION */
@@ -95,6 +100,10 @@ typedef struct sdk_store_ops {
 	int (*kv_del)(dtx_txn *txn, unsigned t, const void *key, size_t klen);
 	int (*kv_scan)(dtx_txn *txn, unsigned t, const void *prefix,
 	               size_t plen, dtx_scan_fn fn, void *arg);
+	/* kv_add: dtx_txn_add_i64 (deferred when txn->defer_adds); NULL:
+	 * store_api.c's, over kv_get and kv_put, at once */
+	int (*kv_add)(dtx_txn *txn, unsigned t, const void *key, size_t klen,
+	              int64_t delta, int64_t floor, bool *ret_short);
 } sdk_store_ops;
 
 /* sdk_gc_cursor - where the barrier's next GC pass starts: after this gid
@@ -125,6 +134,12 @@ struct dtx_txn {
 	unsigned depth;   /* 0: top-level; n: nested n deep */
 	bool read_only;
 	bool map_full; /* LMDB: a write hit the end of the map: grow, rerun */
+	/* set by the barrier on a group's transaction (nested ones inherit
+	 * it): kv_add may defer its change to the commit */
+	bool defer_adds;
+	/* the commit failed because a deferred sum did not fit: rerun the
+	 * group with defer_adds off */
+	bool short_sum;
 	void *scratch; /* the backend's: what found pointers borrow */
 };
 

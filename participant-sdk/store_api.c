@@ -13,6 +13,8 @@
  * Threads: everything here is as thread-safe as the backend's operations
  * (both backends: any thread; one transaction is used by one thread).
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +157,7 @@ int sdk_txn_begin(dtx_store *store, dtx_txn *parent, bool read_only,
 	if (!read_only && store->read_only)
 		return DTX_EINVAL;
 	memset(ret_txn, 0, sizeof(*ret_txn));
+	ret_txn->defer_adds = parent != NULL && parent->defer_adds;
 	return store->ops->txn_begin(store, parent, read_only, ret_txn);
 }
 
@@ -273,6 +276,69 @@ int dtx_txn_del(dtx_txn *txn, const char *table, const void *key, size_t klen)
 	if (rv != DTX_OK || key == NULL || txn->read_only)
 		return DTX_EINVAL;
 	return txn->store->ops->kv_del(txn, t, key, klen);
+}
+
+/* counter_parse reads a counter's decimal text (v, n bytes) into *ret_v.
+ * False: not a counter, or out of int64's range. */
+static bool counter_parse(const void *v, size_t n, int64_t *ret_v)
+{
+	char buf[24];
+	char *end;
+	long long x;
+
+	if (n == 0 || n >= sizeof(buf) || memchr(v, '\0', n) != NULL)
+		return false;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	if (!(buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')))
+		return false;
+	errno = 0;
+	x = strtoll(buf, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*ret_v = x;
+	return true;
+}
+
+/* add_now is dtx_txn_add_i64 applied at once, over kv_get and kv_put (the
+ * backend serialises writers: LMDB). */
+static int add_now(dtx_txn *txn, unsigned t, const void *key, size_t klen,
+                   int64_t delta, int64_t floor, bool *ret_short)
+{
+	const sdk_store_ops *ops = txn->store->ops;
+	const void *v;
+	size_t n;
+	int64_t x = 0;
+	char buf[24];
+	int rv = ops->kv_get(txn, t, key, klen, &v, &n);
+
+	if (rv != DTX_OK && rv != DTX_ENOENT)
+		return rv;
+	if (rv == DTX_OK && !counter_parse(v, n, &x))
+		return DTX_ECORRUPT;
+	if ((delta > 0 && x > INT64_MAX - delta) ||
+	    (delta < 0 && x < INT64_MIN - delta))
+		return DTX_EINVAL;
+	*ret_short = x + delta < floor;
+	if (*ret_short)
+		return DTX_OK;
+	snprintf(buf, sizeof(buf), "%lld", (long long)(x + delta));
+	return ops->kv_put(txn, t, key, klen, buf, strlen(buf));
+}
+
+int dtx_txn_add_i64(dtx_txn *txn, const char *table, const void *key,
+                    size_t klen, int64_t delta, int64_t floor, bool *ret_short)
+{
+	unsigned t;
+	int rv = table_find(txn, table, &t);
+
+	if (rv != DTX_OK || key == NULL || ret_short == NULL || txn->read_only)
+		return DTX_EINVAL;
+	*ret_short = false;
+	if (txn->store->ops->kv_add != NULL)
+		return txn->store->ops->kv_add(txn, t, key, klen, delta, floor,
+		                               ret_short);
+	return add_now(txn, t, key, klen, delta, floor, ret_short);
 }
 
 int dtx_txn_scan(dtx_txn *txn, const char *table, const void *prefix,

@@ -7,7 +7,8 @@
  * Owns: the connections (a pool of the store's groups plus POOL_SPARE,
  * opened lazily, dropped after any failure and reopened by the next user),
  * the schema and its check, the SQL of every operation, the group's cache
- * of barrier rows, and the translation of libpq's results into dtx_err
+ * of barrier rows, its deferred counter changes (kv_add), and the
+ * translation of libpq's results into dtx_err
  * (pg_fail: nothing else reads a SQLSTATE). Never: decides anything about
  * a call (barrier.c does), answers before COMMIT returned COMMIT, gives
  * durability away (synchronous_commit = on), or prints (diagnostics go to
@@ -39,8 +40,11 @@
  *     group that held a gid before committed); rec_get of those gids then
  *     reads the slot's cache;
  *   - rec_put of those gids writes the cache (a nested transaction's
- *     rows are dropped with it); the top-level commit sends the queue,
- *     one INSERT of every row written and COMMIT in one pipeline. The
+ *     rows are dropped with it); kv_add in a group (txn->defer_adds)
+ *     keeps its change in the slot likewise; the top-level commit sends
+ *     the queue, one statement of the counters' sums (checked: a sum that
+ *     does not fit fails it, and sets txn->short_sum), one INSERT of
+ *     every row written and COMMIT in one pipeline. The
  *     INSERT fails (so the transaction aborts and COMMIT answers ROLLBACK)
  *     if a row it writes exists with another status: only someone not
  *     taking the gid's lock could have written it.
@@ -91,6 +95,10 @@
 #define OID_INT4       23
 #define OID_INT8       20
 #define OID_TEXT       25
+#define ADDS_MAX       1024 /* deferred counter changes of one group */
+/* a change deferred is smaller than this in magnitude, so ADDS_MAX of
+ * them sum within int64; a larger one is applied at once */
+#define ADD_DEFER_MAX ((int64_t)1 << 52)
 
 /* pg_row - one barrier row in a group's cache: read by lock_gids (its
  * pointers into the slot's `pre` result), or written by rec_put (owned
@@ -106,6 +114,15 @@ typedef struct pg_row {
 	/* written rows' bound values, as text */
 	char b[12], o[8], st[8], fl[8], ku[24];
 } pg_row;
+
+/* pg_add - one deferred dtx_txn_add_i64 of a group (see commit_send). */
+typedef struct pg_add {
+	unsigned t;     /* the table's index */
+	unsigned depth; /* made inside the transaction of this depth */
+	size_t klen;
+	int64_t delta, floor;
+	uint8_t key[KEY_MAX];
+} pg_add;
 
 /* pg_slot - one connection of the pool and the state of the transaction
  * running on it (reset when it ends). */
@@ -126,6 +143,8 @@ typedef struct pg_slot {
 	size_t nread;
 	pg_row *wrote; /* owned: rows written, message/result/gid owned */
 	size_t nwrote, capwrote;
+	pg_add *adds; /* owned: deferred counter changes */
+	size_t nadds, capadds;
 } pg_slot;
 
 typedef struct pg_store {
@@ -144,6 +163,7 @@ typedef struct pg_store {
 #define SLOT(txn) ((pg_slot *)(txn)->h)
 
 static const sdk_store_ops pg_ops;
+static void adds_end(pg_slot *slot, unsigned depth, bool keep);
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -231,6 +251,9 @@ typedef struct stmt {
 	const param *p;
 	int n;
 	PGresult **ret_res;
+	/* not NULL: a division_by_zero of s is its "does not fit" (see
+	 * add_sql_build): set here, DTX_EBUSY returned, nothing logged */
+	bool *ret_short;
 } stmt;
 
 /* send_stmt queues s on conn (in pipeline mode). Errors: DTX_ENOMEM,
@@ -260,6 +283,15 @@ static int send_stmt(PGconn *conn, const stmt *s)
 	return rv;
 }
 
+/* is_short: res is s's "does not fit" (stmt.ret_short). */
+static bool is_short(const PGresult *res, const stmt *s)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return s->ret_short != NULL && state != NULL &&
+	       strcmp(state, "22012") == 0;
+}
+
 /* take_result reads the result of s, the next on conn, and the NULL that
  * ends it; *rv keeps the first error. False: conn did not answer as a
  * pipeline does. */
@@ -276,6 +308,10 @@ static bool take_result(const pg_store *ps, PGconn *conn, const stmt *s,
 			*s->ret_res = res;
 			res = NULL;
 		}
+	} else if (st != PGRES_PIPELINE_ABORTED && *rv == DTX_OK &&
+	           is_short(res, s)) {
+		*s->ret_short = true;
+		*rv = DTX_EBUSY;
 	} else if (st != PGRES_PIPELINE_ABORTED && *rv == DTX_OK) {
 		*rv = pg_fail(ps, conn, res, s->what);
 		res = NULL;
@@ -554,6 +590,7 @@ static void slot_reset(pg_slot *slot)
 {
 	rows_free(slot->wrote, slot->nwrote);
 	slot->nwrote = 0;
+	slot->nadds = 0;
 	free(slot->read);
 	slot->read = NULL;
 	slot->nread = 0;
@@ -660,41 +697,63 @@ static int nested_end(dtx_txn *txn, bool keep)
 			rv = r2;
 	}
 	rows_end(slot, txn->depth, keep && rv == DTX_OK);
+	adds_end(slot, txn->depth, keep && rv == DTX_OK);
 	txn_clear(txn);
 	txn->h = NULL;
 	return rv;
 }
 
 static int insert_build(pg_slot *slot, char **ret_sql, param **ret_p);
+typedef struct pg_sum pg_sum;
+static int adds_build(const dtx_store *store, pg_slot *slot, char **ret_sql,
+                      param **ret_p, pg_sum **ret_sums, int *ret_n);
 
-/* commit_send sends the queue, the rows the cache wrote (one INSERT) and
- * COMMIT in one round trip; COMMIT must answer COMMIT. */
-static int commit_send(pg_slot *slot)
+/* commit_send sends the queue, the sums of the deferred counter changes
+ * (one statement, adds_build), the rows the cache wrote (one INSERT) and
+ * COMMIT in one round trip; COMMIT must answer COMMIT. The counters are
+ * changed last but for the barrier rows, so their rows are locked only
+ * from there to the COMMIT; a sum that does not fit fails the statement
+ * (the rest is skipped, the transaction rolled back) and sets
+ * txn->short_sum. */
+static int commit_send(dtx_txn *txn)
 {
+	pg_slot *slot = SLOT(txn);
 	PGresult *res = NULL;
-	char *sql = NULL;
-	param *p = NULL;
-	stmt s[2];
-	int n = 0, rv = DTX_OK;
+	char *sql = NULL, *asql = NULL;
+	param *p = NULL, *ap = NULL;
+	pg_sum *sums = NULL;
+	bool is_short = false;
+	stmt s[3];
+	int n = 0, an = 0, rv = DTX_OK;
 
 	if (slot->broken)
 		return DTX_EUNREACHABLE;
-	if (slot->nwrote > 0 && (rv = insert_build(slot, &sql, &p)) != DTX_OK)
-		return rv;
-	if (slot->nwrote > 0)
+	if (slot->nadds > 0)
+		rv = adds_build(txn->store, slot, &asql, &ap, &sums, &an);
+	if (rv == DTX_OK && slot->nwrote > 0)
+		rv = insert_build(slot, &sql, &p);
+	if (asql != NULL)
+		s[n++] = (stmt){"add to counters", asql, ap, an, NULL,
+		                &is_short};
+	if (sql != NULL)
 		s[n++] = (stmt){"write barrier rows", sql, p,
 		                (int)(slot->nwrote * ROW_PARAMS), NULL};
 	s[n++] = (stmt){"commit", "COMMIT", NULL, 0, &res};
-	rv = run_queued(slot, s, n);
+	if (rv == DTX_OK)
+		rv = run_queued(slot, s, n);
 	if (rv == DTX_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		sdk_logf(DTX_LOG_WARN,
 		         "store %s: COMMIT answered %s: nothing kept",
 		         slot->ps->where, PQcmdStatus(res));
 		rv = DTX_EIO;
 	}
+	txn->short_sum = is_short;
 	PQclear(res);
 	free(sql);
 	free(p);
+	free(asql);
+	free(ap);
+	free(sums);
 	return rv;
 }
 
@@ -706,8 +765,8 @@ static int top_end(dtx_txn *txn, bool commit)
 	int rv = DTX_OK;
 
 	txn_clear(txn);
-	if (commit && (slot->sent || slot->nwrote > 0))
-		rv = commit_send(slot);
+	if (commit && (slot->sent || slot->nwrote > 0 || slot->nadds > 0))
+		rv = commit_send(txn);
 	if (slot->conn != NULL && !slot->broken &&
 	    PQtransactionStatus(slot->conn) != PQTRANS_IDLE)
 		(void)conn_exec(slot->ps, slot->conn, "rollback", "ROLLBACK",
@@ -1340,6 +1399,9 @@ static int pg_kv_get(dtx_txn *txn, unsigned t, const void *key, size_t klen,
 	return DTX_OK;
 }
 
+static bool is_pending(const pg_slot *slot, unsigned t, const void *key,
+                       size_t klen);
+
 static int pg_kv_put(dtx_txn *txn, unsigned t, const void *key, size_t klen,
                      const void *val, size_t vlen)
 {
@@ -1349,6 +1411,8 @@ static int pg_kv_put(dtx_txn *txn, unsigned t, const void *key, size_t klen,
 
 	if (rv != DTX_OK)
 		return rv;
+	if (is_pending(SLOT(txn), t, key, klen))
+		return DTX_EINVAL; /* dtx_txn_add_i64's rule */
 	if (vlen > (size_t)1 << 30)
 		return DTX_ETOOBIG;
 	return txn_exec(txn, "put",
@@ -1363,6 +1427,8 @@ static int pg_kv_del(dtx_txn *txn, unsigned t, const void *key, size_t klen)
 	PGresult *res = NULL;
 	int rv = klen == 0 || klen > KEY_MAX ? DTX_EINVAL : DTX_OK;
 
+	if (rv == DTX_OK && is_pending(SLOT(txn), t, key, klen))
+		rv = DTX_EINVAL; /* dtx_txn_add_i64's rule */
 	if (rv == DTX_OK)
 		rv = txn_exec(txn, "del",
 		              "DELETE FROM dtx_kv WHERE tbl = $1 AND k = $2", p,
@@ -1372,6 +1438,255 @@ static int pg_kv_del(dtx_txn *txn, unsigned t, const void *key, size_t klen)
 	rv = strcmp(PQcmdTuples(res), "0") == 0 ? DTX_ENOENT : DTX_OK;
 	PQclear(res);
 	return rv;
+}
+
+/* ---- counters (ops) ----------------------------------------------------- */
+
+/* add_sql_build writes into *ret_sql (owned by the caller) the statement
+ * that adds n sums to their counters: row i's parameters are $5i+1..5i+5
+ * = table, key, the sum, the sum of the negative deltas, the floor. A
+ * row is changed only if the counter plus that negative sum stays at or
+ * above the floor (a missing counter is 0 and is inserted as the sum);
+ * rows go in (table, key) order, so two groups lock the counters they
+ * share in one order. The statement returns how many rows it changed, or
+ * with raise fails with division_by_zero (SQLSTATE 22012, which nothing
+ * else in it can raise) when a row did not fit: in the pipeline of a
+ * COMMIT that rolls the whole transaction back. */
+static int add_sql_build(size_t n, bool raise, char **ret_sql)
+{
+	size_t cap = 1024 + n * 80, len = 0;
+	char *sql = malloc(cap);
+
+	if (sql == NULL)
+		return DTX_ENOMEM;
+	sql_add(sql, cap, &len, "WITH d (tbl, k, s, n, f) AS (VALUES ");
+	for (size_t i = 0; i < n; i++)
+		sql_add(sql, cap, &len,
+		        "%s($%zu::text,$%zu::bytea,$%zu::int8,$%zu::int8,"
+		        "$%zu::int8)",
+		        i ? "," : "", i * 5 + 1, i * 5 + 2, i * 5 + 3,
+		        i * 5 + 4, i * 5 + 5);
+	sql_add(sql, cap, &len,
+	        "), u AS (INSERT INTO dtx_kv AS kv (tbl, k, v) SELECT tbl, k,"
+	        " convert_to(s::text, 'UTF8') FROM d WHERE n >= f OR EXISTS "
+	        "(SELECT 1 FROM dtx_kv x WHERE x.tbl = d.tbl AND x.k = d.k) "
+	        "ORDER BY tbl, k ON CONFLICT (tbl, k) DO UPDATE SET v = "
+	        "convert_to((convert_from(kv.v, 'UTF8')::int8 + "
+	        "convert_from(EXCLUDED.v, 'UTF8')::int8)::text, 'UTF8') WHERE "
+	        "convert_from(kv.v, 'UTF8')::int8 + (SELECT d.n FROM d WHERE "
+	        "d.tbl = kv.tbl AND d.k = kv.k) >= (SELECT d.f FROM d WHERE "
+	        "d.tbl = kv.tbl AND d.k = kv.k) RETURNING 1) ");
+	if (raise)
+		sql_add(sql, cap, &len,
+		        "SELECT CASE WHEN count(*) = %zu THEN 0 ELSE 1 / "
+		        "(count(*) - count(*)) END FROM u",
+		        n);
+	else
+		sql_add(sql, cap, &len, "SELECT count(*) FROM u");
+	*ret_sql = sql;
+	return DTX_OK;
+}
+
+/* pg_sum - one counter's deferred changes, summed (see add_sql_build). */
+typedef struct pg_sum {
+	const pg_add *a; /* borrowed: its table and key */
+	int64_t s, n, f;
+	char sb[24], nb[24], fb[24];
+} pg_sum;
+
+/* add_params binds sums[0..n) as add_sql_build's parameters into p (5 a
+ * sum), their texts into the sums. */
+static void add_params(const dtx_store *store, pg_sum *sums, size_t n, param *p)
+{
+	for (size_t i = 0; i < n; i++) {
+		pg_sum *m = &sums[i];
+
+		snprintf(m->sb, sizeof(m->sb), "%lld", (long long)m->s);
+		snprintf(m->nb, sizeof(m->nb), "%lld", (long long)m->n);
+		snprintf(m->fb, sizeof(m->fb), "%lld", (long long)m->f);
+		p[i * 5] = P_TEXT(store->names[m->a->t]);
+		p[i * 5 + 1] = P_BIN(m->a->key, m->a->klen);
+		p[i * 5 + 2] = P_TEXT(m->sb);
+		p[i * 5 + 3] = P_TEXT(m->nb);
+		p[i * 5 + 4] = P_TEXT(m->fb);
+	}
+}
+
+static bool add_is_same(const pg_add *x, const pg_add *y)
+{
+	return x->t == y->t && x->klen == y->klen &&
+	       memcmp(x->key, y->key, x->klen) == 0;
+}
+
+static int cmp_add(const void *a, const void *b)
+{
+	const pg_add *x = a, *y = b;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = (x->t > y->t) - (x->t < y->t);
+
+	if (c == 0)
+		c = memcmp(x->key, y->key, n);
+	return c != 0 ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/* sums_make sorts slot's deferred changes and sums them per counter into
+ * sums (slot->nadds long); *ret_n gets how many counters. kv_add kept
+ * every sum within int64 (ADD_DEFER_MAX). */
+static void sums_make(pg_slot *slot, pg_sum *sums, size_t *ret_n)
+{
+	size_t n = 0;
+
+	qsort(slot->adds, slot->nadds, sizeof(*slot->adds), cmp_add);
+	for (size_t i = 0; i < slot->nadds; i++) {
+		const pg_add *a = &slot->adds[i];
+		pg_sum *m = &sums[n];
+
+		if (n == 0 || !add_is_same(sums[n - 1].a, a)) {
+			*m = (pg_sum){.a = a, .f = INT64_MIN};
+			n++;
+		} else {
+			m = &sums[n - 1];
+		}
+		m->s += a->delta;
+		m->n += a->delta < 0 ? a->delta : 0;
+		m->f = a->floor > m->f ? a->floor : m->f;
+	}
+	*ret_n = n;
+}
+
+/* adds_build makes the statement of slot's deferred changes (see
+ * add_sql_build, with raise): its SQL in *ret_sql, its parameters in
+ * *ret_p and their storage in *ret_sums (all owned by the caller); *ret_n
+ * gets the number of parameters. */
+static int adds_build(const dtx_store *store, pg_slot *slot, char **ret_sql,
+                      param **ret_p, pg_sum **ret_sums, int *ret_n)
+{
+	pg_sum *sums = calloc(slot->nadds, sizeof(*sums));
+	param *p = calloc(slot->nadds * 5, sizeof(*p));
+	size_t n = 0;
+	int rv = sums != NULL && p != NULL ? DTX_OK : DTX_ENOMEM;
+
+	if (rv == DTX_OK) {
+		sums_make(slot, sums, &n);
+		add_params(store, sums, n, p);
+		rv = add_sql_build(n, true, ret_sql);
+	}
+	if (rv != DTX_OK) {
+		free(sums);
+		free(p);
+		return rv;
+	}
+	*ret_p = p;
+	*ret_sums = sums;
+	*ret_n = (int)(n * 5);
+	return DTX_OK;
+}
+
+/* is_pending tells whether slot's transaction has a deferred change of
+ * the counter (t, key). */
+static bool is_pending(const pg_slot *slot, unsigned t, const void *key,
+                       size_t klen)
+{
+	for (size_t i = 0; i < slot->nadds; i++) {
+		const pg_add *a = &slot->adds[i];
+
+		if (a->t == t && a->klen == klen &&
+		    memcmp(a->key, key, klen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* adds_end ends the deferred changes of txn's depth: kept, they belong to
+ * the parent; else they are dropped (as rows_end does for rows). */
+static void adds_end(pg_slot *slot, unsigned depth, bool keep)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < slot->nadds; i++) {
+		pg_add *a = &slot->adds[i];
+
+		if (a->depth >= depth && !keep)
+			continue;
+		if (a->depth >= depth)
+			a->depth = depth - 1;
+		if (j != i)
+			slot->adds[j] = *a;
+		j++;
+	}
+	slot->nadds = j;
+}
+
+/* add_defer keeps a change for the top-level commit (commit_send). */
+static int add_defer(dtx_txn *txn, unsigned t, const void *key, size_t klen,
+                     int64_t delta, int64_t floor)
+{
+	pg_slot *slot = SLOT(txn);
+	pg_add *a;
+
+	if (slot->nadds == slot->capadds) {
+		size_t cap = slot->capadds ? slot->capadds * 2 : 16;
+		pg_add *n = realloc(slot->adds, cap * sizeof(*n));
+
+		if (n == NULL)
+			return DTX_ENOMEM;
+		slot->adds = n;
+		slot->capadds = cap;
+	}
+	a = &slot->adds[slot->nadds++];
+	a->t = t;
+	a->depth = txn->depth;
+	a->klen = klen;
+	a->delta = delta;
+	a->floor = floor;
+	memcpy(a->key, key, klen);
+	return DTX_OK;
+}
+
+/* add_now changes the counter at once, in one statement on txn's
+ * connection; *ret_short when it did not fit (nothing changed). */
+static int add_now(dtx_txn *txn, unsigned t, const void *key, size_t klen,
+                   int64_t delta, int64_t floor, bool *ret_short)
+{
+	pg_add a = {.t = t, .klen = klen};
+	pg_sum m = {.a = &a, .s = delta, .n = delta, .f = floor};
+	PGresult *res = NULL;
+	char *sql = NULL;
+	param p[5];
+	int rv;
+
+	memcpy(a.key, key, klen);
+	add_params(txn->store, &m, 1, p);
+	if ((rv = add_sql_build(1, false, &sql)) != DTX_OK)
+		return rv;
+	rv = txn_exec(txn, "add", sql, p, 5, &res);
+	free(sql);
+	if (rv != DTX_OK)
+		return rv;
+	if (PQntuples(res) != 1 || PQgetlength(res, 0, 0) != 8)
+		rv = DTX_EIO;
+	else
+		*ret_short = get_be64(PQgetvalue(res, 0, 0)) == 0;
+	PQclear(res);
+	return rv;
+}
+
+/* pg_kv_add defers the change when the barrier lets it (txn->defer_adds:
+ * a group's transaction) and it keeps every sum within int64; else it
+ * applies it at once. */
+static int pg_kv_add(dtx_txn *txn, unsigned t, const void *key, size_t klen,
+                     int64_t delta, int64_t floor, bool *ret_short)
+{
+	int rv = key_check(klen);
+
+	if (rv != DTX_OK)
+		return rv;
+	if (txn->h == NULL)
+		return DTX_EINVAL;
+	if (txn->defer_adds && SLOT(txn)->nadds < ADDS_MAX &&
+	    delta < ADD_DEFER_MAX && delta > -ADD_DEFER_MAX)
+		return add_defer(txn, t, key, klen, delta, floor);
+	return add_now(txn, t, key, klen, delta, floor, ret_short);
 }
 
 /* prefix_end writes into end the first key past every key starting with
@@ -1636,6 +1951,7 @@ static void pg_close(void *impl)
 
 		slot_reset(slot);
 		free(slot->wrote);
+		free(slot->adds);
 		free(slot->lgids);
 		if (slot->conn != NULL)
 			PQfinish(slot->conn);
@@ -1717,6 +2033,7 @@ static const sdk_store_ops pg_ops = {
         .kv_put = pg_kv_put,
         .kv_del = pg_kv_del,
         .kv_scan = pg_kv_scan,
+        .kv_add = pg_kv_add,
 };
 
 int dtx_store_open_pg(const char *uri, const dtx_store_opts *opts,

@@ -33,64 +33,25 @@
  * write only through their call's transaction; this file never opens the
  * store or prints.
  *
- * On PostgreSQL (--store) the stock counter, and only it, is changed by
- * SQL on the call's connection (dtx_txn_pg), in the barrier's savepoint,
- * so it commits with the call's barrier row: one conditional UPDATE
- * (left + delta >= 0) instead of a read and a write. That is the pattern
- * for a hot row: the check and the change are one statement under the
- * row's lock, so it stays right when several groups (service.c's
- * --groups) or inventory processes change it at once (a read then a
- * write through the key-value API would not be: under READ COMMITTED two
- * groups could both read the last unit), and it costs one round trip
- * instead of two. The row is dtx_kv's ('stock', sku), the decimal text
- * the key-value API reads, so the checker and the other handlers see the
- * same counter. It is every purchase's row: a group holds its lock from
- * its first deduct to its commit, and the next group's first deduct
- * waits for that commit; the rows of each gid (sold, reserved) are the
- * gid's alone.
+ * The stock counter is changed only through shop_add_i64
+ * (dtx_txn_add_i64) with the floor 0: the check and the change are one
+ * step under the row's lock, so it stays right when several groups
+ * (service.c's --groups) or inventory processes change it at once (a
+ * read then a write through the key-value API would not be: under READ
+ * COMMITTED two groups could both read the last unit). It is every
+ * purchase's row: on PostgreSQL the SDK defers the group's changes of it
+ * to the group's COMMIT and applies their sum there in one checked
+ * statement, so a group holds the row's lock only for its COMMIT, not
+ * from its first deduct to it (a sum that does not fit, at the sale's
+ * end, reruns the group call by call: the call that does not fit is
+ * refused "out of stock" as before). The rows of each gid (sold,
+ * reserved) are the gid's alone.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <dtx/dtx_pg.h>
-
 #include "service.h"
-
-/* The stock row changed by SQL: dtx_kv (tbl 'stock', k the sku's bytes,
- * v decimal text). $1 the sku, $2 the delta. */
-static const char take_sql[] =
-        "UPDATE dtx_kv SET v = convert_to((convert_from(v, 'UTF8')::int8"
-        " + $2::int8)::text, 'UTF8')"
-        " WHERE tbl = '" SHOP_T_STOCK "' AND k = convert_to($1, 'UTF8')"
-        " AND convert_from(v, 'UTF8')::int8 + $2::int8 >= 0";
-static const char add_sql[] =
-        "INSERT INTO dtx_kv (tbl, k, v) VALUES ('" SHOP_T_STOCK "',"
-        " convert_to($1, 'UTF8'), convert_to($2::int8::text, 'UTF8'))"
-        " ON CONFLICT (tbl, k) DO UPDATE SET v = convert_to("
-        "(convert_from(dtx_kv.v, 'UTF8')::int8 + $2::int8)::text, 'UTF8')";
-
-/* stock_move_pg is stock_move on PostgreSQL: one statement on conn. A
- * failed statement leaves the transaction aborted: DTX_EIO, and the
- * barrier answers RETRY and keeps nothing of the call. */
-static int stock_move_pg(PGconn *conn, const char *sku, int64_t delta,
-                         bool *ret_short)
-{
-	char d[24];
-	const char *params[2] = {sku, d};
-	PGresult *res;
-	int err = DTX_OK;
-
-	snprintf(d, sizeof(d), "%lld", (long long)delta);
-	res = PQexecParams(conn, delta < 0 ? take_sql : add_sql, 2, NULL,
-	                   params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		err = DTX_EIO;
-	else
-		*ret_short = strcmp(PQcmdTuples(res), "0") == 0;
-	PQclear(res);
-	return err;
-}
 
 /* stock_move adds delta to the units left of sku (a missing row counts as
  * 0), unless that would leave fewer than 0: then *ret_short is set and
@@ -98,51 +59,7 @@ static int stock_move_pg(PGconn *conn, const char *sku, int64_t delta,
 static int stock_move(dtx_txn *txn, const char *sku, int64_t delta,
                       bool *ret_short)
 {
-	PGconn *conn = dtx_txn_pg(txn);
-	int64_t left = 0;
-	int err;
-
-	*ret_short = false;
-	if (conn != NULL)
-		return stock_move_pg(conn, sku, delta, ret_short);
-	err = shop_txn_get_i64(txn, SHOP_T_STOCK, sku, &left);
-	if (err != DTX_OK && err != DTX_ENOENT)
-		return err;
-	*ret_short = left + delta < 0;
-	if (*ret_short)
-		return DTX_OK;
-	return shop_txn_put_i64(txn, SHOP_T_STOCK, sku, left + delta);
-}
-
-/* The take of a purchase in one statement: the stock's conditional
- * UPDATE, and table[gid] = qty only if it changed a row. $1 the sku, $2
- * the units, $3 the table, $4 the gid. */
-static const char take_into_sql[] =
-        "WITH s AS (UPDATE dtx_kv SET v = convert_to((convert_from(v, "
-        "'UTF8')::int8 - $2::int8)::text, 'UTF8') WHERE tbl = '" SHOP_T_STOCK
-        "' AND k = convert_to($1, 'UTF8') AND convert_from(v, 'UTF8')::int8"
-        " - $2::int8 >= 0 RETURNING 1) INSERT INTO dtx_kv (tbl, k, v) "
-        "SELECT $3, convert_to($4, 'UTF8'), convert_to($2::int8::text, "
-        "'UTF8') FROM s ON CONFLICT (tbl, k) DO UPDATE SET v = EXCLUDED.v";
-
-/* take_units_pg is take_units on PostgreSQL: one statement on conn (one
- * round trip, the stock row's lock taken once per group). */
-static int take_units_pg(PGconn *conn, const shop_purchase *p,
-                         const char *table, bool *ret_short)
-{
-	char q[24];
-	const char *params[4] = {p->sku, q, table, p->order};
-	PGresult *res;
-	int err = DTX_OK;
-
-	snprintf(q, sizeof(q), "%lld", (long long)p->qty);
-	res = PQexecParams(conn, take_into_sql, 4, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		err = DTX_EIO; /* the transaction is aborted: RETRY */
-	else
-		*ret_short = strcmp(PQcmdTuples(res), "0") == 0;
-	PQclear(res);
-	return err;
+	return shop_add_i64(txn, SHOP_T_STOCK, sku, delta, 0, ret_short);
 }
 
 /* take_units moves qty units out of the stock of sku into table[gid];
@@ -150,13 +67,7 @@ static int take_units_pg(PGconn *conn, const shop_purchase *p,
 static int take_units(dtx_txn *txn, const shop_purchase *p, const char *table,
                       bool *ret_short)
 {
-	PGconn *conn = dtx_txn_pg(txn);
-	int err;
-
-	*ret_short = false;
-	if (conn != NULL)
-		return take_units_pg(conn, p, table, ret_short);
-	err = stock_move(txn, p->sku, -(int64_t)p->qty, ret_short);
+	int err = stock_move(txn, p->sku, -(int64_t)p->qty, ret_short);
 
 	if (err != DTX_OK || *ret_short)
 		return err;

@@ -29,26 +29,31 @@
  * after every commit; no balance is negative. Handlers write only through
  * dtx_call_txn(call); this file never opens the store or prints.
  *
- * Every change of a balance or of the revenue is shop_add_i64: on
- * PostgreSQL one upsert under the row's lock, so several groups served at
- * once (service.c's --groups) never lose an update; a debit is checked on
- * the balance it left (a refusal rolls it back), so a buyer's money spent
- * by another group between can_pay's read and the debit is refused, not
- * taken below zero. The revenue row is every charge's: a group holds its
- * lock from its first charge to its commit.
+ * Every change of a balance or of the revenue is shop_add_i64
+ * (dtx_txn_add_i64): a debit carries the floor 0, so a buyer's money
+ * spent by another group between can_pay's read and the debit is
+ * refused, never taken below zero, and several groups served at once
+ * (service.c's --groups) never lose an update. On PostgreSQL the SDK
+ * defers those changes to the group's COMMIT and applies each counter's
+ * sum there in one checked statement: the revenue row, every charge's,
+ * is locked only for the COMMIT, not from a group's first charge to it
+ * (a sum that does not fit reruns the group call by call, and the call
+ * that does not fit is refused as before). can_pay's read does not see
+ * the changes its group deferred: only the floor decides.
  */
 #include "service.h"
 
-/* move adds delta to balances[buyer] and takes it from the revenue;
- * *ret_balance gets the new balance. */
-static int move(dtx_txn *txn, const char *buyer, int64_t delta,
-                int64_t *ret_balance)
+/* move adds delta to balances[buyer] and takes it from the revenue,
+ * unless the balance would end below 0: then *ret_short is set and
+ * nothing changes. */
+static int move(dtx_txn *txn, const char *buyer, int64_t delta, bool *ret_short)
 {
-	int err = shop_add_i64(txn, SHOP_T_BALANCES, buyer, delta, ret_balance);
+	int err =
+	        shop_add_i64(txn, SHOP_T_BALANCES, buyer, delta, 0, ret_short);
 
-	if (err == DTX_OK)
+	if (err == DTX_OK && !*ret_short)
 		err = shop_add_i64(txn, SHOP_T_REVENUE, SHOP_MERCHANT, -delta,
-		                   NULL);
+		                   SHOP_NO_FLOOR, NULL);
 	return err;
 }
 
@@ -75,7 +80,7 @@ static bool can_pay(dtx_call *call, const shop_purchase *p, int *ret_err)
 static dtx_status charge_cb(void *arg, dtx_call *call)
 {
 	dtx_txn *txn = dtx_call_txn(call);
-	int64_t balance;
+	bool short_of;
 	shop_purchase p;
 	int err;
 
@@ -84,8 +89,8 @@ static dtx_status charge_cb(void *arg, dtx_call *call)
 	if (!can_pay(call, &p, &err))
 		return err == DTX_OK ? DTX_STATUS_FAIL
 		                     : shop_store_failed(call, err);
-	err = move(txn, p.buyer, -shop_purchase_amount(&p), &balance);
-	if (err == DTX_OK && balance < 0) /* another group spent it first */
+	err = move(txn, p.buyer, -shop_purchase_amount(&p), &short_of);
+	if (err == DTX_OK && short_of) /* another group spent it first */
 		return shop_refuse(call, "insufficient balance");
 	if (err == DTX_OK)
 		err = shop_txn_put_i64(txn, SHOP_T_CHARGES, p.order,
@@ -96,6 +101,7 @@ static dtx_status charge_cb(void *arg, dtx_call *call)
 static dtx_status refund_cb(void *arg, dtx_call *call)
 {
 	dtx_txn *txn = dtx_call_txn(call);
+	bool short_of;
 	shop_purchase p;
 	int64_t amount;
 	int err;
@@ -106,7 +112,7 @@ static dtx_status refund_cb(void *arg, dtx_call *call)
 	if (err == DTX_ENOENT)
 		return DTX_STATUS_OK; /* nothing was charged */
 	if (err == DTX_OK)
-		err = move(txn, p.buyer, amount, NULL);
+		err = move(txn, p.buyer, amount, &short_of);
 	return err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
 }
 
@@ -115,7 +121,8 @@ static dtx_status refund_cb(void *arg, dtx_call *call)
 static dtx_status try_cb(void *arg, dtx_call *call)
 {
 	dtx_txn *txn = dtx_call_txn(call);
-	int64_t amount, balance;
+	int64_t amount;
+	bool short_of;
 	shop_purchase p;
 	int err;
 
@@ -125,8 +132,9 @@ static dtx_status try_cb(void *arg, dtx_call *call)
 		return err == DTX_OK ? DTX_STATUS_FAIL
 		                     : shop_store_failed(call, err);
 	amount = shop_purchase_amount(&p);
-	err = shop_add_i64(txn, SHOP_T_BALANCES, p.buyer, -amount, &balance);
-	if (err == DTX_OK && balance < 0) /* another group spent it first */
+	err = shop_add_i64(txn, SHOP_T_BALANCES, p.buyer, -amount, 0,
+	                   &short_of);
+	if (err == DTX_OK && short_of) /* another group spent it first */
 		return shop_refuse(call, "insufficient balance");
 	if (err == DTX_OK)
 		err = shop_txn_put_i64(txn, SHOP_T_FROZEN, p.order, amount);
@@ -149,7 +157,7 @@ static dtx_status confirm_cb(void *arg, dtx_call *call)
 		                   "nothing frozen"); /* RETRY: operator */
 	if (err == DTX_OK)
 		err = shop_add_i64(txn, SHOP_T_REVENUE, SHOP_MERCHANT, amount,
-		                   NULL);
+		                   SHOP_NO_FLOOR, NULL);
 	if (err == DTX_OK)
 		err = shop_txn_put_i64(txn, SHOP_T_CHARGES, p.order, amount);
 	return err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
@@ -168,7 +176,8 @@ static dtx_status cancel_cb(void *arg, dtx_call *call)
 	if (err == DTX_ENOENT)
 		return DTX_STATUS_OK; /* nothing was frozen */
 	if (err == DTX_OK)
-		err = shop_add_i64(txn, SHOP_T_BALANCES, p.buyer, amount, NULL);
+		err = shop_add_i64(txn, SHOP_T_BALANCES, p.buyer, amount,
+		                   SHOP_NO_FLOOR, NULL);
 	return err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
 }
 
@@ -177,6 +186,7 @@ static dtx_status cancel_cb(void *arg, dtx_call *call)
 static dtx_status reimburse_cb(void *arg, dtx_call *call)
 {
 	dtx_txn *txn = dtx_call_txn(call);
+	bool short_of;
 	shop_purchase p;
 	int64_t amount;
 	int err;
@@ -187,7 +197,7 @@ static dtx_status reimburse_cb(void *arg, dtx_call *call)
 	if (err == DTX_ENOENT)
 		return shop_refuse(call, "not charged");
 	if (err == DTX_OK)
-		err = move(txn, p.buyer, amount, NULL);
+		err = move(txn, p.buyer, amount, &short_of);
 	if (err == DTX_OK)
 		err = shop_txn_put_i64(txn, SHOP_T_REIMBURSED, p.order, amount);
 	return err == DTX_OK ? DTX_STATUS_OK : shop_store_failed(call, err);
@@ -196,7 +206,8 @@ static dtx_status reimburse_cb(void *arg, dtx_call *call)
 static dtx_status recharge_cb(void *arg, dtx_call *call)
 {
 	dtx_txn *txn = dtx_call_txn(call);
-	int64_t amount, balance = 0;
+	int64_t amount;
+	bool short_of = false;
 	shop_purchase p;
 	int err;
 
@@ -206,8 +217,8 @@ static dtx_status recharge_cb(void *arg, dtx_call *call)
 	if (err == DTX_ENOENT)
 		return DTX_STATUS_OK; /* nothing was reimbursed */
 	if (err == DTX_OK)
-		err = move(txn, p.buyer, -amount, &balance);
-	if (err == DTX_OK && balance < 0)
+		err = move(txn, p.buyer, -amount, &short_of);
+	if (err == DTX_OK && short_of)
 		return shop_refuse(call, "reimbursement spent"); /* RETRY */
 	if (err == DTX_OK)
 		err = shop_txn_put_i64(txn, SHOP_T_CHARGES, p.order, amount);

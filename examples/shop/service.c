@@ -185,38 +185,17 @@ static void log_cb(void *arg, dtx_log_level level, const char *msg)
 		        msg);
 }
 
-/* ---- shared rows on PostgreSQL --------------------------------------- */
-
-/* The upsert of shop_add_i64: dtx_kv (tbl, k the key's bytes, v decimal
- * text, as the key-value API writes it). $1 table, $2 key, $3 delta. */
-static const char add_sql[] =
-        "INSERT INTO dtx_kv (tbl, k, v) VALUES ($1, convert_to($2, 'UTF8'),"
-        " convert_to($3::int8::text, 'UTF8')) ON CONFLICT (tbl, k) DO "
-        "UPDATE SET v = convert_to((convert_from(dtx_kv.v, 'UTF8')::int8"
-        " + $3::int8)::text, 'UTF8') RETURNING convert_from(v, 'UTF8')";
+/* ---- shared rows ------------------------------------------------------ */
 
 int shop_add_i64(dtx_txn *txn, const char *table, const char *key,
-                 int64_t delta, int64_t *ret_v)
+                 int64_t delta, int64_t floor, bool *ret_short)
 {
-	PGconn *conn = dtx_txn_pg(txn);
-	char d[24];
-	const char *params[3] = {table, key, d};
-	PGresult *res;
-	int64_t v = 0;
-	int err = DTX_OK;
+	bool short_of = false;
+	int err = dtx_txn_add_i64(txn, table, key, strlen(key), delta, floor,
+	                          &short_of);
 
-	if (conn == NULL)
-		return shop_txn_add_i64(txn, table, key, delta, ret_v);
-	snprintf(d, sizeof(d), "%lld", (long long)delta);
-	res = PQexecParams(conn, add_sql, 3, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		err = DTX_EIO; /* the transaction is aborted: RETRY */
-	else if (!shop_parse_i64(PQgetvalue(res, 0, 0),
-	                         (size_t)PQgetlength(res, 0, 0), &v))
-		err = DTX_ECORRUPT;
-	PQclear(res);
-	if (err == DTX_OK && ret_v != NULL)
-		*ret_v = v;
+	if (ret_short != NULL)
+		*ret_short = short_of;
 	return err;
 }
 

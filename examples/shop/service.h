@@ -44,12 +44,15 @@ typedef struct shop_service {
  * 1 on a start failure; bad flags exit 64 at once. */
 int shop_service_main(const shop_service *svc, int argc, char **argv);
 
-/* shop_add_i64 is shop_txn_add_i64 (table[key] += delta, a missing row
- * counting as 0; *ret_v, if not NULL, the new value) that stays right
- * when several groups change the row at once: on PostgreSQL it is one
- * upsert under the row's lock (a read then a write would lose an update
- * of another group), on LMDB the read and the write of its one writer. */
+#define SHOP_NO_FLOOR INT64_MIN /* shop_add_i64 without a floor */
+
+/* shop_add_i64 is dtx_txn_add_i64 on table[key] (the key's bytes): adds
+ * delta unless the row would end below floor (*ret_short then; it may be
+ * NULL with SHOP_NO_FLOOR). Right when several groups change the row at
+ * once (one checked step under the row's lock), and on PostgreSQL
+ * deferred to the group's COMMIT (dtx.h): the row's lock is held only
+ * for that COMMIT. */
 int shop_add_i64(dtx_txn *txn, const char *table, const char *key,
-                 int64_t delta, int64_t *ret_v);
+                 int64_t delta, int64_t floor, bool *ret_short);
 
 #endif

@@ -442,6 +442,45 @@ DTX_API int dtx_txn_put(dtx_txn *txn, const char *table, const void *key,
 DTX_API int dtx_txn_del(dtx_txn *txn, const char *table, const void *key,
                         size_t klen);
 
+/* dtx_txn_add_i64 adds delta to the counter key of table (a missing key
+ * counts as 0), unless the counter would end below floor (INT64_MIN: no
+ * floor): then *ret_short is set and nothing changes. A counter's value is
+ * its decimal text (ASCII, an optional '-', no NUL), the format a service
+ * reads back with dtx_txn_get. The check and the change are one step under
+ * the row's lock, so two calls can never both take the last unit.
+ *
+ * On a call's transaction (dtx_call_txn) of a participant bound to a
+ * PostgreSQL store the change is deferred, so that a hot row (a stock, a
+ * revenue) is locked only for the group's COMMIT instead of from the first
+ * call's change to it: *ret_short is then false and the SDK sums the
+ * group's deltas per counter and applies each sum, after every handler of
+ * the group ran and just before the COMMIT, in one statement whose check
+ * is atomic (the counter plus the sum of the negative deltas must stay at
+ * or above the largest floor: the calls can then be ordered, the
+ * subtractions first, with every counter value on the way at or above
+ * every floor). If a sum does not fit, the group's transaction is rolled
+ * back and its calls run again with every change applied at once, so the
+ * call whose delta does not fit sees *ret_short set (a handler may run
+ * twice; dtx_store's caveats). A change dropped with its call (FAIL,
+ * RETRY) is dropped from the sums. Everywhere else (LMDB, whose one writer
+ * orders the calls anyway; dtx_store_update) the change is applied at
+ * once. Rules that follow: a read of the counter in the same group does
+ * not see a deferred change, and a handler must not decide anything from
+ * the value it reads but from *ret_short (the floor check); do not
+ * dtx_txn_put or dtx_txn_del a counter in a transaction that adds to it.
+ * Errors: DTX_EINVAL (unknown table, empty key, read-only txn, NULL,
+ * dtx_txn_put/del of the counter in the same transaction on PostgreSQL,
+ * or, on LMDB, a sum out of int64's range), DTX_ETOOBIG (key over 511
+ * bytes), DTX_ECORRUPT (LMDB: the value is not a counter), DTX_ELIMIT
+ * (LMDB's full map, as dtx_txn_put), DTX_ENOMEM, DTX_EIO (PostgreSQL: a
+ * failed statement, also a value that is not a counter or a sum out of
+ * int8's range; the transaction is aborted, and a call answered RETRY;
+ * a deferred change fails the group's COMMIT instead: every call of the
+ * group is answered RETRY). */
+DTX_API int dtx_txn_add_i64(dtx_txn *txn, const char *table, const void *key,
+                            size_t klen, int64_t delta, int64_t floor,
+                            bool *ret_short);
+
 /* dtx_scan_fn receives one entry (borrowed); return DTX_OK to go on. */
 typedef int (*dtx_scan_fn)(void *arg, const void *key, size_t klen,
                            const void *val, size_t vlen);

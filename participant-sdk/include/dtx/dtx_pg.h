@@ -50,6 +50,16 @@
  *     and the calls of the losing group are answered RETRY;
  *   - a statement waits at most 10 s for a lock (lock_timeout), then the
  *     group is answered RETRY.
+ *   - dtx_txn_add_i64 in a handler is deferred (dtx.h): the group's
+ *     changes are summed per counter and sent, as one INSERT ... ON
+ *     CONFLICT DO UPDATE of dtx_kv whose WHERE checks each sum against
+ *     its floor under the row's lock, in the pipeline of the COMMIT,
+ *     counters in (table, key) order. A counter's row is then locked
+ *     for one round trip and the COMMIT's WAL flush, not from the
+ *     handler's change to the COMMIT, so a hot row (a stock, a revenue)
+ *     no longer makes groups wait for each other's handlers. A sum that
+ *     does not fit rolls the group back and serves it again with each
+ *     change applied and checked in its call's savepoint.
  *   - never call COMMIT, ROLLBACK, or RELEASE/ROLLBACK TO a savepoint the
  *     SDK made, on dtx_call_pg's connection; SAVEPOINTs of your own are
  *     fine. Do not keep the connection after the handler returns.

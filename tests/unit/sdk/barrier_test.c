@@ -59,7 +59,18 @@ static nng_socket sock;
 static char pg_uri[PGTMP_URI_MAX]; /* this test's database */
 #endif
 
-enum { H_ADD, H_SUB, H_REFUSE, H_FLAKY, H_CONFIRM, H_BIG, H_SLOW, H_COUNT };
+enum {
+	H_ADD,
+	H_SUB,
+	H_REFUSE,
+	H_FLAKY,
+	H_CONFIRM,
+	H_BIG,
+	H_SLOW,
+	H_TAKE,
+	H_GIVE,
+	H_COUNT
+};
 static atomic_int runs[H_COUNT];
 static atomic_int flaky_retries; /* H_FLAKY answers RETRY this many times */
 static unsigned tolerance_ms;    /* the participant's deadline tolerance */
@@ -230,6 +241,111 @@ static dtx_status h_slow(void *arg, dtx_call *call)
 	return DTX_STATUS_OK;
 }
 
+/* The stock: the counter "counter"/"stock" (dtx_txn_add_i64, decimal
+ * text), and "counter"/"sold-<gid>" for each call that took a unit. */
+#define STOCK "stock"
+
+#ifdef BARRIER_TEST_PG
+static bool took_probe; /* h_take_probe saw the stock row unlocked */
+#endif
+
+/* take_one takes one unit of the stock for call (floor 0) and records
+ * it; *ret_short when none is left. Errors: the store's. */
+static int take_one(dtx_call *call, bool *ret_short)
+{
+	dtx_txn *txn = dtx_call_txn(call);
+	char key[DTX_GID_MAX + 8];
+	int rv = dtx_txn_add_i64(txn, "counter", STOCK, strlen(STOCK), -1, 0,
+	                         ret_short);
+
+	if (rv != DTX_OK || *ret_short)
+		return rv;
+	snprintf(key, sizeof(key), "sold-%s", dtx_call_gid(call));
+	return dtx_txn_put(txn, "counter", key, strlen(key), "1", 1);
+}
+
+/* h_take: action - one unit, or FAIL "out of stock". */
+static dtx_status h_take(void *arg, dtx_call *call)
+{
+	bool short_of = false;
+
+	atomic_fetch_add(&runs[H_TAKE], 1);
+	if (take_one(call, &short_of) != DTX_OK)
+		return DTX_STATUS_RETRY;
+	if (short_of)
+		dtx_call_set_message(call, "out of stock");
+	return short_of ? DTX_STATUS_FAIL : DTX_STATUS_OK;
+}
+
+/* h_take_refuse, h_take_retry: take a unit, then answer FAIL or RETRY:
+ * the unit must come back. */
+static dtx_status h_take_refuse(void *arg, dtx_call *call)
+{
+	bool short_of = false;
+
+	cr_assert_eq(take_one(call, &short_of), DTX_OK);
+	dtx_call_set_message(call, "changed its mind");
+	return DTX_STATUS_FAIL;
+}
+
+static dtx_status h_take_retry(void *arg, dtx_call *call)
+{
+	bool short_of = false;
+
+	cr_assert_eq(take_one(call, &short_of), DTX_OK);
+	return DTX_STATUS_RETRY;
+}
+
+/* h_give: compensate - the unit of the call back, if it took one. */
+static dtx_status h_give(void *arg, dtx_call *call)
+{
+	dtx_txn *txn = dtx_call_txn(call);
+	char key[DTX_GID_MAX + 8];
+	bool short_of = false;
+	int rv;
+
+	atomic_fetch_add(&runs[H_GIVE], 1);
+	snprintf(key, sizeof(key), "sold-%s", dtx_call_gid(call));
+	rv = dtx_txn_del(txn, "counter", key, strlen(key));
+	if (rv == DTX_ENOENT)
+		return DTX_STATUS_OK;
+	if (rv == DTX_OK)
+		rv = dtx_txn_add_i64(txn, "counter", STOCK, strlen(STOCK), 1, 0,
+		                     &short_of);
+	return rv == DTX_OK && !short_of ? DTX_STATUS_OK : DTX_STATUS_RETRY;
+}
+
+/* h_take_put: takes a unit, then writes the counter itself (the misuse
+ * dtx_txn_add_i64 names): answers the put's error as its message. */
+static dtx_status h_take_put(void *arg, dtx_call *call)
+{
+	bool short_of = false;
+	int rv;
+
+	cr_assert_eq(take_one(call, &short_of), DTX_OK);
+	rv = dtx_txn_put(dtx_call_txn(call), "counter", STOCK, strlen(STOCK),
+	                 "7", 1);
+	dtx_call_set_message(call, dtx_strerror(rv));
+	return DTX_STATUS_FAIL;
+}
+
+static void register_stock_handlers(dtx_participant *p)
+{
+	static const struct {
+		const char *name;
+		dtx_handler_fn fn;
+	} hs[] = {{"c.take", h_take},
+	          {"c.take_refuse", h_take_refuse},
+	          {"c.take_retry", h_take_retry},
+	          {"c.give", h_give},
+	          {"c.take_put", h_take_put}};
+
+	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+		cr_assert_eq(
+		        dtx_participant_register(p, hs[i].name, hs[i].fn, NULL),
+		        DTX_OK);
+}
+
 #ifdef BARRIER_TEST_PG
 static void register_sql_handlers(dtx_participant *p);
 #endif
@@ -268,6 +384,7 @@ static void start_with_map(unsigned workers, size_t map_size)
 	             DTX_OK);
 	cr_assert_eq(dtx_participant_register(part, "c.slow", h_slow, NULL),
 	             DTX_OK);
+	register_stock_handlers(part);
 #ifdef BARRIER_TEST_PG
 	register_sql_handlers(part);
 #endif
@@ -1135,6 +1252,255 @@ Test(barrier, each_call_of_a_batch_is_answered_alone_in_order)
 	expect_stats(4, 2, 1, 0, 0, 0);
 }
 
+/* ---- counters: dtx_txn_add_i64 in a group ------------------------------ */
+
+#define BATCH_MAX 16
+
+/* send_batch sends n calls of op (gids[i] to handlers[i]) as one batch,
+ * so one group serves them, and fills out[0..n) with the replies. */
+static void send_batch(int n, const char *const *gids,
+                       const char *const *handlers, dtx_op op, reply *out)
+{
+	Dtx__V1__BranchCall c[BATCH_MAX];
+	Dtx__V1__BranchReply *r = NULL;
+	size_t len = wire_batch_head_size(), at, l;
+	uint8_t *buf;
+	nng_msg *m;
+
+	cr_assert_leq(n, BATCH_MAX);
+	for (int i = 0; i < n; i++) {
+		batch_call(&c[i], gids[i], handlers[i]);
+		c[i].op = (Dtx__V1__Op)op;
+		l = wire_packed_size(&c[i].base);
+		len += wire_batch_item_head_size(l) + l;
+	}
+	cr_assert_not_null(buf = malloc(len));
+	wire_batch_head(buf);
+	at = wire_batch_head_size();
+	for (int i = 0; i < n; i++) {
+		l = wire_packed_size(&c[i].base);
+		at += wire_batch_item_head(buf + at, false, l);
+		wire_pack(&c[i].base, buf + at);
+		at += l;
+	}
+	cr_assert_eq(nng_send(sock, buf, len, 0), 0);
+	free(buf);
+	cr_assert_eq(nng_recvmsg(sock, &m, 0), 0);
+	cr_assert_eq(wire_branch_replies_decode(nng_msg_body(m), nng_msg_len(m),
+	                                        (size_t)n, &r, NULL, 0),
+	             DTX_OK, "not a batch of %d replies", n);
+	nng_msg_free(m);
+	for (int i = 0; i < n; i++) {
+		out[i] = (reply){.status = r->batch[i]->status};
+		snprintf(out[i].message, sizeof(out[i].message), "%s",
+		         r->batch[i]->message ? r->batch[i]->message : "");
+	}
+	wire_branch_reply_free(r);
+}
+
+typedef struct stock_q {
+	int64_t add, floor; /* stock_add's */
+	bool is_short;
+	int rv;       /* dtx_txn_add_i64's */
+	int64_t left; /* read_stock's */
+} stock_q;
+
+static int add_stock(void *arg, dtx_txn *txn)
+{
+	stock_q *q = arg;
+
+	q->rv = dtx_txn_add_i64(txn, "counter", STOCK, strlen(STOCK), q->add,
+	                        q->floor, &q->is_short);
+	return q->rv;
+}
+
+static int read_stock(void *arg, dtx_txn *txn)
+{
+	stock_q *q = arg;
+	char text[24] = "";
+	const void *v;
+	size_t len;
+	int rv = dtx_txn_get(txn, "counter", STOCK, strlen(STOCK), &v, &len);
+
+	if (rv != DTX_OK)
+		return rv;
+	cr_assert_lt(len, sizeof(text));
+	memcpy(text, v, len);
+	q->left = strtoll(text, NULL, 10);
+	return DTX_OK;
+}
+
+/* put_text makes the stock a value that is not a counter. */
+static int put_text(void *arg, dtx_txn *txn)
+{
+	return dtx_txn_put(txn, "counter", STOCK, strlen(STOCK), "many", 4);
+}
+
+static int add_bad_args(void *arg, dtx_txn *txn)
+{
+	bool is_short;
+
+	cr_assert_eq(dtx_txn_add_i64(txn, "nope", "k", 1, 1, 0, &is_short),
+	             DTX_EINVAL);
+	cr_assert_eq(dtx_txn_add_i64(txn, "counter", "k", 0, 1, 0, &is_short),
+	             DTX_EINVAL);
+	cr_assert_eq(dtx_txn_add_i64(txn, "counter", NULL, 1, 1, 0, &is_short),
+	             DTX_EINVAL);
+	cr_assert_eq(dtx_txn_add_i64(txn, "counter", "k", 1, 1, 0, NULL),
+	             DTX_EINVAL);
+	cr_assert_eq(dtx_txn_add_i64(NULL, "counter", "k", 1, 1, 0, &is_short),
+	             DTX_EINVAL);
+	return DTX_OK;
+}
+
+static int64_t stock_left(void)
+{
+	stock_q q = {0};
+
+	cr_assert_eq(dtx_store_view(store, read_stock, &q), DTX_OK);
+	return q.left;
+}
+
+/* has_sold tells whether gid's call recorded a unit taken. */
+static bool has_sold(const char *gid)
+{
+	char key[DTX_GID_MAX + 8];
+
+	snprintf(key, sizeof(key), "sold-%s", gid);
+	return has_key(key);
+}
+
+/* gids_of fills gids with n gids "<prefix>-<i>" (storage in names). */
+static void gids_of(const char *prefix, int n, char names[][32],
+                    const char **gids, const char **handlers,
+                    const char *handler)
+{
+	for (int i = 0; i < n; i++) {
+		snprintf(names[i], 32, "%s-%02d", prefix, i);
+		gids[i] = names[i];
+		handlers[i] = handler;
+	}
+}
+
+Test(barrier,
+     an_add_in_an_update_counts_a_missing_key_as_0_and_checks_its_floor)
+{
+	stock_q q = {.add = 5, .floor = 0};
+
+	start(1);
+	cr_assert_eq(dtx_store_update(store, add_stock, &q), DTX_OK);
+	cr_assert_not(q.is_short);
+	cr_assert_eq(stock_left(), 5);
+	q = (stock_q){.add = -6, .floor = 0};
+	cr_assert_eq(dtx_store_update(store, add_stock, &q), DTX_OK);
+	cr_assert(q.is_short, "6 taken from 5 with the floor 0");
+	cr_assert_eq(stock_left(), 5);
+	q = (stock_q){.add = -6, .floor = INT64_MIN};
+	cr_assert_eq(dtx_store_update(store, add_stock, &q), DTX_OK);
+	cr_assert_not(q.is_short);
+	cr_assert_eq(stock_left(), -1);
+	q = (stock_q){.add = 1, .floor = 0};
+	cr_assert_eq(dtx_store_update(store, add_stock, &q), DTX_OK);
+	cr_assert_not(q.is_short, "-1 + 1 ends at the floor: fits");
+	cr_assert_eq(stock_left(), 0);
+	cr_assert_eq(dtx_store_update(store, put_text, NULL), DTX_OK);
+	q = (stock_q){.add = 1, .floor = 0};
+#ifdef BARRIER_TEST_PG
+	cr_assert_eq(dtx_store_update(store, add_stock, &q), DTX_EIO);
+#else
+	cr_assert_eq(dtx_store_update(store, add_stock, &q), DTX_ECORRUPT);
+#endif
+	cr_assert_eq(dtx_store_update(store, add_bad_args, NULL), DTX_OK);
+}
+
+Test(barrier, a_group_of_takes_never_oversells_and_a_repeat_applies_nothing)
+{
+	enum { N = 8, STOCK_0 = 5 };
+	char names[N][32];
+	const char *gids[N], *hs[N];
+	reply r[N], again[N];
+	stock_q q = {.add = STOCK_0, .floor = 0};
+	int ok = 0, runs_before;
+
+	start(1);
+	sock = dial();
+	cr_assert_eq(dtx_store_update(store, add_stock, &q), DTX_OK);
+	gids_of("t", N, names, gids, hs, "c.take");
+	send_batch(N, gids, hs, DTX_OP_ACTION, r);
+	for (int i = 0; i < N; i++) {
+		bool is_ok = r[i].status == OK;
+
+		cr_assert(is_ok || (r[i].status == FAIL &&
+		                    strcmp(r[i].message, "out of stock") == 0),
+		          "%s: %d %s", gids[i], r[i].status, r[i].message);
+		cr_assert_eq(has_sold(gids[i]), is_ok, "%s", gids[i]);
+		cr_assert_eq(record_of(gids[i], DTX_OP_ACTION).status,
+		             is_ok ? DTX_STATUS_OK : DTX_STATUS_FAIL);
+		ok += is_ok;
+	}
+	cr_assert_eq(ok, STOCK_0, "every unit sold once, none oversold");
+	cr_assert_eq(stock_left(), 0);
+	/* the same batch again: answered from the records, nothing runs */
+	runs_before = atomic_load(&runs[H_TAKE]);
+	send_batch(N, gids, hs, DTX_OP_ACTION, again);
+	for (int i = 0; i < N; i++)
+		cr_assert_eq(again[i].status, r[i].status, "%s", gids[i]);
+	cr_assert_eq(atomic_load(&runs[H_TAKE]), runs_before);
+	cr_assert_eq(stock_left(), 0);
+	/* compensating all: the sold units come back, the refused are null */
+	for (int i = 0; i < N; i++)
+		hs[i] = "c.give";
+	send_batch(N, gids, hs, DTX_OP_COMPENSATE, again);
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(again[i].status, OK, "%s", gids[i]);
+		cr_assert_not(has_sold(gids[i]));
+	}
+	cr_assert_eq(atomic_load(&runs[H_GIVE]), STOCK_0);
+	cr_assert_eq(stock_left(), STOCK_0, "no unit lost, none doubled");
+}
+
+Test(barrier, a_group_that_fits_its_stock_exactly_runs_each_handler_once)
+{
+	enum { N = 10 };
+	char names[N][32];
+	const char *gids[N], *hs[N];
+	reply r[N];
+	stock_q q = {.add = N, .floor = 0};
+
+	start(1);
+	sock = dial();
+	cr_assert_eq(dtx_store_update(store, add_stock, &q), DTX_OK);
+	gids_of("f", N, names, gids, hs, "c.take");
+	send_batch(N, gids, hs, DTX_OP_ACTION, r);
+	for (int i = 0; i < N; i++)
+		cr_assert_eq(r[i].status, OK, "%s: %s", gids[i], r[i].message);
+	cr_assert_eq(atomic_load(&runs[H_TAKE]), N, "no call ran twice");
+	cr_assert_eq(stock_left(), 0);
+	expect_stats(N, N, 0, 0, 0, 0);
+}
+
+Test(barrier, a_take_refused_or_retried_in_a_group_gives_its_unit_back)
+{
+	static const char *const gids[] = {"u-a", "u-b", "u-c", "u-d"};
+	static const char *const hs[] = {"c.take", "c.take_refuse",
+	                                 "c.take_retry", "c.take"};
+	reply r[4];
+	stock_q q = {.add = 10, .floor = 0}; /* enough: no rerun */
+
+	start(1);
+	sock = dial();
+	cr_assert_eq(dtx_store_update(store, add_stock, &q), DTX_OK);
+	send_batch(4, gids, hs, DTX_OP_ACTION, r);
+	cr_assert_eq(r[0].status, OK);
+	cr_assert_eq(r[1].status, FAIL);
+	cr_assert_str_eq(r[1].message, "changed its mind");
+	cr_assert_eq(r[2].status, RETRY);
+	cr_assert_eq(r[3].status, OK);
+	cr_assert_eq(stock_left(), 8, "only the two OK calls took a unit");
+	cr_assert(has_sold("u-a") && has_sold("u-d"));
+	cr_assert_not(has_sold("u-b") || has_sold("u-c"));
+}
+
 /* ---- a full map ------------------------------------------------------- */
 
 #ifndef BARRIER_TEST_PG
@@ -1698,16 +2064,32 @@ static long db_value(const char *sql)
 	return v;
 }
 
+/* h_take_probe: takes a unit, then asks on a connection of its own for
+ * the stock row's lock without waiting (took_probe: it got it). */
+static dtx_status h_take_probe(void *arg, dtx_call *call)
+{
+	PGconn *conn = PQconnectdb(pg_uri);
+	bool short_of = false;
+
+	cr_assert_eq(take_one(call, &short_of), DTX_OK);
+	cr_assert_eq(PQstatus(conn), CONNECTION_OK, "%s", PQerrorMessage(conn));
+	took_probe = sql_run(conn,
+	                     "SELECT 1 FROM dtx_kv WHERE tbl = 'counter' AND "
+	                     "k = convert_to('" STOCK "', 'UTF8') FOR UPDATE "
+	                     "NOWAIT",
+	                     NULL);
+	PQfinish(conn);
+	return DTX_STATUS_OK;
+}
+
 static void register_sql_handlers(dtx_participant *p)
 {
 	static const struct {
 		const char *name;
 		dtx_handler_fn fn;
-	} hs[] = {{"c.badsql", h_badsql},
-	          {"c.killconn", h_killconn},
-	          {"c.sqladd", h_sqladd},
-	          {"c.sqlrefuse", h_sqlrefuse},
-	          {"c.sqlsub", h_sqlsub}};
+	} hs[] = {{"c.take_probe", h_take_probe}, {"c.badsql", h_badsql},
+	          {"c.killconn", h_killconn},     {"c.sqladd", h_sqladd},
+	          {"c.sqlrefuse", h_sqlrefuse},   {"c.sqlsub", h_sqlsub}};
 
 	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
 		cr_assert_eq(
@@ -1715,6 +2097,41 @@ static void register_sql_handlers(dtx_participant *p)
 		        DTX_OK);
 	(void)db_value("CREATE TABLE IF NOT EXISTS ledger (gid text PRIMARY "
 	               "KEY)");
+}
+
+Test(barrier, a_groups_stock_row_is_locked_only_for_its_commit)
+{
+	static const char *const gids[] = {"p-a", "p-b", "p-c"};
+	static const char *const hs[] = {"c.take", "c.take", "c.take_probe"};
+	reply r[3];
+	stock_q q = {.add = 3, .floor = 0};
+
+	start(1);
+	sock = dial();
+	cr_assert_eq(dtx_store_update(store, add_stock, &q), DTX_OK);
+	took_probe = false;
+	send_batch(3, gids, hs, DTX_OP_ACTION, r);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(r[i].status, OK, "%s: %s", gids[i], r[i].message);
+	cr_assert(took_probe, "two takes of the group held the stock row");
+	cr_assert_eq(stock_left(), 0);
+}
+
+Test(barrier, writing_a_counter_with_a_change_deferred_is_refused)
+{
+	static const char *const gids[] = {"w-a", "w-b"};
+	static const char *const hs[] = {"c.take", "c.take_put"};
+	reply r[2];
+	stock_q q = {.add = 5, .floor = 0};
+
+	start(1);
+	sock = dial();
+	cr_assert_eq(dtx_store_update(store, add_stock, &q), DTX_OK);
+	send_batch(2, gids, hs, DTX_OP_ACTION, r);
+	cr_assert_eq(r[0].status, OK);
+	cr_assert_eq(r[1].status, FAIL);
+	cr_assert_str_eq(r[1].message, dtx_strerror(DTX_EINVAL));
+	cr_assert_eq(stock_left(), 4, "the refusal's take was dropped");
 }
 
 Test(barrier, a_handlers_sql_and_its_barrier_row_commit_together)
