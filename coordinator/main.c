@@ -12,7 +12,9 @@
  * Under systemd (Type=notify, coordinator/notify.h) dtxd says READY=1 once
  * recovered and listening, STOPPING=1 on SIGTERM, and pings the watchdog
  * from the loop. SIGHUP re-reads the settings (the same flags, variables
- * and file) and applies the log level; it logs what changed and what
+ * and file) and applies the log level; it reads the TLS files again
+ * (those it started with: certificates renewed in place) for new
+ * connections; it logs what changed and what
  * would need a restart, and keeps everything when the settings have a
  * problem.
  */
@@ -100,6 +102,25 @@ static void log_lines(int level, const char *text)
 	}
 }
 
+/* reload_tls reads the TLS files dtxd started with again (a certificate
+ * renewed in place), for new connections; a path changed in the settings
+ * is named with the changes a restart applies. */
+static void reload_tls(daemon_state *d)
+{
+	char why[512] = "";
+
+	if (!tlsconf_is_set(&d->cfg->tls))
+		return;
+	if (dc_engine_reload_tls(d->engine, d->cfg, why, sizeof(why)) != DTX_OK)
+		dc_diag(DTX_LOG_ERROR,
+		        "SIGHUP: TLS files not reloaded, the ones in use "
+		        "stay: %s",
+		        why);
+	else
+		dc_diag(DTX_LOG_INFO, "SIGHUP: TLS certificates, key and CAs "
+		                      "reloaded for new connections");
+}
+
 /* reload is SIGHUP's work: re-read the settings from the same sources;
  * apply the log level, name the other changes (a restart applies them).
  * A problem keeps every setting as it is. */
@@ -129,6 +150,7 @@ static void reload(daemon_state *d)
 		        level_name(next.log_level));
 		dc_diag_set_level(next.log_level);
 		d->cfg->log_level = next.log_level;
+		reload_tls(d);
 		if (dc_settings_changed(d->cfg, &next, changed,
 		                        sizeof(changed)) > 0)
 			dc_diag(DTX_LOG_WARN,
