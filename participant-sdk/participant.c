@@ -60,6 +60,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include "sdk.h"
 
@@ -126,6 +127,7 @@ struct dtx_participant {
 
 	nng_socket sock;
 	bool sock_open;
+	nng_tls_config *tls; /* owned; NULL: no TLS (outlives the socket) */
 	work *items; /* owned: ncontexts items, the first nitems built */
 	unsigned nitems;
 	pthread_t *threads; /* owned: the first nthreads are running */
@@ -216,6 +218,9 @@ int dtx_participant_create(const dtx_participant_opts *opts,
 	part->tolerance_ms = DTX_DEADLINE_TOLERANCE_MS_DEFAULT;
 	part->url = strdup(opts->url);
 	rv = part->url == NULL ? DTX_ENOMEM : sync_init(part);
+	if (rv == DTX_OK)
+		rv = sdk_tls_load(opts->tls, true, "participant", opts->url,
+		                  &part->tls);
 	if (rv != DTX_OK) {
 		dtx_participant_destroy(part);
 		return rv;
@@ -770,6 +775,10 @@ static int open_socket(dtx_participant *part)
 	part->sock_open = true;
 	/* nng's default is unlimited (PLATFORM.md): always set it */
 	rv = nng_socket_set_size(part->sock, NNG_OPT_RECVMAXSZ, part->max_msg);
+	/* the socket gives it to the tls+tcp listener it makes */
+	if (rv == 0 && part->tls != NULL)
+		rv = nng_socket_set_ptr(part->sock, NNG_OPT_TLS_CONFIG,
+		                        part->tls);
 	return sdk_err_from_nng(rv);
 }
 
@@ -937,6 +946,7 @@ void dtx_participant_destroy(dtx_participant *part)
 		pthread_mutex_destroy(&part->mu);
 		pthread_cond_destroy(&part->leader_cv);
 	}
+	sdk_tls_free(part->tls);
 	free(part->url);
 	free(part);
 }

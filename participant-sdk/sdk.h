@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "dtx/dtx.h"
+#include "tlsconf.h"
 #include "wire.h"
 
 /* SDK_PRIVATE marks the few internals libdtx exports for its backends
@@ -55,6 +56,18 @@ SDK_PRIVATE void sdk_logf(dtx_log_level level, const char *fmt, ...)
 /* sdk_err_from_nng translates an nng result code (0 or a positive NNG_E*)
  * into a dtx_err. The only function of libdtx that knows NNG_E* values. */
 int sdk_err_from_nng(int nng_rv);
+
+/* sdk_tls_load reads and checks the TLS files of o (borrowed; NULL: no
+ * TLS) for url (borrowed) into *ret_cfg (owned by the caller; NULL when o
+ * is NULL); server is true for a participant's listener. who names the
+ * caller in the log ("participant", "client"). Errors: DTX_EINVAL (bad
+ * settings or files, or a tls+tcp:// url without o: logged, naming the
+ * dtx_tls_opts field and the file), DTX_ENOMEM. */
+int sdk_tls_load(const dtx_tls_opts *o, bool server, const char *who,
+                 const char *url, nng_tls_config **ret_cfg);
+
+/* sdk_tls_free frees a configuration of sdk_tls_load. Accepts NULL. */
+void sdk_tls_free(nng_tls_config *cfg);
 
 /* sdk_close_bounded runs nng_close(sock) on a thread of its own and waits
  * for it at most ms. Returns true once the socket is closed; false if
