@@ -104,7 +104,10 @@ static void log_lines(int level, const char *text)
 
 /* reload_tls reads the TLS files dtxd started with again (a certificate
  * renewed in place), for new connections; a path changed in the settings
- * is named with the changes a restart applies. */
+ * is named with the changes a restart applies. nng 1.5.2 takes a
+ * listener's configuration when it posts an accept, so the one connection
+ * each listener is about to accept still gets the old files; every later
+ * one gets the new. */
 static void reload_tls(daemon_state *d)
 {
 	char why[512] = "";

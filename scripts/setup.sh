@@ -28,6 +28,8 @@ packages=(
 	# unit's test (systemd-analyze verify, systemd-sysusers) and man
 	# (systemd-analyze checks the unit's Documentation= pages)
 	libsystemd-dev systemd man-db
+	# the TLS tests' CA and certificates (tests/support/tlscerts.sh)
+	openssl
 )
 
 missing=()

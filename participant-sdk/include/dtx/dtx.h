@@ -629,7 +629,8 @@ DTX_API int dtx_saga_create(const char *gid, dtx_saga **ret_saga);
 /* dtx_saga_add_step appends a step: action and compensate are handler names
  * served at url; payload (len bytes, may be NULL if len is 0) is copied.
  * url must be one the coordinator can dial: tcp://HOST:PORT (tcp4://,
- * tcp6://) or ipc://PATH. timeout_ms 0 takes the coordinator's default;
+ * tcp6://; tls+tcp:// when dtxd has TLS client settings, --tls-ca) or
+ * ipc://PATH. timeout_ms 0 takes the coordinator's default;
  * at most 3,600,000 (one hour). Errors: DTX_EINVAL (bad URL, name or
  * timeout), DTX_ETOOBIG, DTX_ENOMEM. */
 DTX_API int dtx_saga_add_step(dtx_saga *saga, const char *url,
