@@ -292,9 +292,10 @@ typedef struct sdk_gc sdk_gc;
 /* sdk_gc_create prepares a GC thread that asks the coordinator at url
  * (borrowed, copied) every interval_ms and removes records final for
  * grace_ms (0 takes the DTX_BARRIER_GC_*_DEFAULT values). Opens the client
- * (it connects lazily). Errors: those of dtx_client_open, DTX_ENOMEM. */
-int sdk_gc_create(const char *url, unsigned grace_ms, unsigned interval_ms,
-                  sdk_gc **ret_gc);
+ * (it connects lazily), with tls (borrowed; NULL: none) for a tls+tcp://
+ * url. Errors: those of dtx_client_open, DTX_ENOMEM. */
+int sdk_gc_create(const char *url, const dtx_tls_opts *tls, unsigned grace_ms,
+                  unsigned interval_ms, sdk_gc **ret_gc);
 
 /* sdk_gc_start starts the thread on store (borrowed, writable) with who
  * (borrowed, for diagnostics); both must stay valid until sdk_gc_stop.

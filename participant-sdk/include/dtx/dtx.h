@@ -514,8 +514,11 @@ DTX_API int dtx_store_barrier_gc(dtx_store *store, struct dtx_client *client,
  * unreachable, store error) deletes nothing, is logged through the log
  * callback and counted in barrier_gc_failures, and is tried again next
  * interval. Before start only; a second call replaces the first; start
- * then fails with DTX_EINVAL if part has no store. Errors: DTX_EINVAL
- * (NULL, started), DTX_EUNREACHABLE (bad URL scheme), DTX_ENOMEM. */
+ * then fails with DTX_EINVAL if part has no store. A tls+tcp://
+ * coordinator_url is dialed with the participant's dtx_tls_opts (its
+ * certificate as client certificate, ca_file checking dtxd's). Errors:
+ * DTX_EINVAL (NULL, started, a tls+tcp:// URL without TLS settings),
+ * DTX_EUNREACHABLE (bad URL scheme), DTX_ENOMEM. */
 DTX_API int dtx_participant_set_barrier_gc(dtx_participant *part,
                                            const char *coordinator_url,
                                            unsigned grace_ms,
