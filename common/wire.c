@@ -435,7 +435,9 @@ static int url_tcp_check(struct vctx *v, const char *where, const char *rest)
  * wire_url_check); where prefixes the message ("step 2: "). */
 static int check_url(struct vctx *v, const char *where, const char *url)
 {
-	static const char *const tcp[] = {"tcp://", "tcp4://", "tcp6://"};
+	static const char *const tcp[] = {"tcp://",      "tcp4://",
+	                                  "tcp6://",     "tls+tcp://",
+	                                  "tls+tcp4://", "tls+tcp6://"};
 	const char *sep;
 	size_t len;
 
@@ -474,7 +476,7 @@ static int check_url(struct vctx *v, const char *where, const char *url)
 		            where);
 	return fail(v, DTX_EINVAL,
 	            "%sparticipant URL scheme \"%.*s\" is not supported "
-	            "(tcp://, tcp4://, tcp6://, ipc://)",
+	            "(tcp://, tcp4://, tcp6://, tls+tcp://, ipc://)",
 	            where, (int)(sep - url > 16 ? 16 : sep - url), url);
 }
 

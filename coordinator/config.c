@@ -20,6 +20,9 @@
 #include <dtx/dtx.h>
 
 #include "diag.h"
+#include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
+
 #include "http.h"
 #include "kv.h"
 #include "shards.h"
@@ -59,6 +62,7 @@ void dc_config_defaults(dc_config *cfg)
 	cfg->idle_timeout_ms = 300000;
 	cfg->retain_final_ms = UINT64_C(7) * 86400000;
 	cfg->retain_tombstones_ms = UINT64_C(30) * 86400000;
+	cfg->tls.require_peer_cert = true;
 }
 
 uint32_t dc_config_conns_for_fds(uint64_t nofile)
@@ -206,6 +210,27 @@ static const char usage[] =
         "  --idle-timeout-ms MS     close a connection that holds no request\n"
         "                           and sent none for this long; 0 = never\n"
         "                           (300000)\n"
+        "  --tls-cert FILE          dtxd's certificate (PEM, its chain\n"
+        "                           after it) for its tls+tcp:// endpoints,\n"
+        "                           and its client certificate in branch\n"
+        "                           calls to tls+tcp:// participants\n"
+        "  --tls-key FILE           the certificate's private key (PEM)\n"
+        "  --tls-key-pass PASS      the key's passphrase, if encrypted\n"
+        "                           (shown masked; better in the file or\n"
+        "                           DTX_TLS_KEY_PASS than on the command\n"
+        "                           line)\n"
+        "  --tls-ca FILE            CA bundle (PEM) that clients' and\n"
+        "                           participants' certificates must chain\n"
+        "                           to; needed for tls+tcp:// participants\n"
+        "  --tls-require-client-cert true|false  refuse a client of a\n"
+        "                           tls+tcp:// endpoint without a\n"
+        "                           certificate of --tls-ca (true)\n"
+        "  --admin-tls-ca FILE      the admin endpoint's own CA (operators'\n"
+        "                           certificates): then only those get in\n"
+        "                           there, whatever --tls-require-client-\n"
+        "                           cert says (default: --tls-ca)\n"
+        "                           SIGHUP reloads the TLS files for new\n"
+        "                           connections\n"
         "  --log-level LEVEL        error|warn|info|debug (info)\n"
         "  --log-format FORMAT      text|json|journal: one event per line;\n"
         "                           json one object per line; journal to\n"
@@ -262,6 +287,12 @@ enum {
 	OPT_CHECK_CONFIG,
 	OPT_DRAIN_MS,
 	OPT_LOG_FORMAT,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_TLS_KEY_PASSPHRASE,
+	OPT_TLS_CA,
+	OPT_TLS_REQUIRE,
+	OPT_ADMIN_TLS_CA,
 };
 
 /* --store comes before --log-dir, its older name: both set one setting
@@ -309,6 +340,12 @@ static const struct option options[] = {
         {"max-waits-per-conn", required_argument, NULL, OPT_WAITS_PER_CONN},
         {"idle-timeout-ms", required_argument, NULL, OPT_IDLE},
         {"max-wait-ms", required_argument, NULL, OPT_MAX_WAIT},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+        {"tls-key-passphrase", required_argument, NULL, OPT_TLS_KEY_PASSPHRASE},
+        {"tls-ca", required_argument, NULL, OPT_TLS_CA},
+        {"tls-require-client-cert", required_argument, NULL, OPT_TLS_REQUIRE},
+        {"admin-tls-ca", required_argument, NULL, OPT_ADMIN_TLS_CA},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
         {"retain-final", required_argument, NULL, OPT_RETAIN_FINAL},
@@ -627,6 +664,49 @@ static int parse_allow(dc_config *cfg, bool gids, const char *arg, FILE *err)
 	return DC_CONFIG_USAGE;
 }
 
+/* parse_bool reads true|false (also yes|no, on|off, 1|0) for --name. */
+static int parse_bool(const char *name, const char *s, bool *ret, FILE *err)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(s, yes[i]) == 0 || strcmp(s, no[i]) == 0) {
+			*ret = strcmp(s, yes[i]) == 0;
+			return DC_CONFIG_OK;
+		}
+	}
+	fprintf(err, "dtxd: --%s: expected true or false, got '%s'\n", name, s);
+	return DC_CONFIG_USAGE;
+}
+
+/* parse_tls sets one of the --tls-* settings (their files are read and
+ * checked together by check_tls). */
+static int parse_tls(dc_config *cfg, int id, const char *arg, FILE *err)
+{
+	switch (id) {
+	case OPT_TLS_CERT:
+		cfg->tls.cert = arg;
+		break;
+	case OPT_TLS_KEY:
+		cfg->tls.key = arg;
+		break;
+	case OPT_TLS_KEY_PASSPHRASE:
+		cfg->tls.key_pass = arg;
+		break;
+	case OPT_TLS_CA:
+		cfg->tls.ca = arg;
+		break;
+	case OPT_ADMIN_TLS_CA:
+		cfg->admin_tls_ca = arg;
+		break;
+	default:
+		return parse_bool("tls-require-client-cert", arg,
+		                  &cfg->tls.require_peer_cert, err);
+	}
+	return DC_CONFIG_OK;
+}
+
 static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
                      FILE *err)
 {
@@ -695,6 +775,13 @@ static int parse_one(dc_config *cfg, int id, const char *arg, FILE *out,
 		}
 		cfg->listen[cfg->nlisten++] = arg;
 		return DC_CONFIG_OK;
+	case OPT_TLS_CERT:
+	case OPT_TLS_KEY:
+	case OPT_TLS_KEY_PASSPHRASE:
+	case OPT_TLS_CA:
+	case OPT_TLS_REQUIRE:
+	case OPT_ADMIN_TLS_CA:
+		return parse_tls(cfg, id, arg, err);
 	case OPT_HELP:
 		fputs(usage, out);
 		return DC_CONFIG_EXIT;
@@ -789,6 +876,41 @@ static bool show_num(const dc_config *cfg, int id, uint64_t *ret)
 	return show_conn_num(cfg, id, ret);
 }
 
+/* show_tls is show_text for the --tls-* settings; the passphrase shows
+ * masked (so does every place that prints settings: settings.c). */
+static int show_tls(const dc_config *cfg, int id, size_t i, char *buf,
+                    size_t len)
+{
+	const char *v;
+
+	switch (id) {
+	case OPT_TLS_CERT:
+		v = cfg->tls.cert;
+		break;
+	case OPT_TLS_KEY:
+		v = cfg->tls.key;
+		break;
+	case OPT_TLS_KEY_PASSPHRASE:
+		v = cfg->tls.key_pass != NULL ? "*****" : NULL;
+		break;
+	case OPT_TLS_CA:
+		v = cfg->tls.ca;
+		break;
+	case OPT_ADMIN_TLS_CA:
+		v = cfg->admin_tls_ca;
+		break;
+	case OPT_TLS_REQUIRE:
+		v = cfg->tls.require_peer_cert ? "true" : "false";
+		break;
+	default:
+		return -1;
+	}
+	if (v == NULL || i > 0)
+		return 0;
+	snprintf(buf, len, "%s", v);
+	return 1;
+}
+
 /* show_text writes string setting id's value number i to buf (1), or
  * returns 0 past its last value, -1 for an id it does not know. */
 static int show_text(const dc_config *cfg, int id, size_t i, char *buf,
@@ -837,7 +959,7 @@ static int show_text(const dc_config *cfg, int id, size_t i, char *buf,
 		v = i == 0 ? dc_diag_format_name(cfg->log_format) : NULL;
 		break;
 	default:
-		return -1;
+		return show_tls(cfg, id, i, buf, len);
 	}
 	if (v == NULL)
 		return 0;
@@ -997,6 +1119,68 @@ static int check_store(const dc_config *cfg, FILE *err)
 	return DC_CONFIG_USAGE;
 }
 
+bool dc_config_tls_files(const dc_config *cfg, dc_tls_role role,
+                         tlsconf_files *ret)
+{
+	bool used = false;
+
+	*ret = cfg->tls;
+	switch (role) {
+	case DC_TLS_LISTEN:
+		for (size_t i = 0; i < cfg->nlisten; i++)
+			used = used || tlsconf_is_tls_url(cfg->listen[i]);
+		return used;
+	case DC_TLS_ADMIN:
+		if (cfg->admin_tls_ca != NULL) {
+			ret->ca = cfg->admin_tls_ca;
+			ret->require_peer_cert = true;
+		}
+		return tlsconf_is_tls_url(cfg->admin);
+	default:
+		ret->require_peer_cert = false;
+		return cfg->tls.ca != NULL;
+	}
+}
+
+const char *dc_config_tls_flag(dc_tls_role role, tlsconf_field field)
+{
+	static const char *const flags[TLSCONF_F_COUNT] = {
+	        "--tls-cert", "--tls-key", "--tls-key-passphrase", "--tls-ca",
+	        "--tls-require-client-cert"};
+
+	if (role == DC_TLS_ADMIN && field == TLSCONF_F_CA)
+		return "--tls-ca or --admin-tls-ca";
+	return field < TLSCONF_F_COUNT ? flags[field] : "--tls-cert";
+}
+
+/* check_tls reads and checks the TLS files of every role that uses them,
+ * as the start will: a problem is an exit 64 before anything listens. */
+static int check_tls(const dc_config *cfg, FILE *err)
+{
+	static const char *const roles[] = {"--listen", "--admin",
+	                                    "branch calls to participants"};
+	tlsconf_files f;
+	tlsconf_field field;
+	nng_tls_config *tc;
+	char why[512];
+
+	for (int r = DC_TLS_LISTEN; r <= DC_TLS_CALLS; r++) {
+		if (!dc_config_tls_files(cfg, (dc_tls_role)r, &f))
+			continue;
+		if (tlsconf_load(&f,
+		                 r == DC_TLS_CALLS ? TLSCONF_CLIENT
+		                                   : TLSCONF_SERVER,
+		                 &tc, &field, why, sizeof(why)) != DTX_OK) {
+			fprintf(err, "dtxd: %s: %s (for %s)\n",
+			        dc_config_tls_flag((dc_tls_role)r, field), why,
+			        roles[r]);
+			return DC_CONFIG_USAGE;
+		}
+		nng_tls_config_free(tc);
+	}
+	return DC_CONFIG_OK;
+}
+
 int dc_config_finish(dc_config *cfg, FILE *err)
 {
 	if (cfg->log_dir == NULL || cfg->log_dir[0] == '\0') {
@@ -1025,6 +1209,8 @@ int dc_config_finish(dc_config *cfg, FILE *err)
 		             "not known)\n");
 		return DC_CONFIG_USAGE;
 	}
+	if (check_tls(cfg, err) != DC_CONFIG_OK)
+		return DC_CONFIG_USAGE;
 	return check_replies(cfg, err);
 }
 

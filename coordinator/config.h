@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "acl.h"
+#include "tlsconf.h"
 
 #define DC_MAX_LISTEN        8
 #define DC_MAX_PEERS         1024 /* --peer flags (one per other shard) */
@@ -99,7 +100,33 @@ typedef struct dc_config {
 	                                   max_clients */
 	uint32_t max_waits_per_conn;    /* 0 = max_requests_per_conn */
 	uint32_t idle_timeout_ms;       /* close idle connections; 0 = never */
+
+	/* Mutual TLS (--tls-*): dtxd's certificate and key serve its
+	 * tls+tcp:// listeners and are its client certificate in branch
+	 * calls to tls+tcp:// participants; tls.ca is the CA clients' and
+	 * participants' certificates must chain to; admin_tls_ca, if set,
+	 * the admin endpoint's own (operators' certificates; a client
+	 * certificate is then always required there). Strings borrowed. */
+	tlsconf_files tls;
+	const char *admin_tls_ca;
 } dc_config;
+
+/* The three uses of dtxd's TLS settings. */
+typedef enum dc_tls_role {
+	DC_TLS_LISTEN = 0, /* the client endpoint (--listen) */
+	DC_TLS_ADMIN,      /* the admin endpoint (--admin) */
+	DC_TLS_CALLS,      /* branch calls to participants (a client) */
+} dc_tls_role;
+
+/* dc_config_tls_files fills *ret with the TLS files of role (strings
+ * borrowed from cfg) and returns whether the role uses TLS at all: a
+ * tls+tcp:// URL among its endpoints (for DC_TLS_CALLS: a --tls-ca). */
+bool dc_config_tls_files(const dc_config *cfg, dc_tls_role role,
+                         tlsconf_files *ret);
+
+/* dc_config_tls_flag is the flag that sets field of tlsconf_files for
+ * role ("--tls-cert", "--admin-tls-ca"), for messages. */
+const char *dc_config_tls_flag(dc_tls_role role, tlsconf_field field);
 
 /* dc_config_reply_overhead is the most a ClientReply about a transaction of
  * max_steps steps may hold besides the steps' result bytes: names, URLs,

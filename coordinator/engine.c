@@ -255,6 +255,14 @@ const char *dc_engine_store(const dc_engine *e)
 	return dc_log_path(e->log);
 }
 
+int dc_engine_reload_tls(dc_engine *e, const dc_config *cfg, char *errbuf,
+                         size_t errlen)
+{
+	if (!e->net_open || e->net->ops->reload_tls == NULL)
+		return DTX_OK;
+	return e->net->ops->reload_tls(e->net, cfg, errbuf, errlen);
+}
+
 const dc_recovery *dc_engine_recovery(const dc_engine *e)
 {
 	return &e->recovery;

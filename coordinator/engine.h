@@ -95,6 +95,13 @@ const char *dc_engine_store(const dc_engine *e);
 /* dc_engine_recovery reports what dc_engine_create recovered. */
 const dc_recovery *dc_engine_recovery(const dc_engine *e);
 
+/* dc_engine_reload_tls loads the TLS files of cfg (borrowed: the settings
+ * SIGHUP re-read) again for the connections dtxd accepts and makes from
+ * now on; open connections keep theirs. Loop thread. A problem goes to
+ * errbuf and keeps the ones in use. Errors: DTX_EINVAL, DTX_ENOMEM. */
+int dc_engine_reload_tls(dc_engine *e, const dc_config *cfg, char *errbuf,
+                         size_t errlen);
+
 /* dc_engine_stop begins an orderly stop on the loop thread: no new
  * requests, the commit in flight finishes, handles close; uv_run then
  * returns. Work not yet committed is simply not done: recovery redoes it. */

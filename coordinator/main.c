@@ -12,9 +12,10 @@
  * Under systemd (Type=notify, coordinator/notify.h) dtxd says READY=1 once
  * recovered and listening, STOPPING=1 on SIGTERM, and pings the watchdog
  * from the loop. SIGHUP re-reads the settings (the same flags, variables
- * and file) and applies the log level and format; it logs what changed
- * and what would need a restart, and keeps everything when the settings
- * have a problem.
+ * and file) and applies the log level and format; it reads the TLS files
+ * again (those it started with: certificates renewed in place) for new
+ * connections; it logs what changed and what would need a restart, and
+ * keeps everything when the settings have a problem.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -100,6 +101,28 @@ static void log_lines(int level, const char *text)
 	}
 }
 
+/* reload_tls reads the TLS files dtxd started with again (a certificate
+ * renewed in place), for new connections; a path changed in the settings
+ * is named with the changes a restart applies. nng 1.5.2 takes a
+ * listener's configuration when it posts an accept, so the one connection
+ * each listener is about to accept still gets the old files; every later
+ * one gets the new. */
+static void reload_tls(daemon_state *d)
+{
+	char why[512] = "";
+
+	if (!tlsconf_is_set(&d->cfg->tls))
+		return;
+	if (dc_engine_reload_tls(d->engine, d->cfg, why, sizeof(why)) != DTX_OK)
+		dc_diag(DTX_LOG_ERROR,
+		        "SIGHUP: TLS files not reloaded, the ones in use "
+		        "stay: %s",
+		        why);
+	else
+		dc_diag(DTX_LOG_INFO, "SIGHUP: TLS certificates, key and CAs "
+		                      "reloaded for new connections");
+}
+
 /* reload is SIGHUP's work: re-read the settings from the same sources;
  * apply the log level and format, name the other changes (a restart
  * applies them). A problem keeps every setting as it is. */
@@ -135,6 +158,7 @@ static void reload(daemon_state *d)
 			        dc_diag_format_name(next.log_format));
 		dc_diag_set_format(next.log_format);
 		d->cfg->log_format = next.log_format;
+		reload_tls(d);
 		if (dc_settings_changed(d->cfg, &next, changed,
 		                        sizeof(changed)) > 0)
 			dc_diag(DTX_LOG_WARN,

@@ -51,6 +51,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
 
 #include "diag.h"
@@ -285,6 +286,24 @@ static void peer_destroy(peer *p)
 	free(p);
 }
 
+/* peer_tls gives p's socket dtxd's client TLS configuration (to every
+ * dialer it will have); a tls+tcp:// URL without one is refused. */
+static int peer_tls(dc_rpc *rpc, peer *p)
+{
+	if (rpc->opts.tls == NULL) {
+		if (!tlsconf_is_tls_url(p->url))
+			return DTX_OK;
+		dc_diag(DTX_LOG_WARN,
+		        "branch call to %s: dtxd has no TLS client settings "
+		        "(--tls-ca, and --tls-cert/--tls-key if the "
+		        "participant asks for a certificate)",
+		        p->url);
+		return DTX_EINVAL;
+	}
+	return dc_err_from_nng(
+	        nng_socket_set_ptr(p->sock, NNG_OPT_TLS_CONFIG, rpc->opts.tls));
+}
+
 static int peer_open_socket(dc_rpc *rpc, peer *p)
 {
 	int rv = nng_req0_open(&p->sock);
@@ -299,6 +318,8 @@ static int peer_open_socket(dc_rpc *rpc, peer *p)
 	                  NNG_DURATION_INFINITE);
 	nng_socket_set_ms(p->sock, NNG_OPT_RECONNMINT, 20);
 	nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, 1000);
+	if ((rv = peer_tls(rpc, p)) != DTX_OK)
+		return rv;
 	if ((rv = nng_pipe_notify(p->sock, NNG_PIPE_EV_ADD_PRE, pipe_cb, p)) !=
 	            0 ||
 	    (rv = nng_pipe_notify(p->sock, NNG_PIPE_EV_REM_POST, pipe_cb, p)) !=
@@ -971,6 +992,22 @@ void dc_rpc_stats_get(const dc_rpc *rpc, dc_rpc_stats *ret_stats)
 	ret_stats->closing = 0;
 	for (const peer *p = rpc->evicted; p != NULL; p = p->next)
 		ret_stats->closing++;
+}
+
+int dc_rpc_set_tls(dc_rpc *rpc, nng_tls_config *tls)
+{
+	int rv = DTX_OK;
+
+	if (tls == NULL)
+		return DTX_OK;
+	rpc->opts.tls = tls;
+	for (unsigned b = 0; b < PEER_BUCKETS; b++)
+		for (peer *p = rpc->buckets[b]; p != NULL; p = p->next)
+			if (p->sock_open && tlsconf_is_tls_url(p->url) &&
+			    nng_socket_set_ptr(p->sock, NNG_OPT_TLS_CONFIG,
+			                       tls) != 0)
+				rv = DTX_EINVAL;
+	return rv;
 }
 
 void dc_rpc_close(dc_rpc *rpc)

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "mailbox.h"
+#include "tlsconf.h"
 #include "wire.h"
 
 #define DC_MAIL_CALL 2
@@ -52,6 +53,10 @@ typedef struct dc_rpc_opts {
 	unsigned idle_ms;     /* a peer unused this long is closed */
 	size_t max_msg_bytes; /* NNG_OPT_RECVMAXSZ of each socket */
 	wire_limits limits;   /* for validating replies */
+	/* dtxd's client TLS configuration for tls+tcp:// participants
+	 * (retained until dc_rpc_set_tls replaces it or destroy; NULL: a
+	 * tls+tcp:// URL is refused, naming --tls-ca) */
+	nng_tls_config *tls;
 } dc_rpc_opts;
 
 /* Counters of the peer table, for diagnostics. */
@@ -98,6 +103,13 @@ unsigned dc_rpc_outstanding(const dc_rpc *rpc);
 
 /* dc_rpc_stats_get fills *ret_stats. Loop thread. */
 void dc_rpc_stats_get(const dc_rpc *rpc, dc_rpc_stats *ret_stats);
+
+/* dc_rpc_set_tls makes tls (retained as in dc_rpc_opts; NULL keeps the
+ * current one) the TLS configuration of every peer socket, open or to
+ * come: connections made from now on use it (SIGHUP's reload). Loop
+ * thread. Errors: DTX_EINVAL (nng refused it on a socket; the peers
+ * before it took it). */
+int dc_rpc_set_tls(dc_rpc *rpc, nng_tls_config *tls);
 
 /* dc_rpc_close closes every socket and waits for nng's callbacks; calls in
  * flight complete silently (nothing is posted). */

@@ -64,6 +64,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
 
 #include "diag.h"
@@ -449,6 +450,14 @@ static int open_socket(dc_server *srv, const dc_server_opts *opts, char *errbuf,
 	                    wire_limit(opts->max_msg_bytes));
 	nng_pipe_notify(srv->sock, NNG_PIPE_EV_ADD_PRE, on_pipe, srv);
 	nng_pipe_notify(srv->sock, NNG_PIPE_EV_REM_POST, on_pipe, srv);
+	/* kept by the socket for each tls+tcp listener it makes */
+	if (opts->tls != NULL &&
+	    (rv = nng_socket_set_ptr(srv->sock, NNG_OPT_TLS_CONFIG,
+	                             opts->tls)) != 0) {
+		snprintf(errbuf, errlen, "TLS settings refused: %s",
+		         nng_strerror(rv));
+		return DTX_EINVAL;
+	}
 	rv = lguard_open(srv->sock, &gopts, &srv->guard);
 	if (rv != 0)
 		return dc_err_from_nng(rv);
@@ -462,6 +471,15 @@ static int open_socket(dc_server *srv, const dc_server_opts *opts, char *errbuf,
 			               : DTX_EUNREACHABLE;
 		}
 	}
+	return DTX_OK;
+}
+
+int dc_server_set_tls(dc_server *srv, nng_tls_config *tls)
+{
+	if (srv == NULL || tls == NULL || !srv->sock_open)
+		return DTX_OK;
+	if (nng_socket_set_ptr(srv->sock, NNG_OPT_TLS_CONFIG, tls) != 0)
+		return DTX_EINVAL;
 	return DTX_OK;
 }
 

@@ -29,6 +29,7 @@
 #include "mailbox.h"
 #include "request.h"
 #include "timerq.h"
+#include "tlsconf.h"
 #include "wire.h"
 
 typedef struct dc_server dc_server;
@@ -50,6 +51,10 @@ typedef struct dc_server_opts {
 	                     nothing for this long; 0 = never */
 	int mail_kind;    /* kind of the posted mail; 0 = DC_MAIL_REQUEST
 	                     (the admin endpoint uses DC_MAIL_ADMIN) */
+	/* the TLS configuration of its tls+tcp:// listeners (retained until
+	 * dc_server_set_tls replaces it or destroy); NULL: none (the
+	 * settings check refuses a tls+tcp:// URL without one) */
+	nng_tls_config *tls;
 } dc_server_opts;
 
 /* nng's own receive limit is this many times max_msg_bytes: a request
@@ -68,6 +73,11 @@ typedef struct dc_server_opts {
  * e.g. address in use), DTX_ENOMEM. errbuf receives the failing URL. */
 int dc_server_open(const dc_server_opts *opts, dc_mailbox *mb,
                    dc_server **ret_srv, char *errbuf, size_t errlen);
+
+/* dc_server_set_tls makes tls (retained as in dc_server_opts) the TLS
+ * configuration of srv's listeners, for the connections they accept from
+ * now on (SIGHUP's reload). Errors: DTX_EINVAL (nng refused it). */
+int dc_server_set_tls(dc_server *srv, nng_tls_config *tls);
 
 /* dc_server_close stops listening and waits for nng's callbacks to finish;
  * requests the engine still holds become invalid when dc_server_destroy

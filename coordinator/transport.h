@@ -59,6 +59,12 @@ typedef struct dc_transport_ops {
 	/* close stops receiving and completing; requests the engine still
 	 * holds stay valid until destroy, and are never answered. */
 	void (*close)(dc_transport *t);
+	/* reload_tls (NULL: the transport has no TLS) loads the TLS files
+	 * of cfg (borrowed) again for the connections made from now on; a
+	 * problem goes to errbuf and keeps the ones in use. Loop thread.
+	 * Errors: DTX_EINVAL, DTX_ENOMEM. */
+	int (*reload_tls)(dc_transport *t, const dc_config *cfg, char *errbuf,
+	                  size_t errlen);
 	/* destroy frees t (its creator calls it). */
 	void (*destroy)(dc_transport *t);
 } dc_transport_ops;

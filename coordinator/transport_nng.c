@@ -3,11 +3,11 @@
  * endpoints (server.c) and the branch-call pool (rpc.c) on nng, behind
  * transport.h.
  *
- * Owns the three and the order they open (the pool, the client endpoint,
- * the admin endpoint) and close. The HTTP endpoint (--http, http_api.h)
- * is the engine's: it opens before recovery (engine.c). The admin
- * endpoint has its own request pool, so operators get answers while the
- * client endpoint is saturated.
+ * Owns the three, their TLS configurations (tls.h), and the order they
+ * open (the pool, the client endpoint, the admin endpoint) and close. The
+ * HTTP endpoint (--http, http_api.h) is the engine's: it opens before
+ * recovery (engine.c). The admin endpoint has its own request pool, so
+ * operators get answers while the client endpoint is saturated.
  *
  * Must never: interpret a request or a reply (server.c and rpc.c do the
  * bounded decoding, the engine the rest).
@@ -18,6 +18,7 @@
 
 #include "diag.h"
 #include "server.h"
+#include "tls.h"
 
 typedef struct nng_transport {
 	dc_transport base; /* first */
@@ -26,6 +27,7 @@ typedef struct nng_transport {
 	dc_server *srv;
 	dc_server *admin_srv; /* NULL: no admin endpoint */
 	dc_rpc *rpc;
+	dc_tls *tls; /* the sockets' TLS configurations (outlives them) */
 } nng_transport;
 
 /* open_admin listens on the admin endpoint. The default address taken by
@@ -43,6 +45,7 @@ static int open_admin(nng_transport *n, dc_mailbox *mb, char *errbuf,
 	        .max_conns = DC_ADMIN_MAX_CONNS,
 	        .idle_ms = n->cfg->idle_timeout_ms,
 	        .mail_kind = DC_MAIL_ADMIN,
+	        .tls = dc_tls_get(n->tls, DC_TLS_ADMIN),
 	};
 	int rv;
 
@@ -58,10 +61,36 @@ static int open_admin(nng_transport *n, dc_mailbox *mb, char *errbuf,
 	return rv;
 }
 
-static int nng_open(dc_transport *t, dc_mailbox *mb, char *errbuf,
-                    size_t errlen)
+/* nng_reload_tls loads cfg's TLS files again and gives them to every
+ * socket: new connections use them, open ones keep theirs. A problem
+ * keeps the configurations in use. */
+static int nng_reload_tls(dc_transport *t, const dc_config *cfg, char *errbuf,
+                          size_t errlen)
 {
 	nng_transport *n = (nng_transport *)t;
+	int rv = dc_tls_reload(n->tls, cfg, errbuf, errlen);
+
+	if (rv != DTX_OK)
+		return rv;
+	if (dc_server_set_tls(n->srv, dc_tls_get(n->tls, DC_TLS_LISTEN)) !=
+	            DTX_OK ||
+	    dc_server_set_tls(n->admin_srv, dc_tls_get(n->tls, DC_TLS_ADMIN)) !=
+	            DTX_OK ||
+	    dc_rpc_set_tls(n->rpc, dc_tls_get(n->tls, DC_TLS_CALLS)) !=
+	            DTX_OK) {
+		/* some sockets may hold the new ones: keep both sets */
+		snprintf(errbuf, errlen, "nng refused the new TLS settings");
+		return DTX_EINVAL;
+	}
+	dc_tls_commit(n->tls);
+	return DTX_OK;
+}
+
+/* open_all opens the pool, the client endpoint, the admin endpoint and
+ * the console, in that order. */
+static int open_all(nng_transport *n, dc_mailbox *mb, char *errbuf,
+                    size_t errlen)
+{
 	const dc_config *cfg = n->cfg;
 	dc_rpc_opts ro = {
 	        .max_calls = cfg->max_calls,
@@ -70,6 +99,7 @@ static int nng_open(dc_transport *t, dc_mailbox *mb, char *errbuf,
 	        .idle_ms = cfg->peer_idle_ms,
 	        .max_msg_bytes = cfg->max_msg_bytes,
 	        .limits = n->limits,
+	        .tls = dc_tls_get(n->tls, DC_TLS_CALLS),
 	};
 	dc_server_opts so = {
 	        .urls = cfg->listen,
@@ -80,6 +110,7 @@ static int nng_open(dc_transport *t, dc_mailbox *mb, char *errbuf,
 	        .max_per_conn = cfg->max_requests_per_conn,
 	        .max_waits_per_conn = cfg->max_waits_per_conn,
 	        .idle_ms = cfg->idle_timeout_ms,
+	        .tls = dc_tls_get(n->tls, DC_TLS_LISTEN),
 	};
 	int rv = dc_rpc_create(&ro, mb, &n->rpc);
 
@@ -89,6 +120,18 @@ static int nng_open(dc_transport *t, dc_mailbox *mb, char *errbuf,
 	if (rv != DTX_OK)
 		return rv;
 	return open_admin(n, mb, errbuf, errlen);
+}
+
+static int nng_open(dc_transport *t, dc_mailbox *mb, char *errbuf,
+                    size_t errlen)
+{
+	nng_transport *n = (nng_transport *)t;
+	const dc_config *cfg = n->cfg;
+	int rv = dc_tls_create(cfg, &n->tls, errbuf, errlen);
+
+	if (rv != DTX_OK)
+		return rv;
+	return open_all(n, mb, errbuf, errlen);
 }
 
 static int nng_call(dc_transport *t, const char *url,
@@ -129,6 +172,7 @@ static void nng_destroy(dc_transport *t)
 	dc_server_destroy(n->srv);
 	dc_server_destroy(n->admin_srv);
 	dc_rpc_destroy(n->rpc);
+	dc_tls_destroy(n->tls); /* after the sockets that pointed to it */
 	free(n);
 }
 
@@ -138,6 +182,7 @@ static const dc_transport_ops nng_ops = {
         .flush = nng_flush,
         .release = nng_release,
         .close = nng_close,
+        .reload_tls = nng_reload_tls,
         .destroy = nng_destroy,
 };
 

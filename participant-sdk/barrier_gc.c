@@ -320,8 +320,8 @@ static int gc_sync_init(sdk_gc *gc)
 	return DTX_OK;
 }
 
-int sdk_gc_create(const char *url, unsigned grace_ms, unsigned interval_ms,
-                  sdk_gc **ret_gc)
+int sdk_gc_create(const char *url, const dtx_tls_opts *tls, unsigned grace_ms,
+                  unsigned interval_ms, sdk_gc **ret_gc)
 {
 	dtx_client_opts co;
 	sdk_gc *gc = calloc(1, sizeof(*gc));
@@ -335,6 +335,7 @@ int sdk_gc_create(const char *url, unsigned grace_ms, unsigned interval_ms,
 	if (gc->interval_ms < GC_INTERVAL_MS_MIN)
 		gc->interval_ms = GC_INTERVAL_MS_MIN;
 	dtx_client_opts_init(&co);
+	co.tls = tls;
 	/* a query may take about one interval, within [1 s, 5 s] */
 	co.timeout_ms = gc->interval_ms < GC_QUERY_TIMEOUT_MIN
 	                        ? GC_QUERY_TIMEOUT_MIN

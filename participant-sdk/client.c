@@ -87,7 +87,8 @@ struct dtx_client {
 	sdk_route *route; /* owned: the coordinators and their links */
 	unsigned timeout_ms;
 	size_t max_msg;
-	bool sync_init; /* mu and cv are initialised */
+	nng_tls_config *tls; /* owned; NULL: no TLS (outlives the links) */
+	bool sync_init;      /* mu and cv are initialised */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;    /* CLOCK_MONOTONIC */
 	unsigned outstanding; /* guarded by mu */
@@ -309,8 +310,10 @@ int dtx_client_open(const char *url, const dtx_client_opts *opts,
 	c->timeout_ms = opts->timeout_ms;
 	c->max_msg = opts->max_msg_bytes;
 	rv = client_sync_init(c);
+	if (rv == DTX_OK && opts->tls != NULL)
+		rv = sdk_tls_load(opts->tls, false, "client", url, &c->tls);
 	if (rv == DTX_OK)
-		rv = sdk_route_create(url, c->max_msg, &c->route);
+		rv = sdk_route_create(url, c->max_msg, c->tls, &c->route);
 	if (rv == DTX_OK) {
 		if (pthread_create(&c->keeper, NULL, keeper_main, c) != 0)
 			rv = DTX_ENOMEM;
@@ -356,6 +359,7 @@ static void client_free(dtx_client *c)
 	sdk_route_destroy(c->route);
 	for (size_t i = 0; i < c->npeers; i++)
 		sdk_link_free(c->peers[i]);
+	sdk_tls_free(c->tls); /* after the sockets that pointed to it */
 	if (c->sync_init) {
 		pthread_cond_destroy(&c->cv);
 		pthread_mutex_destroy(&c->mu);
@@ -1345,7 +1349,8 @@ static int peer_link(dtx_client *c, const char *url, sdk_link **ret_link)
 	else if (c->npeers == PEERS_MAX)
 		rv = DTX_ELIMIT;
 	else
-		rv = sdk_link_open(url, c->max_msg, &c->peers[c->npeers]);
+		rv = sdk_link_open(url, c->max_msg, c->tls,
+		                   &c->peers[c->npeers]);
 	if (rv == DTX_OK)
 		*ret_link = c->peers[c->npeers++];
 out:

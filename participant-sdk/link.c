@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
 
 #include "sdk.h"
@@ -258,14 +259,20 @@ static void probe_start(sdk_link *l)
 
 /* probe_open makes l's probe; a URL its stream dialer cannot take (the
  * socket's dialer may still) leaves l without one. */
-static int probe_open(sdk_link *l)
+static int probe_open(sdk_link *l, nng_tls_config *tls)
 {
 	int rv = nng_aio_alloc(&l->probe_aio, probe_cb, l);
 
 	if (rv != 0)
 		return sdk_err_from_nng(rv);
-	if (nng_stream_dialer_alloc(&l->probe, l->url) != 0)
+	/* a probe greets in plain SP: a tls+tcp listener would see a TLS
+	 * handshake broken off, so those links are not probed */
+	if (strncmp(l->url, "tls+", 4) == 0 ||
+	    nng_stream_dialer_alloc(&l->probe, l->url) != 0)
 		l->probe = NULL;
+	else if (tls != NULL && tlsconf_is_tls_url(l->url))
+		(void)nng_stream_dialer_set_ptr(l->probe, NNG_OPT_TLS_CONFIG,
+		                                tls);
 	return DTX_OK;
 }
 
@@ -297,7 +304,7 @@ static int dial(sdk_link *l)
 	return sdk_err_from_nng(nng_dialer_start(l->dialer, NNG_FLAG_NONBLOCK));
 }
 
-static int link_setup(sdk_link *l, size_t max_msg)
+static int link_setup(sdk_link *l, size_t max_msg, nng_tls_config *tls)
 {
 	int rv = nng_req0_open(&l->sock);
 
@@ -306,6 +313,9 @@ static int link_setup(sdk_link *l, size_t max_msg)
 	l->sock_open = true;
 	/* nng's default is unlimited (PLATFORM.md): always set it */
 	rv = nng_socket_set_size(l->sock, NNG_OPT_RECVMAXSZ, max_msg);
+	/* kept by the socket for every dialer dial() makes */
+	if (rv == 0 && tls != NULL)
+		rv = nng_socket_set_ptr(l->sock, NNG_OPT_TLS_CONFIG, tls);
 	if (rv == 0) /* the caller decides every resend */
 		rv = nng_socket_set_ms(l->sock, NNG_OPT_REQ_RESENDTIME,
 		                       NNG_DURATION_INFINITE);
@@ -318,7 +328,8 @@ static int link_setup(sdk_link *l, size_t max_msg)
 	return dial(l);
 }
 
-int sdk_link_open(const char *url, size_t max_msg, sdk_link **ret_link)
+int sdk_link_open(const char *url, size_t max_msg, nng_tls_config *tls,
+                  sdk_link **ret_link)
 {
 	sdk_link *l;
 	char why[200];
@@ -326,6 +337,12 @@ int sdk_link_open(const char *url, size_t max_msg, sdk_link **ret_link)
 
 	if (wire_scheme_check(url, why, sizeof(why)) != DTX_OK) {
 		sdk_logf(DTX_LOG_WARN, "client: %s", why);
+		return DTX_EINVAL;
+	}
+	if (tls == NULL && tlsconf_is_tls_url(url)) {
+		sdk_logf(DTX_LOG_WARN,
+		         "client: %s needs TLS settings (dtx_client_opts.tls)",
+		         url);
 		return DTX_EINVAL;
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL)
@@ -338,9 +355,9 @@ int sdk_link_open(const char *url, size_t max_msg, sdk_link **ret_link)
 	}
 	l->mu_init = true;
 	l->down_since = nng_clock();
-	rv = probe_open(l);
+	rv = probe_open(l, tls);
 	if (rv == DTX_OK)
-		rv = link_setup(l, max_msg);
+		rv = link_setup(l, max_msg, tls);
 	if (rv == DTX_OK &&
 	    (nng_socket_get_int(l->sock, NNG_OPT_PROTO, &proto) != 0 ||
 	     proto <= 0 || proto > 0xffff))

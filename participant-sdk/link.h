@@ -12,14 +12,18 @@
 #include <stdint.h>
 
 #include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
 
 typedef struct sdk_link sdk_link;
 
 /* sdk_link_open opens a req0 socket (receive limit max_msg, nng's resends
- * off) and dials url (copied) in the background. Errors: DTX_EINVAL (a
- * scheme dtx does not speak, "http://": logged naming it, or a URL nng
- * refuses), DTX_EUNREACHABLE (a URL nng refuses), DTX_ENOMEM. */
-int sdk_link_open(const char *url, size_t max_msg, sdk_link **ret_link);
+ * off) and dials url (copied) in the background; a tls+tcp:// url with
+ * tls (retained: it must outlive the link's socket). Errors: DTX_EINVAL
+ * (a scheme dtx does not speak, "http://", or a tls+tcp:// url without
+ * tls: logged naming it, or a URL nng refuses), DTX_EUNREACHABLE (a URL
+ * nng refuses), DTX_ENOMEM. */
+int sdk_link_open(const char *url, size_t max_msg, nng_tls_config *tls,
+                  sdk_link **ret_link);
 
 /* sdk_link_socket returns the link's socket, for contexts. */
 nng_socket sdk_link_socket(const sdk_link *link);

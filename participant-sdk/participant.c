@@ -62,6 +62,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include "lguard.h"
 #include "sdk.h"
@@ -129,8 +130,13 @@ struct dtx_participant {
 
 	nng_socket sock;
 	bool sock_open;
-	lguard *guard; /* owned: keeps the listener accepting */
-	work *items;   /* owned: ncontexts items, the first nitems built */
+	lguard *guard;       /* owned: keeps the listener accepting */
+	nng_tls_config *tls; /* owned; NULL: no TLS (outlives the socket) */
+	/* the TLS settings, copied for the barrier GC's client; its
+	 * strings owned (tls_set: opts->tls was given) */
+	dtx_tls_opts tls_opts;
+	bool tls_set;
+	work *items; /* owned: ncontexts items, the first nitems built */
 	unsigned nitems;
 	pthread_t *threads; /* owned: the first nthreads are running */
 	batch *batches;     /* owned: one per worker thread */
@@ -201,6 +207,40 @@ static int sync_init(dtx_participant *part)
 	return DTX_OK;
 }
 
+/* dup_or_null copies s (NULL stays NULL) into *ret; false: no memory. */
+static bool dup_or_null(const char *s, const char **ret)
+{
+	*ret = s != NULL ? strdup(s) : NULL;
+	return s == NULL || *ret != NULL;
+}
+
+/* copy_tls keeps a copy of the TLS settings for the barrier GC's client
+ * (dtx_participant_set_barrier_gc comes after create). */
+static int copy_tls(dtx_participant *part, const dtx_tls_opts *o)
+{
+	dtx_tls_opts *c = &part->tls_opts;
+
+	part->tls_set = true;
+	c->require_client_cert = o->require_client_cert;
+	if (!dup_or_null(o->cert_file, &c->cert_file) ||
+	    !dup_or_null(o->key_file, &c->key_file) ||
+	    !dup_or_null(o->key_passphrase, &c->key_passphrase) ||
+	    !dup_or_null(o->ca_file, &c->ca_file))
+		return DTX_ENOMEM;
+	return DTX_OK;
+}
+
+static void free_tls_copy(dtx_participant *part)
+{
+	free((char *)part->tls_opts.cert_file);
+	free((char *)part->tls_opts.key_file);
+	if (part->tls_opts.key_passphrase != NULL)
+		memset((char *)part->tls_opts.key_passphrase, 0,
+		       strlen(part->tls_opts.key_passphrase));
+	free((char *)part->tls_opts.key_passphrase);
+	free((char *)part->tls_opts.ca_file);
+}
+
 int dtx_participant_create(const dtx_participant_opts *opts,
                            dtx_participant **ret_part)
 {
@@ -220,6 +260,11 @@ int dtx_participant_create(const dtx_participant_opts *opts,
 	part->tolerance_ms = DTX_DEADLINE_TOLERANCE_MS_DEFAULT;
 	part->url = strdup(opts->url);
 	rv = part->url == NULL ? DTX_ENOMEM : sync_init(part);
+	if (rv == DTX_OK)
+		rv = sdk_tls_load(opts->tls, true, "participant", opts->url,
+		                  &part->tls);
+	if (rv == DTX_OK && opts->tls != NULL)
+		rv = copy_tls(part, opts->tls);
 	if (rv != DTX_OK) {
 		dtx_participant_destroy(part);
 		return rv;
@@ -315,7 +360,9 @@ int dtx_participant_set_barrier_gc(dtx_participant *part,
 
 	if (part == NULL || coordinator_url == NULL || part->started)
 		return DTX_EINVAL;
-	rv = sdk_gc_create(coordinator_url, grace_ms, interval_ms, &gc);
+	rv = sdk_gc_create(coordinator_url,
+	                   part->tls_set ? &part->tls_opts : NULL, grace_ms,
+	                   interval_ms, &gc);
 	if (rv != DTX_OK)
 		return rv;
 	sdk_gc_destroy(part->gc);
@@ -794,6 +841,10 @@ static int open_socket(dtx_participant *part)
 	part->sock_open = true;
 	/* nng's default is unlimited (PLATFORM.md): always set it */
 	rv = nng_socket_set_size(part->sock, NNG_OPT_RECVMAXSZ, part->max_msg);
+	/* the socket gives it to the tls+tcp listener it makes */
+	if (rv == 0 && part->tls != NULL)
+		rv = nng_socket_set_ptr(part->sock, NNG_OPT_TLS_CONFIG,
+		                        part->tls);
 	return sdk_err_from_nng(rv);
 }
 
@@ -977,6 +1028,8 @@ void dtx_participant_destroy(dtx_participant *part)
 		pthread_mutex_destroy(&part->mu);
 		pthread_cond_destroy(&part->leader_cv);
 	}
+	sdk_tls_free(part->tls);
+	free_tls_copy(part);
 	free(part->url);
 	free(part);
 }

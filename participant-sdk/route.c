@@ -55,6 +55,7 @@ typedef struct coord {
 struct sdk_route {
 	pthread_mutex_t mu;
 	size_t max_msg;
+	nng_tls_config *tls; /* retained: for tls+tcp:// links; or NULL */
 	coord coords[ROUTE_COORDS_MAX]; /* guarded by mu; appended only */
 	size_t n;
 	bool sharded;                   /* a coordinator answered DTX_EMOVED */
@@ -76,8 +77,8 @@ static int add_locked(sdk_route *rt, const char *url)
 			return (int)i;
 	if (rt->n == ROUTE_COORDS_MAX)
 		return -1;
-	if ((rv = sdk_link_open(url, rt->max_msg, &rt->coords[rt->n].link)) !=
-	    DTX_OK) {
+	if ((rv = sdk_link_open(url, rt->max_msg, rt->tls,
+	                        &rt->coords[rt->n].link)) != DTX_OK) {
 		sdk_logf(DTX_LOG_WARN, "client: cannot open %s: %s", url,
 		         dtx_strerror(rv));
 		return -1;
@@ -114,7 +115,7 @@ static int open_all(sdk_route *rt, const char *list)
 			return DTX_ENOMEM;
 		if (end == s || rt->n == ROUTE_GIVEN_MAX)
 			rv = DTX_EINVAL;
-		else if ((rv = sdk_link_open(url, rt->max_msg,
+		else if ((rv = sdk_link_open(url, rt->max_msg, rt->tls,
 		                             &rt->coords[rt->n].link)) ==
 		         DTX_OK)
 			rt->n++;
@@ -126,7 +127,8 @@ static int open_all(sdk_route *rt, const char *list)
 	return DTX_OK;
 }
 
-int sdk_route_create(const char *list, size_t max_msg, sdk_route **ret_rt)
+int sdk_route_create(const char *list, size_t max_msg, nng_tls_config *tls,
+                     sdk_route **ret_rt)
 {
 	sdk_route *rt = calloc(1, sizeof(*rt));
 	int rv;
@@ -138,6 +140,7 @@ int sdk_route_create(const char *list, size_t max_msg, sdk_route **ret_rt)
 		return DTX_ENOMEM;
 	}
 	rt->max_msg = max_msg;
+	rt->tls = tls;
 	for (size_t i = 0; i < SHARD_COUNT_MAX; i++)
 		rt->owner[i] = -1;
 	if ((rv = open_all(rt, list)) != DTX_OK) {

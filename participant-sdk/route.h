@@ -24,7 +24,8 @@ typedef struct sdk_route sdk_route;
  * when a scheme "xxx://" follows it, so an ipc path may hold commas).
  * Errors: DTX_EINVAL (an empty URL, more than ROUTE_GIVEN_MAX), those of
  * sdk_link_open. */
-int sdk_route_create(const char *list, size_t max_msg, sdk_route **ret_rt);
+int sdk_route_create(const char *list, size_t max_msg, nng_tls_config *tls,
+                     sdk_route **ret_rt);
 
 /* sdk_route_destroy frees rt and its links once every link's socket is
  * closed (or never opened). Accepts NULL. */

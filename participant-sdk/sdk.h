@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "dtx/dtx.h"
+#include "tlsconf.h"
 #include "wire.h"
 
 /* SDK_PRIVATE marks the few internals libdtx exports for its backends
@@ -62,6 +63,18 @@ void sdk_log_about(dtx_log_level level, const dtx_log_record *about,
 /* sdk_err_from_nng translates an nng result code (0 or a positive NNG_E*)
  * into a dtx_err. The only function of libdtx that knows NNG_E* values. */
 int sdk_err_from_nng(int nng_rv);
+
+/* sdk_tls_load reads and checks the TLS files of o (borrowed; NULL: no
+ * TLS) for url (borrowed) into *ret_cfg (owned by the caller; NULL when o
+ * is NULL); server is true for a participant's listener. who names the
+ * caller in the log ("participant", "client"). Errors: DTX_EINVAL (bad
+ * settings or files, or a tls+tcp:// url without o: logged, naming the
+ * dtx_tls_opts field and the file), DTX_ENOMEM. */
+int sdk_tls_load(const dtx_tls_opts *o, bool server, const char *who,
+                 const char *url, nng_tls_config **ret_cfg);
+
+/* sdk_tls_free frees a configuration of sdk_tls_load. Accepts NULL. */
+void sdk_tls_free(nng_tls_config *cfg);
 
 /* sdk_close_bounded runs nng_close(sock) on a thread of its own and waits
  * for it at most ms. Returns true once the socket is closed; false if
@@ -308,9 +321,10 @@ typedef struct sdk_gc sdk_gc;
 /* sdk_gc_create prepares a GC thread that asks the coordinator at url
  * (borrowed, copied) every interval_ms and removes records final for
  * grace_ms (0 takes the DTX_BARRIER_GC_*_DEFAULT values). Opens the client
- * (it connects lazily). Errors: those of dtx_client_open, DTX_ENOMEM. */
-int sdk_gc_create(const char *url, unsigned grace_ms, unsigned interval_ms,
-                  sdk_gc **ret_gc);
+ * (it connects lazily), with tls (borrowed; NULL: none) for a tls+tcp://
+ * url. Errors: those of dtx_client_open, DTX_ENOMEM. */
+int sdk_gc_create(const char *url, const dtx_tls_opts *tls, unsigned grace_ms,
+                  unsigned interval_ms, sdk_gc **ret_gc);
 
 /* sdk_gc_start starts the thread on store (borrowed, writable) with who
  * (borrowed, for diagnostics); both must stay valid until sdk_gc_stop.

@@ -32,6 +32,8 @@ packages=(
 	# schema and type checks and the Containerfile lint, readelf reads
 	# which libraries dtxd loads)
 	nodejs binutils
+	# the TLS tests' CA and certificates (tests/support/tlscerts.sh)
+	openssl
 )
 
 missing=()

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tlsconf.h"
+
 #include "wire.h"
 
 #define CTL_SCHEMA 1 /* "schema" of every JSON object dtxctl prints */
@@ -35,6 +37,13 @@ typedef enum ctl_format {
 int ctl_online_call(const char *url, uint32_t timeout_ms,
                     const Dtx__V1__AdminRequest *req,
                     Dtx__V1__AdminReply **ret_rep, char *err, size_t errlen);
+
+/* ctl_online_tls loads the TLS files of f (borrowed) for the tls+tcp://
+ * admin endpoints ctl_online_call dials from now on (dtxctl as a TLS
+ * client: f->ca checks dtxd's certificate). Errors: DTX_EINVAL (*ret_field
+ * names the setting, why the file and the reason), DTX_ENOMEM. */
+int ctl_online_tls(const tlsconf_files *f, tlsconf_field *ret_field, char *why,
+                   size_t len);
 
 /* ctl_offline_call answers a list, show or stats request from the log in
  * dir, opened read-only. Errors: those of dc_log_open (DTX_EIO,

@@ -147,6 +147,7 @@ static const cmd_def cmds[] = {
 typedef struct ctl {
 	const char *admin;
 	const char *log_dir;
+	tlsconf_files tls; /* --tls-*: for a tls+tcp:// --admin */
 	ctl_format fmt;
 	uint32_t timeout_ms;
 	unsigned given;
@@ -178,9 +179,17 @@ static void usage_all(FILE *f)
 {
 	fputs("usage: dtxctl [--admin URL | --log DIR | --store URI]\n"
 	      "              [-o|--output table|json|jsonl]\n"
-	      "              [--timeout-ms MS] COMMAND [ARGS] [--help]\n\n"
+	      "              [--timeout-ms MS] COMMAND [ARGS] [--help]\n"
+	      "              [--tls-cert FILE --tls-key FILE "
+	      "[--tls-key-passphrase P]]\n"
+	      "              [--tls-ca FILE]\n\n"
 	      "Find, understand and repair dtx transactions.\n"
 	      "--admin defaults to $DTXCTL_ADMIN or " ADMIN_DEFAULT ".\n"
+	      "A tls+tcp:// --admin needs --tls-ca (the CA dtxd's "
+	      "certificate chains to)\nand, as dtxd asks for one, the "
+	      "operator's certificate and key; defaults:\n"
+	      "$DTXCTL_TLS_CERT, $DTXCTL_TLS_KEY, $DTXCTL_TLS_KEY_PASSPHRASE, "
+	      "$DTXCTL_TLS_CA.\n"
 	      "Commands:\n",
 	      f);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
@@ -313,6 +322,10 @@ enum {
 	O_HELP,
 	O_VERSION,
 	O_FULL,
+	O_TLS_CERT,
+	O_TLS_KEY,
+	O_TLS_PASS,
+	O_TLS_CA,
 };
 
 static const struct option options[] = {
@@ -349,6 +362,10 @@ static const struct option options[] = {
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {"full", no_argument, NULL, O_FULL},
+        {"tls-cert", required_argument, NULL, O_TLS_CERT},
+        {"tls-key", required_argument, NULL, O_TLS_KEY},
+        {"tls-key-passphrase", required_argument, NULL, O_TLS_PASS},
+        {"tls-ca", required_argument, NULL, O_TLS_CA},
         {NULL, 0, NULL, 0},
 };
 
@@ -524,6 +541,18 @@ static int flag(ctl *c, int o, const char *arg)
 	switch (o) {
 	case O_ADMIN:
 		c->admin = arg;
+		return 0;
+	case O_TLS_CERT:
+		c->tls.cert = arg;
+		return 0;
+	case O_TLS_KEY:
+		c->tls.key = arg;
+		return 0;
+	case O_TLS_PASS:
+		c->tls.key_pass = arg;
+		return 0;
+	case O_TLS_CA:
+		c->tls.ca = arg;
 		return 0;
 	case O_LOG:
 		c->log_dir = arg;
@@ -1104,6 +1133,13 @@ static int run_check(ctl *c)
 	return bad == 0 ? 0 : EX_DATAERR;
 }
 
+static const char *env_or_null(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
 static void defaults(ctl *c)
 {
 	const char *env = getenv("DTXCTL_ADMIN");
@@ -1115,6 +1151,27 @@ static void defaults(ctl *c)
 	c->timeout_ms = 5000;
 	c->interval_ms = 200;
 	c->user = getenv("USER");
+	c->tls.cert = env_or_null("DTXCTL_TLS_CERT");
+	c->tls.key = env_or_null("DTXCTL_TLS_KEY");
+	c->tls.key_pass = env_or_null("DTXCTL_TLS_KEY_PASSPHRASE");
+	c->tls.ca = env_or_null("DTXCTL_TLS_CA");
+}
+
+/* load_tls loads the --tls-* files for a tls+tcp:// --admin; a problem
+ * is a usage error naming the flag (exit 64, nothing sent). */
+static int load_tls(const ctl *c)
+{
+	static const char *const flags[TLSCONF_F_COUNT] = {
+	        "--tls-cert", "--tls-key", "--tls-key-passphrase", "--tls-ca",
+	        "--tls-ca"};
+	tlsconf_field field = TLSCONF_F_CA;
+	char why[512];
+
+	if (c->log_dir != NULL || !tlsconf_is_tls_url(c->admin))
+		return 0;
+	if (ctl_online_tls(&c->tls, &field, why, sizeof(why)) == DTX_OK)
+		return 0;
+	return usage_error("%s: %s", flags[field], why);
 }
 
 int main(int argc, char **argv)
@@ -1136,7 +1193,7 @@ int main(int argc, char **argv)
 		usage_all(stderr);
 		return EX_USAGE;
 	}
-	if ((rv = check_cmd(&c)) != 0)
+	if ((rv = check_cmd(&c)) != 0 || (rv = load_tls(&c)) != 0)
 		return rv;
 	if (strcmp(c.cmd->name, "log") == 0)
 		return run_check(&c);

@@ -10,6 +10,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include <dtx/dtx.h>
 
@@ -82,7 +83,14 @@ static struct {
 	nng_socket s;
 	char url[DTX_URL_MAX + 1]; /* copied: a redirect's URL is freed */
 	bool open;
+	nng_tls_config *tls; /* ctl_online_tls's; kept until exit */
 } conn;
+
+int ctl_online_tls(const tlsconf_files *f, tlsconf_field *ret_field, char *why,
+                   size_t len)
+{
+	return tlsconf_load(f, TLSCONF_CLIENT, &conn.tls, ret_field, why, len);
+}
 
 /* dial_once dials url once; later calls reuse the socket. */
 static int dial_once(const char *url, uint32_t timeout_ms, char *err,
@@ -105,6 +113,17 @@ static int dial_once(const char *url, uint32_t timeout_ms, char *err,
 	nng_socket_set_size(conn.s, NNG_OPT_RECVMAXSZ, REPLY_MAX);
 	nng_socket_set_ms(conn.s, NNG_OPT_RECVTIMEO, (nng_duration)timeout_ms);
 	nng_socket_set_ms(conn.s, NNG_OPT_SENDTIMEO, (nng_duration)timeout_ms);
+	if (tlsconf_is_tls_url(url) && conn.tls == NULL) {
+		/* a redirect to a tls+tcp:// owner, or no --tls-* at all */
+		snprintf(err, errlen,
+		         "%s needs --tls-ca (and --tls-cert/--tls-key: dtxd "
+		         "asks for an operator's certificate)",
+		         url);
+		nng_close(conn.s);
+		return DTX_EINVAL;
+	}
+	if (conn.tls != NULL)
+		nng_socket_set_ptr(conn.s, NNG_OPT_TLS_CONFIG, conn.tls);
 	rv = nng_dial(conn.s, url, NULL, 0);
 	if (rv != 0) {
 		snprintf(err, errlen,

@@ -69,6 +69,8 @@ typedef struct sample_opts {
 	unsigned flaky;
 	unsigned delay_ms;
 	bool log_records; /* --log-records: dtx_set_log_record_cb, DEBUG */
+	dtx_tls_opts tls; /* --tls-cert/-key/-ca: for a tls+tcp:// --url */
+	bool use_tls;
 } sample_opts;
 
 /* What one handler does; the handlers differ only in these fields. */
@@ -124,7 +126,9 @@ static void usage(const char *fmt, ...)
 	fprintf(stderr, "\nusage: dtx-sample-participant --url URL --name NAME "
 	                "[--journal FILE] [--ready-file PATH] [--data DIR] "
 	                "[--workers N] [--flaky N] [--delay-ms N] "
-	                "[--log-records]\n");
+	                "[--log-records]\n"
+	                "       [--tls-cert FILE --tls-key FILE] "
+	                "[--tls-ca FILE]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -141,6 +145,20 @@ static unsigned parse_uint(const char *flag, const char *s)
 	return (unsigned)v;
 }
 
+/* parse_tls sets one of the --tls-* flags (flag: C, K or A). */
+static void parse_tls(sample_opts *o, int flag, const char *arg)
+{
+	if (!o->use_tls)
+		dtx_tls_opts_init(&o->tls);
+	o->use_tls = true;
+	if (flag == 'C')
+		o->tls.cert_file = arg;
+	else if (flag == 'K')
+		o->tls.key_file = arg;
+	else
+		o->tls.ca_file = arg;
+}
+
 static void parse_args(int argc, char **argv, sample_opts *o)
 {
 	static const struct option longopts[] = {
@@ -153,6 +171,9 @@ static void parse_args(int argc, char **argv, sample_opts *o)
 	        {"flaky", required_argument, NULL, 'f'},
 	        {"delay-ms", required_argument, NULL, 'd'},
 	        {"log-records", no_argument, NULL, 'L'},
+	        {"tls-cert", required_argument, NULL, 'C'},
+	        {"tls-key", required_argument, NULL, 'K'},
+	        {"tls-ca", required_argument, NULL, 'A'},
 	        {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -186,6 +207,11 @@ static void parse_args(int argc, char **argv, sample_opts *o)
 			break;
 		case 'L':
 			o->log_records = true;
+			break;
+		case 'C':
+		case 'K':
+		case 'A':
+			parse_tls(o, c, optarg);
 			break;
 		case ':':
 			usage("%s needs a value", argv[optind - 1]);
@@ -453,6 +479,7 @@ static int serve(sample_ctx *ctx, const sigset_t *stop)
 
 	dtx_participant_opts_init(&popts);
 	popts.url = o->url;
+	popts.tls = o->use_tls ? &o->tls : NULL;
 	if (o->workers > 0)
 		popts.workers = o->workers;
 	err = dtx_participant_create(&popts, &part);

@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,7 +35,7 @@
 #define READY_MS   10000
 #define STOP_MS    10000
 #define POLL_MS    10
-#define ARGS_MAX   24
+#define ARGS_MAX   32
 #define TAIL_BYTES 2048
 
 static void sleep_ms(unsigned ms)
@@ -197,19 +200,65 @@ static int start_one(const procs_opts *o, procs_proc *p,
 	return -1;
 }
 
-/* name_paths fills p's name and ipc url and writes its ready path. */
+/* free_port is a loopback TCP port that was free a moment ago, or 0. */
+static int free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* name_paths fills p's name and url (ipc, or loopback tcp/tls: o's
+ * transport) and writes its ready path. */
 static bool name_paths(const procs_opts *o, procs_proc *p, const char *name,
                        char *ready, size_t len)
 {
 	char file[32];
+	int port;
 
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	snprintf(file, sizeof(file), "%s.ready", name);
 	if (!seed_path(o->workdir, file, ready, len))
 		return false;
+	if (o->transport != PROCS_IPC) {
+		if ((port = free_port()) == 0)
+			return false;
+		snprintf(p->url, sizeof(p->url), "%s://127.0.0.1:%d",
+		         o->transport == PROCS_TLS ? "tls+tcp" : "tcp", port);
+		return true;
+	}
 	/* sun_path holds 108 bytes: a longer ipc path cannot listen. */
 	return snprintf(p->url, sizeof(p->url), "ipc://%s/%s.ipc", o->workdir,
 	                name) < 100;
+}
+
+/* tls_args adds --tls-cert/-key/-ca for certificate who (dtxd: server,
+ * a service: part) to argv when o's transport is TLS; paths (3 x
+ * PATH_MAX) holds the strings until the process is started. */
+static size_t tls_args(const procs_opts *o, const char *who,
+                       char (*paths)[PATH_MAX], const char **argv, size_t n)
+{
+	static const char *const flags[3] = {"--tls-cert", "--tls-key",
+	                                     "--tls-ca"};
+
+	if (o->transport != PROCS_TLS)
+		return n;
+	snprintf(paths[0], PATH_MAX, "%s/%s.pem", o->tls_dir, who);
+	snprintf(paths[1], PATH_MAX, "%s/%s.key", o->tls_dir, who);
+	snprintf(paths[2], PATH_MAX, "%s/ca.pem", o->tls_dir);
+	for (int i = 0; i < 3; i++) {
+		argv[n++] = flags[i];
+		argv[n++] = paths[i];
+	}
+	return n;
 }
 
 /* start_dtxd starts dtxd instance i of several (several false: the one
@@ -217,7 +266,7 @@ static bool name_paths(const procs_opts *o, procs_proc *p, const char *name,
 static int start_dtxd(const procs_opts *o, procs_proc *p, int i, bool several)
 {
 	char exe[PATH_MAX], ready[PATH_MAX], logdir[PATH_MAX], clients[16];
-	char name[16], shards[16], lease[16];
+	char name[16], shards[16], lease[16], tls[3][PATH_MAX];
 	const char *argv[ARGS_MAX];
 	size_t n = 0;
 
@@ -256,6 +305,7 @@ static int start_dtxd(const procs_opts *o, procs_proc *p, int i, bool several)
 		argv[n++] = "--lease-ms";
 		argv[n++] = lease;
 	}
+	n = tls_args(o, "server", tls, argv, n);
 	argv[n] = NULL;
 	return start_one(o, p, argv, NULL, ready);
 }
@@ -334,7 +384,7 @@ static int start_service(const procs_opts *o, shop_service_id id, procs_proc *p,
 	char kv[160], **env = NULL;
 	int rc;
 	char exe[PATH_MAX], prog[32], ready[PATH_MAX], data[PATH_MAX];
-	char workers[16], uri[4096];
+	char workers[16], uri[4096], tls[3][PATH_MAX];
 	bool pg = seed_store_uri(o->workdir, id, uri, sizeof(uri));
 	const char *argv[ARGS_MAX];
 	size_t n = 0;
@@ -362,6 +412,7 @@ static int start_service(const procs_opts *o, shop_service_id id, procs_proc *p,
 	}
 	if (o->fault != NULL || o->journal)
 		argv[n++] = "--journal";
+	n = tls_args(o, "part", tls, argv, n);
 	argv[n] = NULL;
 	if (armed && (env = fault_env(o, kv, sizeof(kv))) == NULL) {
 		fprintf(stderr, "dtx-shop: --fault: out of memory\n");
@@ -410,11 +461,30 @@ static void *watch_main(void *arg)
 	}
 }
 
+const dtx_tls_opts *procs_client_tls(const procs *ps)
+{
+	return ps->o.transport == PROCS_TLS ? &ps->client_tls : NULL;
+}
+
+/* client_tls fills ps's client TLS settings from its certificates. */
+static void client_tls(procs *ps)
+{
+	dtx_tls_opts_init(&ps->client_tls);
+	snprintf(ps->tls_paths[0], PATH_MAX, "%s/client.pem", ps->o.tls_dir);
+	snprintf(ps->tls_paths[1], PATH_MAX, "%s/client.key", ps->o.tls_dir);
+	snprintf(ps->tls_paths[2], PATH_MAX, "%s/ca.pem", ps->o.tls_dir);
+	ps->client_tls.cert_file = ps->tls_paths[0];
+	ps->client_tls.key_file = ps->tls_paths[1];
+	ps->client_tls.ca_file = ps->tls_paths[2];
+}
+
 int procs_start(procs *ps, const procs_opts *o)
 {
 	memset(ps, 0, sizeof(*ps));
 	ps->o = *o;
 	pthread_mutex_init(&ps->mu, NULL);
+	if (o->transport == PROCS_TLS)
+		client_tls(ps);
 	if (start_dtxds(ps, o) != 0)
 		goto fail;
 	for (int id = 0; id < SHOP_SVC_COUNT; id++)

@@ -15,6 +15,7 @@
 #ifndef DTX_SHOP_PROCS_H
 #define DTX_SHOP_PROCS_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -53,7 +54,15 @@ typedef struct procs_opts {
 	const char *fault;
 	shop_service_id fault_svc;
 	bool journal; /* test aid: the services' --journal (fault implies) */
+	/* how the processes talk: PROCS_IPC (default), PROCS_TCP on
+	 * loopback, or PROCS_TLS: tls+tcp:// with the certificates in
+	 * tls_dir (tests/support/tlscerts.sh's names: ca.pem, server.*
+	 * for dtxd, part.* for the services, client.* for the driver) */
+	int transport;
+	const char *tls_dir;
 } procs_opts;
+
+enum { PROCS_IPC = 0, PROCS_TCP, PROCS_TLS };
 
 typedef struct procs {
 	procs_proc p[PROCS_COUNT];
@@ -68,7 +77,13 @@ typedef struct procs {
 	bool watching;
 	atomic_bool stopping;
 	atomic_uint restarts;
+	dtx_tls_opts client_tls; /* PROCS_TLS: the driver's, for its clients */
+	char tls_paths[6][PATH_MAX]; /* its strings, and the services' */
 } procs;
+
+/* procs_client_tls is the TLS settings a client of ps's dtxd and services
+ * needs (borrowed from ps), or NULL when they do not use TLS. */
+const dtx_tls_opts *procs_client_tls(const procs *ps);
 
 /* procs_start starts dtxd and the four services and waits (10 s each)
  * for their ready files. On failure it prints the reason and the tail of

@@ -217,6 +217,7 @@ static int refunds_init(refunds *r, const procs *ps,
 		return DTX_ENOMEM;
 	dtx_client_opts_init(&copts);
 	copts.timeout_ms = SALE_WAIT_MS + TRANSPORT_SLACK_MS;
+	copts.tls = procs_client_tls(ps);
 	return dtx_client_open(ps->dtxd_urls, &copts, &r->client);
 }
 

@@ -409,6 +409,7 @@ static int sale_init(sale *s, const sale_config *cfg)
 		return DTX_ENOMEM;
 	dtx_client_opts_init(&copts);
 	copts.timeout_ms = SALE_WAIT_MS + TRANSPORT_SLACK_MS;
+	copts.tls = procs_client_tls(cfg->ps);
 	return dtx_client_open(cfg->ps->dtxd_urls, &copts, &s->client);
 }
 

@@ -70,6 +70,8 @@ typedef struct service_args {
 	unsigned retry_pct;    /* RETRY answers injected (test aid) */
 	unsigned long long chaos_seed;
 	const char *stats_file; /* NULL: no counters written */
+	dtx_tls_opts tls;       /* --tls-cert/-key/-ca (a tls+tcp:// --url) */
+	bool use_tls;
 } service_args;
 
 /* chaos - what serve_cb needs, shared by every worker thread. */
@@ -92,6 +94,7 @@ static const char usage_text[] =
         "       [--coordinator URL [--barrier-grace-ms MS]]\n"
         "       [--journal] [--chaos-retry-pct P --chaos-seed S] "
         "[--stats-file PATH]\n"
+        "       [--tls-cert FILE --tls-key FILE --tls-ca FILE]\n"
         "  --data DIR: the service's LMDB store in DIR; --store URI: its\n"
         "  tables and barrier in the PostgreSQL database of URI\n"
         "  (postgresql://...); --groups N: groups of calls it serves at\n"
@@ -100,8 +103,26 @@ static const char usage_text[] =
         "  --coordinator URL: remove barrier records of transactions the\n"
         "  coordinator says are final, once --barrier-grace-ms passed\n"
         "  (default 600000)\n"
+        "  --tls-*: the service's certificate and key for a tls+tcp://\n"
+        "  --url (also its client certificate to a tls+tcp://\n"
+        "  --coordinator) and the CA its callers' certificates and dtxd's\n"
+        "  chain to\n"
         "  --journal, --chaos-retry-pct, --stats-file: test aids for the\n"
         "  chaos harness (tests/chaos); SIGUSR1 stops the RETRY answers\n";
+
+/* set_tls sets one of --tls-cert (C), --tls-key (K), --tls-ca (A). */
+static void set_tls(service_args *a, int flag, const char *arg)
+{
+	if (!a->use_tls)
+		dtx_tls_opts_init(&a->tls);
+	a->use_tls = true;
+	if (flag == 'C')
+		a->tls.cert_file = arg;
+	else if (flag == 'K')
+		a->tls.key_file = arg;
+	else
+		a->tls.ca_file = arg;
+}
 
 static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 {
@@ -118,6 +139,9 @@ static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 	        {"chaos-retry-pct", required_argument, NULL, 'p'},
 	        {"chaos-seed", required_argument, NULL, 's'},
 	        {"stats-file", required_argument, NULL, 'S'},
+	        {"tls-cert", required_argument, NULL, 'C'},
+	        {"tls-key", required_argument, NULL, 'K'},
+	        {"tls-ca", required_argument, NULL, 'A'},
 	        {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -138,6 +162,8 @@ static void parse_args(const char *prog, int argc, char **argv, service_args *a)
 			a->journal = true;
 		else if (c == 'S')
 			a->stats_file = optarg;
+		else if (c == 'C' || c == 'K' || c == 'A')
+			set_tls(a, c, optarg);
 		else if (c == 'p')
 			a->retry_pct = (unsigned)shop_parse_uint(
 			        prog, usage_text, "--chaos-retry-pct", optarg,
@@ -320,6 +346,7 @@ static int build_participant(const shop_service *svc, const service_args *a,
 		return DTX_ELIMIT;
 	dtx_participant_opts_init(&popts);
 	popts.url = a->url;
+	popts.tls = a->use_tls ? &a->tls : NULL;
 	if (a->workers > 0)
 		popts.workers = a->workers;
 	err = dtx_participant_create(&popts, &part);

@@ -80,6 +80,7 @@ static const char usage_text[] =
         "S]]\n"
         "                [--services-store lmdb|postgresql|"
         "postgresql://ADMIN]\n"
+        "                [--transport ipc|tcp|tls [--tls-dir DIR]]\n"
         "                [--fault SERVICE=POINT[:N]] [--journal] (test "
         "aids)\n"
         "       dtx-shop check --workdir DIR\n"
@@ -103,6 +104,11 @@ typedef struct shop_args {
 	const char *dtxd_store;
 	const char *services_store; /* NULL: LMDB; PGSHOP_OWN or a URI */
 	const char *fault;          /* --fault's POINT[:N]; NULL: none */
+	/* --transport: between the processes, ipc (default), tcp on
+	 * loopback, or tls (mutual TLS, certificates from --tls-dir as
+	 * tests/support/tlscerts.sh makes them) */
+	int transport;
+	const char *tls_dir;
 	shop_service_id fault_svc;
 	bool given[128]; /* by option letter */
 } shop_args;
@@ -121,6 +127,19 @@ typedef struct shop_report {
 static unsigned flag_uint(const char *flag, unsigned long max)
 {
 	return (unsigned)shop_parse_uint(PROG, usage_text, flag, optarg, max);
+}
+
+/* parse_transport reads --transport ipc|tcp|tls. */
+static void parse_transport(shop_args *a)
+{
+	static const char *const names[] = {"ipc", "tcp", "tls"};
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(optarg, names[i]) == 0) {
+			a->transport = i; /* PROCS_IPC, PROCS_TCP, PROCS_TLS */
+			return;
+		}
+	shop_usage(PROG, usage_text, "--transport is ipc, tcp or tls");
 }
 
 static void parse_flag(int c, shop_args *a)
@@ -236,6 +255,10 @@ static void parse_named(int c, shop_args *a, char **argv)
 		a->json = optarg;
 	else if (c == 'T')
 		a->dtxd_store = optarg;
+	else if (c == 'X')
+		parse_transport(a);
+	else if (c == 'Y')
+		a->tls_dir = optarg;
 	else if (c == 'm')
 		parse_mode(a);
 	else if (c == ':')
@@ -281,6 +304,9 @@ static void check_args(shop_args *a)
 		           "--bin-dir, --workers and --dtxd-store");
 	if (a->cmd == CMD_RUN && a->given['n'])
 		shop_usage(PROG, usage_text, "--count is for refund");
+	if ((a->transport == PROCS_TLS) != (a->tls_dir != NULL))
+		shop_usage(PROG, usage_text,
+		           "--transport tls and --tls-dir go together");
 	if (a->dtxd_lease_ms > 0 && a->dtxd_instances < 2)
 		shop_usage(PROG, usage_text,
 		           "--dtxd-lease-ms needs --dtxd-instances 2 or more");
@@ -353,6 +379,8 @@ static void parse_args(int argc, char **argv, shop_args *a)
 	        {"services-store", required_argument, NULL, 'v'},
 	        {"fault", required_argument, NULL, 'F'},
 	        {"journal", no_argument, NULL, 'J'},
+	        {"transport", required_argument, NULL, 'X'},
+	        {"tls-dir", required_argument, NULL, 'Y'},
 	        {NULL, 0, NULL, 0},
 	};
 	bool known = false;
@@ -557,7 +585,9 @@ static int sell(const shop_args *a, const seed_initial *init, shop_report *rep)
 	                 .dtxd_lease_ms = a->dtxd_lease_ms,
 	                 .fault = a->fault,
 	                 .fault_svc = a->fault_svc,
-	                 .journal = a->journal};
+	                 .journal = a->journal,
+	                 .transport = a->transport,
+	                 .tls_dir = a->tls_dir};
 	sale_config sc = {.init = init,
 	                  .workdir = rep->workdir,
 	                  .mode = a->mode,

@@ -29,7 +29,10 @@
 #   POINTS      concurrencies ("1 64 1000 5000")
 #   SYSTEMS     which systems, in order ("saga saga-pglog saga-pglog3 tcc
 #               pg-forupdate pg-conditional saga-pgservices redis-always
-#               redis-everysec empty-saga empty-saga-pglog")
+#               redis-everysec empty-saga empty-saga-pglog"); also
+#               saga-tcp and saga-tls: the saga purchase with its
+#               processes on loopback TCP, and on mutual TLS (certificates
+#               made by tests/support/tlscerts.sh), for TLS's cost
 #   NNG_OUTSTANDING  outstanding requests for the ceiling ("1 64 256 1024")
 #   RECOVERY    1: also run recovery_bench.sh (default 1; 0 skips)
 #   RESULTS     where compare.md and compare.png go (tests/bench/results)
@@ -244,7 +247,7 @@ bounded() {
 
 # Each run_* writes $work/json/SYSTEM-C.json (dtx-shop's keys) or fails.
 
-run_shop() { # MODE C JSON [DTXD-STORE-URI [INSTANCES]]
+run_shop() { # MODE C JSON [DTXD-STORE-URI [INSTANCES [TRANSPORT]]]
 	local mode=$1 c=$2 store=()
 	if [[ -n ${4:-} ]]; then
 		store=(--dtxd-store "$4")
@@ -252,10 +255,24 @@ run_shop() { # MODE C JSON [DTXD-STORE-URI [INSTANCES]]
 	if [[ -n ${5:-} ]]; then
 		store+=(--dtxd-instances "$5")
 	fi
+	if [[ -n ${6:-} ]]; then
+		store+=(--transport "$6")
+	fi
+	if [[ ${6:-} == tls ]]; then
+		store+=(--tls-dir "$(tls_certs)")
+	fi
 	bounded "$build/examples/shop/dtx-shop" run --mode "$mode" --rich \
 		--buyers "$buyers" --stock "$buyers" --concurrency "$c" \
 		--duration-s "$duration" --json "$3" "${store[@]}" \
 		>"$3.out" 2>&1
+}
+
+# tls_certs: the directory of the TLS rows' certificates, made once.
+tls_certs() {
+	if [[ ! -f $work/tls/client.key ]]; then
+		tests/support/tlscerts.sh "$work/tls" >/dev/null
+	fi
+	echo "$work/tls"
 }
 
 # ---- dtxd's log on PostgreSQL (saga-pglog, empty-saga-pglog) -------------
@@ -454,6 +471,8 @@ plain_label() {
 	case $1 in
 	saga) echo "dtx saga (4 services)" ;;
 	saga-pglog) echo "dtx saga (4 services), PostgreSQL log, 1 instance" ;;
+	saga-tcp) echo "dtx saga (4 services), loopback TCP" ;;
+	saga-tls) echo "dtx saga (4 services), mutual TLS 1.2" ;;
 	saga-pglog3) echo "dtx saga (4 services), PostgreSQL log, 3 instances" ;;
 	tcc) echo "dtx TCC (4 services)" ;;
 	pg-forupdate) echo "PostgreSQL, SELECT FOR UPDATE" ;;
@@ -514,6 +533,8 @@ run_point() { # SYSTEM C
 	json="$work/json/$sys-$c.json"
 	case $sys in
 	saga) run_shop saga "$c" "$json" || status=$? ;;
+	saga-tcp) run_shop saga "$c" "$json" "" "" tcp || status=$? ;;
+	saga-tls) run_shop saga "$c" "$json" "" "" tls || status=$? ;;
 	saga-pglog) run_shop_pglog "$c" "$json" || status=$? ;;
 	saga-pglog3) run_shop_pglog "$c" "$json" 3 || status=$? ;;
 	tcc)

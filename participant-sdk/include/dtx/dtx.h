@@ -245,6 +245,44 @@ DTX_API int dtx_call_set_result(dtx_call *call, const void *data, size_t len);
  * repeat harmless (the same gid/branch/op answered the same). */
 typedef dtx_status (*dtx_handler_fn)(void *arg, dtx_call *call);
 
+/* ---- TLS --------------------------------------------------------------- */
+
+/*
+ * dtx_tls_opts - mutual TLS for tls+tcp:// URLs (nng's TLS: mbedTLS, TLS
+ * 1.2). A participant listening on tls+tcp:// serves with cert_file and
+ * key_file and, with require_client_cert, lets in only callers (dtxd, an
+ * initiator's Tries) whose certificate chains to ca_file. A client dials
+ * tls+tcp:// coordinators and participants with cert_file/key_file as its
+ * certificate (optional: a server may not ask for one) and accepts only
+ * servers whose certificate chains to ca_file (required). Peers are
+ * checked by their chain to ca_file only, not by name (nng 1.5.2 cannot
+ * show a peer's name): give dtx a CA of its own.
+ *
+ * The files (PEM; a certificate file may hold its chain after it) are
+ * read when the participant or client is made, and checked: a file that
+ * cannot be read or parsed, a key that does not match its certificate, a
+ * certificate past its end date, or a setting missing for a tls+tcp://
+ * URL makes dtx_participant_create/dtx_client_open fail DTX_EINVAL, and
+ * the log callback names the field and the file. Strings borrowed (read
+ * during the call).
+ */
+typedef struct dtx_tls_opts {
+	const char *cert_file;      /* this side's certificate, or NULL */
+	const char *key_file;       /* its private key, or NULL */
+	const char *key_passphrase; /* of an encrypted key_file, or NULL */
+	const char *ca_file;      /* CA bundle the peer's certificate must chain
+	                             to (client: required; participant: with
+	                             require_client_cert) */
+	bool require_client_cert; /* participant: refuse a caller without a
+	                             certificate of ca_file; default true */
+} dtx_tls_opts;
+
+/* dtx_tls_opts_init fills opts with defaults (no files; client
+ * certificates required). */
+DTX_API void dtx_tls_opts_init(dtx_tls_opts *opts);
+
+/* ---- participant (continued) ------------------------------------------- */
+
 typedef struct dtx_participant dtx_participant;
 
 typedef struct dtx_participant_opts {
@@ -252,6 +290,9 @@ typedef struct dtx_participant_opts {
 	unsigned workers;     /* handler threads; default 4 */
 	unsigned contexts;    /* calls received concurrently; default 64 */
 	size_t max_msg_bytes; /* receive limit; default DTX_MSG_MAX_DEFAULT */
+	/* TLS for a tls+tcp:// url (borrowed; read by create); NULL: none,
+	 * and a tls+tcp:// url is refused */
+	const dtx_tls_opts *tls;
 } dtx_participant_opts;
 
 /* dtx_participant_opts_init fills opts with defaults (url NULL). */
@@ -259,7 +300,8 @@ DTX_API void dtx_participant_opts_init(dtx_participant_opts *opts);
 
 /* dtx_participant_create makes a participant that will serve on opts->url
  * (copied). Nothing listens until dtx_participant_start. Errors: DTX_EINVAL
- * (NULL or bad option), DTX_ENOMEM. */
+ * (NULL or bad option; bad TLS settings or files, see dtx_tls_opts),
+ * DTX_ENOMEM. */
 DTX_API int dtx_participant_create(const dtx_participant_opts *opts,
                                    dtx_participant **ret_part);
 
@@ -552,8 +594,11 @@ DTX_API int dtx_store_barrier_gc(dtx_store *store, struct dtx_client *client,
  * unreachable, store error) deletes nothing, is logged through the log
  * callback and counted in barrier_gc_failures, and is tried again next
  * interval. Before start only; a second call replaces the first; start
- * then fails with DTX_EINVAL if part has no store. Errors: DTX_EINVAL
- * (NULL, started), DTX_EUNREACHABLE (bad URL scheme), DTX_ENOMEM. */
+ * then fails with DTX_EINVAL if part has no store. A tls+tcp://
+ * coordinator_url is dialed with the participant's dtx_tls_opts (its
+ * certificate as client certificate, ca_file checking dtxd's). Errors:
+ * DTX_EINVAL (NULL, started, a tls+tcp:// URL without TLS settings),
+ * DTX_EUNREACHABLE (bad URL scheme), DTX_ENOMEM. */
 DTX_API int dtx_participant_set_barrier_gc(dtx_participant *part,
                                            const char *coordinator_url,
                                            unsigned grace_ms,
@@ -623,6 +668,10 @@ typedef struct dtx_client dtx_client;
 typedef struct dtx_client_opts {
 	unsigned timeout_ms; /* per-request transport deadline; default 30000 */
 	size_t max_msg_bytes; /* receive limit; default DTX_MSG_MAX_DEFAULT */
+	/* TLS for tls+tcp:// coordinators and participants (TCC Tries;
+	 * borrowed, read by open); NULL: none, and tls+tcp:// URLs are
+	 * refused */
+	const dtx_tls_opts *tls;
 } dtx_client_opts;
 
 DTX_API void dtx_client_opts_init(dtx_client_opts *opts);
@@ -653,7 +702,8 @@ DTX_API void dtx_client_opts_init(dtx_client_opts *opts);
  * received); one to a coordinator nothing listens for (never connected,
  * its connects refused for a second) ends DTX_EUNREACHABLE then, not at
  * its deadline. Errors: DTX_EINVAL (also a URL scheme dtx does not speak,
- * "http://": the log callback names it), DTX_ENOMEM. A request answered
+ * "http://", bad TLS settings or files, a tls+tcp:// URL without
+ * opts->tls: the log callback names it), DTX_ENOMEM. A request answered
  * DTX_EMOVED more often than it may follow ends DTX_EMOVED (coordinators
  * that disagree about their shards). */
 DTX_API int dtx_client_open(const char *url, const dtx_client_opts *opts,
@@ -706,7 +756,8 @@ DTX_API int dtx_saga_create(const char *gid, dtx_saga **ret_saga);
 /* dtx_saga_add_step appends a step: action and compensate are handler names
  * served at url; payload (len bytes, may be NULL if len is 0) is copied.
  * url must be one the coordinator can dial: tcp://HOST:PORT (tcp4://,
- * tcp6://) or ipc://PATH. timeout_ms 0 takes the coordinator's default;
+ * tcp6://; tls+tcp:// when dtxd has TLS client settings, --tls-ca) or
+ * ipc://PATH. timeout_ms 0 takes the coordinator's default;
  * at most 3,600,000 (one hour). Errors: DTX_EINVAL (bad URL, name or
  * timeout), DTX_ETOOBIG, DTX_ENOMEM. */
 DTX_API int dtx_saga_add_step(dtx_saga *saga, const char *url,
