@@ -47,24 +47,13 @@ static int ctl(ctl_env *c, const char *fmt, ...)
 
 static int ctl(ctl_env *c, const char *fmt, ...)
 {
-	char args[2048], cmd[8192];
 	va_list ap;
-	FILE *p;
-	size_t n;
-	int status;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
+	rc = th_vdtxctl(c->admin, c->out, sizeof(c->out), fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s --admin %s %s", th_exe("DTX_DTXCTL"),
-	         c->admin, args);
-	p = popen(cmd, "r");
-	cr_assert_not_null(p, "popen %s", cmd);
-	n = fread(c->out, 1, sizeof(c->out) - 1, p);
-	c->out[n] = '\0';
-	status = pclose(p);
-	cr_assert(WIFEXITED(status), "%s did not exit", cmd);
-	return WEXITSTATUS(status);
+	return rc;
 }
 
 /* json runs ctl and parses its stdout as one JSON object with "schema" 1

@@ -119,24 +119,13 @@ static int ctl(const char *admin, char *out, const char *fmt, ...)
 
 static int ctl(const char *admin, char *out, const char *fmt, ...)
 {
-	char args[1024], cmd[4096];
 	va_list ap;
-	FILE *p;
-	size_t n;
-	int status;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
+	rc = th_vdtxctl(admin, out, OUT_MAX, fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s --admin %s %s", th_exe("DTX_DTXCTL"),
-	         admin, args);
-	p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	n = fread(out, 1, OUT_MAX - 1, p);
-	out[n] = '\0';
-	status = pclose(p);
-	cr_assert(WIFEXITED(status), "%s did not exit", cmd);
-	return WEXITSTATUS(status);
+	return rc;
 }
 
 /* stat_of reads one number of `dtxctl stats --output json`. */

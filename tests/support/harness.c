@@ -848,3 +848,36 @@ void th_log_tail(const th_env *t, const char *name, int nlines)
 			break;
 	cr_log_error("last lines of %s:\n%s", path, buf + start);
 }
+
+/* ---- dtxctl ------------------------------------------------------------- */
+
+int th_vdtxctl(const char *admin, char *out, size_t outlen, const char *fmt,
+               va_list ap)
+{
+	char args[2048], cmd[8192];
+	FILE *p;
+	size_t n;
+	int status;
+
+	vsnprintf(args, sizeof(args), fmt, ap);
+	snprintf(cmd, sizeof(cmd), "%s --admin %s %s", th_exe("DTX_DTXCTL"),
+	         admin, args);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p, "popen %s", cmd);
+	n = fread(out, 1, outlen - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	cr_assert(WIFEXITED(status), "%s did not exit", cmd);
+	return WEXITSTATUS(status);
+}
+
+int th_dtxctl(const char *admin, char *out, size_t outlen, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = th_vdtxctl(admin, out, outlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}

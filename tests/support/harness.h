@@ -41,6 +41,7 @@
 #define DTX_TESTS_HARNESS_H
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -256,5 +257,14 @@ bool th_log_contains(const th_env *t, const char *name, const char *text);
 
 /* th_log_tail prints the last lines of DIR/name.out with cr_log_error. */
 void th_log_tail(const th_env *t, const char *name, int lines);
+
+/* th_vdtxctl runs `dtxctl --admin ADMIN ARGS` (ARGS a printf format with
+ * ap, quoted for the shell by the caller), puts at most outlen - 1 bytes
+ * of its stdout in out (NUL-terminated) and returns its exit code; asserts
+ * it ran and exited. th_dtxctl is the same with the arguments inline. */
+int th_vdtxctl(const char *admin, char *out, size_t outlen, const char *fmt,
+               va_list ap) __attribute__((format(printf, 4, 0)));
+int th_dtxctl(const char *admin, char *out, size_t outlen, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 #endif
