@@ -104,18 +104,28 @@ static void puts_(sbuf *b, const char *s)
 static void putf(sbuf *b, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
+#define FMT_MAX 200 /* one formatted piece of a line, at most */
+
+/* vputf formats into b, cut to max - 1 bytes (max <= FMT_MAX). */
+static void vputf(sbuf *b, size_t max, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
+
+static void vputf(sbuf *b, size_t max, const char *fmt, va_list ap)
+{
+	char tmp[FMT_MAX];
+	int n = vsnprintf(tmp, max, fmt, ap);
+
+	if (n > 0)
+		put(b, tmp, (size_t)n < max ? (size_t)n : max - 1);
+}
+
 static void putf(sbuf *b, const char *fmt, ...)
 {
-	char tmp[160];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	vputf(b, 160, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		put(b, tmp,
-		    (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 /* utf8_len: the length of the valid UTF-8 sequence at s (at most n bytes
@@ -286,16 +296,11 @@ static const char *field(sbuf *b, const char *fmt, ...)
 static const char *field(sbuf *b, const char *fmt, ...)
 {
 	const char *start = b->p + b->len;
-	char tmp[200];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	vputf(b, FMT_MAX, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		put(b, tmp,
-		    (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 	if (b->len + 1 < b->cap)
 		b->len++; /* past the NUL put() wrote */
 	return start;

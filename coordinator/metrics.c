@@ -345,6 +345,14 @@ static void family(FILE *f, const char *name, const char *type,
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* one_u64 writes family name (HELP, TYPE) and its one unlabelled sample. */
+static void one_u64(FILE *f, const char *name, const char *type,
+                    const char *help, uint64_t v)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
+}
+
 /* escape copies v into buf as a label value: \\, " and newline escaped
  * (always terminated; cut at len). */
 static void escape(const char *v, char *buf, size_t len)
@@ -466,10 +474,9 @@ static void render_log(const dc_metrics *m, FILE *f)
 {
 	uint64_t max = get(&m->max_bytes);
 
-	family(f, "dtx_log_commits_total", "counter",
-	       "Group commits of the log (one durable write each).");
-	fprintf(f, "dtx_log_commits_total %llu\n",
-	        (unsigned long long)get(&m->commits));
+	one_u64(f, "dtx_log_commits_total", "counter",
+	        "Group commits of the log (one durable write each).",
+	        get(&m->commits));
 	family(f, "dtx_log_commit_transactions", "histogram",
 	       "Transactions written by one group commit.");
 	hist_lines(f, "dtx_log_commit_transactions", "", &m->commit_size,
@@ -478,19 +485,17 @@ static void render_log(const dc_metrics *m, FILE *f)
 	       "Time from sealing a group commit to its being durable.");
 	hist_lines(f, "dtx_log_commit_duration_seconds", "", &m->commit_lat,
 	           lat_le, LAT_N, 1e9);
-	family(f, "dtx_log_used_bytes", "gauge",
-	       "Bytes the log's tables use (LMDB pages; PostgreSQL relation "
-	       "sizes).");
-	fprintf(f, "dtx_log_used_bytes %llu\n",
-	        (unsigned long long)get(&m->used_bytes));
-	family(f, "dtx_log_file_bytes", "gauge",
-	       "Bytes of the log's file (LMDB: up to the last page written).");
-	fprintf(f, "dtx_log_file_bytes %llu\n",
-	        (unsigned long long)get(&m->file_bytes));
-	family(f, "dtx_log_max_bytes", "gauge",
-	       "The most the log may grow to (LMDB --map-size-max; 0: no "
-	       "bound).");
-	fprintf(f, "dtx_log_max_bytes %llu\n", (unsigned long long)max);
+	one_u64(f, "dtx_log_used_bytes", "gauge",
+	        "Bytes the log's tables use (LMDB pages; PostgreSQL relation "
+	        "sizes).",
+	        get(&m->used_bytes));
+	one_u64(f, "dtx_log_file_bytes", "gauge",
+	        "Bytes of the log's file (LMDB: up to the last page written).",
+	        get(&m->file_bytes));
+	one_u64(f, "dtx_log_max_bytes", "gauge",
+	        "The most the log may grow to (LMDB --map-size-max; 0: no "
+	        "bound).",
+	        max);
 	family(f, "dtx_log_map_use_ratio", "gauge",
 	       "dtx_log_used_bytes / dtx_log_max_bytes (0 when unbounded).");
 	fprintf(f, "dtx_log_map_use_ratio %.6f\n",
@@ -561,18 +566,15 @@ static void render_health(const dc_metrics *m, FILE *f)
 	char why[200];
 	uint64_t now = dc_metrics_now_ns(), beat = get(&m->beat_ns);
 
-	family(f, "dtx_recoveries_total", "counter",
-	       "Recoveries run: one at start, or one per shard taken.");
-	fprintf(f, "dtx_recoveries_total %llu\n",
-	        (unsigned long long)get(&m->recoveries));
-	family(f, "dtx_recovered_transactions_total", "counter",
-	       "Non-final transactions resumed by recovery.");
-	fprintf(f, "dtx_recovered_transactions_total %llu\n",
-	        (unsigned long long)get(&m->recovered));
-	family(f, "dtx_quarantined_transactions_total", "counter",
-	       "Transactions recovery could not load or drive (quarantined).");
-	fprintf(f, "dtx_quarantined_transactions_total %llu\n",
-	        (unsigned long long)get(&m->quarantined));
+	one_u64(f, "dtx_recoveries_total", "counter",
+	        "Recoveries run: one at start, or one per shard taken.",
+	        get(&m->recoveries));
+	one_u64(f, "dtx_recovered_transactions_total", "counter",
+	        "Non-final transactions resumed by recovery.",
+	        get(&m->recovered));
+	one_u64(f, "dtx_quarantined_transactions_total", "counter",
+	        "Transactions recovery could not load or drive (quarantined).",
+	        get(&m->quarantined));
 	gauge(f, "dtx_recovery_duration_seconds",
 	      "How long the last recovery took.",
 	      (double)get(&m->recovery_us) / 1e6);
