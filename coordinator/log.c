@@ -779,6 +779,41 @@ static int counts_load(dc_log *log, dc_kv_txn *txn)
 	return rc;
 }
 
+/* table_empty sets *ret_yes if table t of txn has no record. */
+static int table_empty(dc_log *log, dc_kv_txn *txn, int t, bool *ret_yes)
+{
+	dc_kv_cursor *cur = NULL;
+	dc_kv_val k, v;
+	int rc = dc_kv_cursor_open(txn, t, &cur);
+
+	if (rc == DTX_OK)
+		rc = dc_kv_seek(cur, NULL, &k, &v);
+	dc_kv_cursor_close(cur);
+	*ret_yes = rc == DTX_ENOENT;
+	if (rc == DTX_OK || rc == DTX_ENOENT)
+		return DTX_OK;
+	return log_fail_kv(log, rc, "read the first record");
+}
+
+/* unstarted sets *ret_yes if a shared store's tables exist but its
+ * creator has not yet written its first records: several instances that
+ * start at once on a new PostgreSQL store see the tables one of them
+ * created (its own transaction) before that one wrote meta's format in
+ * the next. Such a store has no meta record and no transaction; it is
+ * started like a new one, and the instances' race on its shards is the
+ * one load_tables settles. A store with records but no format key stays
+ * "not a dtx log". */
+static int unstarted(dc_log *log, dc_kv_txn *txn, bool *ret_yes)
+{
+	bool meta = false, txs = false;
+	int rc = table_empty(log, txn, LOG_META, &meta);
+
+	if (rc == DTX_OK && meta)
+		rc = table_empty(log, txn, LOG_TXS, &txs);
+	*ret_yes = meta && txs;
+	return rc;
+}
+
 /* init_tables, in one write transaction: a new store (fresh) gets its
  * tables and its format number; an existing one must be a dtx log we can
  * read. */
@@ -788,6 +823,11 @@ static int init_tables(dc_log *log, dc_kv_txn *txn, bool fresh)
 	dc_kv_val k = key_str(KEY_FORMAT), v = {buf, 4};
 	int rc;
 
+	if (!fresh && log->shared) {
+		rc = unstarted(log, txn, &fresh);
+		if (rc != DTX_OK)
+			return rc;
+	}
 	if (!fresh) {
 		rc = open_tables(log, txn, false);
 		if (rc == DTX_OK && !log->shared)
@@ -861,6 +901,9 @@ static int log_start(dc_log *log, const dc_log_opts *opts)
 	if (rc != DTX_OK)
 		return log_fail(log, rc, "%s", dc_kv_last_error());
 	log->path = dc_kv_describe(log->kv);
+	/* log_lease_test: an instance that made a new store's tables and has
+	 * not written its records yet while another opens it. */
+	DTX_HOLD("log.open.tables");
 	return load_tables(log, fresh);
 }
 

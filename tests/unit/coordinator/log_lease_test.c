@@ -11,6 +11,7 @@
 #include <criterion/logging.h>
 
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,6 +382,69 @@ Test(SUITE, the_lease_records_pass_the_log_check)
 	(void)b;
 	dc_log_close(log);
 }
+
+#if defined(LOG_LEASE_TEST_PG) && defined(DTX_FAULT_POINTS)
+struct opener {
+	int rc;
+	char err[512];
+};
+
+static void *open_first(void *arg)
+{
+	struct opener *o = arg;
+	dc_log *log = NULL;
+
+	o->rc = try_open(SHARDS, &log, o->err, sizeof(o->err));
+	if (o->rc == DTX_OK)
+		dc_log_close(log);
+	return NULL;
+}
+
+/* Three dtxd started at once on a new store: one made the tables (its
+ * own transaction) and is held before it writes meta's format; another
+ * opening then must start the store too, not call it "not a dtx log"
+ * (CI's chaos_smoke_pg: two of three instances exited 65). */
+Test(SUITE, instances_that_open_a_new_store_at_once_all_start)
+{
+	char hold[64], held[80], err[512] = "";
+	struct opener first = {.rc = -1};
+	pthread_t t;
+	dc_log *log = NULL;
+	uint32_t shards = 0;
+	FILE *f;
+	int rc;
+
+	snprintf(hold, sizeof(hold), "/tmp/dtx_log_open_hold.%ld",
+	         (long)getpid());
+	snprintf(held, sizeof(held), "%s.held", hold);
+	cr_assert_not_null(f = fopen(hold, "w"));
+	fclose(f);
+	unlink(held);
+	{
+		char spec[96];
+
+		snprintf(spec, sizeof(spec), "log.open.tables@%s", hold);
+		cr_assert_eq(setenv("DTX_HOLD", spec, 1), 0);
+	}
+	cr_assert_eq(pthread_create(&t, NULL, open_first, &first), 0);
+	for (int ms = 0; ms < 30000 && access(held, F_OK) != 0; ms += 10)
+		usleep(10000);
+	cr_assert_eq(access(held, F_OK), 0, "the first open never held");
+	/* glibc keeps the old value alive: the held thread still reads it */
+	cr_assert_eq(setenv("DTX_HOLD", "none", 1), 0);
+	rc = try_open(SHARDS, &log, err, sizeof(err));
+	unlink(hold);
+	pthread_join(t, NULL);
+	unlink(held);
+	cr_assert_eq(rc, DTX_OK, "the second instance: %s (%s)",
+	             dtx_strerror(rc), err);
+	cr_assert_eq(first.rc, DTX_OK, "the first instance: %s (%s)",
+	             dtx_strerror(first.rc), first.err);
+	cr_assert_eq(dc_log_shards(log, &shards), DTX_OK);
+	cr_assert_eq(shards, SHARDS);
+	dc_log_close(log);
+}
+#endif
 
 #ifdef LOG_LEASE_TEST_PG
 Test(SUITE, shared_writers_keep_no_counts)
