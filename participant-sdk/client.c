@@ -70,8 +70,15 @@
 #define SEND_UP_MS         1000 /* several coordinators: one attempt's send */
 #define SEND_DOWN_MS       200  /* ... to one without a connection */
 #define PAUSE_MS           100  /* no coordinator may own the shard: wait */
+#define GRAVE_MS           2000 /* a finished request's context, then closed */
 
 typedef struct request request;
+
+/* A context its request is done with, closed GRAVE_MS later (bury). */
+struct grave {
+	nng_ctx ctx;
+	nng_time at; /* nng_clock() when its request let it go */
+};
 
 /* How a request ended (dtx_client_stats). */
 typedef enum end_kind {
@@ -102,6 +109,8 @@ struct dtx_client {
 	pthread_t keeper;     /* tends the links, closes them at the end */
 	sdk_link *peers[PEERS_MAX]; /* guarded by mu; owned; live until close */
 	size_t npeers;
+	struct grave *graves; /* guarded by mu; owned: a ring of contexts */
+	size_t graves_cap, graves_head, ngraves; /* guarded by mu */
 	/* counters (dtx_client_stats), relaxed atomics */
 	_Atomic uint64_t requests, attempts, redirects, latency_us;
 	_Atomic uint64_t ends[END_COUNT];
@@ -119,6 +128,7 @@ struct request {
 	nng_ctx ctx;        /* owned while ctx_open */
 	bool ctx_open;
 	nng_aio *aio;   /* owned; kept with the request in the pool */
+	nng_aio *pause; /* owned, likewise: PH_PAUSING's sleep (never I/O) */
 	phase phase;    /* what the pending operation is */
 	nng_msg *copy;  /* owned: the packed request, copied per attempt */
 	int target;     /* coordinator of the current attempt */
@@ -222,6 +232,77 @@ static void close_gate(dtx_client *c)
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* ---- contexts a request is done with ----------------------------------- */
+
+/* nng 1.5.2's timeout thread takes an expiring aio's cancel function and
+ * its argument - the req0 context - under its lock, drops the lock, then
+ * calls it (nni_aio_expire_loop). An answer that completes the aio in
+ * between runs our callback, which used to close the context at once:
+ * nng freed it, and the cancel function then read freed memory (the
+ * buyer of chaos_smoke died of a SIGSEGV in CI). So a request never
+ * closes a context: it buries it (bury), and the keeper closes it
+ * GRAVE_MS later (close_graves), when no cancel function taken before can
+ * still be running. A context is never used again once buried, so a late
+ * cancel finds nothing of its own to cancel. Cost: the contexts of
+ * GRAVE_MS of requests stay allocated (about 300 bytes each). */
+
+/* bury hands ctx (transferred) to the keeper. Never fails: without room
+ * for it the context is closed at once (out of memory; the old way). */
+static void bury(dtx_client *c, nng_ctx ctx)
+{
+	bool kept = true;
+
+	pthread_mutex_lock(&c->mu);
+	if (c->ngraves == c->graves_cap) {
+		size_t cap = c->graves_cap ? 2 * c->graves_cap : 256;
+		struct grave *g = malloc(cap * sizeof(*g));
+
+		if (g == NULL) {
+			kept = false;
+		} else {
+			for (size_t i = 0; i < c->ngraves; i++)
+				g[i] = c->graves[(c->graves_head + i) %
+				                 c->graves_cap];
+			free(c->graves);
+			c->graves = g;
+			c->graves_cap = cap;
+			c->graves_head = 0;
+		}
+	}
+	if (kept) {
+		size_t i = (c->graves_head + c->ngraves++) % c->graves_cap;
+
+		c->graves[i].ctx = ctx;
+		c->graves[i].at = nng_clock();
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (!kept)
+		nng_ctx_close(ctx);
+}
+
+/* close_graves closes the buried contexts older than GRAVE_MS (keeper
+ * thread, before its gate closes). */
+static void close_graves(dtx_client *c)
+{
+	nng_time now = nng_clock();
+
+	for (;;) {
+		nng_ctx ctx;
+
+		pthread_mutex_lock(&c->mu);
+		if (c->ngraves == 0 ||
+		    c->graves[c->graves_head].at + GRAVE_MS > now) {
+			pthread_mutex_unlock(&c->mu);
+			return;
+		}
+		ctx = c->graves[c->graves_head].ctx;
+		c->graves_head = (c->graves_head + 1) % c->graves_cap;
+		c->ngraves--;
+		pthread_mutex_unlock(&c->mu);
+		nng_ctx_close(ctx);
+	}
+}
+
 /* ---- the keeper thread ------------------------------------------------- */
 
 static void ask_topology(dtx_client *c, size_t i);
@@ -244,6 +325,7 @@ static void tend_links(dtx_client *c)
 	}
 	for (size_t i = 0; i < n; i++)
 		sdk_link_tend(c->peers[i]);
+	close_graves(c);
 }
 
 /* close_coordinators closes the sockets of every coordinator c knows. */
@@ -354,11 +436,13 @@ static void client_free(dtx_client *c)
 	while ((r = c->pool) != NULL) {
 		c->pool = r->next;
 		nng_aio_free(r->aio); /* waits for its last callback to end */
+		nng_aio_free(r->pause);
 		free(r);
 	}
 	sdk_route_destroy(c->route);
 	for (size_t i = 0; i < c->npeers; i++)
 		sdk_link_free(c->peers[i]);
+	free(c->graves);      /* their contexts closed with their sockets */
 	sdk_tls_free(c->tls); /* after the sockets that pointed to it */
 	if (c->sync_init) {
 		pthread_cond_destroy(&c->cv);
@@ -431,7 +515,8 @@ static void release(dtx_client *c, request *r)
 	bool kept = false;
 
 	pthread_mutex_lock(&c->mu);
-	if (r != NULL && r->aio != NULL && c->npool < POOL_MAX) {
+	if (r != NULL && r->aio != NULL && r->pause != NULL &&
+	    c->npool < POOL_MAX) {
 		r->next = c->pool;
 		c->pool = r;
 		c->npool++;
@@ -444,6 +529,8 @@ static void release(dtx_client *c, request *r)
 	if (r != NULL && !kept) {
 		if (r->aio != NULL) /* it cannot be freed from its callback */
 			nng_aio_reap(r->aio);
+		if (r->pause != NULL)
+			nng_aio_reap(r->pause);
 		free(r);
 	}
 }
@@ -608,10 +695,8 @@ static void finish(request *r, int err, const dtx_tx_info *info,
 		r->raw(r->arg, err, err == DTX_OK ? rep : NULL);
 	else
 		r->done(r->arg, err, err == DTX_OK ? info : NULL);
-	if (r->ctx_open && nng_enter(c)) { /* else nng_close closes it */
-		nng_ctx_close(r->ctx);
-		nng_leave(c);
-	}
+	if (r->ctx_open)
+		bury(c, r->ctx); /* not closed now: see bury */
 	r->ctx_open = false;
 	release(c, r);
 }
@@ -678,8 +763,7 @@ static nng_duration attempt_ms(request *r, sdk_link *l, nng_time now)
 static void pause_then_retry(request *r)
 {
 	r->phase = PH_PAUSING;
-	nng_aio_set_timeout(r->aio, NNG_DURATION_DEFAULT);
-	nng_sleep_aio(PAUSE_MS, r->aio);
+	nng_sleep_aio(PAUSE_MS, r->pause);
 }
 
 /* attempt sends a copy of r's request to the coordinator the route picks,
@@ -707,7 +791,7 @@ static void attempt(request *r)
 		return;
 	}
 	if (r->ctx_open)
-		nng_ctx_close(r->ctx);
+		bury(c, r->ctx);
 	r->ctx_open = false;
 	r->target = i;
 	r->link = sdk_route_link(c->route, (size_t)i);
@@ -851,16 +935,18 @@ static void on_reply(request *r, nng_msg *msg)
 		wire_client_reply_free(rep);
 }
 
+/* pause_cb ends a pause (PH_PAUSING): the next attempt. */
+static void pause_cb(void *arg)
+{
+	attempt(arg);
+}
+
 static void request_cb(void *arg)
 {
 	request *r = arg;
 	int rv = sdk_err_from_nng(nng_aio_result(r->aio));
 	nng_msg *msg;
 
-	if (r->phase == PH_PAUSING) {
-		attempt(r);
-		return;
-	}
 	if (r->phase == PH_SENDING) {
 		on_request_sent(r, rv);
 		return;
@@ -913,12 +999,25 @@ static int request_get(dtx_client *c, request **ret_r)
 		release(c, NULL);
 		return DTX_ENOMEM;
 	}
-	if ((rv = sdk_err_from_nng(nng_aio_alloc(&r->aio, request_cb, r))) !=
-	    DTX_OK) {
+	/* Two aios: nng 1.5.2 keeps an aio's "a timeout is no error" mark
+	 * (a_expire_ok) once it has slept, so a send or receive on it that
+	 * timed out later would end as a success (a receive without a
+	 * message; a send "sent" that was not: the PostgreSQL chaos soak's
+	 * buyers). The I/O aio never sleeps; pauses have their own. */
+	rv = sdk_err_from_nng(nng_aio_alloc(&r->aio, request_cb, r));
+	if (rv != DTX_OK) {
 		r->aio = NULL;
+	} else if ((rv = sdk_err_from_nng(
+	                    nng_aio_alloc(&r->pause, pause_cb, r))) != DTX_OK) {
+		nng_aio_free(r->aio);
+		r->aio = NULL;
+	}
+	if (rv != DTX_OK) {
+		r->pause = NULL;
 		release(c, r);
 		return rv;
 	}
+	nng_aio_set_timeout(r->pause, NNG_DURATION_DEFAULT);
 	*ret_r = r;
 	return DTX_OK;
 }
@@ -1393,8 +1492,10 @@ static int exchange(sdk_link *l, nng_msg *msg, unsigned timeout_ms,
 		if ((rv = nng_aio_result(aio)) == 0)
 			*ret_msg = nng_aio_get_msg(aio);
 	}
-	nng_ctx_close(ctx);
+	/* the aio first: nng_aio_free waits for a cancel function the
+	 * timeout thread may be calling on ctx (see bury) */
 	nng_aio_free(aio);
+	nng_ctx_close(ctx);
 	rv = sdk_err_from_nng(rv);
 	sdk_link_ended(l, mark, rv);
 	if (rv == DTX_ETIMEDOUT && !sent && !sdk_link_is_up(l))
