@@ -251,13 +251,25 @@ static bool url_was_dead(const dc_rpc *rpc, const char *url, uint64_t key,
  * before req0_ctx_fini takes the socket's mutex, and nng_close waits only
  * for the list): "panic: pthread_mutex_lock: Invalid argument", SIGABRT.
  * nng_aio_stop waits for every running callback of its aio and refuses
- * new operations on it, so nng_close then has no caller inside p. */
+ * new operations on it, so nng_close then has no caller inside p; the
+ * aios are freed before it (see below). */
 static void stop_peer(peer *p)
 {
 	for (wmsg *w = p->all_msgs; w != NULL; w = w->next_all)
-		nng_aio_cancel(w->aio);
+		if (w->aio != NULL)
+			nng_aio_cancel(w->aio);
 	for (wmsg *w = p->all_msgs; w != NULL; w = w->next_all)
-		nng_aio_stop(w->aio);
+		if (w->aio != NULL)
+			nng_aio_stop(w->aio);
+	/* A stopped aio serves no more (nng 1.5.2), and nng_aio_free also
+	 * waits for a cancel function nng's timeout thread took with one
+	 * of p's contexts before the aio completed and may still be calling
+	 * (nni_aio_expire_loop; libdtx's client.c, bury): only then may
+	 * nng_close free those contexts. */
+	for (wmsg *w = p->all_msgs; w != NULL; w = w->next_all) {
+		nng_aio_free(w->aio);
+		w->aio = NULL;
+	}
 	if (p->sock_open)
 		nng_close(p->sock);
 	p->sock_open = false;
@@ -274,8 +286,7 @@ static void peer_destroy(peer *p)
 	for (wmsg *w = p->all_msgs, *next; w != NULL; w = next) {
 		next = w->next_all;
 		wire_branch_reply_free(w->reply);
-		nng_aio_free(w->aio);
-		free(w);
+		free(w); /* its aio: freed by stop_peer */
 	}
 	for (rcall *c = p->all_calls, *next; c != NULL; c = next) {
 		next = c->next_all;

@@ -96,6 +96,7 @@ struct sdk_link {
 	bool probing; /* guarded by mu: the probe's connect is out, or it is
 	                 still greeting on the connection it made */
 	nng_stream *probe_conn; /* the probe's connection, while it greets */
+	nng_stream *probe_done; /* the last probe's, closed; freed later */
 	probe_step step;        /* what probe_aio does now */
 	uint8_t probe_head[SP_HEAD_LEN]; /* the header sent, then received */
 	size_t probe_got;                /* header bytes received */
@@ -153,8 +154,13 @@ static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
  * probe start. */
 static void probe_end(sdk_link *l)
 {
+	/* Closed now, freed at the next probe (PROBE_AFTER_MS at least):
+	 * nng 1.5.2's timeout thread may still be about to call the
+	 * stream's cancel function it took before the greeting completed
+	 * (client.c, bury). */
 	if (l->probe_conn != NULL)
-		nng_stream_free(l->probe_conn);
+		nng_stream_close(l->probe_conn);
+	l->probe_done = l->probe_conn;
 	l->probe_conn = NULL;
 	pthread_mutex_lock(&l->mu);
 	l->probing = false;
@@ -252,6 +258,9 @@ static void probe_start(sdk_link *l)
 	 * (panic "assert err: !nni_aio_list_active(aio)", seen in
 	 * client_stall_test). While a probe hangs (packets dropped) no other
 	 * starts and nothing is concluded: the link is not "refused". */
+	if (l->probe_done != NULL)
+		nng_stream_free(l->probe_done);
+	l->probe_done = NULL;
 	l->step = PROBE_DIAL;
 	nng_aio_set_timeout(l->probe_aio, NNG_DURATION_INFINITE);
 	nng_stream_dialer_dial(l->probe, l->probe_aio);
@@ -481,9 +490,8 @@ void sdk_link_close_socket(sdk_link *link)
 		return;
 	if (link->probe_aio != NULL)
 		nng_aio_stop(link->probe_aio); /* its callback has run */
-	if (link->probe_conn != NULL)
-		nng_stream_free(link->probe_conn);
-	link->probe_conn = NULL;
+	if (link->probe_conn != NULL)          /* freed by sdk_link_free */
+		nng_stream_close(link->probe_conn);
 	if (link->probe != NULL)
 		nng_stream_dialer_free(link->probe);
 	link->probe = NULL;
@@ -500,7 +508,13 @@ void sdk_link_free(sdk_link *link)
 		return;
 	if (link->mu_init)
 		pthread_mutex_destroy(&link->mu);
+	/* the aio first: nng_aio_free waits for a cancel function nng's
+	 * timeout thread may be calling on a probe's stream (probe_end) */
 	nng_aio_free(link->probe_aio);
+	if (link->probe_conn != NULL)
+		nng_stream_free(link->probe_conn);
+	if (link->probe_done != NULL)
+		nng_stream_free(link->probe_done);
 	free(link->url);
 	free(link);
 }
