@@ -405,17 +405,25 @@ static int payload_decode(enum log_rec type, const uint8_t *p, size_t n,
 	Dtx__V1__LogTx *tx = NULL;
 	Dtx__V1__LogStep *step = NULL;
 	Dtx__V1__LogEvent *ev = NULL;
+	void *msg;
 	int rc;
 
-	if (type == LOG_REC_TX || type == LOG_REC_TOMB)
+	if (type == LOG_REC_TX || type == LOG_REC_TOMB) {
 		rc = wire_log_tx_decode(p, n, &tx);
-	else if (type == LOG_REC_STEP)
+		msg = tx;
+	} else if (type == LOG_REC_STEP) {
 		rc = wire_log_step_decode(p, n, &step);
-	else /* LOG_REC_EVENT, LOG_REC_QUARANTINE */
+		msg = step;
+	} else { /* LOG_REC_EVENT, LOG_REC_QUARANTINE */
 		rc = wire_log_event_decode(p, n, &ev);
-	if (rc == DTX_OK)
-		*ret_msg = tx ? (void *)tx : step ? (void *)step : (void *)ev;
-	return rc;
+		msg = ev;
+	}
+	if (rc != DTX_OK)
+		return rc;
+	if (msg == NULL) /* a decoder's success always has a message */
+		return DTX_ECORRUPT;
+	*ret_msg = msg;
+	return DTX_OK;
 }
 
 /* rec_open checks the frame of v and decodes it into *ret_msg; on
@@ -2022,7 +2030,7 @@ static int step_from_rec(dc_step *s, const Dtx__V1__LogStep *m)
 
 static bool step_state_in_range(const Dtx__V1__LogStep *m)
 {
-	return m->has_state && (int)m->state >= DC_STEP_PENDING &&
+	return m != NULL && m->has_state && (int)m->state >= DC_STEP_PENDING &&
 	       (int)m->state < DC_STEP_STATE_COUNT;
 }
 
@@ -2703,7 +2711,8 @@ static int emit_event(dc_log *log, const dc_kv_val *k, const dc_kv_val *v,
 
 	if (rc != DTX_OK)
 		return rc;
-	m = msg;
+	if ((m = msg) == NULL) /* never: a decoded record has a message */
+		return DTX_ECORRUPT;
 	event_from_rec(m, &ev, &ed);
 	rc = fn(arg, get_be32(p + k->len - 4), &ev);
 	wire_log_event_free(m);
