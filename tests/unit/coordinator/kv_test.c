@@ -821,6 +821,85 @@ Test(SUITE, reports_its_usage)
 
 #ifdef KV_TEST_PG
 
+/* seq_scans returns how many scans of table dtx_NAME of this test's
+ * schema pg_stat_user_tables counts once its column col (n_tup_ins,
+ * idx_scan) reached min (a backend reports its counters when it ends:
+ * polled, 10 s at most). */
+static long seq_scans(const char *name, const char *col, long min)
+{
+	char sql[256], out[64] = "", err[512];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT coalesce(%s, 0) || ' ' || seq_scan FROM "
+	         "pg_stat_user_tables WHERE schemaname = '%s' AND relname = "
+	         "'dtx_%s'",
+	         col, g_schema, name);
+	for (int ms = 0; ms <= 10000; ms += 100) {
+		long n = 0, seq = -1;
+
+		cr_assert_eq(pgtmp_sql_value(g_where, sql, out, sizeof(out),
+		                             err, sizeof(err)),
+		             0, "%s", err);
+		if (sscanf(out, "%ld %ld", &n, &seq) == 2 && n >= min)
+			return seq;
+		usleep(100000);
+	}
+	cr_assert_fail("dtx_%s: %s never reached %ld (%s)", name, col, min,
+	               out);
+	return -1;
+}
+
+/* Every statement of the store finds its rows by key. Its plans must
+ * not scan a table whole once the table has grown from empty (never
+ * analyzed): a benchmark's gid probes read dtx_txs whole, 10.6 million
+ * rows in a 10 s point, and each commit's deletes read dtx_active. Here
+ * 20,000 keys are written, then batched reads and deletes run, 12 times
+ * each (PostgreSQL tries a generic plan after 5): not one whole-table
+ * scan may happen. */
+Test(SUITE, statements_never_scan_a_grown_table_whole)
+{
+	static dc_kv_val keys[DC_KV_GET_MANY_MAX], vals[DC_KV_GET_MANY_MAX];
+	static uint8_t kb[DC_KV_GET_MANY_MAX][8];
+	dc_kv *kv = open_kv(false);
+	dc_kv_txn *x = begin(kv, true);
+	long before, after;
+	uint8_t k[8];
+
+	for (uint32_t i = 0; i < 20000; i++) {
+		memcpy(k, "row", 3);
+		memcpy(k + 3, &i, 4);
+		k[7] = 0;
+		put(x, T_ALPHA, (dc_kv_val){k, 8}, V("value"));
+	}
+	commit(x);
+	dc_kv_close(kv);
+	before = seq_scans("alpha", "n_tup_ins", 20000);
+	kv = open_kv(false);
+	for (int round = 0; round < 12; round++) {
+		for (uint32_t i = 0; i < DC_KV_GET_MANY_MAX; i++) {
+			uint32_t row = (uint32_t)round * 997 + i * 31;
+
+			memcpy(kb[i], "row", 3);
+			memcpy(kb[i] + 3, &row, 4);
+			kb[i][7] = 0;
+			keys[i] = (dc_kv_val){kb[i], 8};
+		}
+		x = begin(kv, false);
+		get_many(x, T_ALPHA, keys, DC_KV_GET_MANY_MAX, vals);
+		commit(x);
+		x = begin(kv, true);
+		for (uint32_t i = 0; i < 64; i++)
+			cr_assert_eq(dc_kv_del(x, T_ALPHA, keys[i]), DTX_OK);
+		commit(x);
+	}
+	dc_kv_close(kv); /* the backends end and report */
+	after = seq_scans("alpha", "idx_scan", 12 * 2);
+	cr_assert_eq(after, before,
+	             "a statement scanned the whole table (%ld scans, %ld "
+	             "before)",
+	             after, before);
+}
+
 Test(SUITE, names_the_backend_and_hides_the_password)
 {
 	dc_kv *kv = open_kv(false);
