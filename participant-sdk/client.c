@@ -24,8 +24,10 @@
  * send and reply together; past it the callback gets DTX_ETIMEDOUT (sent,
  * no answer in time: "deadline passed") or DTX_EUNREACHABLE (never sent:
  * no connection to the coordinator, or the connection was lost before the
- * answer), and the application decides whether to submit again (safe
- * with a gid).
+ * answer to a request without a gid), and the application decides whether
+ * to submit again. A request that names a gid is idempotent at the
+ * coordinator, so one whose connection was lost before the answer is sent
+ * again until its deadline (may_resend).
  *
  * Staying connected: the keeper thread tends every link twice a second
  * (link.c replaces a connection that is gone or silent), so a client never
@@ -71,6 +73,7 @@
 #define SEND_DOWN_MS       200  /* ... to one without a connection */
 #define PAUSE_MS           100  /* no coordinator may own the shard: wait */
 #define GRAVE_MS           2000 /* a finished request's context, then closed */
+#define RESEND_MAX         3    /* copies of a request whose answer was lost */
 
 typedef struct request request;
 
@@ -112,7 +115,7 @@ struct dtx_client {
 	struct grave *graves; /* guarded by mu; owned: a ring of contexts */
 	size_t graves_cap, graves_head, ngraves; /* guarded by mu */
 	/* counters (dtx_client_stats), relaxed atomics */
-	_Atomic uint64_t requests, attempts, redirects, latency_us;
+	_Atomic uint64_t requests, attempts, redirects, resends, latency_us;
 	_Atomic uint64_t ends[END_COUNT];
 	_Atomic uint64_t lat[SDK_LAT_N + 1];
 };
@@ -138,6 +141,7 @@ struct request {
 	char gid[DTX_GID_MAX + 1];
 	uint32_t tried;    /* coordinators that could not take it (route.h) */
 	unsigned hops;     /* redirects followed */
+	unsigned resends;  /* copies sent after a lost answer (may_resend) */
 	int last_err;      /* what the application gets at the deadline */
 	uint64_t mark;     /* sdk_link_mark when the attempt began */
 	nng_time deadline; /* nng_clock() value that ends the request */
@@ -667,6 +671,7 @@ void dtx_client_get_stats(const dtx_client *client, dtx_client_stats *ret_stats)
 	ret_stats->failed = load(&client->ends[END_FAILED]);
 	ret_stats->attempts = load(&client->attempts);
 	ret_stats->redirects = load(&client->redirects);
+	ret_stats->resends = load(&client->resends);
 	ret_stats->latency_us = load(&client->latency_us);
 }
 
@@ -822,14 +827,38 @@ static bool may_retry(request *r, int rv)
 	       nng_clock() < r->deadline && !is_closing(r->client);
 }
 
+/* may_resend: r was sent and its connection was lost before the answer
+ * (rv, after attempt_error: DTX_EUNREACHABLE), and r may be sent again: it
+ * names a gid, time is left, it is not pinned, the client is not closing.
+ * Every request that names a gid is idempotent at the coordinator - a gid
+ * starts once (a repeat is answered with its transaction), a repeated
+ * registration or finish is answered again, a query reads - so a copy to
+ * the next owner (after a failover) or to the same coordinator (after its
+ * restart) changes nothing twice: a failover costs latency, not an error.
+ * A request without a gid (a saga whose id the coordinator makes) is
+ * never sent again: a copy would start a second transaction. At most
+ * RESEND_MAX copies: a request that itself brings its coordinator down
+ * (a defect) must not do so for its whole deadline. */
+static bool may_resend(request *r, int rv)
+{
+	return rv == DTX_EUNREACHABLE && r->has_gid && r->pinned < 0 &&
+	       r->resends < RESEND_MAX && nng_clock() < r->deadline &&
+	       !is_closing(r->client);
+}
+
 /* waits_again: r's attempt to its only coordinator found no connection
  * (rv, after attempt_error) and r may try the same one again: time left,
  * not closing, and something may listen there (else r ends at once:
- * nothing listens at the URL, not a slow coordinator). */
+ * nothing listens at the URL, not a slow coordinator). A send that timed
+ * out (rv DTX_ETIMEDOUT: attempt_ms is short while there is no
+ * connection) sent nothing either: if the connection came back just as
+ * it timed out, it is not "deadline passed" while time is left (crash_test
+ * under load saw a query end so 3 s into its 32). */
 static bool waits_again(request *r, int rv)
 {
-	if (rv != DTX_EUNREACHABLE || r->phase != PH_SENDING ||
-	    nng_clock() >= r->deadline || is_closing(r->client))
+	if ((rv != DTX_EUNREACHABLE && rv != DTX_ETIMEDOUT) ||
+	    r->phase != PH_SENDING || nng_clock() >= r->deadline ||
+	    is_closing(r->client))
 		return false;
 	if (!sdk_link_is_refused(r->link))
 		return true;
@@ -953,7 +982,20 @@ static void request_cb(void *arg)
 	}
 	if (rv != DTX_OK) {
 		if (rv != DTX_ECLOSED)
-			rv = transport_error(r, rv);
+			rv = attempt_error(r, rv);
+		if (may_resend(r, rv)) {
+			sdk_logf(DTX_LOG_DEBUG,
+			         "client: %s: connection lost before the "
+			         "answer about %s: asking again",
+			         sdk_link_url(r->link), r->gid);
+			r->last_err = rv;
+			r->resends++;
+			bump(&r->client->resends, 1);
+			attempt(r);
+			return;
+		}
+		if (rv != DTX_ECLOSED)
+			log_error(r, rv);
 		finish(r, rv, NULL, NULL);
 		return;
 	}
@@ -1069,6 +1111,7 @@ static int request_begin(dtx_client *c, nng_msg *msg, unsigned wait_ms,
 	r->pinned = pinned;
 	r->tried = 0;
 	r->hops = 0;
+	r->resends = 0;
 	r->last_err = DTX_EUNREACHABLE;
 	r->done = done;
 	r->raw = raw;

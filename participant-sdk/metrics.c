@@ -195,6 +195,10 @@ int dtx_client_metrics_text(const dtx_client *client, const char *prefix,
 	counter(&t, "redirects_total",
 	        "Answers DTX_EMOVED followed to the shard's owner.",
 	        s.redirects);
+	counter(&t, "resends_total",
+	        "Requests naming a gid sent again: the answer was lost with "
+	        "its connection.",
+	        s.resends);
 	latency(&t, client, s.latency_us);
 	end(&t, ret_len);
 	return DTX_OK;

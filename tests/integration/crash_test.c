@@ -23,6 +23,8 @@
 
 #include <criterion/criterion.h>
 
+#include <pthread.h>
+
 #include "harness.h"
 
 #define DIE_WAIT_MS    10000 /* ms an armed process gets to reach its point */
@@ -171,6 +173,56 @@ static void forward_story(const char *gid, const char *point, unsigned hit,
 }
 
 /* ---- the stories ------------------------------------------------------- */
+
+struct waiting_submit {
+	dtx_client *c;
+	dtx_saga *saga;
+	int err;
+	dtx_tx_info info;
+};
+
+static void *submit_and_wait(void *arg)
+{
+	struct waiting_submit *w = arg;
+
+	w->err = dtx_client_submit(w->c, w->saga, TH_WAIT_FINAL, &w->info);
+	return NULL;
+}
+
+/* A submit that waits for its saga's end, dtxd killed -9 after the saga's
+ * first commit: the answer is lost with the connection. The submit names
+ * its gid, so libdtx asks again once dtxd is back and the waiting
+ * application gets the saga's end - latency, not an error (it used to end
+ * DTX_EUNREACHABLE: "connection lost before the answer"). The copy starts
+ * nothing twice: each effect once. */
+Test(crash, a_waiting_submit_with_a_gid_is_asked_again_after_a_restart)
+{
+	th_env *t = th_begin();
+	struct waiting_submit w = {.err = -1};
+	dtx_client_stats st;
+	char fault[128];
+	pthread_t th;
+
+	arm("dtxd.after_commit_before_call", 1, fault, sizeof(fault));
+	th_dtxd_start_env(t, fault, NULL);
+	start_participants(t);
+	w.c = th_client(t);
+	w.saga = th_saga(t, "c-resend", SPEC_COMMIT);
+	cr_assert_eq(pthread_create(&th, NULL, submit_and_wait, &w), 0);
+	await_crash(t, t->dtxd, "dtxd", "dtxd.after_commit_before_call");
+	th_dtxd_restart(t);
+	pthread_join(th, NULL);
+	dtx_saga_destroy(w.saga);
+	cr_assert_eq(w.err, DTX_OK, "the waiting submit: %s",
+	             dtx_strerror(w.err));
+	cr_assert_eq(w.info.state, DTX_TX_COMMITTED, "%s",
+	             dtx_tx_state_name(w.info.state));
+	dtx_client_get_stats(w.c, &st);
+	cr_assert_geq(st.resends, 1, "the submit was sent again");
+	assert_story(t, "c-resend", STORY_COMMIT);
+	assert_each_applied_once(t);
+	th_end(t);
+}
 
 /* The second call (p2.do) is durable as ACTING but never sent: recovery
  * sends it. */

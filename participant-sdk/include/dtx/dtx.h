@@ -688,8 +688,14 @@ DTX_API void dtx_client_opts_init(dtx_client_opts *opts);
  * sent. A coordinator that is down costs latency, not errors: a gid of its
  * shard waits for it (or for its next owner) until the request's deadline,
  * then ends DTX_EUNREACHABLE. A request already sent when its
- * coordinator's connection was lost is never sent again (a submit without
- * gid could start twice): it ends as below. opts may be NULL for defaults.
+ * coordinator's connection was lost is sent again, until its deadline, if
+ * it names a gid (every such request is idempotent at the coordinator: a
+ * gid starts once, a repeated registration, finish or query is answered
+ * again; at most 3 copies), so a failover or a coordinator's restart
+ * costs latency; one
+ * without a gid (a submit whose id the coordinator makes) is never sent
+ * again - it could start twice - and ends as below. opts may be NULL for
+ * defaults.
  * A client may be used by many
  * threads at once, for the life of the process: a thread of its own
  * replaces a connection that is lost, or that answered nothing for a
@@ -699,13 +705,13 @@ DTX_API void dtx_client_opts_init(dtx_client_opts *opts);
  * ends DTX_EUNREACHABLE ("no connection"); one sent and not answered in
  * time ends DTX_ETIMEDOUT ("deadline passed"); one whose connection was
  * lost before the answer ends DTX_EUNREACHABLE (it may have been
- * received); one to a coordinator nothing listens for (never connected,
- * its connects refused for a second) ends DTX_EUNREACHABLE then, not at
- * its deadline. Errors: DTX_EINVAL (also a URL scheme dtx does not speak,
- * "http://", bad TLS settings or files, a tls+tcp:// URL without
- * opts->tls: the log callback names it), DTX_ENOMEM. A request answered
- * DTX_EMOVED more often than it may follow ends DTX_EMOVED (coordinators
- * that disagree about their shards). */
+ * received; with a gid, only if no copy was answered by the deadline); one to a
+ * coordinator nothing listens for (never connected, its connects refused for a
+ * second) ends DTX_EUNREACHABLE then, not at its deadline. Errors: DTX_EINVAL
+ * (also a URL scheme dtx does not speak, "http://", bad TLS settings or files,
+ * a tls+tcp:// URL without opts->tls: the log callback names it), DTX_ENOMEM. A
+ * request answered DTX_EMOVED more often than it may follow ends DTX_EMOVED
+ * (coordinators that disagree about their shards). */
 DTX_API int dtx_client_open(const char *url, const dtx_client_opts *opts,
                             dtx_client **ret_client);
 
@@ -722,6 +728,7 @@ typedef struct dtx_client_stats {
 	uint64_t attempts;    /* sends to a coordinator, failovers included */
 	uint64_t redirects;   /* DTX_EMOVED answers followed to another one */
 	uint64_t latency_us;  /* the sum of requests' times, begun to ended */
+	uint64_t resends; /* sent again: the answer lost with its connection */
 } dtx_client_stats;
 
 /* dtx_client_get_stats copies client's counters. Thread-safe. */
@@ -731,7 +738,8 @@ DTX_API void dtx_client_get_stats(const dtx_client *client,
 /* dtx_client_metrics_text is dtx_participant_metrics_text for a client:
  * its counters (dtx_client_get_stats) as PREFIX_requests_total,
  * PREFIX_request_outcomes_total{outcome="ok|refused|timeout|unreachable|
- * failed"}, PREFIX_attempts_total, PREFIX_redirects_total and the
+ * failed"}, PREFIX_attempts_total, PREFIX_redirects_total,
+ * PREFIX_resends_total and the
  * histogram PREFIX_request_duration_seconds (prefix NULL:
  * "dtx_client"). Same buffer contract, thread safety and errors. */
 DTX_API int dtx_client_metrics_text(const dtx_client *client,

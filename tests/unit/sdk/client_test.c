@@ -263,17 +263,44 @@ Test(client, times_out_after_timeout_plus_wait)
 	cr_assert_lt(now_ms() - t0, 2000);
 }
 
-Test(client, a_coordinator_hanging_up_fails_the_request_without_resend)
+/* A coordinator that dies (closes) as it receives a request. A request
+ * without a gid - here a saga whose id the coordinator would make - is
+ * never sent again (a copy could start a second transaction): it ends
+ * DTX_EUNREACHABLE at once. */
+Test(client, a_request_without_a_gid_is_not_sent_again_after_a_hang_up)
 {
+	dtx_client_stats st;
 	dtx_tx_info info;
+	dtx_saga *s = two_steps(NULL);
 	int64_t t0;
 
 	atomic_store(&mode, HANG_UP);
 	open_client(5000);
 	t0 = now_ms();
+	cr_assert_eq(dtx_client_submit(client, s, 0, &info), DTX_EUNREACHABLE);
+	cr_assert_lt(now_ms() - t0, 1000);
+	dtx_saga_destroy(s);
+	dtx_client_get_stats(client, &st);
+	cr_assert_eq(st.resends, 0);
+	cr_assert_eq(st.attempts, 1);
+}
+
+/* The same with a request that names a gid: idempotent at the
+ * coordinator, it is sent again (once here: the coordinator is gone for
+ * good, so the copy waits for it until the deadline, as any request to a
+ * coordinator that is down). */
+Test(client, a_request_with_a_gid_is_sent_again_after_a_hang_up)
+{
+	dtx_client_stats st;
+	dtx_tx_info info;
+
+	atomic_store(&mode, HANG_UP);
+	open_client(1500);
 	cr_assert_eq(dtx_client_query(client, "order-1", 0, &info),
 	             DTX_EUNREACHABLE);
-	cr_assert_lt(now_ms() - t0, 1000);
+	dtx_client_get_stats(client, &st);
+	cr_assert_eq(st.resends, 1);
+	cr_assert_eq(st.attempts, 2);
 }
 
 /* No connection is not a deadline: the request never left (issue 14). */
