@@ -133,7 +133,7 @@ int dc_load_job_create(const char *gid, dc_load_job **ret_job)
 static bool final_read(dc_finals_job *j, dc_log *log, dc_final_read *r)
 {
 	dc_log_bad bad;
-	dc_tx *tx;
+	dc_tx *tx = NULL;
 
 	r->rv = load_checked(log, r->gid, &tx, &bad, j->err);
 	if (r->rv == DTX_OK) {
