@@ -263,13 +263,25 @@ Test(client, times_out_after_timeout_plus_wait)
 	cr_assert_lt(now_ms() - t0, 2000);
 }
 
+/* assert_sends: the client sent attempts copies in all, resends of them
+ * after a lost answer. */
+static void assert_sends(uint64_t attempts, uint64_t resends)
+{
+	dtx_client_stats st;
+
+	dtx_client_get_stats(client, &st);
+	cr_assert_eq(st.attempts, attempts, "%llu sends",
+	             (unsigned long long)st.attempts);
+	cr_assert_eq(st.resends, resends, "%llu copies after a lost answer",
+	             (unsigned long long)st.resends);
+}
+
 /* A coordinator that dies (closes) as it receives a request. A request
  * without a gid - here a saga whose id the coordinator would make - is
  * never sent again (a copy could start a second transaction): it ends
  * DTX_EUNREACHABLE at once. */
 Test(client, a_request_without_a_gid_is_not_sent_again_after_a_hang_up)
 {
-	dtx_client_stats st;
 	dtx_tx_info info;
 	dtx_saga *s = two_steps(NULL);
 	int64_t t0;
@@ -280,9 +292,7 @@ Test(client, a_request_without_a_gid_is_not_sent_again_after_a_hang_up)
 	cr_assert_eq(dtx_client_submit(client, s, 0, &info), DTX_EUNREACHABLE);
 	cr_assert_lt(now_ms() - t0, 1000);
 	dtx_saga_destroy(s);
-	dtx_client_get_stats(client, &st);
-	cr_assert_eq(st.resends, 0);
-	cr_assert_eq(st.attempts, 1);
+	assert_sends(1, 0);
 }
 
 /* The same with a request that names a gid: idempotent at the
@@ -291,16 +301,13 @@ Test(client, a_request_without_a_gid_is_not_sent_again_after_a_hang_up)
  * coordinator that is down). */
 Test(client, a_request_with_a_gid_is_sent_again_after_a_hang_up)
 {
-	dtx_client_stats st;
 	dtx_tx_info info;
 
 	atomic_store(&mode, HANG_UP);
 	open_client(1500);
 	cr_assert_eq(dtx_client_query(client, "order-1", 0, &info),
 	             DTX_EUNREACHABLE);
-	dtx_client_get_stats(client, &st);
-	cr_assert_eq(st.resends, 1);
-	cr_assert_eq(st.attempts, 2);
+	assert_sends(2, 1);
 }
 
 /* No connection is not a deadline: the request never left (issue 14). */
