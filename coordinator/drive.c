@@ -292,6 +292,15 @@ static void call_now(dc_engine *e, live *lv, uint32_t step, dtx_op op)
 	if (lv->tx->paused || lv->handed)
 		return; /* an operator paused it: resume re-issues the call;
 		           or its shard was given away */
+	/* This very call is out already: two transitions asked for it
+	 * before either's commit returned (recovery's call, then an
+	 * operator's resume while that commit was still out: repair_test_pg
+	 * saw q2.do sent twice, attempt 2 both, 2 ms apart). Its answer or
+	 * its timeout drives the step on; a second copy would only make the
+	 * participant's barrier work. */
+	if (step < lv->rtcap && lv->rt[step].token != 0 &&
+	    lv->rt[step].call_op == op)
+		return;
 	/* If we crash here, the transition is durable and the call was
 	 * never sent: recovery sends it (attempt + 1). */
 	DTX_FAULT("dtxd.after_commit_before_call");
