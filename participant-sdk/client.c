@@ -280,8 +280,10 @@ static void bury(dtx_client *c, nng_ctx ctx)
 		c->graves[i].at = nng_clock();
 	}
 	pthread_mutex_unlock(&c->mu);
-	if (!kept)
+	if (!kept && nng_enter(c)) { /* else nng_close closes it */
 		nng_ctx_close(ctx);
+		nng_leave(c);
+	}
 }
 
 /* close_graves closes the buried contexts older than GRAVE_MS (keeper
